@@ -1,0 +1,2 @@
+//! managed-agents
+pub mod types {}
