@@ -355,12 +355,12 @@ class Extractor:
                     break
             yield fname, wire, tp, fname in td_required(cls), docs.get(fname), fmt
 
-    def typed_dict(self, cls) -> dict:
+    def typed_dict(self, cls, skip: frozenset = frozenset()) -> dict:
         name = self.class_name(cls)
         if self.claim(name, cls):
             self.components[name] = {}
             props, required = {}, []
-            for fname, wire, tp, req, doc, fmt in self.typed_dict_fields(cls):
+            for fname, wire, tp, req, doc, fmt in self.typed_dict_fields(cls, HEADER_PARAMS | skip):
                 s = self.schema(tp, name + camel(fname))
                 if fmt == "iso8601" and s.get("type") == "string":
                     s = {**s, "format": "date-time"}
@@ -561,6 +561,9 @@ def build() -> dict:
                 params.append({"$ref": "#/components/parameters/WorkspaceId"})
             if info["query"]:
                 qname = ex.class_name(td) if td else strip_prefix(camel(group.split(".")[-1])) + camel(mname) + "Params"
+                if info["body"]:
+                    # one TypedDict holds both: the body keeps the name, the query is `...Query`
+                    qname = qname.removesuffix("Params") + "Query"
                 op["x-query-name"] = qname
             op["parameters"] = params
             if info["body"]:
@@ -581,11 +584,22 @@ def build() -> dict:
                 else:
                     if td is None:
                         raise SystemExit(f"no params TypedDict for {op_id}")
-                    ref = ex.typed_dict(td)
+                    ref = ex.typed_dict(td, frozenset(py for _, py in info["query"]))
                     op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}
             ret = hints["return"]
             op["responses"] = {"200": response_for(ex, ret, info, op_id)}
             paths.setdefault(info["path"], {})[info["verb"]] = op
+    # Query structs of the same name in two sub-packages (`sessions.events.list` and
+    # `sessions.threads.events.list`) take their parent resource as a prefix.
+    by_name: dict[str, list[dict]] = {}
+    for verbs in paths.values():
+        for op in verbs.values():
+            if "x-query-name" in op:
+                by_name.setdefault(op["x-query-name"], []).append(op)
+    for name, ops in by_name.items():
+        if len(ops) > 1:
+            for op in ops:
+                op["x-query-name"] = camel(op["x-group"].split(".")[-2]) + name
     ex.components["ErrorResponse"] = error_schema()
     doc = {
         "openapi": "3.0.3",

@@ -1,2 +1,39 @@
-//! managed-agents
-pub mod types {}
+//! A blocking client for the Claude Managed Agents API.
+//!
+//! Environments, agents, sessions, events, files, vaults, memory stores, skills and
+//! deployments, from plain synchronous Rust: no async runtime, hard deadlines on every call.
+//!
+//! ```no_run
+//! use managed_agents::{types::*, Client};
+//!
+//! let client = Client::from_env()?;
+//! let env = client.environments().create(&EnvironmentCreateParams::new("my-dev-env"))?;
+//! let agent = client.agents().create(
+//!     &AgentCreateParams::new("Coding Assistant", "claude-opus-4-5")
+//!         .tools(vec![AgentToolset20260401Params::new().into()]),
+//! )?;
+//! let session = client.sessions().create(&SessionCreateParams::new(agent.id.as_str(), env.id))?;
+//! client.sessions().events().send(
+//!     &session.id,
+//!     &EventSendParams::new(vec![UserMessageEventParams::text("Review the auth module").into()]),
+//! )?;
+//! # Ok::<(), managed_agents::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod error;
+pub mod multipart;
+pub mod operations;
+pub mod pagination;
+mod path;
+pub mod response;
+mod transport;
+pub mod types;
+
+pub use client::{Client, ClientBuilder, RequestOptions};
+pub use error::{Error, Result};
+pub use multipart::{Multipart, UploadFile};
+pub use operations::{Operation, OPERATIONS};
+pub use pagination::{AutoPaging, Page};
+pub use response::Response;

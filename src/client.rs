@@ -1,0 +1,256 @@
+//! The client: configuration, and the entry point to every resource.
+
+use crate::error::{Error, Result};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The default base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+/// The `anthropic-version` header every request carries.
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+/// The official SDKs' default deadline for one call: 10 minutes.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// The official SDKs' default number of retries.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+
+/// A blocking client for the Managed Agents API.
+///
+/// Cheap to clone (an `Arc` inside) and `Send + Sync`: share one across threads and they share
+/// one connection pool. Resources hang off it as in the Python SDK:
+/// `client.sessions().events().send(..)`.
+///
+/// ```no_run
+/// use managed_agents::Client;
+///
+/// let client = Client::from_env()?;
+/// let page = client.agents().list(&Default::default())?;
+/// for agent in page.data {
+///     println!("{} {}", agent.id, agent.name);
+/// }
+/// # Ok::<(), managed_agents::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) api_key: String,
+    pub(crate) base_url: String,
+    pub(crate) agent: ureq::Agent,
+    pub(crate) max_retries: u32,
+    pub(crate) timeout: Duration,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) user_agent: String,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("api_key", &"<redacted>")
+            .field("max_retries", &self.inner.max_retries)
+            .field("timeout", &self.inner.timeout)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client configured from `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` (default
+    /// `https://api.anthropic.com`), as the official SDKs do.
+    pub fn from_env() -> Result<Client> {
+        Client::builder().build()
+    }
+
+    /// A builder, for everything `from_env` does not set.
+    ///
+    /// ```
+    /// use managed_agents::Client;
+    /// use std::time::Duration;
+    ///
+    /// let client = Client::builder()
+    ///     .api_key("sk-ant-...")
+    ///     .base_url("http://127.0.0.1:8080")
+    ///     .max_retries(5)
+    ///     .timeout(Duration::from_secs(30))
+    ///     .build()?;
+    /// assert!(!format!("{client:?}").contains("sk-ant"));
+    /// # Ok::<(), managed_agents::Error>(())
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+}
+
+/// Configuration for a [`Client`]. Unset values come from the environment, then the defaults.
+#[derive(Default)]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    max_retries: Option<u32>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    headers: Vec<(String, String)>,
+    user_agent: Option<String>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key (default: `ANTHROPIC_API_KEY`).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The base URL (default: `ANTHROPIC_BASE_URL`, then `https://api.anthropic.com`).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// How many times a failed call is tried again (default 2).
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = Some(n);
+        self
+    }
+
+    /// The default deadline of one call, retries included (default 10 minutes).
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
+    /// The time allowed to open a connection (default: bounded by the call's deadline only).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = Some(d);
+        self
+    }
+
+    /// A header sent with every request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The `user-agent` (default `managed-agents-rust/VERSION`).
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<Client> {
+        let api_key = match self.api_key {
+            Some(k) => k,
+            None => std::env::var("ANTHROPIC_API_KEY").map_err(|_| {
+                Error::invalid_input(
+                    "api_key",
+                    "no API key: set ANTHROPIC_API_KEY or call ClientBuilder::api_key",
+                )
+            })?,
+        };
+        if api_key.trim().is_empty() {
+            return Err(Error::invalid_input("api_key", "must not be empty"));
+        }
+        let base_url = self
+            .base_url
+            .or_else(|| {
+                std::env::var("ANTHROPIC_BASE_URL")
+                    .ok()
+                    .filter(|s| !s.is_empty())
+            })
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base_url = base_url.trim_end_matches('/').to_string();
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+            return Err(Error::invalid_input(
+                "base_url",
+                format!("{base_url:?} is not an http(s) URL"),
+            ));
+        }
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(self.connect_timeout)
+            .max_redirects(0)
+            .build()
+            .new_agent();
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| format!("managed-agents-rust/{}", env!("CARGO_PKG_VERSION")));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                api_key,
+                base_url,
+                agent,
+                max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+                timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                headers: self.headers,
+                user_agent,
+            }),
+        })
+    }
+}
+
+/// Per-call options, like the official SDKs' `with_options` and `extra_headers`.
+///
+/// ```
+/// use managed_agents::RequestOptions;
+/// use std::time::Duration;
+///
+/// let opts = RequestOptions::new()
+///     .timeout(Duration::from_secs(5))
+///     .max_retries(0)
+///     .header("anthropic-workspace-id", "wrkspc_123");
+/// # let _ = opts;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RequestOptions {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_retries: Option<u32>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) query: Vec<(String, String)>,
+}
+
+impl RequestOptions {
+    /// No overrides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This call's deadline, retries included.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
+    /// This call's number of retries.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = Some(n);
+        self
+    }
+
+    /// An extra header (a header of the same name set by the client is replaced).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// An extra query pair.
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+}

@@ -1,0 +1,160 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+/// What can go wrong with a call.
+///
+/// `Display` reads well in a log; nothing here ever holds the API key.
+///
+/// ```
+/// use managed_agents::Error;
+///
+/// let err = Error::invalid_input("session_id", "must not be empty");
+/// assert_eq!(err.to_string(), "invalid session_id: must not be empty");
+/// assert!(!err.is_retryable());
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The API answered with a non-2xx status.
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The error's `type` (`not_found_error`, `rate_limit_error`, ...), when the body had one.
+        error_type: Option<String>,
+        /// The error's message, or the start of the body when it was not the API's error JSON.
+        message: String,
+        /// The `request-id` header.
+        request_id: Option<String>,
+        /// The raw body (at most 64 KiB of it).
+        body: String,
+    },
+    /// The connection could not be made, or broke.
+    Connection {
+        /// What happened.
+        message: String,
+    },
+    /// The call's deadline passed.
+    Timeout {
+        /// What was under way.
+        message: String,
+    },
+    /// A body did not decode into the expected type.
+    Decode {
+        /// What was wrong.
+        message: String,
+        /// The start of the offending body.
+        excerpt: String,
+    },
+    /// An argument was refused before any request was sent.
+    InvalidInput {
+        /// The parameter.
+        param: String,
+        /// Why.
+        message: String,
+    },
+    /// Reading or writing a local file or stream failed.
+    Io {
+        /// What was being done, naming the file when there is one.
+        message: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// `Result<T, managed_agents::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An [`Error::InvalidInput`] for a parameter.
+    pub fn invalid_input(param: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            param: param.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn decode(message: impl fmt::Display, body: &[u8]) -> Self {
+        Error::Decode {
+            message: message.to_string(),
+            excerpt: excerpt(body, 512),
+        }
+    }
+
+    /// The HTTP status of an [`Error::Api`].
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The `request-id` of an [`Error::Api`], to quote to support.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether trying the same call again may succeed, by the official SDKs' rule: connection
+    /// errors, timeouts, and statuses 408, 409, 429 and 5xx.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api { status, .. } => matches!(status, 408 | 409 | 429) || *status >= 500,
+            Error::Connection { .. } | Error::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// The first `max` bytes of a body, as text.
+pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
+    let cut = body.len().min(max);
+    let mut s = String::from_utf8_lossy(&body[..cut]).into_owned();
+    if body.len() > max {
+        s.push('…');
+    }
+    s
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Api {
+                status,
+                error_type,
+                message,
+                request_id,
+                ..
+            } => {
+                write!(f, "API error {status}")?;
+                if let Some(t) = error_type {
+                    write!(f, " {t}")?;
+                }
+                write!(f, ": {message}")?;
+                if let Some(id) = request_id {
+                    write!(f, " (request-id {id})")?;
+                }
+                Ok(())
+            }
+            Error::Connection { message } => write!(f, "connection error: {message}"),
+            Error::Timeout { message } => write!(f, "deadline exceeded: {message}"),
+            Error::Decode { message, excerpt } => write!(
+                f,
+                "could not decode the body: {message}; body starts: {excerpt}"
+            ),
+            Error::InvalidInput { param, message } => write!(f, "invalid {param}: {message}"),
+            Error::Io { message, source } => write!(f, "{message}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The API's types, generated from `spec/openapi.json` by build.rs, and the few macros and
+//! helpers the generated code is written with.
+//!
+//! Naming: the official model names without their `BetaManagedAgents` / `Beta` prefix
+//! (`BetaManagedAgentsSession` -> [`Session`], `BetaManagedAgentsSessionEvent` ->
+//! [`SessionEvent`]). How the shapes map to Rust:
+//!
+//! - An object is a struct. A field the API may leave out is an `Option`; absent and `null`
+//!   both read as `None`, and `None` is left out when written. In request types (`*Params`), a
+//!   field the API lets you set to `null` is an `Option<Option<T>>`: `None` leaves it out,
+//!   `Some(None)` sends `null` (clears it), `Some(Some(v))` sends the value.
+//! - A constant `type` is a zero-sized type from [`tags`]; it writes itself and refuses any other
+//!   value, so nobody has to spell it.
+//! - A union told apart by `type` is an enum with one variant per known value and
+//!   `Unknown(serde_json::Value)` for values this version does not know, kept whole and written
+//!   back unchanged.
+//! - A string enum (a status, a stop reason, a model name) is an enum with `Other(String)` for
+//!   values this version does not know.
+//! - Unknown fields of a known object are ignored when read.
+//!
+//! ```
+//! use managed_agents::types::{SessionEvent, SessionStatus};
+//!
+//! let ev: SessionEvent = serde_json::from_str(
+//!     r#"{"type":"agent.telepathy","id":"sevt_1","processed_at":"2026-05-01T00:00:00Z"}"#,
+//! )?;
+//! assert!(matches!(ev, SessionEvent::Unknown(_)));
+//! assert_eq!(serde_json::to_string(&ev)?, r#"{"id":"sevt_1","processed_at":"2026-05-01T00:00:00Z","type":"agent.telepathy"}"#);
+//!
+//! let status: SessionStatus = serde_json::from_str(r#""hibernating""#)?;
+//! assert_eq!(status, SessionStatus::Other("hibernating".into()));
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+#![allow(
+    clippy::large_enum_variant,
+    clippy::doc_lazy_continuation,
+    clippy::too_many_arguments
+)]
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Reads a present field as `Some(..)` even when it is `null`, so that `Option<Option<T>>`
+/// tells absent (`None`) from `null` (`Some(None)`).
+pub(crate) fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Visits a string without allocating and hands it to a function.
+pub(crate) struct StrVisitor<F>(pub(crate) F, pub(crate) &'static str);
+
+impl<'de, F, R> serde::de::Visitor<'de> for StrVisitor<F>
+where
+    F: FnOnce(&str) -> Result<R, String>,
+{
+    type Value = R;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.1)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<R, E> {
+        (self.0)(v).map_err(E::custom)
+    }
+}
+
+macro_rules! const_tag {
+    ($name:ident, $value:literal) => {
+        #[doc = concat!("The constant `\"", $value, "\"`.")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct $name;
+
+        impl $name {
+            /// The string this tag stands for.
+            pub const VALUE: &'static str = $value;
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str($value)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_str($crate::types::StrVisitor(
+                    |s: &str| {
+                        if s == $value {
+                            Ok($name)
+                        } else {
+                            Err(format!("expected \"{}\", found \"{}\"", $value, s))
+                        }
+                    },
+                    concat!("the string \"", $value, "\""),
+                ))
+            }
+        }
+    };
+}
+pub(crate) use const_tag;
+
+macro_rules! open_enum {
+    ($(#[$outer:meta])* $name:ident; $( $(#[$m:meta])* $variant:ident = $value:literal, )*) => {
+        $(#[$outer])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$m])* $variant, )*
+            /// A value this version of the crate does not know, kept as it came.
+            Other(String),
+        }
+
+        impl $name {
+            /// The string the API uses for this value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( $name::$variant => $value, )*
+                    $name::Other(s) => s,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s {
+                    $( $value => $name::$variant, )*
+                    other => $name::Other(other.to_string()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                match $name::from(s.as_str()) {
+                    $name::Other(_) => $name::Other(s),
+                    known => known,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_str($crate::types::StrVisitor(
+                    |s: &str| Ok($name::from(s)),
+                    "a string",
+                ))
+            }
+        }
+
+        impl $crate::operations::QueryValue for $name {
+            fn query_value(&self) -> String {
+                self.as_str().to_string()
+            }
+        }
+    };
+}
+pub(crate) use open_enum;
+
+macro_rules! tagged_union {
+    ($(#[$outer:meta])* $name:ident, $prop:literal; $( $(#[$m:meta])* $variant:ident($ty:ty) = $tag:literal, )*) => {
+        $(#[$outer])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum $name {
+            $( $(#[$m])* $variant($ty), )*
+            /// A kind this version of the crate does not know, kept whole and written back unchanged.
+            Unknown(serde_json::Value),
+        }
+
+        impl $name {
+            #[doc = concat!("The `", $prop, "` of this value.")]
+            pub fn tag(&self) -> Option<&str> {
+                match self {
+                    $( $name::$variant(_) => Some($tag), )*
+                    $name::Unknown(v) => v.get($prop).and_then(serde_json::Value::as_str),
+                }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $( $name::$variant(v) => v.serialize(s), )*
+                    $name::Unknown(v) => v.serialize(s),
+                }
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                use serde::de::Error as _;
+                let value = serde_json::Value::deserialize(d)?;
+                match value.get($prop).and_then(serde_json::Value::as_str) {
+                    $( Some($tag) => serde_json::from_value(value).map($name::$variant).map_err(|e| {
+                        D::Error::custom(format_args!(concat!(stringify!($name), " of ", $prop, " \"", $tag, "\": {}"), e))
+                    }), )*
+                    _ => Ok($name::Unknown(value)),
+                }
+            }
+        }
+
+        $( impl From<$ty> for $name {
+            fn from(v: $ty) -> Self {
+                $name::$variant(v)
+            }
+        } )*
+    };
+}
+pub(crate) use tagged_union;
+
+include!(concat!(env!("OUT_DIR"), "/types.rs"));
