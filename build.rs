@@ -23,8 +23,8 @@ fn main() {
     let spec: Value = serde_json::from_str(&text).expect("spec/openapi.json is not JSON");
     let out = std::env::var("OUT_DIR").expect("OUT_DIR");
     let mut gen = Gen::new(&spec);
-    let types = gen.types();
-    let ops = gen.operations();
+    let (ops, queries) = gen.operations();
+    let types = gen.types() + &queries;
     std::fs::write(Path::new(&out).join("types.rs"), types).expect("write types.rs");
     std::fs::write(Path::new(&out).join("operations.rs"), ops).expect("write operations.rs");
 }
@@ -370,11 +370,20 @@ impl<'a> Gen<'a> {
                 wire.clone(),
             ));
         }
+        if name.contains("InputSchema") {
+            // a JSON Schema: keys beyond the modelled ones (`additionalProperties`, `$schema`, ...) are kept
+            let _ = writeln!(out, "    /// Every other key of the schema, kept as it is.");
+            let _ = writeln!(out, "    #[serde(flatten)]");
+            let _ = writeln!(out, "    pub extra: Map<String, Value>,");
+            fields.push(("extra".into(), "Map<String, Value>".into(), false, false, true, String::new()));
+        }
         out.push_str("}\n");
         if request {
             // A constructor over the required fields and a setter per optional field.
-            let args: Vec<&(String, String, bool, bool, bool, String)> =
+            let mut args: Vec<&(String, String, bool, bool, bool, String)> =
                 fields.iter().filter(|f| !f.2 && !f.4).collect();
+            // `name` leads, as it does in the API's docs; the rest keep the spec's order
+            args.sort_by_key(|f| f.5 != "name");
             let _ = writeln!(out, "\nimpl {name} {{");
             let _ = writeln!(
                 out,
@@ -561,7 +570,8 @@ impl<'a> Gen<'a> {
 
     // ---- operations ---------------------------------------------------------------------
 
-    fn operations(&mut self) -> String {
+    /// The operations module, and the query structs (which live among the types).
+    fn operations(&mut self) -> (String, String) {
         struct Op {
             group: String,
             method: String,
@@ -608,7 +618,6 @@ impl<'a> Gen<'a> {
             );
         }
         out.push_str("];\n\n");
-        out.push_str(&query_structs);
         // resource structs, accessors and methods
         let groups: BTreeSet<String> = ops.iter().map(|o| o.group.clone()).collect();
         for g in &groups {
@@ -649,7 +658,7 @@ impl<'a> Gen<'a> {
             );
         }
         out.push_str("}\n");
-        out
+        (out, query_structs)
     }
 
     /// One operation: its two methods, and its query struct.
@@ -847,9 +856,9 @@ impl<'a> Gen<'a> {
         let _ = writeln!(out, "        let mut q = Vec::new();");
         for (field, _, wire, array) in &fields {
             if *array {
-                let _ = writeln!(out, "        for v in self.{field}.iter().flatten() {{\n            q.push(({}, query_value(v)));\n        }}", lit(wire));
+                let _ = writeln!(out, "        for v in self.{field}.iter().flatten() {{\n            q.push(({}, crate::operations::QueryValue::query_value(v)));\n        }}", lit(wire));
             } else {
-                let _ = writeln!(out, "        if let Some(v) = &self.{field} {{\n            q.push(({}, query_value(v)));\n        }}", lit(wire));
+                let _ = writeln!(out, "        if let Some(v) = &self.{field} {{\n            q.push(({}, crate::operations::QueryValue::query_value(v)));\n        }}", lit(wire));
             }
         }
         let _ = writeln!(out, "        q\n    }}\n}}\n");

@@ -7,20 +7,20 @@
 //! use managed_agents::{types::*, Client};
 //!
 //! let client = Client::from_env()?;
-//! let env = client.environments().create(&EnvironmentCreateParams::new("my-dev-env"))?;
+//! let env = client.environments().create(&EnvironmentCreateParams::cloud("my-dev-env"))?;
 //! let agent = client.agents().create(
-//!     &AgentCreateParams::new("Coding Assistant", "claude-opus-4-5")
-//!         .tools(vec![AgentToolset20260401Params::new().into()]),
+//!     &AgentCreateParams::new("Coding Assistant", "claude-opus-4-5").tool(AgentToolset20260401Params::enabled()),
 //! )?;
-//! let session = client.sessions().create(&SessionCreateParams::new(agent.id.as_str(), env.id))?;
+//! let session = client.sessions().create(&SessionCreateParams::new(&agent, env.id))?;
 //! client.sessions().events().send(
 //!     &session.id,
-//!     &EventSendParams::new(vec![UserMessageEventParams::text("Review the auth module").into()]),
+//!     &EventSendParams::one(UserMessageEventParams::text("Review the auth module")),
 //! )?;
 //! # Ok::<(), managed_agents::Error>(())
 //! ```
 #![warn(missing_docs)]
 
+pub mod builders;
 pub mod client;
 pub mod error;
 pub mod multipart;

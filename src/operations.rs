@@ -56,8 +56,5 @@ impl QueryValue for bool {
     }
 }
 
-fn query_value<T: QueryValue>(v: &T) -> String {
-    v.query_value()
-}
 
 include!(concat!(env!("OUT_DIR"), "/operations.rs"));
