@@ -37,3 +37,8 @@ pub use multipart::{Multipart, UploadFile};
 pub use operations::{Operation, OPERATIONS};
 pub use pagination::{AutoPaging, Page};
 pub use response::Response;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

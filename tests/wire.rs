@@ -33,6 +33,7 @@ fn expect(server: &mut ServerGuard, method: &str, path: &str, beta: &str) -> moc
         .match_header("anthropic-beta", beta)
         .match_header("x-stainless-retry-count", "0")
         .match_header("user-agent", Matcher::Regex("^managed-agents-rust/".into()))
+        .match_query(Matcher::Exact("beta=true".into()))
 }
 
 #[test]
@@ -251,7 +252,7 @@ fn vaults_credentials_memory_and_deployments() {
         .unwrap();
     m.assert();
 
-    let m = expect(&mut server, "POST", "/v1/memory_stores/memstore_1/memories", MA)
+    let m = expect(&mut server, "POST", "/v1/memory_stores/memstore_1/memories", "agent-memory-2026-07-22")
         .match_query(Matcher::Exact("beta=true&view=full".into()))
         .match_body(Matcher::Json(json!({"path": "/notes.md", "content": "hello"})))
         .with_body(fixture("Memory"))
