@@ -112,6 +112,13 @@ fn doc(text: Option<&str>, indent: &str) -> String {
                 "```".to_string()
             }
         } else {
+            // four spaces of indent would make a Markdown code block, which rustdoc would compile
+            let indent = line.len() - t.len();
+            let line = if !in_fence && indent >= 4 {
+                format!("  {t}")
+            } else {
+                line.to_string()
+            };
             // square brackets would be read as intra-doc links
             line.replace('[', "\\[")
                 .replace(']', "\\]")
@@ -160,7 +167,7 @@ impl<'a> Gen<'a> {
     }
 
     /// The schema behind `allOf: [x]` wrappers (which only carry a description or `nullable`).
-    fn unwrap<'s>(s: &'s Value) -> &'s Value {
+    fn unwrap(s: &Value) -> &Value {
         match s.get("allOf").and_then(Value::as_array) {
             Some(all) if all.len() == 1 => &all[0],
             _ => s,
@@ -182,7 +189,7 @@ impl<'a> Gen<'a> {
         }
         let mut base = camel(value);
         if base == "Self" {
-            base.push_str("_");
+            base.push('_');
         }
         let mut name = base.clone();
         let mut n = 2;
@@ -375,7 +382,14 @@ impl<'a> Gen<'a> {
             let _ = writeln!(out, "    /// Every other key of the schema, kept as it is.");
             let _ = writeln!(out, "    #[serde(flatten)]");
             let _ = writeln!(out, "    pub extra: Map<String, Value>,");
-            fields.push(("extra".into(), "Map<String, Value>".into(), false, false, true, String::new()));
+            fields.push((
+                "extra".into(),
+                "Map<String, Value>".into(),
+                false,
+                false,
+                true,
+                String::new(),
+            ));
         }
         out.push_str("}\n");
         if request {
@@ -408,7 +422,7 @@ impl<'a> Gen<'a> {
             for f in fields.iter().filter(|f| f.2 && !f.1.starts_with("tags::")) {
                 let bare = f.0.trim_start_matches("r#");
                 let set = if f.3 {
-                    format!("Some(Some(value.into()))")
+                    "Some(Some(value.into()))".to_string()
                 } else {
                     "Some(value.into())".into()
                 };
@@ -499,7 +513,7 @@ impl<'a> Gen<'a> {
             };
             variants.push((variant, ty, weight));
         }
-        variants.sort_by(|a, b| b.2.cmp(&a.2));
+        variants.sort_by_key(|v| std::cmp::Reverse(v.2));
         let _ = writeln!(
             out,
             "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]"

@@ -7,16 +7,21 @@ use managed_agents::{Client, Result, UploadFile};
 use serde_json::json;
 
 fn create_environment(client: &Client) -> Result<Environment> {
-    let environment = client.environments().create(&EnvironmentCreateParams::cloud("my-dev-env"))?;
+    let environment = client
+        .environments()
+        .create(&EnvironmentCreateParams::cloud("my-dev-env"))?;
     println!("{}", environment.id); // env_...
     Ok(environment)
 }
 
 fn minimal_agent_and_session(client: &Client, environment: &Environment) -> Result<Session> {
     let agent = client.agents().create(
-        &AgentCreateParams::new("Coding Assistant", "claude-opus-4-5").tool(AgentToolset20260401Params::enabled()),
+        &AgentCreateParams::new("Coding Assistant", "claude-opus-4-5")
+            .tool(AgentToolset20260401Params::enabled()),
     )?;
-    let session = client.sessions().create(&SessionCreateParams::new(&agent, environment.id.as_str()))?;
+    let session = client
+        .sessions()
+        .create(&SessionCreateParams::new(&agent, environment.id.as_str()))?;
     println!("{} {}", session.id, session.status);
     Ok(session)
 }
@@ -39,23 +44,38 @@ fn agent_with_custom_tools(client: &Client, environment: &Environment) -> Result
     client.sessions().create(
         &SessionCreateParams::new(&agent, environment.id.as_str())
             .title("Code review session")
-            .resources(vec![GitHubRepositoryResourceParams::new("https://github.com/owner/repo")
-                .mount_path("/workspace/repo")
-                .authorization_token(std::env::var("GITHUB_TOKEN").unwrap_or_default())
-                .checkout(BranchCheckoutParam::new("main"))
-                .into()]),
+            .resources(vec![GitHubRepositoryResourceParams::new(
+                "https://github.com/owner/repo",
+            )
+            .mount_path("/workspace/repo")
+            .authorization_token(std::env::var("GITHUB_TOKEN").unwrap_or_default())
+            .checkout(BranchCheckoutParam::new("main"))
+            .into()]),
     )
 }
 
 fn send_message_and_tool_result(client: &Client, session: &Session) -> Result<()> {
     let events = client.sessions().events();
-    events.send(&session.id, &EventSendParams::one(UserMessageEventParams::text("Review the auth module")))?;
-    events.send(&session.id, &EventSendParams::one(UserCustomToolResultEventParams::text("sevt_abc123", "All 42 tests passed.")))?;
+    events.send(
+        &session.id,
+        &EventSendParams::one(UserMessageEventParams::text("Review the auth module")),
+    )?;
+    events.send(
+        &session.id,
+        &EventSendParams::one(UserCustomToolResultEventParams::text(
+            "sevt_abc123",
+            "All 42 tests passed.",
+        )),
+    )?;
     Ok(())
 }
 
 fn poll_events(client: &Client, session: &Session) -> Result<()> {
-    for event in client.sessions().events().list(&session.id, &Default::default())? {
+    for event in client
+        .sessions()
+        .events()
+        .list(&session.id, &Default::default())?
+    {
         let event = event?;
         println!("{}", event.tag().unwrap_or("?"));
     }
@@ -65,8 +85,11 @@ fn poll_events(client: &Client, session: &Session) -> Result<()> {
 fn files(client: &Client, agent: &Agent, environment: &Environment) -> Result<()> {
     let file = client.files().upload(UploadFile::path("data.csv")?)?;
     let session = client.sessions().create(
-        &SessionCreateParams::new(agent, environment.id.as_str())
-            .resources(vec![FileResourceParams::new(file.id).mount_path("/workspace/data.csv").into()]),
+        &SessionCreateParams::new(agent, environment.id.as_str()).resources(vec![
+            FileResourceParams::new(file.id)
+                .mount_path("/workspace/data.csv")
+                .into(),
+        ]),
     )?;
     for f in client.files().list(&FileListParams::scope(&session.id))? {
         let f = f?;
@@ -93,7 +116,8 @@ fn mcp_agent(client: &Client, environment: &Environment, vault_id: &str) -> Resu
             .tool(MCPToolsetParams::new("my-tools")),
     )?;
     client.sessions().create(
-        &SessionCreateParams::new(agent.id.as_str(), environment.id.as_str()).vault_ids(vec![vault_id.to_string()]),
+        &SessionCreateParams::new(agent.id.as_str(), environment.id.as_str())
+            .vault_ids(vec![vault_id.to_string()]),
     )
 }
 
@@ -110,7 +134,9 @@ fn main() -> Result<()> {
     let reviewed = agent_with_custom_tools(&client, &environment)?;
     let vault = client.vaults().create(&VaultCreateParams::new("tools"))?;
     let with_mcp = mcp_agent(&client, &environment, &vault.id)?;
-    let agent = client.agents().retrieve(&reviewed.agent.id, &Default::default())?;
+    let agent = client
+        .agents()
+        .retrieve(&reviewed.agent.id, &Default::default())?;
     files(&client, &agent, &environment)?;
     for id in [&session.id, &reviewed.id, &with_mcp.id] {
         session_management(&client, id)?;

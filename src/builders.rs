@@ -56,7 +56,9 @@ impl AgentCreateParams {
 
     /// Declares an MCP server by name and URL (credentials belong in a vault).
     pub fn mcp_server(mut self, name: impl Into<String>, url: impl Into<String>) -> Self {
-        self.mcp_servers.get_or_insert_with(Vec::new).push(URLMCPServerParams::new(name, url));
+        self.mcp_servers
+            .get_or_insert_with(Vec::new)
+            .push(URLMCPServerParams::new(name, url));
         self
     }
 }
@@ -64,7 +66,8 @@ impl AgentCreateParams {
 impl AgentToolset20260401Params {
     /// The built-in toolset with every tool enabled by default.
     pub fn enabled() -> Self {
-        AgentToolset20260401Params::new().default_config(AgentToolsetDefaultConfigParams::new().enabled(true))
+        AgentToolset20260401Params::new()
+            .default_config(AgentToolsetDefaultConfigParams::new().enabled(true))
     }
 }
 
@@ -81,17 +84,28 @@ impl From<Value> for CustomToolInputSchemaParam {
             _ => None,
         };
         let required = match map.remove("required") {
-            Some(Value::Array(r)) => Some(Some(r.into_iter().filter_map(|v| v.as_str().map(String::from)).collect())),
+            Some(Value::Array(r)) => Some(Some(
+                r.into_iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect(),
+            )),
             _ => None,
         };
-        CustomToolInputSchemaParam { properties, required, r#type: Default::default(), extra: map }
+        CustomToolInputSchemaParam {
+            properties,
+            required,
+            r#type: Default::default(),
+            extra: map,
+        }
     }
 }
 
 impl From<&Agent> for SessionCreateParamsAgent {
     /// The agent pinned at its current version.
     fn from(agent: &Agent) -> Self {
-        SessionCreateParamsAgent::AgentParams(AgentParams::new(agent.id.clone()).version(agent.version))
+        SessionCreateParamsAgent::AgentParams(
+            AgentParams::new(agent.id.clone()).version(agent.version),
+        )
     }
 }
 
@@ -122,7 +136,8 @@ impl UserMessageEventParams {
 impl UserCustomToolResultEventParams {
     /// The text result of a custom tool call.
     pub fn text(custom_tool_use_id: impl Into<String>, text: impl Into<String>) -> Self {
-        UserCustomToolResultEventParams::new(custom_tool_use_id).content(vec![TextBlockParam::new(text).into()])
+        UserCustomToolResultEventParams::new(custom_tool_use_id)
+            .content(vec![TextBlockParam::new(text).into()])
     }
 
     /// An error result of a custom tool call.

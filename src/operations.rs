@@ -56,5 +56,4 @@ impl QueryValue for bool {
     }
 }
 
-
 include!(concat!(env!("OUT_DIR"), "/operations.rs"));

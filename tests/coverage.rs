@@ -11,14 +11,24 @@ fn spec() -> serde_json::Value {
 }
 
 fn listed() -> BTreeSet<String> {
-    read("spec/operations.txt").lines().filter(|l| !l.trim().is_empty()).map(String::from).collect()
+    read("spec/operations.txt")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(String::from)
+        .collect()
 }
 
 #[test]
 fn the_checked_in_operation_list_matches_the_reference() {
     // The reference lives beside the repository when it is there (in CI it is).
-    let Ok(reference) = std::fs::read_to_string("../shared/reference/operations.txt") else { return };
-    let reference: BTreeSet<String> = reference.lines().filter(|l| !l.trim().is_empty()).map(String::from).collect();
+    let Ok(reference) = std::fs::read_to_string("../shared/reference/operations.txt") else {
+        return;
+    };
+    let reference: BTreeSet<String> = reference
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(String::from)
+        .collect();
     assert_eq!(reference, listed());
 }
 
@@ -27,8 +37,10 @@ fn every_listed_operation_is_in_the_spec_and_has_a_generated_method() {
     let spec = spec();
     let listed = listed();
     assert_eq!(listed.len(), 90);
-    let generated: BTreeSet<String> =
-        managed_agents::OPERATIONS.iter().map(|op| format!("{} {}", op.method, op.path)).collect();
+    let generated: BTreeSet<String> = managed_agents::OPERATIONS
+        .iter()
+        .map(|op| format!("{} {}", op.method, op.path))
+        .collect();
     let mut in_spec = BTreeSet::new();
     for (path, verbs) in spec["paths"].as_object().unwrap() {
         for verb in verbs.as_object().unwrap().keys() {
@@ -37,9 +49,19 @@ fn every_listed_operation_is_in_the_spec_and_has_a_generated_method() {
     }
     let missing_spec: Vec<_> = listed.difference(&in_spec).collect();
     let missing_method: Vec<_> = listed.difference(&generated).collect();
-    assert!(missing_spec.is_empty(), "not in spec/openapi.json: {missing_spec:?}");
-    assert!(missing_method.is_empty(), "no generated method: {missing_method:?}");
-    assert_eq!(generated.len(), managed_agents::OPERATIONS.len(), "two operations share a method and path");
+    assert!(
+        missing_spec.is_empty(),
+        "not in spec/openapi.json: {missing_spec:?}"
+    );
+    assert!(
+        missing_method.is_empty(),
+        "no generated method: {missing_method:?}"
+    );
+    assert_eq!(
+        generated.len(),
+        managed_agents::OPERATIONS.len(),
+        "two operations share a method and path"
+    );
 }
 
 #[test]
@@ -49,7 +71,10 @@ fn every_operation_names_its_beta_and_a_success_response() {
         for (verb, op) in verbs.as_object().unwrap() {
             let beta = op["x-anthropic-beta"].as_str().unwrap_or("");
             assert!(!beta.is_empty(), "{verb} {path} has no beta header");
-            assert!(op["responses"]["200"].is_object(), "{verb} {path} has no success response");
+            assert!(
+                op["responses"]["200"].is_object(),
+                "{verb} {path} has no success response"
+            );
             for p in path.split('/').filter(|s| s.starts_with('{')) {
                 let name = p.trim_matches(|c| c == '{' || c == '}');
                 let declared = op["parameters"]

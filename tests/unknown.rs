@@ -28,17 +28,26 @@ fn a_future_event_type_is_kept_whole() {
 #[test]
 fn a_future_content_block_is_kept_inside_a_known_event() {
     let ev: SessionEvent = serde_json::from_value(message_with_future_block()).unwrap();
-    let SessionEvent::AgentMessage(m) = &ev else { panic!("{ev:?}") };
+    let SessionEvent::AgentMessage(m) = &ev else {
+        panic!("{ev:?}")
+    };
     assert_eq!(m.content.len(), 2);
     assert!(matches!(m.content[1], AgentMessageEventContent::Unknown(_)));
-    assert_eq!(serde_json::to_value(&ev).unwrap(), message_with_future_block());
+    assert_eq!(
+        serde_json::to_value(&ev).unwrap(),
+        message_with_future_block()
+    );
 }
 
 #[test]
 fn a_future_tool_type_and_status_survive() {
-    let tool: AgentTool = serde_json::from_value(json!({"type": "quantum_toolset_20270101", "qubits": 8})).unwrap();
+    let tool: AgentTool =
+        serde_json::from_value(json!({"type": "quantum_toolset_20270101", "qubits": 8})).unwrap();
     assert!(matches!(tool, AgentTool::Unknown(_)));
-    assert_eq!(serde_json::to_value(&tool).unwrap(), json!({"type": "quantum_toolset_20270101", "qubits": 8}));
+    assert_eq!(
+        serde_json::to_value(&tool).unwrap(),
+        json!({"type": "quantum_toolset_20270101", "qubits": 8})
+    );
 
     let status: SessionStatus = serde_json::from_value(json!("hibernating")).unwrap();
     assert_eq!(status, SessionStatus::Other("hibernating".into()));
@@ -49,7 +58,8 @@ fn a_future_tool_type_and_status_survive() {
 
 #[test]
 fn a_wrong_constant_is_an_error_that_names_it() {
-    let err = serde_json::from_value::<TextBlockParam>(json!({"type": "image", "text": "x"})).unwrap_err();
+    let err = serde_json::from_value::<TextBlockParam>(json!({"type": "image", "text": "x"}))
+        .unwrap_err();
     assert!(err.to_string().contains("expected \"text\""), "{err}");
 }
 
@@ -62,12 +72,23 @@ fn unknown_values_pass_through_a_list_page() {
         .match_query(Matcher::Any)
         .with_body(body.to_string())
         .create();
-    let client = Client::builder().api_key("k").base_url(server.url()).build().unwrap();
-    let page = client.sessions().events().list("sesn_1", &Default::default()).unwrap();
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(server.url())
+        .build()
+        .unwrap();
+    let page = client
+        .sessions()
+        .events()
+        .list("sesn_1", &Default::default())
+        .unwrap();
     assert_eq!(page.data.len(), 2);
     assert!(matches!(page.data[0], SessionEvent::Unknown(_)));
     assert_eq!(serde_json::to_value(&page.data[0]).unwrap(), future_event());
-    assert_eq!(serde_json::to_value(&page.data[1]).unwrap(), message_with_future_block());
+    assert_eq!(
+        serde_json::to_value(&page.data[1]).unwrap(),
+        message_with_future_block()
+    );
 }
 
 #[test]
@@ -84,8 +105,16 @@ fn unknown_values_pass_through_an_event_stream_body() {
         .with_header("content-type", "text/event-stream")
         .with_body(body)
         .create();
-    let client = Client::builder().api_key("k").base_url(server.url()).build().unwrap();
-    let response = client.sessions().events().stream("sesn_1", &Default::default()).unwrap();
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(server.url())
+        .build()
+        .unwrap();
+    let response = client
+        .sessions()
+        .events()
+        .stream("sesn_1", &Default::default())
+        .unwrap();
     let text = String::from_utf8(response.bytes().unwrap()).unwrap();
     let events: Vec<StreamSessionEvents> = text
         .lines()
@@ -95,5 +124,8 @@ fn unknown_values_pass_through_an_event_stream_body() {
     assert_eq!(events.len(), 2);
     assert!(matches!(events[0], StreamSessionEvents::Unknown(_)));
     assert_eq!(serde_json::to_value(&events[0]).unwrap(), future_event());
-    assert_eq!(serde_json::to_value(&events[1]).unwrap(), message_with_future_block());
+    assert_eq!(
+        serde_json::to_value(&events[1]).unwrap(),
+        message_with_future_block()
+    );
 }

@@ -10,7 +10,12 @@ const KEY: &str = "sk-ant-test-key-0123456789";
 const MA: &str = "managed-agents-2026-04-01";
 
 fn client(server: &ServerGuard) -> Client {
-    Client::builder().api_key(KEY).base_url(server.url()).max_retries(0).build().unwrap()
+    Client::builder()
+        .api_key(KEY)
+        .base_url(server.url())
+        .max_retries(0)
+        .build()
+        .unwrap()
 }
 
 /// The minimal fixture of a response type (tests/fixtures/types).
@@ -81,24 +86,35 @@ fn agents_list_and_versions_send_their_query() {
         .with_body(page(vec![], None))
         .create();
     let c = client(&server);
-    let p = c.agents().list(&AgentListParams::default().limit(2).page("page_abc")).unwrap();
+    let p = c
+        .agents()
+        .list(&AgentListParams::default().limit(2).page("page_abc"))
+        .unwrap();
     assert!(p.data.is_empty() && !p.has_next_page());
     m.assert();
     let m = expect(&mut server, "GET", "/v1/agents/agent_1/versions", MA)
         .match_query(Matcher::Exact("beta=true".into()))
         .with_body(page(vec![], None))
         .create();
-    c.agents().versions().list("agent_1", &Default::default()).unwrap();
+    c.agents()
+        .versions()
+        .list("agent_1", &Default::default())
+        .unwrap();
     m.assert();
 }
 
 #[test]
 fn path_parameters_are_percent_encoded() {
     let mut server = Server::new();
-    let m = expect(&mut server, "GET", "/v1/sessions/a%2Fb%3Fc%23d%25..%20e", MA)
-        .match_query(Matcher::Exact("beta=true".into()))
-        .with_body(fixture("Session"))
-        .create();
+    let m = expect(
+        &mut server,
+        "GET",
+        "/v1/sessions/a%2Fb%3Fc%23d%25..%20e",
+        MA,
+    )
+    .match_query(Matcher::Exact("beta=true".into()))
+    .with_body(fixture("Session"))
+    .create();
     client(&server).sessions().retrieve("a/b?c#d%.. e").unwrap();
     m.assert();
 }
@@ -138,7 +154,10 @@ fn events_list_repeats_array_keys_and_send_posts_events() {
             &SessionsEventListParams::default()
                 .limit(50)
                 .order(EventsListOrder::Desc)
-                .types(vec![SessionEventType::AgentMessage, SessionEventType::AgentCustomToolUse]),
+                .types(vec![
+                    SessionEventType::AgentMessage,
+                    SessionEventType::AgentCustomToolUse,
+                ]),
         )
         .unwrap();
     m.assert();
@@ -184,11 +203,13 @@ fn sessions_create_update_archive_delete() {
         .create(
             &SessionCreateParams::new(AgentParams::new("agent_1").version(3), "env_1")
                 .title("Code review session")
-                .resources(vec![GitHubRepositoryResourceParams::new("https://github.com/owner/repo")
-                    .mount_path("/workspace/repo")
-                    .authorization_token("ghp_x")
-                    .checkout(BranchCheckoutParam::new("main"))
-                    .into()])
+                .resources(vec![GitHubRepositoryResourceParams::new(
+                    "https://github.com/owner/repo",
+                )
+                .mount_path("/workspace/repo")
+                .authorization_token("ghp_x")
+                .checkout(BranchCheckoutParam::new("main"))
+                .into()])
                 .vault_ids(vec!["vlt_1".to_string()]),
         )
         .unwrap();
@@ -199,13 +220,19 @@ fn sessions_create_update_archive_delete() {
         .match_body(Matcher::Json(json!({"title": null})))
         .with_body(fixture("Session"))
         .create();
-    c.sessions().update("sesn_1", &SessionUpdateParams::default().clear_title()).unwrap();
+    c.sessions()
+        .update("sesn_1", &SessionUpdateParams::default().clear_title())
+        .unwrap();
     m.assert();
 
-    let m = expect(&mut server, "POST", "/v1/sessions/sesn_1/archive", MA).with_body(fixture("Session")).create();
+    let m = expect(&mut server, "POST", "/v1/sessions/sesn_1/archive", MA)
+        .with_body(fixture("Session"))
+        .create();
     c.sessions().archive("sesn_1").unwrap();
     m.assert();
-    let m = expect(&mut server, "DELETE", "/v1/sessions/sesn_1", MA).with_body(fixture("DeletedSession")).create();
+    let m = expect(&mut server, "DELETE", "/v1/sessions/sesn_1", MA)
+        .with_body(fixture("DeletedSession"))
+        .create();
     c.sessions().delete("sesn_1").unwrap();
     m.assert();
 }
@@ -219,17 +246,27 @@ fn environments_and_their_work_queue() {
             "config": {"type": "cloud", "networking": {"type": "unrestricted"}}})))
         .with_body(fixture("Environment"))
         .create();
-    c.environments().create(&EnvironmentCreateParams::cloud("my-dev-env")).unwrap();
+    c.environments()
+        .create(&EnvironmentCreateParams::cloud("my-dev-env"))
+        .unwrap();
     m.assert();
     let m = expect(&mut server, "GET", "/v1/environments/env_1/work/poll", MA)
         .match_query(Matcher::Exact("beta=true&block_ms=5000".into()))
         .with_body(fixture("SelfHostedWork"))
         .create();
-    c.environments().work().poll("env_1", &WorkPollParams::default().block_ms(5000)).unwrap();
+    c.environments()
+        .work()
+        .poll("env_1", &WorkPollParams::default().block_ms(5000))
+        .unwrap();
     m.assert();
-    let m = expect(&mut server, "POST", "/v1/environments/env_1/work/work_1/ack", MA)
-        .with_body(fixture("SelfHostedWork"))
-        .create();
+    let m = expect(
+        &mut server,
+        "POST",
+        "/v1/environments/env_1/work/work_1/ack",
+        MA,
+    )
+    .with_body(fixture("SelfHostedWork"))
+    .create();
     c.environments().work().ack("env_1", "work_1").unwrap();
     m.assert();
 }
@@ -247,16 +284,26 @@ fn vaults_credentials_memory_and_deployments() {
         .credentials()
         .create(
             "vlt_1",
-            &CredentialCreateParams::new(StaticBearerCreateParams::new("https://my-mcp-server.example.com/sse", "tok")),
+            &CredentialCreateParams::new(StaticBearerCreateParams::new(
+                "https://my-mcp-server.example.com/sse",
+                "tok",
+            )),
         )
         .unwrap();
     m.assert();
 
-    let m = expect(&mut server, "POST", "/v1/memory_stores/memstore_1/memories", "agent-memory-2026-07-22")
-        .match_query(Matcher::Exact("beta=true&view=full".into()))
-        .match_body(Matcher::Json(json!({"path": "/notes.md", "content": "hello"})))
-        .with_body(fixture("Memory"))
-        .create();
+    let m = expect(
+        &mut server,
+        "POST",
+        "/v1/memory_stores/memstore_1/memories",
+        "agent-memory-2026-07-22",
+    )
+    .match_query(Matcher::Exact("beta=true&view=full".into()))
+    .match_body(Matcher::Json(
+        json!({"path": "/notes.md", "content": "hello"}),
+    ))
+    .with_body(fixture("Memory"))
+    .create();
     c.memory_stores()
         .memories()
         .create(
@@ -267,7 +314,9 @@ fn vaults_credentials_memory_and_deployments() {
         .unwrap();
     m.assert();
 
-    let m = expect(&mut server, "POST", "/v1/deployments/depl_1/pause", MA).with_body(fixture("Deployment")).create();
+    let m = expect(&mut server, "POST", "/v1/deployments/depl_1/pause", MA)
+        .with_body(fixture("Deployment"))
+        .create();
     c.deployments().pause("depl_1").unwrap();
     m.assert();
     let m = expect(&mut server, "GET", "/v1/deployment_runs", MA)
@@ -296,14 +345,25 @@ fn files_use_the_files_beta_and_stream_multipart() {
         ))
         .with_body(fixture("FileMetadata"))
         .create();
-    c.files().upload(UploadFile::bytes("data.csv", b"a,b\n1,2\n".to_vec())).unwrap();
+    c.files()
+        .upload(UploadFile::bytes("data.csv", b"a,b\n1,2\n".to_vec()))
+        .unwrap();
     m.assert();
 
-    let m = expect(&mut server, "GET", "/v1/files/file_1/content", "files-api-2025-04-14")
-        .with_body(b"\x00\x01binary")
-        .create();
+    let m = expect(
+        &mut server,
+        "GET",
+        "/v1/files/file_1/content",
+        "files-api-2025-04-14",
+    )
+    .with_body(b"\x00\x01binary")
+    .create();
     let mut out = Vec::new();
-    c.files().download("file_1").unwrap().write_to(&mut out).unwrap();
+    c.files()
+        .download("file_1")
+        .unwrap()
+        .write_to(&mut out)
+        .unwrap();
     assert_eq!(out, b"\x00\x01binary");
     m.assert();
 }
@@ -312,10 +372,18 @@ fn files_use_the_files_beta_and_stream_multipart() {
 fn skills_versions_use_the_skills_beta() {
     let mut server = Server::new();
     let c = client(&server);
-    let m = expect(&mut server, "GET", "/v1/skills/skill_1/versions/1759178010641129", "skills-2025-10-02")
-        .with_body(fixture("SkillVersion"))
-        .create();
-    c.skills().versions().retrieve("skill_1", "1759178010641129").unwrap();
+    let m = expect(
+        &mut server,
+        "GET",
+        "/v1/skills/skill_1/versions/1759178010641129",
+        "skills-2025-10-02",
+    )
+    .with_body(fixture("SkillVersion"))
+    .create();
+    c.skills()
+        .versions()
+        .retrieve("skill_1", "1759178010641129")
+        .unwrap();
     m.assert();
 }
 
@@ -331,7 +399,9 @@ fn per_call_options_add_headers_and_query() {
         .sessions()
         .archive_with(
             "sesn_1",
-            &RequestOptions::new().header("anthropic-workspace-id", "wrkspc_1").query("trace", "1"),
+            &RequestOptions::new()
+                .header("anthropic-workspace-id", "wrkspc_1")
+                .query("trace", "1"),
         )
         .unwrap();
     m.assert();
@@ -345,12 +415,17 @@ fn api_errors_carry_status_type_message_and_request_id() {
         .match_query(Matcher::Any)
         .with_status(404)
         .with_header("request-id", "req_123")
-        .with_body(r#"{"type":"error","error":{"type":"not_found_error","message":"session not found"}}"#)
+        .with_body(
+            r#"{"type":"error","error":{"type":"not_found_error","message":"session not found"}}"#,
+        )
         .create();
     let err = client(&server).sessions().retrieve("sesn_404").unwrap_err();
     assert_eq!(err.status(), Some(404));
     assert_eq!(err.request_id(), Some("req_123"));
     let text = err.to_string();
-    assert!(text.contains("not_found_error") && text.contains("session not found"), "{text}");
+    assert!(
+        text.contains("not_found_error") && text.contains("session not found"),
+        "{text}"
+    );
     assert!(!format!("{err:?}").contains(KEY));
 }
