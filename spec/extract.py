@@ -76,7 +76,7 @@ PREFIXES = ("BetaManagedAgents", "Beta")
 
 def camel(snake: str) -> str:
     out = "".join(p[:1].upper() + p[1:] for p in re.split(r"[_\-.\[\] ]+", snake) if p)
-    return out.replace("Mcp", "MCP") if False else out
+    return out
 
 
 def strip_prefix(name: str) -> str:

@@ -23,11 +23,11 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<String> {
             "must not contain control characters",
         ));
     }
-    Ok(encode(value, false))
+    Ok(encode(value))
 }
 
-/// Percent-encodes all but unreserved characters (and, in a query, writes space as `%20`).
-pub(crate) fn encode(value: &str, _query: bool) -> String {
+/// Percent-encodes all but RFC 3986 unreserved characters (a space is `%20`, in a path and in a query).
+pub(crate) fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

@@ -80,9 +80,9 @@ impl Client {
             .chain(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         {
             url.push('&');
-            url.push_str(&crate::path::encode(k, true));
+            url.push_str(&crate::path::encode(k));
             url.push('=');
-            url.push_str(&crate::path::encode(v, true));
+            url.push_str(&crate::path::encode(v));
         }
         url
     }
