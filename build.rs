@@ -25,8 +25,17 @@ fn main() {
     let mut gen = Gen::new(&spec);
     let (ops, queries) = gen.operations();
     let types = gen.types() + &queries;
-    std::fs::write(Path::new(&out).join("types.rs"), types).expect("write types.rs");
-    std::fs::write(Path::new(&out).join("operations.rs"), ops).expect("write operations.rs");
+    let files = [Path::new(&out).join("types.rs"), Path::new(&out).join("operations.rs")];
+    std::fs::write(&files[0], types).expect("write types.rs");
+    std::fs::write(&files[1], ops).expect("write operations.rs");
+    // The text is already laid out; rustfmt, when the toolchain has it, makes it exactly
+    // rustfmt's, for anyone reading it in their editor. Without it the code is the same.
+    let rustfmt = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into());
+    let _ = std::process::Command::new(rustfmt)
+        .args(["--edition", "2021"])
+        .args(&files)
+        .stderr(std::process::Stdio::null())
+        .status();
 }
 
 const KEYWORDS: &[&str] = &[
