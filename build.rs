@@ -25,7 +25,10 @@ fn main() {
     let mut gen = Gen::new(&spec);
     let (ops, queries) = gen.operations();
     let types = gen.types() + &queries;
-    let files = [Path::new(&out).join("types.rs"), Path::new(&out).join("operations.rs")];
+    let files = [
+        Path::new(&out).join("types.rs"),
+        Path::new(&out).join("operations.rs"),
+    ];
     std::fs::write(&files[0], types).expect("write types.rs");
     std::fs::write(&files[1], ops).expect("write operations.rs");
     // The text is already laid out; rustfmt, when the toolchain has it, makes it exactly
