@@ -131,11 +131,14 @@ fn doc(text: Option<&str>, indent: &str) -> String {
             } else {
                 line.to_string()
             };
-            // square brackets would be read as intra-doc links
-            line.replace('[', "\\[")
-                .replace(']', "\\]")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
+            // `<` and `>` would be read as HTML
+            let line = line.replace('<', "&lt;").replace('>', "&gt;");
+            // square brackets would be read as intra-doc links, unless they are a Markdown link
+            if line.contains("](http") {
+                autolink(&line)
+            } else {
+                autolink(&line.replace('[', "\\[").replace(']', "\\]"))
+            }
         };
         if line.is_empty() {
             let _ = writeln!(out, "{indent}///");
@@ -147,6 +150,26 @@ fn doc(text: Option<&str>, indent: &str) -> String {
         let _ = writeln!(out, "{indent}/// ```");
     }
     out
+}
+
+/// Bare URLs as Markdown autolinks (`<https://..>`), trailing punctuation left outside.
+fn autolink(line: &str) -> String {
+    line.split(' ')
+        .map(|w| {
+            let start = w.find("https://").or_else(|| w.find("http://"));
+            match start {
+                Some(i) if !w[..i].ends_with('(') && !w[..i].ends_with('`') => {
+                    let url = &w[i..];
+                    let end = url
+                        .trim_end_matches(|c: char| ".,;:)'\"`".contains(c))
+                        .len();
+                    format!("{}<{}>{}", &w[..i], &url[..end], &url[end..])
+                }
+                _ => w.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn lit(s: &str) -> String {
