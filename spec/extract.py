@@ -59,9 +59,10 @@ GROUPS = [
 ]
 
 # Operations for which the SDK adds no beta header of its own (the user passes `betas`):
-# the value the published API documentation asks for.
+# the value the published API documentation asks for. Files also carry the managed-agents
+# beta, which listing a session's outputs (`scope_id`) needs.
 DEFAULT_BETAS = {
-    "files": "files-api-2025-04-14",
+    "files": "files-api-2025-04-14,managed-agents-2026-04-01",
     "skills": "skills-2025-10-02",
     "skills.versions": "skills-2025-10-02",
 }

@@ -1,5 +1,6 @@
 //! The client: configuration, and the entry point to every resource.
 
+use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use std::fmt;
 use std::sync::Arc;
@@ -105,6 +106,16 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("base_url", &self.base_url)
+            .field("max_retries", &self.max_retries)
+            .field("timeout", &self.timeout)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -181,7 +192,14 @@ impl ClientBuilder {
                 format!("{base_url:?} is not an http(s) URL"),
             ));
         }
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder();
+        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+        let config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::NativeTls)
+                .build(),
+        );
+        let agent = config
             .http_status_as_error(false)
             .timeout_connect(self.connect_timeout)
             .max_redirects(0)
@@ -216,12 +234,51 @@ impl ClientBuilder {
 ///     .header("anthropic-workspace-id", "wrkspc_123");
 /// # let _ = opts;
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RequestOptions {
     pub(crate) timeout: Option<Duration>,
+    pub(crate) deadline: Option<Deadline>,
     pub(crate) max_retries: Option<u32>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) query: Vec<(String, String)>,
+}
+
+/// Headers whose values never appear in `Debug` output.
+pub(crate) fn is_secret_header(name: &str) -> bool {
+    [
+        "x-api-key",
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+    ]
+    .iter()
+    .any(|h| h.eq_ignore_ascii_case(name))
+}
+
+impl fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    if is_secret_header(k) {
+                        "<redacted>"
+                    } else {
+                        v.as_str()
+                    },
+                )
+            })
+            .collect();
+        f.debug_struct("RequestOptions")
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
+            .field("max_retries", &self.max_retries)
+            .field("headers", &headers)
+            .field("query", &self.query)
+            .finish()
+    }
 }
 
 impl RequestOptions {
@@ -233,6 +290,12 @@ impl RequestOptions {
     /// This call's deadline, retries included.
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = Some(d);
+        self
+    }
+
+    /// A deadline shared with other calls (the call ends at the earlier of it and `timeout`).
+    pub fn deadline(mut self, deadline: Deadline) -> Self {
+        self.deadline = Some(deadline);
         self
     }
 

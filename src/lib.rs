@@ -22,6 +22,7 @@
 
 pub mod builders;
 pub mod client;
+pub mod deadline;
 pub mod error;
 pub mod multipart;
 pub mod operations;
@@ -32,6 +33,7 @@ mod transport;
 pub mod types;
 
 pub use client::{Client, ClientBuilder, RequestOptions};
+pub use deadline::Deadline;
 pub use error::{Error, Result};
 pub use multipart::{Multipart, UploadFile};
 pub use operations::{Operation, OPERATIONS};

@@ -2,7 +2,8 @@
 
 use crate::error::{Error, Result};
 use std::io::{Cursor, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A file to upload: a name, a content type and a reader that is read as the request is sent.
 ///
@@ -17,7 +18,48 @@ use std::path::Path;
 pub struct UploadFile {
     filename: String,
     content_type: String,
-    reader: Box<dyn Read + Send>,
+    source: Source,
+}
+
+/// Where a file's bytes come from; all but `Reader` can be read again for a retry.
+enum Source {
+    Path(PathBuf),
+    Bytes(Arc<[u8]>),
+    Reader(Box<dyn Read + Send>),
+}
+
+/// The prefix of the message of an I/O error that came from reading a file of the body.
+const LOCAL_READ: &str = "reading ";
+
+/// Whether an I/O error of a request came from reading one of its files (not from the network).
+pub(crate) fn is_local_read_error(e: &std::io::Error) -> bool {
+    e.get_ref()
+        .is_some_and(|inner| inner.is::<LocalReadError>())
+}
+
+#[derive(Debug)]
+struct LocalReadError(String);
+
+impl std::fmt::Display for LocalReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LocalReadError {}
+
+/// A reader whose errors name the file being read.
+struct Named<R> {
+    name: String,
+    inner: R,
+}
+
+impl<R: Read> Read for Named<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            std::io::Error::other(LocalReadError(format!("{LOCAL_READ}{}: {e}", self.name)))
+        })
+    }
 }
 
 impl std::fmt::Debug for UploadFile {
@@ -30,34 +72,87 @@ impl std::fmt::Debug for UploadFile {
 }
 
 impl UploadFile {
-    /// Opens a file; its name is the path's last component. An error names the file.
+    /// A file on disk; its name is the path's last component. An error names the file. The
+    /// file is opened when the request is sent (and again for a retry), and read as it goes.
     pub fn path(path: impl AsRef<Path>) -> Result<UploadFile> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| Error::Io {
+        let meta = std::fs::metadata(path).map_err(|e| Error::Io {
             message: format!("opening {} for upload", path.display()),
             source: e,
         })?;
+        if !meta.is_file() {
+            return Err(Error::invalid_input(
+                "file",
+                format!("{} is not a file", path.display()),
+            ));
+        }
         let filename = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "unnamed".into());
-        Ok(UploadFile::reader(filename, file))
+        let content_type = guess_content_type(&filename).to_string();
+        Ok(UploadFile {
+            filename,
+            content_type,
+            source: Source::Path(path.to_path_buf()),
+        })
     }
 
-    /// Any reader, under a file name.
+    /// Any reader, under a file name. It is read once: a request with it is not retried.
     pub fn reader(filename: impl Into<String>, reader: impl Read + Send + 'static) -> UploadFile {
         let filename = filename.into();
         let content_type = guess_content_type(&filename).to_string();
         UploadFile {
             filename,
             content_type,
-            reader: Box::new(reader),
+            source: Source::Reader(Box::new(reader)),
         }
     }
 
     /// Bytes in memory, under a file name.
-    pub fn bytes(filename: impl Into<String>, bytes: Vec<u8>) -> UploadFile {
-        UploadFile::reader(filename, Cursor::new(bytes))
+    pub fn bytes(filename: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> UploadFile {
+        let filename = filename.into();
+        let content_type = guess_content_type(&filename).to_string();
+        UploadFile {
+            filename,
+            content_type,
+            source: Source::Bytes(bytes.into()),
+        }
+    }
+
+    /// A copy that reads the same bytes again, or `None` for a one-shot reader.
+    fn reopen(&self) -> Option<UploadFile> {
+        let source = match &self.source {
+            Source::Path(p) => Source::Path(p.clone()),
+            Source::Bytes(b) => Source::Bytes(b.clone()),
+            Source::Reader(_) => return None,
+        };
+        Some(UploadFile {
+            filename: self.filename.clone(),
+            content_type: self.content_type.clone(),
+            source,
+        })
+    }
+
+    /// The bytes, as a reader whose errors name the file.
+    fn into_reader(self) -> Result<Box<dyn Read + Send>> {
+        Ok(match self.source {
+            Source::Path(p) => {
+                let file = std::fs::File::open(&p).map_err(|e| Error::Io {
+                    message: format!("opening {} for upload", p.display()),
+                    source: e,
+                })?;
+                Box::new(Named {
+                    name: p.display().to_string(),
+                    inner: file,
+                })
+            }
+            Source::Bytes(b) => Box::new(Cursor::new(b)),
+            Source::Reader(r) => Box::new(Named {
+                name: self.filename,
+                inner: r,
+            }),
+        })
     }
 
     /// Sets the content type (default: guessed from the file name's extension).
@@ -164,6 +259,26 @@ impl Multipart {
         &self.boundary
     }
 
+    /// A copy that sends the same bytes again (files are opened anew), or `None` when a part
+    /// is a one-shot reader.
+    pub(crate) fn reopen(&self) -> Result<Option<Multipart>> {
+        let mut parts = Vec::with_capacity(self.parts.len());
+        for (name, part) in &self.parts {
+            let part = match part {
+                Part::Text(v) => Part::Text(v.clone()),
+                Part::File(f) => match f.reopen() {
+                    Some(f) => Part::File(f),
+                    None => return Ok(None),
+                },
+            };
+            parts.push((name.clone(), part));
+        }
+        Ok(Some(Multipart {
+            boundary: self.boundary.clone(),
+            parts,
+        }))
+    }
+
     pub(crate) fn content_type(&self) -> String {
         format!("multipart/form-data; boundary={}", self.boundary)
     }
@@ -191,7 +306,10 @@ impl Multipart {
                         file.content_type.replace(['\r', '\n'], "")
                     );
                     readers.push(Box::new(Cursor::new(head.into_bytes())));
-                    readers.push(file.reader);
+                    readers.push(match file.into_reader() {
+                        Ok(r) => r,
+                        Err(e) => Box::new(Failing(Some(e.to_string()))),
+                    });
                     readers.push(Box::new(Cursor::new(b"\r\n".to_vec())));
                 }
             }
@@ -207,6 +325,19 @@ impl From<UploadFile> for Multipart {
     /// A form with the file as its `file` part, as `files.upload` sends it.
     fn from(file: UploadFile) -> Multipart {
         Multipart::new().file("file", file)
+    }
+}
+
+/// A reader that fails once with a message (a file that could not be opened at send time).
+struct Failing(Option<String>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        let msg = self
+            .0
+            .take()
+            .unwrap_or_else(|| "the file could not be read".into());
+        Err(std::io::Error::other(LocalReadError(msg)))
     }
 }
 

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 const KEY: &str = "sk-ant-test-key-0123456789";
 const MA: &str = "managed-agents-2026-04-01";
+const FILES_BETA: &str = "files-api-2025-04-14,managed-agents-2026-04-01";
 
 fn client(server: &ServerGuard) -> Client {
     Client::builder()
@@ -331,14 +332,14 @@ fn vaults_credentials_memory_and_deployments() {
 fn files_use_the_files_beta_and_stream_multipart() {
     let mut server = Server::new();
     let c = client(&server);
-    let m = expect(&mut server, "GET", "/v1/files", "files-api-2025-04-14")
+    let m = expect(&mut server, "GET", "/v1/files", FILES_BETA)
         .match_query(Matcher::Exact("beta=true&scope_id=sesn_1".into()))
         .with_body(page(vec![], None))
         .create();
     c.files().list(&FileListParams::scope("sesn_1")).unwrap();
     m.assert();
 
-    let m = expect(&mut server, "POST", "/v1/files", "files-api-2025-04-14")
+    let m = expect(&mut server, "POST", "/v1/files", FILES_BETA)
         .match_header("content-type", Matcher::Regex("^multipart/form-data; boundary=managed-agents-".into()))
         .match_body(Matcher::Regex(
             "(?s)^--managed-agents-[0-9a-f]+\r\nContent-Disposition: form-data; name=\"file\"; filename=\"data.csv\"\r\nContent-Type: text/csv\r\n\r\na,b\n1,2\n\r\n--managed-agents-[0-9a-f]+--\r\n$".into(),
@@ -350,14 +351,9 @@ fn files_use_the_files_beta_and_stream_multipart() {
         .unwrap();
     m.assert();
 
-    let m = expect(
-        &mut server,
-        "GET",
-        "/v1/files/file_1/content",
-        "files-api-2025-04-14",
-    )
-    .with_body(b"\x00\x01binary")
-    .create();
+    let m = expect(&mut server, "GET", "/v1/files/file_1/content", FILES_BETA)
+        .with_body(b"\x00\x01binary")
+        .create();
     let mut out = Vec::new();
     c.files()
         .download("file_1")
