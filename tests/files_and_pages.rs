@@ -11,7 +11,13 @@ use std::time::Duration;
 use support::{respond, respond_json, TestServer};
 
 fn client(url: &str, retries: u32) -> Client {
-    Client::builder().api_key("k").base_url(url).max_retries(retries).timeout(Duration::from_secs(60)).build().unwrap()
+    Client::builder()
+        .api_key("k")
+        .base_url(url)
+        .max_retries(retries)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
 }
 
 fn file_json(id: &str) -> Value {
@@ -25,40 +31,71 @@ fn file_json(id: &str) -> Value {
 fn auto_paging_walks_three_pages_lazily_and_in_order() {
     let server = TestServer::start(|_, req, conn| {
         let (items, next) = if req.target.contains("page=page_2") {
-            (vec![file_json("file_3"), file_json("file_4")], json!("page_3"))
+            (
+                vec![file_json("file_3"), file_json("file_4")],
+                json!("page_3"),
+            )
         } else if req.target.contains("page=page_3") {
             (vec![file_json("file_5")], Value::Null)
         } else {
-            (vec![file_json("file_1"), file_json("file_2")], json!("page_2"))
+            (
+                vec![file_json("file_1"), file_json("file_2")],
+                json!("page_2"),
+            )
         };
         respond_json(conn, &json!({"data": items, "next_page": next}).to_string());
     });
     let c = client(&server.url, 0);
-    let first = c.files().list(&FileListParams::scope("sesn_1").limit(2)).unwrap();
+    let first = c
+        .files()
+        .list(&FileListParams::scope("sesn_1").limit(2))
+        .unwrap();
     assert!(first.has_next_page());
     let mut iter = first.auto_paging();
     let a = iter.next().unwrap().unwrap();
     let b = iter.next().unwrap().unwrap();
     assert_eq!((a.id.as_str(), b.id.as_str()), ("file_1", "file_2"));
-    assert_eq!(server.count(), 1, "the next page is fetched only when needed");
+    assert_eq!(
+        server.count(),
+        1,
+        "the next page is fetched only when needed"
+    );
     let rest: Vec<String> = iter.map(|f| f.unwrap().id).collect();
     assert_eq!(rest, ["file_3", "file_4", "file_5"]);
     assert_eq!(server.count(), 3);
     // the next pages keep the query and add the cursor
     let second = server.request(1).target;
-    assert!(second.contains("scope_id=sesn_1") && second.contains("limit=2") && second.contains("page=page_2"), "{second}");
+    assert!(
+        second.contains("scope_id=sesn_1")
+            && second.contains("limit=2")
+            && second.contains("page=page_2"),
+        "{second}"
+    );
 }
 
 #[test]
 fn auto_paging_stops_at_the_first_error_with_it() {
     let server = TestServer::start(|i, _, conn| {
         if i == 0 {
-            respond_json(conn, &json!({"data": [file_json("file_1")], "next_page": "page_2"}).to_string());
+            respond_json(
+                conn,
+                &json!({"data": [file_json("file_1")], "next_page": "page_2"}).to_string(),
+            );
         } else {
-            respond(conn, 500, &[], br#"{"type":"error","error":{"type":"api_error","message":"boom"}}"#);
+            respond(
+                conn,
+                500,
+                &[],
+                br#"{"type":"error","error":{"type":"api_error","message":"boom"}}"#,
+            );
         }
     });
-    let items: Vec<_> = client(&server.url, 0).files().list(&Default::default()).unwrap().into_iter().collect();
+    let items: Vec<_> = client(&server.url, 0)
+        .files()
+        .list(&Default::default())
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(items.len(), 2);
     assert!(items[0].is_ok());
     assert_eq!(items[1].as_ref().unwrap_err().status(), Some(500));
@@ -92,7 +129,8 @@ fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn upload_sends_the_file_byte_for_byte() {
     let content: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
-    let server = TestServer::start(|_, _, conn| respond_json(conn, &file_json("file_up").to_string()));
+    let server =
+        TestServer::start(|_, _, conn| respond_json(conn, &file_json("file_up").to_string()));
     let meta = client(&server.url, 0)
         .files()
         .upload(UploadFile::bytes("report \"final\".pdf", content.clone()))
@@ -123,7 +161,8 @@ fn an_upload_from_disk_is_sent_again_on_retry_and_fields_ride_along() {
             respond_json(conn, &file_json("file_up").to_string());
         }
     });
-    let form = managed_agents::Multipart::from(UploadFile::path(&path).unwrap()).text("expires_in_seconds", "3600");
+    let form = managed_agents::Multipart::from(UploadFile::path(&path).unwrap())
+        .text("expires_in_seconds", "3600");
     client(&server.url, 2).files().upload(form).unwrap();
     assert_eq!(server.count(), 2);
     for i in 0..2 {
@@ -131,17 +170,27 @@ fn an_upload_from_disk_is_sent_again_on_retry_and_fields_ride_along() {
         let parts = multipart_parts(req.header("content-type").unwrap(), &req.body);
         assert_eq!(parts[0].1, b"a,b\n1,2\n");
         assert!(parts[0].0.contains("filename=\"data.csv\"") && parts[0].0.contains("text/csv"));
-        assert_eq!(parts[1], ("Content-Disposition: form-data; name=\"expires_in_seconds\"".to_string(), b"3600".to_vec()));
+        assert_eq!(
+            parts[1],
+            (
+                "Content-Disposition: form-data; name=\"expires_in_seconds\"".to_string(),
+                b"3600".to_vec()
+            )
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn an_upload_from_a_reader_is_not_retried() {
-    let server = TestServer::start(|_, _, conn| respond(conn, 503, &[("retry-after-ms", "10")], b"{}"));
+    let server =
+        TestServer::start(|_, _, conn| respond(conn, 503, &[("retry-after-ms", "10")], b"{}"));
     let err = client(&server.url, 3)
         .files()
-        .upload(UploadFile::reader("stream.bin", std::io::Cursor::new(vec![1u8; 10])))
+        .upload(UploadFile::reader(
+            "stream.bin",
+            std::io::Cursor::new(vec![1u8; 10]),
+        ))
         .unwrap_err();
     assert_eq!(err.status(), Some(503));
     assert_eq!(server.count(), 1);
@@ -150,7 +199,10 @@ fn an_upload_from_a_reader_is_not_retried() {
 #[test]
 fn a_file_that_cannot_be_read_is_named_in_the_error() {
     let err = UploadFile::path("/definitely/not/here.csv").unwrap_err();
-    assert!(err.to_string().contains("/definitely/not/here.csv"), "{err}");
+    assert!(
+        err.to_string().contains("/definitely/not/here.csv"),
+        "{err}"
+    );
 
     struct Broken;
     impl Read for Broken {
@@ -159,20 +211,43 @@ fn a_file_that_cannot_be_read_is_named_in_the_error() {
         }
     }
     let server = TestServer::start(|_, _, conn| respond_json(conn, "{}"));
-    let err = client(&server.url, 2).files().upload(UploadFile::reader("notes.txt", Broken)).unwrap_err();
+    let err = client(&server.url, 2)
+        .files()
+        .upload(UploadFile::reader("notes.txt", Broken))
+        .unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
-    assert!(text.contains("notes.txt") && text.contains("disk on fire"), "{text}");
+    assert!(
+        text.contains("notes.txt") && text.contains("disk on fire"),
+        "{text}"
+    );
 }
 
 #[test]
 fn a_large_download_arrives_intact() {
-    let content: Vec<u8> = (0..12 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    let content: Vec<u8> = (0..12 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
     let served = content.clone();
-    let server = TestServer::start(move |_, _, conn| respond(conn, 200, &[("content-type", "application/octet-stream")], &served));
+    let server = TestServer::start(move |_, _, conn| {
+        respond(
+            conn,
+            200,
+            &[("content-type", "application/octet-stream")],
+            &served,
+        )
+    });
     let mut out = Vec::new();
-    let n = client(&server.url, 0).files().download("file_big").unwrap().write_to(&mut out).unwrap();
+    let n = client(&server.url, 0)
+        .files()
+        .download("file_big")
+        .unwrap()
+        .write_to(&mut out)
+        .unwrap();
     assert_eq!(n, content.len() as u64);
     assert!(out == content, "the download differs");
-    assert!(server.request(0).target.starts_with("/v1/files/file_big/content?beta=true"));
+    assert!(server
+        .request(0)
+        .target
+        .starts_with("/v1/files/file_big/content?beta=true"));
 }
