@@ -333,6 +333,7 @@ impl<'a> Gen<'a> {
             out.push_str(&item);
             out.push('\n');
         }
+        out.push_str(&self.stream_conversions());
         let mut tags = String::new();
         tags.push_str("/// Zero-sized types that stand for the constant `type` (or `name`) values of the API's objects.\n");
         tags.push_str("///\n/// Each serializes as its string and refuses any other string; `Default` gives the one value.\n");
@@ -346,6 +347,50 @@ impl<'a> Gen<'a> {
         }
         tags.push_str("}\n\n");
         tags + &out
+    }
+
+    /// `From`/`TryFrom` between a stream union (`StreamSessionEvents`, which adds previews)
+    /// and each union whose kinds are a strict subset of its own (`SessionEvent`).
+    fn stream_conversions(&self) -> String {
+        let unions: Vec<(&String, &Map<String, Value>)> = self
+            .schemas
+            .iter()
+            .filter_map(|(n, s)| s["discriminator"]["mapping"].as_object().map(|m| (n, m)))
+            .collect();
+        let mut out = String::new();
+        for (a, am) in unions.iter().filter(|(n, _)| n.starts_with("Stream")) {
+            for (b, bm) in &unions {
+                let subset = bm.len() < am.len()
+                    && bm.len() >= 3
+                    && bm.iter().all(|(t, r)| am.get(t) == Some(r));
+                if !subset
+                    || self.schemas[*a]["discriminator"]["propertyName"]
+                        != self.schemas[*b]["discriminator"]["propertyName"]
+                {
+                    continue;
+                }
+                let vs: Vec<String> = bm.keys().map(|t| camel(t)).collect();
+                let _ = writeln!(out, "impl From<{b}> for {a} {{\n    fn from(value: {b}) -> Self {{\n        match value {{");
+                for v in &vs {
+                    let _ = writeln!(out, "            {b}::{v}(x) => {a}::{v}(x),");
+                }
+                let _ = writeln!(
+                    out,
+                    "            {b}::Unknown(v) => {a}::Unknown(v),\n        }}\n    }}\n}}\n"
+                );
+                let _ = writeln!(out, "impl TryFrom<{a}> for {b} {{");
+                let _ = writeln!(
+                    out,
+                    "    /// The value itself, when it is of a kind `{b}` does not have."
+                );
+                let _ = writeln!(out, "    type Error = {a};\n    fn try_from(value: {a}) -> Result<Self, {a}> {{\n        match value {{");
+                for v in &vs {
+                    let _ = writeln!(out, "            {a}::{v}(x) => Ok({b}::{v}(x)),");
+                }
+                let _ = writeln!(out, "            {a}::Unknown(v) => Ok({b}::Unknown(v)),\n            other => Err(other),\n        }}\n    }}\n}}\n");
+            }
+        }
+        out
     }
 
     fn object(&mut self, name: &str, s: &Value) -> String {
@@ -503,6 +548,7 @@ impl<'a> Gen<'a> {
         }
         let _ = writeln!(out, "    {name}, {};", lit(prop));
         let mut seen = BTreeSet::new();
+        let mut variants: Vec<(String, String)> = Vec::new();
         for (tag, r) in &mapping {
             let ty = r
                 .as_str()
@@ -518,8 +564,43 @@ impl<'a> Gen<'a> {
             }
             let _ = writeln!(out, "    /// `{prop}: {tag}`");
             let _ = writeln!(out, "    {variant}({ty}) = {},", lit(tag));
+            variants.push((variant, ty.to_string()));
         }
         out.push_str("}\n");
+        // fields every member has as a string: an accessor that also reads `Unknown`
+        for field in ["id", "processed_at"] {
+            // per member: Some(optional?) when it has the field as a string
+            let members: Vec<Option<bool>> = variants
+                .iter()
+                .map(|(_, ty)| {
+                    let member = &self.schemas[ty.as_str()];
+                    let p = Self::unwrap(&member["properties"][field]);
+                    (p["type"] == "string").then(|| !required_set(member).contains(field))
+                })
+                .collect();
+            if variants.is_empty() || members.iter().any(Option::is_none) {
+                continue;
+            }
+            let _ = writeln!(out, "\nimpl {name} {{");
+            let _ = writeln!(out, "    /// The `{field}` of the object, whichever its kind (`None` when it has none).");
+            let _ = writeln!(
+                out,
+                "    pub fn {field}(&self) -> Option<&str> {{\n        match self {{"
+            );
+            for ((v, _), optional) in variants.iter().zip(&members) {
+                if *optional == Some(true) {
+                    let _ = writeln!(out, "            {name}::{v}(x) => x.{field}.as_deref(),");
+                } else {
+                    let _ = writeln!(out, "            {name}::{v}(x) => Some(&x.{field}),");
+                }
+            }
+            let _ = writeln!(
+                out,
+                "            {name}::Unknown(v) => v.get({}).and_then(Value::as_str),",
+                lit(field)
+            );
+            let _ = writeln!(out, "        }}\n    }}\n}}");
+        }
         out
     }
 
@@ -682,6 +763,7 @@ impl<'a> Gen<'a> {
             let _ = writeln!(out, "#[derive(Debug, Clone, Copy)]");
             let _ = writeln!(out, "pub struct {ty}<'c> {{\n    client: &'c Client,\n}}\n");
             let _ = writeln!(out, "impl<'c> {ty}<'c> {{");
+            let _ = writeln!(out, "    #[allow(dead_code)]\n    pub(crate) fn client(&self) -> &'c Client {{\n        self.client\n    }}\n");
             // sub-resources
             for sub in groups.iter().filter(|s| {
                 s.starts_with(&format!("{g}."))
@@ -712,7 +794,15 @@ impl<'a> Gen<'a> {
 
     /// One operation: its two methods, and its query struct.
     fn operation(&mut self, path: &str, verb: &str, op: &Value, index: usize) -> (String, String) {
-        let method = op["x-method"].as_str().expect("x-method");
+        // an event stream's raw response is `<method>_response`; src/stream.rs builds
+        // the `EventStream` that users call `<method>` on top of it
+        let is_stream = op["responses"]["200"].get("x-stream").is_some();
+        let method_name = format!(
+            "{}{}",
+            op["x-method"].as_str().expect("x-method"),
+            if is_stream { "_response" } else { "" }
+        );
+        let method = method_name.as_str();
         let mut args: Vec<String> = Vec::new();
         let mut call_args: Vec<String> = Vec::new();
         let mut path_params: Vec<String> = Vec::new();

@@ -241,6 +241,8 @@ pub struct RequestOptions {
     pub(crate) max_retries: Option<u32>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) query: Vec<(String, String)>,
+    /// The longest wait for a byte of the body (streams' idle timeout).
+    pub(crate) read_timeout: Option<Duration>,
 }
 
 /// Headers whose values never appear in `Debug` output.

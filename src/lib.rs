@@ -30,6 +30,7 @@ pub mod pagination;
 mod path;
 pub mod response;
 pub mod sse;
+pub mod stream;
 mod transport;
 pub mod types;
 

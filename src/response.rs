@@ -92,9 +92,17 @@ impl Response {
     /// Streams the body into a writer; returns the number of bytes.
     pub fn write_to(self, w: &mut impl Write) -> Result<u64> {
         let mut r = self.body.into_reader();
-        std::io::copy(&mut r, w).map_err(|e| Error::Io {
-            message: "streaming the body".into(),
-            source: e,
+        std::io::copy(&mut r, w).map_err(|e| {
+            if crate::transport::is_timeout(&e) {
+                Error::Timeout {
+                    message: "reading the body".into(),
+                }
+            } else {
+                Error::Io {
+                    message: "streaming the body".into(),
+                    source: e,
+                }
+            }
         })
     }
 

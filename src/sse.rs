@@ -91,8 +91,12 @@ pub enum SseError {
 impl fmt::Display for SseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SseError::LineTooLong { limit } => write!(f, "an event-stream line is longer than {limit} bytes"),
-            SseError::EventTooLarge { limit } => write!(f, "an event's data is larger than {limit} bytes"),
+            SseError::LineTooLong { limit } => {
+                write!(f, "an event-stream line is longer than {limit} bytes")
+            }
+            SseError::EventTooLarge { limit } => {
+                write!(f, "an event's data is larger than {limit} bytes")
+            }
             SseError::Io(e) => write!(f, "reading the event stream: {e}"),
         }
     }
@@ -204,7 +208,9 @@ impl Decoder {
                 self.scanned = rest.len();
                 if rest.len() > self.max_line {
                     self.failed = true;
-                    return Some(Err(SseError::LineTooLong { limit: self.max_line }));
+                    return Some(Err(SseError::LineTooLong {
+                        limit: self.max_line,
+                    }));
                 }
                 return None;
             };
@@ -212,7 +218,9 @@ impl Decoder {
             self.scanned = 0;
             if end > self.max_line {
                 self.failed = true;
-                return Some(Err(SseError::LineTooLong { limit: self.max_line }));
+                return Some(Err(SseError::LineTooLong {
+                    limit: self.max_line,
+                }));
             }
             let start = self.pos;
             self.after_cr = rest[end] == b'\r';
@@ -247,7 +255,9 @@ impl Decoder {
         match name {
             b"data" => {
                 if self.data.len() + value.len() + 1 > self.max_event {
-                    return Err(SseError::EventTooLarge { limit: self.max_event });
+                    return Err(SseError::EventTooLarge {
+                        limit: self.max_event,
+                    });
                 }
                 if self.has_data {
                     self.data.push('\n');
@@ -259,18 +269,17 @@ impl Decoder {
                 self.event.clear();
                 push_lossy(&mut self.event, value);
             }
-            b"id" => {
-                if memchr::memchr(0, value).is_none() {
-                    self.id.clear();
-                    push_lossy(&mut self.id, value);
-                }
+            b"id" if memchr::memchr(0, value).is_none() => {
+                self.id.clear();
+                push_lossy(&mut self.id, value);
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // digits that overflow are still digits: the largest time we can hold
-                    let ms = std::str::from_utf8(value).ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(u64::MAX);
-                    self.retry = Some(Duration::from_millis(ms));
-                }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                // digits that overflow are still digits: the largest time we can hold
+                let ms = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .unwrap_or(u64::MAX);
+                self.retry = Some(Duration::from_millis(ms));
             }
             _ => {}
         }
@@ -283,8 +292,17 @@ impl Decoder {
             return None;
         }
         self.has_data = false;
-        let event = if self.event.is_empty() { "message".to_string() } else { std::mem::take(&mut self.event) };
-        Some(Event { event, data: std::mem::take(&mut self.data), id: self.id.clone(), retry: self.retry })
+        let event = if self.event.is_empty() {
+            "message".to_string()
+        } else {
+            std::mem::take(&mut self.event)
+        };
+        Some(Event {
+            event,
+            data: std::mem::take(&mut self.data),
+            id: self.id.clone(),
+            retry: self.retry,
+        })
     }
 }
 
@@ -319,7 +337,12 @@ impl<R: Read> EventReader<R> {
 
     /// Reads events from `reader` with a configured decoder.
     pub fn with_decoder(reader: R, decoder: Decoder) -> EventReader<R> {
-        EventReader { reader, decoder, chunk: vec![0; 64 * 1024].into_boxed_slice(), done: false }
+        EventReader {
+            reader,
+            decoder,
+            chunk: vec![0; 64 * 1024].into_boxed_slice(),
+            done: false,
+        }
     }
 
     /// The decoder (for its last event id).

@@ -196,6 +196,7 @@ impl Client {
                 .agent
                 .configure_request(req)
                 .timeout_global(remaining)
+                .timeout_per_read(options.read_timeout)
                 .build();
             log::debug!("{} {} (attempt {})", op.method, path, retry + 1);
             let can_retry = replayable && retry < max_retries;
@@ -264,6 +265,14 @@ impl Client {
             retry += 1;
         }
     }
+}
+
+/// Whether an I/O error of a response body is a timeout (ureq wraps its own errors).
+pub(crate) fn is_timeout(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::TimedOut
+        || e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+            .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)))
 }
 
 #[cfg(test)]

@@ -45,7 +45,12 @@ impl Rng {
 fn decode(input: &[u8]) -> Vec<Ev> {
     let whole = decode_chunks(&[input]);
     for i in 0..=input.len() {
-        assert_eq!(decode_chunks(&[&input[..i], &input[i..]]), whole, "split at {i} of {:?}", String::from_utf8_lossy(input));
+        assert_eq!(
+            decode_chunks(&[&input[..i], &input[i..]]),
+            whole,
+            "split at {i} of {:?}",
+            String::from_utf8_lossy(input)
+        );
     }
     let bytes: Vec<&[u8]> = input.chunks(1).collect();
     assert_eq!(decode_chunks(&bytes), whole, "byte by byte");
@@ -70,10 +75,17 @@ fn ev(event: &str, data: &str, id: &str, retry: Option<u64>) -> Ev {
 
 #[test]
 fn line_ends_lf_cr_crlf_and_mixed() {
-    let want = vec![ev("message", "a", "", None), ev("message", "b", "", None), ev("message", "c", "", None)];
+    let want = vec![
+        ev("message", "a", "", None),
+        ev("message", "b", "", None),
+        ev("message", "c", "", None),
+    ];
     assert_eq!(decode(b"data: a\n\ndata: b\n\ndata: c\n\n"), want);
     assert_eq!(decode(b"data: a\r\rdata: b\r\rdata: c\r\r"), want);
-    assert_eq!(decode(b"data: a\r\n\r\ndata: b\r\n\r\ndata: c\r\n\r\n"), want);
+    assert_eq!(
+        decode(b"data: a\r\n\r\ndata: b\r\n\r\ndata: c\r\n\r\n"),
+        want
+    );
     assert_eq!(decode(b"data: a\r\n\ndata: b\r\rdata: c\n\r\n"), want);
 }
 
@@ -87,14 +99,23 @@ fn a_cr_then_lf_in_the_next_read_is_one_line_end() {
 
 #[test]
 fn a_leading_bom_is_skipped_once() {
-    assert_eq!(decode(b"\xEF\xBB\xBFdata: a\n\n"), vec![ev("message", "a", "", None)]);
+    assert_eq!(
+        decode(b"\xEF\xBB\xBFdata: a\n\n"),
+        vec![ev("message", "a", "", None)]
+    );
     // a second BOM is part of the field name, which is then unknown
-    assert_eq!(decode(b"\xEF\xBB\xBF\xEF\xBB\xBFdata: a\n\ndata: b\n\n"), vec![ev("message", "b", "", None)]);
+    assert_eq!(
+        decode(b"\xEF\xBB\xBF\xEF\xBB\xBFdata: a\n\ndata: b\n\n"),
+        vec![ev("message", "b", "", None)]
+    );
 }
 
 #[test]
 fn comments_are_ignored() {
-    assert_eq!(decode(b": heartbeat\n:\ndata: a\n: inside\n\n"), vec![ev("message", "a", "", None)]);
+    assert_eq!(
+        decode(b": heartbeat\n:\ndata: a\n: inside\n\n"),
+        vec![ev("message", "a", "", None)]
+    );
     // a comment alone dispatches nothing
     assert_eq!(decode(b": ping\n\n: ping\n\n"), vec![]);
 }
@@ -102,46 +123,82 @@ fn comments_are_ignored() {
 #[test]
 fn a_field_without_colon_has_an_empty_value() {
     assert_eq!(decode(b"data\n\n"), vec![ev("message", "", "", None)]);
-    assert_eq!(decode(b"data\ndata\n\n"), vec![ev("message", "\n", "", None)]);
-    assert_eq!(decode(b"event\ndata: a\n\n"), vec![ev("message", "a", "", None)]);
+    assert_eq!(
+        decode(b"data\ndata\n\n"),
+        vec![ev("message", "\n", "", None)]
+    );
+    assert_eq!(
+        decode(b"event\ndata: a\n\n"),
+        vec![ev("message", "a", "", None)]
+    );
 }
 
 #[test]
 fn exactly_one_leading_space_is_stripped() {
     assert_eq!(decode(b"data:a\n\n"), vec![ev("message", "a", "", None)]);
     assert_eq!(decode(b"data: a\n\n"), vec![ev("message", "a", "", None)]);
-    assert_eq!(decode(b"data:  a \n\n"), vec![ev("message", " a ", "", None)]);
-    assert_eq!(decode(b"data:\ta\n\n"), vec![ev("message", "\ta", "", None)]);
-    assert_eq!(decode(b"data: a: b\n\n"), vec![ev("message", "a: b", "", None)]);
+    assert_eq!(
+        decode(b"data:  a \n\n"),
+        vec![ev("message", " a ", "", None)]
+    );
+    assert_eq!(
+        decode(b"data:\ta\n\n"),
+        vec![ev("message", "\ta", "", None)]
+    );
+    assert_eq!(
+        decode(b"data: a: b\n\n"),
+        vec![ev("message", "a: b", "", None)]
+    );
 }
 
 #[test]
 fn data_lines_are_joined_with_lf() {
-    assert_eq!(decode(b"data: a\ndata: b\ndata:\ndata: c\n\n"), vec![ev("message", "a\nb\n\nc", "", None)]);
+    assert_eq!(
+        decode(b"data: a\ndata: b\ndata:\ndata: c\n\n"),
+        vec![ev("message", "a\nb\n\nc", "", None)]
+    );
 }
 
 #[test]
 fn the_event_type_defaults_to_message_and_resets_after_dispatch() {
     assert_eq!(
         decode(b"event: add\ndata: 1\n\ndata: 2\n\nevent: x\n\ndata: 3\n\n"),
-        vec![ev("add", "1", "", None), ev("message", "2", "", None), ev("message", "3", "", None)]
+        vec![
+            ev("add", "1", "", None),
+            ev("message", "2", "", None),
+            ev("message", "3", "", None)
+        ]
     );
-    assert_eq!(decode(b"event:\ndata: a\n\n"), vec![ev("message", "a", "", None)]);
+    assert_eq!(
+        decode(b"event:\ndata: a\n\n"),
+        vec![ev("message", "a", "", None)]
+    );
 }
 
 #[test]
 fn the_last_event_id_carries_over_and_ignores_nul() {
     assert_eq!(
         decode(b"id: 1\ndata: a\n\ndata: b\n\nid: 2\0x\ndata: c\n\nid\ndata: d\n\n"),
-        vec![ev("message", "a", "1", None), ev("message", "b", "1", None), ev("message", "c", "1", None), ev("message", "d", "", None)]
+        vec![
+            ev("message", "a", "1", None),
+            ev("message", "b", "1", None),
+            ev("message", "c", "1", None),
+            ev("message", "d", "", None)
+        ]
     );
     // an id set without data still counts for later events
-    assert_eq!(decode(b"id: 7\n\ndata: a\n\n"), vec![ev("message", "a", "7", None)]);
+    assert_eq!(
+        decode(b"id: 7\n\ndata: a\n\n"),
+        vec![ev("message", "a", "7", None)]
+    );
 }
 
 #[test]
 fn retry_is_taken_only_when_all_ascii_digits() {
-    assert_eq!(decode(b"retry: 1500\ndata: a\n\n"), vec![ev("message", "a", "", Some(1500))]);
+    assert_eq!(
+        decode(b"retry: 1500\ndata: a\n\n"),
+        vec![ev("message", "a", "", Some(1500))]
+    );
     assert_eq!(
         decode(b"retry: 1500\nretry: 15x\nretry: -1\nretry:\nretry:  2\ndata: a\n\n"),
         vec![ev("message", "a", "", Some(1500))]
@@ -150,39 +207,68 @@ fn retry_is_taken_only_when_all_ascii_digits() {
 
 #[test]
 fn unknown_fields_are_ignored() {
-    assert_eq!(decode(b"foo: bar\nDATA: x\ndata: a\n\n"), vec![ev("message", "a", "", None)]);
+    assert_eq!(
+        decode(b"foo: bar\nDATA: x\ndata: a\n\n"),
+        vec![ev("message", "a", "", None)]
+    );
 }
 
 #[test]
 fn an_unfinished_event_at_the_end_is_not_dispatched() {
-    assert_eq!(decode(b"data: a\n\ndata: b\n"), vec![ev("message", "a", "", None)]);
-    assert_eq!(decode(b"data: a\n\ndata: b"), vec![ev("message", "a", "", None)]);
-    let r: Vec<_> = EventReader::new(&b"data: a\n\ndata: b\n"[..]).map(|e| e.unwrap().into_data()).collect();
+    assert_eq!(
+        decode(b"data: a\n\ndata: b\n"),
+        vec![ev("message", "a", "", None)]
+    );
+    assert_eq!(
+        decode(b"data: a\n\ndata: b"),
+        vec![ev("message", "a", "", None)]
+    );
+    let r: Vec<_> = EventReader::new(&b"data: a\n\ndata: b\n"[..])
+        .map(|e| e.unwrap().into_data())
+        .collect();
     assert_eq!(r, ["a"]);
 }
 
 #[test]
 fn invalid_utf8_is_replaced() {
-    assert_eq!(decode(b"data: a\xFFb\n\n"), vec![ev("message", "a\u{FFFD}b", "", None)]);
-    assert_eq!(decode(b"data: \xE2\x82\n\n"), vec![ev("message", "\u{FFFD}", "", None)]);
-    assert_eq!(decode("data: héllo €\n\n".as_bytes()), vec![ev("message", "héllo €", "", None)]);
+    assert_eq!(
+        decode(b"data: a\xFFb\n\n"),
+        vec![ev("message", "a\u{FFFD}b", "", None)]
+    );
+    assert_eq!(
+        decode(b"data: \xE2\x82\n\n"),
+        vec![ev("message", "\u{FFFD}", "", None)]
+    );
+    assert_eq!(
+        decode("data: héllo €\n\n".as_bytes()),
+        vec![ev("message", "héllo €", "", None)]
+    );
 }
 
 #[test]
 fn lines_and_events_over_their_limits_are_errors() {
     let mut d = Decoder::with_limits(16, 1024);
     d.feed(b"data: 0123456789abcdef\n\n");
-    assert!(matches!(d.next_event(), Some(Err(SseError::LineTooLong { limit: 16 }))));
+    assert!(matches!(
+        d.next_event(),
+        Some(Err(SseError::LineTooLong { limit: 16 }))
+    ));
     assert!(d.next_event().is_none(), "spent after an error");
 
     // a line with no end yet is refused as soon as it passes the limit
     let mut d = Decoder::with_limits(16, 1024);
     d.feed(&[b'x'; 17]);
-    assert!(matches!(d.next_event(), Some(Err(SseError::LineTooLong { .. }))));
+    assert!(matches!(
+        d.next_event(),
+        Some(Err(SseError::LineTooLong { .. }))
+    ));
 
     let mut d = Decoder::with_limits(64, 10);
     d.feed(b"data: 12345\ndata: 67890\n\n");
-    assert!(matches!(d.next_event(), Some(Err(SseError::EventTooLarge { limit: 10 }))));
+    assert!(matches!(
+        d.next_event(),
+        Some(Err(SseError::EventTooLarge { limit: 10 }))
+    ));
 }
 
 #[test]
@@ -196,7 +282,10 @@ fn the_reader_yields_events_and_read_errors() {
                 buf[..b.len()].copy_from_slice(b);
                 Ok(b.len())
             } else {
-                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"))
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "reset",
+                ))
             }
         }
     }
@@ -209,8 +298,20 @@ fn the_reader_yields_events_and_read_errors() {
 #[test]
 fn random_streams_decode_the_same_however_they_are_cut() {
     let pieces: [&[u8]; 14] = [
-        b"data: x", b"data", b":", b" ", b"\n", b"\r", b"\r\n", b"event: e", b"id: 1", b": c", b"retry: 9", b"\xEF\xBB\xBF",
-        "é".as_bytes(), b"\xFF",
+        b"data: x",
+        b"data",
+        b":",
+        b" ",
+        b"\n",
+        b"\r",
+        b"\r\n",
+        b"event: e",
+        b"id: 1",
+        b": c",
+        b"retry: 9",
+        b"\xEF\xBB\xBF",
+        "é".as_bytes(),
+        b"\xFF",
     ];
     let mut rng = Rng(42);
     for _ in 0..300 {
@@ -226,5 +327,8 @@ fn random_streams_decode_the_same_however_they_are_cut() {
 fn retry_values_are_durations() {
     let mut d = Decoder::new();
     d.feed(b"retry: 250\ndata: a\n\n");
-    assert_eq!(d.next_event().unwrap().unwrap().retry(), Some(Duration::from_millis(250)));
+    assert_eq!(
+        d.next_event().unwrap().unwrap().retry(),
+        Some(Duration::from_millis(250))
+    );
 }
