@@ -29,6 +29,7 @@ pub mod operations;
 pub mod pagination;
 mod path;
 pub mod response;
+pub mod runner;
 pub mod sse;
 pub mod stream;
 mod transport;

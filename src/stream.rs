@@ -159,6 +159,8 @@ pub struct EventStream {
     server_retry: Option<Duration>,
     snapshot: Option<AgentMessageEvent>,
     finished: bool,
+    /// Reconnect at once, not as a drop (the deadline moved).
+    reopen: bool,
 }
 
 impl std::fmt::Debug for EventStream {
@@ -186,9 +188,21 @@ impl EventStream {
             server_retry: None,
             snapshot: None,
             finished: false,
+            reopen: false,
         };
         stream.reader = Some(stream.connect()?);
         Ok(stream)
+    }
+
+    /// Moves the overall deadline. An open connection was opened under the old one, so it is
+    /// replaced by a new one at once (what happened in between is listed, so nothing is lost).
+    pub fn set_deadline(&mut self, deadline: Deadline) {
+        if deadline != self.options.deadline {
+            self.options.deadline = deadline;
+            if self.reader.take().is_some() {
+                self.reopen = true;
+            }
+        }
     }
 
     /// How many events have been delivered.
@@ -299,25 +313,24 @@ impl EventStream {
             if !self.options.deadline.sleep(delay) {
                 return Err(self.deadline_error());
             }
-            let reader = match self.connect() {
-                Ok(r) => r,
-                Err(e) if e.is_retryable() => continue,
-                Err(e) => return Err(e),
-            };
-            match self.missed() {
-                Ok(events) => {
-                    for ev in events {
-                        if !ev.id().is_some_and(|id| self.seen.contains(id)) {
-                            self.backlog.push_back(ev);
-                        }
-                    }
-                    self.reader = Some(reader);
-                    return Ok(());
-                }
+            match self.reopen_now() {
+                Ok(()) => return Ok(()),
                 Err(e) if e.is_retryable() => continue,
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Opens a new connection now, then lists what happened since the last event.
+    fn reopen_now(&mut self) -> Result<()> {
+        let reader = self.connect()?;
+        for ev in self.missed()? {
+            if !ev.id().is_some_and(|id| self.seen.contains(id)) {
+                self.backlog.push_back(ev);
+            }
+        }
+        self.reader = Some(reader);
+        Ok(())
     }
 
     fn deadline_error(&self) -> Error {
@@ -369,7 +382,12 @@ impl EventStream {
                 return self.fail(e);
             }
             let Some(reader) = self.reader.as_mut() else {
-                if let Err(e) = self.reconnect("not connected") {
+                let reopened = if std::mem::take(&mut self.reopen) {
+                    self.reopen_now()
+                } else {
+                    self.reconnect("not connected")
+                };
+                if let Err(e) = reopened {
                     return self.fail(e);
                 }
                 continue;

@@ -1,0 +1,407 @@
+//! The tool-result loop against a scripted session on loopback: the server plays the agent,
+//! echoes what the runner posts into the session's history, and reacts to it.
+
+mod support;
+
+use managed_agents::runner::{Confirmation, Decision, StopReason};
+use managed_agents::{Client, Error};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+use support::{respond, respond_json, Recorded, TestServer};
+
+type React = dyn Fn(&Value, &mut Vec<Value>) + Send + Sync;
+
+/// The session's history (what the list returns and the stream sends), and the agent's script.
+struct Script {
+    history: Mutex<Vec<Value>>,
+    changed: Condvar,
+    react: Box<React>,
+    counter: Mutex<usize>,
+}
+
+impl Script {
+    fn new(
+        initial: Vec<Value>,
+        react: impl Fn(&Value, &mut Vec<Value>) + Send + Sync + 'static,
+    ) -> Arc<Script> {
+        Arc::new(Script {
+            history: Mutex::new(initial),
+            changed: Condvar::new(),
+            react: Box::new(react),
+            counter: Mutex::new(0),
+        })
+    }
+
+    /// Stamps events with ids and times and adds them to the history.
+    fn push(&self, history: &mut Vec<Value>, mut evs: Vec<Value>) {
+        for ev in evs.iter_mut() {
+            let mut n = self.counter.lock().unwrap();
+            *n += 1;
+            if ev.get("id").is_none() {
+                ev["id"] = json!(format!("sevt_{:04}", 1000 + *n));
+            }
+            ev["processed_at"] = json!(format!(
+                "2026-01-01T00:00:{:02}.{:03}Z",
+                *n / 1000,
+                *n % 1000
+            ));
+            history.push(ev.clone());
+        }
+        self.changed.notify_all();
+    }
+
+    fn serve(self: &Arc<Script>) -> TestServer {
+        let script = self.clone();
+        TestServer::start(move |_, req, conn| script.handle(req, conn))
+    }
+
+    fn handle(&self, req: &Recorded, conn: &mut std::net::TcpStream) {
+        let t = req.target.as_str();
+        if t.starts_with("/v1/sessions/sesn_1/events/stream") {
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
+            );
+            let mut next = self.history.lock().unwrap().len();
+            for _ in 0..600 {
+                let h = self.history.lock().unwrap();
+                let (h, _) = self
+                    .changed
+                    .wait_timeout(h, Duration::from_millis(50))
+                    .unwrap();
+                let fresh: Vec<Value> = h[next..].to_vec();
+                next = h.len();
+                drop(h);
+                for ev in fresh {
+                    if conn
+                        .write_all(format!("data: {ev}\n\n").as_bytes())
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                if conn.write_all(b": hb\n\n").is_err() {
+                    return;
+                }
+            }
+        } else if t.starts_with("/v1/sessions/sesn_1/events") && req.method == "POST" {
+            let body: Value = serde_json::from_slice(&req.body).unwrap();
+            let mut h = self.history.lock().unwrap();
+            for ev in body["events"].as_array().unwrap() {
+                self.push(&mut h, vec![ev.clone()]);
+                let mut next = Vec::new();
+                (self.react)(ev, &mut next);
+                self.push(&mut h, next);
+            }
+            respond_json(conn, r#"{"data": []}"#);
+        } else if t.starts_with("/v1/sessions/sesn_1/events") {
+            let h = self.history.lock().unwrap().clone();
+            respond_json(conn, &json!({"data": h, "next_page": null}).to_string());
+        } else if t.starts_with("/v1/sessions/sesn_1") {
+            let text = std::fs::read_to_string("tests/fixtures/types/Session.json").unwrap();
+            let mut v: Value = serde_json::from_str(&text).unwrap();
+            v["full"]["status"] = json!("idle");
+            respond_json(conn, &v["full"].to_string());
+        } else {
+            respond(conn, 404, &[], b"{}");
+        }
+    }
+
+    fn posted(&self, kind: &str) -> Vec<Value> {
+        self.history
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == kind)
+            .cloned()
+            .collect()
+    }
+}
+
+fn custom(id: &str, name: &str, input: Value) -> Value {
+    json!({"type": "agent.custom_tool_use", "id": id, "name": name, "input": input})
+}
+
+fn ask(id: &str, name: &str) -> Value {
+    json!({"type": "agent.tool_use", "id": id, "name": name, "input": {"command": "ls"}, "evaluated_permission": "ask"})
+}
+
+fn idle(reason: Value) -> Value {
+    json!({"type": "session.status_idle", "stop_reason": reason})
+}
+
+fn client(url: &str) -> Client {
+    Client::builder()
+        .api_key("k")
+        .base_url(url)
+        .max_retries(0)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn two_tool_rounds_confirmations_an_unknown_tool_and_a_panic() {
+    let script = Script::new(vec![], |ev, out| {
+        match (
+            ev["type"].as_str(),
+            ev["custom_tool_use_id"].as_str(),
+            ev["tool_use_id"].as_str(),
+        ) {
+            (Some("user.message"), _, _) => {
+                out.push(custom(
+                    "sevt_t1",
+                    "run_tests",
+                    json!({"test_path": "tests/a.py"}),
+                ));
+                out.push(idle(
+                    json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
+                ));
+            }
+            (Some("user.custom_tool_result"), Some("sevt_t1"), _) => {
+                out.push(custom(
+                    "sevt_t2",
+                    "run_tests",
+                    json!({"test_path": "tests/b.py"}),
+                ));
+                out.push(ask("sevt_c1", "bash"));
+                out.push(ask("sevt_c2", "write"));
+                out.push(custom("sevt_t3", "mystery", json!({})));
+                out.push(custom("sevt_t4", "explode", json!({})));
+                out.push(idle(json!({"type": "requires_action", "event_ids": ["sevt_t2", "sevt_c1", "sevt_c2", "sevt_t3", "sevt_t4"]})));
+            }
+            (Some("user.custom_tool_result"), Some("sevt_t4"), _) => {
+                out.push(json!({"type": "agent.message", "content": [{"type": "text", "text": "All done."}]}));
+                out.push(idle(json!({"type": "end_turn"})));
+            }
+            _ => {}
+        }
+    });
+    let server = script.serve();
+    let mut seen = 0;
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("Review the auth module")
+        .tool("run_tests", |call| {
+            Ok::<_, String>(format!(
+                "All tests passed for {}",
+                call["test_path"].as_str().unwrap_or("?")
+            ))
+        })
+        .tool("explode", |_| -> Result<String, String> {
+            panic!("kaboom")
+        })
+        .confirm(Confirmation::with(|req| {
+            if req.name == "bash" {
+                Decision::Allow
+            } else {
+                Decision::Deny("not on this repository".into())
+            }
+        }))
+        .on_event(|_| seen += 1)
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(outcome.text(), "All done.");
+    assert_eq!(seen, outcome.events.len());
+    let calls: Vec<(&str, &str, bool, bool)> = outcome
+        .tool_calls
+        .iter()
+        .map(|c| (c.call.id.as_str(), c.output.as_str(), c.is_error, c.posted))
+        .collect();
+    assert_eq!(
+        calls[0],
+        ("sevt_t1", "All tests passed for tests/a.py", false, true)
+    );
+    assert_eq!(
+        calls[1],
+        ("sevt_t2", "All tests passed for tests/b.py", false, true)
+    );
+    assert_eq!(calls[2].0, "sevt_t3");
+    assert!(
+        calls[2].1.contains("no handler") && calls[2].2 && calls[2].3,
+        "{:?}",
+        calls[2]
+    );
+    assert_eq!(calls[3].0, "sevt_t4");
+    assert!(
+        calls[3].1.contains("panicked: kaboom") && calls[3].2,
+        "{:?}",
+        calls[3]
+    );
+    assert_eq!(calls.len(), 4, "each call answered once");
+
+    let results = script.posted("user.custom_tool_result");
+    assert_eq!(results.len(), 4);
+    assert_eq!(
+        results[0]["content"],
+        json!([{"type": "text", "text": "All tests passed for tests/a.py"}])
+    );
+    assert_eq!(results[0]["is_error"], json!(false));
+    assert_eq!(results[3]["is_error"], json!(true));
+    let confirmations = script.posted("user.tool_confirmation");
+    assert_eq!(confirmations.len(), 2);
+    assert_eq!(
+        (
+            confirmations[0]["tool_use_id"].as_str(),
+            confirmations[0]["result"].as_str()
+        ),
+        (Some("sevt_c1"), Some("allow"))
+    );
+    assert_eq!(confirmations[1]["result"], "deny");
+    assert_eq!(confirmations[1]["deny_message"], "not on this repository");
+    assert!(
+        outcome.usage.is_some(),
+        "usage read from the settled session"
+    );
+}
+
+#[test]
+fn a_terminated_session_and_retries_exhausted_stop_the_run() {
+    for (last, want) in [
+        (
+            json!({"type": "session.status_terminated"}),
+            StopReason::Terminated,
+        ),
+        (
+            idle(json!({"type": "retries_exhausted"})),
+            StopReason::RetriesExhausted,
+        ),
+    ] {
+        let script = Script::new(vec![], move |ev, out| {
+            if ev["type"] == "user.message" {
+                out.push(json!({"type": "agent.message", "content": [{"type": "text", "text": "trying"}]}));
+                out.push(last.clone());
+            }
+        });
+        let server = script.serve();
+        let outcome = client(&server.url)
+            .run("sesn_1")
+            .message("go")
+            .deadline(Duration::from_secs(30))
+            .until_idle()
+            .unwrap();
+        assert_eq!(outcome.stop_reason, Some(want));
+        assert_eq!(outcome.text(), "trying");
+    }
+}
+
+#[test]
+fn a_restarted_runner_runs_no_call_twice() {
+    // the history: one call already answered, one still waiting
+    let history = vec![
+        custom("sevt_old", "run_tests", json!({"test_path": "done.py"})),
+        json!({"type": "user.custom_tool_result", "id": "sevt_r", "custom_tool_use_id": "sevt_old", "content": [{"type": "text", "text": "ok"}]}),
+        custom("sevt_open", "run_tests", json!({"test_path": "open.py"})),
+        idle(json!({"type": "requires_action", "event_ids": ["sevt_open"]})),
+    ];
+    let script = Script::new(vec![], |ev, out| {
+        if ev["custom_tool_use_id"] == "sevt_open" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    {
+        let mut h = script.history.lock().unwrap();
+        script.push(&mut h, history);
+    }
+    let server = script.serve();
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let c2 = calls.clone();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .tool("run_tests", move |call| {
+            c2.lock()
+                .unwrap()
+                .push(call["test_path"].as_str().unwrap_or("").to_string());
+            Ok::<_, String>("passed")
+        })
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(*calls.lock().unwrap(), ["open.py"]);
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(script.posted("user.custom_tool_result").len(), 2);
+}
+
+#[test]
+fn a_slow_handler_is_answered_timed_out_and_calls_it_does_not_own_are_left() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(custom("sevt_slow", "slow", json!({})));
+            out.push(custom("sevt_theirs", "their_tool", json!({})));
+        }
+        if ev["custom_tool_use_id"] == "sevt_slow" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("slow", |_| {
+            std::thread::sleep(Duration::from_secs(5));
+            Ok::<_, String>("late")
+        })
+        .own_tools_only()
+        .handler_timeout(Duration::from_millis(200))
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    let slow = &outcome.tool_calls[0];
+    assert!(
+        slow.is_error && slow.output.contains("timed out") && slow.posted,
+        "{slow:?}"
+    );
+    let theirs = &outcome.tool_calls[1];
+    assert!(!theirs.posted && theirs.post_error.is_none(), "{theirs:?}");
+    assert_eq!(
+        script.posted("user.custom_tool_result").len(),
+        1,
+        "nothing posted for the other runner's tool"
+    );
+}
+
+#[test]
+fn the_deadline_ends_the_run_with_what_happened() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(json!({"type": "agent.message", "content": [{"type": "text", "text": "thinking..."}]}));
+        }
+    });
+    let server = script.serve();
+    let err = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .deadline(Duration::from_secs(1))
+        .until_idle()
+        .unwrap_err();
+    assert!(
+        matches!(err.error, Error::Timeout { .. }),
+        "{:?}",
+        err.error
+    );
+    assert_eq!(err.outcome.text(), "thinking...");
+    assert!(err.to_string().contains("events"), "{err}");
+}
+
+#[test]
+fn a_grace_period_catches_events_after_the_idle() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(idle(json!({"type": "end_turn"})));
+            out.push(json!({"type": "agent.message", "content": [{"type": "text", "text": "one more thing"}]}));
+        }
+    });
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .grace(Duration::from_millis(500))
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(outcome.text(), "one more thing");
+}
