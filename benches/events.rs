@@ -1,0 +1,193 @@
+//! Event decoding throughput: the SSE decoder alone, SSE + JSON into typed events, and
+//! `EventStream` end to end from a loopback server.
+//!
+//! `cargo bench --bench events` (add `-- quick` for a 20 MB log). The log is realistic: every
+//! event type of the API (taken from the test fixtures), ids unique, sizes from a heartbeat to a
+//! 16 KB tool result, most under 1 KB. `--write-log PATH` saves it for other decoders to read.
+
+use managed_agents::sse::{Decoder, EventReader};
+use managed_agents::stream::StreamOptions;
+use managed_agents::types::StreamSessionEvents;
+use managed_agents::Client;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Instant;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// The `full` fixture of every event type.
+fn templates() -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir("tests/fixtures/types")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_stem().unwrap().to_string_lossy().ends_with("Event"))
+        .collect();
+    names.sort();
+    for p in names {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        out.push(v["full"].clone());
+    }
+    out
+}
+
+const WORDS: &[&str] = &[
+    "the", "auth", "module", "checks", "tokens", "before", "each", "request", "and", "logs",
+    "failures",
+];
+
+fn text(rng: &mut Rng, bytes: usize) -> String {
+    let mut s = String::with_capacity(bytes + 16);
+    while s.len() < bytes {
+        s.push_str(WORDS[(rng.next() % WORDS.len() as u64) as usize]);
+        s.push(' ');
+    }
+    s
+}
+
+/// Writes a log of at least `size` bytes; returns it, its number of events, and how many of
+/// them are previews.
+fn make_log(size: usize) -> (Vec<u8>, usize, usize) {
+    let templates = templates();
+    let mut rng = Rng(0x2545F4914F6CDD1D);
+    let mut log = Vec::with_capacity(size + 32 * 1024);
+    let mut n = 0usize;
+    let mut previews = 0usize;
+    while log.len() < size {
+        let r = rng.next() % 100;
+        if r < 10 {
+            log.extend_from_slice(b": heartbeat\n\n");
+            continue;
+        }
+        let small = 80 + (rng.next() % 600) as usize;
+        let large = 1024 + (rng.next() % (15 * 1024)) as usize;
+        let mut ev = if r < 40 {
+            json!({"type": "agent.message", "processed_at": "2026-04-01T12:00:00Z",
+                   "content": [{"type": "text", "text": text(&mut rng, small)}]})
+        } else if r < 48 {
+            // a tool result, up to 16 KB
+            json!({"type": "agent.tool_result", "processed_at": "2026-04-01T12:00:00Z", "tool_use_id": "sevt_011CZ",
+                   "content": [{"type": "text", "text": text(&mut rng, large)}]})
+        } else {
+            templates[(rng.next() % templates.len() as u64) as usize].clone()
+        };
+        n += 1;
+        if ev["type"] == "event_start" || ev["type"] == "event_delta" {
+            previews += 1;
+        } else {
+            ev["id"] = json!(format!("sevt_{n:012}"));
+        }
+        log.extend_from_slice(b"event: message\ndata: ");
+        serde_json::to_writer(&mut log, &ev).unwrap();
+        log.extend_from_slice(b"\n\n");
+    }
+    (log, n, previews)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "quick");
+    let size = if quick { 20 << 20 } else { 120 << 20 };
+    let (log, events, previews) = make_log(size);
+    if let Some(i) = args.iter().position(|a| a == "--write-log") {
+        std::fs::write(&args[i + 1], &log).unwrap();
+    }
+    let mb = log.len() as f64 / 1e6;
+    println!(
+        "log: {:.1} MB, {events} events, mean {:.0} bytes/event",
+        mb,
+        log.len() as f64 / events as f64
+    );
+
+    // 1. the SSE decoder alone, fed 64 KiB reads
+    let mut best = f64::MAX;
+    let mut count = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let mut d = Decoder::new();
+        count = 0;
+        for chunk in log.chunks(64 * 1024) {
+            d.feed(chunk);
+            while let Some(ev) = d.next_event() {
+                std::hint::black_box(ev.unwrap());
+                count += 1;
+            }
+        }
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    assert_eq!(count, events);
+    println!(
+        "sse::Decoder: {:.0} MB/s, {:.2} M events/s (best of 5)",
+        mb / best,
+        events as f64 / best / 1e6
+    );
+
+    // 2. SSE + JSON into typed events
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let mut n = 0;
+        for ev in EventReader::new(&log[..]) {
+            let ev: StreamSessionEvents = serde_json::from_str(ev.unwrap().data()).unwrap();
+            assert!(!matches!(ev, StreamSessionEvents::Unknown(_)));
+            std::hint::black_box(ev);
+            n += 1;
+        }
+        assert_eq!(n, events);
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    println!(
+        "typed decoding: {:.0} MB/s, {:.0} k events/s (best of 3)",
+        mb / best,
+        events as f64 / best / 1e3
+    );
+
+    // 3. EventStream from a loopback server sending the log as fast as the socket allows
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let served = log.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
+            );
+            let _ = conn.write_all(&served);
+        }
+    });
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(&url)
+        .build()
+        .unwrap();
+    let t = Instant::now();
+    let stream = client
+        .sessions()
+        .events()
+        .stream("sesn_1", StreamOptions::new().max_reconnects(0))
+        .unwrap();
+    // previews (`event_start`, `event_delta`) are folded, not delivered as events
+    let whole = events - previews;
+    let mut n = 0;
+    for ev in stream.take(whole) {
+        std::hint::black_box(ev.unwrap());
+        n += 1;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(n, whole);
+    println!(
+        "EventStream over loopback: {:.0} k events/s, {:.0} MB/s",
+        n as f64 / secs / 1e3,
+        mb / secs
+    );
+}
