@@ -23,6 +23,8 @@
 pub mod builders;
 pub mod client;
 pub mod deadline;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod error;
 pub mod multipart;
 pub mod operations;

@@ -398,6 +398,10 @@ impl EventStream {
                     if frame.retry().is_some() {
                         self.server_retry = frame.retry();
                     }
+                    // keep-alives, as the official SDKs skip them
+                    if frame.event() == "ping" || frame.data().is_empty() {
+                        continue;
+                    }
                     if frame.event() == "error" {
                         let e = stream_error(frame.data());
                         return self.fail(e);

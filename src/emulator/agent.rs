@@ -1,0 +1,337 @@
+//! The emulator's scripted agent: what it does with each user message.
+
+use super::store::Store;
+use super::Shared;
+use serde_json::{json, Value};
+use std::sync::MutexGuard;
+use std::time::Duration;
+
+/// One thing the agent does in a turn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// An `agent.message` with this text.
+    Say(String),
+    /// The user's message, echoed back (`You said: ...`).
+    Echo,
+    /// An `agent.thinking` event.
+    Think,
+    /// An `agent.custom_tool_use`, then idle `requires_action` until its result arrives.
+    CallTool {
+        /// The tool's name.
+        name: String,
+        /// Its input.
+        input: Value,
+    },
+    /// Calls the agent's first custom tool, if it has one, with an input made from its schema.
+    CallFirstCustomTool,
+    /// An `agent.tool_use` that needs a `user.tool_confirmation`; an allowed one is followed by
+    /// its `agent.tool_result`, a denied one is not run.
+    AskConfirmation {
+        /// The tool's name.
+        name: String,
+        /// Its input.
+        input: Value,
+    },
+    /// A file the session writes to its outputs (listed with `scope_id`).
+    WriteFile {
+        /// The file's name.
+        name: String,
+        /// Its bytes.
+        content: Vec<u8>,
+    },
+    /// Gives up: idle with `retries_exhausted`.
+    FailRetriesExhausted,
+    /// Ends the session: `session.status_terminated`.
+    Terminate,
+    /// Waits before the next step.
+    Pause(Duration),
+}
+
+/// What the agent does with each user message: steps, then idle with `end_turn` (unless a
+/// step ended the turn another way).
+///
+/// The default, when none is set: echo the message, call the agent's first custom tool if it
+/// has one, say what the tool returned, end the turn.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Script {
+    steps: Vec<Step>,
+}
+
+impl Script {
+    /// An empty script (the turn ends at once).
+    pub fn new() -> Script {
+        Script::default()
+    }
+
+    /// The default script.
+    pub fn default_turn() -> Script {
+        Script::new()
+            .step(Step::Echo)
+            .step(Step::CallFirstCustomTool)
+    }
+
+    /// Adds a step.
+    pub fn step(mut self, step: Step) -> Script {
+        self.steps.push(step);
+        self
+    }
+
+    /// Says something.
+    pub fn say(self, text: impl Into<String>) -> Script {
+        self.step(Step::Say(text.into()))
+    }
+
+    /// Calls a custom tool and waits for its result.
+    pub fn call_tool(self, name: impl Into<String>, input: Value) -> Script {
+        self.step(Step::CallTool {
+            name: name.into(),
+            input,
+        })
+    }
+
+    /// Asks for a tool confirmation and waits for it.
+    pub fn ask_confirmation(self, name: impl Into<String>, input: Value) -> Script {
+        self.step(Step::AskConfirmation {
+            name: name.into(),
+            input,
+        })
+    }
+
+    /// Writes an output file.
+    pub fn write_file(self, name: impl Into<String>, content: impl Into<Vec<u8>>) -> Script {
+        self.step(Step::WriteFile {
+            name: name.into(),
+            content: content.into(),
+        })
+    }
+
+    /// Fails with `retries_exhausted`.
+    pub fn fail(self) -> Script {
+        self.step(Step::FailRetriesExhausted)
+    }
+
+    /// Terminates the session.
+    pub fn terminate(self) -> Script {
+        self.step(Step::Terminate)
+    }
+}
+
+fn lock(shared: &Shared) -> MutexGuard<'_, Store> {
+    shared.store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn push(shared: &Shared, session: &str, event: Value) -> Value {
+    let ev = lock(shared).push_event(session, event);
+    shared.changed.notify_all();
+    ev
+}
+
+/// Waits until the answer to `tool_use_id` is posted; `None` if the session ends first.
+fn wait_answer(shared: &Shared, session: &str, tool_use_id: &str) -> Option<Value> {
+    let mut store = lock(shared);
+    loop {
+        if shared.stopped() {
+            return None;
+        }
+        let s = store.sessions.get(session)?;
+        if s.deleted || s.object["status"] == "terminated" {
+            return None;
+        }
+        if let Some(a) = s.answers.get(tool_use_id) {
+            return Some(a.clone());
+        }
+        store = shared
+            .changed
+            .wait_timeout(store, Duration::from_millis(200))
+            .map(|(g, _)| g)
+            .unwrap_or_else(|p| p.into_inner().0);
+    }
+}
+
+fn idle(shared: &Shared, session: &str, stop_reason: Value) {
+    lock(shared).set_status(session, "idle");
+    push(
+        shared,
+        session,
+        json!({"type": "session.status_idle", "stop_reason": stop_reason}),
+    );
+}
+
+fn running(shared: &Shared, session: &str) {
+    lock(shared).set_status(session, "running");
+    push(shared, session, json!({"type": "session.status_running"}));
+}
+
+/// An input for a tool, made from its schema: each property a short string.
+fn input_for(schema: &Value) -> Value {
+    let mut input = serde_json::Map::new();
+    if let Some(props) = schema["properties"].as_object() {
+        for (k, p) in props {
+            let v = match p["type"].as_str() {
+                Some("integer") | Some("number") => json!(1),
+                Some("boolean") => json!(true),
+                Some("array") => json!([]),
+                Some("object") => json!({}),
+                _ => json!(format!("example {k}")),
+            };
+            input.insert(k.clone(), v);
+        }
+    }
+    Value::Object(input)
+}
+
+fn text_of(content: &Value) -> String {
+    content
+        .as_array()
+        .map(|blocks| {
+            blocks
+                .iter()
+                .filter_map(|b| b["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// Plays one turn for a user message (on its own thread).
+pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
+    let (script, custom_tool) = {
+        let store = lock(shared);
+        let script = store.script.clone().unwrap_or_else(Script::default_turn);
+        let tool = store.sessions.get(session).and_then(|s| {
+            s.object["agent"]["tools"]
+                .as_array()?
+                .iter()
+                .find(|t| t["type"] == "custom")
+                .cloned()
+        });
+        (script, tool)
+    };
+    running(shared, session);
+    for step in script.steps {
+        if shared.stopped() {
+            return;
+        }
+        match step {
+            Step::Say(text) => say(shared, session, &text),
+            Step::Echo => say(shared, session, &format!("You said: {user_text}")),
+            Step::Think => {
+                push(shared, session, json!({"type": "agent.thinking"}));
+            }
+            Step::CallTool { name, input } => {
+                if call_tool(shared, session, &name, input).is_none() {
+                    return;
+                }
+            }
+            Step::CallFirstCustomTool => {
+                let Some(tool) = &custom_tool else { continue };
+                let name = tool["name"].as_str().unwrap_or("tool").to_string();
+                let Some(result) =
+                    call_tool(shared, session, &name, input_for(&tool["input_schema"]))
+                else {
+                    return;
+                };
+                say(
+                    shared,
+                    session,
+                    &format!("The {name} tool said: {}", text_of(&result["content"])),
+                );
+            }
+            Step::AskConfirmation { name, input } => {
+                let ev = push(
+                    shared,
+                    session,
+                    json!({"type": "agent.tool_use", "name": name, "input": input, "evaluated_permission": "ask"}),
+                );
+                let id = ev["id"].as_str().unwrap_or_default().to_string();
+                idle(
+                    shared,
+                    session,
+                    json!({"type": "requires_action", "event_ids": [id]}),
+                );
+                let Some(answer) = wait_answer(shared, session, &id) else {
+                    return;
+                };
+                running(shared, session);
+                if answer["result"] == "allow" {
+                    push(
+                        shared,
+                        session,
+                        json!({"type": "agent.tool_result", "tool_use_id": id, "content": [{"type": "text", "text": "done"}]}),
+                    );
+                }
+            }
+            Step::WriteFile { name, content } => {
+                let mut store = lock(shared);
+                let id = store.id("file");
+                let now = store.now();
+                let meta = json!({
+                    "id": id, "type": "file", "filename": name, "mime_type": mime(&name),
+                    "size_bytes": content.len(), "created_at": now, "downloadable": true,
+                    "scope": {"type": "session", "id": session}
+                });
+                store.files.insert(id, (meta, content));
+            }
+            Step::FailRetriesExhausted => {
+                push(
+                    shared,
+                    session,
+                    json!({"type": "session.error", "error": {"type": "model_overloaded_error", "message": "The model stayed overloaded.", "retry_status": {"type": "exhausted"}}}),
+                );
+                idle(shared, session, json!({"type": "retries_exhausted"}));
+                return;
+            }
+            Step::Terminate => {
+                lock(shared).set_status(session, "terminated");
+                push(
+                    shared,
+                    session,
+                    json!({"type": "session.status_terminated"}),
+                );
+                return;
+            }
+            Step::Pause(d) => std::thread::sleep(d),
+        }
+    }
+    idle(shared, session, json!({"type": "end_turn"}));
+}
+
+fn say(shared: &Shared, session: &str, text: &str) {
+    push(
+        shared,
+        session,
+        json!({"type": "agent.message", "content": [{"type": "text", "text": text}]}),
+    );
+    let words = text.split_whitespace().count() as i64;
+    lock(shared).add_usage(session, 12 + words, words + 1);
+}
+
+/// A custom tool call and the wait for its result; `None` if the session ended meanwhile.
+fn call_tool(shared: &Shared, session: &str, name: &str, input: Value) -> Option<Value> {
+    let ev = push(
+        shared,
+        session,
+        json!({"type": "agent.custom_tool_use", "name": name, "input": input}),
+    );
+    let id = ev["id"].as_str().unwrap_or_default().to_string();
+    idle(
+        shared,
+        session,
+        json!({"type": "requires_action", "event_ids": [id]}),
+    );
+    let answer = wait_answer(shared, session, &id)?;
+    running(shared, session);
+    Some(answer)
+}
+
+pub(crate) fn mime(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, e)| e) {
+        Some("txt") | Some("log") => "text/plain",
+        Some("md") => "text/markdown",
+        Some("csv") => "text/csv",
+        Some("json") => "application/json",
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}

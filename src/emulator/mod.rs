@@ -1,0 +1,173 @@
+//! A local Managed Agents API on loopback (feature `emulator`), for tests, examples and
+//! offline development; any HTTP client can use it, the official SDKs included.
+//!
+//! It keeps environments, agents (with versions), sessions (with the status machine `idle` →
+//! `running` → `idle`/`terminated`, and usage), their events (ids, `processed_at`, pagination,
+//! a live SSE stream with heartbeats and `event_deltas` previews), resources, vaults and
+//! credentials, files and memory stores, in memory. A scripted agent plays the other side
+//! (see [`Script`]), and faults can be switched on (see [`Faults`]).
+//!
+//! ```
+//! use managed_agents::emulator::{Emulator, Script};
+//! use managed_agents::{types::*, Client};
+//!
+//! let emu = Emulator::start()?;
+//! emu.set_script(Script::new().say("Hello from the emulator."));
+//! let client = Client::builder().api_key("test").base_url(emu.base_url()).build()?;
+//! let env = client.environments().create(&EnvironmentCreateParams::cloud("dev"))?;
+//! let agent = client.agents().create(&AgentCreateParams::new("Echo", "claude-opus-4-5"))?;
+//! let session = client.sessions().create(&SessionCreateParams::new(&agent, env.id))?;
+//! let outcome = client.run(&session.id).message("Hi").until_idle()?;
+//! assert_eq!(outcome.text(), "Hello from the emulator.");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod agent;
+mod server;
+mod store;
+
+pub use agent::{Script, Step};
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// Faults the emulator injects on purpose, for testing how a client copes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Close each event-stream connection after this many events.
+    pub drop_stream_after: Option<usize>,
+    /// When dropping a stream, cut it in the middle of a line.
+    pub drop_mid_line: bool,
+    /// Send stream bytes one at a time with this pause between them.
+    pub trickle: Option<Duration>,
+    /// Accept a request, then say nothing for this long before answering.
+    pub stall: Option<Duration>,
+    /// Wait this long before answering each request.
+    pub slow: Option<Duration>,
+    /// Answer this many of the next requests with `status` and `retry-after-ms`.
+    pub fail_next: usize,
+    /// The status of those answers (429 or 529; default 529).
+    pub fail_status: u16,
+    /// The `retry-after-ms` of those answers (default 20).
+    pub retry_after_ms: u64,
+    /// Answer every `n`-th request with `fail_status` (0: never).
+    pub fail_every: usize,
+}
+
+pub(crate) struct Shared {
+    pub(crate) store: Mutex<store::Store>,
+    /// Notified whenever an event is added anywhere.
+    pub(crate) changed: Condvar,
+    pub(crate) stopped: AtomicBool,
+    pub(crate) heartbeat: Duration,
+}
+
+impl Shared {
+    pub(crate) fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+}
+
+/// A running emulator; dropping it stops the server.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    server: Arc<tiny_http::Server>,
+    base_url: String,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug)]
+pub struct StartError(String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the emulator could not start: {}", self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl Emulator {
+    /// Starts on a free port of 127.0.0.1.
+    pub fn start() -> Result<Emulator, StartError> {
+        Emulator::start_on("127.0.0.1:0")
+    }
+
+    /// Starts on an address (`127.0.0.1:8080`).
+    pub fn start_on(addr: &str) -> Result<Emulator, StartError> {
+        let server =
+            tiny_http::Server::http(addr).map_err(|e| StartError(format!("{addr}: {e}")))?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or_else(|| StartError("no TCP address".into()))?;
+        let host = addr.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
+        let host = if host == "0.0.0.0" { "127.0.0.1" } else { host };
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store::Store::default()),
+            changed: Condvar::new(),
+            stopped: AtomicBool::new(false),
+            heartbeat: Duration::from_secs(1),
+        });
+        let server = Arc::new(server);
+        let thread = {
+            let (server, shared) = (server.clone(), shared.clone());
+            std::thread::Builder::new()
+                .name("emulator".into())
+                .spawn(move || server::serve(&server, &shared))
+                .map_err(|e| StartError(e.to_string()))?
+        };
+        Ok(Emulator {
+            shared,
+            server,
+            base_url: format!("http://{host}:{port}"),
+            thread: Some(thread),
+        })
+    }
+
+    /// The URL to give a client (`http://127.0.0.1:PORT`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The script the agent plays for every user message from now on.
+    pub fn set_script(&self, script: Script) {
+        self.lock().script = Some(script);
+    }
+
+    /// The faults to inject from now on.
+    pub fn set_faults(&self, faults: Faults) {
+        self.lock().faults = faults;
+    }
+
+    /// How many requests the emulator has answered.
+    pub fn requests(&self) -> usize {
+        self.lock().requests
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, store::Store> {
+        self.shared.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shared.stopped.store(true, Ordering::SeqCst);
+        self.shared.changed.notify_all();
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
