@@ -72,7 +72,7 @@ impl Shared {
 /// A running emulator; dropping it stops the server.
 pub struct Emulator {
     shared: Arc<Shared>,
-    server: Arc<tiny_http::Server>,
+    addr: std::net::SocketAddr,
     base_url: String,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -105,33 +105,33 @@ impl Emulator {
 
     /// Starts on an address (`127.0.0.1:8080`).
     pub fn start_on(addr: &str) -> Result<Emulator, StartError> {
-        let server =
-            tiny_http::Server::http(addr).map_err(|e| StartError(format!("{addr}: {e}")))?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or_else(|| StartError("no TCP address".into()))?;
-        let host = addr.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
-        let host = if host == "0.0.0.0" { "127.0.0.1" } else { host };
+        let listener =
+            std::net::TcpListener::bind(addr).map_err(|e| StartError(format!("{addr}: {e}")))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| StartError(e.to_string()))?;
+        let host = if local.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            local.ip().to_string()
+        };
         let shared = Arc::new(Shared {
             store: Mutex::new(store::Store::default()),
             changed: Condvar::new(),
             stopped: AtomicBool::new(false),
             heartbeat: Duration::from_secs(1),
         });
-        let server = Arc::new(server);
         let thread = {
-            let (server, shared) = (server.clone(), shared.clone());
+            let shared = shared.clone();
             std::thread::Builder::new()
                 .name("emulator".into())
-                .spawn(move || server::serve(&server, &shared))
+                .spawn(move || server::serve(&listener, &shared))
                 .map_err(|e| StartError(e.to_string()))?
         };
         Ok(Emulator {
             shared,
-            server,
-            base_url: format!("http://{host}:{port}"),
+            addr: local,
+            base_url: format!("http://{host}:{}", local.port()),
             thread: Some(thread),
         })
     }
@@ -165,7 +165,8 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         self.shared.stopped.store(true, Ordering::SeqCst);
         self.shared.changed.notify_all();
-        self.server.unblock();
+        // wake the accept loop so that it sees the flag
+        let _ = std::net::TcpStream::connect(self.addr);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

@@ -6,7 +6,8 @@ use super::store::{self, SessionState, Store};
 use super::Shared;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
@@ -30,16 +31,86 @@ fn bad(message: impl Into<String>) -> ApiError {
     ApiError(400, "invalid_request_error", message.into())
 }
 
-pub(crate) fn serve(server: &tiny_http::Server, shared: &Arc<Shared>) {
-    while let Ok(request) = server.recv() {
+pub(crate) fn serve(listener: &TcpListener, shared: &Arc<Shared>) {
+    for conn in listener.incoming() {
         if shared.stopped() {
             break;
         }
+        let Ok(conn) = conn else { continue };
         let shared = shared.clone();
         let _ = std::thread::Builder::new()
             .name("emulator request".into())
-            .spawn(move || handle(&shared, request));
+            .spawn(move || handle(&shared, conn));
     }
+}
+
+/// One request as read off the socket.
+struct Request {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one HTTP/1.1 request (body by `content-length` or chunked).
+fn read_request(conn: &TcpStream) -> Option<Request> {
+    let mut r = BufReader::new(conn.try_clone().ok()?);
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_ascii_uppercase();
+    let target = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let mut req = Request {
+        method,
+        target,
+        headers,
+        body: Vec::new(),
+    };
+    if req
+        .header("transfer-encoding")
+        .is_some_and(|t| t.to_ascii_lowercase().contains("chunked"))
+    {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size).ok()?;
+            let n = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
+            let mut chunk = vec![0; n + 2];
+            r.read_exact(&mut chunk).ok()?;
+            if n == 0 {
+                break;
+            }
+            req.body.extend_from_slice(&chunk[..n]);
+        }
+    } else if let Some(len) = req
+        .header("content-length")
+        .and_then(|l| l.parse::<usize>().ok())
+    {
+        req.body = vec![0; len];
+        r.read_exact(&mut req.body).ok()?;
+    }
+    Some(req)
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, Store> {
@@ -102,7 +173,11 @@ impl Query {
     }
 }
 
-fn handle(shared: &Arc<Shared>, mut request: tiny_http::Request) {
+fn handle(shared: &Arc<Shared>, mut conn: TcpStream) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
+    let Some(request) = read_request(&conn) else {
+        return;
+    };
     let (faults, n) = {
         let mut s = lock(shared);
         s.requests += 1;
@@ -137,46 +212,56 @@ fn handle(shared: &Arc<Shared>, mut request: tiny_http::Request) {
             faults.retry_after_ms
         };
         respond_error(
-            request,
+            &mut conn,
             ApiError(status, kind, "injected fault".into()),
             &[("retry-after-ms", retry.to_string())],
         );
-        return;
-    }
-    let url = request.url().to_string();
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
-    let query = Query::parse(query);
-    let segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(decode)
-        .collect();
-    let method = request.method().as_str().to_ascii_uppercase();
-    let content_type = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("content-type"))
-        .map(|h| h.value.as_str().to_string())
-        .unwrap_or_default();
-    let mut body = Vec::new();
-    if request.as_reader().read_to_end(&mut body).is_err() {
-        return;
-    }
-    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let reply = route(shared, &method, &segs, &query, &content_type, &body);
-    match reply {
-        Ok(Reply::Json(v)) => respond(
-            request,
-            200,
-            "application/json",
-            v.to_string().into_bytes(),
-            &[],
-        ),
-        Ok(Reply::Bytes(ct, bytes)) => respond(request, 200, ct, bytes, &[]),
-        Ok(Reply::Stream { session, previews }) => {
-            stream(shared, request, &session, previews, &faults)
+    } else {
+        let (path, query) = request
+            .target
+            .split_once('?')
+            .unwrap_or((&request.target, ""));
+        let query = Query::parse(query);
+        let segments: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(decode)
+            .collect();
+        let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let content_type = request.header("content-type").unwrap_or("").to_string();
+        match route(
+            shared,
+            &request.method,
+            &segs,
+            &query,
+            &content_type,
+            &request.body,
+        ) {
+            Ok(Reply::Json(v)) => respond(
+                &mut conn,
+                200,
+                "application/json",
+                v.to_string().as_bytes(),
+                &[],
+            ),
+            Ok(Reply::Bytes(ct, bytes)) => respond(&mut conn, 200, ct, &bytes, &[]),
+            Ok(Reply::Stream { session, previews }) => {
+                stream(shared, &mut conn, &session, previews, &faults)
+            }
+            Err(e) => respond_error(&mut conn, e, &[]),
         }
-        Err(e) => respond_error(request, e, &[]),
+    }
+    let _ = conn.shutdown(std::net::Shutdown::Both);
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        529 => "Overloaded",
+        _ => "Status",
     }
 }
 
@@ -188,34 +273,35 @@ fn request_id() -> String {
 }
 
 fn respond(
-    request: tiny_http::Request,
+    conn: &mut TcpStream,
     status: u16,
     content_type: &str,
-    body: Vec<u8>,
+    body: &[u8],
     extra: &[(&str, String)],
 ) {
-    let mut r = tiny_http::Response::from_data(body).with_status_code(status);
-    let mut headers = vec![
-        ("content-type", content_type.to_string()),
-        ("request-id", request_id()),
-    ];
-    headers.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
-    for (k, v) in headers {
-        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            r.add_header(h);
-        }
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nrequest-id: {}\r\nconnection: close\r\n",
+        reason(status),
+        body.len(),
+        request_id()
+    );
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
     }
-    let _ = request.respond(r);
+    head.push_str("\r\n");
+    let _ = conn.write_all(head.as_bytes());
+    let _ = conn.write_all(body);
+    let _ = conn.flush();
 }
 
-fn respond_error(request: tiny_http::Request, e: ApiError, extra: &[(&str, String)]) {
+fn respond_error(conn: &mut TcpStream, e: ApiError, extra: &[(&str, String)]) {
     let id = request_id();
     let body = json!({"type": "error", "error": {"type": e.1, "message": e.2}, "request_id": id});
     respond(
-        request,
+        conn,
         e.0,
         "application/json",
-        body.to_string().into_bytes(),
+        body.to_string().as_bytes(),
         extra,
     );
 }
@@ -436,7 +522,7 @@ fn agents(shared: &Arc<Shared>, method: &str, segs: &[&str], query: &Query, body
                 ("GET", []) => match query.get("version") {
                     Some(v) => versions
                         .iter()
-                        .find(|a| a["version"].to_string() == v)
+                        .find(|a| a["version"].as_i64().is_some_and(|n| n.to_string() == v))
                         .cloned()
                         .map(Reply::Json)
                         .ok_or_else(|| not_found("agent version", v)),
@@ -816,11 +902,11 @@ fn send_events(shared: &Arc<Shared>, session: &str, body: &Value) -> Result<Vec<
     Ok(sent)
 }
 
-/// Splits a `multipart/form-data` body into (name, filename, content type, bytes).
-fn multipart(
-    content_type: &str,
-    body: &[u8],
-) -> Result<Vec<(String, Option<String>, String, Vec<u8>)>, ApiError> {
+/// One part of a form: name, file name, content type, bytes.
+type Part = (String, Option<String>, String, Vec<u8>);
+
+/// Splits a `multipart/form-data` body into its parts.
+fn multipart(content_type: &str, body: &[u8]) -> Result<Vec<Part>, ApiError> {
     let boundary = content_type
         .split(';')
         .find_map(|p| p.trim().strip_prefix("boundary="))
@@ -848,8 +934,13 @@ fn multipart(
         end_delim.extend_from_slice(&delim);
         let end =
             find(body, &end_delim, start).ok_or_else(|| bad("a multipart part has no end"))?;
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .unwrap_or("")
+            .to_string();
         let param = |name: &str| {
-            head.split(';').find_map(|p| {
+            disposition.split(';').find_map(|p| {
                 p.trim()
                     .strip_prefix(&format!("{name}=\""))
                     .map(|v| v.trim_end_matches('"').replace("%22", "\""))
@@ -1178,14 +1269,13 @@ fn write_out(w: &mut dyn Write, bytes: &[u8], trickle: Option<Duration>) -> std:
 /// `agent.message` previews when asked; faults as set.
 fn stream(
     shared: &Arc<Shared>,
-    request: tiny_http::Request,
+    w: &mut TcpStream,
     session: &str,
     previews: bool,
     faults: &super::Faults,
 ) {
-    let mut w = request.into_writer();
     let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
-    if write_out(&mut w, head.as_bytes(), None).is_err() {
+    if write_out(w, head.as_bytes(), None).is_err() {
         return;
     }
     let mut next = lock(shared)
@@ -1222,7 +1312,7 @@ fn stream(
         }
         if batch.is_empty() {
             if write_out(
-                &mut w,
+                w,
                 b"event: ping\ndata: {\"type\": \"ping\"}\n\n",
                 faults.trickle,
             )
@@ -1248,7 +1338,7 @@ fn stream(
                 }
                 for f in frames {
                     if write_out(
-                        &mut w,
+                        w,
                         format!("event: message\ndata: {f}\n\n").as_bytes(),
                         faults.trickle,
                     )
@@ -1261,11 +1351,11 @@ fn stream(
             let frame = format!("event: message\ndata: {ev}\n\n");
             if faults.drop_stream_after.is_some_and(|n| sent + 1 >= n) {
                 if faults.drop_mid_line {
-                    let _ = write_out(&mut w, &frame.as_bytes()[..frame.len() / 2], faults.trickle);
+                    let _ = write_out(w, &frame.as_bytes()[..frame.len() / 2], faults.trickle);
                 }
                 return;
             }
-            if write_out(&mut w, frame.as_bytes(), faults.trickle).is_err() {
+            if write_out(w, frame.as_bytes(), faults.trickle).is_err() {
                 return;
             }
             sent += 1;

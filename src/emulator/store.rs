@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn timestamps_are_rfc3339() {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(super::rfc3339(784111777_123), "1994-11-06T08:49:37.123Z");
+        assert_eq!(super::rfc3339(784_111_777_123), "1994-11-06T08:49:37.123Z");
         assert_eq!(
             super::rfc3339(1_709_251_200_000),
             "2024-03-01T00:00:00.000Z"
