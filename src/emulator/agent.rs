@@ -6,6 +6,9 @@ use serde_json::{json, Value};
 use std::sync::MutexGuard;
 use std::time::Duration;
 
+/// How long the agent takes before it starts a turn or goes on after a tool result.
+const THINKING: Duration = Duration::from_millis(150);
+
 /// One thing the agent does in a turn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -207,6 +210,7 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
         });
         (script, tool)
     };
+    std::thread::sleep(THINKING);
     running(shared, session);
     for step in script.steps {
         if shared.stopped() {
@@ -320,6 +324,9 @@ fn call_tool(shared: &Shared, session: &str, name: &str, input: Value) -> Option
         json!({"type": "requires_action", "event_ids": [id]}),
     );
     let answer = wait_answer(shared, session, &id)?;
+    // the model takes a moment to read a result (clients that reopen their stream after
+    // posting, as the reference loop does, see what follows)
+    std::thread::sleep(THINKING);
     running(shared, session);
     Some(answer)
 }

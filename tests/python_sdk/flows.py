@@ -1,0 +1,188 @@
+"""The flows of the Python reference guide, run with the official SDK against the emulator.
+
+Run by tests/python_sdk/run.sh, which installs `anthropic==2.12.0` into a throwaway virtual
+environment and starts the emulator. Where the guide and the SDK disagree, the SDK wins:
+`client.beta.sessions.events.stream(...)` (the guide's `client.beta.sessions.stream` does not
+exist) and `event.name` (not `tool_name`).
+"""
+import json
+import os
+import sys
+import tempfile
+
+import anthropic
+
+client = anthropic.Anthropic()  # ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from the environment
+checks = []
+
+
+def check(name, ok):
+    checks.append((name, bool(ok)))
+    print(("ok   " if ok else "FAIL ") + name, flush=True)
+
+
+# Create an Environment
+environment = client.beta.environments.create(
+    name="my-dev-env",
+    config={"type": "cloud", "networking": {"type": "unrestricted"}},
+)
+check("environment created", environment.id.startswith("env_"))
+
+# Create an Agent (minimal) and start a session
+agent = client.beta.agents.create(
+    name="Coding Assistant",
+    model="claude-opus-4-5",
+    tools=[{"type": "agent_toolset_20260401", "default_config": {"enabled": True}}],
+)
+session = client.beta.sessions.create(
+    agent={"type": "agent", "id": agent.id, "version": agent.version},
+    environment_id=environment.id,
+)
+check("session created idle", session.status == "idle")
+
+# With system prompt and custom tools
+agent = client.beta.agents.create(
+    name="Code Reviewer",
+    model="claude-opus-4-5",
+    system="You are a senior code reviewer.",
+    tools=[
+        {"type": "agent_toolset_20260401"},
+        {
+            "type": "custom",
+            "name": "run_tests",
+            "description": "Run the test suite",
+            "input_schema": {
+                "type": "object",
+                "properties": {"test_path": {"type": "string", "description": "Path to test file"}},
+                "required": ["test_path"],
+            },
+        },
+    ],
+)
+session = client.beta.sessions.create(
+    agent={"type": "agent", "id": agent.id, "version": agent.version},
+    environment_id=environment.id,
+    title="Code review session",
+    resources=[
+        {
+            "type": "github_repository",
+            "url": "https://github.com/owner/repo",
+            "mount_path": "/workspace/repo",
+            "authorization_token": os.environ.get("GITHUB_TOKEN", "ghp_test"),
+            "branch": "main",
+        }
+    ],
+)
+check("session with a repository", session.resources[0].type == "github_repository")
+
+# Stream-first, then send; print text; answer custom tools (the full streaming loop)
+def run_custom_tool(tool_name, tool_input):
+    if tool_name == "run_tests":
+        return "All tests passed."
+    return f"Unknown tool: {tool_name}"
+
+
+texts = []
+tool_names = []
+
+
+def run_session(client, session_id, first_message):
+    message = first_message
+    while True:
+        with client.beta.sessions.events.stream(session_id=session_id) as stream:
+            if message is not None:
+                client.beta.sessions.events.send(
+                    session_id=session_id,
+                    events=[{"type": "user.message", "content": [{"type": "text", "text": message}]}],
+                )
+                message = None
+            tool_calls = []
+            for event in stream:
+                if event.type == "agent.message":
+                    for block in event.content:
+                        if block.type == "text":
+                            texts.append(block.text)
+                elif event.type == "agent.custom_tool_use":
+                    tool_calls.append(event)
+                elif event.type == "session.status_idle":
+                    break
+                elif event.type == "session.status_terminated":
+                    return
+        if not tool_calls:
+            break
+        results = []
+        for call in tool_calls:
+            tool_names.append(call.name)
+            result = run_custom_tool(call.name, call.input)
+            results.append({
+                "type": "user.custom_tool_result",
+                "custom_tool_use_id": call.id,
+                "content": [{"type": "text", "text": result}],
+            })
+        client.beta.sessions.events.send(session_id=session_id, events=results)
+
+
+run_session(client, session.id, "Review the auth module")
+check("streamed the agent's text", any("Review the auth module" in t for t in texts))
+check("answered the custom tool", tool_names == ["run_tests"])
+check("the tool result came back", any("All tests passed." in t for t in texts))
+
+# Provide a custom tool result directly (the guide's standalone snippet), then poll events
+events = client.beta.sessions.events.list(session_id=session.id)
+kinds = [e.type for e in events.data]
+check("poll events", "agent.custom_tool_use" in kinds and "user.custom_tool_result" in kinds)
+for event in events.data:
+    assert event.id.startswith("sevt_")
+
+# Upload a file and use it in a session
+with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as f:
+    f.write(b"a,b\n1,2\n")
+    path = f.name
+with open(path, "rb") as f:
+    file = client.beta.files.upload(file=f)
+check("uploaded a file", file.size_bytes == 8)
+session = client.beta.sessions.create(
+    agent={"type": "agent", "id": agent.id, "version": agent.version},
+    environment_id=environment.id,
+    resources=[{"type": "file", "file_id": file.id, "mount_path": "/workspace/data.csv"}],
+)
+check("session with the file", session.resources[0].file_id == file.id)
+
+# List and download session files
+files = client.beta.files.list(scope_id=session.id, betas=["managed-agents-2026-04-01"])
+check("list session files", isinstance(files.data, list))
+content = client.beta.files.download(file.id)
+out = path + ".download"
+content.write_to_file(out)
+check("download a file", open(out, "rb").read() == b"a,b\n1,2\n")
+
+# Session management (archive before delete: a deleted session is gone)
+got = client.beta.sessions.retrieve(session_id=session.id)
+check("retrieve a session", got.id == session.id and got.usage is not None)
+sessions = client.beta.sessions.list()
+check("list sessions", any(s.id == session.id for s in sessions.data))
+client.beta.sessions.archive(session_id=session.id)
+client.beta.sessions.delete(session_id=session.id)
+try:
+    client.beta.sessions.retrieve(session_id=session.id)
+    check("a deleted session is gone", False)
+except anthropic.NotFoundError:
+    check("a deleted session is gone", True)
+
+# MCP server integration with a vault
+vault = client.beta.vaults.create(display_name="tools")
+agent = client.beta.agents.create(
+    name="MCP Agent",
+    model="claude-opus-4-5",
+    mcp_servers=[{"type": "url", "name": "my-tools", "url": "https://my-mcp-server.example.com/sse"}],
+    tools=[
+        {"type": "agent_toolset_20260401", "default_config": {"enabled": True}},
+        {"type": "mcp_toolset", "mcp_server_name": "my-tools"},
+    ],
+)
+session = client.beta.sessions.create(agent=agent.id, environment_id=environment.id, vault_ids=[vault.id])
+check("mcp agent session with a vault", session.vault_ids == [vault.id])
+
+failed = [n for n, ok in checks if not ok]
+print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
+sys.exit(1 if failed else 0)

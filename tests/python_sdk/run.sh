@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the reference flows with the official Python SDK (anthropic==2.12.0, installed from the
+# package registry into a throwaway virtual environment) against the emulator.
+# Usage: bash tests/python_sdk/run.sh   (from anywhere; needs python3 and cargo)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+emu_pid=
+cleanup() {
+  [ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic==2.12.0"
+
+cd "$root"
+cargo build --quiet --example emulator
+"$root/target/debug/examples/emulator" > "$work/emulator.log" 2>&1 &
+emu_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/emulator.log" 2>/dev/null && break
+  sleep 0.1
+done
+url=$(sed -n 's/^emulator listening on //p' "$work/emulator.log")
+[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator.log"; exit 1; }
+
+ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/flows.py"
