@@ -5,7 +5,7 @@ use super::agent;
 use super::store::{self, SessionState, Store};
 use super::Shared;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, MutexGuard};
@@ -386,6 +386,58 @@ fn update(object: &mut Value, body: &Value, fields: &[&str], now: String) {
     object["updated_at"] = json!(now);
 }
 
+/// One object of a map: `GET`, `POST` (an update of `fields`), `POST archive`, `DELETE`.
+/// `None` when the request is none of these (a sub-resource).
+struct Object<'a> {
+    map: &'a mut BTreeMap<String, Value>,
+    kind: &'a str,
+    deleted: &'a str,
+    fields: &'a [&'a str],
+}
+
+impl Object<'_> {
+    fn handle(
+        self,
+        id: &str,
+        method: &str,
+        rest: &[&str],
+        body: &[u8],
+        now: String,
+    ) -> Option<Routed> {
+        let result = match (method, rest) {
+            ("GET", []) => self
+                .map
+                .get(id)
+                .cloned()
+                .map(Reply::Json)
+                .ok_or_else(|| not_found(self.kind, id)),
+            ("POST", []) => json_body(body).and_then(|body| {
+                let o = self
+                    .map
+                    .get_mut(id)
+                    .ok_or_else(|| not_found(self.kind, id))?;
+                update(o, &body, self.fields, now);
+                Ok(Reply::Json(o.clone()))
+            }),
+            ("POST", ["archive"]) => self
+                .map
+                .get_mut(id)
+                .map(|o| {
+                    o["archived_at"] = json!(now);
+                    Reply::Json(o.clone())
+                })
+                .ok_or_else(|| not_found(self.kind, id)),
+            ("DELETE", []) => self
+                .map
+                .remove(id)
+                .map(|_| Reply::Json(json!({"id": id, "type": self.deleted})))
+                .ok_or_else(|| not_found(self.kind, id)),
+            _ => return None,
+        };
+        Some(result)
+    }
+}
+
 fn route(
     shared: &Arc<Shared>,
     method: &str,
@@ -430,7 +482,7 @@ fn environments(
                         if c.get("networking").is_none_or(Value::is_null) {
                             c["networking"] = json!({"type": "unrestricted"});
                         }
-                        let mut packages = json!({"type": "packages", "apt": [], "cargo": [], "gem": [], "go": [], "npm": [], "pip": []});
+                        let mut packages = no_packages();
                         for (k, v) in c["packages"].as_object().into_iter().flatten() {
                             packages[k] = v.clone();
                         }
@@ -438,8 +490,9 @@ fn environments(
                     }
                     c
                 }
-                _ => json!({"type": "cloud", "networking": {"type": "unrestricted"},
-                    "packages": {"type": "packages", "apt": [], "cargo": [], "gem": [], "go": [], "npm": [], "pip": []}}),
+                _ => {
+                    json!({"type": "cloud", "networking": {"type": "unrestricted"}, "packages": no_packages()})
+                }
             };
             let mut env = json!({"id": id, "type": "environment", "name": name, "config": config,
                 "metadata": store::metadata(&body), "created_at": now, "updated_at": now});
@@ -451,36 +504,24 @@ fn environments(
         }
         (m, [id, rest @ ..]) => {
             let now = s.now();
-            let env = s
-                .environments
-                .get_mut(*id)
-                .ok_or_else(|| not_found("environment", id))?;
-            match (m, rest) {
-                ("GET", []) => Ok(Reply::Json(env.clone())),
-                ("POST", []) => {
-                    update(
-                        env,
-                        &json_body(body)?,
-                        &["name", "description", "config", "metadata"],
-                        now,
-                    );
-                    Ok(Reply::Json(env.clone()))
-                }
-                ("POST", ["archive"]) => {
-                    env["archived_at"] = json!(now);
-                    Ok(Reply::Json(env.clone()))
-                }
-                ("DELETE", []) => {
-                    s.environments.remove(*id);
-                    Ok(Reply::Json(
-                        json!({"id": id, "type": "environment_deleted"}),
-                    ))
-                }
-                _ => Err(not_found("path", &rest.join("/"))),
-            }
+            let fields = &["name", "description", "config", "metadata"];
+            let object = Object {
+                map: &mut s.environments,
+                kind: "environment",
+                deleted: "environment_deleted",
+                fields,
+            };
+            object
+                .handle(id, m, rest, body, now)
+                .unwrap_or_else(|| Err(not_found("path", &rest.join("/"))))
         }
         _ => Err(not_found("path", "environments")),
     }
+}
+
+/// A cloud environment's packages when none are asked for.
+fn no_packages() -> Value {
+    json!({"type": "packages", "apt": [], "cargo": [], "gem": [], "go": [], "npm": [], "pip": []})
 }
 
 fn agents(shared: &Arc<Shared>, method: &str, segs: &[&str], query: &Query, body: &[u8]) -> Routed {
@@ -1041,29 +1082,17 @@ fn vaults(shared: &Arc<Shared>, method: &str, segs: &[&str], query: &Query, body
             if !s.vaults.contains_key(*vid) {
                 return Err(not_found("vault", vid));
             }
+            let fields = &["display_name", "metadata"];
+            let vault = Object {
+                map: &mut s.vaults,
+                kind: "vault",
+                deleted: "vault_deleted",
+                fields,
+            };
+            if let Some(done) = vault.handle(vid, m, rest, body, now.clone()) {
+                return done;
+            }
             match (m, rest) {
-                ("GET", []) => Ok(Reply::Json(s.vaults[*vid].clone())),
-                ("POST", []) => {
-                    let body = json_body(body)?;
-                    let v = s
-                        .vaults
-                        .get_mut(*vid)
-                        .ok_or_else(|| not_found("vault", vid))?;
-                    update(v, &body, &["display_name", "metadata"], now);
-                    Ok(Reply::Json(v.clone()))
-                }
-                ("POST", ["archive"]) => {
-                    let v = s
-                        .vaults
-                        .get_mut(*vid)
-                        .ok_or_else(|| not_found("vault", vid))?;
-                    v["archived_at"] = json!(now);
-                    Ok(Reply::Json(v.clone()))
-                }
-                ("DELETE", []) => {
-                    s.vaults.remove(*vid);
-                    Ok(Reply::Json(json!({"id": vid, "type": "vault_deleted"})))
-                }
                 ("GET", ["credentials"]) => page(
                     listed(
                         s.credentials
@@ -1103,29 +1132,23 @@ fn vaults(shared: &Arc<Shared>, method: &str, segs: &[&str], query: &Query, body
                     Ok(Reply::Json(c))
                 }
                 (m, ["credentials", cid, tail @ ..]) => {
-                    let c = s
+                    if !s
                         .credentials
-                        .get_mut(*cid)
-                        .filter(|c| c["vault_id"] == *vid)
-                        .ok_or_else(|| not_found("credential", cid))?;
-                    match (m, tail) {
-                        ("GET", []) => Ok(Reply::Json(c.clone())),
-                        ("POST", []) => {
-                            update(c, &json_body(body)?, &["display_name", "metadata"], now);
-                            Ok(Reply::Json(c.clone()))
-                        }
-                        ("POST", ["archive"]) => {
-                            c["archived_at"] = json!(now);
-                            Ok(Reply::Json(c.clone()))
-                        }
-                        ("DELETE", []) => {
-                            s.credentials.remove(*cid);
-                            Ok(Reply::Json(
-                                json!({"id": cid, "type": "vault_credential_deleted"}),
-                            ))
-                        }
-                        _ => Err(not_found("path", &tail.join("/"))),
+                        .get(*cid)
+                        .is_some_and(|c| c["vault_id"] == *vid)
+                    {
+                        return Err(not_found("credential", cid));
                     }
+                    let fields = &["display_name", "metadata"];
+                    let credential = Object {
+                        map: &mut s.credentials,
+                        kind: "credential",
+                        deleted: "vault_credential_deleted",
+                        fields,
+                    };
+                    credential
+                        .handle(cid, m, tail, body, now)
+                        .unwrap_or_else(|| Err(not_found("path", &tail.join("/"))))
                 }
                 _ => Err(not_found("path", &rest.join("/"))),
             }
@@ -1168,32 +1191,20 @@ fn memory_stores(
             if !s.memory_stores.contains_key(*sid) {
                 return Err(not_found("memory store", sid));
             }
+            if (m, rest) == ("DELETE", &[][..]) {
+                s.memories.retain(|_, m| m["memory_store_id"] != *sid);
+            }
+            let fields = &["name", "description", "metadata"];
+            let store = Object {
+                map: &mut s.memory_stores,
+                kind: "memory store",
+                deleted: "memory_store_deleted",
+                fields,
+            };
+            if let Some(done) = store.handle(sid, m, rest, body, now.clone()) {
+                return done;
+            }
             match (m, rest) {
-                ("GET", []) => Ok(Reply::Json(s.memory_stores[*sid].clone())),
-                ("POST", []) => {
-                    let body = json_body(body)?;
-                    let ms = s
-                        .memory_stores
-                        .get_mut(*sid)
-                        .ok_or_else(|| not_found("memory store", sid))?;
-                    update(ms, &body, &["name", "description", "metadata"], now);
-                    Ok(Reply::Json(ms.clone()))
-                }
-                ("POST", ["archive"]) => {
-                    let ms = s
-                        .memory_stores
-                        .get_mut(*sid)
-                        .ok_or_else(|| not_found("memory store", sid))?;
-                    ms["archived_at"] = json!(now);
-                    Ok(Reply::Json(ms.clone()))
-                }
-                ("DELETE", []) => {
-                    s.memory_stores.remove(*sid);
-                    s.memories.retain(|_, m| m["memory_store_id"] != *sid);
-                    Ok(Reply::Json(
-                        json!({"id": sid, "type": "memory_store_deleted"}),
-                    ))
-                }
                 ("GET", ["memories"]) => {
                     let all = s
                         .memories
@@ -1222,23 +1233,22 @@ fn memory_stores(
                     Ok(Reply::Json(mem))
                 }
                 (m, ["memories", mid]) => {
-                    let mem = s
+                    if !s
                         .memories
-                        .get_mut(*mid)
-                        .filter(|x| x["memory_store_id"] == *sid)
-                        .ok_or_else(|| not_found("memory", mid))?;
-                    match m {
-                        "GET" => Ok(Reply::Json(mem.clone())),
-                        "POST" => {
-                            update(mem, &json_body(body)?, &["path"], now);
-                            Ok(Reply::Json(mem.clone()))
-                        }
-                        "DELETE" => {
-                            s.memories.remove(*mid);
-                            Ok(Reply::Json(json!({"id": mid, "type": "memory_deleted"})))
-                        }
-                        _ => Err(not_found("path", mid)),
+                        .get(*mid)
+                        .is_some_and(|x| x["memory_store_id"] == *sid)
+                    {
+                        return Err(not_found("memory", mid));
                     }
+                    let memory = Object {
+                        map: &mut s.memories,
+                        kind: "memory",
+                        deleted: "memory_deleted",
+                        fields: &["path"],
+                    };
+                    memory
+                        .handle(mid, m, &[], body, now)
+                        .unwrap_or_else(|| Err(not_found("path", mid)))
                 }
                 _ => Err(not_found("path", &rest.join("/"))),
             }
