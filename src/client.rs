@@ -99,6 +99,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     headers: Vec<(String, String)>,
     user_agent: Option<String>,
+    allow_plain_http: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -157,6 +158,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Allows a plain `http://` base URL on a host other than loopback (default: refused, so
+    /// the key never crosses a network unencrypted by mistake). Loopback is always allowed.
+    pub fn allow_plain_http(mut self, allow: bool) -> Self {
+        self.allow_plain_http = allow;
+        self
+    }
+
     /// The `user-agent` (default `managed-agents-rust/VERSION`).
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = Some(ua.into());
@@ -192,6 +200,14 @@ impl ClientBuilder {
                 format!("{base_url:?} is not an http(s) URL"),
             ));
         }
+        if let Some(rest) = base_url.strip_prefix("http://") {
+            if !self.allow_plain_http && !is_loopback(rest) {
+                return Err(Error::invalid_input(
+                    "base_url",
+                    format!("{base_url:?} is plain http on a host that is not loopback; use https, or allow_plain_http(true)"),
+                ));
+            }
+        }
         let config = ureq::Agent::config_builder();
         #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
         let config = config.tls_config(
@@ -220,6 +236,21 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// Whether the authority of a URL (`host:port/...`) is a loopback host.
+fn is_loopback(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Per-call options, like the official SDKs' `with_options` and `extra_headers`.

@@ -1284,14 +1284,16 @@ fn stream(
     previews: bool,
     faults: &super::Faults,
 ) {
-    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
-    if write_out(w, head.as_bytes(), None).is_err() {
-        return;
-    }
+    // the stream's start is fixed before the client hears it is open: a listing the client
+    // makes once it has the headers then overlaps the stream, never leaves a gap
     let mut next = lock(shared)
         .sessions
         .get(session)
         .map_or(0, |s| s.events.len());
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
+    if write_out(w, head.as_bytes(), None).is_err() {
+        return;
+    }
     let mut sent = 0usize;
     loop {
         let batch: Vec<Value> = {
