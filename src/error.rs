@@ -74,6 +74,52 @@ impl Error {
         }
     }
 
+    /// The error an API answer with this status, `request-id` and body stands for: the error
+    /// type and message of the API's error JSON, or the start of the body when it is not that.
+    ///
+    /// ```
+    /// use managed_agents::Error;
+    ///
+    /// let e = Error::from_api_body(404, None, br#"{"type":"error","error":{"type":"not_found_error","message":"no"},"request_id":"req_1"}"#);
+    /// assert_eq!((e.status(), e.request_id()), (Some(404), Some("req_1")));
+    /// let e = Error::from_api_body(502, Some("req_2".into()), b"<html>Bad Gateway</html>");
+    /// assert!(e.to_string().contains("Bad Gateway"));
+    /// ```
+    pub fn from_api_body(status: u16, request_id: Option<String>, body: &[u8]) -> Self {
+        let body = &body[..body.len().min(64 * 1024)];
+        let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+        let err = parsed.as_ref().and_then(|v| v.get("error"));
+        let error_type = err
+            .and_then(|e| e.get("type"))
+            .and_then(|t| t.as_str())
+            .map(String::from);
+        let message = err
+            .and_then(|e| e.get("message"))
+            .and_then(|m| m.as_str())
+            .map(String::from)
+            .unwrap_or_else(|| {
+                if body.is_empty() {
+                    "(empty body)".into()
+                } else {
+                    excerpt(body, 200)
+                }
+            });
+        let request_id = request_id.or_else(|| {
+            parsed
+                .as_ref()
+                .and_then(|v| v.get("request_id"))
+                .and_then(|t| t.as_str())
+                .map(String::from)
+        });
+        Error::Api {
+            status,
+            error_type,
+            message,
+            request_id,
+            body: String::from_utf8_lossy(body).into_owned(),
+        }
+    }
+
     pub(crate) fn decode(message: impl fmt::Display, body: &[u8]) -> Self {
         Error::Decode {
             message: message.to_string(),

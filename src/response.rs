@@ -1,6 +1,6 @@
 //! A response whose body is read on demand: decoded as JSON, or streamed to a writer.
 
-use crate::error::{excerpt, Error, Result};
+use crate::error::{Error, Result};
 use serde::de::DeserializeOwned;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -136,36 +136,5 @@ pub(crate) fn api_error(r: ureq::http::Response<ureq::Body>) -> Error {
         .limit(64 * 1024)
         .read_to_vec()
         .unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let parsed: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
-    let err = parsed.as_ref().and_then(|v| v.get("error"));
-    let error_type = err
-        .and_then(|e| e.get("type"))
-        .and_then(|t| t.as_str())
-        .map(String::from);
-    let message = err
-        .and_then(|e| e.get("message"))
-        .and_then(|m| m.as_str())
-        .map(String::from)
-        .unwrap_or_else(|| {
-            if bytes.is_empty() {
-                "(empty body)".into()
-            } else {
-                excerpt(&bytes, 200)
-            }
-        });
-    let request_id = request_id.or_else(|| {
-        parsed
-            .as_ref()
-            .and_then(|v| v.get("request_id"))
-            .and_then(|t| t.as_str())
-            .map(String::from)
-    });
-    Error::Api {
-        status,
-        error_type,
-        message,
-        request_id,
-        body: text,
-    }
+    Error::from_api_body(status, request_id, &bytes)
 }

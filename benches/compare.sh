@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs the Rust benchmarks and the official Python SDK (anthropic==2.12.0, in a throwaway
+# virtual environment) on the same inputs, in one run, and prints both with their ratio.
+# Usage: bash benches/compare.sh          (about 5 minutes on 2 cores)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+emu_pid=
+cleanup() {
+  [ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$root"
+
+echo "== setting up the Python side"
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic==2.12.0"
+
+echo "== Rust: event decoding (writes the log)"
+cargo bench --quiet --bench events -- --write-log "$work/log.sse" | tee "$work/rust-events.txt"
+echo "== Rust: files and deadlines"
+cargo bench --quiet --bench client | tee "$work/rust-client.txt"
+
+cargo build --quiet --release --example emulator --example one_request
+"$root/target/release/examples/emulator" > "$work/emulator.log" 2>&1 &
+emu_pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$work/emulator.log" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^emulator listening on //p' "$work/emulator.log")
+
+echo "== Rust: cold start (10 runs)"
+rust_total=0; rust_rss=0
+for _ in $(seq 1 10); do
+  start=$(date +%s%N)
+  rss=$( { ANTHROPIC_API_KEY=k ANTHROPIC_BASE_URL="$url" /usr/bin/time -f "%M" "$root/target/release/examples/one_request" > /dev/null; } 2>&1 | tail -n 1)
+  end=$(date +%s%N)
+  rust_total=$((rust_total + end - start))
+  [ "$rss" -gt "$rust_rss" ] && rust_rss=$rss
+done
+rust_cold_ms=$(awk -v t="$rust_total" 'BEGIN { printf "%.1f", t / 10 / 1e6 }')
+echo "cold start: mean ${rust_cold_ms} ms, peak RSS ${rust_rss} KiB"
+
+echo "== Python: the same inputs"
+"$work/venv/bin/python" "$root/benches/python/compare.py" --log "$work/log.sse" --emulator "$url" > "$work/python.json"
+
+RUST_EVENTS="$work/rust-events.txt" RUST_CLIENT="$work/rust-client.txt" RUST_COLD_MS="$rust_cold_ms" RUST_COLD_RSS="$rust_rss" \
+python3 - "$work/python.json" <<'PY'
+import json, os, re, sys
+py = json.load(open(sys.argv[1]))
+ev = open(os.environ["RUST_EVENTS"]).read()
+num = lambda pat: float(re.search(pat, ev).group(1))
+rows = [
+    ("SSE decoding, MB/s", num(r"sse::Decoder: (\d+) MB/s"), py["sse"]["mb_s"]),
+    ("typed events, events/s", num(r"typed decoding: \d+ MB/s, (\d+) k events/s") * 1000, py["typed"]["events_s"]),
+    ("stream over loopback, events/s", num(r"EventStream over loopback: (\d+) k events/s") * 1000, py["stream"]["events_s"]),
+]
+print("\n| what | Rust | Python SDK | ratio |\n| --- | --- | --- | --- |")
+for name, r, p in rows:
+    print(f"| {name} | {r:,.0f} | {p:,.0f} | {r / p:,.1f}x |")
+cold_ms = float(os.environ["RUST_COLD_MS"]); cold_rss = int(os.environ["RUST_COLD_RSS"])
+pc = py["cold"]
+print(f"| cold start (start, client, one request, exit), ms | {cold_ms:.1f} | {pc['mean_s'] * 1000:.0f} | {pc['mean_s'] * 1000 / cold_ms:,.0f}x faster |")
+print(f"| cold start peak RSS, MiB | {cold_rss / 1024:.1f} | {pc['max_rss_kib'] / 1024:.1f} | {pc['max_rss_kib'] / cold_rss:.1f}x less |")
+over = py["deadline"]["overshoot_s"]
+shown = ", ".join("killed at 10 s" if o is None else f"{o * 1000:.0f} ms" for o in over)
+print(f"| 0.5 s timeout vs a trickled body (Python: overshoot per try) | see client bench | {shown} | |")
+PY

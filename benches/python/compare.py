@@ -1,0 +1,138 @@
+"""The official Python SDK (anthropic==2.12.0) on the same inputs as the Rust benchmarks.
+
+Run by benches/compare.sh, which sets up a throwaway virtual environment, writes the event
+log, starts the emulator, and prints both sides with their ratio. Prints one JSON object.
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import anthropic
+from anthropic._models import construct_type
+from anthropic._streaming import SSEDecoder
+from anthropic.types.beta.sessions import BetaManagedAgentsStreamSessionEvents
+
+p = argparse.ArgumentParser()
+p.add_argument("--log", required=True)
+p.add_argument("--emulator", required=True)
+p.add_argument("--cold-runs", type=int, default=10)
+p.add_argument("--deadline-tries", type=int, default=3)
+args = p.parse_args()
+out = {}
+
+log = open(args.log, "rb").read()
+mb = len(log) / 1e6
+
+
+def chunks(data, size=64 * 1024):
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+# 1. SSE decoding alone
+t = time.perf_counter()
+n = sum(1 for _ in SSEDecoder().iter_bytes(chunks(log)))
+secs = time.perf_counter() - t
+out["sse"] = {"mb_s": mb / secs, "events_s": n / secs, "events": n}
+
+# 2. SSE + JSON into typed events, as the SDK's Stream does for each event
+t = time.perf_counter()
+typed = 0
+for sse in SSEDecoder().iter_bytes(chunks(log)):
+    if sse.event is None or sse.event == "ping" or not sse.data:
+        continue
+    construct_type(type_=BetaManagedAgentsStreamSessionEvents, value=json.loads(sse.data))
+    typed += 1
+secs = time.perf_counter() - t
+out["typed"] = {"mb_s": mb / secs, "events_s": typed / secs}
+
+
+# 3. end to end: sessions.events.stream from a loopback server replaying the log
+def replay_server(body):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+
+    def serve():
+        while True:
+            conn, _ = srv.accept()
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
+            conn.sendall(body)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{srv.getsockname()[1]}"
+
+
+client = anthropic.Anthropic(api_key="k", base_url=replay_server(log), max_retries=0)
+t = time.perf_counter()
+n = 0
+with client.beta.sessions.events.stream(session_id="sesn_1") as stream:
+    for _ in stream:
+        n += 1
+secs = time.perf_counter() - t
+out["stream"] = {"events_s": n / secs, "mb_s": mb / secs, "events": n}
+
+# 4. cold start: process start, a client from the environment, one request, exit
+env = dict(os.environ, ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=args.emulator)
+code = "import anthropic; c = anthropic.Anthropic(); print(len(c.beta.environments.list().data))"
+times, rss = [], []
+for _ in range(args.cold_runs):
+    t = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    times.append(time.perf_counter() - t)
+    rss.append(int(r.stderr.strip().splitlines()[-1]))
+out["cold"] = {"mean_s": sum(times) / len(times), "min_s": min(times), "max_rss_kib": max(rss)}
+
+
+# 5. a 0.5 s timeout against a body trickled one byte per 100 ms (the SDK's timeout is per read)
+def trickle_server():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+
+    def serve():
+        while True:
+            conn, _ = srv.accept()
+
+            def one(conn):
+                try:
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{")
+                    for _ in range(600):
+                        time.sleep(0.1)
+                        conn.sendall(b" ")
+                except OSError:
+                    pass
+                finally:
+                    conn.close()
+
+            threading.Thread(target=one, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{srv.getsockname()[1]}"
+
+
+url = trickle_server()
+over = []
+for _ in range(args.deadline_tries):
+    code = (
+        "import anthropic\n"
+        f"c = anthropic.Anthropic(api_key='k', base_url='{url}', max_retries=0, timeout=0.5)\n"
+        "c.beta.environments.list()\n"
+    )
+    t = time.perf_counter()
+    try:
+        subprocess.run([sys.executable, "-c", code], timeout=10, capture_output=True)
+        over.append(time.perf_counter() - t - 0.5)
+    except subprocess.TimeoutExpired:
+        over.append(None)  # still reading at 10 s: killed
+out["deadline"] = {"overshoot_s": over}
+
+print(json.dumps(out))
