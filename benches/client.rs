@@ -4,6 +4,8 @@
 //! `cargo bench --bench client` (add `-- quick` for 64 MiB and 5 tries). Peak memory is the
 //! process's VmHWM from /proc (Linux), which includes the in-process test server.
 
+use managed_agents::stream::StreamOptions;
+use managed_agents::types::SessionEvent;
 use managed_agents::{Client, UploadFile};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -88,28 +90,10 @@ fn handle(conn: TcpStream, size: u64) {
     }
 }
 
-fn trickle() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for mut conn in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let _ = conn.read(&mut buf);
-                let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000000\r\n\r\n{");
-                while conn.write_all(b" ").is_ok() {
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            });
-        }
-    });
-    url
-}
-
 fn main() {
     let quick = std::env::args().any(|a| a == "quick");
     let size: u64 = if quick { 64 << 20 } else { 1 << 30 };
-    let tries = if quick { 5 } else { 20 };
+    let tries = if quick { 5 } else { 100 };
     let url = serve(size);
     let client = Client::builder()
         .api_key("k")
@@ -149,31 +133,122 @@ fn main() {
         after_down as f64 / 1024.0
     );
 
-    let url = trickle();
-    let deadline = Duration::from_millis(500);
-    let client = Client::builder()
-        .api_key("k")
-        .base_url(&url)
-        .max_retries(0)
-        .timeout(deadline)
-        .build()
-        .unwrap();
-    let mut worst = Duration::ZERO;
-    let mut total = Duration::ZERO;
-    for _ in 0..tries {
-        let t = Instant::now();
-        let err = client.sessions().retrieve("sesn_1").unwrap_err();
+    // deadlines: 100 tries each (5 with `quick`), the max and mean overshoot
+    let deadline = Duration::from_millis(300);
+    let trickling = trickle(true);
+    let silent = trickle(false);
+    let call = |url: &str| {
+        Client::builder()
+            .api_key("k")
+            .base_url(url)
+            .max_retries(0)
+            .timeout(deadline)
+            .build()
+            .unwrap()
+    };
+    let stream = |url: &str, idle: Option<Duration>, overall: Option<Duration>| {
+        let mut o = StreamOptions::new().idle(idle).max_reconnects(0);
+        if let Some(d) = overall {
+            o = o.timeout(d);
+        }
+        let c = Client::builder()
+            .api_key("k")
+            .base_url(url)
+            .build()
+            .unwrap();
+        let err = c.sessions().events().stream("sesn_1", o).and_then(|mut s| {
+            s.next()
+                .unwrap_or(Ok(SessionEvent::Unknown(Default::default())))
+                .map(|_| ())
+        });
         assert!(
-            matches!(err, managed_agents::Error::Timeout { .. }),
+            matches!(err, Err(managed_agents::Error::Timeout { .. })),
             "{err:?}"
         );
-        let over = t.elapsed().saturating_sub(deadline);
-        worst = worst.max(over);
-        total += over;
+    };
+    let cases: [(&str, Box<dyn Fn()>); 4] = [
+        (
+            "call deadline, body trickled 1 byte/100 ms",
+            Box::new(|| {
+                assert!(call(&trickling).sessions().retrieve("s").is_err());
+            }),
+        ),
+        (
+            "call deadline, server never answers",
+            Box::new(|| {
+                assert!(call(&silent).sessions().retrieve("s").is_err());
+            }),
+        ),
+        (
+            "stream overall deadline, heartbeats every 100 ms",
+            Box::new(|| stream(&heartbeats(), None, Some(deadline))),
+        ),
+        (
+            "stream idle timeout, server silent after headers",
+            Box::new(|| stream(&silent_stream(), Some(deadline), None)),
+        ),
+    ];
+    for (name, case) in cases.iter() {
+        let mut worst = Duration::ZERO;
+        let mut total = Duration::ZERO;
+        for _ in 0..tries {
+            let t = Instant::now();
+            case();
+            let over = t.elapsed().saturating_sub(deadline);
+            worst = worst.max(over);
+            total += over;
+        }
+        println!(
+            "{name}: {deadline:?}, {tries} tries: overshoot max {:.1} ms, mean {:.1} ms",
+            worst.as_secs_f64() * 1000.0,
+            total.as_secs_f64() * 1000.0 / tries as f64
+        );
     }
-    println!(
-        "deadline {deadline:?} vs a body trickled a byte per 100 ms, {tries} tries: overshoot max {:.1} ms, mean {:.1} ms",
-        worst.as_secs_f64() * 1000.0,
-        total.as_secs_f64() * 1000.0 / tries as f64
-    );
+}
+
+/// A server that answers a JSON body trickled a byte per 100 ms (`true`), or never answers.
+fn trickle(answer: bool) -> String {
+    serve_with(move |conn| {
+        if answer {
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000000\r\n\r\n{");
+            while conn.write_all(b" ").is_ok() {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        } else {
+            std::thread::sleep(Duration::from_secs(30));
+        }
+    })
+}
+
+/// An event stream that sends a heartbeat every 100 ms, for ever.
+fn heartbeats() -> String {
+    serve_with(|conn| {
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n");
+        while conn.write_all(b": heartbeat\n\n").is_ok() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+}
+
+/// An event stream that sends its headers, then nothing.
+fn silent_stream() -> String {
+    serve_with(|conn| {
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n");
+        std::thread::sleep(Duration::from_secs(30));
+    })
+}
+
+fn serve_with(f: impl Fn(&mut TcpStream) + Send + Sync + Copy + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                f(&mut conn);
+            });
+        }
+    });
+    url
 }
