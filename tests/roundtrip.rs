@@ -172,12 +172,21 @@ fn null_and_absent_read_the_same_and_write_absent() {
 #[test]
 fn floats_round_trip_exactly() {
     use managed_agents::types::SessionEvent;
-    for n in ["9178917917891789179178", "0.1", "1.7976931348623157e308", "5e-324", "12.345678901234567"] {
+    for n in [
+        "9178917917891789179178",
+        "0.1",
+        "1.7976931348623157e308",
+        "5e-324",
+        "12.345678901234567",
+    ] {
         let ev: SessionEvent = serde_json::from_str(n).unwrap();
-        let again: SessionEvent = serde_json::from_str(&serde_json::to_string(&ev).unwrap()).unwrap();
+        let again: SessionEvent =
+            serde_json::from_str(&serde_json::to_string(&ev).unwrap()).unwrap();
         assert_eq!(again, ev, "{n}");
     }
-    let usage: managed_agents::types::SessionUsage = serde_json::from_str(r#"{"active_seconds": 12.345678901234567}"#).unwrap();
-    let back: managed_agents::types::SessionUsage = serde_json::from_str(&serde_json::to_string(&usage).unwrap()).unwrap();
+    let usage: managed_agents::types::SessionUsage =
+        serde_json::from_str(r#"{"active_seconds": 12.345678901234567}"#).unwrap();
+    let back: managed_agents::types::SessionUsage =
+        serde_json::from_str(&serde_json::to_string(&usage).unwrap()).unwrap();
     assert_eq!(back, usage);
 }
