@@ -166,7 +166,8 @@ fn main() {
             "{err:?}"
         );
     };
-    let cases: [(&str, Box<dyn Fn()>); 4] = [
+    type Case<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let cases: [Case; 4] = [
         (
             "call deadline, body trickled 1 byte/100 ms",
             Box::new(|| {
