@@ -222,3 +222,7 @@ macro_rules! tagged_union {
 pub(crate) use tagged_union;
 
 include!(concat!(env!("OUT_DIR"), "/types.rs"));
+
+/// The resources a session mounts. The official SDK defines this union once and uses it for
+/// sessions and deployments alike; its generated name is `DeploymentCreateParamsResource`.
+pub type SessionCreateParamsResource = DeploymentCreateParamsResource;

@@ -168,7 +168,7 @@ fn run_one(
         params = params.vault_ids(t.vault_ids.clone());
     }
     if !t.resources.is_empty() {
-        let resources: Vec<DeploymentCreateParamsResource> =
+        let resources: Vec<SessionCreateParamsResource> =
             serde_json::from_value(Value::Array(t.resources.clone()))
                 .map_err(|e| Failure(exit::USAGE, format!("task {}: resources: {e}", t.id)))?;
         params = params.resources(resources);
