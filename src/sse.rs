@@ -26,6 +26,8 @@
 //! assert!(d.next_event().is_none());
 //! ```
 
+use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::Read;
 use std::time::Duration;
@@ -38,7 +40,7 @@ pub const DEFAULT_MAX_EVENT: usize = 64 << 20;
 /// One dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
-    event: String,
+    event: Cow<'static, str>,
     data: String,
     id: String,
     retry: Option<Duration>,
@@ -180,6 +182,82 @@ impl Decoder {
         self.buf.extend_from_slice(chunk);
     }
 
+    /// Decodes a chunk in place, handing each complete event (or the error that spends the
+    /// decoder) to `f`. Gives exactly the events of [`feed`](Self::feed) +
+    /// [`next_event`](Self::next_event), but copies only the bytes of a line that the chunk
+    /// leaves unfinished.
+    ///
+    /// ```
+    /// use managed_agents::sse::Decoder;
+    ///
+    /// let mut d = Decoder::new();
+    /// let mut datas = Vec::new();
+    /// d.decode(b"data: a\n\ndata: b", |ev| datas.push(ev.unwrap().into_data()));
+    /// d.decode(b"\n\n", |ev| datas.push(ev.unwrap().into_data()));
+    /// assert_eq!(datas, ["a", "b"]);
+    /// ```
+    pub fn decode(&mut self, chunk: &[u8], mut f: impl FnMut(Result<Event, SseError>)) {
+        let mut rest = chunk;
+        if self.pos < self.buf.len() || self.at_start {
+            // finish the buffered line (or the byte order mark check) on the buffered path
+            let cut = memchr::memchr2(b'\n', b'\r', rest).map_or(rest.len(), |i| i + 1);
+            self.feed(&rest[..cut]);
+            rest = &rest[cut..];
+            while let Some(ev) = self.next_event() {
+                f(ev);
+            }
+            if self.pos < self.buf.len() || self.at_start {
+                self.feed(rest);
+                while let Some(ev) = self.next_event() {
+                    f(ev);
+                }
+                return;
+            }
+        }
+        loop {
+            if self.failed {
+                return;
+            }
+            if self.after_cr {
+                match rest.first() {
+                    Some(b'\n') => rest = &rest[1..],
+                    Some(_) => {}
+                    None => return,
+                }
+                self.after_cr = false;
+            }
+            let Some(end) = memchr::memchr2(b'\n', b'\r', rest) else {
+                if rest.len() > self.max_line {
+                    self.failed = true;
+                    f(Err(SseError::LineTooLong {
+                        limit: self.max_line,
+                    }));
+                } else if !rest.is_empty() {
+                    self.feed(rest);
+                }
+                return;
+            };
+            if end > self.max_line {
+                self.failed = true;
+                f(Err(SseError::LineTooLong {
+                    limit: self.max_line,
+                }));
+                return;
+            }
+            self.after_cr = rest[end] == b'\r';
+            match self.line(&rest[..end]) {
+                Ok(Some(ev)) => f(Ok(ev)),
+                Ok(None) => {}
+                Err(e) => {
+                    self.failed = true;
+                    f(Err(e));
+                    return;
+                }
+            }
+            rest = &rest[end + 1..];
+        }
+    }
+
     /// The next complete event, if the bytes fed so far hold one.
     pub fn next_event(&mut self) -> Option<Result<Event, SseError>> {
         if self.failed {
@@ -225,7 +303,11 @@ impl Decoder {
             let start = self.pos;
             self.after_cr = rest[end] == b'\r';
             self.pos += end + 1;
-            match self.line(start, start + end) {
+            // the line borrows the buffer while the decoder changes: lend the buffer out
+            let buf = std::mem::take(&mut self.buf);
+            let done = self.line(&buf[start..start + end]);
+            self.buf = buf;
+            match done {
                 Ok(Some(ev)) => return Some(Ok(ev)),
                 Ok(None) => {}
                 Err(e) => {
@@ -236,9 +318,8 @@ impl Decoder {
         }
     }
 
-    /// Processes one line (`buf[start..end]`, without its line end).
-    fn line(&mut self, start: usize, end: usize) -> Result<Option<Event>, SseError> {
-        let line = &self.buf[start..end];
+    /// Processes one line (without its line end).
+    fn line(&mut self, line: &[u8]) -> Result<Option<Event>, SseError> {
         if line.is_empty() {
             return Ok(self.dispatch());
         }
@@ -292,10 +373,12 @@ impl Decoder {
             return None;
         }
         self.has_data = false;
-        let event = if self.event.is_empty() {
-            "message".to_string()
+        // the usual type costs no allocation, and the buffer keeps its capacity
+        let event = if self.event.is_empty() || self.event == "message" {
+            self.event.clear();
+            Cow::Borrowed("message")
         } else {
-            std::mem::take(&mut self.event)
+            Cow::Owned(std::mem::take(&mut self.event))
         };
         Some(Event {
             event,
@@ -326,6 +409,7 @@ pub struct EventReader<R> {
     reader: R,
     decoder: Decoder,
     chunk: Box<[u8]>,
+    ready: VecDeque<Result<Event, SseError>>,
     done: bool,
 }
 
@@ -341,6 +425,7 @@ impl<R: Read> EventReader<R> {
             reader,
             decoder,
             chunk: vec![0; 64 * 1024].into_boxed_slice(),
+            ready: VecDeque::new(),
             done: false,
         }
     }
@@ -361,9 +446,10 @@ impl<R: Read> Iterator for EventReader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(ev) = self.decoder.next_event() {
+            if let Some(ev) = self.ready.pop_front() {
                 if ev.is_err() {
                     self.done = true;
+                    self.ready.clear();
                 }
                 return Some(ev);
             }
@@ -375,7 +461,11 @@ impl<R: Read> Iterator for EventReader<R> {
                     self.done = true;
                     return None;
                 }
-                Ok(n) => self.decoder.feed(&self.chunk[..n]),
+                Ok(n) => {
+                    let ready = &mut self.ready;
+                    self.decoder
+                        .decode(&self.chunk[..n], |ev| ready.push_back(ev));
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.done = true;

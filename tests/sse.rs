@@ -27,6 +27,21 @@ fn decode_chunks(chunks: &[&[u8]]) -> Vec<Ev> {
         d.feed(c);
         collect(&mut d, &mut out);
     }
+    // the zero-copy path gives exactly the same events
+    let mut z = Decoder::new();
+    let mut zero_copy = Vec::new();
+    for c in chunks {
+        z.decode(c, |ev| {
+            let ev = ev.unwrap();
+            zero_copy.push((
+                ev.event().to_string(),
+                ev.data().to_string(),
+                ev.last_event_id().to_string(),
+                ev.retry().map(|r| r.as_millis() as u64),
+            ));
+        });
+    }
+    assert_eq!(zero_copy, out, "decode() and feed() disagree on {chunks:?}");
     out
 }
 

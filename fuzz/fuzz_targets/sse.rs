@@ -32,4 +32,14 @@ fuzz_target!(|data: &[u8]| {
     let whole = events(&[input]);
     let chunked: Vec<&[u8]> = input.chunks(step).collect();
     assert_eq!(events(&chunked), whole);
+    // the zero-copy path agrees, however the input is cut
+    let mut d = Decoder::with_limits(4096, 16384);
+    let mut zero_copy = Vec::new();
+    for c in &chunked {
+        d.decode(c, |ev| match ev {
+            Ok(ev) => zero_copy.push((ev.event().to_string(), ev.data().to_string(), ev.last_event_id().to_string(), ev.retry())),
+            Err(e) => zero_copy.push(("<error>".into(), e.to_string(), String::new(), None)),
+        });
+    }
+    assert_eq!(zero_copy, whole);
 });
