@@ -492,25 +492,14 @@ impl<'a> SessionRunner<'a> {
         }
         let mut pending = Vec::new();
         for ev in &all {
-            if let Some(id) = ev.id() {
-                state.seen.insert(id.to_string());
-            }
-            match ev {
-                SessionEvent::UserCustomToolResult(r) => {
-                    state.answered.insert(r.custom_tool_use_id.clone());
-                }
-                SessionEvent::UserToolConfirmation(c) => {
-                    state.answered.insert(c.tool_use_id.clone());
-                }
-                SessionEvent::SessionThreadStatusTerminated(t) => {
-                    state.terminated_threads.insert(t.session_thread_id.clone());
-                }
+            state.note(ev);
+            if matches!(
+                ev,
                 SessionEvent::AgentCustomToolUse(_)
-                | SessionEvent::AgentToolUse(_)
-                | SessionEvent::AgentMcpToolUse(_) => {
-                    pending.push(ev.clone());
-                }
-                _ => {}
+                    | SessionEvent::AgentToolUse(_)
+                    | SessionEvent::AgentMcpToolUse(_)
+            ) {
+                pending.push(ev.clone());
             }
         }
         pending.retain(|ev| ev.id().is_some_and(|id| !state.answered.contains(id)));
@@ -523,16 +512,8 @@ impl<'a> SessionRunner<'a> {
 
     /// Answers a tool call or confirmation request, once.
     fn handle(&mut self, state: &mut State, ev: &SessionEvent) {
+        state.note(ev);
         match ev {
-            SessionEvent::UserCustomToolResult(r) => {
-                state.answered.insert(r.custom_tool_use_id.clone());
-            }
-            SessionEvent::UserToolConfirmation(c) => {
-                state.answered.insert(c.tool_use_id.clone());
-            }
-            SessionEvent::SessionThreadStatusTerminated(t) => {
-                state.terminated_threads.insert(t.session_thread_id.clone());
-            }
             SessionEvent::AgentCustomToolUse(u) => {
                 state.tool_uses.insert(u.id.clone(), ev.clone());
                 if state.answered.contains(&u.id) || state.handled.contains(&u.id) {
@@ -724,8 +705,6 @@ impl<'a> SessionRunner<'a> {
 #[derive(Default)]
 struct State {
     outcome: Outcome,
-    /// Event ids seen in the history.
-    seen: HashSet<String>,
     /// Tool use ids whose result or confirmation is recorded.
     answered: HashSet<String>,
     /// Tool use ids this runner acted on (or chose to leave).
@@ -733,4 +712,23 @@ struct State {
     /// Tool uses seen, by id (to answer a `requires_action` that lists them).
     tool_uses: HashMap<String, SessionEvent>,
     terminated_threads: HashSet<String>,
+}
+
+impl State {
+    /// Records what an event says about the calls: a result or confirmation answers its tool
+    /// use; a thread's termination closes its calls.
+    fn note(&mut self, ev: &SessionEvent) {
+        match ev {
+            SessionEvent::UserCustomToolResult(r) => {
+                self.answered.insert(r.custom_tool_use_id.clone());
+            }
+            SessionEvent::UserToolConfirmation(c) => {
+                self.answered.insert(c.tool_use_id.clone());
+            }
+            SessionEvent::SessionThreadStatusTerminated(t) => {
+                self.terminated_threads.insert(t.session_thread_id.clone());
+            }
+            _ => {}
+        }
+    }
 }
