@@ -27,7 +27,6 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::fmt;
 use std::io::Read;
 use std::time::Duration;
@@ -113,28 +112,97 @@ impl std::error::Error for SseError {
     }
 }
 
-/// An incremental decoder: feed it bytes in chunks of any size, take events out.
+/// One dispatched event, borrowed from the decoder and the bytes it was given: what
+/// [`Decoder::decode`] and [`EventReader::next_ref`] hand out without copying the data.
+///
+/// ```
+/// use managed_agents::sse::Decoder;
+///
+/// let mut d = Decoder::new();
+/// d.decode(b"event: ping\ndata: {}\n\n", |ev| {
+///     let ev = ev.unwrap();
+///     assert_eq!((ev.event(), ev.data()), ("ping", "{}"));
+/// });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    event: &'a str,
+    data: Cow<'a, str>,
+    id: &'a str,
+    retry: Option<Duration>,
+}
+
+impl<'a> EventRef<'a> {
+    /// The event type (`message` when the stream gave none).
+    pub fn event(&self) -> &'a str {
+        self.event
+    }
+
+    /// The data, its lines joined with LF.
+    pub fn data(&self) -> &str {
+        &self.data
+    }
+
+    /// The last event id of the stream when this event was dispatched (empty if none).
+    pub fn last_event_id(&self) -> &'a str {
+        self.id
+    }
+
+    /// The reconnection time the stream asked for so far, if it did.
+    pub fn retry(&self) -> Option<Duration> {
+        self.retry
+    }
+
+    /// An owned copy.
+    pub fn to_event(&self) -> Event {
+        Event {
+            event: if self.event == "message" {
+                Cow::Borrowed("message")
+            } else {
+                Cow::Owned(self.event.to_string())
+            },
+            data: self.data.to_string(),
+            id: self.id.to_string(),
+            retry: self.retry,
+        }
+    }
+}
+
+/// An incremental decoder: give it bytes in chunks of any size, take events out.
+///
+/// Two ways to use it: [`decode`](Self::decode) a chunk in place and borrow each event (no copy
+/// of the data unless an event spans chunks), or [`feed`](Self::feed) bytes and take owned
+/// events with [`next_event`](Self::next_event). Both give exactly the same events.
 ///
 /// After an error the decoder is spent: it returns no more events.
 #[derive(Debug)]
 pub struct Decoder {
-    buf: Vec<u8>,
-    /// Start of the unparsed bytes in `buf`.
-    pos: usize,
-    /// How far `buf[pos..]` is known to hold no line end.
-    scanned: usize,
+    /// The start of a line that no line end has finished yet (or the bytes of a possible BOM).
+    line: Vec<u8>,
     /// The previous line ended with CR: an LF right after it belongs to that line end.
     after_cr: bool,
     /// Still looking for a byte order mark at the very start.
     at_start: bool,
+    /// The pending event's type (empty for `message`).
     event: String,
+    /// The pending event's data, once it has been copied.
     data: String,
+    /// The pending event's only data line so far, still in the caller's bytes: a range of the
+    /// bytes given to the current `scan`, copied into `data` before `scan` gives them back.
+    borrowed: Option<(usize, usize)>,
+    /// Bytes of data so far, line ends included, as they came (before any U+FFFD).
+    data_len: usize,
     has_data: bool,
+    /// An event was handed out: its buffers are cleared at the next `scan`.
+    dispatched: bool,
     id: String,
     retry: Option<Duration>,
     max_line: usize,
     max_event: usize,
     failed: bool,
+    /// Bytes given to `feed`, and how far `next_event` has read them.
+    fed: Vec<u8>,
+    fed_pos: usize,
 }
 
 impl Default for Decoder {
@@ -152,19 +220,22 @@ impl Decoder {
     /// A decoder with limits on a line and on one event's data, in bytes.
     pub fn with_limits(max_line: usize, max_event: usize) -> Decoder {
         Decoder {
-            buf: Vec::new(),
-            pos: 0,
-            scanned: 0,
+            line: Vec::new(),
             after_cr: false,
             at_start: true,
             event: String::new(),
             data: String::new(),
+            borrowed: None,
+            data_len: 0,
             has_data: false,
+            dispatched: false,
             id: String::new(),
             retry: None,
             max_line,
             max_event,
             failed: false,
+            fed: Vec::new(),
+            fed_pos: 0,
         }
     }
 
@@ -173,177 +244,219 @@ impl Decoder {
         &self.id
     }
 
-    /// Adds bytes.
+    /// Adds bytes for [`next_event`](Self::next_event).
     pub fn feed(&mut self, chunk: &[u8]) {
-        if self.pos > 0 && (self.pos == self.buf.len() || self.pos >= 64 * 1024) {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
+        if self.fed_pos == self.fed.len() {
+            self.fed.clear();
+            self.fed_pos = 0;
         }
-        self.buf.extend_from_slice(chunk);
+        self.fed.extend_from_slice(chunk);
+    }
+
+    /// The next complete event, if the bytes fed so far hold one.
+    pub fn next_event(&mut self) -> Option<Result<Event, SseError>> {
+        let fed = std::mem::take(&mut self.fed);
+        let mut pos = self.fed_pos;
+        let next = self
+            .scan(&fed, &mut pos)
+            .map(|r| r.map(|()| self.view(&fed).to_event()));
+        self.fed = fed;
+        self.fed_pos = pos;
+        next
     }
 
     /// Decodes a chunk in place, handing each complete event (or the error that spends the
-    /// decoder) to `f`. Gives exactly the events of [`feed`](Self::feed) +
-    /// [`next_event`](Self::next_event), but copies only the bytes of a line that the chunk
-    /// leaves unfinished.
+    /// decoder) to `f`. An event's data is borrowed from `chunk` when it lies there whole, as
+    /// one line of valid UTF-8; only the bytes of an event that the chunk leaves unfinished are
+    /// copied, to be finished by the next chunk.
     ///
     /// ```
     /// use managed_agents::sse::Decoder;
     ///
     /// let mut d = Decoder::new();
     /// let mut datas = Vec::new();
-    /// d.decode(b"data: a\n\ndata: b", |ev| datas.push(ev.unwrap().into_data()));
-    /// d.decode(b"\n\n", |ev| datas.push(ev.unwrap().into_data()));
+    /// d.decode(b"data: a\n\ndata: b", |ev| datas.push(ev.unwrap().data().to_string()));
+    /// d.decode(b"\n\n", |ev| datas.push(ev.unwrap().data().to_string()));
     /// assert_eq!(datas, ["a", "b"]);
     /// ```
-    pub fn decode(&mut self, chunk: &[u8], mut f: impl FnMut(Result<Event, SseError>)) {
-        let mut rest = chunk;
-        if self.pos < self.buf.len() || self.at_start {
-            // finish the buffered line (or the byte order mark check) on the buffered path
-            let cut = memchr::memchr2(b'\n', b'\r', rest).map_or(rest.len(), |i| i + 1);
-            self.feed(&rest[..cut]);
-            rest = &rest[cut..];
-            while let Some(ev) = self.next_event() {
-                f(ev);
+    pub fn decode(&mut self, chunk: &[u8], mut f: impl FnMut(Result<EventRef<'_>, SseError>)) {
+        if self.fed_pos < self.fed.len() {
+            // bytes given to `feed` and not read yet come first
+            let fed = std::mem::take(&mut self.fed);
+            let mut pos = self.fed_pos;
+            while let Some(r) = self.scan(&fed, &mut pos) {
+                f(r.map(|()| self.view(&fed)));
             }
-            if self.pos < self.buf.len() || self.at_start {
-                self.feed(rest);
-                while let Some(ev) = self.next_event() {
-                    f(ev);
-                }
-                return;
-            }
+            self.fed = fed;
+            self.fed.clear();
+            self.fed_pos = 0;
         }
-        loop {
-            if self.failed {
-                return;
-            }
-            if self.after_cr {
-                match rest.first() {
-                    Some(b'\n') => rest = &rest[1..],
-                    Some(_) => {}
-                    None => return,
-                }
-                self.after_cr = false;
-            }
-            let Some(end) = memchr::memchr2(b'\n', b'\r', rest) else {
-                if rest.len() > self.max_line {
-                    self.failed = true;
-                    f(Err(SseError::LineTooLong {
-                        limit: self.max_line,
-                    }));
-                } else if !rest.is_empty() {
-                    self.feed(rest);
-                }
-                return;
-            };
-            if end > self.max_line {
-                self.failed = true;
-                f(Err(SseError::LineTooLong {
-                    limit: self.max_line,
-                }));
-                return;
-            }
-            self.after_cr = rest[end] == b'\r';
-            match self.line(&rest[..end]) {
-                Ok(Some(ev)) => f(Ok(ev)),
-                Ok(None) => {}
-                Err(e) => {
-                    self.failed = true;
-                    f(Err(e));
-                    return;
-                }
-            }
-            rest = &rest[end + 1..];
+        let mut pos = 0;
+        while let Some(r) = self.scan(chunk, &mut pos) {
+            f(r.map(|()| self.view(chunk)));
         }
     }
 
-    /// The next complete event, if the bytes fed so far hold one.
-    pub fn next_event(&mut self) -> Option<Result<Event, SseError>> {
+    /// Reads `input` from `*pos` up to the next dispatched event (`Some(Ok)`, to be looked at
+    /// with [`view`](Self::view) on the same `input`) or an error; `None` once all of `input`
+    /// is taken in (what it leaves unfinished is copied).
+    fn scan(&mut self, input: &[u8], pos: &mut usize) -> Option<Result<(), SseError>> {
+        if self.dispatched {
+            self.dispatched = false;
+            self.event.clear();
+            self.data.clear();
+            self.borrowed = None;
+            self.data_len = 0;
+            self.has_data = false;
+        }
         if self.failed {
+            *pos = input.len();
             return None;
         }
         loop {
+            let rest = &input[*pos..];
+            if rest.is_empty() {
+                self.spill(input);
+                return None;
+            }
             if self.at_start {
-                let rest = &self.buf[self.pos..];
-                let bom = b"\xEF\xBB\xBF";
-                if rest.len() < 3 && bom.starts_with(rest) {
+                const BOM: &[u8] = b"\xEF\xBB\xBF";
+                // `line` holds the bytes of a BOM seen so far
+                while self.line.len() < 3
+                    && *pos < input.len()
+                    && input[*pos] == BOM[self.line.len()]
+                {
+                    self.line.push(input[*pos]);
+                    *pos += 1;
+                }
+                if self.line.len() == 3 {
+                    self.line.clear();
+                } else if *pos == input.len() {
                     return None; // maybe a BOM, split across reads
                 }
-                if rest.starts_with(bom) {
-                    self.pos += 3;
-                }
+                // not a BOM: what `line` holds starts the first line
                 self.at_start = false;
+                continue;
             }
-            if self.after_cr && self.pos < self.buf.len() {
-                if self.buf[self.pos] == b'\n' {
-                    self.pos += 1;
-                }
+            if self.after_cr {
                 self.after_cr = false;
-            }
-            let rest = &self.buf[self.pos..];
-            let Some(off) = memchr::memchr2(b'\n', b'\r', &rest[self.scanned..]) else {
-                self.scanned = rest.len();
-                if rest.len() > self.max_line {
-                    self.failed = true;
-                    return Some(Err(SseError::LineTooLong {
-                        limit: self.max_line,
-                    }));
+                if rest[0] == b'\n' {
+                    *pos += 1;
+                    continue;
                 }
+            }
+            let Some(end) = memchr::memchr2(b'\n', b'\r', rest) else {
+                if self.line.len() + rest.len() > self.max_line {
+                    return Some(Err(self.fail(SseError::LineTooLong {
+                        limit: self.max_line,
+                    })));
+                }
+                self.spill(input);
+                self.line.extend_from_slice(rest);
+                *pos = input.len();
                 return None;
             };
-            let end = self.scanned + off;
-            self.scanned = 0;
-            if end > self.max_line {
-                self.failed = true;
-                return Some(Err(SseError::LineTooLong {
+            if self.line.len() + end > self.max_line {
+                return Some(Err(self.fail(SseError::LineTooLong {
                     limit: self.max_line,
-                }));
+                })));
             }
-            let start = self.pos;
+            let start = *pos;
+            *pos += end + 1;
             self.after_cr = rest[end] == b'\r';
-            self.pos += end + 1;
-            // the line borrows the buffer while the decoder changes: lend the buffer out
-            let buf = std::mem::take(&mut self.buf);
-            let done = self.line(&buf[start..start + end]);
-            self.buf = buf;
+            let done = if self.line.is_empty() {
+                self.field(&input[start..start + end], Some(start), input)
+            } else {
+                let mut line = std::mem::take(&mut self.line);
+                line.extend_from_slice(&rest[..end]);
+                let done = self.field(&line, None, input);
+                line.clear();
+                self.line = line;
+                done
+            };
             match done {
-                Ok(Some(ev)) => return Some(Ok(ev)),
-                Ok(None) => {}
-                Err(e) => {
-                    self.failed = true;
-                    return Some(Err(e));
-                }
+                Ok(true) => return Some(Ok(())),
+                Ok(false) => {}
+                Err(e) => return Some(Err(self.fail(e))),
             }
         }
     }
 
-    /// Processes one line (without its line end).
-    fn line(&mut self, line: &[u8]) -> Result<Option<Event>, SseError> {
+    /// The event `scan` just dispatched from `input`.
+    fn view<'a>(&'a self, input: &'a [u8]) -> EventRef<'a> {
+        let data = match self.borrowed {
+            Some((start, end)) => match std::str::from_utf8(&input[start..end]) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(&input[start..end]),
+            },
+            None => Cow::Borrowed(self.data.as_str()),
+        };
+        EventRef {
+            event: if self.event.is_empty() {
+                "message"
+            } else {
+                &self.event
+            },
+            data,
+            id: &self.id,
+            retry: self.retry,
+        }
+    }
+
+    fn fail(&mut self, e: SseError) -> SseError {
+        self.failed = true;
+        e
+    }
+
+    /// Copies the pending data out of the caller's bytes.
+    fn spill(&mut self, input: &[u8]) {
+        if let Some((start, end)) = self.borrowed.take() {
+            push_lossy(&mut self.data, &input[start..end]);
+        }
+    }
+
+    /// Processes one line (without its line end); `at` is where it starts in `input` when it
+    /// lies there whole. True when it dispatched an event.
+    fn field(&mut self, line: &[u8], at: Option<usize>, input: &[u8]) -> Result<bool, SseError> {
         if line.is_empty() {
-            return Ok(self.dispatch());
+            if !self.has_data {
+                self.event.clear();
+                return Ok(false);
+            }
+            self.dispatched = true;
+            return Ok(true);
         }
         if line[0] == b':' {
-            return Ok(None);
+            return Ok(false);
         }
-        let (name, value) = match memchr::memchr(b':', line) {
+        let (name, value, value_at) = match memchr::memchr(b':', line) {
             Some(i) => {
-                let v = &line[i + 1..];
-                (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
+                let skip = i + 1 + usize::from(line.get(i + 1) == Some(&b' '));
+                (&line[..i], &line[skip..], skip)
             }
-            None => (line, &b""[..]),
+            None => (line, &b""[..], line.len()),
         };
         match name {
             b"data" => {
-                if self.data.len() + value.len() + 1 > self.max_event {
+                if self.data_len + value.len() + 1 > self.max_event {
                     return Err(SseError::EventTooLarge {
                         limit: self.max_event,
                     });
                 }
-                if self.has_data {
-                    self.data.push('\n');
+                match at {
+                    // the first data line, whole in the caller's bytes: keep it there
+                    Some(at) if !self.has_data => {
+                        self.borrowed = Some((at + value_at, at + value_at + value.len()));
+                    }
+                    _ => {
+                        self.spill(input);
+                        if self.has_data {
+                            self.data.push('\n');
+                        }
+                        push_lossy(&mut self.data, value);
+                    }
                 }
-                push_lossy(&mut self.data, value);
+                self.data_len += value.len() + 1;
                 self.has_data = true;
             }
             b"event" => {
@@ -364,28 +477,7 @@ impl Decoder {
             }
             _ => {}
         }
-        Ok(None)
-    }
-
-    fn dispatch(&mut self) -> Option<Event> {
-        if !self.has_data {
-            self.event.clear();
-            return None;
-        }
-        self.has_data = false;
-        // the usual type costs no allocation, and the buffer keeps its capacity
-        let event = if self.event.is_empty() || self.event == "message" {
-            self.event.clear();
-            Cow::Borrowed("message")
-        } else {
-            Cow::Owned(std::mem::take(&mut self.event))
-        };
-        Some(Event {
-            event,
-            data: std::mem::take(&mut self.data),
-            id: self.id.clone(),
-            retry: self.retry,
-        })
+        Ok(false)
     }
 }
 
@@ -396,7 +488,8 @@ fn push_lossy(out: &mut String, bytes: &[u8]) {
     }
 }
 
-/// The events of any reader, as an iterator.
+/// The events of any reader, as an iterator of owned [`Event`]s, or borrowed one at a time
+/// with [`next_ref`](Self::next_ref).
 ///
 /// ```
 /// use managed_agents::sse::EventReader;
@@ -409,7 +502,9 @@ pub struct EventReader<R> {
     reader: R,
     decoder: Decoder,
     chunk: Box<[u8]>,
-    ready: VecDeque<Result<Event, SseError>>,
+    /// `chunk[pos..len]` is read but not decoded yet.
+    pos: usize,
+    len: usize,
     done: bool,
 }
 
@@ -425,7 +520,8 @@ impl<R: Read> EventReader<R> {
             reader,
             decoder,
             chunk: vec![0; 64 * 1024].into_boxed_slice(),
-            ready: VecDeque::new(),
+            pos: 0,
+            len: 0,
             done: false,
         }
     }
@@ -439,32 +535,39 @@ impl<R: Read> EventReader<R> {
     pub fn get_mut(&mut self) -> &mut R {
         &mut self.reader
     }
-}
 
-impl<R: Read> Iterator for EventReader<R> {
-    type Item = Result<Event, SseError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next event, borrowed from the reader's buffer: no copy of its data unless it spans
+    /// two reads. `None` at the end of the stream; after an error, `None` from then on.
+    ///
+    /// ```
+    /// use managed_agents::sse::EventReader;
+    ///
+    /// let mut r = EventReader::new(&b"data: {\"n\":1}\n\ndata: {\"n\":2}\n\n"[..]);
+    /// let mut sum = 0;
+    /// while let Some(ev) = r.next_ref() {
+    ///     let v: serde_json::Value = serde_json::from_str(ev.unwrap().data()).unwrap();
+    ///     sum += v["n"].as_i64().unwrap();
+    /// }
+    /// assert_eq!(sum, 3);
+    /// ```
+    pub fn next_ref(&mut self) -> Option<Result<EventRef<'_>, SseError>> {
         loop {
-            if let Some(ev) = self.ready.pop_front() {
-                if ev.is_err() {
-                    self.done = true;
-                    self.ready.clear();
-                }
-                return Some(ev);
-            }
             if self.done {
                 return None;
             }
-            match self.reader.read(&mut self.chunk) {
-                Ok(0) => {
+            match self.decoder.scan(&self.chunk[..self.len], &mut self.pos) {
+                Some(Ok(())) => return Some(Ok(self.decoder.view(&self.chunk[..self.len]))),
+                Some(Err(e)) => {
                     self.done = true;
-                    return None;
+                    return Some(Err(e));
                 }
+                None => {}
+            }
+            match self.reader.read(&mut self.chunk) {
+                Ok(0) => self.done = true,
                 Ok(n) => {
-                    let ready = &mut self.ready;
-                    self.decoder
-                        .decode(&self.chunk[..n], |ev| ready.push_back(ev));
+                    self.pos = 0;
+                    self.len = n;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
@@ -473,5 +576,13 @@ impl<R: Read> Iterator for EventReader<R> {
                 }
             }
         }
+    }
+}
+
+impl<R: Read> Iterator for EventReader<R> {
+    type Item = Result<Event, SseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_ref().map(|r| r.map(|ev| ev.to_event()))
     }
 }

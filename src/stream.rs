@@ -11,7 +11,7 @@ use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::operations::{Sessions, SessionsEvents, SessionsThreadsEvents};
-use crate::sse::{EventReader, SseError};
+use crate::sse::{EventReader, EventRef, SseError};
 use crate::types::*;
 use std::collections::{HashSet, VecDeque};
 use std::io::Read;
@@ -392,32 +392,22 @@ impl EventStream {
                 }
                 continue;
             };
-            let frame = reader.next();
+            // the frame is borrowed from the reader's buffer: read what it holds, then let go
+            let frame = match reader.next_ref() {
+                Some(Ok(frame)) => Some(Ok((frame.retry(), Frame::read(&frame)))),
+                Some(Err(e)) => Some(Err(e)),
+                None => None,
+            };
             match frame {
-                Some(Ok(frame)) => {
-                    if frame.retry().is_some() {
-                        self.server_retry = frame.retry();
+                Some(Ok((retry, frame))) => {
+                    if retry.is_some() {
+                        self.server_retry = retry;
                     }
-                    // keep-alives, as the official SDKs skip them
-                    if frame.event() == "ping" || frame.data().is_empty() {
-                        continue;
-                    }
-                    if frame.event() == "error" {
-                        let e = stream_error(frame.data());
-                        return self.fail(e);
-                    }
-                    let parsed: StreamSessionEvents = match serde_json::from_str(frame.data()) {
-                        Ok(p) => p,
-                        Err(e) => {
-                            // a frame that is not an event: say which, and go on
-                            return Some(Err(Error::decode(
-                                format_args!(
-                                    "an event-stream frame ({:?}) is not an event: {e}",
-                                    frame.event()
-                                ),
-                                frame.data().as_bytes(),
-                            )));
-                        }
+                    let parsed = match frame {
+                        Frame::KeepAlive => continue,
+                        Frame::Error(e) => return self.fail(e),
+                        Frame::NotAnEvent(e) => return Some(Err(e)),
+                        Frame::Event(parsed) => parsed,
                     };
                     match parsed {
                         StreamSessionEvents::EventStart(start) => {
@@ -605,6 +595,41 @@ fn fold(snapshot: Option<AgentMessageEvent>, delta: &DeltaEvent) -> Option<Agent
         return None;
     }
     Some(snap)
+}
+
+/// What one event-stream frame holds, read out of the reader's buffer.
+// lives for one step of the loop; boxing the event would cost an allocation per event
+#[allow(clippy::large_enum_variant)]
+enum Frame {
+    /// A heartbeat (`ping`) or a frame without data: skipped, as the official SDKs do.
+    KeepAlive,
+    /// An `error` frame: the stream ends with it.
+    Error(Error),
+    /// A frame that is not an event: reported, and the stream goes on.
+    NotAnEvent(Error),
+    /// An event or a preview.
+    Event(StreamSessionEvents),
+}
+
+impl Frame {
+    fn read(frame: &EventRef<'_>) -> Frame {
+        if frame.event() == "ping" || frame.data().is_empty() {
+            return Frame::KeepAlive;
+        }
+        if frame.event() == "error" {
+            return Frame::Error(stream_error(frame.data()));
+        }
+        match serde_json::from_str(frame.data()) {
+            Ok(event) => Frame::Event(event),
+            Err(e) => Frame::NotAnEvent(Error::decode(
+                format_args!(
+                    "an event-stream frame ({:?}) is not an event: {e}",
+                    frame.event()
+                ),
+                frame.data().as_bytes(),
+            )),
+        }
+    }
 }
 
 /// An `event: error` frame as an [`Error::Api`].

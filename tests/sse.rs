@@ -42,6 +42,115 @@ fn decode_chunks(chunks: &[&[u8]]) -> Vec<Ev> {
         });
     }
     assert_eq!(zero_copy, out, "decode() and feed() disagree on {chunks:?}");
+    // and so does the reader's borrowing path, reading one chunk at a time
+    let mut r = EventReader::new(Chunks(chunks.iter().map(|c| c.to_vec()).collect()));
+    let mut borrowed = Vec::new();
+    while let Some(ev) = r.next_ref() {
+        let ev = ev.unwrap();
+        borrowed.push((
+            ev.event().to_string(),
+            ev.data().to_string(),
+            ev.last_event_id().to_string(),
+            ev.retry().map(|r| r.as_millis() as u64),
+        ));
+    }
+    assert_eq!(
+        borrowed, out,
+        "next_ref() and feed() disagree on {chunks:?}"
+    );
+    out
+}
+
+/// A reader that hands out the given chunks, one per read.
+struct Chunks(std::collections::VecDeque<Vec<u8>>);
+impl std::io::Read for Chunks {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(mut c) = self.0.pop_front() else {
+            return Ok(0);
+        };
+        if c.is_empty() {
+            return self.read(buf);
+        }
+        let n = c.len().min(buf.len());
+        buf[..n].copy_from_slice(&c[..n]);
+        if n < c.len() {
+            self.0.push_front(c.split_off(n));
+        }
+        Ok(n)
+    }
+}
+
+/// The specification's algorithm written as plainly as possible, on a whole input, as an
+/// independent oracle: split into lines, then process each line as the standard says.
+fn oracle(input: &[u8]) -> Vec<Ev> {
+    let text =
+        String::from_utf8_lossy(input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input)).into_owned();
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    let mut chars = text.chars().peekable();
+    let mut ended = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                lines.push(std::mem::take(&mut cur));
+                ended = true;
+            }
+            '\n' => {
+                lines.push(std::mem::take(&mut cur));
+                ended = true;
+            }
+            c => {
+                cur.push(c);
+                ended = false;
+            }
+        }
+    }
+    let _ = ended; // an unfinished last line is never processed
+    let (mut event, mut data, mut id, mut retry) =
+        (String::new(), String::new(), String::new(), None);
+    let mut out = Vec::new();
+    for line in lines {
+        if line.is_empty() {
+            if data.is_empty() {
+                event.clear();
+                continue;
+            }
+            data.pop(); // the trailing LF
+            let kind = if event.is_empty() {
+                "message".to_string()
+            } else {
+                event.clone()
+            };
+            out.push((kind, std::mem::take(&mut data), id.clone(), retry));
+            event.clear();
+            continue;
+        }
+        if line.starts_with(':') {
+            continue;
+        }
+        let (name, value) = match line.find(':') {
+            Some(i) => {
+                let v = &line[i + 1..];
+                (&line[..i], v.strip_prefix(' ').unwrap_or(v))
+            }
+            None => (&line[..], ""),
+        };
+        match name {
+            "event" => event = value.to_string(),
+            "data" => {
+                data.push_str(value);
+                data.push('\n');
+            }
+            "id" if !value.contains('\0') => id = value.to_string(),
+            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                retry = Some(value.parse::<u64>().unwrap_or(u64::MAX));
+            }
+            _ => {}
+        }
+    }
     out
 }
 
@@ -59,6 +168,11 @@ impl Rng {
 /// Decodes `input` whole, split at every position, byte by byte and in random chunks; all must agree.
 fn decode(input: &[u8]) -> Vec<Ev> {
     let whole = decode_chunks(&[input]);
+    assert_eq!(
+        whole,
+        oracle(input),
+        "the decoder and the oracle disagree on {input:?}"
+    );
     for i in 0..=input.len() {
         assert_eq!(
             decode_chunks(&[&input[..i], &input[i..]]),
