@@ -549,6 +549,7 @@ impl<'a> Gen<'a> {
         let _ = writeln!(out, "    {name}, {};", lit(prop));
         let mut seen = BTreeSet::new();
         let mut variants: Vec<(String, String)> = Vec::new();
+        let mut tags: Vec<String> = Vec::new();
         for (tag, r) in &mapping {
             let ty = r
                 .as_str()
@@ -565,8 +566,21 @@ impl<'a> Gen<'a> {
             let _ = writeln!(out, "    /// `{prop}: {tag}`");
             let _ = writeln!(out, "    {variant}({ty}) = {},", lit(tag));
             variants.push((variant, ty.to_string()));
+            tags.push(tag.clone());
         }
         out.push_str("}\n");
+        // the unions an event stream is read into get a faster reader for JSON text
+        if name.starts_with("Stream") {
+            let _ = writeln!(
+                out,
+                "crate::types::json_fast_path! {{\n    {name}, {};",
+                lit(prop)
+            );
+            for ((v, ty), tag) in variants.iter().zip(&tags) {
+                let _ = writeln!(out, "    {v}({ty}) = {},", lit(tag));
+            }
+            out.push_str("}\n");
+        }
         // fields every member has as a string: an accessor that also reads `Unknown`
         for field in ["id", "processed_at"] {
             // per member: Some(optional?) when it has the field as a string

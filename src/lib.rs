@@ -34,6 +34,7 @@ pub mod response;
 pub mod runner;
 pub mod sse;
 pub mod stream;
+mod tagged;
 mod transport;
 pub mod types;
 

@@ -619,7 +619,7 @@ impl Frame {
         if frame.event() == "error" {
             return Frame::Error(stream_error(frame.data()));
         }
-        match serde_json::from_str(frame.data()) {
+        match StreamSessionEvents::from_json(frame.data()) {
             Ok(event) => Frame::Event(event),
             Err(e) => Frame::NotAnEvent(Error::decode(
                 format_args!(
