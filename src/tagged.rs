@@ -37,14 +37,17 @@ impl<'de> Content<'de> {
         }
     }
 
-    /// The string value of the map entry `prop`, if this is a map that has one.
-    pub(crate) fn tag(&self, prop: &str) -> Option<&str> {
-        match self {
-            Content::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| k.as_str() == Some(prop))
-                .and_then(|(_, v)| v.as_str()),
-            _ => None,
+    /// The string value of the map entry `prop`, if this is a map that has one; a map that has
+    /// it twice is an error (as a duplicate field of a struct is), whatever the two say.
+    pub(crate) fn tag(&self, prop: &str) -> Result<Option<&str>, String> {
+        let Content::Map(entries) = self else {
+            return Ok(None);
+        };
+        let mut tags = entries.iter().filter(|(k, _)| k.as_str() == Some(prop));
+        match (tags.next(), tags.next()) {
+            (Some((_, v)), None) => Ok(v.as_str()),
+            (None, _) => Ok(None),
+            (Some(_), Some(_)) => Err(format!("duplicate field `{prop}`")),
         }
     }
 

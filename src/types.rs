@@ -204,7 +204,7 @@ macro_rules! tagged_union {
                 use serde::de::Error as _;
                 // taken in once; a known tag hands the buffer to its variant, strings and all
                 let content = $crate::tagged::Content::deserialize(d)?;
-                match content.tag($prop) {
+                match content.tag($prop).map_err(D::Error::custom)? {
                     $( Some($tag) => <$ty as serde::Deserialize>::deserialize(
                         $crate::tagged::ContentDeserializer::<D::Error>::new(content),
                     ).map($name::$variant).map_err(|e| {

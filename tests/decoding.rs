@@ -135,6 +135,16 @@ fn broken_and_unknown_inputs_fail_or_fall_back_alike_on_every_path() {
             // a field of the wrong kind
             text.replace("\"id\":\"", "\"id\":[\""),
         ];
+        // the tag twice, the same or another, known or not: an error however it is read
+        let dup = format!("\"type\":\"{tag}\"");
+        for other in [dup.clone(), "\"type\":\"zzz\"".to_string(), "\"type\":\"agent.message\"".to_string()] {
+            for case in [
+                text.replacen(&dup, &format!("{dup},{other}"), 1),
+                text.replacen(&dup, &format!("{other},{dup}"), 1),
+            ] {
+                assert!(read_all_ways(&case).is_err(), "{name}: {case}");
+            }
+        }
         // an escaped tag value still names the kind
         let escaped = tag.replace('.', "\\u002e");
         cases.push(text.replace(&format!("\"{tag}\""), &format!("\"{escaped}\"")));

@@ -1,5 +1,5 @@
 //! Events and list pages from any JSON: never a panic; whatever reads, writes back and reads
-//! again to the same value.
+//! again to the same value; the stream's fast path (`from_json`) and the general one agree.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -19,7 +19,23 @@ fn page<T: DeserializeOwned>(data: &[u8]) {
     let _ = serde_json::from_slice::<Page<T>>(data);
 }
 
+/// `from_json` reads exactly what `serde_json::from_str` reads, and fails where it fails.
+fn same_as_general(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match (
+        StreamSessionEvents::from_json(text),
+        serde_json::from_str::<StreamSessionEvents>(text),
+    ) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b),
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!("from_json {a:?} but from_str {b:?}"),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
+    same_as_general(data);
     round_trip::<SessionEvent>(data);
     round_trip::<StreamSessionEvents>(data);
     round_trip::<Session>(data);
