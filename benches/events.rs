@@ -3,7 +3,8 @@
 //!
 //! `cargo bench --bench events` (add `-- quick` for a 20 MB log). The log is realistic: every
 //! event type of the API (taken from the test fixtures), ids unique, sizes from a heartbeat to a
-//! 16 KB tool result, most under 1 KB. `--write-log PATH` saves it for other decoders to read.
+//! 16 KB tool result, most under 1 KB. `--write-log PATH` saves it for other decoders to read;
+//! `--pass sse|typed|skip|none PATH` makes one pass over a saved log, for benches/instructions.sh.
 
 use managed_agents::sse::{Decoder, EventReader};
 use managed_agents::stream::StreamOptions;
@@ -93,8 +94,63 @@ fn make_log(size: usize) -> (Vec<u8>, usize, usize) {
     (log, n, previews)
 }
 
+/// One pass over a log file, for counting instructions with callgrind: `sse` decodes it,
+/// `typed` decodes it into events as `EventStream` does, `skip` decodes it and has serde_json
+/// skip each event's JSON (the floor of any decoder built on serde_json), `none` only reads it
+/// (the baseline).
+#[inline(never)]
+fn counted_pass(log: &[u8], what: &str) -> usize {
+    let mut n = 0;
+    match what {
+        "sse" => {
+            let mut d = Decoder::new();
+            for chunk in log.chunks(64 * 1024) {
+                d.decode(chunk, |ev| {
+                    std::hint::black_box(ev.unwrap());
+                    n += 1;
+                });
+            }
+        }
+        // like `sse`, on the same chunks (the baseline copies nothing either)
+        "typed" => {
+            let mut d = Decoder::new();
+            for chunk in log.chunks(64 * 1024) {
+                d.decode(chunk, |ev| {
+                    let ev = StreamSessionEvents::from_json(ev.unwrap().data()).unwrap();
+                    std::hint::black_box(ev);
+                    n += 1;
+                });
+            }
+        }
+        "skip" => {
+            // the floor of any decoder on serde_json: SSE, then skipping each event's JSON
+            let mut d = Decoder::new();
+            for chunk in log.chunks(64 * 1024) {
+                d.decode(chunk, |ev| {
+                    let ev = serde_json::from_str::<serde::de::IgnoredAny>(ev.unwrap().data());
+                    std::hint::black_box(ev.unwrap());
+                    n += 1;
+                });
+            }
+        }
+        _ => {
+            n = log
+                .chunks(64 * 1024)
+                .map(|c| std::hint::black_box(c).len())
+                .sum()
+        }
+    }
+    n
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--pass") {
+        // `--pass sse|typed|none LOG`
+        let log = std::fs::read(&args[i + 2]).unwrap();
+        println!("{}", counted_pass(&log, &args[i + 1]));
+        return;
+    }
     let quick = args.iter().any(|a| a == "quick");
     let size = if quick { 20 << 20 } else { 120 << 20 };
     let (log, events, previews) = make_log(size);
@@ -142,6 +198,45 @@ fn main() {
             events as f64 / best / 1e6
         );
     }
+
+    // floors, for reference: finding the line ends alone (what any SSE decoder must at least
+    // do), and serde_json skipping each event's JSON without building anything (what any
+    // decoder built on serde_json must at least do)
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let mut lines = 0usize;
+        let mut rest = &log[..];
+        while let Some(i) = memchr::memchr2(b'\n', b'\r', rest) {
+            lines += 1;
+            rest = &rest[i + 1..];
+        }
+        std::hint::black_box(lines);
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    println!(
+        "floor: memchr2 over the log (line ends only): {:.0} MB/s (best of 5)",
+        mb / best
+    );
+    let mut datas = Vec::with_capacity(events);
+    let mut reader = EventReader::new(&log[..]);
+    while let Some(ev) = reader.next_ref() {
+        datas.push(ev.unwrap().data().to_string());
+    }
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        for d in &datas {
+            std::hint::black_box(serde_json::from_str::<serde::de::IgnoredAny>(d).unwrap());
+        }
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    drop(datas);
+    println!(
+        "floor: serde_json skipping each event's JSON (IgnoredAny, no SSE): {:.0} MB/s, {:.0} k events/s (best of 3)",
+        mb / best,
+        events as f64 / best / 1e3
+    );
 
     // 2. SSE + JSON into typed events, each event's data borrowed from the reader's buffer:
     //    with `from_json` (what `EventStream` uses) and with plain `serde_json::from_str`

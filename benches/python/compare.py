@@ -34,22 +34,26 @@ def chunks(data, size=64 * 1024):
         yield data[i : i + size]
 
 
-# 1. SSE decoding alone
-t = time.perf_counter()
-n = sum(1 for _ in SSEDecoder().iter_bytes(chunks(log)))
-secs = time.perf_counter() - t
-out["sse"] = {"mb_s": mb / secs, "events_s": n / secs, "events": n}
+# 1. SSE decoding alone (best of 3, as the Rust side takes its best)
+best = float("inf")
+for _ in range(3):
+    t = time.perf_counter()
+    n = sum(1 for _ in SSEDecoder().iter_bytes(chunks(log)))
+    best = min(best, time.perf_counter() - t)
+out["sse"] = {"mb_s": mb / best, "events_s": n / best, "events": n}
 
 # 2. SSE + JSON into typed events, as the SDK's Stream does for each event
-t = time.perf_counter()
-typed = 0
-for sse in SSEDecoder().iter_bytes(chunks(log)):
-    if sse.event is None or sse.event == "ping" or not sse.data:
-        continue
-    construct_type(type_=BetaManagedAgentsStreamSessionEvents, value=json.loads(sse.data))
-    typed += 1
-secs = time.perf_counter() - t
-out["typed"] = {"mb_s": mb / secs, "events_s": typed / secs}
+best = float("inf")
+for _ in range(3):
+    t = time.perf_counter()
+    typed = 0
+    for sse in SSEDecoder().iter_bytes(chunks(log)):
+        if sse.event is None or sse.event == "ping" or not sse.data:
+            continue
+        construct_type(type_=BetaManagedAgentsStreamSessionEvents, value=json.loads(sse.data))
+        typed += 1
+    best = min(best, time.perf_counter() - t)
+out["typed"] = {"mb_s": mb / best, "events_s": typed / best}
 
 
 # 3. end to end: sessions.events.stream from a loopback server replaying the log
