@@ -137,7 +137,11 @@ fn broken_and_unknown_inputs_fail_or_fall_back_alike_on_every_path() {
         ];
         // the tag twice, the same or another, known or not: an error however it is read
         let dup = format!("\"type\":\"{tag}\"");
-        for other in [dup.clone(), "\"type\":\"zzz\"".to_string(), "\"type\":\"agent.message\"".to_string()] {
+        for other in [
+            dup.clone(),
+            "\"type\":\"zzz\"".to_string(),
+            "\"type\":\"agent.message\"".to_string(),
+        ] {
             for case in [
                 text.replacen(&dup, &format!("{dup},{other}"), 1),
                 text.replacen(&dup, &format!("{other},{dup}"), 1),
