@@ -326,3 +326,84 @@ fn a_malformed_frame_is_an_error_naming_it_and_the_stream_goes_on() {
     let ev = stream.next().unwrap().unwrap();
     assert!(ev.ends_turn());
 }
+
+#[test]
+fn a_thread_stream_reconnects_and_reconciles_from_the_thread_listing() {
+    const TOTAL: usize = 1_000;
+    let state = Arc::new(Mutex::new(Session {
+        produced: 0,
+        connections: 0,
+    }));
+    let s = state.clone();
+    let listed = Arc::new(Mutex::new(0usize));
+    let l = listed.clone();
+    let server = TestServer::start(move |_, req, conn| {
+        if req
+            .target
+            .starts_with("/v1/sessions/sesn_1/threads/sthr_1/stream?")
+        {
+            let (start, k) = {
+                let mut st = s.lock().unwrap();
+                st.connections += 1;
+                (st.produced, 50 + st.connections * 31 % 100)
+            };
+            sse_headers(conn);
+            let mut n = start;
+            while n < TOTAL && n < start + k {
+                n += 1;
+                s.lock().unwrap().produced = n;
+                let frame = format!("event: message\ndata: {}\n\n", event(n, TOTAL));
+                if conn.write_all(frame.as_bytes()).is_err() {
+                    return;
+                }
+            }
+            // events that happen while nobody listens
+            let mut st = s.lock().unwrap();
+            st.produced = (st.produced + 2).min(TOTAL);
+        } else if req
+            .target
+            .starts_with("/v1/sessions/sesn_1/threads/sthr_1/events?")
+        {
+            *l.lock().unwrap() += 1;
+            let produced = s.lock().unwrap().produced;
+            let offset: usize = req
+                .target
+                .split("page=p")
+                .nth(1)
+                .map(|v| v.split('&').next().unwrap().parse().unwrap())
+                .unwrap_or(0);
+            let page: Vec<serde_json::Value> = (1..=produced)
+                .skip(offset)
+                .take(100)
+                .map(|n| serde_json::from_str(&event(n, TOTAL)).unwrap())
+                .collect();
+            let next = (offset + 100 < produced).then(|| format!("p{}", offset + 100));
+            respond_json(conn, &json!({"data": page, "next_page": next}).to_string());
+        } else {
+            respond(conn, 404, &[], b"{}");
+        }
+    });
+    let c = client(&server.url);
+    let opts = StreamOptions::new()
+        .reconnect_delay(Duration::from_millis(1))
+        .max_reconnects(5);
+    let stream = c
+        .sessions()
+        .threads()
+        .events()
+        .stream("sesn_1", "sthr_1", opts)
+        .unwrap();
+    let ids: Vec<String> = stream
+        .until_idle()
+        .map(|ev| ev.unwrap().id().unwrap().to_string())
+        .collect();
+    let want: Vec<String> = (1..=TOTAL).map(|n| format!("sevt_{n:05}")).collect();
+    assert_eq!(ids.len(), TOTAL, "delivered {} events", ids.len());
+    assert!(ids == want, "out of order or duplicated");
+    let connections = state.lock().unwrap().connections;
+    assert!(connections > 5, "only {connections} connections");
+    assert!(
+        *listed.lock().unwrap() >= connections - 1,
+        "the thread listing was not read"
+    );
+}
