@@ -461,3 +461,15 @@ fn retry_values_are_durations() {
         Some(Duration::from_millis(250))
     );
 }
+
+#[test]
+fn bytes_fed_and_not_yet_read_come_before_a_decoded_chunk() {
+    let mut d = Decoder::new();
+    d.feed(b"data: a\n\ndata: b");
+    let mut got = Vec::new();
+    d.decode(b"c\n\ndata: d\n\n", |ev| {
+        got.push(ev.unwrap().data().to_string())
+    });
+    assert_eq!(got, ["a", "bc", "d"]);
+    assert!(d.next_event().is_none());
+}
