@@ -14,6 +14,11 @@
 //! - A line, or an event's data, longer than its limit is an error, never an unbounded
 //!   allocation.
 //!
+//! Events come out owned ([`Event`], from [`Decoder::next_event`] or iterating an
+//! [`EventReader`]) or borrowed ([`EventRef`], from [`Decoder::decode`] or
+//! [`EventReader::next_ref`]): a borrowed event's data points into the bytes read, so reading a
+//! stream costs no copy and no allocation per event.
+//!
 //! ```
 //! use managed_agents::sse::Decoder;
 //!
