@@ -13,6 +13,17 @@ use serde_json::Value;
 use std::fmt;
 use std::marker::PhantomData;
 
+/// The error of a value whose tag is known but which does not read as that kind: names the
+/// union and the tag before what went wrong.
+pub(crate) fn variant_error<E: de::Error>(
+    union: &str,
+    prop: &str,
+    tag: &str,
+    e: impl fmt::Display,
+) -> E {
+    E::custom(format_args!("{union} of {prop} \"{tag}\": {e}"))
+}
+
 /// A value as it came, before it is known what it is.
 #[derive(Debug)]
 pub(crate) enum Content<'de> {

@@ -207,9 +207,7 @@ macro_rules! tagged_union {
                 match content.tag($prop).map_err(D::Error::custom)? {
                     $( Some($tag) => <$ty as serde::Deserialize>::deserialize(
                         $crate::tagged::ContentDeserializer::<D::Error>::new(content),
-                    ).map($name::$variant).map_err(|e| {
-                        D::Error::custom(format_args!(concat!(stringify!($name), " of ", $prop, " \"", $tag, "\": {}"), e))
-                    }), )*
+                    ).map($name::$variant).map_err(|e| $crate::tagged::variant_error(stringify!($name), $prop, $tag, e)), )*
                     _ => content.into_value().map($name::Unknown).map_err(D::Error::custom),
                 }
             }
@@ -238,11 +236,8 @@ macro_rules! json_fast_path {
             /// # Ok::<(), serde_json::Error>(())
             /// ```
             pub fn from_json(s: &str) -> serde_json::Result<Self> {
-                use serde::de::Error as _;
                 match $crate::tagged::json_tag(s, $prop) {
-                    $( Some($tag) => serde_json::from_str::<$ty>(s).map($name::$variant).map_err(|e| {
-                        serde_json::Error::custom(format_args!(concat!(stringify!($name), " of ", $prop, " \"", $tag, "\": {}"), e))
-                    }), )*
+                    $( Some($tag) => serde_json::from_str::<$ty>(s).map($name::$variant).map_err(|e| $crate::tagged::variant_error(stringify!($name), $prop, $tag, e)), )*
                     // no tag, or one this version does not know: the general path decides
                     _ => serde_json::from_str(s),
                 }
