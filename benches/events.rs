@@ -6,7 +6,7 @@
 //! 16 KB tool result, most under 1 KB. `--write-log PATH` saves it for other decoders to read;
 //! `--pass sse|typed|skip|none PATH` makes one pass over a saved log, for benches/instructions.sh.
 
-use managed_agents::sse::{Decoder, EventReader};
+use managed_agents::sse::{Decoder, EventReader, EventRef};
 use managed_agents::stream::StreamOptions;
 use managed_agents::types::StreamSessionEvents;
 use managed_agents::Client;
@@ -94,53 +94,42 @@ fn make_log(size: usize) -> (Vec<u8>, usize, usize) {
     (log, n, previews)
 }
 
+/// Decodes the log in 64 KiB chunks, each event borrowed, and hands each to `f`; how many.
+fn each_event(log: &[u8], mut f: impl FnMut(EventRef<'_>)) -> usize {
+    let mut d = Decoder::new();
+    let mut n = 0;
+    for chunk in log.chunks(64 * 1024) {
+        d.decode(chunk, |ev| {
+            f(ev.unwrap());
+            n += 1;
+        });
+    }
+    n
+}
+
 /// One pass over a log file, for counting instructions with callgrind: `sse` decodes it,
 /// `typed` decodes it into events as `EventStream` does, `skip` decodes it and has serde_json
 /// skip each event's JSON (the floor of any decoder built on serde_json), `none` only reads it
 /// (the baseline).
 #[inline(never)]
 fn counted_pass(log: &[u8], what: &str) -> usize {
-    let mut n = 0;
     match what {
-        "sse" => {
-            let mut d = Decoder::new();
-            for chunk in log.chunks(64 * 1024) {
-                d.decode(chunk, |ev| {
-                    std::hint::black_box(ev.unwrap());
-                    n += 1;
-                });
-            }
-        }
+        "sse" => each_event(log, |ev| {
+            std::hint::black_box(ev);
+        }),
         // like `sse`, on the same chunks (the baseline copies nothing either)
-        "typed" => {
-            let mut d = Decoder::new();
-            for chunk in log.chunks(64 * 1024) {
-                d.decode(chunk, |ev| {
-                    let ev = StreamSessionEvents::from_json(ev.unwrap().data()).unwrap();
-                    std::hint::black_box(ev);
-                    n += 1;
-                });
-            }
-        }
-        "skip" => {
-            // the floor of any decoder on serde_json: SSE, then skipping each event's JSON
-            let mut d = Decoder::new();
-            for chunk in log.chunks(64 * 1024) {
-                d.decode(chunk, |ev| {
-                    let ev = serde_json::from_str::<serde::de::IgnoredAny>(ev.unwrap().data());
-                    std::hint::black_box(ev.unwrap());
-                    n += 1;
-                });
-            }
-        }
-        _ => {
-            n = log
-                .chunks(64 * 1024)
-                .map(|c| std::hint::black_box(c).len())
-                .sum()
-        }
+        "typed" => each_event(log, |ev| {
+            std::hint::black_box(StreamSessionEvents::from_json(ev.data()).unwrap());
+        }),
+        // the floor of any decoder on serde_json: SSE, then skipping each event's JSON
+        "skip" => each_event(log, |ev| {
+            std::hint::black_box(serde_json::from_str::<serde::de::IgnoredAny>(ev.data()).unwrap());
+        }),
+        _ => log
+            .chunks(64 * 1024)
+            .map(|c| std::hint::black_box(c).len())
+            .sum(),
     }
-    n
 }
 
 fn main() {
@@ -173,15 +162,14 @@ fn main() {
         let mut count = 0;
         for _ in 0..5 {
             let t = Instant::now();
-            let mut d = Decoder::new();
-            count = 0;
-            for chunk in log.chunks(64 * 1024) {
-                if zero_copy {
-                    d.decode(chunk, |ev| {
-                        std::hint::black_box(ev.unwrap());
-                        count += 1;
-                    });
-                } else {
+            if zero_copy {
+                count = each_event(&log, |ev| {
+                    std::hint::black_box(ev);
+                });
+            } else {
+                let mut d = Decoder::new();
+                count = 0;
+                for chunk in log.chunks(64 * 1024) {
                     d.feed(chunk);
                     while let Some(ev) = d.next_event() {
                         std::hint::black_box(ev.unwrap());
