@@ -51,6 +51,31 @@ fn sse_headers(conn: &mut TcpStream) {
     );
 }
 
+/// Answers a listing with the page of `events` (numbers of `event(n, last)`) that the request's
+/// `page=pN` cursor asks for, 100 a page.
+fn respond_page(conn: &mut TcpStream, target: &str, events: &[usize], last: usize) {
+    let offset: usize = target
+        .split("page=p")
+        .nth(1)
+        .map(|v| v.split('&').next().unwrap().parse().unwrap())
+        .unwrap_or(0);
+    let page: Vec<serde_json::Value> = events
+        .iter()
+        .skip(offset)
+        .take(100)
+        .map(|n| serde_json::from_str(&event(*n, last)).unwrap())
+        .collect();
+    let next = (offset + 100 < events.len()).then(|| format!("p{}", offset + 100));
+    respond_json(conn, &json!({"data": page, "next_page": next}).to_string());
+}
+
+/// The ids are those of events 1 to `total`, each once, in order.
+fn assert_once_in_order(ids: &[String], total: usize) {
+    let want: Vec<String> = (1..=total).map(|n| format!("sevt_{n:05}")).collect();
+    assert_eq!(ids.len(), total, "delivered {} events", ids.len());
+    assert!(ids == want, "out of order or duplicated");
+}
+
 /// A session whose agent produces `total` events. Each stream connection sends the events
 /// produced from the moment it opens, and drops after a few hundred (every third time in the
 /// middle of a line); a few events happen while nobody is connected, so only the list has them.
@@ -107,22 +132,10 @@ fn ten_thousand_events_through_drops_arrive_once_and_in_order() {
                 .split("created_at%5Bgte%5D=")
                 .nth(1)
                 .map(|v| v.split('&').next().unwrap().replace("%3A", ":"));
-            let offset: usize = q
-                .split("page=p")
-                .nth(1)
-                .map(|v| v.split('&').next().unwrap().parse().unwrap())
-                .unwrap_or(0);
             let all: Vec<usize> = (1..=produced)
                 .filter(|n| gte.as_ref().is_none_or(|g| stamp(*n) >= *g))
                 .collect();
-            let page: Vec<serde_json::Value> = all
-                .iter()
-                .skip(offset)
-                .take(100)
-                .map(|n| serde_json::from_str(&event(*n, TOTAL)).unwrap())
-                .collect();
-            let next = (offset + 100 < all.len()).then(|| format!("p{}", offset + 100));
-            respond_json(conn, &json!({"data": page, "next_page": next}).to_string());
+            respond_page(conn, q, &all, TOTAL);
         } else {
             respond(conn, 404, &[], b"{}");
         }
@@ -136,9 +149,7 @@ fn ten_thousand_events_through_drops_arrive_once_and_in_order() {
     for ev in stream.until_idle() {
         ids.push(ev.unwrap().id().unwrap().to_string());
     }
-    let want: Vec<String> = (1..=TOTAL).map(|n| format!("sevt_{n:05}")).collect();
-    assert_eq!(ids.len(), TOTAL, "delivered {} events", ids.len());
-    assert!(ids == want, "out of order or duplicated");
+    assert_once_in_order(&ids, TOTAL);
     let connections = state.lock().unwrap().connections;
     assert!(
         connections > 20,
@@ -366,19 +377,8 @@ fn a_thread_stream_reconnects_and_reconciles_from_the_thread_listing() {
         {
             *l.lock().unwrap() += 1;
             let produced = s.lock().unwrap().produced;
-            let offset: usize = req
-                .target
-                .split("page=p")
-                .nth(1)
-                .map(|v| v.split('&').next().unwrap().parse().unwrap())
-                .unwrap_or(0);
-            let page: Vec<serde_json::Value> = (1..=produced)
-                .skip(offset)
-                .take(100)
-                .map(|n| serde_json::from_str(&event(n, TOTAL)).unwrap())
-                .collect();
-            let next = (offset + 100 < produced).then(|| format!("p{}", offset + 100));
-            respond_json(conn, &json!({"data": page, "next_page": next}).to_string());
+            let all: Vec<usize> = (1..=produced).collect();
+            respond_page(conn, &req.target, &all, TOTAL);
         } else {
             respond(conn, 404, &[], b"{}");
         }
@@ -397,9 +397,7 @@ fn a_thread_stream_reconnects_and_reconciles_from_the_thread_listing() {
         .until_idle()
         .map(|ev| ev.unwrap().id().unwrap().to_string())
         .collect();
-    let want: Vec<String> = (1..=TOTAL).map(|n| format!("sevt_{n:05}")).collect();
-    assert_eq!(ids.len(), TOTAL, "delivered {} events", ids.len());
-    assert!(ids == want, "out of order or duplicated");
+    assert_once_in_order(&ids, TOTAL);
     let connections = state.lock().unwrap().connections;
     assert!(connections > 5, "only {connections} connections");
     assert!(
