@@ -19,6 +19,21 @@ fn cli(emu: &Emulator, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `managed-agents run --agent AGENT --environment ENV --message go EXTRA..`
+fn run(emu: &Emulator, agent: &str, env: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--agent",
+        agent,
+        "--environment",
+        env,
+        "--message",
+        "go",
+    ];
+    args.extend_from_slice(extra);
+    cli(emu, &args)
+}
+
 fn setup(with_tool: bool) -> (Emulator, Client, String, String) {
     let emu = Emulator::start().unwrap();
     let c = Client::builder()
@@ -59,16 +74,11 @@ fn run_answers_a_tool_with_a_command_and_downloads_outputs() {
             .write_file("out.txt", "result"),
     );
     let dir = temp("run");
-    let out = cli(
+    let out = run(
         &emu,
+        &agent,
+        &env,
         &[
-            "run",
-            "--agent",
-            &agent,
-            "--environment",
-            &env,
-            "--message",
-            "go",
             "--tool",
             "shout=tr a-z A-Z",
             "--download-outputs",
@@ -116,19 +126,7 @@ fn run_answers_a_tool_with_a_command_and_downloads_outputs() {
 fn run_json_prints_events_and_a_summary_and_exit_codes_tell_stops_apart() {
     let (emu, _c, agent, env) = setup(false);
     emu.set_script(Script::new().say("hi"));
-    let out = cli(
-        &emu,
-        &[
-            "run",
-            "--agent",
-            &agent,
-            "--environment",
-            &env,
-            "--message",
-            "go",
-            "--json",
-        ],
-    );
+    let out = run(&emu, &agent, &env, &["--json"]);
     assert_eq!(out.status.code(), Some(0));
     let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -146,74 +144,18 @@ fn run_json_prints_events_and_a_summary_and_exit_codes_tell_stops_apart() {
     assert!(summary["session_id"].as_str().unwrap().starts_with("sesn_"));
 
     emu.set_script(Script::new().terminate());
-    assert_eq!(
-        cli(
-            &emu,
-            &[
-                "run",
-                "--agent",
-                &agent,
-                "--environment",
-                &env,
-                "--message",
-                "go"
-            ]
-        )
-        .status
-        .code(),
-        Some(3)
-    );
+    assert_eq!(run(&emu, &agent, &env, &[]).status.code(), Some(3));
     emu.set_script(Script::new().fail());
-    assert_eq!(
-        cli(
-            &emu,
-            &[
-                "run",
-                "--agent",
-                &agent,
-                "--environment",
-                &env,
-                "--message",
-                "go"
-            ]
-        )
-        .status
-        .code(),
-        Some(5)
-    );
+    assert_eq!(run(&emu, &agent, &env, &[]).status.code(), Some(5));
     emu.set_script(Script::new().step(Step::Pause(Duration::from_secs(5))));
-    let out = cli(
-        &emu,
-        &[
-            "run",
-            "--agent",
-            &agent,
-            "--environment",
-            &env,
-            "--message",
-            "go",
-            "--deadline",
-            "1s",
-        ],
-    );
+    let out = run(&emu, &agent, &env, &["--deadline", "1s"]);
     assert_eq!(
         out.status.code(),
         Some(4),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = cli(
-        &emu,
-        &[
-            "run",
-            "--agent",
-            "agent_missing",
-            "--environment",
-            &env,
-            "--message",
-            "go",
-        ],
-    );
+    let out = run(&emu, "agent_missing", &env, &[]);
     assert_eq!(out.status.code(), Some(1));
 }
 
