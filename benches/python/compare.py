@@ -56,25 +56,38 @@ for _ in range(3):
 out["typed"] = {"mb_s": mb / best, "events_s": typed / best}
 
 
-# 3. end to end: sessions.events.stream from a loopback server replaying the log
-def replay_server(body):
+def loopback_server(answer):
+    """A server on a free loopback port: reads each request, then answer(conn) writes the
+    response, each connection on its own thread. Returns its URL."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(8)
 
+    def one(conn):
+        try:
+            conn.recv(65536)
+            answer(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
     def serve():
         while True:
             conn, _ = srv.accept()
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
-            conn.sendall(body)
-            conn.close()
+            threading.Thread(target=one, args=(conn,), daemon=True).start()
 
     threading.Thread(target=serve, daemon=True).start()
     return f"http://127.0.0.1:{srv.getsockname()[1]}"
 
 
-client = anthropic.Anthropic(api_key="k", base_url=replay_server(log), max_retries=0)
+# 3. end to end: sessions.events.stream from a loopback server replaying the log
+def replay(conn):
+    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
+    conn.sendall(log)
+
+
+client = anthropic.Anthropic(api_key="k", base_url=loopback_server(replay), max_retries=0)
 t = time.perf_counter()
 n = 0
 with client.beta.sessions.events.stream(session_id="sesn_1") as stream:
@@ -96,34 +109,14 @@ out["cold"] = {"mean_s": sum(times) / len(times), "min_s": min(times), "max_rss_
 
 
 # 5. a 0.5 s timeout against a body trickled one byte per 100 ms (the SDK's timeout is per read)
-def trickle_server():
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-
-    def serve():
-        while True:
-            conn, _ = srv.accept()
-
-            def one(conn):
-                try:
-                    conn.recv(65536)
-                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{")
-                    for _ in range(600):
-                        time.sleep(0.1)
-                        conn.sendall(b" ")
-                except OSError:
-                    pass
-                finally:
-                    conn.close()
-
-            threading.Thread(target=one, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    return f"http://127.0.0.1:{srv.getsockname()[1]}"
+def trickle(conn):
+    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{")
+    for _ in range(600):
+        time.sleep(0.1)
+        conn.sendall(b" ")
 
 
-url = trickle_server()
+url = loopback_server(trickle)
 over = []
 for _ in range(args.deadline_tries):
     code = (
