@@ -21,9 +21,8 @@ fn run() -> Result<()> {
     let (client, _emulator) = if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
         (Client::from_env()?, None)
     } else {
-        let emu = Emulator::start().map_err(|e| managed_agents::Error::Connection {
-            message: e.to_string(),
-        })?;
+        let emu =
+            Emulator::start().map_err(|e| managed_agents::Error::connection(e.to_string()))?;
         emu.set_script(
             Script::new()
                 .say("Let me run the tests of the auth module.")
@@ -105,9 +104,9 @@ fn run() -> Result<()> {
         usage.output_tokens.unwrap_or(0),
     );
     if outcome.tool_calls.iter().any(|c| !c.posted) {
-        return Err(managed_agents::Error::Connection {
-            message: "a tool result was not delivered".into(),
-        });
+        return Err(managed_agents::Error::connection(
+            "a tool result was not delivered",
+        ));
     }
 
     // output files appear shortly after the idle

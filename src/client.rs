@@ -14,6 +14,8 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// The official SDKs' default number of retries.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// The default size limit of a JSON answer's body: 64 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 64 * 1024 * 1024;
 
 /// A blocking client for the Managed Agents API.
 ///
@@ -44,6 +46,7 @@ pub(crate) struct Inner {
     pub(crate) timeout: Duration,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) user_agent: String,
+    pub(crate) max_body_size: u64,
 }
 
 impl fmt::Debug for Client {
@@ -100,6 +103,7 @@ pub struct ClientBuilder {
     headers: Vec<(String, String)>,
     user_agent: Option<String>,
     allow_plain_http: bool,
+    max_body_size: Option<u64>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -109,6 +113,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("max_retries", &self.max_retries)
             .field("timeout", &self.timeout)
+            .field("max_body_size", &self.max_body_size)
             .field(
                 "headers",
                 &self
@@ -149,6 +154,22 @@ impl ClientBuilder {
     /// The time allowed to open a connection (default: bounded by the call's deadline only).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = Some(d);
+        self
+    }
+
+    /// The largest JSON answer read, in bytes (default 64 MiB, [`DEFAULT_MAX_BODY_SIZE`]);
+    /// a larger one is [`Error::BodyTooLarge`]. Downloads and event streams are read as they
+    /// come and have no limit.
+    ///
+    /// ```
+    /// let client = managed_agents::Client::builder()
+    ///     .api_key("sk-ant-...")
+    ///     .max_body_size(256 * 1024 * 1024)
+    ///     .build()?;
+    /// # Ok::<(), managed_agents::Error>(())
+    /// ```
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = Some(bytes);
         self
     }
 
@@ -233,6 +254,7 @@ impl ClientBuilder {
                 timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
                 headers: self.headers,
                 user_agent,
+                max_body_size: self.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
             }),
         })
     }

@@ -18,9 +18,29 @@ use std::time::{Duration, Instant};
 /// assert!(d.remaining().unwrap() <= Duration::from_secs(30));
 /// assert_eq!(Deadline::never().remaining(), None);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Deadlines order by when they come: an earlier one is less, and [`Deadline::never`] comes
+/// after every real one, so `std::cmp::min` agrees with [`Deadline::min`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Deadline {
     at: Option<Instant>,
+}
+
+impl Ord for Deadline {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self.at, other.at) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+    }
+}
+
+impl PartialOrd for Deadline {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl Deadline {
@@ -85,6 +105,34 @@ impl Deadline {
                 std::thread::sleep(d);
                 true
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_sorts_after_every_deadline_as_min_agrees() {
+        let soon = Deadline::after(Duration::from_secs(1));
+        let later = Deadline::after(Duration::from_secs(3600));
+        assert!(soon < later);
+        assert!(later < Deadline::never());
+        assert!(soon < Deadline::never());
+        assert_eq!(
+            Deadline::never().cmp(&Deadline::never()),
+            std::cmp::Ordering::Equal
+        );
+        let mut all = vec![Deadline::never(), later, soon];
+        all.sort();
+        assert_eq!(all, vec![soon, later, Deadline::never()]);
+        for (a, b) in [
+            (soon, later),
+            (later, Deadline::never()),
+            (Deadline::never(), soon),
+        ] {
+            assert_eq!(a.min(b), std::cmp::min(a, b));
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The crate's one error type.
+//! The crate's one error type, and the one place each failure becomes it: a transport error
+//! (timeouts always as [`Error::Timeout`]), an API error answer (its body and `request-id`).
 
 use std::fmt;
 
@@ -30,9 +31,16 @@ pub enum Error {
         body: String,
     },
     /// The connection could not be made, or broke.
+    ///
+    /// [`std::error::Error::source`] gives the cause when there is one (for a refused
+    /// connection, an [`std::io::Error`] of kind `ConnectionRefused`).
     Connection {
         /// What happened.
         message: String,
+        /// What kind of failure it was: name lookup, refused, TLS, closed, other.
+        kind: ConnectionKind,
+        /// The cause.
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// The call's deadline passed.
     Timeout {
@@ -53,6 +61,15 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// A JSON answer was larger than the client's limit (64 MiB unless
+    /// [`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size) says otherwise).
+    /// Downloads are streamed and have no limit.
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+        /// The `request-id` header.
+        request_id: Option<String>,
+    },
     /// Reading or writing a local file or stream failed.
     Io {
         /// What was being done, naming the file when there is one.
@@ -65,6 +82,22 @@ pub enum Error {
 /// `Result<T, managed_agents::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What kind of failure an [`Error::Connection`] was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConnectionKind {
+    /// The host name did not resolve.
+    Dns,
+    /// Nothing listens there: the connection was refused.
+    Refused,
+    /// The TLS handshake or the certificate failed.
+    Tls,
+    /// The peer closed or reset the connection (before the answer, or in the middle of it).
+    Closed,
+    /// Anything else.
+    Other,
+}
+
 impl Error {
     /// An [`Error::InvalidInput`] for a parameter.
     pub fn invalid_input(param: impl Into<String>, message: impl Into<String>) -> Self {
@@ -72,6 +105,88 @@ impl Error {
             param: param.into(),
             message: message.into(),
         }
+    }
+
+    /// An [`Error::Connection`] of kind [`ConnectionKind::Other`] with no cause, for code that
+    /// finds a connection broken in its own way (a stream that ended too early).
+    ///
+    /// ```
+    /// use managed_agents::{error::ConnectionKind, Error};
+    ///
+    /// let e = Error::connection("the event stream ended");
+    /// assert_eq!(e.connection_kind(), Some(ConnectionKind::Other));
+    /// assert!(e.is_retryable());
+    /// ```
+    pub fn connection(message: impl Into<String>) -> Self {
+        Error::Connection {
+            message: message.into(),
+            kind: ConnectionKind::Other,
+            source: None,
+        }
+    }
+
+    /// The kind of an [`Error::Connection`].
+    pub fn connection_kind(&self) -> Option<ConnectionKind> {
+        match self {
+            Error::Connection { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// The one mapping of a transport failure: every timeout is [`Error::Timeout`], a body
+    /// over its limit [`Error::BodyTooLarge`], the rest [`Error::Connection`] with its cause.
+    /// `what` names what was under way.
+    pub(crate) fn transport(what: impl fmt::Display, e: ureq::Error) -> Self {
+        let (kind, source): (_, Box<dyn std::error::Error + Send + Sync>) = match e {
+            ureq::Error::Timeout(t) => {
+                return Error::Timeout {
+                    message: format!("{what} ({t})"),
+                }
+            }
+            ureq::Error::Io(io) if is_timeout(&io) => {
+                return Error::Timeout {
+                    message: format!("{what} ({io})"),
+                }
+            }
+            ureq::Error::BodyExceedsLimit(limit) => {
+                return Error::BodyTooLarge {
+                    limit,
+                    request_id: None,
+                }
+            }
+            ureq::Error::Io(io) => (io_kind(&io), Box::new(io)),
+            ureq::Error::HostNotFound => (ConnectionKind::Dns, Box::new(e)),
+            ureq::Error::Tls(_) | ureq::Error::TlsRequired => (ConnectionKind::Tls, Box::new(e)),
+            #[cfg(feature = "rustls")]
+            ureq::Error::Rustls(tls) => (ConnectionKind::Tls, Box::new(tls)),
+            #[cfg(feature = "native-tls")]
+            ureq::Error::NativeTls(tls) => (ConnectionKind::Tls, Box::new(tls)),
+            other => (ConnectionKind::Other, Box::new(other)),
+        };
+        Error::Connection {
+            message: format!("{what}: {source}"),
+            kind,
+            source: Some(source),
+        }
+    }
+
+    /// [`Error::transport`] for an I/O error of a body being read (ureq wraps its own errors
+    /// in the reader's `io::Error`).
+    pub(crate) fn reading(what: impl fmt::Display, e: std::io::Error) -> Self {
+        Error::transport(what, ureq::Error::from(e))
+    }
+
+    /// The error of an API answer with a status that is not 2xx; reads at most 64 KiB of its body.
+    pub(crate) fn from_response(r: ureq::http::Response<ureq::Body>) -> Self {
+        let status = r.status().as_u16();
+        let request_id = request_id(r.headers());
+        let bytes = r
+            .into_body()
+            .with_config()
+            .limit(API_ERROR_BODY_LIMIT)
+            .read_to_vec()
+            .unwrap_or_default();
+        Error::from_api_body(status, request_id, &bytes)
     }
 
     /// The error an API answer with this status, `request-id` and body stands for: the error
@@ -86,7 +201,7 @@ impl Error {
     /// assert!(e.to_string().contains("Bad Gateway"));
     /// ```
     pub fn from_api_body(status: u16, request_id: Option<String>, body: &[u8]) -> Self {
-        let body = &body[..body.len().min(64 * 1024)];
+        let body = &body[..body.len().min(API_ERROR_BODY_LIMIT as usize)];
         let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
         let err = parsed.as_ref().and_then(|v| v.get("error"));
         let error_type = err
@@ -135,10 +250,12 @@ impl Error {
         }
     }
 
-    /// The `request-id` of an [`Error::Api`], to quote to support.
+    /// The `request-id` of an [`Error::Api`] or [`Error::BodyTooLarge`], to quote to support.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Api { request_id, .. } => request_id.as_deref(),
+            Error::Api { request_id, .. } | Error::BodyTooLarge { request_id, .. } => {
+                request_id.as_deref()
+            }
             _ => None,
         }
     }
@@ -152,6 +269,54 @@ impl Error {
             _ => false,
         }
     }
+}
+
+/// How much of an error answer's body is read and kept.
+const API_ERROR_BODY_LIMIT: u64 = 64 * 1024;
+
+/// The `request-id` header of an answer.
+pub(crate) fn request_id(headers: &ureq::http::HeaderMap) -> Option<String> {
+    headers
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+}
+
+/// Whether an I/O error is a timeout (ureq wraps its own errors in `io::Error`).
+pub(crate) fn is_timeout(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::TimedOut
+        || e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+            .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)))
+}
+
+/// The kind of a connection's I/O error. The standard library reports a failed name lookup as
+/// an error of no particular kind, known by its message.
+fn io_kind(e: &std::io::Error) -> ConnectionKind {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => ConnectionKind::Refused,
+        K::ConnectionReset
+        | K::ConnectionAborted
+        | K::BrokenPipe
+        | K::UnexpectedEof
+        | K::NotConnected => ConnectionKind::Closed,
+        _ if is_tls_error(e) => ConnectionKind::Tls,
+        _ if e.to_string().contains("failed to lookup address") => ConnectionKind::Dns,
+        _ => ConnectionKind::Other,
+    }
+}
+
+/// Whether an I/O error carries the TLS library's error (a failed handshake or certificate).
+fn is_tls_error(e: &std::io::Error) -> bool {
+    let inner = e.get_ref();
+    #[cfg(feature = "rustls")]
+    if inner.is_some_and(|i| i.is::<rustls::Error>()) {
+        return true;
+    }
+    #[cfg(not(feature = "rustls"))]
+    let _ = inner;
+    false
 }
 
 /// The first `max` bytes of a body, as text.
@@ -184,12 +349,19 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Connection { message } => write!(f, "connection error: {message}"),
+            Error::Connection { message, .. } => write!(f, "connection error: {message}"),
             Error::Timeout { message } => write!(f, "deadline exceeded: {message}"),
             Error::Decode { message, excerpt } => write!(
                 f,
                 "could not decode the body: {message}; body starts: {excerpt}"
             ),
+            Error::BodyTooLarge { limit, request_id } => {
+                write!(f, "the answer's body is over the limit of {limit} bytes (ClientBuilder::max_body_size sets it)")?;
+                if let Some(id) = request_id {
+                    write!(f, " (request-id {id})")?;
+                }
+                Ok(())
+            }
             Error::InvalidInput { param, message } => write!(f, "invalid {param}: {message}"),
             Error::Io { message, source } => write!(f, "{message}: {source}"),
         }
@@ -200,6 +372,10 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
+            Error::Connection {
+                source: Some(source),
+                ..
+            } => Some(source.as_ref()),
             _ => None,
         }
     }

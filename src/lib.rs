@@ -26,11 +26,14 @@ pub mod deadline;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod error;
+mod event_helpers;
 pub mod multipart;
+mod op;
 pub mod operations;
 pub mod pagination;
 mod path;
 pub mod response;
+mod retry;
 pub mod runner;
 pub mod sse;
 pub mod stream;
@@ -45,6 +48,12 @@ pub use multipart::{Multipart, UploadFile};
 pub use operations::{Operation, OPERATIONS};
 pub use pagination::{AutoPaging, Page};
 pub use response::Response;
+
+/// The parsers of what a server sends, reachable by the fuzz targets; not a stable API.
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use crate::retry::{http_date, server_delay, should_retry};
+}
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -1,11 +1,15 @@
-//! A response whose body is read on demand: decoded as JSON, or streamed to a writer.
+//! A 2xx answer of the API: a JSON body already read (within the call's retries and size
+//! limit), or a stream (a download, an event stream) read on demand.
 
 use crate::error::{Error, Result};
 use serde::de::DeserializeOwned;
 use std::io::{Read, Write};
 use std::path::Path;
 
-/// An answer of the API, status 2xx, with its body not yet read.
+/// An answer of the API, status 2xx.
+///
+/// A JSON answer arrives read whole; a download or an event stream is read as the caller
+/// goes, with no size limit.
 ///
 /// ```no_run
 /// # let client = managed_agents::Client::from_env()?;
@@ -17,7 +21,14 @@ pub struct Response {
     status: u16,
     request_id: Option<String>,
     headers: ureq::http::HeaderMap,
-    body: ureq::Body,
+    body: Payload,
+    /// The size limit of [`Response::json`] on a body not yet read.
+    limit: u64,
+}
+
+enum Payload {
+    Read(Vec<u8>),
+    Unread(ureq::Body),
 }
 
 impl std::fmt::Debug for Response {
@@ -30,18 +41,27 @@ impl std::fmt::Debug for Response {
 }
 
 impl Response {
-    pub(crate) fn new(r: ureq::http::Response<ureq::Body>) -> Self {
-        let (parts, body) = r.into_parts();
-        let request_id = parts
-            .headers
-            .get("request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(String::from);
+    /// An answer whose body is read by the caller.
+    pub(crate) fn streaming(
+        parts: ureq::http::response::Parts,
+        body: ureq::Body,
+        limit: u64,
+    ) -> Self {
+        Response::new(parts, Payload::Unread(body), limit)
+    }
+
+    /// An answer whose body was read whole.
+    pub(crate) fn read(parts: ureq::http::response::Parts, body: Vec<u8>) -> Self {
+        Response::new(parts, Payload::Read(body), u64::MAX)
+    }
+
+    fn new(parts: ureq::http::response::Parts, body: Payload, limit: u64) -> Self {
         Response {
             status: parts.status.as_u16(),
-            request_id,
+            request_id: crate::error::request_id(&parts.headers),
             headers: parts.headers,
             body,
+            limit,
         }
     }
 
@@ -62,48 +82,64 @@ impl Response {
 
     /// The body as a reader.
     pub fn into_reader(self) -> impl Read + Send + 'static {
-        self.body.into_reader()
+        match self.body {
+            Payload::Read(bytes) => Box::new(std::io::Cursor::new(bytes)) as Box<dyn Read + Send>,
+            Payload::Unread(body) => Box::new(body.into_reader()),
+        }
     }
 
-    /// The whole body.
-    pub fn bytes(mut self) -> Result<Vec<u8>> {
-        self.body
-            .with_config()
-            .limit(u64::MAX)
-            .read_to_vec()
-            .map_err(crate::transport::body_error)
+    /// The whole body (a download too, however large).
+    pub fn bytes(self) -> Result<Vec<u8>> {
+        self.read_all(u64::MAX)
     }
 
-    /// The body decoded from JSON.
+    fn read_all(self, limit: u64) -> Result<Vec<u8>> {
+        match self.body {
+            Payload::Read(bytes) => Ok(bytes),
+            Payload::Unread(mut body) => {
+                body.with_config().limit(limit).read_to_vec().map_err(|e| {
+                    match Error::transport("reading the body", e) {
+                        Error::BodyTooLarge { limit, .. } => Error::BodyTooLarge {
+                            limit,
+                            request_id: self.request_id,
+                        },
+                        other => other,
+                    }
+                })
+            }
+        }
+    }
+
+    /// The body decoded from JSON (at most the client's body size limit of it).
     pub fn json<T: DeserializeOwned>(self) -> Result<T> {
-        let bytes = self.bytes()?;
+        let limit = self.limit;
+        let bytes = self.read_all(limit)?;
         serde_json::from_slice(&bytes).map_err(|e| Error::decode(e, &bytes))
     }
 
     /// Reads the body to its end and drops it, so the connection can be reused.
     pub fn finish(self) -> Result<()> {
-        let mut r = self.body.into_reader();
-        std::io::copy(&mut r, &mut std::io::sink()).map_err(|e| Error::Connection {
-            message: e.to_string(),
-        })?;
-        Ok(())
+        self.write_to(&mut std::io::sink()).map(|_| ())
     }
 
     /// Streams the body into a writer; returns the number of bytes.
     pub fn write_to(self, w: &mut impl Write) -> Result<u64> {
-        let mut r = self.body.into_reader();
-        std::io::copy(&mut r, w).map_err(|e| {
-            if crate::transport::is_timeout(&e) {
-                Error::Timeout {
-                    message: "reading the body".into(),
-                }
-            } else {
-                Error::Io {
-                    message: "streaming the body".into(),
-                    source: e,
-                }
-            }
-        })
+        let mut r = self.into_reader();
+        let mut buf = vec![0; 64 * 1024];
+        let mut n = 0u64;
+        loop {
+            let got = match r.read(&mut buf) {
+                Ok(0) => return Ok(n),
+                Ok(got) => got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::reading("reading the body", e)),
+            };
+            w.write_all(&buf[..got]).map_err(|e| Error::Io {
+                message: "writing the body".into(),
+                source: e,
+            })?;
+            n += got as u64;
+        }
     }
 
     /// Streams the body into a file (created or truncated).
@@ -113,28 +149,17 @@ impl Response {
             message: format!("creating {}", path.display()),
             source: e,
         })?;
-        let n = self.write_to(&mut f)?;
+        let n = self.write_to(&mut f).map_err(|e| match e {
+            Error::Io { source, .. } => Error::Io {
+                message: format!("writing {}", path.display()),
+                source,
+            },
+            other => other,
+        })?;
         f.flush().map_err(|e| Error::Io {
             message: format!("writing {}", path.display()),
             source: e,
         })?;
         Ok(n)
     }
-}
-
-/// An error status and its body, as an [`Error::Api`].
-pub(crate) fn api_error(r: ureq::http::Response<ureq::Body>) -> Error {
-    let status = r.status().as_u16();
-    let request_id = r
-        .headers()
-        .get("request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
-    let mut body = r.into_body();
-    let bytes = body
-        .with_config()
-        .limit(64 * 1024)
-        .read_to_vec()
-        .unwrap_or_default();
-    Error::from_api_body(status, request_id, &bytes)
 }

@@ -423,9 +423,7 @@ impl<'a> SessionRunner<'a> {
                 }
                 Some(Err(e)) => return Err(e),
                 None => {
-                    return ended.ok_or_else(|| Error::Connection {
-                        message: "the event stream ended".into(),
-                    });
+                    return ended.ok_or_else(|| Error::connection("the event stream ended"));
                 }
             };
             if let Some(f) = self.on_event.as_mut() {

@@ -294,12 +294,10 @@ impl EventStream {
         loop {
             self.drops += 1;
             if self.drops > self.options.max_reconnects {
-                return Err(Error::Connection {
-                    message: format!(
-                        "the event stream dropped {} times in a row ({why}); {} events were delivered",
-                        self.drops, self.delivered
-                    ),
-                });
+                return Err(Error::connection(format!(
+                    "the event stream dropped {} times in a row ({why}); {} events were delivered",
+                    self.drops, self.delivered
+                )));
             }
             let base = self.server_retry.unwrap_or(self.options.reconnect_delay);
             let delay = base
@@ -540,35 +538,6 @@ impl Iterator for UntilIdle {
             self.done = ev.ends_turn();
         }
         Some(item)
-    }
-}
-
-impl SessionEvent {
-    /// Whether this event ends the agent's turn for good: `session.status_terminated`,
-    /// `session.deleted`, or `session.status_idle` unless it is waiting for you
-    /// (`requires_action`).
-    pub fn ends_turn(&self) -> bool {
-        match self {
-            SessionEvent::SessionStatusTerminated(_) | SessionEvent::SessionDeleted(_) => true,
-            SessionEvent::SessionStatusIdle(idle) => !matches!(
-                idle.stop_reason,
-                SessionStatusIdleEventStopReason::RequiresAction(_)
-            ),
-            _ => false,
-        }
-    }
-}
-
-impl AgentMessageEvent {
-    /// The text of the message's text blocks, joined.
-    pub fn text(&self) -> String {
-        self.content
-            .iter()
-            .filter_map(|b| match b {
-                AgentMessageEventContent::Text(t) => Some(t.text.as_str()),
-                _ => None,
-            })
-            .collect()
     }
 }
 

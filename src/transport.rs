@@ -1,12 +1,18 @@
 //! Sending one operation: URL, headers, body, deadline and retries, on one `ureq::Agent`.
+//! Each attempt sends the request and, for a JSON answer, reads its body (under the size
+//! limit) too, so a connection that breaks in the middle of a body is retried like one that
+//! breaks before it; downloads and event streams are handed over unread.
 
 use crate::client::{Client, RequestOptions, ANTHROPIC_VERSION};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::multipart::Multipart;
-use crate::operations::Operation;
-use crate::response::{api_error, Response};
-use std::time::{Duration, Instant};
+use crate::op::Operation;
+use crate::response::Response;
+use crate::retry::{backoff, server_delay_of, should_retry_answer};
+use std::time::Duration;
+
+pub(crate) use crate::error::is_timeout;
 
 /// The body of a request.
 pub(crate) enum Body {
@@ -23,85 +29,46 @@ impl Body {
     }
 }
 
-/// The official SDKs' backoff: 0.5 s doubling up to 8 s, less up to a quarter of jitter.
-fn backoff(retry: u32) -> Duration {
-    let base = (0.5 * 2f64.powi(retry as i32)).min(8.0);
-    Duration::from_secs_f64(base * (1.0 - 0.25 * jitter()))
+/// How one attempt went wrong.
+enum Failure {
+    /// An answer with an error status: retried when the status or `x-should-retry` says so,
+    /// after the wait the server asked for, if any.
+    Status {
+        error: Error,
+        retry: bool,
+        wait: Option<Duration>,
+    },
+    /// The network failed (connecting, sending, or reading the answer; a timeout with time
+    /// left): retried, as the official SDKs retry connection errors and timeouts.
+    Network(Error),
+    /// Not retried.
+    Final(Error),
 }
 
-fn jitter() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(Instant::now().elapsed().as_nanos());
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+/// Whether a transport error is the network's (retried) rather than the request's own.
+fn is_network(e: &ureq::Error) -> bool {
+    use ureq::Error as U;
+    matches!(
+        e,
+        U::Io(_)
+            | U::Timeout(_)
+            | U::HostNotFound
+            | U::ConnectionFailed
+            | U::Protocol(_)
+            | U::Tls(_)
+            | U::BodyStalled
+            | U::ConnectProxyFailed(_)
+    ) || is_tls(e)
 }
 
-/// The wait the server asks for, as the official SDKs read it: `retry-after-ms`, then
-/// `retry-after` in seconds or as an HTTP date; taken when more than 0 and at most 60 s.
-fn server_delay(headers: &ureq::http::HeaderMap) -> Option<Duration> {
-    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
-    let secs = get("retry-after-ms")
-        .and_then(|v| v.parse::<f64>().ok())
-        .map(|ms| ms / 1000.0)
-        .or_else(|| {
-            let v = get("retry-after")?;
-            v.parse::<f64>().ok().or_else(|| {
-                let at = http_date(v)?;
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()?;
-                Some(at as f64 - now.as_secs_f64())
-            })
-        })?;
-    (secs.is_finite() && secs > 0.0 && secs <= 60.0).then(|| Duration::from_secs_f64(secs))
+#[cfg(feature = "rustls")]
+fn is_tls(e: &ureq::Error) -> bool {
+    matches!(e, ureq::Error::Rustls(_))
 }
 
-/// Seconds since the epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
-fn http_date(s: &str) -> Option<i64> {
-    let mut it = s.split_whitespace();
-    let _weekday = it.next()?;
-    let day: i64 = it.next()?.parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| Some(*m) == it.clone().next())? as i64
-        + 1;
-    it.next();
-    let year: i64 = it.next()?.parse().ok()?;
-    let mut hms = it.next()?.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    if it.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    // days from civil (Howard Hinnant's algorithm)
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146097 + doe - 719468;
-    Some(days * 86400 + h * 3600 + m * 60 + sec)
-}
-
-fn should_retry(status: u16, headers: &ureq::http::HeaderMap) -> bool {
-    match headers.get("x-should-retry").and_then(|v| v.to_str().ok()) {
-        Some("true") => true,
-        Some("false") => false,
-        _ => matches!(status, 408 | 409 | 429) || status >= 500,
-    }
-}
-
-pub(crate) fn body_error(e: ureq::Error) -> Error {
-    match e {
-        ureq::Error::Timeout(t) => Error::Timeout {
-            message: format!("reading the body ({t})"),
-        },
-        other => Error::Connection {
-            message: format!("reading the body: {other}"),
-        },
-    }
+#[cfg(not(feature = "rustls"))]
+fn is_tls(_: &ureq::Error) -> bool {
+    false
 }
 
 impl Client {
@@ -200,56 +167,27 @@ impl Client {
                 .build();
             log::debug!("{} {} (attempt {})", op.method, path, retry + 1);
             let can_retry = replayable && retry < max_retries;
-            let delay = match inner.agent.run(req) {
-                Ok(resp) if resp.status().is_success() => {
-                    let response = Response::new(resp);
-                    log::debug!(
-                        "{} {} -> {} (request-id {})",
-                        op.method,
-                        path,
-                        response.status(),
-                        response.request_id().unwrap_or("-")
-                    );
-                    return Ok(response);
-                }
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    if !(can_retry && should_retry(status, resp.headers())) {
-                        return Err(api_error(resp));
+            let delay = match self.attempt(op, &path, req) {
+                Ok(response) => return Ok(response),
+                Err(Failure::Final(e)) => return Err(e),
+                Err(Failure::Status {
+                    error,
+                    retry: again,
+                    wait,
+                }) => {
+                    if !(can_retry && again) {
+                        return Err(error);
                     }
-                    let delay = server_delay(resp.headers()).unwrap_or_else(|| backoff(retry));
-                    let request_id = resp
-                        .headers()
-                        .get("request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-")
-                        .to_string();
-                    log::debug!(
-                        "{} {} -> {status} (request-id {request_id}); retrying in {delay:?}",
-                        op.method,
-                        path
-                    );
-                    // the connection is reused only when the body is read out
-                    let _ = resp
-                        .into_body()
-                        .with_config()
-                        .limit(64 * 1024)
-                        .read_to_vec();
+                    let delay = wait.unwrap_or_else(|| backoff(retry));
+                    log::debug!("{} {}: {error}; retrying in {delay:?}", op.method, path);
                     delay
                 }
-                Err(ureq::Error::Timeout(_)) => return Err(Error::Timeout { message: what() }),
-                Err(ureq::Error::Io(e)) if crate::multipart::is_local_read_error(&e) => {
-                    // a file of the body could not be read: not the network's fault, not retried
-                    return Err(Error::Io {
-                        message: format!("{} {}: uploading", op.method, path),
-                        source: e,
-                    });
-                }
-                Err(e) => {
+                Err(Failure::Network(e)) => {
+                    if deadline.is_expired() {
+                        return Err(Error::Timeout { message: what() });
+                    }
                     if !can_retry {
-                        return Err(Error::Connection {
-                            message: format!("{} {}: {e}", op.method, path),
-                        });
+                        return Err(e);
                     }
                     let delay = backoff(retry);
                     log::debug!("{} {} failed ({e}); retrying in {delay:?}", op.method, path);
@@ -265,51 +203,66 @@ impl Client {
             retry += 1;
         }
     }
-}
 
-/// Whether an I/O error of a response body is a timeout (ureq wraps its own errors).
-pub(crate) fn is_timeout(e: &std::io::Error) -> bool {
-    e.kind() == std::io::ErrorKind::TimedOut
-        || e.get_ref()
-            .and_then(|inner| inner.downcast_ref::<ureq::Error>())
-            .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_dates_parse() {
-        assert_eq!(http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784111777));
-        assert_eq!(http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(http_date("Thu, 01 Jan 1970 00:00:00 PST"), None);
-        assert_eq!(http_date("soon"), None);
-    }
-
-    #[test]
-    fn backoff_doubles_to_eight_seconds_with_at_most_a_quarter_of_jitter() {
-        for (retry, base) in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (9, 8.0)] {
-            let d = backoff(retry).as_secs_f64();
-            assert!(d <= base && d >= base * 0.75, "retry {retry}: {d}");
+    /// One attempt: send, then read a JSON answer's body (capped) or hand a stream over.
+    fn attempt(
+        &self,
+        op: &Operation,
+        path: &str,
+        req: ureq::http::Request<ureq::SendBody<'static>>,
+    ) -> Result<Response, Failure> {
+        let network = |e: ureq::Error| {
+            let failure = if is_network(&e) {
+                Failure::Network
+            } else {
+                Failure::Final
+            };
+            failure(Error::transport(format_args!("{} {path}", op.method), e))
+        };
+        let resp = match self.inner.agent.run(req) {
+            Ok(resp) => resp,
+            Err(ureq::Error::Io(e)) if crate::multipart::is_local_read_error(&e) => {
+                // a file of the body could not be read: not the network's fault, not retried
+                return Err(Failure::Final(Error::Io {
+                    message: format!("{} {path}: uploading", op.method),
+                    source: e,
+                }));
+            }
+            Err(e) => return Err(network(e)),
+        };
+        let status = resp.status().as_u16();
+        if !resp.status().is_success() {
+            let retry = should_retry_answer(status, resp.headers());
+            let wait = server_delay_of(resp.headers());
+            // the error body is read out, so the connection can be reused
+            return Err(Failure::Status {
+                error: Error::from_response(resp),
+                retry,
+                wait,
+            });
         }
-    }
-
-    #[test]
-    fn server_delays_follow_the_sdk() {
-        let mut h = ureq::http::HeaderMap::new();
-        h.insert("retry-after", "2".parse().unwrap());
-        assert_eq!(server_delay(&h), Some(Duration::from_secs(2)));
-        h.insert("retry-after-ms", "150".parse().unwrap());
-        assert_eq!(server_delay(&h), Some(Duration::from_millis(150)));
-        h.insert("retry-after-ms", "61000".parse().unwrap());
-        h.insert("retry-after", "61".parse().unwrap());
-        assert_eq!(server_delay(&h), None, "over 60 s falls back to backoff");
-        let mut h = ureq::http::HeaderMap::new();
-        h.insert(
-            "retry-after",
-            "Thu, 01 Jan 1970 00:00:00 GMT".parse().unwrap(),
+        let (parts, body) = resp.into_parts();
+        let limit = self.inner.max_body_size;
+        let response = if op.streams_body() {
+            Response::streaming(parts, body, limit)
+        } else {
+            let mut body = body;
+            match body.with_config().limit(limit).read_to_vec() {
+                Ok(bytes) => Response::read(parts, bytes),
+                Err(ureq::Error::BodyExceedsLimit(limit)) => {
+                    return Err(Failure::Final(Error::BodyTooLarge {
+                        limit,
+                        request_id: crate::error::request_id(&parts.headers),
+                    }))
+                }
+                Err(e) => return Err(network(e)),
+            }
+        };
+        log::debug!(
+            "{} {path} -> {status} (request-id {})",
+            op.method,
+            response.request_id().unwrap_or("-")
         );
-        assert_eq!(server_delay(&h), None, "a date in the past");
+        Ok(response)
     }
 }

@@ -251,3 +251,106 @@ fn a_large_download_arrives_intact() {
         .target
         .starts_with("/v1/files/file_big/content?beta=true"));
 }
+
+#[test]
+fn a_json_body_over_64_mib_is_refused_with_a_clear_error() {
+    let server = TestServer::start(|_, _, conn| {
+        use std::io::Write;
+        let n = 65 * 1024 * 1024;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {n}\r\n\r\n"
+        );
+        let _ = conn.write_all(head.as_bytes());
+        let chunk = vec![b' '; 1024 * 1024];
+        for _ in 0..65 {
+            if conn.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let err = client(&server.url, 0)
+        .files()
+        .retrieve_metadata("file_1")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("max_body_size"),
+        "the error says what to change: {err}"
+    );
+    assert!(
+        matches!(err, Error::BodyTooLarge { limit, .. } if limit == 64 * 1024 * 1024),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+}
+
+#[test]
+fn the_body_limit_is_set_on_the_builder_and_downloads_stream_past_it() {
+    let meta = file_json("file_1").to_string();
+    let server = TestServer::start(move |_, req, conn| {
+        if req.target.contains("/content") {
+            respond(conn, 200, &[], &vec![b'x'; 64 * 1024]);
+        } else {
+            respond(
+                conn,
+                200,
+                &[
+                    ("content-type", "application/json"),
+                    ("request-id", "req_big"),
+                ],
+                meta.as_bytes(),
+            );
+        }
+    });
+    let small = Client::builder()
+        .api_key("k")
+        .base_url(&server.url)
+        .max_body_size(16)
+        .build()
+        .unwrap();
+    let err = small.files().retrieve_metadata("file_1").unwrap_err();
+    assert!(
+        matches!(err, Error::BodyTooLarge { limit: 16, .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.request_id(), Some("req_big"));
+    assert_eq!(server.count(), 1, "a body over the limit is not retried");
+    let n = small
+        .files()
+        .download("file_1")
+        .unwrap()
+        .write_to(&mut std::io::sink())
+        .unwrap();
+    assert_eq!(n, 64 * 1024);
+    let roomy = Client::builder()
+        .api_key("k")
+        .base_url(&server.url)
+        .max_body_size(1024 * 1024)
+        .build()
+        .unwrap();
+    assert_eq!(
+        roomy.files().retrieve_metadata("file_1").unwrap().id,
+        "file_1"
+    );
+}
+
+#[test]
+fn a_download_cut_off_by_the_deadline_is_a_timeout() {
+    let server = TestServer::start(|_, _, conn| {
+        use std::io::Write;
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\nx");
+        for _ in 0..300 {
+            std::thread::sleep(Duration::from_millis(100));
+            if conn.write_all(b"x").is_err() {
+                return;
+            }
+        }
+    });
+    let c = Client::builder()
+        .api_key("k")
+        .base_url(&server.url)
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let err = c.files().download("file_1").unwrap().finish().unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+}

@@ -3,7 +3,7 @@
 
 mod support;
 
-use managed_agents::{Client, Error, RequestOptions};
+use managed_agents::{error::ConnectionKind, Client, Error, RequestOptions};
 use std::io::Write;
 use std::time::{Duration, Instant};
 use support::{respond, respond_json, TestServer};
@@ -313,4 +313,158 @@ fn from_env_without_a_key_says_what_to_do() {
     }
     let err = Client::from_env().unwrap_err();
     assert!(err.to_string().contains("ANTHROPIC_API_KEY"), "{err}");
+}
+
+#[test]
+fn a_retry_after_date_in_a_huge_year_is_ignored_not_a_panic() {
+    let body = session_json();
+    let server = TestServer::start(move |i, _, conn| {
+        if i == 0 {
+            respond(
+                conn,
+                503,
+                &[("retry-after", "Sun, 06 Nov 99999999999999999 08:49:37 GMT")],
+                b"{}",
+            );
+        } else {
+            respond_json(conn, &body);
+        }
+    });
+    client(&server.url, 1, Duration::from_secs(30))
+        .sessions()
+        .retrieve("sesn_1")
+        .unwrap();
+    assert_eq!(server.count(), 2, "the backoff stands in for the bad date");
+}
+
+#[test]
+fn a_connection_reset_in_the_middle_of_a_body_is_retried() {
+    let body = session_json();
+    let server = TestServer::start(move |i, _, conn| {
+        if i == 0 {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(&body.as_bytes()[..body.len() / 2]);
+            let _ = conn.flush();
+            let _ = conn.shutdown(std::net::Shutdown::Both);
+        } else {
+            respond_json(conn, &body);
+        }
+    });
+    let s = client(&server.url, 2, Duration::from_secs(30))
+        .sessions()
+        .retrieve("sesn_1")
+        .unwrap();
+    assert!(!s.id.is_empty());
+    assert_eq!(server.count(), 2);
+}
+
+/// A server that accepts TCP connections, counts them, and never says a word: a TLS handshake
+/// with it never ends, so the client's connect timeout fires.
+fn silent_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = count.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(20));
+                drop(conn);
+            });
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn a_connect_timeout_with_deadline_left_is_retried_then_reported_as_a_timeout() {
+    let (url, count) = silent_server();
+    let c = Client::builder()
+        .api_key(KEY)
+        .base_url(&url)
+        .max_retries(2)
+        .timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let err = c.sessions().retrieve("sesn_1").unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "one try and two retries"
+    );
+}
+
+/// Every error in the chain of `source()`s, the error itself first.
+fn chain<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut out = vec![err];
+    while let Some(next) = out.last().unwrap().source() {
+        out.push(next);
+    }
+    out
+}
+
+#[test]
+fn a_refused_connection_keeps_its_cause() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let err = client(
+        &format!("http://127.0.0.1:{port}"),
+        0,
+        Duration::from_secs(30),
+    )
+    .sessions()
+    .retrieve("sesn_1")
+    .unwrap_err();
+    assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+    assert!(
+        chain(&err).iter().any(|e| e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)),
+        "no io::Error ConnectionRefused among the sources of {err:?}"
+    );
+    assert_eq!(err.connection_kind(), Some(ConnectionKind::Refused));
+    assert!(err.is_retryable());
+}
+
+#[test]
+fn a_tls_failure_and_a_name_that_does_not_resolve_are_told_apart() {
+    // a server that answers a TLS handshake in plain HTTP
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let https = format!("https://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    });
+    let err = client(&https, 0, Duration::from_secs(30))
+        .sessions()
+        .retrieve("sesn_1")
+        .unwrap_err();
+    assert_eq!(err.connection_kind(), Some(ConnectionKind::Tls), "{err:?}");
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+    let err = Client::builder()
+        .api_key(KEY)
+        .base_url("http://no-such-host.invalid")
+        .allow_plain_http(true)
+        .max_retries(0)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+        .sessions()
+        .retrieve("sesn_1")
+        .unwrap_err();
+    assert_eq!(err.connection_kind(), Some(ConnectionKind::Dns), "{err:?}");
 }
