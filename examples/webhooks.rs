@@ -4,9 +4,14 @@
 //! `session.status_idled` delivery as the API does, verifies it, shows that a changed body
 //! and a stale timestamp are refused, and prints what a receiver would do.
 //!
-//! `cargo run --example webhooks -- BODY_FILE WEBHOOK_ID WEBHOOK_TIMESTAMP WEBHOOK_SIGNATURE`
-//! verifies a delivery you captured, with the secret in ANTHROPIC_WEBHOOK_SIGNING_KEY.
-//! Neither needs the network or an API key.
+//! With the secret in ANTHROPIC_WEBHOOK_SIGNING_KEY:
+//!
+//! - `cargo run --example webhooks -- verify BODY_FILE WEBHOOK_ID WEBHOOK_TIMESTAMP WEBHOOK_SIGNATURE`
+//!   verifies a delivery you captured and prints its event;
+//! - `cargo run --example webhooks -- sign BODY_FILE WEBHOOK_ID [WEBHOOK_TIMESTAMP]` prints the
+//!   headers that sign BODY_FILE (timestamp now by default), to test your own receiver.
+//!
+//! None of these needs the network or an API key.
 
 use managed_agents::webhooks::{self, Secret, Webhook, WebhookError, WebhookEvent};
 use managed_agents::webhooks::{WebhookEventData, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
@@ -16,16 +21,23 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.as_slice() {
         [] => demo(),
-        [body, id, timestamp, signature] => captured(body, id, timestamp, signature),
-        _ => {
-            Err("usage: webhooks [BODY_FILE WEBHOOK_ID WEBHOOK_TIMESTAMP WEBHOOK_SIGNATURE]".into())
+        [cmd, body, id, timestamp, signature] if cmd == "verify" => {
+            verify(body, id, timestamp, signature)
         }
+        [cmd, body, id] if cmd == "sign" => sign(body, id, None),
+        [cmd, body, id, timestamp] if cmd == "sign" => sign(body, id, Some(timestamp)),
+        _ => Err(USAGE.into()),
     };
     if let Err(e) = result {
         eprintln!("webhooks: {e}");
         std::process::exit(1);
     }
 }
+
+const USAGE: &str = "usage: webhooks
+       webhooks verify BODY_FILE WEBHOOK_ID WEBHOOK_TIMESTAMP WEBHOOK_SIGNATURE
+       webhooks sign BODY_FILE WEBHOOK_ID [WEBHOOK_TIMESTAMP]
+(verify and sign read the secret from ANTHROPIC_WEBHOOK_SIGNING_KEY)";
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -59,7 +71,7 @@ fn demo() -> Result<()> {
     Ok(())
 }
 
-fn captured(body: &str, id: &str, timestamp: &str, signature: &str) -> Result<()> {
+fn verify(body: &str, id: &str, timestamp: &str, signature: &str) -> Result<()> {
     let body = std::fs::read(body).map_err(|e| format!("reading {body}: {e}"))?;
     let headers = [
         (ID_HEADER, id),
@@ -68,6 +80,20 @@ fn captured(body: &str, id: &str, timestamp: &str, signature: &str) -> Result<()
     ];
     let event = webhooks::unwrap_with_env(&body, headers)?;
     handle(&event);
+    Ok(())
+}
+
+fn sign(body: &str, id: &str, timestamp: Option<&String>) -> Result<()> {
+    let body = std::fs::read(body).map_err(|e| format!("reading {body}: {e}"))?;
+    let timestamp = match timestamp {
+        Some(t) => t
+            .parse()
+            .map_err(|_| format!("{t:?} is not whole seconds"))?,
+        None => SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as i64,
+    };
+    for (name, value) in Webhook::from_env()?.signed_headers(id, timestamp, &body) {
+        println!("{name}: {value}");
+    }
     Ok(())
 }
 
