@@ -560,3 +560,88 @@ fn a_delivery_received_over_http_verifies_from_the_raw_request() {
         Err(WebhookError::NoMatchingSignature { checked: 1 })
     ));
 }
+
+// ---- the example --------------------------------------------------------------------------
+
+fn example() -> std::process::Command {
+    let exe = std::env::current_exe().unwrap();
+    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
+    let bin = examples.join(format!("webhooks{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is not built (cargo test builds the examples)",
+        bin.display()
+    );
+    let mut cmd = std::process::Command::new(bin);
+    cmd.env_remove("ANTHROPIC_API_KEY");
+    cmd
+}
+
+#[test]
+fn the_example_runs_offline_and_signs_and_verifies_a_file() {
+    let out = example().env_remove(SIGNING_KEY_ENV).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for want in [
+        "verified wevt_01: session sesn_01 is idle",
+        "changed body: webhook refused: no matching signature",
+        "ten minutes later: webhook refused: timestamp",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
+    }
+
+    // sign a file, then verify it with the printed headers; a changed file is refused
+    let dir = std::env::temp_dir().join(format!("webhooks-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("body.json");
+    std::fs::write(
+        &file,
+        body("session.thread_idled").replace(
+            "\"id\":\"sesn_1\"",
+            "\"id\":\"sesn_1\",\"session_thread_id\":\"sthr_1\"",
+        ),
+    )
+    .unwrap();
+    let out = example()
+        .env(SIGNING_KEY_ENV, SECRET)
+        .arg("sign")
+        .arg(&file)
+        .arg("msg_ex")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let h: HashMap<&str, &str> = printed.lines().filter_map(|l| l.split_once(": ")).collect();
+    let verify = |key: &str| {
+        example()
+            .env(SIGNING_KEY_ENV, key)
+            .arg("verify")
+            .arg(&file)
+            .args([
+                h["webhook-id"],
+                h["webhook-timestamp"],
+                h["webhook-signature"],
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = verify(SECRET);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("verified wevt_1: session.thread_idled sesn_1"));
+    let out = verify("whsec_c2VjcmV0IG9mIGFub3RoZXIgZW5kcG9pbnQ=");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no matching signature"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
