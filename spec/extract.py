@@ -67,6 +67,11 @@ DEFAULT_BETAS = {
     "skills.versions": "skills-2025-10-02",
 }
 
+# Types the API sends rather than answers with: the webhook payload, which
+# `client.beta.webhooks.unwrap` verifies and parses. No operation returns it, so it is a root
+# of its own; its schema is marked `x-webhook`.
+WEBHOOK_PAYLOADS = ["anthropic.types.beta.beta_webhook_event.BetaWebhookEvent"]
+
 class PropertyInfo:  # the SDK of this pin names JSON keys as they are; kept for newer pins
     alias = format = discriminator = None
 
@@ -601,6 +606,10 @@ def build() -> dict:
         if len(ops) > 1:
             for op in ops:
                 op["x-query-name"] = camel(op["x-group"].split(".")[-2]) + name
+    for path in WEBHOOK_PAYLOADS:
+        mod, cls = path.rsplit(".", 1)
+        ref = ex.schema(getattr(importlib.import_module(mod), cls), "WebhookPayload")
+        ex.components[ref["$ref"].rsplit("/", 1)[1]]["x-webhook"] = True
     ex.components["ErrorResponse"] = error_schema()
     doc = {
         "openapi": "3.0.3",

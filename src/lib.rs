@@ -40,6 +40,8 @@ pub mod stream;
 mod tagged;
 mod transport;
 pub mod types;
+#[cfg(feature = "webhooks")]
+pub mod webhooks;
 
 pub use client::{Client, ClientBuilder, RequestOptions};
 pub use deadline::Deadline;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the reference flows with the official Python SDK (anthropic==2.12.0, installed from the
-# package registry into a throwaway virtual environment) against the emulator.
+# package registry into a throwaway virtual environment) against the emulator, after checking
+# webhook signatures both ways against the SDK's verifier (webhooks.py, offline).
 # Usage: bash tests/python_sdk/run.sh   (from anywhere; needs python3 and cargo)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,10 +14,12 @@ cleanup() {
 trap cleanup EXIT
 
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic==2.12.0"
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic[webhooks]==2.12.0"
 
 cd "$root"
-cargo build --quiet --example emulator
+cargo build --quiet --example emulator --example webhooks
+timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/webhooks.py" "$root/target/debug/examples/webhooks"
+
 "$root/target/debug/examples/emulator" > "$work/emulator.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 100); do
