@@ -16,8 +16,11 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic==2.12.0"
 
 cd "$root"
+# cargo puts its output in CARGO_TARGET_DIR when set (relative to the package root)
+target=${CARGO_TARGET_DIR:-target}
+case $target in /*) ;; *) target="$root/$target" ;; esac
 cargo build --quiet --example emulator
-"$root/target/debug/examples/emulator" > "$work/emulator.log" 2>&1 &
+"$target/debug/examples/emulator" > "$work/emulator.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$work/emulator.log" 2>/dev/null && break
