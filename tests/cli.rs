@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 #[path = "support/mod.rs"]
 mod support;
 
+#[path = "cli/batch.rs"]
+mod batch;
+#[path = "cli/front.rs"]
+mod front;
 #[path = "cli/safety.rs"]
 mod safety;
 
