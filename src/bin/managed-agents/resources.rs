@@ -162,9 +162,11 @@ fn memories(c: &Client, cmd: MemoriesCmd) -> Result<u8, Failure> {
             }
             list_all(m.list(&store, &p))
         }
-        MemoriesCmd::Get { store, memory } => {
-            show(m.retrieve(&store, &memory, &MemoryRetrieveParams::default()))
-        }
+        MemoriesCmd::Get { store, memory } => show(m.retrieve(
+            &store,
+            &memory,
+            &MemoryRetrieveParams::default().view(MemoryView::Full),
+        )),
         MemoriesCmd::Create { store, file } => show(m.create(
             &store,
             &MemoryCreateQuery::default(),
