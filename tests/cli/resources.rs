@@ -335,3 +335,37 @@ fn groups_the_emulator_does_not_serve_fail_cleanly() {
         assert!(err.starts_with("error: ") && err.contains("404"), "{err}");
     }
 }
+
+#[test]
+fn batch_progress_on_a_terminal_is_a_live_bar() {
+    // `script` gives the command a terminal, as a user's shell does
+    let (emu, _c, agent, env) = setup(false);
+    let dir = temp("bar");
+    let tasks = def(
+        &dir,
+        "tasks.jsonl",
+        "{\"id\": \"t1\", \"message\": \"a\"}\n{\"id\": \"t2\", \"message\": \"b\"}\n",
+    );
+    let out = dir.join("r.jsonl");
+    let command = format!(
+        "'{BIN}' batch '{tasks}' --agent {agent} --environment {env} --out '{}'",
+        out.display()
+    );
+    let o = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("ANTHROPIC_API_KEY", "test")
+        .env("ANTHROPIC_BASE_URL", emu.base_url())
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{screen}");
+    for want in ["failed", "running", "ETA", "2/2"] {
+        assert!(screen.contains(want), "{want:?} not in {screen:?}");
+    }
+    assert!(
+        !screen.contains("[1/2] task"),
+        "plain lines on a terminal: {screen:?}"
+    );
+}
