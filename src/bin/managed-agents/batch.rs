@@ -136,6 +136,7 @@ fn done_ids(prior: &[Value], retry_failed: bool) -> HashSet<String> {
 
 pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     let tasks = read_tasks(&a.tasks, a.agent.as_deref(), a.environment.as_deref())?;
+    let c = client()?;
     let tasks_path = (a.tasks != "-").then(|| Path::new(&a.tasks));
     let (results, prior) = Results::open(&a.out, tasks_path)?;
     let done = done_ids(&prior, a.retry_failed);
@@ -144,7 +145,6 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
         .filter(|t| !done.contains(&t.id))
         .collect();
     let total = todo.len();
-    let c = client()?;
     let parallel = usize::from(a.parallel).min(total.max(1));
     if !quiet {
         note(&format!(
