@@ -32,6 +32,7 @@ fn commands(path: &[String]) -> Vec<Vec<String>> {
     assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o.stderr));
     let help = text(&o.stdout);
     assert!(help.contains("Usage: managed-agents"), "{args:?}: {help}");
+    assert!(help.contains("Example"), "{args:?} has no example: {help}");
     let mut found = vec![path.to_vec()];
     let Some(section) = help.split("Commands:\n").nth(1) else {
         return found;

@@ -8,6 +8,7 @@ mod cli;
 mod cli_resources;
 mod download;
 mod emulator;
+mod examples;
 mod files;
 mod input;
 mod progress;
@@ -17,7 +18,7 @@ mod run;
 mod sessions;
 mod tools;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use managed_agents::Error;
 use std::io::Write;
 use std::process::ExitCode;
@@ -87,7 +88,10 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         note(&format!("error: internal error: {info}"));
     }));
-    let cli = match cli::Cli::try_parse() {
+    let parsed = examples::with_examples(cli::Cli::command())
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
