@@ -232,3 +232,38 @@ fn definitions_are_strict_and_yaml_flow_mappings_are_yaml() {
     let agent: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(agent["name"], "Flow");
 }
+
+#[test]
+fn retry_failed_runs_again_the_tasks_that_did_not_end_their_turn() {
+    let (emu, _c, agent, env) = setup(false);
+    emu.set_script(Script::new().fail());
+    let dir = temp("retry");
+    let tasks = dir.join("tasks.jsonl");
+    write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n");
+    let out = dir.join("results.jsonl");
+    let mut args = vec![
+        "batch",
+        tasks.to_str().unwrap(),
+        "--agent",
+        &agent,
+        "--environment",
+        &env,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = cli(&emu, &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // without the flag a failed task is done
+    assert_eq!(cli(&emu, &args).status.code(), Some(0));
+    emu.set_script(Script::new().say("ok"));
+    args.push("--retry-failed");
+    assert_eq!(cli(&emu, &args).status.code(), Some(0));
+    let lines: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["stop_reason"], "retries_exhausted");
+    assert_eq!(lines[1]["stop_reason"], "end_turn");
+}

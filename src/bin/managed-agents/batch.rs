@@ -117,12 +117,12 @@ fn read_tasks(
     Ok(tasks)
 }
 
-/// The ids of tasks already done: a result without error, or with one unless retrying those;
-/// never one whose tool was killed.
+/// The ids of tasks already done: a result that ended the turn, or any other unless retrying
+/// failures; never one whose tool was killed.
 fn done_ids(prior: &[Value], retry_failed: bool) -> HashSet<String> {
     let mut done = HashSet::new();
     for v in prior {
-        let failed = !v["error"].is_null();
+        let failed = !v["error"].is_null() || v["stop_reason"] != json!("end_turn");
         let killed = v["tool_killed"] == json!(true);
         if let Some(id) = v["id"].as_str() {
             let retry = killed || (failed && retry_failed);

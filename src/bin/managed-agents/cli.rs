@@ -169,6 +169,7 @@ Runs one session per line of TASKS, N at a time on one client, and appends one l
 task to --out: {\"id\", \"session_id\", \"stop_reason\", \"text\", \"usage\", \"error\"}. Running it
 again with the same --out skips the tasks already there (resumable after a crash or Ctrl-C).
 Ctrl-C stops starting new sessions and lets the running ones finish; a second Ctrl-C quits.
+A task whose tool command was killed by a signal gets \"tool_killed\": true and runs again.
 
 A task line: {\"id\": \"t1\", \"message\": \"...\"} with optional \"agent\" (ID or ID@VERSION),
 \"environment\", \"title\", \"vault_ids\", \"resources\" (as the API takes them).
@@ -196,7 +197,7 @@ pub struct BatchArgs {
     /// Each session's deadline, its creation included.
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = duration)]
     pub deadline: Duration,
-    /// Run again the tasks whose result has an error.
+    /// Run again the tasks that did not end their turn (an error, a deadline, another stop).
     #[arg(long)]
     pub retry_failed: bool,
 }

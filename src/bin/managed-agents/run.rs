@@ -9,6 +9,7 @@ use managed_agents::runner::{Outcome, StopReason};
 use managed_agents::types::*;
 use managed_agents::{Client, Deadline, Error, RequestOptions};
 use serde_json::{json, Value};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -281,11 +282,12 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
         std::process::exit(exit::INTERRUPTED.into());
     });
     let json_mode = a.json;
+    let terminal = std::io::stdout().is_terminal();
     let mut on_event = |ev: &SessionEvent| {
         if json_mode {
             out(&serde_json::to_string(ev).unwrap_or_default());
         } else if let SessionEvent::AgentMessage(m) = ev {
-            out(&m.text());
+            out(&printable(&m.text(), terminal));
         }
     };
     let ran = run_task(
@@ -328,6 +330,23 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
         Some(e) => Err(Failure(ran.code(), e)),
         None => Ok(ran.code()),
     }
+}
+
+/// The agent's text for a terminal: line breaks and tabs kept, other control characters
+/// (escape sequences that could move the cursor or rewrite the screen) escaped.
+fn printable(text: &str, terminal: bool) -> String {
+    if !terminal {
+        return text.to_string();
+    }
+    text.split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(crate::escape_controls)
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Downloads a session's output files into `dir`: plain names only, nothing overwritten (a
