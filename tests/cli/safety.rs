@@ -399,3 +399,40 @@ fn a_tool_killed_by_a_signal_fails_its_task() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
 }
+
+#[test]
+fn ctrl_c_during_run_kills_the_tool_and_its_children() {
+    let (emu, _c, agent, env) = setup(true);
+    emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
+    let dir = temp("runctrlc");
+    let pidfile = dir.join("tool.pid");
+    let tool = lingering(&pidfile);
+    let mut child = {
+        use std::os::unix::process::CommandExt;
+        Command::new(BIN)
+            .args([
+                "run",
+                "--agent",
+                &agent,
+                "--environment",
+                &env,
+                "--message",
+                "go",
+                "--tool",
+                &tool,
+            ])
+            .env("ANTHROPIC_API_KEY", "test")
+            .env("ANTHROPIC_BASE_URL", emu.base_url())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    };
+    let pid = wait_for_pid(&pidfile);
+    Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", child.id())])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(gone_soon(pid), "the tool's child outlived Ctrl-C");
+}
