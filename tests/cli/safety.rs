@@ -436,3 +436,49 @@ fn ctrl_c_during_run_kills_the_tool_and_its_children() {
     assert_eq!(child.wait().unwrap().code(), Some(130));
     assert!(gone_soon(pid), "the tool's child outlived Ctrl-C");
 }
+
+#[test]
+fn download_into_a_folder_or_to_stdout_and_a_message_from_stdin() {
+    let (emu, c, agent, env) = setup(false);
+    let id = upload(&c, "notes.txt", "hello");
+    let dir = temp("outdir");
+    let o = cli(
+        &emu,
+        &["files", "download", &id, "--out", dir.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "hello"
+    );
+    let o = cli(&emu, &["files", "download", &id, "--out", "-"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "hello");
+
+    emu.set_script(Script::new().step(managed_agents::emulator::Step::Echo));
+    let mut child = Command::new(BIN)
+        .args([
+            "run",
+            "--agent",
+            &agent,
+            "--environment",
+            &env,
+            "--message-file",
+            "-",
+        ])
+        .env("ANTHROPIC_API_KEY", "test")
+        .env("ANTHROPIC_BASE_URL", emu.base_url())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"from stdin")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "You said: from stdin\n");
+}

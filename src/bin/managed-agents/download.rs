@@ -127,6 +127,18 @@ pub fn save(
     placed.map(|p| (p, n))
 }
 
+/// Where the file system has no hard links: a rename after checking that nothing has the
+/// name (not atomic, but never over a file that was there before the check).
+fn no_clobber_rename(tmp: &Path, path: &Path, link_error: std::io::Error) -> std::io::Result<()> {
+    if link_error.kind() == std::io::ErrorKind::AlreadyExists {
+        return Err(link_error);
+    }
+    if exists(path) {
+        return Err(std::io::ErrorKind::AlreadyExists.into());
+    }
+    std::fs::rename(tmp, path)
+}
+
 /// Moves the finished temporary file to its name.
 fn place(tmp: &Path, dir: &Path, name: &str, existing: Existing) -> Result<PathBuf, Failure> {
     let mut candidate = name.to_string();
@@ -139,7 +151,7 @@ fn place(tmp: &Path, dir: &Path, name: &str, existing: Existing) -> Result<PathB
             std::fs::rename(tmp, &path)
         } else {
             // a hard link never replaces anything: taken names fail atomically
-            std::fs::hard_link(tmp, &path)
+            std::fs::hard_link(tmp, &path).or_else(|e| no_clobber_rename(tmp, &path, e))
         };
         match result {
             Ok(()) => return Ok(path),
