@@ -17,10 +17,13 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic[webhooks]==2.12.0"
 
 cd "$root"
+# cargo puts its output in CARGO_TARGET_DIR when set (relative to the package root)
+target=${CARGO_TARGET_DIR:-target}
+case $target in /*) ;; *) target="$root/$target" ;; esac
 cargo build --quiet --example emulator --example webhooks
-timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/webhooks.py" "$root/target/debug/examples/webhooks"
+timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/webhooks.py" "$target/debug/examples/webhooks"
 
-"$root/target/debug/examples/emulator" > "$work/emulator.log" 2>&1 &
+"$target/debug/examples/emulator" > "$work/emulator.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$work/emulator.log" 2>/dev/null && break

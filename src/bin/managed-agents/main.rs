@@ -1,13 +1,26 @@
 //! `managed-agents`: run one session or thousands from the shell, resumably, with hard
-//! deadlines; manage agents, environments, sessions, files and vaults with JSON output.
-//! Built on the library's public API only.
+//! deadlines; manage every resource of the API with JSON output; run the emulator.
+//! Built on the library's public API only. This file owns the exit codes, the error type of
+//! commands, output (quiet on a closed pipe) and the dispatch of commands.
 
-mod args;
+mod batch;
+mod cli;
+mod cli_resources;
+mod download;
+mod emulator;
+mod examples;
+mod files;
+mod input;
+mod progress;
 mod resources;
-mod session;
+mod results;
+mod run;
+mod sessions;
+mod tools;
 
-use args::Usage;
+use clap::{CommandFactory, FromArgMatches};
 use managed_agents::Error;
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Exit codes, one per way a command can end.
@@ -16,7 +29,7 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// The API refused, or the connection failed.
     pub const API: u8 = 1;
-    /// Bad arguments or input files.
+    /// Bad arguments, input files or local paths.
     pub const USAGE: u8 = 2;
     /// The session terminated (or was deleted).
     pub const TERMINATED: u8 = 3;
@@ -26,49 +39,18 @@ pub mod exit {
     pub const STOPPED: u8 = 5;
     /// Interrupted (Ctrl-C).
     pub const INTERRUPTED: u8 = 130;
+    /// Standard output was closed by its reader (`| head`), as a shell reports SIGPIPE.
+    pub const BROKEN_PIPE: u8 = 141;
 }
-
-const HELP: &str = "\
-managed-agents — the Claude Managed Agents API from the shell
-
-Usage: managed-agents <command> [options]      (managed-agents <command> --help for more)
-
-Commands:
-  run           run one session end to end, answering custom tools with commands
-  batch         run one session per line of a JSONL file, N at a time, resumably
-  agents        list | get ID | create FILE | archive ID
-  environments  list | get ID | create FILE | archive ID | delete ID
-  sessions      list | get ID | create FILE | archive ID | delete ID | events ID [--follow]
-  files         list [--scope ID] | get ID | upload PATH | download ID [--out PATH] | delete ID
-  vaults        list | get ID | create FILE | archive ID | delete ID
-  emulator      run the embedded emulator [--port P]
-
-Reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL. Resource commands print JSON.
-
-Exit codes: 0 end_turn/ok, 1 API or connection error, 2 bad arguments or input,
-3 terminated, 4 deadline, 5 stopped otherwise (retries exhausted, budget, refusal), 130 Ctrl-C.
-
-Examples:
-  managed-agents run --agent agent_011CZx --environment env_011CZx --message 'Review the auth module' \\
-      --tool run_tests='pytest -q' --deadline 10m --download-outputs out/
-  managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --parallel 8 --out results.jsonl
-  managed-agents agents create reviewer.yaml
-  managed-agents sessions events sesn_011CZx --follow
-";
 
 /// A command's failure: an exit code and a one-line message.
+#[derive(Debug)]
 pub struct Failure(pub u8, pub String);
-
-impl From<Usage> for Failure {
-    fn from(u: Usage) -> Self {
-        Failure(exit::USAGE, u.0)
-    }
-}
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let code = match &e {
-            Error::InvalidInput { .. } => exit::USAGE,
+            Error::InvalidInput { .. } | Error::Io { .. } => exit::USAGE,
             Error::Timeout { .. } => exit::DEADLINE,
             _ => exit::API,
         };
@@ -76,37 +58,84 @@ impl From<Error> for Failure {
     }
 }
 
+/// Text from a server or a file, with control characters escaped so it cannot move the
+/// cursor, clear the screen or fake a line of its own.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+        .format_target(verbose > 1)
+        .init();
+}
+
 fn main() -> ExitCode {
     // a bug must still read as one line, not a backtrace
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("error: internal error: {info}");
+        note(&format!("error: internal error: {info}"));
     }));
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        None | Some("-h") | Some("--help") | Some("help") => {
-            out(HELP.trim_end());
-            Ok(exit::OK)
+    let parsed = examples::with_examples(cli::Cli::command())
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            // help and version go to stdout, errors to stderr; a closed pipe is quiet
+            let _ = e.print();
+            return ExitCode::from(code);
         }
-        Some("-V") | Some("--version") => {
-            out(&format!("managed-agents {}", env!("CARGO_PKG_VERSION")));
-            Ok(exit::OK)
-        }
-        Some("run") => session::run(&args[1..]),
-        Some("batch") => session::batch(&args[1..]),
-        Some("emulator") => resources::emulator(&args[1..]),
-        Some(group @ ("agents" | "environments" | "sessions" | "files" | "vaults")) => {
-            resources::command(group, &args[1..])
-        }
-        Some(other) => Err(Failure(
-            exit::USAGE,
-            format!("unknown command {other:?}; see managed-agents --help"),
-        )),
     };
+    init_logging(cli.verbose);
+    let quiet = cli.quiet;
+    let result = dispatch(cli.command, quiet);
     match result {
         Ok(code) => ExitCode::from(code),
         Err(Failure(code, message)) => {
-            eprintln!("error: {message}");
+            note(&format!("error: {}", escape_controls(&message)));
             ExitCode::from(code)
+        }
+    }
+}
+
+fn dispatch(command: cli::Command, quiet: bool) -> Result<u8, Failure> {
+    use cli::Command as C;
+    match command {
+        C::Run(a) => run::run(a, quiet),
+        C::Batch(a) => batch::batch(a, quiet),
+        C::Agents(c) => resources::agents(&client()?, c),
+        C::Environments(c) => resources::environments(&client()?, c),
+        C::Sessions(c) => sessions::sessions(&client()?, c),
+        C::Files(c) => files::files(&client()?, c, quiet),
+        C::Vaults(c) => resources::vaults(&client()?, c),
+        C::MemoryStores(c) => resources::memory_stores(&client()?, c),
+        C::Skills(c) => files::skills(&client()?, c),
+        C::Deployments(c) => resources::deployments(&client()?, c),
+        C::DeploymentRuns(c) => resources::deployment_runs(&client()?, c),
+        C::Emulator(a) => emulator::emulator(a),
+        C::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cli::Cli::command(), "managed-agents", &mut buf);
+            write_stdout(&buf);
+            Ok(exit::OK)
         }
     }
 }
@@ -123,9 +152,27 @@ pub fn print_json(v: &impl serde::Serialize) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
-/// Writes a line to stdout; a reader that went away (`| head`) is not an error.
-pub fn out(line: &str) {
-    use std::io::Write;
+/// Writes bytes to stdout; a reader that went away (`| head`) ends the program quietly with
+/// the status a shell gives a process killed by SIGPIPE.
+pub fn write_stdout(bytes: &[u8]) {
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+    if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            tools::kill_all();
+            std::process::exit(exit::BROKEN_PIPE.into());
+        }
+    }
+}
+
+/// Writes a line to stdout (see [`write_stdout`]).
+pub fn out(line: &str) {
+    let mut buf = String::with_capacity(line.len() + 1);
+    buf.push_str(line);
+    buf.push('\n');
+    write_stdout(buf.as_bytes());
+}
+
+/// Writes a line to stderr; a closed stderr is ignored, never a crash.
+pub fn note(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

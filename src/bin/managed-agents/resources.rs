@@ -1,165 +1,230 @@
-//! The resource commands (`agents`, `environments`, `sessions`, `files`, `vaults`) and
-//! `emulator`.
+//! The resource commands that are plain JSON in, JSON out: agents, environments, vaults (and
+//! credentials), memory stores (and memories), deployments and deployment runs.
 
-use crate::args::{Args, Usage};
-use crate::{client, exit, out, print_json, Failure};
-use managed_agents::stream::StreamOptions;
+use crate::cli::*;
+use crate::input::definition;
+use crate::{print_json, Failure};
 use managed_agents::types::*;
-use managed_agents::UploadFile;
-use serde::de::DeserializeOwned;
-use std::path::Path;
+use managed_agents::{Client, Page, Result as ApiResult};
+use serde::Serialize;
 
-fn help(group: &str) -> String {
-    let create = match group {
-        "agents" => "  create FILE       create from a YAML or JSON definition (name, model, system, tools, ...)\n",
-        "environments" => "  create FILE       create from a YAML or JSON definition (name, config, ...)\n",
-        "sessions" => "  create FILE       create from a YAML or JSON definition (agent, environment_id, ...)\n",
-        "vaults" => "  create FILE       create from a YAML or JSON definition (display_name, metadata)\n",
-        _ => "",
-    };
-    let extra = match group {
-        "sessions" => "  events ID [--follow]   the session's events as JSON lines; --follow streams new ones\n",
-        "files" => "  list [--scope ID] | upload PATH | download ID [--out PATH]\n",
-        _ => "",
-    };
-    let delete = if group == "agents" {
-        ""
-    } else {
-        "  delete ID\n"
-    };
-    format!(
-        "Usage: managed-agents {group} <list|get|create|archive|delete> ...\n\n  list              every one, as JSON (all pages)\n  get ID\n{create}  archive ID\n{delete}{extra}\nExamples:\n  managed-agents {group} list\n  managed-agents {group} get ID\n"
-    )
-}
-
-/// Reads a definition file as YAML or JSON into the request type; errors name the file.
-fn definition<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Failure(exit::USAGE, format!("{path}: {e}")))?;
-    let is_json = Path::new(path).extension().is_some_and(|e| e == "json")
-        || text.trim_start().starts_with('{');
-    if is_json {
-        serde_json::from_str(&text)
-            .map_err(|e| Failure(exit::USAGE, format!("{path}: not a valid definition: {e}")))
-    } else {
-        serde_norway::from_str(&text)
-            .map_err(|e| Failure(exit::USAGE, format!("{path}: not a valid definition: {e}")))
-    }
-}
-
-fn list_all<T: serde::Serialize>(page: managed_agents::Page<T>) -> Result<u8, Failure> {
+/// Prints every item of every page as one JSON array.
+pub fn list_all<T: Serialize>(page: ApiResult<Page<T>>) -> Result<u8, Failure> {
     let mut all = Vec::new();
-    for item in page {
+    for item in page? {
         all.push(item?);
     }
     print_json(&all)
 }
 
-pub fn command(group: &str, argv: &[String]) -> Result<u8, Failure> {
-    if argv.iter().any(|a| a == "--help" || a == "-h") || argv.is_empty() {
-        out(help(group).trim_end());
-        return Ok(if argv.is_empty() {
-            exit::USAGE
-        } else {
-            exit::OK
-        });
-    }
-    let a = Args::parse(argv, &["scope", "out"], &["follow"])?;
-    let verb = a.positional(0, "a subcommand (list, get, create, archive, delete)")?;
-    let id = || a.positional(1, "an ID");
-    let c = client()?;
-    match (group, verb) {
-        ("agents", "list") => list_all(c.agents().list(&Default::default())?),
-        ("agents", "get") => print_json(&c.agents().retrieve(id()?, &Default::default())?),
-        ("agents", "create") => print_json(&c.agents().create(
-            &definition::<AgentCreateParams>(a.positional(1, "a FILE")?)?,
-        )?),
-        ("agents", "archive") => print_json(&c.agents().archive(id()?)?),
-        ("environments", "list") => list_all(c.environments().list(&Default::default())?),
-        ("environments", "get") => print_json(&c.environments().retrieve(id()?)?),
-        ("environments", "create") => print_json(&c.environments().create(&definition::<
-            EnvironmentCreateParams,
-        >(
-            a.positional(1, "a FILE")?,
-        )?)?),
-        ("environments", "archive") => print_json(&c.environments().archive(id()?)?),
-        ("environments", "delete") => print_json(&c.environments().delete(id()?)?),
-        ("sessions", "list") => list_all(c.sessions().list(&Default::default())?),
-        ("sessions", "get") => print_json(&c.sessions().retrieve(id()?)?),
-        ("sessions", "create") => {
-            print_json(&c.sessions().create(&definition::<SessionCreateParams>(
-                a.positional(1, "a FILE")?,
-            )?)?)
-        }
-        ("sessions", "archive") => print_json(&c.sessions().archive(id()?)?),
-        ("sessions", "delete") => print_json(&c.sessions().delete(id()?)?),
-        ("sessions", "events") => {
-            let id = id()?;
-            let stream = if a.has("follow") {
-                Some(
-                    c.sessions()
-                        .events()
-                        .stream(id, StreamOptions::new().idle(None))?,
-                )
-            } else {
-                None
-            };
-            for ev in c.sessions().events().list(id, &Default::default())? {
-                out(&serde_json::to_string(&ev?).unwrap_or_default());
+/// Prints a call's answer.
+pub fn show<T: Serialize>(answer: ApiResult<T>) -> Result<u8, Failure> {
+    print_json(&answer?)
+}
+
+fn limit(l: ListArgs) -> Option<i64> {
+    l.limit.map(i64::from)
+}
+
+pub fn agents(c: &Client, cmd: AgentsCmd) -> Result<u8, Failure> {
+    let a = c.agents();
+    match cmd {
+        AgentsCmd::List(l) => {
+            let mut p = AgentListParams::default().include_archived(l.include_archived);
+            if let Some(n) = limit(l.list) {
+                p = p.limit(n);
             }
-            if let Some(stream) = stream {
-                for ev in stream {
-                    out(&serde_json::to_string(&ev?).unwrap_or_default());
-                }
+            list_all(a.list(&p))
+        }
+        AgentsCmd::Get { id, version } => {
+            let mut p = AgentRetrieveParams::default();
+            if let Some(v) = version {
+                p = p.version(v);
             }
-            Ok(exit::OK)
+            show(a.retrieve(&id, &p))
         }
-        ("files", "list") => {
-            let p = FileListParams {
-                scope_id: a.get("scope").map(String::from),
-                ..Default::default()
-            };
-            list_all(c.files().list(&p)?)
+        AgentsCmd::Create { file } => show(a.create(&definition::<AgentCreateParams>(&file)?)),
+        AgentsCmd::Update { id, file } => {
+            show(a.update(&id, &definition::<AgentUpdateParams>(&file)?))
         }
-        ("files", "get") => print_json(&c.files().retrieve_metadata(id()?)?),
-        ("files", "upload") => print_json(
-            &c.files()
-                .upload(UploadFile::path(a.positional(1, "a PATH")?)?)?,
-        ),
-        ("files", "download") => {
-            let id = id()?;
-            let meta = c.files().retrieve_metadata(id)?;
-            let out = a.get("out").map(String::from).unwrap_or(meta.filename);
-            let n = c.files().download(id)?.copy_to_path(&out)?;
-            eprintln!("{n} bytes to {out}");
-            Ok(exit::OK)
+        AgentsCmd::Archive { id } => show(a.archive(&id)),
+        AgentsCmd::Versions { id, list } => {
+            let mut p = AgentsVersionListParams::default();
+            if let Some(n) = limit(list) {
+                p = p.limit(n);
+            }
+            list_all(a.versions().list(&id, &p))
         }
-        ("files", "delete") => print_json(&c.files().delete(id()?)?),
-        ("vaults", "list") => list_all(c.vaults().list(&Default::default())?),
-        ("vaults", "get") => print_json(&c.vaults().retrieve(id()?)?),
-        ("vaults", "create") => print_json(&c.vaults().create(
-            &definition::<VaultCreateParams>(a.positional(1, "a FILE")?)?,
-        )?),
-        ("vaults", "archive") => print_json(&c.vaults().archive(id()?)?),
-        ("vaults", "delete") => print_json(&c.vaults().delete(id()?)?),
-        (g, v) => Err(Usage(format!(
-            "{g} has no subcommand {v:?}; see managed-agents {g} --help"
-        ))
-        .into()),
     }
 }
 
-pub fn emulator(argv: &[String]) -> Result<u8, Failure> {
-    if argv.iter().any(|a| a == "--help" || a == "-h") {
-        out("Usage: managed-agents emulator [--port P]\n\nRuns the embedded emulator on 127.0.0.1 (a free port when none is given) until stopped.\n\nExample:\n  managed-agents emulator --port 8080 &\n  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ANTHROPIC_API_KEY=test managed-agents agents list");
-        return Ok(exit::OK);
+pub fn environments(c: &Client, cmd: EnvironmentsCmd) -> Result<u8, Failure> {
+    let e = c.environments();
+    match cmd {
+        EnvironmentsCmd::List(l) => {
+            let mut p = EnvironmentListParams::default().include_archived(l.include_archived);
+            if let Some(n) = limit(l.list) {
+                p = p.limit(n);
+            }
+            list_all(e.list(&p))
+        }
+        EnvironmentsCmd::Get { id } => show(e.retrieve(&id)),
+        EnvironmentsCmd::Create { file } => {
+            show(e.create(&definition::<EnvironmentCreateParams>(&file)?))
+        }
+        EnvironmentsCmd::Update { id, file } => {
+            show(e.update(&id, &definition::<EnvironmentUpdateParams>(&file)?))
+        }
+        EnvironmentsCmd::Archive { id } => show(e.archive(&id)),
+        EnvironmentsCmd::Delete { id } => show(e.delete(&id)),
     }
-    let a = Args::parse(argv, &["port"], &[])?;
-    let port = a.number("port")?.unwrap_or(0);
-    let emu = managed_agents::emulator::Emulator::start_on(&format!("127.0.0.1:{port}"))
-        .map_err(|e| Failure(exit::API, e.to_string()))?;
-    out(&format!("emulator listening on {}", emu.base_url()));
-    loop {
-        std::thread::park();
+}
+
+pub fn vaults(c: &Client, cmd: VaultsCmd) -> Result<u8, Failure> {
+    let v = c.vaults();
+    match cmd {
+        VaultsCmd::List(l) => {
+            let mut p = VaultListParams::default().include_archived(l.include_archived);
+            if let Some(n) = limit(l.list) {
+                p = p.limit(n);
+            }
+            list_all(v.list(&p))
+        }
+        VaultsCmd::Get { id } => show(v.retrieve(&id)),
+        VaultsCmd::Create { file } => show(v.create(&definition::<VaultCreateParams>(&file)?)),
+        VaultsCmd::Update { id, file } => {
+            show(v.update(&id, &definition::<VaultUpdateParams>(&file)?))
+        }
+        VaultsCmd::Archive { id } => show(v.archive(&id)),
+        VaultsCmd::Delete { id } => show(v.delete(&id)),
+        VaultsCmd::Credentials(cmd) => credentials(c, cmd),
+    }
+}
+
+fn credentials(c: &Client, cmd: CredentialsCmd) -> Result<u8, Failure> {
+    let cr = c.vaults().credentials();
+    match cmd {
+        CredentialsCmd::List { vault, list } => {
+            let mut p = CredentialListParams::default().include_archived(list.include_archived);
+            if let Some(n) = limit(list.list) {
+                p = p.limit(n);
+            }
+            list_all(cr.list(&vault, &p))
+        }
+        CredentialsCmd::Get { vault, credential } => show(cr.retrieve(&vault, &credential)),
+        CredentialsCmd::Create { vault, file } => {
+            show(cr.create(&vault, &definition::<CredentialCreateParams>(&file)?))
+        }
+        CredentialsCmd::Update {
+            vault,
+            credential,
+            file,
+        } => show(cr.update(
+            &vault,
+            &credential,
+            &definition::<CredentialUpdateParams>(&file)?,
+        )),
+        CredentialsCmd::Archive { vault, credential } => show(cr.archive(&vault, &credential)),
+        CredentialsCmd::Delete { vault, credential } => show(cr.delete(&vault, &credential)),
+    }
+}
+
+pub fn memory_stores(c: &Client, cmd: MemoryStoresCmd) -> Result<u8, Failure> {
+    let m = c.memory_stores();
+    match cmd {
+        MemoryStoresCmd::List(l) => {
+            let mut p = MemoryStoreListParams::default().include_archived(l.include_archived);
+            if let Some(n) = limit(l.list) {
+                p = p.limit(n);
+            }
+            list_all(m.list(&p))
+        }
+        MemoryStoresCmd::Get { id } => show(m.retrieve(&id)),
+        MemoryStoresCmd::Create { file } => {
+            show(m.create(&definition::<MemoryStoreCreateParams>(&file)?))
+        }
+        MemoryStoresCmd::Update { id, file } => {
+            show(m.update(&id, &definition::<MemoryStoreUpdateParams>(&file)?))
+        }
+        MemoryStoresCmd::Archive { id } => show(m.archive(&id)),
+        MemoryStoresCmd::Delete { id } => show(m.delete(&id)),
+        MemoryStoresCmd::Memories(cmd) => memories(c, cmd),
+    }
+}
+
+fn memories(c: &Client, cmd: MemoriesCmd) -> Result<u8, Failure> {
+    let m = c.memory_stores().memories();
+    match cmd {
+        MemoriesCmd::List { store, list } => {
+            let mut p = MemoryListParams::default();
+            if let Some(n) = limit(list) {
+                p = p.limit(n);
+            }
+            list_all(m.list(&store, &p))
+        }
+        MemoriesCmd::Get { store, memory } => show(m.retrieve(
+            &store,
+            &memory,
+            &MemoryRetrieveParams::default().view(MemoryView::Full),
+        )),
+        MemoriesCmd::Create { store, file } => show(m.create(
+            &store,
+            &MemoryCreateQuery::default(),
+            &definition::<MemoryCreateParams>(&file)?,
+        )),
+        MemoriesCmd::Update {
+            store,
+            memory,
+            file,
+        } => show(m.update(
+            &store,
+            &memory,
+            &MemoryUpdateQuery::default(),
+            &definition::<MemoryUpdateParams>(&file)?,
+        )),
+        MemoriesCmd::Delete { store, memory } => {
+            show(m.delete(&store, &memory, &MemoryDeleteParams::default()))
+        }
+    }
+}
+
+pub fn deployments(c: &Client, cmd: DeploymentsCmd) -> Result<u8, Failure> {
+    let d = c.deployments();
+    match cmd {
+        DeploymentsCmd::List(l) => {
+            let mut p = DeploymentListParams::default().include_archived(l.include_archived);
+            if let Some(n) = limit(l.list) {
+                p = p.limit(n);
+            }
+            list_all(d.list(&p))
+        }
+        DeploymentsCmd::Get { id } => show(d.retrieve(&id)),
+        DeploymentsCmd::Create { file } => {
+            show(d.create(&definition::<DeploymentCreateParams>(&file)?))
+        }
+        DeploymentsCmd::Update { id, file } => {
+            show(d.update(&id, &definition::<DeploymentUpdateParams>(&file)?))
+        }
+        DeploymentsCmd::Archive { id } => show(d.archive(&id)),
+        DeploymentsCmd::Pause { id } => show(d.pause(&id)),
+        DeploymentsCmd::Unpause { id } => show(d.unpause(&id)),
+        DeploymentsCmd::Run { id } => show(d.run(&id)),
+    }
+}
+
+pub fn deployment_runs(c: &Client, cmd: DeploymentRunsCmd) -> Result<u8, Failure> {
+    let r = c.deployment_runs();
+    match cmd {
+        DeploymentRunsCmd::List { deployment, list } => {
+            let mut p = DeploymentRunListParams::default();
+            if let Some(d) = deployment {
+                p = p.deployment_id(d);
+            }
+            if let Some(n) = limit(list) {
+                p = p.limit(n);
+            }
+            list_all(r.list(&p))
+        }
+        DeploymentRunsCmd::Get { id } => show(r.retrieve(&id)),
     }
 }

@@ -1,0 +1,259 @@
+//! The command line, declared with clap: every command, its arguments, its help and examples.
+//! The resource groups' subcommands are in `cli_resources.rs`.
+
+pub use crate::cli_resources::*;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const EXAMPLES: &str = "\
+Reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL. Resource commands print JSON.
+
+Exit codes: 0 end_turn or done, 1 API or connection error, 2 bad arguments, input or local path,
+3 session terminated or deleted, 4 deadline, 5 stopped otherwise (retries exhausted, budget,
+refusal), 130 interrupted (Ctrl-C), 141 output closed (as `| head`).
+
+Examples:
+  managed-agents run --agent agent_011CZx --environment env_011CZx --message 'Review the auth module' \\
+      --tool run_tests='pytest -q' --deadline 10m --download-outputs out/
+  managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --parallel 8 --out results.jsonl
+  managed-agents agents create reviewer.yaml
+  managed-agents sessions events sesn_011CZx --follow
+  managed-agents completions bash > /etc/bash_completion.d/managed-agents";
+
+/// The Claude Managed Agents API from the shell.
+#[derive(Parser, Debug)]
+#[command(name = "managed-agents", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// More log output (-v: info, -vv: debug); RUST_LOG works too.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// No progress or summaries on stderr (errors still).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every command.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run one session end to end, answering custom tools with commands.
+    Run(RunArgs),
+    /// Run one session per line of a JSONL file, N at a time, resumably.
+    Batch(BatchArgs),
+    /// Agents (list, get, create, update, archive, versions).
+    #[command(subcommand)]
+    Agents(AgentsCmd),
+    /// Environments (list, get, create, update, archive, delete).
+    #[command(subcommand)]
+    Environments(EnvironmentsCmd),
+    /// Sessions, their events, threads and resources.
+    #[command(subcommand)]
+    Sessions(SessionsCmd),
+    /// Files (list, get, upload, download, delete).
+    #[command(subcommand)]
+    Files(FilesCmd),
+    /// Vaults and their credentials.
+    #[command(subcommand)]
+    Vaults(VaultsCmd),
+    /// Memory stores and their memories.
+    #[command(subcommand, name = "memory-stores")]
+    MemoryStores(MemoryStoresCmd),
+    /// Skills and their versions (upload a skill folder).
+    #[command(subcommand)]
+    Skills(SkillsCmd),
+    /// Deployments (create, pause, unpause, run, ...).
+    #[command(subcommand)]
+    Deployments(DeploymentsCmd),
+    /// The runs of deployments.
+    #[command(subcommand, name = "deployment-runs")]
+    DeploymentRuns(DeploymentRunsCmd),
+    /// Run the embedded emulator (a local Managed Agents API) with a script and faults.
+    Emulator(EmulatorArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  managed-agents completions zsh > ~/.zfunc/_managed-agents"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// A duration as `90s`, `10m`, `1h 30m`, `500ms`.
+pub fn duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (try 30s, 10m, 1h)"))?;
+    if d.is_zero() {
+        return Err("must be more than zero".into());
+    }
+    // beyond a year is surely a mistake, and would overflow the clock
+    if d > Duration::from_secs(366 * 24 * 3600) {
+        return Err("more than a year".into());
+    }
+    Ok(d)
+}
+
+fn tool(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((n, c)) if !n.is_empty() && !c.is_empty() => Ok((n.to_string(), c.to_string())),
+        _ => Err("expected NAME=COMMAND".into()),
+    }
+}
+
+/// What the tool commands of `run` and `batch` share.
+#[derive(Args, Debug, Clone)]
+pub struct ToolArgs {
+    /// Answer the custom tool NAME by running COMMAND with `sh -c`: the tool input as JSON on
+    /// stdin, its stdout the result, a non-zero exit an error (repeatable).
+    #[arg(long = "tool", value_name = "NAME=COMMAND", value_parser = tool)]
+    pub tools: Vec<(String, String)>,
+    /// How long one tool command may run before it and its children are killed.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration)]
+    pub tool_timeout: Duration,
+}
+
+/// `run`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Exit codes: 0 end_turn, 1 API error, 2 bad arguments, 3 terminated or deleted, 4 deadline,
+5 stopped otherwise, 130 Ctrl-C.
+
+Examples:
+  managed-agents run --agent agent_011CZx --environment env_011CZx --message 'Review the auth module' \\
+      --tool run_tests='pytest -q \"$(jq -r .test_path)\"' --download-outputs out/
+  echo 'Summarise README.md' | managed-agents run --agent agent_011CZx --environment env_011CZx --message-file -")]
+pub struct RunArgs {
+    /// The agent, at its latest version unless one is given.
+    #[arg(long, value_name = "ID[@VERSION]")]
+    pub agent: String,
+    /// The environment.
+    #[arg(long, value_name = "ID")]
+    pub environment: String,
+    /// The user message.
+    #[arg(
+        long,
+        required_unless_present = "message_file",
+        conflicts_with = "message_file"
+    )]
+    pub message: Option<String>,
+    /// Read the user message from a file (`-`: stdin).
+    #[arg(long, value_name = "FILE")]
+    pub message_file: Option<String>,
+    /// The session's title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Mount an uploaded file (repeatable).
+    #[arg(long, value_name = "file:FILE_ID:PATH")]
+    pub resource: Vec<String>,
+    /// A vault of credentials (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub vault: Vec<String>,
+    #[command(flatten)]
+    pub tools: ToolArgs,
+    /// The whole run's deadline, session creation included.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = duration)]
+    pub deadline: Duration,
+    /// Download the session's output files into DIR at the end (never overwriting a file).
+    #[arg(long, value_name = "DIR")]
+    pub download_outputs: Option<PathBuf>,
+    /// Every event as a JSON line on stdout, then a summary line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `batch`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Runs one session per line of TASKS, N at a time on one client, and appends one line per finished
+task to --out: {\"id\", \"session_id\", \"stop_reason\", \"text\", \"usage\", \"error\"}. Running it
+again with the same --out skips the tasks already there (resumable after a crash or Ctrl-C).
+Ctrl-C stops starting new sessions and lets the running ones finish; a second Ctrl-C quits.
+A task whose tool command was killed by a signal gets \"tool_killed\": true and runs again.
+
+A task line: {\"id\": \"t1\", \"message\": \"...\"} with optional \"agent\" (ID or ID@VERSION),
+\"environment\", \"title\", \"vault_ids\", \"resources\" (as the API takes them).
+
+Example:
+  managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --parallel 8 --out results.jsonl")]
+pub struct BatchArgs {
+    /// The tasks, one JSON object a line (`-`: stdin).
+    #[arg(value_name = "TASKS.jsonl")]
+    pub tasks: String,
+    /// Where results go (appended; locked while the batch runs).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Sessions at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub parallel: u16,
+    /// The agent of tasks that name none.
+    #[arg(long, value_name = "ID[@VERSION]")]
+    pub agent: Option<String>,
+    /// The environment of tasks that name none.
+    #[arg(long, value_name = "ID")]
+    pub environment: Option<String>,
+    #[command(flatten)]
+    pub tools: ToolArgs,
+    /// Each session's deadline, its creation included.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = duration)]
+    pub deadline: Duration,
+    /// Run again the tasks that did not end their turn (an error, a deadline, another stop).
+    #[arg(long)]
+    pub retry_failed: bool,
+}
+
+/// `emulator`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+A script file is YAML or JSON: a list of steps, each one of
+  {say: TEXT} | echo | think | {call_tool: {name: N, input: {...}}} | call_first_custom_tool
+  {ask_confirmation: {name: N, input: {...}}} | {write_file: {name: N, content: TEXT}}
+  fail | terminate | {pause: DURATION}
+A faults file: {drop_stream_after, drop_mid_line, trickle, stall, slow, fail_next, fail_status,
+retry_after_ms, fail_every} (the flags of the same names).
+
+Examples:
+  managed-agents emulator --port 8080 --say 'Hello' &
+  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ANTHROPIC_API_KEY=test managed-agents agents list
+  managed-agents emulator --script script.yaml --fail-next 3 --fail-status 529")]
+pub struct EmulatorArgs {
+    /// The port on 127.0.0.1 (a free one when not given).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The agent's script, from a YAML or JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<String>,
+    /// A script of one message (instead of --script).
+    #[arg(long, value_name = "TEXT", conflicts_with = "script")]
+    pub say: Option<String>,
+    /// The faults, from a YAML or JSON file (flags below override it).
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<String>,
+    /// Close each event stream after this many events.
+    #[arg(long, value_name = "N")]
+    pub drop_stream_after: Option<usize>,
+    /// Cut dropped streams in the middle of a line.
+    #[arg(long)]
+    pub drop_mid_line: bool,
+    /// Send stream bytes one at a time with this pause.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub trickle: Option<Duration>,
+    /// Say nothing this long before answering.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub stall: Option<Duration>,
+    /// Wait this long before each answer.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub slow: Option<Duration>,
+    /// Answer this many of the next requests with --fail-status.
+    #[arg(long, value_name = "N")]
+    pub fail_next: Option<usize>,
+    /// The status of failed answers (429 or 529).
+    #[arg(long, value_name = "STATUS")]
+    pub fail_status: Option<u16>,
+    /// The retry-after-ms of failed answers.
+    #[arg(long, value_name = "MS")]
+    pub retry_after_ms: Option<u64>,
+    /// Fail every N-th request.
+    #[arg(long, value_name = "N")]
+    pub fail_every: Option<usize>,
+}

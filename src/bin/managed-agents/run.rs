@@ -1,0 +1,367 @@
+//! `run`: one session end to end, and what `batch` shares with it: creating a session for a
+//! task and running its turn under one deadline, with tool commands as handlers.
+
+use crate::cli::{RunArgs, ToolArgs};
+use crate::download::{self, Existing};
+use crate::tools::{self, ToolCommand, ToolFailure};
+use crate::{client, exit, note, out, Failure};
+use managed_agents::runner::{Outcome, StopReason};
+use managed_agents::types::*;
+use managed_agents::{Client, Deadline, Error, RequestOptions};
+use serde_json::{json, Value};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What one session needs.
+pub struct Task {
+    pub id: String,
+    pub agent: String,
+    pub environment: String,
+    pub message: String,
+    pub title: Option<String>,
+    pub vault_ids: Vec<String>,
+    pub resources: Vec<SessionCreateParamsResource>,
+}
+
+/// How a task's run ended.
+pub struct Ran {
+    /// The session, once created.
+    pub session_id: Option<String>,
+    /// What happened (empty when the session could not be created).
+    pub outcome: Outcome,
+    /// Why it did not reach a stop.
+    pub error: Option<Error>,
+    /// A tool killed by a signal (or by Ctrl-C): the task is not done.
+    pub killed: Option<String>,
+}
+
+impl Ran {
+    /// The exit code of this end.
+    pub fn code(&self) -> u8 {
+        if self.killed.is_some() && tools::interrupted() {
+            return exit::INTERRUPTED;
+        }
+        match &self.error {
+            // the session was deleted under the run
+            Some(Error::Api { status: 404, .. }) if self.session_id.is_some() => exit::TERMINATED,
+            Some(e) => Failure::from(clone_kind(e)).0,
+            None if self.killed.is_some() => exit::API,
+            None => stop_code(&self.outcome.stop_reason),
+        }
+    }
+
+    /// The stop's name for output.
+    pub fn stop_name(&self) -> String {
+        match &self.error {
+            Some(Error::Timeout { .. }) => "deadline".into(),
+            Some(_) => "error".into(),
+            None => stop_name(&self.outcome.stop_reason),
+        }
+    }
+
+    /// Every agent message, one after the other with a line break between them.
+    pub fn text(&self) -> String {
+        self.outcome
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                SessionEvent::AgentMessage(m) => Some(m.text()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The error to report, if any (a killed tool first).
+    pub fn error_text(&self) -> Option<String> {
+        match (&self.killed, &self.error) {
+            (Some(k), _) => Some(format!("a tool did not finish: {k}")),
+            (None, Some(e)) => Some(e.to_string()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// An error of the same kind (for its exit code).
+fn clone_kind(e: &Error) -> Error {
+    match e {
+        Error::Timeout { message } => Error::Timeout {
+            message: message.clone(),
+        },
+        Error::InvalidInput { param, message } => Error::invalid_input(param, message),
+        _ => Error::connection(e.to_string()),
+    }
+}
+
+fn stop_code(reason: &Option<StopReason>) -> u8 {
+    match reason {
+        Some(StopReason::EndTurn) => exit::OK,
+        Some(StopReason::Terminated) | Some(StopReason::Deleted) => exit::TERMINATED,
+        _ => exit::STOPPED,
+    }
+}
+
+fn stop_name(reason: &Option<StopReason>) -> String {
+    match reason {
+        Some(StopReason::EndTurn) => "end_turn".into(),
+        Some(StopReason::RetriesExhausted) => "retries_exhausted".into(),
+        Some(StopReason::Terminated) => "terminated".into(),
+        Some(StopReason::Deleted) => "deleted".into(),
+        Some(StopReason::Idle(r)) => r.tag().unwrap_or("unknown").to_string(),
+        None => "none".into(),
+    }
+}
+
+/// `agent_x` or `agent_x@3`.
+pub fn agent_ref(spec: &str) -> Result<SessionCreateParamsAgent, String> {
+    match spec.split_once('@') {
+        Some((id, v)) => {
+            let v: i64 = v
+                .parse()
+                .map_err(|_| format!("agent {spec:?}: the version after @ must be a number"))?;
+            Ok(AgentParams::new(id).version(v).into())
+        }
+        None if spec.is_empty() => Err("the agent is empty".into()),
+        None => Ok(spec.into()),
+    }
+}
+
+/// The tool commands of `--tool` flags.
+pub fn tool_commands(a: &ToolArgs) -> Vec<ToolCommand> {
+    a.tools
+        .iter()
+        .map(|(name, command)| ToolCommand {
+            name: name.clone(),
+            command: command.clone(),
+        })
+        .collect()
+}
+
+/// Creates the session and runs its turn, all before `deadline`.
+pub fn run_task(
+    c: &Client,
+    t: &Task,
+    tools: &[ToolCommand],
+    tool_timeout: Duration,
+    deadline: Deadline,
+    on_event: &mut dyn FnMut(&SessionEvent),
+) -> Ran {
+    let mut ran = Ran {
+        session_id: None,
+        outcome: Outcome::default(),
+        error: None,
+        killed: None,
+    };
+    let agent = match agent_ref(&t.agent) {
+        Ok(a) => a,
+        Err(m) => {
+            ran.error = Some(Error::invalid_input("agent", m));
+            return ran;
+        }
+    };
+    let mut params = SessionCreateParams::new(agent, t.environment.as_str());
+    if let Some(title) = &t.title {
+        params = params.title(title.as_str());
+    }
+    if !t.vault_ids.is_empty() {
+        params = params.vault_ids(t.vault_ids.clone());
+    }
+    if !t.resources.is_empty() {
+        params = params.resources(t.resources.clone());
+    }
+    let session = match c
+        .sessions()
+        .create_with(&params, &RequestOptions::new().deadline(deadline))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            ran.error = Some(e);
+            return ran;
+        }
+    };
+    ran.session_id = Some(session.id.clone());
+    let Some(left) = deadline.remaining().filter(|d| !d.is_zero()) else {
+        ran.error = Some(Error::Timeout {
+            message: "the deadline passed while creating the session".into(),
+        });
+        return ran;
+    };
+    let killed = Arc::new(Mutex::new(None::<String>));
+    let mut runner = c
+        .run(&session.id)
+        .message(t.message.as_str())
+        .deadline(left)
+        // the command's own limit comes first and kills it; this is the runner's backstop
+        .handler_timeout(tool_timeout + Duration::from_secs(5))
+        .on_event(on_event);
+    for tool in tools {
+        let (tool, killed) = (tool.clone(), killed.clone());
+        runner = runner.tool(tool.name.clone(), move |call| {
+            let input = Value::Object(call.input.clone()).to_string();
+            match tools::run(&tool, input, tool_timeout, deadline) {
+                Ok(out) => Ok(out),
+                Err(ToolFailure::Failed(m)) => Err(m),
+                Err(ToolFailure::Killed(m)) => {
+                    *killed.lock().unwrap_or_else(|p| p.into_inner()) = Some(m.clone());
+                    Err(m)
+                }
+            }
+        });
+    }
+    match runner.until_idle() {
+        Ok(o) => ran.outcome = o,
+        Err(e) => {
+            ran.outcome = *e.outcome;
+            ran.error = Some(e.error);
+        }
+    }
+    ran.killed = killed.lock().unwrap_or_else(|p| p.into_inner()).take();
+    ran
+}
+
+fn resource(spec: &str) -> Result<SessionCreateParamsResource, Failure> {
+    let parts: Vec<&str> = spec.splitn(3, ':').collect();
+    match parts.as_slice() {
+        ["file", id, mount] if !id.is_empty() && !mount.is_empty() => {
+            serde_json::from_value(json!({"type": "file", "file_id": id, "mount_path": mount}))
+                .map_err(|e| Failure(exit::USAGE, format!("--resource {spec:?}: {e}")))
+        }
+        _ => Err(Failure(
+            exit::USAGE,
+            format!("--resource {spec:?}: expected file:FILE_ID:MOUNT_PATH"),
+        )),
+    }
+}
+
+pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
+    // the whole run, session creation included
+    let deadline = Deadline::after(a.deadline);
+    let message = match (&a.message, &a.message_file) {
+        (Some(m), _) => m.clone(),
+        (None, Some(f)) => crate::input::read(f)?.text,
+        (None, None) => {
+            return Err(Failure(
+                exit::USAGE,
+                "give --message or --message-file".into(),
+            ))
+        }
+    };
+    if message.trim().is_empty() {
+        return Err(Failure(exit::USAGE, "the message is empty".into()));
+    }
+    agent_ref(&a.agent).map_err(|m| Failure(exit::USAGE, format!("--agent: {m}")))?;
+    if let Some(dir) = &a.download_outputs {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure(
+                exit::USAGE,
+                format!("--download-outputs {}: {e}", dir.display()),
+            )
+        })?;
+    }
+    let task = Task {
+        id: "run".into(),
+        agent: a.agent.clone(),
+        environment: a.environment.clone(),
+        message,
+        title: a.title.clone(),
+        vault_ids: a.vault.clone(),
+        resources: a
+            .resource
+            .iter()
+            .map(|r| resource(r))
+            .collect::<Result<_, _>>()?,
+    };
+    let c = client()?;
+    let _ = ctrlc::set_handler(|| {
+        tools::interrupt();
+        crate::note("\ninterrupted");
+        std::process::exit(exit::INTERRUPTED.into());
+    });
+    let json_mode = a.json;
+    let terminal = std::io::stdout().is_terminal();
+    let mut on_event = |ev: &SessionEvent| {
+        if json_mode {
+            out(&serde_json::to_string(ev).unwrap_or_default());
+        } else if let SessionEvent::AgentMessage(m) = ev {
+            out(&printable(&m.text(), terminal));
+        }
+    };
+    let ran = run_task(
+        &c,
+        &task,
+        &tool_commands(&a.tools),
+        a.tools.tool_timeout,
+        deadline,
+        &mut on_event,
+    );
+    // a tool still running (past the deadline) goes with the run
+    tools::kill_all();
+    if let (Some(dir), Some(id)) = (&a.download_outputs, &ran.session_id) {
+        download_outputs(&c, id, dir, quiet)?;
+    }
+    let usage = ran.outcome.usage.clone().unwrap_or_default();
+    let summary = json!({
+        "session_id": ran.session_id,
+        "stop_reason": ran.stop_name(),
+        "events": ran.outcome.events.len(),
+        "tool_calls": ran.outcome.tool_calls.len(),
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "error": ran.error_text(),
+    });
+    if json_mode {
+        out(&summary.to_string());
+    } else if !quiet {
+        note(&format!(
+            "{}: {} events, {} tool calls, {} input / {} output tokens, session {}",
+            ran.stop_name(),
+            ran.outcome.events.len(),
+            ran.outcome.tool_calls.len(),
+            usage.input_tokens.unwrap_or(0),
+            usage.output_tokens.unwrap_or(0),
+            ran.session_id.as_deref().unwrap_or("not created"),
+        ));
+    }
+    match ran.error_text() {
+        Some(e) => Err(Failure(ran.code(), e)),
+        None => Ok(ran.code()),
+    }
+}
+
+/// The agent's text for a terminal: line breaks and tabs kept, other control characters
+/// (escape sequences that could move the cursor or rewrite the screen) escaped.
+fn printable(text: &str, terminal: bool) -> String {
+    if !terminal {
+        return text.to_string();
+    }
+    text.split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(crate::escape_controls)
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Downloads a session's output files into `dir`: plain names only, nothing overwritten (a
+/// taken name gets a number).
+pub fn download_outputs(
+    c: &Client,
+    session_id: &str,
+    dir: &Path,
+    quiet: bool,
+) -> Result<(), Failure> {
+    for f in c.files().list(&FileListParams::scope(session_id))? {
+        let f = f?;
+        let name = download::local_name(&f.filename, &f.id);
+        let (path, n) = download::save(c.files().download(&f.id)?, dir, &name, Existing::Rename)?;
+        if !quiet {
+            note(&format!("downloaded {} ({n} bytes)", path.display()));
+        }
+    }
+    Ok(())
+}
