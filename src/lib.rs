@@ -35,6 +35,8 @@ pub mod runner;
 pub mod sse;
 pub mod stream;
 mod tagged;
+#[cfg(feature = "toolset")]
+pub mod toolset;
 mod transport;
 pub mod types;
 
