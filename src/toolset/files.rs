@@ -368,3 +368,41 @@ fn replace_file(target: &Resolved<'_>, contents: &[u8]) -> io::Result<()> {
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{open_regular, replace_file};
+    use crate::toolset::{AgentToolContext, AgentToolset};
+    use std::fs;
+
+    /// A path checked inside the work directory whose directory is then swapped for a link
+    /// to the outside, before the operation: the operation runs beneath the root's handle,
+    /// so it fails instead of reaching the outside.
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_swapped_for_a_link_after_the_check_does_not_lead_out() {
+        let base = std::env::temp_dir().join(format!(
+            "managed-agents-toolset-swap-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        let (work, outside) = (base.join("work"), base.join("outside"));
+        fs::create_dir_all(work.join("d")).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("secret.txt"), "top secret").unwrap();
+        let ts = AgentToolset::new(AgentToolContext::new(&work)).unwrap();
+
+        let target = ts.roots.resolve("d/secret.txt").unwrap();
+        fs::rename(work.join("d"), work.join("d_before")).unwrap();
+        std::os::unix::fs::symlink(&outside, work.join("d")).unwrap();
+
+        assert!(replace_file(&target, b"leaked").is_err());
+        assert!(open_regular(&target, "read", "d/secret.txt").is_err());
+        assert_eq!(
+            fs::read_to_string(outside.join("secret.txt")).unwrap(),
+            "top secret"
+        );
+        assert_eq!(fs::read_dir(&outside).unwrap().count(), 1);
+        let _ = fs::remove_dir_all(&base);
+    }
+}
