@@ -14,6 +14,7 @@ use super::{
 };
 use crate::deadline::Deadline;
 use regex::bytes::Regex;
+use rustix::process::{Pid, Signal};
 use serde::Deserialize;
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
@@ -31,17 +32,43 @@ pub(crate) struct BashInput {
     timeout_ms: Option<u64>,
 }
 
+/// What a new shell is started from.
+pub(crate) struct Shell<'a> {
+    pub ctx: &'a AgentToolContext,
+    pub workdir: &'a Path,
+    pub group: &'a Arc<Group>,
+}
+
+/// The process group of the toolset's running shell, killable from any thread while a
+/// command runs. It is set while the shell's process is not yet reaped, so its id is never
+/// one the system has given to another process.
+#[derive(Default)]
+pub(crate) struct Group(Mutex<Option<Pid>>);
+
+impl Group {
+    fn set(&self, pid: Option<Pid>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = pid;
+    }
+
+    /// Kills the whole group of the running shell, if there is one.
+    pub(crate) fn kill(&self) {
+        let pid = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pid) = *pid {
+            let _ = rustix::process::kill_process_group(pid, Signal::KILL);
+        }
+    }
+}
+
 /// Runs one bash call on the toolset's shell, starting it if there is none.
 pub(crate) fn call(
     session: &mut Option<BashSession>,
-    ctx: &AgentToolContext,
-    workdir: &Path,
+    shell: Shell<'_>,
     input: BashInput,
     deadline: Deadline,
 ) -> Outcome {
     if input.restart == Some(true) {
         *session = None;
-        *session = Some(start(ctx, workdir)?);
+        *session = Some(start(&shell)?);
         if input.command.as_deref().unwrap_or("").is_empty() {
             return Ok(ToolResult::text_result("bash session restarted"));
         }
@@ -56,7 +83,7 @@ pub(crate) fn call(
     };
     let shell = match session {
         Some(shell) => shell,
-        None => session.insert(start(ctx, workdir)?),
+        None => session.insert(start(&shell)?),
     };
     match shell.exec(command, timeout, deadline) {
         Ok((out, 0)) => Ok(ToolResult::text_result(out)),
@@ -71,8 +98,8 @@ pub(crate) fn call(
     }
 }
 
-fn start(ctx: &AgentToolContext, workdir: &Path) -> Result<BashSession, String> {
-    BashSession::start(ctx, workdir).map_err(|e| format!("bash: cannot start /bin/bash: {e}"))
+fn start(shell: &Shell<'_>) -> Result<BashSession, String> {
+    BashSession::start(shell).map_err(|e| format!("bash: cannot start /bin/bash: {e}"))
 }
 
 /// What the drain thread has read of the shell's output.
@@ -100,10 +127,12 @@ pub(crate) struct BashSession {
     child: Child,
     stdin: Option<ChildStdin>,
     shared: Arc<Shared>,
+    group: Arc<Group>,
 }
 
 impl BashSession {
-    fn start(ctx: &AgentToolContext, workdir: &Path) -> io::Result<BashSession> {
+    fn start(shell: &Shell<'_>) -> io::Result<BashSession> {
+        let (ctx, workdir) = (shell.ctx, shell.workdir);
         let env: Vec<(OsString, OsString)> = match &ctx.env {
             Some(vars) => vars.clone(),
             None => std::env::vars_os()
@@ -141,10 +170,12 @@ impl BashSession {
             return Err(e);
         }
         let stdin = child.stdin.take();
+        shell.group.set(Some(Pid::from_child(&child)));
         Ok(BashSession {
             child,
             stdin,
             shared,
+            group: Arc::clone(shell.group),
         })
     }
 
@@ -192,12 +223,9 @@ impl BashSession {
             }
             if out.closed {
                 let text = clean(&out.buf, out.truncated);
-                drop(out);
-                let status = self.child.wait().ok().and_then(|s| s.code());
-                let status = status.map_or(String::new(), |c| format!(" (status {c})"));
                 return Err(join(
                     text,
-                    format!("bash: the shell exited{status}; a new one starts at the next call"),
+                    "bash: the shell exited or was ended; a new one starts at the next call".into(),
                 ));
             }
             let Some(left) = until.remaining() else {
@@ -233,14 +261,15 @@ impl BashSession {
 impl Drop for BashSession {
     fn drop(&mut self) {
         drop(self.stdin.take());
+        // Forget the group before the shell is reaped (its id is free for reuse after).
+        self.group.set(None);
         kill_group(&mut self.child);
     }
 }
 
 /// Kills the shell's whole process group and reaps the shell.
 fn kill_group(child: &mut Child) {
-    let pid = rustix::process::Pid::from_child(child);
-    if rustix::process::kill_process_group(pid, rustix::process::Signal::KILL).is_err() {
+    if rustix::process::kill_process_group(Pid::from_child(child), Signal::KILL).is_err() {
         let _ = child.kill();
     }
     let _ = child.wait();

@@ -71,7 +71,7 @@ use serde_json::{Map, Value};
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, TryLockError};
 use std::time::Duration;
 
 /// The type of the toolset in an agent's configuration.
@@ -254,6 +254,8 @@ pub struct AgentToolset {
     roots: confine::Roots,
     #[cfg(unix)]
     bash: Mutex<Option<bash::BashSession>>,
+    #[cfg(unix)]
+    group: Arc<bash::Group>,
     #[cfg(not(unix))]
     bash: Mutex<Option<()>>,
 }
@@ -275,6 +277,8 @@ impl AgentToolset {
             ctx,
             roots,
             bash: Mutex::new(None),
+            #[cfg(unix)]
+            group: Arc::default(),
         })
     }
 
@@ -311,9 +315,12 @@ impl AgentToolset {
         outcome.unwrap_or_else(ToolResult::error)
     }
 
-    /// Ends the bash shell and kills its whole process group (background jobs included). The
-    /// next bash call starts a new shell.
+    /// Ends the bash shell and kills its whole process group (background jobs included), at
+    /// once: a command running on another thread is cut off, and its call returns an error.
+    /// The next bash call starts a new shell.
     pub fn close(&self) {
+        #[cfg(unix)]
+        self.group.kill();
         let mut guard = self.bash.lock().unwrap_or_else(|e| e.into_inner());
         *guard = None;
     }
@@ -321,8 +328,23 @@ impl AgentToolset {
     #[cfg(unix)]
     fn bash(&self, input: &Map<String, Value>, deadline: Deadline) -> Outcome {
         let input = parse("bash", input)?;
-        let mut guard = self.bash.lock().unwrap_or_else(|e| e.into_inner());
-        bash::call(&mut guard, &self.ctx, self.roots.workdir(), input, deadline)
+        // One command at a time: wait for the one running, but not past this call's deadline.
+        let mut guard = loop {
+            match self.bash.try_lock() {
+                Ok(guard) => break guard,
+                Err(TryLockError::Poisoned(e)) => break e.into_inner(),
+                Err(TryLockError::WouldBlock) if deadline.is_expired() => {
+                    return Err("bash: another command of this shell was still running when the call's deadline passed".into());
+                }
+                Err(TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        };
+        let shell = bash::Shell {
+            ctx: &self.ctx,
+            workdir: self.roots.workdir(),
+            group: &self.group,
+        };
+        bash::call(&mut guard, shell, input, deadline)
     }
 
     #[cfg(not(unix))]

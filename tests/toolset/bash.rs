@@ -266,3 +266,53 @@ fn bash_output_is_capped_to_its_tail() {
 }
 
 // ---------------------------------------------------------------- bad input
+
+#[test]
+fn close_cuts_off_a_command_running_on_another_thread() {
+    let sb = Sandbox::new("close");
+    let ts = std::sync::Arc::new(sb.toolset());
+    let pid_file = sb.work.join("pid.txt");
+    let running = {
+        let ts = std::sync::Arc::clone(&ts);
+        std::thread::spawn(move || {
+            call(
+                &ts,
+                "bash",
+                json!({"command": "sh -c 'echo $$ > pid.tmp && mv pid.tmp pid.txt && exec sleep 600'"}),
+            )
+        })
+    };
+    let until = Instant::now() + Duration::from_secs(60);
+    while !pid_file.exists() {
+        assert!(Instant::now() < until, "the command never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid: u32 = fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+
+    // Another call waits for the running one, but not past its own deadline.
+    let waited = ts.call(
+        "bash",
+        json!({"command": "echo hi"}).as_object().unwrap(),
+        Deadline::after(Duration::from_millis(300)),
+    );
+    assert!(waited.is_error, "{}", waited.text());
+    assert!(waited.text().contains("still running"), "{}", waited.text());
+
+    ts.close();
+    let cut = running.join().unwrap();
+    assert!(cut.is_error, "{}", cut.text());
+    assert!(
+        cut.text().contains("the shell exited or was ended"),
+        "{}",
+        cut.text()
+    );
+    assert_dies(pid);
+    assert_eq!(
+        ok(call(&ts, "bash", json!({"command": "echo next"}))),
+        "next"
+    );
+}
