@@ -1,13 +1,19 @@
 //! The `bash` tool: one persistent `/bin/bash` per toolset, in its own process group.
 //!
 //! As the official toolsets do, the shell lives across calls (its working directory,
-//! variables and background jobs carry over); each command is sent wrapped as
-//! `{ CMD\n} </dev/null 2>&1; printf '\n<sentinel>%d\n' $?` with a random sentinel per call,
-//! and its output is read until the sentinel, keeping only the last [`BASH_OUTPUT_LIMIT`]
-//! bytes. The shell runs in a process group of its own; at the time limit, on restart and
-//! when the session ends the whole group is killed (SIGKILL), background jobs and their
-//! children included. A process that leaves the group on purpose (`setsid`) escapes that:
-//! only the operating system (a cgroup, a container) can hold it.
+//! variables and background jobs carry over); each command runs as
+//! `{ CMD\n} </dev/null 2>&1; printf '\n<sentinel>%d\n' $?` with a random sentinel per
+//! call, and its output is read until the sentinel, keeping only the last
+//! [`BASH_OUTPUT_LIMIT`] bytes. Unlike the official ones, the command reaches the shell as the
+//! text of a here-document (ended by a random delimiter) that the shell `eval`s: a command
+//! that does not parse (an unclosed quote, a stray `}`) fails with status 2 and leaves the
+//! shell and its state as they were, where sent as is it would end the shell or leave it
+//! waiting for the rest of the quote until the time limit.
+//!
+//! The shell runs in a process group of its own; at the time limit, on restart and when the
+//! toolset is closed or dropped the whole group is killed (SIGKILL), background jobs and
+//! their children included. A process that leaves the group on purpose (`setsid`) escapes
+//! that: only the operating system (a cgroup, a container) can hold it.
 
 use super::{
     nonce, AgentToolContext, Outcome, ToolResult, BASH_DEFAULT_TIMEOUT, BASH_OUTPUT_LIMIT,
@@ -190,8 +196,11 @@ impl BashSession {
         let sentinel = format!("__ANT_CMD_{}_DONE__", nonce());
         // Split by '' so the sentinel never appears whole in what the shell is sent.
         let (head, tail) = sentinel.split_at(8);
-        let wrapped =
-            format!("{{ {command}\n}} </dev/null 2>&1; printf '\\n{head}''{tail}%d\\n' $?\n");
+        let delimiter = format!("__ANT_EOF_{}", nonce());
+        let wrapped = format!(
+            "IFS= read -r -d '' __ANT_CMD <<'{delimiter}'\n{command}\n{delimiter}\n\
+             {{ eval \"$__ANT_CMD\"\n}} </dev/null 2>&1; printf '\\n{head}''{tail}%d\\n' $?; unset __ANT_CMD\n"
+        );
         {
             let mut out = self.shared.lock();
             out.buf.clear();

@@ -47,6 +47,32 @@ fn bash_runs_in_a_persistent_shell_in_the_work_directory() {
         json!({"command": "pwd; echo ${GREETING:-unset}"}),
     ));
     assert_eq!(fresh, format!("{}\nunset", ts.workdir().display()));
+    // A command that does not parse fails, and the shell keeps its state.
+    ok(call(
+        &ts,
+        "bash",
+        json!({"command": "cd sub; export KEPT=yes"}),
+    ));
+    for broken in ["echo 'unclosed", "}", "if true; then", "echo \"x"] {
+        let failed = err(call(
+            &ts,
+            "bash",
+            json!({"command": broken, "timeout_ms": 20000}),
+        ));
+        assert!(failed.ends_with("exit code: 2"), "{broken}: {failed}");
+    }
+    let kept = ok(call(
+        &ts,
+        "bash",
+        json!({"command": "pwd; echo $KEPT; cd .."}),
+    ));
+    assert_eq!(kept, format!("{}\nyes", ts.workdir().join("sub").display()));
+    let heredoc = ok(call(
+        &ts,
+        "bash",
+        json!({"command": "cat <<'EOF'\n$HOME 'q' \"\nEOF"}),
+    ));
+    assert_eq!(heredoc, "$HOME 'q' \"");
     let code = err(call(&ts, "bash", json!({"command": "false"})));
     assert_eq!(code, "exit code: 1");
     // A command that prints a sentinel-looking line cannot fake its end.
