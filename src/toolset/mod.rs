@@ -8,7 +8,7 @@
 //!
 //! Trust model, as the official one has it — two tiers:
 //! - The file tools (read, write, edit, glob, grep) are confined to the work directory (plus
-//!   any [`AgentToolContext::allowed_root`]); see [`confine`](self) below for exactly what that
+//!   any [`AgentToolContext::allowed_root`]); the paragraph below says exactly what that
 //!   guarantees. They are safe to run without a sandbox.
 //! - `bash` runs an unrestricted `/bin/bash` in the work directory: it can read and write
 //!   anything the process can. Confine it with the operating system (a container, a user
@@ -71,7 +71,9 @@ use serde_json::{Map, Value};
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::Mutex;
+#[cfg(unix)]
+use std::sync::{Arc, TryLockError};
 use std::time::Duration;
 
 /// The type of the toolset in an agent's configuration.

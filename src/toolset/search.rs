@@ -79,10 +79,18 @@ pub(crate) fn glob(ts: &AgentToolset, input: GlobInput, deadline: Deadline) -> O
         if entry.is_symlink && !resolves_within(&full, &root.path) {
             return true;
         }
-        // Newest first, by the modification time of what the path names.
-        let mtime = std::fs::metadata(&full)
-            .and_then(|m| m.modified())
-            .unwrap_or(SystemTime::UNIX_EPOCH);
+        // Newest first, by the modification time of what the path names (a link's target,
+        // checked above to be inside).
+        let mtime = if entry.is_symlink {
+            std::fs::metadata(&full).and_then(|m| m.modified())
+        } else {
+            entry
+                .entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(|t| t.into_std())
+        };
+        let mtime = mtime.unwrap_or(SystemTime::UNIX_EPOCH);
         found.push((mtime, full));
         true
     })

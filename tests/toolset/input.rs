@@ -85,3 +85,10 @@ fn a_result_becomes_the_tool_result_event() {
     let missing = AgentToolset::new(AgentToolContext::new("/nonexistent/work/dir"));
     assert!(missing.is_err());
 }
+
+#[test]
+fn a_toolset_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<AgentToolset>();
+    shared::<ToolResult>();
+}
