@@ -90,14 +90,17 @@ impl Roots {
         } else {
             self.workdir().join(given)
         };
-        let path = canonicalize(&full).map_err(|e| format!("path {p:?}: {}", fs_reason(&e)))?;
+        let path =
+            canonicalize(&full).map_err(|e| format!("path {}: {}", quoted(p), fs_reason(&e)))?;
         match self.root_of(&path) {
             Some((root, rel)) => Ok(Resolved { path, root, rel }),
             None if self.roots.len() > 1 => Err(format!(
-                "path {p:?} is outside the session's working directory and its other permitted directories"
+                "path {} is outside the session's working directory and its other permitted directories",
+                quoted(p)
             )),
             None => Err(format!(
-                "path {p:?} is outside the session's working directory"
+                "path {} is outside the session's working directory",
+                quoted(p)
             )),
         }
     }
@@ -124,6 +127,30 @@ impl Roots {
 /// that cannot be resolved is not.
 pub(crate) fn resolves_within(path: &Path, root: &Path) -> bool {
     canonicalize(path).is_ok_and(|p| p.starts_with(root))
+}
+
+/// `p` in quotes as the official toolset words it: single quotes, or double quotes when `p`
+/// holds a single quote and no double one; control characters escaped.
+fn quoted(p: &str) -> String {
+    let quote = if p.contains('\'') && !p.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::from(quote);
+    for c in p.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -216,8 +243,16 @@ pub(crate) fn canonicalize(path: &Path) -> io::Result<PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{normalize, quoted};
     use std::path::Path;
+
+    #[test]
+    fn paths_are_quoted_as_the_official_toolset_quotes_them() {
+        assert_eq!(quoted("../a b"), "'../a b'");
+        assert_eq!(quoted("it's"), "\"it's\"");
+        assert_eq!(quoted("both'\""), "'both\\'\"'");
+        assert_eq!(quoted("back\\slash\n"), "'back\\\\slash\\n'");
+    }
 
     #[test]
     fn normalize_collapses_dots_and_stops_at_the_root() {
