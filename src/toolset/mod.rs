@@ -94,6 +94,8 @@ pub const DEFAULT_MAX_PDF_BYTES: u64 = 20 * 1024 * 1024;
 pub const GREP_OUTPUT_LIMIT: usize = 100 * 1024;
 /// The most paths one glob returns (the newest first).
 pub const GLOB_RESULT_LIMIT: usize = 200;
+/// The text of a result that has none (an empty file, a silent command).
+pub const NO_OUTPUT: &str = "(no output)";
 /// The most directory entries one glob or grep looks at.
 pub const WALK_MAX_ENTRIES: usize = 50_000;
 
@@ -206,18 +208,19 @@ pub struct ToolResult {
 }
 
 impl ToolResult {
-    /// A successful result of one text block.
+    /// A successful result of one text block; empty text reads `(no output)`, as the
+    /// official runner posts it (the API takes no empty text block).
     pub fn text_result(text: impl Into<String>) -> Self {
         ToolResult {
-            content: vec![TextBlockParam::new(text).into()],
+            content: vec![text_block(text.into())],
             is_error: false,
         }
     }
 
-    /// A failed result of one text block.
+    /// A failed result of one text block; empty text reads `(no output)`.
     pub fn error(text: impl Into<String>) -> Self {
         ToolResult {
-            content: vec![TextBlockParam::new(text).into()],
+            content: vec![text_block(text.into())],
             is_error: true,
         }
     }
@@ -240,6 +243,15 @@ impl ToolResult {
             .content(self.content)
             .is_error(self.is_error)
     }
+}
+
+fn text_block(text: String) -> UserCustomToolResultEventParamsContent {
+    let text = if text.is_empty() {
+        NO_OUTPUT.to_string()
+    } else {
+        text
+    };
+    TextBlockParam::new(text).into()
 }
 
 /// A tool's failure: the text of its error result.

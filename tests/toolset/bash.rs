@@ -73,6 +73,10 @@ fn bash_runs_in_a_persistent_shell_in_the_work_directory() {
         json!({"command": "cat <<'EOF'\n$HOME 'q' \"\nEOF"}),
     ));
     assert_eq!(heredoc, "$HOME 'q' \"");
+    assert_eq!(
+        ok(call(&ts, "bash", json!({"command": "true"}))),
+        "(no output)"
+    );
     let code = err(call(&ts, "bash", json!({"command": "false"})));
     assert_eq!(code, "exit code: 1");
     // A command that prints a sentinel-looking line cannot fake its end.

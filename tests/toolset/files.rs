@@ -31,6 +31,17 @@ fn write_then_read_then_edit() {
         json!({"file_path": "new/dir/a.txt", "view_range": [3, -1]}),
     ));
     assert_eq!(to_end, "three\ntwo\n");
+    let past_the_end = ok(call(
+        &ts,
+        "read",
+        json!({"file_path": "new/dir/a.txt", "view_range": [9, 12]}),
+    ));
+    assert_eq!(past_the_end, "(no output)");
+    fs::write(sb.work.join("empty.txt"), "").unwrap();
+    assert_eq!(
+        ok(call(&ts, "read", json!({"file_path": "empty.txt"}))),
+        "(no output)"
+    );
     // An absolute path inside the work directory is fine.
     let abs = sb.work.join("new/dir/a.txt");
     ok(call(
