@@ -6,7 +6,8 @@
 //! [`DEFAULT_MAX_FILE_BYTES`](super::DEFAULT_MAX_FILE_BYTES) (or the configured cap), or
 //! streams the lines a `view_range` selects; images and PDFs come back as base64 content
 //! blocks. `write` and `edit` replace the file atomically (a temporary file beside it,
-//! renamed over it), keeping an existing file's permissions.
+//! renamed over it), keeping an existing file's permissions. Like the official tools they do not
+//! `fsync`: a killed process loses nothing, a crash of the machine may.
 
 use super::confine::Resolved;
 use super::{fs_reason, nonce, AgentToolset, Outcome, ToolResult};
@@ -359,7 +360,6 @@ fn replace_file(target: &Resolved<'_>, contents: &[u8]) -> io::Result<()> {
         if let Some(meta) = existing.as_ref().filter(|m| m.is_file()) {
             file.set_permissions(meta.permissions())?;
         }
-        file.sync_data()?;
         drop(file);
         dir.rename(&tmp, dir, rel)
     })();
