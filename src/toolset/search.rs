@@ -59,7 +59,15 @@ pub(crate) fn glob(ts: &AgentToolset, input: GlobInput, deadline: Deadline) -> O
     {
         return Err("glob: '..' is not permitted in the pattern".into());
     }
-    let matcher = globset::GlobBuilder::new(pattern)
+    // `./src/*.rs` and `src//*.rs` name what `src/*.rs` names.
+    let pattern: Vec<&str> = pattern
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    if pattern.is_empty() {
+        return Err("glob: pattern is required".into());
+    }
+    let matcher = globset::GlobBuilder::new(&pattern.join("/"))
         .literal_separator(true)
         .build()
         .map_err(|e| format!("glob: invalid pattern: {}", e.kind()))?

@@ -25,6 +25,8 @@ fn glob_lists_newest_first_and_caps_the_list() {
     assert_eq!(listed, want.join("\n"));
     let top = ok(call(&ts, "glob", json!({"pattern": "*.rs"})));
     assert_eq!(top, want[2]);
+    let dotted = ok(call(&ts, "glob", json!({"pattern": "./sub//*.rs"})));
+    assert_eq!(dotted, want[..2].join("\n"));
     let under = ok(call(&ts, "glob", json!({"pattern": "*.rs", "path": "sub"})));
     assert_eq!(under, want[..2].join("\n"));
     assert_eq!(
