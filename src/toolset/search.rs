@@ -19,8 +19,10 @@ use super::{
 use crate::deadline::Deadline;
 use cap_std::fs::{Dir, DirEntry, File};
 use serde::Deserialize;
+use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// The glob tool's input (`BetaManagedAgentsAgentToolset20260401GlobInput`).
@@ -175,16 +177,29 @@ struct Entry {
 
 /// Visits every entry under `dir` (names sorted), entering real directories only and not
 /// those named in `skip`, until `visit` returns false, [`WALK_MAX_ENTRIES`] were seen, or
-/// the deadline passes (an error).
+/// the deadline passes (an error). Depth first; a directory is opened (from its parent's
+/// handle) only when its turn comes, so the handles open at once are about as many as the
+/// tree is deep, however wide it is.
 fn walk(
     dir: Dir,
     skip: &[&str],
     deadline: Deadline,
     mut visit: impl FnMut(&Entry) -> bool,
 ) -> Result<(), String> {
-    let mut pending: Vec<(Dir, PathBuf)> = vec![(dir, PathBuf::new())];
+    let mut pending: Vec<(Arc<Dir>, OsString, PathBuf)> = Vec::new();
+    let mut next = Some((Arc::new(dir), PathBuf::new()));
     let mut seen = 0usize;
-    while let Some((dir, rel)) = pending.pop() {
+    loop {
+        let (dir, rel) = match next.take() {
+            Some(first) => first,
+            None => match pending.pop() {
+                Some((parent, name, rel)) => match parent.open_dir(&name) {
+                    Ok(dir) => (Arc::new(dir), rel),
+                    Err(_) => continue,
+                },
+                None => return Ok(()),
+            },
+        };
         let Ok(entries) = dir.entries() else {
             continue;
         };
@@ -214,15 +229,12 @@ fn walk(
             }
             let skipped = name.to_str().is_some_and(|n| skip.contains(&n));
             if kind.is_dir() && !skipped {
-                if let Ok(sub) = item.entry.open_dir() {
-                    subdirs.push((sub, item.rel));
-                }
+                subdirs.push((Arc::clone(&dir), name, item.rel));
             }
         }
-        // Depth first, in name order.
+        // In name order: the stack pops the first name first.
         pending.extend(subdirs.into_iter().rev());
     }
-    Ok(())
 }
 
 /// grep's output so far, within its byte budget.

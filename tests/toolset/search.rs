@@ -76,3 +76,39 @@ fn grep_prints_matching_lines_with_paths() {
 }
 
 // ---------------------------------------------------------------- escapes
+
+#[test]
+fn a_wide_tree_is_walked_whole_with_few_descriptors() {
+    // Run where this process may hold only 64 descriptors (in a child, to leave the other
+    // tests' limit alone).
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("/bin/bash")
+        .arg("-c")
+        .arg("ulimit -n 64 && exec \"$0\" --exact search::wide_tree_child --ignored --test-threads=1")
+        .arg(exe)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
+#[test]
+#[ignore = "run by a_wide_tree_is_walked_whole_with_few_descriptors under a low descriptor limit"]
+fn wide_tree_child() {
+    let sb = Sandbox::new("wide");
+    let ts = sb.toolset();
+    for i in 0..300 {
+        let dir = sb.work.join(format!("d{i:03}"));
+        fs::create_dir_all(dir.join("inner")).unwrap();
+        fs::write(dir.join("inner/hit.txt"), "needle\n").unwrap();
+    }
+    let listed = ok(call(&ts, "glob", json!({"pattern": "**/hit.txt"})));
+    assert_eq!(listed.lines().count(), GLOB_RESULT_LIMIT);
+    let hits = ok(call(&ts, "grep", json!({"pattern": "needle"})));
+    assert_eq!(hits.lines().count(), 300);
+}
