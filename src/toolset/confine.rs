@@ -145,7 +145,10 @@ fn quoted(p: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => out.extend(c.escape_default()),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
             c => out.push(c),
         }
     }
@@ -252,6 +255,7 @@ mod tests {
         assert_eq!(quoted("it's"), "\"it's\"");
         assert_eq!(quoted("both'\""), "'both\\'\"'");
         assert_eq!(quoted("back\\slash\n"), "'back\\\\slash\\n'");
+        assert_eq!(quoted("nul\0"), "'nul\\x00'");
     }
 
     #[test]

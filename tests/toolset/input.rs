@@ -47,6 +47,31 @@ fn input_that_does_not_match_the_schema_is_an_error_result() {
         )),
         "edit: old_string is required"
     );
+    // Odd values that do match the schema are refused or read sensibly, never a panic.
+    let nul = err(call(
+        &ts,
+        "write",
+        json!({"file_path": "a\u{0}b", "content": "x"}),
+    ));
+    assert_eq!(
+        nul,
+        "write: path 'a\\x00b': file name contained an unexpected nul byte"
+    );
+    fs::write(sb.work.join("sub/lines.txt"), "1\n2\n3\n").unwrap();
+    for range in [[i64::MIN, i64::MAX], [i64::MAX, i64::MIN], [-5, 2]] {
+        let got = call(
+            &ts,
+            "read",
+            json!({"file_path": "sub/lines.txt", "view_range": range}),
+        );
+        assert!(!got.is_error, "{range:?}: {}", got.text());
+    }
+    let huge = call(
+        &ts,
+        "bash",
+        json!({"command": "echo ok", "timeout_ms": u64::MAX}),
+    );
+    assert_eq!(ok(huge), "ok");
     let unknown = err(call(&ts, "web_fetch", json!({"url": "x"})));
     assert!(
         unknown.starts_with("unknown tool \"web_fetch\""),
