@@ -30,6 +30,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
+/// How long a timed-out command's output is still collected after its group is killed.
+const OUTPUT_GRACE: Duration = Duration::from_secs(1);
+
 /// The bash tool's input (`BetaManagedAgentsAgentToolset20260401BashInput`).
 #[derive(Debug, Deserialize)]
 pub(crate) struct BashInput {
@@ -246,6 +249,26 @@ impl BashSession {
                 continue;
             };
             if left.is_zero() {
+                // Kill the group now, then collect what it wrote before it died (the output
+                // still in the pipe), for a moment at most.
+                drop(out);
+                let _ =
+                    rustix::process::kill_process_group(Pid::from_child(&self.child), Signal::KILL);
+                let grace = Deadline::after(OUTPUT_GRACE);
+                out = self.shared.lock();
+                while !out.closed {
+                    match grace.remaining() {
+                        Some(r) if !r.is_zero() => {
+                            out = self
+                                .shared
+                                .changed
+                                .wait_timeout(out, r)
+                                .unwrap_or_else(|e| e.into_inner())
+                                .0;
+                        }
+                        _ => break,
+                    }
+                }
                 let text = clean(&out.buf, out.truncated);
                 let why = if until == limit {
                     format!(
