@@ -381,11 +381,20 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_directory_swapped_for_a_link_after_the_check_does_not_lead_out() {
+        struct Cleanup(std::path::PathBuf);
+        impl Drop for Cleanup {
+            fn drop(&mut self) {
+                let _ = fs::remove_dir_all(&self.0);
+            }
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let base = std::env::temp_dir().join(format!(
-            "managed-agents-toolset-swap-{}-{:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
+            "managed-agents-toolset-swap-{}-{nanos}",
+            std::process::id()
         ));
+        let _cleanup = Cleanup(base.clone());
         let (work, outside) = (base.join("work"), base.join("outside"));
         fs::create_dir_all(work.join("d")).unwrap();
         fs::create_dir_all(&outside).unwrap();
@@ -403,6 +412,5 @@ mod tests {
             "top secret"
         );
         assert_eq!(fs::read_dir(&outside).unwrap().count(), 1);
-        let _ = fs::remove_dir_all(&base);
     }
 }
