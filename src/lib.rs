@@ -38,6 +38,8 @@ pub mod runner;
 pub mod sse;
 pub mod stream;
 mod tagged;
+#[cfg(feature = "toolset")]
+pub mod toolset;
 mod transport;
 pub mod types;
 #[cfg(feature = "webhooks")]

@@ -1,0 +1,368 @@
+//! The `bash` tool: one persistent `/bin/bash` per toolset, in its own process group.
+//!
+//! As the official toolsets do, the shell lives across calls (its working directory,
+//! variables and background jobs carry over); each command runs as
+//! `{ CMD\n} </dev/null 2>&1; printf '\n<sentinel>%d\n' $?` with a random sentinel per
+//! call, and its output is read until the sentinel, keeping only the last
+//! [`BASH_OUTPUT_LIMIT`] bytes. Unlike the official ones, the command reaches the shell as the
+//! text of a here-document (ended by a random delimiter) that the shell `eval`s: a command
+//! that does not parse (an unclosed quote, a stray `}`) fails with status 2 and leaves the
+//! shell and its state as they were, where sent as is it would end the shell or leave it
+//! waiting for the rest of the quote until the time limit.
+//!
+//! The shell runs in a process group of its own; at the time limit, on restart and when the
+//! toolset is closed or dropped the whole group is killed (SIGKILL), background jobs and
+//! their children included. A process that leaves the group on purpose (`setsid`) escapes
+//! that: only the operating system (a cgroup, a container) can hold it.
+
+use super::{
+    nonce, AgentToolContext, Outcome, ToolResult, BASH_DEFAULT_TIMEOUT, BASH_OUTPUT_LIMIT,
+};
+use crate::deadline::Deadline;
+use regex::bytes::Regex;
+use rustix::process::{Pid, Signal};
+use serde::Deserialize;
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Duration;
+
+/// How long a timed-out command's output is still collected after its group is killed.
+const OUTPUT_GRACE: Duration = Duration::from_secs(1);
+
+/// The bash tool's input (`BetaManagedAgentsAgentToolset20260401BashInput`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct BashInput {
+    command: Option<String>,
+    restart: Option<bool>,
+    timeout_ms: Option<u64>,
+}
+
+/// What a new shell is started from.
+pub(crate) struct Shell<'a> {
+    pub ctx: &'a AgentToolContext,
+    pub workdir: &'a Path,
+    pub group: &'a Arc<Group>,
+}
+
+/// The process group of the toolset's running shell, killable from any thread while a
+/// command runs. It is set while the shell's process is not yet reaped, so its id is never
+/// one the system has given to another process.
+#[derive(Default)]
+pub(crate) struct Group(Mutex<Option<Pid>>);
+
+impl Group {
+    fn set(&self, pid: Option<Pid>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = pid;
+    }
+
+    /// Kills the whole group of the running shell, if there is one.
+    pub(crate) fn kill(&self) {
+        let pid = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pid) = *pid {
+            let _ = rustix::process::kill_process_group(pid, Signal::KILL);
+        }
+    }
+}
+
+/// Runs one bash call on the toolset's shell, starting it if there is none.
+pub(crate) fn call(
+    session: &mut Option<BashSession>,
+    shell: Shell<'_>,
+    input: BashInput,
+    deadline: Deadline,
+) -> Outcome {
+    if input.restart == Some(true) {
+        *session = None;
+        *session = Some(start(&shell)?);
+        if input.command.as_deref().unwrap_or("").is_empty() {
+            return Ok(ToolResult::text_result("bash session restarted"));
+        }
+    }
+    let command = match input.command.as_deref() {
+        Some(c) if !c.is_empty() => c,
+        _ => return Err("bash: command is required".into()),
+    };
+    let timeout = match input.timeout_ms {
+        Some(ms) if ms > 0 => Duration::from_millis(ms),
+        _ => BASH_DEFAULT_TIMEOUT,
+    };
+    let shell = match session {
+        Some(shell) => shell,
+        None => session.insert(start(&shell)?),
+    };
+    match shell.exec(command, timeout, deadline) {
+        Ok((out, 0)) => Ok(ToolResult::text_result(out)),
+        Ok((out, code)) if out.is_empty() => Err(format!("exit code: {code}")),
+        Ok((out, code)) => Err(format!("{out}\nexit code: {code}")),
+        Err(failure) => {
+            // The shell is in an unknown state (a command still running, or gone): end it and
+            // its whole group, so nothing of this command reaches the next call.
+            *session = None;
+            Err(failure)
+        }
+    }
+}
+
+fn start(shell: &Shell<'_>) -> Result<BashSession, String> {
+    BashSession::start(shell).map_err(|e| format!("bash: cannot start /bin/bash: {e}"))
+}
+
+/// What the drain thread has read of the shell's output.
+#[derive(Default)]
+struct Output {
+    buf: Vec<u8>,
+    truncated: bool,
+    closed: bool,
+}
+
+struct Shared {
+    output: Mutex<Output>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Output> {
+        self.output.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running shell: its process (leader of its own process group), its standard input and
+/// the output its drain thread collects.
+pub(crate) struct BashSession {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    shared: Arc<Shared>,
+    group: Arc<Group>,
+}
+
+impl BashSession {
+    fn start(shell: &Shell<'_>) -> io::Result<BashSession> {
+        let (ctx, workdir) = (shell.ctx, shell.workdir);
+        let env: Vec<(OsString, OsString)> = match &ctx.env {
+            Some(vars) => vars.clone(),
+            None => std::env::vars_os()
+                .filter(|(k, _)| !k.as_encoded_bytes().starts_with(b"ANTHROPIC_"))
+                .collect(),
+        };
+        // One pipe for stdout and stderr, as the official shell merges them.
+        let (reader, writer) = io::pipe()?;
+        let mut command = Command::new("/bin/bash");
+        command
+            .args(["--noprofile", "--norc"])
+            .current_dir(workdir)
+            .env_clear()
+            .envs(env)
+            .env("PS1", "")
+            .env("PS2", "")
+            .env("TERM", "dumb")
+            .stdin(Stdio::piped())
+            .stdout(writer.try_clone()?)
+            .stderr(writer)
+            .process_group(0);
+        let mut child = command.spawn()?;
+        // Our copies of the pipe's write end must go, or the reader never sees its end.
+        drop(command);
+        let shared = Arc::new(Shared {
+            output: Mutex::new(Output::default()),
+            changed: Condvar::new(),
+        });
+        let drain = Arc::clone(&shared);
+        let spawned = std::thread::Builder::new()
+            .name("toolset-bash-output".into())
+            .spawn(move || drain_output(reader, &drain));
+        if let Err(e) = spawned {
+            kill_group(&mut child);
+            return Err(e);
+        }
+        let stdin = child.stdin.take();
+        shell.group.set(Some(Pid::from_child(&child)));
+        Ok(BashSession {
+            child,
+            stdin,
+            shared,
+            group: Arc::clone(shell.group),
+        })
+    }
+
+    /// Runs `command`, by `timeout` or `deadline` (the earlier): its output (ANSI escapes
+    /// removed, the last [`BASH_OUTPUT_LIMIT`] bytes) and exit status, or why there is none.
+    fn exec(
+        &mut self,
+        command: &str,
+        timeout: Duration,
+        deadline: Deadline,
+    ) -> Result<(String, i32), String> {
+        let sentinel = format!("__ANT_CMD_{}_DONE__", nonce());
+        // Split by '' so the sentinel never appears whole in what the shell is sent.
+        let (head, tail) = sentinel.split_at(8);
+        let delimiter = format!("__ANT_EOF_{}", nonce());
+        let wrapped = format!(
+            "IFS= read -r -d '' __ANT_CMD <<'{delimiter}'\n{command}\n{delimiter}\n\
+             {{ eval \"$__ANT_CMD\"\n}} </dev/null 2>&1; printf '\\n{head}''{tail}%d\\n' $?; unset __ANT_CMD\n"
+        );
+        {
+            let mut out = self.shared.lock();
+            out.buf.clear();
+            out.truncated = false;
+        }
+        let stdin = self.stdin.as_mut().ok_or("bash: session closed")?;
+        if let Err(e) = stdin
+            .write_all(wrapped.as_bytes())
+            .and_then(|()| stdin.flush())
+        {
+            return Err(format!("bash: the shell is gone: {e}"));
+        }
+
+        let limit = Deadline::after(timeout);
+        let until = deadline.min(limit);
+        let marker = sentinel.as_bytes();
+        let mut out = self.shared.lock();
+        loop {
+            if let Some(at) = memchr::memmem::find(&out.buf, marker) {
+                let rest = &out.buf[at + marker.len()..];
+                if let Some(end) = rest.iter().position(|&b| b == b'\n') {
+                    let code = std::str::from_utf8(&rest[..end])
+                        .ok()
+                        .and_then(|s| s.trim().parse::<i32>().ok())
+                        .unwrap_or(-1);
+                    let text = clean(&out.buf[..at], out.truncated);
+                    return Ok((text, code));
+                }
+            }
+            if out.closed {
+                let text = clean(&out.buf, out.truncated);
+                return Err(join(
+                    text,
+                    "bash: the shell exited or was ended; a new one starts at the next call".into(),
+                ));
+            }
+            let Some(left) = until.remaining() else {
+                out = self
+                    .shared
+                    .changed
+                    .wait(out)
+                    .unwrap_or_else(|e| e.into_inner());
+                continue;
+            };
+            if left.is_zero() {
+                // Kill the group now, then collect what it wrote before it died (the output
+                // still in the pipe), for a moment at most.
+                drop(out);
+                let _ =
+                    rustix::process::kill_process_group(Pid::from_child(&self.child), Signal::KILL);
+                let grace = Deadline::after(OUTPUT_GRACE);
+                out = self.shared.lock();
+                while !out.closed {
+                    match grace.remaining() {
+                        Some(r) if !r.is_zero() => {
+                            out = self
+                                .shared
+                                .changed
+                                .wait_timeout(out, r)
+                                .unwrap_or_else(|e| e.into_inner())
+                                .0;
+                        }
+                        _ => break,
+                    }
+                }
+                let text = clean(&out.buf, out.truncated);
+                let why = if until == limit {
+                    format!(
+                        "bash: command timed out after {}; the shell was restarted",
+                        seconds(timeout)
+                    )
+                } else {
+                    "bash: the call's deadline passed before the command finished; the shell was restarted".to_string()
+                };
+                return Err(join(text, why));
+            }
+            out = self
+                .shared
+                .changed
+                .wait_timeout(out, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+impl Drop for BashSession {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        // Forget the group before the shell is reaped (its id is free for reuse after).
+        self.group.set(None);
+        kill_group(&mut self.child);
+    }
+}
+
+/// Kills the shell's whole process group and reaps the shell.
+fn kill_group(child: &mut Child) {
+    if rustix::process::kill_process_group(Pid::from_child(child), Signal::KILL).is_err() {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+}
+
+/// Reads the shell's output until its end, keeping the last [`BASH_OUTPUT_LIMIT`] bytes.
+fn drain_output(mut reader: io::PipeReader, shared: &Shared) {
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => 0,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => 0,
+        };
+        let mut out = shared.lock();
+        if n == 0 {
+            out.closed = true;
+            shared.changed.notify_all();
+            return;
+        }
+        out.buf.extend_from_slice(&chunk[..n]);
+        if out.buf.len() > BASH_OUTPUT_LIMIT {
+            let excess = out.buf.len() - BASH_OUTPUT_LIMIT;
+            out.buf.drain(..excess);
+            out.truncated = true;
+        }
+        shared.changed.notify_all();
+    }
+}
+
+/// The output as the model sees it: text, ANSI escapes removed, trailing newlines dropped,
+/// `[output truncated]` first when only its tail was kept.
+fn clean(raw: &[u8], truncated: bool) -> String {
+    static ANSI: OnceLock<Regex> = OnceLock::new();
+    let ansi = ANSI.get_or_init(|| {
+        Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]").unwrap_or_else(|_| unreachable!("a valid pattern"))
+    });
+    let stripped = ansi.replace_all(raw, &b""[..]);
+    let text = String::from_utf8_lossy(&stripped);
+    let text = text.trim_end_matches('\n');
+    if truncated {
+        format!("[output truncated]\n{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn join(text: String, why: String) -> String {
+    if text.is_empty() {
+        why
+    } else {
+        format!("{text}\n{why}")
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0}s")
+    } else {
+        format!("{s}s")
+    }
+}
