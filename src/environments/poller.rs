@@ -394,3 +394,34 @@ impl Drop for Poller {
         self.run_pending_stop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_doubles_to_a_60_second_cap_plus_up_to_a_second_of_jitter() {
+        let client = Client::builder()
+            .environment_key("k")
+            .base_url("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+        let poller = Poller::new(&client, "env_1", PollerOptions::new()).unwrap();
+        for (n, floor) in [
+            (1, 2),
+            (2, 4),
+            (3, 8),
+            (5, 32),
+            (6, 60),
+            (30, 60),
+            (u32::MAX, 60),
+        ] {
+            let d = poller.backoff(n);
+            let floor = Duration::from_secs(floor);
+            assert!(
+                d >= floor && d < floor + Duration::from_secs(1),
+                "{n}: {d:?}"
+            );
+        }
+    }
+}
