@@ -13,10 +13,17 @@
 mod lease;
 mod poller;
 mod signal;
+#[cfg(feature = "worker")]
+mod worker;
 
 pub use lease::{LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, NO_HEARTBEAT};
 pub use poller::{Poller, PollerOptions, POLL_BLOCK_MS};
 pub use signal::StopSignal;
+#[cfg(feature = "worker")]
+pub use worker::{
+    sessions_token, Disposition, EnvironmentWorker, ItemReport, SessionHandler, WorkContext,
+    WorkerStats,
+};
 
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};

@@ -39,6 +39,7 @@ pub struct PollerOptions {
     backoff_base: Duration,
     backoff_cap: Duration,
     request: RequestOptions,
+    stop: Option<StopSignal>,
 }
 
 impl Default for PollerOptions {
@@ -54,6 +55,7 @@ impl Default for PollerOptions {
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(60),
             request: RequestOptions::new(),
+            stop: None,
         }
     }
 }
@@ -118,6 +120,13 @@ impl PollerOptions {
     pub fn backoff(mut self, base: Duration, cap: Duration) -> Self {
         self.backoff_base = base;
         self.backoff_cap = cap;
+        self
+    }
+
+    /// A signal of the caller's that ends the iteration when set (default: a new one, from
+    /// [`Poller::stop_signal`]).
+    pub fn stop_signal(mut self, signal: StopSignal) -> Self {
+        self.stop = Some(signal);
         self
     }
 
@@ -201,12 +210,13 @@ impl Poller {
             .clone()
             .unwrap_or_else(super::default_worker_id);
         log::info!("poller starting environment_id={environment_id} worker_id={worker_id}");
+        let stop = options.stop.clone().unwrap_or_default();
         Ok(Poller {
             client,
             environment_id: environment_id.to_string(),
             options,
             worker_id,
-            stop: StopSignal::new(),
+            stop,
             pending_stop: None,
             poll_failures: 0,
             ack_failures: 0,
