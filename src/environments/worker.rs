@@ -22,6 +22,7 @@ pub struct WorkContext<'a> {
     client: &'a Client,
     workdir: &'a Path,
     lease: &'a super::LeaseHandle,
+    worker_stop: &'a StopSignal,
 }
 
 impl std::fmt::Debug for WorkContext<'_> {
@@ -59,6 +60,12 @@ impl WorkContext<'_> {
     /// Set when the run must end: the server asked for a stop, or the lease was lost.
     pub fn stop_signal(&self) -> StopSignal {
         self.lease.stop_signal()
+    }
+
+    /// The worker's own stop signal: set when the worker is asked to stop (a Ctrl-C handler),
+    /// for a handler that ends its item early then rather than finishing it.
+    pub fn worker_stop_signal(&self) -> StopSignal {
+        self.worker_stop.clone()
     }
 
     /// Whether the run must end now.
@@ -387,7 +394,7 @@ impl EnvironmentWorker {
                 &item.environment_id,
                 &item.id,
                 true,
-                &Default::default(),
+                &worker_request(),
             )?;
             report.stopped = true;
             return Ok(report);
@@ -408,6 +415,7 @@ impl EnvironmentWorker {
                     client: &client,
                     workdir: &self.workdir,
                     lease: &lease,
+                    worker_stop: &self.stop,
                 };
                 match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&ctx))) {
                     Ok(Ok(())) => Disposition::Ran,
@@ -419,21 +427,25 @@ impl EnvironmentWorker {
                 }
             }
         };
-        let lost = lease.is_lost();
-        match lease.stop(true) {
-            Ok(end) => {
-                report.stopped = !end.is_lost();
-                report.lease_end = Some(end);
-            }
-            Err(e) => {
-                log::error!("force-stop on exit failed work_id={} error={e}", item.id);
-                report.lease_end = Some(if lost {
-                    LeaseEnd::AssumedLost
-                } else {
-                    LeaseEnd::Released
-                });
+        let end = lease.release();
+        if end.is_lost() {
+            log::info!(
+                "lease lost; released work_id={} without stopping it",
+                item.id
+            );
+        } else {
+            match super::stop_work(
+                &client,
+                &item.environment_id,
+                &item.id,
+                true,
+                &worker_request(),
+            ) {
+                Ok(()) => report.stopped = true,
+                Err(e) => log::error!("force-stop on exit failed work_id={} error={e}", item.id),
             }
         }
+        report.lease_end = Some(end);
         Ok(report)
     }
 }
@@ -484,6 +496,11 @@ pub fn sessions_token(secret: Option<&str>) -> Option<String> {
         .as_str()
         .filter(|t| !t.is_empty())
         .map(String::from)
+}
+
+/// Options of the worker's own calls (the stops), tagged as the official worker tags them.
+fn worker_request() -> crate::RequestOptions {
+    crate::RequestOptions::new().header("x-stainless-helper", super::HELPER_WORKER)
 }
 
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
