@@ -423,6 +423,41 @@ fn a_refused_ack_force_stops_the_item_and_polling_goes_on() {
 }
 
 #[test]
+fn a_failed_ack_backs_off_and_leaves_the_item_to_be_reclaimed() {
+    let server = TestServer::start(|_, r, conn| {
+        let p = path(r);
+        if p.ends_with("/work_1/ack") {
+            error(
+                conn,
+                503,
+                json!({"type": "error", "error": {"type": "api_error", "message": "down"}}),
+            )
+        } else if p.ends_with("/ack") || p.ends_with("/stop") {
+            no_content(conn)
+        } else {
+            let n = ACK_POLLS.fetch_add(1, Ordering::SeqCst);
+            respond_json(
+                conn,
+                &item(if n == 0 { "work_1" } else { "work_2" }).to_string(),
+            )
+        }
+    });
+    static ACK_POLLS: AtomicUsize = AtomicUsize::new(0);
+    let mut poller = api_client(&server.url)
+        .environments()
+        .work()
+        .poller("env_1", fast().auto_stop(false))
+        .unwrap();
+    assert_eq!(poller.next().unwrap().unwrap().id, "work_2");
+    let all = requests(&server);
+    assert!(
+        all.iter().all(|r| !path(r).ends_with("/stop")),
+        "a transient ack failure stops nothing"
+    );
+    assert_eq!(all.len(), 4, "poll, failed ack, poll, ack");
+}
+
+#[test]
 fn a_stop_from_another_thread_ends_the_iteration() {
     let server = TestServer::start(|_, _, conn| {
         std::thread::sleep(Duration::from_millis(100)); // a long poll that finds nothing

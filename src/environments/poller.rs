@@ -14,6 +14,10 @@ use std::time::Duration;
 /// The `block_ms` a poll asks for by default; the API accepts 1 to 999.
 pub const POLL_BLOCK_MS: u32 = 999;
 
+/// The deadline of the stop the poller sends for an item the caller is done with, unless
+/// the request options set one.
+const AUTO_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How a [`Poller`] polls. The defaults are the official SDKs'.
 ///
 /// ```
@@ -255,7 +259,12 @@ impl Poller {
 
     fn run_pending_stop(&mut self) {
         if let Some((environment_id, work_id)) = self.pending_stop.take() {
-            let options = self.request(HELPER_POLLER);
+            let mut options = self.request(HELPER_POLLER);
+            if options.timeout.is_none() {
+                // bounded, as the official Go poller bounds it: a hung server must not hold
+                // the caller's next item (or a drop) for the client's whole timeout
+                options = options.timeout(AUTO_STOP_TIMEOUT);
+            }
             if let Err(e) = stop_work(&self.client, &environment_id, &work_id, false, &options) {
                 log::warn!("stop failed work_id={work_id} error={e}");
             }
