@@ -1,7 +1,8 @@
 //! Self-hosted environments: the blocking helpers on top of the generated
 //! `environments().work()` operations, as the official SDKs ship them. The [`Poller`] claims
 //! work items (long-poll, ack, backoff, drain), the [`LeaseKeeper`] keeps an item's lease
-//! alive on its own thread (heartbeats with `expected_last_heartbeat`, 412 = lease lost).
+//! alive on its own thread (heartbeats with `expected_last_heartbeat`, 412 = lease lost),
+//! and the `EnvironmentWorker` (feature `worker`) composes them around a session handler.
 //! This file owns what both share: the claimed [`WorkItem`], the worker id, the error
 //! classes and the raw calls whose answers the generated types cannot hold (a poll that finds
 //! nothing, a stop answered 204, an item of a kind this version does not know).
@@ -10,19 +11,22 @@
 //! `x-api-key`): build the client with [`ClientBuilder::environment_key`](crate::ClientBuilder::environment_key)
 //! or [`Client::with_environment_key`], or give the key in [`PollerOptions::environment_key`].
 
+#[cfg(feature = "worker")]
+mod handover;
 mod lease;
 mod poller;
 mod signal;
 #[cfg(feature = "worker")]
 mod worker;
 
+#[cfg(feature = "worker")]
+pub use handover::sessions_token;
 pub use lease::{LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, NO_HEARTBEAT};
 pub use poller::{Poller, PollerOptions, POLL_BLOCK_MS};
 pub use signal::StopSignal;
 #[cfg(feature = "worker")]
 pub use worker::{
-    sessions_token, Disposition, EnvironmentWorker, ItemReport, SessionHandler, WorkContext,
-    WorkerStats,
+    Disposition, EnvironmentWorker, ItemReport, SessionHandler, WorkContext, WorkerStats,
 };
 
 use crate::client::{Client, RequestOptions};
