@@ -29,6 +29,7 @@ fn heartbeat_and_force_stop_on_the_wire() {
         .match_header("authorization", format!("Bearer {ENV_KEY}").as_str())
         .match_header("x-api-key", Matcher::Missing)
         .match_header("anthropic-beta", MA)
+        .match_header("x-stainless-helper", "environments-worker")
         .with_header("content-type", "application/json")
         .with_body(beat("2026-04-01T00:00:01Z", "stopping", true, 60))
         .expect(1)

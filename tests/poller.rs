@@ -28,6 +28,7 @@ fn poll_ack_and_stop_carry_the_environment_key_and_worker_id_and_no_api_key() {
         .match_header("authorization", format!("Bearer {ENV_KEY}").as_str())
         .match_header("x-api-key", Matcher::Missing)
         .match_header("anthropic-worker-id", "worker-7")
+        .match_header("x-stainless-helper", "environments-work-poller")
         .match_header("anthropic-beta", MA)
         .match_header("anthropic-version", "2023-06-01")
         .with_header("content-type", "application/json")
