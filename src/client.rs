@@ -39,7 +39,7 @@ pub struct Client {
 }
 
 pub(crate) struct Inner {
-    pub(crate) api_key: String,
+    pub(crate) credential: Credential,
     pub(crate) base_url: String,
     pub(crate) agent: ureq::Agent,
     pub(crate) max_retries: u32,
@@ -53,7 +53,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
-            .field("api_key", &"<redacted>")
+            .field(self.inner.credential.kind(), &"<redacted>")
             .field("max_retries", &self.inner.max_retries)
             .field("timeout", &self.inner.timeout)
             .finish()
@@ -92,10 +92,80 @@ impl Client {
     }
 }
 
+/// How a client authenticates: the API key as `x-api-key`, or a self-hosted environment's key
+/// as `Authorization: Bearer` (and no `x-api-key`).
+#[derive(Clone)]
+pub(crate) enum Credential {
+    ApiKey(String),
+    EnvironmentKey(String),
+}
+
+impl Credential {
+    /// The header that carries the credential, and its value.
+    pub(crate) fn header(&self) -> (&'static str, String) {
+        match self {
+            Credential::ApiKey(k) => ("x-api-key", k.clone()),
+            Credential::EnvironmentKey(k) => ("authorization", format!("Bearer {k}")),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Credential::ApiKey(_) => "api_key",
+            Credential::EnvironmentKey(_) => "environment_key",
+        }
+    }
+}
+
+impl Client {
+    /// A client like this one (base URL, retries, deadlines, headers, connection pool) that
+    /// authenticates with a self-hosted environment's key: `Authorization: Bearer <key>` and
+    /// no `x-api-key`, as the work queue's endpoints (poll, ack, heartbeat, stop) require.
+    /// An `authorization` or `x-api-key` header set on this client is not carried over.
+    ///
+    /// ```
+    /// let client = managed_agents::Client::builder().api_key("sk-ant-...").build()?;
+    /// let worker = client.with_environment_key("envkey-...")?;
+    /// assert!(!format!("{worker:?}").contains("envkey"));
+    /// # Ok::<(), managed_agents::Error>(())
+    /// ```
+    pub fn with_environment_key(&self, key: impl Into<String>) -> Result<Client> {
+        let key = key.into();
+        if key.trim().is_empty() {
+            return Err(Error::invalid_input("environment_key", "must not be empty"));
+        }
+        let inner = &self.inner;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                credential: Credential::EnvironmentKey(key),
+                base_url: inner.base_url.clone(),
+                agent: inner.agent.clone(),
+                max_retries: inner.max_retries,
+                timeout: inner.timeout,
+                headers: without_credentials(&inner.headers),
+                user_agent: inner.user_agent.clone(),
+                max_body_size: inner.max_body_size,
+            }),
+        })
+    }
+}
+
+/// Headers less any that would carry another credential beside the environment key.
+fn without_credentials(headers: &[(String, String)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(k, _)| {
+            !k.eq_ignore_ascii_case("authorization") && !k.eq_ignore_ascii_case("x-api-key")
+        })
+        .cloned()
+        .collect()
+}
+
 /// Configuration for a [`Client`]. Unset values come from the environment, then the defaults.
 #[derive(Default)]
 pub struct ClientBuilder {
     api_key: Option<String>,
+    environment_key: Option<String>,
     base_url: Option<String>,
     max_retries: Option<u32>,
     timeout: Option<Duration>,
@@ -110,6 +180,10 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "environment_key",
+                &self.environment_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("base_url", &self.base_url)
             .field("max_retries", &self.max_retries)
             .field("timeout", &self.timeout)
@@ -130,6 +204,20 @@ impl ClientBuilder {
     /// The API key (default: `ANTHROPIC_API_KEY`).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
+        self
+    }
+
+    /// Authenticates with a self-hosted environment's key instead of an API key: every request
+    /// carries `Authorization: Bearer <key>` and no `x-api-key`, and `ANTHROPIC_API_KEY` is
+    /// not read. The work queue's endpoints (poll, ack, heartbeat, stop) take this key.
+    ///
+    /// ```
+    /// let client = managed_agents::Client::builder().environment_key("envkey-...").build()?;
+    /// assert!(!format!("{client:?}").contains("envkey-"));
+    /// # Ok::<(), managed_agents::Error>(())
+    /// ```
+    pub fn environment_key(mut self, key: impl Into<String>) -> Self {
+        self.environment_key = Some(key.into());
         self
     }
 
@@ -194,18 +282,31 @@ impl ClientBuilder {
 
     /// The client.
     pub fn build(self) -> Result<Client> {
-        let api_key = match self.api_key {
-            Some(k) => k,
-            None => std::env::var("ANTHROPIC_API_KEY").map_err(|_| {
-                Error::invalid_input(
-                    "api_key",
-                    "no API key: set ANTHROPIC_API_KEY or call ClientBuilder::api_key",
-                )
-            })?,
+        let credential = match (self.environment_key, self.api_key) {
+            (Some(k), _) if k.trim().is_empty() => {
+                return Err(Error::invalid_input("environment_key", "must not be empty"))
+            }
+            (Some(k), _) => Credential::EnvironmentKey(k),
+            (None, key) => {
+                let api_key = match key {
+                    Some(k) => k,
+                    None => std::env::var("ANTHROPIC_API_KEY").map_err(|_| {
+                        Error::invalid_input(
+                            "api_key",
+                            "no API key: set ANTHROPIC_API_KEY or call ClientBuilder::api_key",
+                        )
+                    })?,
+                };
+                if api_key.trim().is_empty() {
+                    return Err(Error::invalid_input("api_key", "must not be empty"));
+                }
+                Credential::ApiKey(api_key)
+            }
         };
-        if api_key.trim().is_empty() {
-            return Err(Error::invalid_input("api_key", "must not be empty"));
-        }
+        let headers = match credential {
+            Credential::EnvironmentKey(_) => without_credentials(&self.headers),
+            Credential::ApiKey(_) => self.headers,
+        };
         let base_url = self
             .base_url
             .or_else(|| {
@@ -247,12 +348,12 @@ impl ClientBuilder {
             .unwrap_or_else(|| format!("managed-agents-rust/{}", env!("CARGO_PKG_VERSION")));
         Ok(Client {
             inner: Arc::new(Inner {
-                api_key,
+                credential,
                 base_url,
                 agent,
                 max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
                 timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-                headers: self.headers,
+                headers,
                 user_agent,
                 max_body_size: self.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
             }),

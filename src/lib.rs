@@ -25,6 +25,7 @@ pub mod client;
 pub mod deadline;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod environments;
 pub mod error;
 mod event_helpers;
 pub mod multipart;

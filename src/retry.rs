@@ -14,7 +14,8 @@ pub(crate) fn backoff(retry: u32) -> Duration {
     Duration::from_secs_f64(base * (1.0 - 0.25 * jitter()))
 }
 
-fn jitter() -> f64 {
+/// A number in `[0, 1)`, different on every call.
+pub(crate) fn jitter() -> f64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(Instant::now().elapsed().as_nanos());

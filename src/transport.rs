@@ -115,7 +115,7 @@ impl Client {
         loop {
             let remaining = deadline.check(what)?;
             let mut headers: Vec<(&str, String)> = vec![
-                ("x-api-key", inner.api_key.clone()),
+                inner.credential.header(),
                 ("anthropic-version", ANTHROPIC_VERSION.to_string()),
                 ("accept", "application/json".to_string()),
                 ("user-agent", inner.user_agent.clone()),

@@ -1,0 +1,286 @@
+//! Self-hosted environments: the blocking helpers on top of the generated
+//! `environments().work()` operations, as the official SDKs ship them. The [`Poller`] claims
+//! work items (long-poll, ack, backoff, drain), the [`LeaseKeeper`] keeps an item's lease
+//! alive on its own thread (heartbeats with `expected_last_heartbeat`, 412 = lease lost),
+//! and the `EnvironmentWorker` (feature `worker`) composes them around a session handler.
+//! This file owns what both share: the claimed [`WorkItem`], the worker id, the error
+//! classes and the raw calls whose answers the generated types cannot hold (a poll that finds
+//! nothing, a stop answered 204, an item of a kind this version does not know).
+//!
+//! Every call here authenticates with the environment key (`Authorization: Bearer`, no
+//! `x-api-key`): build the client with [`ClientBuilder::environment_key`](crate::ClientBuilder::environment_key)
+//! or [`Client::with_environment_key`], or give the key in [`PollerOptions::environment_key`].
+
+#[cfg(feature = "worker")]
+mod handover;
+mod lease;
+mod poller;
+mod signal;
+#[cfg(feature = "worker")]
+mod worker;
+
+#[cfg(feature = "worker")]
+pub use handover::sessions_token;
+pub use lease::{LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, NO_HEARTBEAT};
+pub use poller::{Poller, PollerOptions, POLL_BLOCK_MS};
+pub use signal::StopSignal;
+#[cfg(feature = "worker")]
+pub use worker::{
+    Disposition, EnvironmentWorker, ItemReport, SessionHandler, WorkContext, WorkerStats,
+};
+
+use crate::client::{Client, RequestOptions};
+use crate::error::{Error, Result};
+use crate::response::Response;
+use crate::transport::Body;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The `x-stainless-helper` value the official SDKs tag the poller's calls with.
+const HELPER_POLLER: &str = "environments-work-poller";
+/// The `x-stainless-helper` value the official SDKs tag the worker's heartbeats and stops with.
+const HELPER_WORKER: &str = "environments-worker";
+
+/// A work item claimed from a self-hosted environment's queue (already acknowledged when a
+/// [`Poller`] hands it out).
+///
+/// Kept as the server sent it: an item whose `data.type` this version does not model (the
+/// queue also sends `healthcheck` items) is still an item, never a decode error. The
+/// `secret` never appears in `Debug`.
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct WorkItem {
+    /// The work item's id (`work_...`).
+    pub id: String,
+    /// The environment it belongs to.
+    pub environment_id: String,
+    /// `data.type`: `session` for a session to run; other kinds are skipped by a worker.
+    pub kind: String,
+    /// `data.id`: for a `session` item, the session's id.
+    pub data_id: String,
+    /// The item's state when it was read (`queued`, `starting`, `active`, ...).
+    pub state: String,
+    /// The item's metadata.
+    pub metadata: BTreeMap<String, String>,
+    /// The per-item credential payload a poll may carry (opaque; never log it).
+    pub secret: Option<String>,
+    /// The whole item as the server sent it.
+    pub raw: Value,
+}
+
+impl fmt::Debug for WorkItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkItem")
+            .field("id", &self.id)
+            .field("environment_id", &self.environment_id)
+            .field("kind", &self.kind)
+            .field("data_id", &self.data_id)
+            .field("state", &self.state)
+            .field("metadata", &self.metadata)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl WorkItem {
+    /// The item from a poll's JSON body: `None` for an empty poll (`null`, an empty body, or
+    /// an object without an id), an error naming what is missing for anything else malformed.
+    pub fn from_json(value: Value) -> Result<Option<WorkItem>> {
+        let Value::Object(map) = &value else {
+            return match value {
+                Value::Null => Ok(None),
+                other => Err(Error::Decode {
+                    message: "a work item is not a JSON object".into(),
+                    excerpt: excerpt(&other),
+                }),
+            };
+        };
+        let text = |key: &str| map.get(key).and_then(Value::as_str).unwrap_or("");
+        let id = text("id");
+        if id.is_empty() {
+            return Ok(None);
+        }
+        let data = map.get("data");
+        let data_text = |key: &str| {
+            data.and_then(|d| d.get(key))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
+        let metadata = map
+            .get("metadata")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Some(WorkItem {
+            id: id.to_string(),
+            environment_id: text("environment_id").to_string(),
+            kind: data_text("type").to_string(),
+            data_id: data_text("id").to_string(),
+            state: text("state").to_string(),
+            metadata,
+            secret: map
+                .get("secret")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
+            raw: value,
+        }))
+    }
+
+    /// Whether the item is a session to run (`data.type == "session"`).
+    pub fn is_session(&self) -> bool {
+        self.kind == "session"
+    }
+
+    /// The session to run, for a `session` item.
+    pub fn session_id(&self) -> Option<&str> {
+        (self.is_session() && !self.data_id.is_empty()).then_some(self.data_id.as_str())
+    }
+}
+
+/// The start of a JSON value, for an error message.
+fn excerpt(v: &Value) -> String {
+    v.to_string().chars().take(200).collect()
+}
+
+/// Whether a failure is worth trying again (connection errors, timeouts, 408, 409, 429, 5xx,
+/// an answer that did not decode); anything else — a 401, 403, 404, a refused argument — is
+/// fatal, as the official helpers decide it.
+pub(crate) fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::Api { status, .. } => {
+            !(400..500).contains(status) || matches!(status, 408 | 409 | 429)
+        }
+        Error::Connection { .. } | Error::Timeout { .. } | Error::Decode { .. } => true,
+        Error::BodyTooLarge { .. } => true,
+        _ => false,
+    }
+}
+
+/// The official SDKs' default worker id: the host name and a random suffix, since many
+/// workers can share a host and the API documents the id as unique.
+pub fn default_worker_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+        .or_else(|| std::env::var("COMPUTERNAME").ok().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| "managed-agents-worker".to_string());
+    let suffix = (crate::retry::jitter() * (1u64 << 48) as f64) as u64;
+    format!("{host}-{suffix:012x}")
+}
+
+/// A random duration in `[low, high)`.
+pub(crate) fn uniform(low: std::time::Duration, high: std::time::Duration) -> std::time::Duration {
+    if high <= low {
+        return low;
+    }
+    low + (high - low).mul_f64(crate::retry::jitter())
+}
+
+/// Sends one work-queue operation by its id, with its path parameters filled in, and returns
+/// the answer unread: the generated methods decode bodies the server does not always send.
+pub(crate) fn call(
+    client: &Client,
+    op_id: &str,
+    params: &[(&str, &str)],
+    query: Vec<(&'static str, String)>,
+    body: Body,
+    options: &RequestOptions,
+) -> Result<Response> {
+    let op = crate::OPERATIONS
+        .iter()
+        .find(|op| op.id == op_id)
+        .ok_or_else(|| Error::invalid_input("operation", format!("{op_id} is not known")))?;
+    let mut path = op.path.to_string();
+    for (name, value) in params {
+        path = path.replace(
+            &format!("{{{name}}}"),
+            &crate::path::path_segment(name, value)?,
+        );
+    }
+    client.execute(op, path, query, body, options)
+}
+
+/// `POST .../work/{id}/stop` with `{"force": ..}`; the answer (204, or the item) is read and
+/// dropped. A 409 (already stopped) is success.
+pub(crate) fn stop_work(
+    client: &Client,
+    environment_id: &str,
+    work_id: &str,
+    force: bool,
+    options: &RequestOptions,
+) -> Result<()> {
+    let body = if force {
+        serde_json::json!({ "force": true })
+    } else {
+        serde_json::json!({})
+    };
+    match call(
+        client,
+        "environments.work.stop",
+        &[("environment_id", environment_id), ("work_id", work_id)],
+        Vec::new(),
+        Body::json(&body)?,
+        options,
+    ) {
+        Ok(response) => response.finish(),
+        Err(e) if e.status() == Some(409) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_of_an_unknown_kind_is_kept_and_an_empty_poll_is_none() {
+        let item = WorkItem::from_json(serde_json::json!({
+            "id": "work_1", "environment_id": "env_1", "type": "work", "state": "queued",
+            "data": {"type": "healthcheck", "id": "hc_1"}, "metadata": {"a": "b"}, "secret": "s3cr3t"
+        }))
+        .unwrap()
+        .unwrap();
+        assert_eq!(item.kind, "healthcheck");
+        assert!(!item.is_session());
+        assert_eq!(item.session_id(), None);
+        assert_eq!(item.metadata["a"], "b");
+        assert!(!format!("{item:?}").contains("s3cr3t"));
+        assert_eq!(WorkItem::from_json(Value::Null).unwrap(), None);
+        assert_eq!(WorkItem::from_json(serde_json::json!({})).unwrap(), None);
+        assert!(WorkItem::from_json(serde_json::json!([1])).is_err());
+    }
+
+    #[test]
+    fn worker_ids_are_unique_per_call() {
+        let (a, b) = (default_worker_id(), default_worker_id());
+        assert_ne!(a, b);
+        assert!(!a.is_empty());
+    }
+
+    #[test]
+    fn fatal_and_transient_failures_follow_the_official_split() {
+        let api = |status| Error::Api {
+            status,
+            error_type: None,
+            message: String::new(),
+            request_id: None,
+            body: String::new(),
+        };
+        for s in [401, 403, 404, 400, 412, 422] {
+            assert!(!is_transient(&api(s)), "{s}");
+        }
+        for s in [408, 409, 429, 500, 503, 529] {
+            assert!(is_transient(&api(s)), "{s}");
+        }
+        assert!(is_transient(&Error::connection("reset")));
+        assert!(!is_transient(&Error::invalid_input("x", "y")));
+    }
+}

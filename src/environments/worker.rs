@@ -1,0 +1,465 @@
+//! The environment worker: claims work items with the [`Poller`], and for each `session` item
+//! keeps its lease with the [`LeaseKeeper`] (started before anything slow), retrieves the
+//! session (a terminated one is stopped at once), hands it to the caller's session handler,
+//! then force-stops the item unless the lease was lost — as the official `EnvironmentWorker`
+//! does. N items at once on threads; one bad item fails that item, not the worker.
+//!
+//! Each item's calls authenticate with the sessions token from the item's `secret` (a
+//! base64url JSON payload) when it has one, else with the environment key.
+
+use super::handover::sessions_token;
+use super::{LeaseEnd, LeaseKeeper, LeaseOptions, Poller, PollerOptions, StopSignal, WorkItem};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::types::{Session, SessionStatus};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// What a session handler gets for one claimed `session` work item.
+pub struct WorkContext<'a> {
+    item: &'a WorkItem,
+    session: &'a Session,
+    client: &'a Client,
+    workdir: &'a Path,
+    lease: &'a super::LeaseHandle,
+    worker_stop: &'a StopSignal,
+}
+
+impl std::fmt::Debug for WorkContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkContext")
+            .field("item", self.item)
+            .field("session_id", &self.session.id)
+            .field("workdir", &self.workdir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WorkContext<'_> {
+    /// The claimed work item.
+    pub fn item(&self) -> &WorkItem {
+        self.item
+    }
+
+    /// The session to run, as retrieved when the item was claimed.
+    pub fn session(&self) -> &Session {
+        self.session
+    }
+
+    /// A client authenticated for this item (its sessions token, else the environment key):
+    /// use it for the session's events.
+    pub fn client(&self) -> &Client {
+        self.client
+    }
+
+    /// The worker's work directory, where the session's tools run.
+    pub fn workdir(&self) -> &Path {
+        self.workdir
+    }
+
+    /// Set when the run must end: the server asked for a stop, or the lease was lost.
+    pub fn stop_signal(&self) -> StopSignal {
+        self.lease.stop_signal()
+    }
+
+    /// The worker's own stop signal: set when the worker is asked to stop (a Ctrl-C handler),
+    /// for a handler that ends its item early then rather than finishing it.
+    pub fn worker_stop_signal(&self) -> StopSignal {
+        self.worker_stop.clone()
+    }
+
+    /// Whether the run must end now.
+    pub fn should_stop(&self) -> bool {
+        self.lease.should_stop()
+    }
+
+    /// The lease TTL the server last reported: how long a result may be retried.
+    pub fn lease_ttl(&self) -> Option<Duration> {
+        self.lease.ttl()
+    }
+}
+
+/// Runs one session of a claimed item: the worker's per-session work.
+pub type SessionHandler = dyn Fn(&WorkContext<'_>) -> Result<()> + Send + Sync;
+
+/// How one item went.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ItemReport {
+    /// The work item's id.
+    pub work_id: String,
+    /// The session's id (`data.id`).
+    pub session_id: String,
+    /// What was done with it.
+    pub disposition: Disposition,
+    /// Why its heartbeats ended (none when no lease was taken).
+    pub lease_end: Option<LeaseEnd>,
+    /// Whether the item was stopped (`POST .../stop`); never after a lost lease.
+    pub stopped: bool,
+}
+
+/// What the worker did with an item.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// Not a session item (`data.type` was something else): stopped without running.
+    Skipped,
+    /// The session had terminated: stopped without running.
+    Terminated,
+    /// The session handler ran and returned `Ok`.
+    Ran,
+    /// The session retrieval or the handler failed, or the handler panicked.
+    Failed(Error),
+}
+
+/// What [`EnvironmentWorker::run`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerStats {
+    /// Items claimed.
+    pub claimed: u64,
+    /// Items whose session handler ran and returned `Ok`.
+    pub ran: u64,
+    /// Items that failed.
+    pub failed: u64,
+    /// Items skipped (not sessions, or terminated sessions).
+    pub skipped: u64,
+    /// Items whose lease was lost.
+    pub lost: u64,
+}
+
+/// A self-hosted environment worker, blocking, on threads.
+///
+/// ```no_run
+/// use managed_agents::Client;
+///
+/// let client = Client::from_env()?;
+/// let worker = client
+///     .environments()
+///     .work()
+///     .worker()
+///     .environment_id("env_123")
+///     .environment_key(std::env::var("ENVIRONMENT_KEY").unwrap())
+///     .concurrency(4)
+///     .on_session(|ctx| {
+///         println!("running {}", ctx.session().id);
+///         Ok(())
+///     });
+/// let stop = worker.stop_signal(); // set it from another thread (a Ctrl-C handler) to end run()
+/// # let _ = stop;
+/// let stats = worker.run()?;
+/// println!("{} items", stats.claimed);
+/// # Ok::<(), managed_agents::Error>(())
+/// ```
+pub struct EnvironmentWorker {
+    client: Client,
+    environment_id: Option<String>,
+    environment_key: Option<String>,
+    worker_id: Option<String>,
+    workdir: PathBuf,
+    concurrency: usize,
+    poller: PollerOptions,
+    lease: LeaseOptions,
+    handler: Option<Arc<SessionHandler>>,
+    stop: StopSignal,
+}
+
+impl std::fmt::Debug for EnvironmentWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvironmentWorker")
+            .field("environment_id", &self.environment_id)
+            .field(
+                "environment_key",
+                &self.environment_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("workdir", &self.workdir)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl crate::operations::EnvironmentsWork<'_> {
+    /// An [`EnvironmentWorker`] on this client, as the official SDKs'
+    /// `client.beta.environments.work.worker(..)`.
+    pub fn worker(&self) -> EnvironmentWorker {
+        EnvironmentWorker::new(self.client())
+    }
+}
+
+impl EnvironmentWorker {
+    /// A worker on `client` (any credential: every call the worker makes uses the environment
+    /// key or an item's sessions token, never the client's API key). The work directory is
+    /// the current directory now.
+    pub fn new(client: &Client) -> EnvironmentWorker {
+        EnvironmentWorker {
+            client: client.clone(),
+            environment_id: None,
+            environment_key: None,
+            worker_id: None,
+            workdir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            concurrency: 1,
+            poller: PollerOptions::new().auto_stop(false),
+            lease: LeaseOptions::new(),
+            handler: None,
+            stop: StopSignal::new(),
+        }
+    }
+
+    /// The environment to poll (needed by [`run`](Self::run)).
+    pub fn environment_id(mut self, id: impl Into<String>) -> Self {
+        self.environment_id = Some(id.into());
+        self
+    }
+
+    /// The environment key: the worker's standing credential.
+    pub fn environment_key(mut self, key: impl Into<String>) -> Self {
+        self.environment_key = Some(key.into());
+        self
+    }
+
+    /// The `Anthropic-Worker-ID` of the polls (default: host name and a random suffix).
+    pub fn worker_id(mut self, id: impl Into<String>) -> Self {
+        self.worker_id = Some(id.into());
+        self
+    }
+
+    /// The directory the sessions' tools run in.
+    pub fn workdir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.workdir = dir.into();
+        self
+    }
+
+    /// How many items run at once, each on its own thread (default 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// How the poller polls (sleeps, backoff, reclaim, drain). Its `auto_stop` is always off
+    /// (the worker stops each item itself) and its key and worker id are the worker's.
+    pub fn poller_options(mut self, options: PollerOptions) -> Self {
+        self.poller = options;
+        self
+    }
+
+    /// How each item's lease is kept.
+    pub fn lease_options(mut self, options: LeaseOptions) -> Self {
+        self.lease = options;
+        self
+    }
+
+    /// The per-session work, run for each claimed `session` item while its lease is kept.
+    /// Return when the session is done or [`WorkContext::should_stop`] says so.
+    pub fn on_session(
+        mut self,
+        handler: impl Fn(&WorkContext<'_>) -> Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// The signal that ends [`run`](Self::run): no new item is claimed once it is set, and
+    /// `run` returns when the items under way are done.
+    pub fn stop_signal(&self) -> StopSignal {
+        self.stop.clone()
+    }
+
+    /// Polls the environment and serves each claimed item until the stop signal is set (or,
+    /// with a draining poller, the queue is empty). A fatal poll failure (a bad key, a
+    /// missing environment) ends it with that error; a failed item does not.
+    pub fn run(&self) -> Result<WorkerStats> {
+        let environment_id = self.environment_id.as_deref().ok_or_else(|| {
+            Error::invalid_input(
+                "environment_id",
+                "EnvironmentWorker::run needs an environment id",
+            )
+        })?;
+        let key = self.environment_key.clone().ok_or_else(|| {
+            Error::invalid_input(
+                "environment_key",
+                "EnvironmentWorker::run needs the environment key",
+            )
+        })?;
+        self.handler()?;
+        let mut options = self
+            .poller
+            .clone()
+            .environment_key(key)
+            .auto_stop(false)
+            .stop_signal(self.stop.clone());
+        if let Some(id) = &self.worker_id {
+            options = options.worker_id(id.clone());
+        }
+        let poller = Mutex::new(Poller::new(&self.client, environment_id, options)?);
+        let stats = Mutex::new(WorkerStats::default());
+        let fatal: Mutex<Option<Error>> = Mutex::new(None);
+        std::thread::scope(|scope| {
+            for _ in 0..self.concurrency {
+                scope.spawn(|| loop {
+                    let next = poller.lock().unwrap_or_else(PoisonError::into_inner).next();
+                    let item = match next {
+                        None => return,
+                        Some(Err(e)) => {
+                            *fatal.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
+                            self.stop.set();
+                            return;
+                        }
+                        Some(Ok(item)) => item,
+                    };
+                    let report = self.serve(&item, self.environment_key.as_deref());
+                    let mut s = stats.lock().unwrap_or_else(PoisonError::into_inner);
+                    s.claimed += 1;
+                    match &report {
+                        Ok(r) => {
+                            if r.lease_end.as_ref().is_some_and(LeaseEnd::is_lost) {
+                                s.lost += 1;
+                            }
+                            match &r.disposition {
+                                Disposition::Ran => s.ran += 1,
+                                Disposition::Failed(e) => {
+                                    log::error!("work item failed work_id={} error={e}", item.id);
+                                    s.failed += 1
+                                }
+                                _ => s.skipped += 1,
+                            }
+                        }
+                        Err(e) => {
+                            log::error!("work item failed work_id={} error={e}", item.id);
+                            s.failed += 1;
+                        }
+                    }
+                });
+            }
+        });
+        if let Some(e) = fatal.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            return Err(e);
+        }
+        Ok(stats.into_inner().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Serves one already-claimed item (from [`WorkItem::from_env`], or a poller of one's
+    /// own): lease, session, handler, stop. The environment key is this worker's, else
+    /// `ANTHROPIC_ENVIRONMENT_KEY`; it is needed only when the item's secret carries no
+    /// sessions token.
+    pub fn handle_item(&self, item: &WorkItem) -> Result<ItemReport> {
+        let key = self.environment_key.clone().or_else(|| {
+            std::env::var("ANTHROPIC_ENVIRONMENT_KEY")
+                .ok()
+                .filter(|k| !k.is_empty())
+        });
+        self.handler()?;
+        self.serve(item, key.as_deref())
+    }
+
+    fn handler(&self) -> Result<&Arc<SessionHandler>> {
+        self.handler.as_ref().ok_or_else(|| {
+            Error::invalid_input(
+                "on_session",
+                "the worker has no session handler; set one with on_session",
+            )
+        })
+    }
+
+    fn serve(&self, item: &WorkItem, environment_key: Option<&str>) -> Result<ItemReport> {
+        let handler = self.handler()?;
+        let token = sessions_token(item.secret.as_deref());
+        if item.secret.is_some() && token.is_none() {
+            log::warn!(
+                "work item carried a secret but no sessions token; falling back to the environment key work_id={}",
+                item.id
+            );
+        }
+        let credential = token.or(environment_key.map(String::from)).ok_or_else(|| {
+            Error::invalid_input(
+                "environment_key",
+                format!("work item {}: its secret yields no sessions token and no environment key is set", item.id),
+            )
+        })?;
+        let client = self.client.with_environment_key(credential)?;
+        let mut report = ItemReport {
+            work_id: item.id.clone(),
+            session_id: item.data_id.clone(),
+            disposition: Disposition::Skipped,
+            lease_end: None,
+            stopped: false,
+        };
+        let Some(session_id) = item.session_id() else {
+            log::debug!(
+                "skipping non-session work item work_id={} type={}",
+                item.id,
+                item.kind
+            );
+            super::stop_work(
+                &client,
+                &item.environment_id,
+                &item.id,
+                true,
+                &worker_request(),
+            )?;
+            report.stopped = true;
+            return Ok(report);
+        };
+        // the lease first: whatever follows may take longer than its TTL
+        let lease =
+            LeaseKeeper::start(&client, &item.environment_id, &item.id, self.lease.clone())?;
+        report.disposition = match client.sessions().retrieve(session_id) {
+            Err(e) => Disposition::Failed(e),
+            Ok(session) if session.status == SessionStatus::Terminated => {
+                log::info!("skipping the work item of a terminated session work_id={} session_id={session_id}", item.id);
+                Disposition::Terminated
+            }
+            Ok(session) => {
+                let ctx = WorkContext {
+                    item,
+                    session: &session,
+                    client: &client,
+                    workdir: &self.workdir,
+                    lease: &lease,
+                    worker_stop: &self.stop,
+                };
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&ctx))) {
+                    Ok(Ok(())) => Disposition::Ran,
+                    Ok(Err(e)) => Disposition::Failed(e),
+                    Err(panic) => Disposition::Failed(Error::invalid_input(
+                        "on_session",
+                        format!("the session handler panicked: {}", panic_text(&*panic)),
+                    )),
+                }
+            }
+        };
+        let end = lease.release();
+        if end.is_lost() {
+            log::info!(
+                "lease lost; released work_id={} without stopping it",
+                item.id
+            );
+        } else {
+            match super::stop_work(
+                &client,
+                &item.environment_id,
+                &item.id,
+                true,
+                &worker_request(),
+            ) {
+                Ok(()) => report.stopped = true,
+                Err(e) => log::error!("force-stop on exit failed work_id={} error={e}", item.id),
+            }
+        }
+        report.lease_end = Some(end);
+        Ok(report)
+    }
+}
+
+/// Options of the worker's own calls (the stops), tagged as the official worker tags them.
+fn worker_request() -> crate::RequestOptions {
+    crate::RequestOptions::new().header("x-stainless-helper", super::HELPER_WORKER)
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
