@@ -1,9 +1,7 @@
 //! The emulator's scripted agent: what it does with each user message.
 
-use super::store::Store;
 use super::Shared;
 use serde_json::{json, Value};
-use std::sync::MutexGuard;
 use std::time::Duration;
 
 /// How long the agent takes before it starts a turn or goes on after a tool result.
@@ -119,28 +117,23 @@ impl Script {
     }
 }
 
-fn lock(shared: &Shared) -> MutexGuard<'_, Store> {
-    shared.store.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn push(shared: &Shared, session: &str, event: Value) -> Value {
-    let ev = lock(shared).push_event(session, event);
+    let ev = shared.lock().push_event(session, event);
     shared.changed.notify_all();
     ev
 }
 
 /// Waits until the answer to `tool_use_id` is posted; `None` if the session ends first.
 fn wait_answer(shared: &Shared, session: &str, tool_use_id: &str) -> Option<Value> {
-    let mut store = lock(shared);
+    let mut store = shared.lock();
     loop {
         if shared.stopped() {
             return None;
         }
-        let s = store.sessions.get(session)?;
-        if s.deleted || s.object["status"] == "terminated" {
+        if store.session(session)?["status"] == "terminated" {
             return None;
         }
-        if let Some(a) = s.answers.get(tool_use_id) {
+        if let Some(a) = store.logs.get(session)?.answers.get(tool_use_id) {
             return Some(a.clone());
         }
         store = shared
@@ -152,7 +145,7 @@ fn wait_answer(shared: &Shared, session: &str, tool_use_id: &str) -> Option<Valu
 }
 
 fn idle(shared: &Shared, session: &str, stop_reason: Value) {
-    lock(shared).set_status(session, "idle");
+    shared.lock().set_status(session, "idle");
     push(
         shared,
         session,
@@ -161,7 +154,7 @@ fn idle(shared: &Shared, session: &str, stop_reason: Value) {
 }
 
 fn running(shared: &Shared, session: &str) {
-    lock(shared).set_status(session, "running");
+    shared.lock().set_status(session, "running");
     push(shared, session, json!({"type": "session.status_running"}));
 }
 
@@ -183,7 +176,7 @@ fn input_for(schema: &Value) -> Value {
     Value::Object(input)
 }
 
-fn text_of(content: &Value) -> String {
+pub(crate) fn text_of(content: &Value) -> String {
     content
         .as_array()
         .map(|blocks| {
@@ -199,10 +192,10 @@ fn text_of(content: &Value) -> String {
 /// Plays one turn for a user message (on its own thread).
 pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
     let (script, custom_tool) = {
-        let store = lock(shared);
+        let store = shared.lock();
         let script = store.script.clone().unwrap_or_else(Script::default_turn);
-        let tool = store.sessions.get(session).and_then(|s| {
-            s.object["agent"]["tools"]
+        let tool = store.session(session).and_then(|s| {
+            s["agent"]["tools"]
                 .as_array()?
                 .iter()
                 .find(|t| t["type"] == "custom")
@@ -266,7 +259,7 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                 }
             }
             Step::WriteFile { name, content } => {
-                let mut store = lock(shared);
+                let mut store = shared.lock();
                 let id = store.id("file");
                 let now = store.now();
                 let meta = json!({
@@ -274,7 +267,8 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                     "size_bytes": content.len(), "created_at": now, "downloadable": true,
                     "scope": {"type": "session", "id": session}
                 });
-                store.files.insert(id, (meta, content));
+                store.file_bytes.insert(id, content);
+                store.files.insert(meta);
             }
             Step::FailRetriesExhausted => {
                 push(
@@ -286,7 +280,7 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                 return;
             }
             Step::Terminate => {
-                lock(shared).set_status(session, "terminated");
+                shared.lock().set_status(session, "terminated");
                 push(
                     shared,
                     session,
@@ -307,7 +301,7 @@ fn say(shared: &Shared, session: &str, text: &str) {
         json!({"type": "agent.message", "content": [{"type": "text", "text": text}]}),
     );
     let words = text.split_whitespace().count() as i64;
-    lock(shared).add_usage(session, 12 + words, words + 1);
+    shared.lock().add_usage(session, 12 + words, words + 1);
 }
 
 /// A custom tool call and the wait for its result; `None` if the session ended meanwhile.

@@ -23,8 +23,17 @@
 //! ```
 
 mod agent;
-mod server;
+mod events;
+mod http;
+mod multipart;
+mod reply;
+mod request;
+mod resources;
+mod router;
+mod sessions;
+mod state;
 mod store;
+mod stream;
 
 pub use agent::{Script, Step};
 
@@ -56,7 +65,7 @@ pub struct Faults {
 }
 
 pub(crate) struct Shared {
-    pub(crate) store: Mutex<store::Store>,
+    pub(crate) state: Mutex<state::State>,
     /// Notified whenever an event is added anywhere.
     pub(crate) changed: Condvar,
     pub(crate) stopped: AtomicBool,
@@ -66,6 +75,11 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn stopped(&self) -> bool {
         self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// The state, even after a thread panicked holding it.
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, state::State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -116,7 +130,7 @@ impl Emulator {
             local.ip().to_string()
         };
         let shared = Arc::new(Shared {
-            store: Mutex::new(store::Store::default()),
+            state: Mutex::new(state::State::default()),
             changed: Condvar::new(),
             stopped: AtomicBool::new(false),
             heartbeat: Duration::from_secs(1),
@@ -125,7 +139,7 @@ impl Emulator {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("emulator".into())
-                .spawn(move || server::serve(&listener, &shared))
+                .spawn(move || http::serve(&listener, &shared))
                 .map_err(|e| StartError(e.to_string()))?
         };
         Ok(Emulator {
@@ -156,8 +170,13 @@ impl Emulator {
         self.lock().requests
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, store::Store> {
-        self.shared.store.lock().unwrap_or_else(|p| p.into_inner())
+    /// How many connections the emulator has accepted.
+    pub fn connections(&self) -> usize {
+        self.lock().connections
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, state::State> {
+        self.shared.lock()
     }
 }
 
