@@ -9,6 +9,11 @@ use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
+#[path = "emulator/http.rs"]
+mod http;
+#[path = "emulator/rules.rs"]
+mod rules;
+
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();
     let client = Client::builder()

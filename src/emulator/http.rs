@@ -1,14 +1,24 @@
-//! The emulator's HTTP/1.1 server: accepting connections, answering each request through the
-//! router, writing answers and error bodies, and the faults injected on the way.
+//! The emulator's HTTP/1.1 server: a thread per connection carrying many requests
+//! (keep-alive), each answered through the router, and the faults injected on the way (a
+//! close before the status line, stalls, overloads; the stream faults are in `stream`).
+//! A connection is closed when the client asks, after a stream, after a malformed request,
+//! when a fault drops it, when it has been idle too long, or when the emulator stops.
 
 use super::reply::{ApiError, Reply};
-use super::request::read_request;
-use super::{router, stream, Shared};
+use super::request::{read_request, Limits, Request, RequestError};
+use super::{router, stream, Faults, Shared};
 use serde_json::json;
-use std::io::{BufReader, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long a connection may wait for its next request.
+const IDLE: Duration = Duration::from_secs(30);
+/// How often a waiting connection looks whether the emulator stopped.
+const TICK: Duration = Duration::from_millis(200);
+/// How long the bytes of one request may take once it has begun.
+const READ: Duration = Duration::from_secs(60);
 
 /// Accepts connections until the emulator stops, each on its own thread.
 pub(crate) fn serve(listener: &TcpListener, shared: &Arc<Shared>) {
@@ -20,81 +30,143 @@ pub(crate) fn serve(listener: &TcpListener, shared: &Arc<Shared>) {
         shared.lock().connections += 1;
         let shared = shared.clone();
         let _ = std::thread::Builder::new()
-            .name("emulator request".into())
-            .spawn(move || handle(&shared, conn));
+            .name("emulator connection".into())
+            .spawn(move || connection(&shared, conn));
     }
 }
 
-fn handle(shared: &Arc<Shared>, mut conn: TcpStream) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
+/// Answers the requests of one connection until it is closed.
+fn connection(shared: &Arc<Shared>, mut conn: TcpStream) {
     let Ok(read_half) = conn.try_clone() else {
         return;
     };
-    let Some(request) = read_request(&mut BufReader::new(read_half)) else {
-        return;
-    };
-    let (faults, n) = {
-        let mut s = shared.lock();
-        s.requests += 1;
-        (s.faults.clone(), s.requests)
-    };
-    if let Some(d) = faults.stall.or(faults.slow) {
-        std::thread::sleep(d);
-    }
-    let fail = {
-        let mut s = shared.lock();
-        if s.faults.fail_next > 0 {
-            s.faults.fail_next -= 1;
-            true
-        } else {
-            faults.fail_every > 0 && n % faults.fail_every == 0
-        }
-    };
-    if fail {
-        let status = if faults.fail_status == 0 {
-            529
-        } else {
-            faults.fail_status
-        };
-        let kind = if status == 429 {
-            "rate_limit_error"
-        } else {
-            "overloaded_error"
-        };
-        let retry = if faults.retry_after_ms == 0 {
-            20
-        } else {
-            faults.retry_after_ms
-        };
-        respond_error(
-            &mut conn,
-            ApiError(status, kind, "injected fault".into()),
-            &[("retry-after-ms", retry.to_string())],
-        );
-    } else {
-        let content_type = request.header("content-type").unwrap_or("");
-        match router::route(
-            shared,
-            &request.method,
-            &request.target,
-            content_type,
-            &request.body,
-        ) {
-            Ok(Reply::Json(v)) => respond(
-                &mut conn,
-                200,
-                "application/json",
-                v.to_string().as_bytes(),
-                &[],
-            ),
-            Ok(Reply::Bytes(ct, bytes)) => respond(&mut conn, 200, ct, &bytes, &[]),
-            Ok(Reply::Stream { session, previews }) => {
-                stream::stream(shared, &mut conn, &session, previews, &faults)
+    let _ = conn.set_nodelay(true);
+    let mut reader = BufReader::new(read_half);
+    let limits = Limits::default();
+    while next_request_begins(shared, &conn, &mut reader) {
+        let _ = conn.set_read_timeout(Some(READ));
+        let keep = match read_request(&mut reader, &limits) {
+            Ok(request) => answer(shared, &mut conn, &request),
+            Err(RequestError::Invalid { status, message }) => {
+                shared.lock().requests += 1;
+                let kind = if status == 413 {
+                    "request_too_large"
+                } else {
+                    "invalid_request_error"
+                };
+                respond_error(&mut conn, ApiError(status, kind, message), &[], false);
+                false
             }
-            Err(e) => respond_error(&mut conn, e, &[]),
+            Err(RequestError::Closed | RequestError::Io(_)) => false,
+        };
+        if !keep {
+            break;
         }
     }
     let _ = conn.shutdown(std::net::Shutdown::Both);
+}
+
+/// Waits for the first byte of the next request; `false` when the connection ended, has been
+/// idle too long, or the emulator stopped.
+fn next_request_begins(shared: &Shared, conn: &TcpStream, r: &mut BufReader<TcpStream>) -> bool {
+    let _ = conn.set_read_timeout(Some(TICK));
+    let since = Instant::now();
+    loop {
+        if shared.stopped() {
+            return false;
+        }
+        match r.fill_buf() {
+            Ok(b) => return !b.is_empty(),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                if since.elapsed() > IDLE {
+                    return false;
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Answers one request, faults first; `true` when the connection may carry another.
+fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool {
+    let (faults, fail, close) = {
+        let mut s = shared.lock();
+        s.requests += 1;
+        let n = s.requests;
+        let close = s.faults.close_next > 0;
+        let fail = !close
+            && if s.faults.fail_next > 0 {
+                s.faults.fail_next -= 1;
+                true
+            } else {
+                s.faults.fail_every > 0 && n.is_multiple_of(s.faults.fail_every)
+            };
+        if close {
+            s.faults.close_next -= 1;
+        }
+        (s.faults.clone(), fail, close)
+    };
+    if close {
+        // the request was read; the connection closes before the status line
+        return false;
+    }
+    if let Some(d) = faults.stall.or(faults.slow) {
+        std::thread::sleep(d);
+    }
+    let keep = request.keep_alive();
+    if fail {
+        let (status, kind, retry) = injected(&faults);
+        respond_error(
+            conn,
+            ApiError(status, kind, "injected fault".into()),
+            &[("retry-after-ms", retry.to_string())],
+            keep,
+        );
+        return keep;
+    }
+    let content_type = request.header("content-type").unwrap_or("");
+    let routed = router::route(
+        shared,
+        &request.method,
+        &request.target,
+        content_type,
+        &request.body,
+    );
+    match routed {
+        Ok(Reply::Json(v)) => {
+            let body = v.to_string();
+            respond(conn, 200, "application/json", body.as_bytes(), &[], keep);
+        }
+        Ok(Reply::Bytes(ct, bytes)) => respond(conn, 200, ct, &bytes, &[], keep),
+        Ok(Reply::Stream { session, previews }) => {
+            // a stream's body ends with the connection
+            stream::stream(shared, conn, &session, previews, &faults);
+            return false;
+        }
+        Err(e) => respond_error(conn, e, &[], keep),
+    }
+    keep
+}
+
+/// The status, error type and `retry-after-ms` of an injected failure.
+fn injected(faults: &Faults) -> (u16, &'static str, u64) {
+    let status = if faults.fail_status == 0 {
+        529
+    } else {
+        faults.fail_status
+    };
+    let kind = if status == 429 {
+        "rate_limit_error"
+    } else {
+        "overloaded_error"
+    };
+    let retry = if faults.retry_after_ms == 0 {
+        20
+    } else {
+        faults.retry_after_ms
+    };
+    (status, kind, retry)
 }
 
 fn reason(status: u16) -> &'static str {
@@ -102,7 +174,12 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         400 => "Bad Request",
         404 => "Not Found",
+        409 => "Conflict",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
         429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        501 => "Not Implemented",
         529 => "Overloaded",
         _ => "Status",
     }
@@ -121,9 +198,11 @@ fn respond(
     content_type: &str,
     body: &[u8],
     extra: &[(&str, String)],
+    keep_alive: bool,
 ) {
+    let connection = if keep_alive { "keep-alive" } else { "close" };
     let mut head = format!(
-        "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nrequest-id: {}\r\nconnection: close\r\n",
+        "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nrequest-id: {}\r\nconnection: {connection}\r\n",
         reason(status),
         body.len(),
         request_id()
@@ -132,20 +211,24 @@ fn respond(
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
-    let _ = conn.write_all(head.as_bytes());
-    let _ = conn.write_all(body);
+    // one write for small answers: no small packets waiting on the client's delayed ACK
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body);
+    let _ = conn.write_all(&out);
     let _ = conn.flush();
 }
 
-fn respond_error(conn: &mut TcpStream, e: ApiError, extra: &[(&str, String)]) {
+fn respond_error(conn: &mut TcpStream, e: ApiError, extra: &[(&str, String)], keep_alive: bool) {
     let id = request_id();
     let body = json!({"type": "error", "error": {"type": e.1, "message": e.2}, "request_id": id});
+    let body = body.to_string();
     respond(
         conn,
         e.0,
         "application/json",
-        body.to_string().as_bytes(),
+        body.as_bytes(),
         extra,
+        keep_alive,
     );
 }
 

@@ -27,7 +27,7 @@ mod events;
 mod http;
 mod multipart;
 mod reply;
-mod request;
+pub mod request;
 mod resources;
 mod router;
 mod sessions;
@@ -62,6 +62,8 @@ pub struct Faults {
     pub retry_after_ms: u64,
     /// Answer every `n`-th request with `fail_status` (0: never).
     pub fail_every: usize,
+    /// Close the connection of this many of the next requests before the status line.
+    pub close_next: usize,
 }
 
 pub(crate) struct Shared {

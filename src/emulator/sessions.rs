@@ -98,6 +98,16 @@ pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
     let env = required_str(body, "environment_id")?;
     s.environments.get(env)?;
     let agent = agents::session_agent(s, body.get("agent").unwrap_or(&Value::Null))?;
+    let vault_ids = body.get("vault_ids").cloned().unwrap_or(json!([]));
+    if !vault_ids.is_array() {
+        return Err(bad("vault_ids: must be a list of vault ids"));
+    }
+    for v in vault_ids.as_array().into_iter().flatten() {
+        let v = v
+            .as_str()
+            .ok_or_else(|| bad("vault_ids: must be a list of vault ids"))?;
+        s.vaults.get(v)?;
+    }
     let mut resources = Vec::new();
     for r in body["resources"].as_array().into_iter().flatten() {
         resources.push(resource(s, r)?);
@@ -109,7 +119,7 @@ pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
         "metadata": metadata(body), "outcome_evaluations": [], "resources": resources,
         "stats": {"active_seconds": 0.0, "duration_seconds": 0.0},
         "usage": {"input_tokens": 0, "output_tokens": 0},
-        "vault_ids": body.get("vault_ids").cloned().unwrap_or(json!([])),
+        "vault_ids": vault_ids,
         "created_at": now, "updated_at": now
     });
     if let Some(t) = body.get("title").filter(|t| t.is_string()) {

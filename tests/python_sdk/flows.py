@@ -151,10 +151,12 @@ check("session with the file", session.resources[0].file_id == file.id)
 # List and download session files
 files = client.beta.files.list(scope_id=session.id, betas=["managed-agents-2026-04-01"])
 check("list session files", isinstance(files.data, list))
-content = client.beta.files.download(file.id)
-out = path + ".download"
-content.write_to_file(out)
-check("download a file", open(out, "rb").read() == b"a,b\n1,2\n")
+# only files the API made (a session's outputs) download; an uploaded one is refused
+try:
+    client.beta.files.download(file.id)
+    check("an uploaded file does not download", False)
+except anthropic.BadRequestError as e:
+    check("an uploaded file does not download", "cannot be downloaded" in str(e))
 
 # Session management (archive before delete: a deleted session is gone)
 got = client.beta.sessions.retrieve(session_id=session.id)
@@ -182,6 +184,11 @@ agent = client.beta.agents.create(
 )
 session = client.beta.sessions.create(agent=agent.id, environment_id=environment.id, vault_ids=[vault.id])
 check("mcp agent session with a vault", session.vault_ids == [vault.id])
+try:
+    client.beta.sessions.create(agent=agent.id, environment_id=environment.id, vault_ids=["vlt_missing"])
+    check("a vault that does not exist is refused", False)
+except anthropic.NotFoundError:
+    check("a vault that does not exist is refused", True)
 
 failed = [n for n, ok in checks if not ok]
 print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")

@@ -36,6 +36,11 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
         ("GET", [id]) => s.files.get(id).cloned().map(Reply::Json),
         ("GET", [id, "content"]) => {
             let meta = s.files.get(id)?;
+            if meta["downloadable"] != true {
+                return Err(bad(format!(
+                    "file {id} cannot be downloaded: only files the API created (a session's outputs) can be"
+                )));
+            }
             let ct = agent::mime(meta["filename"].as_str().unwrap_or(""));
             let bytes = s.file_bytes.get(*id).cloned().unwrap_or_default();
             Ok(Reply::Bytes(ct, bytes))
