@@ -9,10 +9,14 @@ use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
+#[path = "emulator/deployments.rs"]
+mod deployments;
 #[path = "emulator/http.rs"]
 mod http;
 #[path = "emulator/rules.rs"]
 mod rules;
+#[path = "emulator/skills.rs"]
+mod skills;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();

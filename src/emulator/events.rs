@@ -1,7 +1,7 @@
 //! A session's events: listing with filters and order, sending user events (which wake the
 //! scripted agent), and opening the live stream.
 
-use super::reply::{bad, json_body, not_found, page, ApiError, Reply, Routed};
+use super::reply::{bad, created_within, json_body, not_found, page, ApiError, Reply, Routed};
 use super::resources::Request;
 use super::{agent, Shared};
 use serde_json::{json, Value};
@@ -18,17 +18,6 @@ const USER_EVENTS: &[&str] = &[
     "system.message",
 ];
 
-/// A time bound of a listing: the query key and whether an event's time passes it.
-type Bound = (&'static str, fn(&str, &str) -> bool);
-
-/// The time bounds of a listing.
-const BOUNDS: [Bound; 4] = [
-    ("created_at[gte]", |a, b| a >= b),
-    ("created_at[gt]", |a, b| a > b),
-    ("created_at[lte]", |a, b| a <= b),
-    ("created_at[lt]", |a, b| a < b),
-];
-
 /// `/v1/sessions/{id}/events/...` (`segs` is what follows `events`).
 pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&str]) -> Routed {
     match (r.method, segs) {
@@ -43,12 +32,7 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&s
             if !types.is_empty() {
                 events.retain(|e| types.iter().any(|t| e["type"] == *t));
             }
-            let at = |e: &Value| e["processed_at"].as_str().unwrap_or("").to_string();
-            for (k, keep) in BOUNDS {
-                if let Some(v) = r.query.get(k) {
-                    events.retain(|e| keep(&at(e), v));
-                }
-            }
+            events.retain(|e| created_within(r.query, e["processed_at"].as_str().unwrap_or("")));
             if r.query.get("order") == Some("desc") {
                 events.reverse();
             }

@@ -132,3 +132,22 @@ pub(crate) fn page(items: Vec<Value>, query: &Query) -> Routed {
         (offset.saturating_add(limit) < items.len()).then(|| format!("page_{}", offset + limit));
     Ok(Reply::Json(json!({"data": data, "next_page": next})))
 }
+
+/// A time bound of a listing: the query key and whether a time passes it.
+type Bound = (&'static str, fn(&str, &str) -> bool);
+
+/// The time bounds a listing may have.
+const BOUNDS: [Bound; 4] = [
+    ("created_at[gte]", |a, b| a >= b),
+    ("created_at[gt]", |a, b| a > b),
+    ("created_at[lte]", |a, b| a <= b),
+    ("created_at[lt]", |a, b| a < b),
+];
+
+/// Whether a time (RFC 3339, as the emulator writes them) is within the query's
+/// `created_at[gt|gte|lt|lte]` bounds.
+pub(crate) fn created_within(query: &Query, at: &str) -> bool {
+    BOUNDS
+        .iter()
+        .all(|(k, keep)| query.get(k).is_none_or(|v| keep(at, v)))
+}

@@ -37,6 +37,9 @@ pub(crate) fn route(
         ["files", rest @ ..] => resources::files::route(shared, &r, rest),
         ["vaults", rest @ ..] => resources::vaults::route(shared, &r, rest),
         ["memory_stores", rest @ ..] => resources::memory_stores::route(shared, &r, rest),
+        ["deployments", rest @ ..] => resources::deployments::route(shared, &r, rest),
+        ["deployment_runs", rest @ ..] => resources::deployments::route_runs(shared, &r, rest),
+        ["skills", rest @ ..] => resources::skills::route(shared, &r, rest),
         _ => Err(not_found("path", &segs.join("/"))),
     }
 }

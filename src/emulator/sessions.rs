@@ -13,9 +13,12 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
     let mut s = shared.lock();
     match (r.method, segs) {
         ("GET", []) => {
-            let agent = r.query.get("agent_id");
-            s.sessions
-                .list(r.query, |x| agent.is_none_or(|a| x["agent"]["id"] == a))
+            let q = r.query;
+            s.sessions.list(q, |x| {
+                q.get("agent_id").is_none_or(|a| x["agent"]["id"] == a)
+                    && q.get("deployment_id")
+                        .is_none_or(|d| x["deployment_id"] == d)
+            })
         }
         ("POST", []) => {
             let body = json_body(r.body)?;

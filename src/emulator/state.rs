@@ -1,5 +1,5 @@
 //! Everything the emulator keeps in memory: one table per kind of object, each session's event
-//! log, the file bytes, the script the agent plays and the faults switched on.
+//! log, the file bytes, skill folders, the script the agent plays and the faults switched on.
 
 use super::agent::Script;
 use super::store::{Clock, Table};
@@ -27,6 +27,12 @@ pub(crate) struct State {
     pub(crate) credentials: Table,
     pub(crate) memory_stores: Table,
     pub(crate) memories: Table,
+    pub(crate) deployments: Table,
+    pub(crate) deployment_runs: Table,
+    pub(crate) skills: Table,
+    pub(crate) skill_versions: Table,
+    /// Each skill version's files: path and bytes.
+    pub(crate) skill_files: HashMap<String, Vec<(String, Vec<u8>)>>,
     pub(crate) script: Option<Script>,
     pub(crate) faults: Faults,
 }
@@ -68,6 +74,11 @@ impl Default for State {
                 &["name", "description", "metadata"],
             ),
             memories: Table::new("memory", "memory_deleted", &["path"]),
+            deployments: Table::new("deployment", "deployment_deleted", &[]),
+            deployment_runs: Table::new("deployment run", "deployment_run_deleted", &[]),
+            skills: Table::new("skill", "skill_deleted", &[]),
+            skill_versions: Table::new("skill version", "skill_version_deleted", &[]),
+            skill_files: HashMap::new(),
             script: None,
             faults: Faults::default(),
         }

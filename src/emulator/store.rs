@@ -200,13 +200,23 @@ impl Clock {
 
     /// Now, as RFC 3339 with milliseconds; strictly increasing, so events sort by it.
     pub(crate) fn now(&mut self) -> String {
+        rfc3339(self.tick())
+    }
+
+    /// Now, in microseconds since the epoch; strictly increasing (a version's number).
+    pub(crate) fn stamp(&mut self) -> u64 {
+        self.tick() * 1000
+    }
+
+    /// Now in milliseconds, after the last time given out.
+    fn tick(&mut self) -> u64 {
         let ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
         let ms = ms.max(self.last_ms + 1);
         self.last_ms = ms;
-        rfc3339(ms)
+        ms
     }
 }
 

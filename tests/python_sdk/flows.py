@@ -190,6 +190,65 @@ try:
 except anthropic.NotFoundError:
     check("a vault that does not exist is refused", True)
 
+# Deployments and their runs; every answer must pass the SDK's own models, validated
+from anthropic.types.beta import (  # noqa: E402
+    BetaManagedAgentsDeployment,
+    BetaManagedAgentsDeploymentRun,
+    BetaSkill,
+)
+from anthropic.types.beta.skills import BetaSkillVersion  # noqa: E402
+
+
+def valid(model, obj):
+    try:
+        model.model_validate(obj.model_dump(mode="json", by_alias=True, exclude_unset=True))
+        return True
+    except Exception as e:  # pydantic.ValidationError
+        print(e)
+        return False
+
+
+deployment = client.beta.deployments.create(
+    name="nightly",
+    agent=agent.id,
+    environment_id=environment.id,
+    initial_events=[{"type": "user.message", "content": [{"type": "text", "text": "report"}]}],
+)
+check("create a deployment", valid(BetaManagedAgentsDeployment, deployment) and deployment.status == "active")
+paused = client.beta.deployments.pause(deployment.id)
+check("pause a deployment", paused.status == "paused" and paused.paused_reason.type == "manual")
+try:
+    client.beta.deployments.run(deployment.id)
+    check("a paused deployment does not run", False)
+except anthropic.BadRequestError:
+    check("a paused deployment does not run", True)
+client.beta.deployments.unpause(deployment.id)
+run = client.beta.deployments.run(deployment.id)
+check("run a deployment", valid(BetaManagedAgentsDeploymentRun, run) and run.session_id and run.error is None)
+runs = client.beta.deployment_runs.list(deployment_id=deployment.id)
+check("list its runs", [r.id for r in runs.data] == [run.id])
+check("retrieve a run", client.beta.deployment_runs.retrieve(run.id).session_id == run.session_id)
+updated = client.beta.deployments.update(deployment.id, name="nightly-2", metadata={"team": "a"})
+check("update a deployment", updated.name == "nightly-2" and updated.metadata == {"team": "a"})
+check("list deployments", any(d.id == deployment.id for d in client.beta.deployments.list().data))
+check("archive a deployment", client.beta.deployments.archive(deployment.id).archived_at is not None)
+
+# Skills from a folder, versions, content
+skill_md = b"---\nname: pdf-tools\ndescription: Reads PDFs\n---\n# PDFs\n"
+skill = client.beta.skills.create(files=[("pdf-tools/SKILL.md", skill_md), ("pdf-tools/run.sh", b"echo hi\n")])
+check("create a skill from a folder", valid(BetaSkill, skill) and skill.display_name == "pdf-tools")
+version = client.beta.skills.versions.create(skill.id, files=[("pdf-tools/SKILL.md", skill_md)])
+check("a new skill version", valid(BetaSkillVersion, version) and version.name == "pdf-tools")
+check("list skills", any(k.id == skill.id for k in client.beta.skills.list().data))
+versions = client.beta.skills.versions.list(skill.id)
+check("list skill versions", [v.id for v in versions.data][0] == version.id and len(versions.data) == 2)
+got = client.beta.skills.versions.retrieve(version.id, skill_id=skill.id)
+check("retrieve a skill version", got.description == "Reads PDFs")
+content = client.beta.skills.versions.download(version.id, skill_id=skill.id)
+check("download a skill version as a zip", content.read()[:2] == b"PK")
+client.beta.skills.versions.delete(version.id, skill_id=skill.id)
+check("delete a skill", client.beta.skills.delete(skill.id).type == "skill_deleted")
+
 failed = [n for n, ok in checks if not ok]
 print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
 sys.exit(1 if failed else 0)

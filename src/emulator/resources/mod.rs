@@ -2,9 +2,11 @@
 //! [`Table`](super::store::Table) and adds only what is its own.
 
 pub(crate) mod agents;
+pub(crate) mod deployments;
 pub(crate) mod environments;
 pub(crate) mod files;
 pub(crate) mod memory_stores;
+pub(crate) mod skills;
 pub(crate) mod vaults;
 
 use super::reply::Query;
