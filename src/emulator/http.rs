@@ -94,7 +94,8 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
         let mut s = shared.lock();
         s.requests += 1;
         let n = s.requests;
-        let close = s.faults.close_next > 0;
+        let close = s.faults.close_next > 0
+            || (s.faults.close_every > 0 && n.is_multiple_of(s.faults.close_every));
         let fail = !close
             && if s.faults.fail_next > 0 {
                 s.faults.fail_next -= 1;
@@ -102,7 +103,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
             } else {
                 s.faults.fail_every > 0 && n.is_multiple_of(s.faults.fail_every)
             };
-        if close {
+        if close && s.faults.close_next > 0 {
             s.faults.close_next -= 1;
         }
         (s.faults.clone(), fail, close)
@@ -114,7 +115,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
     if let Some(d) = faults.stall.or(faults.slow) {
         std::thread::sleep(d);
     }
-    let keep = request.keep_alive();
+    let keep = request.keep_alive() && !faults.no_keep_alive;
     if fail {
         let (status, kind, retry) = injected(&faults);
         respond_error(

@@ -64,6 +64,11 @@ pub struct Faults {
     pub fail_every: usize,
     /// Close the connection of this many of the next requests before the status line.
     pub close_next: usize,
+    /// Close the connection of every `n`-th request before the status line (0: never).
+    pub close_every: usize,
+    /// Answer every request with `connection: close`: one request per connection, as a
+    /// server without keep-alive does.
+    pub no_keep_alive: bool,
 }
 
 pub(crate) struct Shared {
