@@ -1,121 +1,13 @@
-//! The emulator's scripted agent: what it does with each user message.
+//! The emulator's scripted agent: plays its [`Script`] for each user message, as events on
+//! the session (messages, tool calls and the waits for their answers, files, failures).
 
+use super::script::{Script, Step};
 use super::Shared;
 use serde_json::{json, Value};
 use std::time::Duration;
 
 /// How long the agent takes before it starts a turn or goes on after a tool result.
 const THINKING: Duration = Duration::from_millis(150);
-
-/// One thing the agent does in a turn.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Step {
-    /// An `agent.message` with this text.
-    Say(String),
-    /// The user's message, echoed back (`You said: ...`).
-    Echo,
-    /// An `agent.thinking` event.
-    Think,
-    /// An `agent.custom_tool_use`, then idle `requires_action` until its result arrives.
-    CallTool {
-        /// The tool's name.
-        name: String,
-        /// Its input.
-        input: Value,
-    },
-    /// Calls the agent's first custom tool, if it has one, with an input made from its schema.
-    CallFirstCustomTool,
-    /// An `agent.tool_use` that needs a `user.tool_confirmation`; an allowed one is followed by
-    /// its `agent.tool_result`, a denied one is not run.
-    AskConfirmation {
-        /// The tool's name.
-        name: String,
-        /// Its input.
-        input: Value,
-    },
-    /// A file the session writes to its outputs (listed with `scope_id`).
-    WriteFile {
-        /// The file's name.
-        name: String,
-        /// Its bytes.
-        content: Vec<u8>,
-    },
-    /// Gives up: idle with `retries_exhausted`.
-    FailRetriesExhausted,
-    /// Ends the session: `session.status_terminated`.
-    Terminate,
-    /// Waits before the next step.
-    Pause(Duration),
-}
-
-/// What the agent does with each user message: steps, then idle with `end_turn` (unless a
-/// step ended the turn another way).
-///
-/// The default, when none is set: echo the message, call the agent's first custom tool if it
-/// has one, say what the tool returned, end the turn.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Script {
-    steps: Vec<Step>,
-}
-
-impl Script {
-    /// An empty script (the turn ends at once).
-    pub fn new() -> Script {
-        Script::default()
-    }
-
-    /// The default script.
-    pub fn default_turn() -> Script {
-        Script::new()
-            .step(Step::Echo)
-            .step(Step::CallFirstCustomTool)
-    }
-
-    /// Adds a step.
-    pub fn step(mut self, step: Step) -> Script {
-        self.steps.push(step);
-        self
-    }
-
-    /// Says something.
-    pub fn say(self, text: impl Into<String>) -> Script {
-        self.step(Step::Say(text.into()))
-    }
-
-    /// Calls a custom tool and waits for its result.
-    pub fn call_tool(self, name: impl Into<String>, input: Value) -> Script {
-        self.step(Step::CallTool {
-            name: name.into(),
-            input,
-        })
-    }
-
-    /// Asks for a tool confirmation and waits for it.
-    pub fn ask_confirmation(self, name: impl Into<String>, input: Value) -> Script {
-        self.step(Step::AskConfirmation {
-            name: name.into(),
-            input,
-        })
-    }
-
-    /// Writes an output file.
-    pub fn write_file(self, name: impl Into<String>, content: impl Into<Vec<u8>>) -> Script {
-        self.step(Step::WriteFile {
-            name: name.into(),
-            content: content.into(),
-        })
-    }
-
-    /// Fails with `retries_exhausted`.
-    pub fn fail(self) -> Script {
-        self.step(Step::FailRetriesExhausted)
-    }
-
-    /// Terminates the session.
-    pub fn terminate(self) -> Script {
-        self.step(Step::Terminate)
-    }
-}
 
 fn push(shared: &Shared, session: &str, event: Value) -> Value {
     let ev = shared.lock().push_event(session, event);

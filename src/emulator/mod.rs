@@ -24,52 +24,25 @@
 
 mod agent;
 mod events;
+mod faults;
 mod http;
 mod multipart;
 mod reply;
 pub mod request;
 mod resources;
 mod router;
+mod script;
 mod sessions;
 mod state;
 mod store;
 mod stream;
 
-pub use agent::{Script, Step};
+pub use faults::Faults;
+pub use script::{Script, Step};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
-
-/// Faults the emulator injects on purpose, for testing how a client copes.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Faults {
-    /// Close each event-stream connection after this many events.
-    pub drop_stream_after: Option<usize>,
-    /// When dropping a stream, cut it in the middle of a line.
-    pub drop_mid_line: bool,
-    /// Send stream bytes one at a time with this pause between them.
-    pub trickle: Option<Duration>,
-    /// Accept a request, then say nothing for this long before answering.
-    pub stall: Option<Duration>,
-    /// Wait this long before answering each request.
-    pub slow: Option<Duration>,
-    /// Answer this many of the next requests with `status` and `retry-after-ms`.
-    pub fail_next: usize,
-    /// The status of those answers (429 or 529; default 529).
-    pub fail_status: u16,
-    /// The `retry-after-ms` of those answers (default 20).
-    pub retry_after_ms: u64,
-    /// Answer every `n`-th request with `fail_status` (0: never).
-    pub fail_every: usize,
-    /// Close the connection of this many of the next requests before the status line.
-    pub close_next: usize,
-    /// Close the connection of every `n`-th request before the status line (0: never).
-    pub close_every: usize,
-    /// Answer every request with `connection: close`: one request per connection, as a
-    /// server without keep-alive does.
-    pub no_keep_alive: bool,
-}
 
 pub(crate) struct Shared {
     pub(crate) state: Mutex<state::State>,

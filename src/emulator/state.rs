@@ -1,7 +1,7 @@
 //! Everything the emulator keeps in memory: one table per kind of object, each session's event
 //! log, the file bytes, skill folders, the script the agent plays and the faults switched on.
 
-use super::agent::Script;
+use super::script::Script;
 use super::store::{Clock, Table};
 use super::Faults;
 use serde_json::{json, Value};

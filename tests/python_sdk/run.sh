@@ -17,7 +17,11 @@ python3 -m venv "$work/venv"
 
 cd "$root"
 cargo build --quiet --example emulator
-"$root/target/debug/examples/emulator" > "$work/emulator.log" 2>&1 &
+# the default script, read from a file; and a 529 on every 7th request, which the SDK retries
+echo '["echo", "call_first_custom_tool"]' > "$work/script.json"
+echo '{"fail_every": 7, "retry_after_ms": 1}' > "$work/faults.json"
+"$root/target/debug/examples/emulator" --script "$work/script.json" --faults "$work/faults.json" \
+  > "$work/emulator.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$work/emulator.log" 2>/dev/null && break
