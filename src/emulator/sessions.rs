@@ -99,8 +99,15 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
 /// A new idle session from a create body.
 pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
     let env = required_str(body, "environment_id")?;
-    s.environments.get(env)?;
+    if !s.environments.get(env)?["archived_at"].is_null() {
+        return Err(bad(format!("environment {env} is archived")));
+    }
     let agent = agents::session_agent(s, body.get("agent").unwrap_or(&Value::Null))?;
+    if let Some(id) = agent["id"].as_str() {
+        if !s.agents.get(id)?["archived_at"].is_null() {
+            return Err(bad(format!("agent {id} is archived")));
+        }
+    }
     let vault_ids = body.get("vault_ids").cloned().unwrap_or(json!([]));
     if !vault_ids.is_array() {
         return Err(bad("vault_ids: must be a list of vault ids"));
@@ -109,7 +116,9 @@ pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
         let v = v
             .as_str()
             .ok_or_else(|| bad("vault_ids: must be a list of vault ids"))?;
-        s.vaults.get(v)?;
+        if !s.vaults.get(v)?["archived_at"].is_null() {
+            return Err(bad(format!("vault {v} is archived")));
+        }
     }
     let mut resources = Vec::new();
     for r in body["resources"].as_array().into_iter().flatten() {

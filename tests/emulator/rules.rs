@@ -90,3 +90,37 @@ fn a_memorys_sha256_is_the_digest_of_its_content() {
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
 }
+
+#[test]
+fn a_session_on_an_archived_agent_environment_or_vault_is_refused() {
+    let (_emu, c) = setup();
+    let env = c
+        .environments()
+        .create(&EnvironmentCreateParams::cloud("e"))
+        .unwrap();
+    let agent = c
+        .agents()
+        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
+        .unwrap();
+    let vault = c.vaults().create(&VaultCreateParams::new("v")).unwrap();
+    let create = |vaults: Vec<String>| {
+        c.sessions()
+            .create(&SessionCreateParams::new(&agent, env.id.as_str()).vault_ids(vaults))
+    };
+    c.vaults().archive(&vault.id).unwrap();
+    let err = create(vec![vault.id.clone()]).unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+    assert!(err.to_string().contains("archived"), "{err}");
+    c.environments().archive(&env.id).unwrap();
+    assert_eq!(create(vec![]).unwrap_err().status(), Some(400));
+    let env2 = c
+        .environments()
+        .create(&EnvironmentCreateParams::cloud("e2"))
+        .unwrap();
+    c.agents().archive(&agent.id).unwrap();
+    let err = c
+        .sessions()
+        .create(&SessionCreateParams::new(&agent, env2.id.as_str()))
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+}
