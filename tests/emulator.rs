@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 mod deployments;
 #[path = "emulator/http.rs"]
 mod http;
+#[path = "emulator/memories.rs"]
+mod memories;
 #[path = "emulator/rules.rs"]
 mod rules;
 #[path = "emulator/skills.rs"]

@@ -249,6 +249,33 @@ check("download a skill version as a zip", content.read()[:2] == b"PK")
 client.beta.skills.versions.delete(version.id, skill_id=skill.id)
 check("delete a skill", client.beta.skills.delete(skill.id).type == "skill_deleted")
 
+# Memories and their versions
+from anthropic.types.beta.memory_stores import (  # noqa: E402
+    BetaManagedAgentsMemory,
+    BetaManagedAgentsMemoryVersion,
+)
+
+store = client.beta.memory_stores.create(name="notes")
+memory = client.beta.memory_stores.memories.create(store.id, path="/notes/a.md", content="one")
+check("create a memory", valid(BetaManagedAgentsMemory, memory) and memory.content is None)
+memory = client.beta.memory_stores.memories.update(
+    memory.id, memory_store_id=store.id, content="two",
+    precondition={"type": "content_sha256", "content_sha256": memory.content_sha256},
+)
+got = client.beta.memory_stores.memories.retrieve(memory.id, memory_store_id=store.id)
+check("update a memory with a precondition", got.content == "two")
+listed = client.beta.memory_stores.memories.list(store.id, path_prefix="/", depth=1)
+check("list memories by depth", [i.type for i in listed.data] == ["memory_prefix"])
+client.beta.memory_stores.memories.delete(memory.id, memory_store_id=store.id)
+versions = client.beta.memory_stores.memory_versions.list(store.id, memory_id=memory.id)
+check(
+    "memory versions outlive the memory",
+    [v.operation for v in versions.data] == ["deleted", "modified", "created"]
+    and all(valid(BetaManagedAgentsMemoryVersion, v) for v in versions.data),
+)
+redacted = client.beta.memory_stores.memory_versions.redact(versions.data[2].id, memory_store_id=store.id)
+check("redact a memory version", redacted.redacted_at is not None and redacted.content is None)
+
 failed = [n for n, ok in checks if not ok]
 print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
 sys.exit(1 if failed else 0)

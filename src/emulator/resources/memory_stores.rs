@@ -1,9 +1,9 @@
-//! Memory stores and their memories (path, content, its SHA-256 and size).
+//! Memory stores; their memories and memory versions are in `memories`.
 
-use super::super::reply::{json_body, not_found, page, required_str, Reply, Routed};
+use super::super::reply::{json_body, not_found, required_str, Reply, Routed};
 use super::super::store::metadata;
 use super::super::Shared;
-use super::Request;
+use super::{memories, Request};
 use serde_json::{json, Value};
 
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
@@ -23,45 +23,19 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
         (m, [sid, rest @ ..]) => {
             let now = s.now();
             s.memory_stores.get(sid)?;
-            if (m, rest) == ("DELETE", &[][..]) {
-                s.memories.retain(|m| m["memory_store_id"] != *sid);
-            }
-            if let Some(done) = s
-                .memory_stores
-                .object_routes(sid, m, rest, r.body, now.clone())
-            {
-                return done;
-            }
             match (m, rest) {
-                ("GET", ["memories"]) => {
-                    let all = s.memories.values().filter(|m| m["memory_store_id"] == *sid);
-                    page(all.cloned().collect(), r.query)
+                (_, ["memories", tail @ ..]) => memories::route(&mut s, r, sid, tail),
+                (_, ["memory_versions", tail @ ..]) => {
+                    memories::route_versions(&mut s, r, sid, tail)
                 }
-                ("POST", ["memories"]) => {
-                    let body = json_body(r.body)?;
-                    let path = required_str(&body, "path")?.to_string();
-                    let content = body.get("content").and_then(Value::as_str).unwrap_or("");
-                    let id = s.id("mem");
-                    let ver = s.id("memver");
-                    let mut mem = json!({"id": id, "type": "memory", "memory_store_id": sid,
-                        "memory_version_id": ver, "path": path,
-                        "content_sha256": sha256_hex(content.as_bytes()),
-                        "content_size_bytes": content.len(), "created_at": now, "updated_at": now});
-                    s.memories.insert(mem.clone());
-                    if r.query.get("view") == Some("full") {
-                        mem["content"] = json!(content);
-                    }
-                    Ok(Reply::Json(mem))
+                ("DELETE", []) => {
+                    memories::forget_store(&mut s, sid);
+                    s.memory_stores.delete(sid)
                 }
-                (m, ["memories", mid]) => {
-                    if s.memories.get(mid)?["memory_store_id"] != *sid {
-                        return Err(not_found("memory", mid));
-                    }
-                    s.memories
-                        .object_routes(mid, m, &[], r.body, now)
-                        .unwrap_or_else(|| Err(not_found("path", mid)))
-                }
-                _ => Err(not_found("path", &rest.join("/"))),
+                _ => s
+                    .memory_stores
+                    .object_routes(sid, m, rest, r.body, now)
+                    .unwrap_or_else(|| Err(not_found("path", &rest.join("/")))),
             }
         }
         _ => Err(not_found("path", "memory_stores")),

@@ -5,6 +5,7 @@ pub(crate) mod agents;
 pub(crate) mod deployments;
 pub(crate) mod environments;
 pub(crate) mod files;
+pub(crate) mod memories;
 pub(crate) mod memory_stores;
 pub(crate) mod skills;
 pub(crate) mod vaults;
