@@ -60,7 +60,11 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
                     page(list.unwrap_or_default(), r.query)
                 }
                 ("POST", ["resources"]) => {
-                    let res = resource(&mut s, &json_body(r.body)?)?;
+                    let body = json_body(r.body)?;
+                    if body["type"] != "file" {
+                        return Err(bad("type: only file resources can be added to a session"));
+                    }
+                    let res = resource(&mut s, &body)?;
                     let session = s.sessions.get_mut(id)?;
                     if let Some(list) = session["resources"].as_array_mut() {
                         list.push(res.clone());
@@ -83,7 +87,20 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
                                 json!({"id": rid, "type": "session_resource_deleted"}),
                             ))
                         }
-                        _ => Ok(Reply::Json(list[pos].clone())),
+                        "POST" => {
+                            // only a repository's token can be rotated; it is write-only
+                            let body = json_body(r.body)?;
+                            required_str(&body, "authorization_token")?;
+                            if list[pos]["type"] != "github_repository" {
+                                return Err(bad(
+                                    "only github_repository resources support token rotation",
+                                ));
+                            }
+                            list[pos]["updated_at"] = json!(now);
+                            Ok(Reply::Json(list[pos].clone()))
+                        }
+                        "GET" => Ok(Reply::Json(list[pos].clone())),
+                        _ => Err(not_found("path", rid)),
                     }
                 }
                 _ => s

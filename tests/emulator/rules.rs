@@ -124,3 +124,114 @@ fn a_session_on_an_archived_agent_environment_or_vault_is_refused() {
         .unwrap_err();
     assert_eq!(err.status(), Some(400), "{err}");
 }
+
+#[test]
+fn credential_secrets_are_never_returned_at_any_depth() {
+    let (_emu, c) = setup();
+    let vault = c.vaults().create(&VaultCreateParams::new("v")).unwrap();
+    let creds = c.vaults().credentials();
+    let oauth = MCPOAuthCreateParams::new("secret-access", "https://mcp.example.com/sse").refresh(
+        MCPOAuthRefreshParams::new(
+            "client",
+            "secret-refresh",
+            "https://auth.example.com/token",
+            TokenEndpointAuthBasicParam::new("secret-client"),
+        ),
+    );
+    let env_var = EnvironmentVariableCreateParams::new(
+        UnrestrictedCredentialNetworkingParams::new(),
+        "API_TOKEN",
+        "secret-value",
+    );
+    let a = creds
+        .create(&vault.id, &CredentialCreateParams::new(oauth))
+        .unwrap();
+    let b = creds
+        .create(&vault.id, &CredentialCreateParams::new(env_var))
+        .unwrap();
+    let listed = creds.list(&vault.id, &Default::default()).unwrap();
+    let text = serde_json::to_string(&(&a, &b, &listed.data)).unwrap();
+    assert!(!text.contains("secret-"), "{text}");
+    match &b.auth {
+        CredentialAuth::EnvironmentVariable(e) => {
+            assert!(e.injection_location.header && !e.injection_location.body)
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let v = creds.mcp_oauth_validate(&vault.id, &a.id).unwrap();
+    assert_eq!(
+        (v.status.clone(), v.has_refresh_token),
+        (CredentialValidationStatus::Valid, true)
+    );
+    assert_eq!(
+        creds
+            .mcp_oauth_validate(&vault.id, &b.id)
+            .unwrap_err()
+            .status(),
+        Some(400)
+    );
+}
+
+#[test]
+fn only_a_repositorys_token_can_be_rotated_and_only_files_are_added() {
+    let (_emu, c) = setup();
+    let env = c
+        .environments()
+        .create(&EnvironmentCreateParams::cloud("e"))
+        .unwrap();
+    let agent = c
+        .agents()
+        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
+        .unwrap();
+    let repo =
+        GitHubRepositoryResourceParams::new("https://github.com/o/r").authorization_token("tok-1");
+    let s = c
+        .sessions()
+        .create(&SessionCreateParams::new(&agent, env.id.as_str()).resources(vec![repo.into()]))
+        .unwrap();
+    assert!(!serde_json::to_string(&s).unwrap().contains("tok-"));
+    let listed = c
+        .sessions()
+        .resources()
+        .list(&s.id, &Default::default())
+        .unwrap();
+    let id = serde_json::to_value(&listed.data[0]).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rotated = c
+        .sessions()
+        .resources()
+        .update(
+            &s.id,
+            &id,
+            &ResourceUpdateParams::new("tok-2", s.id.as_str()),
+        )
+        .unwrap();
+    assert!(matches!(
+        rotated,
+        ResourceUpdateResponse::GithubRepository(_)
+    ));
+    assert!(!serde_json::to_string(&rotated).unwrap().contains("tok-"));
+
+    let file = c
+        .files()
+        .upload(managed_agents::UploadFile::bytes("a.txt", b"a".to_vec()))
+        .unwrap();
+    let added = c
+        .sessions()
+        .resources()
+        .add(&s.id, &ResourceAddParams::new(file.id.as_str()))
+        .unwrap();
+    let err = c
+        .sessions()
+        .resources()
+        .update(
+            &s.id,
+            &added.id,
+            &ResourceUpdateParams::new("tok-3", s.id.as_str()),
+        )
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+}
