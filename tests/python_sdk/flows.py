@@ -276,6 +276,84 @@ check(
 redacted = client.beta.memory_stores.memory_versions.redact(versions.data[2].id, memory_store_id=store.id)
 check("redact a memory version", redacted.redacted_at is not None and redacted.content is None)
 
+# Every kind the emulator answers passes the SDK's models, validated (not the lenient parse)
+import pydantic  # noqa: E402
+from anthropic.types.beta import (  # noqa: E402
+    BetaEnvironment,
+    BetaEnvironmentDeleteResponse,
+    BetaFileMetadata,
+    BetaManagedAgentsAgent,
+    BetaManagedAgentsDeletedSession,
+    BetaManagedAgentsMemoryStore,
+    BetaManagedAgentsSession,
+    BetaManagedAgentsVault,
+)
+from anthropic.types.beta.sessions import BetaManagedAgentsSessionEvent  # noqa: E402
+from anthropic.types.beta.vaults import (  # noqa: E402
+    BetaManagedAgentsCredential,
+    BetaManagedAgentsCredentialValidation,
+)
+
+
+def valid_as(kind, obj):
+    try:
+        pydantic.TypeAdapter(kind).validate_python(obj.model_dump(mode="json", by_alias=True, exclude_unset=True))
+        return True
+    except pydantic.ValidationError as e:
+        print(e)
+        return False
+
+
+env = client.beta.environments.create(name="kinds", config={"type": "cloud"})
+check("an environment validates", valid_as(BetaEnvironment, env))
+check("an environment list validates", all(valid_as(BetaEnvironment, e) for e in client.beta.environments.list().data))
+tooled = client.beta.agents.create(
+    name="Kinds", model="claude-opus-4-5", system="s",
+    tools=[{"type": "agent_toolset_20260401"}, {"type": "custom", "name": "t", "description": "d",
+                                                "input_schema": {"type": "object"}}],
+)
+check("an agent validates", valid_as(BetaManagedAgentsAgent, tooled))
+v2 = client.beta.agents.update(tooled.id, version=tooled.version, system="s2")
+check("an agent version validates", valid_as(BetaManagedAgentsAgent, v2) and v2.version == 2)
+check("agent versions validate", all(valid_as(BetaManagedAgentsAgent, a) for a in client.beta.agents.versions.list(tooled.id).data))
+kv = client.beta.vaults.create(display_name="kinds")
+check("a vault validates", valid_as(BetaManagedAgentsVault, kv))
+cred = client.beta.vaults.credentials.create(kv.id, auth={
+    "type": "mcp_oauth", "access_token": "secret-a", "mcp_server_url": "https://mcp.example.com",
+    "refresh": {"client_id": "c", "refresh_token": "secret-r", "token_endpoint": "https://a.example.com/t",
+                "token_endpoint_auth": {"type": "client_secret_post", "client_secret": "secret-c"}},
+})
+env_cred = client.beta.vaults.credentials.create(kv.id, auth={
+    "type": "environment_variable", "secret_name": "TOKEN", "secret_value": "secret-v",
+    "networking": {"type": "unrestricted"},
+})
+check(
+    "credentials validate and keep their secrets",
+    valid_as(BetaManagedAgentsCredential, cred) and valid_as(BetaManagedAgentsCredential, env_cred)
+    and "secret-" not in cred.model_dump_json() + env_cred.model_dump_json(),
+)
+validation = client.beta.vaults.credentials.mcp_oauth_validate(cred.id, vault_id=kv.id)
+check("a credential validation validates", valid_as(BetaManagedAgentsCredentialValidation, validation))
+ms = client.beta.memory_stores.create(name="kinds")
+check("a memory store validates", valid_as(BetaManagedAgentsMemoryStore, ms))
+s2 = client.beta.sessions.create(agent=tooled.id, environment_id=env.id, vault_ids=[kv.id],
+                                 resources=[{"type": "memory_store", "memory_store_id": ms.id}])
+check("a session validates", valid_as(BetaManagedAgentsSession, s2))
+client.beta.sessions.events.send(s2.id, events=[{"type": "user.message", "content": [{"type": "text", "text": "hi"}]}])
+import time  # noqa: E402
+
+for _ in range(100):
+    if client.beta.sessions.retrieve(s2.id).status == "idle" and client.beta.sessions.events.list(s2.id).data[-1].type == "session.status_idle":
+        break
+    time.sleep(0.05)
+evs = client.beta.sessions.events.list(s2.id, limit=100).data
+check("session events validate", len(evs) >= 4 and all(valid_as(BetaManagedAgentsSessionEvent, e) for e in evs))
+check("a file validates", valid_as(BetaFileMetadata, file))
+deleted = client.beta.environments.delete(client.beta.environments.create(name="gone").id)
+check("a deleted environment validates", valid_as(BetaEnvironmentDeleteResponse, deleted))
+client.beta.sessions.events.send(s2.id, events=[{"type": "user.interrupt"}])
+check("a deleted session validates", valid_as(BetaManagedAgentsDeletedSession, client.beta.sessions.delete(s2.id)))
+
 failed = [n for n, ok in checks if not ok]
 print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
 sys.exit(1 if failed else 0)

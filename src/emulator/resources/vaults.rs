@@ -6,12 +6,13 @@ use super::super::Shared;
 use super::Request;
 use serde_json::{json, Value};
 
-/// The fields of a credential's `auth` that are secrets.
+/// The fields of a credential's `auth` (at any depth) that are secrets.
 const SECRETS: &[&str] = &[
     "token",
     "access_token",
     "refresh_token",
     "client_secret",
+    "secret_value",
     "value",
 ];
 
