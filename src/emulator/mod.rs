@@ -3,9 +3,16 @@
 //!
 //! It keeps environments, agents (with versions), sessions (with the status machine `idle` →
 //! `running` → `idle`/`terminated`, and usage), their events (ids, `processed_at`, pagination,
-//! a live SSE stream with heartbeats and `event_deltas` previews), resources, vaults and
-//! credentials, files and memory stores, in memory. A scripted agent plays the other side
+//! a live SSE stream with heartbeats and `event_deltas` previews), session resources, vaults
+//! and credentials, files, memory stores with memories and memory versions, deployments and
+//! their runs, and skills with versions, in memory. A scripted agent plays the other side
 //! (see [`Script`]), and faults can be switched on (see [`Faults`]).
+//!
+//! Layout: `http` (the HTTP/1.1 server, keep-alive and the request faults) reads requests with
+//! [`request`] and hands them to `router`, which calls one file per API group in `resources`
+//! (or `sessions`, `events`); every group keeps its objects in the generic CRUD of `store`,
+//! all of them in `state`. `stream` serves the live event stream, `agent` plays the
+//! [`Script`].
 //!
 //! ```
 //! use managed_agents::emulator::{Emulator, Script};
