@@ -5,7 +5,7 @@
 //! when a fault drops it, when it has been idle too long, or when the emulator stops.
 
 use super::reply::{ApiError, Reply};
-use super::request::{read_request, Limits, Request, RequestError};
+use super::request::{read_request_then, Limits, Request, RequestError};
 use super::{router, stream, Faults, Shared};
 use serde_json::json;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
@@ -45,7 +45,16 @@ fn connection(shared: &Arc<Shared>, mut conn: TcpStream) {
     let limits = Limits::default();
     while next_request_begins(shared, &conn, &mut reader) {
         let _ = conn.set_read_timeout(Some(READ));
-        let keep = match read_request(&mut reader, &limits) {
+        let read = read_request_then(&mut reader, &limits, |head| {
+            if head
+                .header("expect")
+                .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+            {
+                (&conn).write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            }
+            Ok(())
+        });
+        let keep = match read {
             Ok(request) => answer(shared, &mut conn, &request),
             Err(RequestError::Invalid { status, message }) => {
                 shared.lock().requests += 1;

@@ -115,6 +115,17 @@ fn invalid(status: u16, message: impl Into<String>) -> RequestError {
 
 /// Reads one request. [`RequestError::Closed`] when the connection ended cleanly before it.
 pub fn read_request(r: &mut impl BufRead, limits: &Limits) -> Result<Request, RequestError> {
+    read_request_then(r, limits, |_| Ok(()))
+}
+
+/// [`read_request`], calling `before_body` with the request line and headers once they are
+/// read and found acceptable, before a body is read (where a server answers
+/// `Expect: 100-continue`).
+pub fn read_request_then(
+    r: &mut impl BufRead,
+    limits: &Limits,
+    before_body: impl FnOnce(&Request) -> std::io::Result<()>,
+) -> Result<Request, RequestError> {
     let line = match read_line(r, limits.max_request_line)? {
         Line::Eof(true) => return Err(RequestError::Closed),
         Line::Eof(false) => return Err(eof()),
@@ -165,6 +176,7 @@ pub fn read_request(r: &mut impl BufRead, limits: &Limits) -> Result<Request, Re
                     format!("transfer-encoding {te:?} is not supported"),
                 ));
             }
+            before_body(&req).map_err(RequestError::Io)?;
             let mut trailers = std::mem::take(&mut req.headers);
             req.body = read_chunked(r, limits, &mut trailers)?;
             req.headers = trailers;
@@ -179,6 +191,9 @@ pub fn read_request(r: &mut impl BufRead, limits: &Limits) -> Result<Request, Re
                             limits.max_body
                         ),
                     ));
+                }
+                if n > 0 {
+                    before_body(&req).map_err(RequestError::Io)?;
                 }
                 req.body = read_exact_growing(r, n)?;
             }

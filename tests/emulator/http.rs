@@ -197,3 +197,25 @@ fn a_close_before_the_status_line_is_retried_on_a_new_connection() {
     assert_eq!(emu.requests(), 3, "two closed, one answered");
     assert!(emu.connections() >= 3, "each close costs its connection");
 }
+
+#[test]
+fn expect_100_continue_is_answered_before_the_body_is_sent() {
+    let (emu, _) = setup();
+    let mut conn = connect(&emu);
+    let body = r#"{"name": "dev"}"#;
+    write!(
+        conn,
+        "POST /v1/environments HTTP/1.1\r\nexpect: 100-continue\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let mut r = BufReader::new(conn.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert_eq!(line, "HTTP/1.1 100 Continue\r\n");
+    r.read_line(&mut line).unwrap();
+    conn.write_all(body.as_bytes()).unwrap();
+    let (status, _, answer) = read_answer(&mut r);
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains(r#""name":"dev""#), "{answer}");
+}
