@@ -472,23 +472,40 @@ fn soak_sixteen_threads_on_one_client_keep_alive_with_faults() {
     );
 }
 
-/// The figures for BENCHMARKS.md: `cargo test --release --test faults soak_figures -- --ignored --nocapture`
+/// The figures for BENCHMARKS.md:
+/// `cargo test --test faults soak_figures -- --ignored --nocapture`
 #[test]
 #[ignore]
 fn soak_figures_keep_alive_and_connection_close() {
-    let (threads, per_thread) = (16, 313);
-    for (label, no_keep_alive) in [("keep-alive", false), ("connection: close", true)] {
-        let s = soak(
-            threads,
-            per_thread,
+    let runs = [
+        ("keep-alive", 16, 313, Faults::default()),
+        (
+            "connection: close",
+            16,
+            313,
             Faults {
-                no_keep_alive,
+                no_keep_alive: true,
                 ..Faults::default()
             },
-        );
+        ),
+        (
+            "keep-alive, 529 every 10th, drop every 37th",
+            50,
+            400,
+            Faults {
+                fail_every: 10,
+                close_every: 37,
+                retry_after_ms: 1,
+                ..Faults::default()
+            },
+        ),
+    ];
+    for (label, threads, per_thread, faults) in runs {
+        let s = soak(threads, per_thread, faults);
         println!(
-            "{label}: {} requests from {threads} threads in {:.2} s = {:.0} requests/s, {} connections",
+            "{label}: {} requests ({} asked) from {threads} threads in {:.2} s = {:.0} requests/s, {} connections",
             s.requests,
+            threads * per_thread,
             s.elapsed.as_secs_f64(),
             s.requests as f64 / s.elapsed.as_secs_f64(),
             s.connections

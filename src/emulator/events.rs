@@ -22,17 +22,16 @@ const USER_EVENTS: &[&str] = &[
 pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&str]) -> Routed {
     match (r.method, segs) {
         ("GET", []) => {
-            let mut events = shared
-                .lock()
+            let s = shared.lock();
+            let types = r.query.all("types[]");
+            let mut events: Vec<&Value> = s
                 .logs
                 .get(session)
-                .map(|l| l.events.clone())
-                .unwrap_or_default();
-            let types = r.query.all("types[]");
-            if !types.is_empty() {
-                events.retain(|e| types.iter().any(|t| e["type"] == *t));
-            }
-            events.retain(|e| created_within(r.query, e["processed_at"].as_str().unwrap_or("")));
+                .into_iter()
+                .flat_map(|l| l.events.iter())
+                .filter(|e| types.is_empty() || types.iter().any(|t| e["type"] == *t))
+                .filter(|e| created_within(r.query, e["processed_at"].as_str().unwrap_or("")))
+                .collect();
             if r.query.get("order") == Some("desc") {
                 events.reverse();
             }

@@ -111,8 +111,9 @@ impl Query {
     }
 }
 
-/// One page of a list: `limit` (default 20, at most 1000) and an opaque `page` cursor.
-pub(crate) fn page(items: Vec<Value>, query: &Query) -> Routed {
+/// One page of a list: `limit` (default 20, at most 1000) and an opaque `page` cursor; only
+/// the page's items are copied.
+pub(crate) fn page<T: std::borrow::Borrow<Value>>(items: Vec<T>, query: &Query) -> Routed {
     let limit = match query.get("limit") {
         Some(l) => l
             .parse::<usize>()
@@ -127,7 +128,12 @@ pub(crate) fn page(items: Vec<Value>, query: &Query) -> Routed {
             .ok_or_else(|| bad("page: invalid cursor"))?,
         None => 0,
     };
-    let data: Vec<Value> = items.iter().skip(offset).take(limit).cloned().collect();
+    let data: Vec<Value> = items
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|v| v.borrow().clone())
+        .collect();
     let next =
         (offset.saturating_add(limit) < items.len()).then(|| format!("page_{}", offset + limit));
     Ok(Reply::Json(json!({"data": data, "next_page": next})))

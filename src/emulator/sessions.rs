@@ -54,7 +54,7 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
                     drop(s);
                     events::route(shared, r, id, &rest[1..])
                 }
-                ("GET", ["threads"]) => page(Vec::new(), r.query),
+                ("GET", ["threads"]) => page(Vec::<Value>::new(), r.query),
                 ("GET", ["resources"]) => {
                     let list = s.sessions.get(id)?["resources"].as_array().cloned();
                     page(list.unwrap_or_default(), r.query)

@@ -71,10 +71,15 @@ impl Table {
     /// One page of the objects `keep` says yes to, newest first, leaving out archived ones
     /// unless `include_archived=true`.
     pub(crate) fn list(&self, query: &Query, keep: impl Fn(&Value) -> bool) -> Routed {
-        page(
-            listed(self.objects.values().filter(|o| keep(o)).cloned(), query),
-            query,
-        )
+        let include_archived = query.get("include_archived") == Some("true");
+        let newest_first: Vec<&Value> = self
+            .objects
+            .values()
+            .rev()
+            .filter(|o| include_archived || o.get("archived_at").is_none_or(Value::is_null))
+            .filter(|o| keep(o))
+            .collect();
+        page(newest_first, query)
     }
 
     /// Applies an update body to the object (see [`update`]).
@@ -124,16 +129,6 @@ impl Table {
         };
         Some(result)
     }
-}
-
-/// Objects newest first, leaving out archived ones unless `include_archived=true`.
-pub(crate) fn listed(objects: impl Iterator<Item = Value>, query: &Query) -> Vec<Value> {
-    let include_archived = query.get("include_archived") == Some("true");
-    let mut v: Vec<Value> = objects
-        .filter(|o| include_archived || o.get("archived_at").is_none_or(Value::is_null))
-        .collect();
-    v.reverse();
-    v
 }
 
 /// Applies the `fields` of an update body to an object: a field set to `null` is removed,
