@@ -195,11 +195,17 @@ fn resource(s: &mut State, r: &Value) -> Result<Value, ApiError> {
         }
         Some("memory_store") => {
             let ms = required_str(r, "memory_store_id")?;
-            let name = s.memory_stores.get(ms)?["name"].clone();
+            let store = s.memory_stores.get(ms)?;
+            if !store["archived_at"].is_null() {
+                return Err(bad(format!("memory store {ms} is archived")));
+            }
             let access = r.get("access").cloned().unwrap_or(json!("read_write"));
-            Ok(
-                json!({"type": "memory_store", "memory_store_id": ms, "name": name, "access": access}),
-            )
+            let mut out = json!({"type": "memory_store", "memory_store_id": ms,
+                "name": store["name"], "description": store["description"], "access": access});
+            if let Some(i) = r.get("instructions").filter(|i| i.is_string()) {
+                out["instructions"] = i.clone();
+            }
+            Ok(out)
         }
         _ => Err(bad("resources: unknown resource type")),
     }

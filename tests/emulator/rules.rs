@@ -251,3 +251,46 @@ fn get_text(emu: &managed_agents::emulator::Emulator, path: &str) -> String {
     conn.read_to_string(&mut text).unwrap();
     text
 }
+
+#[test]
+fn a_memory_store_resource_carries_its_store_and_instructions_and_refuses_an_archived_one() {
+    let (_emu, c) = setup();
+    let env = c
+        .environments()
+        .create(&EnvironmentCreateParams::cloud("e"))
+        .unwrap();
+    let agent = c
+        .agents()
+        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
+        .unwrap();
+    let store = c
+        .memory_stores()
+        .create(&MemoryStoreCreateParams::new("notes").description("team notes"))
+        .unwrap();
+    let resource = |id: &str| -> SessionCreateParamsResource {
+        MemoryStoreResourceParam::new(id)
+            .instructions("read before you start")
+            .into()
+    };
+    let s = c
+        .sessions()
+        .create(
+            &SessionCreateParams::new(&agent, env.id.as_str()).resources(vec![resource(&store.id)]),
+        )
+        .unwrap();
+    match &s.resources[0] {
+        SessionResource::MemoryStore(m) => {
+            assert_eq!(m.description.as_deref(), Some("team notes"));
+            assert_eq!(m.instructions.as_deref(), Some("read before you start"));
+        }
+        other => panic!("{other:?}"),
+    }
+    c.memory_stores().archive(&store.id).unwrap();
+    let err = c
+        .sessions()
+        .create(
+            &SessionCreateParams::new(&agent, env.id.as_str()).resources(vec![resource(&store.id)]),
+        )
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+}
