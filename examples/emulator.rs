@@ -1,40 +1,86 @@
 //! Runs the embedded emulator for any client: `cargo run --example emulator -- --port 8080`,
-//! then point a client's base URL at `http://127.0.0.1:8080` (any API key works).
+//! then point a client's base URL at it (any API key works). `--help` says how.
 
-use managed_agents::emulator::Emulator;
+use managed_agents::emulator::{Emulator, Faults, Script};
+
+const HELP: &str = "\
+usage: emulator [--port PORT] [--script FILE] [--faults FILE]
+
+A local Managed Agents API on 127.0.0.1 (a free port when none is given), for tests and
+offline development. Any API key is accepted.
+
+  --port PORT     listen on this port
+  --script FILE   what the agent does with each user message: a JSON list of steps, e.g.
+                  [\"echo\", {\"say\": \"done\"}, {\"call_tool\": {\"name\": \"t\", \"input\": {}}},
+                   {\"write_file\": {\"name\": \"a.txt\", \"content\": \"x\"}}, \"terminate\"]
+                  (default: echo the message, call the agent's first custom tool)
+  --faults FILE   faults to inject: a JSON object, e.g.
+                  {\"fail_every\": 10, \"drop_stream_after\": 50, \"drop_mid_line\": true,
+                   \"trickle_ms\": 5, \"stall_ms\": 2000, \"close_every\": 20}
+
+Point any SDK at it with the two variables it prints:
+  export ANTHROPIC_BASE_URL=http://127.0.0.1:PORT ANTHROPIC_API_KEY=emulator
+The official Python SDK (anthropic.Anthropic()) and TypeScript SDK (new Anthropic()) read
+both from the environment; or pass base_url=... (Python) / baseURL: ... (TypeScript).";
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let mut port = 0u16;
+    let mut script = None;
+    let mut faults = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--port" => match args.next().and_then(|p| p.parse().ok()) {
                 Some(p) => port = p,
-                None => {
-                    eprintln!("--port needs a number");
-                    std::process::exit(2);
-                }
+                None => fail("--port needs a number"),
             },
+            "--script" => {
+                let v = read_json(args.next(), "--script");
+                script =
+                    Some(Script::from_json(&v).unwrap_or_else(|e| fail(&format!("--script: {e}"))));
+            }
+            "--faults" => {
+                let v = read_json(args.next(), "--faults");
+                faults =
+                    Some(Faults::from_json(&v).unwrap_or_else(|e| fail(&format!("--faults: {e}"))));
+            }
             "-h" | "--help" => {
-                println!("usage: emulator [--port PORT]   (a free port when none is given)");
+                println!("{HELP}");
                 return;
             }
-            other => {
-                eprintln!("unknown argument {other:?}; usage: emulator [--port PORT]");
-                std::process::exit(2);
-            }
+            other => fail(&format!("unknown argument {other:?} (see --help)")),
         }
     }
     let emu = match Emulator::start_on(&format!("127.0.0.1:{port}")) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(1);
-        }
+        Err(e) => fail(&e.to_string()),
     };
+    if let Some(s) = script {
+        emu.set_script(s);
+    }
+    if let Some(f) = faults {
+        emu.set_faults(f);
+    }
     println!("emulator listening on {}", emu.base_url());
+    println!(
+        "export ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=emulator",
+        emu.base_url()
+    );
     // runs until the process is stopped
     loop {
         std::thread::park();
     }
+}
+
+/// The JSON in the file that follows an option.
+fn read_json(path: Option<String>, option: &str) -> serde_json::Value {
+    let path = path.unwrap_or_else(|| fail(&format!("{option} needs a file")));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| fail(&format!("{option} {path}: {e}")));
+    serde_json::from_str(&text).unwrap_or_else(|e| fail(&format!("{option} {path}: not JSON: {e}")))
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("emulator: {message}");
+    std::process::exit(2);
 }

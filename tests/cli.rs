@@ -287,7 +287,7 @@ fn a_batch_of_fifty_interrupted_and_resumed_runs_each_task_once() {
 
 #[test]
 fn resource_commands_print_json_and_take_yaml_definitions() {
-    let (emu, _c, _agent, _env) = setup(false);
+    let (emu, c, agent_id, env) = setup(false);
     let dir = temp("res");
     let def = dir.join("agent.yaml");
     std::fs::write(&def, "name: Reviewer\nmodel: claude-opus-4-5\nsystem: Be brief.\ntools:\n  - type: agent_toolset_20260401\n").unwrap();
@@ -314,16 +314,23 @@ fn resource_commands_print_json_and_take_yaml_definitions() {
         serde_json::from_slice(&cli(&emu, &["files", "upload", file.to_str().unwrap()]).stdout)
             .unwrap();
     let back = dir.join("back.txt");
-    let out = cli(
-        &emu,
-        &[
-            "files",
-            "download",
-            up["id"].as_str().unwrap(),
-            "--out",
-            back.to_str().unwrap(),
-        ],
-    );
+    let download = |id: &str| {
+        let args = ["files", "download", id, "--out", back.to_str().unwrap()];
+        cli(&emu, &args)
+    };
+    // an uploaded file is not downloadable (as in the API); a session's output is
+    assert_ne!(download(up["id"].as_str().unwrap()).status.code(), Some(0));
+    emu.set_script(Script::new().write_file("notes.txt", "hello"));
+    let session = c
+        .sessions()
+        .create(&SessionCreateParams::new(agent_id.as_str(), env.as_str()))
+        .unwrap();
+    c.run(&session.id).message("go").until_idle().unwrap();
+    let outputs = c
+        .files()
+        .list(&FileListParams::default().scope_id(session.id.as_str()))
+        .unwrap();
+    let out = download(&outputs.data[0].id);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(std::fs::read_to_string(back).unwrap(), "hello");
 }

@@ -1,6 +1,8 @@
 //! The fault-injection suite: one test per class of fault, each checking that nothing is lost
 //! and nothing is duplicated; and a soak of 20 sessions at once on one client with faults on.
 
+#[path = "faults/soak.rs"]
+mod soak;
 mod support;
 
 use managed_agents::emulator::{Emulator, Faults, Script};

@@ -1,146 +1,31 @@
-//! The emulator's scripted agent: what it does with each user message.
+//! The emulator's scripted agent: plays its [`Script`] for each user message, as events on
+//! the session (messages, tool calls and the waits for their answers, files, failures).
 
-use super::store::Store;
+use super::script::{Script, Step};
 use super::Shared;
 use serde_json::{json, Value};
-use std::sync::MutexGuard;
 use std::time::Duration;
 
 /// How long the agent takes before it starts a turn or goes on after a tool result.
 const THINKING: Duration = Duration::from_millis(150);
 
-/// One thing the agent does in a turn.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Step {
-    /// An `agent.message` with this text.
-    Say(String),
-    /// The user's message, echoed back (`You said: ...`).
-    Echo,
-    /// An `agent.thinking` event.
-    Think,
-    /// An `agent.custom_tool_use`, then idle `requires_action` until its result arrives.
-    CallTool {
-        /// The tool's name.
-        name: String,
-        /// Its input.
-        input: Value,
-    },
-    /// Calls the agent's first custom tool, if it has one, with an input made from its schema.
-    CallFirstCustomTool,
-    /// An `agent.tool_use` that needs a `user.tool_confirmation`; an allowed one is followed by
-    /// its `agent.tool_result`, a denied one is not run.
-    AskConfirmation {
-        /// The tool's name.
-        name: String,
-        /// Its input.
-        input: Value,
-    },
-    /// A file the session writes to its outputs (listed with `scope_id`).
-    WriteFile {
-        /// The file's name.
-        name: String,
-        /// Its bytes.
-        content: Vec<u8>,
-    },
-    /// Gives up: idle with `retries_exhausted`.
-    FailRetriesExhausted,
-    /// Ends the session: `session.status_terminated`.
-    Terminate,
-    /// Waits before the next step.
-    Pause(Duration),
-}
-
-/// What the agent does with each user message: steps, then idle with `end_turn` (unless a
-/// step ended the turn another way).
-///
-/// The default, when none is set: echo the message, call the agent's first custom tool if it
-/// has one, say what the tool returned, end the turn.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Script {
-    steps: Vec<Step>,
-}
-
-impl Script {
-    /// An empty script (the turn ends at once).
-    pub fn new() -> Script {
-        Script::default()
-    }
-
-    /// The default script.
-    pub fn default_turn() -> Script {
-        Script::new()
-            .step(Step::Echo)
-            .step(Step::CallFirstCustomTool)
-    }
-
-    /// Adds a step.
-    pub fn step(mut self, step: Step) -> Script {
-        self.steps.push(step);
-        self
-    }
-
-    /// Says something.
-    pub fn say(self, text: impl Into<String>) -> Script {
-        self.step(Step::Say(text.into()))
-    }
-
-    /// Calls a custom tool and waits for its result.
-    pub fn call_tool(self, name: impl Into<String>, input: Value) -> Script {
-        self.step(Step::CallTool {
-            name: name.into(),
-            input,
-        })
-    }
-
-    /// Asks for a tool confirmation and waits for it.
-    pub fn ask_confirmation(self, name: impl Into<String>, input: Value) -> Script {
-        self.step(Step::AskConfirmation {
-            name: name.into(),
-            input,
-        })
-    }
-
-    /// Writes an output file.
-    pub fn write_file(self, name: impl Into<String>, content: impl Into<Vec<u8>>) -> Script {
-        self.step(Step::WriteFile {
-            name: name.into(),
-            content: content.into(),
-        })
-    }
-
-    /// Fails with `retries_exhausted`.
-    pub fn fail(self) -> Script {
-        self.step(Step::FailRetriesExhausted)
-    }
-
-    /// Terminates the session.
-    pub fn terminate(self) -> Script {
-        self.step(Step::Terminate)
-    }
-}
-
-fn lock(shared: &Shared) -> MutexGuard<'_, Store> {
-    shared.store.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn push(shared: &Shared, session: &str, event: Value) -> Value {
-    let ev = lock(shared).push_event(session, event);
+    let ev = shared.lock().push_event(session, event);
     shared.changed.notify_all();
     ev
 }
 
 /// Waits until the answer to `tool_use_id` is posted; `None` if the session ends first.
 fn wait_answer(shared: &Shared, session: &str, tool_use_id: &str) -> Option<Value> {
-    let mut store = lock(shared);
+    let mut store = shared.lock();
     loop {
         if shared.stopped() {
             return None;
         }
-        let s = store.sessions.get(session)?;
-        if s.deleted || s.object["status"] == "terminated" {
+        if store.session(session)?["status"] == "terminated" {
             return None;
         }
-        if let Some(a) = s.answers.get(tool_use_id) {
+        if let Some(a) = store.logs.get(session)?.answers.get(tool_use_id) {
             return Some(a.clone());
         }
         store = shared
@@ -152,7 +37,7 @@ fn wait_answer(shared: &Shared, session: &str, tool_use_id: &str) -> Option<Valu
 }
 
 fn idle(shared: &Shared, session: &str, stop_reason: Value) {
-    lock(shared).set_status(session, "idle");
+    shared.lock().set_status(session, "idle");
     push(
         shared,
         session,
@@ -161,7 +46,7 @@ fn idle(shared: &Shared, session: &str, stop_reason: Value) {
 }
 
 fn running(shared: &Shared, session: &str) {
-    lock(shared).set_status(session, "running");
+    shared.lock().set_status(session, "running");
     push(shared, session, json!({"type": "session.status_running"}));
 }
 
@@ -183,7 +68,7 @@ fn input_for(schema: &Value) -> Value {
     Value::Object(input)
 }
 
-fn text_of(content: &Value) -> String {
+pub(crate) fn text_of(content: &Value) -> String {
     content
         .as_array()
         .map(|blocks| {
@@ -199,10 +84,10 @@ fn text_of(content: &Value) -> String {
 /// Plays one turn for a user message (on its own thread).
 pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
     let (script, custom_tool) = {
-        let store = lock(shared);
+        let store = shared.lock();
         let script = store.script.clone().unwrap_or_else(Script::default_turn);
-        let tool = store.sessions.get(session).and_then(|s| {
-            s.object["agent"]["tools"]
+        let tool = store.session(session).and_then(|s| {
+            s["agent"]["tools"]
                 .as_array()?
                 .iter()
                 .find(|t| t["type"] == "custom")
@@ -266,7 +151,7 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                 }
             }
             Step::WriteFile { name, content } => {
-                let mut store = lock(shared);
+                let mut store = shared.lock();
                 let id = store.id("file");
                 let now = store.now();
                 let meta = json!({
@@ -274,7 +159,8 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                     "size_bytes": content.len(), "created_at": now, "downloadable": true,
                     "scope": {"type": "session", "id": session}
                 });
-                store.files.insert(id, (meta, content));
+                store.file_bytes.insert(id, content);
+                store.files.insert(meta);
             }
             Step::FailRetriesExhausted => {
                 push(
@@ -286,7 +172,7 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                 return;
             }
             Step::Terminate => {
-                lock(shared).set_status(session, "terminated");
+                shared.lock().set_status(session, "terminated");
                 push(
                     shared,
                     session,
@@ -307,7 +193,7 @@ fn say(shared: &Shared, session: &str, text: &str) {
         json!({"type": "agent.message", "content": [{"type": "text", "text": text}]}),
     );
     let words = text.split_whitespace().count() as i64;
-    lock(shared).add_usage(session, 12 + words, words + 1);
+    shared.lock().add_usage(session, 12 + words, words + 1);
 }
 
 /// A custom tool call and the wait for its result; `None` if the session ended meanwhile.

@@ -3,9 +3,16 @@
 //!
 //! It keeps environments, agents (with versions), sessions (with the status machine `idle` →
 //! `running` → `idle`/`terminated`, and usage), their events (ids, `processed_at`, pagination,
-//! a live SSE stream with heartbeats and `event_deltas` previews), resources, vaults and
-//! credentials, files and memory stores, in memory. A scripted agent plays the other side
+//! a live SSE stream with heartbeats and `event_deltas` previews), session resources, vaults
+//! and credentials, files, memory stores with memories and memory versions, deployments and
+//! their runs, and skills with versions, in memory. A scripted agent plays the other side
 //! (see [`Script`]), and faults can be switched on (see [`Faults`]).
+//!
+//! Layout: `http` (the HTTP/1.1 server, keep-alive and the request faults) reads requests with
+//! [`request`] and hands them to `router`, which calls one file per API group in `resources`
+//! (or `sessions`, `events`); every group keeps its objects in the generic CRUD of `store`,
+//! all of them in `state`. `stream` serves the live event stream, `agent` plays the
+//! [`Script`].
 //!
 //! ```
 //! use managed_agents::emulator::{Emulator, Script};
@@ -23,40 +30,29 @@
 //! ```
 
 mod agent;
-mod server;
+mod events;
+mod faults;
+mod http;
+mod multipart;
+mod reply;
+pub mod request;
+mod resources;
+mod router;
+mod script;
+mod sessions;
+mod state;
 mod store;
+mod stream;
 
-pub use agent::{Script, Step};
+pub use faults::Faults;
+pub use script::{Script, Step};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-/// Faults the emulator injects on purpose, for testing how a client copes.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Faults {
-    /// Close each event-stream connection after this many events.
-    pub drop_stream_after: Option<usize>,
-    /// When dropping a stream, cut it in the middle of a line.
-    pub drop_mid_line: bool,
-    /// Send stream bytes one at a time with this pause between them.
-    pub trickle: Option<Duration>,
-    /// Accept a request, then say nothing for this long before answering.
-    pub stall: Option<Duration>,
-    /// Wait this long before answering each request.
-    pub slow: Option<Duration>,
-    /// Answer this many of the next requests with `status` and `retry-after-ms`.
-    pub fail_next: usize,
-    /// The status of those answers (429 or 529; default 529).
-    pub fail_status: u16,
-    /// The `retry-after-ms` of those answers (default 20).
-    pub retry_after_ms: u64,
-    /// Answer every `n`-th request with `fail_status` (0: never).
-    pub fail_every: usize,
-}
-
 pub(crate) struct Shared {
-    pub(crate) store: Mutex<store::Store>,
+    pub(crate) state: Mutex<state::State>,
     /// Notified whenever an event is added anywhere.
     pub(crate) changed: Condvar,
     pub(crate) stopped: AtomicBool,
@@ -66,6 +62,11 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn stopped(&self) -> bool {
         self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// The state, even after a thread panicked holding it.
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, state::State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -116,7 +117,7 @@ impl Emulator {
             local.ip().to_string()
         };
         let shared = Arc::new(Shared {
-            store: Mutex::new(store::Store::default()),
+            state: Mutex::new(state::State::default()),
             changed: Condvar::new(),
             stopped: AtomicBool::new(false),
             heartbeat: Duration::from_secs(1),
@@ -125,7 +126,7 @@ impl Emulator {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("emulator".into())
-                .spawn(move || server::serve(&listener, &shared))
+                .spawn(move || http::serve(&listener, &shared))
                 .map_err(|e| StartError(e.to_string()))?
         };
         Ok(Emulator {
@@ -156,8 +157,13 @@ impl Emulator {
         self.lock().requests
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, store::Store> {
-        self.shared.store.lock().unwrap_or_else(|p| p.into_inner())
+    /// How many connections the emulator has accepted.
+    pub fn connections(&self) -> usize {
+        self.lock().connections
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, state::State> {
+        self.shared.lock()
     }
 }
 

@@ -151,10 +151,12 @@ check("session with the file", session.resources[0].file_id == file.id)
 # List and download session files
 files = client.beta.files.list(scope_id=session.id, betas=["managed-agents-2026-04-01"])
 check("list session files", isinstance(files.data, list))
-content = client.beta.files.download(file.id)
-out = path + ".download"
-content.write_to_file(out)
-check("download a file", open(out, "rb").read() == b"a,b\n1,2\n")
+# only files the API made (a session's outputs) download; an uploaded one is refused
+try:
+    client.beta.files.download(file.id)
+    check("an uploaded file does not download", False)
+except anthropic.BadRequestError as e:
+    check("an uploaded file does not download", "cannot be downloaded" in str(e))
 
 # Session management (archive before delete: a deleted session is gone)
 got = client.beta.sessions.retrieve(session_id=session.id)
@@ -182,6 +184,175 @@ agent = client.beta.agents.create(
 )
 session = client.beta.sessions.create(agent=agent.id, environment_id=environment.id, vault_ids=[vault.id])
 check("mcp agent session with a vault", session.vault_ids == [vault.id])
+try:
+    client.beta.sessions.create(agent=agent.id, environment_id=environment.id, vault_ids=["vlt_missing"])
+    check("a vault that does not exist is refused", False)
+except anthropic.NotFoundError:
+    check("a vault that does not exist is refused", True)
+
+# Deployments and their runs; every answer must pass the SDK's own models, validated
+from anthropic.types.beta import (  # noqa: E402
+    BetaManagedAgentsDeployment,
+    BetaManagedAgentsDeploymentRun,
+    BetaSkill,
+)
+from anthropic.types.beta.skills import BetaSkillVersion  # noqa: E402
+
+
+def valid(model, obj):
+    try:
+        model.model_validate(obj.model_dump(mode="json", by_alias=True, exclude_unset=True))
+        return True
+    except Exception as e:  # pydantic.ValidationError
+        print(e)
+        return False
+
+
+deployment = client.beta.deployments.create(
+    name="nightly",
+    agent=agent.id,
+    environment_id=environment.id,
+    initial_events=[{"type": "user.message", "content": [{"type": "text", "text": "report"}]}],
+)
+check("create a deployment", valid(BetaManagedAgentsDeployment, deployment) and deployment.status == "active")
+paused = client.beta.deployments.pause(deployment.id)
+check("pause a deployment", paused.status == "paused" and paused.paused_reason.type == "manual")
+try:
+    client.beta.deployments.run(deployment.id)
+    check("a paused deployment does not run", False)
+except anthropic.BadRequestError:
+    check("a paused deployment does not run", True)
+client.beta.deployments.unpause(deployment.id)
+run = client.beta.deployments.run(deployment.id)
+check("run a deployment", valid(BetaManagedAgentsDeploymentRun, run) and run.session_id and run.error is None)
+runs = client.beta.deployment_runs.list(deployment_id=deployment.id)
+check("list its runs", [r.id for r in runs.data] == [run.id])
+check("retrieve a run", client.beta.deployment_runs.retrieve(run.id).session_id == run.session_id)
+updated = client.beta.deployments.update(deployment.id, name="nightly-2", metadata={"team": "a"})
+check("update a deployment", updated.name == "nightly-2" and updated.metadata == {"team": "a"})
+check("list deployments", any(d.id == deployment.id for d in client.beta.deployments.list().data))
+check("archive a deployment", client.beta.deployments.archive(deployment.id).archived_at is not None)
+
+# Skills from a folder, versions, content
+skill_md = b"---\nname: pdf-tools\ndescription: Reads PDFs\n---\n# PDFs\n"
+skill = client.beta.skills.create(files=[("pdf-tools/SKILL.md", skill_md), ("pdf-tools/run.sh", b"echo hi\n")])
+check("create a skill from a folder", valid(BetaSkill, skill) and skill.display_name == "pdf-tools")
+version = client.beta.skills.versions.create(skill.id, files=[("pdf-tools/SKILL.md", skill_md)])
+check("a new skill version", valid(BetaSkillVersion, version) and version.name == "pdf-tools")
+check("list skills", any(k.id == skill.id for k in client.beta.skills.list().data))
+versions = client.beta.skills.versions.list(skill.id)
+check("list skill versions", [v.id for v in versions.data][0] == version.id and len(versions.data) == 2)
+got = client.beta.skills.versions.retrieve(version.id, skill_id=skill.id)
+check("retrieve a skill version", got.description == "Reads PDFs")
+content = client.beta.skills.versions.download(version.id, skill_id=skill.id)
+check("download a skill version as a zip", content.read()[:2] == b"PK")
+client.beta.skills.versions.delete(version.id, skill_id=skill.id)
+check("delete a skill", client.beta.skills.delete(skill.id).type == "skill_deleted")
+
+# Memories and their versions
+from anthropic.types.beta.memory_stores import (  # noqa: E402
+    BetaManagedAgentsMemory,
+    BetaManagedAgentsMemoryVersion,
+)
+
+store = client.beta.memory_stores.create(name="notes")
+memory = client.beta.memory_stores.memories.create(store.id, path="/notes/a.md", content="one")
+check("create a memory", valid(BetaManagedAgentsMemory, memory) and memory.content is None)
+memory = client.beta.memory_stores.memories.update(
+    memory.id, memory_store_id=store.id, content="two",
+    precondition={"type": "content_sha256", "content_sha256": memory.content_sha256},
+)
+got = client.beta.memory_stores.memories.retrieve(memory.id, memory_store_id=store.id)
+check("update a memory with a precondition", got.content == "two")
+listed = client.beta.memory_stores.memories.list(store.id, path_prefix="/", depth=1)
+check("list memories by depth", [i.type for i in listed.data] == ["memory_prefix"])
+client.beta.memory_stores.memories.delete(memory.id, memory_store_id=store.id)
+versions = client.beta.memory_stores.memory_versions.list(store.id, memory_id=memory.id)
+check(
+    "memory versions outlive the memory",
+    [v.operation for v in versions.data] == ["deleted", "modified", "created"]
+    and all(valid(BetaManagedAgentsMemoryVersion, v) for v in versions.data),
+)
+redacted = client.beta.memory_stores.memory_versions.redact(versions.data[2].id, memory_store_id=store.id)
+check("redact a memory version", redacted.redacted_at is not None and redacted.content is None)
+
+# Every kind the emulator answers passes the SDK's models, validated (not the lenient parse)
+import pydantic  # noqa: E402
+from anthropic.types.beta import (  # noqa: E402
+    BetaEnvironment,
+    BetaEnvironmentDeleteResponse,
+    BetaFileMetadata,
+    BetaManagedAgentsAgent,
+    BetaManagedAgentsDeletedSession,
+    BetaManagedAgentsMemoryStore,
+    BetaManagedAgentsSession,
+    BetaManagedAgentsVault,
+)
+from anthropic.types.beta.sessions import BetaManagedAgentsSessionEvent  # noqa: E402
+from anthropic.types.beta.vaults import (  # noqa: E402
+    BetaManagedAgentsCredential,
+    BetaManagedAgentsCredentialValidation,
+)
+
+
+def valid_as(kind, obj):
+    try:
+        pydantic.TypeAdapter(kind).validate_python(obj.model_dump(mode="json", by_alias=True, exclude_unset=True))
+        return True
+    except pydantic.ValidationError as e:
+        print(e)
+        return False
+
+
+env = client.beta.environments.create(name="kinds", config={"type": "cloud"})
+check("an environment validates", valid_as(BetaEnvironment, env))
+check("an environment list validates", all(valid_as(BetaEnvironment, e) for e in client.beta.environments.list().data))
+tooled = client.beta.agents.create(
+    name="Kinds", model="claude-opus-4-5", system="s",
+    tools=[{"type": "agent_toolset_20260401"}, {"type": "custom", "name": "t", "description": "d",
+                                                "input_schema": {"type": "object"}}],
+)
+check("an agent validates", valid_as(BetaManagedAgentsAgent, tooled))
+v2 = client.beta.agents.update(tooled.id, version=tooled.version, system="s2")
+check("an agent version validates", valid_as(BetaManagedAgentsAgent, v2) and v2.version == 2)
+check("agent versions validate", all(valid_as(BetaManagedAgentsAgent, a) for a in client.beta.agents.versions.list(tooled.id).data))
+kv = client.beta.vaults.create(display_name="kinds")
+check("a vault validates", valid_as(BetaManagedAgentsVault, kv))
+cred = client.beta.vaults.credentials.create(kv.id, auth={
+    "type": "mcp_oauth", "access_token": "secret-a", "mcp_server_url": "https://mcp.example.com",
+    "refresh": {"client_id": "c", "refresh_token": "secret-r", "token_endpoint": "https://a.example.com/t",
+                "token_endpoint_auth": {"type": "client_secret_post", "client_secret": "secret-c"}},
+})
+env_cred = client.beta.vaults.credentials.create(kv.id, auth={
+    "type": "environment_variable", "secret_name": "TOKEN", "secret_value": "secret-v",
+    "networking": {"type": "unrestricted"},
+})
+check(
+    "credentials validate and keep their secrets",
+    valid_as(BetaManagedAgentsCredential, cred) and valid_as(BetaManagedAgentsCredential, env_cred)
+    and "secret-" not in cred.model_dump_json() + env_cred.model_dump_json(),
+)
+validation = client.beta.vaults.credentials.mcp_oauth_validate(cred.id, vault_id=kv.id)
+check("a credential validation validates", valid_as(BetaManagedAgentsCredentialValidation, validation))
+ms = client.beta.memory_stores.create(name="kinds")
+check("a memory store validates", valid_as(BetaManagedAgentsMemoryStore, ms))
+s2 = client.beta.sessions.create(agent=tooled.id, environment_id=env.id, vault_ids=[kv.id],
+                                 resources=[{"type": "memory_store", "memory_store_id": ms.id}])
+check("a session validates", valid_as(BetaManagedAgentsSession, s2))
+client.beta.sessions.events.send(s2.id, events=[{"type": "user.message", "content": [{"type": "text", "text": "hi"}]}])
+import time  # noqa: E402
+
+for _ in range(100):
+    if client.beta.sessions.retrieve(s2.id).status == "idle" and client.beta.sessions.events.list(s2.id).data[-1].type == "session.status_idle":
+        break
+    time.sleep(0.05)
+evs = client.beta.sessions.events.list(s2.id, limit=100).data
+check("session events validate", len(evs) >= 4 and all(valid_as(BetaManagedAgentsSessionEvent, e) for e in evs))
+check("a file validates", valid_as(BetaFileMetadata, file))
+deleted = client.beta.environments.delete(client.beta.environments.create(name="gone").id)
+check("a deleted environment validates", valid_as(BetaEnvironmentDeleteResponse, deleted))
+client.beta.sessions.events.send(s2.id, events=[{"type": "user.interrupt"}])
+check("a deleted session validates", valid_as(BetaManagedAgentsDeletedSession, client.beta.sessions.delete(s2.id)))
 
 failed = [n for n, ok in checks if not ok]
 print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")

@@ -23,7 +23,11 @@ case $target in /*) ;; *) target="$root/$target" ;; esac
 cargo build --quiet --example emulator --example webhooks
 timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/webhooks.py" "$target/debug/examples/webhooks"
 
-"$target/debug/examples/emulator" > "$work/emulator.log" 2>&1 &
+# the default script, read from a file; and a 529 on every 7th request, which the SDK retries
+echo '["echo", "call_first_custom_tool"]' > "$work/script.json"
+echo '{"fail_every": 7, "retry_after_ms": 1}' > "$work/faults.json"
+"$target/debug/examples/emulator" --script "$work/script.json" --faults "$work/faults.json" \
+  > "$work/emulator.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$work/emulator.log" 2>/dev/null && break

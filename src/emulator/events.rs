@@ -1,0 +1,97 @@
+//! A session's events: listing with filters and order, sending user events (which wake the
+//! scripted agent), and opening the live stream.
+
+use super::reply::{bad, created_within, json_body, not_found, page, ApiError, Reply, Routed};
+use super::resources::Request;
+use super::{agent, Shared};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The user events a client may send.
+const USER_EVENTS: &[&str] = &[
+    "user.message",
+    "user.interrupt",
+    "user.custom_tool_result",
+    "user.tool_confirmation",
+    "user.tool_result",
+    "user.define_outcome",
+    "system.message",
+];
+
+/// `/v1/sessions/{id}/events/...` (`segs` is what follows `events`).
+pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&str]) -> Routed {
+    match (r.method, segs) {
+        ("GET", []) => {
+            let s = shared.lock();
+            let types = r.query.all("types[]");
+            let mut events: Vec<&Value> = s
+                .logs
+                .get(session)
+                .into_iter()
+                .flat_map(|l| l.events.iter())
+                .filter(|e| types.is_empty() || types.iter().any(|t| e["type"] == *t))
+                .filter(|e| created_within(r.query, e["processed_at"].as_str().unwrap_or("")))
+                .collect();
+            if r.query.get("order") == Some("desc") {
+                events.reverse();
+            }
+            page(events, r.query)
+        }
+        ("POST", []) => {
+            let sent = send(shared, session, &json_body(r.body)?)?;
+            Ok(Reply::Json(json!({"data": sent})))
+        }
+        ("GET", ["stream"]) => Ok(Reply::Stream {
+            session: session.to_string(),
+            previews: r.query.all("event_deltas[]").contains(&"agent.message"),
+        }),
+        _ => Err(not_found("path", &segs.join("/"))),
+    }
+}
+
+/// Records user events, wakes the agent, and starts a turn for each user message.
+pub(crate) fn send(
+    shared: &Arc<Shared>,
+    session: &str,
+    body: &Value,
+) -> Result<Vec<Value>, ApiError> {
+    let events = body["events"]
+        .as_array()
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| bad("events: Field required"))?;
+    let mut turns = Vec::new();
+    let mut sent = Vec::new();
+    {
+        let mut s = shared.lock();
+        if s.sessions.get(session)?["status"] == "terminated" {
+            return Err(bad("the session is terminated and accepts no events"));
+        }
+        for ev in events {
+            let kind = ev["type"].as_str().unwrap_or("");
+            if !USER_EVENTS.contains(&kind) {
+                return Err(bad(format!("events: unknown event type {kind:?}")));
+            }
+            let recorded = s.push_event(session, ev.clone());
+            let answered = match kind {
+                "user.custom_tool_result" => ev["custom_tool_use_id"].as_str(),
+                "user.tool_confirmation" | "user.tool_result" => ev["tool_use_id"].as_str(),
+                _ => None,
+            };
+            if let (Some(id), Some(log)) = (answered, s.logs.get_mut(session)) {
+                log.answers.insert(id.to_string(), recorded.clone());
+            }
+            if kind == "user.message" {
+                turns.push(agent::text_of(&ev["content"]));
+            }
+            sent.push(recorded);
+        }
+    }
+    shared.changed.notify_all();
+    for text in turns {
+        let (shared, session) = (shared.clone(), session.to_string());
+        let _ = std::thread::Builder::new()
+            .name("emulator agent".into())
+            .spawn(move || agent::run_turn(&shared, &session, &text));
+    }
+    Ok(sent)
+}

@@ -1,0 +1,100 @@
+//! The faults the emulator injects on purpose, switched on by tests, by the CLI, or from a
+//! JSON file (the standalone emulator's `--faults FILE`).
+
+use serde_json::Value;
+use std::time::Duration;
+
+/// Faults the emulator injects on purpose, for testing how a client copes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Close each event-stream connection after this many events.
+    pub drop_stream_after: Option<usize>,
+    /// When dropping a stream, cut it in the middle of a line.
+    pub drop_mid_line: bool,
+    /// Send stream bytes one at a time with this pause between them.
+    pub trickle: Option<Duration>,
+    /// Accept a request, then say nothing for this long before answering.
+    pub stall: Option<Duration>,
+    /// Wait this long before answering each request.
+    pub slow: Option<Duration>,
+    /// Answer this many of the next requests with `status` and `retry-after-ms`.
+    pub fail_next: usize,
+    /// The status of those answers (429 or 529; default 529).
+    pub fail_status: u16,
+    /// The `retry-after-ms` of those answers (default 20).
+    pub retry_after_ms: u64,
+    /// Answer every `n`-th request with `fail_status` (0: never).
+    pub fail_every: usize,
+    /// Close the connection of this many of the next requests before the status line.
+    pub close_next: usize,
+    /// Close the connection of every `n`-th request before the status line (0: never).
+    pub close_every: usize,
+    /// Answer every request with `connection: close`: one request per connection, as a
+    /// server without keep-alive does.
+    pub no_keep_alive: bool,
+}
+
+impl Faults {
+    /// Reads faults from a JSON object whose keys are the field names, durations in
+    /// milliseconds with an `_ms` suffix (`trickle_ms`, `stall_ms`, `slow_ms`); an unknown
+    /// key is an error.
+    ///
+    /// ```
+    /// use managed_agents::emulator::Faults;
+    ///
+    /// let f = Faults::from_json(&serde_json::json!({"fail_every": 10, "trickle_ms": 5})).unwrap();
+    /// assert_eq!((f.fail_every, f.trickle), (10, Some(std::time::Duration::from_millis(5))));
+    /// ```
+    pub fn from_json(v: &Value) -> Result<Faults, String> {
+        let o = v.as_object().ok_or("faults are a JSON object")?;
+        let mut f = Faults::default();
+        for (k, v) in o {
+            let n = || v.as_u64().ok_or(format!("{k} needs a whole number"));
+            let ms = || n().map(|n| Some(Duration::from_millis(n)));
+            let b = || v.as_bool().ok_or(format!("{k} needs true or false"));
+            let size = || n().and_then(|n| usize::try_from(n).map_err(|e| format!("{k}: {e}")));
+            match k.as_str() {
+                "drop_stream_after" => f.drop_stream_after = Some(size()?),
+                "drop_mid_line" => f.drop_mid_line = b()?,
+                "trickle_ms" => f.trickle = ms()?,
+                "stall_ms" => f.stall = ms()?,
+                "slow_ms" => f.slow = ms()?,
+                "fail_next" => f.fail_next = size()?,
+                "fail_status" => {
+                    f.fail_status = u16::try_from(n()?).map_err(|e| format!("{k}: {e}"))?
+                }
+                "retry_after_ms" => f.retry_after_ms = n()?,
+                "fail_every" => f.fail_every = size()?,
+                "close_next" => f.close_next = size()?,
+                "close_every" => f.close_every = size()?,
+                "no_keep_alive" => f.no_keep_alive = b()?,
+                other => return Err(format!("unknown fault {other:?}")),
+            }
+        }
+        Ok(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn faults_read_from_json_and_unknown_keys_are_errors() {
+        let f = Faults::from_json(&json!({"drop_stream_after": 3, "drop_mid_line": true,
+            "stall_ms": 10, "fail_status": 429, "close_every": 7, "no_keep_alive": true}))
+        .unwrap();
+        assert_eq!(f.drop_stream_after, Some(3));
+        assert_eq!(
+            (f.stall, f.fail_status, f.close_every),
+            (Some(Duration::from_millis(10)), 429, 7)
+        );
+        assert!(f.drop_mid_line && f.no_keep_alive);
+        assert!(Faults::from_json(&json!({"explode": 1}))
+            .unwrap_err()
+            .contains("explode"));
+        assert!(Faults::from_json(&json!({"fail_status": 70000})).is_err());
+        assert!(Faults::from_json(&json!({"drop_mid_line": 1})).is_err());
+    }
+}

@@ -1,0 +1,63 @@
+//! Environments: create (a cloud config completed as the API does), and the shared CRUD.
+
+use super::super::reply::{json_body, not_found, required_str, Reply, Routed};
+use super::super::store::metadata;
+use super::super::Shared;
+use super::Request;
+use serde_json::{json, Value};
+
+pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
+    let mut s = shared.lock();
+    match (r.method, segs) {
+        ("GET", []) => s.environments.list(r.query, |_| true),
+        ("POST", []) => {
+            let body = json_body(r.body)?;
+            let name = required_str(&body, "name")?.to_string();
+            let id = s.id("env");
+            let now = s.now();
+            let mut env = json!({"id": id, "type": "environment", "name": name,
+                "config": config(body.get("config")),
+                "metadata": metadata(&body), "created_at": now, "updated_at": now});
+            if let Some(d) = body.get("description").filter(|d| d.is_string()) {
+                env["description"] = d.clone();
+            }
+            Ok(Reply::Json(s.environments.insert(env)))
+        }
+        (m, [id, rest @ ..]) => {
+            let now = s.now();
+            s.environments
+                .object_routes(id, m, rest, r.body, now)
+                .unwrap_or_else(|| Err(not_found("path", &rest.join("/"))))
+        }
+        _ => Err(not_found("path", "environments")),
+    }
+}
+
+/// An environment's config as the API completes it: a cloud one gets unrestricted networking
+/// and empty package lists unless asked otherwise.
+fn config(asked: Option<&Value>) -> Value {
+    match asked {
+        Some(c) if c.is_object() => {
+            let mut c = c.clone();
+            if c["type"] == "cloud" {
+                if c.get("networking").is_none_or(Value::is_null) {
+                    c["networking"] = json!({"type": "unrestricted"});
+                }
+                let mut packages = no_packages();
+                for (k, v) in c["packages"].as_object().into_iter().flatten() {
+                    packages[k] = v.clone();
+                }
+                c["packages"] = packages;
+            }
+            c
+        }
+        _ => {
+            json!({"type": "cloud", "networking": {"type": "unrestricted"}, "packages": no_packages()})
+        }
+    }
+}
+
+/// A cloud environment's packages when none are asked for.
+fn no_packages() -> Value {
+    json!({"type": "packages", "apt": [], "cargo": [], "gem": [], "go": [], "npm": [], "pip": []})
+}

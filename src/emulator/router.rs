@@ -1,0 +1,45 @@
+//! The router: a request's method and path to the resource group that answers it.
+
+use super::reply::{decode, not_found, Query, Routed};
+use super::resources;
+use super::{sessions, Shared};
+use std::sync::Arc;
+
+/// Answers one request (`target` is the path with its query string).
+pub(crate) fn route(
+    shared: &Arc<Shared>,
+    method: &str,
+    target: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Routed {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let query = Query::parse(query);
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect();
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let Some((&"v1", segs)) = segs.split_first() else {
+        return Err(not_found("path", path));
+    };
+    let r = resources::Request {
+        method,
+        query: &query,
+        content_type,
+        body,
+    };
+    match segs {
+        ["environments", rest @ ..] => resources::environments::route(shared, &r, rest),
+        ["agents", rest @ ..] => resources::agents::route(shared, &r, rest),
+        ["sessions", rest @ ..] => sessions::route(shared, &r, rest),
+        ["files", rest @ ..] => resources::files::route(shared, &r, rest),
+        ["vaults", rest @ ..] => resources::vaults::route(shared, &r, rest),
+        ["memory_stores", rest @ ..] => resources::memory_stores::route(shared, &r, rest),
+        ["deployments", rest @ ..] => resources::deployments::route(shared, &r, rest),
+        ["deployment_runs", rest @ ..] => resources::deployments::route_runs(shared, &r, rest),
+        ["skills", rest @ ..] => resources::skills::route(shared, &r, rest),
+        _ => Err(not_found("path", &segs.join("/"))),
+    }
+}

@@ -1,0 +1,233 @@
+//! What the scripted agent does with each user message: a [`Script`] of [`Step`]s, built in
+//! code or read from JSON (the standalone emulator's `--script FILE`).
+
+use serde_json::Value;
+use std::time::Duration;
+
+/// One thing the agent does in a turn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// An `agent.message` with this text.
+    Say(String),
+    /// The user's message, echoed back (`You said: ...`).
+    Echo,
+    /// An `agent.thinking` event.
+    Think,
+    /// An `agent.custom_tool_use`, then idle `requires_action` until its result arrives.
+    CallTool {
+        /// The tool's name.
+        name: String,
+        /// Its input.
+        input: Value,
+    },
+    /// Calls the agent's first custom tool, if it has one, with an input made from its schema.
+    CallFirstCustomTool,
+    /// An `agent.tool_use` that needs a `user.tool_confirmation`; an allowed one is followed by
+    /// its `agent.tool_result`, a denied one is not run.
+    AskConfirmation {
+        /// The tool's name.
+        name: String,
+        /// Its input.
+        input: Value,
+    },
+    /// A file the session writes to its outputs (listed with `scope_id`).
+    WriteFile {
+        /// The file's name.
+        name: String,
+        /// Its bytes.
+        content: Vec<u8>,
+    },
+    /// Gives up: idle with `retries_exhausted`.
+    FailRetriesExhausted,
+    /// Ends the session: `session.status_terminated`.
+    Terminate,
+    /// Waits before the next step.
+    Pause(Duration),
+}
+
+/// What the agent does with each user message: steps, then idle with `end_turn` (unless a
+/// step ended the turn another way).
+///
+/// The default, when none is set: echo the message, call the agent's first custom tool if it
+/// has one, say what the tool returned, end the turn.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Script {
+    pub(crate) steps: Vec<Step>,
+}
+
+impl Script {
+    /// An empty script (the turn ends at once).
+    pub fn new() -> Script {
+        Script::default()
+    }
+
+    /// The default script.
+    pub fn default_turn() -> Script {
+        Script::new()
+            .step(Step::Echo)
+            .step(Step::CallFirstCustomTool)
+    }
+
+    /// Adds a step.
+    pub fn step(mut self, step: Step) -> Script {
+        self.steps.push(step);
+        self
+    }
+
+    /// Says something.
+    pub fn say(self, text: impl Into<String>) -> Script {
+        self.step(Step::Say(text.into()))
+    }
+
+    /// Calls a custom tool and waits for its result.
+    pub fn call_tool(self, name: impl Into<String>, input: Value) -> Script {
+        self.step(Step::CallTool {
+            name: name.into(),
+            input,
+        })
+    }
+
+    /// Asks for a tool confirmation and waits for it.
+    pub fn ask_confirmation(self, name: impl Into<String>, input: Value) -> Script {
+        self.step(Step::AskConfirmation {
+            name: name.into(),
+            input,
+        })
+    }
+
+    /// Writes an output file.
+    pub fn write_file(self, name: impl Into<String>, content: impl Into<Vec<u8>>) -> Script {
+        self.step(Step::WriteFile {
+            name: name.into(),
+            content: content.into(),
+        })
+    }
+
+    /// Fails with `retries_exhausted`.
+    pub fn fail(self) -> Script {
+        self.step(Step::FailRetriesExhausted)
+    }
+
+    /// Terminates the session.
+    pub fn terminate(self) -> Script {
+        self.step(Step::Terminate)
+    }
+}
+
+impl Script {
+    /// Reads a script from JSON: a list of steps (or `{"steps": [...]}`), each one of
+    /// `"echo"`, `"think"`, `"call_first_custom_tool"`, `"fail"`, `"terminate"`,
+    /// `{"say": TEXT}`, `{"call_tool": {"name", "input"}}`,
+    /// `{"ask_confirmation": {"name", "input"}}`, `{"write_file": {"name", "content"}}`,
+    /// `{"pause_ms": N}`.
+    ///
+    /// ```
+    /// use managed_agents::emulator::{Script, Step};
+    ///
+    /// let s = Script::from_json(&serde_json::json!(["echo", {"say": "done"}])).unwrap();
+    /// assert_eq!(s, Script::new().step(Step::Echo).say("done"));
+    /// ```
+    pub fn from_json(v: &Value) -> Result<Script, String> {
+        let steps = match v {
+            Value::Array(steps) => steps,
+            Value::Object(o) => o
+                .get("steps")
+                .and_then(Value::as_array)
+                .ok_or("a script is a list of steps or {\"steps\": [...]}")?,
+            _ => return Err("a script is a list of steps or {\"steps\": [...]}".into()),
+        };
+        let mut script = Script::new();
+        for (i, step) in steps.iter().enumerate() {
+            script = script.step(step_from_json(step).map_err(|e| format!("step {}: {e}", i + 1))?);
+        }
+        Ok(script)
+    }
+}
+
+fn step_from_json(v: &Value) -> Result<Step, String> {
+    if let Some(word) = v.as_str() {
+        return match word {
+            "echo" => Ok(Step::Echo),
+            "think" => Ok(Step::Think),
+            "call_first_custom_tool" => Ok(Step::CallFirstCustomTool),
+            "fail" => Ok(Step::FailRetriesExhausted),
+            "terminate" => Ok(Step::Terminate),
+            other => Err(format!("unknown step {other:?}")),
+        };
+    }
+    let (kind, arg) = match v.as_object().map(|o| o.iter().collect::<Vec<_>>()) {
+        Some(entries) if entries.len() == 1 => entries[0],
+        _ => {
+            return Err(format!(
+                "a step is a word or an object with one key, not {v}"
+            ))
+        }
+    };
+    let text = |k: &str| {
+        arg.get(k)
+            .and_then(Value::as_str)
+            .map(String::from)
+            .ok_or(format!("{kind} needs a string {k:?}"))
+    };
+    let input = || {
+        arg.get("input")
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!({}))
+    };
+    match kind.as_str() {
+        "say" => arg
+            .as_str()
+            .map(|t| Step::Say(t.to_string()))
+            .ok_or_else(|| "say needs a string".to_string()),
+        "call_tool" => Ok(Step::CallTool {
+            name: text("name")?,
+            input: input(),
+        }),
+        "ask_confirmation" => Ok(Step::AskConfirmation {
+            name: text("name")?,
+            input: input(),
+        }),
+        "write_file" => Ok(Step::WriteFile {
+            name: text("name")?,
+            content: text("content")?.into_bytes(),
+        }),
+        "pause_ms" => arg
+            .as_u64()
+            .map(|ms| Step::Pause(Duration::from_millis(ms)))
+            .ok_or_else(|| "pause_ms needs a number of milliseconds".to_string()),
+        other => Err(format!("unknown step {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_step_reads_from_json() {
+        let s = Script::from_json(&json!({"steps": [
+            "echo", "think", "call_first_custom_tool", {"say": "hi"},
+            {"call_tool": {"name": "t", "input": {"a": 1}}}, {"ask_confirmation": {"name": "bash"}},
+            {"write_file": {"name": "a.txt", "content": "x"}}, {"pause_ms": 5}, "fail", "terminate"
+        ]}))
+        .unwrap();
+        assert_eq!(s.steps.len(), 10);
+        assert_eq!(
+            s.steps[4],
+            Step::CallTool {
+                name: "t".into(),
+                input: json!({"a": 1})
+            }
+        );
+        assert_eq!(s.steps[7], Step::Pause(Duration::from_millis(5)));
+    }
+
+    #[test]
+    fn a_bad_step_says_which() {
+        let e = Script::from_json(&json!(["echo", "dance"])).unwrap_err();
+        assert!(e.contains("step 2") && e.contains("dance"), "{e}");
+        assert!(Script::from_json(&json!([{"say": 1}])).is_err());
+        assert!(Script::from_json(&json!("echo")).is_err());
+    }
+}

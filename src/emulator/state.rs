@@ -1,0 +1,142 @@
+//! Everything the emulator keeps in memory: one table per kind of object, each session's event
+//! log, the file bytes, skill folders, the script the agent plays and the faults switched on.
+
+use super::script::Script;
+use super::store::{Clock, Table};
+use super::Faults;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub(crate) struct State {
+    pub(crate) clock: Clock,
+    /// Requests answered (faults included).
+    pub(crate) requests: usize,
+    /// Connections accepted.
+    pub(crate) connections: usize,
+    pub(crate) environments: Table,
+    /// The latest version of each agent.
+    pub(crate) agents: Table,
+    /// Every version of each agent, oldest first.
+    pub(crate) agent_versions: HashMap<String, Vec<Value>>,
+    pub(crate) sessions: Table,
+    /// Each session's events and the answers its agent waits for.
+    pub(crate) logs: HashMap<String, Log>,
+    pub(crate) files: Table,
+    pub(crate) file_bytes: HashMap<String, Vec<u8>>,
+    pub(crate) vaults: Table,
+    pub(crate) credentials: Table,
+    pub(crate) memory_stores: Table,
+    pub(crate) memories: Table,
+    /// Each memory's content.
+    pub(crate) memory_content: HashMap<String, String>,
+    pub(crate) memory_versions: Table,
+    pub(crate) deployments: Table,
+    pub(crate) deployment_runs: Table,
+    pub(crate) skills: Table,
+    pub(crate) skill_versions: Table,
+    /// Each skill version's files: path and bytes.
+    pub(crate) skill_files: HashMap<String, Vec<(String, Vec<u8>)>>,
+    pub(crate) script: Option<Script>,
+    pub(crate) faults: Faults,
+}
+
+/// A session's event log.
+#[derive(Default)]
+pub(crate) struct Log {
+    pub(crate) events: Vec<Value>,
+    /// Answers the agent waits for: tool use id -> the user event that answered it.
+    pub(crate) answers: HashMap<String, Value>,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            clock: Clock::default(),
+            requests: 0,
+            connections: 0,
+            environments: Table::new(
+                "environment",
+                "environment_deleted",
+                &["name", "description", "config", "metadata"],
+            ),
+            agents: Table::new("agent", "agent_deleted", &[]),
+            agent_versions: HashMap::new(),
+            sessions: Table::new("session", "session_deleted", &["title", "metadata"]),
+            logs: HashMap::new(),
+            files: Table::new("file", "file_deleted", &[]),
+            file_bytes: HashMap::new(),
+            vaults: Table::new("vault", "vault_deleted", &["display_name", "metadata"]),
+            credentials: Table::new(
+                "credential",
+                "vault_credential_deleted",
+                &["display_name", "metadata"],
+            ),
+            memory_stores: Table::new(
+                "memory store",
+                "memory_store_deleted",
+                &["name", "description", "metadata"],
+            ),
+            memories: Table::new("memory", "memory_deleted", &[]),
+            memory_content: HashMap::new(),
+            memory_versions: Table::new("memory version", "memory_version_deleted", &[]),
+            deployments: Table::new("deployment", "deployment_deleted", &[]),
+            deployment_runs: Table::new("deployment run", "deployment_run_deleted", &[]),
+            skills: Table::new("skill", "skill_deleted", &[]),
+            skill_versions: Table::new("skill version", "skill_version_deleted", &[]),
+            skill_files: HashMap::new(),
+            script: None,
+            faults: Faults::default(),
+        }
+    }
+}
+
+impl State {
+    /// A new id with the API's prefix.
+    pub(crate) fn id(&mut self, prefix: &str) -> String {
+        self.clock.id(prefix)
+    }
+
+    /// Now, strictly after the last time given out.
+    pub(crate) fn now(&mut self) -> String {
+        self.clock.now()
+    }
+
+    /// Adds an event to a session's log, with an id and `processed_at`; returns it.
+    pub(crate) fn push_event(&mut self, session_id: &str, mut event: Value) -> Value {
+        if event.get("id").is_none() {
+            event["id"] = json!(self.id("sevt"));
+        }
+        event["processed_at"] = json!(self.now());
+        if let Some(log) = self.logs.get_mut(session_id) {
+            log.events.push(event.clone());
+        }
+        event
+    }
+
+    /// A live (not deleted) session's object.
+    pub(crate) fn session(&self, id: &str) -> Option<&Value> {
+        self.sessions.get(id).ok()
+    }
+
+    pub(crate) fn set_status(&mut self, session_id: &str, status: &str) {
+        let now = self.now();
+        if let Ok(s) = self.sessions.get_mut(session_id) {
+            s["status"] = json!(status);
+            s["updated_at"] = json!(now);
+        }
+    }
+
+    /// Adds tokens to a session's usage.
+    pub(crate) fn add_usage(&mut self, session_id: &str, input: i64, output: i64) {
+        if let Ok(s) = self.sessions.get_mut(session_id) {
+            let u = &mut s["usage"];
+            let add = |u: &mut Value, k: &str, n: i64| {
+                let v = u.get(k).and_then(Value::as_i64).unwrap_or(0) + n;
+                u[k] = json!(v);
+            };
+            add(u, "input_tokens", input);
+            add(u, "output_tokens", output);
+            add(u, "cache_read_input_tokens", 0);
+        }
+    }
+}
