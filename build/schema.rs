@@ -1,0 +1,236 @@
+//! Reading the spec: the component schemas, and the Rust type each schema maps to.
+
+use crate::names::camel;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub(crate) struct Gen<'a> {
+    pub(crate) spec: &'a Value,
+    pub(crate) schemas: &'a Map<String, Value>,
+    /// constant string value -> tag type name in `tags`
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) default_memo: HashMap<String, bool>,
+}
+
+impl<'a> Gen<'a> {
+    pub(crate) fn new(spec: &'a Value) -> Self {
+        let schemas = spec["components"]["schemas"]
+            .as_object()
+            .expect("components.schemas");
+        Gen {
+            spec,
+            schemas,
+            tags: BTreeMap::new(),
+            default_memo: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn ref_name(s: &Value) -> Option<&str> {
+        s.get("$ref")?.as_str()?.rsplit('/').next()
+    }
+
+    /// The schema behind `allOf: [x]` wrappers (which only carry a description or `nullable`).
+    pub(crate) fn unwrap(s: &Value) -> &Value {
+        match s.get("allOf").and_then(Value::as_array) {
+            Some(all) if all.len() == 1 => &all[0],
+            _ => s,
+        }
+    }
+
+    pub(crate) fn is_const(s: &Value) -> Option<&str> {
+        let e = s.get("enum")?.as_array()?;
+        if e.len() == 1 && s.get("type").and_then(Value::as_str) == Some("string") {
+            e[0].as_str()
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn tag_type(&mut self, value: &str) -> String {
+        if let Some(t) = self.tags.get(value) {
+            return format!("tags::{t}");
+        }
+        let mut base = camel(value);
+        if base == "Self" {
+            base.push('_');
+        }
+        let mut name = base.clone();
+        let mut n = 2;
+        while self.tags.values().any(|v| v == &name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        self.tags.insert(value.to_string(), name.clone());
+        format!("tags::{name}")
+    }
+
+    /// The Rust type of a schema that sits inside another (a property, an item, a map value).
+    pub(crate) fn rust_type(&mut self, s: &Value) -> String {
+        let nullable = s.get("nullable").and_then(Value::as_bool) == Some(true);
+        let inner = Self::unwrap(s);
+        let t = self.rust_type_plain(inner);
+        if nullable {
+            format!("Option<{t}>")
+        } else {
+            t
+        }
+    }
+
+    pub(crate) fn rust_type_plain(&mut self, s: &Value) -> String {
+        if let Some(name) = Self::ref_name(s) {
+            return name.to_string();
+        }
+        if let Some(c) = Self::is_const(s) {
+            return self.tag_type(c);
+        }
+        match s.get("type").and_then(Value::as_str) {
+            Some("string") => "String".into(),
+            Some("integer") => "i64".into(),
+            Some("number") => "f64".into(),
+            Some("boolean") => "bool".into(),
+            Some("array") => format!("Vec<{}>", self.rust_type(&s["items"])),
+            Some("object") => match s.get("additionalProperties") {
+                Some(ap) if ap.is_object() && !ap.as_object().is_some_and(|o| o.is_empty()) => {
+                    format!("BTreeMap<String, {}>", self.rust_type(ap))
+                }
+                _ => "Map<String, Value>".into(),
+            },
+            _ => "Value".into(),
+        }
+    }
+
+    /// Whether a type (by its Rust spelling) has a `Default`.
+    pub(crate) fn has_default(&mut self, ty: &str) -> bool {
+        if ty.starts_with("Option<")
+            || ty.starts_with("Vec<")
+            || ty.starts_with("BTreeMap<")
+            || ty.starts_with("tags::")
+            || matches!(
+                ty,
+                "String" | "i64" | "f64" | "bool" | "Value" | "Map<String, Value>"
+            )
+        {
+            return true;
+        }
+        if let Some(&d) = self.default_memo.get(ty) {
+            return d;
+        }
+        self.default_memo.insert(ty.to_string(), false); // cycle guard
+        let d = match self.schemas.get(ty) {
+            Some(s) if s.get("properties").is_some() => {
+                let s = s.clone();
+                let required = required_set(&s);
+                let props = s["properties"].as_object().cloned().unwrap_or_default();
+                props.iter().all(|(k, p)| {
+                    if !required.contains(k.as_str()) {
+                        return true;
+                    }
+                    let t = self.rust_type(p);
+                    self.has_default(&t)
+                })
+            }
+            _ => false,
+        };
+        self.default_memo.insert(ty.to_string(), d);
+        d
+    }
+}
+
+pub(crate) fn required_set(s: &Value) -> BTreeSet<String> {
+    s.get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec() -> Value {
+        json!({"components": {"schemas": {
+            "Thing": {"type": "object", "required": ["id", "items"], "properties": {
+                "id": {"type": "string"},
+                "items": {"type": "array", "items": {"type": "string"}},
+                "note": {"type": "string", "nullable": true}
+            }},
+            "Stats": {"type": "object", "properties": {"n": {"type": "integer"}}},
+            "Cycle": {"type": "object", "required": ["next"], "properties": {
+                "next": {"$ref": "#/components/schemas/Cycle"}
+            }}
+        }}})
+    }
+
+    #[test]
+    fn each_schema_shape_has_one_rust_type() {
+        let spec = spec();
+        let mut g = Gen::new(&spec);
+        let t = |g: &mut Gen, v: Value| g.rust_type(&v);
+        assert_eq!(t(&mut g, json!({"type": "string"})), "String");
+        assert_eq!(t(&mut g, json!({"type": "integer"})), "i64");
+        assert_eq!(t(&mut g, json!({"type": "number"})), "f64");
+        assert_eq!(t(&mut g, json!({"type": "boolean"})), "bool");
+        assert_eq!(t(&mut g, json!({})), "Value");
+        assert_eq!(
+            t(
+                &mut g,
+                json!({"type": "array", "items": {"$ref": "#/components/schemas/Thing"}})
+            ),
+            "Vec<Thing>"
+        );
+        assert_eq!(
+            t(
+                &mut g,
+                json!({"type": "object", "additionalProperties": {"type": "string"}})
+            ),
+            "BTreeMap<String, String>"
+        );
+        assert_eq!(t(&mut g, json!({"type": "object"})), "Map<String, Value>");
+        // nullable is Option, through an `allOf` wrapper too
+        assert_eq!(
+            t(
+                &mut g,
+                json!({"allOf": [{"$ref": "#/components/schemas/Stats"}], "nullable": true})
+            ),
+            "Option<Stats>"
+        );
+    }
+
+    #[test]
+    fn a_constant_string_is_a_tag_type_named_once() {
+        let spec = spec();
+        let mut g = Gen::new(&spec);
+        let c = json!({"type": "string", "enum": ["agent.message"]});
+        assert_eq!(g.rust_type(&c), "tags::AgentMessage");
+        assert_eq!(g.rust_type(&c), "tags::AgentMessage");
+        // another value with the same Rust name gets a number
+        let d = json!({"type": "string", "enum": ["agent_message"]});
+        assert_eq!(g.rust_type(&d), "tags::AgentMessage2");
+        assert_eq!(g.tags.len(), 2);
+    }
+
+    #[test]
+    fn default_is_derived_only_when_every_required_field_has_one() {
+        let spec = spec();
+        let mut g = Gen::new(&spec);
+        assert!(g.has_default("Thing"));
+        assert!(g.has_default("Stats"));
+        assert!(g.has_default("Vec<Thing>"));
+        // a type that needs itself has none, and the cycle ends
+        assert!(!g.has_default("Cycle"));
+        assert!(!g.has_default("NotASchema"));
+    }
+
+    #[test]
+    fn required_fields_are_read_from_the_schema() {
+        let spec = spec();
+        let r = required_set(&spec["components"]["schemas"]["Thing"]);
+        assert_eq!(r.into_iter().collect::<Vec<_>>(), ["id", "items"]);
+        assert!(required_set(&json!({})).is_empty());
+    }
+}

@@ -1,0 +1,233 @@
+//! The types module: one Rust item per component schema.
+
+use crate::names::{camel, doc, lit, snake};
+use crate::schema::{required_set, Gen};
+use serde_json::{Map, Value};
+use std::fmt::Write as _;
+
+impl Gen<'_> {
+    pub(crate) fn types(&mut self) -> String {
+        let mut out = String::new();
+        let schemas = self.schemas.clone();
+        for (name, s) in &schemas {
+            if name == "ErrorResponse" || s.get("format").and_then(Value::as_str) == Some("binary")
+            {
+                continue;
+            }
+            let item = if s.get("oneOf").is_some() {
+                self.tagged_union(name, s)
+            } else if s.get("anyOf").is_some() {
+                self.untagged_union(name, s)
+            } else if s.get("enum").is_some() {
+                self.open_enum(name, s)
+            } else if s.get("type").and_then(Value::as_str) == Some("object") {
+                self.object(name, s)
+            } else {
+                let t = self.rust_type(s);
+                format!(
+                    "{}pub type {name} = {t};\n",
+                    doc(s["description"].as_str(), "")
+                )
+            };
+            out.push_str(&item);
+            out.push('\n');
+        }
+        out.push_str(&self.stream_conversions());
+        let mut tags = String::new();
+        tags.push_str("/// Zero-sized types that stand for the constant `type` (or `name`) values of the API's objects.\n");
+        tags.push_str("///\n/// Each serializes as its string and refuses any other string; `Default` gives the one value.\n");
+        tags.push_str("pub mod tags {\n");
+        for (value, name) in &self.tags {
+            let _ = writeln!(
+                tags,
+                "    crate::types::const_tag!({name}, {});",
+                lit(value)
+            );
+        }
+        tags.push_str("}\n\n");
+        tags + &out
+    }
+
+    /// `From`/`TryFrom` between a stream union (`StreamSessionEvents`, which adds previews)
+    /// and each union whose kinds are a strict subset of its own (`SessionEvent`).
+    pub(crate) fn stream_conversions(&self) -> String {
+        let unions: Vec<(&String, &Map<String, Value>)> = self
+            .schemas
+            .iter()
+            .filter_map(|(n, s)| s["discriminator"]["mapping"].as_object().map(|m| (n, m)))
+            .collect();
+        let mut out = String::new();
+        for (a, am) in unions.iter().filter(|(n, _)| n.starts_with("Stream")) {
+            for (b, bm) in &unions {
+                let subset = bm.len() < am.len()
+                    && bm.len() >= 3
+                    && bm.iter().all(|(t, r)| am.get(t) == Some(r));
+                if !subset
+                    || self.schemas[*a]["discriminator"]["propertyName"]
+                        != self.schemas[*b]["discriminator"]["propertyName"]
+                {
+                    continue;
+                }
+                let vs: Vec<String> = bm.keys().map(|t| camel(t)).collect();
+                let _ = writeln!(out, "impl From<{b}> for {a} {{\n    fn from(value: {b}) -> Self {{\n        match value {{");
+                for v in &vs {
+                    let _ = writeln!(out, "            {b}::{v}(x) => {a}::{v}(x),");
+                }
+                let _ = writeln!(
+                    out,
+                    "            {b}::Unknown(v) => {a}::Unknown(v),\n        }}\n    }}\n}}\n"
+                );
+                let _ = writeln!(out, "impl TryFrom<{a}> for {b} {{");
+                let _ = writeln!(
+                    out,
+                    "    /// The value itself, when it is of a kind `{b}` does not have."
+                );
+                let _ = writeln!(out, "    type Error = {a};\n    fn try_from(value: {a}) -> Result<Self, {a}> {{\n        match value {{");
+                for v in &vs {
+                    let _ = writeln!(out, "            {a}::{v}(x) => Ok({b}::{v}(x)),");
+                }
+                let _ = writeln!(out, "            {a}::Unknown(v) => Ok({b}::Unknown(v)),\n            other => Err(other),\n        }}\n    }}\n}}\n");
+            }
+        }
+        out
+    }
+
+    pub(crate) fn object(&mut self, name: &str, s: &Value) -> String {
+        let fallback = format!("The `{name}` object.");
+        let mut out = doc(Some(s["description"].as_str().unwrap_or(&fallback)), "");
+        let request = s.get("x-request").and_then(Value::as_bool) == Some(true);
+        let required = required_set(s);
+        let props = s["properties"].as_object().cloned().unwrap_or_default();
+        let all_default = self.has_default(name);
+        let derives = if all_default {
+            "Debug, Clone, PartialEq, Default, Serialize, Deserialize"
+        } else {
+            "Debug, Clone, PartialEq, Serialize, Deserialize"
+        };
+        let _ = writeln!(out, "#[derive({derives})]");
+        let _ = writeln!(out, "pub struct {name} {{");
+        // (field, rust type of the value, optional?, double option?, tag?, wire)
+        let mut fields: Vec<(String, String, bool, bool, bool, String)> = Vec::new();
+        for (wire, p) in &props {
+            let field = snake(wire);
+            let nullable = p.get("nullable").and_then(Value::as_bool) == Some(true);
+            let inner = Self::unwrap(p);
+            let ty = self.rust_type_plain(inner);
+            let is_tag = Self::is_const(inner).is_some();
+            let is_req = required.contains(wire.as_str());
+            let fallback = match Self::is_const(inner) {
+                Some(c) => format!("Always `{c:?}`."),
+                None => format!("`{wire}`."),
+            };
+            let description = p
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or(&fallback);
+            out.push_str(&doc(Some(description), "    "));
+            let bare = field.trim_start_matches("r#");
+            if bare != wire {
+                let _ = writeln!(out, "    #[serde(rename = {})]", lit(wire));
+            }
+            let (decl, optional, double) = if is_req && !nullable {
+                (ty.clone(), false, false)
+            } else if is_req {
+                let _ = writeln!(out, "    #[serde(default)]");
+                (format!("Option<{ty}>"), true, false)
+            } else if request && nullable {
+                let _ = writeln!(
+                    out,
+                    "    #[serde(default, deserialize_with = \"crate::types::double_option\", skip_serializing_if = \"Option::is_none\")]"
+                );
+                (format!("Option<Option<{ty}>>"), true, true)
+            } else {
+                let _ = writeln!(
+                    out,
+                    "    #[serde(default, skip_serializing_if = \"Option::is_none\")]"
+                );
+                (format!("Option<{ty}>"), true, false)
+            };
+            let _ = writeln!(out, "    pub {field}: {decl},");
+            fields.push((
+                field,
+                ty,
+                optional,
+                double,
+                is_tag && !optional,
+                wire.clone(),
+            ));
+        }
+        if name.contains("InputSchema") {
+            // a JSON Schema: keys beyond the modelled ones (`additionalProperties`, `$schema`, ...) are kept
+            let _ = writeln!(out, "    /// Every other key of the schema, kept as it is.");
+            let _ = writeln!(out, "    #[serde(flatten)]");
+            let _ = writeln!(out, "    pub extra: Map<String, Value>,");
+            fields.push((
+                "extra".into(),
+                "Map<String, Value>".into(),
+                false,
+                false,
+                true,
+                String::new(),
+            ));
+        }
+        out.push_str("}\n");
+        if request {
+            // A constructor over the required fields and a setter per optional field.
+            let mut args: Vec<&(String, String, bool, bool, bool, String)> =
+                fields.iter().filter(|f| !f.2 && !f.4).collect();
+            // `name` leads, as it does in the API's docs; the rest keep the spec's order
+            args.sort_by_key(|f| f.5 != "name");
+            let _ = writeln!(out, "\nimpl {name} {{");
+            let _ = writeln!(
+                out,
+                "    /// A `{name}` with its required fields; every optional field is absent."
+            );
+            let params: Vec<String> = args
+                .iter()
+                .map(|f| format!("{}: impl Into<{}>", f.0, f.1))
+                .collect();
+            let _ = writeln!(out, "    pub fn new({}) -> Self {{", params.join(", "));
+            let _ = writeln!(out, "        {name} {{");
+            for f in &fields {
+                if f.2 {
+                    let _ = writeln!(out, "            {}: None,", f.0);
+                } else if f.4 {
+                    let _ = writeln!(out, "            {}: Default::default(),", f.0);
+                } else {
+                    let _ = writeln!(out, "            {}: {}.into(),", f.0, f.0);
+                }
+            }
+            let _ = writeln!(out, "        }}\n    }}");
+            for f in fields.iter().filter(|f| f.2 && !f.1.starts_with("tags::")) {
+                let bare = f.0.trim_start_matches("r#");
+                let set = if f.3 {
+                    "Some(Some(value.into()))".to_string()
+                } else {
+                    "Some(value.into())".into()
+                };
+                let _ = writeln!(out, "\n    /// Sets `{}`.", f.5);
+                let _ = writeln!(
+                    out,
+                    "    pub fn {}(mut self, value: impl Into<{}>) -> Self {{",
+                    f.0, f.1
+                );
+                let _ = writeln!(out, "        self.{} = {set};\n        self\n    }}", f.0);
+                if f.3 {
+                    let _ = writeln!(
+                        out,
+                        "\n    /// Sends `{}` as an explicit `null` (clears it).",
+                        f.5
+                    );
+                    let _ = writeln!(out, "    pub fn clear_{bare}(mut self) -> Self {{");
+                    let _ = writeln!(
+                        out,
+                        "        self.{} = Some(None);\n        self\n    }}",
+                        f.0
+                    );
+                }
+            }
+            out.push_str("}\n");
+        }
+        out
+    }
+}
