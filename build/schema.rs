@@ -25,6 +25,26 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// Whether a schema is a request object (the spec marks them `x-request`).
+    pub(crate) fn is_request(&self, name: &str) -> bool {
+        self.schemas
+            .get(name)
+            .and_then(|s| s.get("x-request"))
+            .and_then(Value::as_bool)
+            == Some(true)
+    }
+
+    /// Whether a `oneOf` union is one of request objects: all its members are.
+    pub(crate) fn is_request_union(&self, s: &Value) -> bool {
+        let members: Vec<&str> = s["oneOf"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Self::ref_name)
+            .collect();
+        !members.is_empty() && members.iter().all(|m| self.is_request(m))
+    }
+
     pub(crate) fn ref_name(s: &Value) -> Option<&str> {
         s.get("$ref")?.as_str()?.rsplit('/').next()
     }

@@ -21,7 +21,14 @@ impl Gen<'_> {
         if s.get("description").is_none() {
             let _ = writeln!(out, "    /// One of the objects below, told apart by their `{prop}`; a `{prop}` this version does not know is kept whole in `Unknown`.");
         }
-        let _ = writeln!(out, "    {name}, {};", lit(prop));
+        // a union of request objects stays strict; a response union keeps a known kind that
+        // does not read as `Unknown`
+        let side = if self.is_request_union(s) {
+            "request"
+        } else {
+            "response"
+        };
+        let _ = writeln!(out, "    {name}, {}, {side};", lit(prop));
         let mut seen = BTreeSet::new();
         let mut variants: Vec<(String, String)> = Vec::new();
         let mut tags: Vec<String> = Vec::new();

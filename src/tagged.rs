@@ -170,38 +170,39 @@ impl<'de> Visitor<'de> for ContentVisitor {
     }
 }
 
-/// Hands a [`Content`] to a type's `Deserialize`, with the error type of the format it came
-/// from.
-pub(crate) struct ContentDeserializer<'de, E> {
-    content: Content<'de>,
+/// Hands a [`Content`] to a type's `Deserialize` by reference, with the error type of the format
+/// it came from, so that the value is still there, whole, when it does not read as that type.
+/// Borrowed strings stay borrowed; a string the format had to unescape is copied.
+pub(crate) struct ContentRefDeserializer<'a, 'de, E> {
+    content: &'a Content<'de>,
     err: PhantomData<E>,
 }
 
-impl<'de, E> ContentDeserializer<'de, E> {
-    pub(crate) fn new(content: Content<'de>) -> Self {
-        ContentDeserializer {
+impl<'a, 'de, E> ContentRefDeserializer<'a, 'de, E> {
+    pub(crate) fn new(content: &'a Content<'de>) -> Self {
+        ContentRefDeserializer {
             content,
             err: PhantomData,
         }
     }
 }
 
-impl<'de, E: de::Error> Deserializer<'de> for ContentDeserializer<'de, E> {
+impl<'de, E: de::Error> Deserializer<'de> for ContentRefDeserializer<'_, 'de, E> {
     type Error = E;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
         match self.content {
             Content::Null => visitor.visit_unit(),
-            Content::Bool(v) => visitor.visit_bool(v),
-            Content::U64(v) => visitor.visit_u64(v),
-            Content::I64(v) => visitor.visit_i64(v),
-            Content::F64(v) => visitor.visit_f64(v),
+            Content::Bool(v) => visitor.visit_bool(*v),
+            Content::U64(v) => visitor.visit_u64(*v),
+            Content::I64(v) => visitor.visit_i64(*v),
+            Content::F64(v) => visitor.visit_f64(*v),
             Content::Str(v) => visitor.visit_borrowed_str(v),
-            Content::String(v) => visitor.visit_string(v),
-            Content::Bytes(v) => visitor.visit_byte_buf(v),
+            Content::String(v) => visitor.visit_str(v),
+            Content::Bytes(v) => visitor.visit_bytes(v),
             Content::Seq(items) => {
                 let mut seq = SeqReader {
-                    items: items.into_iter(),
+                    items: items.iter(),
                     err: PhantomData,
                 };
                 let value = visitor.visit_seq(&mut seq)?;
@@ -211,7 +212,7 @@ impl<'de, E: de::Error> Deserializer<'de> for ContentDeserializer<'de, E> {
                 }
             }
             Content::Map(entries) => visitor.visit_map(MapReader {
-                entries: entries.into_iter(),
+                entries: entries.iter(),
                 value: None,
                 err: PhantomData,
             }),
@@ -241,8 +242,8 @@ impl<'de, E: de::Error> Deserializer<'de> for ContentDeserializer<'de, E> {
     ) -> Result<V::Value, E> {
         use serde::de::IntoDeserializer;
         match self.content {
-            Content::Str(s) => visitor.visit_enum(s.into_deserializer()),
-            Content::String(s) => visitor.visit_enum(s.into_deserializer()),
+            Content::Str(s) => visitor.visit_enum((*s).into_deserializer()),
+            Content::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
             other => Err(de::Error::custom(format_args!(
                 "expected a string for an enum, found {other:?}"
             ))),
@@ -259,12 +260,12 @@ impl<'de, E: de::Error> Deserializer<'de> for ContentDeserializer<'de, E> {
     }
 }
 
-struct SeqReader<'de, E> {
-    items: std::vec::IntoIter<Content<'de>>,
+struct SeqReader<'a, 'de, E> {
+    items: std::slice::Iter<'a, Content<'de>>,
     err: PhantomData<E>,
 }
 
-impl<'de, E: de::Error> SeqAccess<'de> for SeqReader<'de, E> {
+impl<'de, E: de::Error> SeqAccess<'de> for SeqReader<'_, 'de, E> {
     type Error = E;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -272,7 +273,9 @@ impl<'de, E: de::Error> SeqAccess<'de> for SeqReader<'de, E> {
         seed: T,
     ) -> Result<Option<T::Value>, E> {
         match self.items.next() {
-            Some(item) => seed.deserialize(ContentDeserializer::new(item)).map(Some),
+            Some(item) => seed
+                .deserialize(ContentRefDeserializer::new(item))
+                .map(Some),
             None => Ok(None),
         }
     }
@@ -282,20 +285,20 @@ impl<'de, E: de::Error> SeqAccess<'de> for SeqReader<'de, E> {
     }
 }
 
-struct MapReader<'de, E> {
-    entries: std::vec::IntoIter<(Content<'de>, Content<'de>)>,
-    value: Option<Content<'de>>,
+struct MapReader<'a, 'de, E> {
+    entries: std::slice::Iter<'a, (Content<'de>, Content<'de>)>,
+    value: Option<&'a Content<'de>>,
     err: PhantomData<E>,
 }
 
-impl<'de, E: de::Error> MapAccess<'de> for MapReader<'de, E> {
+impl<'de, E: de::Error> MapAccess<'de> for MapReader<'_, 'de, E> {
     type Error = E;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, E> {
         match self.entries.next() {
             Some((k, v)) => {
                 self.value = Some(v);
-                seed.deserialize(ContentDeserializer::new(k)).map(Some)
+                seed.deserialize(ContentRefDeserializer::new(k)).map(Some)
             }
             None => Ok(None),
         }
@@ -303,7 +306,7 @@ impl<'de, E: de::Error> MapAccess<'de> for MapReader<'de, E> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, E> {
         match self.value.take() {
-            Some(v) => seed.deserialize(ContentDeserializer::new(v)),
+            Some(v) => seed.deserialize(ContentRefDeserializer::new(v)),
             None => Err(de::Error::custom("a map value asked for before its key")),
         }
     }
@@ -311,6 +314,31 @@ impl<'de, E: de::Error> MapAccess<'de> for MapReader<'de, E> {
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.len())
     }
+}
+
+/// A value whose tag is known, read as that kind. When it does not read: with `strict`, the
+/// error (naming the union and the tag); otherwise `None`, after a warning in the log that
+/// says which kind did not read and why (the caller keeps the value whole as `Unknown`).
+pub(crate) fn read_known<'de, T: Deserialize<'de>, E: de::Error>(
+    content: &Content<'de>,
+    strict: bool,
+    union: &str,
+    prop: &str,
+    tag: &str,
+) -> Result<Option<T>, E> {
+    match T::deserialize(ContentRefDeserializer::<E>::new(content)) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if strict => Err(variant_error(union, prop, tag, e)),
+        Err(e) => {
+            warn_kept(union, prop, tag, &e);
+            Ok(None)
+        }
+    }
+}
+
+/// The warning for a value of a known kind that did not read and is kept as `Unknown`.
+pub(crate) fn warn_kept(union: &str, prop: &str, tag: &str, e: &dyn fmt::Display) {
+    log::warn!("{union} of {prop} \"{tag}\" does not read ({e}); kept as Unknown");
 }
 
 /// The value of the top-level field `prop` of a JSON object, found without parsing the rest:
