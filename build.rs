@@ -11,6 +11,8 @@
 //! text, already laid out as rustfmt would, so the build needs no syn, quote or prettyplease.
 //! spec/README.md explains the mapping rules and why typify and progenitor are not used here.
 
+#[path = "build/deserialize.rs"]
+mod deserialize;
 #[path = "build/names.rs"]
 mod names;
 #[path = "build/operations.rs"]

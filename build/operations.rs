@@ -270,6 +270,7 @@ impl Gen<'_> {
             op["operationId"].as_str().unwrap_or("")
         );
         let _ = writeln!(out, "#[derive(Debug, Clone, PartialEq, Default)]");
+        let _ = writeln!(out, "#[non_exhaustive]");
         let _ = writeln!(out, "pub struct {name} {{");
         let mut fields = Vec::new();
         for p in params {

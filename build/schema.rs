@@ -10,6 +10,8 @@ pub(crate) struct Gen<'a> {
     /// constant string value -> tag type name in `tags`
     pub(crate) tags: BTreeMap<String, String>,
     pub(crate) default_memo: HashMap<String, bool>,
+    /// type name -> whether a response may leave a required field of that type out
+    pub(crate) missing_memo: HashMap<String, bool>,
 }
 
 impl<'a> Gen<'a> {
@@ -22,6 +24,7 @@ impl<'a> Gen<'a> {
             schemas,
             tags: BTreeMap::new(),
             default_memo: HashMap::new(),
+            missing_memo: HashMap::new(),
         }
     }
 
@@ -152,6 +155,41 @@ impl<'a> Gen<'a> {
             _ => false,
         };
         self.default_memo.insert(ty.to_string(), d);
+        d
+    }
+
+    /// Whether a required field of this type, left out of a response, reads as its default:
+    /// a list, a map, or an object whose required fields all can (an object of optional
+    /// fields, statistics, counters in lists). A missing string, number, boolean, tag, union or
+    /// enum stays an error: a zero value there would hide a real fault.
+    pub(crate) fn missing_ok(&mut self, ty: &str) -> bool {
+        if ty.starts_with("Vec<")
+            || ty.starts_with("BTreeMap<")
+            || ty.starts_with("Option<")
+            || ty == "Map<String, Value>"
+        {
+            return true;
+        }
+        if let Some(&d) = self.missing_memo.get(ty) {
+            return d;
+        }
+        self.missing_memo.insert(ty.to_string(), false); // cycle guard
+        let d = match self.schemas.get(ty) {
+            Some(s) if s["type"] == "object" && s.get("properties").is_some() => {
+                let s = s.clone();
+                let required = required_set(&s);
+                let props = s["properties"].as_object().cloned().unwrap_or_default();
+                props
+                    .iter()
+                    .filter(|(k, _)| required.contains(k.as_str()))
+                    .all(|(_, p)| {
+                        let t = self.rust_type(p);
+                        self.missing_ok(&t)
+                    })
+            }
+            _ => false,
+        };
+        self.missing_memo.insert(ty.to_string(), d);
         d
     }
 }

@@ -1,5 +1,6 @@
 //! The types module: one Rust item per component schema.
 
+use crate::deserialize::deserialize_impl;
 use crate::names::{camel, doc, lit, snake};
 use crate::schema::{required_set, Gen};
 use serde_json::{Map, Value};
@@ -98,17 +99,21 @@ impl Gen<'_> {
         let request = s.get("x-request").and_then(Value::as_bool) == Some(true);
         let required = required_set(s);
         let props = s["properties"].as_object().cloned().unwrap_or_default();
-        let all_default = self.has_default(name);
-        let derives = if all_default {
-            "Debug, Clone, PartialEq, Default, Serialize, Deserialize"
-        } else {
-            "Debug, Clone, PartialEq, Serialize, Deserialize"
-        };
-        let _ = writeln!(out, "#[derive({derives})]");
+        let mut derives = vec!["Debug", "Clone", "PartialEq"];
+        if self.has_default(name) {
+            derives.push("Default");
+        }
+        derives.push("Serialize");
+        // a response reads with its own visitor (below), which keeps unknown fields
+        if request {
+            derives.push("Deserialize");
+        }
+        let _ = writeln!(out, "#[derive({})]", derives.join(", "));
+        let _ = writeln!(out, "#[non_exhaustive]");
         let _ = writeln!(out, "pub struct {name} {{");
-        // (field, rust type of the value, optional?, double option?, tag?, wire)
-        let mut fields: Vec<(String, String, bool, bool, bool, String)> = Vec::new();
+        let mut fields: Vec<Field> = Vec::new();
         for (wire, p) in &props {
+            assert!(wire != "extra", "{name}: a field is named extra");
             let field = snake(wire);
             let nullable = p.get("nullable").and_then(Value::as_bool) == Some(true);
             let inner = Self::unwrap(p);
@@ -128,10 +133,15 @@ impl Gen<'_> {
             if bare != wire {
                 let _ = writeln!(out, "    #[serde(rename = {})]", lit(wire));
             }
+            // a required list, map or all-optional object that a response leaves out reads
+            // as empty (spec/README.md, "Missing fields")
+            let default_if_missing = !request && is_req && !nullable && self.missing_ok(&ty);
             let (decl, optional, double) = if is_req && !nullable {
                 (ty.clone(), false, false)
             } else if is_req {
-                let _ = writeln!(out, "    #[serde(default)]");
+                if request {
+                    let _ = writeln!(out, "    #[serde(default)]");
+                }
                 (format!("Option<{ty}>"), true, false)
             } else if request && nullable {
                 let _ = writeln!(
@@ -140,94 +150,128 @@ impl Gen<'_> {
                 );
                 (format!("Option<Option<{ty}>>"), true, true)
             } else {
+                let attr = if request { "default, " } else { "" };
                 let _ = writeln!(
                     out,
-                    "    #[serde(default, skip_serializing_if = \"Option::is_none\")]"
+                    "    #[serde({attr}skip_serializing_if = \"Option::is_none\")]"
                 );
                 (format!("Option<{ty}>"), true, false)
             };
             let _ = writeln!(out, "    pub {field}: {decl},");
-            fields.push((
-                field,
+            fields.push(Field {
+                name: field,
                 ty,
                 optional,
                 double,
-                is_tag && !optional,
-                wire.clone(),
-            ));
+                fixed: is_tag && !optional,
+                wire: wire.clone(),
+                default_if_missing,
+            });
         }
-        if name.contains("InputSchema") {
+        if request && name.contains("InputSchema") {
             // a JSON Schema: keys beyond the modelled ones (`additionalProperties`, `$schema`, ...) are kept
             let _ = writeln!(out, "    /// Every other key of the schema, kept as it is.");
             let _ = writeln!(out, "    #[serde(flatten)]");
             let _ = writeln!(out, "    pub extra: Map<String, Value>,");
-            fields.push((
-                "extra".into(),
-                "Map<String, Value>".into(),
-                false,
-                false,
-                true,
-                String::new(),
-            ));
+        }
+        if !request {
+            let _ = writeln!(out, "    /// The fields this version of the crate does not know, kept as they came and written back.");
+            let _ = writeln!(out, "    #[serde(flatten)]");
+            let _ = writeln!(out, "    pub extra: Map<String, Value>,");
         }
         out.push_str("}\n");
         if request {
-            // A constructor over the required fields and a setter per optional field.
-            let mut args: Vec<&(String, String, bool, bool, bool, String)> =
-                fields.iter().filter(|f| !f.2 && !f.4).collect();
-            // `name` leads, as it does in the API's docs; the rest keep the spec's order
-            args.sort_by_key(|f| f.5 != "name");
-            let _ = writeln!(out, "\nimpl {name} {{");
-            let _ = writeln!(
-                out,
-                "    /// A `{name}` with its required fields; every optional field is absent."
-            );
-            let params: Vec<String> = args
-                .iter()
-                .map(|f| format!("{}: impl Into<{}>", f.0, f.1))
-                .collect();
-            let _ = writeln!(out, "    pub fn new({}) -> Self {{", params.join(", "));
-            let _ = writeln!(out, "        {name} {{");
-            for f in &fields {
-                if f.2 {
-                    let _ = writeln!(out, "            {}: None,", f.0);
-                } else if f.4 {
-                    let _ = writeln!(out, "            {}: Default::default(),", f.0);
-                } else {
-                    let _ = writeln!(out, "            {}: {}.into(),", f.0, f.0);
-                }
-            }
-            let _ = writeln!(out, "        }}\n    }}");
-            for f in fields.iter().filter(|f| f.2 && !f.1.starts_with("tags::")) {
-                let bare = f.0.trim_start_matches("r#");
-                let set = if f.3 {
-                    "Some(Some(value.into()))".to_string()
-                } else {
-                    "Some(value.into())".into()
-                };
-                let _ = writeln!(out, "\n    /// Sets `{}`.", f.5);
-                let _ = writeln!(
-                    out,
-                    "    pub fn {}(mut self, value: impl Into<{}>) -> Self {{",
-                    f.0, f.1
-                );
-                let _ = writeln!(out, "        self.{} = {set};\n        self\n    }}", f.0);
-                if f.3 {
-                    let _ = writeln!(
-                        out,
-                        "\n    /// Sends `{}` as an explicit `null` (clears it).",
-                        f.5
-                    );
-                    let _ = writeln!(out, "    pub fn clear_{bare}(mut self) -> Self {{");
-                    let _ = writeln!(
-                        out,
-                        "        self.{} = Some(None);\n        self\n    }}",
-                        f.0
-                    );
-                }
-            }
-            out.push_str("}\n");
+            out.push_str(&builder(name, &fields, name.contains("InputSchema")));
+        } else {
+            out.push_str(&deserialize_impl(name, &fields));
         }
         out
     }
+}
+
+/// A field of a generated struct, as the constructor, setters and reader need it.
+pub(crate) struct Field {
+    /// The Rust name (`r#type`).
+    pub(crate) name: String,
+    /// The Rust type of its value (without the `Option` of an optional field).
+    pub(crate) ty: String,
+    /// Declared as `Option<..>`.
+    pub(crate) optional: bool,
+    /// Declared as `Option<Option<..>>` (a request field that can be sent as `null`).
+    pub(crate) double: bool,
+    /// A required constant (a tag): filled in by the constructor, never an argument.
+    pub(crate) fixed: bool,
+    /// The name on the wire.
+    pub(crate) wire: String,
+    /// Required, but reads as its default when a response leaves it out.
+    pub(crate) default_if_missing: bool,
+}
+
+/// A request's constructor over its required fields, and a setter per optional field.
+fn builder(name: &str, fields: &[Field], extra: bool) -> String {
+    let mut out = String::new();
+    let mut args: Vec<&Field> = fields.iter().filter(|f| !f.optional && !f.fixed).collect();
+    // `name` leads, as it does in the API's docs; the rest keep the spec's order
+    args.sort_by_key(|f| f.wire != "name");
+    let _ = writeln!(out, "\nimpl {name} {{");
+    let _ = writeln!(
+        out,
+        "    /// A `{name}` with its required fields; every optional field is absent."
+    );
+    let params: Vec<String> = args
+        .iter()
+        .map(|f| format!("{}: impl Into<{}>", f.name, f.ty))
+        .collect();
+    let _ = writeln!(out, "    pub fn new({}) -> Self {{", params.join(", "));
+    let _ = writeln!(out, "        {name} {{");
+    for f in fields {
+        if f.optional {
+            let _ = writeln!(out, "            {}: None,", f.name);
+        } else if f.fixed {
+            let _ = writeln!(out, "            {}: Default::default(),", f.name);
+        } else {
+            let _ = writeln!(out, "            {}: {}.into(),", f.name, f.name);
+        }
+    }
+    if extra {
+        let _ = writeln!(out, "            extra: Default::default(),");
+    }
+    let _ = writeln!(out, "        }}\n    }}");
+    for f in fields
+        .iter()
+        .filter(|f| f.optional && !f.ty.starts_with("tags::"))
+    {
+        let bare = f.name.trim_start_matches("r#");
+        let set = if f.double {
+            "Some(Some(value.into()))"
+        } else {
+            "Some(value.into())"
+        };
+        let _ = writeln!(out, "\n    /// Sets `{}`.", f.wire);
+        let _ = writeln!(
+            out,
+            "    pub fn {}(mut self, value: impl Into<{}>) -> Self {{",
+            f.name, f.ty
+        );
+        let _ = writeln!(
+            out,
+            "        self.{} = {set};\n        self\n    }}",
+            f.name
+        );
+        if f.double {
+            let _ = writeln!(
+                out,
+                "\n    /// Sends `{}` as an explicit `null` (clears it).",
+                f.wire
+            );
+            let _ = writeln!(out, "    pub fn clear_{bare}(mut self) -> Self {{");
+            let _ = writeln!(
+                out,
+                "        self.{} = Some(None);\n        self\n    }}",
+                f.name
+            );
+        }
+    }
+    out.push_str("}\n");
+    out
 }

@@ -131,6 +131,7 @@ impl Gen<'_> {
             "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]"
         );
         let _ = writeln!(out, "#[serde(untagged)]");
+        let _ = writeln!(out, "#[non_exhaustive]");
         let _ = writeln!(out, "pub enum {name} {{");
         for (v, ty, _) in &variants {
             let _ = writeln!(out, "    /// A `{ty}`.");

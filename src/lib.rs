@@ -26,6 +26,7 @@ pub mod deadline;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod error;
+mod fields;
 pub mod multipart;
 pub mod operations;
 pub mod pagination;

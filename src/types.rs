@@ -106,6 +106,7 @@ macro_rules! open_enum {
     ($(#[$outer:meta])* $name:ident; $( $(#[$m:meta])* $variant:ident = $value:literal, )*) => {
         $(#[$outer])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum $name {
             $( $(#[$m])* $variant, )*
             /// A value this version of the crate does not know, kept as it came.

@@ -2,6 +2,8 @@
 //! unit tests of the modules build.rs is made of.
 #![allow(dead_code)]
 
+#[path = "../build/deserialize.rs"]
+mod deserialize;
 #[path = "../build/names.rs"]
 mod names;
 #[path = "../build/operations.rs"]

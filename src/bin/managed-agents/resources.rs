@@ -115,10 +115,8 @@ pub fn command(group: &str, argv: &[String]) -> Result<u8, Failure> {
             Ok(exit::OK)
         }
         ("files", "list") => {
-            let p = FileListParams {
-                scope_id: a.get("scope").map(String::from),
-                ..Default::default()
-            };
+            let mut p = FileListParams::default();
+            p.scope_id = a.get("scope").map(String::from);
             list_all(c.files().list(&p)?)
         }
         ("files", "get") => print_json(&c.files().retrieve_metadata(id()?)?),
