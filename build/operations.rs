@@ -7,14 +7,44 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+/// One row of the operation table.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OpRow {
+    /// `group.method`, as the Python SDK names it (`sessions.events.send`).
+    pub(crate) id: String,
+    /// The HTTP method, upper case.
+    pub(crate) method: String,
+    /// The path template.
+    pub(crate) path: String,
+    /// The `anthropic-beta` value.
+    pub(crate) beta: String,
+}
+
+/// The operation table: every operation of the spec, in the spec's order, which is also the
+/// order of the generated methods (each calls `OPERATIONS[its index]`).
+pub(crate) fn operation_table(spec: &Value) -> Vec<OpRow> {
+    let mut rows = Vec::new();
+    for (path, verbs) in spec["paths"].as_object().expect("paths") {
+        for (verb, op) in verbs.as_object().expect("verbs") {
+            rows.push(OpRow {
+                id: format!(
+                    "{}.{}",
+                    op["x-group"].as_str().expect("x-group"),
+                    op["x-method"].as_str().expect("x-method")
+                ),
+                method: verb.to_uppercase(),
+                path: path.clone(),
+                beta: op["x-anthropic-beta"].as_str().unwrap_or("").to_string(),
+            });
+        }
+    }
+    rows
+}
+
 impl Gen<'_> {
     pub(crate) fn operations(&mut self) -> (String, String) {
         struct Op {
             group: String,
-            method: String,
-            verb: String,
-            path: String,
-            beta: String,
             code: String,
         }
         let mut ops: Vec<Op> = Vec::new();
@@ -23,18 +53,9 @@ impl Gen<'_> {
         for (path, verbs) in &paths {
             for (verb, op) in verbs.as_object().expect("verbs") {
                 let group = op["x-group"].as_str().expect("x-group").to_string();
-                let method = op["x-method"].as_str().expect("x-method").to_string();
-                let beta = op["x-anthropic-beta"].as_str().unwrap_or("").to_string();
                 let (code, qs) = self.operation(path, verb, op, ops.len());
                 query_structs.push_str(&qs);
-                ops.push(Op {
-                    group,
-                    method,
-                    verb: verb.to_uppercase(),
-                    path: path.clone(),
-                    beta,
-                    code,
-                });
+                ops.push(Op { group, code });
             }
         }
         let mut out = String::new();
@@ -43,15 +64,17 @@ impl Gen<'_> {
             out,
             "/// Every operation of the API that this crate binds, in the order of the spec."
         );
-        let _ = writeln!(out, "pub static OPERATIONS: &[Operation] = &[");
-        for o in &ops {
+        let _ = writeln!(out, "pub(crate) static OPERATIONS: &[Operation] = &[");
+        let table = operation_table(self.spec);
+        assert_eq!(table.len(), ops.len());
+        for row in &table {
             let _ = writeln!(
                 out,
                 "    Operation {{ id: {}, method: {}, path: {}, beta: {} }},",
-                lit(&format!("{}.{}", o.group, o.method)),
-                lit(&o.verb),
-                lit(&o.path),
-                lit(&o.beta)
+                lit(&row.id),
+                lit(&row.method),
+                lit(&row.path),
+                lit(&row.beta)
             );
         }
         out.push_str("];\n\n");

@@ -285,6 +285,36 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_list_map_or_all_optional_object_reads_as_empty_and_nothing_else_does() {
+        let spec = spec();
+        let mut g = Gen::new(&spec);
+        assert!(g.missing_ok("Vec<String>"));
+        assert!(g.missing_ok("BTreeMap<String, String>"));
+        assert!(g.missing_ok("Map<String, Value>"));
+        assert!(g.missing_ok("Stats"));
+        // `Thing` requires a string; strings, numbers and tags stay required
+        assert!(!g.missing_ok("Thing"));
+        assert!(!g.missing_ok("String"));
+        assert!(!g.missing_ok("i64"));
+        assert!(!g.missing_ok("tags::Text"));
+        assert!(!g.missing_ok("Cycle"));
+    }
+
+    #[test]
+    fn a_union_is_a_request_union_only_when_all_its_members_are_requests() {
+        let spec = json!({"components": {"schemas": {
+            "AParams": {"type": "object", "x-request": true},
+            "BParams": {"type": "object", "x-request": true},
+            "C": {"type": "object"}
+        }}});
+        let g = Gen::new(&spec);
+        let union = |refs: &[&str]| json!({"oneOf": refs.iter().map(|r| json!({"$ref": format!("#/components/schemas/{r}")})).collect::<Vec<_>>()});
+        assert!(g.is_request_union(&union(&["AParams", "BParams"])));
+        assert!(!g.is_request_union(&union(&["AParams", "C"])));
+        assert!(!g.is_request_union(&union(&[])));
+    }
+
+    #[test]
     fn required_fields_are_read_from_the_schema() {
         let spec = spec();
         let r = required_set(&spec["components"]["schemas"]["Thing"]);

@@ -275,3 +275,55 @@ fn builder(name: &str, fields: &[Field], extra: bool) -> String {
     out.push_str("}\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec() -> Value {
+        json!({"components": {"schemas": {
+            "Thing": {"type": "object", "required": ["id", "items", "type"], "properties": {
+                "id": {"type": "string"},
+                "items": {"type": "array", "items": {"type": "string"}},
+                "note": {"type": "string", "nullable": true},
+                "type": {"type": "string", "enum": ["thing"]}
+            }},
+            "ThingParams": {"type": "object", "x-request": true, "required": ["name"], "properties": {
+                "name": {"type": "string"},
+                "note": {"type": "string", "nullable": true}
+            }}
+        }}})
+    }
+
+    #[test]
+    fn a_response_object_reads_with_its_own_visitor_and_keeps_the_rest() {
+        let spec = spec();
+        let mut g = Gen::new(&spec);
+        let code = g.object("Thing", &spec["components"]["schemas"]["Thing"]);
+        assert!(code.contains("#[derive(Debug, Clone, PartialEq, Default, Serialize)]\n#[non_exhaustive]\npub struct Thing {"), "{code}");
+        assert!(code.contains("    #[serde(flatten)]\n    pub extra: Map<String, Value>,"));
+        assert!(code.contains("impl<'de> Deserialize<'de> for Thing {"));
+        // a required string and tag stay required; a required list reads as empty when absent
+        assert!(code.contains("id: required(f0, \"id\")?,"), "{code}");
+        assert!(code.contains("items: f1.unwrap_or_default(),"));
+        assert!(code.contains("note: f2.flatten(),"));
+        assert!(code.contains("r#type: required(f3, \"type\")?,"));
+        assert!(code.contains("Key::Other(k) => {\n"));
+        // no constructor for a response
+        assert!(!code.contains("pub fn new("));
+    }
+
+    #[test]
+    fn a_request_object_derives_its_reader_and_has_a_constructor_and_setters() {
+        let spec = spec();
+        let mut g = Gen::new(&spec);
+        let code = g.object("ThingParams", &spec["components"]["schemas"]["ThingParams"]);
+        assert!(code.contains("#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]\n#[non_exhaustive]\npub struct ThingParams {"), "{code}");
+        assert!(!code.contains("pub extra"));
+        assert!(code.contains("pub note: Option<Option<String>>,"));
+        assert!(code.contains("pub fn new(name: impl Into<String>) -> Self {"));
+        assert!(code.contains("pub fn note(mut self, value: impl Into<String>) -> Self {"));
+        assert!(code.contains("pub fn clear_note(mut self) -> Self {"));
+    }
+}

@@ -43,7 +43,6 @@ pub use client::{Client, ClientBuilder, RequestOptions};
 pub use deadline::Deadline;
 pub use error::{Error, Result};
 pub use multipart::{Multipart, UploadFile};
-pub use operations::{Operation, OPERATIONS};
 pub use pagination::{AutoPaging, Page};
 pub use response::Response;
 

@@ -13,21 +13,23 @@ use crate::transport::Body;
 #[allow(unused_imports)]
 use crate::types::*;
 
-/// One HTTP operation of the API.
+/// One HTTP operation of the API (the crate's own table; not public API).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Operation {
+pub(crate) struct Operation {
     /// `group.method`, as the Python SDK names it (`sessions.events.send`).
-    pub id: &'static str,
+    #[allow(dead_code)]
+    pub(crate) id: &'static str,
     /// The HTTP method.
-    pub method: &'static str,
+    pub(crate) method: &'static str,
     /// The path template (`/v1/sessions/{session_id}/events`).
-    pub path: &'static str,
+    #[allow(dead_code)]
+    pub(crate) path: &'static str,
     /// The `anthropic-beta` value the operation sends.
-    pub beta: &'static str,
+    pub(crate) beta: &'static str,
 }
 
 /// A value that can stand in a query string.
-pub trait QueryValue {
+pub(crate) trait QueryValue {
     /// The value as the query writes it.
     fn query_value(&self) -> String;
 }
