@@ -36,11 +36,22 @@ pub(crate) fn deserialize_impl(name: &str, fields: &[Field]) -> String {
         "                use crate::fields::{{field, {}Key, Keys}};",
         if needs_required { "required, " } else { "" }
     );
-    let names: Vec<String> = fields.iter().map(|f| lit(&f.wire)).collect();
+    // the known names, matched as literals (which the compiler turns into a few integer
+    // compares) rather than searched in a list
     let _ = writeln!(
         out,
-        "                const FIELDS: &[&str] = &[{}];",
-        names.join(", ")
+        "                fn index(key: &str) -> Option<usize> {{\n                    match key {{"
+    );
+    for (i, f) in fields.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "                        {} => Some({i}),",
+            lit(&f.wire)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "                        _ => None,\n                    }}\n                }}"
     );
     for (i, f) in fields.iter().enumerate() {
         let decl = if f.optional {
@@ -54,7 +65,7 @@ pub(crate) fn deserialize_impl(name: &str, fields: &[Field]) -> String {
     let _ = writeln!(out, "                let mut extra = Map::new();");
     let _ = writeln!(
         out,
-        "                while let Some(key) = map.next_key_seed(Keys(FIELDS))? {{"
+        "                while let Some(key) = map.next_key_seed(Keys(index))? {{"
     );
     let _ = writeln!(out, "                    match key {{");
     for (i, f) in fields.iter().enumerate() {

@@ -12,30 +12,31 @@ pub(crate) enum Key {
     Other(String),
 }
 
-/// Reads a key against the object's known field names; only an unknown key is allocated.
+/// Reads a key with the object's own matcher of its known field names; only an unknown key is
+/// allocated.
 #[derive(Clone, Copy)]
-pub(crate) struct Keys(pub(crate) &'static [&'static str]);
+pub(crate) struct Keys<F>(pub(crate) F);
 
-impl<'de> DeserializeSeed<'de> for Keys {
+impl<'de, F: Fn(&str) -> Option<usize>> DeserializeSeed<'de> for Keys<F> {
     type Value = Key;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl<'de> Visitor<'de> for Keys {
+impl<'de, F: Fn(&str) -> Option<usize>> Visitor<'de> for Keys<F> {
     type Value = Key;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a field name")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        Ok(match self.0.iter().position(|k| *k == v) {
+        Ok(match (self.0)(v) {
             Some(i) => Key::Known(i),
             None => Key::Other(v.to_string()),
         })
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Key, E> {
-        Ok(match self.0.iter().position(|k| *k == v) {
+        Ok(match (self.0)(&v) {
             Some(i) => Key::Known(i),
             None => Key::Other(v),
         })

@@ -14,9 +14,17 @@
 //! - A union told apart by `type` is an enum with one variant per known value and
 //!   `Unknown(serde_json::Value)` for values this version does not know, kept whole and written
 //!   back unchanged.
+//!   In a response, a value of a known kind that does not read as that kind (a field the API
+//!   changed) is kept as `Unknown` too, with a warning in the log; `deserialize_strict` (and
+//!   `from_json_strict` on the stream unions) make it an error instead. Request unions are
+//!   strict.
 //! - A string enum (a status, a stop reason, a model name) is an enum with `Other(String)` for
 //!   values this version does not know.
-//! - Unknown fields of a known object are ignored when read.
+//! - Fields of a response object that this version does not know are kept in its `extra` map
+//!   and written back. A required list, map or object of optional fields that a response
+//!   leaves out reads as empty; any other missing required field is an error.
+//! - Every generated struct and enum is `#[non_exhaustive]`: build requests with `new(..)` and
+//!   the setters (query structs with `default()` and the setters), and match with a `_` arm.
 //!
 //! ```
 //! use managed_agents::types::{SessionEvent, SessionStatus};
