@@ -27,6 +27,7 @@ pub mod deadline;
 pub mod emulator;
 pub mod error;
 mod fields;
+mod json_tag;
 pub mod multipart;
 pub mod operations;
 pub mod pagination;

@@ -284,7 +284,7 @@ macro_rules! json_fast_path {
             }
 
             fn json(s: &str, strict: bool) -> serde_json::Result<Self> {
-                match $crate::tagged::json_tag(s, $prop) {
+                match $crate::json_tag::json_tag(s, $prop) {
                     $( Some($tag) => match serde_json::from_str::<$ty>(s) {
                         Ok(v) => return Ok($name::$variant(v)),
                         Err(e) if strict => {
