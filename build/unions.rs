@@ -197,3 +197,56 @@ impl Gen<'_> {
 
     // ---- operations ---------------------------------------------------------------------
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec() -> Value {
+        json!({"components": {"schemas": {
+            "A": {"type": "object", "properties": {"type": {"type": "string", "enum": ["a"]}}},
+            "B": {"type": "object", "properties": {"type": {"type": "string", "enum": ["b.c"]}}},
+            "AParams": {"type": "object", "x-request": true,
+                        "properties": {"type": {"type": "string", "enum": ["a"]}}},
+            "Status": {"type": "string", "enum": ["idle", "running"]}
+        }}})
+    }
+
+    fn union(members: &[(&str, &str)]) -> Value {
+        let refs: Vec<Value> = members
+            .iter()
+            .map(|(_, r)| json!({"$ref": format!("#/components/schemas/{r}")}))
+            .collect();
+        let mapping: serde_json::Map<String, Value> = members
+            .iter()
+            .map(|(t, r)| (t.to_string(), json!(format!("#/components/schemas/{r}"))))
+            .collect();
+        json!({"oneOf": refs, "discriminator": {"propertyName": "type", "mapping": mapping}})
+    }
+
+    #[test]
+    fn a_response_union_is_lenient_and_a_request_union_strict() {
+        let spec = spec();
+        let mut g = Gen::new(&spec);
+        let code = g.tagged_union("Thing", &union(&[("a", "A"), ("b.c", "B")]));
+        assert!(code.contains("    Thing, \"type\", response;"), "{code}");
+        assert!(code.contains("    A(A) = \"a\","));
+        assert!(code.contains("    BC(B) = \"b.c\","));
+        let code = g.tagged_union("ThingParams", &union(&[("a", "AParams")]));
+        assert!(
+            code.contains("    ThingParams, \"type\", request;"),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn an_open_enum_lists_its_values_and_keeps_others() {
+        let spec = spec();
+        let mut g = Gen::new(&spec);
+        let code = g.open_enum("Status", &spec["components"]["schemas"]["Status"]);
+        assert!(code.starts_with("crate::types::open_enum! {"), "{code}");
+        assert!(code.contains("    Idle = \"idle\","));
+        assert!(code.contains("    Running = \"running\","));
+    }
+}
