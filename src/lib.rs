@@ -28,6 +28,8 @@ pub mod emulator;
 pub mod environments;
 pub mod error;
 mod event_helpers;
+mod fields;
+mod json_tag;
 pub mod multipart;
 mod op;
 pub mod operations;
@@ -50,7 +52,6 @@ pub use client::{Client, ClientBuilder, RequestOptions};
 pub use deadline::Deadline;
 pub use error::{Error, Result};
 pub use multipart::{Multipart, UploadFile};
-pub use operations::{Operation, OPERATIONS};
 pub use pagination::{AutoPaging, Page};
 pub use response::Response;
 

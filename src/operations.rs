@@ -1,13 +1,13 @@
 //! The resources and their operations, generated from `spec/openapi.json`: one blocking method
 //! per operation, grouped as the Python SDK groups them (`client.sessions().events().send(..)`),
-//! each with a `_with` form that takes [`RequestOptions`], and the table of every operation,
-//! [`OPERATIONS`].
+//! each with a `_with` form that takes [`RequestOptions`], and the crate's table of every
+//! operation.
 #![allow(clippy::too_many_arguments)]
 
 use crate::client::{Client, RequestOptions};
 use crate::error::Result;
 use crate::multipart::Multipart;
-pub use crate::op::{Operation, QueryValue};
+pub(crate) use crate::op::{Operation, QueryValue};
 use crate::pagination::Page;
 use crate::path::path_segment;
 use crate::response::Response;

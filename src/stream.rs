@@ -415,10 +415,8 @@ impl EventStream {
                                     _ => String::new(),
                                 };
                                 let snap = AgentMessageEvent {
-                                    content: Vec::new(),
                                     id,
-                                    processed_at: String::new(),
-                                    r#type: Default::default(),
+                                    ..Default::default()
                                 };
                                 self.snapshot = Some(snap.clone());
                                 return Some(Ok(StreamItem::MessagePreview(snap)));

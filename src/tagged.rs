@@ -170,38 +170,39 @@ impl<'de> Visitor<'de> for ContentVisitor {
     }
 }
 
-/// Hands a [`Content`] to a type's `Deserialize`, with the error type of the format it came
-/// from.
-pub(crate) struct ContentDeserializer<'de, E> {
-    content: Content<'de>,
+/// Hands a [`Content`] to a type's `Deserialize` by reference, with the error type of the format
+/// it came from, so that the value is still there, whole, when it does not read as that type.
+/// Borrowed strings stay borrowed; a string the format had to unescape is copied.
+pub(crate) struct ContentRefDeserializer<'a, 'de, E> {
+    content: &'a Content<'de>,
     err: PhantomData<E>,
 }
 
-impl<'de, E> ContentDeserializer<'de, E> {
-    pub(crate) fn new(content: Content<'de>) -> Self {
-        ContentDeserializer {
+impl<'a, 'de, E> ContentRefDeserializer<'a, 'de, E> {
+    pub(crate) fn new(content: &'a Content<'de>) -> Self {
+        ContentRefDeserializer {
             content,
             err: PhantomData,
         }
     }
 }
 
-impl<'de, E: de::Error> Deserializer<'de> for ContentDeserializer<'de, E> {
+impl<'de, E: de::Error> Deserializer<'de> for ContentRefDeserializer<'_, 'de, E> {
     type Error = E;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
         match self.content {
             Content::Null => visitor.visit_unit(),
-            Content::Bool(v) => visitor.visit_bool(v),
-            Content::U64(v) => visitor.visit_u64(v),
-            Content::I64(v) => visitor.visit_i64(v),
-            Content::F64(v) => visitor.visit_f64(v),
+            Content::Bool(v) => visitor.visit_bool(*v),
+            Content::U64(v) => visitor.visit_u64(*v),
+            Content::I64(v) => visitor.visit_i64(*v),
+            Content::F64(v) => visitor.visit_f64(*v),
             Content::Str(v) => visitor.visit_borrowed_str(v),
-            Content::String(v) => visitor.visit_string(v),
-            Content::Bytes(v) => visitor.visit_byte_buf(v),
+            Content::String(v) => visitor.visit_str(v),
+            Content::Bytes(v) => visitor.visit_bytes(v),
             Content::Seq(items) => {
                 let mut seq = SeqReader {
-                    items: items.into_iter(),
+                    items: items.iter(),
                     err: PhantomData,
                 };
                 let value = visitor.visit_seq(&mut seq)?;
@@ -211,7 +212,7 @@ impl<'de, E: de::Error> Deserializer<'de> for ContentDeserializer<'de, E> {
                 }
             }
             Content::Map(entries) => visitor.visit_map(MapReader {
-                entries: entries.into_iter(),
+                entries: entries.iter(),
                 value: None,
                 err: PhantomData,
             }),
@@ -241,8 +242,8 @@ impl<'de, E: de::Error> Deserializer<'de> for ContentDeserializer<'de, E> {
     ) -> Result<V::Value, E> {
         use serde::de::IntoDeserializer;
         match self.content {
-            Content::Str(s) => visitor.visit_enum(s.into_deserializer()),
-            Content::String(s) => visitor.visit_enum(s.into_deserializer()),
+            Content::Str(s) => visitor.visit_enum((*s).into_deserializer()),
+            Content::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
             other => Err(de::Error::custom(format_args!(
                 "expected a string for an enum, found {other:?}"
             ))),
@@ -259,12 +260,12 @@ impl<'de, E: de::Error> Deserializer<'de> for ContentDeserializer<'de, E> {
     }
 }
 
-struct SeqReader<'de, E> {
-    items: std::vec::IntoIter<Content<'de>>,
+struct SeqReader<'a, 'de, E> {
+    items: std::slice::Iter<'a, Content<'de>>,
     err: PhantomData<E>,
 }
 
-impl<'de, E: de::Error> SeqAccess<'de> for SeqReader<'de, E> {
+impl<'de, E: de::Error> SeqAccess<'de> for SeqReader<'_, 'de, E> {
     type Error = E;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -272,7 +273,9 @@ impl<'de, E: de::Error> SeqAccess<'de> for SeqReader<'de, E> {
         seed: T,
     ) -> Result<Option<T::Value>, E> {
         match self.items.next() {
-            Some(item) => seed.deserialize(ContentDeserializer::new(item)).map(Some),
+            Some(item) => seed
+                .deserialize(ContentRefDeserializer::new(item))
+                .map(Some),
             None => Ok(None),
         }
     }
@@ -282,20 +285,20 @@ impl<'de, E: de::Error> SeqAccess<'de> for SeqReader<'de, E> {
     }
 }
 
-struct MapReader<'de, E> {
-    entries: std::vec::IntoIter<(Content<'de>, Content<'de>)>,
-    value: Option<Content<'de>>,
+struct MapReader<'a, 'de, E> {
+    entries: std::slice::Iter<'a, (Content<'de>, Content<'de>)>,
+    value: Option<&'a Content<'de>>,
     err: PhantomData<E>,
 }
 
-impl<'de, E: de::Error> MapAccess<'de> for MapReader<'de, E> {
+impl<'de, E: de::Error> MapAccess<'de> for MapReader<'_, 'de, E> {
     type Error = E;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, E> {
         match self.entries.next() {
             Some((k, v)) => {
                 self.value = Some(v);
-                seed.deserialize(ContentDeserializer::new(k)).map(Some)
+                seed.deserialize(ContentRefDeserializer::new(k)).map(Some)
             }
             None => Ok(None),
         }
@@ -303,7 +306,7 @@ impl<'de, E: de::Error> MapAccess<'de> for MapReader<'de, E> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, E> {
         match self.value.take() {
-            Some(v) => seed.deserialize(ContentDeserializer::new(v)),
+            Some(v) => seed.deserialize(ContentRefDeserializer::new(v)),
             None => Err(de::Error::custom("a map value asked for before its key")),
         }
     }
@@ -313,198 +316,27 @@ impl<'de, E: de::Error> MapAccess<'de> for MapReader<'de, E> {
     }
 }
 
-/// The value of the top-level field `prop` of a JSON object, found without parsing the rest:
-/// strings are skipped with `memchr`, nested values by counting their own brackets. `None` when
-/// the text is not an object, has no such field, or its value is not a plain string (an escape
-/// in it, say): the full parser then decides. Nothing is validated here; whatever the tag
-/// selects is parsed in full, so malformed text is still an error.
-pub(crate) fn json_tag<'a>(s: &'a str, prop: &str) -> Option<&'a str> {
-    // the API writes the tag last, as the official models order their fields: look there
-    // first, from the end, which costs a few bytes instead of the whole object
-    if let Some(tag) = json_last_member(s, prop) {
-        return Some(tag);
-    }
-    let b = s.as_bytes();
-    let mut i = skip_ws(b, 0);
-    if b.get(i) != Some(&b'{') {
-        return None;
-    }
-    i += 1;
-    loop {
-        i = skip_ws(b, i);
-        let (key, next) = json_string(b, i)?;
-        i = skip_ws(b, next);
-        if b.get(i) != Some(&b':') {
-            return None;
-        }
-        i = skip_ws(b, i + 1);
-        if b[key.0..key.1] == *prop.as_bytes() {
-            let (value, _) = json_string(b, i)?;
-            let value = &s[value.0..value.1];
-            return (!value.contains('\\')).then_some(value);
-        }
-        i = skip_ws(b, skip_json_value(b, i)?);
-        if b.get(i) != Some(&b',') {
-            return None;
-        }
-        i += 1;
-    }
-}
-
-/// The value of the object's last member when that member is `prop` with a plain string value,
-/// read backwards from the closing brace: `, "prop" : "value" }`.
-fn json_last_member<'a>(s: &'a str, prop: &str) -> Option<&'a str> {
-    let b = s.as_bytes();
-    let mut i = skip_ws_back(b, b.len());
-    if i == 0 || b[i - 1] != b'}' {
-        return None;
-    }
-    i = skip_ws_back(b, i - 1);
-    let (value, start) = json_string_back(b, i)?;
-    i = skip_ws_back(b, start);
-    if i == 0 || b[i - 1] != b':' {
-        return None;
-    }
-    i = skip_ws_back(b, i - 1);
-    let (key, start) = json_string_back(b, i)?;
-    i = skip_ws_back(b, start);
-    if i == 0 || !matches!(b[i - 1], b',' | b'{') || b[key.0..key.1] != *prop.as_bytes() {
-        return None;
-    }
-    let value = &s[value.0..value.1];
-    (!value.contains('\\')).then_some(value)
-}
-
-fn skip_ws_back(b: &[u8], mut i: usize) -> usize {
-    while i > 0 && matches!(b[i - 1], b' ' | b'\n' | b'\r' | b'\t') {
-        i -= 1;
-    }
-    i
-}
-
-/// The string that ends just before `b[end]` (its closing quote is `b[end - 1]`): the range of
-/// its contents, and where its opening quote is. A quote is a string's own only when an even
-/// number of backslashes precedes it.
-fn json_string_back(b: &[u8], end: usize) -> Option<((usize, usize), usize)> {
-    if end == 0 || b[end - 1] != b'"' {
-        return None;
-    }
-    let close = end - 1;
-    let mut j = close;
-    loop {
-        j = memchr::memrchr(b'"', &b[..j])?;
-        let backslashes = b[..j].iter().rev().take_while(|&&c| c == b'\\').count();
-        if backslashes % 2 == 0 {
-            return Some(((j + 1, close), j));
+/// A value whose tag is known, read as that kind. When it does not read: with `strict`, the
+/// error (naming the union and the tag); otherwise `None`, after a warning in the log that
+/// says which kind did not read and why (the caller keeps the value whole as `Unknown`).
+pub(crate) fn read_known<'de, T: Deserialize<'de>, E: de::Error>(
+    content: &Content<'de>,
+    strict: bool,
+    union: &str,
+    prop: &str,
+    tag: &str,
+) -> Result<Option<T>, E> {
+    match T::deserialize(ContentRefDeserializer::<E>::new(content)) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if strict => Err(variant_error(union, prop, tag, e)),
+        Err(e) => {
+            warn_kept(union, prop, tag, &e);
+            Ok(None)
         }
     }
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while matches!(b.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
-        i += 1;
-    }
-    i
-}
-
-/// The string starting at `b[i]` (a quote): the range of its contents, and where it ends.
-fn json_string(b: &[u8], i: usize) -> Option<((usize, usize), usize)> {
-    if b.get(i) != Some(&b'"') {
-        return None;
-    }
-    let mut j = i + 1;
-    loop {
-        j += memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
-        if b[j] == b'"' {
-            return Some(((i + 1, j), j + 1));
-        }
-        j += 2; // the backslash and the byte it escapes
-    }
-}
-
-/// Where the value starting at `b[i]` ends.
-fn skip_json_value(b: &[u8], i: usize) -> Option<usize> {
-    let (open, close) = match b.get(i)? {
-        b'"' => return json_string(b, i).map(|(_, end)| end),
-        b'{' => (b'{', b'}'),
-        b'[' => (b'[', b']'),
-        _ => {
-            // a number or a literal
-            let len = b[i..]
-                .iter()
-                .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t'))
-                .unwrap_or(b.len() - i);
-            return Some(i + len);
-        }
-    };
-    // inside well-formed JSON, the other kind of bracket cannot change this one's depth
-    let mut depth = 0usize;
-    let mut j = i;
-    loop {
-        j += memchr::memchr3(b'"', open, close, b.get(j..)?)?;
-        match b[j] {
-            b'"' => {
-                j = json_string(b, j)?.1;
-                continue;
-            }
-            c if c == open => depth += 1,
-            _ => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(j + 1);
-                }
-            }
-        }
-        j += 1;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::json_tag;
-
-    #[test]
-    fn finds_the_tag_wherever_it_is() {
-        let t = |s| json_tag(s, "type");
-        assert_eq!(t(r#"{"type":"a"}"#), Some("a"));
-        assert_eq!(t(r#" { "id" : 1 , "type" : "b" } "#), Some("b"));
-        assert_eq!(
-            t(
-                r#"{"content":[{"type":"text","text":"a \"}]\" b"}],"n":-1.5e3,"x":null,"o":{"a":[1,{"b":"}"}]},"type":"agent.message"}"#
-            ),
-            Some("agent.message")
-        );
-        assert_eq!(t(r#"{"t\u0079pe":"a"}"#), None);
-        assert_eq!(t(r#"{"type":"a\nb"}"#), None);
-        assert_eq!(t(r#"{"type":1}"#), None);
-        assert_eq!(t(r#"{"id":"x"}"#), None);
-        assert_eq!(t(r#"["type","a"]"#), None);
-        assert_eq!(t(r#"{"a":"unterminated"#), None);
-        assert_eq!(t(r#"{"a":{"b":[}"#), None);
-        assert_eq!(t(""), None);
-    }
-
-    #[test]
-    fn the_last_member_is_read_from_the_end_and_only_when_it_is_the_tag() {
-        use super::json_last_member as last;
-        assert_eq!(last(r#"{"id":"x","type":"a"}"#, "type"), Some("a"));
-        assert_eq!(last("{\"type\" :\n \"a\" }\n", "type"), Some("a"));
-        assert_eq!(last(r#"{"type":"a"}"#, "type"), Some("a"));
-        // escaped quotes inside strings are not string ends
-        assert_eq!(
-            last(r#"{"a":"x\",\"type\":\"b","type":"c"}"#, "type"),
-            Some("c")
-        );
-        assert_eq!(last(r#"{"a":"x, \"type\": \"b"}"#, "type"), None);
-        assert_eq!(last(r#"{"a":"x\\","type":"c"}"#, "type"), Some("c"));
-        // a nested tag, another last member, a non-string value: not this way
-        assert_eq!(last(r#"{"a":{"type":"b"}}"#, "type"), None);
-        assert_eq!(last(r#"{"type":"a","id":"x"}"#, "type"), None);
-        assert_eq!(last(r#"{"type":1}"#, "type"), None);
-        assert_eq!(last(r#"["type","a"]"#, "type"), None);
-        assert_eq!(last(r#""type":"a"}"#, "type"), None);
-        assert_eq!(last(r#"{"a\"type":"a"}"#, "type"), None);
-        // these still find it going forwards
-        assert_eq!(json_tag(r#"{"type":"a","id":"x"}"#, "type"), Some("a"));
-    }
+/// The warning for a value of a known kind that did not read and is kept as `Unknown`.
+pub(crate) fn warn_kept(union: &str, prop: &str, tag: &str, e: &dyn fmt::Display) {
+    log::warn!("{union} of {prop} \"{tag}\" does not read ({e}); kept as Unknown");
 }

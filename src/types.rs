@@ -14,9 +14,17 @@
 //! - A union told apart by `type` is an enum with one variant per known value and
 //!   `Unknown(serde_json::Value)` for values this version does not know, kept whole and written
 //!   back unchanged.
+//!   In a response, a value of a known kind that does not read as that kind (a field the API
+//!   changed) is kept as `Unknown` too, with a warning in the log; `deserialize_strict` (and
+//!   `from_json_strict` on the stream unions) make it an error instead. Request unions are
+//!   strict.
 //! - A string enum (a status, a stop reason, a model name) is an enum with `Other(String)` for
 //!   values this version does not know.
-//! - Unknown fields of a known object are ignored when read.
+//! - Fields of a response object that this version does not know are kept in its `extra` map
+//!   and written back. A required list, map or object of optional fields that a response
+//!   leaves out reads as empty; any other missing required field is an error.
+//! - Every generated struct and enum is `#[non_exhaustive]`: build requests with `new(..)` and
+//!   the setters (query structs with `default()` and the setters), and match with a `_` arm.
 //!
 //! ```
 //! use managed_agents::types::{SessionEvent, SessionStatus};
@@ -106,6 +114,7 @@ macro_rules! open_enum {
     ($(#[$outer:meta])* $name:ident; $( $(#[$m:meta])* $variant:ident = $value:literal, )*) => {
         $(#[$outer])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum $name {
             $( $(#[$m])* $variant, )*
             /// A value this version of the crate does not know, kept as it came.
@@ -171,12 +180,27 @@ macro_rules! open_enum {
 pub(crate) use open_enum;
 
 macro_rules! tagged_union {
-    ($(#[$outer:meta])* $name:ident, $prop:literal; $( $(#[$m:meta])* $variant:ident($ty:ty) = $tag:literal, )*) => {
+    (@strict request) => { true };
+    (@strict response) => { false };
+    (@strict_fn request, $name:ident) => {};
+    (@strict_fn response, $name:ident) => {
+        impl $name {
+            /// Reads one as `Deserialize` does, except that a value of a known kind that does
+            /// not read as that kind is an error naming the kind, not `Unknown`: for a program
+            /// that would rather stop than carry on without it.
+            pub fn deserialize_strict<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $name::read(d, true)
+            }
+        }
+    };
+    ($(#[$outer:meta])* $name:ident, $prop:literal, $side:ident; $( $(#[$m:meta])* $variant:ident($ty:ty) = $tag:literal, )*) => {
         $(#[$outer])*
         #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
         pub enum $name {
             $( $(#[$m])* $variant($ty), )*
-            /// A kind this version of the crate does not know, kept whole and written back unchanged.
+            /// A kind this version of the crate does not know, kept whole and written back
+            /// unchanged (in a response, also a known kind that did not read as that kind).
             Unknown(serde_json::Value),
         }
 
@@ -188,7 +212,28 @@ macro_rules! tagged_union {
                     $name::Unknown(v) => v.get($prop).and_then(serde_json::Value::as_str),
                 }
             }
+
+            /// Reads one; a known kind that does not read is an error with `strict`, else
+            /// `Unknown` (logged).
+            fn read<'de, D: serde::Deserializer<'de>>(d: D, strict: bool) -> Result<Self, D::Error> {
+                use serde::de::Error as _;
+                // taken in once; a known tag hands the buffer to its variant, strings and all
+                let content = $crate::tagged::Content::deserialize(d)?;
+                match content.tag($prop).map_err(D::Error::custom)? {
+                    $( Some($tag) => {
+                        if let Some(v) = $crate::tagged::read_known::<$ty, D::Error>(
+                            &content, strict, stringify!($name), $prop, $tag,
+                        )? {
+                            return Ok($name::$variant(v));
+                        }
+                    } )*
+                    _ => {}
+                }
+                content.into_value().map($name::Unknown).map_err(D::Error::custom)
+            }
         }
+
+        $crate::types::tagged_union!(@strict_fn $side, $name);
 
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -201,15 +246,7 @@ macro_rules! tagged_union {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                use serde::de::Error as _;
-                // taken in once; a known tag hands the buffer to its variant, strings and all
-                let content = $crate::tagged::Content::deserialize(d)?;
-                match content.tag($prop).map_err(D::Error::custom)? {
-                    $( Some($tag) => <$ty as serde::Deserialize>::deserialize(
-                        $crate::tagged::ContentDeserializer::<D::Error>::new(content),
-                    ).map($name::$variant).map_err(|e| $crate::tagged::variant_error(stringify!($name), $prop, $tag, e)), )*
-                    _ => content.into_value().map($name::Unknown).map_err(D::Error::custom),
-                }
+                $name::read(d, $crate::types::tagged_union!(@strict $side))
             }
         }
 
@@ -226,7 +263,8 @@ macro_rules! json_fast_path {
     ($name:ident, $prop:literal; $( $variant:ident($ty:ty) = $tag:literal, )*) => {
         impl $name {
             /// Reads one from JSON text, as `serde_json::from_str` does, but faster: the tag is
-            /// found by a light scan and the text parsed once, straight into its kind.
+            /// found by a light scan and the text parsed once, straight into its kind. A known
+            /// kind that does not read is kept as `Unknown` (logged), as `Deserialize` does.
             ///
             /// ```
             #[doc = concat!("let ev = managed_agents::types::", stringify!($name), "::from_json(")]
@@ -236,11 +274,33 @@ macro_rules! json_fast_path {
             /// # Ok::<(), serde_json::Error>(())
             /// ```
             pub fn from_json(s: &str) -> serde_json::Result<Self> {
-                match $crate::tagged::json_tag(s, $prop) {
-                    $( Some($tag) => serde_json::from_str::<$ty>(s).map($name::$variant).map_err(|e| $crate::tagged::variant_error(stringify!($name), $prop, $tag, e)), )*
+                $name::json(s, false)
+            }
+
+            /// [`Self::from_json`], except that a known kind that does not read is an error
+            /// naming the kind (as [`Self::deserialize_strict`]).
+            pub fn from_json_strict(s: &str) -> serde_json::Result<Self> {
+                $name::json(s, true)
+            }
+
+            fn json(s: &str, strict: bool) -> serde_json::Result<Self> {
+                match $crate::json_tag::json_tag(s, $prop) {
+                    $( Some($tag) => match serde_json::from_str::<$ty>(s) {
+                        Ok(v) => return Ok($name::$variant(v)),
+                        Err(e) if strict => {
+                            return Err($crate::tagged::variant_error(stringify!($name), $prop, $tag, e))
+                        }
+                        // the general path tells broken text (an error) from a kind that does
+                        // not read (`Unknown`, logged)
+                        Err(_) => {}
+                    }, )*
                     // no tag, or one this version does not know: the general path decides
-                    _ => serde_json::from_str(s),
+                    _ => {}
                 }
+                let mut de = serde_json::Deserializer::from_str(s);
+                let value = $name::read(&mut de, strict)?;
+                de.end()?;
+                Ok(value)
             }
         }
     };

@@ -1,4 +1,16 @@
 //! Every operation of the API has a generated method, and the spec describes each one fully.
+//!
+//! The operation table and the methods are generated together, in one pass over the spec
+//! (build/operations.rs); the table is read here from the generator itself, so the crate's
+//! table stays private.
+#![allow(dead_code)]
+
+#[path = "../build/names.rs"]
+mod names;
+#[path = "../build/operations.rs"]
+mod operations;
+#[path = "../build/schema.rs"]
+mod schema;
 
 use std::collections::BTreeSet;
 
@@ -37,7 +49,8 @@ fn every_listed_operation_is_in_the_spec_and_has_a_generated_method() {
     let spec = spec();
     let listed = listed();
     assert_eq!(listed.len(), 90);
-    let generated: BTreeSet<String> = managed_agents::OPERATIONS
+    let table = operations::operation_table(&spec);
+    let generated: BTreeSet<String> = table
         .iter()
         .map(|op| format!("{} {}", op.method, op.path))
         .collect();
@@ -59,7 +72,7 @@ fn every_listed_operation_is_in_the_spec_and_has_a_generated_method() {
     );
     assert_eq!(
         generated.len(),
-        managed_agents::OPERATIONS.len(),
+        table.len(),
         "two operations share a method and path"
     );
 }
@@ -92,9 +105,28 @@ fn every_operation_names_its_beta_and_a_success_response() {
 #[test]
 fn the_operation_table_agrees_with_the_spec() {
     let spec = spec();
-    for op in managed_agents::OPERATIONS {
-        let entry = &spec["paths"][op.path][op.method.to_lowercase()];
+    for op in operations::operation_table(&spec) {
+        let entry = &spec["paths"][&op.path][op.method.to_lowercase()];
         assert_eq!(entry["operationId"], op.id, "{} {}", op.method, op.path);
         assert_eq!(entry["x-anthropic-beta"], op.beta, "{}", op.id);
     }
+}
+
+#[test]
+fn every_row_of_the_compiled_table_has_one_generated_method() {
+    // the operations module this crate was compiled with
+    let generated = include_str!(concat!(env!("OUT_DIR"), "/operations.rs"));
+    let table = operations::operation_table(&spec());
+    for (i, row) in table.iter().enumerate() {
+        let call = format!("&OPERATIONS[{i}]");
+        assert_eq!(
+            generated.matches(&call).count(),
+            1,
+            "{} {} ({}) is not called by exactly one method",
+            row.method,
+            row.path,
+            row.id
+        );
+    }
+    assert!(!generated.contains(&format!("&OPERATIONS[{}]", table.len())));
 }

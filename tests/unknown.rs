@@ -125,3 +125,74 @@ fn unknown_values_pass_through_an_event_stream_body() {
         message_with_future_block()
     );
 }
+
+fn fixture(name: &str) -> Value {
+    let text = std::fs::read_to_string(format!("tests/fixtures/types/{name}.json")).unwrap();
+    serde_json::from_str::<Value>(&text).unwrap()["full"].clone()
+}
+
+#[test]
+fn unknown_fields_of_known_objects_are_kept_and_written_back() {
+    let mut session = fixture("Session");
+    session["future_field"] = json!({"nested": [1, 2, {"deep": null}]});
+    session["stats"]["future_counter"] = json!(7);
+    for read in [
+        serde_json::from_value::<Session>(session.clone()).unwrap(),
+        serde_json::from_str::<Session>(&session.to_string()).unwrap(),
+        serde_norway::from_str::<Session>(&serde_norway::to_string(&session).unwrap()).unwrap(),
+    ] {
+        assert_eq!(serde_json::to_value(&read).unwrap(), session);
+        assert_eq!(read.extra["future_field"]["nested"][1], json!(2));
+    }
+
+    // inside an event and its content blocks, on the stream's fast path and the general one
+    let ev = json!({"type": "agent.message", "id": "sevt_1", "processed_at": "2026-11-01T00:00:00Z",
+                    "thread_hint": "t1",
+                    "content": [{"type": "text", "text": "hi", "lang": "en"}]});
+    let fast = StreamSessionEvents::from_json(&ev.to_string()).unwrap();
+    let general: StreamSessionEvents = serde_json::from_value(ev.clone()).unwrap();
+    for read in [&fast, &general] {
+        assert!(
+            matches!(read, StreamSessionEvents::AgentMessage(_)),
+            "{read:?}"
+        );
+        assert_eq!(serde_json::to_value(read).unwrap(), ev);
+    }
+}
+
+#[test]
+fn a_known_field_twice_is_still_an_error() {
+    let text = r#"{"type": "text", "text": "a", "text": "b"}"#;
+    let e = serde_json::from_str::<TextBlock>(text).unwrap_err();
+    assert!(e.to_string().contains("duplicate field `text`"), "{e}");
+}
+
+#[test]
+fn a_response_without_its_lists_maps_and_stats_reads_them_empty() {
+    let mut session = fixture("Session");
+    let m = session.as_object_mut().unwrap();
+    for key in [
+        "outcome_evaluations",
+        "stats",
+        "metadata",
+        "resources",
+        "vault_ids",
+        "usage",
+    ] {
+        assert!(m.remove(key).is_some(), "the fixture has no {key}");
+    }
+    let s: Session = serde_json::from_value(session.clone()).unwrap();
+    assert!(s.outcome_evaluations.is_empty());
+    assert!(s.metadata.is_empty() && s.resources.is_empty() && s.vault_ids.is_empty());
+    assert_eq!(s.stats, SessionStats::default());
+    // a missing id, status or tag is still an error: a zero value there would hide a fault
+    for key in ["id", "status", "type"] {
+        let mut broken = session.clone();
+        broken.as_object_mut().unwrap().remove(key);
+        let e = serde_json::from_value::<Session>(broken).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("missing field `{key}`")),
+            "{e}"
+        );
+    }
+}

@@ -194,7 +194,7 @@ pub(crate) fn call(
     body: Body,
     options: &RequestOptions,
 ) -> Result<Response> {
-    let op = crate::OPERATIONS
+    let op = crate::operations::OPERATIONS
         .iter()
         .find(|op| op.id == op_id)
         .ok_or_else(|| Error::invalid_input("operation", format!("{op_id} is not known")))?;
