@@ -111,10 +111,8 @@ fn run() -> Result<()> {
 
     // output files appear shortly after the idle
     let dir = std::env::temp_dir().join(format!("quickstart-{}", session.id));
-    std::fs::create_dir_all(&dir).map_err(|e| managed_agents::Error::Io {
-        message: format!("creating {}", dir.display()),
-        source: e,
-    })?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| managed_agents::Error::io(format!("creating {}", dir.display()), e))?;
     let mut downloaded = 0;
     for attempt in 0..3 {
         for file in client.files().list(&FileListParams::scope(&session.id))? {

@@ -18,6 +18,7 @@ use std::fmt;
 #[non_exhaustive]
 pub enum Error {
     /// The API answered with a non-2xx status.
+    #[non_exhaustive]
     Api {
         /// The HTTP status.
         status: u16,
@@ -34,6 +35,7 @@ pub enum Error {
     ///
     /// [`std::error::Error::source`] gives the cause when there is one (for a refused
     /// connection, an [`std::io::Error`] of kind `ConnectionRefused`).
+    #[non_exhaustive]
     Connection {
         /// What happened.
         message: String,
@@ -43,11 +45,13 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// The call's deadline passed.
+    #[non_exhaustive]
     Timeout {
         /// What was under way.
         message: String,
     },
     /// A body did not decode into the expected type.
+    #[non_exhaustive]
     Decode {
         /// What was wrong.
         message: String,
@@ -55,6 +59,7 @@ pub enum Error {
         excerpt: String,
     },
     /// An argument was refused before any request was sent.
+    #[non_exhaustive]
     InvalidInput {
         /// The parameter.
         param: String,
@@ -64,6 +69,7 @@ pub enum Error {
     /// A JSON answer was larger than the client's limit (64 MiB unless
     /// [`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size) says otherwise).
     /// Downloads are streamed and have no limit.
+    #[non_exhaustive]
     BodyTooLarge {
         /// The limit, in bytes.
         limit: u64,
@@ -71,6 +77,7 @@ pub enum Error {
         request_id: Option<String>,
     },
     /// Reading or writing a local file or stream failed.
+    #[non_exhaustive]
     Io {
         /// What was being done, naming the file when there is one.
         message: String,
@@ -99,6 +106,33 @@ pub enum ConnectionKind {
 }
 
 impl Error {
+    /// An [`Error::Timeout`]: a deadline passed while `message` was under way.
+    ///
+    /// ```
+    /// let e = managed_agents::Error::timeout("creating the session");
+    /// assert!(e.to_string().contains("creating the session"));
+    /// ```
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Error::Timeout {
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::Io`]: reading or writing a local file or stream failed while `message` was
+    /// being done.
+    ///
+    /// ```
+    /// let cause = std::io::Error::from(std::io::ErrorKind::NotFound);
+    /// let e = managed_agents::Error::io("reading data.csv", cause);
+    /// assert!(e.to_string().contains("data.csv"));
+    /// ```
+    pub fn io(message: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            message: message.into(),
+            source,
+        }
+    }
+
     /// An [`Error::InvalidInput`] for a parameter.
     pub fn invalid_input(param: impl Into<String>, message: impl Into<String>) -> Self {
         Error::InvalidInput {

@@ -198,7 +198,7 @@ fn a_stall_past_the_idle_timeout_is_a_clear_error() {
     let t = Instant::now();
     let err = stream.next().unwrap().unwrap_err();
     assert!(
-        matches!(&err, Error::Timeout { message } if message.contains("idle") && message.contains("0 events")),
+        matches!(&err, Error::Timeout { message, .. } if message.contains("idle") && message.contains("0 events")),
         "{err:?}"
     );
     assert!(t.elapsed() < Duration::from_secs(5));

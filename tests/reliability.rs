@@ -236,6 +236,7 @@ fn non_json_error_bodies_become_readable_errors() {
             message,
             request_id,
             body,
+            ..
         } => {
             assert_eq!(*status, 502);
             assert_eq!(error_type, &None);

@@ -174,7 +174,7 @@ fn a_silent_server_ends_the_stream_at_the_idle_timeout() {
     let started = Instant::now();
     let err = stream.next().unwrap().unwrap_err();
     assert!(
-        matches!(&err, Error::Timeout { message } if message.contains("idle")),
+        matches!(&err, Error::Timeout { message, .. } if message.contains("idle")),
         "{err:?}"
     );
     assert!(
@@ -207,7 +207,7 @@ fn heartbeats_forever_end_at_the_overall_deadline() {
     let started = Instant::now();
     let err = stream.next().unwrap().unwrap_err();
     assert!(
-        matches!(&err, Error::Timeout { message } if message.contains("deadline")),
+        matches!(&err, Error::Timeout { message, .. } if message.contains("deadline")),
         "{err:?}"
     );
     let elapsed = started.elapsed();

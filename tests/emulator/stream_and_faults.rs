@@ -165,7 +165,7 @@ fn trickled_and_stalled_answers_meet_the_deadline() {
     let t = Instant::now();
     let err = stream.next().unwrap().unwrap_err();
     assert!(
-        matches!(&err, Error::Timeout { message } if message.contains("deadline")),
+        matches!(&err, Error::Timeout { message, .. } if message.contains("deadline")),
         "{err:?}"
     );
     assert!(t.elapsed() < Duration::from_secs(5));

@@ -87,10 +87,8 @@ impl Ran {
 /// An error of the same kind (for its exit code).
 fn clone_kind(e: &Error) -> Error {
     match e {
-        Error::Timeout { message } => Error::Timeout {
-            message: message.clone(),
-        },
-        Error::InvalidInput { param, message } => Error::invalid_input(param, message),
+        Error::Timeout { message, .. } => Error::timeout(message.clone()),
+        Error::InvalidInput { param, message, .. } => Error::invalid_input(param, message),
         _ => Error::connection(e.to_string()),
     }
 }
@@ -183,9 +181,9 @@ pub fn run_task(
     };
     ran.session_id = Some(session.id.clone());
     let Some(left) = deadline.remaining().filter(|d| !d.is_zero()) else {
-        ran.error = Some(Error::Timeout {
-            message: "the deadline passed while creating the session".into(),
-        });
+        ran.error = Some(Error::timeout(
+            "the deadline passed while creating the session",
+        ));
         return ran;
     };
     let killed = Arc::new(Mutex::new(None::<String>));
