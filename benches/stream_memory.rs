@@ -206,7 +206,11 @@ impl Server {
         }
         data.push(']');
         let next = next.map_or("null".into(), |c| format!("\"{c}\""));
-        respond(conn, 200, &format!(r#"{{"data":{data},"next_page":{next}}}"#));
+        respond(
+            conn,
+            200,
+            &format!(r#"{{"data":{data},"next_page":{next}}}"#),
+        );
     }
 }
 

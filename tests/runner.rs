@@ -469,8 +469,7 @@ fn an_early_drop_does_not_stop_the_run_on_the_previous_turns_end() {
         .run("sesn_1")
         .message("go")
         .stream_options(
-            managed_agents::stream::StreamOptions::new()
-                .reconnect_delay(Duration::from_millis(1)),
+            managed_agents::stream::StreamOptions::new().reconnect_delay(Duration::from_millis(1)),
         )
         .deadline(Duration::from_secs(30))
         .until_idle()
@@ -497,7 +496,10 @@ fn an_event_that_does_not_read_does_not_stop_the_run() {
         .unwrap();
     assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
     assert_eq!(outcome.text(), "still here");
-    assert_eq!(outcome.events_seen, 4, "the message, the unreadable event, the text, the idle");
+    assert_eq!(
+        outcome.events_seen, 4,
+        "the message, the unreadable event, the text, the idle"
+    );
 }
 
 #[test]
@@ -517,7 +519,11 @@ fn a_message_whose_answer_was_lost_is_not_sent_twice() {
         .until_idle()
         .unwrap();
     assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
-    assert_eq!(script.posted("user.message").len(), 1, "the turn was sent twice");
+    assert_eq!(
+        script.posted("user.message").len(),
+        1,
+        "the turn was sent twice"
+    );
 }
 
 #[test]
@@ -658,7 +664,10 @@ fn a_stream_closed_after_the_turn_ends_the_grace_period_at_once() {
             sse_head(conn);
             loop {
                 let h = s.history.lock().unwrap().clone();
-                if let Some(end) = h.iter().position(|e| e["stop_reason"]["type"] == "end_turn") {
+                if let Some(end) = h
+                    .iter()
+                    .position(|e| e["stop_reason"]["type"] == "end_turn")
+                {
                     for ev in &h[..=end] {
                         let _ = conn.write_all(format!("data: {ev}\n\n").as_bytes());
                     }

@@ -487,7 +487,9 @@ fn a_retry_in_a_frame_without_data_is_the_reconnection_time() {
     assert_eq!(r.decoder().retry(), Some(Duration::from_millis(5000)));
     // an invalid value leaves it as it was
     let mut d = Decoder::new();
-    d.decode(b"retry: 300\n\nretry: 3s\n\n", |_| panic!("nothing to dispatch"));
+    d.decode(b"retry: 300\n\nretry: 3s\n\n", |_| {
+        panic!("nothing to dispatch")
+    });
     assert_eq!(d.retry(), Some(Duration::from_millis(300)));
     assert_eq!(Decoder::new().retry(), None);
 }

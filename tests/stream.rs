@@ -177,9 +177,7 @@ fn ten_thousand_events_through_drops_arrive_once_and_in_order() {
 }
 
 /// An empty page for every listing; `stream` answers the stream connections.
-fn with_empty_log(
-    stream: impl Fn(usize, &mut TcpStream) + Send + Sync + 'static,
-) -> TestServer {
+fn with_empty_log(stream: impl Fn(usize, &mut TcpStream) + Send + Sync + 'static) -> TestServer {
     let streams = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     TestServer::start(move |_, req, conn| {
         if req.target.contains("/stream") {
@@ -387,7 +385,10 @@ fn a_frame_that_does_not_read_never_ends_the_stream() {
     assert_eq!(events.len(), 2, "{events:?}");
     match &events[0] {
         SessionEvent::Unknown(v) => {
-            assert_eq!((v["type"].as_str(), v["id"].as_str()), (Some("agent.message"), Some("sevt_00001")))
+            assert_eq!(
+                (v["type"].as_str(), v["id"].as_str()),
+                (Some("agent.message"), Some("sevt_00001"))
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -572,7 +573,10 @@ fn a_thread_stream_does_not_redeliver_the_threads_history() {
     let l = log.clone();
     let streams = AtomicUsize::new(0);
     let server = TestServer::start(move |_, req, conn| {
-        if req.target.starts_with("/v1/sessions/sesn_1/threads/sthr_1/stream") {
+        if req
+            .target
+            .starts_with("/v1/sessions/sesn_1/threads/sthr_1/stream")
+        {
             if streams.fetch_add(1, SeqCst) == 1 {
                 l.push(message(3, "new"));
                 l.push(end_turn(4));
@@ -661,7 +665,11 @@ fn a_retry_field_past_the_cap_is_clamped() {
     let ev = stream.next().unwrap().unwrap();
     assert!(ev.ends_turn());
     // the cap is 10 s; the deadline (60 s) would have ended it with the server's hour
-    assert!(started.elapsed() < Duration::from_secs(45), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -705,7 +713,10 @@ fn an_overloaded_error_frame_reconnects_and_a_final_one_ends_the_stream() {
         .events()
         .stream("sesn_1", opts)
         .unwrap();
-    assert!(stream.next().unwrap().is_ok(), "the overloaded stream was resumed");
+    assert!(
+        stream.next().unwrap().is_ok(),
+        "the overloaded stream was resumed"
+    );
     let err = stream.next().unwrap().unwrap_err();
     assert!(
         matches!(&err, Error::Stream { error_type: Some(t), .. } if t == "invalid_request_error"),

@@ -28,8 +28,8 @@ mod post;
 mod state;
 
 pub use outcome::{
-    Confirmation, ConfirmationRecord, ConfirmationRequest, Decision, Outcome, RunError,
-    StopReason, ToolCall, ToolCallRecord, ToolOutput,
+    Confirmation, ConfirmationRecord, ConfirmationRequest, Decision, Outcome, RunError, StopReason,
+    ToolCall, ToolCallRecord, ToolOutput,
 };
 
 use crate::client::{Client, RequestOptions};

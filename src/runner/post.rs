@@ -34,7 +34,11 @@ pub(super) fn send_message(
     let mut wait = Duration::from_millis(500);
     for attempt in 1.. {
         let opts = RequestOptions::new().deadline(deadline).max_retries(0);
-        let err = match client.sessions().events().send_with(session_id, &params, &opts) {
+        let err = match client
+            .sessions()
+            .events()
+            .send_with(session_id, &params, &opts)
+        {
             Ok(_) => return Ok(()),
             Err(e) => e,
         };
@@ -79,7 +83,11 @@ pub(super) fn send_answer(
     deadline: Deadline,
 ) -> Result<()> {
     let opts = RequestOptions::new().deadline(deadline).max_retries(5);
-    let err = match client.sessions().events().send_with(session_id, &params, &opts) {
+    let err = match client
+        .sessions()
+        .events()
+        .send_with(session_id, &params, &opts)
+    {
         Ok(_) => return Ok(()),
         Err(e) => e,
     };
@@ -90,7 +98,9 @@ pub(super) fn send_answer(
     };
     match recorded(client, session_id, floor, deadline, answers) {
         Ok(true) => {
-            log::info!("posting the answer to {tool_use_id} failed ({err}), but the session recorded it");
+            log::info!(
+                "posting the answer to {tool_use_id} failed ({err}), but the session recorded it"
+            );
             Ok(())
         }
         Ok(false) => Err(err),
@@ -147,4 +157,3 @@ fn message_text(m: &UserMessageEvent) -> String {
         })
         .collect()
 }
-

@@ -14,8 +14,10 @@ mod frame;
 mod options;
 mod position;
 mod reconcile;
+mod until_idle;
 
 pub use options::{StreamOptions, MAX_RECONNECT_DELAY};
+pub use until_idle::UntilIdle;
 
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
@@ -142,7 +144,8 @@ impl EventStream {
     pub fn set_deadline(&mut self, deadline: Deadline) {
         if deadline != self.options.deadline {
             self.options.deadline = deadline;
-            if self.reader.take().is_some() {
+            if self.reader.is_some() {
+                self.disconnect();
                 self.reopen = true;
             }
         }
@@ -440,17 +443,6 @@ impl EventStream {
             },
         }
     }
-
-    /// Stops after the event that ends the agent's turn: `session.status_terminated`,
-    /// `session.deleted`, or `session.status_idle` with a stop reason other than
-    /// `requires_action` (which waits for your tool results or confirmations).
-    pub fn until_idle(mut self) -> UntilIdle {
-        self.end_with_turn();
-        UntilIdle {
-            stream: self,
-            done: false,
-        }
-    }
 }
 
 impl Iterator for EventStream {
@@ -464,35 +456,6 @@ impl Iterator for EventStream {
                 Err(e) => return Some(Err(e)),
             }
         }
-    }
-}
-
-/// The iterator of [`EventStream::until_idle`].
-#[derive(Debug)]
-pub struct UntilIdle {
-    stream: EventStream,
-    done: bool,
-}
-
-impl UntilIdle {
-    /// The stream underneath.
-    pub fn stream(&mut self) -> &mut EventStream {
-        &mut self.stream
-    }
-}
-
-impl Iterator for UntilIdle {
-    type Item = Result<SessionEvent>;
-
-    fn next(&mut self) -> Option<Result<SessionEvent>> {
-        if self.done {
-            return None;
-        }
-        let item = self.stream.next()?;
-        if let Ok(ev) = &item {
-            self.done = ev.ends_turn();
-        }
-        Some(item)
     }
 }
 

@@ -114,7 +114,7 @@ impl StreamOptions {
         let base = server_retry
             .unwrap_or(self.reconnect_delay)
             .min(MAX_RECONNECT_DELAY);
-        base.saturating_mul(1 << attempt.saturating_sub(1).min(5))
+        base.saturating_mul(1 << attempt.saturating_sub(1).min(6))
             .min(MAX_RECONNECT_DELAY)
     }
 }

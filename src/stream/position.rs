@@ -75,9 +75,7 @@ pub(crate) fn compare_times(a: &str, b: &str) -> Ordering {
 
 /// `(YYYY-MM-DDTHH:MM:SS, nanoseconds)` of a UTC time.
 fn split_time(t: &str) -> Option<(&str, u32)> {
-    let rest = t
-        .strip_suffix('Z')
-        .or_else(|| t.strip_suffix("+00:00"))?;
+    let rest = t.strip_suffix('Z').or_else(|| t.strip_suffix("+00:00"))?;
     let (secs, frac) = match rest.split_once('.') {
         Some((s, f)) => (s, f),
         None => (rest, ""),
