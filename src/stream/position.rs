@@ -50,7 +50,14 @@ impl Position {
                 Some(Ordering::Less) => return,
                 Some(Ordering::Equal) => {}
                 Some(Ordering::Greater) | None => {
-                    self.at = Some(t.to_string());
+                    // the buffer of the previous instant is reused: no allocation per event
+                    match &mut self.at {
+                        Some(a) => {
+                            a.clear();
+                            a.push_str(t);
+                        }
+                        None => self.at = Some(t.to_string()),
+                    }
                     self.ids.clear();
                 }
             }
