@@ -789,3 +789,21 @@ fn a_long_stream_keeps_only_the_ids_of_its_newest_instant() {
         .collect();
     assert_once_in_order(&ids, 41);
 }
+
+#[test]
+fn a_live_event_out_of_time_order_is_still_delivered() {
+    // the live order is the server's: an event stamped before the previous one is not lost
+    let server = with_empty_log(|_, conn| {
+        sse_headers(conn);
+        for ev in [message(5, "five"), message(3, "three"), end_turn(6)] {
+            let _ = conn.write_all(format!("data: {ev}\n\n").as_bytes());
+        }
+    });
+    let stream = client(&server.url)
+        .sessions()
+        .events()
+        .stream("sesn_1", StreamOptions::new().max_reconnects(0))
+        .unwrap();
+    let events: Vec<SessionEvent> = stream.until_idle().map(Result::unwrap).collect();
+    assert_eq!(texts(&events), ["five", "three", "session.status_idle"]);
+}

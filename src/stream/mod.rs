@@ -7,8 +7,8 @@
 //! drops (cleanly, in the middle of a line, or silently past the idle timeout) the stream opens
 //! a new one first, then lists the events from its position on (`events().list`), a page at a
 //! time, and delivers those it has not delivered yet before going on with the new connection.
-//! Its memory stays flat however long it runs: it keeps the ids of the events at its newest
-//! instant only (see `position.rs`), and one page of a catch-up listing.
+//! Its memory stays flat however long it runs: it keeps the ids of the latest 4,096 events and
+//! of those at its newest instant (see `position.rs`), and one page of a catch-up listing.
 
 mod frame;
 mod options;
@@ -28,6 +28,7 @@ use crate::sse::{EventReader, SseError};
 use crate::types::*;
 use frame::Frame;
 pub(crate) use position::Position;
+use position::RecentIds;
 use reconcile::Source;
 use std::io::Read;
 use std::time::Duration;
@@ -80,6 +81,8 @@ pub struct EventStream {
     backlog: Option<AutoPaging<SessionEvent>>,
     /// Behind it: everything delivered, and everything from before the open.
     position: Position,
+    /// The ids of the latest delivered events.
+    recent: RecentIds,
     /// Where the log ended when the stream opened.
     floor: Position,
     delivered: u64,
@@ -117,6 +120,7 @@ impl EventStream {
             reader: None,
             backlog: None,
             position: Position::default(),
+            recent: RecentIds::default(),
             floor: Position::default(),
             delivered: 0,
             drops: 0,
@@ -287,12 +291,20 @@ impl EventStream {
         }
     }
 
-    /// The event, unless it is behind the stream (delivered, or from before the open).
-    fn deliver(&mut self, ev: SessionEvent) -> Option<SessionEvent> {
-        if !self.position.is_ahead(ev.id(), ev.processed_at()) {
+    /// The event, unless it was delivered (its id is among the latest delivered), or it is a
+    /// listed event behind the stream's position (delivered, or from before the open).
+    fn deliver(&mut self, ev: SessionEvent, listed: bool) -> Option<SessionEvent> {
+        let id = ev.id();
+        if id.is_some_and(|id| self.recent.contains(id)) {
             return None;
         }
-        self.position.pass(ev.id(), ev.processed_at());
+        if listed && !self.position.is_ahead(id, ev.processed_at()) {
+            return None;
+        }
+        self.position.pass(id, ev.processed_at());
+        if let Some(id) = id {
+            self.recent.push(id);
+        }
         if matches!(ev, SessionEvent::AgentMessage(_)) {
             self.snapshot = None;
         }
@@ -318,7 +330,7 @@ impl EventStream {
             let next = self.backlog.as_mut()?.next();
             match next {
                 Some(Ok(ev)) => {
-                    if let Some(ev) = self.deliver(ev) {
+                    if let Some(ev) = self.deliver(ev, true) {
                         return Some(Ok(StreamItem::Event(ev)));
                     }
                 }
@@ -438,7 +450,7 @@ impl EventStream {
                 }
             }
             other => match SessionEvent::try_from(other) {
-                Ok(ev) => self.deliver(ev).map(StreamItem::Event),
+                Ok(ev) => self.deliver(ev, false).map(StreamItem::Event),
                 Err(other) => Some(StreamItem::OtherPreview(other)),
             },
         }

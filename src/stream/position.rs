@@ -1,11 +1,49 @@
 //! Where a stream is in the session's log: the `processed_at` of the newest event it has
 //! delivered (or, when it opened, the newest event that already existed), and the ids of the
-//! events at that instant. That is all the memory exactly-once delivery needs: the log is
-//! ordered by `processed_at`, so an event from before that instant was delivered (or is from
-//! before the stream opened), and only an event *at* that instant can be new or a repeat.
+//! events at that instant. A listing is ordered by `processed_at`, so a listed event from
+//! before that instant was delivered (or is from before the stream opened), and only one *at*
+//! that instant can be new or a repeat. A live event is never passed over for its time (the
+//! live order is the server's to keep); it is a repeat only when its id is among the latest
+//! delivered ([`RecentIds`]). Both are bounded: a stream's memory does not grow with its length.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
+
+/// How many of the latest delivered ids a stream remembers, for the events its live
+/// connection sends again after a catch-up listing delivered them: those produced while the
+/// listing was read, a handful in practice.
+pub(crate) const RECENT_IDS: usize = 4096;
+
+/// The ids of the latest delivered events, at most [`RECENT_IDS`] of them.
+#[derive(Debug, Default)]
+pub(crate) struct RecentIds {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+}
+
+impl RecentIds {
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.set.contains(id)
+    }
+
+    pub(crate) fn push(&mut self, id: &str) {
+        if self.set.contains(id) {
+            return;
+        }
+        // the oldest id's buffer is reused for the new one
+        let mut slot = if self.order.len() >= RECENT_IDS {
+            let old = self.order.pop_front().unwrap_or_default();
+            self.set.remove(&old);
+            old
+        } else {
+            String::new()
+        };
+        slot.clear();
+        slot.push_str(id);
+        self.set.insert(slot.clone());
+        self.order.push_back(slot);
+    }
+}
 
 /// A point in the session's log, and the ids of the events at that point.
 #[derive(Debug, Clone, Default)]
@@ -118,6 +156,17 @@ mod tests {
             compare_times("2026-01-01T00:00:00.100Z", "2026-01-01T00:00:00.1Z"),
             Ordering::Equal
         );
+    }
+
+    #[test]
+    fn recent_ids_forget_the_oldest() {
+        let mut r = RecentIds::default();
+        for i in 0..RECENT_IDS + 10 {
+            r.push(&format!("sevt_{i}"));
+        }
+        assert!(!r.contains("sevt_9") && r.contains("sevt_10"));
+        assert!(r.contains(&format!("sevt_{}", RECENT_IDS + 9)));
+        assert_eq!((r.order.len(), r.set.len()), (RECENT_IDS, RECENT_IDS));
     }
 
     #[test]
