@@ -807,3 +807,51 @@ fn a_live_event_out_of_time_order_is_still_delivered() {
     let events: Vec<SessionEvent> = stream.until_idle().map(Result::unwrap).collect();
     assert_eq!(texts(&events), ["five", "three", "session.status_idle"]);
 }
+
+#[test]
+fn events_sent_live_and_listed_after_a_reconnect_arrive_once() {
+    // the new connection sends again, live, 5,000 events the catch-up listing also has (more
+    // than the ids a stream remembers): they are told apart by their time
+    const N: usize = 5_000;
+    let log = Log::with(vec![]);
+    let l = log.clone();
+    let streams = AtomicUsize::new(0);
+    let server = TestServer::start(move |_, req, conn| {
+        if req.target.contains("/stream") {
+            if streams.fetch_add(1, SeqCst) != 1 {
+                return sse_headers(conn);
+            }
+            for n in 1..N {
+                l.push(message(n, "m"));
+            }
+            l.push(end_turn(N));
+            sse_headers(conn);
+            let all = l.events.lock().unwrap().clone();
+            for ev in all {
+                if conn
+                    .write_all(format!("data: {ev}\n\n").as_bytes())
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        } else {
+            support::respond_list(conn, &req.target, &l.events.lock().unwrap());
+        }
+    });
+    let opts = StreamOptions::new().reconnect_delay(Duration::from_millis(1));
+    let stream = client(&server.url)
+        .sessions()
+        .events()
+        .stream("sesn_1", opts)
+        .unwrap();
+    // read everything the second connection sends, past the end of the turn
+    let mut ids = Vec::new();
+    for ev in stream {
+        match ev {
+            Ok(ev) => ids.push(ev.id().unwrap().to_string()),
+            Err(_) => break,
+        }
+    }
+    assert_once_in_order(&ids, N);
+}

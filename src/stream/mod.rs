@@ -28,8 +28,9 @@ use crate::sse::{EventReader, SseError};
 use crate::types::*;
 use frame::Frame;
 pub(crate) use position::Position;
-use position::RecentIds;
+use position::{compare_times, RecentIds};
 use reconcile::Source;
+use std::cmp::Ordering;
 use std::io::Read;
 use std::time::Duration;
 
@@ -83,6 +84,10 @@ pub struct EventStream {
     position: Position,
     /// The ids of the latest delivered events.
     recent: RecentIds,
+    /// The newest `processed_at` the last listing (catch-up, or the end of the log at the
+    /// open) covered, until the live connection goes past it: a live event up to it that is
+    /// behind the position was listed already.
+    listed_up_to: Option<String>,
     /// Where the log ended when the stream opened.
     floor: Position,
     delivered: u64,
@@ -121,6 +126,7 @@ impl EventStream {
             backlog: None,
             position: Position::default(),
             recent: RecentIds::default(),
+            listed_up_to: None,
             floor: Position::default(),
             delivered: 0,
             drops: 0,
@@ -138,6 +144,7 @@ impl EventStream {
             stream.position =
                 reconcile::end_of_log(client, &stream.source, stream.options.deadline)?;
             stream.floor = stream.position.clone();
+            stream.listed_up_to = stream.floor.at().map(String::from);
         }
         stream.reader = Some(reader);
         Ok(stream)
@@ -279,6 +286,7 @@ impl EventStream {
         )?;
         self.reader = Some(reader);
         self.backlog = Some(backlog);
+        self.listed_up_to = self.position.at().map(String::from);
         Ok(())
     }
 
@@ -291,17 +299,38 @@ impl EventStream {
         }
     }
 
-    /// The event, unless it was delivered (its id is among the latest delivered), or it is a
-    /// listed event behind the stream's position (delivered, or from before the open).
+    /// The event, unless it was delivered (its id is among the latest delivered), or it is
+    /// behind the stream's position (delivered, or from before the open) and was listed: read
+    /// from a listing, or sent live while a listing covered its time. A live event is not
+    /// passed over for its time otherwise (the live order is the server's).
     fn deliver(&mut self, ev: SessionEvent, listed: bool) -> Option<SessionEvent> {
-        let id = ev.id();
+        let (id, at) = (ev.id(), ev.processed_at().filter(|t| !t.is_empty()));
         if id.is_some_and(|id| self.recent.contains(id)) {
             return None;
         }
-        if listed && !self.position.is_ahead(id, ev.processed_at()) {
-            return None;
+        if listed {
+            if let Some(at) = at {
+                if self
+                    .listed_up_to
+                    .as_deref()
+                    .is_none_or(|t| compare_times(at, t) == Ordering::Greater)
+                {
+                    self.listed_up_to = Some(at.to_string());
+                }
+            }
+            if !self.position.is_ahead(id, at) {
+                return None;
+            }
+        } else if let (Some(t), Some(at)) = (self.listed_up_to.as_deref(), at) {
+            if compare_times(at, t) == Ordering::Greater {
+                // the live connection is past what was listed: no repeat can come any more
+                self.listed_up_to = None;
+            } else if !self.position.is_ahead(id, Some(at)) {
+                // sent live and listed too (it happened while the listing was read)
+                return None;
+            }
         }
-        self.position.pass(id, ev.processed_at());
+        self.position.pass(id, at);
         if let Some(id) = id {
             self.recent.push(id);
         }

@@ -2,9 +2,10 @@
 //! delivered (or, when it opened, the newest event that already existed), and the ids of the
 //! events at that instant. A listing is ordered by `processed_at`, so a listed event from
 //! before that instant was delivered (or is from before the stream opened), and only one *at*
-//! that instant can be new or a repeat. A live event is never passed over for its time (the
-//! live order is the server's to keep); it is a repeat only when its id is among the latest
-//! delivered ([`RecentIds`]). Both are bounded: a stream's memory does not grow with its length.
+//! that instant can be new or a repeat. A live event sent while a listing covered its
+//! time is a repeat by the same rule; any other live event is a repeat only when its id is
+//! among the latest delivered ([`RecentIds`]), never for its time alone (the live order is the
+//! server's to keep). All of it is bounded: a stream's memory does not grow with its length.
 
 use std::cmp::Ordering;
 use std::collections::{HashSet, VecDeque};
