@@ -330,7 +330,7 @@ impl EventStream {
                 return None;
             }
         }
-        self.position.pass(id, at);
+        self.position.advance(at);
         if let Some(id) = id {
             self.recent.push(id);
         }

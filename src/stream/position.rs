@@ -1,6 +1,7 @@
 //! Where a stream is in the session's log: the `processed_at` of the newest event it has
 //! delivered (or, when it opened, the newest event that already existed), and the ids of the
-//! events at that instant. A listing is ordered by `processed_at`, so a listed event from
+//! events at that instant (those from before the open; the delivered ones are among the latest
+//! delivered, [`RecentIds`]). A listing is ordered by `processed_at`, so a listed event from
 //! before that instant was delivered (or is from before the stream opened), and only one *at*
 //! that instant can be new or a repeat. A live event sent while a listing covered its
 //! time is a repeat by the same rule; any other live event is a repeat only when its id is
@@ -27,10 +28,9 @@ impl RecentIds {
         self.set.contains(id)
     }
 
+    /// Remembers an id that is not remembered yet.
     pub(crate) fn push(&mut self, id: &str) {
-        if self.set.contains(id) {
-            return;
-        }
+        debug_assert!(!self.set.contains(id));
         // the oldest id's buffer is reused for the new one
         let mut slot = if self.order.len() >= RECENT_IDS {
             let old = self.order.pop_front().unwrap_or_default();
@@ -84,9 +84,22 @@ impl Position {
     /// Moves the point past an event: a later instant forgets the ids of the earlier one; an
     /// event from before the point changes nothing.
     pub(crate) fn pass(&mut self, id: Option<&str>, at: Option<&str>) {
+        if self.advance(at) {
+            if let Some(id) = id {
+                if !self.ids.contains(id) {
+                    self.ids.insert(id.to_string());
+                }
+            }
+        }
+    }
+
+    /// Moves the point to an event's time, if later, forgetting the ids of the earlier
+    /// instant; false when the time is before the point. A stream delivering an event only
+    /// moves the time: the ids it delivered are remembered as [`RecentIds`].
+    pub(crate) fn advance(&mut self, at: Option<&str>) -> bool {
         if let Some(t) = at.filter(|t| !t.is_empty()) {
             match self.at.as_deref().map(|w| compare_times(t, w)) {
-                Some(Ordering::Less) => return,
+                Some(Ordering::Less) => return false,
                 Some(Ordering::Equal) => {}
                 Some(Ordering::Greater) | None => {
                     // the buffer of the previous instant is reused: no allocation per event
@@ -101,11 +114,7 @@ impl Position {
                 }
             }
         }
-        if let Some(id) = id {
-            if !self.ids.contains(id) {
-                self.ids.insert(id.to_string());
-            }
-        }
+        true
     }
 }
 
