@@ -185,8 +185,14 @@ fn main() {
             Box::new(|| stream(&heartbeats(), None, Some(deadline))),
         ),
         (
-            "stream idle timeout, server silent after headers",
-            Box::new(|| stream(&silent_stream(), Some(deadline), None)),
+            "stream overall deadline, server silent after headers (idle timeouts of 100 ms reconnect)",
+            Box::new(|| {
+                stream(
+                    &silent_stream(),
+                    Some(Duration::from_millis(100)),
+                    Some(deadline),
+                )
+            }),
         ),
     ];
     for (name, case) in cases.iter() {
@@ -246,7 +252,14 @@ fn serve_with(f: impl Fn(&mut TcpStream) + Send + Sync + Copy + 'static) -> Stri
         for mut conn in listener.incoming().flatten() {
             std::thread::spawn(move || {
                 let mut buf = [0u8; 4096];
-                let _ = conn.read(&mut buf);
+                let n = conn.read(&mut buf).unwrap_or(0);
+                // a stream opens by reading where the session's log ends: an empty log
+                let head = String::from_utf8_lossy(&buf[..n]);
+                if head.starts_with("GET /v1/sessions/sesn_1/events?") {
+                    let body = r#"{"data":[],"next_page":null}"#;
+                    let _ = write!(conn, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+                    return;
+                }
                 f(&mut conn);
             });
         }

@@ -261,15 +261,28 @@ fn main() {
     // 3. EventStream from a loopback server sending the log as fast as the socket allows
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let served = log.clone();
+    let served = std::sync::Arc::new(log.clone());
     std::thread::spawn(move || {
         for mut conn in listener.incoming().flatten() {
-            let mut buf = [0u8; 4096];
-            let _ = conn.read(&mut buf);
-            let _ = conn.write_all(
-                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
-            );
-            let _ = conn.write_all(&served);
+            let served = served.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let n = conn.read(&mut buf).unwrap_or(0);
+                // a stream opens by reading where the session's log ends: an empty log
+                if buf[..n].starts_with(b"GET /v1/sessions/sesn_1/events?") {
+                    let body = r#"{"data":[],"next_page":null}"#;
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    return;
+                }
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
+                );
+                let _ = conn.write_all(&served);
+            });
         }
     });
     let client = Client::builder()

@@ -31,6 +31,20 @@ pub enum Error {
         /// The raw body (at most 64 KiB of it).
         body: String,
     },
+    /// An error the server reported inside an event stream that had opened with 200 (an SSE
+    /// `error` frame). An `overloaded_error`, `api_error`, `rate_limit_error` or
+    /// `timeout_error` is retryable: the stream reconnects and catches up by itself.
+    #[non_exhaustive]
+    Stream {
+        /// The error's `type` (`overloaded_error`, ...), when the frame had one.
+        error_type: Option<String>,
+        /// The error's message, or the start of the frame's data.
+        message: String,
+        /// The `request_id` the frame carried.
+        request_id: Option<String>,
+        /// The frame's data.
+        body: String,
+    },
     /// The connection could not be made, or broke.
     ///
     /// [`std::error::Error::source`] gives the cause when there is one (for a refused
@@ -287,18 +301,23 @@ impl Error {
     /// The `request-id` of an [`Error::Api`] or [`Error::BodyTooLarge`], to quote to support.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Api { request_id, .. } | Error::BodyTooLarge { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Error::Api { request_id, .. }
+            | Error::BodyTooLarge { request_id, .. }
+            | Error::Stream { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
 
     /// Whether trying the same call again may succeed, by the official SDKs' rule: connection
-    /// errors, timeouts, and statuses 408, 409, 429 and 5xx.
+    /// errors, timeouts, and statuses 408, 409, 429 and 5xx; in a stream, the error types of
+    /// those statuses (`overloaded_error`, `api_error`, `rate_limit_error`, `timeout_error`).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api { status, .. } => matches!(status, 408 | 409 | 429) || *status >= 500,
+            Error::Stream { error_type, .. } => matches!(
+                error_type.as_deref(),
+                Some("overloaded_error" | "api_error" | "rate_limit_error" | "timeout_error")
+            ),
             Error::Connection { .. } | Error::Timeout { .. } => true,
             _ => false,
         }
@@ -374,6 +393,22 @@ impl fmt::Display for Error {
                 ..
             } => {
                 write!(f, "API error {status}")?;
+                if let Some(t) = error_type {
+                    write!(f, " {t}")?;
+                }
+                write!(f, ": {message}")?;
+                if let Some(id) = request_id {
+                    write!(f, " (request-id {id})")?;
+                }
+                Ok(())
+            }
+            Error::Stream {
+                error_type,
+                message,
+                request_id,
+                ..
+            } => {
+                write!(f, "event stream error")?;
                 if let Some(t) = error_type {
                     write!(f, " {t}")?;
                 }

@@ -249,6 +249,22 @@ impl Decoder {
         &self.id
     }
 
+    /// The stream's reconnection time: the last valid `retry` field seen so far, in any frame,
+    /// also one that dispatched no event (a frame of `retry:` alone is a common way for a
+    /// server to set it). `None` until the stream sets one.
+    ///
+    /// ```
+    /// use managed_agents::sse::Decoder;
+    /// use std::time::Duration;
+    ///
+    /// let mut d = Decoder::new();
+    /// d.decode(b"retry: 1500\n\n: nothing dispatched\n\n", |_| unreachable!());
+    /// assert_eq!(d.retry(), Some(Duration::from_millis(1500)));
+    /// ```
+    pub fn retry(&self) -> Option<Duration> {
+        self.retry
+    }
+
     /// Adds bytes for [`next_event`](Self::next_event).
     pub fn feed(&mut self, chunk: &[u8]) {
         if self.fed_pos == self.fed.len() {

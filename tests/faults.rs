@@ -179,9 +179,13 @@ fn trickled_stream_bodies_arrive_whole() {
 }
 
 #[test]
-fn a_stall_past_the_idle_timeout_is_a_clear_error() {
-    let server = TestServer::start(|_, _, conn| {
+fn a_stall_past_the_idle_timeout_reconnects_until_the_deadline() {
+    // an idle timeout takes the connection for dead and replaces it; the deadline ends the stream
+    let server = TestServer::start(|_, req, conn| {
         use std::io::Write;
+        if !req.target.contains("/stream") {
+            return respond_json(conn, r#"{"data": [], "next_page": null}"#);
+        }
         let _ = conn
             .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n: hello\n\n");
         std::thread::sleep(Duration::from_secs(10));
@@ -192,16 +196,26 @@ fn a_stall_past_the_idle_timeout_is_a_clear_error() {
         .events()
         .stream(
             "sesn_1",
-            StreamOptions::new().idle_timeout(Duration::from_millis(300)),
+            StreamOptions::new()
+                .idle_timeout(Duration::from_millis(300))
+                .timeout(Duration::from_secs(2)),
         )
         .unwrap();
     let t = Instant::now();
     let err = stream.next().unwrap().unwrap_err();
     assert!(
-        matches!(&err, Error::Timeout { message, .. } if message.contains("idle") && message.contains("0 events")),
+        matches!(&err, Error::Timeout { message, .. } if message.contains("deadline") && message.contains("0 events")),
         "{err:?}"
     );
-    assert!(t.elapsed() < Duration::from_secs(5));
+    assert!(t.elapsed() < Duration::from_secs(8));
+    let streams = server
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.target.contains("/stream"))
+        .count();
+    assert!(streams >= 3, "{streams} connections");
 }
 
 #[test]

@@ -7,9 +7,10 @@ use managed_agents::runner::{Confirmation, Decision, StopReason};
 use managed_agents::{Client, Error};
 use serde_json::{json, Value};
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
-use support::{respond, respond_json, Recorded, TestServer};
+use support::{respond, respond_json, respond_list, sse_head, Recorded, TestServer};
 
 type React = dyn Fn(&Value, &mut Vec<Value>) + Send + Sync;
 
@@ -19,6 +20,10 @@ struct Script {
     changed: Condvar,
     react: Box<React>,
     counter: Mutex<usize>,
+    /// Stream connections to drop at once, before any event.
+    drop_streams: AtomicUsize,
+    /// Posts to record and then answer by closing the connection (the answer is lost).
+    lose_answers: AtomicUsize,
 }
 
 impl Script {
@@ -31,6 +36,8 @@ impl Script {
             changed: Condvar::new(),
             react: Box::new(react),
             counter: Mutex::new(0),
+            drop_streams: AtomicUsize::new(0),
+            lose_answers: AtomicUsize::new(0),
         })
     }
 
@@ -63,6 +70,9 @@ impl Script {
             let _ = conn.write_all(
                 b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
             );
+            if take_one(&self.drop_streams) {
+                return;
+            }
             let mut next = self.history.lock().unwrap().len();
             for _ in 0..600 {
                 let h = self.history.lock().unwrap();
@@ -89,15 +99,34 @@ impl Script {
             let body: Value = serde_json::from_slice(&req.body).unwrap();
             let mut h = self.history.lock().unwrap();
             for ev in body["events"].as_array().unwrap() {
+                // a second result for a call is refused, as the API does
+                if let Some(id) = ev["custom_tool_use_id"].as_str() {
+                    if h.iter().any(|e| e["custom_tool_use_id"] == id) {
+                        drop(h);
+                        respond(
+                            conn,
+                            400,
+                            &[],
+                            br#"{"type":"error","error":{"type":"invalid_request_error","message":"this tool use already has a result"}}"#,
+                        );
+                        return;
+                    }
+                }
                 self.push(&mut h, vec![ev.clone()]);
                 let mut next = Vec::new();
                 (self.react)(ev, &mut next);
                 self.push(&mut h, next);
             }
+            drop(h);
+            if take_one(&self.lose_answers) {
+                // recorded, but the answer never arrives
+                let _ = conn.shutdown(std::net::Shutdown::Both);
+                return;
+            }
             respond_json(conn, r#"{"data": []}"#);
         } else if t.starts_with("/v1/sessions/sesn_1/events") {
             let h = self.history.lock().unwrap().clone();
-            respond_json(conn, &json!({"data": h, "next_page": null}).to_string());
+            respond_list(conn, t, &h);
         } else if t.starts_with("/v1/sessions/sesn_1") {
             let text = std::fs::read_to_string("tests/fixtures/types/Session.json").unwrap();
             let mut v: Value = serde_json::from_str(&text).unwrap();
@@ -117,6 +146,12 @@ impl Script {
             .cloned()
             .collect()
     }
+}
+
+/// Takes one from a counter that is above zero.
+fn take_one(n: &AtomicUsize) -> bool {
+    n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1))
+        .is_ok()
 }
 
 fn custom(id: &str, name: &str, input: Value) -> Value {
@@ -404,4 +439,262 @@ fn a_grace_period_catches_events_after_the_idle() {
         .unwrap();
     assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
     assert_eq!(outcome.text(), "one more thing");
+}
+
+fn said(text: &str) -> Value {
+    json!({"type": "agent.message", "content": [{"type": "text", "text": text}]})
+}
+
+#[test]
+fn an_early_drop_does_not_stop_the_run_on_the_previous_turns_end() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(said("the new answer"));
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    {
+        let mut h = script.history.lock().unwrap();
+        let earlier = vec![
+            json!({"type": "user.message", "content": [{"type": "text", "text": "earlier"}]}),
+            said("the previous answer"),
+            idle(json!({"type": "end_turn"})),
+        ];
+        script.push(&mut h, earlier);
+    }
+    // the first connection drops before it delivers anything
+    script.drop_streams.store(1, Ordering::SeqCst);
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .stream_options(
+            managed_agents::stream::StreamOptions::new().reconnect_delay(Duration::from_millis(1)),
+        )
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(outcome.text(), "the new answer");
+}
+
+#[test]
+fn an_event_that_does_not_read_does_not_stop_the_run() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(json!({"type": "agent.message", "content": null}));
+            out.push(said("still here"));
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(outcome.text(), "still here");
+    assert_eq!(
+        outcome.events_seen, 4,
+        "the message, the unreadable event, the text, the idle"
+    );
+}
+
+#[test]
+fn a_message_whose_answer_was_lost_is_not_sent_twice() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(said("once"));
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    script.lose_answers.store(1, Ordering::SeqCst);
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(
+        script.posted("user.message").len(),
+        1,
+        "the turn was sent twice"
+    );
+}
+
+#[test]
+fn a_message_that_did_not_arrive_is_sent_again() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(said("hello"));
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    let s = script.clone();
+    let refused = Arc::new(AtomicUsize::new(1));
+    let server = TestServer::start(move |_, req, conn| {
+        if req.method == "POST" && take_one(&refused) {
+            // refused before anything was recorded
+            let _ = conn.shutdown(std::net::Shutdown::Both);
+            return;
+        }
+        s.handle(req, conn)
+    });
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(script.posted("user.message").len(), 1);
+}
+
+#[test]
+fn a_result_whose_answer_was_lost_is_reported_posted() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(custom("sevt_t1", "run_tests", json!({})));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
+            ));
+        }
+        if ev["custom_tool_use_id"] == "sevt_t1" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    let server = script.serve();
+    let s = script.clone();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("run_tests", move |_| {
+            // the result's post is recorded, then its answer is lost; the retry is refused
+            s.lose_answers.store(1, Ordering::SeqCst);
+            Ok::<_, String>("passed")
+        })
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    let call = &outcome.tool_calls[0];
+    assert!(call.posted && call.post_error.is_none(), "{call:?}");
+    assert_eq!(script.posted("user.custom_tool_result").len(), 1);
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+}
+
+#[test]
+fn a_handler_sees_when_its_time_is_up() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(custom("sevt_t1", "patient", json!({})));
+        }
+        if ev["custom_tool_use_id"] == "sevt_t1" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("patient", |call| {
+            let left = call.deadline.remaining().ok_or("no deadline")?;
+            if left > Duration::from_secs(5) || left.is_zero() {
+                return Err(format!("{left:?} left"));
+            }
+            Ok::<_, String>("in time")
+        })
+        .handler_timeout(Duration::from_secs(5))
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    let call = &outcome.tool_calls[0];
+    assert_eq!((call.output.as_str(), call.is_error), ("in time", false));
+}
+
+#[test]
+fn the_transcript_keeps_the_last_events_unless_asked_for_all() {
+    let react = |ev: &Value, out: &mut Vec<Value>| {
+        if ev["type"] == "user.message" {
+            for i in 0..10 {
+                out.push(said(&i.to_string()));
+            }
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    };
+    let script = Script::new(vec![], react);
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .keep_events(3)
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.events_seen, 12);
+    assert_eq!(outcome.text(), "89");
+    assert_eq!(outcome.events.len(), 3);
+    let script = Script::new(vec![], react);
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .keep_all_events()
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.text(), "0123456789");
+}
+
+#[test]
+fn a_stream_closed_after_the_turn_ends_the_grace_period_at_once() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(said("bye"));
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    let s = script.clone();
+    let server = TestServer::start(move |_, req, conn| {
+        if req.target.contains("/events/stream") {
+            // this server ends the stream after the idle
+            sse_head(conn);
+            loop {
+                let h = s.history.lock().unwrap().clone();
+                if let Some(end) = h
+                    .iter()
+                    .position(|e| e["stop_reason"]["type"] == "end_turn")
+                {
+                    for ev in &h[..=end] {
+                        let _ = conn.write_all(format!("data: {ev}\n\n").as_bytes());
+                    }
+                    return;
+                }
+                drop(h);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        s.handle(req, conn)
+    });
+    let started = std::time::Instant::now();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .grace(Duration::from_secs(20))
+        .stream_options(
+            managed_agents::stream::StreamOptions::new().reconnect_delay(Duration::from_secs(2)),
+        )
+        .deadline(Duration::from_secs(60))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    // it did not sit in reconnect backoffs until the 20 s grace period was over
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -473,3 +473,23 @@ fn bytes_fed_and_not_yet_read_come_before_a_decoded_chunk() {
     assert_eq!(got, ["a", "bc", "d"]);
     assert!(d.next_event().is_none());
 }
+
+#[test]
+fn a_retry_in_a_frame_without_data_is_the_reconnection_time() {
+    // nothing is dispatched, yet the stream's reconnection time is set, on every path
+    let input = b"retry: 4000\n\n: keep-alive\n\nretry: 5000\nevent: ping\n\n";
+    let mut d = Decoder::new();
+    d.feed(input);
+    assert!(d.next_event().is_none());
+    assert_eq!(d.retry(), Some(Duration::from_millis(5000)));
+    let mut r = EventReader::new(&input[..]);
+    assert!(r.next_ref().is_none());
+    assert_eq!(r.decoder().retry(), Some(Duration::from_millis(5000)));
+    // an invalid value leaves it as it was
+    let mut d = Decoder::new();
+    d.decode(b"retry: 300\n\nretry: 3s\n\n", |_| {
+        panic!("nothing to dispatch")
+    });
+    assert_eq!(d.retry(), Some(Duration::from_millis(300)));
+    assert_eq!(Decoder::new().retry(), None);
+}

@@ -106,6 +106,13 @@ fn unknown_values_pass_through_an_event_stream_body() {
         .with_header("content-type", "text/event-stream")
         .with_body(body)
         .create();
+    // opening the stream reads where the log ends
+    server
+        .mock("GET", "/v1/sessions/sesn_1/events")
+        .match_query(Matcher::Any)
+        .with_header("content-type", "application/json")
+        .with_body(r#"{"data": [], "next_page": null}"#)
+        .create();
     let client = Client::builder()
         .api_key("k")
         .base_url(server.url())

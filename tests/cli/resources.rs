@@ -322,18 +322,19 @@ fn batch_progress_is_plain_lines_when_piped_and_nothing_when_quiet() {
 }
 
 #[test]
-fn groups_the_emulator_does_not_serve_fail_cleanly() {
+fn deployments_and_skills_list_as_json_and_a_missing_one_fails_cleanly() {
     let emu = Emulator::start().unwrap();
-    for args in [
-        vec!["deployments", "list"],
-        vec!["deployment-runs", "list"],
-        vec!["skills", "list"],
-    ] {
+    for args in [vec!["deployments", "list"], vec!["skills", "list"]] {
         let o = cli(&emu, &args);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
-        assert!(err.starts_with("error: ") && err.contains("404"), "{err}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        let listed: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(listed.is_array(), "{args:?}: {listed}");
     }
+    let o = cli(&emu, &["deployments", "get", "dpl_missing"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("error: ") && err.contains("404"), "{err}");
 }
 
 #[test]

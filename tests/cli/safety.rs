@@ -5,7 +5,7 @@
 use super::support::TestServer;
 use super::{cli, run, setup, temp, BIN};
 use managed_agents::emulator::{Emulator, Script};
-use managed_agents::{types::*, Client, UploadFile};
+use managed_agents::{types::*, Client};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
@@ -23,11 +23,27 @@ fn cli_in(emu: &Emulator, dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn upload(c: &Client, name: &str, content: &str) -> String {
-    c.files()
-        .upload(UploadFile::bytes(name, content.as_bytes().to_vec()))
-        .unwrap()
-        .id
+/// A file the agent wrote in a session (only those download, as in the API), with the name
+/// the agent chose for it.
+fn output(
+    emu: &Emulator,
+    c: &Client,
+    (agent, env): (&str, &str),
+    name: &str,
+    content: &str,
+) -> String {
+    emu.set_script(Script::new().write_file(name, content));
+    let session = c
+        .sessions()
+        .create(&SessionCreateParams::new(agent, env))
+        .unwrap();
+    c.run(&session.id).message("go").until_idle().unwrap();
+    let outputs = c
+        .files()
+        .list(&FileListParams::default().scope_id(session.id.as_str()))
+        .unwrap();
+    assert_eq!(outputs.data.len(), 1);
+    outputs.data[0].id.clone()
 }
 
 fn stderr(o: &Output) -> String {
@@ -36,7 +52,9 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn files_download_stays_in_the_folder_never_overwrites_and_never_follows_links() {
-    let (emu, c, _agent, _env) = setup(false);
+    let (emu, c, agent, env) = setup(false);
+    let upload =
+        |_: &Client, name: &str, content: &str| output(&emu, &c, (&agent, &env), name, content);
     let top = temp("confine");
     let work = top.join("work");
     std::fs::create_dir_all(&work).unwrap();
@@ -440,7 +458,7 @@ fn ctrl_c_during_run_kills_the_tool_and_its_children() {
 #[test]
 fn download_into_a_folder_or_to_stdout_and_a_message_from_stdin() {
     let (emu, c, agent, env) = setup(false);
-    let id = upload(&c, "notes.txt", "hello");
+    let id = output(&emu, &c, (&agent, &env), "notes.txt", "hello");
     let dir = temp("outdir");
     let o = cli(
         &emu,

@@ -165,3 +165,67 @@ pub fn respond_json(conn: &mut TcpStream, body: &str) {
         body.as_bytes(),
     );
 }
+
+/// The value of a query parameter of a request target, percent-decoded as far as the tests
+/// need (`:`, `[`, `]`, `.`).
+pub fn query_param(target: &str, key: &str) -> Option<String> {
+    let q = target.split_once('?')?.1;
+    q.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        let decode = |s: &str| {
+            s.replace("%5B", "[")
+                .replace("%5D", "]")
+                .replace("%3A", ":")
+                .replace("%2E", ".")
+        };
+        (decode(k) == key).then(|| decode(v))
+    })
+}
+
+/// Answers an events listing from `log` (events in the order they happened, each with its
+/// `processed_at`) as the API does: `order`, `limit`, `created_at[gte]`, `types[]` and an
+/// opaque `page` cursor. A listing without any of them (a thread's) is the whole log, oldest
+/// first, `limit` at a time.
+pub fn respond_list(conn: &mut TcpStream, target: &str, log: &[serde_json::Value]) {
+    let limit: usize = query_param(target, "limit")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let desc = query_param(target, "order").as_deref() == Some("desc");
+    let gte = query_param(target, "created_at[gte]");
+    let types: Vec<String> = target
+        .split_once('?')
+        .map(|(_, q)| {
+            q.split('&')
+                .filter_map(|kv| kv.strip_prefix("types%5B%5D="))
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let offset: usize = query_param(target, "page")
+        .and_then(|p| p.strip_prefix('c').and_then(|n| n.parse().ok()))
+        .unwrap_or(0);
+    let mut items: Vec<&serde_json::Value> = log
+        .iter()
+        .filter(|e| {
+            gte.as_deref()
+                .is_none_or(|g| e["processed_at"].as_str().unwrap_or("") >= g)
+        })
+        .filter(|e| types.is_empty() || types.iter().any(|t| e["type"] == t.as_str()))
+        .collect();
+    if desc {
+        items.reverse();
+    }
+    let page: Vec<&serde_json::Value> = items.iter().skip(offset).take(limit).copied().collect();
+    let next = (offset + limit < items.len()).then(|| format!("c{}", offset + limit));
+    respond_json(
+        conn,
+        &serde_json::json!({"data": page, "next_page": next}).to_string(),
+    );
+}
+
+/// Sends the head of an event-stream response (the connection closes at its end).
+pub fn sse_head(conn: &mut TcpStream) {
+    let _ = conn.write_all(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
+    );
+}

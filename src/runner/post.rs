@@ -1,0 +1,159 @@
+//! Posting to the session without doubling anything: the user message is sent again after a
+//! failure only when the session's log shows it did not arrive, and a result (or
+//! confirmation) whose post failed is looked up in the log before it is reported as not posted.
+//!
+//! The API takes no idempotency key (the official SDKs send none), and a failure after the
+//! request left (a connection reset, a timeout, a 5xx from a proxy) does not say whether the
+//! server recorded it. The official Python runner posts only tool results and retries them
+//! blindly; a second result for a call is refused by the server, so after a lost answer the
+//! retry fails although the first post worked. The log tells.
+
+use crate::client::{Client, RequestOptions};
+use crate::deadline::Deadline;
+use crate::error::Result;
+use crate::stream::Position;
+use crate::types::*;
+use std::time::Duration;
+
+/// Attempts at sending the user message.
+const MESSAGE_ATTEMPTS: u32 = 5;
+/// Events of one kind read back, newest first, when looking for one in the log.
+const LOOK_BACK: usize = 200;
+
+/// Sends the user message once: the transport does not retry it. After a retryable failure
+/// the session's newest user messages are read, and the message is sent again only if none
+/// after `floor` (where the log ended when the run's stream opened) has its text.
+pub(super) fn send_message(
+    client: &Client,
+    session_id: &str,
+    text: &str,
+    floor: &Position,
+    deadline: Deadline,
+) -> Result<()> {
+    let params = EventSendParams::one(UserMessageEventParams::text(text));
+    let mut wait = Duration::from_millis(500);
+    for attempt in 1.. {
+        let opts = RequestOptions::new().deadline(deadline).max_retries(0);
+        let err = match client
+            .sessions()
+            .events()
+            .send_with(session_id, &params, &opts)
+        {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        if !err.is_retryable() || attempt >= MESSAGE_ATTEMPTS {
+            return Err(err);
+        }
+        match recorded(client, session_id, floor, deadline, |ev| match ev {
+            SessionEvent::UserMessage(m) => message_text(m) == text,
+            _ => false,
+        }) {
+            Ok(true) => {
+                log::info!("sending the message failed ({err}), but the session recorded it");
+                return Ok(());
+            }
+            Ok(false) => {}
+            Err(e) => {
+                log::warn!(
+                    "sending the message failed ({err}) and the session's log could not be read \
+                     ({e}); not sending it again, it may have arrived"
+                );
+                return Err(err);
+            }
+        }
+        log::debug!("sending the message failed ({err}); attempt {attempt}, again in {wait:?}");
+        if !deadline.sleep(wait) {
+            return Err(err);
+        }
+        wait = (wait * 2).min(Duration::from_secs(8));
+    }
+    unreachable!("the loop returns")
+}
+
+/// Sends a tool result or confirmation (the transport retries it; a second one for the same
+/// call is refused by the server). When that fails, the log is read: if it holds an answer to
+/// `tool_use_id` after `floor`, the first attempt went through.
+pub(super) fn send_answer(
+    client: &Client,
+    session_id: &str,
+    params: EventSendParams,
+    tool_use_id: &str,
+    floor: &Position,
+    deadline: Deadline,
+) -> Result<()> {
+    let opts = RequestOptions::new().deadline(deadline).max_retries(5);
+    let err = match client
+        .sessions()
+        .events()
+        .send_with(session_id, &params, &opts)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) => e,
+    };
+    let answers = |ev: &SessionEvent| match ev {
+        SessionEvent::UserCustomToolResult(r) => r.custom_tool_use_id == tool_use_id,
+        SessionEvent::UserToolConfirmation(c) => c.tool_use_id == tool_use_id,
+        _ => false,
+    };
+    match recorded(client, session_id, floor, deadline, answers) {
+        Ok(true) => {
+            log::info!(
+                "posting the answer to {tool_use_id} failed ({err}), but the session recorded it"
+            );
+            Ok(())
+        }
+        Ok(false) => Err(err),
+        Err(e) => {
+            log::warn!("could not read the log to check the answer to {tool_use_id}: {e}");
+            Err(err)
+        }
+    }
+}
+
+/// Whether the log holds an event `wanted` takes, newer than `floor`: the newest user events
+/// are read back until one from before the floor, or [`LOOK_BACK`] of them.
+fn recorded(
+    client: &Client,
+    session_id: &str,
+    floor: &Position,
+    deadline: Deadline,
+    wanted: impl Fn(&SessionEvent) -> bool,
+) -> Result<bool> {
+    let opts = RequestOptions::new()
+        .deadline(deadline.min(Deadline::after(Duration::from_secs(30))))
+        .max_retries(2);
+    let params = SessionsEventListParams::default()
+        .order(EventsListOrder::Desc)
+        .limit(50)
+        .types(vec![
+            SessionEventType::UserMessage,
+            SessionEventType::UserCustomToolResult,
+            SessionEventType::UserToolConfirmation,
+        ]);
+    let page = client
+        .sessions()
+        .events()
+        .list_with(session_id, &params, &opts)?;
+    for ev in page.into_iter().take(LOOK_BACK) {
+        let ev = ev?;
+        if !floor.is_ahead(ev.id(), ev.processed_at()) {
+            return Ok(false);
+        }
+        if wanted(&ev) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The text of a user message's text blocks, joined as the builder writes one.
+fn message_text(m: &UserMessageEvent) -> String {
+    m.content
+        .iter()
+        .filter_map(|b| match b {
+            UserMessageEventContent::Text(t) => Some(t.text.as_str()),
+            _ => None,
+        })
+        .collect()
+}

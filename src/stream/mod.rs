@@ -1,0 +1,540 @@
+//! Live session events: `client.sessions().events().stream(..)` as a blocking iterator of
+//! typed events that survives disconnects, delivers every event exactly once and in order,
+//! starts where the log ends when it opens, and never blocks past its deadline.
+//!
+//! The SSE endpoint has no replay. Opening a stream connects first (stream first), then reads
+//! where the log ends now: nothing from before that point is delivered. When the connection
+//! drops (cleanly, in the middle of a line, or silently past the idle timeout) the stream opens
+//! a new one first, then lists the events from its position on (`events().list`), a page at a
+//! time, and delivers those it has not delivered yet before going on with the new connection.
+//! Its memory stays flat however long it runs: it keeps the ids of the latest 4,096 events and
+//! of those at its newest instant (see `position.rs`), and one page of a catch-up listing.
+
+mod frame;
+mod options;
+mod position;
+mod reconcile;
+mod until_idle;
+
+pub use options::{StreamOptions, MAX_RECONNECT_DELAY};
+pub use until_idle::UntilIdle;
+
+use crate::client::{Client, RequestOptions};
+use crate::deadline::Deadline;
+use crate::error::{Error, Result};
+use crate::operations::{Sessions, SessionsEvents, SessionsThreadsEvents};
+use crate::pagination::AutoPaging;
+use crate::sse::{EventReader, SseError};
+use crate::types::*;
+use frame::Frame;
+pub(crate) use position::Position;
+use position::{compare_times, RecentIds};
+use reconcile::Source;
+use std::cmp::Ordering;
+use std::io::Read;
+use std::time::Duration;
+
+/// One item of a stream read with [`EventStream::next_item`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamItem {
+    /// A whole event.
+    Event(SessionEvent),
+    /// The `agent.message` being written, as far as it has come (after its `event_start` and
+    /// each `event_delta`). The whole `agent.message` event follows as an `Event`.
+    MessagePreview(AgentMessageEvent),
+    /// Another preview: an `agent.thinking` start, or a preview kind this version does not know.
+    OtherPreview(StreamSessionEvents),
+}
+
+type Body = Box<dyn Read + Send>;
+
+/// A live stream of a session's (or a thread's) events.
+///
+/// An `Iterator<Item = Result<SessionEvent>>`: previews are folded away (read them with
+/// [`next_item`](Self::next_item)), heartbeats skipped, every event after the stream opened
+/// delivered once, in order. A frame that does not read is logged at warn and delivered as
+/// [`SessionEvent::Unknown`] when it is a JSON object, skipped when it is not: it never ends
+/// the stream. Only the overall deadline, too many failed reconnects in a row, an error the
+/// server reports as final, or a session that ended and closed the stream end it; after the
+/// error that ends it the iterator returns `None`.
+///
+/// ```no_run
+/// use managed_agents::{stream::StreamOptions, types::*, Client};
+///
+/// let client = Client::from_env()?;
+/// let events = client.sessions().events();
+/// // stream first, then send: nothing the agent does is missed
+/// let stream = events.stream("sesn_011CZx", StreamOptions::new())?;
+/// events.send("sesn_011CZx", &EventSendParams::one(UserMessageEventParams::text("Hello")))?;
+/// for event in stream.until_idle() {
+///     if let SessionEvent::AgentMessage(m) = event? {
+///         print!("{}", m.text());
+///     }
+/// }
+/// # Ok::<(), managed_agents::Error>(())
+/// ```
+pub struct EventStream {
+    client: Client,
+    source: Source,
+    options: StreamOptions,
+    reader: Option<EventReader<Body>>,
+    /// What a reconnect found missed, read a page at a time.
+    backlog: Option<AutoPaging<SessionEvent>>,
+    /// Behind it: everything delivered, and everything from before the open.
+    position: Position,
+    /// The ids of the latest delivered events.
+    recent: RecentIds,
+    /// The newest `processed_at` the last listing (catch-up, or the end of the log at the
+    /// open) covered, until the live connection goes past it: a live event up to it that is
+    /// behind the position was listed already.
+    listed_up_to: Option<String>,
+    /// Where the log ended when the stream opened.
+    floor: Position,
+    delivered: u64,
+    /// Failed reconnects in a row, without a new event between them.
+    drops: u32,
+    /// The reconnection time the server set with `retry:`.
+    server_retry: Option<Duration>,
+    snapshot: Option<AgentMessageEvent>,
+    finished: bool,
+    /// Reconnect at once, not as a drop (the deadline moved).
+    reopen: bool,
+    /// The last delivered event ended the turn; `session_over`: it ended the session.
+    turn_ended: bool,
+    session_over: bool,
+    /// A clean end of the connection after a turn ended ends the stream.
+    end_with_turn: bool,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("source", &self.source)
+            .field("delivered", &self.delivered)
+            .field("finished", &self.finished)
+            .finish()
+    }
+}
+
+impl EventStream {
+    fn open(client: &Client, source: Source, options: StreamOptions) -> Result<EventStream> {
+        let mut stream = EventStream {
+            client: client.clone(),
+            source,
+            options,
+            reader: None,
+            backlog: None,
+            position: Position::default(),
+            recent: RecentIds::default(),
+            listed_up_to: None,
+            floor: Position::default(),
+            delivered: 0,
+            drops: 0,
+            server_retry: None,
+            snapshot: None,
+            finished: false,
+            reopen: false,
+            turn_ended: false,
+            session_over: false,
+            end_with_turn: false,
+        };
+        // connected first: whatever comes after the end of the log read next is on the wire
+        let reader = stream.connect()?;
+        if !stream.options.from_beginning {
+            stream.position =
+                reconcile::end_of_log(client, &stream.source, stream.options.deadline)?;
+            stream.floor = stream.position.clone();
+            stream.listed_up_to = stream.floor.at().map(String::from);
+        }
+        stream.reader = Some(reader);
+        Ok(stream)
+    }
+
+    /// Moves the overall deadline. An open connection was opened under the old one, so it is
+    /// replaced by a new one at once (what happened in between is listed, so nothing is lost).
+    pub fn set_deadline(&mut self, deadline: Deadline) {
+        if deadline != self.options.deadline {
+            self.options.deadline = deadline;
+            if self.reader.is_some() {
+                self.disconnect();
+                self.reopen = true;
+            }
+        }
+    }
+
+    /// How many events have been delivered.
+    pub fn delivered(&self) -> u64 {
+        self.delivered
+    }
+
+    /// The `processed_at` of the newest event of the log when the stream opened (`None` when
+    /// the log was empty, or with [`StreamOptions::from_beginning`]): the stream delivers what
+    /// comes after it.
+    pub fn opened_at(&self) -> Option<&str> {
+        self.floor.at()
+    }
+
+    /// Where the log ended when the stream opened.
+    pub(crate) fn floor(&self) -> &Position {
+        &self.floor
+    }
+
+    /// Ends the stream when the server closes it cleanly after an event that ends the turn
+    /// (what the runner and `until_idle` wait for), instead of reconnecting.
+    pub(crate) fn end_with_turn(&mut self) {
+        self.end_with_turn = true;
+    }
+
+    /// The `agent.message` preview being written now, if previews were asked for.
+    pub fn preview(&self) -> Option<&AgentMessageEvent> {
+        self.snapshot.as_ref()
+    }
+
+    fn request_options(&self) -> RequestOptions {
+        let mut o = RequestOptions::new()
+            .header("accept", "text/event-stream")
+            .deadline(self.options.deadline);
+        // the call's own deadline must not cut a long stream: the stream's deadline does
+        o.timeout = Some(Duration::from_secs(100 * 365 * 24 * 3600));
+        o.read_timeout = self.options.idle_timeout;
+        o
+    }
+
+    /// Opens the SSE connection.
+    fn connect(&self) -> Result<EventReader<Body>> {
+        let opts = self.request_options();
+        let deltas = &self.options.event_deltas;
+        let response = match &self.source {
+            Source::Session(s) => {
+                let mut params = SessionsEventStreamParams::default();
+                if !deltas.is_empty() {
+                    params = params.event_deltas(deltas.clone());
+                }
+                self.client
+                    .sessions()
+                    .events()
+                    .stream_response_with(s, &params, &opts)?
+            }
+            Source::Thread(s, t) => {
+                let mut params = ThreadsEventStreamParams::default();
+                if !deltas.is_empty() {
+                    params = params.event_deltas(deltas.clone());
+                }
+                self.client
+                    .sessions()
+                    .threads()
+                    .events()
+                    .stream_response_with(s, t, &params, &opts)?
+            }
+        };
+        Ok(EventReader::new(Box::new(response.into_reader()) as Body))
+    }
+
+    /// Lets go of the connection, keeping the reconnection time it set.
+    fn disconnect(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            if let Some(retry) = reader.decoder().retry() {
+                self.server_retry = Some(retry);
+            }
+        }
+        self.backlog = None;
+    }
+
+    /// After a drop: wait (unless `at_once`, for a connection that only went silent), reopen
+    /// (stream first), then catch up. Each failure in a row waits longer.
+    fn reconnect(&mut self, why: &str, at_once: bool) -> Result<()> {
+        self.disconnect();
+        let mut wait = !at_once;
+        loop {
+            if wait {
+                self.drops += 1;
+                if self.drops > self.options.max_reconnects {
+                    return Err(Error::connection(format!(
+                        "the event stream dropped {} times in a row ({why}); {} events were delivered",
+                        self.drops, self.delivered
+                    )));
+                }
+                let delay = self.options.backoff(self.drops, self.server_retry);
+                log::debug!(
+                    "event stream dropped ({why}); reconnect {} in {delay:?}",
+                    self.drops
+                );
+                if !self.options.deadline.sleep(delay) {
+                    return Err(self.deadline_error());
+                }
+            } else {
+                log::debug!("event stream reconnects at once ({why})");
+            }
+            match self.reopen_now() {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_retryable() => wait = true,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Opens a new connection now, then starts listing what happened since the position.
+    fn reopen_now(&mut self) -> Result<()> {
+        let reader = self.connect()?;
+        let backlog = reconcile::catch_up(
+            &self.client,
+            &self.source,
+            &self.position,
+            self.options.deadline,
+        )?;
+        self.reader = Some(reader);
+        self.backlog = Some(backlog);
+        self.listed_up_to = self.position.at().map(String::from);
+        Ok(())
+    }
+
+    fn deadline_error(&self) -> Error {
+        Error::Timeout {
+            message: format!(
+                "event stream deadline passed; {} events were delivered",
+                self.delivered
+            ),
+        }
+    }
+
+    /// The event, unless it was delivered (its id is among the latest delivered), or it is
+    /// behind the stream's position (delivered, or from before the open) and was listed: read
+    /// from a listing, or sent live while a listing covered its time. A live event is not
+    /// passed over for its time otherwise (the live order is the server's).
+    fn deliver(&mut self, ev: SessionEvent, listed: bool) -> Option<SessionEvent> {
+        let (id, at) = (ev.id(), ev.processed_at().filter(|t| !t.is_empty()));
+        if id.is_some_and(|id| self.recent.contains(id)) {
+            return None;
+        }
+        if listed {
+            if let Some(at) = at {
+                if self
+                    .listed_up_to
+                    .as_deref()
+                    .is_none_or(|t| compare_times(at, t) == Ordering::Greater)
+                {
+                    self.listed_up_to = Some(at.to_string());
+                }
+            }
+            if !self.position.is_ahead(id, at) {
+                return None;
+            }
+        } else if let (Some(t), Some(at)) = (self.listed_up_to.as_deref(), at) {
+            if compare_times(at, t) == Ordering::Greater {
+                // the live connection is past what was listed: no repeat can come any more
+                self.listed_up_to = None;
+            } else if !self.position.is_ahead(id, Some(at)) {
+                // sent live and listed too (it happened while the listing was read)
+                return None;
+            }
+        }
+        self.position.advance(at);
+        if let Some(id) = id {
+            self.recent.push(id);
+        }
+        if matches!(ev, SessionEvent::AgentMessage(_)) {
+            self.snapshot = None;
+        }
+        self.delivered += 1;
+        self.drops = 0;
+        self.turn_ended = ev.ends_turn();
+        self.session_over = matches!(
+            ev,
+            SessionEvent::SessionStatusTerminated(_) | SessionEvent::SessionDeleted(_)
+        );
+        Some(ev)
+    }
+
+    fn fail(&mut self, e: Error) -> Option<Result<StreamItem>> {
+        self.finished = true;
+        self.disconnect();
+        Some(Err(e))
+    }
+
+    /// The next event of a catch-up listing, if one is under way.
+    fn next_missed(&mut self) -> Option<Result<StreamItem>> {
+        loop {
+            let next = self.backlog.as_mut()?.next();
+            match next {
+                Some(Ok(ev)) => {
+                    if let Some(ev) = self.deliver(ev, true) {
+                        return Some(Ok(StreamItem::Event(ev)));
+                    }
+                }
+                None => {
+                    self.backlog = None;
+                    return None;
+                }
+                // a page failed: what it held is still missed, so catch up again
+                Some(Err(e)) if e.is_retryable() => {
+                    if let Err(e) = self.reconnect(&e.to_string(), false) {
+                        return self.fail(e);
+                    }
+                }
+                Some(Err(e)) => return self.fail(e),
+            }
+        }
+    }
+
+    /// The next event or preview.
+    pub fn next_item(&mut self) -> Option<Result<StreamItem>> {
+        loop {
+            if let Some(item) = self.next_missed() {
+                return Some(item);
+            }
+            if self.finished {
+                return None;
+            }
+            if self.options.deadline.is_expired() {
+                let e = self.deadline_error();
+                return self.fail(e);
+            }
+            let Some(reader) = self.reader.as_mut() else {
+                let reopened = if std::mem::take(&mut self.reopen) {
+                    self.reconnect("the deadline moved", true)
+                } else {
+                    self.reconnect("not connected", false)
+                };
+                if let Err(e) = reopened {
+                    return self.fail(e);
+                }
+                continue;
+            };
+            // the frame is borrowed from the reader's buffer: read what it holds, then let go
+            let frame = reader.next_ref().map(|r| r.map(|f| Frame::read(&f)));
+            let parsed = match frame {
+                Some(Ok(Frame::Skip)) => continue,
+                Some(Ok(Frame::Event(parsed))) => parsed,
+                Some(Ok(Frame::Error(e))) if e.is_retryable() => {
+                    log::warn!("the event stream reported {e}; reconnecting");
+                    if let Err(e) = self.reconnect(&e.to_string(), false) {
+                        return self.fail(e);
+                    }
+                    continue;
+                }
+                Some(Ok(Frame::Error(e))) => return self.fail(e),
+                Some(Err(SseError::Io(e))) if crate::transport::is_timeout(&e) => {
+                    if self.options.deadline.is_expired() {
+                        let e = self.deadline_error();
+                        return self.fail(e);
+                    }
+                    // silent past the idle timeout: taken for dead, replaced at once
+                    let why = format!(
+                        "no byte for {:?}",
+                        self.options.idle_timeout.unwrap_or_default()
+                    );
+                    if let Err(e) = self.reconnect(&why, true) {
+                        return self.fail(e);
+                    }
+                    continue;
+                }
+                Some(Err(e)) => {
+                    if let Err(e) = self.reconnect(&e.to_string(), false) {
+                        return self.fail(e);
+                    }
+                    continue;
+                }
+                None => {
+                    if self.session_over || (self.end_with_turn && self.turn_ended) {
+                        // the server ended the stream after the end: nothing more will come
+                        self.finished = true;
+                        self.disconnect();
+                        return None;
+                    }
+                    if let Err(e) = self.reconnect("the server closed the stream", false) {
+                        return self.fail(e);
+                    }
+                    continue;
+                }
+            };
+            if let Some(item) = self.item(parsed) {
+                return Some(Ok(item));
+            }
+        }
+    }
+
+    /// What a decoded frame gives: a preview, an event, or nothing (an event delivered before).
+    fn item(&mut self, parsed: StreamSessionEvents) -> Option<StreamItem> {
+        match parsed {
+            StreamSessionEvents::EventStart(start) => match frame::message_start(&start) {
+                Some(snap) => {
+                    self.snapshot = Some(snap.clone());
+                    Some(StreamItem::MessagePreview(snap))
+                }
+                None => Some(StreamItem::OtherPreview(StreamSessionEvents::EventStart(
+                    start,
+                ))),
+            },
+            StreamSessionEvents::EventDelta(delta) => {
+                match frame::fold(self.snapshot.take(), &delta) {
+                    Some(snap) => {
+                        self.snapshot = Some(snap.clone());
+                        Some(StreamItem::MessagePreview(snap))
+                    }
+                    None => Some(StreamItem::OtherPreview(StreamSessionEvents::EventDelta(
+                        delta,
+                    ))),
+                }
+            }
+            other => match SessionEvent::try_from(other) {
+                Ok(ev) => self.deliver(ev, false).map(StreamItem::Event),
+                Err(other) => Some(StreamItem::OtherPreview(other)),
+            },
+        }
+    }
+}
+
+impl Iterator for EventStream {
+    type Item = Result<SessionEvent>;
+
+    fn next(&mut self) -> Option<Result<SessionEvent>> {
+        loop {
+            match self.next_item()? {
+                Ok(StreamItem::Event(ev)) => return Some(Ok(ev)),
+                Ok(_) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+impl SessionsEvents<'_> {
+    /// Opens a live stream of the session's events.
+    ///
+    /// Open it before sending the message that starts the work (stream first): it connects,
+    /// then reads where the session's log ends, and delivers every event after that point,
+    /// listing what it missed after a reconnect. An error opening it (a missing session, a
+    /// refused key) is returned here. [`StreamOptions::from_beginning`] replays the log.
+    pub fn stream(&self, session_id: &str, options: StreamOptions) -> Result<EventStream> {
+        EventStream::open(
+            self.client(),
+            Source::Session(session_id.to_string()),
+            options,
+        )
+    }
+}
+
+impl SessionsThreadsEvents<'_> {
+    /// Opens a live stream of one thread's events (see [`SessionsEvents::stream`]). A thread's
+    /// listing cannot start at a time, so opening the stream and each reconnect walk it from
+    /// its start (a page at a time) to find their place.
+    pub fn stream(
+        &self,
+        session_id: &str,
+        thread_id: &str,
+        options: StreamOptions,
+    ) -> Result<EventStream> {
+        EventStream::open(
+            self.client(),
+            Source::Thread(session_id.to_string(), thread_id.to_string()),
+            options,
+        )
+    }
+}
+
+impl Sessions<'_> {
+    /// `client.sessions().events().stream(..)`, as the reference guide spells it.
+    pub fn stream(&self, session_id: &str, options: StreamOptions) -> Result<EventStream> {
+        self.events().stream(session_id, options)
+    }
+}
