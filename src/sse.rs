@@ -79,6 +79,7 @@ impl Event {
 
 /// Why a stream could not be decoded.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum SseError {
     /// A line was longer than the limit.
     LineTooLong {

@@ -354,7 +354,7 @@ fn previews_fold_into_the_message_being_written() {
                     break;
                 }
             }
-            StreamItem::OtherPreview(p) => panic!("{p:?}"),
+            other => panic!("{other:?}"),
         }
     }
     assert_eq!(previews, ["", "Hel", "Hello"]);

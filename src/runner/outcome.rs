@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 /// A call of a custom tool, as a handler sees it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ToolCall {
     /// The `agent.custom_tool_use` event id (the result's `custom_tool_use_id`).
     pub id: String,
@@ -79,6 +80,7 @@ impl From<Value> for ToolOutput {
 
 /// A tool use waiting for a confirmation (`evaluated_permission: ask`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ConfirmationRequest {
     /// The tool use event id (the confirmation's `tool_use_id`).
     pub tool_use_id: String,
@@ -92,6 +94,7 @@ pub struct ConfirmationRequest {
 
 /// The answer to a confirmation request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Decision {
     /// Let the tool run.
     Allow,
@@ -103,6 +106,7 @@ type Decide = Arc<dyn Fn(&ConfirmationRequest) -> Decision + Send + Sync>;
 
 /// How the runner answers tool uses that need a `user.tool_confirmation`.
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub enum Confirmation {
     /// Leave them to someone else (the default): the session waits in `requires_action`.
     #[default]
@@ -144,6 +148,7 @@ impl fmt::Debug for Confirmation {
 
 /// Why the run stopped.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum StopReason {
     /// The agent ended its turn.
     EndTurn,
@@ -159,6 +164,7 @@ pub enum StopReason {
 
 /// One custom tool call the runner handled (or saw and left).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ToolCallRecord {
     /// The call.
     pub call: ToolCall,
@@ -177,6 +183,7 @@ pub struct ToolCallRecord {
 
 /// One confirmation the runner answered.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ConfirmationRecord {
     /// The request.
     pub request: ConfirmationRequest,
@@ -188,6 +195,7 @@ pub struct ConfirmationRecord {
 
 /// What happened in a run.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Outcome {
     /// Why it stopped; `None` if it did not get to a stop (see [`RunError`]).
     pub stop_reason: Option<StopReason>,
@@ -220,6 +228,7 @@ impl Outcome {
 
 /// A run that ended in an error, with everything that happened before it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct RunError {
     /// What went wrong.
     pub error: Error,

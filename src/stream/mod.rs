@@ -36,6 +36,7 @@ use std::time::Duration;
 
 /// One item of a stream read with [`EventStream::next_item`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum StreamItem {
     /// A whole event.
     Event(SessionEvent),

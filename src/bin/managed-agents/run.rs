@@ -108,6 +108,7 @@ fn stop_name(reason: &Option<StopReason>) -> String {
         Some(StopReason::Terminated) => "terminated".into(),
         Some(StopReason::Deleted) => "deleted".into(),
         Some(StopReason::Idle(r)) => r.tag().unwrap_or("unknown").to_string(),
+        Some(other) => format!("{other:?}").to_lowercase(),
         None => "none".into(),
     }
 }
