@@ -305,8 +305,11 @@ impl EventStream {
     /// passed over for its time otherwise (the live order is the server's).
     fn deliver(&mut self, ev: SessionEvent, listed: bool) -> Option<SessionEvent> {
         let (id, at) = (ev.id(), ev.processed_at().filter(|t| !t.is_empty()));
-        if id.is_some_and(|id| self.recent.contains(id)) {
-            return None;
+        let hash = id.map(|id| self.recent.hash(id));
+        if let (Some(id), Some(h)) = (id, hash) {
+            if self.recent.contains(id, h) {
+                return None;
+            }
         }
         if listed {
             if let Some(at) = at {
@@ -331,8 +334,8 @@ impl EventStream {
             }
         }
         self.position.advance(at);
-        if let Some(id) = id {
-            self.recent.push(id);
+        if let (Some(id), Some(h)) = (id, hash) {
+            self.recent.push(id, h);
         }
         if matches!(ev, SessionEvent::AgentMessage(_)) {
             self.snapshot = None;
