@@ -48,6 +48,10 @@ pub enum StreamItem {
 
 type Body = Box<dyn Read + Send>;
 
+/// A read that times out this close to the deadline was cut by the deadline, not by the idle
+/// timeout: the stream ends rather than reconnect for what is left.
+const DEADLINE_SLACK: Duration = Duration::from_millis(50);
+
 /// A live stream of a session's (or a thread's) events.
 ///
 /// An `Iterator<Item = Result<SessionEvent>>`: previews are folded away (read them with
@@ -419,7 +423,10 @@ impl EventStream {
                 }
                 Some(Ok(Frame::Error(e))) => return self.fail(e),
                 Some(Err(SseError::Io(e))) if crate::transport::is_timeout(&e) => {
-                    if self.options.deadline.is_expired() {
+                    // a read cut by the deadline may wake a hair before it: that is the deadline
+                    let left = self.options.deadline.remaining();
+                    if let Some(left) = left.filter(|l| *l < DEADLINE_SLACK) {
+                        std::thread::sleep(left);
                         let e = self.deadline_error();
                         return self.fail(e);
                     }
