@@ -49,6 +49,10 @@ pub enum StreamItem {
 
 type Body = Box<dyn Read + Send>;
 
+/// A read that times out this close to the deadline was cut by the deadline, not by the idle
+/// timeout: the stream ends rather than reconnect for what is left.
+const DEADLINE_SLACK: Duration = Duration::from_millis(50);
+
 /// A live stream of a session's (or a thread's) events.
 ///
 /// An `Iterator<Item = Result<SessionEvent>>`: previews are folded away (read them with
@@ -304,8 +308,11 @@ impl EventStream {
     /// passed over for its time otherwise (the live order is the server's).
     fn deliver(&mut self, ev: SessionEvent, listed: bool) -> Option<SessionEvent> {
         let (id, at) = (ev.id(), ev.processed_at().filter(|t| !t.is_empty()));
-        if id.is_some_and(|id| self.recent.contains(id)) {
-            return None;
+        let hash = id.map(|id| self.recent.hash(id));
+        if let (Some(id), Some(h)) = (id, hash) {
+            if self.recent.contains(id, h) {
+                return None;
+            }
         }
         if listed {
             if let Some(at) = at {
@@ -330,8 +337,8 @@ impl EventStream {
             }
         }
         self.position.advance(at);
-        if let Some(id) = id {
-            self.recent.push(id);
+        if let (Some(id), Some(h)) = (id, hash) {
+            self.recent.push(id, h);
         }
         if matches!(ev, SessionEvent::AgentMessage(_)) {
             self.snapshot = None;
@@ -415,7 +422,10 @@ impl EventStream {
                 }
                 Some(Ok(Frame::Error(e))) => return self.fail(e),
                 Some(Err(SseError::Io(e))) if crate::transport::is_timeout(&e) => {
-                    if self.options.deadline.is_expired() {
+                    // a read cut by the deadline may wake a hair before it: that is the deadline
+                    let left = self.options.deadline.remaining();
+                    if let Some(left) = left.filter(|l| *l < DEADLINE_SLACK) {
+                        std::thread::sleep(left);
                         let e = self.deadline_error();
                         return self.fail(e);
                     }

@@ -9,40 +9,76 @@
 //! server's to keep). All of it is bounded: a stream's memory does not grow with its length.
 
 use std::cmp::Ordering;
-use std::collections::{HashSet, VecDeque};
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 /// How many of the latest delivered ids a stream remembers, for the events its live
 /// connection sends again after a catch-up listing delivered them: those produced while the
 /// listing was read, a handful in practice.
 pub(crate) const RECENT_IDS: usize = 4096;
 
-/// The ids of the latest delivered events, at most [`RECENT_IDS`] of them.
+/// The ids of the latest delivered events, at most [`RECENT_IDS`] of them, in a ring whose
+/// buffers are reused: no allocation per event once it is full. Looked up by a keyed hash of
+/// the id (the standard library's SipHash with random keys), checked against the id itself.
 #[derive(Debug, Default)]
 pub(crate) struct RecentIds {
-    order: VecDeque<String>,
-    set: HashSet<String>,
+    ring: VecDeque<(u64, String)>,
+    /// hash of an id -> how many ids were pushed before it (its place in the ring)
+    index: HashMap<u64, u64, BuildHasherDefault<PreHashed>>,
+    pushed: u64,
+    keys: RandomState,
 }
 
 impl RecentIds {
-    pub(crate) fn contains(&self, id: &str) -> bool {
-        self.set.contains(id)
+    /// The hash to look an id up with.
+    pub(crate) fn hash(&self, id: &str) -> u64 {
+        self.keys.hash_one(id)
     }
 
-    /// Remembers an id that is not remembered yet.
-    pub(crate) fn push(&mut self, id: &str) {
-        debug_assert!(!self.set.contains(id));
-        // the oldest id's buffer is reused for the new one
-        let mut slot = if self.order.len() >= RECENT_IDS {
-            let old = self.order.pop_front().unwrap_or_default();
-            self.set.remove(&old);
-            old
-        } else {
-            String::new()
-        };
+    /// Whether the id (of hash `h`) is remembered.
+    pub(crate) fn contains(&self, id: &str, h: u64) -> bool {
+        self.index.get(&h).is_some_and(|&n| {
+            let first = self.pushed - self.ring.len() as u64;
+            n >= first && self.ring[(n - first) as usize].1 == id
+        })
+    }
+
+    /// Remembers an id (of hash `h`), forgetting the oldest past [`RECENT_IDS`].
+    pub(crate) fn push(&mut self, id: &str, h: u64) {
+        let mut slot = String::new();
+        if self.ring.len() >= RECENT_IDS {
+            if let Some((old_h, old)) = self.ring.pop_front() {
+                let first = self.pushed - RECENT_IDS as u64;
+                if self.index.get(&old_h) == Some(&first) {
+                    self.index.remove(&old_h);
+                }
+                slot = old;
+            }
+        }
         slot.clear();
         slot.push_str(id);
-        self.set.insert(slot.clone());
-        self.order.push_back(slot);
+        self.ring.push_back((h, slot));
+        self.index.insert(h, self.pushed);
+        self.pushed += 1;
+    }
+}
+
+/// The hasher of keys that are hashes already.
+#[derive(Debug, Default)]
+pub(crate) struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -122,6 +158,15 @@ impl Position {
 /// the fraction as a number, so `…00Z` comes before `…00.1Z`. Times in another zone than UTC,
 /// or not in this shape, are ordered as text.
 pub(crate) fn compare_times(a: &str, b: &str) -> Ordering {
+    // the usual case: two UTC times written alike (as long, fraction at the same place)
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if x.len() == y.len()
+        && x.last() == Some(&b'Z')
+        && y.last() == Some(&b'Z')
+        && x.get(19) == y.get(19)
+    {
+        return x.cmp(y);
+    }
     match (split_time(a), split_time(b)) {
         (Some((sa, fa)), Some((sb, fb))) => sa.cmp(sb).then(fa.cmp(&fb)),
         _ => a.cmp(b),
@@ -171,12 +216,18 @@ mod tests {
     #[test]
     fn recent_ids_forget_the_oldest() {
         let mut r = RecentIds::default();
+        let has = |r: &RecentIds, id: &str| r.contains(id, r.hash(id));
         for i in 0..RECENT_IDS + 10 {
-            r.push(&format!("sevt_{i}"));
+            let id = format!("sevt_{i}");
+            assert!(!has(&r, &id));
+            r.push(&id, r.hash(&id));
         }
-        assert!(!r.contains("sevt_9") && r.contains("sevt_10"));
-        assert!(r.contains(&format!("sevt_{}", RECENT_IDS + 9)));
-        assert_eq!((r.order.len(), r.set.len()), (RECENT_IDS, RECENT_IDS));
+        assert!(!has(&r, "sevt_9") && has(&r, "sevt_10"));
+        assert!(has(&r, &format!("sevt_{}", RECENT_IDS + 9)));
+        assert_eq!((r.ring.len(), r.index.len()), (RECENT_IDS, RECENT_IDS));
+        // a hash that matches an id it does not belong to is not a match
+        let h = r.hash("sevt_10");
+        assert!(!r.contains("sevt_x", h));
     }
 
     #[test]
