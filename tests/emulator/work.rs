@@ -295,6 +295,34 @@ fn a_message_after_idle_queues_new_work_but_not_while_an_item_is_open() {
 }
 
 #[test]
+fn a_graceful_stop_is_stopping_then_stopped_and_a_message_then_queues_work() {
+    let (_emu, client) = setup();
+    let (env, agent) = self_hosted(&client);
+    let session = new_session(&client, &env, &agent);
+    let work = client.environments().work();
+    let item = poll(&client, &env).unwrap();
+    work.ack(&env, &item.id).unwrap();
+    let stopping = work
+        .stop(&env, &item.id, &WorkStopParams::new(env.clone()))
+        .unwrap();
+    assert_eq!(state(&stopping), "stopping");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while state(&work.retrieve(&env, &item.id).unwrap()) != "stopped" {
+        assert!(Instant::now() < deadline, "the graceful stop never ended");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    client
+        .sessions()
+        .events()
+        .send(
+            &session.id,
+            &EventSendParams::one(UserMessageEventParams::text("again")),
+        )
+        .unwrap();
+    assert_ne!(poll(&client, &env).unwrap().id, item.id);
+}
+
+#[test]
 fn polls_answered_529_are_retried_by_the_poller() {
     let (emu, client) = setup();
     let (env, agent) = self_hosted(&client);

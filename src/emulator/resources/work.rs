@@ -4,8 +4,8 @@
 //! them, keep their lease alive with heartbeats and stop them.
 //!
 //! An item's state goes `queued` → `starting` (handed out by a poll) → `active` (acknowledged)
-//! → `stopping` (a graceful stop) → `stopped` (a forced stop, or a stop of an item nobody
-//! holds). A poll hands out the oldest queued item, else an item whose lease lapsed: one
+//! → `stopping` (a graceful stop; `stopped` 2 s later, or at once when forced) → `stopped`
+//! (a forced stop, or a stop of an item nobody holds). A poll hands out the oldest queued item, else an item whose lease lapsed: one
 //! acknowledged whose last heartbeat is older than its TTL, or one handed out but not
 //! acknowledged for `reclaim_older_than_ms` (default 5000). A reclaimed item starts afresh
 //! (no heartbeat), so its former holder's next heartbeat fails the compare-and-set with 412.
@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 const DEFAULT_TTL: Duration = Duration::from_secs(60);
 /// How long a handed-out item may stay unacknowledged before a poll reclaims it, by default.
 const DEFAULT_RECLAIM: Duration = Duration::from_millis(5000);
+/// How long a gracefully stopped item stays `stopping` before it is `stopped`.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 /// The `expected_last_heartbeat` of a worker that has not yet heartbeated.
 const NO_HEARTBEAT: &str = "NO_HEARTBEAT";
 
@@ -44,6 +46,8 @@ pub(crate) struct Lease {
 pub(crate) struct Queue {
     pub(crate) items: super::super::store::Table,
     leases: HashMap<String, Lease>,
+    /// Items stopped gracefully, and when.
+    stopping: HashMap<String, Instant>,
 }
 
 impl Default for Queue {
@@ -51,6 +55,28 @@ impl Default for Queue {
         Queue {
             items: super::super::store::Table::new("work", "work_deleted", &["metadata"]),
             leases: HashMap::new(),
+            stopping: HashMap::new(),
+        }
+    }
+}
+
+/// Ends the graceful stops whose grace is over: those items are `stopped` now.
+fn settle(s: &mut State) {
+    let over: Vec<String> = s
+        .work
+        .stopping
+        .iter()
+        .filter(|(_, at)| at.elapsed() >= STOP_GRACE)
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in over {
+        s.work.stopping.remove(&id);
+        let now = s.now();
+        if let Ok(w) = s.work.items.get_mut(&id) {
+            if w["state"] == "stopping" {
+                w["state"] = json!("stopped");
+                w["stopped_at"] = json!(now);
+            }
         }
     }
 }
@@ -75,6 +101,7 @@ pub(crate) fn enqueue(s: &mut State, session_id: &str) -> bool {
     if !self_hosted(s, &env) {
         return false;
     }
+    settle(s);
     let open = s
         .work
         .items
@@ -102,6 +129,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> R
     }
     let mut s = shared.lock();
     s.environments.get(env)?;
+    settle(&mut s);
     match (r.method, segs) {
         ("GET", []) => {
             let mut items: Vec<Value> = s
@@ -182,6 +210,12 @@ pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> R
                 w["state"] = json!("stopping");
             }
             let mut out = w.clone();
+            if out["state"] == "stopping" {
+                s.work
+                    .stopping
+                    .entry(id.to_string())
+                    .or_insert_with(Instant::now);
+            }
             out["secret"] = Value::Null;
             Ok(Reply::Json(out))
         }
