@@ -323,6 +323,38 @@ fn a_graceful_stop_is_stopping_then_stopped_and_a_message_then_queues_work() {
 }
 
 #[test]
+fn an_unacknowledged_item_is_reclaimed_after_reclaim_older_than_ms_and_bad_bounds_are_400() {
+    let (_emu, client) = setup();
+    let (env, agent) = self_hosted(&client);
+    new_session(&client, &env, &agent);
+    let work = client.environments().work();
+    let first = poll(&client, &env).unwrap();
+    // not acknowledged: with the default (5 s) nobody else gets it at once
+    assert!(work
+        .poll(&env, &WorkPollParams::default().block_ms(10))
+        .unwrap()
+        .is_none());
+    let params = WorkPollParams::default()
+        .block_ms(999)
+        .reclaim_older_than_ms(50);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let again = loop {
+        if let Some(w) = work.poll(&env, &params).unwrap() {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "never reclaimed");
+    };
+    assert_eq!(again.id, first.id);
+    assert_ne!(again.secret, first.secret);
+    for bad in [0, 1000] {
+        let e = work
+            .poll(&env, &WorkPollParams::default().block_ms(bad))
+            .unwrap_err();
+        assert_eq!(e.status(), Some(400), "block_ms {bad}");
+    }
+}
+
+#[test]
 fn polls_answered_529_are_retried_by_the_poller() {
     let (emu, client) = setup();
     let (env, agent) = self_hosted(&client);
