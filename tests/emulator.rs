@@ -22,6 +22,8 @@ mod rules;
 mod skills;
 #[path = "emulator/stream_and_faults.rs"]
 mod stream_and_faults;
+#[path = "emulator/work.rs"]
+mod work;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();

@@ -112,6 +112,13 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                     return;
                 }
             }
+            Step::AgentTool { name, input } => {
+                let use_event = json!({"type": "agent.tool_use", "name": name, "input": input,
+                    "evaluated_permission": "allow"});
+                if wait_tool(shared, session, use_event).is_none() {
+                    return;
+                }
+            }
             Step::CallFirstCustomTool => {
                 let Some(tool) = &custom_tool else { continue };
                 let name = tool["name"].as_str().unwrap_or("tool").to_string();
@@ -198,11 +205,16 @@ fn say(shared: &Shared, session: &str, text: &str) {
 
 /// A custom tool call and the wait for its result; `None` if the session ended meanwhile.
 fn call_tool(shared: &Shared, session: &str, name: &str, input: Value) -> Option<Value> {
-    let ev = push(
+    wait_tool(
         shared,
         session,
         json!({"type": "agent.custom_tool_use", "name": name, "input": input}),
-    );
+    )
+}
+
+/// A tool use event and the wait for its result; `None` if the session ended meanwhile.
+fn wait_tool(shared: &Shared, session: &str, use_event: Value) -> Option<Value> {
+    let ev = push(shared, session, use_event);
     let id = ev["id"].as_str().unwrap_or_default().to_string();
     idle(
         shared,

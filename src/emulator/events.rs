@@ -1,8 +1,9 @@
 //! A session's events: listing with filters and order, sending user events (which wake the
-//! scripted agent), and opening the live stream.
+//! scripted agent, and queue work for a self-hosted session without an open item), and opening
+//! the live stream.
 
 use super::reply::{bad, created_within, json_body, not_found, page, ApiError, Reply, Routed};
-use super::resources::Request;
+use super::resources::{work, Request};
 use super::{agent, Shared};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -81,6 +82,8 @@ pub(crate) fn send(
                 log.answers.insert(id.to_string(), recorded.clone());
             }
             if kind == "user.message" {
+                // a self-hosted session with no open work item gets one: a worker must run it
+                work::enqueue(&mut s, session);
                 turns.push(agent::text_of(&ev["content"]));
             }
             sent.push(recorded);

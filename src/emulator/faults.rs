@@ -32,11 +32,18 @@ pub struct Faults {
     /// Answer every request with `connection: close`: one request per connection, as a
     /// server without keep-alive does.
     pub no_keep_alive: bool,
+    /// Answer this many of the next work polls with 529.
+    pub fail_polls: usize,
+    /// Answer this many of the next work heartbeats with 412 (the lease lost).
+    pub fail_heartbeats: usize,
+    /// The TTL of every work lease, whatever a heartbeat asks: a short one makes leases that
+    /// are not renewed in time lapse, and their items go to the next poll.
+    pub lease_ttl: Option<Duration>,
 }
 
 impl Faults {
     /// Reads faults from a JSON object whose keys are the field names, durations in
-    /// milliseconds with an `_ms` suffix (`trickle_ms`, `stall_ms`, `slow_ms`); an unknown
+    /// milliseconds with an `_ms` suffix (`trickle_ms`, `stall_ms`, `slow_ms`, `lease_ttl_ms`); an unknown
     /// key is an error.
     ///
     /// ```
@@ -68,6 +75,9 @@ impl Faults {
                 "close_next" => f.close_next = size()?,
                 "close_every" => f.close_every = size()?,
                 "no_keep_alive" => f.no_keep_alive = b()?,
+                "fail_polls" => f.fail_polls = size()?,
+                "fail_heartbeats" => f.fail_heartbeats = size()?,
+                "lease_ttl_ms" => f.lease_ttl = ms()?,
                 other => return Err(format!("unknown fault {other:?}")),
             }
         }
@@ -83,7 +93,8 @@ mod tests {
     #[test]
     fn faults_read_from_json_and_unknown_keys_are_errors() {
         let f = Faults::from_json(&json!({"drop_stream_after": 3, "drop_mid_line": true,
-            "stall_ms": 10, "fail_status": 429, "close_every": 7, "no_keep_alive": true}))
+            "stall_ms": 10, "fail_status": 429, "close_every": 7, "no_keep_alive": true,
+            "fail_polls": 2, "fail_heartbeats": 1, "lease_ttl_ms": 300}))
         .unwrap();
         assert_eq!(f.drop_stream_after, Some(3));
         assert_eq!(
@@ -91,6 +102,10 @@ mod tests {
             (Some(Duration::from_millis(10)), 429, 7)
         );
         assert!(f.drop_mid_line && f.no_keep_alive);
+        assert_eq!(
+            (f.fail_polls, f.fail_heartbeats, f.lease_ttl),
+            (2, 1, Some(Duration::from_millis(300)))
+        );
         assert!(Faults::from_json(&json!({"explode": 1}))
             .unwrap_err()
             .contains("explode"));

@@ -148,6 +148,10 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
             let body = v.to_string();
             respond(conn, 200, "application/json", body.as_bytes(), &[], keep);
         }
+        Ok(Reply::Status(status, v)) => {
+            let body = v.to_string();
+            respond(conn, status, "application/json", body.as_bytes(), &[], keep);
+        }
         Ok(Reply::Bytes(ct, bytes)) => respond(conn, 200, ct, &bytes, &[], keep),
         Ok(Reply::Stream { session, previews }) => {
             // a stream's body ends with the connection
@@ -185,6 +189,7 @@ fn reason(status: u16) -> &'static str {
         400 => "Bad Request",
         404 => "Not Found",
         409 => "Conflict",
+        412 => "Precondition Failed",
         413 => "Content Too Large",
         414 => "URI Too Long",
         429 => "Too Many Requests",

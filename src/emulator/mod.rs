@@ -5,8 +5,12 @@
 //! `running` → `idle`/`terminated`, and usage), their events (ids, `processed_at`, pagination,
 //! a live SSE stream with heartbeats and `event_deltas` previews), session resources, vaults
 //! and credentials, files, memory stores with memories and memory versions, deployments and
-//! their runs, and skills with versions, in memory. A scripted agent plays the other side
-//! (see [`Script`]), and faults can be switched on (see [`Faults`]).
+//! their runs, skills with versions, and the work queue of self-hosted environments (items
+//! queued for their sessions, long polls, leases kept by heartbeats, stops), in memory. A
+//! scripted agent plays the other side (see [`Script`]; in a self-hosted session it calls
+//! built-in tools a worker must run, [`Script::agent_tool`]), and faults can be switched on
+//! (see [`Faults`]). The emulator checks no credential: any API key, environment key or
+//! sessions token is accepted.
 //!
 //! Layout: `http` (the HTTP/1.1 server, keep-alive and the request faults) reads requests with
 //! [`request`] and hands them to `router`, which calls one file per API group in `resources`

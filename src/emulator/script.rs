@@ -20,6 +20,15 @@ pub enum Step {
         /// Its input.
         input: Value,
     },
+    /// An `agent.tool_use` of a built-in tool (`bash`, `read`, `write`, `edit`, `glob`,
+    /// `grep`), then idle `requires_action` until its `user.tool_result` arrives: what a
+    /// self-hosted session asks of the worker that runs it.
+    AgentTool {
+        /// The tool's name.
+        name: String,
+        /// Its input.
+        input: Value,
+    },
     /// Calls the agent's first custom tool, if it has one, with an input made from its schema.
     CallFirstCustomTool,
     /// An `agent.tool_use` that needs a `user.tool_confirmation`; an allowed one is followed by
@@ -87,6 +96,24 @@ impl Script {
         })
     }
 
+    /// Calls a built-in tool (run by a self-hosted environment's worker) and waits for its
+    /// `user.tool_result`.
+    ///
+    /// ```
+    /// use managed_agents::emulator::Script;
+    ///
+    /// let s = Script::new()
+    ///     .agent_tool("write", serde_json::json!({"file_path": "a.txt", "content": "hi"}))
+    ///     .agent_tool("read", serde_json::json!({"file_path": "a.txt"}));
+    /// # let _ = s;
+    /// ```
+    pub fn agent_tool(self, name: impl Into<String>, input: Value) -> Script {
+        self.step(Step::AgentTool {
+            name: name.into(),
+            input,
+        })
+    }
+
     /// Asks for a tool confirmation and waits for it.
     pub fn ask_confirmation(self, name: impl Into<String>, input: Value) -> Script {
         self.step(Step::AskConfirmation {
@@ -117,7 +144,7 @@ impl Script {
 impl Script {
     /// Reads a script from JSON: a list of steps (or `{"steps": [...]}`), each one of
     /// `"echo"`, `"think"`, `"call_first_custom_tool"`, `"fail"`, `"terminate"`,
-    /// `{"say": TEXT}`, `{"call_tool": {"name", "input"}}`,
+    /// `{"say": TEXT}`, `{"call_tool": {"name", "input"}}`, `{"agent_tool": {"name", "input"}}`,
     /// `{"ask_confirmation": {"name", "input"}}`, `{"write_file": {"name", "content"}}`,
     /// `{"pause_ms": N}`.
     ///
@@ -183,6 +210,10 @@ fn step_from_json(v: &Value) -> Result<Step, String> {
             name: text("name")?,
             input: input(),
         }),
+        "agent_tool" => Ok(Step::AgentTool {
+            name: text("name")?,
+            input: input(),
+        }),
         "ask_confirmation" => Ok(Step::AskConfirmation {
             name: text("name")?,
             input: input(),
@@ -209,10 +240,18 @@ mod tests {
         let s = Script::from_json(&json!({"steps": [
             "echo", "think", "call_first_custom_tool", {"say": "hi"},
             {"call_tool": {"name": "t", "input": {"a": 1}}}, {"ask_confirmation": {"name": "bash"}},
-            {"write_file": {"name": "a.txt", "content": "x"}}, {"pause_ms": 5}, "fail", "terminate"
+            {"write_file": {"name": "a.txt", "content": "x"}}, {"pause_ms": 5}, "fail", "terminate",
+            {"agent_tool": {"name": "bash", "input": {"command": "ls"}}}
         ]}))
         .unwrap();
-        assert_eq!(s.steps.len(), 10);
+        assert_eq!(s.steps.len(), 11);
+        assert_eq!(
+            s.steps[10],
+            Step::AgentTool {
+                name: "bash".into(),
+                input: json!({"command": "ls"})
+            }
+        );
         assert_eq!(
             s.steps[4],
             Step::CallTool {

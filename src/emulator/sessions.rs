@@ -1,8 +1,9 @@
 //! Sessions: create (the agent snapshot, resources, vaults, initial events), the status rules
 //! of update and delete, session resources, and the routes of a session's events and stream.
+//! A session of a self-hosted environment gets a work item when it is created.
 
 use super::reply::{bad, json_body, not_found, page, required_str, ApiError, Reply, Routed};
-use super::resources::{agents, Request};
+use super::resources::{agents, work, Request};
 use super::state::{Log, State};
 use super::store::metadata;
 use super::{events, Shared};
@@ -23,7 +24,10 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
         ("POST", []) => {
             let body = json_body(r.body)?;
             let object = create(&mut s, &body)?;
+            let id = object["id"].as_str().unwrap_or_default();
+            work::enqueue(&mut s, id);
             drop(s);
+            shared.changed.notify_all();
             let initial = body["initial_events"]
                 .as_array()
                 .cloned()

@@ -36,6 +36,8 @@ pub(crate) struct State {
     pub(crate) skill_versions: Table,
     /// Each skill version's files: path and bytes.
     pub(crate) skill_files: HashMap<String, Vec<(String, Vec<u8>)>>,
+    /// The work queues of self-hosted environments.
+    pub(crate) work: super::resources::work::Queue,
     pub(crate) script: Option<Script>,
     pub(crate) faults: Faults,
 }
@@ -84,6 +86,7 @@ impl Default for State {
             skills: Table::new("skill", "skill_deleted", &[]),
             skill_versions: Table::new("skill version", "skill_version_deleted", &[]),
             skill_files: HashMap::new(),
+            work: Default::default(),
             script: None,
             faults: Faults::default(),
         }

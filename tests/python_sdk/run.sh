@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the reference flows with the official Python SDK (anthropic==2.12.0, installed from the
 # package registry into a throwaway virtual environment) against the emulator, after checking
-# webhook signatures both ways against the SDK's verifier (webhooks.py, offline).
+# webhook signatures both ways against the SDK's verifier (webhooks.py, offline), and then the
+# SDK's self-hosted work poller and worker against the emulator's work queue (work.py).
 # Usage: bash tests/python_sdk/run.sh   (from anywhere; needs python3 and cargo)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,3 +38,21 @@ url=$(sed -n 's/^emulator listening on //p' "$work/emulator.log")
 [ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator.log"; exit 1; }
 
 ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/flows.py"
+kill "$emu_pid" 2>/dev/null || true
+emu_pid=
+
+# the work queue of a self-hosted environment: the SDK's poller and EnvironmentWorker, with an
+# agent that calls the built-in write tool, then read
+cat > "$work/tools.json" <<'JSON'
+[{"agent_tool": {"name": "write", "input": {"file_path": "notes.txt", "content": "hello from the agent\n"}}},
+ {"agent_tool": {"name": "read", "input": {"file_path": "notes.txt"}}}, {"say": "done"}]
+JSON
+"$target/debug/examples/emulator" --script "$work/tools.json" > "$work/emulator2.log" 2>&1 &
+emu_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/emulator2.log" 2>/dev/null && break
+  sleep 0.1
+done
+url=$(sed -n 's/^emulator listening on //p' "$work/emulator2.log")
+[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator2.log"; exit 1; }
+ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/work.py"

@@ -1,4 +1,5 @@
-//! Environments: create (a cloud config completed as the API does), and the shared CRUD.
+//! Environments: create (a cloud config completed as the API does), the shared CRUD, and the
+//! routes of a self-hosted environment's work queue (in `work`).
 
 use super::super::reply::{json_body, not_found, required_str, Reply, Routed};
 use super::super::store::metadata;
@@ -7,6 +8,9 @@ use super::Request;
 use serde_json::{json, Value};
 
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
+    if let [id, "work", rest @ ..] = segs {
+        return super::work::route(shared, r, id, rest);
+    }
     let mut s = shared.lock();
     match (r.method, segs) {
         ("GET", []) => s.environments.list(r.query, |_| true),

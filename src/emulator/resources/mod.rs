@@ -9,6 +9,7 @@ pub(crate) mod memories;
 pub(crate) mod memory_stores;
 pub(crate) mod skills;
 pub(crate) mod vaults;
+pub(crate) mod work;
 
 use super::reply::Query;
 
