@@ -98,7 +98,7 @@ fn run() -> Result<()> {
             .as_ref()
             .map(|r| format!("{r:?}"))
             .unwrap_or_default(),
-        outcome.events.len(),
+        outcome.events_seen,
         outcome.tool_calls.len(),
         usage.input_tokens.unwrap_or(0),
         usage.output_tokens.unwrap_or(0),

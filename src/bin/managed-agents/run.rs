@@ -304,7 +304,7 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
     let summary = json!({
         "session_id": ran.session_id,
         "stop_reason": ran.stop_name(),
-        "events": ran.outcome.events.len(),
+        "events": ran.outcome.events_seen,
         "tool_calls": ran.outcome.tool_calls.len(),
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
@@ -316,7 +316,7 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
         note(&format!(
             "{}: {} events, {} tool calls, {} input / {} output tokens, session {}",
             ran.stop_name(),
-            ran.outcome.events.len(),
+            ran.outcome.events_seen,
             ran.outcome.tool_calls.len(),
             usage.input_tokens.unwrap_or(0),
             usage.output_tokens.unwrap_or(0),
