@@ -128,6 +128,22 @@ fn reference_flows_all_run() {
 }
 
 #[test]
+fn deployment_run_reads_the_answer_of_its_session() {
+    let out = run("deployment_run");
+    assert_lines(
+        "deployment_run",
+        &out,
+        &[
+            OFFLINE,
+            "deployment depl_",
+            "started session sesn_",
+            "agent: Nightly report: 3 new issues, 2 closed, the build is green.",
+            "1 run(s) of nightly-report",
+        ],
+    );
+}
+
+#[test]
 fn webhooks_verifies_and_refuses_offline() {
     let out = run("webhooks");
     assert_lines(
