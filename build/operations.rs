@@ -182,6 +182,7 @@ impl Gen<'_> {
                 multipart = true;
             }
         }
+        // no `200` (a `204`): `Null`, which has no content, so `()`
         let resp = &op["responses"]["200"];
         let (ret, finish) = if resp.get("x-stream").is_some() {
             ("Response".to_string(), "Ok(response)".to_string())
@@ -339,5 +340,54 @@ impl Gen<'_> {
         }
         let _ = writeln!(out, "        q\n    }}\n}}\n");
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stop_op(responses: Value) -> Value {
+        json!({
+            "operationId": "things.stop", "x-group": "things", "x-method": "stop",
+            "x-anthropic-beta": "b",
+            "parameters": [{"name": "thing_id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ThingStopParams"}}}},
+            "responses": responses
+        })
+    }
+
+    fn spec() -> Value {
+        json!({"components": {"schemas": {
+            "Thing": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+            "ThingStopParams": {"type": "object", "x-request": true, "properties": {"force": {"type": "boolean"}}}
+        }}})
+    }
+
+    #[test]
+    fn a_204_answer_is_a_unit_and_the_body_is_read_to_its_end() {
+        let spec = spec();
+        let mut g = Gen::new(&spec);
+        let op = stop_op(json!({"204": {"description": "No content."}}));
+        let (code, _) = g.operation("/v1/things/{thing_id}/stop", "post", &op, 0);
+        assert!(
+            code.contains(
+                "pub fn stop(&self, thing_id: &str, body: &ThingStopParams) -> Result<()>"
+            ),
+            "{code}"
+        );
+        assert!(code.contains("response.finish()"), "{code}");
+    }
+
+    #[test]
+    fn a_200_answer_with_json_is_its_type() {
+        let spec = spec();
+        let mut g = Gen::new(&spec);
+        let op = stop_op(json!({"200": {"description": "Success.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}));
+        let (code, _) = g.operation("/v1/things/{thing_id}/stop", "post", &op, 0);
+        assert!(code.contains("-> Result<Thing>"), "{code}");
+        assert!(code.contains("response.json()"), "{code}");
     }
 }

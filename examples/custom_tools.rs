@@ -1,17 +1,35 @@
 //! The reference's "Full Streaming Loop with Custom Tools": stream, answer every custom tool
 //! call, stop when the turn ends.
 //!
-//! `ANTHROPIC_API_KEY=... cargo run --example custom_tools -- SESSION_ID`
+//! `ANTHROPIC_API_KEY=... cargo run --example custom_tools -- SESSION_ID`; without a key,
+//! `cargo run --example custom_tools` runs it on the embedded emulator, whose agent calls
+//! `run_tests` once, on a session of its own.
 
-use managed_agents::{types::SessionEvent, Client};
+mod common;
+
+use managed_agents::emulator::Script;
+use managed_agents::types::{AgentCreateParams, CustomToolParams, SessionEvent};
+use serde_json::json;
 
 fn main() -> managed_agents::Result<()> {
-    let Some(session_id) = std::env::args().nth(1) else {
-        eprintln!("usage: custom_tools SESSION_ID");
-        std::process::exit(2);
-    };
-    let outcome = Client::from_env()?
+    let target = common::client_or_emulator(
+        Script::new()
+            .call_tool("run_tests", json!({"test_path": "tests/"}))
+            .say("The tests pass."),
+    )?;
+    let session_id = common::session_or_new(
+        &target,
+        "custom_tools SESSION_ID",
+        &AgentCreateParams::new("Tester", "claude-opus-4-5").tool(CustomToolParams::new(
+            "run_tests",
+            "Run the test suite",
+            json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
+        )),
+    )?;
+    let outcome = target
+        .client
         .run(&session_id)
+        .message("Run the tests")
         .tool("run_tests", |_call| Ok::<_, String>("All tests passed."))
         .on_event(|ev| {
             if let SessionEvent::AgentMessage(m) = ev {

@@ -1,11 +1,14 @@
-//! The smallest program: a client from the environment and one request.
+//! The smallest program: a client and one request.
 //!
-//! `ANTHROPIC_API_KEY=... cargo run --example one_request` lists your environments. The
-//! benchmarks time it from process start to exit against a loopback server.
+//! `ANTHROPIC_API_KEY=... cargo run --example one_request` lists your environments; without a
+//! key it lists the (empty) environments of the embedded emulator. The benchmarks time it
+//! from process start to exit against a loopback server.
+
+mod common;
 
 fn main() -> managed_agents::Result<()> {
-    let client = managed_agents::Client::from_env()?;
-    let page = client.environments().list(&Default::default())?;
+    let target = common::client_or_emulator(managed_agents::emulator::Script::default_turn())?;
+    let page = target.client.environments().list(&Default::default())?;
     println!("{} environments", page.data.len());
     Ok(())
 }

@@ -5,8 +5,10 @@
 //! `cargo run --example quickstart` uses the real API when ANTHROPIC_API_KEY is set, and the
 //! embedded emulator otherwise.
 
-use managed_agents::emulator::{Emulator, Script};
-use managed_agents::{types::*, Client, Result};
+mod common;
+
+use managed_agents::emulator::Script;
+use managed_agents::{types::*, Result};
 use serde_json::json;
 use std::time::Duration;
 
@@ -18,30 +20,14 @@ fn main() {
 }
 
 fn run() -> Result<()> {
-    let (client, _emulator) = if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
-        (Client::from_env()?, None)
-    } else {
-        let emu =
-            Emulator::start().map_err(|e| managed_agents::Error::connection(e.to_string()))?;
-        emu.set_script(
-            Script::new()
-                .say("Let me run the tests of the auth module.")
-                .call_tool("run_tests", json!({"test_path": "tests/test_auth.py"}))
-                .say("All green: the auth module checks tokens before each request and logs failures.")
-                .write_file("review.md", "# Review\n\nThe auth module is fine.\n"),
-        );
-        println!(
-            "No ANTHROPIC_API_KEY: running on the embedded emulator at {}",
-            emu.base_url()
-        );
-        (
-            Client::builder()
-                .api_key("emulator")
-                .base_url(emu.base_url())
-                .build()?,
-            Some(emu),
-        )
-    };
+    let target = common::client_or_emulator(
+        Script::new()
+            .say("Let me run the tests of the auth module.")
+            .call_tool("run_tests", json!({"test_path": "tests/test_auth.py"}))
+            .say("All green: the auth module checks tokens before each request and logs failures.")
+            .write_file("review.md", "# Review\n\nThe auth module is fine.\n"),
+    )?;
+    let client = &target.client;
 
     let environment = client
         .environments()

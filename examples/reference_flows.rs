@@ -1,10 +1,16 @@
 //! Every non-streaming flow of the Python reference, in Rust, one function each.
 //!
-//! Run against the API: `ANTHROPIC_API_KEY=... cargo run --example reference_flows`.
+//! Run against the API: `ANTHROPIC_API_KEY=... cargo run --example reference_flows` (with a
+//! `data.csv` in the current directory); without a key, `cargo run --example reference_flows`
+//! runs them on the embedded emulator, with a small CSV of its own.
 
+mod common;
+
+use managed_agents::emulator::Script;
 use managed_agents::types::*;
 use managed_agents::{Client, Result, UploadFile};
 use serde_json::json;
+use std::path::Path;
 
 fn create_environment(client: &Client) -> Result<Environment> {
     let environment = client
@@ -82,8 +88,8 @@ fn poll_events(client: &Client, session: &Session) -> Result<()> {
     Ok(())
 }
 
-fn files(client: &Client, agent: &Agent, environment: &Environment) -> Result<()> {
-    let file = client.files().upload(UploadFile::path("data.csv")?)?;
+fn files(client: &Client, agent: &Agent, environment: &Environment, csv: &Path) -> Result<()> {
+    let file = client.files().upload(UploadFile::path(csv)?)?;
     let session = client.sessions().create(
         &SessionCreateParams::new(agent, environment.id.as_str()).resources(vec![
             FileResourceParams::new(file.id)
@@ -122,24 +128,36 @@ fn mcp_agent(client: &Client, environment: &Environment, vault_id: &str) -> Resu
 }
 
 fn main() -> Result<()> {
-    if std::env::var("ANTHROPIC_API_KEY").is_err() {
-        println!("set ANTHROPIC_API_KEY to run these flows against the API");
-        return Ok(());
-    }
-    let client = Client::from_env()?;
-    let environment = create_environment(&client)?;
-    let session = minimal_agent_and_session(&client, &environment)?;
-    send_message_and_tool_result(&client, &session)?;
-    poll_events(&client, &session)?;
-    let reviewed = agent_with_custom_tools(&client, &environment)?;
+    let target = common::client_or_emulator(Script::new().say("On it."))?;
+    let client = &target.client;
+    let csv = if target.offline() {
+        let path = std::env::temp_dir().join(format!("reference-flows-{}.csv", std::process::id()));
+        std::fs::write(&path, "name,score\nada,3\n").map_err(|e| managed_agents::Error::Io {
+            message: format!("writing {}", path.display()),
+            source: e,
+        })?;
+        path
+    } else {
+        "data.csv".into()
+    };
+    let environment = create_environment(client)?;
+    let session = minimal_agent_and_session(client, &environment)?;
+    send_message_and_tool_result(client, &session)?;
+    poll_events(client, &session)?;
+    let reviewed = agent_with_custom_tools(client, &environment)?;
     let vault = client.vaults().create(&VaultCreateParams::new("tools"))?;
-    let with_mcp = mcp_agent(&client, &environment, &vault.id)?;
+    let with_mcp = mcp_agent(client, &environment, &vault.id)?;
     let agent = client
         .agents()
         .retrieve(&reviewed.agent.id, &Default::default())?;
-    files(&client, &agent, &environment)?;
-    for id in [&session.id, &reviewed.id, &with_mcp.id] {
-        session_management(&client, id)?;
+    let uploaded = files(client, &agent, &environment, &csv);
+    if target.offline() {
+        let _ = std::fs::remove_file(&csv);
     }
+    uploaded?;
+    for id in [&session.id, &reviewed.id, &with_mcp.id] {
+        session_management(client, id)?;
+    }
+    println!("all reference flows ran");
     Ok(())
 }

@@ -1,15 +1,22 @@
 //! The reference's "Stream Events" flow: open the stream, send a message, print as it comes.
 //!
-//! `ANTHROPIC_API_KEY=... cargo run --example stream -- SESSION_ID`
+//! `ANTHROPIC_API_KEY=... cargo run --example stream -- SESSION_ID`; without a key,
+//! `cargo run --example stream` runs it on the embedded emulator, on a session of its own.
 
-use managed_agents::{stream::StreamOptions, types::*, Client};
+mod common;
+
+use managed_agents::emulator::Script;
+use managed_agents::{stream::StreamOptions, types::*};
 
 fn main() -> managed_agents::Result<()> {
-    let Some(session_id) = std::env::args().nth(1) else {
-        eprintln!("usage: stream SESSION_ID");
-        std::process::exit(2);
-    };
-    let client = Client::from_env()?;
+    let target =
+        common::client_or_emulator(Script::new().say("Hello! I am streaming this answer to you."))?;
+    let session_id = common::session_or_new(
+        &target,
+        "stream SESSION_ID",
+        &AgentCreateParams::new("Streamer", "claude-opus-4-5"),
+    )?;
+    let client = &target.client;
     let stream = client
         .sessions()
         .stream(&session_id, StreamOptions::new())?; // stream first

@@ -72,6 +72,11 @@ DEFAULT_BETAS = {
 # of its own; its schema is marked `x-webhook`.
 WEBHOOK_PAYLOADS = ["anthropic.types.beta.beta_webhook_event.BetaWebhookEvent"]
 
+# Operations the API answers with `204 No Content` although the Python SDK casts the answer
+# to a model (with an empty body it then hands back the empty text). The Go SDK documents
+# these as returning nothing.
+NO_CONTENT = {"environments.work.stop"}
+
 class PropertyInfo:  # the SDK of this pin names JSON keys as they are; kept for newer pins
     alias = format = discriminator = None
 
@@ -572,6 +577,7 @@ def build() -> dict:
                     qname = qname.removesuffix("Params") + "Query"
                 op["x-query-name"] = qname
             op["parameters"] = params
+            path_names = set(re.findall(r"\{(\w+)\}", info["path"]))
             if info["body"]:
                 if info["multipart"]:
                     props, required = {}, []
@@ -590,10 +596,15 @@ def build() -> dict:
                 else:
                     if td is None:
                         raise SystemExit(f"no params TypedDict for {op_id}")
-                    ref = ex.typed_dict(td, frozenset(py for _, py in info["query"]))
+                    # the SDK's TypedDict also holds the path parameters (keyword arguments of
+                    # the method), but they go into the path, never into the body
+                    ref = ex.typed_dict(td, frozenset(py for _, py in info["query"]) | path_names)
                     op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}
             ret = hints["return"]
-            op["responses"] = {"200": response_for(ex, ret, info, op_id)}
+            if op_id in NO_CONTENT:
+                op["responses"] = {"204": {"description": "No content."}}
+            else:
+                op["responses"] = {"200": response_for(ex, ret, info, op_id)}
             paths.setdefault(info["path"], {})[info["verb"]] = op
     # Query structs of the same name in two sub-packages (`sessions.events.list` and
     # `sessions.threads.events.list`) take their parent resource as a prefix.

@@ -425,3 +425,85 @@ fn api_errors_carry_status_type_message_and_request_id() {
     );
     assert!(!format!("{err:?}").contains(KEY));
 }
+
+#[test]
+fn work_stop_and_update_keep_the_environment_in_the_path_and_stop_answers_204() {
+    let mut server = Server::new();
+    let c = client(&server);
+    let path = "/v1/environments/env_1/work/work_1";
+    // the body is only `{"force": ..}`: no `environment_id`; the answer has no body
+    let m = expect(&mut server, "POST", &format!("{path}/stop"), MA)
+        .match_body(Matcher::Json(json!({"force": true})))
+        .with_status(204)
+        .create();
+    // `stop` returns `()`: the empty answer is not read as a work item
+    let (): () = c
+        .environments()
+        .work()
+        .stop("env_1", "work_1", &WorkStopParams::new().force(true))
+        .unwrap();
+    m.assert();
+    let m = expect(&mut server, "POST", path, MA)
+        .match_body(Matcher::Json(json!({"metadata": {"k": "v"}})))
+        .with_body(fixture("SelfHostedWork"))
+        .create();
+    let metadata: std::collections::BTreeMap<String, Option<String>> =
+        [("k".to_string(), Some("v".to_string()))].into();
+    c.environments()
+        .work()
+        .update("env_1", "work_1", &WorkUpdateParams::new(metadata))
+        .unwrap();
+    m.assert();
+    // the other updates whose parent ID is a path parameter send it nowhere else
+    let m = expect(
+        &mut server,
+        "POST",
+        "/v1/sessions/ses_1/resources/res_1",
+        MA,
+    )
+    .match_body(Matcher::Json(json!({"authorization_token": "tok"})))
+    .with_body(fixture("FileResource"))
+    .create();
+    c.sessions()
+        .resources()
+        .update("ses_1", "res_1", &ResourceUpdateParams::new("tok"))
+        .unwrap();
+    m.assert();
+    let m = expect(
+        &mut server,
+        "POST",
+        "/v1/vaults/vlt_1/credentials/crd_1",
+        MA,
+    )
+    .match_body(Matcher::Json(json!({"display_name": "d"})))
+    .with_body(fixture("Credential"))
+    .create();
+    c.vaults()
+        .credentials()
+        .update(
+            "vlt_1",
+            "crd_1",
+            &CredentialUpdateParams::new().display_name("d"),
+        )
+        .unwrap();
+    m.assert();
+    let m = expect(
+        &mut server,
+        "POST",
+        "/v1/memory_stores/mst_1/memories/mem_1",
+        "agent-memory-2026-07-22",
+    )
+    .match_body(Matcher::Json(json!({"content": "c"})))
+    .with_body(fixture("Memory"))
+    .create();
+    c.memory_stores()
+        .memories()
+        .update(
+            "mst_1",
+            "mem_1",
+            &Default::default(),
+            &MemoryUpdateParams::new().content("c"),
+        )
+        .unwrap();
+    m.assert();
+}

@@ -63,7 +63,7 @@ fn memories_change_by_versions_and_keep_them_after_deletion() {
     );
 
     // an update with a stale precondition fails, with the right one succeeds
-    let stale = MemoryUpdateParams::new(store.id.as_str())
+    let stale = MemoryUpdateParams::new()
         .content("two")
         .precondition(PreconditionParam::new().content_sha256(sha("zzz")));
     let err = once
@@ -72,7 +72,7 @@ fn memories_change_by_versions_and_keep_them_after_deletion() {
         .update(&store.id, &mem.id, &Default::default(), &stale)
         .unwrap_err();
     assert_eq!(err.status(), Some(409), "{err}");
-    let fresh = MemoryUpdateParams::new(store.id.as_str())
+    let fresh = MemoryUpdateParams::new()
         .content("two")
         .path("/projects/b.md")
         .precondition(PreconditionParam::new().content_sha256(sha("one")));

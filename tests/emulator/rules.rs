@@ -204,11 +204,7 @@ fn only_a_repositorys_token_can_be_rotated_and_only_files_are_added() {
     let rotated = c
         .sessions()
         .resources()
-        .update(
-            &s.id,
-            &id,
-            &ResourceUpdateParams::new("tok-2", s.id.as_str()),
-        )
+        .update(&s.id, &id, &ResourceUpdateParams::new("tok-2"))
         .unwrap();
     assert!(matches!(
         rotated,
@@ -228,11 +224,7 @@ fn only_a_repositorys_token_can_be_rotated_and_only_files_are_added() {
     let err = c
         .sessions()
         .resources()
-        .update(
-            &s.id,
-            &added.id,
-            &ResourceUpdateParams::new("tok-3", s.id.as_str()),
-        )
+        .update(&s.id, &added.id, &ResourceUpdateParams::new("tok-3"))
         .unwrap_err();
     assert_eq!(err.status(), Some(400), "{err}");
 }
