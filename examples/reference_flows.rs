@@ -132,10 +132,8 @@ fn main() -> Result<()> {
     let client = &target.client;
     let csv = if target.offline() {
         let path = std::env::temp_dir().join(format!("reference-flows-{}.csv", std::process::id()));
-        std::fs::write(&path, "name,score\nada,3\n").map_err(|e| managed_agents::Error::Io {
-            message: format!("writing {}", path.display()),
-            source: e,
-        })?;
+        std::fs::write(&path, "name,score\nada,3\n")
+            .map_err(|e| managed_agents::Error::io(format!("writing {}", path.display()), e))?;
         path
     } else {
         "data.csv".into()

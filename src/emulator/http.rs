@@ -153,6 +153,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
             respond(conn, status, "application/json", body.as_bytes(), &[], keep);
         }
         Ok(Reply::Bytes(ct, bytes)) => respond(conn, 200, ct, &bytes, &[], keep),
+        Ok(Reply::NoContent) => respond(conn, 204, "", &[], &[], keep),
         Ok(Reply::Stream { session, previews }) => {
             // a stream's body ends with the connection
             stream::stream(shared, conn, &session, previews, &faults);
@@ -186,6 +187,7 @@ fn injected(faults: &Faults) -> (u16, &'static str, u64) {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        204 => "No Content",
         400 => "Bad Request",
         404 => "Not Found",
         409 => "Conflict",
@@ -216,10 +218,18 @@ fn respond(
     keep_alive: bool,
 ) {
     let connection = if keep_alive { "keep-alive" } else { "close" };
+    // a 204 has no body, and says nothing of one (RFC 9110: no content-length)
+    let framing = if status == 204 {
+        String::new()
+    } else {
+        format!(
+            "content-type: {content_type}\r\ncontent-length: {}\r\n",
+            body.len()
+        )
+    };
     let mut head = format!(
-        "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nrequest-id: {}\r\nconnection: {connection}\r\n",
+        "HTTP/1.1 {status} {}\r\n{framing}request-id: {}\r\nconnection: {connection}\r\n",
         reason(status),
-        body.len(),
         request_id()
     );
     for (k, v) in extra {

@@ -9,6 +9,8 @@ pub(crate) enum Reply {
     Json(Value),
     /// Bytes with a content type, `200`.
     Bytes(&'static str, Vec<u8>),
+    /// `204`, no body.
+    NoContent,
     /// A JSON body with another status (a 412 whose error carries `details`).
     Status(u16, Value),
     /// A session's live event stream.

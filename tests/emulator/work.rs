@@ -109,7 +109,7 @@ fn a_self_hosted_session_queues_an_item_that_a_long_poll_claims_and_ack_starts()
     let mut patch = BTreeMap::new();
     patch.insert("host".to_string(), Some("box-1".to_string()));
     let updated = work
-        .update(&env, &item.id, &WorkUpdateParams::new(env.clone(), patch))
+        .update(&env, &item.id, &WorkUpdateParams::new(patch))
         .unwrap();
     assert_eq!(
         updated.metadata.get("host").map(String::as_str),
@@ -161,29 +161,20 @@ fn heartbeats_compare_and_set_a_mismatch_is_412_and_stop_ends_the_lease() {
     assert!(second.lease_extended);
 
     // a graceful stop: the next heartbeat says stopping; a forced one stops it
-    let stopping = work
-        .stop(&env, &item.id, &WorkStopParams::new(env.clone()))
-        .unwrap();
+    work.stop(&env, &item.id, &WorkStopParams::new()).unwrap();
+    let stopping = work.retrieve(&env, &item.id).unwrap();
     assert_eq!(state(&stopping), "stopping");
     let third = beat(&second.last_heartbeat).unwrap();
     assert_eq!(serde_json::to_value(&third.state).unwrap(), "stopping");
-    let stopped = work
-        .stop(
-            &env,
-            &item.id,
-            &WorkStopParams::new(env.clone()).force(true),
-        )
+    work.stop(&env, &item.id, &WorkStopParams::new().force(true))
         .unwrap();
+    let stopped = work.retrieve(&env, &item.id).unwrap();
     assert_eq!(state(&stopped), "stopped");
     assert!(stopped.stopped_at.is_some());
     let after = beat(&second.last_heartbeat);
     assert!(!after.unwrap().lease_extended);
     let again = work
-        .stop(
-            &env,
-            &item.id,
-            &WorkStopParams::new(env.clone()).force(true),
-        )
+        .stop(&env, &item.id, &WorkStopParams::new().force(true))
         .unwrap_err();
     assert_eq!(again.status(), Some(409));
 }
@@ -281,12 +272,8 @@ fn a_message_after_idle_queues_new_work_but_not_while_an_item_is_open() {
     assert_eq!(work.stats(&env).unwrap().depth, 1);
     let item = poll(&client, &env).unwrap();
     work.ack(&env, &item.id).unwrap();
-    work.stop(
-        &env,
-        &item.id,
-        &WorkStopParams::new(env.clone()).force(true),
-    )
-    .unwrap();
+    work.stop(&env, &item.id, &WorkStopParams::new().force(true))
+        .unwrap();
     assert_eq!(work.stats(&env).unwrap().depth, 0);
     send();
     let next = poll(&client, &env).expect("a new item for the message");
@@ -302,9 +289,8 @@ fn a_graceful_stop_is_stopping_then_stopped_and_a_message_then_queues_work() {
     let work = client.environments().work();
     let item = poll(&client, &env).unwrap();
     work.ack(&env, &item.id).unwrap();
-    let stopping = work
-        .stop(&env, &item.id, &WorkStopParams::new(env.clone()))
-        .unwrap();
+    work.stop(&env, &item.id, &WorkStopParams::new()).unwrap();
+    let stopping = work.retrieve(&env, &item.id).unwrap();
     assert_eq!(state(&stopping), "stopping");
     let deadline = Instant::now() + Duration::from_secs(30);
     while state(&work.retrieve(&env, &item.id).unwrap()) != "stopped" {

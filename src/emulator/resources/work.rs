@@ -209,15 +209,14 @@ pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> R
             } else {
                 w["state"] = json!("stopping");
             }
-            let mut out = w.clone();
-            if out["state"] == "stopping" {
+            if w["state"] == "stopping" {
                 s.work
                     .stopping
                     .entry(id.to_string())
                     .or_insert_with(Instant::now);
             }
-            out["secret"] = Value::Null;
-            Ok(Reply::Json(out))
+            // the API answers a stop with 204 and no body
+            Ok(Reply::NoContent)
         }
         _ => Err(not_found("path", &segs.join("/"))),
     }
