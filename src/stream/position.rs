@@ -28,20 +28,23 @@ impl RecentIds {
         self.set.contains(id)
     }
 
-    /// Remembers an id that is not remembered yet.
+    /// Remembers an id that is not remembered yet. Once full, the two buffers of the oldest
+    /// id (its place in the order and its entry in the set) are reused for the new one: no
+    /// allocation per event.
     pub(crate) fn push(&mut self, id: &str) {
         debug_assert!(!self.set.contains(id));
-        // the oldest id's buffer is reused for the new one
-        let mut slot = if self.order.len() >= RECENT_IDS {
+        let (mut slot, mut key) = if self.order.len() >= RECENT_IDS {
             let old = self.order.pop_front().unwrap_or_default();
-            self.set.remove(&old);
-            old
+            let key = self.set.take(&old).unwrap_or_default();
+            (old, key)
         } else {
-            String::new()
+            (String::new(), String::new())
         };
         slot.clear();
         slot.push_str(id);
-        self.set.insert(slot.clone());
+        key.clear();
+        key.push_str(id);
+        self.set.insert(key);
         self.order.push_back(slot);
     }
 }
