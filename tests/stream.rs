@@ -366,6 +366,39 @@ fn previews_fold_into_the_message_being_written() {
 }
 
 #[test]
+fn the_iterator_folds_previews_away_and_delivers_the_whole_message() {
+    let server = with_empty_log(|_, conn| {
+        sse_headers(conn);
+        let frames = [
+            json!({"type": "event_start", "event": {"type": "agent.message", "id": "sevt_m"}}),
+            json!({"type": "event_delta", "event_id": "sevt_m", "delta": {"type": "content_delta", "index": 0, "content": {"type": "text", "text": "Hel"}}}),
+            json!({"type": "event_delta", "event_id": "sevt_m", "delta": {"type": "content_delta", "index": 0, "content": {"type": "text", "text": "lo"}}}),
+            json!({"type": "event_start", "event": {"type": "agent.thinking", "id": "sevt_t"}}),
+            json!({"type": "agent.message", "id": "sevt_m", "processed_at": "2026-01-01T00:00:00Z", "content": [{"type": "text", "text": "Hello"}]}),
+            json!({"type": "session.status_idle", "id": "sevt_i", "processed_at": "2026-01-01T00:00:01Z", "stop_reason": {"type": "end_turn"}}),
+        ];
+        for f in frames {
+            let _ = conn.write_all(format!("data: {f}\n\n").as_bytes());
+        }
+    });
+    let opts = StreamOptions::new()
+        .previews(vec![DeltaType::AgentMessage])
+        .max_reconnects(0);
+    let mut stream = client(&server.url)
+        .sessions()
+        .events()
+        .stream("sesn_1", opts)
+        .unwrap();
+    let SessionEvent::AgentMessage(m) = stream.next().unwrap().unwrap() else {
+        panic!("the message first")
+    };
+    assert_eq!(m.text(), "Hello");
+    // the whole message replaced the preview it folded
+    assert!(stream.preview().is_none());
+    assert!(stream.next().unwrap().unwrap().ends_turn());
+}
+
+#[test]
 fn a_frame_that_does_not_read_never_ends_the_stream() {
     // changed: a frame that is not an event used to be an error item; it is now skipped (and
     // logged), and an event of a known kind that does not read is delivered as Unknown

@@ -6,16 +6,17 @@ log, starts the emulator, and prints both sides with their ratio. Prints one JSO
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import anthropic
 from anthropic._models import construct_type
 from anthropic._streaming import SSEDecoder
 from anthropic.types.beta.sessions import BetaManagedAgentsStreamSessionEvents
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from replay import loopback_server, replay  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--log", required=True)
@@ -56,38 +57,8 @@ for _ in range(3):
 out["typed"] = {"mb_s": mb / best, "events_s": typed / best}
 
 
-def loopback_server(answer):
-    """A server on a free loopback port: reads each request, then answer(conn) writes the
-    response, each connection on its own thread. Returns its URL."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-
-    def one(conn):
-        try:
-            conn.recv(65536)
-            answer(conn)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def serve():
-        while True:
-            conn, _ = srv.accept()
-            threading.Thread(target=one, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    return f"http://127.0.0.1:{srv.getsockname()[1]}"
-
-
 # 3. end to end: sessions.events.stream from a loopback server replaying the log
-def replay(conn):
-    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
-    conn.sendall(log)
-
-
-client = anthropic.Anthropic(api_key="k", base_url=loopback_server(replay), max_retries=0)
+client = anthropic.Anthropic(api_key="k", base_url=loopback_server(replay(log)), max_retries=0)
 t = time.perf_counter()
 n = 0
 with client.beta.sessions.events.stream(session_id="sesn_1") as stream:

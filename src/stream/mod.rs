@@ -386,6 +386,12 @@ impl EventStream {
 
     /// The next event or preview.
     pub fn next_item(&mut self) -> Option<Result<StreamItem>> {
+        self.next_inner(true)
+    }
+
+    /// The next event, or preview when `previews` (without, a preview only moves the snapshot
+    /// [`preview`](Self::preview) shows, and is not copied out).
+    fn next_inner(&mut self, previews: bool) -> Option<Result<StreamItem>> {
         loop {
             if let Some(item) = self.next_missed() {
                 return Some(item);
@@ -458,38 +464,42 @@ impl EventStream {
                     continue;
                 }
             };
-            if let Some(item) = self.item(parsed) {
+            if let Some(item) = self.item(parsed, previews) {
                 return Some(Ok(item));
             }
         }
     }
 
-    /// What a decoded frame gives: a preview, an event, or nothing (an event delivered before).
-    fn item(&mut self, parsed: StreamSessionEvents) -> Option<StreamItem> {
+    /// What a decoded frame gives: a preview (when `previews`), an event, or nothing (an
+    /// event delivered before, or a preview not asked for).
+    fn item(&mut self, parsed: StreamSessionEvents, previews: bool) -> Option<StreamItem> {
         match parsed {
             StreamSessionEvents::EventStart(start) => match frame::message_start(&start) {
                 Some(snap) => {
-                    self.snapshot = Some(snap.clone());
-                    Some(StreamItem::MessagePreview(snap))
+                    let item = previews.then(|| StreamItem::MessagePreview(snap.clone()));
+                    self.snapshot = Some(snap);
+                    item
                 }
-                None => Some(StreamItem::OtherPreview(StreamSessionEvents::EventStart(
-                    start,
-                ))),
+                None => previews.then_some(StreamItem::OtherPreview(
+                    StreamSessionEvents::EventStart(start),
+                )),
             },
             StreamSessionEvents::EventDelta(delta) => {
                 match frame::fold(self.snapshot.take(), &delta) {
                     Some(snap) => {
-                        self.snapshot = Some(snap.clone());
-                        Some(StreamItem::MessagePreview(snap))
+                        // the snapshot grows with each delta: copied out only when asked for
+                        let item = previews.then(|| StreamItem::MessagePreview(snap.clone()));
+                        self.snapshot = Some(snap);
+                        item
                     }
-                    None => Some(StreamItem::OtherPreview(StreamSessionEvents::EventDelta(
-                        delta,
-                    ))),
+                    None => previews.then_some(StreamItem::OtherPreview(
+                        StreamSessionEvents::EventDelta(delta),
+                    )),
                 }
             }
             other => match SessionEvent::try_from(other) {
                 Ok(ev) => self.deliver(ev, false).map(StreamItem::Event),
-                Err(other) => Some(StreamItem::OtherPreview(other)),
+                Err(other) => previews.then_some(StreamItem::OtherPreview(other)),
             },
         }
     }
@@ -500,7 +510,7 @@ impl Iterator for EventStream {
 
     fn next(&mut self) -> Option<Result<SessionEvent>> {
         loop {
-            match self.next_item()? {
+            match self.next_inner(false)? {
                 Ok(StreamItem::Event(ev)) => return Some(Ok(ev)),
                 Ok(_) => continue,
                 Err(e) => return Some(Err(e)),
