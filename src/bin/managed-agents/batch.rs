@@ -3,54 +3,21 @@
 //! tasks file is checked first and every bad line reported at once.
 
 use crate::cli::BatchArgs;
+use crate::parse::parse_task_line;
 use crate::progress::Progress;
 use crate::results::Results;
 use crate::run::{agent_ref, run_task, tool_commands, Task};
 use crate::{client, exit, note, tools, Failure};
-use managed_agents::types::SessionCreateParamsResource;
 use managed_agents::Deadline;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{HashSet, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// One line of the tasks file, as written.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TaskLine {
-    id: String,
-    message: String,
-    #[serde(default)]
-    agent: Option<String>,
-    #[serde(default)]
-    environment: Option<String>,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    vault_ids: Vec<String>,
-    #[serde(default)]
-    resources: Vec<Value>,
-}
-
 /// Checks one line; the error names the field.
 fn task(line: &str, agent: Option<&str>, environment: Option<&str>) -> Result<Task, String> {
-    let mut de = serde_json::Deserializer::from_str(line);
-    let t: TaskLine = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." {
-            e.inner().to_string()
-        } else {
-            format!("field `{path}`: {}", e.inner())
-        }
-    })?;
-    if t.id.trim().is_empty() {
-        return Err("field `id`: empty".into());
-    }
-    if t.message.trim().is_empty() {
-        return Err("field `message`: the message is empty".into());
-    }
+    let t = parse_task_line(line)?;
     let agent = t
         .agent
         .or(agent.map(String::from))
@@ -60,12 +27,6 @@ fn task(line: &str, agent: Option<&str>, environment: Option<&str>) -> Result<Ta
         .environment
         .or(environment.map(String::from))
         .ok_or("no \"environment\" and no --environment")?;
-    let mut resources = Vec::new();
-    for (i, r) in t.resources.into_iter().enumerate() {
-        let r: SessionCreateParamsResource =
-            crate::input::strict(r, "").map_err(|(_, m)| format!("field `resources[{i}]`: {m}"))?;
-        resources.push(r);
-    }
     Ok(Task {
         title: t.title.or(Some(t.id.clone())),
         id: t.id,
@@ -73,7 +34,7 @@ fn task(line: &str, agent: Option<&str>, environment: Option<&str>) -> Result<Ta
         environment,
         message: t.message,
         vault_ids: t.vault_ids,
-        resources,
+        resources: t.resources,
     })
 }
 

@@ -81,18 +81,7 @@ pub enum Command {
     },
 }
 
-/// A duration as `90s`, `10m`, `1h 30m`, `500ms`.
-pub fn duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (try 30s, 10m, 1h)"))?;
-    if d.is_zero() {
-        return Err("must be more than zero".into());
-    }
-    // beyond a year is surely a mistake, and would overflow the clock
-    if d > Duration::from_secs(366 * 24 * 3600) {
-        return Err("more than a year".into());
-    }
-    Ok(d)
-}
+pub use crate::parse::duration;
 
 fn tool(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {

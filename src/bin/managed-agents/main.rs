@@ -11,6 +11,7 @@ mod emulator;
 mod examples;
 mod files;
 mod input;
+mod parse;
 mod progress;
 mod resources;
 mod results;
