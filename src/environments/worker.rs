@@ -164,8 +164,12 @@ pub struct EnvironmentWorker {
     lease: LeaseOptions,
     handler: Option<Arc<SessionHandler>>,
     tools: Vec<(String, ToolFn)>,
+    on_report: Option<Arc<OnReport>>,
     stop: StopSignal,
 }
+
+/// What [`EnvironmentWorker::on_report`] calls.
+type OnReport = dyn Fn(&WorkItem, &Result<ItemReport>) + Send + Sync;
 
 impl std::fmt::Debug for EnvironmentWorker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -205,6 +209,7 @@ impl EnvironmentWorker {
             lease: LeaseOptions::new(),
             handler: None,
             tools: Vec::new(),
+            on_report: None,
             stop: StopSignal::new(),
         }
     }
@@ -264,6 +269,16 @@ impl EnvironmentWorker {
             name.into(),
             Arc::new(move |c| f(c).map(Into::into).map_err(|e| e.to_string())),
         ));
+        self
+    }
+
+    /// Called by [`run`](Self::run) with each item it claimed once the item is done (from the
+    /// thread that served it): for progress output.
+    pub fn on_report(
+        mut self,
+        f: impl Fn(&WorkItem, &Result<ItemReport>) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_report = Some(Arc::new(f));
         self
     }
 
@@ -330,6 +345,9 @@ impl EnvironmentWorker {
                         Some(Ok(item)) => item,
                     };
                     let report = self.serve(&item, self.environment_key.as_deref());
+                    if let Some(f) = &self.on_report {
+                        f(&item, &report);
+                    }
                     let mut s = stats.lock().unwrap_or_else(PoisonError::into_inner);
                     s.claimed += 1;
                     match &report {

@@ -17,6 +17,7 @@ mod results;
 mod run;
 mod sessions;
 mod tools;
+mod worker;
 
 use clap::{CommandFactory, FromArgMatches};
 use managed_agents::Error;
@@ -130,6 +131,7 @@ fn dispatch(command: cli::Command, quiet: bool) -> Result<u8, Failure> {
         C::Skills(c) => files::skills(&client()?, c),
         C::Deployments(c) => resources::deployments(&client()?, c),
         C::DeploymentRuns(c) => resources::deployment_runs(&client()?, c),
+        C::Worker(a) => worker::worker(a, quiet),
         C::Emulator(a) => emulator::emulator(a),
         C::Completions { shell } => {
             let mut buf = Vec::new();
