@@ -19,6 +19,8 @@ mod front;
 mod resources;
 #[path = "cli/safety.rs"]
 mod safety;
+#[path = "cli/worker.rs"]
+mod worker;
 
 const BIN: &str = env!("CARGO_BIN_EXE_managed-agents");
 

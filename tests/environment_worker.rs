@@ -10,11 +10,12 @@ use managed_agents::environments::{
 };
 use managed_agents::{Client, Error, RequestOptions};
 use serde_json::{json, Value};
+use std::io::Write;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{respond, respond_json, Recorded, TestServer};
+use support::{respond, respond_json, respond_list, sse_head, Recorded, TestServer};
 
 const API_KEY: &str = "sk-ant-test-key-0123456789";
 const ENV_KEY: &str = "envkey-test-0123456789";
@@ -348,7 +349,7 @@ fn an_item_handed_over_in_the_environment_is_served() {
 }
 
 #[test]
-fn a_worker_without_a_handler_or_a_key_is_refused() {
+fn a_worker_without_a_key_is_refused() {
     let client = Client::builder()
         .api_key(API_KEY)
         .base_url("http://127.0.0.1:1")
@@ -356,10 +357,174 @@ fn a_worker_without_a_handler_or_a_key_is_refused() {
         .unwrap();
     let w = EnvironmentWorker::new(&client)
         .environment_id("env_1")
-        .environment_key(ENV_KEY);
-    assert!(matches!(w.run(), Err(Error::InvalidInput { .. })));
-    let w = EnvironmentWorker::new(&client)
-        .environment_id("env_1")
         .on_session(|_| Ok(()));
     assert!(matches!(w.run(), Err(Error::InvalidInput { .. })));
+}
+
+/// A queue of one session item whose session plays a script: `history` at first, then what
+/// `react` adds for each event posted; heartbeats answered by `heartbeat`.
+fn session_queue(
+    history: Vec<Value>,
+    react: impl Fn(&Value) -> Vec<Value> + Send + Sync + 'static,
+    heartbeat: impl Fn(usize, &mut TcpStream) + Send + Sync + 'static,
+) -> (TestServer, Arc<Mutex<Vec<Value>>>) {
+    let log = Arc::new(Mutex::new(Vec::<Value>::new()));
+    let stamp = |h: &mut Vec<Value>, mut ev: Value| {
+        let n = h.len() + 1;
+        ev["id"] = json!(format!("sevt_{n:04}"));
+        ev["processed_at"] = json!(format!("2026-01-01T00:00:{:02}.{:03}Z", n / 1000, n % 1000));
+        h.push(ev);
+    };
+    {
+        let mut h = log.lock().unwrap();
+        for ev in history {
+            stamp(&mut h, ev);
+        }
+    }
+    let shared = log.clone();
+    let polls = AtomicUsize::new(0);
+    let beats = AtomicUsize::new(0);
+    let server = TestServer::start(move |_, r, conn| {
+        let p = path(r).to_string();
+        if p.ends_with("/work/poll") {
+            if polls.fetch_add(1, Ordering::SeqCst) == 0 {
+                respond_json(conn, &item("work_1", "session"))
+            } else {
+                no_content(conn)
+            }
+        } else if p.ends_with("/heartbeat") {
+            heartbeat(beats.fetch_add(1, Ordering::SeqCst), conn)
+        } else if p == "/v1/sessions/sesn_work_1/events/stream" {
+            sse_head(conn);
+            let mut next = shared.lock().unwrap().len();
+            for _ in 0..400 {
+                std::thread::sleep(Duration::from_millis(25));
+                let fresh: Vec<Value> = shared.lock().unwrap()[next..].to_vec();
+                next += fresh.len();
+                for ev in fresh {
+                    if conn
+                        .write_all(format!("data: {ev}\n\n").as_bytes())
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                if conn.write_all(b": hb\n\n").is_err() {
+                    return;
+                }
+            }
+        } else if p == "/v1/sessions/sesn_work_1/events" && r.method == "POST" {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            let mut h = shared.lock().unwrap();
+            for ev in body["events"].as_array().unwrap() {
+                stamp(&mut h, ev.clone());
+                for next in react(ev) {
+                    stamp(&mut h, next);
+                }
+            }
+            respond_json(conn, r#"{"data": []}"#);
+        } else if p == "/v1/sessions/sesn_work_1/events" {
+            let h = shared.lock().unwrap().clone();
+            respond_list(conn, &r.target, &h);
+        } else if p == "/v1/sessions/sesn_work_1" {
+            respond_json(conn, &session("sesn_work_1", "running"))
+        } else {
+            no_content(conn) // ack, stop
+        }
+    });
+    (server, log)
+}
+
+fn temp_workdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ma-worker-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_default_handler_runs_built_in_and_custom_tools_in_the_items_work_directory() {
+    let history = vec![
+        json!({"type": "agent.tool_use", "name": "write", "input": {"file_path": "out.txt", "content": "from the agent"}}),
+        json!({"type": "session.status_idle", "stop_reason": {"type": "requires_action", "event_ids": ["sevt_0001"]}}),
+    ];
+    let (server, log) = session_queue(
+        history,
+        |ev| match ev["type"].as_str() {
+            Some("user.tool_result") if ev["tool_use_id"] == "sevt_0001" => vec![
+                json!({"type": "agent.tool_use", "name": "bash", "input": {"command": "cat out.txt"}}),
+            ],
+            Some("user.tool_result") => vec![
+                json!({"type": "agent.custom_tool_use", "name": "lookup", "input": {"q": "x"}}),
+            ],
+            Some("user.custom_tool_result") => {
+                vec![json!({"type": "session.status_idle", "stop_reason": {"type": "end_turn"}})]
+            }
+            _ => vec![],
+        },
+        active,
+    );
+    let dir = temp_workdir("default");
+    let stats = worker(&server)
+        .workdir(&dir)
+        .tool("lookup", |call| {
+            Ok::<_, String>(format!("found {}", call["q"]))
+        })
+        .run()
+        .unwrap();
+    assert_eq!((stats.claimed, stats.ran, stats.failed), (1, 1, 0));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("work_1").join("out.txt")).unwrap(),
+        "from the agent"
+    );
+    let h = log.lock().unwrap().clone();
+    let results: Vec<&Value> = h
+        .iter()
+        .filter(|e| e["type"] == "user.tool_result")
+        .collect();
+    assert_eq!(results.len(), 2, "{h:#?}");
+    assert!(results[1]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("from the agent"));
+    let custom: Vec<&Value> = h
+        .iter()
+        .filter(|e| e["type"] == "user.custom_tool_result")
+        .collect();
+    assert_eq!(custom.len(), 1);
+    assert_eq!(custom[0]["content"][0]["text"], "found \"x\"");
+    let reqs = requests(&server);
+    assert!(reqs.iter().any(|r| path(r).ends_with("/work/work_1/stop")));
+    // the session's calls carry the item's sessions token
+    assert!(reqs
+        .iter()
+        .filter(|r| path(r).starts_with("/v1/sessions/"))
+        .all(|r| bearer(r) == Some("tok-1")));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_default_handler_ends_when_the_server_says_stopping() {
+    // the session never idles: only the lease's stop signal ends its run
+    let (server, _log) = session_queue(
+        vec![],
+        |_| vec![],
+        |n, conn| {
+            let state = if n < 2 { "active" } else { "stopping" };
+            respond_json(
+                conn,
+                &json!({"type": "work_heartbeat", "last_heartbeat": "hb", "lease_extended": true,
+                    "state": state, "ttl_seconds": 1})
+                .to_string(),
+            )
+        },
+    );
+    let dir = temp_workdir("stopping");
+    let stats = worker(&server).workdir(&dir).run().unwrap();
+    assert_eq!((stats.claimed, stats.ran, stats.failed), (1, 1, 0));
+    assert!(dir.join("work_1").is_dir());
+    assert!(requests(&server)
+        .iter()
+        .any(|r| path(r).ends_with("/work/work_1/stop")));
+    let _ = std::fs::remove_dir_all(&dir);
 }

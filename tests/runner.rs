@@ -100,8 +100,14 @@ impl Script {
             let mut h = self.history.lock().unwrap();
             for ev in body["events"].as_array().unwrap() {
                 // a second result for a call is refused, as the API does
-                if let Some(id) = ev["custom_tool_use_id"].as_str() {
-                    if h.iter().any(|e| e["custom_tool_use_id"] == id) {
+                let result_of = match ev["type"].as_str() {
+                    Some("user.custom_tool_result") => Some("custom_tool_use_id"),
+                    Some("user.tool_result") => Some("tool_use_id"),
+                    _ => None,
+                };
+                if let Some(key) = result_of {
+                    let id = &ev[key];
+                    if h.iter().any(|e| e["type"] == ev["type"] && &e[key] == id) {
                         drop(h);
                         respond(
                             conn,
@@ -697,4 +703,151 @@ fn a_stream_closed_after_the_turn_ends_the_grace_period_at_once() {
         "{:?}",
         started.elapsed()
     );
+}
+
+fn builtin(id: &str, name: &str, input: Value) -> Value {
+    json!({"type": "agent.tool_use", "id": id, "name": name, "input": input})
+}
+
+#[test]
+fn built_in_tool_calls_are_answered_once_with_errors_and_panics_as_error_results() {
+    // the history: one built-in call already answered, one still waiting
+    let history = vec![
+        builtin("sevt_old", "bash", json!({"command": "echo old"})),
+        json!({"type": "user.tool_result", "id": "sevt_r", "tool_use_id": "sevt_old", "content": [{"type": "text", "text": "old"}]}),
+        builtin("sevt_open", "bash", json!({"command": "echo open"})),
+        idle(json!({"type": "requires_action", "event_ids": ["sevt_open"]})),
+    ];
+    let script = Script::new(vec![], |ev, out| {
+        match (ev["type"].as_str(), ev["tool_use_id"].as_str()) {
+            (Some("user.tool_result"), Some("sevt_open")) => {
+                out.push(builtin("sevt_b1", "read", json!({"file_path": "a.txt"})));
+                out.push(builtin("sevt_b2", "grep", json!({"pattern": "x"})));
+                out.push(ask("sevt_b3", "bash"));
+                out.push(idle(json!({"type": "requires_action", "event_ids": ["sevt_b1", "sevt_b2", "sevt_b3"]})));
+            }
+            (Some("user.tool_result"), Some("sevt_b3")) => {
+                out.push(idle(json!({"type": "end_turn"})))
+            }
+            _ => {}
+        }
+    });
+    {
+        let mut h = script.history.lock().unwrap();
+        script.push(&mut h, history);
+    }
+    let server = script.serve();
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let c2 = calls.clone();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .agent_tools(move |call| {
+            c2.lock().unwrap().push(call.id.clone());
+            match call.name.as_str() {
+                "read" => Err("no such file".to_string()),
+                "grep" => panic!("grep broke"),
+                _ => Ok(format!("ran {}", call["command"].as_str().unwrap_or("?"))),
+            }
+        })
+        .confirm(Confirmation::Allow)
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(
+        *calls.lock().unwrap(),
+        ["sevt_open", "sevt_b1", "sevt_b2", "sevt_b3"]
+    );
+    let results = script.posted("user.tool_result");
+    let by_id = |id: &str| results.iter().find(|r| r["tool_use_id"] == id).cloned();
+    assert_eq!(results.len(), 5, "{results:#?}");
+    assert_eq!(
+        by_id("sevt_open").unwrap()["content"][0]["text"],
+        "ran echo open"
+    );
+    assert_eq!(by_id("sevt_b1").unwrap()["is_error"], true);
+    let panicked = by_id("sevt_b2").unwrap();
+    assert_eq!(panicked["is_error"], true);
+    assert!(panicked["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("grep broke"));
+    // the call that needed a confirmation was allowed first, then run
+    let confirmations = script.posted("user.tool_confirmation");
+    assert_eq!(confirmations.len(), 1);
+    assert_eq!(confirmations[0]["tool_use_id"], "sevt_b3");
+    assert_eq!(by_id("sevt_b3").unwrap()["content"][0]["text"], "ran ls");
+    assert_eq!(outcome.agent_tool_calls.len(), 4);
+    assert!(outcome.agent_tool_calls.iter().all(|r| r.posted));
+    assert!(outcome.tool_calls.is_empty());
+}
+
+#[test]
+fn the_local_toolset_answers_built_in_calls_in_its_work_directory() {
+    let dir = std::env::temp_dir().join(format!("ma-runner-toolset-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = Script::new(vec![], |ev, out| {
+        match (ev["type"].as_str(), ev["tool_use_id"].as_str()) {
+            (Some("user.message"), _) => {
+                out.push(builtin(
+                    "sevt_w",
+                    "write",
+                    json!({"file_path": "notes.txt", "content": "hello runner\n"}),
+                ));
+                out.push(builtin(
+                    "sevt_x",
+                    "read",
+                    json!({"file_path": "../outside.txt"}),
+                ));
+                out.push(builtin(
+                    "sevt_b",
+                    "bash",
+                    json!({"command": "cat notes.txt"}),
+                ));
+                out.push(idle(
+                    json!({"type": "requires_action", "event_ids": ["sevt_w", "sevt_x", "sevt_b"]}),
+                ));
+            }
+            (Some("user.tool_result"), Some("sevt_b")) => {
+                out.push(idle(json!({"type": "end_turn"})))
+            }
+            _ => {}
+        }
+    });
+    let server = script.serve();
+    let toolset = Arc::new(
+        managed_agents::toolset::AgentToolset::new(managed_agents::toolset::AgentToolContext::new(
+            &dir,
+        ))
+        .unwrap(),
+    );
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("take notes")
+        .toolset(toolset.clone())
+        .deadline(Duration::from_secs(60))
+        .until_idle()
+        .unwrap();
+    toolset.close();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "hello runner\n"
+    );
+    let results = script.posted("user.tool_result");
+    let by_id = |id: &str| {
+        results
+            .iter()
+            .find(|r| r["tool_use_id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_ne!(by_id("sevt_w")["is_error"], true);
+    assert_eq!(by_id("sevt_x")["is_error"], true);
+    assert!(by_id("sevt_b")["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("hello runner"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,6 +12,8 @@
 //! or [`Client::with_environment_key`], or give the key in [`PollerOptions::environment_key`].
 
 #[cfg(feature = "worker")]
+mod default_session;
+#[cfg(feature = "worker")]
 mod handover;
 mod lease;
 mod poller;

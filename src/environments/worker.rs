@@ -7,6 +7,7 @@
 //! Each item's calls authenticate with the sessions token from the item's `secret` (a
 //! base64url JSON payload) when it has one, else with the environment key.
 
+use super::default_session::{run_session, ToolFn};
 use super::handover::sessions_token;
 use super::{LeaseEnd, LeaseKeeper, LeaseOptions, Poller, PollerOptions, StopSignal, WorkItem};
 use crate::client::Client;
@@ -162,8 +163,13 @@ pub struct EnvironmentWorker {
     poller: PollerOptions,
     lease: LeaseOptions,
     handler: Option<Arc<SessionHandler>>,
+    tools: Vec<(String, ToolFn)>,
+    on_report: Option<Arc<OnReport>>,
     stop: StopSignal,
 }
+
+/// What [`EnvironmentWorker::on_report`] calls.
+type OnReport = dyn Fn(&WorkItem, &Result<ItemReport>) + Send + Sync;
 
 impl std::fmt::Debug for EnvironmentWorker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -202,6 +208,8 @@ impl EnvironmentWorker {
             poller: PollerOptions::new().auto_stop(false),
             lease: LeaseOptions::new(),
             handler: None,
+            tools: Vec::new(),
+            on_report: None,
             stop: StopSignal::new(),
         }
     }
@@ -249,8 +257,38 @@ impl EnvironmentWorker {
         self
     }
 
+    /// The handler of a custom tool for the default session handler (see
+    /// [`on_session`](Self::on_session)); as [`SessionRunner::tool`](crate::runner::SessionRunner::tool).
+    pub fn tool<T, E, F>(mut self, name: impl Into<String>, f: F) -> Self
+    where
+        F: Fn(&crate::runner::ToolCall) -> std::result::Result<T, E> + Send + Sync + 'static,
+        T: Into<crate::runner::ToolOutput>,
+        E: std::fmt::Display,
+    {
+        self.tools.push((
+            name.into(),
+            Arc::new(move |c| f(c).map(Into::into).map_err(|e| e.to_string())),
+        ));
+        self
+    }
+
+    /// Called by [`run`](Self::run) with each item it claimed once the item is done (from the
+    /// thread that served it): for progress output.
+    pub fn on_report(
+        mut self,
+        f: impl Fn(&WorkItem, &Result<ItemReport>) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_report = Some(Arc::new(f));
+        self
+    }
+
     /// The per-session work, run for each claimed `session` item while its lease is kept.
     /// Return when the session is done or [`WorkContext::should_stop`] says so.
+    ///
+    /// Without one, each item runs the default: a work directory of its own under
+    /// [`workdir`](Self::workdir) (named after the item), the local agent toolset there for
+    /// the built-in tools, the handlers given to [`tool`](Self::tool) for custom tools, the
+    /// session's runner until it is idle or the lease (or the worker) says stop.
     pub fn on_session(
         mut self,
         handler: impl Fn(&WorkContext<'_>) -> Result<()> + Send + Sync + 'static,
@@ -281,7 +319,6 @@ impl EnvironmentWorker {
                 "EnvironmentWorker::run needs the environment key",
             )
         })?;
-        self.handler()?;
         let mut options = self
             .poller
             .clone()
@@ -308,6 +345,9 @@ impl EnvironmentWorker {
                         Some(Ok(item)) => item,
                     };
                     let report = self.serve(&item, self.environment_key.as_deref());
+                    if let Some(f) = &self.on_report {
+                        f(&item, &report);
+                    }
                     let mut s = stats.lock().unwrap_or_else(PoisonError::into_inner);
                     s.claimed += 1;
                     match &report {
@@ -348,21 +388,22 @@ impl EnvironmentWorker {
                 .ok()
                 .filter(|k| !k.is_empty())
         });
-        self.handler()?;
         self.serve(item, key.as_deref())
     }
 
-    fn handler(&self) -> Result<&Arc<SessionHandler>> {
-        self.handler.as_ref().ok_or_else(|| {
-            Error::invalid_input(
-                "on_session",
-                "the worker has no session handler; set one with on_session",
-            )
-        })
+    /// The user's session handler, or the default one: run the session's tools until idle.
+    fn handler(&self) -> Arc<SessionHandler> {
+        match &self.handler {
+            Some(h) => h.clone(),
+            None => {
+                let tools = self.tools.clone();
+                Arc::new(move |ctx: &WorkContext<'_>| run_session(ctx, &tools))
+            }
+        }
     }
 
     fn serve(&self, item: &WorkItem, environment_key: Option<&str>) -> Result<ItemReport> {
-        let handler = self.handler()?;
+        let handler = self.handler();
         let token = sessions_token(item.secret.as_deref());
         if item.secret.is_some() && token.is_none() {
             log::warn!(

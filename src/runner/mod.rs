@@ -22,6 +22,7 @@
 //!   waits out the moment in which the session may still report `running`;
 //! - it keeps the last 1,000 events it saw (all of them if asked), so a long run's memory is flat.
 
+mod agent;
 mod handler;
 mod outcome;
 mod post;
@@ -70,6 +71,7 @@ pub struct SessionRunner<'a> {
     session_id: String,
     message: Option<String>,
     handlers: HashMap<String, Handler>,
+    agent: Option<Handler>,
     own_tools_only: bool,
     confirmation: Confirmation,
     on_event: Option<OnEvent<'a>>,
@@ -88,6 +90,7 @@ impl Client {
             session_id: session_id.to_string(),
             message: None,
             handlers: HashMap::new(),
+            agent: None,
             own_tools_only: false,
             confirmation: Confirmation::Leave,
             on_event: None,
@@ -121,6 +124,37 @@ impl<'a> SessionRunner<'a> {
             Arc::new(move |c| f(c).map(Into::into).map_err(|e| e.to_string())),
         );
         self
+    }
+
+    /// The handler of the agent's built-in tools (`agent.tool_use`: bash, read, write, edit,
+    /// glob, grep), for a session whose environment is self-hosted: each call's result is
+    /// posted as a `user.tool_result`, with the guarantees of [`tool`](Self::tool). A call that
+    /// needs a confirmation runs once the [`confirm`](Self::confirm) policy allows it.
+    pub fn agent_tools<T, E, F>(mut self, f: F) -> Self
+    where
+        F: Fn(&ToolCall) -> std::result::Result<T, E> + Send + Sync + 'static,
+        T: Into<ToolOutput>,
+        E: fmt::Display,
+    {
+        self.agent = Some(Arc::new(move |c| {
+            f(c).map(Into::into).map_err(|e| e.to_string())
+        }));
+        self
+    }
+
+    /// Runs the agent's built-in tools with a local [`AgentToolset`](crate::toolset::AgentToolset)
+    /// (see [`agent_tools`](Self::agent_tools)), each call by its [`ToolCall::deadline`].
+    /// The toolset is shared: a call past its time limit keeps it until it returns.
+    #[cfg(feature = "toolset")]
+    pub fn toolset(self, toolset: Arc<crate::toolset::AgentToolset>) -> Self {
+        self.agent_tools(move |c: &ToolCall| {
+            let r = toolset.call(&c.name, &c.input, c.deadline);
+            if r.is_error {
+                Err(r.text())
+            } else {
+                Ok(ToolOutput::blocks(r.content))
+            }
+        })
     }
 
     /// Answers only the tools it has handlers for, leaving other calls to another runner.
@@ -301,17 +335,29 @@ impl<'a> SessionRunner<'a> {
             };
             state.note(&ev);
             match &ev {
+                SessionEvent::AgentToolUse(_) if self.agent.is_some() => pending.push(ev),
                 SessionEvent::AgentCustomToolUse(_)
                 | SessionEvent::AgentToolUse(_)
                 | SessionEvent::AgentMcpToolUse(_) => pending.push(ev),
-                SessionEvent::UserCustomToolResult(_) | SessionEvent::UserToolConfirmation(_) => {
-                    pending.retain(|p| p.id().is_some_and(|id| !state.answered.contains(id)))
-                }
+                SessionEvent::UserCustomToolResult(_)
+                | SessionEvent::UserToolConfirmation(_)
+                | SessionEvent::UserToolResult(_) => pending.retain(|p| !self.settled(state, p)),
                 _ => {}
             }
         }
-        pending.retain(|ev| ev.id().is_some_and(|id| !state.answered.contains(id)));
+        pending.retain(|p| !self.settled(state, p));
         Ok(pending)
+    }
+
+    /// Whether a tool use needs nothing more from this runner.
+    fn settled(&self, state: &State, ev: &SessionEvent) -> bool {
+        match (ev, ev.id()) {
+            (SessionEvent::AgentToolUse(_), Some(id)) if self.agent.is_some() => {
+                Self::agent_settled(state, id)
+            }
+            (_, Some(id)) => state.answered.contains(id),
+            (_, None) => true,
+        }
     }
 
     /// Answers a tool call or confirmation request, once.
@@ -371,6 +417,7 @@ impl<'a> SessionRunner<'a> {
                     post_error: sent.err().map(|e| e.to_string()),
                 });
             }
+            SessionEvent::AgentToolUse(u) if self.agent.is_some() => self.agent_tool(state, ev, u),
             SessionEvent::AgentToolUse(u)
                 if u.evaluated_permission == Some(AgentEvaluatedPermission::Ask) =>
             {
@@ -418,6 +465,9 @@ impl<'a> SessionRunner<'a> {
             .deny_message(m.clone()),
         };
         let sent = self.answer(state, EventSendParams::one(params), &req.tool_use_id);
+        if sent.is_ok() && decision == Decision::Allow {
+            state.allowed.insert(req.tool_use_id.clone());
+        }
         state.outcome.confirmations.push(ConfirmationRecord {
             request: req,
             decision,

@@ -7,11 +7,13 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
 
-/// A call of a custom tool, as a handler sees it.
+/// A call of a custom tool (or of a built-in tool, for an agent tool handler), as a handler
+/// sees it.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ToolCall {
-    /// The `agent.custom_tool_use` event id (the result's `custom_tool_use_id`).
+    /// The `agent.custom_tool_use` event id (the result's `custom_tool_use_id`), or the
+    /// `agent.tool_use` event id (the result's `tool_use_id`).
     pub id: String,
     /// The tool's name.
     pub name: String,
@@ -207,6 +209,8 @@ pub struct Outcome {
     pub events_seen: u64,
     /// The custom tool calls.
     pub tool_calls: Vec<ToolCallRecord>,
+    /// The built-in tool calls (`agent.tool_use`) answered by the runner's agent tool handler.
+    pub agent_tool_calls: Vec<ToolCallRecord>,
     /// The confirmations answered.
     pub confirmations: Vec<ConfirmationRecord>,
     /// The session's cumulative usage at the end, when it could be read.

@@ -82,6 +82,12 @@ pub(super) fn send_answer(
     floor: &Position,
     deadline: Deadline,
 ) -> Result<()> {
+    // what answers the call: an event of the kind being sent
+    let kind = params.events.first().map(|e| match e {
+        EventParams::UserToolResult(_) => SessionEventType::UserToolResult,
+        EventParams::UserToolConfirmation(_) => SessionEventType::UserToolConfirmation,
+        _ => SessionEventType::UserCustomToolResult,
+    });
     let opts = RequestOptions::new().deadline(deadline).max_retries(5);
     let err = match client
         .sessions()
@@ -92,8 +98,16 @@ pub(super) fn send_answer(
         Err(e) => e,
     };
     let answers = |ev: &SessionEvent| match ev {
-        SessionEvent::UserCustomToolResult(r) => r.custom_tool_use_id == tool_use_id,
-        SessionEvent::UserToolConfirmation(c) => c.tool_use_id == tool_use_id,
+        SessionEvent::UserCustomToolResult(r) => {
+            kind == Some(SessionEventType::UserCustomToolResult)
+                && r.custom_tool_use_id == tool_use_id
+        }
+        SessionEvent::UserToolConfirmation(c) => {
+            kind == Some(SessionEventType::UserToolConfirmation) && c.tool_use_id == tool_use_id
+        }
+        SessionEvent::UserToolResult(r) => {
+            kind == Some(SessionEventType::UserToolResult) && r.tool_use_id == tool_use_id
+        }
         _ => false,
     };
     match recorded(client, session_id, floor, deadline, answers) {
@@ -130,6 +144,7 @@ fn recorded(
             SessionEventType::UserMessage,
             SessionEventType::UserCustomToolResult,
             SessionEventType::UserToolConfirmation,
+            SessionEventType::UserToolResult,
         ]);
     let page = client
         .sessions()

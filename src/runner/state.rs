@@ -22,6 +22,12 @@ pub(super) struct State {
     /// Tool uses seen and not answered yet, by id (to answer a `requires_action` that lists them).
     pub(super) tool_uses: HashMap<String, SessionEvent>,
     pub(super) terminated_threads: HashSet<String>,
+    /// Built-in tool use ids whose `user.tool_result` is recorded.
+    pub(super) results: HashSet<String>,
+    /// Built-in tool use ids this runner ran (or chose to leave).
+    pub(super) ran: HashSet<String>,
+    /// Tool use ids whose confirmation allowed the tool.
+    pub(super) allowed: HashSet<String>,
     /// Where the session's log ended when the run's stream opened.
     pub(super) floor: Position,
 }
@@ -57,7 +63,17 @@ impl State {
     pub(super) fn note(&mut self, ev: &SessionEvent) {
         let answered = match ev {
             SessionEvent::UserCustomToolResult(r) => &r.custom_tool_use_id,
-            SessionEvent::UserToolConfirmation(c) => &c.tool_use_id,
+            SessionEvent::UserToolConfirmation(c) => {
+                if c.result == UserToolConfirmationEventResult::Allow {
+                    self.allowed.insert(c.tool_use_id.clone());
+                }
+                &c.tool_use_id
+            }
+            SessionEvent::UserToolResult(r) => {
+                self.tool_uses.remove(&r.tool_use_id);
+                self.results.insert(r.tool_use_id.clone());
+                return;
+            }
             SessionEvent::SessionThreadStatusTerminated(t) => {
                 self.terminated_threads.insert(t.session_thread_id.clone());
                 return;

@@ -69,6 +69,8 @@ pub enum Command {
     /// The runs of deployments.
     #[command(subcommand, name = "deployment-runs")]
     DeploymentRuns(DeploymentRunsCmd),
+    /// Serve a self-hosted environment's work queue: run its sessions' tools on this machine.
+    Worker(WorkerArgs),
     /// Run the embedded emulator (a local Managed Agents API) with a script and faults.
     Emulator(EmulatorArgs),
     /// Print a shell completion script.
@@ -100,6 +102,40 @@ pub struct ToolArgs {
     /// How long one tool command may run before it and its children are killed.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration)]
     pub tool_timeout: Duration,
+}
+
+/// `worker`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Reads the environment key from ANTHROPIC_ENVIRONMENT_KEY (or the variable --environment-key-env
+names) and ANTHROPIC_BASE_URL. Each item's session runs in its own directory under --workdir,
+with the agent's built-in tools (bash, read, write, edit, glob, grep) confined to it. Ctrl-C
+stops the items running and releases them. One line per item on stderr.
+
+Exit codes: 0 stopped or done, 1 API error, 2 bad arguments or no environment key.
+
+Examples:
+  ANTHROPIC_ENVIRONMENT_KEY=... managed-agents worker --environment env_011CZx --workdir /srv/work \\
+      --concurrency 4 --tool run_tests='pytest -q'
+  managed-agents worker --environment env_011CZx --once")]
+pub struct WorkerArgs {
+    /// The self-hosted environment whose queue to serve.
+    #[arg(long, value_name = "ID")]
+    pub environment: String,
+    /// The variable that holds the environment key.
+    #[arg(long, value_name = "VAR", default_value = "ANTHROPIC_ENVIRONMENT_KEY")]
+    pub environment_key_env: String,
+    /// Where the items' work directories are made (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// How many items run at once.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Handle one item, then exit.
+    #[arg(long)]
+    pub once: bool,
+    #[command(flatten)]
+    pub tools: ToolArgs,
 }
 
 /// `run`.

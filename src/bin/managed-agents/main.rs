@@ -18,6 +18,7 @@ mod results;
 mod run;
 mod sessions;
 mod tools;
+mod worker;
 
 use clap::{CommandFactory, FromArgMatches};
 use managed_agents::Error;
@@ -131,6 +132,7 @@ fn dispatch(command: cli::Command, quiet: bool) -> Result<u8, Failure> {
         C::Skills(c) => files::skills(&client()?, c),
         C::Deployments(c) => resources::deployments(&client()?, c),
         C::DeploymentRuns(c) => resources::deployment_runs(&client()?, c),
+        C::Worker(a) => worker::worker(a, quiet),
         C::Emulator(a) => emulator::emulator(a),
         C::Completions { shell } => {
             let mut buf = Vec::new();

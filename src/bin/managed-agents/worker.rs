@@ -1,0 +1,123 @@
+//! `worker`: serves a self-hosted environment's work queue with the library's
+//! `EnvironmentWorker`, custom tools answered by commands as `run` answers them, Ctrl-C
+//! setting the worker's stop signal (items running are stopped and released), one line per
+//! item on stderr.
+
+use crate::cli::WorkerArgs;
+use crate::run::tool_commands;
+use crate::tools::{self, ToolFailure};
+use crate::{exit, Failure};
+use managed_agents::environments::{
+    Disposition, EnvironmentWorker, ItemReport, Poller, PollerOptions, WorkItem,
+};
+use managed_agents::{Client, Error};
+use serde_json::Value;
+
+/// The line for a finished item.
+fn line(item: &WorkItem, report: &Result<ItemReport, Error>) -> String {
+    let what = match report {
+        Err(e) => format!("failed: {e}"),
+        Ok(r) => {
+            let how = match &r.disposition {
+                Disposition::Ran => "ran".to_string(),
+                Disposition::Skipped => "skipped".to_string(),
+                Disposition::Terminated => "session terminated".to_string(),
+                Disposition::Failed(e) => format!("failed: {e}"),
+                _ => "done".to_string(),
+            };
+            let lease = match &r.lease_end {
+                Some(end) if end.is_lost() => ", lease lost",
+                _ => "",
+            };
+            let stopped = if r.stopped { ", stopped" } else { "" };
+            format!("{how}{lease}{stopped}")
+        }
+    };
+    crate::escape_controls(&format!(
+        "{} {} {what}",
+        item.id,
+        item.session_id().unwrap_or(&item.data_id)
+    ))
+}
+
+pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
+    let key = std::env::var(&a.environment_key_env)
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+        .ok_or_else(|| {
+            Failure(
+                exit::USAGE,
+                format!(
+                    "no environment key: set {} to the environment's key (or name another variable with --environment-key-env)",
+                    a.environment_key_env
+                ),
+            )
+        })?;
+    let client = Client::builder()
+        .environment_key(key.clone())
+        .build()
+        .map_err(Failure::from)?;
+    let mut w = EnvironmentWorker::new(&client)
+        .environment_id(a.environment.clone())
+        .environment_key(key.clone())
+        .concurrency(a.concurrency.into());
+    if let Some(dir) = &a.workdir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure(exit::USAGE, format!("--workdir {}: {e}", dir.display())))?;
+        w = w.workdir(dir);
+    }
+    let tool_timeout = a.tools.tool_timeout;
+    for tool in tool_commands(&a.tools) {
+        w = w.tool(tool.name.clone(), move |call| {
+            let input = Value::Object(call.input.clone()).to_string();
+            match tools::run(&tool, input, tool_timeout, call.deadline) {
+                Ok(out) => Ok(out),
+                Err(ToolFailure::Failed(m)) | Err(ToolFailure::Killed(m)) => Err(m),
+            }
+        });
+    }
+    let stop = w.stop_signal();
+    let _ = ctrlc::set_handler(move || {
+        crate::note("\ninterrupted: stopping the items running");
+        stop.set();
+        tools::interrupt();
+    });
+    if !quiet {
+        w = w.on_report(|item, report| crate::note(&line(item, report)));
+    }
+    if a.once {
+        let options = PollerOptions::new()
+            .environment_key(key)
+            .stop_signal(w.stop_signal());
+        let mut poller = Poller::new(&client, &a.environment, options).map_err(Failure::from)?;
+        let Some(item) = poller.next() else {
+            return Ok(if w.stop_signal().is_set() {
+                exit::INTERRUPTED
+            } else {
+                exit::OK
+            });
+        };
+        let item = item.map_err(Failure::from)?;
+        let report = w.handle_item(&item);
+        if !quiet {
+            crate::note(&line(&item, &report));
+        }
+        return match report {
+            Ok(r) if matches!(r.disposition, Disposition::Failed(_)) => Ok(exit::API),
+            Ok(_) => Ok(exit::OK),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let stats = w.run().map_err(Failure::from)?;
+    if !quiet {
+        crate::note(&format!(
+            "{} items: {} ran, {} failed, {} skipped, {} leases lost",
+            stats.claimed, stats.ran, stats.failed, stats.skipped, stats.lost
+        ));
+    }
+    Ok(if tools::interrupted() {
+        exit::INTERRUPTED
+    } else {
+        exit::OK
+    })
+}

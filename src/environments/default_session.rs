@@ -1,0 +1,100 @@
+//! The worker's default session handler: run the session's tools until it is idle, in a work
+//! directory of the item's own, with the local agent toolset for the built-in tools and the
+//! user's custom tool handlers, until the session idles or the item's lease (or the worker)
+//! says stop.
+
+use super::WorkContext;
+use crate::error::{Error, Result};
+use crate::runner::{ToolCall, ToolOutput};
+use crate::toolset::{AgentToolContext, AgentToolset};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A custom tool handler the worker hands to each item's runner.
+pub(super) type ToolFn =
+    Arc<dyn Fn(&ToolCall) -> std::result::Result<ToolOutput, String> + Send + Sync>;
+
+/// How often the stop signals are looked at while the runner works.
+const WATCH: Duration = Duration::from_millis(100);
+
+/// The item's work directory under `workdir`: its id, with anything but letters, digits,
+/// `-` and `_` replaced.
+fn item_dir(ctx: &WorkContext<'_>) -> std::path::PathBuf {
+    let name: String = ctx
+        .item()
+        .id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    ctx.workdir().join(name)
+}
+
+/// Runs the item's session until idle. The runner works on a thread of its own; when the
+/// lease's or the worker's stop signal is set, the toolset is closed (its shell and every
+/// process it started killed) and this returns at once, leaving the worker to stop the item.
+pub(super) fn run_session(ctx: &WorkContext<'_>, tools: &[(String, ToolFn)]) -> Result<()> {
+    let dir = item_dir(ctx);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::io(format!("creating the work directory {}", dir.display()), e))?;
+    let toolset = Arc::new(
+        AgentToolset::new(AgentToolContext::new(&dir))
+            .map_err(|e| Error::io(format!("opening the work directory {}", dir.display()), e))?,
+    );
+    let client = ctx.client().clone();
+    let session_id = ctx.session().id.clone();
+    let tools = tools.to_vec();
+    let ts = toolset.clone();
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("runner {session_id}"))
+        .spawn(move || {
+            let mut runner = client.run(&session_id).toolset(ts);
+            for (name, h) in tools {
+                runner = runner.tool(name, move |c: &ToolCall| h(c));
+            }
+            let _ = tx.send(runner.until_idle());
+        })
+        .map_err(|e| Error::io("starting the session runner", e))?;
+    let lease_stop = ctx.stop_signal();
+    let worker_stop = ctx.worker_stop_signal();
+    let result = loop {
+        match rx.recv_timeout(WATCH) {
+            Ok(Ok(outcome)) => {
+                let failed = outcome
+                    .tool_calls
+                    .iter()
+                    .chain(&outcome.agent_tool_calls)
+                    .filter(|r| r.post_error.is_some())
+                    .count();
+                if failed > 0 {
+                    log::warn!(
+                        "{failed} tool result(s) could not be posted work_id={}",
+                        ctx.item().id
+                    );
+                }
+                break Ok(());
+            }
+            Ok(Err(e)) => break Err(e.error),
+            Err(RecvTimeoutError::Timeout) => {
+                if lease_stop.is_set() || worker_stop.is_set() {
+                    log::info!("stop signalled; ending the run work_id={}", ctx.item().id);
+                    break Ok(());
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                break Err(Error::connection(
+                    "the session runner ended without an outcome",
+                ))
+            }
+        }
+    };
+    toolset.close();
+    result
+}
