@@ -48,6 +48,20 @@ impl<'de> Content<'de> {
         }
     }
 
+    /// Whether a map in this value, at any depth, has a key twice.
+    pub(crate) fn has_duplicate_key(&self) -> bool {
+        match self {
+            Content::Seq(items) => items.iter().any(Content::has_duplicate_key),
+            Content::Map(entries) => {
+                let mut keys: Vec<&str> = entries.iter().filter_map(|(k, _)| k.as_str()).collect();
+                keys.sort_unstable();
+                keys.windows(2).any(|w| w[0] == w[1])
+                    || entries.iter().any(|(_, v)| v.has_duplicate_key())
+            }
+            _ => false,
+        }
+    }
+
     /// The string value of the map entry `prop`, if this is a map that has one; a map that has
     /// it twice is an error (as a duplicate field of a struct is), whatever the two say.
     pub(crate) fn tag(&self, prop: &str) -> Result<Option<&str>, String> {
@@ -328,7 +342,9 @@ pub(crate) fn read_known<'de, T: Deserialize<'de>, E: de::Error>(
 ) -> Result<Option<T>, E> {
     match T::deserialize(ContentRefDeserializer::<E>::new(content)) {
         Ok(v) => Ok(Some(v)),
-        Err(e) if strict => Err(variant_error(union, prop, tag, e)),
+        // a key given twice is an error, never `Unknown`: kept whole, the value would lose
+        // one of the two, and read back as the known kind it did not read as
+        Err(e) if strict || content.has_duplicate_key() => Err(variant_error(union, prop, tag, e)),
         Err(e) => {
             warn_kept(union, prop, tag, &e);
             Ok(None)

@@ -24,6 +24,8 @@ mod skills;
 mod stream_and_faults;
 #[path = "emulator/work.rs"]
 mod work;
+#[path = "emulator/worker.rs"]
+mod worker;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();

@@ -203,3 +203,22 @@ fn a_response_without_its_lists_maps_and_stats_reads_them_empty() {
         );
     }
 }
+
+#[test]
+fn a_known_kind_with_a_key_twice_is_an_error_not_unknown_on_every_path() {
+    // found by the events fuzz target: kept as `Unknown`, the value lost one of the two, and
+    // what was written back read as the known kind
+    let twice_known = r#"{"id": "sevt_1", "content": [], "processed_at": "x", "processed_at": "2026-04-01T12:35:01Z", "type": "agent.message"}"#;
+    let twice_unknown = r#"{"id": "sevt_1", "conte#nt": [], "processed_at": "2026-04-01T12:35:01Z", "conte#nt": [1], "content": [{"type": "text", "text": "a", "text": "b"}], "type": "agent.message"}"#;
+    for text in [twice_known, twice_unknown] {
+        assert!(
+            serde_json::from_str::<SessionEvent>(text).is_err(),
+            "{text}"
+        );
+        assert!(
+            serde_json::from_str::<StreamSessionEvents>(text).is_err(),
+            "{text}"
+        );
+        assert!(StreamSessionEvents::from_json(text).is_err(), "{text}");
+    }
+}
