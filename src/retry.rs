@@ -50,8 +50,10 @@ pub fn server_delay(
                 Some(at as f64 - now.as_secs_f64())
             })
         })?;
+    // a wait too small for a nanosecond is no wait the server asked for: the backoff decides
     (secs.is_finite() && secs > 0.0 && secs <= MAX_SERVER_DELAY)
         .then(|| Duration::from_secs_f64(secs))
+        .filter(|d| !d.is_zero())
 }
 
 /// Seconds since the epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) in the years
@@ -107,6 +109,18 @@ pub(crate) fn server_delay_of(headers: &ureq::http::HeaderMap) -> Option<Duratio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_wait_shorter_than_a_nanosecond_is_no_wait() {
+        // found by the headers fuzz target: `4e-15` ms became a zero wait
+        let now = SystemTime::UNIX_EPOCH;
+        assert_eq!(server_delay(Some("4e-15"), None, now), None);
+        assert_eq!(server_delay(None, Some("1e-12"), now), None);
+        assert_eq!(
+            server_delay(Some("0.001"), None, now),
+            Some(Duration::from_micros(1))
+        );
+    }
 
     #[test]
     fn http_dates_parse_in_the_years_1970_to_9999_only() {
