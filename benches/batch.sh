@@ -17,15 +17,15 @@ trap cleanup EXIT
 
 cd "$root"
 # cargo puts its output in CARGO_TARGET_DIR when set (relative to the package root)
-target=${CARGO_TARGET_DIR:-target}
-case $target in /*) ;; *) target="$root/$target" ;; esac
+build_dir=${CARGO_TARGET_DIR:-target}
+case $build_dir in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 
 echo "== setting up the Python side"
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic==2.12.0"
 
 cargo build --quiet --release --features cli --bin managed-agents
-bin="$target/release/managed-agents"
+bin="$build_dir/release/managed-agents"
 
 # one emulator for both sides, its agent saying one line per task
 "$bin" emulator --say "Done." > "$work/emulator.log" 2>&1 &

@@ -16,8 +16,8 @@ cleanup() {
 trap cleanup EXIT
 cd "$root"
 # cargo puts its output in CARGO_TARGET_DIR when set (relative to the package root)
-target=${CARGO_TARGET_DIR:-target}
-case $target in /*) ;; *) target="$root/$target" ;; esac
+build_dir=${CARGO_TARGET_DIR:-target}
+case $build_dir in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 
 echo "== setting up the Python side"
 python3 -m venv "$work/venv"
@@ -32,7 +32,7 @@ echo "== Rust: files and deadlines"
 cargo bench --quiet --bench client | tee "$work/rust-client.txt"
 
 cargo build --quiet --release --example emulator --example one_request
-"$target/release/examples/emulator" > "$work/emulator.log" 2>&1 &
+"$build_dir/release/examples/emulator" > "$work/emulator.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/emulator.log" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/^emulator listening on //p' "$work/emulator.log")
@@ -41,7 +41,7 @@ echo "== Rust: cold start (10 runs)"
 rust_total=0; rust_rss=0
 for _ in $(seq 1 10); do
   start=$(date +%s%N)
-  rss=$( { ANTHROPIC_API_KEY=k ANTHROPIC_BASE_URL="$url" /usr/bin/time -f "%M" "$target/release/examples/one_request" > /dev/null; } 2>&1 | tail -n 1)
+  rss=$( { ANTHROPIC_API_KEY=k ANTHROPIC_BASE_URL="$url" /usr/bin/time -f "%M" "$build_dir/release/examples/one_request" > /dev/null; } 2>&1 | tail -n 1)
   end=$(date +%s%N)
   rust_total=$((rust_total + end - start))
   [ "$rss" -gt "$rust_rss" ] && rust_rss=$rss

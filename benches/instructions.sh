@@ -16,10 +16,10 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic==2.12.0"
 
 # cargo puts its output in CARGO_TARGET_DIR when set (relative to the package root)
-target=${CARGO_TARGET_DIR:-target}
-case $target in /*) ;; *) target="$root/$target" ;; esac
+build_dir=${CARGO_TARGET_DIR:-target}
+case $build_dir in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 cargo bench --quiet --bench events --no-run
-bench=$(ls -t "$target"/release/deps/events-* | grep -v '\.d$' | head -n 1)
+bench=$(ls -t "$build_dir"/release/deps/events-* | grep -v '\.d$' | head -n 1)
 "$bench" --write-log "$work/full.sse" > /dev/null
 # the first MB megabytes, cut at an event boundary
 python3 - "$work/full.sse" "$work/log.sse" "$mb" <<'PY'

@@ -19,15 +19,15 @@ python3 -m venv "$work/venv"
 
 cd "$root"
 # cargo puts its output in CARGO_TARGET_DIR when set (relative to the package root)
-target=${CARGO_TARGET_DIR:-target}
-case $target in /*) ;; *) target="$root/$target" ;; esac
+build_dir=${CARGO_TARGET_DIR:-target}
+case $build_dir in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 cargo build --quiet --example emulator --example webhooks
-timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/webhooks.py" "$target/debug/examples/webhooks"
+timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/webhooks.py" "$build_dir/debug/examples/webhooks"
 
 # the default script, read from a file; and a 529 on every 7th request, which the SDK retries
 echo '["echo", "call_first_custom_tool"]' > "$work/script.json"
 echo '{"fail_every": 7, "retry_after_ms": 1}' > "$work/faults.json"
-"$target/debug/examples/emulator" --script "$work/script.json" --faults "$work/faults.json" \
+"$build_dir/debug/examples/emulator" --script "$work/script.json" --faults "$work/faults.json" \
   > "$work/emulator.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 100); do
@@ -47,7 +47,7 @@ cat > "$work/tools.json" <<'JSON'
 [{"agent_tool": {"name": "write", "input": {"file_path": "notes.txt", "content": "hello from the agent\n"}}},
  {"agent_tool": {"name": "read", "input": {"file_path": "notes.txt"}}}, {"say": "done"}]
 JSON
-"$target/debug/examples/emulator" --script "$work/tools.json" > "$work/emulator2.log" 2>&1 &
+"$build_dir/debug/examples/emulator" --script "$work/tools.json" > "$work/emulator2.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$work/emulator2.log" 2>/dev/null && break

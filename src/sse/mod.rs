@@ -33,8 +33,10 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::Read;
 use std::time::Duration;
+
+mod reader;
+pub use reader::EventReader;
 
 /// The default limit of one line: 16 MiB.
 pub const DEFAULT_MAX_LINE: usize = 16 << 20;
@@ -511,103 +513,4 @@ fn lossy(bytes: &[u8]) -> Cow<'_, str> {
 
 fn push_lossy(out: &mut String, bytes: &[u8]) {
     out.push_str(&lossy(bytes));
-}
-
-/// The events of any reader, as an iterator of owned [`Event`]s, or borrowed one at a time
-/// with [`next_ref`](Self::next_ref).
-///
-/// ```
-/// use managed_agents::sse::EventReader;
-///
-/// let body = &b"data: {\"n\":1}\n\ndata: {\"n\":2}\n\n"[..];
-/// let datas: Vec<String> = EventReader::new(body).map(|e| e.unwrap().into_data()).collect();
-/// assert_eq!(datas, [r#"{"n":1}"#, r#"{"n":2}"#]);
-/// ```
-pub struct EventReader<R> {
-    reader: R,
-    decoder: Decoder,
-    chunk: Box<[u8]>,
-    /// `chunk[pos..len]` is read but not decoded yet.
-    pos: usize,
-    len: usize,
-    done: bool,
-}
-
-impl<R: Read> EventReader<R> {
-    /// Reads events from `reader` with the default limits.
-    pub fn new(reader: R) -> EventReader<R> {
-        EventReader::with_decoder(reader, Decoder::new())
-    }
-
-    /// Reads events from `reader` with a configured decoder.
-    pub fn with_decoder(reader: R, decoder: Decoder) -> EventReader<R> {
-        EventReader {
-            reader,
-            decoder,
-            chunk: vec![0; 64 * 1024].into_boxed_slice(),
-            pos: 0,
-            len: 0,
-            done: false,
-        }
-    }
-
-    /// The decoder (for its last event id).
-    pub fn decoder(&self) -> &Decoder {
-        &self.decoder
-    }
-
-    /// The reader.
-    pub fn get_mut(&mut self) -> &mut R {
-        &mut self.reader
-    }
-
-    /// The next event, borrowed from the reader's buffer: no copy of its data unless it spans
-    /// two reads. `None` at the end of the stream; after an error, `None` from then on.
-    ///
-    /// ```
-    /// use managed_agents::sse::EventReader;
-    ///
-    /// let mut r = EventReader::new(&b"data: {\"n\":1}\n\ndata: {\"n\":2}\n\n"[..]);
-    /// let mut sum = 0;
-    /// while let Some(ev) = r.next_ref() {
-    ///     let v: serde_json::Value = serde_json::from_str(ev.unwrap().data()).unwrap();
-    ///     sum += v["n"].as_i64().unwrap();
-    /// }
-    /// assert_eq!(sum, 3);
-    /// ```
-    pub fn next_ref(&mut self) -> Option<Result<EventRef<'_>, SseError>> {
-        loop {
-            if self.done {
-                return None;
-            }
-            match self.decoder.scan(&self.chunk[..self.len], &mut self.pos) {
-                Some(Ok(())) => return Some(Ok(self.decoder.view(&self.chunk[..self.len]))),
-                Some(Err(e)) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-                None => {}
-            }
-            match self.reader.read(&mut self.chunk) {
-                Ok(0) => self.done = true,
-                Ok(n) => {
-                    self.pos = 0;
-                    self.len = n;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(SseError::Io(e)));
-                }
-            }
-        }
-    }
-}
-
-impl<R: Read> Iterator for EventReader<R> {
-    type Item = Result<Event, SseError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.next_ref().map(|r| r.map(|ev| ev.to_event()))
-    }
 }
