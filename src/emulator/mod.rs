@@ -16,7 +16,8 @@
 //! [`request`] and hands them to `router`, which calls one file per API group in `resources`
 //! (or `sessions`, `events`); every group keeps its objects in the generic CRUD of `store`,
 //! all of them in `state`. `stream` serves the live event stream, `agent` plays the
-//! [`Script`].
+//! [`Script`]. `webhooks` posts signed webhook events of the changes to an endpoint set with
+//! [`Emulator::set_webhook`].
 //!
 //! ```
 //! use managed_agents::emulator::{Emulator, Script};
@@ -47,9 +48,11 @@ mod sessions;
 mod state;
 mod store;
 mod stream;
+mod webhooks;
 
 pub use faults::Faults;
 pub use script::{Script, Step};
+pub use webhooks::WebhookEndpoint;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -156,6 +159,20 @@ impl Emulator {
         self.lock().faults = faults;
     }
 
+    /// Sends webhook events to `endpoint` from now on (see [`WebhookEndpoint`]): session
+    /// status changes and the objects created, updated, archived and deleted, signed with its
+    /// secret, retried on failure, delivered by a thread of their own.
+    pub fn set_webhook(&self, endpoint: WebhookEndpoint) {
+        if let Err(e) = self.lock().webhooks.set(Some(endpoint)) {
+            log::warn!("emulator: the webhook sender could not start: {e}");
+        }
+    }
+
+    /// Sends no more webhook events (the try under way ends first).
+    pub fn remove_webhook(&self) {
+        let _ = self.lock().webhooks.set(None);
+    }
+
     /// How many requests the emulator has answered.
     pub fn requests(&self) -> usize {
         self.lock().requests
@@ -179,6 +196,11 @@ impl Drop for Emulator {
         let _ = std::net::TcpStream::connect(self.addr);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        // outside the lock
+        let sender = self.lock().webhooks.shut_down();
+        if let Some(t) = sender {
+            webhooks::finish(t);
         }
     }
 }

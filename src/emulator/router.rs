@@ -2,7 +2,7 @@
 
 use super::reply::{decode, not_found, Query, Routed};
 use super::resources;
-use super::{sessions, Shared};
+use super::{sessions, webhooks, Shared};
 use std::sync::Arc;
 
 /// Answers one request (`target` is the path with its query string).
@@ -30,7 +30,8 @@ pub(crate) fn route(
         content_type,
         body,
     };
-    match segs {
+    let before = webhooks::observe_before(shared, method, segs);
+    let routed = match segs {
         ["environments", rest @ ..] => resources::environments::route(shared, &r, rest),
         ["agents", rest @ ..] => resources::agents::route(shared, &r, rest),
         ["sessions", rest @ ..] => sessions::route(shared, &r, rest),
@@ -41,5 +42,7 @@ pub(crate) fn route(
         ["deployment_runs", rest @ ..] => resources::deployments::route_runs(shared, &r, rest),
         ["skills", rest @ ..] => resources::skills::route(shared, &r, rest),
         _ => Err(not_found("path", &segs.join("/"))),
-    }
+    };
+    webhooks::observe_after(shared, method, segs, before, &routed);
+    routed
 }

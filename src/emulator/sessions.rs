@@ -158,7 +158,8 @@ pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
     if let Some(t) = body.get("title").filter(|t| t.is_string()) {
         object["title"] = t.clone();
     }
-    s.logs.insert(id, Log::default());
+    s.logs.insert(id.clone(), Log::default());
+    super::webhooks::emit(s, "session.created", &id, Some(&now), &[]);
     Ok(s.sessions.insert(object))
 }
 

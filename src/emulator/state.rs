@@ -40,6 +40,8 @@ pub(crate) struct State {
     pub(crate) work: super::resources::work::Queue,
     pub(crate) script: Option<Script>,
     pub(crate) faults: Faults,
+    /// Where webhook events go, if anywhere.
+    pub(crate) webhooks: super::webhooks::Outbox,
 }
 
 /// A session's event log.
@@ -89,6 +91,7 @@ impl Default for State {
             work: Default::default(),
             script: None,
             faults: Faults::default(),
+            webhooks: Default::default(),
         }
     }
 }
@@ -113,6 +116,7 @@ impl State {
         if let Some(log) = self.logs.get_mut(session_id) {
             log.events.push(event.clone());
         }
+        super::webhooks::session_event(self, session_id, &event);
         event
     }
 

@@ -1,12 +1,14 @@
 //! Webhook verification: known answers, round trips into typed events (here), every refusal
 //! and the tolerance edges (`refusals`), and what a receiver has at hand: header shapes, the
-//! environment, a delivery over real HTTP, the example (`receivers`).
+//! environment, a delivery over real HTTP, the example (`receivers`); and what the emulator
+//! sends to a webhook endpoint (`sent`).
 
 #[path = "../support/mod.rs"]
 mod support;
 
 mod receivers;
 mod refusals;
+mod sent;
 
 use managed_agents::webhooks::{self, Secret, Webhook, WebhookEventData};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
