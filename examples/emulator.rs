@@ -1,10 +1,12 @@
 //! Runs the embedded emulator for any client: `cargo run --example emulator -- --port 8080`,
-//! then point a client's base URL at it (any API key works). `--help` says how.
+//! then point a client's base URL at it (any API key works). `--help` says how; with
+//! `--webhook-url URL --webhook-secret whsec_...` it also sends the API's webhook events.
 
-use managed_agents::emulator::{Emulator, Faults, Script};
+use managed_agents::emulator::{Emulator, Faults, Script, WebhookEndpoint};
 
 const HELP: &str = "\
 usage: emulator [--port PORT] [--script FILE] [--faults FILE]
+                [--webhook-url URL [--webhook-secret SECRET]]
 
 A local Managed Agents API on 127.0.0.1 (a free port when none is given), for tests and
 offline development. Any API key is accepted.
@@ -17,6 +19,15 @@ offline development. Any API key is accepted.
   --faults FILE   faults to inject: a JSON object, e.g.
                   {\"fail_every\": 10, \"drop_stream_after\": 50, \"drop_mid_line\": true,
                    \"trickle_ms\": 5, \"stall_ms\": 2000, \"close_every\": 20}
+  --webhook-url URL
+                  POST the API's webhook events to URL: session status changes
+                  (session.status_run_started, session.status_idled, ...) and objects created,
+                  updated, archived and deleted; thin payloads, signed as Standard Webhooks do,
+                  each tried up to 5 times (a pause doubling from 200 ms) until a 2xx answer
+  --webhook-secret SECRET
+                  the signing secret of those deliveries, whsec_<base64> (default: the
+                  ANTHROPIC_WEBHOOK_SIGNING_KEY variable); a receiver verifies them with it, e.g.
+                  client.beta.webhooks.unwrap(body, headers=headers, key=SECRET) in Python
 
 Point any SDK at it with the two variables it prints:
   export ANTHROPIC_BASE_URL=http://127.0.0.1:PORT ANTHROPIC_API_KEY=emulator
@@ -28,6 +39,8 @@ fn main() {
     let mut port = 0u16;
     let mut script = None;
     let mut faults = None;
+    let mut webhook_url = None;
+    let mut webhook_secret = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--port" => match args.next().and_then(|p| p.parse().ok()) {
@@ -44,6 +57,14 @@ fn main() {
                 faults =
                     Some(Faults::from_json(&v).unwrap_or_else(|e| fail(&format!("--faults: {e}"))));
             }
+            "--webhook-url" => match args.next() {
+                Some(u) => webhook_url = Some(u),
+                None => fail("--webhook-url needs a URL"),
+            },
+            "--webhook-secret" => match args.next() {
+                Some(s) => webhook_secret = Some(s),
+                None => fail("--webhook-secret needs a secret"),
+            },
             "-h" | "--help" => {
                 println!("{HELP}");
                 return;
@@ -51,6 +72,18 @@ fn main() {
             other => fail(&format!("unknown argument {other:?} (see --help)")),
         }
     }
+    let webhook = match (webhook_url, webhook_secret) {
+        (Some(url), secret) => {
+            let secret = secret
+                .or_else(|| std::env::var("ANTHROPIC_WEBHOOK_SIGNING_KEY").ok())
+                .unwrap_or_else(|| {
+                    fail("--webhook-url needs --webhook-secret or ANTHROPIC_WEBHOOK_SIGNING_KEY")
+                });
+            Some(WebhookEndpoint::new(&url, &secret).unwrap_or_else(|e| fail(&e)))
+        }
+        (None, Some(_)) => fail("--webhook-secret needs --webhook-url"),
+        (None, None) => None,
+    };
     let emu = match Emulator::start_on(&format!("127.0.0.1:{port}")) {
         Ok(e) => e,
         Err(e) => fail(&e.to_string()),
@@ -61,11 +94,18 @@ fn main() {
     if let Some(f) = faults {
         emu.set_faults(f);
     }
+    let webhook_url = webhook.as_ref().map(|w| w.url().to_string());
+    if let Some(w) = webhook {
+        emu.set_webhook(w);
+    }
     println!("emulator listening on {}", emu.base_url());
     println!(
         "export ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=emulator",
         emu.base_url()
     );
+    if let Some(url) = webhook_url {
+        println!("sending webhook events to {url}");
+    }
     // runs until the process is stopped
     loop {
         std::thread::park();

@@ -240,7 +240,10 @@ retry_after_ms, fail_every} (the flags of the same names).
 Examples:
   managed-agents emulator --port 8080 --say 'Hello' &
   ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ANTHROPIC_API_KEY=test managed-agents agents list
-  managed-agents emulator --script script.yaml --fail-next 3 --fail-status 529")]
+  managed-agents emulator --script script.yaml --fail-next 3 --fail-status 529
+  managed-agents emulator --webhook-url http://127.0.0.1:9000/hooks --webhook-secret whsec_...
+A receiver verifies each delivery with the secret: client.beta.webhooks.unwrap(body,
+headers=headers, key=SECRET) with the official Python SDK, managed_agents::webhooks::unwrap in Rust.")]
 pub struct EmulatorArgs {
     /// The port on 127.0.0.1 (a free one when not given).
     #[arg(long, default_value_t = 0)]
@@ -281,4 +284,12 @@ pub struct EmulatorArgs {
     /// Fail every N-th request.
     #[arg(long, value_name = "N")]
     pub fail_every: Option<usize>,
+    /// POST the API's webhook events (session status changes; objects created, updated,
+    /// archived, deleted) to URL, signed, each tried up to 5 times until a 2xx answer.
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// The signing secret of the webhook deliveries, whsec_<base64> (default: the
+    /// ANTHROPIC_WEBHOOK_SIGNING_KEY variable).
+    #[arg(long, value_name = "SECRET", requires = "webhook_url")]
+    pub webhook_secret: Option<String>,
 }

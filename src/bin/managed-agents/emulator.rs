@@ -1,10 +1,12 @@
 //! `emulator`: the embedded emulator on a port, with the agent's script and the faults read
 //! from files (YAML or JSON) or flags, so a program in any language can test how it copes with
-//! terminations, stops, dropped streams and 529s.
+//! terminations, stops, dropped streams and 529s; and, given an endpoint, the webhook events
+//! it sends.
 
 use crate::cli::{duration, EmulatorArgs};
 use crate::{exit, out, Failure};
-use managed_agents::emulator::{Emulator, Faults, Script, Step};
+use managed_agents::emulator::{Emulator, Faults, Script, Step, WebhookEndpoint};
+use managed_agents::webhooks::SIGNING_KEY_ENV;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
@@ -160,6 +162,21 @@ pub fn faults(path: &str) -> Result<Faults, Failure> {
     Ok(f)
 }
 
+/// The webhook endpoint of `--webhook-url`, its secret from `--webhook-secret` or the
+/// environment.
+fn webhook(url: &str, secret: Option<&str>) -> Result<WebhookEndpoint, Failure> {
+    let secret = match secret {
+        Some(s) => s.to_string(),
+        None => std::env::var(SIGNING_KEY_ENV).map_err(|_| {
+            Failure(
+                exit::USAGE,
+                format!("--webhook-url needs --webhook-secret or {SIGNING_KEY_ENV}"),
+            )
+        })?,
+    };
+    WebhookEndpoint::new(url, &secret).map_err(|e| Failure(exit::USAGE, e))
+}
+
 pub fn emulator(a: EmulatorArgs) -> Result<u8, Failure> {
     let script = match (&a.script, &a.say) {
         (Some(p), _) => Some(script(p)?),
@@ -181,13 +198,24 @@ pub fn emulator(a: EmulatorArgs) -> Result<u8, Failure> {
     f.fail_status = a.fail_status.unwrap_or(f.fail_status);
     f.retry_after_ms = a.retry_after_ms.unwrap_or(f.retry_after_ms);
     f.fail_every = a.fail_every.unwrap_or(f.fail_every);
+    let webhook = match &a.webhook_url {
+        Some(url) => Some(webhook(url, a.webhook_secret.as_deref())?),
+        None => None,
+    };
     let emu = Emulator::start_on(&format!("127.0.0.1:{}", a.port))
         .map_err(|e| Failure(exit::API, e.to_string()))?;
     if let Some(s) = script {
         emu.set_script(s);
     }
     emu.set_faults(f);
+    let webhook_url = webhook.as_ref().map(|w| w.url().to_string());
+    if let Some(w) = webhook {
+        emu.set_webhook(w);
+    }
     out(&format!("emulator listening on {}", emu.base_url()));
+    if let Some(url) = webhook_url {
+        out(&format!("sending webhook events to {url}"));
+    }
     loop {
         std::thread::park();
     }
