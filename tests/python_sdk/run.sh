@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the reference flows with the official Python SDK (anthropic==2.12.0, installed from the
 # package registry into a throwaway virtual environment) against the emulator, after checking
-# webhook signatures both ways against the SDK's verifier (webhooks.py, offline), and then the
+# webhook signatures both ways against the SDK's verifier (webhooks.py, offline) and that the SDK
+# accepts the webhook events the emulator sends to a receiver (webhooks_live.py), and then the
 # SDK's self-hosted work poller and worker against the emulator's work queue (work.py).
 # Usage: bash tests/python_sdk/run.sh   (from anywhere; needs python3 and cargo)
 set -euo pipefail
@@ -23,6 +24,8 @@ build_dir=${CARGO_TARGET_DIR:-target}
 case $build_dir in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 cargo build --quiet --example emulator --example webhooks
 timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/webhooks.py" "$build_dir/debug/examples/webhooks"
+# the emulator's webhook deliveries, received live by a receiver in Python and verified by the SDK
+timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/webhooks_live.py" "$build_dir/debug/examples/emulator"
 
 # the default script, read from a file; and a 529 on every 7th request, which the SDK retries
 echo '["echo", "call_first_custom_tool"]' > "$work/script.json"
