@@ -153,6 +153,9 @@ fn webhooks_verifies_and_refuses_offline() {
             "verified wevt_01: session sesn_01 is idle",
             "changed body: webhook refused",
             "ten minutes later: webhook refused",
+            "the embedded emulator sends webhook events to a receiver",
+            ": session.created sesn_",
+            "is running",
         ],
     );
 }

@@ -1,14 +1,17 @@
 //! Webhook verification: known answers, round trips into typed events (here), every refusal
 //! and the tolerance edges (`refusals`), and what a receiver has at hand: header shapes, the
 //! environment, a delivery over real HTTP, the example (`receivers`); and what the emulator
-//! sends to a webhook endpoint (`sent`).
+//! sends to a webhook endpoint (`sent`), how it tries again (`delivery`), and the standalone
+//! emulators' flags (`standalone`).
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod delivery;
 mod receivers;
 mod refusals;
 mod sent;
+mod standalone;
 
 use managed_agents::webhooks::{self, Secret, Webhook, WebhookEventData};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

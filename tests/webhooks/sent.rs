@@ -1,19 +1,18 @@
 //! What the emulator sends to a webhook endpoint, received by a server on loopback and
 //! verified with `webhooks::unwrap`: a session's lifecycle in order, the objects of every
-//! kind, retries with the same `webhook-id`, the subscribed kinds only, a receiver that
-//! never slows a request, and a sender that stops with the emulator.
+//! kind, the subscribed kinds only. How deliveries fail and are tried again is in `delivery`,
+//! the standalone emulators' flags in `standalone`; the helpers here serve all three.
 
 use crate::support::{self, Recorded, TestServer};
 use crate::SECRET;
 use managed_agents::emulator::{Emulator, Script, WebhookEndpoint};
 use managed_agents::runner::StopReason;
 use managed_agents::types::*;
-use managed_agents::webhooks::{self, WebhookError, WebhookEvent, WebhookEventData};
+use managed_agents::webhooks::{self, WebhookEvent, WebhookEventData};
 use managed_agents::Client;
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-fn setup(
+pub fn setup(
     endpoint: impl FnOnce(WebhookEndpoint) -> WebhookEndpoint,
     url: &str,
 ) -> (Emulator, Client) {
@@ -31,12 +30,12 @@ fn setup(
 }
 
 /// A receiver that answers each delivery (by its index) with `status`.
-fn receiver(status: impl Fn(usize) -> u16 + Send + Sync + 'static) -> TestServer {
+pub fn receiver(status: impl Fn(usize) -> u16 + Send + Sync + 'static) -> TestServer {
     TestServer::start(move |i, _, conn| support::respond(conn, status(i), &[], b""))
 }
 
 /// The first `n` deliveries, waiting (generously) for them to arrive.
-fn wait_for(server: &TestServer, n: usize) -> Vec<Recorded> {
+pub fn wait_for(server: &TestServer, n: usize) -> Vec<Recorded> {
     let since = Instant::now();
     while server.count() < n {
         assert!(
@@ -51,7 +50,7 @@ fn wait_for(server: &TestServer, n: usize) -> Vec<Recorded> {
 }
 
 /// Each delivery verified with the secret, as a receiver does.
-fn verified(requests: &[Recorded]) -> Vec<WebhookEvent> {
+pub fn verified(requests: &[Recorded]) -> Vec<WebhookEvent> {
     requests
         .iter()
         .map(|r| {
@@ -65,7 +64,7 @@ fn verified(requests: &[Recorded]) -> Vec<WebhookEvent> {
         .collect()
 }
 
-fn kinds(requests: &[Recorded]) -> Vec<String> {
+pub fn kinds(requests: &[Recorded]) -> Vec<String> {
     requests
         .iter()
         .map(|r| match webhooks::parse_unverified(&r.body) {
@@ -79,7 +78,7 @@ fn kinds(requests: &[Recorded]) -> Vec<String> {
         .collect()
 }
 
-fn env_and_agent(c: &Client) -> (Environment, Agent) {
+pub fn env_and_agent(c: &Client) -> (Environment, Agent) {
     let env = c
         .environments()
         .create(&EnvironmentCreateParams::cloud("e"))
@@ -90,7 +89,6 @@ fn env_and_agent(c: &Client) -> (Environment, Agent) {
         .unwrap();
     (env, agent)
 }
-
 #[test]
 fn a_sessions_lifecycle_arrives_in_order_signed() {
     let server = receiver(|_| 204);
@@ -300,85 +298,6 @@ fn a_deployment_sends_its_pauses() {
         ]
     );
 }
-
-#[test]
-fn a_failed_delivery_is_tried_again_with_the_same_id() {
-    // 500, 500, then 200
-    let server = receiver(|i| if i < 2 { 500 } else { 200 });
-    let (_emu, c) = setup(|e| e, &server.url);
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let tries = wait_for(&server, 3);
-    let events = verified(&tries);
-    assert!(events.iter().all(|e| e.data.id() == Some(env.id.as_str())));
-    let ids: Vec<Option<&str>> = tries.iter().map(|r| r.header("webhook-id")).collect();
-    assert_eq!(ids, [ids[0]; 3], "every try has the same webhook-id");
-    assert!(tries.iter().all(|r| r.body == tries[0].body));
-    // delivered: not tried again
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(server.count(), 3);
-}
-
-#[test]
-fn a_receiver_that_drops_the_connection_gets_the_event_again() {
-    // the first try is read and the connection closed without an answer
-    let server = TestServer::start(|i, _, conn| {
-        if i > 0 {
-            support::respond(conn, 200, &[], b"");
-        }
-    });
-    let (_emu, c) = setup(|e| e, &server.url);
-    c.environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let tries = wait_for(&server, 2);
-    verified(&tries);
-    assert_eq!(tries[0].header("webhook-id"), tries[1].header("webhook-id"));
-}
-
-#[test]
-fn tries_are_bounded_and_redirects_are_failures() {
-    let server = TestServer::start(|_, _, conn| {
-        support::respond(conn, 307, &[("location", "/elsewhere")], b"")
-    });
-    let (_emu, c) = setup(|e| e.max_attempts(3), &server.url);
-    c.environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let tries = wait_for(&server, 3);
-    assert!(
-        tries.iter().all(|r| r.target == "/hooks"),
-        "a redirect is not followed"
-    );
-    // 20 + 40 ms between the tries; nothing after the third
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(server.count(), 3);
-}
-
-#[test]
-fn a_delivery_signed_with_another_secret_is_refused() {
-    let server = receiver(|_| 204);
-    let emu = Emulator::start().unwrap();
-    let other = "whsec_c2VjcmV0IG9mIGFub3RoZXIgZW5kcG9pbnQ=";
-    emu.set_webhook(WebhookEndpoint::new(&format!("{}/hooks", server.url), other).unwrap());
-    let c = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
-    c.environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let got = &wait_for(&server, 1)[0];
-    assert!(matches!(
-        webhooks::unwrap(&got.body, &got.headers, SECRET),
-        Err(WebhookError::NoMatchingSignature { checked: 1 })
-    ));
-    assert!(webhooks::unwrap(&got.body, &got.headers, other).is_ok());
-}
-
 #[test]
 fn only_the_subscribed_kinds_are_sent() {
     let server = receiver(|_| 204);
@@ -414,200 +333,4 @@ fn only_the_subscribed_kinds_are_sent() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(server.count(), 1);
-}
-
-#[test]
-fn a_receiver_that_does_not_answer_slows_no_request() {
-    // the receiver holds every delivery until the gate opens
-    let gate = Arc::new((Mutex::new(false), Condvar::new()));
-    let server = {
-        let gate = gate.clone();
-        TestServer::start(move |_, _, conn| {
-            let (open, cv) = &*gate;
-            let mut open = open.lock().unwrap();
-            while !*open {
-                open = cv.wait(open).unwrap();
-            }
-            support::respond(conn, 204, &[], b"");
-        })
-    };
-    let (_emu, c) = setup(|e| e.timeout(Duration::from_secs(120)), &server.url);
-    let envs: Vec<Environment> = (0..10)
-        .map(|i| {
-            c.environments()
-                .create(&EnvironmentCreateParams::cloud(format!("e{i}")))
-                .unwrap()
-        })
-        .collect();
-    // every request was answered while the first delivery waits; one at a time, in order
-    assert_eq!(wait_for(&server, 1).len(), 1);
-    assert_eq!(server.count(), 1);
-    *gate.0.lock().unwrap() = true;
-    gate.1.notify_all();
-    let events = verified(&wait_for(&server, 10));
-    let ids: Vec<&str> = events.iter().filter_map(|e| e.data.id()).collect();
-    let want: Vec<&str> = envs.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids, want);
-}
-
-#[test]
-fn the_sender_stops_with_the_emulator() {
-    // a receiver that always fails: the sender would try for a long time
-    let server = receiver(|_| 503);
-    let (emu, c) = setup(
-        |e| {
-            e.max_attempts(1000)
-                .retry_backoff(Duration::from_millis(50))
-        },
-        &server.url,
-    );
-    c.environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    wait_for(&server, 2);
-    drop(emu);
-    let after = server.count();
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        server.count() <= after + 1,
-        "{} tries after the stop",
-        server.count() - after
-    );
-}
-
-// ---- the standalone emulators ----------------------------------------------------------
-
-/// Starts a standalone emulator and reads its base URL off its first line.
-fn standalone(mut cmd: std::process::Command) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("starting the emulator");
-    let mut first = String::new();
-    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    let _ = out.read_line(&mut first);
-    // keep reading, so that its later lines have somewhere to go
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    match first.trim().strip_prefix("emulator listening on ") {
-        Some(url) => (child, url.to_string()),
-        None => {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "first line {first:?}; stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    }
-}
-
-fn cli() -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_managed-agents"));
-    cmd.arg("emulator")
-        .env_remove("ANTHROPIC_WEBHOOK_SIGNING_KEY");
-    cmd
-}
-
-fn example() -> std::process::Command {
-    let exe = std::env::current_exe().unwrap();
-    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
-    let mut cmd = std::process::Command::new(
-        examples.join(format!("emulator{}", std::env::consts::EXE_SUFFIX)),
-    );
-    cmd.env_remove("ANTHROPIC_WEBHOOK_SIGNING_KEY");
-    cmd
-}
-
-#[test]
-fn the_standalone_emulators_send_to_the_endpoint_of_their_flags() {
-    for (name, mut cmd) in [("cli", cli()), ("example", example())] {
-        let server = receiver(|_| 204);
-        let hooks = format!("{}/hooks", server.url);
-        if name == "cli" {
-            cmd.args(["--webhook-url", &hooks, "--webhook-secret", SECRET]);
-        } else {
-            // the secret from the environment
-            cmd.args(["--webhook-url", &hooks])
-                .env("ANTHROPIC_WEBHOOK_SIGNING_KEY", SECRET);
-        }
-        let (mut child, url) = standalone(cmd);
-        let c = Client::builder()
-            .api_key("k")
-            .base_url(url)
-            .build()
-            .unwrap();
-        let env = c
-            .environments()
-            .create(&EnvironmentCreateParams::cloud("e"));
-        let got = env.map(|env| (env, verified(&wait_for(&server, 1))));
-        let _ = child.kill();
-        let _ = child.wait();
-        let (env, events) = got.unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(
-            matches!(&events[0].data, WebhookEventData::EnvironmentCreated(d) if d.id == env.id),
-            "{name}: {events:?}"
-        );
-    }
-}
-
-#[test]
-fn the_standalone_emulators_refuse_a_bad_endpoint_and_say_how_in_their_help() {
-    for (name, mut help) in [("cli", cli()), ("example", example())] {
-        let out = help.arg("--help").output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        for flag in [
-            "--webhook-url",
-            "--webhook-secret",
-            "ANTHROPIC_WEBHOOK_SIGNING_KEY",
-        ] {
-            assert!(
-                text.contains(flag),
-                "{name} --help says nothing of {flag}:\n{text}"
-            );
-        }
-    }
-    let refused = [
-        (
-            cli(),
-            vec![
-                "--webhook-url",
-                "http://127.0.0.1:9/h",
-                "--webhook-secret",
-                "not*base64",
-            ],
-            "webhook secret",
-        ),
-        (
-            cli(),
-            vec!["--webhook-url", "http://127.0.0.1:9/h"],
-            "ANTHROPIC_WEBHOOK_SIGNING_KEY",
-        ),
-        (
-            cli(),
-            vec!["--webhook-url", "ftp://x/h", "--webhook-secret", SECRET],
-            "webhook URL",
-        ),
-        (
-            example(),
-            vec!["--webhook-url", "http://127.0.0.1:9/h"],
-            "ANTHROPIC_WEBHOOK_SIGNING_KEY",
-        ),
-        (example(), vec!["--webhook-secret", SECRET], "--webhook-url"),
-        (
-            example(),
-            vec!["--webhook-url", "ftp://x/h", "--webhook-secret", SECRET],
-            "webhook URL",
-        ),
-    ];
-    for (mut cmd, args, says) in refused {
-        let out = cmd.args(&args).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !out.status.success() && err.contains(says),
-            "{args:?}: {} {err}",
-            out.status
-        );
-    }
 }
