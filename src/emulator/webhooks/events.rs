@@ -10,8 +10,21 @@ use super::super::Shared;
 use super::emit;
 use serde_json::Value;
 
+/// The events recorded on a session that make webhook events.
+#[cfg(test)]
+pub(super) const SESSION_EVENTS: &[&str] = &[
+    "session.status_running",
+    "session.status_idle",
+    "session.status_rescheduled",
+    "session.status_terminated",
+    "span.outcome_evaluation_end",
+    "session.thread_created",
+    "session.thread_status_idle",
+    "session.thread_status_terminated",
+];
+
 /// The webhook kind of an event recorded on a session, and whether it names a thread.
-fn session_kind(event_type: &str) -> Option<(&'static str, bool)> {
+pub(super) fn session_kind(event_type: &str) -> Option<(&'static str, bool)> {
     Some(match event_type {
         "session.status_running" => ("session.status_run_started", false),
         "session.status_idle" => ("session.status_idled", false),
@@ -60,7 +73,7 @@ fn kind_of(collection: &str) -> Option<&'static str> {
 }
 
 /// The kinds the routes make (the spec's, for the objects the emulator keeps).
-const ROUTE_KINDS: &[&str] = &[
+pub(super) const ROUTE_KINDS: &[&str] = &[
     "agent.created",
     "agent.updated",
     "agent.archived",

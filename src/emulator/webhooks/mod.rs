@@ -181,17 +181,12 @@ pub(crate) fn emit(s: &mut State, kind: &str, id: &str, at: Option<&str>, extra:
     if !sender.endpoint().wants(kind) {
         return;
     }
-    let mut data = json!({"type": kind, "id": id, "organization_id": ORGANIZATION_ID,
-        "workspace_id": WORKSPACE_ID});
-    for (k, v) in extra {
-        data[*k] = json!(v);
-    }
     let event_id = s.id("event");
     let created_at = match at {
         Some(t) => t.to_string(),
         None => s.now(),
     };
-    let event = json!({"id": event_id, "created_at": created_at, "type": "event", "data": data});
+    let event = envelope(&event_id, &created_at, kind, id, extra);
     debug_assert!(
         is_known(&event),
         "the emulator made a webhook event the spec does not know: {event}"
@@ -199,6 +194,17 @@ pub(crate) fn emit(s: &mut State, kind: &str, id: &str, at: Option<&str>, extra:
     if let Some(sender) = &s.webhooks.sender {
         sender.post(event_id, event.to_string());
     }
+}
+
+/// The thin event: `{id, created_at, type: "event", data: {type, id, organization_id,
+/// workspace_id, ..extra}}`.
+fn envelope(event_id: &str, at: &str, kind: &str, id: &str, extra: &[(&str, &str)]) -> Value {
+    let mut data = json!({"type": kind, "id": id, "organization_id": ORGANIZATION_ID,
+        "workspace_id": WORKSPACE_ID});
+    for (k, v) in extra {
+        data[*k] = json!(v);
+    }
+    json!({"id": event_id, "created_at": at, "type": "event", "data": data})
 }
 
 /// Whether the event reads as a known kind of [`crate::types::WebhookEvent`].
@@ -231,6 +237,41 @@ mod tests {
         // the secret is never shown
         let shown = format!("{:?}", WebhookEndpoint::new("http://h/", secret).unwrap());
         assert!(!shown.contains("MfKQ9r8"), "{shown}");
+    }
+
+    #[test]
+    fn every_kind_the_emulator_sends_is_a_known_kind_of_the_spec() {
+        let mut kinds: Vec<(&str, &[(&str, &str)])> = events::ROUTE_KINDS
+            .iter()
+            .map(|k| {
+                let extra: &[(&str, &str)] = if k.starts_with("vault_credential.") {
+                    &[("vault_id", "vlt_1")]
+                } else {
+                    &[]
+                };
+                (*k, extra)
+            })
+            .collect();
+        kinds.push(("session.created", &[]));
+        for stream_kind in events::SESSION_EVENTS {
+            let (kind, threaded) = events::session_kind(stream_kind).unwrap();
+            let extra: &[(&str, &str)] = if threaded {
+                &[("session_thread_id", "sthr_1")]
+            } else {
+                &[]
+            };
+            kinds.push((kind, extra));
+        }
+        assert_eq!(kinds.len(), 35);
+        for (kind, extra) in kinds {
+            let e = envelope("event_1", "2026-05-01T12:00:00.000Z", kind, "x_1", extra);
+            assert!(is_known(&e), "{e}");
+            // and the extra fields are needed: without them, the kind does not read
+            if !extra.is_empty() {
+                let e = envelope("event_1", "2026-05-01T12:00:00.000Z", kind, "x_1", &[]);
+                assert!(!is_known(&e), "{e}");
+            }
+        }
     }
 
     #[test]
