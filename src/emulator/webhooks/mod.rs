@@ -48,7 +48,7 @@ const WORKSPACE_ID: &str = "00000000-0000-4000-8000-0000000e0002";
 /// happened, by a thread of their own, so no request to the emulator waits for a receiver.
 /// When the emulator stops, no try begins any more: events still queued are dropped.
 ///
-/// ```no_run
+/// ```
 /// use managed_agents::emulator::{Emulator, WebhookEndpoint};
 ///
 /// let emu = Emulator::start()?;
