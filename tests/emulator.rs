@@ -22,6 +22,10 @@ mod rules;
 mod skills;
 #[path = "emulator/stream_and_faults.rs"]
 mod stream_and_faults;
+#[path = "emulator/thread_calls.rs"]
+mod thread_calls;
+#[path = "emulator/threads.rs"]
+mod threads;
 #[path = "emulator/work.rs"]
 mod work;
 #[path = "emulator/worker.rs"]

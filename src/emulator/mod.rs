@@ -16,7 +16,8 @@
 //! [`request`] and hands them to `router`, which calls one file per API group in `resources`
 //! (or `sessions`, `events`); every group keeps its objects in the generic CRUD of `store`,
 //! all of them in `state`. `stream` serves the live event stream, `agent` plays the
-//! [`Script`].
+//! [`Script`]; in a multi-agent session (`multiagent` reads the roster) `delegate` plays a
+//! child thread and `threads` keeps the session threads.
 //!
 //! ```
 //! use managed_agents::emulator::{Emulator, Script};
@@ -34,9 +35,11 @@
 //! ```
 
 mod agent;
+mod delegate;
 mod events;
 mod faults;
 mod http;
+mod multiagent;
 mod multipart;
 mod reply;
 pub mod request;
@@ -47,6 +50,7 @@ mod sessions;
 mod state;
 mod store;
 mod stream;
+mod threads;
 
 pub use faults::Faults;
 pub use script::{Script, Step};
