@@ -16,6 +16,8 @@ mod deployments;
 mod http;
 #[path = "emulator/memories.rs"]
 mod memories;
+#[path = "emulator/rosters.rs"]
+mod rosters;
 #[path = "emulator/rules.rs"]
 mod rules;
 #[path = "emulator/skills.rs"]

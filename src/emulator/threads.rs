@@ -9,7 +9,7 @@
 //! `logs` under the thread's id, so the live stream serves a thread as it serves a session.
 
 use super::multiagent;
-use super::reply::{bad, not_found, page, ApiError, Reply, Routed};
+use super::reply::{bad, not_found, page, ApiError, Query, Reply, Routed};
 use super::resources::Request;
 use super::state::{Log, State};
 use super::Shared;
@@ -216,7 +216,17 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&s
                 .filter_map(|id| view(&s, &object, id))
                 .filter(|t| statuses.is_empty() || statuses.iter().any(|x| t["status"] == *x))
                 .collect();
-            page(list, r.query)
+            // this list pages 1,000 by default
+            match r.query.get("limit") {
+                Some(_) => page(list, r.query),
+                None => {
+                    let p = r.query.get("page").map(|p| format!("&page={p}"));
+                    page(
+                        list,
+                        &Query::parse(&format!("limit=1000{}", p.unwrap_or_default())),
+                    )
+                }
+            }
         }
         ("GET", [tid]) => {
             let id = thread(tid)?;

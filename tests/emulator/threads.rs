@@ -1,6 +1,6 @@
 //! Multi-agent sessions on the emulator: a coordinator delegating to a child thread, the thread
 //! listing and retrieve, the thread's events listing and its stream, the primary stream's
-//! cross-thread events, and the roster's rules. The child's calls are in `thread_calls.rs`.
+//! cross-thread events. The child's calls are in `thread_calls.rs`, the rosters in `rosters.rs`.
 
 use super::setup;
 use managed_agents::emulator::{Faults, Script};
@@ -450,46 +450,54 @@ fn the_thread_stream_delivers_the_childs_events_once_and_in_order_across_drops()
 }
 
 #[test]
-fn rosters_are_checked_and_a_session_without_one_has_no_threads() {
+fn the_primary_threads_stream_is_the_sessions_and_the_listing_pages_a_thousand() {
     let (emu, c) = setup();
-    let missing: Vec<MultiagentRosterEntryParams> = vec!["agent_missing".into()];
-    let e = c
-        .agents()
-        .create(
-            &AgentCreateParams::new("L", "claude-opus-4-5")
-                .multiagent(MultiagentCoordinatorParams::new(missing)),
-        )
-        .unwrap_err();
-    assert!(matches!(e, Error::Api { status: 400, .. }), "{e}");
-    // one level of delegation only
+    // 21 children: more than a page of the other listings
+    let mut script = Script::new();
+    for i in 0..21 {
+        script = script.delegate("Researcher", format!("task {i}"), Script::new());
+    }
+    emu.set_script(script.say("All done."));
     let s = multiagent_session(&c);
-    let lead = s.agent.id.clone();
-    let nested: Vec<MultiagentRosterEntryParams> = vec![lead.as_str().into()];
-    let e = c
-        .agents()
-        .create(
-            &AgentCreateParams::new("Boss", "claude-opus-4-5")
-                .multiagent(MultiagentCoordinatorParams::new(nested)),
-        )
-        .unwrap_err();
-    assert!(e.to_string().contains("one level"), "{e}");
-    // a single-agent session: no threads; delegating from it is a session error
-    emu.set_script(
-        Script::new()
-            .delegate("Researcher", "x", Script::new())
-            .say("still here"),
-    );
-    let single = super::session(&c, false);
-    assert!(threads(&c, &single.id).is_empty());
-    let outcome = c
-        .run(&single.id)
-        .message("go")
-        .deadline(Duration::from_secs(30))
-        .until_idle()
+    let primary = threads(&c, &s.id).remove(0);
+    let options =
+        StreamOptions::new().deadline(managed_agents::Deadline::after(Duration::from_secs(60)));
+    let stream = c
+        .sessions()
+        .threads()
+        .events()
+        .stream(&s.id, &primary.id, options)
         .unwrap();
-    assert_eq!(outcome.text(), "still here");
-    assert!(outcome
-        .events
-        .iter()
-        .any(|e| matches!(e, SessionEvent::SessionError(_))));
+    c.sessions()
+        .events()
+        .send(
+            &s.id,
+            &EventSendParams::one(UserMessageEventParams::text("go")),
+        )
+        .unwrap();
+    let streamed: Vec<SessionEvent> = stream.until_idle().map(Result::unwrap).collect();
+    let listed: Vec<SessionEvent> = c
+        .sessions()
+        .events()
+        .list(&s.id, &SessionsEventListParams::default().limit(1000))
+        .unwrap()
+        .data;
+    // the stream opened on an empty log: it has all of it, the user's message first
+    assert_eq!(ids(&streamed), ids(&listed));
+    let page = c
+        .sessions()
+        .threads()
+        .list(&s.id, &ThreadListParams::default())
+        .unwrap();
+    assert_eq!((page.data.len(), page.next_page.as_deref()), (22, None));
+    let small = ThreadListParams::default().limit(5);
+    let all: Vec<SessionThread> = c
+        .sessions()
+        .threads()
+        .list(&s.id, &small)
+        .unwrap()
+        .auto_paging()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(all.len(), 22);
 }
