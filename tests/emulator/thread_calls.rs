@@ -6,10 +6,11 @@ use super::setup;
 use super::threads::{
     delegating, kind, multiagent_session, researching, thread_events, threads, wait_child,
 };
+use managed_agents::emulator::Script;
 use managed_agents::runner::Outcome;
 use managed_agents::types::*;
 use managed_agents::{Client, Error};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// The coordinator's and the child's calls, answered by two runners each limited to its own
@@ -181,4 +182,36 @@ fn wait_for(c: &Client, session: &str, pick: impl Fn(&SessionEvent) -> bool) -> 
         assert!(Instant::now() < until, "the event did not come");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A child's permission request reaches the session's stream; the runner's confirmation is
+/// routed to the child, which runs the tool.
+#[test]
+fn a_childs_permission_request_is_confirmed_from_the_sessions_stream() {
+    let (emu, c) = setup();
+    let child = Script::new()
+        .ask_confirmation("bash", json!({"command": "ls"}))
+        .say("Listed.");
+    emu.set_script(Script::new().delegate("Researcher", "List the files.", child));
+    let s = multiagent_session(&c);
+    let outcome = c
+        .run(&s.id)
+        .message("go")
+        .confirm(managed_agents::runner::Confirmation::Allow)
+        .deadline(Duration::from_secs(60))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.confirmations.len(), 1);
+    assert!(outcome.confirmations[0].posted);
+    let child = wait_child(&c, &s.id);
+    let kinds: Vec<String> = thread_events(&c, &s.id, &child.id)
+        .iter()
+        .map(kind)
+        .collect();
+    let at = kinds
+        .iter()
+        .position(|k| k == "user.tool_confirmation")
+        .unwrap();
+    assert_eq!(kinds[at + 2], "agent.tool_result", "{kinds:?}");
+    assert!(kinds.contains(&"agent.thread_message_sent".to_string()));
 }
