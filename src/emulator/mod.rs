@@ -8,7 +8,8 @@
 //! their runs, skills with versions, and the work queue of self-hosted environments (items
 //! queued for their sessions, long polls, leases kept by heartbeats, stops), in memory. A
 //! scripted agent plays the other side (see [`Script`]; in a self-hosted session it calls
-//! built-in tools a worker must run, [`Script::agent_tool`]), and faults can be switched on
+//! built-in tools a worker must run, [`Script::agent_tool`]; in a multi-agent session it
+//! delegates to child threads, [`Script::delegate`]), and faults can be switched on
 //! (see [`Faults`]). The emulator checks no credential: any API key, environment key or
 //! sessions token is accepted.
 //!
