@@ -15,7 +15,9 @@ offline development. Any API key is accepted.
   --script FILE   what the agent does with each user message: a JSON list of steps, e.g.
                   [\"echo\", {\"say\": \"done\"}, {\"call_tool\": {\"name\": \"t\", \"input\": {}}},
                    {\"write_file\": {\"name\": \"a.txt\", \"content\": \"x\"}}, \"terminate\"]
-                  (default: echo the message, call the agent's first custom tool)
+                  (default: echo the message, call the agent's first custom tool); in a
+                  multi-agent session {\"delegate\": {\"agent\": \"NAME\", \"message\": \"...\",
+                  \"script\": [...]}} runs a child thread of the callable agent NAME
   --faults FILE   faults to inject: a JSON object, e.g.
                   {\"fail_every\": 10, \"drop_stream_after\": 50, \"drop_mid_line\": true,
                    \"trickle_ms\": 5, \"stall_ms\": 2000, \"close_every\": 20}

@@ -16,12 +16,18 @@ mod deployments;
 mod http;
 #[path = "emulator/memories.rs"]
 mod memories;
+#[path = "emulator/rosters.rs"]
+mod rosters;
 #[path = "emulator/rules.rs"]
 mod rules;
 #[path = "emulator/skills.rs"]
 mod skills;
 #[path = "emulator/stream_and_faults.rs"]
 mod stream_and_faults;
+#[path = "emulator/thread_calls.rs"]
+mod thread_calls;
+#[path = "emulator/threads.rs"]
+mod threads;
 #[path = "emulator/work.rs"]
 mod work;
 #[path = "emulator/worker.rs"]

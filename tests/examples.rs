@@ -161,6 +161,31 @@ fn webhooks_verifies_and_refuses_offline() {
 }
 
 #[test]
+fn multi_agent_runs_on_the_emulator() {
+    let out = run("multi_agent");
+    assert_lines(
+        "multi_agent",
+        &out,
+        &[
+            OFFLINE,
+            "thread created: Researcher (sthr_",
+            "lead -> Researcher: Find the release date of v2.0 in the changelog.",
+            "tool call from sthr_",
+            "thread Researcher idle (requires_action)",
+            "Researcher -> lead: v2.0 was released on 2026-05-04.",
+            "thread Researcher idle (end_turn)",
+            "lead: The researcher found it",
+            "stop reason: Some(EndTurn), tool calls: 1",
+            "threads: 2",
+            "primary Lead: Idle",
+            "child Researcher: Idle, 10 events",
+            "Researcher: Checking the changelog.",
+            "archived Researcher: Terminated",
+        ],
+    );
+}
+
+#[test]
 fn the_emulator_example_serves_a_client() {
     let mut child = example("emulator")
         .stdout(Stdio::piped())

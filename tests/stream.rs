@@ -601,6 +601,31 @@ fn from_beginning_replays_the_log_on_purpose() {
 }
 
 #[test]
+fn from_beginning_lists_the_log_while_the_connection_stays_open() {
+    // the connection stays open and silent past the deadline: only a listing has the log
+    let log = Log::with(vec![message(1, "one"), end_turn(2)]);
+    let l = log.clone();
+    let server = TestServer::start(move |_, req, conn| {
+        if req.target.contains("/stream") {
+            sse_headers(conn);
+            std::thread::sleep(Duration::from_secs(20));
+        } else {
+            support::respond_list(conn, &req.target, &l.events.lock().unwrap());
+        }
+    });
+    let opts = StreamOptions::new()
+        .from_beginning()
+        .deadline(managed_agents::Deadline::after(Duration::from_secs(5)));
+    let stream = client(&server.url)
+        .sessions()
+        .events()
+        .stream("sesn_1", opts)
+        .unwrap();
+    let events: Vec<SessionEvent> = stream.until_idle().map(Result::unwrap).collect();
+    assert_eq!(texts(&events), ["one", "session.status_idle"]);
+}
+
+#[test]
 fn a_thread_stream_does_not_redeliver_the_threads_history() {
     let log = Log::with(vec![message(1, "old"), end_turn(2)]);
     let l = log.clone();

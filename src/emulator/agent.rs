@@ -36,7 +36,7 @@ fn wait_answer(shared: &Shared, session: &str, tool_use_id: &str) -> Option<Valu
     }
 }
 
-fn idle(shared: &Shared, session: &str, stop_reason: Value) {
+pub(crate) fn idle(shared: &Shared, session: &str, stop_reason: Value) {
     shared.lock().set_status(session, "idle");
     push(
         shared,
@@ -45,13 +45,13 @@ fn idle(shared: &Shared, session: &str, stop_reason: Value) {
     );
 }
 
-fn running(shared: &Shared, session: &str) {
+pub(crate) fn running(shared: &Shared, session: &str) {
     shared.lock().set_status(session, "running");
     push(shared, session, json!({"type": "session.status_running"}));
 }
 
 /// An input for a tool, made from its schema: each property a short string.
-fn input_for(schema: &Value) -> Value {
+pub(crate) fn input_for(schema: &Value) -> Value {
     let mut input = serde_json::Map::new();
     if let Some(props) = schema["properties"].as_object() {
         for (k, p) in props {
@@ -157,17 +157,15 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                     );
                 }
             }
-            Step::WriteFile { name, content } => {
-                let mut store = shared.lock();
-                let id = store.id("file");
-                let now = store.now();
-                let meta = json!({
-                    "id": id, "type": "file", "filename": name, "mime_type": mime(&name),
-                    "size_bytes": content.len(), "created_at": now, "downloadable": true,
-                    "scope": {"type": "session", "id": session}
-                });
-                store.file_bytes.insert(id, content);
-                store.files.insert(meta);
+            Step::WriteFile { name, content } => write_file(shared, session, &name, content),
+            Step::Delegate {
+                agent,
+                message,
+                script,
+            } => {
+                if super::delegate::run(shared, session, &agent, &message, &script).is_none() {
+                    return;
+                }
             }
             Step::FailRetriesExhausted => {
                 push(
@@ -191,6 +189,20 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
         }
     }
     idle(shared, session, json!({"type": "end_turn"}));
+}
+
+/// A file the session writes to its outputs.
+pub(crate) fn write_file(shared: &Shared, session: &str, name: &str, content: Vec<u8>) {
+    let mut store = shared.lock();
+    let id = store.id("file");
+    let now = store.now();
+    let meta = json!({
+        "id": id, "type": "file", "filename": name, "mime_type": mime(name),
+        "size_bytes": content.len(), "created_at": now, "downloadable": true,
+        "scope": {"type": "session", "id": session}
+    });
+    store.file_bytes.insert(id, content);
+    store.files.insert(meta);
 }
 
 fn say(shared: &Shared, session: &str, text: &str) {

@@ -4,7 +4,7 @@
 
 use super::reply::{bad, created_within, json_body, not_found, page, ApiError, Reply, Routed};
 use super::resources::{work, Request};
-use super::{agent, Shared};
+use super::{agent, threads, Shared};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -72,7 +72,16 @@ pub(crate) fn send(
             if !USER_EVENTS.contains(&kind) {
                 return Err(bad(format!("events: unknown event type {kind:?}")));
             }
+            // an answer to a child thread's call is routed to that thread
+            let mut ev = ev.clone();
+            let child = threads::answered_thread(&s, &ev);
+            if let Some(t) = &child {
+                ev["session_thread_id"] = json!(t);
+            }
             let recorded = s.push_event(session, ev.clone());
+            if let Some(t) = child {
+                s.push_event(&t, recorded.clone());
+            }
             let answered = match kind {
                 "user.custom_tool_result" => ev["custom_tool_use_id"].as_str(),
                 "user.tool_confirmation" | "user.tool_result" => ev["tool_use_id"].as_str(),

@@ -8,7 +8,8 @@
 //! their runs, skills with versions, and the work queue of self-hosted environments (items
 //! queued for their sessions, long polls, leases kept by heartbeats, stops), in memory. A
 //! scripted agent plays the other side (see [`Script`]; in a self-hosted session it calls
-//! built-in tools a worker must run, [`Script::agent_tool`]), and faults can be switched on
+//! built-in tools a worker must run, [`Script::agent_tool`]; in a multi-agent session it
+//! delegates to child threads, [`Script::delegate`]), and faults can be switched on
 //! (see [`Faults`]). The emulator checks no credential: any API key, environment key or
 //! sessions token is accepted.
 //!
@@ -16,8 +17,9 @@
 //! [`request`] and hands them to `router`, which calls one file per API group in `resources`
 //! (or `sessions`, `events`); every group keeps its objects in the generic CRUD of `store`,
 //! all of them in `state`. `stream` serves the live event stream, `agent` plays the
-//! [`Script`]. `webhooks` posts signed webhook events of the changes to an endpoint set with
-//! [`Emulator::set_webhook`].
+//! [`Script`]; in a multi-agent session (`multiagent` reads the roster) `delegate` plays a
+//! child thread and `threads` keeps the session threads. `webhooks` posts signed webhook events
+//! of the changes to an endpoint set with [`Emulator::set_webhook`].
 //!
 //! ```
 //! use managed_agents::emulator::{Emulator, Script};
@@ -35,9 +37,11 @@
 //! ```
 
 mod agent;
+mod delegate;
 mod events;
 mod faults;
 mod http;
+mod multiagent;
 mod multipart;
 mod reply;
 pub mod request;
@@ -48,6 +52,7 @@ mod sessions;
 mod state;
 mod store;
 mod stream;
+mod threads;
 mod webhooks;
 
 pub use faults::Faults;

@@ -52,6 +52,20 @@ pub enum Step {
     Terminate,
     /// Waits before the next step.
     Pause(Duration),
+    /// In a multi-agent session: starts a child thread running the callable agent `agent` (its
+    /// name or id on the roster of the session agent's `multiagent`), sends it `message`, lets
+    /// it play `script` on its own thread (its custom tool calls and permission requests are
+    /// cross-posted to the session's stream with `session_thread_id`), and goes on once the
+    /// child has reported back (its last message) or ended otherwise. A session without that
+    /// agent on its roster gets a `session.error` instead.
+    Delegate {
+        /// The callable agent's name or id.
+        agent: String,
+        /// The task, sent as an `agent.thread_message_sent`.
+        message: String,
+        /// What the child thread does.
+        script: Script,
+    },
 }
 
 /// What the agent does with each user message: steps, then idle with `end_turn` (unless a
@@ -139,6 +153,31 @@ impl Script {
     pub fn terminate(self) -> Script {
         self.step(Step::Terminate)
     }
+
+    /// Delegates a task to a callable agent of the session's roster, which plays `script` in
+    /// a child thread and reports back (see [`Step::Delegate`]).
+    ///
+    /// ```
+    /// use managed_agents::emulator::Script;
+    ///
+    /// let coordinator = Script::new()
+    ///     .say("Asking the researcher.")
+    ///     .delegate("Researcher", "Find the release date", Script::new().say("It is May 4."))
+    ///     .say("The researcher says May 4.");
+    /// # let _ = coordinator;
+    /// ```
+    pub fn delegate(
+        self,
+        agent: impl Into<String>,
+        message: impl Into<String>,
+        script: Script,
+    ) -> Script {
+        self.step(Step::Delegate {
+            agent: agent.into(),
+            message: message.into(),
+            script,
+        })
+    }
 }
 
 impl Script {
@@ -146,7 +185,7 @@ impl Script {
     /// `"echo"`, `"think"`, `"call_first_custom_tool"`, `"fail"`, `"terminate"`,
     /// `{"say": TEXT}`, `{"call_tool": {"name", "input"}}`, `{"agent_tool": {"name", "input"}}`,
     /// `{"ask_confirmation": {"name", "input"}}`, `{"write_file": {"name", "content"}}`,
-    /// `{"pause_ms": N}`.
+    /// `{"pause_ms": N}`, `{"delegate": {"agent", "message", "script": [STEPS]}}`.
     ///
     /// ```
     /// use managed_agents::emulator::{Script, Step};
@@ -222,6 +261,14 @@ fn step_from_json(v: &Value) -> Result<Step, String> {
             name: text("name")?,
             content: text("content")?.into_bytes(),
         }),
+        "delegate" => Ok(Step::Delegate {
+            agent: text("agent")?,
+            message: text("message")?,
+            script: match arg.get("script") {
+                Some(s) => Script::from_json(s).map_err(|e| format!("delegate: {e}"))?,
+                None => Script::new(),
+            },
+        }),
         "pause_ms" => arg
             .as_u64()
             .map(|ms| Step::Pause(Duration::from_millis(ms)))
@@ -268,5 +315,22 @@ mod tests {
         assert!(e.contains("step 2") && e.contains("dance"), "{e}");
         assert!(Script::from_json(&json!([{"say": 1}])).is_err());
         assert!(Script::from_json(&json!("echo")).is_err());
+    }
+
+    #[test]
+    fn a_delegation_reads_from_json_with_its_own_script() {
+        let s = Script::from_json(&json!([{"delegate": {"agent": "Researcher",
+            "message": "look it up", "script": [{"call_tool": {"name": "lookup"}}, {"say": "found"}]}}]))
+        .unwrap();
+        let child = Script::new().call_tool("lookup", json!({})).say("found");
+        assert_eq!(s, Script::new().delegate("Researcher", "look it up", child));
+        let e = Script::from_json(&json!([{"delegate": {"agent": "R", "message": "m",
+            "script": ["dance"]}}]))
+        .unwrap_err();
+        assert!(
+            e.contains("step 1") && e.contains("delegate") && e.contains("dance"),
+            "{e}"
+        );
+        assert!(Script::from_json(&json!([{"delegate": {"message": "m"}}])).is_err());
     }
 }

@@ -6,7 +6,7 @@ use super::reply::{bad, json_body, not_found, page, required_str, ApiError, Repl
 use super::resources::{agents, work, Request};
 use super::state::{Log, State};
 use super::store::metadata;
-use super::{events, Shared};
+use super::{events, threads, Shared};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -49,6 +49,7 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
                         ));
                     }
                     s.logs.remove(*id);
+                    threads::forget(&mut s, id);
                     let done = s.sessions.delete(id);
                     drop(s);
                     shared.changed.notify_all();
@@ -58,7 +59,10 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
                     drop(s);
                     events::route(shared, r, id, &rest[1..])
                 }
-                ("GET", ["threads"]) => page(Vec::<Value>::new(), r.query),
+                (_, ["threads", ..]) => {
+                    drop(s);
+                    threads::route(shared, r, id, &rest[1..])
+                }
                 ("GET", ["resources"]) => {
                     let list = s.sessions.get(id)?["resources"].as_array().cloned();
                     page(list.unwrap_or_default(), r.query)

@@ -19,8 +19,11 @@ pub(crate) struct State {
     /// Every version of each agent, oldest first.
     pub(crate) agent_versions: HashMap<String, Vec<Value>>,
     pub(crate) sessions: Table,
-    /// Each session's events and the answers its agent waits for.
+    /// Each session's events and the answers its agent waits for (a child thread's events
+    /// under the thread's id).
     pub(crate) logs: HashMap<String, Log>,
+    /// The threads of multi-agent sessions.
+    pub(crate) threads: super::threads::Threads,
     pub(crate) files: Table,
     pub(crate) file_bytes: HashMap<String, Vec<u8>>,
     pub(crate) vaults: Table,
@@ -67,6 +70,7 @@ impl Default for State {
             agent_versions: HashMap::new(),
             sessions: Table::new("session", "session_deleted", &["title", "metadata"]),
             logs: HashMap::new(),
+            threads: Default::default(),
             files: Table::new("file", "file_deleted", &[]),
             file_bytes: HashMap::new(),
             vaults: Table::new("vault", "vault_deleted", &["display_name", "metadata"]),

@@ -6,8 +6,8 @@ use super::{Faults, Shared};
 use serde_json::{json, Value};
 use std::io::Write;
 
-/// Serves the stream of `session` until the client goes, the session is deleted, a fault
-/// drops it, or the emulator stops.
+/// Serves the stream of `session` (or of a child thread: its id) until the client goes, the
+/// session is deleted, a fault drops it, or the emulator stops.
 pub(crate) fn stream(
     shared: &Shared,
     w: &mut dyn Write,
@@ -38,9 +38,7 @@ pub(crate) fn stream(
                     .map(|(g, _)| g)
                     .unwrap_or_else(|p| p.into_inner().0);
             }
-            if s.session(session).is_none() {
-                return;
-            }
+            // a deleted session's log (and its threads') is gone
             let Some(log) = s.logs.get(session) else {
                 return;
             };

@@ -145,7 +145,15 @@ impl EventStream {
         };
         // connected first: whatever comes after the end of the log read next is on the wire
         let reader = stream.connect()?;
-        if !stream.options.from_beginning {
+        if stream.options.from_beginning {
+            // the whole log so far, listed behind the live connection (as after a reconnect)
+            stream.backlog = Some(reconcile::catch_up(
+                client,
+                &stream.source,
+                &stream.position,
+                stream.options.deadline,
+            )?);
+        } else {
             stream.position =
                 reconcile::end_of_log(client, &stream.source, stream.options.deadline)?;
             stream.floor = stream.position.clone();

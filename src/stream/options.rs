@@ -63,8 +63,9 @@ impl StreamOptions {
     ///
     /// By default a stream delivers only the events that come after it opens: opening it
     /// reads where the log ends (the newest event), and nothing from before that point is
-    /// delivered, not even after a reconnect. With this option the first reconnect (or the
-    /// first connection, if the server drops it at once) lists the log from its start.
+    /// delivered, not even after a reconnect. With this option opening it lists the log from
+    /// its start (a page at a time, after connecting, so nothing falls in between), then goes
+    /// on with the live connection.
     pub fn from_beginning(mut self) -> Self {
         self.from_beginning = true;
         self

@@ -370,3 +370,67 @@ fn batch_progress_on_a_terminal_is_a_live_bar() {
         "plain lines on a terminal: {screen:?}"
     );
 }
+
+#[test]
+fn the_emulators_script_file_delegates_to_a_child_thread() {
+    let dir = temp("emudelegate");
+    let script = def(
+        &dir,
+        "script.yaml",
+        "- {say: asking}\n- delegate: {agent: Helper, message: do it, script: [{say: done by the helper}]}\n- {say: all done}\n",
+    );
+    let (mut child, url) = emulator(&["--script", &script]);
+    let with = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("ANTHROPIC_API_KEY", "test")
+            .env("ANTHROPIC_BASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let env = ok(with(&[
+        "environments",
+        "create",
+        &def(&dir, "e.yaml", "name: e\n"),
+    ]));
+    let helper = ok(with(&[
+        "agents",
+        "create",
+        &def(&dir, "h.yaml", "name: Helper\nmodel: claude-haiku-4-5\n"),
+    ]));
+    let lead = format!(
+        "name: Lead\nmodel: claude-opus-4-5\nmultiagent: {{type: coordinator, agents: [{}]}}\n",
+        helper["id"].as_str().unwrap()
+    );
+    let lead = ok(with(&["agents", "create", &def(&dir, "l.yaml", &lead)]));
+    let o = with(&[
+        "run",
+        "--agent",
+        lead["id"].as_str().unwrap(),
+        "--environment",
+        env["id"].as_str().unwrap(),
+        "--message",
+        "go",
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // the primary thread's messages; the helper's stay on its own thread
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "asking\nall done\n");
+
+    let bad = def(
+        &dir,
+        "bad.yaml",
+        "- delegate: {agent: Helper, message: m, script: [dance]}\n",
+    );
+    let o = Command::new(BIN)
+        .args(["emulator", "--script", &bad])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("delegate.script step 1") && err.contains("dance"),
+        "{err}"
+    );
+}

@@ -3,7 +3,8 @@
 # package registry into a throwaway virtual environment) against the emulator, after checking
 # webhook signatures both ways against the SDK's verifier (webhooks.py, offline) and that the SDK
 # accepts the webhook events the emulator sends to a receiver (webhooks_live.py), and then the
-# SDK's self-hosted work poller and worker against the emulator's work queue (work.py).
+# SDK's self-hosted work poller and worker against the emulator's work queue (work.py), and a
+# multi-agent session with its threads (threads.py).
 # Usage: bash tests/python_sdk/run.sh   (from anywhere; needs python3 and cargo)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -59,3 +60,23 @@ done
 url=$(sed -n 's/^emulator listening on //p' "$work/emulator2.log")
 [ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator2.log"; exit 1; }
 ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/work.py"
+kill "$emu_pid" 2>/dev/null || true
+emu_pid=
+
+# a multi-agent session: the coordinator delegates to a child thread that calls a custom tool
+cat > "$work/threads.json" <<'JSON'
+[{"say": "Asking the researcher."},
+ {"delegate": {"agent": "Researcher", "message": "When is the release?", "script": [
+   {"say": "Looking it up."}, {"call_tool": {"name": "lookup", "input": {"q": "release"}}},
+   {"say": "It is May 4."}]}},
+ {"say": "The release is on May 4."}]
+JSON
+"$build_dir/debug/examples/emulator" --script "$work/threads.json" > "$work/emulator3.log" 2>&1 &
+emu_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/emulator3.log" 2>/dev/null && break
+  sleep 0.1
+done
+url=$(sed -n 's/^emulator listening on //p' "$work/emulator3.log")
+[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator3.log"; exit 1; }
+ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/threads.py"

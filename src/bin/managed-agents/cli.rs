@@ -234,6 +234,8 @@ A script file is YAML or JSON: a list of steps, each one of
   {say: TEXT} | echo | think | {call_tool: {name: N, input: {...}}} | call_first_custom_tool
   {ask_confirmation: {name: N, input: {...}}} | {write_file: {name: N, content: TEXT}}
   fail | terminate | {pause: DURATION}
+  {delegate: {agent: NAME, message: TEXT, script: [STEPS]}}  (a multi-agent session: a child
+  thread runs the callable agent NAME, plays its own steps and reports back)
 A faults file: {drop_stream_after, drop_mid_line, trickle, stall, slow, fail_next, fail_status,
 retry_after_ms, fail_every} (the flags of the same names).
 

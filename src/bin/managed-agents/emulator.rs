@@ -95,6 +95,29 @@ fn step(v: &Value) -> Result<Step, String> {
                 .into_bytes(),
             })
         }
+        "delegate" => {
+            let m = v
+                .as_object()
+                .ok_or("delegate: expected {agent, message, script}")?;
+            if let Some(k) = m
+                .keys()
+                .find(|k| !["agent", "message", "script"].contains(&k.as_str()))
+            {
+                return Err(format!("delegate: unknown field `{k}`"));
+            }
+            let mut child = Script::new();
+            let steps = m.get("script").and_then(Value::as_array);
+            for (i, s) in steps.into_iter().flatten().enumerate() {
+                let s = step(s).map_err(|e| format!("delegate.script step {}: {e}", i + 1))?;
+                child = child.step(s);
+            }
+            let field = |k: &str| text(m.get(k).unwrap_or(&Value::Null), &format!("delegate.{k}"));
+            Ok(Step::Delegate {
+                agent: field("agent")?,
+                message: field("message")?,
+                script: child,
+            })
+        }
         other => Err(format!("unknown step `{other}`")),
     }
 }

@@ -1,6 +1,7 @@
 //! Agents: every update makes a new version (kept, listed, retrievable by number); the model
 //! and tools are resolved as the API resolves them.
 
+use super::super::multiagent;
 use super::super::reply::ApiError;
 use super::super::reply::{bad, json_body, not_found, page, required_str, Reply, Routed};
 use super::super::state::State;
@@ -44,6 +45,9 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                     agent[f] = v.clone();
                 }
             }
+            if let Some(m) = multiagent::resolve(&s, &body, &id, 1, None)? {
+                agent["multiagent"] = m;
+            }
             s.agent_versions.insert(id, vec![agent.clone()]);
             Ok(Reply::Json(s.agents.insert(agent)))
         }
@@ -65,8 +69,14 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                     if body.get("tools").is_some() {
                         next["tools"] = resolve_tools(body.get("tools"));
                     }
+                    let n = s.agent_versions.get(*id).map_or(0, Vec::len) as i64 + 1;
+                    if body.get("multiagent").is_some() {
+                        let stored = next.get("multiagent");
+                        next["multiagent"] =
+                            multiagent::resolve(&s, &body, id, n, stored)?.unwrap_or(Value::Null);
+                    }
                     let versions = s.agent_versions.entry(id.to_string()).or_default();
-                    next["version"] = json!(versions.len() + 1);
+                    next["version"] = json!(n);
                     versions.push(next.clone());
                     Ok(Reply::Json(s.agents.insert(next)))
                 }
@@ -121,6 +131,7 @@ pub(crate) fn session_agent(s: &State, spec: &Value) -> Result<Value, ApiError> 
             o.remove(k);
         }
     }
+    multiagent::expand(s, &mut snap);
     Ok(snap)
 }
 
