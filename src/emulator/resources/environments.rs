@@ -47,6 +47,19 @@ fn config(asked: Option<&Value>) -> Value {
                 if c.get("networking").is_none_or(Value::is_null) {
                     c["networking"] = json!({"type": "unrestricted"});
                 }
+                // limited networking answers every one of its fields
+                if c["networking"]["type"] == "limited" {
+                    let n = &mut c["networking"];
+                    for (k, default) in [
+                        ("allowed_hosts", json!([])),
+                        ("allow_mcp_servers", json!(false)),
+                        ("allow_package_managers", json!(false)),
+                    ] {
+                        if n.get(k).is_none_or(Value::is_null) {
+                            n[k] = default;
+                        }
+                    }
+                }
                 let mut packages = no_packages();
                 for (k, v) in c["packages"].as_object().into_iter().flatten() {
                     packages[k] = v.clone();
