@@ -2,7 +2,8 @@
 # Runs the reference flows with the official Python SDK (anthropic==2.12.0, installed from the
 # package registry into a throwaway virtual environment) against the emulator, after checking
 # webhook signatures both ways against the SDK's verifier (webhooks.py, offline), and then the
-# SDK's self-hosted work poller and worker against the emulator's work queue (work.py).
+# SDK's self-hosted work poller and worker against the emulator's work queue (work.py), and
+# last every operation of the spec, each answer validated into the SDK's model (operations.py).
 # Usage: bash tests/python_sdk/run.sh   (from anywhere; needs python3 and cargo)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -56,3 +57,18 @@ done
 url=$(sed -n 's/^emulator listening on //p' "$work/emulator2.log")
 [ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator2.log"; exit 1; }
 ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/work.py"
+kill "$emu_pid" 2>/dev/null || true
+emu_pid=
+
+# every operation of the spec, each answer validated into the SDK's model (operations.py), with
+# an agent that writes a file (a session output to download)
+echo '[{"write_file": {"name": "out.txt", "content": "output"}}, {"say": "done"}]' > "$work/ops.json"
+"$build_dir/debug/examples/emulator" --script "$work/ops.json" > "$work/emulator3.log" 2>&1 &
+emu_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/emulator3.log" 2>/dev/null && break
+  sleep 0.1
+done
+url=$(sed -n 's/^emulator listening on //p' "$work/emulator3.log")
+[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator3.log"; exit 1; }
+ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/operations.py"
