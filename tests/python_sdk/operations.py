@@ -17,6 +17,13 @@ import typing
 
 import anthropic
 from anthropic.pagination import BasePage
+from anthropic.types import FileNotDownloadableError
+from anthropic.types.beta import (
+    BetaEnvironmentArchivedError,
+    BetaInvalidConfigTypeChangeError,
+    BetaInvalidMetadataError,
+)
+from anthropic.types.beta.environments import BetaHeartbeatPreconditionFailedError
 from anthropic.types.shared import ErrorResponse
 from pydantic import TypeAdapter
 
@@ -187,6 +194,9 @@ refused("environments.create", 400, BadRequest, name="")
 refused("environments.retrieve", 404, NotFound, "env_missing")
 gone = ok("environments.create", name="gone")
 ok("environments.archive", gone.id)
+refused("environments.update", 400, BetaEnvironmentArchivedError, gone.id, name="late")
+refused("environments.update", 400, BetaInvalidConfigTypeChangeError, env.id, config={"type": "self_hosted"})
+refused("environments.create", 400, BetaInvalidMetadataError, name="m", metadata={f"k{i}": "v" for i in range(17)})
 ok("environments.delete", gone.id)
 refused("environments.delete", 404, NotFound, gone.id)
 
@@ -236,7 +246,7 @@ ok("memory_stores.memory_versions.redact", version_id, memory_store_id=store.id)
 upload = ok("files.upload", file=("in.txt", b"input", "text/plain"))
 ok("files.list")
 ok("files.retrieve_metadata", upload.id)
-refused("files.download", 400, BadRequest, upload.id)
+refused("files.download", 400, FileNotDownloadableError, upload.id)
 skill_md = b"---\nname: tidy\ndescription: Tidies.\n---\n# tidy\n"
 skill = ok("skills.create", display_name="Tidy", files=[("tidy/SKILL.md", skill_md), ("tidy/run.sh", b"echo\n")])
 ok("skills.list")
@@ -299,7 +309,7 @@ ok("environments.work.stats", hosted.id)
 work = ok("environments.work.poll", hosted.id, block_ms=500)
 ok("environments.work.ack", work.id, environment_id=hosted.id)
 ok("environments.work.heartbeat", work.id, environment_id=hosted.id, expected_last_heartbeat="NO_HEARTBEAT")
-refused("environments.work.heartbeat", 412, anthropic.APIStatusError, work.id, environment_id=hosted.id, expected_last_heartbeat="NO_HEARTBEAT")
+refused("environments.work.heartbeat", 412, BetaHeartbeatPreconditionFailedError, work.id, environment_id=hosted.id, expected_last_heartbeat="NO_HEARTBEAT")
 ok("environments.work.update", work.id, environment_id=hosted.id, metadata={"worker": "w1"})
 ok("environments.work.retrieve", work.id, environment_id=hosted.id)
 ok("environments.work.list", hosted.id)

@@ -41,7 +41,14 @@ pub(crate) fn check(api: &Api) {
     api.ok("files.retrieve_metadata", &[&f], "", ());
     api.err("files.retrieve_metadata", &["file_missing"], "", (), 404);
     // an uploaded file does not download; a session's output does
-    api.err("files.download", &[&f], "", (), 400);
+    api.err_code(
+        "files.download",
+        &[&f],
+        "",
+        (),
+        400,
+        "file_not_downloadable",
+    );
     api.err("files.download", &["file_missing"], "", (), 404);
     let env = id(&api.ok("environments.create", &[], "", json!({"name": "f"})));
     let agent = id(&api.ok(

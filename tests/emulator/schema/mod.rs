@@ -384,6 +384,32 @@ impl Api {
         message
     }
 
+    /// As [`Api::err`], and the error names its cause in `error.details.error_code`, which
+    /// the SDKs read to raise a specific error.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn err_code(
+        &self,
+        op: &str,
+        ids: &[&str],
+        query: &str,
+        body: impl Into<Body>,
+        status: u16,
+        code: &str,
+    ) {
+        let a = self.send(op, ids, query, body.into());
+        let text = String::from_utf8_lossy(&a.body).into_owned();
+        self.seen.borrow_mut().entry(op.into()).or_default().1 = true;
+        if a.status != status {
+            self.problem(format!("{op}: {} instead of {status}: {text}", a.status));
+            return;
+        }
+        self.check_error(op, &a);
+        let v: Value = serde_json::from_slice(&a.body).unwrap_or_default();
+        if v["error"]["details"]["error_code"] != code {
+            self.problem(format!("{op}: no details.error_code {code:?}: {text}"));
+        }
+    }
+
     /// Checks an error answer; returns its message.
     fn check_error(&self, op: &str, a: &Answer) -> Option<String> {
         let text = String::from_utf8_lossy(&a.body);
@@ -419,8 +445,11 @@ impl Api {
         if !expected.iter().any(|t| v["error"]["type"] == *t) {
             self.problem(format!("{op}: {} is not {expected:?}: {v}", a.status));
         }
+        let details = &v["error"]["details"];
         if a.status == 412 {
-            self.check_lease_state(op, &v["error"]["details"]);
+            self.check_lease_state(op, details);
+        } else if !details.is_null() && !details["error_code"].is_string() {
+            self.problem(format!("{op}: details without an error_code: {v}"));
         }
         let message = v["error"]["message"].as_str().unwrap_or_default();
         if message.is_empty() {

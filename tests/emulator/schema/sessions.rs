@@ -61,6 +61,14 @@ pub(crate) fn check(api: &Api) {
     let s = id(&session);
     // refusals of create: a missing field, unknown objects, archived ones
     api.err("sessions.create", &[], "", json!({"agent": a}), 400);
+    api.err_code(
+        "sessions.create",
+        &[],
+        "",
+        json!({"agent": a, "environment_id": env, "metadata": {"": "empty key"}}),
+        400,
+        "invalid_metadata",
+    );
     api.err(
         "sessions.create",
         &[],
