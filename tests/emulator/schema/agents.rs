@@ -27,6 +27,43 @@ pub(crate) fn check(api: &Api) {
         "",
         json!({"name": "M", "model": {"id": "claude-opus-4-5", "speed": "standard"}}),
     );
+    // what a client configures comes back resolved: per-tool configs, policies, skills
+    let configured = api.ok(
+        "agents.create",
+        &[],
+        "",
+        json!({
+            "name": "C", "model": "claude-opus-4-5",
+            "tools": [
+                {"type": "agent_toolset_20260401",
+                 "default_config": {"enabled": true, "permission_policy": {"type": "always_ask"}},
+                 "configs": [{"name": "bash", "enabled": false},
+                             {"name": "read", "permission_policy": {"type": "always_allow"}}]},
+                {"type": "mcp_toolset", "mcp_server_name": "docs",
+                 "default_config": {"permission_policy": {"type": "always_allow"}},
+                 "configs": [{"name": "search", "enabled": false}]},
+            ],
+            "mcp_servers": [{"type": "url", "name": "docs", "url": "https://mcp.example.com"}],
+            "skills": [{"type": "anthropic", "skill_id": "xlsx"},
+                       {"type": "anthropic", "skill_id": "pdf", "version": "20251013"}],
+        }),
+    );
+    let tools = &configured["tools"];
+    assert_eq!(
+        tools[0]["default_config"]["permission_policy"]["type"], "always_ask",
+        "{tools}"
+    );
+    assert_eq!(tools[0]["configs"][0]["name"], "bash", "{tools}");
+    assert_eq!(tools[0]["configs"][0]["enabled"], false, "{tools}");
+    assert_eq!(
+        tools[1]["default_config"]["permission_policy"]["type"], "always_allow",
+        "{tools}"
+    );
+    assert_eq!(tools[1]["configs"][0]["name"], "search", "{tools}");
+    assert_eq!(
+        configured["skills"][1]["version"], "20251013",
+        "{configured}"
+    );
     api.err("agents.create", &[], "", json!({"name": "no model"}), 400);
     api.err(
         "agents.create",

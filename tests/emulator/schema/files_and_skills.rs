@@ -95,6 +95,26 @@ pub(crate) fn check(api: &Api) {
         400,
     );
     let k = id(&skill);
+    // an agent pins a custom skill at its latest version; one that does not exist is refused
+    let with_skill = api.ok(
+        "agents.create",
+        &[],
+        "",
+        json!({"name": "S", "model": "claude-opus-4-5",
+               "skills": [{"type": "custom", "skill_id": k}]}),
+    );
+    assert_eq!(
+        with_skill["skills"][0]["version"], skill["latest_version_id"],
+        "{with_skill}"
+    );
+    api.err(
+        "agents.create",
+        &[],
+        "",
+        json!({"name": "S", "model": "claude-opus-4-5",
+               "skills": [{"type": "custom", "skill_id": "skill_missing"}]}),
+        404,
+    );
     api.ok("skills.list", &[], "source=custom", ());
     api.err("skills.list", &[], "limit=?", (), 400);
     api.ok("skills.retrieve", &[&k], "", ());
