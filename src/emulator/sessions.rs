@@ -155,8 +155,10 @@ pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
         "vault_ids": vault_ids,
         "created_at": now, "updated_at": now
     });
-    if let Some(t) = body.get("title").filter(|t| t.is_string()) {
-        object["title"] = t.clone();
+    for f in ["title", "budget"] {
+        if let Some(v) = body.get(f).filter(|v| !v.is_null()) {
+            object[f] = v.clone();
+        }
     }
     s.logs.insert(id, Log::default());
     Ok(s.sessions.insert(object))

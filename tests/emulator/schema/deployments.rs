@@ -40,6 +40,33 @@ pub(crate) fn check(api: &Api) {
         404,
     );
     let d = id(&dep);
+    // resources (a repository's token kept out), a budget, and every kind of initial event
+    let store = id(&api.ok("memory_stores.create", &[], "", json!({"name": "dm"})));
+    let full = api.ok(
+        "deployments.create",
+        &[],
+        "",
+        json!({"name": "full", "agent": {"type": "agent", "id": agent, "version": 1},
+               "environment_id": env,
+               "resources": [
+                   {"type": "github_repository", "url": "https://github.com/o/r",
+                    "authorization_token": "ghp_secret", "checkout": {"type": "branch", "name": "main"}},
+                   {"type": "memory_store", "memory_store_id": store, "access": "read_only"}],
+               "budget": {"type": "limit", "max_list_cost": {"amount": "500", "currency": "USD"}},
+               "initial_events": [
+                   {"type": "user.message", "content": [{"type": "text", "text": "go"}]},
+                   {"type": "system.message", "content": [{"type": "text", "text": "be brief"}]},
+                   {"type": "user.define_outcome", "description": "a report",
+                    "rubric": {"type": "text", "content": "complete"}}]}),
+    );
+    assert!(!full.to_string().contains("ghp_secret"), "{full}");
+    let full_run = api.ok("deployments.run", &[&id(&full)], "", ());
+    let session = full_run["session_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let s = api.ok("sessions.retrieve", &[&session], "", ());
+    assert_eq!(s["deployment_id"], full["id"], "{s}");
     api.ok("deployments.list", &[], &format!("agent_id={agent}"), ());
     api.err(
         "deployments.list",

@@ -59,6 +59,25 @@ pub(crate) fn check(api: &Api) {
         }),
     );
     let s = id(&session);
+    // a budget and initial events
+    let started = api.ok(
+        "sessions.create",
+        &[],
+        "",
+        json!({"agent": a, "environment_id": env,
+               "budget": {"type": "limit", "max_list_cost": {"amount": "150", "currency": "USD"}},
+               "initial_events": [{"type": "user.message",
+                   "content": [{"type": "text", "text": "start"}]}]}),
+    );
+    assert_eq!(started["budget"]["type"], "limit", "{started}");
+    let no_budget = api.ok(
+        "sessions.update",
+        &[&id(&started)],
+        "",
+        json!({"budget": null}),
+    );
+    assert!(no_budget["budget"].is_null(), "{no_budget}");
+    api.ok("sessions.events.list", &[&id(&started)], "", ());
     // refusals of create: a missing field, unknown objects, archived ones
     api.err("sessions.create", &[], "", json!({"agent": a}), 400);
     api.err_code(
