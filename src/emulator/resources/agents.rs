@@ -128,7 +128,7 @@ pub(crate) fn session_agent(s: &State, spec: &Value) -> Result<Value, ApiError> 
 }
 
 /// An agent's tools as the API resolves them.
-fn resolve_tools(tools: Option<&Value>) -> Value {
+pub(crate) fn resolve_tools(tools: Option<&Value>) -> Value {
     let tools = tools.and_then(Value::as_array).cloned().unwrap_or_default();
     Value::Array(
         tools

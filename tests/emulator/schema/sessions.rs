@@ -123,6 +123,31 @@ pub(crate) fn check(api: &Api) {
         json!({"title": "renamed", "metadata": {"k": null}}),
     );
     api.err("sessions.update", &["sesn_missing"], "", obj(), 404);
+    // a session's agent takes new tools and MCP servers; vaults cannot change yet, nor can a
+    // budget be added to a session created without one
+    let retooled = api.ok(
+        "sessions.update",
+        &[&s],
+        "",
+        json!({"agent": {"tools": [{"type": "agent_toolset_20260401"}],
+            "mcp_servers": [{"type": "url", "name": "docs", "url": "https://mcp.example.com"}]}}),
+    );
+    assert_eq!(
+        retooled["agent"]["tools"][0]["type"], "agent_toolset_20260401",
+        "{retooled}"
+    );
+    assert_eq!(
+        retooled["agent"]["mcp_servers"][0]["name"], "docs",
+        "{retooled}"
+    );
+    api.err("sessions.update", &[&s], "", json!({"vault_ids": []}), 400);
+    api.err(
+        "sessions.update",
+        &[&s],
+        "",
+        json!({"budget": {"type": "limit", "max_list_cost": {"amount": "100", "currency": "USD"}}}),
+        400,
+    );
 
     // events: the stream first, then a message; every event checked as it arrives
     let types = api.stream(
