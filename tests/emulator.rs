@@ -20,6 +20,8 @@ mod memories;
 mod rosters;
 #[path = "emulator/rules.rs"]
 mod rules;
+#[path = "emulator/schema/mod.rs"]
+mod schema;
 #[path = "emulator/skills.rs"]
 mod skills;
 #[path = "emulator/stream_and_faults.rs"]

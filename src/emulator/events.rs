@@ -50,6 +50,20 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&s
     }
 }
 
+/// An outcome gets its server id (`outc_`), and the session a `pending` evaluation of it.
+fn define_outcome(s: &mut super::state::State, session: &str, ev: &mut Value) {
+    let outcome = s.id("outc");
+    ev["outcome_id"] = json!(outcome);
+    let evaluation = json!({"type": "outcome_evaluation", "outcome_id": outcome,
+        "description": ev["description"], "iteration": 0, "result": "pending",
+        "completed_at": null, "explanation": null});
+    if let Ok(o) = s.sessions.get_mut(session) {
+        if let Some(list) = o["outcome_evaluations"].as_array_mut() {
+            list.push(evaluation);
+        }
+    }
+}
+
 /// Records user events, wakes the agent, and starts a turn for each user message.
 pub(crate) fn send(
     shared: &Arc<Shared>,
@@ -72,8 +86,11 @@ pub(crate) fn send(
             if !USER_EVENTS.contains(&kind) {
                 return Err(bad(format!("events: unknown event type {kind:?}")));
             }
-            // an answer to a child thread's call is routed to that thread
             let mut ev = ev.clone();
+            if kind == "user.define_outcome" {
+                define_outcome(&mut s, session, &mut ev);
+            }
+            // an answer to a child thread's call is routed to that thread
             let child = threads::answered_thread(&s, &ev);
             if let Some(t) = &child {
                 ev["session_thread_id"] = json!(t);

@@ -148,10 +148,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
             let body = v.to_string();
             respond(conn, 200, "application/json", body.as_bytes(), &[], keep);
         }
-        Ok(Reply::Status(status, v)) => {
-            let body = v.to_string();
-            respond(conn, status, "application/json", body.as_bytes(), &[], keep);
-        }
+        Ok(Reply::Status(status, v)) => respond_status(conn, status, v, &[], keep),
         Ok(Reply::Bytes(ct, bytes)) => respond(conn, 200, ct, &bytes, &[], keep),
         Ok(Reply::NoContent) => respond(conn, 204, "", &[], &[], keep),
         Ok(Reply::Stream { session, previews }) => {
@@ -202,7 +199,7 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u8(1);
@@ -227,10 +224,14 @@ fn respond(
             body.len()
         )
     };
+    // an error's body names its request id: the header says the same
+    let id = match extra.iter().find(|(k, _)| *k == "request-id") {
+        Some(_) => String::new(),
+        None => format!("request-id: {}\r\n", request_id()),
+    };
     let mut head = format!(
-        "HTTP/1.1 {status} {}\r\n{framing}request-id: {}\r\nconnection: {connection}\r\n",
-        reason(status),
-        request_id()
+        "HTTP/1.1 {status} {}\r\n{framing}{id}connection: {connection}\r\n",
+        reason(status)
     );
     for (k, v) in extra {
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -244,15 +245,31 @@ fn respond(
 }
 
 fn respond_error(conn: &mut TcpStream, e: ApiError, extra: &[(&str, String)], keep_alive: bool) {
+    let body = json!({"type": "error", "error": {"type": e.1, "message": e.2}});
+    respond_status(conn, e.0, body, extra, keep_alive);
+}
+
+/// A JSON answer with another status; an error body gets the request id of the header.
+fn respond_status(
+    conn: &mut TcpStream,
+    status: u16,
+    mut body: serde_json::Value,
+    extra: &[(&str, String)],
+    keep_alive: bool,
+) {
     let id = request_id();
-    let body = json!({"type": "error", "error": {"type": e.1, "message": e.2}, "request_id": id});
+    if body["type"] == "error" {
+        body["request_id"] = json!(id);
+    }
+    let mut headers = extra.to_vec();
+    headers.push(("request-id", id));
     let body = body.to_string();
     respond(
         conn,
-        e.0,
+        status,
         "application/json",
         body.as_bytes(),
-        extra,
+        &headers,
         keep_alive,
     );
 }

@@ -34,6 +34,44 @@ pub(crate) fn bad(message: impl Into<String>) -> ApiError {
     ApiError(400, "invalid_request_error", message.into())
 }
 
+/// A refusal that names its cause in `error.details.error_code`, which the SDKs read to raise
+/// a specific error (`FileNotDownloadableError`, `BetaInvalidMetadataError`).
+pub(crate) fn refused(status: u16, kind: &str, message: impl Into<String>, code: &str) -> Reply {
+    Reply::Status(
+        status,
+        json!({"type": "error", "error": {"type": kind, "message": message.into(),
+            "details": {"error_code": code}}}),
+    )
+}
+
+/// What is wrong with a `metadata` object of a request, as the API limits it: at most 16
+/// pairs, keys of 1 to 64 characters, values strings of at most 512 (`null` removes a key).
+pub(crate) fn metadata_problem(metadata: &Value) -> Option<String> {
+    let m = metadata.as_object()?;
+    if m.values().filter(|v| !v.is_null()).count() > 16 {
+        return Some("metadata: at most 16 key-value pairs".into());
+    }
+    for (k, v) in m {
+        let n = k.chars().count();
+        if n == 0 || n > 64 {
+            return Some(format!(
+                "metadata: the key {k:?} is not 1 to 64 characters long"
+            ));
+        }
+        match v {
+            Value::Null => {}
+            Value::String(v) if v.chars().count() <= 512 => {}
+            Value::String(_) => {
+                return Some(format!(
+                    "metadata: the value of {k:?} is over 512 characters"
+                ))
+            }
+            _ => return Some(format!("metadata: the value of {k:?} is not a string")),
+        }
+    }
+    None
+}
+
 /// A request body as a JSON object (`{}` when empty).
 pub(crate) fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     if body.is_empty() {

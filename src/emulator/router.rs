@@ -1,6 +1,6 @@
 //! The router: a request's method and path to the resource group that answers it.
 
-use super::reply::{decode, not_found, Query, Routed};
+use super::reply::{decode, metadata_problem, not_found, refused, Query, Routed};
 use super::resources;
 use super::{sessions, webhooks, Shared};
 use std::sync::Arc;
@@ -24,6 +24,18 @@ pub(crate) fn route(
     let Some((&"v1", segs)) = segs.split_first() else {
         return Err(not_found("path", path));
     };
+    // every object's metadata has the same limits
+    if method == "POST" && content_type.starts_with("application/json") {
+        let body: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+        if let Some(problem) = body.as_ref().and_then(|b| metadata_problem(&b["metadata"])) {
+            return Ok(refused(
+                400,
+                "invalid_request_error",
+                problem,
+                "invalid_metadata",
+            ));
+        }
+    }
     let r = resources::Request {
         method,
         query: &query,

@@ -55,6 +55,10 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
                     shared.changed.notify_all();
                     done
                 }
+                ("POST", []) => {
+                    let body = json_body(r.body)?;
+                    update(&mut s, id, &body, now)
+                }
                 (_, ["events", ..]) => {
                     drop(s);
                     events::route(shared, r, id, &rest[1..])
@@ -121,6 +125,43 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
     }
 }
 
+/// A session update: `title`, `metadata` (a patch), `budget` (replaced or removed, never
+/// added), and the agent's `tools` and `mcp_servers` while the session is not running;
+/// `vault_ids` cannot be changed yet.
+fn update(s: &mut State, id: &str, body: &Value, now: String) -> Routed {
+    let session = s.sessions.get(id)?;
+    if body.get("vault_ids").is_some() {
+        return Err(bad(
+            "vault_ids: changing a session's vaults is not supported yet",
+        ));
+    }
+    if body.get("budget").is_some_and(|b| !b.is_null()) {
+        if session["status"] == "terminated" {
+            return Err(bad("budget: the session is terminated"));
+        }
+        if session.get("budget").is_none_or(Value::is_null) {
+            return Err(bad(
+                "budget: a budget cannot be added to a session created without one (budget_create_only)",
+            ));
+        }
+    }
+    let agent = body.get("agent").filter(|a| !a.is_null());
+    if agent.is_some() && session["status"] == "running" {
+        return Err(bad("agent: a running session's agent cannot be updated"));
+    }
+    let mut updated = s.sessions.update(id, body, now)?;
+    if let Some(a) = agent {
+        if a.get("tools").is_some() {
+            updated["agent"]["tools"] = agents::resolve_tools(a.get("tools"));
+        }
+        if let Some(m) = a.get("mcp_servers") {
+            updated["agent"]["mcp_servers"] = m.clone();
+        }
+        s.sessions.insert(updated.clone());
+    }
+    Ok(Reply::Json(updated))
+}
+
 /// A new idle session from a create body.
 pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
     let env = required_str(body, "environment_id")?;
@@ -159,8 +200,10 @@ pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
         "vault_ids": vault_ids,
         "created_at": now, "updated_at": now
     });
-    if let Some(t) = body.get("title").filter(|t| t.is_string()) {
-        object["title"] = t.clone();
+    for f in ["title", "budget"] {
+        if let Some(v) = body.get(f).filter(|v| !v.is_null()) {
+            object[f] = v.clone();
+        }
     }
     s.logs.insert(id.clone(), Log::default());
     super::webhooks::emit(s, "session.created", &id, Some(&now), &[]);

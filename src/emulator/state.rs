@@ -68,7 +68,11 @@ impl Default for State {
             ),
             agents: Table::new("agent", "agent_deleted", &[]),
             agent_versions: HashMap::new(),
-            sessions: Table::new("session", "session_deleted", &["title", "metadata"]),
+            sessions: Table::new(
+                "session",
+                "session_deleted",
+                &["title", "metadata", "budget"],
+            ),
             logs: HashMap::new(),
             threads: Default::default(),
             files: Table::new("file", "file_deleted", &[]),

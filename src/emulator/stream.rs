@@ -22,7 +22,10 @@ pub(crate) fn stream(
         .logs
         .get(session)
         .map_or(0, |l| l.events.len());
-    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nrequest-id: {}\r\nconnection: close\r\n\r\n",
+        super::http::request_id()
+    );
     if write_out(w, head.as_bytes(), None).is_err() {
         return;
     }

@@ -3,8 +3,9 @@
 # package registry into a throwaway virtual environment) against the emulator, after checking
 # webhook signatures both ways against the SDK's verifier (webhooks.py, offline) and that the SDK
 # accepts the webhook events the emulator sends to a receiver (webhooks_live.py), and then the
-# SDK's self-hosted work poller and worker against the emulator's work queue (work.py), and a
-# multi-agent session with its threads (threads.py).
+# SDK's self-hosted work poller and worker against the emulator's work queue (work.py), a
+# multi-agent session with its threads (threads.py), and last every operation of the spec, each
+# answer validated into the SDK's model (operations.py).
 # Usage: bash tests/python_sdk/run.sh   (from anywhere; needs python3 and cargo)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -80,3 +81,19 @@ done
 url=$(sed -n 's/^emulator listening on //p' "$work/emulator3.log")
 [ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator3.log"; exit 1; }
 ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/threads.py"
+
+kill "$emu_pid" 2>/dev/null || true
+emu_pid=
+
+# every operation of the spec, each answer validated into the SDK's model (operations.py), with
+# an agent that writes a file (a session output to download)
+echo '[{"write_file": {"name": "out.txt", "content": "output"}}, {"say": "done"}]' > "$work/ops.json"
+"$build_dir/debug/examples/emulator" --script "$work/ops.json" > "$work/emulator4.log" 2>&1 &
+emu_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/emulator4.log" 2>/dev/null && break
+  sleep 0.1
+done
+url=$(sed -n 's/^emulator listening on //p' "$work/emulator4.log")
+[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator4.log"; exit 1; }
+ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/operations.py"

@@ -36,7 +36,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                 "id": id, "type": "agent", "version": 1, "name": name, "model": resolve_model(model),
                 "tools": resolve_tools(body.get("tools")),
                 "mcp_servers": body.get("mcp_servers").cloned().unwrap_or(json!([])),
-                "skills": body.get("skills").cloned().unwrap_or(json!([])),
+                "skills": resolve_skills(&s, body.get("skills"))?,
                 "execution_identity": {"type": "service_account"},
                 "metadata": metadata(&body), "created_at": now, "updated_at": now
             });
@@ -68,6 +68,9 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                     }
                     if body.get("tools").is_some() {
                         next["tools"] = resolve_tools(body.get("tools"));
+                    }
+                    if body.get("skills").is_some() {
+                        next["skills"] = resolve_skills(&s, body.get("skills"))?;
                     }
                     let n = s.agent_versions.get(*id).map_or(0, Vec::len) as i64 + 1;
                     if body.get("multiagent").is_some() {
@@ -136,26 +139,22 @@ pub(crate) fn session_agent(s: &State, spec: &Value) -> Result<Value, ApiError> 
 }
 
 /// An agent's tools as the API resolves them.
-fn resolve_tools(tools: Option<&Value>) -> Value {
+pub(crate) fn resolve_tools(tools: Option<&Value>) -> Value {
     let tools = tools.and_then(Value::as_array).cloned().unwrap_or_default();
     Value::Array(
         tools
             .into_iter()
             .map(|t| match t["type"].as_str() {
-                Some("agent_toolset_20260401") => json!({
-                    "type": "agent_toolset_20260401",
-                    "configs": [],
-                    "default_config": {
-                        "enabled": t["default_config"]["enabled"].as_bool().unwrap_or(true),
-                        "permission_policy": {"type": "always_allow"}
-                    }
-                }),
-                Some("mcp_toolset") => json!({
-                    "type": "mcp_toolset",
-                    "mcp_server_name": t["mcp_server_name"],
-                    "configs": [],
-                    "default_config": {"enabled": true, "permission_policy": {"type": "always_ask"}}
-                }),
+                Some("agent_toolset_20260401") => {
+                    let (default_config, configs) = resolve_configs(&t, "always_allow", true);
+                    json!({"type": "agent_toolset_20260401", "configs": configs,
+                        "default_config": default_config})
+                }
+                Some("mcp_toolset") => {
+                    let (default_config, configs) = resolve_configs(&t, "always_ask", false);
+                    json!({"type": "mcp_toolset", "mcp_server_name": t["mcp_server_name"],
+                        "configs": configs, "default_config": default_config})
+                }
                 Some("custom") => {
                     let mut schema = t["input_schema"].clone();
                     if !schema.is_object() {
@@ -168,6 +167,60 @@ fn resolve_tools(tools: Option<&Value>) -> Value {
             })
             .collect(),
     )
+}
+
+/// A toolset's `default_config` and `configs` as the API resolves them: every field filled
+/// in, a tool's unset ones from the default (itself enabled, with `policy`, unless asked
+/// otherwise); a built-in tool's config also names its `type`.
+fn resolve_configs(toolset: &Value, policy: &str, typed: bool) -> (Value, Value) {
+    let asked = &toolset["default_config"];
+    let enabled = asked["enabled"].as_bool().unwrap_or(true);
+    let permission = Some(&asked["permission_policy"])
+        .filter(|p| p.is_object())
+        .cloned()
+        .unwrap_or_else(|| json!({"type": policy}));
+    let configs = toolset["configs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let mut out = c.clone();
+            out["enabled"] = json!(c["enabled"].as_bool().unwrap_or(enabled));
+            if !c["permission_policy"].is_object() {
+                out["permission_policy"] = permission.clone();
+            }
+            if typed {
+                out["type"] = c["name"].clone();
+            }
+            out
+        });
+    (
+        json!({"enabled": enabled, "permission_policy": permission}),
+        configs.collect(),
+    )
+}
+
+/// An agent's skills as the API resolves them: each with its version (an Anthropic skill's
+/// `latest` unless pinned; a custom skill must exist, at its latest version unless pinned).
+fn resolve_skills(s: &State, skills: Option<&Value>) -> Result<Value, ApiError> {
+    let mut out = Vec::new();
+    for k in skills.and_then(Value::as_array).into_iter().flatten() {
+        let id = required_str(k, "skill_id")?;
+        let pinned = k["version"].as_str();
+        let version = match k["type"].as_str() {
+            Some("anthropic") => pinned.unwrap_or("latest").to_string(),
+            Some("custom") => {
+                let skill = s.skills.get(id)?;
+                pinned
+                    .or(skill["latest_version_id"].as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            }
+            _ => return Err(bad("skills: type must be anthropic or custom")),
+        };
+        out.push(json!({"type": k["type"], "skill_id": id, "version": version}));
+    }
+    Ok(Value::Array(out))
 }
 
 /// The model as the API resolves it: `{"id": ...}`.

@@ -1,7 +1,7 @@
 //! Environments: create (a cloud config completed as the API does), the shared CRUD, and the
 //! routes of a self-hosted environment's work queue (in `work`).
 
-use super::super::reply::{json_body, not_found, required_str, Reply, Routed};
+use super::super::reply::{json_body, not_found, refused, required_str, Reply, Routed};
 use super::super::store::metadata;
 use super::super::Shared;
 use super::Request;
@@ -27,6 +27,38 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
             }
             Ok(Reply::Json(s.environments.insert(env)))
         }
+        ("POST", [id]) => {
+            // an archived environment is not updated, nor is the kind of its config changed
+            let env = s.environments.get(id)?;
+            if !env["archived_at"].is_null() {
+                return Ok(refused(
+                    400,
+                    "invalid_request_error",
+                    format!("environment {id} is archived and cannot be updated"),
+                    "environment_archived",
+                ));
+            }
+            let body = json_body(r.body)?;
+            let asked = body.get("config").filter(|c| c.is_object());
+            if let Some(c) = asked.filter(|c| c["type"] != env["config"]["type"]) {
+                return Ok(refused(
+                    400,
+                    "invalid_request_error",
+                    format!(
+                        "config.type: {} cannot become {} after the environment is created",
+                        env["config"]["type"], c["type"]
+                    ),
+                    "invalid_config_type_change",
+                ));
+            }
+            let now = s.now();
+            let mut updated = s.environments.update(id, &body, now)?;
+            if asked.is_some() {
+                updated["config"] = config(asked);
+                s.environments.insert(updated.clone());
+            }
+            Ok(Reply::Json(updated))
+        }
         (m, [id, rest @ ..]) => {
             let now = s.now();
             s.environments
@@ -46,6 +78,19 @@ fn config(asked: Option<&Value>) -> Value {
             if c["type"] == "cloud" {
                 if c.get("networking").is_none_or(Value::is_null) {
                     c["networking"] = json!({"type": "unrestricted"});
+                }
+                // limited networking answers every one of its fields
+                if c["networking"]["type"] == "limited" {
+                    let n = &mut c["networking"];
+                    for (k, default) in [
+                        ("allowed_hosts", json!([])),
+                        ("allow_mcp_servers", json!(false)),
+                        ("allow_package_managers", json!(false)),
+                    ] {
+                        if n.get(k).is_none_or(Value::is_null) {
+                            n[k] = default;
+                        }
+                    }
                 }
                 let mut packages = no_packages();
                 for (k, v) in c["packages"].as_object().into_iter().flatten() {

@@ -1,7 +1,7 @@
 //! Files: multipart upload, metadata, content download, delete, and listing by `scope_id`
 //! (the files a session wrote).
 
-use super::super::reply::{bad, not_found, Reply, Routed};
+use super::super::reply::{bad, not_found, refused, Reply, Routed};
 use super::super::{agent, multipart, Shared};
 use super::Request;
 use serde_json::json;
@@ -37,9 +37,12 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
         ("GET", [id, "content"]) => {
             let meta = s.files.get(id)?;
             if meta["downloadable"] != true {
-                return Err(bad(format!(
-                    "file {id} cannot be downloaded: only files the API created (a session's outputs) can be"
-                )));
+                return Ok(refused(
+                    400,
+                    "invalid_request_error",
+                    format!("file {id} cannot be downloaded: only files the API created (a session's outputs) can be"),
+                    "file_not_downloadable",
+                ));
             }
             let ct = agent::mime(meta["filename"].as_str().unwrap_or(""));
             let bytes = s.file_bytes.get(*id).cloned().unwrap_or_default();

@@ -53,19 +53,28 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                     Ok(Reply::Json(s.credentials.insert(c)))
                 }
                 (m, ["credentials", cid, tail @ ..]) => {
-                    let c = s.credentials.get(cid)?;
+                    let c = s.credentials.get(cid)?.clone();
                     if c["vault_id"] != *vid {
                         return Err(not_found("credential", cid));
                     }
                     if (m, tail) == ("POST", &["mcp_oauth_validate"][..]) {
-                        return validate(c, now).map(Reply::Json);
+                        return validate(&c, now).map(Reply::Json);
                     }
                     if (m, tail) == ("POST", &[][..]) {
-                        // a new `auth` replaces the old one, its secrets kept out as at create
+                        // `auth` patches the old one (its kind and `mcp_server_url` stay), its
+                        // secrets kept out as at create
                         let body = json_body(r.body)?;
                         if let Some(a) = body.get("auth").filter(|a| a.is_object()) {
-                            let auth = auth_response(a);
-                            s.credentials.get_mut(cid)?["auth"] = auth;
+                            if a["type"] != c["auth"]["type"] {
+                                return Err(bad("auth.type: a credential's kind cannot change"));
+                            }
+                            let mut auth = c["auth"].clone();
+                            for (k, v) in a.as_object().into_iter().flatten() {
+                                if k != "mcp_server_url" && !v.is_null() {
+                                    auth[k] = v.clone();
+                                }
+                            }
+                            s.credentials.get_mut(cid)?["auth"] = auth_response(&auth);
                         }
                     }
                     s.credentials

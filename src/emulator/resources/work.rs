@@ -347,11 +347,14 @@ fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
         s.faults.fail_heartbeats -= 1;
     }
     if injected || !matches || state == "queued" {
+        // the lease as the server holds it, as the SDK's `BetaWorkLeaseState` reads it
+        let ttl = s.work.leases.get(id).map_or(DEFAULT_TTL, |l| l.ttl);
         let body = json!({"type": "error", "error": {
             "type": "precondition_failed_error",
             "message": format!("work {id}: the lease is not held with that last heartbeat"),
-            "details": {"current_state": {"state": state,
-                "last_heartbeat": current.unwrap_or_default()}}}});
+            "details": {"error_code": "heartbeat_precondition_failed",
+                "current_state": {"state": state, "last_heartbeat": current,
+                    "lease_extended": false, "ttl_seconds": ttl_seconds(ttl)}}}});
         return Ok(Reply::Status(412, body));
     }
     let desired = match r.query.get("desired_ttl_seconds") {
@@ -381,7 +384,7 @@ fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
         }
         lease.last_heartbeat = Some(now.clone());
     }
-    let ttl_seconds = lease.ttl.as_secs_f64().ceil().max(1.0) as u64;
+    let ttl_seconds = ttl_seconds(lease.ttl);
     let last = lease.last_heartbeat.clone().unwrap_or_default();
     if extend {
         if let Ok(w) = s.work.items.get_mut(id) {
@@ -397,4 +400,9 @@ fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
         json!({"type": "work_heartbeat", "last_heartbeat": last,
         "lease_extended": extend, "state": reported, "ttl_seconds": ttl_seconds}),
     ))
+}
+
+/// A lease's TTL in whole seconds, at least 1.
+fn ttl_seconds(ttl: Duration) -> u64 {
+    ttl.as_secs_f64().ceil().max(1.0) as u64
 }
