@@ -26,6 +26,8 @@ mod stream_and_faults;
 mod work;
 #[path = "emulator/worker.rs"]
 mod worker;
+#[path = "emulator/worker_data.rs"]
+mod worker_data;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();

@@ -35,7 +35,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                 "id": id, "type": "agent", "version": 1, "name": name, "model": resolve_model(model),
                 "tools": resolve_tools(body.get("tools")),
                 "mcp_servers": body.get("mcp_servers").cloned().unwrap_or(json!([])),
-                "skills": body.get("skills").cloned().unwrap_or(json!([])),
+                "skills": resolve_skills(body.get("skills")),
                 "execution_identity": {"type": "service_account"},
                 "metadata": metadata(&body), "created_at": now, "updated_at": now
             });
@@ -64,6 +64,9 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                     }
                     if body.get("tools").is_some() {
                         next["tools"] = resolve_tools(body.get("tools"));
+                    }
+                    if body.get("skills").is_some() {
+                        next["skills"] = resolve_skills(body.get("skills"));
                     }
                     let versions = s.agent_versions.entry(id.to_string()).or_default();
                     next["version"] = json!(versions.len() + 1);
@@ -154,6 +157,25 @@ fn resolve_tools(tools: Option<&Value>) -> Value {
                     json!({"type": "custom", "name": t["name"], "description": t["description"], "input_schema": schema})
                 }
                 _ => t,
+            })
+            .collect(),
+    )
+}
+
+/// An agent's skills as the API resolves them: a skill without a version gets `latest`.
+fn resolve_skills(skills: Option<&Value>) -> Value {
+    let skills = skills
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    Value::Array(
+        skills
+            .into_iter()
+            .map(|mut k| {
+                if k.is_object() && !k["version"].is_string() {
+                    k["version"] = json!("latest");
+                }
+                k
             })
             .collect(),
     )
