@@ -5,6 +5,7 @@
 //! refuses any step out of it, so a symbolic link inside the folder cannot lead a write
 //! outside. Listings skip symbolic links and never descend through them.
 
+use crate::toolset::confine::resolves_within;
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use std::collections::BTreeMap;
@@ -46,6 +47,26 @@ impl Folder {
             root: root.to_path_buf(),
             dir,
         })
+    }
+
+    /// Creates the directory `root` (and its parents) and opens it, if it resolves inside the
+    /// canonical directory `base` with every symbolic link on the way followed (checked before
+    /// and after creating it): a link that leads out refuses it.
+    pub fn create_within(root: &Path, base: &Path) -> io::Result<Folder> {
+        let check = || {
+            if resolves_within(root, base) {
+                Ok(())
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    format!("{} leads outside {}", root.display(), base.display()),
+                ))
+            }
+        };
+        check()?;
+        std::fs::create_dir_all(root)?;
+        check()?;
+        Folder::open(root)
     }
 
     /// The folder's path.

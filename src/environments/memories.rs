@@ -23,6 +23,7 @@ use super::folder::{rel_path, relative_parts, Folder};
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
+use crate::toolset::confine::resolves_within;
 use crate::types::{
     Memory, MemoryListItem, MemoryListParams, MemoryStoreResourceAccess, MemoryView, Session,
     SessionResource,
@@ -92,6 +93,8 @@ impl MemoryOptions {
 pub(super) struct Store {
     pub id: String,
     pub folder: Folder,
+    /// The work directory, canonical: the folder must stay inside it.
+    pub base: PathBuf,
     pub read_only: bool,
     /// Path -> content sha as of the last download or successful sync.
     pub baseline: BTreeMap<String, String>,
@@ -154,10 +157,12 @@ impl SessionMemoryStores {
             last_sync: Instant::now(),
             finished: false,
         };
+        let base = std::fs::canonicalize(workdir)
+            .map_err(|e| Error::io(format!("opening {}", workdir.display()), e))?;
         for resource in attached {
             let store_id = &resource.memory_store_id;
             let root = store_root(
-                workdir,
+                &base,
                 resource.mount_path.as_deref(),
                 resource.name.as_deref(),
                 store_id,
@@ -170,18 +175,20 @@ impl SessionMemoryStores {
                     root.display()
                 )));
             }
-            let opened = std::fs::create_dir_all(&root)
-                .and_then(|()| Folder::open(&root))
-                .map_err(|e| {
-                    Error::io(
-                        format!("creating the memory store's folder {}", root.display()),
-                        e,
-                    )
-                });
+            let opened = Folder::create_within(&root, &base).map_err(|e| {
+                Error::io(
+                    format!("creating the memory store's folder {}", root.display()),
+                    e,
+                )
+            });
             let folder = match opened {
                 Ok(f) => f,
                 Err(e) => {
-                    let _ = std::fs::remove_dir_all(&root);
+                    if root.starts_with(&base)
+                        && !std::fs::symlink_metadata(&root).is_ok_and(|m| m.is_symlink())
+                    {
+                        let _ = std::fs::remove_dir_all(&root);
+                    }
                     all.dispose();
                     return Err(e);
                 }
@@ -189,13 +196,14 @@ impl SessionMemoryStores {
             let mut store = Store {
                 id: store_id.clone(),
                 folder,
+                base: base.clone(),
                 read_only: resource.access == Some(MemoryStoreResourceAccess::ReadOnly),
                 baseline: BTreeMap::new(),
                 refused: BTreeMap::new(),
                 pending_deletes: BTreeMap::new(),
                 sent: BTreeMap::new(),
             };
-            let pulled = all.stamp_and_pull(&mut store, Deadline::after(MEMORY_FLUSH_TIMEOUT));
+            let pulled = all.stamp_and_pull(&mut store, Deadline::never());
             all.stores.push(store);
             if let Err(e) = pulled {
                 all.dispose();
@@ -283,6 +291,16 @@ impl SessionMemoryStores {
                     "the marker of the memory store folder is gone or wrong; leaving it on disk root={} memory_store_id={}",
                     root.display(),
                     store.id
+                );
+                continue;
+            }
+            if !root
+                .parent()
+                .is_some_and(|p| resolves_within(p, &store.base))
+            {
+                log::warn!(
+                    "not removing the memory store folder {}: it no longer leads inside the work directory",
+                    root.display()
                 );
                 continue;
             }

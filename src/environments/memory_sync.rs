@@ -363,10 +363,9 @@ impl SessionMemoryStores {
             store.folder.root().display(),
             store.id
         );
-        std::fs::create_dir_all(store.folder.root())
+        let root = store.folder.root().to_path_buf();
+        store.folder = super::folder::Folder::create_within(&root, &store.base)
             .map_err(|e| Error::io("creating the memory store's folder", e))?;
-        store.folder = super::folder::Folder::open(store.folder.root())
-            .map_err(|e| Error::io("opening the memory store's folder", e))?;
         self.stamp_and_pull(store, deadline)
     }
 

@@ -14,6 +14,7 @@
 use super::folder::{rel_path, relative_parts, Folder};
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};
+use crate::toolset::confine::resolves_within;
 use crate::types::{Session, SessionAgentSkill};
 use std::io::{self, Seek};
 use std::path::{Path, PathBuf};
@@ -53,9 +54,20 @@ pub(crate) fn download_session_skills(
     made
 }
 
-/// Removes the skill directories [`download_session_skills`] made.
-pub(crate) fn remove_skills(dirs: &[PathBuf]) {
+/// Removes the skill directories [`download_session_skills`] made below `workdir`; one whose
+/// parent no longer resolves inside the work directory (a link put in its place) is left.
+pub(crate) fn remove_skills(dirs: &[PathBuf], workdir: &Path) {
+    let Ok(base) = std::fs::canonicalize(workdir) else {
+        return;
+    };
     for dir in dirs {
+        if !dir.parent().is_some_and(|p| resolves_within(p, &base)) {
+            log::warn!(
+                "not removing {}: it no longer leads inside the work directory",
+                dir.display()
+            );
+            continue;
+        }
         if let Err(e) = std::fs::remove_dir_all(dir) {
             if e.kind() != io::ErrorKind::NotFound {
                 log::warn!(
@@ -100,7 +112,9 @@ fn download_skill(
     let found = versions.retrieve_with(skill_id, version, options)?;
     let name = dir_name(&found.name, skill_id);
     let root = workdir.join(SKILLS_DIR);
-    std::fs::create_dir_all(&root)
+    let base = std::fs::canonicalize(workdir)
+        .map_err(|e| Error::io(format!("opening {}", workdir.display()), e))?;
+    Folder::create_within(&root, &base)
         .map_err(|e| Error::io(format!("creating {}", root.display()), e))?;
     let dest = root.join(&name);
     // a staging folder beside the destination, removed whatever happens

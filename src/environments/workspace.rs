@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// The skills and memory stores of one item's work directory.
 pub(super) struct Workspace {
+    dir: PathBuf,
     skills: Vec<PathBuf>,
     memory: Option<Arc<Mutex<SessionMemoryStores>>>,
 }
@@ -31,11 +32,12 @@ impl Workspace {
             SessionMemoryStores::download(ctx.client(), ctx.session(), dir, memory, has_token);
         match stores {
             Ok(stores) => Ok(Workspace {
+                dir: dir.to_path_buf(),
                 skills,
                 memory: stores.map(|s| Arc::new(Mutex::new(s))),
             }),
             Err(e) => {
-                skills::remove_skills(&skills);
+                skills::remove_skills(&skills, dir);
                 Err(e)
             }
         }
@@ -78,6 +80,6 @@ impl Workspace {
             stores.flush_writes(Deadline::after(MEMORY_FLUSH_TIMEOUT));
             stores.dispose();
         }
-        skills::remove_skills(&self.skills);
+        skills::remove_skills(&self.skills, &self.dir);
     }
 }

@@ -5,14 +5,16 @@
 //! back at the end: created, updated, deleted; a read-only store never written back).
 
 use super::setup;
-use managed_agents::emulator::{Faults, Script};
-use managed_agents::environments::{PollerOptions, WorkerStats};
+use managed_agents::emulator::{Faults, Script, Step};
+use managed_agents::environments::{PollerOptions, WorkerStats, MIN_MEMORY_SYNC_INTERVAL};
+use managed_agents::runner::ToolCall;
 use managed_agents::types::*;
 use managed_agents::{Client, Multipart, UploadFile};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const ENV_KEY: &str = "env-key-for-tests";
@@ -388,4 +390,181 @@ fn a_session_with_memory_stores_fails_when_its_folder_is_already_there() {
         "left as found"
     );
     std::fs::remove_dir_all(&workdir).unwrap();
+}
+
+#[test]
+fn memories_sync_both_ways_while_the_session_runs() {
+    let (emu, client) = setup();
+    let notes = store(&client, "notes", &[("/shared.md", "v1")]);
+    // each pause starts after the last sync, so the next tool call finds a sync due
+    let pause = MIN_MEMORY_SYNC_INTERVAL + Duration::from_millis(200);
+    emu.set_script(
+        Script::new()
+            .agent_tool(
+                "write",
+                json!({"file_path": "mnt/memory/notes/mid.md", "content": "written mid-run"}),
+            )
+            .step(Step::Pause(pause))
+            .call_tool("check", json!({}))
+            .step(Step::Pause(pause))
+            .agent_tool("read", json!({"file_path": "mnt/memory/notes/shared.md"}))
+            .say("done"),
+    );
+    let (env, id) = session(
+        &client,
+        vec![],
+        vec![DeploymentCreateParamsResource::MemoryStore(
+            MemoryStoreResourceParam::new(&notes),
+        )],
+    );
+    let seen: Arc<Mutex<Option<BTreeMap<String, String>>>> = Arc::default();
+    let check = {
+        let (client, notes, seen) = (client.clone(), notes.clone(), seen.clone());
+        move |_: &ToolCall| {
+            *seen.lock().unwrap() = Some(contents(&client, &notes));
+            // another session changes a memory meanwhile
+            let mems = client.memory_stores().memories();
+            let shared = mems
+                .list(&notes, &MemoryListParams::default())
+                .unwrap()
+                .auto_paging()
+                .find_map(|m| match m.unwrap() {
+                    MemoryListItem::Memory(m) if m.path == "/shared.md" => Some(m.id),
+                    _ => None,
+                })
+                .unwrap();
+            mems.update(
+                &notes,
+                &shared,
+                &Default::default(),
+                &MemoryUpdateParams::new().content("v2 from elsewhere"),
+            )
+            .unwrap();
+            Ok::<_, String>("checked")
+        }
+    };
+    let workdir = tempdir("interval");
+    let stats = client
+        .environments()
+        .work()
+        .worker()
+        .environment_id(env.as_str())
+        .environment_key(ENV_KEY)
+        .workdir(&workdir)
+        .memory_sync_interval(Some(MIN_MEMORY_SYNC_INTERVAL))
+        .tool("check", check)
+        .poller_options(
+            PollerOptions::new()
+                .drain(true)
+                .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20)),
+        )
+        .run()
+        .unwrap();
+    assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
+    // the file written before the pause was on the server while the session ran
+    assert_eq!(
+        seen.lock().unwrap().clone().unwrap(),
+        map(&[("/mid.md", "written mid-run"), ("/shared.md", "v1")])
+    );
+    // and the server's change reached the file before the next tool read it
+    let results = tool_results(&client, &id);
+    assert_eq!(
+        text(&results[1]).trim_end(),
+        "v2 from elsewhere",
+        "{results:?}"
+    );
+    assert_eq!(
+        contents(&client, &notes),
+        map(&[
+            ("/mid.md", "written mid-run"),
+            ("/shared.md", "v2 from elsewhere")
+        ])
+    );
+    std::fs::remove_dir_all(&workdir).unwrap();
+}
+
+#[test]
+fn a_sync_interval_under_the_minimum_is_refused() {
+    let (_emu, client) = setup();
+    let e = client
+        .environments()
+        .work()
+        .worker()
+        .environment_id("env_1")
+        .environment_key(ENV_KEY)
+        .memory_sync_interval(Some(Duration::from_secs(1)))
+        .run()
+        .unwrap_err();
+    assert!(e.to_string().contains("memory sync interval"), "{e}");
+}
+
+#[test]
+fn a_link_the_agent_leaves_in_place_of_the_skills_folder_is_not_followed_when_cleaning_up() {
+    let (emu, client) = setup();
+    let skill = client.skills().create(skill_folder("pdf-tools")).unwrap();
+    let base = tempdir("skill-link");
+    let workdir = base.join("work");
+    std::fs::create_dir_all(base.join("outside/pdf-tools")).unwrap();
+    std::fs::write(base.join("outside/pdf-tools/keep.txt"), "mine").unwrap();
+    std::fs::create_dir(&workdir).unwrap();
+    emu.set_script(
+        Script::new()
+            .agent_tool(
+                "bash",
+                json!({"command": "rm -rf skills && ln -s ../../outside skills && ls skills"}),
+            )
+            .say("done"),
+    );
+    let (env, _) = session(
+        &client,
+        vec![SkillParams::Custom(CustomSkillParams::new(&skill.id))],
+        vec![],
+    );
+    let stats = drain(&client, &env, &workdir);
+    assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
+    assert_eq!(
+        std::fs::read_to_string(base.join("outside/pdf-tools/keep.txt")).unwrap(),
+        "mine"
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn a_memory_store_whose_folder_would_lead_outside_the_work_directory_fails_the_item() {
+    let (emu, client) = setup();
+    let notes = store(&client, "notes", &[("/a.md", "one")]);
+    emu.set_script(Script::new().say("done"));
+    let (env, _) = session(
+        &client,
+        vec![],
+        vec![DeploymentCreateParamsResource::MemoryStore(
+            MemoryStoreResourceParam::new(&notes),
+        )],
+    );
+    let base = tempdir("memory-link");
+    let workdir = base.join("work");
+    std::fs::create_dir_all(base.join("outside")).unwrap();
+    // an item's folder left by an earlier run, with a link where the mount path begins
+    let item = client
+        .environments()
+        .work()
+        .list(&env, &Default::default())
+        .unwrap()
+        .data
+        .remove(0)
+        .id;
+    let item_dir = workdir.join(item.replace(
+        |c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_',
+        "_",
+    ));
+    std::fs::create_dir_all(&item_dir).unwrap();
+    std::os::unix::fs::symlink(base.join("outside"), item_dir.join("mnt")).unwrap();
+    let stats = drain(&client, &env, &workdir);
+    assert_eq!((stats.ran, stats.failed), (0, 1), "{stats:?}");
+    assert!(all_files(&base.join("outside")).is_empty());
+    assert!(std::fs::read_dir(base.join("outside"))
+        .unwrap()
+        .next()
+        .is_none());
+    std::fs::remove_dir_all(&base).unwrap();
 }
