@@ -184,7 +184,8 @@ impl SessionMemoryStores {
             let folder = match opened {
                 Ok(f) => f,
                 Err(e) => {
-                    if root.starts_with(&base)
+                    // what was made of it, while it still leads inside
+                    if root.parent().is_some_and(|p| resolves_within(p, &base))
                         && !std::fs::symlink_metadata(&root).is_ok_and(|m| m.is_symlink())
                     {
                         let _ = std::fs::remove_dir_all(&root);

@@ -129,7 +129,10 @@ impl SessionMemoryStores {
             store.pending_deletes.remove(rel);
         }
         let Some(remote) = remote else {
-            let local = local_sha.clone()?;
+            let Some(local) = local_sha.clone() else {
+                store.pending_deletes.remove(rel);
+                return None;
+            };
             if let Some(base) = base {
                 if local == base {
                     match remove_local(store, rel, &base) {
