@@ -34,6 +34,8 @@ mod threads;
 mod work;
 #[path = "emulator/worker.rs"]
 mod worker;
+#[path = "emulator/worker_data.rs"]
+mod worker_data;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();

@@ -39,11 +39,15 @@ pub struct Faults {
     /// The TTL of every work lease, whatever a heartbeat asks: a short one makes leases that
     /// are not renewed in time lapse, and their items go to the next poll.
     pub lease_ttl: Option<Duration>,
+    /// Serve these bytes as the content of every skill version (a broken or hostile
+    /// archive, as a third-party skill could be).
+    pub skill_content: Option<Vec<u8>>,
 }
 
 impl Faults {
     /// Reads faults from a JSON object whose keys are the field names, durations in
-    /// milliseconds with an `_ms` suffix (`trickle_ms`, `stall_ms`, `slow_ms`, `lease_ttl_ms`); an unknown
+    /// milliseconds with an `_ms` suffix (`trickle_ms`, `stall_ms`, `slow_ms`, `lease_ttl_ms`),
+    /// bytes in standard base64 with a `_base64` suffix (`skill_content_base64`); an unknown
     /// key is an error.
     ///
     /// ```
@@ -78,6 +82,14 @@ impl Faults {
                 "fail_polls" => f.fail_polls = size()?,
                 "fail_heartbeats" => f.fail_heartbeats = size()?,
                 "lease_ttl_ms" => f.lease_ttl = ms()?,
+                "skill_content_base64" => {
+                    use base64::Engine;
+                    let text = v.as_str().ok_or(format!("{k} needs a base64 string"))?;
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .map_err(|e| format!("{k}: {e}"))?;
+                    f.skill_content = Some(bytes);
+                }
                 other => return Err(format!("unknown fault {other:?}")),
             }
         }
@@ -106,6 +118,9 @@ mod tests {
             (f.fail_polls, f.fail_heartbeats, f.lease_ttl),
             (2, 1, Some(Duration::from_millis(300)))
         );
+        let f = Faults::from_json(&json!({"skill_content_base64": "UEsFBg=="})).unwrap();
+        assert_eq!(f.skill_content.as_deref(), Some(&b"PK\x05\x06"[..]));
+        assert!(Faults::from_json(&json!({"skill_content_base64": "%"})).is_err());
         assert!(Faults::from_json(&json!({"explode": 1}))
             .unwrap_err()
             .contains("explode"));

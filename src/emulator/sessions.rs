@@ -252,8 +252,21 @@ fn resource(s: &mut State, r: &Value) -> Result<Value, ApiError> {
                 return Err(bad(format!("memory store {ms} is archived")));
             }
             let access = r.get("access").cloned().unwrap_or(json!("read_write"));
+            // the API derives the mount path from the store's name
+            let slug: String = store["name"]
+                .as_str()
+                .unwrap_or(ms)
+                .chars()
+                .map(|c| match c {
+                    c if c.is_ascii_alphanumeric() || c == '-' || c == '_' => {
+                        c.to_ascii_lowercase()
+                    }
+                    _ => '-',
+                })
+                .collect();
             let mut out = json!({"type": "memory_store", "memory_store_id": ms,
-                "name": store["name"], "description": store["description"], "access": access});
+                "name": store["name"], "description": store["description"], "access": access,
+                "mount_path": format!("/mnt/memory/{slug}")});
             if let Some(i) = r.get("instructions").filter(|i| i.is_string()) {
                 out["instructions"] = i.clone();
             }

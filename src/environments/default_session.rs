@@ -3,6 +3,8 @@
 //! user's custom tool handlers, until the session idles or the item's lease (or the worker)
 //! says stop.
 
+use super::memories::MemoryOptions;
+use super::workspace::Workspace;
 use super::WorkContext;
 use crate::error::{Error, Result};
 use crate::runner::{ToolCall, ToolOutput};
@@ -39,14 +41,27 @@ fn item_dir(ctx: &WorkContext<'_>) -> std::path::PathBuf {
 /// Runs the item's session until idle. The runner works on a thread of its own; when the
 /// lease's or the worker's stop signal is set, the toolset is closed (its shell and every
 /// process it started killed) and this returns at once, leaving the worker to stop the item.
-pub(super) fn run_session(ctx: &WorkContext<'_>, tools: &[(String, ToolFn)]) -> Result<()> {
+pub(super) fn run_session(
+    ctx: &WorkContext<'_>,
+    tools: &[(String, ToolFn)],
+    memory: &MemoryOptions,
+) -> Result<()> {
     let dir = item_dir(ctx);
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::io(format!("creating the work directory {}", dir.display()), e))?;
-    let toolset = Arc::new(
-        AgentToolset::new(AgentToolContext::new(&dir))
-            .map_err(|e| Error::io(format!("opening the work directory {}", dir.display()), e))?,
-    );
+    // the skills and memory stores, before the first tool runs
+    let workspace = Workspace::prepare(ctx, &dir, memory)?;
+    let toolset = match AgentToolset::new(workspace.tool_context(AgentToolContext::new(&dir))) {
+        Ok(t) => Arc::new(t),
+        Err(e) => {
+            workspace.settle(false);
+            return Err(Error::io(
+                format!("opening the work directory {}", dir.display()),
+                e,
+            ));
+        }
+    };
+    let sync = workspace.syncer();
     let client = ctx.client().clone();
     let session_id = ctx.session().id.clone();
     let tools = tools.to_vec();
@@ -55,7 +70,7 @@ pub(super) fn run_session(ctx: &WorkContext<'_>, tools: &[(String, ToolFn)]) -> 
     std::thread::Builder::new()
         .name(format!("runner {session_id}"))
         .spawn(move || {
-            let mut runner = client.run(&session_id).toolset(ts);
+            let mut runner = client.run(&session_id).toolset(ts).on_event(sync);
             for (name, h) in tools {
                 runner = runner.tool(name, move |c: &ToolCall| h(c));
             }
@@ -64,9 +79,11 @@ pub(super) fn run_session(ctx: &WorkContext<'_>, tools: &[(String, ToolFn)]) -> 
         .map_err(|e| Error::io("starting the session runner", e))?;
     let lease_stop = ctx.stop_signal();
     let worker_stop = ctx.worker_stop_signal();
+    let mut clean_end = false;
     let result = loop {
         match rx.recv_timeout(WATCH) {
             Ok(Ok(outcome)) => {
+                clean_end = true;
                 let failed = outcome
                     .tool_calls
                     .iter()
@@ -96,5 +113,6 @@ pub(super) fn run_session(ctx: &WorkContext<'_>, tools: &[(String, ToolFn)]) -> 
         }
     };
     toolset.close();
+    workspace.settle(clean_end);
     result
 }

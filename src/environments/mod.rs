@@ -14,18 +14,35 @@
 #[cfg(feature = "worker")]
 mod default_session;
 #[cfg(feature = "worker")]
+mod folder;
+#[cfg(feature = "worker")]
 mod handover;
 mod lease;
+#[cfg(feature = "worker")]
+mod memories;
+#[cfg(feature = "worker")]
+mod memory_sync;
 mod poller;
 mod signal;
 #[cfg(feature = "worker")]
+mod skills;
+#[cfg(feature = "worker")]
 mod worker;
+#[cfg(feature = "worker")]
+mod workspace;
 
 #[cfg(feature = "worker")]
 pub use handover::sessions_token;
 pub use lease::{LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, NO_HEARTBEAT};
+#[cfg(feature = "worker")]
+pub use memories::{
+    MemoryDeleteMode, DEFAULT_MEMORY_SYNC_INTERVAL, DELETE_CORROBORATION, MARKER_PATH,
+    MEMORY_FLUSH_TIMEOUT, MIN_MEMORY_SYNC_INTERVAL,
+};
 pub use poller::{Poller, PollerOptions, POLL_BLOCK_MS};
 pub use signal::StopSignal;
+#[cfg(feature = "worker")]
+pub use skills::SKILLS_DIR;
 #[cfg(feature = "worker")]
 pub use worker::{
     Disposition, EnvironmentWorker, ItemReport, SessionHandler, WorkContext, WorkerStats,

@@ -9,6 +9,7 @@
 
 use super::default_session::{run_session, ToolFn};
 use super::handover::sessions_token;
+use super::memories::MemoryOptions;
 use super::{LeaseEnd, LeaseKeeper, LeaseOptions, Poller, PollerOptions, StopSignal, WorkItem};
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -166,6 +167,7 @@ pub struct EnvironmentWorker {
     tools: Vec<(String, ToolFn)>,
     on_report: Option<Arc<OnReport>>,
     stop: StopSignal,
+    memory: MemoryOptions,
 }
 
 /// What [`EnvironmentWorker::on_report`] calls.
@@ -211,6 +213,7 @@ impl EnvironmentWorker {
             tools: Vec::new(),
             on_report: None,
             stop: StopSignal::new(),
+            memory: MemoryOptions::default(),
         }
     }
 
@@ -286,7 +289,9 @@ impl EnvironmentWorker {
     /// Return when the session is done or [`WorkContext::should_stop`] says so.
     ///
     /// Without one, each item runs the default: a work directory of its own under
-    /// [`workdir`](Self::workdir) (named after the item), the local agent toolset there for
+    /// [`workdir`](Self::workdir) (named after the item) holding the agent's skills in
+    /// `skills/<name>/` and the session's memory stores (synced back as the session runs and
+    /// at its end), the local agent toolset there for
     /// the built-in tools, the handlers given to [`tool`](Self::tool) for custom tools, the
     /// session's runner until it is idle or the lease (or the worker) says stop.
     pub fn on_session(
@@ -294,6 +299,22 @@ impl EnvironmentWorker {
         handler: impl Fn(&WorkContext<'_>) -> Result<()> + Send + Sync + 'static,
     ) -> Self {
         self.handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// How often the default handler syncs the session's memory stores back while it runs
+    /// (default [`DEFAULT_MEMORY_SYNC_INTERVAL`](super::DEFAULT_MEMORY_SYNC_INTERVAL), at
+    /// least [`MIN_MEMORY_SYNC_INTERVAL`](super::MIN_MEMORY_SYNC_INTERVAL)); `None` runs the
+    /// sessions without their memory stores.
+    pub fn memory_sync_interval(mut self, interval: Option<Duration>) -> Self {
+        self.memory.interval = interval;
+        self
+    }
+
+    /// Whether a file deleted in a memory store's folder deletes the memory on the server
+    /// (default [`MemoryDeleteMode::Enabled`](super::MemoryDeleteMode::Enabled)).
+    pub fn memory_sync_deletions(mut self, mode: super::MemoryDeleteMode) -> Self {
+        self.memory.deletions = mode;
         self
     }
 
@@ -307,6 +328,7 @@ impl EnvironmentWorker {
     /// with a draining poller, the queue is empty). A fatal poll failure (a bad key, a
     /// missing environment) ends it with that error; a failed item does not.
     pub fn run(&self) -> Result<WorkerStats> {
+        self.memory.check()?;
         let environment_id = self.environment_id.as_deref().ok_or_else(|| {
             Error::invalid_input(
                 "environment_id",
@@ -383,6 +405,7 @@ impl EnvironmentWorker {
     /// `ANTHROPIC_ENVIRONMENT_KEY`; it is needed only when the item's secret carries no
     /// sessions token.
     pub fn handle_item(&self, item: &WorkItem) -> Result<ItemReport> {
+        self.memory.check()?;
         let key = self.environment_key.clone().or_else(|| {
             std::env::var("ANTHROPIC_ENVIRONMENT_KEY")
                 .ok()
@@ -397,7 +420,8 @@ impl EnvironmentWorker {
             Some(h) => h.clone(),
             None => {
                 let tools = self.tools.clone();
-                Arc::new(move |ctx: &WorkContext<'_>| run_session(ctx, &tools))
+                let memory = self.memory.clone();
+                Arc::new(move |ctx: &WorkContext<'_>| run_session(ctx, &tools, &memory))
             }
         }
     }

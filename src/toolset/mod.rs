@@ -58,7 +58,7 @@
 
 #[cfg(unix)]
 mod bash;
-mod confine;
+pub(crate) mod confine;
 mod files;
 mod search;
 

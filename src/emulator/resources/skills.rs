@@ -81,6 +81,9 @@ fn versions(s: &mut State, r: &Request, method: &str, skill: &str, segs: &[&str]
         ("GET", [v, "content"]) => {
             let v = version(s, skill, v)?;
             let vid = v["id"].as_str().unwrap_or_default();
+            if let Some(bytes) = s.faults.skill_content.clone() {
+                return Ok(Reply::Bytes("application/zip", bytes));
+            }
             let files = s.skill_files.get(vid).cloned().unwrap_or_default();
             Ok(Reply::Bytes("application/zip", zip(&files)?))
         }

@@ -1,0 +1,509 @@
+//! The session's memory stores mirrored on disk, as the official worker mirrors them: each
+//! attached store is downloaded into a folder of the item's work directory before any tool
+//! runs, synced back while the session runs (at most every
+//! [`DEFAULT_MEMORY_SYNC_INTERVAL`], checked between tool calls), synced once more at a clean
+//! end and flushed (uploads only) whatever the end, each of those two bounded by
+//! [`MEMORY_FLUSH_TIMEOUT`], then removed.
+//!
+//! Layout: a store's folder is its `mount_path` (`/mnt/memory/<name>`) taken relative to the
+//! work directory (`{workdir}/mnt/memory/<name>`), or `{workdir}/memory/<name or id>` when
+//! it has none; every write stays inside the work directory (unlike the official worker,
+//! which mounts at the absolute `mount_path` itself). A memory `/notes/a.md` is the file
+//! `notes/a.md` in it; a memory path with `..` is never written. The folder holds a marker,
+//! [`MARKER_PATH`] (`version 1` and the store id), never synced.
+//!
+//! The merge rules of each sync are in `memory_sync`. Errors: a store that cannot be
+//! downloaded (its folder already exists, a listing fails) fails the item, since the agent
+//! would run without memory it was told about; a sync or a flush never fails the item: a
+//! bad store or file is logged and the rest go on. The memory endpoints take the item's
+//! sessions token, not the environment key: a session with stores whose item carried no
+//! sessions token fails.
+
+use super::folder::{rel_path, relative_parts, Folder};
+use crate::client::{Client, RequestOptions};
+use crate::deadline::Deadline;
+use crate::error::{Error, Result};
+use crate::toolset::confine::resolves_within;
+use crate::types::{
+    Memory, MemoryListItem, MemoryListParams, MemoryStoreResourceAccess, MemoryView, Session,
+    SessionResource,
+};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How often the session's memory stores are synced back while it runs (15 s).
+pub const DEFAULT_MEMORY_SYNC_INTERVAL: Duration = Duration::from_secs(15);
+/// The shortest sync interval allowed (5 s): each sync lists every attached store.
+pub const MIN_MEMORY_SYNC_INTERVAL: Duration = Duration::from_secs(5);
+/// The bound on the final sync, and again on the flush after it (30 s each).
+pub const MEMORY_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+/// The marker at the root of every store's folder; never synced.
+pub const MARKER_PATH: &str = ".anthropic-memory-store";
+/// How long a file must stay missing before its memory is deleted on the server (30 s; the
+/// final sync does not wait).
+pub const DELETE_CORROBORATION: Duration = Duration::from_secs(30);
+
+/// Whether a file deleted in a store's folder deletes its memory on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MemoryDeleteMode {
+    /// Deletes go out (after [`DELETE_CORROBORATION`], or at the final sync).
+    #[default]
+    Enabled,
+    /// A dry run: what would be deleted is logged, nothing is.
+    LogOnly,
+    /// Local deletions stay local.
+    Disabled,
+}
+
+/// The worker's memory options: the sync interval (`None`: no memory download or sync at
+/// all) and the delete mode.
+#[derive(Debug, Clone)]
+pub(crate) struct MemoryOptions {
+    pub interval: Option<Duration>,
+    pub deletions: MemoryDeleteMode,
+}
+
+impl Default for MemoryOptions {
+    fn default() -> Self {
+        MemoryOptions {
+            interval: Some(DEFAULT_MEMORY_SYNC_INTERVAL),
+            deletions: MemoryDeleteMode::Enabled,
+        }
+    }
+}
+
+impl MemoryOptions {
+    /// An interval below [`MIN_MEMORY_SYNC_INTERVAL`] is refused.
+    pub fn check(&self) -> Result<()> {
+        match self.interval {
+            Some(i) if i < MIN_MEMORY_SYNC_INTERVAL => Err(Error::invalid_input(
+                "memory_sync_interval",
+                format!(
+                    "the memory sync interval must be at least {MIN_MEMORY_SYNC_INTERVAL:?}, got {i:?}"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// One attached store on disk, with what the syncs remember of it.
+pub(super) struct Store {
+    pub id: String,
+    pub folder: Folder,
+    /// The work directory, canonical: the folder must stay inside it.
+    pub base: PathBuf,
+    pub read_only: bool,
+    /// Path -> content sha as of the last download or successful sync.
+    pub baseline: BTreeMap<String, String>,
+    /// Path -> sha the server refused; tried again only once the file changes.
+    pub refused: BTreeMap<String, String>,
+    /// Path -> when it was first seen missing; its server delete waits.
+    pub pending_deletes: BTreeMap<String, Instant>,
+    /// Path -> sha of content sent whose answer never came.
+    pub sent: BTreeMap<String, String>,
+}
+
+/// The memory stores of one session, on disk.
+pub(crate) struct SessionMemoryStores {
+    pub(super) client: Client,
+    pub(super) deletions: MemoryDeleteMode,
+    interval: Duration,
+    pub(super) stores: Vec<Store>,
+    last_sync: Instant,
+    finished: bool,
+}
+
+impl SessionMemoryStores {
+    /// Downloads every memory store attached to `session` into `workdir`. `None` when the
+    /// session has none (or memory is switched off); an error when a store cannot be
+    /// downloaded, or the item has no sessions token to reach them with.
+    pub fn download(
+        client: &Client,
+        session: &Session,
+        workdir: &Path,
+        options: &MemoryOptions,
+        has_sessions_token: bool,
+    ) -> Result<Option<SessionMemoryStores>> {
+        let Some(interval) = options.interval else {
+            return Ok(None);
+        };
+        let attached: Vec<_> = session
+            .resources
+            .iter()
+            .filter_map(|r| match r {
+                SessionResource::MemoryStore(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        if attached.is_empty() {
+            return Ok(None);
+        }
+        if !has_sessions_token {
+            return Err(memory_error(format!(
+                "session {} has memory stores attached, but the work item carried no sessions token; \
+                 the memory endpoints refuse the environment key, so the item is failed rather than \
+                 run without its memory",
+                session.id
+            )));
+        }
+        let mut all = SessionMemoryStores {
+            client: client.clone(),
+            deletions: options.deletions,
+            interval,
+            stores: Vec::new(),
+            last_sync: Instant::now(),
+            finished: false,
+        };
+        let base = std::fs::canonicalize(workdir)
+            .map_err(|e| Error::io(format!("opening {}", workdir.display()), e))?;
+        for resource in attached {
+            let store_id = &resource.memory_store_id;
+            let root = store_root(
+                &base,
+                resource.mount_path.as_deref(),
+                resource.name.as_deref(),
+                store_id,
+            )?;
+            if std::fs::symlink_metadata(&root).is_ok() {
+                all.dispose();
+                return Err(memory_error(format!(
+                    "something already exists at the memory store's path {} (memory_store_id={store_id}); \
+                     it must not exist when the session starts",
+                    root.display()
+                )));
+            }
+            let opened = Folder::create_within(&root, &base).map_err(|e| {
+                Error::io(
+                    format!("creating the memory store's folder {}", root.display()),
+                    e,
+                )
+            });
+            let folder = match opened {
+                Ok(f) => f,
+                Err(e) => {
+                    // what was made of it, while it still leads inside
+                    if root.parent().is_some_and(|p| resolves_within(p, &base))
+                        && !std::fs::symlink_metadata(&root).is_ok_and(|m| m.is_symlink())
+                    {
+                        let _ = std::fs::remove_dir_all(&root);
+                    }
+                    all.dispose();
+                    return Err(e);
+                }
+            };
+            let mut store = Store {
+                id: store_id.clone(),
+                folder,
+                base: base.clone(),
+                read_only: resource.access == Some(MemoryStoreResourceAccess::ReadOnly),
+                baseline: BTreeMap::new(),
+                refused: BTreeMap::new(),
+                pending_deletes: BTreeMap::new(),
+                sent: BTreeMap::new(),
+            };
+            let pulled = all.stamp_and_pull(&mut store, Deadline::never());
+            all.stores.push(store);
+            if let Err(e) = pulled {
+                all.dispose();
+                return Err(memory_error(format!(
+                    "failed to download memory store memory_store_id={store_id}: {e}"
+                )));
+            }
+            let s = all
+                .stores
+                .last()
+                .map(|s| (s.baseline.len(), s.folder.root()));
+            if let Some((n, root)) = s {
+                log::info!(
+                    "downloaded {n} memories memory_store_id={store_id} -> {}",
+                    root.display()
+                );
+            }
+        }
+        all.last_sync = Instant::now();
+        Ok(Some(all))
+    }
+
+    /// The folders of the stores attached read-only (the file tools refuse writes there).
+    pub fn read_only_roots(&self) -> Vec<PathBuf> {
+        self.stores
+            .iter()
+            .filter(|s| s.read_only)
+            .map(|s| s.folder.root().to_path_buf())
+            .collect()
+    }
+
+    /// One sync, if the interval has passed since the last; never fails.
+    pub fn sync_if_due(&mut self) {
+        if self.finished || self.last_sync.elapsed() < self.interval {
+            return;
+        }
+        self.sync_all(false, Deadline::after(MEMORY_FLUSH_TIMEOUT));
+    }
+
+    /// The session's last sync, once, at a clean end: deletes do not wait; bounded by
+    /// `deadline`.
+    pub fn finish(&mut self, deadline: Deadline) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        self.sync_all(true, deadline);
+    }
+
+    fn sync_all(&mut self, last: bool, deadline: Deadline) {
+        for i in 0..self.stores.len() {
+            let mut store = self.stores.remove(i);
+            if let Err(e) = self.sync_store(&mut store, last, deadline) {
+                log::warn!("memory sync failed memory_store_id={}: {e}", store.id);
+            }
+            self.stores.insert(i, store);
+        }
+        self.last_sync = Instant::now();
+    }
+
+    /// Uploads new and changed files, sends no delete and pulls nothing: the rescue pass of
+    /// every end, bounded by `deadline`. Never fails.
+    pub fn flush_writes(&mut self, deadline: Deadline) {
+        self.finished = true;
+        for i in 0..self.stores.len() {
+            let mut store = self.stores.remove(i);
+            if let Err(e) = self.flush_store(&mut store, deadline) {
+                log::warn!("memory flush failed memory_store_id={}: {e}", store.id);
+            }
+            self.stores.insert(i, store);
+        }
+    }
+
+    /// Removes every store's folder, unless it holds files its marker does not vouch for.
+    pub fn dispose(&mut self) {
+        self.finished = true;
+        for store in self.stores.drain(..) {
+            let root = store.folder.root().to_path_buf();
+            let keep = match scan(&store) {
+                Ok(s) => !s.marker_ok && !s.files.is_empty(),
+                Err(_) => false,
+            };
+            if keep {
+                log::warn!(
+                    "the marker of the memory store folder is gone or wrong; leaving it on disk root={} memory_store_id={}",
+                    root.display(),
+                    store.id
+                );
+                continue;
+            }
+            if !root
+                .parent()
+                .is_some_and(|p| resolves_within(p, &store.base))
+            {
+                log::warn!(
+                    "not removing the memory store folder {}: it no longer leads inside the work directory",
+                    root.display()
+                );
+                continue;
+            }
+            drop(store);
+            if let Err(e) = std::fs::remove_dir_all(&root) {
+                log::warn!(
+                    "failed to remove the memory store folder {}: {e}",
+                    root.display()
+                );
+            }
+        }
+    }
+
+    /// The options of one memory call.
+    pub(super) fn options(deadline: Deadline) -> RequestOptions {
+        RequestOptions::new()
+            .deadline(deadline)
+            .header("x-stainless-helper", super::HELPER_WORKER)
+    }
+
+    /// The store's memories (not the folder markers of `memory_prefix`, not the marker
+    /// path), by their relative path.
+    pub(super) fn list(
+        &self,
+        store: &str,
+        full: bool,
+        deadline: Deadline,
+    ) -> Result<BTreeMap<String, Memory>> {
+        let params = MemoryListParams::default()
+            .view(if full {
+                MemoryView::Full
+            } else {
+                MemoryView::Basic
+            })
+            .limit(if full { 20 } else { 100 });
+        let page = self.client.memory_stores().memories().list_with(
+            store,
+            &params,
+            &Self::options(deadline),
+        )?;
+        let mut out = BTreeMap::new();
+        for item in page.auto_paging() {
+            let MemoryListItem::Memory(m) = item? else {
+                continue;
+            };
+            let Some(rel) = memory_rel(&m.path) else {
+                log::warn!(
+                    "skipping a memory whose path leaves its folder path={:?} memory_store_id={store}",
+                    m.path
+                );
+                continue;
+            };
+            if rel == MARKER_PATH {
+                log::warn!(
+                    "the server listed the reserved marker path; skipping memory_store_id={store}"
+                );
+                continue;
+            }
+            out.insert(rel, m);
+        }
+        Ok(out)
+    }
+
+    /// Writes the marker, then pulls every memory; clears what the syncs remember.
+    pub(super) fn stamp_and_pull(&self, store: &mut Store, deadline: Deadline) -> Result<()> {
+        store.baseline.clear();
+        store.sent.clear();
+        store.pending_deletes.clear();
+        store
+            .folder
+            .put(Path::new(MARKER_PATH), marker(&store.id).as_bytes(), false)
+            .map_err(|e| Error::io("writing the memory store's marker", e))?;
+        for (rel, m) in self.list(&store.id, true, deadline)? {
+            if write(store, &rel, m.content.as_deref().unwrap_or("")) {
+                store.baseline.insert(rel, m.content_sha256);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The error of a store that cannot be mounted.
+fn memory_error(message: String) -> Error {
+    Error::invalid_input("memory_store", message)
+}
+
+/// The marker's content for a store.
+fn marker(store_id: &str) -> String {
+    format!("version 1\n{store_id}")
+}
+
+/// Where a store's folder goes: its `mount_path` below the work directory, else
+/// `memory/<name or id>`; a `mount_path` that is not a clean absolute path is refused.
+fn store_root(
+    workdir: &Path,
+    mount_path: Option<&str>,
+    name: Option<&str>,
+    store_id: &str,
+) -> Result<PathBuf> {
+    if let Some(mount) = mount_path.filter(|m| !m.is_empty()) {
+        let parts = mount
+            .strip_prefix('/')
+            .ok_or_else(|| "is not absolute".to_string())
+            .and_then(relative_parts)
+            .ok()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| {
+                memory_error(format!(
+                    "memory store mount_path is not a clean absolute path: {mount:?} (memory_store_id={store_id})"
+                ))
+            })?;
+        return Ok(workdir.join(rel_path(&parts)));
+    }
+    let name = name
+        .map(|n| n.trim().rsplit(['/', '\\']).next().unwrap_or(""))
+        .filter(|n| !n.is_empty() && *n != "." && *n != ".." && !n.contains('\0'))
+        .unwrap_or(store_id);
+    Ok(workdir.join("memory").join(name))
+}
+
+/// A memory's path as a path in its folder (`/notes/a.md` -> `notes/a.md`), or `None` when
+/// it would leave the folder.
+pub(super) fn memory_rel(path: &str) -> Option<String> {
+    let parts = relative_parts(path.trim_start_matches('/')).ok()?;
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// Writes a memory's content to its file; `false` (and a warning) when that fails.
+pub(super) fn write(store: &Store, rel: &str, content: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    match store
+        .folder
+        .put(&rel_path(&parts), content.as_bytes(), false)
+    {
+        Ok(()) => true,
+        Err(e) => {
+            log::warn!(
+                "failed to write memory path={rel} memory_store_id={}: {e}",
+                store.id
+            );
+            false
+        }
+    }
+}
+
+/// The SHA-256 of bytes, as 64 lower-case hex digits.
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One look at a store's folder: its files' shas, the marker taken out and checked.
+pub(super) struct Scan {
+    pub files: BTreeMap<String, String>,
+    pub marker_ok: bool,
+}
+
+pub(super) fn scan(store: &Store) -> std::io::Result<Scan> {
+    let mut files = store
+        .folder
+        .files(|_, rel| Ok(store.folder.get(rel).ok().flatten().map(|b| sha256_hex(&b))))?;
+    let marker_sha = files.remove(MARKER_PATH);
+    Ok(Scan {
+        files,
+        marker_ok: marker_sha == Some(sha256_hex(marker(&store.id).as_bytes())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_lands_below_the_work_directory() {
+        let w = Path::new("/w");
+        let at = |m: Option<&str>, n: Option<&str>| store_root(w, m, n, "memstore_1");
+        assert_eq!(
+            at(Some("/mnt/memory/notes"), None).unwrap(),
+            Path::new("/w/mnt/memory/notes")
+        );
+        assert_eq!(
+            at(None, Some("prefs")).unwrap(),
+            Path::new("/w/memory/prefs")
+        );
+        assert_eq!(
+            at(None, Some("..")).unwrap(),
+            Path::new("/w/memory/memstore_1")
+        );
+        assert_eq!(at(None, None).unwrap(), Path::new("/w/memory/memstore_1"));
+        for bad in ["mnt/x", "/mnt/../../etc", "/"] {
+            assert!(at(Some(bad), None).is_err(), "{bad}");
+        }
+        assert_eq!(memory_rel("/notes/a.md").as_deref(), Some("notes/a.md"));
+        assert_eq!(memory_rel("/../a.md"), None);
+        assert!(MemoryOptions {
+            interval: Some(Duration::from_secs(1)),
+            deletions: MemoryDeleteMode::Enabled
+        }
+        .check()
+        .is_err());
+    }
+}

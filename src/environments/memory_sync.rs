@@ -1,0 +1,468 @@
+//! The merge rules of a memory store's sync, per path, against the baseline (each path's
+//! content sha at the last download or successful sync), as the official worker has them:
+//!
+//! - changed only on the server: written to disk; changed only on disk: uploaded (an update
+//!   with a `content_sha256` precondition, or a create); changed on both: the server wins,
+//!   with a warning;
+//! - a file the server refuses (400, 413, not UTF-8) is warned about once and tried again
+//!   only after it changes; an upload whose answer never came is settled by the next listing;
+//! - a file deleted on disk deletes its memory (with `expected_content_sha256`) once it has
+//!   stayed missing for [`DELETE_CORROBORATION`] (the final sync does not wait), a bounded
+//!   number per sync; a server edit meanwhile wins and the file comes back;
+//! - a memory deleted on the server is deleted on disk, unless the file holds an edit not
+//!   yet pushed: a writable store creates the memory again;
+//! - a read-only store pulls and never pushes;
+//! - a folder whose marker is gone or wrong while files remain is left alone; one that is
+//!   empty, or whose every file vanished at once, is downloaded again.
+
+use super::memories::{
+    scan, sha256_hex, write, MemoryDeleteMode, SessionMemoryStores, Store, DELETE_CORROBORATION,
+};
+use crate::deadline::Deadline;
+use crate::error::{Error, Result};
+use crate::types::{
+    Memory, MemoryCreateParams, MemoryDeleteParams, MemoryRetrieveParams, MemoryUpdateParams,
+    MemoryView, PreconditionParam,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The bounds of the number of server deletes one sync sends.
+const DELETE_CAP_FLOOR: usize = 8;
+const DELETE_CAP_CEILING: usize = 50;
+
+/// One sync's server deletes: the mode, the cap, whether the wait is waived.
+struct DeletePass {
+    mode: MemoryDeleteMode,
+    cap: usize,
+    waive: bool,
+    attempted: usize,
+    capped: usize,
+}
+
+fn path_of(rel: &str) -> PathBuf {
+    rel.split('/').collect()
+}
+
+impl SessionMemoryStores {
+    pub(super) fn sync_store(
+        &self,
+        store: &mut Store,
+        last: bool,
+        deadline: Deadline,
+    ) -> Result<()> {
+        let s = scan(store).map_err(|e| Error::io("scanning the memory store's folder", e))?;
+        if !s.marker_ok {
+            if !s.files.is_empty() {
+                log::warn!(
+                    "the marker file is gone or names another store; leaving the folder as found and not syncing root={} memory_store_id={}",
+                    store.folder.root().display(),
+                    store.id
+                );
+                return Ok(());
+            }
+            return self.recover(store, "the folder or its marker is gone", deadline);
+        }
+        let local = s.files;
+        let remote = self.list(&store.id, false, deadline)?;
+        settle_sent(store, &remote);
+        if local.is_empty() && store.baseline.len() > 1 {
+            return self.recover(store, "every memory file is gone at once", deadline);
+        }
+        let mut deletes = DeletePass {
+            mode: self.deletions,
+            cap: (store.baseline.len() / 4).clamp(DELETE_CAP_FLOOR, DELETE_CAP_CEILING),
+            waive: last,
+            attempted: 0,
+            capped: 0,
+        };
+        let paths: BTreeSet<String> = remote
+            .keys()
+            .chain(local.keys())
+            .chain(store.baseline.keys())
+            .cloned()
+            .collect();
+        let mut pulls: Vec<(String, Memory)> = Vec::new();
+        let mut baseline = BTreeMap::new();
+        for rel in paths {
+            deadline.check(|| "the memory sync".into())?;
+            let r = remote.get(&rel);
+            let local_sha = local.get(&rel).cloned();
+            let base = store.baseline.get(&rel).cloned();
+            let sha = match (r, &base) {
+                (Some(r), Some(b))
+                    if local_sha.is_none() && r.content_sha256 == *b && !store.read_only =>
+                {
+                    self.corroborated_delete(store, &rel, r, b, &mut deletes, deadline)
+                }
+                _ => self.sync_path(store, &rel, r, local_sha, &mut pulls, deadline),
+            };
+            if let Some(sha) = sha {
+                baseline.insert(rel, sha);
+            }
+        }
+        store.baseline = baseline;
+        self.pull_all(store, pulls, deadline);
+        if deletes.capped > 0 {
+            log::warn!(
+                "delete cap reached: {} deletes, {} held for later syncs memory_store_id={}",
+                deletes.attempted,
+                deletes.capped,
+                store.id
+            );
+        }
+        Ok(())
+    }
+
+    fn sync_path(
+        &self,
+        store: &mut Store,
+        rel: &str,
+        remote: Option<&Memory>,
+        mut local_sha: Option<String>,
+        pulls: &mut Vec<(String, Memory)>,
+        deadline: Deadline,
+    ) -> Option<String> {
+        let base = store.baseline.get(rel).cloned();
+        if local_sha.is_some() {
+            store.pending_deletes.remove(rel);
+        }
+        let Some(remote) = remote else {
+            let Some(local) = local_sha.clone() else {
+                store.pending_deletes.remove(rel);
+                return None;
+            };
+            if let Some(base) = base {
+                if local == base {
+                    match remove_local(store, rel, &base) {
+                        None => return None,
+                        Some(fresh) if fresh == base => return Some(base),
+                        Some(fresh) => local_sha = Some(fresh),
+                    }
+                }
+                if store.read_only {
+                    log::warn!("memory deleted remotely but edited locally; keeping the file, which a read-only store cannot push path={rel} memory_store_id={}", store.id);
+                } else {
+                    log::info!("memory deleted remotely but edited locally; creating it again from the file path={rel} memory_store_id={}", store.id);
+                }
+            }
+            if store.read_only || store.refused.get(rel) == local_sha.as_ref() {
+                return None;
+            }
+            return self.upload(store, rel, None, deadline);
+        };
+        let remote_sha = &remote.content_sha256;
+        let remote_changed = Some(remote_sha) != base.as_ref();
+        let edited = local_sha
+            .as_ref()
+            .is_some_and(|l| Some(l) != base.as_ref() && l != remote_sha);
+        if local_sha.is_none() && base.is_some() {
+            // only written files enter the baseline: this one was deleted here
+            if remote_changed {
+                log::warn!("memory deleted locally but changed remotely; restoring the remote version path={rel} memory_store_id={}", store.id);
+                store.pending_deletes.remove(rel);
+                pulls.push((rel.to_string(), remote.clone()));
+            }
+            return base;
+        }
+        if remote_changed {
+            if local_sha.as_ref() == Some(remote_sha) {
+                return Some(remote_sha.clone());
+            }
+            if edited {
+                log::warn!("memory changed both locally and remotely; keeping the remote version path={rel} memory_store_id={}", store.id);
+            }
+            pulls.push((rel.to_string(), remote.clone()));
+            return base;
+        }
+        if edited && !store.read_only {
+            if store.refused.get(rel) == local_sha.as_ref() {
+                return Some(remote_sha.clone());
+            }
+            return self
+                .upload(store, rel, Some(remote), deadline)
+                .or_else(|| Some(remote_sha.clone()));
+        }
+        Some(remote_sha.clone())
+    }
+
+    /// Pushes one file; `None` keeps the old baseline so that the next sync tries again.
+    fn upload(
+        &self,
+        store: &mut Store,
+        rel: &str,
+        existing: Option<&Memory>,
+        deadline: Deadline,
+    ) -> Option<String> {
+        let data = match store.folder.get(&path_of(rel)) {
+            Ok(Some(d)) => d,
+            Ok(None) => return None,
+            Err(e) => {
+                log::warn!(
+                    "failed to read memory file path={rel} memory_store_id={}: {e}",
+                    store.id
+                );
+                return None;
+            }
+        };
+        let sha = sha256_hex(&data);
+        let Ok(content) = String::from_utf8(data) else {
+            if store.refused.insert(rel.to_string(), sha).is_none() {
+                log::warn!("the memory file is not UTF-8, so it stays un-synced until it changes path={rel} memory_store_id={}", store.id);
+            }
+            return None;
+        };
+        store.sent.insert(rel.to_string(), sha.clone());
+        let memories = self.client.memory_stores().memories();
+        let options = Self::options(deadline);
+        let sent = match existing {
+            None => memories.create_with(
+                &store.id,
+                &Default::default(),
+                &MemoryCreateParams::new(format!("/{rel}")).content(content),
+                &options,
+            ),
+            Some(m) => memories.update_with(
+                &store.id,
+                &m.id,
+                &Default::default(),
+                &MemoryUpdateParams::new().content(content).precondition(
+                    PreconditionParam::new().content_sha256(m.content_sha256.clone()),
+                ),
+                &options,
+            ),
+        };
+        match sent {
+            Ok(item) => {
+                store.refused.remove(rel);
+                store.sent.remove(rel);
+                Some(item.content_sha256)
+            }
+            // deleted on the server since the listing: this file is the only copy now
+            Err(e) if existing.is_some() && e.status() == Some(404) => {
+                self.upload(store, rel, None, deadline)
+            }
+            Err(e) if existing.is_some() && e.status() == Some(409) => {
+                log::warn!("memory changed both locally and remotely; the upload was refused and the local edit loses path={rel} memory_store_id={}", store.id);
+                None
+            }
+            Err(e) if matches!(e.status(), Some(400 | 413)) => {
+                store.refused.insert(rel.to_string(), sha);
+                log::warn!("the server refused this memory file, so it stays un-synced until it changes path={rel} memory_store_id={}: {e}", store.id);
+                None
+            }
+            Err(e) => {
+                log::warn!(
+                    "failed to upload memory path={rel} memory_store_id={}: {e}",
+                    store.id
+                );
+                None
+            }
+        }
+    }
+
+    /// A server delete, sent only once the file's absence is confirmed.
+    fn corroborated_delete(
+        &self,
+        store: &mut Store,
+        rel: &str,
+        remote: &Memory,
+        base: &str,
+        deletes: &mut DeletePass,
+        deadline: Deadline,
+    ) -> Option<String> {
+        let keep = Some(base.to_string());
+        if deletes.mode == MemoryDeleteMode::Disabled {
+            return keep;
+        }
+        let first = *store
+            .pending_deletes
+            .entry(rel.to_string())
+            .or_insert_with(Instant::now);
+        if !deletes.waive && first.elapsed() < DELETE_CORROBORATION {
+            return keep;
+        }
+        // look again: the folder may have gone, or the file come back
+        let Ok(again) = scan(store) else { return keep };
+        if !again.marker_ok {
+            return keep;
+        }
+        if again.files.contains_key(rel) {
+            store.pending_deletes.remove(rel);
+            return keep;
+        }
+        if deletes.attempted >= deletes.cap {
+            deletes.capped += 1;
+            return keep;
+        }
+        deletes.attempted += 1;
+        if deletes.mode == MemoryDeleteMode::LogOnly {
+            log::info!("log-only: the sync would delete this memory on the server path={rel} memory_store_id={}", store.id);
+            return keep;
+        }
+        let gone = self.client.memory_stores().memories().delete_with(
+            &store.id,
+            &remote.id,
+            &MemoryDeleteParams::default().expected_content_sha256(base),
+            &Self::options(deadline),
+        );
+        match gone {
+            Ok(_) => {
+                log::info!(
+                    "propagated local deletion path={rel} memory_store_id={}",
+                    store.id
+                );
+            }
+            Err(e) if e.status() == Some(404) => {}
+            Err(e) if matches!(e.status(), Some(409 | 412)) => {
+                log::warn!("memory deleted locally but changed remotely; keeping the remote version path={rel} memory_store_id={}", store.id);
+                return keep;
+            }
+            Err(e) => {
+                log::warn!(
+                    "failed to delete memory path={rel} memory_store_id={}: {e}",
+                    store.id
+                );
+                return keep;
+            }
+        }
+        store.pending_deletes.remove(rel);
+        None
+    }
+
+    /// Fetches the content of the memories to write and writes them; a failure leaves the
+    /// old baseline, for the next sync.
+    fn pull_all(&self, store: &mut Store, pulls: Vec<(String, Memory)>, deadline: Deadline) {
+        for (rel, listed) in pulls {
+            if deadline.is_expired() {
+                return;
+            }
+            let got = self.client.memory_stores().memories().retrieve_with(
+                &store.id,
+                &listed.id,
+                &MemoryRetrieveParams::default().view(MemoryView::Full),
+                &Self::options(deadline),
+            );
+            match got {
+                Ok(item) => {
+                    if write(store, &rel, item.content.as_deref().unwrap_or("")) {
+                        store.baseline.insert(rel, item.content_sha256);
+                    }
+                }
+                Err(e) if e.status() == Some(404) => {}
+                Err(e) => log::warn!(
+                    "failed to fetch memory content path={rel} memory_store_id={}: {e}",
+                    store.id
+                ),
+            }
+        }
+    }
+
+    /// Downloads a destroyed folder again; sends nothing.
+    fn recover(&self, store: &mut Store, reason: &str, deadline: Deadline) -> Result<()> {
+        log::warn!(
+            "{reason}; downloading the memory store folder again instead of syncing root={} memory_store_id={}",
+            store.folder.root().display(),
+            store.id
+        );
+        let root = store.folder.root().to_path_buf();
+        store.folder = super::folder::Folder::create_within(&root, &store.base)
+            .map_err(|e| Error::io("creating the memory store's folder", e))?;
+        self.stamp_and_pull(store, deadline)
+    }
+
+    /// The push-only pass: uploads what changed on disk, nothing else.
+    pub(super) fn flush_store(&self, store: &mut Store, deadline: Deadline) -> Result<()> {
+        if store.read_only {
+            return Ok(());
+        }
+        let s = scan(store).map_err(|e| Error::io("scanning the memory store's folder", e))?;
+        if !s.marker_ok {
+            log::warn!(
+                "the marker file is gone or names another store; not uploading anything from root={} memory_store_id={}",
+                store.folder.root().display(),
+                store.id
+            );
+            return Ok(());
+        }
+        let dirty: Vec<(String, String)> = s
+            .files
+            .into_iter()
+            .filter(|(rel, sha)| {
+                (store.baseline.get(rel) != Some(sha) || store.sent.contains_key(rel))
+                    && store.refused.get(rel) != Some(sha)
+            })
+            .collect();
+        if dirty.is_empty() {
+            return Ok(());
+        }
+        let remote = self.list(&store.id, false, deadline)?;
+        settle_sent(store, &remote);
+        let mut unsent = dirty.len();
+        for (rel, local_sha) in &dirty {
+            if deadline.is_expired() {
+                log::warn!(
+                    "memory flush cut off; {unsent} of {} changed files were not uploaded memory_store_id={}",
+                    dirty.len(),
+                    store.id
+                );
+                break;
+            }
+            unsent -= 1;
+            let base = store.baseline.get(rel).cloned();
+            let existing = remote.get(rel);
+            if Some(local_sha) == base.as_ref() {
+                continue;
+            }
+            if let Some(m) = existing {
+                if m.content_sha256 == *local_sha {
+                    store.baseline.insert(rel.clone(), local_sha.clone());
+                    continue;
+                }
+                if Some(&m.content_sha256) != base.as_ref() {
+                    log::warn!("memory changed both locally and remotely; the flush leaves the remote version path={rel} memory_store_id={}", store.id);
+                    continue;
+                }
+            }
+            if let Some(sha) = self.upload(store, rel, existing, deadline) {
+                store.baseline.insert(rel.clone(), sha);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Uploads whose answer never came, settled against a fresh listing: a memory holding
+/// exactly the sha sent is that upload.
+fn settle_sent(store: &mut Store, remote: &BTreeMap<String, Memory>) {
+    for (rel, sha) in std::mem::take(&mut store.sent) {
+        if remote.get(&rel).is_some_and(|m| m.content_sha256 == sha) {
+            store.baseline.insert(rel, sha);
+        }
+    }
+}
+
+/// Removes the file of a memory the server no longer has, if it still holds `expect`:
+/// `None` when it is gone, `expect` when it must stay, its fresh sha when it was edited.
+fn remove_local(store: &Store, rel: &str, expect: &str) -> Option<String> {
+    let path = path_of(rel);
+    let fresh = match store.folder.get(&path) {
+        Ok(None) => return None,
+        Ok(Some(bytes)) => sha256_hex(&bytes),
+        Err(_) => return Some(expect.to_string()),
+    };
+    if fresh != expect {
+        return Some(fresh);
+    }
+    match store.folder.remove_file(Path::new(&path)) {
+        Ok(()) => None,
+        Err(e) => {
+            log::warn!(
+                "failed to remove memory deleted remotely path={rel} memory_store_id={}: {e}",
+                store.id
+            );
+            Some(expect.to_string())
+        }
+    }
+}

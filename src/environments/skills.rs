@@ -1,0 +1,301 @@
+//! The session agent's skills, downloaded into the item's work directory before any tool
+//! runs, as the official worker does: each skill in `{workdir}/skills/<name>/`, `<name>` the
+//! skill version's `name` reduced to one path component (the skill id when that leaves
+//! nothing). The version is resolved first (`latest` is an alias only retrieve knows), then
+//! its content (a zip archive) is downloaded by the concrete version id and unpacked in a
+//! staging folder beside the destination, which then replaces it.
+//!
+//! Skills may come from third parties, so unpacking is strict: every entry's name is checked
+//! before anything is written, and an archive with an absolute name or a `..` component is
+//! refused whole; symbolic links and other special entries are skipped; the single top-level
+//! directory a skill is packaged in is stripped; files keep only whether they are executable
+//! (0755 or 0644). A skill that fails is logged and left out; the others still land.
+
+use super::folder::{rel_path, relative_parts, Folder};
+use crate::client::{Client, RequestOptions};
+use crate::error::{Error, Result};
+use crate::toolset::confine::resolves_within;
+use crate::types::{Session, SessionAgentSkill};
+use std::io::{self, Seek};
+use std::path::{Path, PathBuf};
+
+/// The folder under the work directory that holds the skills.
+pub const SKILLS_DIR: &str = "skills";
+
+/// Unix file type bits of the entries that are neither files nor directories.
+const S_IFMT: u32 = 0o170000;
+const SPECIAL: [u32; 5] = [0o120000, 0o020000, 0o060000, 0o010000, 0o140000];
+
+/// Downloads every skill of the session's agent into `{workdir}/skills/<name>/` and returns
+/// the directories made (to remove when the item ends). Failures are logged per skill.
+pub(crate) fn download_session_skills(
+    client: &Client,
+    session: &Session,
+    workdir: &Path,
+    options: &RequestOptions,
+) -> Vec<PathBuf> {
+    let mut made = Vec::new();
+    for skill in &session.agent.skills {
+        let Some((skill_id, version)) = skill_ref(skill) else {
+            log::warn!("skipping a skill without a skill_id: {skill:?}");
+            continue;
+        };
+        match download_skill(client, &skill_id, &version, workdir, options) {
+            Ok(dest) => {
+                log::info!(
+                    "downloaded skill skill_id={skill_id} version={version} -> {}",
+                    dest.display()
+                );
+                made.push(dest);
+            }
+            Err(e) => log::warn!("failed to download skill skill_id={skill_id}: {e}"),
+        }
+    }
+    made
+}
+
+/// Removes the skill directories [`download_session_skills`] made below `workdir`; one whose
+/// parent no longer resolves inside the work directory (a link put in its place) is left.
+pub(crate) fn remove_skills(dirs: &[PathBuf], workdir: &Path) {
+    let Ok(base) = std::fs::canonicalize(workdir) else {
+        return;
+    };
+    for dir in dirs {
+        if !dir.parent().is_some_and(|p| resolves_within(p, &base)) {
+            log::warn!(
+                "not removing {}: it no longer leads inside the work directory",
+                dir.display()
+            );
+            continue;
+        }
+        if let Err(e) = std::fs::remove_dir_all(dir) {
+            if e.kind() != io::ErrorKind::NotFound {
+                log::warn!(
+                    "failed to remove the skill directory {}: {e}",
+                    dir.display()
+                );
+            }
+        }
+    }
+}
+
+/// A skill's id and version, whatever its `type` (one this version does not know included).
+fn skill_ref(skill: &SessionAgentSkill) -> Option<(String, String)> {
+    let v = serde_json::to_value(skill).ok()?;
+    let id = v.get("skill_id")?.as_str()?.to_string();
+    let version = v
+        .get("version")
+        .and_then(|v| v.as_str())
+        .unwrap_or("latest")
+        .to_string();
+    Some((id, version))
+}
+
+/// The directory name of a skill: its version's name as one path component.
+fn dir_name(name: &str, skill_id: &str) -> String {
+    let base = name.trim().rsplit(['/', '\\']).next().unwrap_or("");
+    if base.is_empty() || base == "." || base == ".." || base.contains('\0') {
+        skill_id.to_string()
+    } else {
+        base.to_string()
+    }
+}
+
+fn download_skill(
+    client: &Client,
+    skill_id: &str,
+    version: &str,
+    workdir: &Path,
+    options: &RequestOptions,
+) -> Result<PathBuf> {
+    let versions = client.skills().versions();
+    let found = versions.retrieve_with(skill_id, version, options)?;
+    let name = dir_name(&found.name, skill_id);
+    let root = workdir.join(SKILLS_DIR);
+    let base = std::fs::canonicalize(workdir)
+        .map_err(|e| Error::io(format!("opening {}", workdir.display()), e))?;
+    Folder::create_within(&root, &base)
+        .map_err(|e| Error::io(format!("creating {}", root.display()), e))?;
+    let dest = root.join(&name);
+    // a staging folder beside the destination, removed whatever happens
+    let work = root.join(format!(
+        ".skill-{:012x}",
+        (crate::retry::jitter() * (1u64 << 48) as f64) as u64
+    ));
+    std::fs::create_dir(&work).map_err(|e| Error::io(format!("creating {}", work.display()), e))?;
+    let result = (|| {
+        let archive = work.join("archive");
+        versions
+            .download_with(skill_id, &found.id, options)?
+            .copy_to_path(&archive)?;
+        let stage = work.join("stage");
+        std::fs::create_dir(&stage)
+            .map_err(|e| Error::io(format!("creating {}", stage.display()), e))?;
+        let file = std::fs::File::open(&archive)
+            .map_err(|e| Error::io(format!("opening {}", archive.display()), e))?;
+        extract_zip(file, &stage)?;
+        match std::fs::rename(&dest, work.join("replaced")) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(Error::io(format!("moving {} aside", dest.display()), e))
+            }
+            _ => {}
+        }
+        std::fs::rename(&stage, &dest)
+            .map_err(|e| Error::io(format!("moving the skill to {}", dest.display()), e))
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    result.map(|()| dest)
+}
+
+/// Unpacks a skill's zip archive into the existing directory `dest`, as the module says.
+pub(crate) fn extract_zip(reader: impl io::Read + Seek, dest: &Path) -> Result<()> {
+    let bad = |m: String| Error::invalid_input("skill archive", m);
+    let mut zip =
+        zip::ZipArchive::new(reader).map_err(|e| bad(format!("not a zip archive: {e}")))?;
+    // every name checked before anything is written
+    let mut entries = Vec::new();
+    for i in 0..zip.len() {
+        let f = zip.by_index_raw(i).map_err(|e| bad(e.to_string()))?;
+        let name = String::from_utf8_lossy(f.name_raw()).into_owned();
+        let parts: Vec<String> = relative_parts(&name)
+            .map_err(|m| bad(format!("refusing the entry {m}")))?
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let mode = f.unix_mode();
+        let special = mode.is_some_and(|m| SPECIAL.contains(&(m & S_IFMT)));
+        let dir = f.is_dir() || mode.is_some_and(|m| m & S_IFMT == 0o040000);
+        if special {
+            log::warn!("skipping the archive entry {name:?}: not a regular file or directory");
+            continue;
+        }
+        let executable = mode.is_some_and(|m| m & 0o111 != 0);
+        entries.push((i, parts, dir, executable));
+    }
+    let top = wrapper_dir(entries.iter().map(|(_, p, _, _)| p.as_slice()));
+    let folder =
+        Folder::open(dest).map_err(|e| Error::io(format!("opening {}", dest.display()), e))?;
+    for (i, parts, dir, executable) in entries {
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let parts = match top {
+            Some(ref t) if parts.first() == Some(&t.as_str()) => &parts[1..],
+            _ => &parts[..],
+        };
+        if parts.is_empty() {
+            continue;
+        }
+        let rel = rel_path(parts);
+        let written = if dir {
+            folder.create_dir_all(&rel)
+        } else {
+            let mut f = zip.by_index(i).map_err(|e| bad(e.to_string()))?;
+            folder.create_from(&rel, &mut f, executable)
+        };
+        written.map_err(|e| Error::io(format!("unpacking {}", rel.display()), e))?;
+    }
+    Ok(())
+}
+
+/// The one top-level directory every entry is under (with something below it), if there is
+/// one: skills are packaged wrapped in a directory named after them.
+fn wrapper_dir<'a>(entries: impl Iterator<Item = &'a [String]>) -> Option<String> {
+    let mut top: Option<&str> = None;
+    let mut nested = false;
+    for parts in entries {
+        let Some(first) = parts.first() else { continue };
+        match top {
+            None => top = Some(first),
+            Some(t) if t != first => return None,
+            _ => {}
+        }
+        nested |= parts.len() > 1;
+    }
+    top.filter(|_| nested).map(String::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn archive(entries: &[(&str, &[u8], Option<u32>)]) -> std::io::Cursor<Vec<u8>> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes, mode) in entries {
+            let mut o = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            if let Some(m) = mode {
+                o = o.unix_permissions(*m);
+            }
+            if let Some(target) = name.strip_prefix("link:") {
+                w.add_symlink(target, std::str::from_utf8(bytes).unwrap(), o)
+                    .unwrap();
+            } else {
+                w.start_file(*name, o).unwrap();
+                w.write_all(bytes).unwrap();
+            }
+        }
+        std::io::Cursor::new(w.finish().unwrap().into_inner())
+    }
+
+    fn tempdir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "skills-unit-{tag}-{}-{:x}",
+            std::process::id(),
+            (crate::retry::jitter() * 1e12) as u64
+        ));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn the_wrapper_directory_is_stripped_and_the_execute_bit_kept() {
+        let d = tempdir("wrap");
+        let a = archive(&[
+            ("pdf/SKILL.md", b"---\nname: pdf\n---\n", None),
+            ("pdf/scripts/run.sh", b"#!/bin/sh\n", Some(0o4777)),
+        ]);
+        extract_zip(a, &d).unwrap();
+        assert!(d.join("SKILL.md").is_file());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(d.join("scripts/run.sh"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o7777, 0o755);
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn symbolic_links_are_skipped_and_escaping_names_refuse_the_archive() {
+        let d = tempdir("escape");
+        let a = archive(&[
+            ("s/SKILL.md", b"x", None),
+            ("link:s/passwd", b"/etc/passwd", None),
+        ]);
+        extract_zip(a, &d).unwrap();
+        assert!(d.join("SKILL.md").is_file());
+        assert!(std::fs::symlink_metadata(d.join("passwd")).is_err());
+        for bad in ["s/../../evil.txt", "/tmp/evil.txt"] {
+            let a = archive(&[("s/SKILL.md", b"x", None), (bad, b"evil", None)]);
+            let sub = d.join("fresh");
+            std::fs::create_dir(&sub).unwrap();
+            let e = extract_zip(a, &sub).unwrap_err();
+            assert!(e.to_string().contains("refusing"), "{e}");
+            // nothing at all was written
+            assert_eq!(std::fs::read_dir(&sub).unwrap().count(), 0);
+            std::fs::remove_dir(&sub).unwrap();
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_skill_directory_name_is_one_component() {
+        assert_eq!(dir_name(" pdf ", "skill_1"), "pdf");
+        assert_eq!(dir_name("../../etc", "skill_1"), "etc");
+        assert_eq!(dir_name("..", "skill_1"), "skill_1");
+        assert_eq!(dir_name("a/", "skill_1"), "skill_1");
+    }
+}

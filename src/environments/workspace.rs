@@ -1,0 +1,85 @@
+//! What the worker's default handler puts in an item's work directory before the first tool
+//! runs, and settles after the last: the agent's skills (`skills`) and the session's memory
+//! stores (`memories`), synced between tool calls. At the end, after the tools are closed:
+//! the final memory sync at a clean end, the bounded flush whatever the end, then the
+//! skills and the stores' folders are removed, as the official worker tears them down.
+
+use super::memories::{MemoryOptions, SessionMemoryStores, MEMORY_FLUSH_TIMEOUT};
+use super::{sessions_token, skills, WorkContext};
+use crate::client::RequestOptions;
+use crate::deadline::Deadline;
+use crate::error::Result;
+use crate::toolset::AgentToolContext;
+use crate::types::SessionEvent;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The skills and memory stores of one item's work directory.
+pub(super) struct Workspace {
+    dir: PathBuf,
+    skills: Vec<PathBuf>,
+    memory: Option<Arc<Mutex<SessionMemoryStores>>>,
+}
+
+impl Workspace {
+    /// Downloads the skills (a failing one is logged and left out), then the memory stores
+    /// (a failing one fails the item).
+    pub fn prepare(ctx: &WorkContext<'_>, dir: &Path, memory: &MemoryOptions) -> Result<Workspace> {
+        let options = RequestOptions::new().header("x-stainless-helper", super::HELPER_WORKER);
+        let skills = skills::download_session_skills(ctx.client(), ctx.session(), dir, &options);
+        let has_token = sessions_token(ctx.item().secret.as_deref()).is_some();
+        let stores =
+            SessionMemoryStores::download(ctx.client(), ctx.session(), dir, memory, has_token);
+        match stores {
+            Ok(stores) => Ok(Workspace {
+                dir: dir.to_path_buf(),
+                skills,
+                memory: stores.map(|s| Arc::new(Mutex::new(s))),
+            }),
+            Err(e) => {
+                skills::remove_skills(&skills, dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// The toolset's context: read-only memory stores refuse the file tools' writes.
+    pub fn tool_context(&self, mut context: AgentToolContext) -> AgentToolContext {
+        if let Some(m) = &self.memory {
+            for root in m
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .read_only_roots()
+            {
+                context = context.read_only_root(root);
+            }
+        }
+        context
+    }
+
+    /// For the runner's `on_event`: a memory sync when one is due, between tool calls.
+    pub fn syncer(&self) -> impl FnMut(&SessionEvent) + Send + 'static {
+        let memory = self.memory.clone();
+        move |_| {
+            if let Some(m) = &memory {
+                m.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .sync_if_due();
+            }
+        }
+    }
+
+    /// After the tools are closed: the last sync (at a clean end) and the flush, each within
+    /// [`MEMORY_FLUSH_TIMEOUT`], then the folders removed.
+    pub fn settle(self, clean_end: bool) {
+        if let Some(m) = &self.memory {
+            let mut stores = m.lock().unwrap_or_else(PoisonError::into_inner);
+            if clean_end {
+                stores.finish(Deadline::after(MEMORY_FLUSH_TIMEOUT));
+            }
+            stores.flush_writes(Deadline::after(MEMORY_FLUSH_TIMEOUT));
+            stores.dispose();
+        }
+        skills::remove_skills(&self.skills, &self.dir);
+    }
+}
