@@ -26,6 +26,8 @@ mod stream_and_faults;
 mod work;
 #[path = "emulator/worker.rs"]
 mod worker;
+#[path = "emulator/worker_faults.rs"]
+mod worker_faults;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();
