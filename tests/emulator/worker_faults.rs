@@ -440,3 +440,41 @@ fn a_runner_on_a_session_whose_turn_is_over_returns_at_once_and_a_cancel_ends_a_
         "{log:?}"
     );
 }
+
+#[test]
+fn a_stop_asked_for_by_the_stop_heartbeats_fault_ends_the_run_and_the_item_is_stopped() {
+    let (emu, client) = setup();
+    emu.set_script(Script::new().call_tool("wait", json!({})).say("done"));
+    let (env, session) = session_with_message(&client);
+    let dir = workdir("stopfault");
+    let (started_tx, started) = mpsc::channel();
+    let started_tx = Mutex::new(started_tx);
+    let (w, reports) = keep_reports(worker(&client, &env, &dir).tool("wait", move |call| {
+        let _ = started_tx.lock().unwrap().send(());
+        // a handler that gives up when the run is cancelled
+        call.cancel.wait(Duration::from_secs(30));
+        Ok::<_, String>("finished")
+    }));
+    let run = std::thread::spawn(move || w.run());
+    started.recv_timeout(Duration::from_secs(30)).unwrap();
+    emu.set_faults(Faults::from_json(&json!({"stop_heartbeats": 1})).unwrap());
+    let stats = run.join().unwrap().unwrap();
+    assert_eq!((stats.claimed, stats.lost), (1, 0), "{stats:?}");
+    let reports = reports.lock().unwrap().clone();
+    assert_eq!(
+        reports[0].0,
+        Some(LeaseEnd::StopRequested {
+            state: "stopping".into(),
+            lease_extended: false
+        }),
+        "{reports:?}"
+    );
+    assert!(reports[0].1);
+    assert_eq!(item_state(&client, &env), "stopped");
+    let log = events(&client, &session);
+    assert!(
+        of_type(&log, "user.custom_tool_result").is_empty(),
+        "{log:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
