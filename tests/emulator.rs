@@ -36,6 +36,8 @@ mod work;
 mod worker;
 #[path = "emulator/worker_data.rs"]
 mod worker_data;
+#[path = "emulator/worker_faults.rs"]
+mod worker_faults;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();

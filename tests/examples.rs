@@ -233,3 +233,24 @@ fn run_with(name: &str, args: &[&str]) -> String {
     assert!(out.status.success(), "{name} {args:?}: {}", out.status);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+#[test]
+fn worker_runs_the_built_in_tools_of_a_self_hosted_session_on_the_emulator() {
+    let out = run("worker");
+    assert_lines(
+        "worker",
+        &out,
+        &[
+            OFFLINE,
+            "worker: 1 item(s) claimed, 1 ran, 0 failed",
+            "tool call: write",
+            "tool result: wrote 32 bytes to notes/plan.txt",
+            "tool result: 3 notes/plan.txt",
+            "3. run the tests",
+            "idle: end_turn",
+            "4 tool results posted by this machine",
+            "notes/plan.txt on disk:",
+        ],
+    );
+    assert!(!out.contains("(error)"), "{out}");
+}

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 /// How long the agent takes before it starts a turn or goes on after a tool result.
-const THINKING: Duration = Duration::from_millis(150);
+pub(crate) const THINKING: Duration = Duration::from_millis(150);
 
 fn push(shared: &Shared, session: &str, event: Value) -> Value {
     let ev = shared.lock().push_event(session, event);
@@ -95,7 +95,7 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
         });
         (script, tool)
     };
-    std::thread::sleep(THINKING);
+    std::thread::sleep(shared.thinking());
     running(shared, session);
     for step in script.steps {
         if shared.stopped() {
@@ -236,7 +236,7 @@ fn wait_tool(shared: &Shared, session: &str, use_event: Value) -> Option<Value> 
     let answer = wait_answer(shared, session, &id)?;
     // the model takes a moment to read a result (clients that reopen their stream after
     // posting, as the reference loop does, see what follows)
-    std::thread::sleep(THINKING);
+    std::thread::sleep(shared.thinking());
     running(shared, session);
     Some(answer)
 }

@@ -36,6 +36,10 @@ pub struct Faults {
     pub fail_polls: usize,
     /// Answer this many of the next work heartbeats with 412 (the lease lost).
     pub fail_heartbeats: usize,
+    /// Ask for a graceful stop of the items of this many of the next work heartbeats: the
+    /// item goes `stopping` (then `stopped`), as when someone stops it, and the heartbeat says
+    /// so (`state: stopping`, the lease not extended).
+    pub stop_heartbeats: usize,
     /// The TTL of every work lease, whatever a heartbeat asks: a short one makes leases that
     /// are not renewed in time lapse, and their items go to the next poll.
     pub lease_ttl: Option<Duration>,
@@ -81,6 +85,7 @@ impl Faults {
                 "no_keep_alive" => f.no_keep_alive = b()?,
                 "fail_polls" => f.fail_polls = size()?,
                 "fail_heartbeats" => f.fail_heartbeats = size()?,
+                "stop_heartbeats" => f.stop_heartbeats = size()?,
                 "lease_ttl_ms" => f.lease_ttl = ms()?,
                 "skill_content_base64" => {
                     use base64::Engine;
@@ -106,7 +111,7 @@ mod tests {
     fn faults_read_from_json_and_unknown_keys_are_errors() {
         let f = Faults::from_json(&json!({"drop_stream_after": 3, "drop_mid_line": true,
             "stall_ms": 10, "fail_status": 429, "close_every": 7, "no_keep_alive": true,
-            "fail_polls": 2, "fail_heartbeats": 1, "lease_ttl_ms": 300}))
+            "fail_polls": 2, "fail_heartbeats": 1, "lease_ttl_ms": 300, "stop_heartbeats": 4}))
         .unwrap();
         assert_eq!(f.drop_stream_after, Some(3));
         assert_eq!(
@@ -121,6 +126,7 @@ mod tests {
         let f = Faults::from_json(&json!({"skill_content_base64": "UEsFBg=="})).unwrap();
         assert_eq!(f.skill_content.as_deref(), Some(&b"PK\x05\x06"[..]));
         assert!(Faults::from_json(&json!({"skill_content_base64": "%"})).is_err());
+        assert_eq!(f.stop_heartbeats, 4);
         assert!(Faults::from_json(&json!({"explode": 1}))
             .unwrap_err()
             .contains("explode"));

@@ -141,6 +141,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
         &request.method,
         &request.target,
         content_type,
+        request.header("anthropic-worker-id"),
         &request.body,
     );
     match routed {

@@ -59,7 +59,7 @@ pub use faults::Faults;
 pub use script::{Script, Step};
 pub use webhooks::WebhookEndpoint;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -69,11 +69,18 @@ pub(crate) struct Shared {
     pub(crate) changed: Condvar,
     pub(crate) stopped: AtomicBool,
     pub(crate) heartbeat: Duration,
+    /// How long the scripted agent takes before a turn and after a tool result, in µs.
+    pub(crate) thinking_us: AtomicU64,
 }
 
 impl Shared {
     pub(crate) fn stopped(&self) -> bool {
         self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// How long the scripted agent takes before a turn and after a tool result.
+    pub(crate) fn thinking(&self) -> Duration {
+        Duration::from_micros(self.thinking_us.load(Ordering::Relaxed))
     }
 
     /// The state, even after a thread panicked holding it.
@@ -133,6 +140,7 @@ impl Emulator {
             changed: Condvar::new(),
             stopped: AtomicBool::new(false),
             heartbeat: Duration::from_secs(1),
+            thinking_us: AtomicU64::new(agent::THINKING.as_micros() as u64),
         });
         let thread = {
             let shared = shared.clone();
@@ -157,6 +165,13 @@ impl Emulator {
     /// The script the agent plays for every user message from now on.
     pub fn set_script(&self, script: Script) {
         self.lock().script = Some(script);
+    }
+
+    /// How long the scripted agent takes before it starts a turn and before it goes on after
+    /// a tool result (default 150 ms); zero measures a client's own time.
+    pub fn set_thinking(&self, d: Duration) {
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.shared.thinking_us.store(us, Ordering::Relaxed);
     }
 
     /// The faults to inject from now on.

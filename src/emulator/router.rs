@@ -11,6 +11,7 @@ pub(crate) fn route(
     method: &str,
     target: &str,
     content_type: &str,
+    worker_id: Option<&str>,
     body: &[u8],
 ) -> Routed {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -40,6 +41,7 @@ pub(crate) fn route(
         method,
         query: &query,
         content_type,
+        worker_id,
         body,
     };
     let before = webhooks::observe_before(shared, method, segs);

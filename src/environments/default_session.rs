@@ -5,13 +5,13 @@
 
 use super::memories::MemoryOptions;
 use super::workspace::Workspace;
-use super::WorkContext;
+use super::{StopSignal, WorkContext};
 use crate::error::{Error, Result};
 use crate::runner::{ToolCall, ToolOutput};
 use crate::toolset::{AgentToolContext, AgentToolset};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A custom tool handler the worker hands to each item's runner.
 pub(super) type ToolFn =
@@ -19,6 +19,9 @@ pub(super) type ToolFn =
 
 /// How often the stop signals are looked at while the runner works.
 const WATCH: Duration = Duration::from_millis(100);
+/// How long a cancelled runner gets to come back (it notices the cancel at the stream's next
+/// frame, the server's pings included) before it is left to end on its own.
+const JOIN_LIMIT: Duration = Duration::from_secs(10);
 
 /// The item's work directory under `workdir`: its id, with anything but letters, digits,
 /// `-` and `_` replaced.
@@ -39,8 +42,10 @@ fn item_dir(ctx: &WorkContext<'_>) -> std::path::PathBuf {
 }
 
 /// Runs the item's session until idle. The runner works on a thread of its own; when the
-/// lease's or the worker's stop signal is set, the toolset is closed (its shell and every
-/// process it started killed) and this returns at once, leaving the worker to stop the item.
+/// lease's or the worker's stop signal is set, the runner is cancelled (a tool under way is
+/// no longer waited for, and nothing is posted for it), the toolset is closed (its shell and
+/// every process it started killed), the runner's thread is joined and the memory stores
+/// settled, leaving the worker to stop the item.
 pub(super) fn run_session(
     ctx: &WorkContext<'_>,
     tools: &[(String, ToolFn)],
@@ -66,11 +71,17 @@ pub(super) fn run_session(
     let session_id = ctx.session().id.clone();
     let tools = tools.to_vec();
     let ts = toolset.clone();
+    let cancel = StopSignal::new();
+    let runner_cancel = cancel.clone();
     let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name(format!("runner {session_id}"))
         .spawn(move || {
-            let mut runner = client.run(&session_id).toolset(ts).on_event(sync);
+            let mut runner = client
+                .run(&session_id)
+                .toolset(ts)
+                .on_event(sync)
+                .cancel(runner_cancel);
             for (name, h) in tools {
                 runner = runner.tool(name, move |c: &ToolCall| h(c));
             }
@@ -80,8 +91,12 @@ pub(super) fn run_session(
     let lease_stop = ctx.stop_signal();
     let worker_stop = ctx.worker_stop_signal();
     let mut clean_end = false;
+    let mut limit = None;
     let result = loop {
-        match rx.recv_timeout(WATCH) {
+        let wait = limit.map_or(WATCH, |until: Instant| {
+            until.saturating_duration_since(Instant::now())
+        });
+        match rx.recv_timeout(wait) {
             Ok(Ok(outcome)) => {
                 clean_end = true;
                 let failed = outcome
@@ -92,17 +107,27 @@ pub(super) fn run_session(
                     .count();
                 if failed > 0 {
                     log::warn!(
-                        "{failed} tool result(s) could not be posted work_id={}",
+                        "{failed} tool result(s) were not posted work_id={}",
                         ctx.item().id
                     );
                 }
                 break Ok(());
             }
             Ok(Err(e)) => break Err(e.error),
+            Err(RecvTimeoutError::Timeout) if limit.is_some() => {
+                log::warn!(
+                    "the session runner did not end within {JOIN_LIMIT:?} of its cancel; leaving it work_id={}",
+                    ctx.item().id
+                );
+                toolset.close();
+                return Ok(());
+            }
             Err(RecvTimeoutError::Timeout) => {
                 if lease_stop.is_set() || worker_stop.is_set() {
                     log::info!("stop signalled; ending the run work_id={}", ctx.item().id);
-                    break Ok(());
+                    cancel.set();
+                    toolset.close();
+                    limit = Some(Instant::now() + JOIN_LIMIT);
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
@@ -113,6 +138,7 @@ pub(super) fn run_session(
         }
     };
     toolset.close();
+    let _ = thread.join();
     workspace.settle(clean_end);
     result
 }

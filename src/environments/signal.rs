@@ -25,6 +25,13 @@ pub struct StopSignal {
     inner: Arc<(Mutex<bool>, Condvar)>,
 }
 
+/// Two signals are equal when they are the same signal (clones of one another).
+impl PartialEq for StopSignal {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
 impl std::fmt::Debug for StopSignal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StopSignal")

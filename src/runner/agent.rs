@@ -60,9 +60,16 @@ impl SessionRunner<'_> {
             input: u.input.clone(),
             session_thread_id: u.session_thread_id.clone(),
             deadline: Deadline::after(self.handler_timeout).min(self.deadline),
+            cancel: self.cancel.clone(),
         };
         state.ran.insert(u.id.clone());
-        let (output, is_error) = handler::run(h, &call);
+        let Some((output, is_error)) = handler::run(h, &call) else {
+            state
+                .outcome
+                .agent_tool_calls
+                .push(ToolCallRecord::cancelled(call));
+            return;
+        };
         let params = UserToolResultEventParams::new(call.id.clone())
             .content(output.0.clone())
             .is_error(is_error);

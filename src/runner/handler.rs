@@ -2,14 +2,23 @@
 //! into an error result for the agent.
 
 use super::outcome::{ToolCall, ToolOutput};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(super) type Handler =
     Arc<dyn Fn(&ToolCall) -> std::result::Result<ToolOutput, String> + Send + Sync>;
 
-/// Runs the handler until `call.deadline`; the output and whether it is an error. A handler
-/// still running then is left to finish on its own thread, its result thrown away.
-pub(super) fn run(handler: Handler, call: &ToolCall) -> (ToolOutput, bool) {
+/// How often a wait for a handler looks at the run's cancel signal.
+const CANCEL_CHECK: Duration = Duration::from_millis(50);
+
+/// Runs the handler until `call.deadline`; the output and whether it is an error, or `None`
+/// when `call.cancel` was set first. A handler still running then is left to finish on its own
+/// thread, its result thrown away.
+pub(super) fn run(handler: Handler, call: &ToolCall) -> Option<(ToolOutput, bool)> {
+    if call.cancel.is_set() {
+        return None;
+    }
     let limit = call.deadline.remaining();
     let (tx, rx) = std::sync::mpsc::channel();
     let c = call.clone();
@@ -20,16 +29,38 @@ pub(super) fn run(handler: Handler, call: &ToolCall) -> (ToolOutput, bool) {
             let _ = tx.send(result);
         });
     if let Err(e) = spawned {
-        return (
+        return Some((
             ToolOutput::from(format!("the tool could not be started: {e}")),
             true,
-        );
+        ));
     }
-    let got = match limit {
-        Some(limit) => rx.recv_timeout(limit).ok(),
-        None => rx.recv().ok(),
+    // wait in slices, to see a cancel in time
+    let got = loop {
+        let slice = call
+            .deadline
+            .remaining()
+            .map_or(CANCEL_CHECK, |left| left.min(CANCEL_CHECK));
+        match rx.recv_timeout(slice) {
+            // a handler that saw the cancel and returned: its result is not posted either
+            Ok(_) if call.cancel.is_set() => return None,
+            Ok(got) => break Some(got),
+            Err(RecvTimeoutError::Disconnected) => break None,
+            Err(RecvTimeoutError::Timeout) => {
+                if call.cancel.is_set() {
+                    log::info!(
+                        "the run was cancelled while {} ({}) ran; nothing is posted for it",
+                        call.name,
+                        call.id
+                    );
+                    return None;
+                }
+                if call.deadline.is_expired() {
+                    break None;
+                }
+            }
+        }
     };
-    match got {
+    Some(match got {
         Some(Ok(Ok(out))) => (out, false),
         Some(Ok(Err(msg))) => (ToolOutput::from(msg), true),
         Some(Err(panic)) => {
@@ -57,5 +88,5 @@ pub(super) fn run(handler: Handler, call: &ToolCall) -> (ToolOutput, bool) {
                 true,
             )
         }
-    }
+    })
 }

@@ -21,6 +21,12 @@
 //!   termination, `retries_exhausted` and the other final stop reasons, or the deadline, and then
 //!   waits out the moment in which the session may still report `running`;
 //! - it keeps the last 1,000 events it saw (all of them if asked), so a long run's memory is flat.
+//! - given no message, on a session whose log ends with its turn over (an idle that is not
+//!   `requires_action`, or a termination) and with nothing left to answer, it returns at once
+//!   (after the grace period), as the official runner's idle clock does;
+//! - a cancel signal ([`SessionRunner::cancel`]) ends it where it is: at the stream's next
+//!   frame, or at once while it waits for a handler (which sees [`ToolCall::cancel`]), posting
+//!   nothing for that call.
 
 mod agent;
 mod handler;
@@ -35,6 +41,7 @@ pub use outcome::{
 
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
+use crate::environments::StopSignal;
 use crate::error::{Error, Result};
 use crate::stream::StreamOptions;
 use crate::types::*;
@@ -80,6 +87,7 @@ pub struct SessionRunner<'a> {
     grace: Duration,
     stream_options: StreamOptions,
     keep: Option<usize>,
+    cancel: StopSignal,
 }
 
 impl Client {
@@ -99,6 +107,7 @@ impl Client {
             grace: Duration::ZERO,
             stream_options: StreamOptions::new(),
             keep: Some(state::DEFAULT_KEEP),
+            cancel: StopSignal::new(),
         }
     }
 }
@@ -210,6 +219,16 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
+    /// Ends the run when `signal` is set (from any thread): the stream is left at its next
+    /// frame (an event, or the server's `ping`), a handler under way is no longer waited for
+    /// (it sees the signal as [`ToolCall::cancel`]) and nothing is posted for its call, and the
+    /// run returns with [`StopReason::Cancelled`]. A self-hosted worker sets it when an item's
+    /// lease is lost or its stop is asked for.
+    pub fn cancel(mut self, signal: StopSignal) -> Self {
+        self.cancel = signal;
+        self
+    }
+
     /// Keeps every event in [`Outcome::events`]: its memory grows with the run.
     pub fn keep_all_events(mut self) -> Self {
         self.keep = None;
@@ -221,8 +240,10 @@ impl<'a> SessionRunner<'a> {
         let mut state = State::new(self.keep);
         match self.drive(&mut state) {
             Ok(reason) => {
+                if reason != StopReason::Cancelled {
+                    state.outcome.usage = self.settle();
+                }
                 state.outcome.stop_reason = Some(reason);
-                state.outcome.usage = self.settle();
                 Ok(state.finish())
             }
             Err(error) => Err(RunError {
@@ -234,7 +255,11 @@ impl<'a> SessionRunner<'a> {
 
     fn drive(&mut self, state: &mut State) -> Result<StopReason> {
         // 1. stream first; it starts where the log ends now
-        let mut options = self.stream_options.clone().deadline(self.deadline);
+        let mut options = self
+            .stream_options
+            .clone()
+            .deadline(self.deadline)
+            .cancel(self.cancel.clone());
         options.from_beginning = false;
         let mut stream = self
             .client
@@ -244,10 +269,16 @@ impl<'a> SessionRunner<'a> {
         stream.end_with_turn();
         state.floor = stream.floor().clone();
         // 2. the history: what is already answered, what is still pending
-        for ev in self.history(state)? {
+        let (pending, last_end) = self.history(state)?;
+        for ev in pending {
             self.handle(state, &ev);
+            if self.cancel.is_set() {
+                return Ok(StopReason::Cancelled);
+            }
         }
-        // 3. the message
+        let mut ended: Option<StopReason> = None;
+        // 3. the message; or, when the session's turn is over and nothing waits for an
+        // answer, nothing to do: the run ends (after the grace period)
         if let Some(text) = self.message.take() {
             post::send_message(
                 self.client,
@@ -256,15 +287,23 @@ impl<'a> SessionRunner<'a> {
                 &state.floor,
                 self.deadline,
             )?;
+        } else if let Some(reason) = last_end.filter(|_| state.tool_uses.is_empty()) {
+            if self.grace.is_zero()
+                || matches!(reason, StopReason::Terminated | StopReason::Deleted)
+            {
+                return Ok(reason);
+            }
+            ended = Some(reason);
+            stream.set_deadline(Deadline::after(self.grace).min(self.deadline));
         }
         // 4. the loop
-        let mut ended: Option<StopReason> = None;
         loop {
             let ev = match stream.next() {
+                _ if self.cancel.is_set() => return Ok(StopReason::Cancelled),
                 Some(Ok(ev)) => ev,
                 // the grace period passed with nothing new
                 Some(Err(Error::Timeout { .. })) if ended.is_some() => {
-                    return Ok(StopReason::EndTurn)
+                    return Ok(ended.unwrap_or(StopReason::EndTurn))
                 }
                 Some(Err(e)) => return Err(e),
                 None => {
@@ -276,6 +315,9 @@ impl<'a> SessionRunner<'a> {
             }
             state.record(&ev);
             self.handle(state, &ev);
+            if self.cancel.is_set() {
+                return Ok(StopReason::Cancelled);
+            }
             match &ev {
                 SessionEvent::SessionStatusTerminated(_) => return Ok(StopReason::Terminated),
                 SessionEvent::SessionDeleted(_) => return Ok(StopReason::Deleted),
@@ -313,8 +355,10 @@ impl<'a> SessionRunner<'a> {
     }
 
     /// Reads the whole history, a page at a time; returns the tool uses still unanswered
-    /// (none if a page fails).
-    fn history(&self, state: &mut State) -> Result<Vec<SessionEvent>> {
+    /// (none if a page fails), and how the session's last turn ended when the log's last event
+    /// (tool confirmations and thread terminations aside, as the official runner counts them)
+    /// ends it.
+    fn history(&self, state: &mut State) -> Result<(Vec<SessionEvent>, Option<StopReason>)> {
         let opts = RequestOptions::new().deadline(self.deadline);
         let params = SessionsEventListParams::default()
             .order(EventsListOrder::Asc)
@@ -325,15 +369,23 @@ impl<'a> SessionRunner<'a> {
             .events()
             .list_with(&self.session_id, &params, &opts)?;
         let mut pending: Vec<SessionEvent> = Vec::new();
+        let mut last_end = None;
         for ev in page {
             let ev = match ev {
                 Ok(ev) => ev,
                 Err(e) => {
                     log::warn!("reading the history of {} failed part way ({e}); dispatching nothing from it", self.session_id);
-                    return Ok(Vec::new());
+                    return Ok((Vec::new(), None));
                 }
             };
             state.note(&ev);
+            if !matches!(
+                ev,
+                SessionEvent::UserToolConfirmation(_)
+                    | SessionEvent::SessionThreadStatusTerminated(_)
+            ) {
+                last_end = turn_end(&ev);
+            }
             match &ev {
                 SessionEvent::AgentToolUse(_) if self.agent.is_some() => pending.push(ev),
                 SessionEvent::AgentCustomToolUse(_)
@@ -346,7 +398,7 @@ impl<'a> SessionRunner<'a> {
             }
         }
         pending.retain(|p| !self.settled(state, p));
-        Ok(pending)
+        Ok((pending, last_end))
     }
 
     /// Whether a tool use needs nothing more from this runner.
@@ -381,6 +433,7 @@ impl<'a> SessionRunner<'a> {
                     input: u.input.clone(),
                     session_thread_id: u.session_thread_id.clone(),
                     deadline: Deadline::after(self.handler_timeout).min(self.deadline),
+                    cancel: self.cancel.clone(),
                 };
                 let handler = self.handlers.get(&u.name).cloned();
                 state.handled.insert(u.id.clone());
@@ -396,7 +449,16 @@ impl<'a> SessionRunner<'a> {
                     return;
                 }
                 let (output, is_error) = match handler {
-                    Some(h) => handler::run(h, &call),
+                    Some(h) => match handler::run(h, &call) {
+                        Some(ran) => ran,
+                        None => {
+                            state
+                                .outcome
+                                .tool_calls
+                                .push(ToolCallRecord::cancelled(call));
+                            return;
+                        }
+                    },
                     None => (
                         ToolOutput::from(format!(
                             "no handler for the tool {:?} in this runner",
@@ -515,5 +577,22 @@ impl<'a> SessionRunner<'a> {
             }
             wait = (wait * 2).min(Duration::from_secs(1));
         }
+    }
+}
+
+/// How an event ends the session's turn, if it does.
+fn turn_end(ev: &SessionEvent) -> Option<StopReason> {
+    match ev {
+        SessionEvent::SessionStatusTerminated(_) => Some(StopReason::Terminated),
+        SessionEvent::SessionDeleted(_) => Some(StopReason::Deleted),
+        SessionEvent::SessionStatusIdle(idle) => match &idle.stop_reason {
+            SessionStatusIdleEventStopReason::RequiresAction(_) => None,
+            SessionStatusIdleEventStopReason::EndTurn(_) => Some(StopReason::EndTurn),
+            SessionStatusIdleEventStopReason::RetriesExhausted(_) => {
+                Some(StopReason::RetriesExhausted)
+            }
+            other => Some(StopReason::Idle(other.clone())),
+        },
+        _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! What a runner's handlers and policies see and answer, and what a run reports.
 
 use crate::deadline::Deadline;
+use crate::environments::StopSignal;
 use crate::error::Error;
 use crate::types::*;
 use serde_json::{Map, Value};
@@ -29,6 +30,11 @@ pub struct ToolCall {
     /// cannot stop a thread from outside, so whatever the handler started (a child process, a
     /// lock it holds) lives on until the handler returns.
     pub deadline: Deadline,
+    /// Set when the run is cancelled ([`SessionRunner::cancel`](super::SessionRunner::cancel):
+    /// a self-hosted item's lease was lost or its stop asked for) while the handler works: a
+    /// long handler should watch it ([`StopSignal::is_set`], [`StopSignal::wait`]) and give up.
+    /// The runner stops waiting for the handler at once then and posts nothing for the call.
+    pub cancel: StopSignal,
 }
 
 impl std::ops::Index<&str> for ToolCall {
@@ -162,6 +168,9 @@ pub enum StopReason {
     Deleted,
     /// Idle for another final reason (`budget_reached`, `refusal`, or one not known yet).
     Idle(SessionStatusIdleEventStopReason),
+    /// The run's cancel signal was set ([`SessionRunner::cancel`](super::SessionRunner::cancel)):
+    /// it ended where it was, with nothing posted for a call under way.
+    Cancelled,
 }
 
 /// One custom tool call the runner handled (or saw and left).
@@ -181,6 +190,19 @@ pub struct ToolCallRecord {
     pub posted: bool,
     /// Why posting failed.
     pub post_error: Option<String>,
+}
+
+impl ToolCallRecord {
+    /// A call the run was cancelled under: no result, nothing posted.
+    pub(super) fn cancelled(call: ToolCall) -> ToolCallRecord {
+        ToolCallRecord {
+            call,
+            output: String::new(),
+            is_error: true,
+            posted: false,
+            post_error: Some("the run was cancelled while the tool ran; nothing was posted".into()),
+        }
+    }
 }
 
 /// One confirmation the runner answered.

@@ -21,6 +21,7 @@ pub use until_idle::UntilIdle;
 
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
+use crate::environments::StopSignal;
 use crate::error::{Error, Result};
 use crate::operations::{Sessions, SessionsEvents, SessionsThreadsEvents};
 use crate::pagination::AutoPaging;
@@ -272,7 +273,17 @@ impl EventStream {
                     "event stream dropped ({why}); reconnect {} in {delay:?}",
                     self.drops
                 );
-                if !self.options.deadline.sleep(delay) {
+                let slept = match &self.options.cancel {
+                    Some(cancel) => {
+                        let left = self.options.deadline.remaining();
+                        if cancel.wait(left.map_or(delay, |l| l.min(delay))) {
+                            return Ok(());
+                        }
+                        left.is_none_or(|l| l >= delay)
+                    }
+                    None => self.options.deadline.sleep(delay),
+                };
+                if !slept {
                     return Err(self.deadline_error());
                 }
             } else {
@@ -405,6 +416,11 @@ impl EventStream {
                 return Some(item);
             }
             if self.finished {
+                return None;
+            }
+            if self.options.cancel.as_ref().is_some_and(StopSignal::is_set) {
+                self.finished = true;
+                self.disconnect();
                 return None;
             }
             if self.options.deadline.is_expired() {

@@ -1,6 +1,7 @@
 //! [`StreamOptions`]: previews, where the stream starts, deadlines and reconnection.
 
 use crate::deadline::Deadline;
+use crate::environments::StopSignal;
 use crate::types::DeltaType;
 use std::time::Duration;
 
@@ -30,6 +31,7 @@ pub struct StreamOptions {
     pub(crate) max_reconnects: u32,
     pub(crate) reconnect_delay: Duration,
     pub(crate) from_beginning: bool,
+    pub(crate) cancel: Option<StopSignal>,
 }
 
 impl Default for StreamOptions {
@@ -41,6 +43,7 @@ impl Default for StreamOptions {
             max_reconnects: 10,
             reconnect_delay: Duration::from_millis(250),
             from_beginning: false,
+            cancel: None,
         }
     }
 }
@@ -50,6 +53,14 @@ impl StreamOptions {
     /// a row.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Ends the stream (the iterator returns `None`) once `signal` is set, from any thread:
+    /// it is looked at before each frame (events and the server's `ping`s) and wakes a
+    /// reconnect's backoff sleep at once.
+    pub fn cancel(mut self, signal: StopSignal) -> Self {
+        self.cancel = Some(signal);
+        self
     }
 
     /// Asks for previews (`event_start` / `event_delta`) of these event types.

@@ -58,3 +58,150 @@ fn a_missing_environment_key_is_a_usage_error() {
     let o = Command::new(BIN).args(["worker"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A worker process killed (SIGKILL) while an item's tool runs: its lease lapses, a second
+/// worker process reclaims the item, runs what is not answered and finishes the session, and
+/// no tool result is posted twice.
+#[cfg(unix)]
+#[test]
+fn a_worker_killed_mid_item_is_replaced_and_no_result_is_posted_twice() {
+    use managed_agents::emulator::{Emulator, Faults, Script};
+    use managed_agents::types::*;
+    use managed_agents::Client;
+    use serde_json::{json, Value};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let emu = Emulator::start().unwrap();
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    // leases of 2 s: a live worker heartbeats each second, a dead one loses its item soon
+    emu.set_faults(Faults {
+        lease_ttl: Some(Duration::from_secs(2)),
+        ..Faults::default()
+    });
+    // the first run of the command starts a long sleep; a run that finds its mark resumes
+    emu.set_script(
+        Script::new()
+            .agent_tool(
+                "bash",
+                json!({"command": "if [ -e started ]; then echo resumed; else sleep 60 & echo $! > started; wait; echo first; fi"}),
+            )
+            .agent_tool("write", json!({"file_path": "after.txt", "content": "after\n"}))
+            .say("done"),
+    );
+    let env = client
+        .environments()
+        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
+        .unwrap()
+        .id;
+    let agent = client
+        .agents()
+        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
+        .unwrap();
+    let session = client
+        .sessions()
+        .create(&SessionCreateParams::new(&agent, env.as_str()))
+        .unwrap()
+        .id;
+    client
+        .sessions()
+        .events()
+        .send(
+            &session,
+            &EventSendParams::one(UserMessageEventParams::text("go")),
+        )
+        .unwrap();
+    let workdir = std::env::temp_dir().join(format!("cli-worker-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&workdir);
+    std::fs::create_dir_all(&workdir).unwrap();
+    let worker = |once: bool| {
+        let mut c = Command::new(BIN);
+        c.args(["worker", "--environment", env.as_str(), "--workdir"])
+            .arg(&workdir)
+            .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key")
+            .env("ANTHROPIC_BASE_URL", emu.base_url())
+            .env_remove("ANTHROPIC_API_KEY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if once {
+            c.arg("--once");
+        }
+        c.spawn().unwrap()
+    };
+    let mut first = worker(false);
+    // wait for the command to be under way in the item's work directory
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mark = loop {
+        let found = std::fs::read_dir(&workdir)
+            .unwrap()
+            .flatten()
+            .map(|d| d.path().join("started"))
+            .find(|p| std::fs::read_to_string(p).is_ok_and(|s| s.trim().parse::<u32>().is_ok()));
+        if let Some(mark) = found {
+            break mark;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first worker never ran the command"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    first.kill().unwrap(); // SIGKILL
+    let _ = first.wait();
+    // the command the dead worker started lives on in its own process group: end it
+    let pid = std::fs::read_to_string(&mark).unwrap().trim().to_string();
+    let _ = Command::new("kill").args(["-9", &pid]).status();
+
+    let second = worker(true).wait_with_output().unwrap();
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    let events: Vec<Value> = client
+        .sessions()
+        .events()
+        .list(&session, &Default::default())
+        .unwrap()
+        .auto_paging()
+        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
+        .collect();
+    let uses: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "agent.tool_use")
+        .map(|e| &e["id"])
+        .collect();
+    assert_eq!(uses.len(), 2, "{events:?}");
+    for id in &uses {
+        let answers: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["type"] == "user.tool_result" && &&e["tool_use_id"] == id)
+            .collect();
+        assert_eq!(answers.len(), 1, "{id}: {events:?}");
+    }
+    let first_result = events
+        .iter()
+        .find(|e| e["type"] == "user.tool_result")
+        .unwrap();
+    assert!(
+        first_result["content"].to_string().contains("resumed"),
+        "{first_result}"
+    );
+    let last = events.last().unwrap();
+    assert_eq!(
+        (&last["type"], &last["stop_reason"]["type"]),
+        (&json!("session.status_idle"), &json!("end_turn"))
+    );
+    let item = &client
+        .environments()
+        .work()
+        .list(&env, &WorkListParams::default())
+        .unwrap()
+        .data[0];
+    assert_eq!(serde_json::to_value(&item.state).unwrap(), "stopped");
+    assert_eq!(
+        std::fs::read_to_string(mark.parent().unwrap().join("after.txt")).unwrap(),
+        "after\n"
+    );
+    let _ = std::fs::remove_dir_all(&workdir);
+}

@@ -496,3 +496,46 @@ fn the_environment_worker_runs_a_scripted_session_that_writes_then_reads() {
     assert_eq!(items.data[0].data.id, session.id);
     let _ = std::fs::remove_dir_all(&workdir);
 }
+
+#[test]
+fn the_stats_count_the_workers_that_polled_by_their_worker_id() {
+    let (_emu, client) = setup();
+    let (env, _agent) = self_hosted(&client);
+    let work = client.environments().work();
+    // no poll has said who it is: the count is unknown
+    assert_eq!(work.stats(&env).unwrap().workers_polling, None);
+    let poll_as = |worker: &str| {
+        work.poll_with(
+            &env,
+            &WorkPollParams::default().block_ms(1),
+            &managed_agents::RequestOptions::new().header("Anthropic-Worker-ID", worker),
+        )
+        .unwrap()
+    };
+    poll_as("host-a");
+    poll_as("host-b");
+    poll_as("host-a");
+    assert_eq!(work.stats(&env).unwrap().workers_polling, Some(2));
+    // a poller of the library counts too, under its own id
+    let mut poller = keyed_client(&client)
+        .environments()
+        .work()
+        .poller(
+            &env,
+            PollerOptions::new()
+                .environment_key(ENV_KEY)
+                .worker_id("host-c")
+                .drain(true),
+        )
+        .unwrap();
+    assert!(poller.next().is_none());
+    assert_eq!(work.stats(&env).unwrap().workers_polling, Some(3));
+}
+
+fn keyed_client(client: &Client) -> Client {
+    Client::builder()
+        .environment_key(ENV_KEY)
+        .base_url(client.base_url())
+        .build()
+        .unwrap()
+}

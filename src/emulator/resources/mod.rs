@@ -18,5 +18,7 @@ pub(crate) struct Request<'a> {
     pub(crate) method: &'a str,
     pub(crate) query: &'a Query,
     pub(crate) content_type: &'a str,
+    /// The `Anthropic-Worker-ID` header, which a work poll carries.
+    pub(crate) worker_id: Option<&'a str>,
     pub(crate) body: &'a [u8],
 }

@@ -1,7 +1,8 @@
 //! The work queue of self-hosted environments (`/v1/environments/{id}/work/...`): an item is
 //! queued when a session of an environment with `config: {type: "self_hosted"}` is created, or
 //! gets a user message while no item of it is open; workers long-poll for items, acknowledge
-//! them, keep their lease alive with heartbeats and stop them.
+//! them, keep their lease alive with heartbeats and stop them. The stats count as
+//! `workers_polling` the `Anthropic-Worker-ID`s that polled in the last 30 seconds.
 //!
 //! An item's state goes `queued` → `starting` (handed out by a poll) → `active` (acknowledged)
 //! → `stopping` (a graceful stop; `stopped` 2 s later, or at once when forced) → `stopped`
@@ -28,6 +29,8 @@ use std::time::{Duration, Instant};
 const DEFAULT_TTL: Duration = Duration::from_secs(60);
 /// How long a handed-out item may stay unacknowledged before a poll reclaims it, by default.
 const DEFAULT_RECLAIM: Duration = Duration::from_millis(5000);
+/// How long after its last poll a worker still counts in the stats' `workers_polling`.
+const POLLING_WINDOW: Duration = Duration::from_secs(30);
 /// How long a gracefully stopped item stays `stopping` before it is `stopped`.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 /// The `expected_last_heartbeat` of a worker that has not yet heartbeated.
@@ -48,6 +51,8 @@ pub(crate) struct Queue {
     leases: HashMap<String, Lease>,
     /// Items stopped gracefully, and when.
     stopping: HashMap<String, Instant>,
+    /// Per environment, the `Anthropic-Worker-ID`s of its polls and when each last polled.
+    pollers: HashMap<String, HashMap<String, Instant>>,
 }
 
 impl Default for Queue {
@@ -56,6 +61,7 @@ impl Default for Queue {
             items: super::super::store::Table::new("work", "work_deleted", &["metadata"]),
             leases: HashMap::new(),
             stopping: HashMap::new(),
+            pollers: HashMap::new(),
         }
     }
 }
@@ -151,7 +157,8 @@ pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> R
                 .map(|w| w["created_at"].clone());
             Ok(Reply::Json(
                 json!({"type": "work_queue_stats", "depth": depth,
-                "pending": pending, "oldest_queued_at": oldest, "workers_polling": null}),
+                "pending": pending, "oldest_queued_at": oldest,
+                "workers_polling": workers_polling(&mut s, env)}),
             ))
         }
         ("GET", [id]) => Ok(Reply::Json(item(&s, env, id)?)),
@@ -253,6 +260,13 @@ fn poll(shared: &Shared, r: &Request, env: &str) -> Routed {
     let deadline = Instant::now() + block;
     let mut s = shared.lock();
     s.environments.get(env)?;
+    if let Some(worker) = r.worker_id.filter(|w| !w.is_empty()) {
+        s.work
+            .pollers
+            .entry(env.to_string())
+            .or_default()
+            .insert(worker.to_string(), Instant::now());
+    }
     if s.faults.fail_polls > 0 {
         s.faults.fail_polls -= 1;
         return Err(ApiError(529, "overloaded_error", "injected fault".into()));
@@ -273,6 +287,17 @@ fn poll(shared: &Shared, r: &Request, env: &str) -> Routed {
             .map(|(g, _)| g)
             .unwrap_or_else(|p| p.into_inner().0);
     }
+}
+
+/// The stats' `workers_polling`: as the API documents it, the workers (told apart by their
+/// `Anthropic-Worker-ID`) that polled the environment in the last 30 seconds; `null` while no
+/// poll of it has carried a worker id.
+fn workers_polling(s: &mut State, env: &str) -> Value {
+    let Some(pollers) = s.work.pollers.get_mut(env) else {
+        return Value::Null;
+    };
+    pollers.retain(|_, at| at.elapsed() <= POLLING_WINDOW);
+    json!(pollers.len())
 }
 
 /// Hands out the oldest queued item of the environment, else one whose lease lapsed.
@@ -366,6 +391,20 @@ fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
         ),
         None => None,
     };
+    let mut state = state;
+    if s.faults.stop_heartbeats > 0 && (state == "starting" || state == "active") {
+        s.faults.stop_heartbeats -= 1;
+        // a graceful stop asked for by the server, as a stop of a held item makes it
+        let now = s.now();
+        let w = s.work.items.get_mut(id)?;
+        w["stop_requested_at"] = json!(now);
+        w["state"] = json!("stopping");
+        s.work
+            .stopping
+            .entry(id.to_string())
+            .or_insert_with(Instant::now);
+        state = "stopping".to_string();
+    }
     let extend = state == "starting" || state == "active";
     let now = s.now();
     let lease_ttl = s.faults.lease_ttl;

@@ -1,0 +1,279 @@
+//! One self-hosted worker process on the embedded emulator: how many work items a second it
+//! serves at concurrency 1, 4 and 16 when each session's agent calls one trivial built-in tool
+//! (`write` of a one-byte file), its peak resident set and thread count, and the time from a
+//! session's message to its first tool result posted.
+//!
+//! `cargo bench --bench worker` (`-- quick` for fewer items). The emulator runs in this
+//! process; the worker runs in a child process of its own (this program again, `child ..`), so
+//! its peak RSS (`VmHWM`) and thread count (`Threads` of /proc/self/status, sampled every
+//! 5 ms, the sampler itself left out) are the worker's alone. Linux for the footprint. The
+//! scripted agent answers at once (`Emulator::set_thinking(Duration::ZERO)`).
+
+use managed_agents::emulator::{Emulator, Script};
+use managed_agents::environments::PollerOptions;
+use managed_agents::stream::StreamOptions;
+use managed_agents::types::*;
+use managed_agents::Client;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const KEY: &str = "bench-environment-key";
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    if args.first().map(String::as_str) == Some("child") {
+        child(&args[1..]);
+        return;
+    }
+    let quick = args.iter().any(|a| a == "quick");
+    let items = if quick { 40 } else { 200 };
+    println!("one worker process, {items} items, one `write` call each");
+    println!("| concurrency | items/s | peak RSS | peak threads |");
+    println!("| --- | --- | --- | --- |");
+    for concurrency in [1, 4, 16] {
+        throughput(concurrency, items);
+    }
+    latency(if quick { 10 } else { 40 });
+}
+
+/// A status line of /proc/self/status, in its unit (kB for memory).
+fn status(field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))?
+        .trim_start_matches(':')
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The worker process: `child URL ENV CONCURRENCY drain|serve`. `drain` ends when the queue is
+/// empty, `serve` when stdin closes. Prints `claimed ran failed elapsed_ms peak_rss_kb
+/// peak_threads`.
+fn child(args: &[String]) {
+    let [url, env, concurrency, mode] = args else {
+        panic!("child URL ENV CONCURRENCY drain|serve")
+    };
+    let peak_threads = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak_threads.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                if let Some(n) = status("Threads") {
+                    peak.fetch_max(n.saturating_sub(1), Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let client = Client::builder()
+        .environment_key(KEY)
+        .base_url(url.as_str())
+        .build()
+        .unwrap();
+    let workdir = std::env::temp_dir().join(format!("bench-worker-{}", std::process::id()));
+    std::fs::create_dir_all(&workdir).unwrap();
+    let worker = client
+        .environments()
+        .work()
+        .worker()
+        .environment_id(env.as_str())
+        .environment_key(KEY)
+        .workdir(&workdir)
+        .concurrency(concurrency.parse().unwrap())
+        .poller_options(
+            PollerOptions::new()
+                .drain(mode == "drain")
+                .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20)),
+        );
+    if mode == "serve" {
+        let stop = worker.stop_signal();
+        std::thread::spawn(move || {
+            let _ = std::io::stdin().read_to_end(&mut Vec::new());
+            stop.set();
+        });
+    }
+    let started = Instant::now();
+    let stats = worker.run().unwrap();
+    let elapsed = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let _ = sampler.join();
+    let _ = std::fs::remove_dir_all(&workdir);
+    println!(
+        "{} {} {} {} {} {}",
+        stats.claimed,
+        stats.ran,
+        stats.failed,
+        elapsed.as_millis(),
+        status("VmHWM").unwrap_or(0),
+        peak_threads.load(Ordering::Relaxed)
+    );
+}
+
+/// An emulator whose agent calls `write` once then ends its turn, without the 150 ms it
+/// takes by default to start a turn and to read a result; a client, a self-hosted
+/// environment and an agent.
+fn setup() -> (Emulator, Client, String, Agent) {
+    let emu = Emulator::start().unwrap();
+    // the agent answers at once: what is measured is the worker's time (and the emulator's)
+    emu.set_thinking(Duration::ZERO);
+    emu.set_script(
+        Script::new()
+            .agent_tool("write", json!({"file_path": "out.txt", "content": "x"}))
+            .say("ok"),
+    );
+    let client = Client::builder()
+        .api_key("bench")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let env = client
+        .environments()
+        .create(&EnvironmentCreateParams::new("bench").config(SelfHostedConfigParams::new()))
+        .unwrap()
+        .id;
+    let agent = client
+        .agents()
+        .create(&AgentCreateParams::new("Bench", "claude-opus-4-5"))
+        .unwrap();
+    (emu, client, env, agent)
+}
+
+fn spawn_child(emu: &Emulator, env: &str, concurrency: usize, mode: &str) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["child", emu.base_url(), env, &concurrency.to_string(), mode])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// `claimed ran failed elapsed_ms peak_rss_kb peak_threads` from the child.
+fn report(child: Child) -> [u64; 6] {
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the worker process failed");
+    let line = String::from_utf8_lossy(&out.stdout);
+    let numbers: Vec<u64> = line
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    numbers.try_into().unwrap()
+}
+
+fn throughput(concurrency: usize, items: usize) {
+    let (emu, client, env, agent) = setup();
+    for _ in 0..items {
+        let session = client
+            .sessions()
+            .create(&SessionCreateParams::new(&agent, env.as_str()))
+            .unwrap();
+        client
+            .sessions()
+            .events()
+            .send(
+                &session.id,
+                &EventSendParams::one(UserMessageEventParams::text("go")),
+            )
+            .unwrap();
+    }
+    let [claimed, ran, failed, ms, rss_kb, threads] =
+        report(spawn_child(&emu, &env, concurrency, "drain"));
+    assert_eq!(
+        (claimed, ran, failed),
+        (items as u64, items as u64, 0),
+        "not every item ran"
+    );
+    println!(
+        "| {concurrency} | {:.1} | {:.1} MiB | {threads} |",
+        items as f64 / (ms as f64 / 1000.0),
+        rss_kb as f64 / 1024.0
+    );
+}
+
+/// From just before the message is sent to the moment the session's stream shows the first
+/// `user.tool_result`; with the item claimed before the message (the worker waits on the
+/// session), and with the message sent as the session is created (the worker claims, acks,
+/// heartbeats, reads the session and its history first).
+fn latency(reps: usize) {
+    let (emu, client, env, agent) = setup();
+    let mut worker = spawn_child(&emu, &env, 4, "serve");
+    let mut warm = Vec::new();
+    let mut cold = Vec::new();
+    for rep in 0..reps * 2 {
+        let claimed_first = rep % 2 == 0;
+        let session = client
+            .sessions()
+            .create(&SessionCreateParams::new(&agent, env.as_str()))
+            .unwrap();
+        let stream = client
+            .sessions()
+            .events()
+            .stream(&session.id, StreamOptions::new())
+            .unwrap();
+        if claimed_first {
+            // the worker holds the item and waits on the session
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while client.environments().work().stats(&env).unwrap().depth > 0 {
+                assert!(Instant::now() < deadline, "the item was never claimed");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let t0 = Instant::now();
+        client
+            .sessions()
+            .events()
+            .send(
+                &session.id,
+                &EventSendParams::one(UserMessageEventParams::text("go")),
+            )
+            .unwrap();
+        for ev in stream {
+            if let SessionEvent::UserToolResult(_) = ev.unwrap() {
+                break;
+            }
+        }
+        let took = t0.elapsed();
+        if claimed_first {
+            warm.push(took)
+        } else {
+            cold.push(took)
+        }
+    }
+    drop(worker.stdin.take());
+    let mut out = String::new();
+    if let Some(stdout) = worker.stdout.as_mut() {
+        let _ = BufReader::new(stdout).read_line(&mut out);
+    }
+    let _ = worker.wait();
+    println!("\nmessage to the first tool result posted ({reps} sessions each, concurrency 4)");
+    println!("| the item | median | p90 | max |");
+    println!("| --- | --- | --- | --- |");
+    for (what, mut times) in [
+        ("claimed before the message", warm),
+        ("queued with the message", cold),
+    ] {
+        times.sort();
+        let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+        println!(
+            "| {what} | {:.1} ms | {:.1} ms | {:.1} ms |",
+            ms(at(0.5)),
+            ms(at(0.9)),
+            ms(at(1.0))
+        );
+    }
+    let _ = std::io::stdout().flush();
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
