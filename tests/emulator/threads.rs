@@ -169,11 +169,14 @@ fn a_coordinator_delegates_and_the_primary_stream_shows_the_cross_thread_events(
     );
 
     // the primary stream: the delegation, the child's status, its cross-posted call, its report
-    let cross: Vec<String> = seen
-        .iter()
-        .map(kind)
-        .filter(|k| k.contains("thread") || k == "agent.custom_tool_use")
-        .collect();
+    let primary = threads(&c, &s.id).remove(0);
+    let about_child = |e: &&SessionEvent| {
+        let v = serde_json::to_value(e).unwrap();
+        let k = kind(e);
+        (k.contains("thread") || k == "agent.custom_tool_use")
+            && v["session_thread_id"] != primary.id.as_str()
+    };
+    let cross: Vec<String> = seen.iter().filter(about_child).map(kind).collect();
     assert_eq!(
         cross,
         [
@@ -208,11 +211,27 @@ fn a_coordinator_delegates_and_the_primary_stream_shows_the_cross_thread_events(
                 assert_eq!(text[0]["text"], "It is May 4.");
             }
             SessionEvent::SessionThreadStatusRunning(e) => {
-                assert_eq!(e.session_thread_id, child.id)
+                assert!([&child.id, &primary.id].contains(&&e.session_thread_id))
             }
-            SessionEvent::SessionThreadStatusIdle(e) => assert_eq!(e.session_thread_id, child.id),
+            SessionEvent::SessionThreadStatusIdle(e) => {
+                assert!([&child.id, &primary.id].contains(&&e.session_thread_id))
+            }
             _ => {}
         }
+    }
+    // the primary thread's own status comes before the session's, each time
+    let statuses: Vec<String> = seen
+        .iter()
+        .filter(|e| {
+            let v = serde_json::to_value(e).unwrap();
+            v["session_thread_id"] == primary.id.as_str() || kind(e).starts_with("session.status")
+        })
+        .map(kind)
+        .collect();
+    let pairs: Vec<&[String]> = statuses.chunks(2).collect();
+    assert_eq!(pairs.len(), 6, "{statuses:?}");
+    for p in pairs {
+        assert_eq!(p[0].replace("thread_", ""), p[1], "{statuses:?}");
     }
     // the child's own messages stay on its own stream
     assert!(!seen
