@@ -44,10 +44,10 @@ pub(crate) fn primary(s: &mut State, session: &str) -> Option<String> {
     if let Some(id) = s.threads.by_session.get(session).and_then(|t| t.first()) {
         return Some(id.clone());
     }
-    let object = s.session(session)?.clone();
-    if !multiagent::is_multiagent(&object) {
+    if !multiagent::is_multiagent(s.session(session)?) {
         return None;
     }
+    let object = s.session(session)?.clone();
     let id = s.id("sthr");
     let thread = json!({
         "id": id, "type": "session_thread", "session_id": session, "parent_thread_id": null,
