@@ -215,3 +215,46 @@ fn a_childs_permission_request_is_confirmed_from_the_sessions_stream() {
     assert_eq!(kinds[at + 2], "agent.tool_result", "{kinds:?}");
     assert!(kinds.contains(&"agent.thread_message_sent".to_string()));
 }
+
+/// A runner started while a child waits for its call finds the call in the session's history,
+/// answers it once, and follows the session to the end of the turn.
+#[test]
+fn a_runner_started_late_answers_a_childs_pending_call_from_the_history() {
+    let (emu, c) = setup();
+    emu.set_script(
+        Script::new()
+            .delegate("Researcher", "Find it.", researching())
+            .say("Done."),
+    );
+    let s = multiagent_session(&c);
+    c.sessions()
+        .events()
+        .send(
+            &s.id,
+            &EventSendParams::one(UserMessageEventParams::text("go")),
+        )
+        .unwrap();
+    wait_for(
+        &c,
+        &s.id,
+        |e| matches!(e, SessionEvent::AgentCustomToolUse(u) if u.name == "lookup"),
+    );
+    let outcome = c
+        .run(&s.id)
+        .tool("lookup", |_| Ok::<_, String>("May 4".to_string()))
+        .deadline(Duration::from_secs(60))
+        .until_idle()
+        .unwrap();
+    let child = wait_child(&c, &s.id);
+    assert_eq!(outcome.tool_calls.len(), 1);
+    assert_eq!(
+        outcome.tool_calls[0].call.session_thread_id.as_deref(),
+        Some(child.id.as_str())
+    );
+    assert_eq!(outcome.text(), "Done.");
+    let results = thread_events(&c, &s.id, &child.id)
+        .iter()
+        .filter(|e| matches!(e, SessionEvent::UserCustomToolResult(_)))
+        .count();
+    assert_eq!(results, 1);
+}
