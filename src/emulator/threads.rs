@@ -318,6 +318,8 @@ fn archive(s: &mut State, session: &Value, id: &str) -> Result<Value, ApiError> 
     let now = s.now();
     if let Some(o) = s.threads.objects.get_mut(id) {
         o["archived_at"] = json!(now);
+        // its duration stops here
+        o["stats"]["duration_seconds"] = t["stats"]["duration_seconds"].clone();
     }
     if !was_terminated {
         set_status(s, id, "terminated");

@@ -150,9 +150,12 @@ fn archiving_a_thread_terminates_it_and_only_an_idle_child_can_be_archived() {
     let archived = c.sessions().threads().archive(&s.id, &child.id).unwrap();
     assert_eq!(archived.status, SessionThreadStatus::Terminated);
     assert!(archived.archived_at.is_some());
-    // again: as it is
+    // again: as it is, its duration frozen
     let again = c.sessions().threads().archive(&s.id, &child.id).unwrap();
     assert_eq!(again.archived_at, archived.archived_at);
+    let lived = |t: &SessionThread| t.stats.as_ref().and_then(|s| s.duration_seconds);
+    assert!(lived(&archived).unwrap() > 0.0, "{:?}", archived.stats);
+    assert_eq!(lived(&again), lived(&archived));
     // the coordinator goes on without a report
     let end = wait_for(&c, &s.id, |e| e.ends_turn());
     assert!(matches!(end, SessionEvent::SessionStatusIdle(_)), "{end:?}");
