@@ -28,6 +28,8 @@ mod skills;
 mod stream_and_faults;
 #[path = "emulator/thread_calls.rs"]
 mod thread_calls;
+#[path = "emulator/thread_streams.rs"]
+mod thread_streams;
 #[path = "emulator/threads.rs"]
 mod threads;
 #[path = "emulator/work.rs"]

@@ -37,6 +37,7 @@ fn wait_answer(shared: &Shared, session: &str, tool_use_id: &str) -> Option<Valu
 }
 
 pub(crate) fn idle(shared: &Shared, session: &str, stop_reason: Value) {
+    super::threads::primary_status(shared, session, "idle", Some(&stop_reason));
     shared.lock().set_status(session, "idle");
     push(
         shared,
@@ -46,6 +47,7 @@ pub(crate) fn idle(shared: &Shared, session: &str, stop_reason: Value) {
 }
 
 pub(crate) fn running(shared: &Shared, session: &str) {
+    super::threads::primary_status(shared, session, "running", None);
     shared.lock().set_status(session, "running");
     push(shared, session, json!({"type": "session.status_running"}));
 }

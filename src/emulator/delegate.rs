@@ -111,10 +111,14 @@ fn error(shared: &Shared, session: &str, message: &str) {
 
 impl Child<'_> {
     /// Adds an event to the child's stream; with `cross_post`, the same event (with
-    /// `session_thread_id` when the thread's own copy has none) to the primary's.
+    /// `session_thread_id` when the thread's own copy has none) to the primary's. A tool use
+    /// is noted as the child's before anyone can see it, so that its answer is routed here.
     fn push(&self, event: Value, cross_post: bool) -> Value {
         let mut s = self.shared.lock();
         let ev = s.push_event(&self.thread, event);
+        if ev["type"] == "agent.custom_tool_use" || ev["type"] == "agent.tool_use" {
+            threads::note_call(&mut s, ev["id"].as_str().unwrap_or_default(), &self.thread);
+        }
         if cross_post {
             let mut copy = ev.clone();
             if copy.get("session_thread_id").is_none() {
@@ -242,7 +246,6 @@ impl Child<'_> {
     fn call_with_id(&self, use_event: Value) -> Option<(String, Option<Value>)> {
         let ev = self.push(use_event, true);
         let id = ev["id"].as_str().unwrap_or_default().to_string();
-        threads::note_call(&mut self.shared.lock(), &id, &self.thread);
         let waiting = json!({"type": "requires_action", "event_ids": [id]});
         self.status("idle", Some(waiting.clone()));
         idle(self.shared, self.session, waiting);

@@ -4,7 +4,8 @@
 //! user's answer to the child thread whose call it answers.
 //!
 //! A session whose agent has a `multiagent` configuration has a primary thread (its status is
-//! the session's, its events are the session's) and a child thread for each delegation; a
+//! the session's, its events are the session's, and its own `session.thread_status_*` events
+//! come before the session's status events) and a child thread for each delegation; a
 //! single-agent session lists no threads. A child thread's events are kept in the session's
 //! `logs` under the thread's id, so the live stream serves a thread as it serves a session.
 
@@ -43,10 +44,10 @@ pub(crate) fn primary(s: &mut State, session: &str) -> Option<String> {
     if let Some(id) = s.threads.by_session.get(session).and_then(|t| t.first()) {
         return Some(id.clone());
     }
-    let object = s.session(session)?.clone();
-    if !multiagent::is_multiagent(&object) {
+    if !multiagent::is_multiagent(s.session(session)?) {
         return None;
     }
+    let object = s.session(session)?.clone();
     let id = s.id("sthr");
     let thread = json!({
         "id": id, "type": "session_thread", "session_id": session, "parent_thread_id": null,
@@ -59,6 +60,29 @@ pub(crate) fn primary(s: &mut State, session: &str) -> Option<String> {
         .by_session
         .insert(session.to_string(), vec![id.clone()]);
     Some(id)
+}
+
+/// The primary thread's `session.thread_status_{status}` on the session's stream, before the
+/// session's own status event (a multi-agent session only; its status is the session's).
+pub(crate) fn primary_status(
+    shared: &Shared,
+    session: &str,
+    status: &str,
+    stop_reason: Option<&Value>,
+) {
+    let mut s = shared.lock();
+    let Some(id) = primary(&mut s, session) else {
+        return;
+    };
+    let name = s.session(session).map(|o| o["agent"]["name"].clone());
+    let mut ev = json!({"type": format!("session.thread_status_{status}"),
+        "session_thread_id": id, "agent_name": name.unwrap_or_default()});
+    if let Some(r) = stop_reason {
+        ev["stop_reason"] = r.clone();
+    }
+    s.push_event(session, ev);
+    drop(s);
+    shared.changed.notify_all();
 }
 
 /// Starts a child thread of `session` running `agent` (a callable agent's definition): its
@@ -294,6 +318,8 @@ fn archive(s: &mut State, session: &Value, id: &str) -> Result<Value, ApiError> 
     let now = s.now();
     if let Some(o) = s.threads.objects.get_mut(id) {
         o["archived_at"] = json!(now);
+        // its duration stops here
+        o["stats"]["duration_seconds"] = t["stats"]["duration_seconds"].clone();
     }
     if !was_terminated {
         set_status(s, id, "terminated");

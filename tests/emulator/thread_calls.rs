@@ -150,9 +150,12 @@ fn archiving_a_thread_terminates_it_and_only_an_idle_child_can_be_archived() {
     let archived = c.sessions().threads().archive(&s.id, &child.id).unwrap();
     assert_eq!(archived.status, SessionThreadStatus::Terminated);
     assert!(archived.archived_at.is_some());
-    // again: as it is
+    // again: as it is, its duration frozen
     let again = c.sessions().threads().archive(&s.id, &child.id).unwrap();
     assert_eq!(again.archived_at, archived.archived_at);
+    let lived = |t: &SessionThread| t.stats.as_ref().and_then(|s| s.duration_seconds);
+    assert!(lived(&archived).unwrap() > 0.0, "{:?}", archived.stats);
+    assert_eq!(lived(&again), lived(&archived));
     // the coordinator goes on without a report
     let end = wait_for(&c, &s.id, |e| e.ends_turn());
     assert!(matches!(end, SessionEvent::SessionStatusIdle(_)), "{end:?}");
@@ -214,4 +217,47 @@ fn a_childs_permission_request_is_confirmed_from_the_sessions_stream() {
         .unwrap();
     assert_eq!(kinds[at + 2], "agent.tool_result", "{kinds:?}");
     assert!(kinds.contains(&"agent.thread_message_sent".to_string()));
+}
+
+/// A runner started while a child waits for its call finds the call in the session's history,
+/// answers it once, and follows the session to the end of the turn.
+#[test]
+fn a_runner_started_late_answers_a_childs_pending_call_from_the_history() {
+    let (emu, c) = setup();
+    emu.set_script(
+        Script::new()
+            .delegate("Researcher", "Find it.", researching())
+            .say("Done."),
+    );
+    let s = multiagent_session(&c);
+    c.sessions()
+        .events()
+        .send(
+            &s.id,
+            &EventSendParams::one(UserMessageEventParams::text("go")),
+        )
+        .unwrap();
+    wait_for(
+        &c,
+        &s.id,
+        |e| matches!(e, SessionEvent::AgentCustomToolUse(u) if u.name == "lookup"),
+    );
+    let outcome = c
+        .run(&s.id)
+        .tool("lookup", |_| Ok::<_, String>("May 4".to_string()))
+        .deadline(Duration::from_secs(60))
+        .until_idle()
+        .unwrap();
+    let child = wait_child(&c, &s.id);
+    assert_eq!(outcome.tool_calls.len(), 1);
+    assert_eq!(
+        outcome.tool_calls[0].call.session_thread_id.as_deref(),
+        Some(child.id.as_str())
+    );
+    assert_eq!(outcome.text(), "Done.");
+    let results = thread_events(&c, &s.id, &child.id)
+        .iter()
+        .filter(|e| matches!(e, SessionEvent::UserCustomToolResult(_)))
+        .count();
+    assert_eq!(results, 1);
 }

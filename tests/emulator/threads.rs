@@ -1,11 +1,11 @@
 //! Multi-agent sessions on the emulator: a coordinator delegating to a child thread, the thread
 //! listing and retrieve, the thread's events listing and its stream, the primary stream's
-//! cross-thread events. The child's calls are in `thread_calls.rs`, the rosters in `rosters.rs`.
+//! cross-thread events. The streams are in `thread_streams.rs`, the child's calls in
+//! `thread_calls.rs`, the rosters in `rosters.rs`.
 
 use super::setup;
-use managed_agents::emulator::{Faults, Script};
+use managed_agents::emulator::Script;
 use managed_agents::runner::Outcome;
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
 use managed_agents::{Client, Error};
 use serde_json::json;
@@ -169,11 +169,14 @@ fn a_coordinator_delegates_and_the_primary_stream_shows_the_cross_thread_events(
     );
 
     // the primary stream: the delegation, the child's status, its cross-posted call, its report
-    let cross: Vec<String> = seen
-        .iter()
-        .map(kind)
-        .filter(|k| k.contains("thread") || k == "agent.custom_tool_use")
-        .collect();
+    let primary = threads(&c, &s.id).remove(0);
+    let about_child = |e: &&SessionEvent| {
+        let v = serde_json::to_value(e).unwrap();
+        let k = kind(e);
+        (k.contains("thread") || k == "agent.custom_tool_use")
+            && v["session_thread_id"] != primary.id.as_str()
+    };
+    let cross: Vec<String> = seen.iter().filter(about_child).map(kind).collect();
     assert_eq!(
         cross,
         [
@@ -208,11 +211,27 @@ fn a_coordinator_delegates_and_the_primary_stream_shows_the_cross_thread_events(
                 assert_eq!(text[0]["text"], "It is May 4.");
             }
             SessionEvent::SessionThreadStatusRunning(e) => {
-                assert_eq!(e.session_thread_id, child.id)
+                assert!([&child.id, &primary.id].contains(&&e.session_thread_id))
             }
-            SessionEvent::SessionThreadStatusIdle(e) => assert_eq!(e.session_thread_id, child.id),
+            SessionEvent::SessionThreadStatusIdle(e) => {
+                assert!([&child.id, &primary.id].contains(&&e.session_thread_id))
+            }
             _ => {}
         }
+    }
+    // the primary thread's own status comes before the session's, each time
+    let statuses: Vec<String> = seen
+        .iter()
+        .filter(|e| {
+            let v = serde_json::to_value(e).unwrap();
+            v["session_thread_id"] == primary.id.as_str() || kind(e).starts_with("session.status")
+        })
+        .map(kind)
+        .collect();
+    let pairs: Vec<&[String]> = statuses.chunks(2).collect();
+    assert_eq!(pairs.len(), 6, "{statuses:?}");
+    for p in pairs {
+        assert_eq!(p[0].replace("thread_", ""), p[1], "{statuses:?}");
     }
     // the child's own messages stay on its own stream
     assert!(!seen
@@ -384,120 +403,4 @@ fn the_listing_shows_the_child_running_then_idle() {
     );
     let stats = last.stats.unwrap();
     assert!(stats.active_seconds.unwrap() >= 1.0, "{stats:?}");
-}
-
-#[test]
-fn the_thread_stream_delivers_the_childs_events_once_and_in_order_across_drops() {
-    let (emu, c) = setup();
-    let child = Script::new()
-        .say("One.")
-        .step(managed_agents::emulator::Step::Pause(
-            Duration::from_millis(300),
-        ))
-        .say("Two.")
-        .call_tool("lookup", json!({"q": "x"}))
-        .say("Three.");
-    emu.set_script(Script::new().delegate("Researcher", "Count.", child));
-    // every stream connection drops after three events, in the middle of a line
-    emu.set_faults(Faults {
-        drop_stream_after: Some(3),
-        drop_mid_line: true,
-        ..Faults::default()
-    });
-    let s = multiagent_session(&c);
-    let runner = {
-        let (c, id) = (c.clone(), s.id.clone());
-        std::thread::spawn(move || {
-            c.run(&id)
-                .message("go")
-                .tool("lookup", |_| Ok::<_, String>("found".to_string()))
-                .deadline(Duration::from_secs(60))
-                .until_idle()
-        })
-    };
-    let thread = wait_child(&c, &s.id);
-    let options = StreamOptions::new()
-        .from_beginning()
-        .deadline(managed_agents::Deadline::after(Duration::from_secs(60)));
-    let stream = c
-        .sessions()
-        .threads()
-        .events()
-        .stream(&s.id, &thread.id, options)
-        .unwrap();
-    let mut got = Vec::new();
-    for ev in stream {
-        let ev = ev.unwrap();
-        let end = matches!(&ev, SessionEvent::SessionThreadStatusIdle(i)
-            if matches!(i.stop_reason, SessionThreadStatusIdleEventStopReason::EndTurn(_)));
-        got.push(ev);
-        if end {
-            break;
-        }
-    }
-    let outcome = runner.join().unwrap().unwrap();
-    assert_eq!(outcome.tool_calls.len(), 1);
-    let listed = thread_events(&c, &s.id, &thread.id);
-    assert_eq!(ids(&got), ids(&listed), "the stream and the listing differ");
-    let texts: Vec<String> = got
-        .iter()
-        .filter_map(|e| match e {
-            SessionEvent::AgentMessage(m) => Some(m.text()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(texts, ["One.", "Two.", "Three."]);
-}
-
-#[test]
-fn the_primary_threads_stream_is_the_sessions_and_the_listing_pages_a_thousand() {
-    let (emu, c) = setup();
-    // 21 children: more than a page of the other listings
-    let mut script = Script::new();
-    for i in 0..21 {
-        script = script.delegate("Researcher", format!("task {i}"), Script::new());
-    }
-    emu.set_script(script.say("All done."));
-    let s = multiagent_session(&c);
-    let primary = threads(&c, &s.id).remove(0);
-    let options =
-        StreamOptions::new().deadline(managed_agents::Deadline::after(Duration::from_secs(60)));
-    let stream = c
-        .sessions()
-        .threads()
-        .events()
-        .stream(&s.id, &primary.id, options)
-        .unwrap();
-    c.sessions()
-        .events()
-        .send(
-            &s.id,
-            &EventSendParams::one(UserMessageEventParams::text("go")),
-        )
-        .unwrap();
-    let streamed: Vec<SessionEvent> = stream.until_idle().map(Result::unwrap).collect();
-    let listed: Vec<SessionEvent> = c
-        .sessions()
-        .events()
-        .list(&s.id, &SessionsEventListParams::default().limit(1000))
-        .unwrap()
-        .data;
-    // the stream opened on an empty log: it has all of it, the user's message first
-    assert_eq!(ids(&streamed), ids(&listed));
-    let page = c
-        .sessions()
-        .threads()
-        .list(&s.id, &ThreadListParams::default())
-        .unwrap();
-    assert_eq!((page.data.len(), page.next_page.as_deref()), (22, None));
-    let small = ThreadListParams::default().limit(5);
-    let all: Vec<SessionThread> = c
-        .sessions()
-        .threads()
-        .list(&s.id, &small)
-        .unwrap()
-        .auto_paging()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(all.len(), 22);
 }
