@@ -27,15 +27,20 @@ const S_IFMT: u32 = 0o170000;
 const SPECIAL: [u32; 5] = [0o120000, 0o020000, 0o060000, 0o010000, 0o140000];
 
 /// Downloads every skill of the session's agent into `{workdir}/skills/<name>/` and returns
-/// the directories made (to remove when the item ends). Failures are logged per skill.
+/// the directories made (to remove when the item ends). Failures are logged per skill; once
+/// `stop` says so, no further skill is downloaded.
 pub(crate) fn download_session_skills(
     client: &Client,
     session: &Session,
     workdir: &Path,
     options: &RequestOptions,
+    stop: &dyn Fn() -> bool,
 ) -> Vec<PathBuf> {
     let mut made = Vec::new();
     for skill in &session.agent.skills {
+        if stop() {
+            break;
+        }
         let Some((skill_id, version)) = skill_ref(skill) else {
             log::warn!("skipping a skill without a skill_id: {skill:?}");
             continue;
