@@ -392,3 +392,57 @@ fn a_memory_changed_on_both_sides_keeps_the_servers_version() {
     );
     std::fs::remove_dir_all(&workdir).unwrap();
 }
+
+#[test]
+fn a_run_that_ends_early_flushes_new_and_changed_files_but_sends_no_delete() {
+    let (emu, client) = setup();
+    let notes = store(
+        &client,
+        "notes",
+        &[("/a.md", "one"), ("/gone.md", "still here")],
+    );
+    emu.set_script(
+        Script::new()
+            .agent_tool(
+                "bash",
+                json!({"command": "cd mnt/memory/notes && echo two > a.md && rm gone.md \
+                    && for i in 1 2 3 4 5; do echo note $i > n$i.md; done"}),
+            )
+            .call_tool("stop_worker", json!({}))
+            // the run is cut off here: no clean end, so no final sync, only the flush
+            .step(Step::Pause(Duration::from_secs(3)))
+            .say("done"),
+    );
+    let (env, _) = session(
+        &client,
+        vec![],
+        vec![DeploymentCreateParamsResource::MemoryStore(
+            MemoryStoreResourceParam::new(&notes),
+        )],
+    );
+    let workdir = tempdir("flush");
+    let worker = client
+        .environments()
+        .work()
+        .worker()
+        .environment_id(env.as_str())
+        .environment_key(ENV_KEY)
+        .workdir(&workdir)
+        .poller_options(PollerOptions::new().drain(true));
+    let stop = worker.stop_signal();
+    let stats = worker
+        .tool("stop_worker", move |_: &ToolCall| {
+            stop.set();
+            Ok::<_, String>("stopping")
+        })
+        .run()
+        .unwrap();
+    assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
+    let mut expected = vec![("/a.md", "two\n"), ("/gone.md", "still here")];
+    let notes_n: Vec<(String, String)> = (1..=5)
+        .map(|i| (format!("/n{i}.md"), format!("note {i}\n")))
+        .collect();
+    expected.extend(notes_n.iter().map(|(p, c)| (p.as_str(), c.as_str())));
+    assert_eq!(contents(&client, &notes), map(&expected));
+    std::fs::remove_dir_all(&workdir).unwrap();
+}
