@@ -123,6 +123,7 @@ fn the_agents_skill_is_in_the_work_directory_before_the_first_tool_runs() {
                 "bash",
                 json!({"command": "sh skills/pdf-tools/scripts/run.sh"}),
             )
+            .agent_tool("bash", json!({"command": "stat -c %a skills/pdf-tools"}))
             .say("done"),
     );
     let (env, id) = session(
@@ -134,10 +135,12 @@ fn the_agents_skill_is_in_the_work_directory_before_the_first_tool_runs() {
     let stats = drain(&client, &env, &workdir);
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
     let results = tool_results(&client, &id);
-    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(results.len(), 3, "{results:?}");
     assert!(results.iter().all(|r| r["is_error"] != true), "{results:?}");
     assert!(text(&results[0]).contains("Use pdftotext."), "{results:?}");
     assert!(text(&results[1]).contains("from-the-skill"), "{results:?}");
+    // a third party's files: the skill's folder is its owner's only
+    assert_eq!(text(&results[2]).trim(), "700", "{results:?}");
     // the skill went with the item
     let item_dir = std::fs::read_dir(&workdir)
         .unwrap()
