@@ -36,10 +36,12 @@ mod threads;
 mod work;
 #[path = "emulator/worker.rs"]
 mod worker;
-#[path = "emulator/worker_data.rs"]
-mod worker_data;
 #[path = "emulator/worker_faults.rs"]
 mod worker_faults;
+#[path = "emulator/worker_memories.rs"]
+mod worker_memories;
+#[path = "emulator/worker_skills.rs"]
+mod worker_skills;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();

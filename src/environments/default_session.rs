@@ -56,6 +56,14 @@ pub(super) fn run_session(
         .map_err(|e| Error::io(format!("creating the work directory {}", dir.display()), e))?;
     // the skills and memory stores, before the first tool runs
     let workspace = Workspace::prepare(ctx, &dir, memory)?;
+    if ctx.should_stop() || ctx.worker_stop_signal().is_set() {
+        log::info!(
+            "stop signalled while the work directory was prepared work_id={}",
+            ctx.item().id
+        );
+        workspace.settle(false);
+        return Ok(());
+    }
     let toolset = match AgentToolset::new(workspace.tool_context(AgentToolContext::new(&dir))) {
         Ok(t) => Arc::new(t),
         Err(e) => {

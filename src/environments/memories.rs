@@ -12,10 +12,11 @@
 //! `notes/a.md` in it; a memory path with `..` is never written. The folder holds a marker,
 //! [`MARKER_PATH`] (`version 1` and the store id), never synced.
 //!
-//! The merge rules of each sync are in `memory_sync`. Errors: a store that cannot be
-//! downloaded (its folder already exists, a listing fails) fails the item, since the agent
-//! would run without memory it was told about; a sync or a flush never fails the item: a
-//! bad store or file is logged and the rest go on. The memory endpoints take the item's
+//! The merge rules of each sync are in `memory_sync`, the uploads and the flush in
+//! `memory_upload`. Errors: a store that cannot be downloaded (its folder already exists, a
+//! listing fails) fails the item, since the agent would run without memory it was told
+//! about; a sync or a flush never fails the item: a bad store or file is logged and the rest
+//! go on. The memory endpoints take the item's
 //! sessions token, not the environment key: a session with stores whose item carried no
 //! sessions token fails.
 

@@ -18,16 +18,16 @@
 use super::memories::{
     scan, sha256_hex, write, MemoryDeleteMode, SessionMemoryStores, Store, DELETE_CORROBORATION,
 };
+use super::memory_upload::parallel;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
-use crate::types::{
-    Memory, MemoryCreateParams, MemoryDeleteParams, MemoryRetrieveParams, MemoryUpdateParams,
-    MemoryView, PreconditionParam,
-};
+use crate::types::{Memory, MemoryDeleteParams, MemoryRetrieveParams, MemoryView};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// How many memories one store's sync fetches at once.
+const FETCH_WIDTH: usize = 16;
 /// The bounds of the number of server deletes one sync sends.
 const DELETE_CAP_FLOOR: usize = 8;
 const DELETE_CAP_CEILING: usize = 50;
@@ -41,7 +41,7 @@ struct DeletePass {
     capped: usize,
 }
 
-fn path_of(rel: &str) -> PathBuf {
+pub(super) fn path_of(rel: &str) -> PathBuf {
     rel.split('/').collect()
 }
 
@@ -187,81 +187,6 @@ impl SessionMemoryStores {
         Some(remote_sha.clone())
     }
 
-    /// Pushes one file; `None` keeps the old baseline so that the next sync tries again.
-    fn upload(
-        &self,
-        store: &mut Store,
-        rel: &str,
-        existing: Option<&Memory>,
-        deadline: Deadline,
-    ) -> Option<String> {
-        let data = match store.folder.get(&path_of(rel)) {
-            Ok(Some(d)) => d,
-            Ok(None) => return None,
-            Err(e) => {
-                log::warn!(
-                    "failed to read memory file path={rel} memory_store_id={}: {e}",
-                    store.id
-                );
-                return None;
-            }
-        };
-        let sha = sha256_hex(&data);
-        let Ok(content) = String::from_utf8(data) else {
-            if store.refused.insert(rel.to_string(), sha).is_none() {
-                log::warn!("the memory file is not UTF-8, so it stays un-synced until it changes path={rel} memory_store_id={}", store.id);
-            }
-            return None;
-        };
-        store.sent.insert(rel.to_string(), sha.clone());
-        let memories = self.client.memory_stores().memories();
-        let options = Self::options(deadline);
-        let sent = match existing {
-            None => memories.create_with(
-                &store.id,
-                &Default::default(),
-                &MemoryCreateParams::new(format!("/{rel}")).content(content),
-                &options,
-            ),
-            Some(m) => memories.update_with(
-                &store.id,
-                &m.id,
-                &Default::default(),
-                &MemoryUpdateParams::new().content(content).precondition(
-                    PreconditionParam::new().content_sha256(m.content_sha256.clone()),
-                ),
-                &options,
-            ),
-        };
-        match sent {
-            Ok(item) => {
-                store.refused.remove(rel);
-                store.sent.remove(rel);
-                Some(item.content_sha256)
-            }
-            // deleted on the server since the listing: this file is the only copy now
-            Err(e) if existing.is_some() && e.status() == Some(404) => {
-                self.upload(store, rel, None, deadline)
-            }
-            Err(e) if existing.is_some() && e.status() == Some(409) => {
-                log::warn!("memory changed both locally and remotely; the upload was refused and the local edit loses path={rel} memory_store_id={}", store.id);
-                None
-            }
-            Err(e) if matches!(e.status(), Some(400 | 413)) => {
-                store.refused.insert(rel.to_string(), sha);
-                log::warn!("the server refused this memory file, so it stays un-synced until it changes path={rel} memory_store_id={}: {e}", store.id);
-                None
-            }
-            Err(e) => {
-                log::warn!(
-                    "failed to upload memory path={rel} memory_store_id={}: {e}",
-                    store.id
-                );
-                None
-            }
-        }
-    }
-
     /// A server delete, sent only once the file's absence is confirmed.
     fn corroborated_delete(
         &self,
@@ -334,27 +259,27 @@ impl SessionMemoryStores {
     /// Fetches the content of the memories to write and writes them; a failure leaves the
     /// old baseline, for the next sync.
     fn pull_all(&self, store: &mut Store, pulls: Vec<(String, Memory)>, deadline: Deadline) {
-        for (rel, listed) in pulls {
-            if deadline.is_expired() {
-                return;
-            }
-            let got = self.client.memory_stores().memories().retrieve_with(
+        let fetched = parallel(&pulls, FETCH_WIDTH, |(_, listed)| {
+            self.client.memory_stores().memories().retrieve_with(
                 &store.id,
                 &listed.id,
                 &MemoryRetrieveParams::default().view(MemoryView::Full),
                 &Self::options(deadline),
-            );
+            )
+        });
+        for ((rel, _), got) in pulls.into_iter().zip(fetched) {
             match got {
-                Ok(item) => {
-                    if write(store, &rel, item.content.as_deref().unwrap_or("")) {
-                        store.baseline.insert(rel, item.content_sha256);
-                    }
+                Some(Ok(item)) if write(store, &rel, item.content.as_deref().unwrap_or("")) => {
+                    store.baseline.insert(rel, item.content_sha256);
                 }
-                Err(e) if e.status() == Some(404) => {}
-                Err(e) => log::warn!(
+                Some(Ok(_)) => {}
+                // deleted since the listing: the next sync settles it
+                Some(Err(e)) if e.status() == Some(404) => {}
+                Some(Err(e)) => log::warn!(
                     "failed to fetch memory content path={rel} memory_store_id={}: {e}",
                     store.id
                 ),
+                None => {}
             }
         }
     }
@@ -371,71 +296,11 @@ impl SessionMemoryStores {
             .map_err(|e| Error::io("creating the memory store's folder", e))?;
         self.stamp_and_pull(store, deadline)
     }
-
-    /// The push-only pass: uploads what changed on disk, nothing else.
-    pub(super) fn flush_store(&self, store: &mut Store, deadline: Deadline) -> Result<()> {
-        if store.read_only {
-            return Ok(());
-        }
-        let s = scan(store).map_err(|e| Error::io("scanning the memory store's folder", e))?;
-        if !s.marker_ok {
-            log::warn!(
-                "the marker file is gone or names another store; not uploading anything from root={} memory_store_id={}",
-                store.folder.root().display(),
-                store.id
-            );
-            return Ok(());
-        }
-        let dirty: Vec<(String, String)> = s
-            .files
-            .into_iter()
-            .filter(|(rel, sha)| {
-                (store.baseline.get(rel) != Some(sha) || store.sent.contains_key(rel))
-                    && store.refused.get(rel) != Some(sha)
-            })
-            .collect();
-        if dirty.is_empty() {
-            return Ok(());
-        }
-        let remote = self.list(&store.id, false, deadline)?;
-        settle_sent(store, &remote);
-        let mut unsent = dirty.len();
-        for (rel, local_sha) in &dirty {
-            if deadline.is_expired() {
-                log::warn!(
-                    "memory flush cut off; {unsent} of {} changed files were not uploaded memory_store_id={}",
-                    dirty.len(),
-                    store.id
-                );
-                break;
-            }
-            unsent -= 1;
-            let base = store.baseline.get(rel).cloned();
-            let existing = remote.get(rel);
-            if Some(local_sha) == base.as_ref() {
-                continue;
-            }
-            if let Some(m) = existing {
-                if m.content_sha256 == *local_sha {
-                    store.baseline.insert(rel.clone(), local_sha.clone());
-                    continue;
-                }
-                if Some(&m.content_sha256) != base.as_ref() {
-                    log::warn!("memory changed both locally and remotely; the flush leaves the remote version path={rel} memory_store_id={}", store.id);
-                    continue;
-                }
-            }
-            if let Some(sha) = self.upload(store, rel, existing, deadline) {
-                store.baseline.insert(rel.clone(), sha);
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Uploads whose answer never came, settled against a fresh listing: a memory holding
 /// exactly the sha sent is that upload.
-fn settle_sent(store: &mut Store, remote: &BTreeMap<String, Memory>) {
+pub(super) fn settle_sent(store: &mut Store, remote: &BTreeMap<String, Memory>) {
     for (rel, sha) in std::mem::take(&mut store.sent) {
         if remote.get(&rel).is_some_and(|m| m.content_sha256 == sha) {
             store.baseline.insert(rel, sha);

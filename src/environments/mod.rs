@@ -22,6 +22,8 @@ mod lease;
 mod memories;
 #[cfg(feature = "worker")]
 mod memory_sync;
+#[cfg(feature = "worker")]
+mod memory_upload;
 mod poller;
 mod signal;
 #[cfg(feature = "worker")]

@@ -27,15 +27,20 @@ const S_IFMT: u32 = 0o170000;
 const SPECIAL: [u32; 5] = [0o120000, 0o020000, 0o060000, 0o010000, 0o140000];
 
 /// Downloads every skill of the session's agent into `{workdir}/skills/<name>/` and returns
-/// the directories made (to remove when the item ends). Failures are logged per skill.
+/// the directories made (to remove when the item ends). Failures are logged per skill; once
+/// `stop` says so, no further skill is downloaded.
 pub(crate) fn download_session_skills(
     client: &Client,
     session: &Session,
     workdir: &Path,
     options: &RequestOptions,
+    stop: &dyn Fn() -> bool,
 ) -> Vec<PathBuf> {
     let mut made = Vec::new();
     for skill in &session.agent.skills {
+        if stop() {
+            break;
+        }
         let Some((skill_id, version)) = skill_ref(skill) else {
             log::warn!("skipping a skill without a skill_id: {skill:?}");
             continue;
@@ -122,14 +127,14 @@ fn download_skill(
         ".skill-{:012x}",
         (crate::retry::jitter() * (1u64 << 48) as f64) as u64
     ));
-    std::fs::create_dir(&work).map_err(|e| Error::io(format!("creating {}", work.display()), e))?;
+    owner_only_dir(&work).map_err(|e| Error::io(format!("creating {}", work.display()), e))?;
     let result = (|| {
         let archive = work.join("archive");
         versions
             .download_with(skill_id, &found.id, options)?
             .copy_to_path(&archive)?;
         let stage = work.join("stage");
-        std::fs::create_dir(&stage)
+        owner_only_dir(&stage)
             .map_err(|e| Error::io(format!("creating {}", stage.display()), e))?;
         let file = std::fs::File::open(&archive)
             .map_err(|e| Error::io(format!("opening {}", archive.display()), e))?;
@@ -145,6 +150,15 @@ fn download_skill(
     })();
     let _ = std::fs::remove_dir_all(&work);
     result.map(|()| dest)
+}
+
+/// Makes the directory `dir`, readable by its owner only (on Unix): a skill's files may come
+/// from a third party.
+fn owner_only_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Unpacks a skill's zip archive into the existing directory `dest`, as the module says.

@@ -26,7 +26,19 @@ impl Workspace {
     /// (a failing one fails the item).
     pub fn prepare(ctx: &WorkContext<'_>, dir: &Path, memory: &MemoryOptions) -> Result<Workspace> {
         let options = RequestOptions::new().header("x-stainless-helper", super::HELPER_WORKER);
-        let skills = skills::download_session_skills(ctx.client(), ctx.session(), dir, &options);
+        let stop = ctx.stop_signal();
+        let skills =
+            skills::download_session_skills(ctx.client(), ctx.session(), dir, &options, &|| {
+                stop.is_set()
+            });
+        if stop.is_set() {
+            // the item ends before anything runs: no memory to mirror
+            return Ok(Workspace {
+                dir: dir.to_path_buf(),
+                skills,
+                memory: None,
+            });
+        }
         let has_token = sessions_token(ctx.item().secret.as_deref()).is_some();
         let stores =
             SessionMemoryStores::download(ctx.client(), ctx.session(), dir, memory, has_token);

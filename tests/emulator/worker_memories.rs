@@ -1,228 +1,20 @@
-//! What the environment worker's default handler puts in an item's work directory, on the
-//! emulator's work queue: the agent's skills (there before the first tool runs, removed with
-//! the item; an archive with an entry that leaves the folder is refused, nothing written
-//! outside), and the session's memory stores (mirrored as files, the agent's changes synced
-//! back at the end: created, updated, deleted; a read-only store never written back).
+//! The session's memory stores through the environment worker on the emulator's work queue:
+//! memories are files, the agent's changes go back to the store (created, updated, deleted)
+//! between tool calls and at the end, a read-only store is never written back, a change on
+//! both sides keeps the server's version, and a store's folder that is already there or would
+//! lead outside the work directory fails the item.
 
 use super::setup;
-use managed_agents::emulator::{Faults, Script, Step};
-use managed_agents::environments::{PollerOptions, WorkerStats, MIN_MEMORY_SYNC_INTERVAL};
+use super::worker_skills::{all_files, drain, session, tempdir, text, tool_results, ENV_KEY};
+use managed_agents::emulator::{Script, Step};
+use managed_agents::environments::{PollerOptions, MIN_MEMORY_SYNC_INTERVAL};
 use managed_agents::runner::ToolCall;
 use managed_agents::types::*;
-use managed_agents::{Client, Multipart, UploadFile};
-use serde_json::{json, Value};
+use managed_agents::Client;
+use serde_json::json;
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-const ENV_KEY: &str = "env-key-for-tests";
-
-/// A fresh directory for one test.
-fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("worker-data-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A self-hosted session of an agent with `skills` and `resources`, with a message sent.
-fn session(
-    client: &Client,
-    skills: Vec<SkillParams>,
-    resources: Vec<DeploymentCreateParamsResource>,
-) -> (String, String) {
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id;
-    let agent = client
-        .agents()
-        .create(&AgentCreateParams::new("Local", "claude-opus-4-5").skills(skills))
-        .unwrap();
-    let session = client
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.as_str()).resources(resources))
-        .unwrap();
-    client
-        .sessions()
-        .events()
-        .send(
-            &session.id,
-            &EventSendParams::one(UserMessageEventParams::text("go")),
-        )
-        .unwrap();
-    (env, session.id)
-}
-
-/// Runs a worker on the environment's queue until it is empty.
-fn drain(client: &Client, env: &str, workdir: &Path) -> WorkerStats {
-    client
-        .environments()
-        .work()
-        .worker()
-        .environment_id(env)
-        .environment_key(ENV_KEY)
-        .workdir(workdir)
-        .poller_options(
-            PollerOptions::new()
-                .drain(true)
-                .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20)),
-        )
-        .run()
-        .unwrap()
-}
-
-/// The session's `user.tool_result` events, in order.
-fn tool_results(client: &Client, session: &str) -> Vec<Value> {
-    client
-        .sessions()
-        .events()
-        .list(session, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
-        .filter(|e| e["type"] == "user.tool_result")
-        .collect()
-}
-
-fn text(result: &Value) -> String {
-    result["content"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|b| b["text"].as_str())
-        .collect()
-}
-
-fn skill_folder(name: &str) -> Multipart {
-    Multipart::new()
-        .file(
-            "files[]",
-            UploadFile::bytes(
-                format!("{name}/SKILL.md"),
-                format!("---\nname: {name}\ndescription: PDFs\n---\nUse pdftotext.\n").into_bytes(),
-            ),
-        )
-        .file(
-            "files[]",
-            UploadFile::bytes(
-                format!("{name}/scripts/run.sh"),
-                b"echo from-the-skill\n".to_vec(),
-            ),
-        )
-}
-
-#[test]
-fn the_agents_skill_is_in_the_work_directory_before_the_first_tool_runs() {
-    let (emu, client) = setup();
-    let skill = client.skills().create(skill_folder("pdf-tools")).unwrap();
-    emu.set_script(
-        Script::new()
-            .agent_tool("read", json!({"file_path": "skills/pdf-tools/SKILL.md"}))
-            .agent_tool(
-                "bash",
-                json!({"command": "sh skills/pdf-tools/scripts/run.sh"}),
-            )
-            .say("done"),
-    );
-    let (env, id) = session(
-        &client,
-        vec![SkillParams::Custom(CustomSkillParams::new(&skill.id))],
-        vec![],
-    );
-    let workdir = tempdir("skill");
-    let stats = drain(&client, &env, &workdir);
-    assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
-    let results = tool_results(&client, &id);
-    assert_eq!(results.len(), 2, "{results:?}");
-    assert!(results.iter().all(|r| r["is_error"] != true), "{results:?}");
-    assert!(text(&results[0]).contains("Use pdftotext."), "{results:?}");
-    assert!(text(&results[1]).contains("from-the-skill"), "{results:?}");
-    // the skill went with the item
-    let item_dir = std::fs::read_dir(&workdir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    assert!(!item_dir.join("skills/pdf-tools").exists());
-    std::fs::remove_dir_all(&workdir).unwrap();
-}
-
-/// A zip archive of `entries`, as a hostile skill could be served.
-fn archive(entries: &[(&str, &str)]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    for (name, text) in entries {
-        w.start_file(*name, options).unwrap();
-        w.write_all(text.as_bytes()).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
-/// Every file below `dir`, relative.
-fn all_files(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                pending.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().display().to_string());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-#[test]
-fn a_skill_archive_with_a_parent_entry_is_refused_and_nothing_lands_outside() {
-    let (emu, client) = setup();
-    let skill = client.skills().create(skill_folder("evil")).unwrap();
-    // the work directory is `base/work`; the item's skill is staged four levels below it
-    let escapes = [
-        "evil/../../../../../escape.txt",
-        "evil/../../../../escape-in-work.txt",
-        "../escape-up.txt",
-    ];
-    let mut entries = vec![("evil/SKILL.md", "harmless")];
-    entries.extend(escapes.iter().map(|e| (*e, "escaped")));
-    emu.set_faults(Faults {
-        skill_content: Some(archive(&entries)),
-        ..Faults::default()
-    });
-    emu.set_script(
-        Script::new()
-            .agent_tool("bash", json!({"command": "ls -AR skills; echo end"}))
-            .say("done"),
-    );
-    let (env, id) = session(
-        &client,
-        vec![SkillParams::Custom(
-            CustomSkillParams::new(&skill.id).version("latest"),
-        )],
-        vec![],
-    );
-    let base = tempdir("zipslip");
-    let workdir = base.join("work");
-    std::fs::create_dir(&workdir).unwrap();
-    let stats = drain(&client, &env, &workdir);
-    // a skill that fails is left out; the item still runs
-    assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
-    let results = tool_results(&client, &id);
-    assert_eq!(results.len(), 1, "{results:?}");
-    assert!(!text(&results[0]).contains("SKILL.md"), "{results:?}");
-    let files = all_files(&base);
-    assert!(files.iter().all(|f| !f.contains("escape")), "{files:?}");
-    assert!(files.iter().all(|f| !f.contains("SKILL.md")), "{files:?}");
-    std::fs::remove_dir_all(&base).unwrap();
-}
 
 /// A store with memories (path, content).
 fn store(client: &Client, name: &str, memories: &[(&str, &str)]) -> String {
@@ -499,37 +291,6 @@ fn a_sync_interval_under_the_minimum_is_refused() {
 }
 
 #[test]
-fn a_link_the_agent_leaves_in_place_of_the_skills_folder_is_not_followed_when_cleaning_up() {
-    let (emu, client) = setup();
-    let skill = client.skills().create(skill_folder("pdf-tools")).unwrap();
-    let base = tempdir("skill-link");
-    let workdir = base.join("work");
-    std::fs::create_dir_all(base.join("outside/pdf-tools")).unwrap();
-    std::fs::write(base.join("outside/pdf-tools/keep.txt"), "mine").unwrap();
-    std::fs::create_dir(&workdir).unwrap();
-    emu.set_script(
-        Script::new()
-            .agent_tool(
-                "bash",
-                json!({"command": "rm -rf skills && ln -s ../../outside skills && ls skills"}),
-            )
-            .say("done"),
-    );
-    let (env, _) = session(
-        &client,
-        vec![SkillParams::Custom(CustomSkillParams::new(&skill.id))],
-        vec![],
-    );
-    let stats = drain(&client, &env, &workdir);
-    assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
-    assert_eq!(
-        std::fs::read_to_string(base.join("outside/pdf-tools/keep.txt")).unwrap(),
-        "mine"
-    );
-    std::fs::remove_dir_all(&base).unwrap();
-}
-
-#[test]
 fn a_memory_store_whose_folder_would_lead_outside_the_work_directory_fails_the_item() {
     let (emu, client) = setup();
     let notes = store(&client, "notes", &[("/a.md", "one")]);
@@ -567,4 +328,121 @@ fn a_memory_store_whose_folder_would_lead_outside_the_work_directory_fails_the_i
         .next()
         .is_none());
     std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn a_memory_changed_on_both_sides_keeps_the_servers_version() {
+    let (emu, client) = setup();
+    let notes = store(&client, "notes", &[("/plan.md", "v1")]);
+    emu.set_script(
+        Script::new()
+            .agent_tool(
+                "write",
+                json!({"file_path": "mnt/memory/notes/plan.md", "content": "the agent's"}),
+            )
+            .call_tool("elsewhere", json!({}))
+            .say("done"),
+    );
+    let (env, _) = session(
+        &client,
+        vec![],
+        vec![DeploymentCreateParamsResource::MemoryStore(
+            MemoryStoreResourceParam::new(&notes),
+        )],
+    );
+    let elsewhere = {
+        let (client, notes) = (client.clone(), notes.clone());
+        move |_: &ToolCall| {
+            let mems = client.memory_stores().memories();
+            let plan = mems
+                .list(&notes, &MemoryListParams::default())
+                .unwrap()
+                .auto_paging()
+                .find_map(|m| match m.unwrap() {
+                    MemoryListItem::Memory(m) => Some(m.id),
+                    _ => None,
+                })
+                .unwrap();
+            mems.update(
+                &notes,
+                &plan,
+                &Default::default(),
+                &MemoryUpdateParams::new().content("another session's"),
+            )
+            .unwrap();
+            Ok::<_, String>("changed")
+        }
+    };
+    let workdir = tempdir("conflict");
+    let stats = client
+        .environments()
+        .work()
+        .worker()
+        .environment_id(env.as_str())
+        .environment_key(ENV_KEY)
+        .workdir(&workdir)
+        .tool("elsewhere", elsewhere)
+        .poller_options(PollerOptions::new().drain(true))
+        .run()
+        .unwrap();
+    assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
+    assert_eq!(
+        contents(&client, &notes),
+        map(&[("/plan.md", "another session's")])
+    );
+    std::fs::remove_dir_all(&workdir).unwrap();
+}
+
+#[test]
+fn a_run_that_ends_early_flushes_new_and_changed_files_but_sends_no_delete() {
+    let (emu, client) = setup();
+    let notes = store(
+        &client,
+        "notes",
+        &[("/a.md", "one"), ("/gone.md", "still here")],
+    );
+    emu.set_script(
+        Script::new()
+            .agent_tool(
+                "bash",
+                json!({"command": "cd mnt/memory/notes && echo two > a.md && rm gone.md \
+                    && for i in 1 2 3 4 5; do echo note $i > n$i.md; done"}),
+            )
+            .call_tool("stop_worker", json!({}))
+            // the run is cut off here: no clean end, so no final sync, only the flush
+            .step(Step::Pause(Duration::from_secs(3)))
+            .say("done"),
+    );
+    let (env, _) = session(
+        &client,
+        vec![],
+        vec![DeploymentCreateParamsResource::MemoryStore(
+            MemoryStoreResourceParam::new(&notes),
+        )],
+    );
+    let workdir = tempdir("flush");
+    let worker = client
+        .environments()
+        .work()
+        .worker()
+        .environment_id(env.as_str())
+        .environment_key(ENV_KEY)
+        .workdir(&workdir)
+        .poller_options(PollerOptions::new().drain(true));
+    let stop = worker.stop_signal();
+    let stats = worker
+        .tool("stop_worker", move |_: &ToolCall| {
+            stop.set();
+            Ok::<_, String>("stopping")
+        })
+        .run()
+        .unwrap();
+    assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
+    let mut expected = vec![("/a.md", "two\n"), ("/gone.md", "still here")];
+    let notes_n: Vec<(String, String)> = (1..=5)
+        .map(|i| (format!("/n{i}.md"), format!("note {i}\n")))
+        .collect();
+    expected.extend(notes_n.iter().map(|(p, c)| (p.as_str(), c.as_str())));
+    assert_eq!(contents(&client, &notes), map(&expected));
+    std::fs::remove_dir_all(&workdir).unwrap();
 }

@@ -1,0 +1,245 @@
+//! Uploads of a memory store's files: one file's upload (an update with a `content_sha256`
+//! precondition, or a create; an update whose memory is gone goes again as a create), what
+//! its answer leaves (a refusal the server would repeat is remembered until the file
+//! changes), and the push-only flush that ends every run: new and changed files only, 32 at
+//! once, no delete, no pull; a file changed on the server too keeps the server's version.
+
+use super::memories::{scan, sha256_hex, SessionMemoryStores, Store};
+use super::memory_sync::{path_of, settle_sent};
+use crate::deadline::Deadline;
+use crate::error::{Error, Result};
+use crate::types::{Memory, MemoryCreateParams, MemoryUpdateParams, PreconditionParam};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+/// How many files one store's flush uploads at once: enough to clear a store's 2,000
+/// memories within the flush's bound at a few hundred milliseconds an upload.
+const UPLOAD_WIDTH: usize = 32;
+
+impl SessionMemoryStores {
+    /// Pushes one file; `None` keeps the old baseline so that the next sync tries again.
+    pub(super) fn upload(
+        &self,
+        store: &mut Store,
+        rel: &str,
+        existing: Option<&Memory>,
+        deadline: Deadline,
+    ) -> Option<String> {
+        let (sha, content) = read_upload(store, rel)?;
+        store.sent.insert(rel.to_string(), sha.clone());
+        let (sent, as_update) = self.send(&store.id, rel, content, existing, deadline);
+        settle_upload(store, rel, sha, as_update, sent)
+    }
+
+    /// Sends one file's content: an update with a `content_sha256` precondition, or a create;
+    /// an update whose memory was deleted since the listing goes again as a create (the file
+    /// is the only copy now). Also says whether the answer is an update's.
+    fn send(
+        &self,
+        store_id: &str,
+        rel: &str,
+        content: String,
+        existing: Option<&Memory>,
+        deadline: Deadline,
+    ) -> (Result<Memory>, bool) {
+        let memories = self.client.memory_stores().memories();
+        let options = Self::options(deadline);
+        if let Some(m) = existing {
+            let updated = memories.update_with(
+                store_id,
+                &m.id,
+                &Default::default(),
+                &MemoryUpdateParams::new()
+                    .content(content.clone())
+                    .precondition(
+                        PreconditionParam::new().content_sha256(m.content_sha256.clone()),
+                    ),
+                &options,
+            );
+            match updated {
+                Err(e) if e.status() == Some(404) => {}
+                other => return (other, true),
+            }
+        }
+        let created = memories.create_with(
+            store_id,
+            &Default::default(),
+            &MemoryCreateParams::new(format!("/{rel}")).content(content),
+            &options,
+        );
+        (created, false)
+    }
+
+    /// The push-only pass: uploads what changed on disk, nothing else.
+    pub(super) fn flush_store(&self, store: &mut Store, deadline: Deadline) -> Result<()> {
+        if store.read_only {
+            return Ok(());
+        }
+        let s = scan(store).map_err(|e| Error::io("scanning the memory store's folder", e))?;
+        if !s.marker_ok {
+            log::warn!(
+                "the marker file is gone or names another store; not uploading anything from root={} memory_store_id={}",
+                store.folder.root().display(),
+                store.id
+            );
+            return Ok(());
+        }
+        let dirty: Vec<(String, String)> = s
+            .files
+            .into_iter()
+            .filter(|(rel, sha)| {
+                (store.baseline.get(rel) != Some(sha) || store.sent.contains_key(rel))
+                    && store.refused.get(rel) != Some(sha)
+            })
+            .collect();
+        if dirty.is_empty() {
+            return Ok(());
+        }
+        let remote = self.list(&store.id, false, deadline)?;
+        settle_sent(store, &remote);
+        // what to send: read here, sent `UPLOAD_WIDTH` at a time, settled here again
+        let mut jobs: Vec<(String, String, String, Option<Memory>)> = Vec::new();
+        for (rel, local_sha) in &dirty {
+            let base = store.baseline.get(rel).cloned();
+            let existing = remote.get(rel);
+            if Some(local_sha) == base.as_ref() {
+                continue;
+            }
+            if let Some(m) = existing {
+                if m.content_sha256 == *local_sha {
+                    store.baseline.insert(rel.clone(), local_sha.clone());
+                    continue;
+                }
+                if Some(&m.content_sha256) != base.as_ref() {
+                    log::warn!("memory changed both locally and remotely; the flush leaves the remote version path={rel} memory_store_id={}", store.id);
+                    continue;
+                }
+            }
+            if let Some((sha, content)) = read_upload(store, rel) {
+                store.sent.insert(rel.clone(), sha.clone());
+                jobs.push((rel.clone(), sha, content, existing.cloned()));
+            }
+        }
+        let sent = parallel(&jobs, UPLOAD_WIDTH, |(rel, _, content, existing)| {
+            if deadline.is_expired() {
+                return None;
+            }
+            Some(self.send(&store.id, rel, content.clone(), existing.as_ref(), deadline))
+        });
+        let mut unsent = 0;
+        for ((rel, sha, _, _), result) in jobs.into_iter().zip(sent) {
+            match result.flatten() {
+                Some((result, as_update)) => {
+                    if let Some(sha) = settle_upload(store, &rel, sha, as_update, result) {
+                        store.baseline.insert(rel, sha);
+                    } else if deadline.is_expired() {
+                        unsent += 1;
+                    }
+                }
+                None => unsent += 1,
+            }
+        }
+        if unsent > 0 {
+            log::warn!(
+                "memory flush cut off; {unsent} of {} changed files were not uploaded memory_store_id={}",
+                dirty.len(),
+                store.id
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A file read for upload: its sha and content; `None` when it is gone or unreadable, or
+/// not UTF-8 (then refused until it changes).
+fn read_upload(store: &mut Store, rel: &str) -> Option<(String, String)> {
+    let data = match store.folder.get(&path_of(rel)) {
+        Ok(Some(d)) => d,
+        Ok(None) => return None,
+        Err(e) => {
+            log::warn!(
+                "failed to read memory file path={rel} memory_store_id={}: {e}",
+                store.id
+            );
+            return None;
+        }
+    };
+    let sha = sha256_hex(&data);
+    match String::from_utf8(data) {
+        Ok(content) => Some((sha, content)),
+        Err(_) => {
+            if store.refused.insert(rel.to_string(), sha).is_none() {
+                log::warn!("the memory file is not UTF-8, so it stays un-synced until it changes path={rel} memory_store_id={}", store.id);
+            }
+            None
+        }
+    }
+}
+
+/// What an upload's answer leaves: the memory's new sha, or `None` (the old baseline stays,
+/// and a refusal the server would repeat is remembered for this content).
+fn settle_upload(
+    store: &mut Store,
+    rel: &str,
+    sha: String,
+    as_update: bool,
+    sent: Result<Memory>,
+) -> Option<String> {
+    match sent {
+        Ok(item) => {
+            store.refused.remove(rel);
+            store.sent.remove(rel);
+            Some(item.content_sha256)
+        }
+        Err(e) if as_update && e.status() == Some(409) => {
+            log::warn!("memory changed both locally and remotely; the upload was refused and the local edit loses path={rel} memory_store_id={}", store.id);
+            None
+        }
+        Err(e) if matches!(e.status(), Some(400 | 413)) => {
+            store.refused.insert(rel.to_string(), sha);
+            log::warn!("the server refused this memory file, so it stays un-synced until it changes path={rel} memory_store_id={}: {e}", store.id);
+            None
+        }
+        Err(e) => {
+            log::warn!(
+                "failed to upload memory path={rel} memory_store_id={}: {e}",
+                store.id
+            );
+            None
+        }
+    }
+}
+
+/// Runs `f` on every item, at most `width` at once on threads of their own; each result in
+/// its item's place (`None` if its thread could not be started).
+pub(super) fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    width: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<Option<R>> {
+    if items.len() <= 1 || width <= 1 {
+        return items.iter().map(|i| Some(f(i))).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..width.min(items.len()) {
+            let work = || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { return };
+                let r = f(item);
+                *results[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(r);
+            };
+            if std::thread::Builder::new()
+                .spawn_scoped(scope, work)
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .collect()
+}
