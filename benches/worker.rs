@@ -35,8 +35,8 @@ fn main() {
     let quick = args.iter().any(|a| a == "quick");
     let items = if quick { 40 } else { 200 };
     println!("one worker process, {items} items, one `write` call each");
-    println!("| concurrency | items/s | peak RSS | peak threads |");
-    println!("| --- | --- | --- | --- |");
+    println!("| concurrency | items/s | peak RSS | peak threads | requests/item |");
+    println!("| --- | --- | --- | --- | --- |");
     for concurrency in [1, 4, 16] {
         throughput(concurrency, items);
     }
@@ -185,15 +185,17 @@ fn throughput(concurrency: usize, items: usize) {
             )
             .unwrap();
     }
+    let before = emu.requests();
     let [claimed, ran, failed, ms, rss_kb, threads] =
         report(spawn_child(&emu, &env, concurrency, "drain"));
+    let requests = (emu.requests() - before) as f64 / items as f64;
     assert_eq!(
         (claimed, ran, failed),
         (items as u64, items as u64, 0),
         "not every item ran"
     );
     println!(
-        "| {concurrency} | {:.1} | {:.1} MiB | {threads} |",
+        "| {concurrency} | {:.1} | {:.1} MiB | {threads} | {requests:.1} |",
         items as f64 / (ms as f64 / 1000.0),
         rss_kb as f64 / 1024.0
     );
