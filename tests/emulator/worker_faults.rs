@@ -133,10 +133,16 @@ fn a_heartbeat_answered_412_ends_the_run_posts_nothing_and_leaves_the_item_unsto
     let dir = workdir("hb412");
     let (started_tx, started) = mpsc::channel();
     let started_tx = Mutex::new(started_tx);
+    let (release_tx, release) = mpsc::channel::<()>();
+    let release = Mutex::new(release);
     let (w, reports) = keep_reports(worker(&client, &env, &dir).tool("slow", move |_call| {
         let _ = started_tx.lock().unwrap().send(());
-        // a handler that does not look at its cancel signal: its result must not be posted
-        std::thread::sleep(Duration::from_secs(2));
+        // a handler that does not look at its cancel signal, and returns only once the worker
+        // is done: its result must not be posted
+        let _ = release
+            .lock()
+            .unwrap()
+            .recv_timeout(Duration::from_secs(30));
         Ok::<_, String>("late")
     }));
     let run = std::thread::spawn(move || w.run());
@@ -158,7 +164,8 @@ fn a_heartbeat_answered_412_ends_the_run_posts_nothing_and_leaves_the_item_unsto
     );
     // the item is still the queue's, and the handler's late result never reaches the session
     assert_eq!(item_state(&client, &env), "active");
-    std::thread::sleep(Duration::from_secs(3));
+    release_tx.send(()).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
     let log = events(&client, &session);
     assert!(
         of_type(&log, "user.custom_tool_result").is_empty(),
@@ -271,12 +278,18 @@ fn a_lease_that_expires_goes_to_a_second_worker_and_each_call_is_answered_once()
     let calls = Arc::new(AtomicUsize::new(0));
     let (started_tx, started) = mpsc::channel();
     let started_tx = Arc::new(Mutex::new(started_tx));
+    let (release_tx, release) = mpsc::channel::<()>();
+    let release = Arc::new(Mutex::new(release));
     let tool = {
         let calls = calls.clone();
         move |_call: &managed_agents::runner::ToolCall| {
             if calls.fetch_add(1, Ordering::SeqCst) == 0 {
                 let _ = started_tx.lock().unwrap().send(());
-                std::thread::sleep(Duration::from_secs(3));
+                // the first worker's call returns only once both workers are done
+                let _ = release
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(60));
                 Ok::<_, String>("from the first worker")
             } else {
                 Ok("from the second worker")
@@ -330,7 +343,8 @@ fn a_lease_that_expires_goes_to_a_second_worker_and_each_call_is_answered_once()
     );
     assert!(second_reports.lock().unwrap()[0].1);
     // the first worker's late result never arrives: one result, the second worker's
-    std::thread::sleep(Duration::from_secs(3));
+    release_tx.send(()).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
     let log = events(&client, &session);
     let results = of_type(&log, "user.custom_tool_result");
     assert_eq!(results.len(), 1, "{log:?}");
