@@ -492,3 +492,48 @@ fn a_stop_asked_for_by_the_stop_heartbeats_fault_ends_the_run_and_the_item_is_st
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_item_claimed_but_never_acknowledged_is_reclaimed_by_a_worker_after_reclaim_older_than_ms() {
+    let (emu, client) = setup();
+    emu.set_script(
+        Script::new()
+            .agent_tool(
+                "write",
+                json!({"file_path": "a.txt", "content": "reclaimed\\n"}),
+            )
+            .say("done"),
+    );
+    let (env, session) = session_with_message(&client);
+    // a worker that died between its poll and its ack
+    let lost = client
+        .environments()
+        .work()
+        .poll(&env, &WorkPollParams::default().block_ms(999))
+        .unwrap()
+        .expect("the session's item");
+    let dir = workdir("unacked");
+    // older than the worker's reclaim_older_than_ms by the time it polls
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = worker(&client, &env, &dir)
+        .poller_options(
+            PollerOptions::new()
+                .drain(true)
+                .reclaim_older_than_ms(200)
+                .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20)),
+        )
+        .run()
+        .unwrap();
+    assert_eq!((stats.claimed, stats.ran), (1, 1), "{stats:?}");
+    let log = events(&client, &session);
+    assert_eq!(of_type(&log, "user.tool_result").len(), 1, "{log:?}");
+    let items = client
+        .environments()
+        .work()
+        .list(&env, &WorkListParams::default())
+        .unwrap();
+    assert_eq!(items.data.len(), 1);
+    assert_eq!(items.data[0].id, lost.id);
+    assert_eq!(item_state(&client, &env), "stopped");
+    let _ = std::fs::remove_dir_all(&dir);
+}
