@@ -54,6 +54,11 @@ use std::time::Duration;
 
 type OnEvent<'a> = Box<dyn FnMut(&SessionEvent) + 'a>;
 
+/// How often a bash call of [`SessionRunner::toolset`] looks at whether it ended, while it
+/// waits for the run's cancel.
+#[cfg(feature = "toolset")]
+const CANCEL_WATCH: Duration = Duration::from_millis(50);
+
 /// Runs a session's tool-result loop; made by [`Client::run`].
 ///
 /// ```no_run
@@ -153,11 +158,28 @@ impl<'a> SessionRunner<'a> {
 
     /// Runs the agent's built-in tools with a local [`AgentToolset`](crate::toolset::AgentToolset)
     /// (see [`agent_tools`](Self::agent_tools)), each call by its [`ToolCall::deadline`].
-    /// The toolset is shared: a call past its time limit keeps it until it returns.
+    /// The toolset is shared: a call past its time limit keeps it until it returns. When the
+    /// run is cancelled during a bash call, the toolset is closed: the command and everything
+    /// it started are killed (the next bash call starts a new shell).
     #[cfg(feature = "toolset")]
     pub fn toolset(self, toolset: Arc<crate::toolset::AgentToolset>) -> Self {
         self.agent_tools(move |c: &ToolCall| {
+            let done = StopSignal::new();
+            if c.name == "bash" {
+                let (toolset, cancel, done) = (toolset.clone(), c.cancel.clone(), done.clone());
+                let _ = std::thread::Builder::new()
+                    .name("bash cancel".into())
+                    .spawn(move || {
+                        while !done.is_set() {
+                            if cancel.wait(CANCEL_WATCH) {
+                                toolset.close();
+                                return;
+                            }
+                        }
+                    });
+            }
             let r = toolset.call(&c.name, &c.input, c.deadline);
+            done.set();
             if r.is_error {
                 Err(r.text())
             } else {

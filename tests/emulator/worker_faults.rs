@@ -2,7 +2,9 @@
 //! answered 412 (the lease lost: the run ends and the item is not stopped by us), `stopping`
 //! from the server (the run ends, the tool under way is killed, the item stopped), polls
 //! answered 529 then recovering, a lease that expires and goes to a second worker (each call
-//! answered once), and a session that is already idle (the item ends at once).
+//! answered once), an item claimed and never acknowledged (reclaimed after
+//! `reclaim_older_than_ms`), and a session that is already idle (the item ends at once); and
+//! the runner's cancel: at once while a handler runs, and killing a bash call of its toolset.
 
 use super::setup;
 use managed_agents::emulator::{Faults, Script};
@@ -535,5 +537,70 @@ fn an_item_claimed_but_never_acknowledged_is_reclaimed_by_a_worker_after_reclaim
     assert_eq!(items.data.len(), 1);
     assert_eq!(items.data[0].id, lost.id);
     assert_eq!(item_state(&client, &env), "stopped");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Whether a process is gone (or a zombie, dead and not yet reaped).
+#[cfg(target_os = "linux")]
+fn dead(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_cancel_during_a_bash_call_of_the_runners_toolset_kills_the_command() {
+    use managed_agents::toolset::{AgentToolContext, AgentToolset};
+    let (emu, client) = setup();
+    emu.set_script(
+        Script::new()
+            .agent_tool(
+                "bash",
+                json!({"command": "sleep 30 & echo $! > pid.txt; wait"}),
+            )
+            .say("done"),
+    );
+    let (_env, session) = session_with_message(&client);
+    let dir = workdir("bashcancel");
+    let toolset = Arc::new(AgentToolset::new(AgentToolContext::new(&dir)).unwrap());
+    let cancel = managed_agents::environments::StopSignal::new();
+    let runner = {
+        let (client, session, cancel) = (client.clone(), session.clone(), cancel.clone());
+        std::thread::spawn(move || {
+            client
+                .run(&session)
+                .toolset(toolset)
+                .cancel(cancel)
+                .deadline(Duration::from_secs(60))
+                .until_idle()
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let pid = loop {
+        if let Some(pid) = std::fs::read_to_string(dir.join("pid.txt"))
+            .ok()
+            .filter(|p| p.ends_with('\n'))
+        {
+            break pid.trim().to_string();
+        }
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    cancel.set();
+    let outcome = runner.join().unwrap().unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::Cancelled));
+    // a generous bound: the command would sleep for 30 s
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !dead(&pid) {
+        assert!(Instant::now() < deadline, "the command outlived the cancel");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = events(&client, &session);
+    assert!(of_type(&log, "user.tool_result").is_empty(), "{log:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
