@@ -18,6 +18,8 @@ mod http;
 mod memories;
 #[path = "emulator/rules.rs"]
 mod rules;
+#[path = "emulator/runner_cancel.rs"]
+mod runner_cancel;
 #[path = "emulator/skills.rs"]
 mod skills;
 #[path = "emulator/stream_and_faults.rs"]

@@ -30,6 +30,7 @@
 
 mod agent;
 mod handler;
+mod history;
 mod outcome;
 mod post;
 mod state;
@@ -53,11 +54,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 type OnEvent<'a> = Box<dyn FnMut(&SessionEvent) + 'a>;
-
-/// How often a bash call of [`SessionRunner::toolset`] looks at whether it ended, while it
-/// waits for the run's cancel.
-#[cfg(feature = "toolset")]
-const CANCEL_WATCH: Duration = Duration::from_millis(50);
 
 /// Runs a session's tool-result loop; made by [`Client::run`].
 ///
@@ -154,38 +150,6 @@ impl<'a> SessionRunner<'a> {
             f(c).map(Into::into).map_err(|e| e.to_string())
         }));
         self
-    }
-
-    /// Runs the agent's built-in tools with a local [`AgentToolset`](crate::toolset::AgentToolset)
-    /// (see [`agent_tools`](Self::agent_tools)), each call by its [`ToolCall::deadline`].
-    /// The toolset is shared: a call past its time limit keeps it until it returns. When the
-    /// run is cancelled during a bash call, the toolset is closed: the command and everything
-    /// it started are killed (the next bash call starts a new shell).
-    #[cfg(feature = "toolset")]
-    pub fn toolset(self, toolset: Arc<crate::toolset::AgentToolset>) -> Self {
-        self.agent_tools(move |c: &ToolCall| {
-            let done = StopSignal::new();
-            if c.name == "bash" {
-                let (toolset, cancel, done) = (toolset.clone(), c.cancel.clone(), done.clone());
-                let _ = std::thread::Builder::new()
-                    .name("bash cancel".into())
-                    .spawn(move || {
-                        while !done.is_set() {
-                            if cancel.wait(CANCEL_WATCH) {
-                                toolset.close();
-                                return;
-                            }
-                        }
-                    });
-            }
-            let r = toolset.call(&c.name, &c.input, c.deadline);
-            done.set();
-            if r.is_error {
-                Err(r.text())
-            } else {
-                Ok(ToolOutput::blocks(r.content))
-            }
-        })
     }
 
     /// Answers only the tools it has handlers for, leaving other calls to another runner.
@@ -376,64 +340,6 @@ impl<'a> SessionRunner<'a> {
         }
     }
 
-    /// Reads the whole history, a page at a time; returns the tool uses still unanswered
-    /// (none if a page fails), and how the session's last turn ended when the log's last event
-    /// (tool confirmations and thread terminations aside, as the official runner counts them)
-    /// ends it.
-    fn history(&self, state: &mut State) -> Result<(Vec<SessionEvent>, Option<StopReason>)> {
-        let opts = RequestOptions::new().deadline(self.deadline);
-        let params = SessionsEventListParams::default()
-            .order(EventsListOrder::Asc)
-            .limit(1000);
-        let page = self
-            .client
-            .sessions()
-            .events()
-            .list_with(&self.session_id, &params, &opts)?;
-        let mut pending: Vec<SessionEvent> = Vec::new();
-        let mut last_end = None;
-        for ev in page {
-            let ev = match ev {
-                Ok(ev) => ev,
-                Err(e) => {
-                    log::warn!("reading the history of {} failed part way ({e}); dispatching nothing from it", self.session_id);
-                    return Ok((Vec::new(), None));
-                }
-            };
-            state.note(&ev);
-            if !matches!(
-                ev,
-                SessionEvent::UserToolConfirmation(_)
-                    | SessionEvent::SessionThreadStatusTerminated(_)
-            ) {
-                last_end = turn_end(&ev);
-            }
-            match &ev {
-                SessionEvent::AgentToolUse(_) if self.agent.is_some() => pending.push(ev),
-                SessionEvent::AgentCustomToolUse(_)
-                | SessionEvent::AgentToolUse(_)
-                | SessionEvent::AgentMcpToolUse(_) => pending.push(ev),
-                SessionEvent::UserCustomToolResult(_)
-                | SessionEvent::UserToolConfirmation(_)
-                | SessionEvent::UserToolResult(_) => pending.retain(|p| !self.settled(state, p)),
-                _ => {}
-            }
-        }
-        pending.retain(|p| !self.settled(state, p));
-        Ok((pending, last_end))
-    }
-
-    /// Whether a tool use needs nothing more from this runner.
-    fn settled(&self, state: &State, ev: &SessionEvent) -> bool {
-        match (ev, ev.id()) {
-            (SessionEvent::AgentToolUse(_), Some(id)) if self.agent.is_some() => {
-                Self::agent_settled(state, id)
-            }
-            (_, Some(id)) => state.answered.contains(id),
-            (_, None) => true,
-        }
-    }
-
     /// Answers a tool call or confirmation request, once.
     fn handle(&mut self, state: &mut State, ev: &SessionEvent) {
         state.note(ev);
@@ -599,22 +505,5 @@ impl<'a> SessionRunner<'a> {
             }
             wait = (wait * 2).min(Duration::from_secs(1));
         }
-    }
-}
-
-/// How an event ends the session's turn, if it does.
-fn turn_end(ev: &SessionEvent) -> Option<StopReason> {
-    match ev {
-        SessionEvent::SessionStatusTerminated(_) => Some(StopReason::Terminated),
-        SessionEvent::SessionDeleted(_) => Some(StopReason::Deleted),
-        SessionEvent::SessionStatusIdle(idle) => match &idle.stop_reason {
-            SessionStatusIdleEventStopReason::RequiresAction(_) => None,
-            SessionStatusIdleEventStopReason::EndTurn(_) => Some(StopReason::EndTurn),
-            SessionStatusIdleEventStopReason::RetriesExhausted(_) => {
-                Some(StopReason::RetriesExhausted)
-            }
-            other => Some(StopReason::Idle(other.clone())),
-        },
-        _ => None,
     }
 }

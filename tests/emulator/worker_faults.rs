@@ -3,15 +3,13 @@
 //! from the server (the run ends, the tool under way is killed, the item stopped), polls
 //! answered 529 then recovering, a lease that expires and goes to a second worker (each call
 //! answered once), an item claimed and never acknowledged (reclaimed after
-//! `reclaim_older_than_ms`), and a session that is already idle (the item ends at once); and
-//! the runner's cancel: at once while a handler runs, and killing a bash call of its toolset.
+//! `reclaim_older_than_ms`), and a session that is already idle (the item ends at once).
 
 use super::setup;
 use managed_agents::emulator::{Faults, Script};
 use managed_agents::environments::{
     Disposition, EnvironmentWorker, ItemReport, LeaseEnd, LeaseOptions, PollerOptions,
 };
-use managed_agents::runner::StopReason;
 use managed_agents::types::*;
 use managed_agents::Client;
 use serde_json::{json, Value};
@@ -23,7 +21,7 @@ use std::time::{Duration, Instant};
 const ENV_KEY: &str = "env-key-for-tests";
 
 /// A self-hosted environment, an agent, and a session of them sent a message.
-fn session_with_message(client: &Client) -> (String, String) {
+pub(super) fn session_with_message(client: &Client) -> (String, String) {
     let env = client
         .environments()
         .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
@@ -71,14 +69,14 @@ fn worker(client: &Client, env: &str, workdir: &std::path::Path) -> EnvironmentW
         )
 }
 
-fn workdir(name: &str) -> std::path::PathBuf {
+pub(super) fn workdir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("emu-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn events(client: &Client, session: &str) -> Vec<Value> {
+pub(super) fn events(client: &Client, session: &str) -> Vec<Value> {
     client
         .sessions()
         .events()
@@ -89,7 +87,7 @@ fn events(client: &Client, session: &str) -> Vec<Value> {
         .collect()
 }
 
-fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+pub(super) fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["type"] == kind).collect()
 }
 
@@ -401,63 +399,6 @@ fn the_item_of_a_session_already_idle_ends_at_once() {
 }
 
 #[test]
-fn a_runner_on_a_session_whose_turn_is_over_returns_at_once_and_a_cancel_ends_a_run() {
-    let (emu, client) = setup();
-    emu.set_script(Script::new().say("hello"));
-    let (_env, session) = session_with_message(&client);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while of_type(&events(&client, &session), "session.status_idle").is_empty() {
-        assert!(Instant::now() < deadline, "the session never went idle");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // no message, nothing pending: the turn is over, so is the run
-    let outcome = client
-        .run(&session)
-        .deadline(Duration::from_secs(30))
-        .until_idle()
-        .unwrap();
-    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
-
-    // a run waiting on a handler is cancelled: nothing is posted, the handler saw the signal
-    emu.set_script(Script::new().call_tool("wait", json!({})).say("done"));
-    let cancel = managed_agents::environments::StopSignal::new();
-    let saw = Arc::new(AtomicUsize::new(0));
-    let (started_tx, started) = mpsc::channel();
-    let started_tx = Mutex::new(started_tx);
-    let runner = {
-        let (client, session, cancel, saw) =
-            (client.clone(), session.clone(), cancel.clone(), saw.clone());
-        std::thread::spawn(move || {
-            client
-                .run(&session)
-                .message("again")
-                .cancel(cancel)
-                .deadline(Duration::from_secs(60))
-                .tool("wait", move |call| {
-                    let _ = started_tx.lock().unwrap().send(());
-                    if call.cancel.wait(Duration::from_secs(30)) {
-                        saw.fetch_add(1, Ordering::SeqCst);
-                    }
-                    Ok::<_, String>("finished")
-                })
-                .until_idle()
-        })
-    };
-    started.recv_timeout(Duration::from_secs(30)).unwrap();
-    cancel.set();
-    let outcome = runner.join().unwrap().unwrap();
-    assert_eq!(outcome.stop_reason, Some(StopReason::Cancelled));
-    assert!(!outcome.tool_calls[0].posted);
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(saw.load(Ordering::SeqCst), 1);
-    let log = events(&client, &session);
-    assert!(
-        of_type(&log, "user.custom_tool_result").is_empty(),
-        "{log:?}"
-    );
-}
-
-#[test]
 fn a_stop_asked_for_by_the_stop_heartbeats_fault_ends_the_run_and_the_item_is_stopped() {
     let (emu, client) = setup();
     emu.set_script(Script::new().call_tool("wait", json!({})).say("done"));
@@ -537,70 +478,5 @@ fn an_item_claimed_but_never_acknowledged_is_reclaimed_by_a_worker_after_reclaim
     assert_eq!(items.data.len(), 1);
     assert_eq!(items.data[0].id, lost.id);
     assert_eq!(item_state(&client, &env), "stopped");
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Whether a process is gone (or a zombie, dead and not yet reaped).
-#[cfg(target_os = "linux")]
-fn dead(pid: &str) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
-    }
-}
-
-#[cfg(target_os = "linux")]
-#[test]
-fn a_cancel_during_a_bash_call_of_the_runners_toolset_kills_the_command() {
-    use managed_agents::toolset::{AgentToolContext, AgentToolset};
-    let (emu, client) = setup();
-    emu.set_script(
-        Script::new()
-            .agent_tool(
-                "bash",
-                json!({"command": "sleep 30 & echo $! > pid.txt; wait"}),
-            )
-            .say("done"),
-    );
-    let (_env, session) = session_with_message(&client);
-    let dir = workdir("bashcancel");
-    let toolset = Arc::new(AgentToolset::new(AgentToolContext::new(&dir)).unwrap());
-    let cancel = managed_agents::environments::StopSignal::new();
-    let runner = {
-        let (client, session, cancel) = (client.clone(), session.clone(), cancel.clone());
-        std::thread::spawn(move || {
-            client
-                .run(&session)
-                .toolset(toolset)
-                .cancel(cancel)
-                .deadline(Duration::from_secs(60))
-                .until_idle()
-        })
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let pid = loop {
-        if let Some(pid) = std::fs::read_to_string(dir.join("pid.txt"))
-            .ok()
-            .filter(|p| p.ends_with('\n'))
-        {
-            break pid.trim().to_string();
-        }
-        assert!(Instant::now() < deadline, "the command never started");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    cancel.set();
-    let outcome = runner.join().unwrap().unwrap();
-    assert_eq!(outcome.stop_reason, Some(StopReason::Cancelled));
-    // a generous bound: the command would sleep for 30 s
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !dead(&pid) {
-        assert!(Instant::now() < deadline, "the command outlived the cancel");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let log = events(&client, &session);
-    assert!(of_type(&log, "user.tool_result").is_empty(), "{log:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
