@@ -26,6 +26,8 @@ mod skills;
 mod stream_and_faults;
 #[path = "emulator/work.rs"]
 mod work;
+#[path = "emulator/work_stats.rs"]
+mod work_stats;
 #[path = "emulator/worker.rs"]
 mod worker;
 #[path = "emulator/worker_faults.rs"]
