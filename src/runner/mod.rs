@@ -24,9 +24,9 @@
 //! - given no message, on a session whose log ends with its turn over (an idle that is not
 //!   `requires_action`, or a termination) and with nothing left to answer, it returns at once
 //!   (after the grace period), as the official runner's idle clock does;
-//! - a cancel signal ([`SessionRunner::cancel`]) ends it where it is: at the stream's next
-//!   frame, or at once while it waits for a handler (which sees [`ToolCall::cancel`]), posting
-//!   nothing for that call.
+//! - a cancel signal ([`SessionRunner::cancel`]) ends it where it is, within 200 ms while it
+//!   waits on the stream, at once while it waits for a handler (which sees
+//!   [`ToolCall::cancel`]), posting nothing for that call.
 
 mod agent;
 mod handler;
@@ -205,8 +205,8 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// Ends the run when `signal` is set (from any thread): the stream is left at its next
-    /// frame (an event, or the server's `ping`), a handler under way is no longer waited for
+    /// Ends the run when `signal` is set (from any thread): the stream is left within 200 ms
+    /// (see [`StreamOptions::cancel`]), a handler under way is no longer waited for
     /// (it sees the signal as [`ToolCall::cancel`]) and nothing is posted for its call, and the
     /// run returns with [`StopReason::Cancelled`]. A self-hosted worker sets it when an item's
     /// lease is lost or its stop is asked for.

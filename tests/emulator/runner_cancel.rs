@@ -134,3 +134,54 @@ fn a_cancel_during_a_bash_call_of_the_runners_toolset_kills_the_command() {
     assert!(of_type(&log, "user.tool_result").is_empty(), "{log:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_cancelled_stream_ends_while_its_connection_is_silent() {
+    use std::io::{BufRead, BufReader, Write};
+    // a server that opens the event stream, then says nothing (no pings) for a minute
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(4) {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
+                );
+                std::thread::sleep(Duration::from_secs(60));
+            });
+        }
+    });
+    let client = managed_agents::Client::builder()
+        .api_key("k")
+        .base_url(url)
+        .build()
+        .unwrap();
+    let cancel = managed_agents::environments::StopSignal::new();
+    let mut stream = client
+        .sessions()
+        .events()
+        .stream(
+            "sesn_011silent",
+            managed_agents::stream::StreamOptions::new()
+                .from_beginning()
+                .cancel(cancel.clone()),
+        )
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(stream.next().map(|r| r.map(|_| ())));
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    cancel.set();
+    // the idle timeout is 120 s: a generous bound well inside it
+    let ended = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the stream did not end on its cancel while the connection was silent");
+    assert!(ended.is_none(), "{ended:?}");
+}
