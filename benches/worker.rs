@@ -35,8 +35,8 @@ fn main() {
     let quick = args.iter().any(|a| a == "quick");
     let items = if quick { 40 } else { 200 };
     println!("one worker process, {items} items, one `write` call each");
-    println!("| concurrency | items/s | peak RSS | peak threads |");
-    println!("| --- | --- | --- | --- |");
+    println!("| concurrency | items/s | peak RSS | peak threads | requests/item |");
+    println!("| --- | --- | --- | --- | --- |");
     for concurrency in [1, 4, 16] {
         throughput(concurrency, items);
     }
@@ -185,55 +185,53 @@ fn throughput(concurrency: usize, items: usize) {
             )
             .unwrap();
     }
+    let before = emu.requests();
     let [claimed, ran, failed, ms, rss_kb, threads] =
         report(spawn_child(&emu, &env, concurrency, "drain"));
+    let requests = (emu.requests() - before) as f64 / items as f64;
     assert_eq!(
         (claimed, ran, failed),
         (items as u64, items as u64, 0),
         "not every item ran"
     );
     println!(
-        "| {concurrency} | {:.1} | {:.1} MiB | {threads} |",
+        "| {concurrency} | {:.1} | {:.1} MiB | {threads} | {requests:.1} |",
         items as f64 / (ms as f64 / 1000.0),
         rss_kb as f64 / 1024.0
     );
 }
 
-/// From just before the message is sent to the moment the session's stream shows the first
-/// `user.tool_result`; with the item claimed before the message (the worker waits on the
-/// session), and with the message sent as the session is created (the worker claims, acks,
-/// heartbeats, reads the session and its history first).
+/// From just before a message is sent to the moment the session's stream shows the first
+/// `user.tool_result`: with the session's item claimed before the message (the worker waits
+/// on the session), and for a second message after the first turn ended and the worker
+/// stopped the item (the message queues a new item: the worker claims it, acks, heartbeats,
+/// reads the session and its history, then runs the tool).
 fn latency(reps: usize) {
     let (emu, client, env, agent) = setup();
     let mut worker = spawn_child(&emu, &env, 4, "serve");
-    let mut warm = Vec::new();
-    let mut cold = Vec::new();
-    for rep in 0..reps * 2 {
-        let claimed_first = rep % 2 == 0;
-        let session = client
-            .sessions()
-            .create(&SessionCreateParams::new(&agent, env.as_str()))
-            .unwrap();
+    let work = client.environments().work();
+    let open_items = |session: &str| {
+        work.list(&env, &WorkListParams::default())
+            .unwrap()
+            .auto_paging()
+            .map(|w| w.unwrap())
+            .filter(|w| {
+                w.data.id == session && serde_json::to_value(&w.state).unwrap() != "stopped"
+            })
+            .count()
+    };
+    let first_result = |session: &str| {
         let stream = client
             .sessions()
             .events()
-            .stream(&session.id, StreamOptions::new())
+            .stream(session, StreamOptions::new())
             .unwrap();
-        if claimed_first {
-            // the worker holds the item and waits on the session
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while client.environments().work().stats(&env).unwrap().depth > 0 {
-                assert!(Instant::now() < deadline, "the item was never claimed");
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
         let t0 = Instant::now();
         client
             .sessions()
             .events()
             .send(
-                &session.id,
+                session,
                 &EventSendParams::one(UserMessageEventParams::text("go")),
             )
             .unwrap();
@@ -242,12 +240,30 @@ fn latency(reps: usize) {
                 break;
             }
         }
-        let took = t0.elapsed();
-        if claimed_first {
-            warm.push(took)
-        } else {
-            cold.push(took)
+        t0.elapsed()
+    };
+    let mut warm = Vec::new();
+    let mut cold = Vec::new();
+    for _ in 0..reps {
+        let session = client
+            .sessions()
+            .create(&SessionCreateParams::new(&agent, env.as_str()))
+            .unwrap()
+            .id;
+        // the worker holds the item and waits on the session
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while work.stats(&env).unwrap().depth > 0 {
+            assert!(Instant::now() < deadline, "the item was never claimed");
+            std::thread::sleep(Duration::from_millis(5));
         }
+        std::thread::sleep(Duration::from_millis(100));
+        warm.push(first_result(&session));
+        // the turn ends and the worker stops the item; the next message queues a new one
+        while open_items(&session) > 0 {
+            assert!(Instant::now() < deadline, "the item was never stopped");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        cold.push(first_result(&session));
     }
     drop(worker.stdin.take());
     let mut out = String::new();
@@ -260,7 +276,7 @@ fn latency(reps: usize) {
     println!("| --- | --- | --- | --- |");
     for (what, mut times) in [
         ("claimed before the message", warm),
-        ("queued with the message", cold),
+        ("queued by the message", cold),
     ] {
         times.sort();
         let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];

@@ -22,6 +22,8 @@ mod rosters;
 mod rules;
 #[path = "emulator/schema/mod.rs"]
 mod schema;
+#[path = "emulator/runner_cancel.rs"]
+mod runner_cancel;
 #[path = "emulator/skills.rs"]
 mod skills;
 #[path = "emulator/stream_and_faults.rs"]
@@ -34,6 +36,8 @@ mod thread_streams;
 mod threads;
 #[path = "emulator/work.rs"]
 mod work;
+#[path = "emulator/work_stats.rs"]
+mod work_stats;
 #[path = "emulator/worker.rs"]
 mod worker;
 #[path = "emulator/worker_faults.rs"]

@@ -19,8 +19,8 @@ pub(super) type ToolFn =
 
 /// How often the stop signals are looked at while the runner works.
 const WATCH: Duration = Duration::from_millis(100);
-/// How long a cancelled runner gets to come back (it notices the cancel at the stream's next
-/// frame, the server's pings included) before it is left to end on its own.
+/// How long a cancelled runner gets to come back (it notices the cancel within 200 ms, unless
+/// a call to post or read is under way) before it is left to end on its own.
 const JOIN_LIMIT: Duration = Duration::from_secs(10);
 
 /// The item's work directory under `workdir`: its id, with anything but letters, digits,

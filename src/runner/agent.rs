@@ -5,7 +5,8 @@
 //! run again, the handler runs under its time limit on a thread of its own, a panic or an
 //! error becomes an `is_error` result, and a result that could not be posted is recorded as
 //! such in [`Outcome::agent_tool_calls`](super::Outcome::agent_tool_calls). A call that needs a
-//! confirmation (`evaluated_permission: ask`) runs only once it is allowed.
+//! confirmation (`evaluated_permission: ask`) runs only once it is allowed. Also the handler that
+//! runs them with a local [`AgentToolset`](crate::toolset::AgentToolset).
 
 use super::outcome::{ConfirmationRequest, ToolCall, ToolCallRecord};
 use super::state::State;
@@ -13,7 +14,44 @@ use super::{handler, post, SessionRunner};
 use crate::deadline::Deadline;
 use crate::types::*;
 
+/// How often a bash call of [`SessionRunner::toolset`] looks at whether it ended, while it
+/// waits for the run's cancel.
+#[cfg(feature = "toolset")]
+const CANCEL_WATCH: std::time::Duration = std::time::Duration::from_millis(50);
+
 impl SessionRunner<'_> {
+    /// Runs the agent's built-in tools with a local [`AgentToolset`](crate::toolset::AgentToolset)
+    /// (see [`agent_tools`](Self::agent_tools)), each call by its [`ToolCall::deadline`].
+    /// The toolset is shared: a call past its time limit keeps it until it returns. When the
+    /// run is cancelled during a bash call, the toolset is closed: the command and everything
+    /// it started are killed (the next bash call starts a new shell).
+    #[cfg(feature = "toolset")]
+    pub fn toolset(self, toolset: std::sync::Arc<crate::toolset::AgentToolset>) -> Self {
+        self.agent_tools(move |c: &ToolCall| {
+            let done = crate::environments::StopSignal::new();
+            if c.name == "bash" {
+                let (toolset, cancel, done) = (toolset.clone(), c.cancel.clone(), done.clone());
+                let _ = std::thread::Builder::new()
+                    .name("bash cancel".into())
+                    .spawn(move || {
+                        while !done.is_set() {
+                            if cancel.wait(CANCEL_WATCH) {
+                                toolset.close();
+                                return;
+                            }
+                        }
+                    });
+            }
+            let r = toolset.call(&c.name, &c.input, c.deadline);
+            done.set();
+            if r.is_error {
+                Err(r.text())
+            } else {
+                Ok(super::ToolOutput::blocks(r.content))
+            }
+        })
+    }
+
     /// Whether a built-in call needs nothing more from this runner: its result is recorded,
     /// or its confirmation denied it.
     pub(super) fn agent_settled(state: &State, id: &str) -> bool {

@@ -24,12 +24,13 @@
 //! - given no message, on a session whose log ends with its turn over (an idle that is not
 //!   `requires_action`, or a termination) and with nothing left to answer, it returns at once
 //!   (after the grace period), as the official runner's idle clock does;
-//! - a cancel signal ([`SessionRunner::cancel`]) ends it where it is: at the stream's next
-//!   frame, or at once while it waits for a handler (which sees [`ToolCall::cancel`]), posting
-//!   nothing for that call.
+//! - a cancel signal ([`SessionRunner::cancel`]) ends it where it is, within 200 ms while it
+//!   waits on the stream, at once while it waits for a handler (which sees
+//!   [`ToolCall::cancel`]), posting nothing for that call.
 
 mod agent;
 mod handler;
+mod history;
 mod outcome;
 mod post;
 mod state;
@@ -151,21 +152,6 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// Runs the agent's built-in tools with a local [`AgentToolset`](crate::toolset::AgentToolset)
-    /// (see [`agent_tools`](Self::agent_tools)), each call by its [`ToolCall::deadline`].
-    /// The toolset is shared: a call past its time limit keeps it until it returns.
-    #[cfg(feature = "toolset")]
-    pub fn toolset(self, toolset: Arc<crate::toolset::AgentToolset>) -> Self {
-        self.agent_tools(move |c: &ToolCall| {
-            let r = toolset.call(&c.name, &c.input, c.deadline);
-            if r.is_error {
-                Err(r.text())
-            } else {
-                Ok(ToolOutput::blocks(r.content))
-            }
-        })
-    }
-
     /// Answers only the tools it has handlers for, leaving other calls to another runner.
     pub fn own_tools_only(mut self) -> Self {
         self.own_tools_only = true;
@@ -219,8 +205,8 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// Ends the run when `signal` is set (from any thread): the stream is left at its next
-    /// frame (an event, or the server's `ping`), a handler under way is no longer waited for
+    /// Ends the run when `signal` is set (from any thread): the stream is left within 200 ms
+    /// (see [`StreamOptions::cancel`]), a handler under way is no longer waited for
     /// (it sees the signal as [`ToolCall::cancel`]) and nothing is posted for its call, and the
     /// run returns with [`StopReason::Cancelled`]. A self-hosted worker sets it when an item's
     /// lease is lost or its stop is asked for.
@@ -351,64 +337,6 @@ impl<'a> SessionRunner<'a> {
                 }
                 _ => {}
             }
-        }
-    }
-
-    /// Reads the whole history, a page at a time; returns the tool uses still unanswered
-    /// (none if a page fails), and how the session's last turn ended when the log's last event
-    /// (tool confirmations and thread terminations aside, as the official runner counts them)
-    /// ends it.
-    fn history(&self, state: &mut State) -> Result<(Vec<SessionEvent>, Option<StopReason>)> {
-        let opts = RequestOptions::new().deadline(self.deadline);
-        let params = SessionsEventListParams::default()
-            .order(EventsListOrder::Asc)
-            .limit(1000);
-        let page = self
-            .client
-            .sessions()
-            .events()
-            .list_with(&self.session_id, &params, &opts)?;
-        let mut pending: Vec<SessionEvent> = Vec::new();
-        let mut last_end = None;
-        for ev in page {
-            let ev = match ev {
-                Ok(ev) => ev,
-                Err(e) => {
-                    log::warn!("reading the history of {} failed part way ({e}); dispatching nothing from it", self.session_id);
-                    return Ok((Vec::new(), None));
-                }
-            };
-            state.note(&ev);
-            if !matches!(
-                ev,
-                SessionEvent::UserToolConfirmation(_)
-                    | SessionEvent::SessionThreadStatusTerminated(_)
-            ) {
-                last_end = turn_end(&ev);
-            }
-            match &ev {
-                SessionEvent::AgentToolUse(_) if self.agent.is_some() => pending.push(ev),
-                SessionEvent::AgentCustomToolUse(_)
-                | SessionEvent::AgentToolUse(_)
-                | SessionEvent::AgentMcpToolUse(_) => pending.push(ev),
-                SessionEvent::UserCustomToolResult(_)
-                | SessionEvent::UserToolConfirmation(_)
-                | SessionEvent::UserToolResult(_) => pending.retain(|p| !self.settled(state, p)),
-                _ => {}
-            }
-        }
-        pending.retain(|p| !self.settled(state, p));
-        Ok((pending, last_end))
-    }
-
-    /// Whether a tool use needs nothing more from this runner.
-    fn settled(&self, state: &State, ev: &SessionEvent) -> bool {
-        match (ev, ev.id()) {
-            (SessionEvent::AgentToolUse(_), Some(id)) if self.agent.is_some() => {
-                Self::agent_settled(state, id)
-            }
-            (_, Some(id)) => state.answered.contains(id),
-            (_, None) => true,
         }
     }
 
@@ -577,22 +505,5 @@ impl<'a> SessionRunner<'a> {
             }
             wait = (wait * 2).min(Duration::from_secs(1));
         }
-    }
-}
-
-/// How an event ends the session's turn, if it does.
-fn turn_end(ev: &SessionEvent) -> Option<StopReason> {
-    match ev {
-        SessionEvent::SessionStatusTerminated(_) => Some(StopReason::Terminated),
-        SessionEvent::SessionDeleted(_) => Some(StopReason::Deleted),
-        SessionEvent::SessionStatusIdle(idle) => match &idle.stop_reason {
-            SessionStatusIdleEventStopReason::RequiresAction(_) => None,
-            SessionStatusIdleEventStopReason::EndTurn(_) => Some(StopReason::EndTurn),
-            SessionStatusIdleEventStopReason::RetriesExhausted(_) => {
-                Some(StopReason::RetriesExhausted)
-            }
-            other => Some(StopReason::Idle(other.clone())),
-        },
-        _ => None,
     }
 }

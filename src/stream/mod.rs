@@ -15,6 +15,7 @@ mod options;
 mod position;
 mod reconcile;
 mod until_idle;
+mod watch;
 
 pub use options::{StreamOptions, MAX_RECONNECT_DELAY};
 pub use until_idle::UntilIdle;
@@ -210,7 +211,15 @@ impl EventStream {
             .deadline(self.options.deadline);
         // the call's own deadline must not cut a long stream: the stream's deadline does
         o.timeout = Some(Duration::from_secs(100 * 365 * 24 * 3600));
-        o.read_timeout = self.options.idle_timeout;
+        o.read_timeout = match self.options.cancel {
+            // cut short, to see the signal while the connection is silent (see watch.rs)
+            Some(_) => Some(
+                self.options
+                    .idle_timeout
+                    .map_or(watch::CANCEL_POLL, |idle| idle.min(watch::CANCEL_POLL)),
+            ),
+            None => self.options.idle_timeout,
+        };
         o
     }
 
@@ -241,7 +250,17 @@ impl EventStream {
                     .stream_response_with(s, t, &params, &opts)?
             }
         };
-        Ok(EventReader::new(Box::new(response.into_reader()) as Body))
+        let body: Body = match &self.options.cancel {
+            Some(cancel) => Box::new(watch::Watched {
+                inner: response.into_reader(),
+                cancel: cancel.clone(),
+                idle: self.options.idle_timeout,
+                deadline: self.options.deadline,
+                last: std::time::Instant::now(),
+            }),
+            None => Box::new(response.into_reader()),
+        };
+        Ok(EventReader::new(body))
     }
 
     /// Lets go of the connection, keeping the reconnection time it set.
@@ -451,6 +470,13 @@ impl EventStream {
                     continue;
                 }
                 Some(Ok(Frame::Error(e))) => return self.fail(e),
+                // a read cut short by the cancel signal: the loop's top ends the stream
+                Some(Err(SseError::Io(e)))
+                    if crate::transport::is_timeout(&e)
+                        && self.options.cancel.as_ref().is_some_and(StopSignal::is_set) =>
+                {
+                    continue
+                }
                 Some(Err(SseError::Io(e))) if crate::transport::is_timeout(&e) => {
                     // a read cut by the deadline may wake a hair before it: that is the deadline
                     let left = self.options.deadline.remaining();

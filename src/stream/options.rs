@@ -56,8 +56,8 @@ impl StreamOptions {
     }
 
     /// Ends the stream (the iterator returns `None`) once `signal` is set, from any thread:
-    /// it is looked at before each frame (events and the server's `ping`s) and wakes a
-    /// reconnect's backoff sleep at once.
+    /// it is looked at before each frame, every 200 ms while the connection is silent, and
+    /// it wakes a reconnect's backoff sleep at once.
     pub fn cancel(mut self, signal: StopSignal) -> Self {
         self.cancel = Some(signal);
         self

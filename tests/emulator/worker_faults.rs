@@ -2,14 +2,14 @@
 //! answered 412 (the lease lost: the run ends and the item is not stopped by us), `stopping`
 //! from the server (the run ends, the tool under way is killed, the item stopped), polls
 //! answered 529 then recovering, a lease that expires and goes to a second worker (each call
-//! answered once), and a session that is already idle (the item ends at once).
+//! answered once), an item claimed and never acknowledged (reclaimed after
+//! `reclaim_older_than_ms`), and a session that is already idle (the item ends at once).
 
 use super::setup;
 use managed_agents::emulator::{Faults, Script};
 use managed_agents::environments::{
     Disposition, EnvironmentWorker, ItemReport, LeaseEnd, LeaseOptions, PollerOptions,
 };
-use managed_agents::runner::StopReason;
 use managed_agents::types::*;
 use managed_agents::Client;
 use serde_json::{json, Value};
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 const ENV_KEY: &str = "env-key-for-tests";
 
 /// A self-hosted environment, an agent, and a session of them sent a message.
-fn session_with_message(client: &Client) -> (String, String) {
+pub(super) fn session_with_message(client: &Client) -> (String, String) {
     let env = client
         .environments()
         .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
@@ -69,14 +69,14 @@ fn worker(client: &Client, env: &str, workdir: &std::path::Path) -> EnvironmentW
         )
 }
 
-fn workdir(name: &str) -> std::path::PathBuf {
+pub(super) fn workdir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("emu-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn events(client: &Client, session: &str) -> Vec<Value> {
+pub(super) fn events(client: &Client, session: &str) -> Vec<Value> {
     client
         .sessions()
         .events()
@@ -87,7 +87,7 @@ fn events(client: &Client, session: &str) -> Vec<Value> {
         .collect()
 }
 
-fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+pub(super) fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["type"] == kind).collect()
 }
 
@@ -133,10 +133,16 @@ fn a_heartbeat_answered_412_ends_the_run_posts_nothing_and_leaves_the_item_unsto
     let dir = workdir("hb412");
     let (started_tx, started) = mpsc::channel();
     let started_tx = Mutex::new(started_tx);
+    let (release_tx, release) = mpsc::channel::<()>();
+    let release = Mutex::new(release);
     let (w, reports) = keep_reports(worker(&client, &env, &dir).tool("slow", move |_call| {
         let _ = started_tx.lock().unwrap().send(());
-        // a handler that does not look at its cancel signal: its result must not be posted
-        std::thread::sleep(Duration::from_secs(2));
+        // a handler that does not look at its cancel signal, and returns only once the worker
+        // is done: its result must not be posted
+        let _ = release
+            .lock()
+            .unwrap()
+            .recv_timeout(Duration::from_secs(30));
         Ok::<_, String>("late")
     }));
     let run = std::thread::spawn(move || w.run());
@@ -158,7 +164,8 @@ fn a_heartbeat_answered_412_ends_the_run_posts_nothing_and_leaves_the_item_unsto
     );
     // the item is still the queue's, and the handler's late result never reaches the session
     assert_eq!(item_state(&client, &env), "active");
-    std::thread::sleep(Duration::from_secs(3));
+    release_tx.send(()).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
     let log = events(&client, &session);
     assert!(
         of_type(&log, "user.custom_tool_result").is_empty(),
@@ -271,12 +278,18 @@ fn a_lease_that_expires_goes_to_a_second_worker_and_each_call_is_answered_once()
     let calls = Arc::new(AtomicUsize::new(0));
     let (started_tx, started) = mpsc::channel();
     let started_tx = Arc::new(Mutex::new(started_tx));
+    let (release_tx, release) = mpsc::channel::<()>();
+    let release = Arc::new(Mutex::new(release));
     let tool = {
         let calls = calls.clone();
         move |_call: &managed_agents::runner::ToolCall| {
             if calls.fetch_add(1, Ordering::SeqCst) == 0 {
                 let _ = started_tx.lock().unwrap().send(());
-                std::thread::sleep(Duration::from_secs(3));
+                // the first worker's call returns only once both workers are done
+                let _ = release
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(60));
                 Ok::<_, String>("from the first worker")
             } else {
                 Ok("from the second worker")
@@ -330,7 +343,8 @@ fn a_lease_that_expires_goes_to_a_second_worker_and_each_call_is_answered_once()
     );
     assert!(second_reports.lock().unwrap()[0].1);
     // the first worker's late result never arrives: one result, the second worker's
-    std::thread::sleep(Duration::from_secs(3));
+    release_tx.send(()).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
     let log = events(&client, &session);
     let results = of_type(&log, "user.custom_tool_result");
     assert_eq!(results.len(), 1, "{log:?}");
@@ -385,63 +399,6 @@ fn the_item_of_a_session_already_idle_ends_at_once() {
 }
 
 #[test]
-fn a_runner_on_a_session_whose_turn_is_over_returns_at_once_and_a_cancel_ends_a_run() {
-    let (emu, client) = setup();
-    emu.set_script(Script::new().say("hello"));
-    let (_env, session) = session_with_message(&client);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while of_type(&events(&client, &session), "session.status_idle").is_empty() {
-        assert!(Instant::now() < deadline, "the session never went idle");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // no message, nothing pending: the turn is over, so is the run
-    let outcome = client
-        .run(&session)
-        .deadline(Duration::from_secs(30))
-        .until_idle()
-        .unwrap();
-    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
-
-    // a run waiting on a handler is cancelled: nothing is posted, the handler saw the signal
-    emu.set_script(Script::new().call_tool("wait", json!({})).say("done"));
-    let cancel = managed_agents::environments::StopSignal::new();
-    let saw = Arc::new(AtomicUsize::new(0));
-    let (started_tx, started) = mpsc::channel();
-    let started_tx = Mutex::new(started_tx);
-    let runner = {
-        let (client, session, cancel, saw) =
-            (client.clone(), session.clone(), cancel.clone(), saw.clone());
-        std::thread::spawn(move || {
-            client
-                .run(&session)
-                .message("again")
-                .cancel(cancel)
-                .deadline(Duration::from_secs(60))
-                .tool("wait", move |call| {
-                    let _ = started_tx.lock().unwrap().send(());
-                    if call.cancel.wait(Duration::from_secs(30)) {
-                        saw.fetch_add(1, Ordering::SeqCst);
-                    }
-                    Ok::<_, String>("finished")
-                })
-                .until_idle()
-        })
-    };
-    started.recv_timeout(Duration::from_secs(30)).unwrap();
-    cancel.set();
-    let outcome = runner.join().unwrap().unwrap();
-    assert_eq!(outcome.stop_reason, Some(StopReason::Cancelled));
-    assert!(!outcome.tool_calls[0].posted);
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(saw.load(Ordering::SeqCst), 1);
-    let log = events(&client, &session);
-    assert!(
-        of_type(&log, "user.custom_tool_result").is_empty(),
-        "{log:?}"
-    );
-}
-
-#[test]
 fn a_stop_asked_for_by_the_stop_heartbeats_fault_ends_the_run_and_the_item_is_stopped() {
     let (emu, client) = setup();
     emu.set_script(Script::new().call_tool("wait", json!({})).say("done"));
@@ -476,5 +433,50 @@ fn a_stop_asked_for_by_the_stop_heartbeats_fault_ends_the_run_and_the_item_is_st
         of_type(&log, "user.custom_tool_result").is_empty(),
         "{log:?}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_item_claimed_but_never_acknowledged_is_reclaimed_by_a_worker_after_reclaim_older_than_ms() {
+    let (emu, client) = setup();
+    emu.set_script(
+        Script::new()
+            .agent_tool(
+                "write",
+                json!({"file_path": "a.txt", "content": "reclaimed\\n"}),
+            )
+            .say("done"),
+    );
+    let (env, session) = session_with_message(&client);
+    // a worker that died between its poll and its ack
+    let lost = client
+        .environments()
+        .work()
+        .poll(&env, &WorkPollParams::default().block_ms(999))
+        .unwrap()
+        .expect("the session's item");
+    let dir = workdir("unacked");
+    // older than the worker's reclaim_older_than_ms by the time it polls
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = worker(&client, &env, &dir)
+        .poller_options(
+            PollerOptions::new()
+                .drain(true)
+                .reclaim_older_than_ms(200)
+                .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20)),
+        )
+        .run()
+        .unwrap();
+    assert_eq!((stats.claimed, stats.ran), (1, 1), "{stats:?}");
+    let log = events(&client, &session);
+    assert_eq!(of_type(&log, "user.tool_result").len(), 1, "{log:?}");
+    let items = client
+        .environments()
+        .work()
+        .list(&env, &WorkListParams::default())
+        .unwrap();
+    assert_eq!(items.data.len(), 1);
+    assert_eq!(items.data[0].id, lost.id);
+    assert_eq!(item_state(&client, &env), "stopped");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -58,6 +58,8 @@ async def claim_heartbeat_stop(client, env, agent):
                     e.status_code == 412 and state.get("state") == "active",
                 )
             break  # the poller stops the item when the loop body ends
+    stats = await work.stats(env.id)
+    check("the stats count the poller among the workers polling", stats.workers_polling == 1)
     done = await work.retrieve(claimed.id, environment_id=env.id)
     check("the poller stopped the item gracefully", done.state in ("stopping", "stopped"))
     await asyncio.sleep(2.5)  # the emulator's grace for a graceful stop is 2 s
