@@ -20,10 +20,10 @@ mod memories;
 mod rosters;
 #[path = "emulator/rules.rs"]
 mod rules;
-#[path = "emulator/schema/mod.rs"]
-mod schema;
 #[path = "emulator/runner_cancel.rs"]
 mod runner_cancel;
+#[path = "emulator/schema/mod.rs"]
+mod schema;
 #[path = "emulator/skills.rs"]
 mod skills;
 #[path = "emulator/stream_and_faults.rs"]
