@@ -7,7 +7,7 @@ use super::memories::MemoryOptions;
 use super::workspace::Workspace;
 use super::{StopSignal, WorkContext};
 use crate::error::{Error, Result};
-use crate::runner::{ToolCall, ToolOutput};
+use crate::runner::{StopReason, ToolCall, ToolOutput};
 use crate::toolset::{AgentToolContext, AgentToolset};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
@@ -106,7 +106,8 @@ pub(super) fn run_session(
         });
         match rx.recv_timeout(wait) {
             Ok(Ok(outcome)) => {
-                clean_end = true;
+                // a cancelled run did not end cleanly: the memory stores get the flush only
+                clean_end = outcome.stop_reason != Some(StopReason::Cancelled);
                 let failed = outcome
                     .tool_calls
                     .iter()
