@@ -123,10 +123,10 @@ mod tests {
             (f.fail_polls, f.fail_heartbeats, f.lease_ttl),
             (2, 1, Some(Duration::from_millis(300)))
         );
+        assert_eq!(f.stop_heartbeats, 4);
         let f = Faults::from_json(&json!({"skill_content_base64": "UEsFBg=="})).unwrap();
         assert_eq!(f.skill_content.as_deref(), Some(&b"PK\x05\x06"[..]));
         assert!(Faults::from_json(&json!({"skill_content_base64": "%"})).is_err());
-        assert_eq!(f.stop_heartbeats, 4);
         assert!(Faults::from_json(&json!({"explode": 1}))
             .unwrap_err()
             .contains("explode"));
