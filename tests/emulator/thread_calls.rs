@@ -215,7 +215,11 @@ fn a_childs_permission_request_is_confirmed_from_the_sessions_stream() {
         .iter()
         .position(|k| k == "user.tool_confirmation")
         .unwrap();
-    assert_eq!(kinds[at + 2], "agent.tool_result", "{kinds:?}");
+    // the tool ran once, after the confirmation reached the child
+    let results: Vec<usize> = (0..kinds.len())
+        .filter(|&i| kinds[i] == "agent.tool_result")
+        .collect();
+    assert!(results.len() == 1 && results[0] > at, "{kinds:?}");
     assert!(kinds.contains(&"agent.thread_message_sent".to_string()));
 }
 
