@@ -29,6 +29,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
             let model = body
                 .get("model")
                 .ok_or_else(|| bad("model: Field required"))?;
+            check_mcp(&body["tools"], &body["mcp_servers"])?;
             let id = s.id("agent");
             let now = s.now();
             let mut agent = json!({
@@ -57,8 +58,36 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                 },
                 ("POST", []) => {
                     let body = json_body(r.body)?;
+                    if !latest["archived_at"].is_null() {
+                        return Err(bad(format!("agent {id} is archived and cannot be updated")));
+                    }
+                    // `version` guards against a concurrent update
+                    if let Some(v) = body.get("version").filter(|v| !v.is_null()) {
+                        if *v != latest["version"] {
+                            return Err(ApiError(
+                                409,
+                                "conflict_error",
+                                format!(
+                                    "version {v} is not the agent's current version {}",
+                                    latest["version"]
+                                ),
+                            ));
+                        }
+                    }
+                    if body
+                        .get("name")
+                        .is_some_and(|n| n.as_str().is_none_or(str::is_empty))
+                    {
+                        return Err(bad("name: cannot be cleared"));
+                    }
                     let mut next = latest;
                     update(&mut next, &body, FIELDS, now);
+                    // a list set to null is cleared, not removed
+                    for f in ["tools", "mcp_servers", "skills"] {
+                        if next.get(f).is_none_or(Value::is_null) {
+                            next[f] = json!([]);
+                        }
+                    }
                     if let Some(m) = body.get("model") {
                         next["model"] = resolve_model(m);
                     }
@@ -68,6 +97,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                     if body.get("skills").is_some() {
                         next["skills"] = resolve_skills(&s, body.get("skills"))?;
                     }
+                    check_mcp(&next["tools"], &next["mcp_servers"])?;
                     let versions = s.agent_versions.entry(id.to_string()).or_default();
                     next["version"] = json!(versions.len() + 1);
                     versions.push(next.clone());
@@ -156,6 +186,43 @@ pub(crate) fn resolve_tools(tools: Option<&Value>) -> Value {
             })
             .collect(),
     )
+}
+
+/// An agent's MCP servers and toolsets agree: at most 20 servers with distinct names, each
+/// used by an `mcp_toolset`, and each toolset naming a server.
+fn check_mcp(tools: &Value, servers: &Value) -> Result<(), ApiError> {
+    let names: Vec<&str> = servers
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| m["name"].as_str().unwrap_or_default())
+        .collect();
+    if names.len() > 20 {
+        return Err(bad("mcp_servers: at most 20"));
+    }
+    let toolsets: Vec<&str> = tools
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["type"] == "mcp_toolset")
+        .map(|t| t["mcp_server_name"].as_str().unwrap_or_default())
+        .collect();
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            return Err(bad(format!("mcp_servers: the name {n:?} is used twice")));
+        }
+        if !toolsets.contains(n) {
+            return Err(bad(format!(
+                "mcp_servers: {n:?} is not used by any mcp_toolset in tools"
+            )));
+        }
+    }
+    if let Some(t) = toolsets.iter().find(|t| !names.contains(t)) {
+        return Err(bad(format!(
+            "tools: the mcp_toolset names {t:?}, which is not in mcp_servers"
+        )));
+    }
+    Ok(())
 }
 
 /// A toolset's `default_config` and `configs` as the API resolves them: every field filled

@@ -78,6 +78,12 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
             if body.get("initial_events").is_some() {
                 initial_events(body.get("initial_events"))?;
             }
+            if body
+                .get("name")
+                .is_some_and(|n| n.as_str().is_none_or(str::is_empty))
+            {
+                return Err(bad("name: cannot be cleared"));
+            }
             update(&mut d, &body, FIELDS, now);
             for f in ["resources", "vault_ids"] {
                 if d.get(f).is_none_or(Value::is_null) {
