@@ -145,6 +145,9 @@ pub(crate) fn session_agent(s: &State, spec: &Value) -> Result<Value, ApiError> 
         ),
         _ => return Err(bad("agent: Field required")),
     };
+    if version.is_some_and(|v| v < 1) {
+        return Err(bad("agent.version: must be at least 1"));
+    }
     let mut snap = match version {
         Some(v) => self::version(s, &id, &v.to_string())?,
         None => s.agents.get(&id)?.clone(),
@@ -153,6 +156,27 @@ pub(crate) fn session_agent(s: &State, spec: &Value) -> Result<Value, ApiError> 
         for k in ["created_at", "updated_at", "metadata", "archived_at"] {
             o.remove(k);
         }
+    }
+    // `agent_with_overrides`: each field given replaces the agent's for this session
+    if spec["type"] == "agent_with_overrides" {
+        if let Some(m) = spec.get("model") {
+            snap["model"] = resolve_model(m);
+        }
+        if spec.get("tools").is_some() {
+            snap["tools"] = resolve_tools(spec.get("tools"));
+        }
+        if spec.get("skills").is_some() {
+            snap["skills"] = resolve_skills(s, spec.get("skills"))?;
+        }
+        if let Some(m) = spec.get("mcp_servers") {
+            snap["mcp_servers"] = m.clone();
+        }
+        match spec.get("system") {
+            Some(Value::Null) => snap["system"] = Value::Null,
+            Some(v) => snap["system"] = v.clone(),
+            None => {}
+        }
+        check_mcp(&snap["tools"], &snap["mcp_servers"])?;
     }
     Ok(snap)
 }

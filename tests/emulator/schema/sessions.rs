@@ -59,6 +59,32 @@ pub(crate) fn check(api: &Api) {
         }),
     );
     let s = id(&session);
+    // an agent with overrides for this session only; a version below 1 is refused
+    let overridden = api.ok(
+        "sessions.create",
+        &[],
+        "",
+        json!({"agent": {"type": "agent_with_overrides", "id": a, "system": "Be terse.",
+                "model": "claude-sonnet-4-5", "tools": [{"type": "agent_toolset_20260401"}]},
+               "environment_id": env}),
+    );
+    assert_eq!(overridden["agent"]["system"], "Be terse.", "{overridden}");
+    assert_eq!(
+        overridden["agent"]["model"]["id"], "claude-sonnet-4-5",
+        "{overridden}"
+    );
+    assert_eq!(
+        api.ok("agents.retrieve", &[&a], "", ())["tools"],
+        json!([]),
+        "the agent itself is unchanged"
+    );
+    api.err(
+        "sessions.create",
+        &[],
+        "",
+        json!({"agent": {"type": "agent", "id": a, "version": 0}, "environment_id": env}),
+        400,
+    );
     // a budget and initial events
     let started = api.ok(
         "sessions.create",
