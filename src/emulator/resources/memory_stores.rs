@@ -1,6 +1,6 @@
 //! Memory stores; their memories and memory versions are in `memories`.
 
-use super::super::reply::{json_body, not_found, required_str, Reply, Routed};
+use super::super::reply::{bad, json_body, not_found, required_str, Reply, Routed};
 use super::super::store::metadata;
 use super::super::Shared;
 use super::{memories, Request};
@@ -28,6 +28,9 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                 (_, ["memory_versions", tail @ ..]) => {
                     memories::route_versions(&mut s, r, sid, tail)
                 }
+                ("POST", []) if !s.memory_stores.get(sid)?["archived_at"].is_null() => Err(bad(
+                    format!("memory store {sid} is archived and cannot be updated"),
+                )),
                 ("DELETE", []) => {
                     memories::forget_store(&mut s, sid);
                     s.memory_stores.delete(sid)

@@ -135,6 +135,14 @@ pub(crate) fn check(api: &Api) {
     api.err("memory_stores.memories.delete", &[&st, &m], "", (), 404);
     api.ok("memory_stores.archive", &[&st], "", ());
     api.err("memory_stores.archive", &["memstore_missing"], "", (), 404);
+    // an archived store is not updated
+    api.err(
+        "memory_stores.update",
+        &[&st],
+        "",
+        json!({"name": "late"}),
+        400,
+    );
     api.ok("memory_stores.delete", &[&st], "", ());
     api.err("memory_stores.delete", &[&st], "", (), 404);
 }
