@@ -179,12 +179,26 @@ pub(crate) fn check(api: &Api) {
     let types = api.stream(
         "sessions.events.stream",
         &[&s],
+        "",
         || {
             api.ok("sessions.events.send", &[&s], "", message("hi"));
         },
         |e| e["type"] == "session.status_idle",
     );
     assert!(types.contains(&"agent.message".to_string()), "{types:?}");
+    // with previews of the agent's messages
+    let types = api.stream(
+        "sessions.events.stream",
+        &[&s],
+        "event_deltas[]=agent.message",
+        || {
+            api.ok("sessions.events.send", &[&s], "", message("hi again"));
+        },
+        |e| e["type"] == "session.status_idle",
+    );
+    for kind in ["event_start", "event_delta", "agent.message"] {
+        assert!(types.contains(&kind.to_string()), "no {kind} in {types:?}");
+    }
     api.err("sessions.events.stream", &["sesn_missing"], "", (), 404);
     api.err(
         "sessions.events.send",

@@ -289,18 +289,19 @@ impl Api {
         }
     }
 
-    /// Opens `op`'s stream, calls `trigger` once it is open, and checks every event's `data`
+    /// Opens `op`'s stream (with `query`), calls `trigger` once it is open, and checks every event's `data`
     /// against the stream's schema until `last` returns true; returns the events' types.
     pub(crate) fn stream(
         &self,
         op: &str,
         ids: &[&str],
+        query: &str,
         trigger: impl FnOnce(),
         last: impl Fn(&Value) -> bool,
     ) -> Vec<String> {
         let o = &self.ops[op];
         assert_eq!(o.kind, Kind::Sse, "{op}");
-        let url = self.url(o, ids, "");
+        let url = self.url(o, ids, query);
         let res = self
             .http
             .get(&url)
