@@ -4,7 +4,7 @@
 use super::super::reply::ApiError;
 use super::super::reply::{bad, json_body, not_found, page, required_str, Reply, Routed};
 use super::super::state::State;
-use super::super::store::{metadata, update};
+use super::super::store::{check_text, metadata, update};
 use super::super::Shared;
 use super::Request;
 use serde_json::{json, Value};
@@ -74,6 +74,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                             ));
                         }
                     }
+                    check_text(&body)?;
                     if body
                         .get("name")
                         .is_some_and(|n| n.as_str().is_none_or(str::is_empty))

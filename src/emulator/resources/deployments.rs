@@ -6,7 +6,7 @@ use super::super::reply::{
     bad, created_within, json_body, not_found, required_str, ApiError, Reply, Routed,
 };
 use super::super::state::State;
-use super::super::store::{metadata, update};
+use super::super::store::{check_text, metadata, update};
 use super::super::{events, sessions, Shared};
 use super::Request;
 use serde_json::{json, Value};
@@ -78,6 +78,7 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
             if body.get("initial_events").is_some() {
                 initial_events(body.get("initial_events"))?;
             }
+            check_text(&body)?;
             if body
                 .get("name")
                 .is_some_and(|n| n.as_str().is_none_or(str::is_empty))

@@ -96,6 +96,7 @@ pub(crate) fn check(api: &Api) {
         409,
     );
     api.err("agents.update", &[&a], "", json!({"name": null}), 400);
+    api.err("agents.update", &[&a], "", json!({"description": 5}), 400);
     let cleared = api.ok(
         "agents.update",
         &[&a],

@@ -91,6 +91,13 @@ pub(crate) fn check(api: &Api) {
         "deployments.update",
         &[&d],
         "",
+        json!({"description": 1}),
+        400,
+    );
+    api.err(
+        "deployments.update",
+        &[&d],
+        "",
         json!({"initial_events": null}),
         400,
     );

@@ -51,6 +51,7 @@ pub(crate) fn check(api: &Api) {
         json!({"name": "dev2", "metadata": {"k": null, "j": "w"}}),
     );
     api.err("environments.update", &["env_missing"], "", obj(), 404);
+    api.err("environments.update", &[&e], "", json!({"name": 5}), 400);
     // a new config is completed as at create; its kind does not change
     let updated = api.ok(
         "environments.update",

@@ -149,6 +149,7 @@ pub(crate) fn check(api: &Api) {
         json!({"title": "renamed", "metadata": {"k": null}}),
     );
     api.err("sessions.update", &["sesn_missing"], "", obj(), 404);
+    api.err("sessions.update", &[&s], "", json!({"title": ["t"]}), 400);
     // a session's agent takes new tools and MCP servers; vaults cannot change yet, nor can a
     // budget be added to a session created without one
     let retooled = api.ok(

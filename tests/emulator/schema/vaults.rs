@@ -20,6 +20,7 @@ pub(crate) fn check(api: &Api) {
     api.err("vaults.retrieve", &["vlt_missing"], "", (), 404);
     api.ok("vaults.update", &[&v], "", json!({"display_name": "keys2"}));
     api.err("vaults.update", &["vlt_missing"], "", obj(), 404);
+    api.err("vaults.update", &[&v], "", json!({"display_name": {}}), 400);
 
     let bearer = api.ok(
         "vaults.credentials.create",
