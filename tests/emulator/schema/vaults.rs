@@ -50,6 +50,20 @@ pub(crate) fn check(api: &Api) {
     api.err("vaults.credentials.create", &[&v], "", obj(), 400);
     api.err(
         "vaults.credentials.create",
+        &[&v],
+        "",
+        json!({"auth": {"type": "static_bearer", "token": "t"}}),
+        400,
+    );
+    api.err(
+        "vaults.credentials.create",
+        &[&v],
+        "",
+        json!({"auth": {"type": "password", "value": "p"}}),
+        400,
+    );
+    api.err(
+        "vaults.credentials.create",
         &["vlt_missing"],
         "",
         json!({"auth": {"type": "static_bearer", "token": "t", "mcp_server_url": "https://x"}}),
