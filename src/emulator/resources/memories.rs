@@ -28,7 +28,9 @@ pub(crate) fn route(s: &mut State, r: &Request, store: &str, segs: &[&str]) -> R
         ("POST", []) => {
             let body = json_body(r.body)?;
             let path = valid_path(body.get("path"))?;
-            let content = valid_content(body.get("content"))?.unwrap_or_default();
+            // `""` makes an empty memory; no content at all is a missing field
+            let content = valid_content(body.get("content"))?
+                .ok_or_else(|| bad("content: Field required"))?;
             if find_path(s, store, &path).is_some() {
                 return Err(path_conflict(&path));
             }

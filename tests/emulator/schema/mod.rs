@@ -17,6 +17,7 @@ mod environments;
 mod events;
 mod files_and_skills;
 mod memories;
+mod required;
 mod sessions;
 mod spec;
 mod vaults;
@@ -144,6 +145,7 @@ fn every_operation_answers_as_its_schema_says() {
     memories::check(&api);
     deployments::check(&api);
     work::check(&api);
+    required::check(&api);
     api.check_coverage();
 }
 

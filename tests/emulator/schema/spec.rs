@@ -25,6 +25,8 @@ pub(super) struct Op {
     pub(super) kind: Kind,
     /// The success schema (JSON and SSE), refs pointing into `#/components/schemas`.
     pub(super) schema: Option<Value>,
+    /// The fields its JSON body must have.
+    pub(super) required: Vec<String>,
 }
 
 /// The spec's OpenAPI 3.0 schema as strict JSON Schema (walked keyword by keyword, so that a
@@ -92,6 +94,14 @@ pub(super) fn load() -> (BTreeMap<String, Op>, Value) {
             }
             let name = op["operationId"].as_str().unwrap().to_string();
             let method = method.to_uppercase();
+            let body = &op["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+            let body = body.as_str().and_then(|r| r.rsplit('/').next());
+            let required = body
+                .and_then(|b| spec["components"]["schemas"][b]["required"].as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(String::from))
+                .collect();
             ops.insert(
                 name,
                 Op {
@@ -99,6 +109,7 @@ pub(super) fn load() -> (BTreeMap<String, Op>, Value) {
                     path: path.clone(),
                     kind,
                     schema,
+                    required,
                 },
             );
         }
@@ -107,6 +118,14 @@ pub(super) fn load() -> (BTreeMap<String, Op>, Value) {
 }
 
 impl Api {
+    /// The operations whose JSON body has required fields, by name.
+    pub(super) fn with_required_fields(&self) -> Vec<&str> {
+        let ops = self.ops.iter();
+        ops.filter(|(_, o)| !o.required.is_empty())
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
     pub(super) fn validate(&self, key: &str, schema: &Value, value: &Value) -> Result<(), String> {
         let mut cache = self.validators.borrow_mut();
         let v = cache.entry(key.to_string()).or_insert_with(|| {

@@ -192,6 +192,30 @@ impl Api {
         message
     }
 
+    /// Calls `op` once for each field its body must have, with that field left out of `body`
+    /// (a valid body): each is a 400. Returns how many fields were checked.
+    pub(crate) fn requires(&self, op: &str, ids: &[&str], body: &Value) -> usize {
+        let required = self.ops[op].required.clone();
+        for field in &required {
+            let mut without = body.clone();
+            if without
+                .as_object_mut()
+                .and_then(|o| o.remove(field))
+                .is_none()
+            {
+                self.problem(format!("{op}: the valid body given has no {field}"));
+                continue;
+            }
+            let message = self.err(op, ids, "", without, 400);
+            if !message.is_empty() && !message.contains(field.as_str()) {
+                self.problem(format!(
+                    "{op}: the refusal of a body without {field} does not name it: {message}"
+                ));
+            }
+        }
+        required.len()
+    }
+
     /// As [`Api::err`], and the error names its cause in `error.details.error_code`, which
     /// the SDKs read to raise a specific error.
     #[allow(clippy::too_many_arguments)]
