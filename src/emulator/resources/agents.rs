@@ -213,9 +213,37 @@ pub(crate) fn resolve_tools(tools: Option<&Value>) -> Value {
     )
 }
 
+/// Each tool and MCP server of an agent has the fields its kind requires.
+fn check_tools(tools: &Value, servers: &Value) -> Result<(), ApiError> {
+    for t in tools.as_array().into_iter().flatten() {
+        let required: &[&str] = match t["type"].as_str() {
+            Some("agent_toolset_20260401") => &[],
+            Some("mcp_toolset") => &["mcp_server_name"],
+            Some("custom") => &["name", "description", "input_schema"],
+            other => return Err(bad(format!("tools: unknown tool type {other:?}"))),
+        };
+        if let Some(f) = required
+            .iter()
+            .find(|f| t.get(**f).is_none_or(Value::is_null))
+        {
+            return Err(bad(format!("tools: {}.{f}: Field required", t["type"])));
+        }
+    }
+    for m in servers.as_array().into_iter().flatten() {
+        if let Some(f) = ["type", "name", "url"]
+            .iter()
+            .find(|f| m.get(**f).is_none_or(Value::is_null))
+        {
+            return Err(bad(format!("mcp_servers: {f}: Field required")));
+        }
+    }
+    Ok(())
+}
+
 /// An agent's MCP servers and toolsets agree: at most 20 servers with distinct names, each
 /// used by an `mcp_toolset`, and each toolset naming a server.
 fn check_mcp(tools: &Value, servers: &Value) -> Result<(), ApiError> {
+    check_tools(tools, servers)?;
     let names: Vec<&str> = servers
         .as_array()
         .into_iter()

@@ -104,6 +104,21 @@ pub(crate) fn check(api: &Api) {
         json!({"tools": null, "mcp_servers": null, "skills": null, "description": null}),
     );
     assert_eq!(cleared["mcp_servers"], json!([]), "{cleared}");
+    // a tool or server without the fields its kind requires, or of an unknown kind
+    for tools in [
+        json!([{"type": "custom", "name": "t", "description": "d"}]),
+        json!([{"type": "custom", "description": "d", "input_schema": {"type": "object"}}]),
+        json!([{"type": "mcp_toolset"}]),
+        json!([{"type": "computer_use"}]),
+    ] {
+        api.err(
+            "agents.create",
+            &[],
+            "",
+            json!({"name": "X", "model": "claude-opus-4-5", "tools": tools}),
+            400,
+        );
+    }
     // MCP servers and toolsets must agree
     api.err(
         "agents.create",
