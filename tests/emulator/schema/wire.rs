@@ -192,6 +192,29 @@ impl Api {
         message
     }
 
+    /// Calls every operation that names objects in its path with ids that do not exist: each
+    /// is a 404 `not_found_error`. Returns how many were called.
+    pub(crate) fn unknown_ids(&self) -> usize {
+        let mut called = 0;
+        let ops: Vec<(String, usize, String)> = self
+            .ops
+            .iter()
+            .map(|(name, o)| (name.clone(), o.path.matches('{').count(), o.method.clone()))
+            .filter(|(_, params, _)| *params > 0)
+            .collect();
+        for (op, params, method) in ops {
+            let ids = vec!["missing_0"; params];
+            let body = if method == "POST" {
+                Body::Json(json!({}))
+            } else {
+                Body::None
+            };
+            self.err(&op, &ids, "", body, 404);
+            called += 1;
+        }
+        called
+    }
+
     /// Calls `op` once for each field its body must have, with that field left out of `body`
     /// (a valid body): each is a 400. Returns how many fields were checked.
     pub(crate) fn requires(&self, op: &str, ids: &[&str], body: &Value) -> usize {
