@@ -2,8 +2,15 @@
 //! checked against the operation's response schema (the spec's OpenAPI 3.0 schemas made strict
 //! JSON Schema: `nullable` is a null alternative, no property outside the schema, formats
 //! checked), each error against the API's error body (`ErrorResponse`), its status and its
-//! error type. The run fails unless every operation was called both with valid input and with
-//! input the API refuses (a missing field, an id that does not exist, a wrong state).
+//! error type (and `details.error_code` where the SDKs raise a specific error). The run fails
+//! unless every operation was called both with valid input and with input the API refuses (a
+//! missing field, an id that does not exist, an archived object, a wrong state).
+//!
+//! Besides each group's calls (one file each), two sweeps come from the spec itself: every
+//! required field of every request body left out once (`required`), and every operation with
+//! ids in its path called with ids that do not exist. `events` makes the scripted agent and the
+//! client produce every kind of event the emulator records; the stream is read with and
+//! without previews. `spec` makes the schemas strict; `wire` sends and checks.
 
 use managed_agents::emulator::{Emulator, Script};
 use serde_json::{json, Map, Value};
