@@ -4,7 +4,7 @@
 //! stays after the memory is deleted and can be redacted.
 
 use super::super::reply::{
-    bad, created_within, json_body, not_found, page, ApiError, Query, Reply, Routed,
+    bad, created_within, json_body, limit_within, not_found, page, ApiError, Query, Reply, Routed,
 };
 use super::super::state::State;
 use super::Request;
@@ -75,6 +75,7 @@ pub(crate) fn route_versions(s: &mut State, r: &Request, store: &str, segs: &[&s
     match (r.method, segs) {
         ("GET", []) => {
             let q = r.query;
+            limit_within(q, 100)?;
             let keep = |v: &Value| {
                 v["memory_store_id"] == store
                     && q.get("memory_id").is_none_or(|m| v["memory_id"] == m)
@@ -177,6 +178,7 @@ fn update(s: &mut State, r: &Request, mut mem: Value, full: bool) -> Routed {
 /// One page of a store's memories under `path_prefix`, by path; with `depth`, the memories
 /// deeper than it are one `memory_prefix` per directory.
 fn list(s: &State, q: &Query, store: &str, full: bool) -> Routed {
+    limit_within(q, 100)?;
     let prefix = q.get("path_prefix").unwrap_or("/");
     if !prefix.starts_with('/') || !prefix.ends_with('/') {
         return Err(bad("path_prefix: must start and end with /"));
