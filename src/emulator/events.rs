@@ -86,6 +86,20 @@ pub(crate) fn send(
             if !USER_EVENTS.contains(&kind) {
                 return Err(bad(format!("events: unknown event type {kind:?}")));
             }
+            let required: &[&str] = match kind {
+                "user.message" | "system.message" => &["content"],
+                "user.custom_tool_result" => &["custom_tool_use_id"],
+                "user.tool_confirmation" => &["tool_use_id", "result"],
+                "user.tool_result" => &["tool_use_id"],
+                "user.define_outcome" => &["description", "rubric"],
+                _ => &[],
+            };
+            if let Some(f) = required
+                .iter()
+                .find(|f| ev.get(**f).is_none_or(Value::is_null))
+            {
+                return Err(bad(format!("events: {kind}.{f}: Field required")));
+            }
             let mut ev = ev.clone();
             if kind == "user.define_outcome" {
                 define_outcome(&mut s, session, &mut ev);

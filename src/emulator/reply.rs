@@ -153,6 +153,15 @@ impl Query {
     }
 }
 
+/// The `limit` of a listing whose bound the API enforces (1 to `max`), or a 400.
+pub(crate) fn limit_within(query: &Query, max: usize) -> Result<(), ApiError> {
+    match query.get("limit").map(str::parse::<usize>) {
+        None => Ok(()),
+        Some(Ok(n)) if (1..=max).contains(&n) => Ok(()),
+        Some(_) => Err(bad(format!("limit: must be an integer from 1 to {max}"))),
+    }
+}
+
 /// One page of a list: `limit` (default 20, at most 1000) and an opaque `page` cursor; only
 /// the page's items are copied.
 pub(crate) fn page<T: std::borrow::Borrow<Value>>(items: Vec<T>, query: &Query) -> Routed {

@@ -90,6 +90,7 @@ impl Table {
         now: String,
     ) -> Result<Value, ApiError> {
         let fields = self.fields;
+        check_text(body)?;
         let o = self.get_mut(id)?;
         update(o, body, fields, now);
         Ok(o.clone())
@@ -129,6 +130,16 @@ impl Table {
         };
         Some(result)
     }
+}
+
+/// The text fields of an update body are strings (or null to clear them).
+pub(crate) fn check_text(body: &Value) -> Result<(), ApiError> {
+    for f in ["name", "description", "title", "display_name", "system"] {
+        if body.get(f).is_some_and(|v| !v.is_string() && !v.is_null()) {
+            return Err(super::reply::bad(format!("{f}: must be a string")));
+        }
+    }
+    Ok(())
 }
 
 /// Applies the `fields` of an update body to an object: a field set to `null` is removed,

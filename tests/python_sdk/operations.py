@@ -277,6 +277,10 @@ ok("sessions.resources.delete", added.id, session_id=session.id)
 kinds = stream("sessions.events.stream", lambda: ok("sessions.events.send", session.id, events=message("go")), session_id=session.id)
 if "agent.message" not in kinds:
     fail(f"sessions.events.stream: no agent.message in {kinds}")
+kinds = stream("sessions.events.stream", lambda: ok("sessions.events.send", session.id, events=message("again")),
+               session_id=session.id, event_deltas=["agent.message"])
+if not {"event_start", "event_delta", "agent.message"} <= set(kinds):
+    fail(f"sessions.events.stream: previews expected in {kinds}")
 ok("sessions.events.list", session.id, order="desc")
 ok("sessions.threads.list", session.id)
 for op in sorted(NO_VALID_CALL_YET):

@@ -5,7 +5,7 @@ use super::super::multiagent;
 use super::super::reply::ApiError;
 use super::super::reply::{bad, json_body, not_found, page, required_str, Reply, Routed};
 use super::super::state::State;
-use super::super::store::{metadata, update};
+use super::super::store::{check_text, metadata, update};
 use super::super::Shared;
 use super::Request;
 use serde_json::{json, Value};
@@ -30,6 +30,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
             let model = body
                 .get("model")
                 .ok_or_else(|| bad("model: Field required"))?;
+            check_mcp(&body["tools"], &body["mcp_servers"])?;
             let id = s.id("agent");
             let now = s.now();
             let mut agent = json!({
@@ -61,8 +62,37 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                 },
                 ("POST", []) => {
                     let body = json_body(r.body)?;
+                    if !latest["archived_at"].is_null() {
+                        return Err(bad(format!("agent {id} is archived and cannot be updated")));
+                    }
+                    // `version` guards against a concurrent update
+                    if let Some(v) = body.get("version").filter(|v| !v.is_null()) {
+                        if *v != latest["version"] {
+                            return Err(ApiError(
+                                409,
+                                "conflict_error",
+                                format!(
+                                    "version {v} is not the agent's current version {}",
+                                    latest["version"]
+                                ),
+                            ));
+                        }
+                    }
+                    check_text(&body)?;
+                    if body
+                        .get("name")
+                        .is_some_and(|n| n.as_str().is_none_or(str::is_empty))
+                    {
+                        return Err(bad("name: cannot be cleared"));
+                    }
                     let mut next = latest;
                     update(&mut next, &body, FIELDS, now);
+                    // a list set to null is cleared, not removed
+                    for f in ["tools", "mcp_servers", "skills"] {
+                        if next.get(f).is_none_or(Value::is_null) {
+                            next[f] = json!([]);
+                        }
+                    }
                     if let Some(m) = body.get("model") {
                         next["model"] = resolve_model(m);
                     }
@@ -72,6 +102,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                     if body.get("skills").is_some() {
                         next["skills"] = resolve_skills(&s, body.get("skills"))?;
                     }
+                    check_mcp(&next["tools"], &next["mcp_servers"])?;
                     let n = s.agent_versions.get(*id).map_or(0, Vec::len) as i64 + 1;
                     if body.get("multiagent").is_some() {
                         let stored = next.get("multiagent");
@@ -125,6 +156,9 @@ pub(crate) fn session_agent(s: &State, spec: &Value) -> Result<Value, ApiError> 
         ),
         _ => return Err(bad("agent: Field required")),
     };
+    if version.is_some_and(|v| v < 1) {
+        return Err(bad("agent.version: must be at least 1"));
+    }
     let mut snap = match version {
         Some(v) => self::version(s, &id, &v.to_string())?,
         None => s.agents.get(&id)?.clone(),
@@ -133,6 +167,27 @@ pub(crate) fn session_agent(s: &State, spec: &Value) -> Result<Value, ApiError> 
         for k in ["created_at", "updated_at", "metadata", "archived_at"] {
             o.remove(k);
         }
+    }
+    // `agent_with_overrides`: each field given replaces the agent's for this session
+    if spec["type"] == "agent_with_overrides" {
+        if let Some(m) = spec.get("model") {
+            snap["model"] = resolve_model(m);
+        }
+        if spec.get("tools").is_some() {
+            snap["tools"] = resolve_tools(spec.get("tools"));
+        }
+        if spec.get("skills").is_some() {
+            snap["skills"] = resolve_skills(s, spec.get("skills"))?;
+        }
+        if let Some(m) = spec.get("mcp_servers") {
+            snap["mcp_servers"] = m.clone();
+        }
+        match spec.get("system") {
+            Some(Value::Null) => snap["system"] = Value::Null,
+            Some(v) => snap["system"] = v.clone(),
+            None => {}
+        }
+        check_mcp(&snap["tools"], &snap["mcp_servers"])?;
     }
     multiagent::expand(s, &mut snap);
     Ok(snap)
@@ -167,6 +222,71 @@ pub(crate) fn resolve_tools(tools: Option<&Value>) -> Value {
             })
             .collect(),
     )
+}
+
+/// Each tool and MCP server of an agent has the fields its kind requires.
+fn check_tools(tools: &Value, servers: &Value) -> Result<(), ApiError> {
+    for t in tools.as_array().into_iter().flatten() {
+        let required: &[&str] = match t["type"].as_str() {
+            Some("agent_toolset_20260401") => &[],
+            Some("mcp_toolset") => &["mcp_server_name"],
+            Some("custom") => &["name", "description", "input_schema"],
+            other => return Err(bad(format!("tools: unknown tool type {other:?}"))),
+        };
+        if let Some(f) = required
+            .iter()
+            .find(|f| t.get(**f).is_none_or(Value::is_null))
+        {
+            return Err(bad(format!("tools: {}.{f}: Field required", t["type"])));
+        }
+    }
+    for m in servers.as_array().into_iter().flatten() {
+        if let Some(f) = ["type", "name", "url"]
+            .iter()
+            .find(|f| m.get(**f).is_none_or(Value::is_null))
+        {
+            return Err(bad(format!("mcp_servers: {f}: Field required")));
+        }
+    }
+    Ok(())
+}
+
+/// An agent's MCP servers and toolsets agree: at most 20 servers with distinct names, each
+/// used by an `mcp_toolset`, and each toolset naming a server.
+fn check_mcp(tools: &Value, servers: &Value) -> Result<(), ApiError> {
+    check_tools(tools, servers)?;
+    let names: Vec<&str> = servers
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| m["name"].as_str().unwrap_or_default())
+        .collect();
+    if names.len() > 20 {
+        return Err(bad("mcp_servers: at most 20"));
+    }
+    let toolsets: Vec<&str> = tools
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["type"] == "mcp_toolset")
+        .map(|t| t["mcp_server_name"].as_str().unwrap_or_default())
+        .collect();
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            return Err(bad(format!("mcp_servers: the name {n:?} is used twice")));
+        }
+        if !toolsets.contains(n) {
+            return Err(bad(format!(
+                "mcp_servers: {n:?} is not used by any mcp_toolset in tools"
+            )));
+        }
+    }
+    if let Some(t) = toolsets.iter().find(|t| !names.contains(t)) {
+        return Err(bad(format!(
+            "tools: the mcp_toolset names {t:?}, which is not in mcp_servers"
+        )));
+    }
+    Ok(())
 }
 
 /// A toolset's `default_config` and `configs` as the API resolves them: every field filled

@@ -6,7 +6,7 @@ use super::super::reply::{
     bad, created_within, json_body, not_found, required_str, ApiError, Reply, Routed,
 };
 use super::super::state::State;
-use super::super::store::{metadata, update};
+use super::super::store::{check_text, metadata, update};
 use super::super::{events, sessions, Shared};
 use super::Request;
 use serde_json::{json, Value};
@@ -77,6 +77,13 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
             }
             if body.get("initial_events").is_some() {
                 initial_events(body.get("initial_events"))?;
+            }
+            check_text(&body)?;
+            if body
+                .get("name")
+                .is_some_and(|n| n.as_str().is_none_or(str::is_empty))
+            {
+                return Err(bad("name: cannot be cleared"));
             }
             update(&mut d, &body, FIELDS, now);
             for f in ["resources", "vault_ids"] {

@@ -1,7 +1,9 @@
 //! Environments: create (a cloud config completed as the API does), the shared CRUD, and the
 //! routes of a self-hosted environment's work queue (in `work`).
 
-use super::super::reply::{json_body, not_found, refused, required_str, Reply, Routed};
+use super::super::reply::{
+    bad, json_body, not_found, refused, required_str, ApiError, Reply, Routed,
+};
 use super::super::store::metadata;
 use super::super::Shared;
 use super::Request;
@@ -17,10 +19,11 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
         ("POST", []) => {
             let body = json_body(r.body)?;
             let name = required_str(&body, "name")?.to_string();
+            check_scope(&body)?;
             let id = s.id("env");
             let now = s.now();
             let mut env = json!({"id": id, "type": "environment", "name": name,
-                "config": config(body.get("config")),
+                "config": config(body.get("config")), "scope": "organization",
                 "metadata": metadata(&body), "created_at": now, "updated_at": now});
             if let Some(d) = body.get("description").filter(|d| d.is_string()) {
                 env["description"] = d.clone();
@@ -39,6 +42,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                 ));
             }
             let body = json_body(r.body)?;
+            check_scope(&body)?;
             let asked = body.get("config").filter(|c| c.is_object());
             if let Some(c) = asked.filter(|c| c["type"] != env["config"]["type"]) {
                 return Ok(refused(
@@ -66,6 +70,18 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                 .unwrap_or_else(|| Err(not_found("path", &rest.join("/"))))
         }
         _ => Err(not_found("path", "environments")),
+    }
+}
+
+/// An API organization's environments are visible to the whole organization: `scope` may be
+/// `organization` (the default), never `account`.
+fn check_scope(body: &Value) -> Result<(), ApiError> {
+    match body.get("scope") {
+        None | Some(Value::Null) => Ok(()),
+        Some(s) if s == "organization" => Ok(()),
+        Some(s) => Err(bad(format!(
+            "scope: {s} is not supported; API organizations support only \"organization\""
+        ))),
     }
 }
 

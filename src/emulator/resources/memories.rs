@@ -4,7 +4,7 @@
 //! stays after the memory is deleted and can be redacted.
 
 use super::super::reply::{
-    bad, created_within, json_body, not_found, page, ApiError, Query, Reply, Routed,
+    bad, created_within, json_body, limit_within, not_found, page, ApiError, Query, Reply, Routed,
 };
 use super::super::state::State;
 use super::Request;
@@ -28,7 +28,9 @@ pub(crate) fn route(s: &mut State, r: &Request, store: &str, segs: &[&str]) -> R
         ("POST", []) => {
             let body = json_body(r.body)?;
             let path = valid_path(body.get("path"))?;
-            let content = valid_content(body.get("content"))?.unwrap_or_default();
+            // `""` makes an empty memory; no content at all is a missing field
+            let content = valid_content(body.get("content"))?
+                .ok_or_else(|| bad("content: Field required"))?;
             if find_path(s, store, &path).is_some() {
                 return Err(path_conflict(&path));
             }
@@ -73,6 +75,7 @@ pub(crate) fn route_versions(s: &mut State, r: &Request, store: &str, segs: &[&s
     match (r.method, segs) {
         ("GET", []) => {
             let q = r.query;
+            limit_within(q, 100)?;
             let keep = |v: &Value| {
                 v["memory_store_id"] == store
                     && q.get("memory_id").is_none_or(|m| v["memory_id"] == m)
@@ -175,6 +178,7 @@ fn update(s: &mut State, r: &Request, mut mem: Value, full: bool) -> Routed {
 /// One page of a store's memories under `path_prefix`, by path; with `depth`, the memories
 /// deeper than it are one `memory_prefix` per directory.
 fn list(s: &State, q: &Query, store: &str, full: bool) -> Routed {
+    limit_within(q, 100)?;
     let prefix = q.get("path_prefix").unwrap_or("/");
     if !prefix.starts_with('/') || !prefix.ends_with('/') {
         return Err(bad("path_prefix: must start and end with /"));

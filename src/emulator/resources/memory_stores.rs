@@ -1,6 +1,6 @@
 //! Memory stores; their memories and memory versions are in `memories`.
 
-use super::super::reply::{json_body, not_found, required_str, Reply, Routed};
+use super::super::reply::{bad, json_body, limit_within, not_found, required_str, Reply, Routed};
 use super::super::store::metadata;
 use super::super::Shared;
 use super::{memories, Request};
@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     match (r.method, segs) {
-        ("GET", []) => s.memory_stores.list(r.query, |_| true),
+        ("GET", []) => {
+            limit_within(r.query, 100)?;
+            s.memory_stores.list(r.query, |_| true)
+        }
         ("POST", []) => {
             let body = json_body(r.body)?;
             let name = required_str(&body, "name")?.to_string();
@@ -28,6 +31,9 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                 (_, ["memory_versions", tail @ ..]) => {
                     memories::route_versions(&mut s, r, sid, tail)
                 }
+                ("POST", []) if !s.memory_stores.get(sid)?["archived_at"].is_null() => Err(bad(
+                    format!("memory store {sid} is archived and cannot be updated"),
+                )),
                 ("DELETE", []) => {
                     memories::forget_store(&mut s, sid);
                     s.memory_stores.delete(sid)

@@ -43,6 +43,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                         .get("auth")
                         .filter(|a| a.is_object())
                         .ok_or_else(|| bad("auth: Field required"))?;
+                    check_auth(auth)?;
                     let auth = auth_response(auth);
                     let id = s.id("vcrd");
                     let mut c = json!({"id": id, "type": "vault_credential", "vault_id": vid, "auth": auth,
@@ -86,6 +87,26 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
         }
         _ => Err(not_found("path", "vaults")),
     }
+}
+
+/// A new credential's `auth` has a known kind and the fields that kind requires.
+fn check_auth(auth: &Value) -> Result<(), ApiError> {
+    let required: &[&str] = match auth["type"].as_str() {
+        Some("static_bearer") => &["token", "mcp_server_url"],
+        Some("mcp_oauth") => &["access_token", "mcp_server_url"],
+        Some("environment_variable") => &["secret_name", "secret_value", "networking"],
+        _ => {
+            return Err(bad(
+                "auth.type: must be static_bearer, mcp_oauth or environment_variable",
+            ))
+        }
+    };
+    for f in required {
+        if auth.get(*f).is_none_or(Value::is_null) {
+            return Err(bad(format!("auth.{f}: Field required")));
+        }
+    }
+    Ok(())
 }
 
 /// A credential's `auth` as the API returns it: the input without its secrets (at any depth),

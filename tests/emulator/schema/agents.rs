@@ -87,8 +87,58 @@ pub(crate) fn check(api: &Api) {
     );
     assert_eq!(v2["version"], 2);
     api.err("agents.update", &["agent_missing"], "", obj(), 404);
+    // a stale version is a conflict; a name cannot be cleared; lists set to null are cleared
+    api.err(
+        "agents.update",
+        &[&a],
+        "",
+        json!({"version": 1, "name": "late"}),
+        409,
+    );
+    api.err("agents.update", &[&a], "", json!({"name": null}), 400);
+    api.err("agents.update", &[&a], "", json!({"description": 5}), 400);
+    let cleared = api.ok(
+        "agents.update",
+        &[&a],
+        "",
+        json!({"tools": null, "mcp_servers": null, "skills": null, "description": null}),
+    );
+    assert_eq!(cleared["mcp_servers"], json!([]), "{cleared}");
+    // a tool or server without the fields its kind requires, or of an unknown kind
+    for tools in [
+        json!([{"type": "custom", "name": "t", "description": "d"}]),
+        json!([{"type": "custom", "description": "d", "input_schema": {"type": "object"}}]),
+        json!([{"type": "mcp_toolset"}]),
+        json!([{"type": "computer_use"}]),
+    ] {
+        api.err(
+            "agents.create",
+            &[],
+            "",
+            json!({"name": "X", "model": "claude-opus-4-5", "tools": tools}),
+            400,
+        );
+    }
+    // MCP servers and toolsets must agree
+    api.err(
+        "agents.create",
+        &[],
+        "",
+        json!({"name": "X", "model": "claude-opus-4-5",
+               "mcp_servers": [{"type": "url", "name": "unused", "url": "https://mcp.example.com"}]}),
+        400,
+    );
+    api.err(
+        "agents.create",
+        &[],
+        "",
+        json!({"name": "X", "model": "claude-opus-4-5",
+               "tools": [{"type": "mcp_toolset", "mcp_server_name": "nowhere"}]}),
+        400,
+    );
     api.ok("agents.versions.list", &[&a], "", ());
     api.err("agents.versions.list", &["agent_missing"], "", (), 404);
     api.ok("agents.archive", &[&a], "", ());
     api.err("agents.archive", &["agent_missing"], "", (), 404);
+    api.err("agents.update", &[&a], "", json!({"name": "after"}), 400);
 }

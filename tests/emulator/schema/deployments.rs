@@ -84,6 +84,23 @@ pub(crate) fn check(api: &Api) {
         json!({"name": "nightly2", "schedule": null, "metadata": {"k": null}}),
     );
     api.err("deployments.update", &["depl_missing"], "", obj(), 404);
+    // a name and initial events cannot be cleared
+    api.err("deployments.update", &[&d], "", json!({"name": null}), 400);
+    api.err("deployments.update", &[&d], "", json!({"name": ""}), 400);
+    api.err(
+        "deployments.update",
+        &[&d],
+        "",
+        json!({"description": 1}),
+        400,
+    );
+    api.err(
+        "deployments.update",
+        &[&d],
+        "",
+        json!({"initial_events": null}),
+        400,
+    );
 
     // a run starts a session
     let run = api.ok("deployments.run", &[&d], "", ());

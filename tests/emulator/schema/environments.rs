@@ -20,6 +20,14 @@ pub(crate) fn check(api: &Api) {
         json!({"name": "self", "config": {"type": "self_hosted"}}),
     );
     api.err("environments.create", &[], "", obj(), 400);
+    assert_eq!(env["scope"], "organization", "{env}");
+    api.err(
+        "environments.create",
+        &[],
+        "",
+        json!({"name": "mine", "scope": "account"}),
+        400,
+    );
     let many: serde_json::Map<String, serde_json::Value> =
         (0..17).map(|i| (format!("k{i}"), json!("v"))).collect();
     api.err_code(
@@ -43,6 +51,7 @@ pub(crate) fn check(api: &Api) {
         json!({"name": "dev2", "metadata": {"k": null, "j": "w"}}),
     );
     api.err("environments.update", &["env_missing"], "", obj(), 404);
+    api.err("environments.update", &[&e], "", json!({"name": 5}), 400);
     // a new config is completed as at create; its kind does not change
     let updated = api.ok(
         "environments.update",

@@ -62,6 +62,23 @@ pub(crate) fn check(api: &Api) {
             json!({ "events": events }),
         );
     };
+    // each kind of event the fields it must have
+    for bad in [
+        json!({"type": "user.message"}),
+        json!({"type": "user.custom_tool_result", "content": []}),
+        json!({"type": "user.tool_confirmation", "tool_use_id": "sevt_x"}),
+        json!({"type": "user.tool_result"}),
+        json!({"type": "user.define_outcome", "description": "d"}),
+        json!({"type": "system.message"}),
+    ] {
+        api.err(
+            "sessions.events.send",
+            &[&s],
+            "",
+            json!({ "events": [bad] }),
+            400,
+        );
+    }
     api.emu.set_script(
         Script::new()
             .step(managed_agents::emulator::Step::Think)

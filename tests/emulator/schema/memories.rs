@@ -16,6 +16,8 @@ pub(crate) fn check(api: &Api) {
     let st = id(&store);
     api.ok("memory_stores.list", &[], "limit=3", ());
     api.err("memory_stores.list", &[], "limit=z", (), 400);
+    api.err("memory_stores.list", &[], "limit=101", (), 400);
+    api.err("memory_stores.list", &[], "limit=0", (), 400);
     api.ok("memory_stores.retrieve", &[&st], "", ());
     api.err("memory_stores.retrieve", &["memstore_missing"], "", (), 404);
     api.ok(
@@ -113,6 +115,14 @@ pub(crate) fn check(api: &Api) {
         (),
         404,
     );
+    api.err(
+        "memory_stores.memory_versions.list",
+        &[&st],
+        "limit=0",
+        (),
+        400,
+    );
+    api.err("memory_stores.memories.list", &[&st], "limit=500", (), 400);
     let v = id(&versions["data"][0]);
     api.ok("memory_stores.memory_versions.retrieve", &[&st, &v], "", ());
     api.err(
@@ -135,6 +145,14 @@ pub(crate) fn check(api: &Api) {
     api.err("memory_stores.memories.delete", &[&st, &m], "", (), 404);
     api.ok("memory_stores.archive", &[&st], "", ());
     api.err("memory_stores.archive", &["memstore_missing"], "", (), 404);
+    // an archived store is not updated
+    api.err(
+        "memory_stores.update",
+        &[&st],
+        "",
+        json!({"name": "late"}),
+        400,
+    );
     api.ok("memory_stores.delete", &[&st], "", ());
     api.err("memory_stores.delete", &[&st], "", (), 404);
 }

@@ -59,6 +59,32 @@ pub(crate) fn check(api: &Api) {
         }),
     );
     let s = id(&session);
+    // an agent with overrides for this session only; a version below 1 is refused
+    let overridden = api.ok(
+        "sessions.create",
+        &[],
+        "",
+        json!({"agent": {"type": "agent_with_overrides", "id": a, "system": "Be terse.",
+                "model": "claude-sonnet-4-5", "tools": [{"type": "agent_toolset_20260401"}]},
+               "environment_id": env}),
+    );
+    assert_eq!(overridden["agent"]["system"], "Be terse.", "{overridden}");
+    assert_eq!(
+        overridden["agent"]["model"]["id"], "claude-sonnet-4-5",
+        "{overridden}"
+    );
+    assert_eq!(
+        api.ok("agents.retrieve", &[&a], "", ())["tools"],
+        json!([]),
+        "the agent itself is unchanged"
+    );
+    api.err(
+        "sessions.create",
+        &[],
+        "",
+        json!({"agent": {"type": "agent", "id": a, "version": 0}, "environment_id": env}),
+        400,
+    );
     // a budget and initial events
     let started = api.ok(
         "sessions.create",
@@ -123,6 +149,7 @@ pub(crate) fn check(api: &Api) {
         json!({"title": "renamed", "metadata": {"k": null}}),
     );
     api.err("sessions.update", &["sesn_missing"], "", obj(), 404);
+    api.err("sessions.update", &[&s], "", json!({"title": ["t"]}), 400);
     // a session's agent takes new tools and MCP servers; vaults cannot change yet, nor can a
     // budget be added to a session created without one
     let retooled = api.ok(
@@ -153,12 +180,26 @@ pub(crate) fn check(api: &Api) {
     let types = api.stream(
         "sessions.events.stream",
         &[&s],
+        "",
         || {
             api.ok("sessions.events.send", &[&s], "", message("hi"));
         },
         |e| e["type"] == "session.status_idle",
     );
     assert!(types.contains(&"agent.message".to_string()), "{types:?}");
+    // with previews of the agent's messages
+    let types = api.stream(
+        "sessions.events.stream",
+        &[&s],
+        "event_deltas[]=agent.message",
+        || {
+            api.ok("sessions.events.send", &[&s], "", message("hi again"));
+        },
+        |e| e["type"] == "session.status_idle",
+    );
+    for kind in ["event_start", "event_delta", "agent.message"] {
+        assert!(types.contains(&kind.to_string()), "no {kind} in {types:?}");
+    }
     api.err("sessions.events.stream", &["sesn_missing"], "", (), 404);
     api.err(
         "sessions.events.send",

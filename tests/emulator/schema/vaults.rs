@@ -20,6 +20,7 @@ pub(crate) fn check(api: &Api) {
     api.err("vaults.retrieve", &["vlt_missing"], "", (), 404);
     api.ok("vaults.update", &[&v], "", json!({"display_name": "keys2"}));
     api.err("vaults.update", &["vlt_missing"], "", obj(), 404);
+    api.err("vaults.update", &[&v], "", json!({"display_name": {}}), 400);
 
     let bearer = api.ok(
         "vaults.credentials.create",
@@ -47,6 +48,20 @@ pub(crate) fn check(api: &Api) {
             "secret_value": "x", "networking": {"type": "unrestricted"}}}),
     );
     api.err("vaults.credentials.create", &[&v], "", obj(), 400);
+    api.err(
+        "vaults.credentials.create",
+        &[&v],
+        "",
+        json!({"auth": {"type": "static_bearer", "token": "t"}}),
+        400,
+    );
+    api.err(
+        "vaults.credentials.create",
+        &[&v],
+        "",
+        json!({"auth": {"type": "password", "value": "p"}}),
+        400,
+    );
     api.err(
         "vaults.credentials.create",
         &["vlt_missing"],
