@@ -233,11 +233,14 @@ pub struct BatchArgs {
 A script file is YAML or JSON: a list of steps, each one of
   {say: TEXT} | echo | think | {call_tool: {name: N, input: {...}}} | call_first_custom_tool
   {ask_confirmation: {name: N, input: {...}}} | {write_file: {name: N, content: TEXT}}
-  fail | terminate | {pause: DURATION}
+  {agent_tool: {name: N, input: {...}}} (a built-in tool a worker runs)
+  fail | terminate | {pause: DURATION or MS}
   {delegate: {agent: NAME, message: TEXT, script: [STEPS]}}  (a multi-agent session: a child
   thread runs the callable agent NAME, plays its own steps and reports back)
 A faults file: {drop_stream_after, drop_mid_line, trickle, stall, slow, fail_next, fail_status,
-retry_after_ms, fail_every} (the flags of the same names).
+retry_after_ms, fail_every} (the flags of the same names; durations as 2s or milliseconds),
+and close_next, close_every, no_keep_alive, fail_polls, fail_heartbeats, stop_heartbeats,
+lease_ttl, skill_content_base64 (the library's Faults fields).
 
 Examples:
   managed-agents emulator --port 8080 --say 'Hello' &
