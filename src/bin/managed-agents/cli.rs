@@ -2,6 +2,7 @@
 //! The resource groups' subcommands are in `cli_resources.rs`.
 
 pub use crate::cli_resources::*;
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -117,7 +118,8 @@ Exit codes: 0 stopped or done, 1 API error, 2 bad arguments or no environment ke
 Examples:
   ANTHROPIC_ENVIRONMENT_KEY=... managed-agents worker --environment env_011CZx --workdir /srv/work \\
       --concurrency 4 --tool run_tests='pytest -q'
-  managed-agents worker --environment env_011CZx --once")]
+  managed-agents worker --environment env_011CZx --once
+  managed-agents worker --environment env_011CZx --memory-sync-interval 1m --memory-sync-deletions log_only")]
 pub struct WorkerArgs {
     /// The self-hosted environment whose queue to serve.
     #[arg(long, value_name = "ID")]
@@ -134,6 +136,17 @@ pub struct WorkerArgs {
     /// Handle one item, then exit.
     #[arg(long)]
     pub once: bool,
+    /// How often a session's memory stores, mirrored in its work directory, are synced back
+    /// while it runs (default 15s, at least 5s); `off` runs sessions without their memory
+    /// stores.
+    #[arg(long, value_name = "DURATION", value_parser = crate::worker::sync_interval)]
+    pub memory_sync_interval: Option<crate::worker::SyncInterval>,
+    /// What a file deleted in a memory store's folder does: `enabled` deletes the memory on
+    /// the server, `log_only` logs what would be deleted, `disabled` keeps it.
+    #[arg(long, value_name = "MODE", default_value = "enabled",
+        value_parser = clap::builder::PossibleValuesParser::new(["enabled", "log_only", "disabled"])
+            .map(|m: String| crate::worker::delete_mode(&m)))]
+    pub memory_sync_deletions: managed_agents::environments::MemoryDeleteMode,
     #[command(flatten)]
     pub tools: ToolArgs,
 }
