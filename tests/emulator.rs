@@ -14,6 +14,8 @@ use std::time::Duration;
 mod deployments;
 #[path = "emulator/http.rs"]
 mod http;
+#[path = "emulator/interrupt.rs"]
+mod interrupt;
 #[path = "emulator/memories.rs"]
 mod memories;
 #[path = "emulator/rosters.rs"]

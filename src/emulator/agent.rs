@@ -2,7 +2,7 @@
 //! the session (messages, tool calls and the waits for their answers, files, failures).
 
 use super::script::{Script, Step};
-use super::Shared;
+use super::{interrupt, Shared};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -15,11 +15,12 @@ fn push(shared: &Shared, session: &str, event: Value) -> Value {
     ev
 }
 
-/// Waits until the answer to `tool_use_id` is posted; `None` if the session ends first.
+/// Waits until the answer to `tool_use_id` is posted; `None` if the session ends or the turn
+/// is interrupted first.
 fn wait_answer(shared: &Shared, session: &str, tool_use_id: &str) -> Option<Value> {
     let mut store = shared.lock();
     loop {
-        if shared.stopped() {
+        if shared.stopped() || interrupt::is_set(&store, session) {
             return None;
         }
         if store.session(session)?["status"] == "terminated" {
@@ -83,8 +84,10 @@ pub(crate) fn text_of(content: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// Plays one turn for a user message (on its own thread).
+/// Plays one turn for a user message (on its own thread). An interrupt stops it at its next
+/// step; it goes idle with `end_turn`.
 pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
+    let _turn = interrupt::Turn { shared, session };
     let (script, custom_tool) = {
         let store = shared.lock();
         let script = store.script.clone().unwrap_or_else(Script::default_turn);
@@ -103,6 +106,9 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
         if shared.stopped() {
             return;
         }
+        if interrupt::is_set(&shared.lock(), session) {
+            break;
+        }
         match step {
             Step::Say(text) => say(shared, session, &text),
             Step::Echo => say(shared, session, &format!("You said: {user_text}")),
@@ -111,14 +117,14 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
             }
             Step::CallTool { name, input } => {
                 if call_tool(shared, session, &name, input).is_none() {
-                    return;
+                    break;
                 }
             }
             Step::AgentTool { name, input } => {
                 let use_event = json!({"type": "agent.tool_use", "name": name, "input": input,
                     "evaluated_permission": "allow"});
                 if wait_tool(shared, session, use_event).is_none() {
-                    return;
+                    break;
                 }
             }
             Step::CallFirstCustomTool => {
@@ -127,7 +133,7 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                 let Some(result) =
                     call_tool(shared, session, &name, input_for(&tool["input_schema"]))
                 else {
-                    return;
+                    break;
                 };
                 say(
                     shared,
@@ -148,7 +154,7 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                     json!({"type": "requires_action", "event_ids": [id]}),
                 );
                 let Some(answer) = wait_answer(shared, session, &id) else {
-                    return;
+                    break;
                 };
                 running(shared, session);
                 if answer["result"] == "allow" {
@@ -166,7 +172,7 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                 script,
             } => {
                 if super::delegate::run(shared, session, &agent, &message, &script).is_none() {
-                    return;
+                    break;
                 }
             }
             Step::FailRetriesExhausted => {
@@ -187,8 +193,17 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
                 );
                 return;
             }
-            Step::Pause(d) => std::thread::sleep(d),
+            Step::Pause(d) => interrupt::pause(shared, session, d),
         }
+    }
+    // the turn ends: its steps are played or it was interrupted (nothing more if the session
+    // ended meanwhile)
+    let ended = shared
+        .lock()
+        .session(session)
+        .is_none_or(|o| o["status"] == "terminated");
+    if shared.stopped() || ended {
+        return;
     }
     idle(shared, session, json!({"type": "end_turn"}));
 }

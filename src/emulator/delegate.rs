@@ -17,7 +17,7 @@
 
 use super::agent::{idle, input_for, running, text_of, write_file};
 use super::script::{Script, Step};
-use super::{multiagent, threads, Shared};
+use super::{interrupt, multiagent, threads, Shared};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -79,23 +79,25 @@ pub(crate) fn run(
     };
     child.status("running", None);
     let report = child.play(message, script)?;
-    if let Some(text) = report {
-        let content = json!([{"type": "text", "text": text}]);
-        let mut s = shared.lock();
-        let primary = threads::primary(&mut s, session).unwrap_or_default();
-        s.push_event(
-            &child.thread,
-            json!({"type": "agent.thread_message_sent", "to_session_thread_id": primary,
-                "content": content}),
-        );
-        s.push_event(
-            session,
-            json!({"type": "agent.thread_message_received", "from_session_thread_id": child.thread,
-                "from_agent_name": child.name, "content": content}),
-        );
-        drop(s);
-        child.status("idle", Some(json!({"type": "end_turn"})));
-    }
+    let Some(text) = report else {
+        child.resume_coordinator();
+        return Some(());
+    };
+    let content = json!([{"type": "text", "text": text}]);
+    let mut s = shared.lock();
+    let primary = threads::primary(&mut s, session).unwrap_or_default();
+    s.push_event(
+        &child.thread,
+        json!({"type": "agent.thread_message_sent", "to_session_thread_id": primary,
+            "content": content}),
+    );
+    s.push_event(
+        session,
+        json!({"type": "agent.thread_message_received", "from_session_thread_id": child.thread,
+            "from_agent_name": child.name, "content": content}),
+    );
+    drop(s);
+    child.status("idle", Some(json!({"type": "end_turn"})));
     Some(())
 }
 
@@ -155,6 +157,9 @@ impl Child<'_> {
             if !self.alive() {
                 return self.session_alive().then_some(None);
             }
+            if self.stopped_by_interrupt() {
+                return Some(None);
+            }
             match step {
                 Step::Say(text) => last = Some(self.say(text)),
                 Step::Echo => last = Some(self.say(&format!("You said: {task}"))),
@@ -201,7 +206,7 @@ impl Child<'_> {
                 Step::WriteFile { name, content } => {
                     write_file(self.shared, self.session, name, content.clone())
                 }
-                Step::Pause(d) => std::thread::sleep(*d),
+                Step::Pause(d) => interrupt::pause(self.shared, &self.thread, *d),
                 Step::Delegate { .. } => {
                     let message = "a callable agent cannot delegate (one level of delegation only)";
                     self.push(
@@ -222,7 +227,37 @@ impl Child<'_> {
                 }
             }
         }
+        if !self.alive() {
+            return self.session_alive().then_some(None);
+        }
+        if self.stopped_by_interrupt() {
+            return Some(None);
+        }
         Some(Some(last.unwrap_or_else(|| "Done.".to_string())))
+    }
+
+    /// When the thread was interrupted, it goes idle (`end_turn`) and stops: true.
+    fn stopped_by_interrupt(&self) -> bool {
+        if !interrupt::is_set(&self.shared.lock(), &self.thread) {
+            return false;
+        }
+        self.status("idle", Some(json!({"type": "end_turn"})));
+        true
+    }
+
+    /// After the thread stopped without a report, the coordinator goes on (running again if
+    /// it waited on the thread's call) unless it was interrupted too.
+    fn resume_coordinator(&self) {
+        let waiting = {
+            let s = self.shared.lock();
+            s.session(self.session)
+                .is_some_and(|o| o["status"] == "idle")
+                && !interrupt::is_set(&s, self.session)
+        };
+        if waiting {
+            std::thread::sleep(Duration::from_millis(50));
+            running(self.shared, self.session);
+        }
     }
 
     fn say(&self, text: &str) -> String {
@@ -249,17 +284,18 @@ impl Child<'_> {
         let waiting = json!({"type": "requires_action", "event_ids": [id]});
         self.status("idle", Some(waiting.clone()));
         idle(self.shared, self.session, waiting);
-        let answer = self.wait_answer(&id)?;
+        let Some(answer) = self.wait_answer(&id)? else {
+            // archived or interrupted: the thread stops at its next step
+            return Some((id, None));
+        };
         std::thread::sleep(Duration::from_millis(50));
         running(self.shared, self.session);
-        if answer.is_some() {
-            self.status("running", None);
-        }
-        Some((id, answer))
+        self.status("running", None);
+        Some((id, Some(answer)))
     }
 
     /// Waits for the answer to `id`: `Some(None)` if the thread terminates first (it was
-    /// archived), `None` if the session ends.
+    /// archived) or is interrupted, `None` if the session ends.
     fn wait_answer(&self, id: &str) -> Option<Option<Value>> {
         let mut s = self.shared.lock();
         loop {
@@ -269,7 +305,9 @@ impl Child<'_> {
             if let Some(a) = s.logs.get(self.session)?.answers.get(id) {
                 return Some(Some(a.clone()));
             }
-            if threads::status(&s, &self.thread).is_none_or(|st| st == "terminated") {
+            if threads::status(&s, &self.thread).is_none_or(|st| st == "terminated")
+                || interrupt::is_set(&s, &self.thread)
+            {
                 return Some(None);
             }
             s = self

@@ -4,7 +4,7 @@
 
 use super::reply::{bad, created_within, json_body, not_found, page, ApiError, Reply, Routed};
 use super::resources::{work, Request};
-use super::{agent, threads, Shared};
+use super::{agent, interrupt, threads, Shared};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -104,8 +104,11 @@ pub(crate) fn send(
             if kind == "user.define_outcome" {
                 define_outcome(&mut s, session, &mut ev);
             }
-            // an answer to a child thread's call is routed to that thread
-            let child = threads::answered_thread(&s, &ev);
+            // an answer to a child thread's call (or an interrupt of it) is routed to that thread
+            let mut child = threads::answered_thread(&s, &ev);
+            if kind == "user.interrupt" {
+                child = interrupt::receive(&mut s, session, &ev)?;
+            }
             if let Some(t) = &child {
                 ev["session_thread_id"] = json!(t);
             }
@@ -124,6 +127,7 @@ pub(crate) fn send(
             if kind == "user.message" {
                 // a self-hosted session with no open work item gets one: a worker must run it
                 work::enqueue(&mut s, session);
+                interrupt::turn_started(&mut s, session);
                 turns.push(agent::text_of(&ev["content"]));
             }
             sent.push(recorded);
@@ -131,10 +135,13 @@ pub(crate) fn send(
     }
     shared.changed.notify_all();
     for text in turns {
-        let (shared, session) = (shared.clone(), session.to_string());
-        let _ = std::thread::Builder::new()
+        let (agent_shared, id) = (shared.clone(), session.to_string());
+        let spawned = std::thread::Builder::new()
             .name("emulator agent".into())
-            .spawn(move || agent::run_turn(&shared, &session, &text));
+            .spawn(move || agent::run_turn(&agent_shared, &id, &text));
+        if spawned.is_err() {
+            interrupt::turn_ended(&mut shared.lock(), session);
+        }
     }
     Ok(sent)
 }

@@ -1,6 +1,7 @@
 //! The faults the emulator injects on purpose, switched on by tests, by the CLI, or from a
 //! JSON file (the standalone emulator's `--faults FILE`).
 
+use super::script::duration_from_json;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -49,10 +50,11 @@ pub struct Faults {
 }
 
 impl Faults {
-    /// Reads faults from a JSON object whose keys are the field names, durations in
-    /// milliseconds with an `_ms` suffix (`trickle_ms`, `stall_ms`, `slow_ms`, `lease_ttl_ms`),
-    /// bytes in standard base64 with a `_base64` suffix (`skill_content_base64`); an unknown
-    /// key is an error.
+    /// Reads faults from a JSON object (or YAML read into a [`Value`]) whose keys are the field
+    /// names; a duration (`trickle`, `stall`, `slow`, `lease_ttl`) in milliseconds or as a
+    /// string such as `"2s"`, or in milliseconds under the name with an `_ms` suffix
+    /// (`trickle_ms`); bytes in standard base64 with a `_base64` suffix
+    /// (`skill_content_base64`); an unknown key is an error.
     ///
     /// ```
     /// use managed_agents::emulator::Faults;
@@ -66,6 +68,7 @@ impl Faults {
         for (k, v) in o {
             let n = || v.as_u64().ok_or(format!("{k} needs a whole number"));
             let ms = || n().map(|n| Some(Duration::from_millis(n)));
+            let time = || duration_from_json(v, k).map(Some);
             let b = || v.as_bool().ok_or(format!("{k} needs true or false"));
             let size = || n().and_then(|n| usize::try_from(n).map_err(|e| format!("{k}: {e}")));
             match k.as_str() {
@@ -74,6 +77,10 @@ impl Faults {
                 "trickle_ms" => f.trickle = ms()?,
                 "stall_ms" => f.stall = ms()?,
                 "slow_ms" => f.slow = ms()?,
+                "trickle" => f.trickle = time()?,
+                "stall" => f.stall = time()?,
+                "slow" => f.slow = time()?,
+                "lease_ttl" => f.lease_ttl = time()?,
                 "fail_next" => f.fail_next = size()?,
                 "fail_status" => {
                     f.fail_status = u16::try_from(n()?).map_err(|e| format!("{k}: {e}"))?
@@ -132,5 +139,18 @@ mod tests {
             .contains("explode"));
         assert!(Faults::from_json(&json!({"fail_status": 70000})).is_err());
         assert!(Faults::from_json(&json!({"drop_mid_line": 1})).is_err());
+        let f =
+            Faults::from_json(&json!({"trickle": "5ms", "stall": 10, "lease_ttl": "1s"})).unwrap();
+        assert_eq!(
+            (f.trickle, f.stall, f.lease_ttl),
+            (
+                Some(Duration::from_millis(5)),
+                Some(Duration::from_millis(10)),
+                Some(Duration::from_secs(1))
+            )
+        );
+        assert!(Faults::from_json(&json!({"slow": "later"}))
+            .unwrap_err()
+            .contains("slow"));
     }
 }

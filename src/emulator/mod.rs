@@ -41,6 +41,7 @@ mod delegate;
 mod events;
 mod faults;
 mod http;
+mod interrupt;
 mod multiagent;
 mod multipart;
 mod reply;

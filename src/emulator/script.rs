@@ -181,32 +181,76 @@ impl Script {
 }
 
 impl Script {
-    /// Reads a script from JSON: a list of steps (or `{"steps": [...]}`), each one of
-    /// `"echo"`, `"think"`, `"call_first_custom_tool"`, `"fail"`, `"terminate"`,
-    /// `{"say": TEXT}`, `{"call_tool": {"name", "input"}}`, `{"agent_tool": {"name", "input"}}`,
-    /// `{"ask_confirmation": {"name", "input"}}`, `{"write_file": {"name", "content"}}`,
-    /// `{"pause_ms": N}`, `{"delegate": {"agent", "message", "script": [STEPS]}}`.
+    /// Reads a script from JSON (or from YAML read into a [`Value`]): a list of steps (or
+    /// `{"steps": [...]}`), each one of `"echo"`, `"think"`, `"call_first_custom_tool"`,
+    /// `"fail"`, `"terminate"`, `{"say": TEXT}`, `{"call_tool": {"name", "input"}}`,
+    /// `{"agent_tool": {"name", "input"}}`, `{"ask_confirmation": {"name", "input"}}`,
+    /// `{"write_file": {"name", "content"}}`, `{"pause": MS or "DURATION"}` (`"250ms"`, `"2s"`),
+    /// `{"pause_ms": MS}`, `{"delegate": {"agent", "message", "script": [STEPS]}}`. An unknown
+    /// step or field is an error that says which step.
     ///
     /// ```
     /// use managed_agents::emulator::{Script, Step};
+    /// use std::time::Duration;
     ///
-    /// let s = Script::from_json(&serde_json::json!(["echo", {"say": "done"}])).unwrap();
-    /// assert_eq!(s, Script::new().step(Step::Echo).say("done"));
+    /// let s = Script::from_json(&serde_json::json!(["echo", {"pause": "1s"}, {"say": "done"}]))
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     s,
+    ///     Script::new().step(Step::Echo).step(Step::Pause(Duration::from_secs(1))).say("done")
+    /// );
     /// ```
     pub fn from_json(v: &Value) -> Result<Script, String> {
+        const SHAPE: &str = "a script is a list of steps or {\"steps\": [...]}";
         let steps = match v {
             Value::Array(steps) => steps,
-            Value::Object(o) => o
-                .get("steps")
-                .and_then(Value::as_array)
-                .ok_or("a script is a list of steps or {\"steps\": [...]}")?,
-            _ => return Err("a script is a list of steps or {\"steps\": [...]}".into()),
+            Value::Object(o) if o.len() == 1 => {
+                o.get("steps").and_then(Value::as_array).ok_or(SHAPE)?
+            }
+            _ => return Err(SHAPE.into()),
         };
         let mut script = Script::new();
         for (i, step) in steps.iter().enumerate() {
             script = script.step(step_from_json(step).map_err(|e| format!("step {}: {e}", i + 1))?);
         }
         Ok(script)
+    }
+}
+
+/// A duration in JSON: milliseconds, or a string such as `"250ms"`, `"2s"`, `"1m 30s"` (at
+/// most a year).
+pub(crate) fn duration_from_json(v: &Value, what: &str) -> Result<Duration, String> {
+    let d = match v {
+        Value::Number(n) => n.as_u64().map(Duration::from_millis).ok_or(format!(
+            "{what} needs milliseconds or a duration such as \"2s\""
+        ))?,
+        Value::String(s) => {
+            humantime::parse_duration(s).map_err(|e| format!("{what}: {e} (try 250ms, 2s, 1m)"))?
+        }
+        _ => {
+            return Err(format!(
+                "{what} needs milliseconds or a duration such as \"2s\""
+            ))
+        }
+    };
+    if d > Duration::from_secs(366 * 24 * 3600) {
+        return Err(format!("{what}: more than a year"));
+    }
+    Ok(d)
+}
+
+/// The object argument of a step, with only the fields `allowed`.
+fn fields<'a>(
+    arg: &'a Value,
+    kind: &str,
+    allowed: &[&str],
+) -> Result<&'a serde_json::Map<String, Value>, String> {
+    let o = arg
+        .as_object()
+        .ok_or(format!("{kind} needs {{{}}}", allowed.join(", ")))?;
+    match o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(format!("{kind}: unknown field {k:?}")),
+        None => Ok(o),
     }
 }
 
@@ -229,46 +273,49 @@ fn step_from_json(v: &Value) -> Result<Step, String> {
             ))
         }
     };
-    let text = |k: &str| {
-        arg.get(k)
+    let text = |o: &serde_json::Map<String, Value>, k: &str| {
+        o.get(k)
             .and_then(Value::as_str)
             .map(String::from)
             .ok_or(format!("{kind} needs a string {k:?}"))
     };
-    let input = || {
-        arg.get("input")
+    let named = |kind: &str| -> Result<(String, Value), String> {
+        let o = fields(arg, kind, &["name", "input"])?;
+        let input = o
+            .get("input")
             .cloned()
-            .unwrap_or_else(|| serde_json::json!({}))
+            .unwrap_or_else(|| serde_json::json!({}));
+        Ok((text(o, "name")?, input))
     };
     match kind.as_str() {
         "say" => arg
             .as_str()
             .map(|t| Step::Say(t.to_string()))
             .ok_or_else(|| "say needs a string".to_string()),
-        "call_tool" => Ok(Step::CallTool {
-            name: text("name")?,
-            input: input(),
-        }),
-        "agent_tool" => Ok(Step::AgentTool {
-            name: text("name")?,
-            input: input(),
-        }),
-        "ask_confirmation" => Ok(Step::AskConfirmation {
-            name: text("name")?,
-            input: input(),
-        }),
-        "write_file" => Ok(Step::WriteFile {
-            name: text("name")?,
-            content: text("content")?.into_bytes(),
-        }),
-        "delegate" => Ok(Step::Delegate {
-            agent: text("agent")?,
-            message: text("message")?,
-            script: match arg.get("script") {
-                Some(s) => Script::from_json(s).map_err(|e| format!("delegate: {e}"))?,
-                None => Script::new(),
-            },
-        }),
+        "call_tool" => named(kind).map(|(name, input)| Step::CallTool { name, input }),
+        "agent_tool" => named(kind).map(|(name, input)| Step::AgentTool { name, input }),
+        "ask_confirmation" => {
+            named(kind).map(|(name, input)| Step::AskConfirmation { name, input })
+        }
+        "write_file" => {
+            let o = fields(arg, kind, &["name", "content"])?;
+            Ok(Step::WriteFile {
+                name: text(o, "name")?,
+                content: text(o, "content")?.into_bytes(),
+            })
+        }
+        "delegate" => {
+            let o = fields(arg, kind, &["agent", "message", "script"])?;
+            Ok(Step::Delegate {
+                agent: text(o, "agent")?,
+                message: text(o, "message")?,
+                script: match o.get("script") {
+                    Some(s) => Script::from_json(s).map_err(|e| format!("delegate.script {e}"))?,
+                    None => Script::new(),
+                },
+            })
+        }
+        "pause" => duration_from_json(arg, "pause").map(Step::Pause),
         "pause_ms" => arg
             .as_u64()
             .map(|ms| Step::Pause(Duration::from_millis(ms)))
@@ -315,6 +362,18 @@ mod tests {
         assert!(e.contains("step 2") && e.contains("dance"), "{e}");
         assert!(Script::from_json(&json!([{"say": 1}])).is_err());
         assert!(Script::from_json(&json!("echo")).is_err());
+        let e = Script::from_json(&json!([{"call_tool": {"name": "t", "inptu": {}}}])).unwrap_err();
+        assert!(e.contains("step 1") && e.contains("inptu"), "{e}");
+        assert!(Script::from_json(&json!({"steps": [], "extra": 1})).is_err());
+        let e = Script::from_json(&json!([{"pause": "soon"}])).unwrap_err();
+        assert!(e.contains("pause"), "{e}");
+        assert!(Script::from_json(&json!([{"pause": "1000y"}])).is_err());
+        assert_eq!(
+            Script::from_json(&json!([{"pause": 5}, {"pause": "2s"}])).unwrap(),
+            Script::new()
+                .step(Step::Pause(Duration::from_millis(5)))
+                .step(Step::Pause(Duration::from_secs(2)))
+        );
     }
 
     #[test]

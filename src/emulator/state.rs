@@ -53,6 +53,11 @@ pub(crate) struct Log {
     pub(crate) events: Vec<Value>,
     /// Answers the agent waits for: tool use id -> the user event that answered it.
     pub(crate) answers: HashMap<String, Value>,
+    /// Turns being played (a session's log only).
+    pub(crate) turns: usize,
+    /// Set by a `user.interrupt` while the session's turn (or the thread) runs: it stops at
+    /// its next step; cleared when the session's last turn ends.
+    pub(crate) interrupted: bool,
 }
 
 impl Default for State {

@@ -147,6 +147,30 @@ pub(crate) fn status(s: &State, thread: &str) -> Option<String> {
     )
 }
 
+/// A session's child threads that are not archived, in the order they started.
+pub(crate) fn live_children(s: &State, session: &str) -> Vec<String> {
+    let ids = s.threads.by_session.get(session).map(Vec::as_slice);
+    ids.unwrap_or_default()
+        .iter()
+        .skip(1)
+        .filter(|id| {
+            s.threads
+                .objects
+                .get(*id)
+                .is_some_and(|t| t["archived_at"].is_null())
+        })
+        .cloned()
+        .collect()
+}
+
+/// Whether `thread` is one of `session`'s threads.
+pub(crate) fn of_session(s: &State, session: &str, thread: &str) -> bool {
+    s.threads
+        .by_session
+        .get(session)
+        .is_some_and(|t| t.iter().any(|id| id == thread))
+}
+
 /// Adds tokens to a child thread's usage.
 pub(crate) fn add_usage(s: &mut State, thread: &str, input: i64, output: i64) {
     if let Some(t) = s.threads.objects.get_mut(thread) {

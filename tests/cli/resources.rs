@@ -284,6 +284,58 @@ fn the_emulator_takes_a_script_and_faults_from_files() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("step 1"));
 }
 
+/// The command reads script and faults files with the library's parsers: every step and fault
+/// the library knows is accepted, and a bad file is a usage error naming the file and the cause.
+#[test]
+fn the_emulators_files_are_read_as_the_library_reads_them() {
+    let dir = temp("emuparse");
+    let script = def(
+        &dir,
+        "script.json",
+        r#"[{"agent_tool": {"name": "bash", "input": {"command": "ls"}}}, {"pause_ms": 5}]"#,
+    );
+    let faults = def(
+        &dir,
+        "faults.yaml",
+        "close_every: 50
+trickle: 1ms
+stall_ms: 1
+",
+    );
+    let (mut child, url) = emulator(&["--script", &script, "--faults", &faults]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    for (name, text, cause) in [
+        ("s.yaml", "- {call_tool: {name: t, inptu: {}}}\n", "inptu"),
+        ("s.json", r#"[{"pause": "soon"}]"#, "pause"),
+        (
+            "s2.yaml",
+            "{steps: [], more: 1}\n",
+            "a script is a list of steps",
+        ),
+        ("f.json", r#"{"trickle": "soon"}"#, "trickle"),
+        ("f.yaml", "explode: 1\n", "explode"),
+        ("f2.yaml", "fail_next: [\n", "f2.yaml"),
+    ] {
+        let file = def(&dir, name, text);
+        let flag = if name.starts_with('s') {
+            "--script"
+        } else {
+            "--faults"
+        };
+        let o = Command::new(BIN)
+            .args(["emulator", flag, &file])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(name) && err.contains(cause), "{name}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn batch_progress_is_plain_lines_when_piped_and_nothing_when_quiet() {
     let (emu, _c, agent, env) = setup(false);

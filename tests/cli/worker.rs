@@ -1,5 +1,6 @@
-//! `worker`: its help, and a missing environment key as a clear usage error (exit 2) before
-//! anything is sent.
+//! `worker`: its help, a missing environment key or a bad option value as a clear usage error
+//! (exit 2) before anything is sent, the memory store options reaching the worker, and a
+//! worker killed mid-item replaced.
 
 use super::BIN;
 use std::process::Command;
@@ -24,6 +25,9 @@ fn worker_help_lists_its_options() {
         "--concurrency <N>",
         "--tool <NAME=COMMAND>",
         "--once",
+        "--memory-sync-interval <DURATION>",
+        "--memory-sync-deletions <MODE>",
+        "log_only",
     ] {
         assert!(help.contains(option), "{option} missing from: {help}");
     }
@@ -203,5 +207,160 @@ fn a_worker_killed_mid_item_is_replaced_and_no_result_is_posted_twice() {
         std::fs::read_to_string(mark.parent().unwrap().join("after.txt")).unwrap(),
         "after\n"
     );
+    let _ = std::fs::remove_dir_all(&workdir);
+}
+
+#[test]
+fn bad_memory_sync_values_are_usage_errors() {
+    for (flag, value, says) in [
+        ("--memory-sync-interval", "1s", "at least 5s"),
+        ("--memory-sync-interval", "0s", "more than zero"),
+        ("--memory-sync-interval", "soon", "--memory-sync-interval"),
+        ("--memory-sync-deletions", "maybe", "possible values"),
+        (
+            "--memory-sync-deletions",
+            "LogOnly",
+            "--memory-sync-deletions",
+        ),
+    ] {
+        // nothing listens here: the values are checked before any request
+        let o = Command::new(BIN)
+            .args(["worker", "--environment", "env_1", "--once", flag, value])
+            .env("ANTHROPIC_ENVIRONMENT_KEY", "k")
+            .env("ANTHROPIC_BASE_URL", "http://127.0.0.1:1")
+            .output()
+            .unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(says), "{flag} {value}: {err}");
+    }
+}
+
+/// `--memory-sync-deletions disabled` keeps the memory of a file the agent deleted;
+/// `--memory-sync-interval off` runs the session without its memory stores.
+#[test]
+fn the_memory_options_reach_the_worker() {
+    use managed_agents::emulator::{Emulator, Script};
+    use managed_agents::types::*;
+    use managed_agents::Client;
+    use serde_json::{json, Value};
+
+    let emu = Emulator::start().unwrap();
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let store = client
+        .memory_stores()
+        .create(&MemoryStoreCreateParams::new("notes"))
+        .unwrap()
+        .id;
+    for path in ["/a.md", "/b.md"] {
+        client
+            .memory_stores()
+            .memories()
+            .create(
+                &store,
+                &Default::default(),
+                &MemoryCreateParams::new(path).content("x"),
+            )
+            .unwrap();
+    }
+    let env = client
+        .environments()
+        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
+        .unwrap()
+        .id;
+    let agent = client
+        .agents()
+        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
+        .unwrap();
+    let workdir = std::env::temp_dir().join(format!("cli-worker-memory-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&workdir);
+    std::fs::create_dir_all(&workdir).unwrap();
+    // runs one session whose agent runs `command`, with the worker's `options`; returns the
+    // command's output
+    let run = |command: &str, options: &[&str]| -> String {
+        emu.set_script(
+            Script::new()
+                .agent_tool("bash", json!({ "command": command }))
+                .say("done"),
+        );
+        let session = client
+            .sessions()
+            .create(
+                &SessionCreateParams::new(&agent, env.as_str()).resources(vec![
+                    DeploymentCreateParamsResource::MemoryStore(MemoryStoreResourceParam::new(
+                        &store,
+                    )),
+                ]),
+            )
+            .unwrap()
+            .id;
+        client
+            .sessions()
+            .events()
+            .send(
+                &session,
+                &EventSendParams::one(UserMessageEventParams::text("go")),
+            )
+            .unwrap();
+        let o = Command::new(BIN)
+            .args([
+                "worker",
+                "--environment",
+                env.as_str(),
+                "--once",
+                "--workdir",
+            ])
+            .arg(&workdir)
+            .args(options)
+            .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key")
+            .env("ANTHROPIC_BASE_URL", emu.base_url())
+            .env_remove("ANTHROPIC_API_KEY")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let events: Vec<Value> = client
+            .sessions()
+            .events()
+            .list(&session, &Default::default())
+            .unwrap()
+            .auto_paging()
+            .map(|e| serde_json::to_value(e.unwrap()).unwrap())
+            .collect();
+        let result = events
+            .iter()
+            .find(|e| e["type"] == "user.tool_result")
+            .unwrap_or_else(|| panic!("no tool result: {events:?}"));
+        result["content"].to_string()
+    };
+    let paths = || -> Vec<String> {
+        client
+            .memory_stores()
+            .memories()
+            .list(&store, &MemoryListParams::default())
+            .unwrap()
+            .auto_paging()
+            .filter_map(|m| match m.unwrap() {
+                MemoryListItem::Memory(m) => Some(m.path),
+                _ => None,
+            })
+            .collect()
+    };
+
+    let out = run(
+        "rm mnt/memory/notes/a.md && ls mnt/memory/notes",
+        &["--memory-sync-deletions", "disabled"],
+    );
+    assert!(out.contains("b.md") && !out.contains("a.md"), "{out}");
+    assert_eq!(paths(), ["/a.md", "/b.md"]);
+
+    let out = run(
+        "ls mnt/memory/notes 2>&1 || echo no store here",
+        &["--memory-sync-interval", "off"],
+    );
+    assert!(out.contains("no store here"), "{out}");
     let _ = std::fs::remove_dir_all(&workdir);
 }

@@ -2,6 +2,7 @@
 //! The resource groups' subcommands are in `cli_resources.rs`.
 
 pub use crate::cli_resources::*;
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -117,7 +118,8 @@ Exit codes: 0 stopped or done, 1 API error, 2 bad arguments or no environment ke
 Examples:
   ANTHROPIC_ENVIRONMENT_KEY=... managed-agents worker --environment env_011CZx --workdir /srv/work \\
       --concurrency 4 --tool run_tests='pytest -q'
-  managed-agents worker --environment env_011CZx --once")]
+  managed-agents worker --environment env_011CZx --once
+  managed-agents worker --environment env_011CZx --memory-sync-interval 1m --memory-sync-deletions log_only")]
 pub struct WorkerArgs {
     /// The self-hosted environment whose queue to serve.
     #[arg(long, value_name = "ID")]
@@ -134,6 +136,17 @@ pub struct WorkerArgs {
     /// Handle one item, then exit.
     #[arg(long)]
     pub once: bool,
+    /// How often a session's memory stores, mirrored in its work directory, are synced back
+    /// while it runs (default 15s, at least 5s); `off` runs sessions without their memory
+    /// stores.
+    #[arg(long, value_name = "DURATION", value_parser = crate::worker::sync_interval)]
+    pub memory_sync_interval: Option<crate::worker::SyncInterval>,
+    /// What a file deleted in a memory store's folder does: `enabled` deletes the memory on
+    /// the server, `log_only` logs what would be deleted, `disabled` keeps it.
+    #[arg(long, value_name = "MODE", default_value = "enabled",
+        value_parser = clap::builder::PossibleValuesParser::new(["enabled", "log_only", "disabled"])
+            .map(|m: String| crate::worker::delete_mode(&m)))]
+    pub memory_sync_deletions: managed_agents::environments::MemoryDeleteMode,
     #[command(flatten)]
     pub tools: ToolArgs,
 }
@@ -233,11 +246,14 @@ pub struct BatchArgs {
 A script file is YAML or JSON: a list of steps, each one of
   {say: TEXT} | echo | think | {call_tool: {name: N, input: {...}}} | call_first_custom_tool
   {ask_confirmation: {name: N, input: {...}}} | {write_file: {name: N, content: TEXT}}
-  fail | terminate | {pause: DURATION}
+  {agent_tool: {name: N, input: {...}}} (a built-in tool a worker runs)
+  fail | terminate | {pause: DURATION or MS}
   {delegate: {agent: NAME, message: TEXT, script: [STEPS]}}  (a multi-agent session: a child
   thread runs the callable agent NAME, plays its own steps and reports back)
 A faults file: {drop_stream_after, drop_mid_line, trickle, stall, slow, fail_next, fail_status,
-retry_after_ms, fail_every} (the flags of the same names).
+retry_after_ms, fail_every} (the flags of the same names; durations as 2s or milliseconds),
+and close_next, close_every, no_keep_alive, fail_polls, fail_heartbeats, stop_heartbeats,
+lease_ttl, skill_content_base64 (the library's Faults fields).
 
 Examples:
   managed-agents emulator --port 8080 --say 'Hello' &

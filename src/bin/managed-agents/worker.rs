@@ -8,10 +8,41 @@ use crate::run::tool_commands;
 use crate::tools::{self, ToolFailure};
 use crate::{exit, Failure};
 use managed_agents::environments::{
-    Disposition, EnvironmentWorker, ItemReport, Poller, PollerOptions, WorkItem,
+    Disposition, EnvironmentWorker, ItemReport, MemoryDeleteMode, Poller, PollerOptions, WorkItem,
+    MIN_MEMORY_SYNC_INTERVAL,
 };
 use managed_agents::{Client, Error};
 use serde_json::Value;
+use std::time::Duration;
+
+/// `--memory-sync-interval`: a duration, or `None` for `off`.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncInterval(pub Option<Duration>);
+
+/// Reads `--memory-sync-interval`: `off`, or a duration of at least
+/// [`MIN_MEMORY_SYNC_INTERVAL`].
+pub fn sync_interval(s: &str) -> Result<SyncInterval, String> {
+    if s == "off" {
+        return Ok(SyncInterval(None));
+    }
+    let d = crate::cli::duration(s)?;
+    if d < MIN_MEMORY_SYNC_INTERVAL {
+        return Err(format!(
+            "at least {} (or off)",
+            humantime::format_duration(MIN_MEMORY_SYNC_INTERVAL)
+        ));
+    }
+    Ok(SyncInterval(Some(d)))
+}
+
+/// `--memory-sync-deletions`, one of the values the parser allows.
+pub fn delete_mode(s: &str) -> MemoryDeleteMode {
+    match s {
+        "log_only" => MemoryDeleteMode::LogOnly,
+        "disabled" => MemoryDeleteMode::Disabled,
+        _ => MemoryDeleteMode::Enabled,
+    }
+}
 
 /// The line for a finished item.
 fn line(item: &WorkItem, report: &Result<ItemReport, Error>) -> String {
@@ -60,7 +91,11 @@ pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
     let mut w = EnvironmentWorker::new(&client)
         .environment_id(a.environment.clone())
         .environment_key(key.clone())
-        .concurrency(a.concurrency.into());
+        .concurrency(a.concurrency.into())
+        .memory_sync_deletions(a.memory_sync_deletions);
+    if let Some(SyncInterval(interval)) = a.memory_sync_interval {
+        w = w.memory_sync_interval(interval);
+    }
     if let Some(dir) = &a.workdir {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure(exit::USAGE, format!("--workdir {}: {e}", dir.display())))?;
