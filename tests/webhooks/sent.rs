@@ -334,3 +334,76 @@ fn only_the_subscribed_kinds_are_sent() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(server.count(), 1);
 }
+
+#[test]
+fn a_child_threads_events_name_the_session_once_each() {
+    let server = receiver(|_| 204);
+    let (emu, c) = setup(
+        |e| {
+            e.event_types([
+                "session.thread_created",
+                "session.thread_idled",
+                "session.status_idled",
+            ])
+        },
+        &server.url,
+    );
+    let (env, researcher) = env_and_agent(&c);
+    let lead = c
+        .agents()
+        .create(
+            &AgentCreateParams::new("Lead", "claude-opus-4-5").multiagent(
+                MultiagentCoordinatorParams::new(vec![researcher.id.as_str().into()]),
+            ),
+        )
+        .unwrap();
+    let s = c
+        .sessions()
+        .create(&SessionCreateParams::new(&lead, env.id.as_str()))
+        .unwrap();
+    emu.set_script(
+        Script::new()
+            .delegate("A", "Find it.", Script::new().say("Found."))
+            .say("Done."),
+    );
+    c.run(&s.id)
+        .message("go")
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    let threads = c
+        .sessions()
+        .threads()
+        .list(&s.id, &ThreadListParams::default())
+        .unwrap();
+    let (primary, child) = (&threads.data[0].id, &threads.data[1].id);
+    let events = verified(&wait_for(&server, 4));
+    std::thread::sleep(Duration::from_millis(300));
+    let all = kinds(&server.requests.lock().unwrap());
+    assert_eq!(server.count(), 4, "{all:?}");
+    let got: Vec<(&str, &str, Option<&str>)> = events
+        .iter()
+        .map(|e| {
+            let thread = match &e.data {
+                WebhookEventData::SessionThreadCreated(d) => Some(d.session_thread_id.as_str()),
+                WebhookEventData::SessionThreadIdled(d) => Some(d.session_thread_id.as_str()),
+                _ => None,
+            };
+            (
+                e.data.tag().unwrap_or("?"),
+                e.data.id().unwrap_or("?"),
+                thread,
+            )
+        })
+        .collect();
+    let sid = s.id.as_str();
+    assert_eq!(
+        got,
+        [
+            ("session.thread_created", sid, Some(child.as_str())),
+            ("session.thread_idled", sid, Some(child.as_str())),
+            ("session.thread_idled", sid, Some(primary.as_str())),
+            ("session.status_idled", sid, None),
+        ]
+    );
+}
