@@ -33,6 +33,14 @@ pub(crate) fn relative_parts(name: &str) -> Result<Vec<&str>, String> {
     Ok(parts)
 }
 
+/// The last path component of a name from the network (a skill's or a memory store's name),
+/// trimmed, as a folder name; `None` when that leaves nothing usable (empty, `.`, `..`, a NUL
+/// character).
+pub(crate) fn one_component(name: &str) -> Option<&str> {
+    let base = name.trim().rsplit(['/', '\\']).next().unwrap_or("");
+    (!base.is_empty() && base != "." && base != ".." && !base.contains('\0')).then_some(base)
+}
+
 /// A folder the worker writes into, confined to its root.
 pub(crate) struct Folder {
     root: PathBuf,

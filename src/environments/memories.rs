@@ -20,7 +20,7 @@
 //! sessions token, not the environment key: a session with stores whose item carried no
 //! sessions token fails.
 
-use super::folder::{rel_path, relative_parts, Folder};
+use super::folder::{one_component, rel_path, relative_parts, Folder};
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
@@ -416,10 +416,7 @@ fn store_root(
             })?;
         return Ok(workdir.join(rel_path(&parts)));
     }
-    let name = name
-        .map(|n| n.trim().rsplit(['/', '\\']).next().unwrap_or(""))
-        .filter(|n| !n.is_empty() && *n != "." && *n != ".." && !n.contains('\0'))
-        .unwrap_or(store_id);
+    let name = name.and_then(one_component).unwrap_or(store_id);
     Ok(workdir.join("memory").join(name))
 }
 

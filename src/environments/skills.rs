@@ -11,7 +11,7 @@
 //! directory a skill is packaged in is stripped; files keep only whether they are executable
 //! (0755 or 0644). A skill that fails is logged and left out; the others still land.
 
-use super::folder::{rel_path, relative_parts, Folder};
+use super::folder::{one_component, rel_path, relative_parts, Folder};
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};
 use crate::toolset::confine::resolves_within;
@@ -98,12 +98,7 @@ fn skill_ref(skill: &SessionAgentSkill) -> Option<(String, String)> {
 
 /// The directory name of a skill: its version's name as one path component.
 fn dir_name(name: &str, skill_id: &str) -> String {
-    let base = name.trim().rsplit(['/', '\\']).next().unwrap_or("");
-    if base.is_empty() || base == "." || base == ".." || base.contains('\0') {
-        skill_id.to_string()
-    } else {
-        base.to_string()
-    }
+    one_component(name).unwrap_or(skill_id).to_string()
 }
 
 fn download_skill(
