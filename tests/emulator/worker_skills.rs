@@ -6,7 +6,7 @@
 
 use super::setup;
 use managed_agents::emulator::{Faults, Script};
-use managed_agents::environments::{PollerOptions, WorkerStats};
+use managed_agents::environments::{EnvironmentWorker, PollerOptions, WorkerStats};
 use managed_agents::types::*;
 use managed_agents::{Client, Multipart, UploadFile};
 use serde_json::{json, Value};
@@ -54,8 +54,8 @@ pub(crate) fn session(
     (env, session.id)
 }
 
-/// Runs a worker on the environment's queue until it is empty.
-pub(crate) fn drain(client: &Client, env: &str, workdir: &Path) -> WorkerStats {
+/// A worker on the environment's queue, in `workdir`, that stops once the queue is empty.
+pub(crate) fn worker(client: &Client, env: &str, workdir: &Path) -> EnvironmentWorker {
     client
         .environments()
         .work()
@@ -68,8 +68,11 @@ pub(crate) fn drain(client: &Client, env: &str, workdir: &Path) -> WorkerStats {
                 .drain(true)
                 .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20)),
         )
-        .run()
-        .unwrap()
+}
+
+/// Runs a worker on the environment's queue until it is empty.
+pub(crate) fn drain(client: &Client, env: &str, workdir: &Path) -> WorkerStats {
+    worker(client, env, workdir).run().unwrap()
 }
 
 /// The session's `user.tool_result` events, in order.
