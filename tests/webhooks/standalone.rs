@@ -1,11 +1,10 @@
 //! The standalone emulators (`managed-agents emulator`, the `emulator` example) with
 //! `--webhook-url` and `--webhook-secret`, and the `webhooks` example receiving what they send.
 
-use crate::sent::{receiver, verified, wait_for};
+use crate::sent::{client, receiver, verified, wait_for};
 use crate::SECRET;
 use managed_agents::types::*;
 use managed_agents::webhooks::WebhookEventData;
-use managed_agents::Client;
 use std::time::Duration;
 
 /// Starts a standalone emulator and reads its base URL off its first line.
@@ -64,11 +63,7 @@ fn the_standalone_emulators_send_to_the_endpoint_of_their_flags() {
                 .env("ANTHROPIC_WEBHOOK_SIGNING_KEY", SECRET);
         }
         let (mut child, url) = standalone(cmd);
-        let c = Client::builder()
-            .api_key("k")
-            .base_url(url)
-            .build()
-            .unwrap();
+        let c = client(&url);
         let env = c
             .environments()
             .create(&EnvironmentCreateParams::cloud("e"));
@@ -181,11 +176,7 @@ fn the_webhooks_example_receives_what_the_cli_emulator_sends() {
             .args(["--webhook-secret", SECRET]);
         cmd
     });
-    let c = Client::builder()
-        .api_key("k")
-        .base_url(url)
-        .build()
-        .unwrap();
+    let c = client(&url);
     let env = c
         .environments()
         .create(&EnvironmentCreateParams::cloud("e"))
