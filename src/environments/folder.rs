@@ -100,9 +100,9 @@ impl Folder {
         let parent = rel.parent().unwrap_or(Path::new(""));
         self.create_dir_all(parent)?;
         let tmp = parent.join(format!(
-            ".{}-{:012x}.tmp",
+            ".{}-{}.tmp",
             name.to_string_lossy().chars().take(40).collect::<String>(),
-            (crate::retry::jitter() * (1u64 << 48) as f64) as u64
+            super::random_suffix()
         ));
         let mut options = cap_std::fs::OpenOptions::new();
         options.write(true).create_new(true);

@@ -129,10 +129,7 @@ fn download_skill(
         .map_err(|e| Error::io(format!("creating {}", root.display()), e))?;
     let dest = root.join(&name);
     // a staging folder beside the destination, removed whatever happens
-    let work = root.join(format!(
-        ".skill-{:012x}",
-        (crate::retry::jitter() * (1u64 << 48) as f64) as u64
-    ));
+    let work = root.join(format!(".skill-{}", super::random_suffix()));
     owner_only_dir(&work).map_err(|e| Error::io(format!("creating {}", work.display()), e))?;
     let result = (|| {
         let archive = work.join("archive");
