@@ -6,7 +6,7 @@
 
 use super::setup;
 use super::worker_skills::{
-    all_files, drain, session, tempdir, text, tool_results, worker, ENV_KEY,
+    all_files, drain, first_item_dir, session, tempdir, text, tool_results, worker, ENV_KEY,
 };
 use managed_agents::emulator::{Script, Step};
 use managed_agents::environments::MIN_MEMORY_SYNC_INTERVAL;
@@ -185,12 +185,7 @@ fn memories_are_files_and_the_agents_changes_go_back_to_the_store_but_not_to_a_r
     // the read-only store is as it was, though bash changed its files
     assert_eq!(contents(&client, &rules), map(&[("/rules.md", "be kind")]));
     // and the folders went with the item
-    let item_dir = std::fs::read_dir(&workdir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let item_dir = first_item_dir(&workdir);
     assert!(!item_dir.join("mnt/memory/notes").exists());
     assert!(!item_dir.join("mnt/memory/team-rules").exists());
     std::fs::remove_dir_all(&workdir).unwrap();
