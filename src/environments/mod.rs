@@ -21,6 +21,8 @@ mod lease;
 #[cfg(feature = "worker")]
 mod memories;
 #[cfg(feature = "worker")]
+mod memory_folder;
+#[cfg(feature = "worker")]
 mod memory_sync;
 #[cfg(feature = "worker")]
 mod memory_upload;
