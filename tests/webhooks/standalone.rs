@@ -40,12 +40,15 @@ fn cli() -> std::process::Command {
     cmd
 }
 
-fn example() -> std::process::Command {
+/// The built example `name`, beside this test's binary.
+fn example_exe(name: &str) -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let examples = exe.parent().unwrap().parent().unwrap().join("examples");
-    let mut cmd = std::process::Command::new(
-        examples.join(format!("emulator{}", std::env::consts::EXE_SUFFIX)),
-    );
+    examples.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn example() -> std::process::Command {
+    let mut cmd = std::process::Command::new(example_exe("emulator"));
     cmd.env_remove("ANTHROPIC_WEBHOOK_SIGNING_KEY");
     cmd
 }
@@ -141,21 +144,12 @@ fn the_standalone_emulators_refuse_a_bad_endpoint_and_say_how_in_their_help() {
 #[test]
 fn the_webhooks_example_receives_what_the_cli_emulator_sends() {
     use std::io::BufRead;
-    let examples = std::env::current_exe().unwrap();
-    let examples = examples
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples");
-    let mut listen = std::process::Command::new(
-        examples.join(format!("webhooks{}", std::env::consts::EXE_SUFFIX)),
-    )
-    .args(["listen", "0"])
-    .env("ANTHROPIC_WEBHOOK_SIGNING_KEY", SECRET)
-    .stdout(std::process::Stdio::piped())
-    .spawn()
-    .expect("starting the webhooks example");
+    let mut listen = std::process::Command::new(example_exe("webhooks"))
+        .args(["listen", "0"])
+        .env("ANTHROPIC_WEBHOOK_SIGNING_KEY", SECRET)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting the webhooks example");
     // its lines, read on a thread so that a missing one fails the test instead of hanging it
     let (tx, lines) = std::sync::mpsc::channel();
     let out = std::io::BufReader::new(listen.stdout.take().unwrap());
