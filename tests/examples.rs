@@ -158,6 +158,15 @@ fn webhooks_verifies_and_refuses_offline() {
             "is running",
         ],
     );
+    // the live round trip: the three kinds subscribed, in order, each verified
+    let live: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("verified event_"))
+        .collect();
+    assert_eq!(live.len(), 3, "{out}");
+    assert!(live[0].contains(": session.created sesn_"), "{out}");
+    assert!(live[1].ends_with(" is running"), "{out}");
+    assert!(live[2].ends_with(" is idle; list its events next"), "{out}");
 }
 
 #[test]

@@ -132,10 +132,14 @@ pub(crate) fn set_status(s: &mut State, thread: &str, status: &str) {
         t["status"] = json!(status);
         t["updated_at"] = json!(now);
         if status != "running" && t["usage"].is_null() {
-            t["usage"] =
-                json!({"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0});
+            t["usage"] = no_usage();
         }
     }
+}
+
+/// A child thread's usage before it has used anything.
+fn no_usage() -> Value {
+    json!({"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0})
 }
 
 /// A child thread's status (`None` for no such thread).
@@ -175,8 +179,7 @@ pub(crate) fn of_session(s: &State, session: &str, thread: &str) -> bool {
 pub(crate) fn add_usage(s: &mut State, thread: &str, input: i64, output: i64) {
     if let Some(t) = s.threads.objects.get_mut(thread) {
         if t["usage"].is_null() {
-            t["usage"] =
-                json!({"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0});
+            t["usage"] = no_usage();
         }
         let u = &mut t["usage"];
         for (k, n) in [("input_tokens", input), ("output_tokens", output)] {

@@ -33,6 +33,14 @@ pub(crate) fn relative_parts(name: &str) -> Result<Vec<&str>, String> {
     Ok(parts)
 }
 
+/// The last path component of a name from the network (a skill's or a memory store's name),
+/// trimmed, as a folder name; `None` when that leaves nothing usable (empty, `.`, `..`, a NUL
+/// character).
+pub(crate) fn one_component(name: &str) -> Option<&str> {
+    let base = name.trim().rsplit(['/', '\\']).next().unwrap_or("");
+    (!base.is_empty() && base != "." && base != ".." && !base.contains('\0')).then_some(base)
+}
+
 /// A folder the worker writes into, confined to its root.
 pub(crate) struct Folder {
     root: PathBuf,
@@ -92,9 +100,9 @@ impl Folder {
         let parent = rel.parent().unwrap_or(Path::new(""));
         self.create_dir_all(parent)?;
         let tmp = parent.join(format!(
-            ".{}-{:012x}.tmp",
+            ".{}-{}.tmp",
             name.to_string_lossy().chars().take(40).collect::<String>(),
-            (crate::retry::jitter() * (1u64 << 48) as f64) as u64
+            super::random_suffix()
         ));
         let mut options = cap_std::fs::OpenOptions::new();
         options.write(true).create_new(true);

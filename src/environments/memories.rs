@@ -13,14 +13,15 @@
 //! [`MARKER_PATH`] (`version 1` and the store id), never synced.
 //!
 //! The merge rules of each sync are in `memory_sync`, the uploads and the flush in
-//! `memory_upload`. Errors: a store that cannot be downloaded (its folder already exists, a
-//! listing fails) fails the item, since the agent would run without memory it was told
-//! about; a sync or a flush never fails the item: a bad store or file is logged and the rest
-//! go on. The memory endpoints take the item's
-//! sessions token, not the environment key: a session with stores whose item carried no
-//! sessions token fails.
+//! `memory_upload`, the folder's layout in `memory_folder`. Errors: a store that cannot be
+//! downloaded (its folder already exists, a listing fails) fails the item, since the agent
+//! would run without memory it was told about; a sync or a flush never fails the item: a bad
+//! store or file is logged and the rest go on. The memory endpoints take the item's sessions
+//! token, not the environment key: a session with stores whose item carried no sessions token
+//! fails.
 
-use super::folder::{rel_path, relative_parts, Folder};
+use super::folder::Folder;
+use super::memory_folder::{marker, memory_rel, scan, store_root, write};
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
@@ -385,93 +386,8 @@ impl SessionMemoryStores {
 }
 
 /// The error of a store that cannot be mounted.
-fn memory_error(message: String) -> Error {
+pub(super) fn memory_error(message: String) -> Error {
     Error::invalid_input("memory_store", message)
-}
-
-/// The marker's content for a store.
-fn marker(store_id: &str) -> String {
-    format!("version 1\n{store_id}")
-}
-
-/// Where a store's folder goes: its `mount_path` below the work directory, else
-/// `memory/<name or id>`; a `mount_path` that is not a clean absolute path is refused.
-fn store_root(
-    workdir: &Path,
-    mount_path: Option<&str>,
-    name: Option<&str>,
-    store_id: &str,
-) -> Result<PathBuf> {
-    if let Some(mount) = mount_path.filter(|m| !m.is_empty()) {
-        let parts = mount
-            .strip_prefix('/')
-            .ok_or_else(|| "is not absolute".to_string())
-            .and_then(relative_parts)
-            .ok()
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| {
-                memory_error(format!(
-                    "memory store mount_path is not a clean absolute path: {mount:?} (memory_store_id={store_id})"
-                ))
-            })?;
-        return Ok(workdir.join(rel_path(&parts)));
-    }
-    let name = name
-        .map(|n| n.trim().rsplit(['/', '\\']).next().unwrap_or(""))
-        .filter(|n| !n.is_empty() && *n != "." && *n != ".." && !n.contains('\0'))
-        .unwrap_or(store_id);
-    Ok(workdir.join("memory").join(name))
-}
-
-/// A memory's path as a path in its folder (`/notes/a.md` -> `notes/a.md`), or `None` when
-/// it would leave the folder.
-pub(super) fn memory_rel(path: &str) -> Option<String> {
-    let parts = relative_parts(path.trim_start_matches('/')).ok()?;
-    (!parts.is_empty()).then(|| parts.join("/"))
-}
-
-/// Writes a memory's content to its file; `false` (and a warning) when that fails.
-pub(super) fn write(store: &Store, rel: &str, content: &str) -> bool {
-    let parts: Vec<&str> = rel.split('/').collect();
-    match store
-        .folder
-        .put(&rel_path(&parts), content.as_bytes(), false)
-    {
-        Ok(()) => true,
-        Err(e) => {
-            log::warn!(
-                "failed to write memory path={rel} memory_store_id={}: {e}",
-                store.id
-            );
-            false
-        }
-    }
-}
-
-/// The SHA-256 of bytes, as 64 lower-case hex digits.
-pub(super) fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// One look at a store's folder: its files' shas, the marker taken out and checked.
-pub(super) struct Scan {
-    pub files: BTreeMap<String, String>,
-    pub marker_ok: bool,
-}
-
-pub(super) fn scan(store: &Store) -> std::io::Result<Scan> {
-    let mut files = store
-        .folder
-        .files(|_, rel| Ok(store.folder.get(rel).ok().flatten().map(|b| sha256_hex(&b))))?;
-    let marker_sha = files.remove(MARKER_PATH);
-    Ok(Scan {
-        files,
-        marker_ok: marker_sha == Some(sha256_hex(marker(&store.id).as_bytes())),
-    })
 }
 
 #[cfg(test)]
@@ -479,32 +395,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_store_lands_below_the_work_directory() {
-        let w = Path::new("/w");
-        let at = |m: Option<&str>, n: Option<&str>| store_root(w, m, n, "memstore_1");
-        assert_eq!(
-            at(Some("/mnt/memory/notes"), None).unwrap(),
-            Path::new("/w/mnt/memory/notes")
-        );
-        assert_eq!(
-            at(None, Some("prefs")).unwrap(),
-            Path::new("/w/memory/prefs")
-        );
-        assert_eq!(
-            at(None, Some("..")).unwrap(),
-            Path::new("/w/memory/memstore_1")
-        );
-        assert_eq!(at(None, None).unwrap(), Path::new("/w/memory/memstore_1"));
-        for bad in ["mnt/x", "/mnt/../../etc", "/"] {
-            assert!(at(Some(bad), None).is_err(), "{bad}");
-        }
-        assert_eq!(memory_rel("/notes/a.md").as_deref(), Some("notes/a.md"));
-        assert_eq!(memory_rel("/../a.md"), None);
+    fn a_sync_interval_under_the_minimum_is_refused() {
         assert!(MemoryOptions {
             interval: Some(Duration::from_secs(1)),
             deletions: MemoryDeleteMode::Enabled
         }
         .check()
         .is_err());
+        assert!(MemoryOptions::default().check().is_ok());
     }
 }

@@ -15,9 +15,8 @@
 //! - a folder whose marker is gone or wrong while files remain is left alone; one that is
 //!   empty, or whose every file vanished at once, is downloaded again.
 
-use super::memories::{
-    scan, sha256_hex, write, MemoryDeleteMode, SessionMemoryStores, Store, DELETE_CORROBORATION,
-};
+use super::memories::{MemoryDeleteMode, SessionMemoryStores, Store, DELETE_CORROBORATION};
+use super::memory_folder::{scan, sha256_hex, write};
 use super::memory_upload::parallel;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};

@@ -4,7 +4,8 @@
 //! changes), and the push-only flush that ends every run: new and changed files only, 32 at
 //! once, no delete, no pull; a file changed on the server too keeps the server's version.
 
-use super::memories::{scan, sha256_hex, SessionMemoryStores, Store};
+use super::memories::{SessionMemoryStores, Store};
+use super::memory_folder::{scan, sha256_hex};
 use super::memory_sync::{path_of, settle_sent};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};

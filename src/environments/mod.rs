@@ -21,6 +21,8 @@ mod lease;
 #[cfg(feature = "worker")]
 mod memories;
 #[cfg(feature = "worker")]
+mod memory_folder;
+#[cfg(feature = "worker")]
 mod memory_sync;
 #[cfg(feature = "worker")]
 mod memory_upload;
@@ -193,8 +195,16 @@ pub fn default_worker_id() -> String {
         .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
         .or_else(|| std::env::var("COMPUTERNAME").ok().filter(|h| !h.is_empty()))
         .unwrap_or_else(|| "managed-agents-worker".to_string());
-    let suffix = (crate::retry::jitter() * (1u64 << 48) as f64) as u64;
-    format!("{host}-{suffix:012x}")
+    format!("{host}-{}", random_suffix())
+}
+
+/// Twelve random hex digits, to keep a name apart from its neighbours' (a worker id, a
+/// temporary file or folder).
+pub(crate) fn random_suffix() -> String {
+    format!(
+        "{:012x}",
+        (crate::retry::jitter() * (1u64 << 48) as f64) as u64
+    )
 }
 
 /// A random duration in `[low, high)`.

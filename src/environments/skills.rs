@@ -1,7 +1,7 @@
 //! The session agent's skills, downloaded into the item's work directory before any tool
 //! runs, as the official worker does: each skill in `{workdir}/skills/<name>/`, `<name>` the
-//! skill version's `name` reduced to one path component (the skill id when that leaves
-//! nothing). The version is resolved first (`latest` is an alias only retrieve knows), then
+//! skill version's `name` reduced to one path component (the skill id, reduced the same way,
+//! when that leaves nothing). The version is resolved first (`latest` is an alias only retrieve knows), then
 //! its content (a zip archive) is downloaded by the concrete version id and unpacked in a
 //! staging folder beside the destination, which then replaces it.
 //!
@@ -11,7 +11,7 @@
 //! directory a skill is packaged in is stripped; files keep only whether they are executable
 //! (0755 or 0644). A skill that fails is logged and left out; the others still land.
 
-use super::folder::{rel_path, relative_parts, Folder};
+use super::folder::{one_component, rel_path, relative_parts, Folder};
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};
 use crate::toolset::confine::resolves_within;
@@ -96,14 +96,12 @@ fn skill_ref(skill: &SessionAgentSkill) -> Option<(String, String)> {
     Some((id, version))
 }
 
-/// The directory name of a skill: its version's name as one path component.
-fn dir_name(name: &str, skill_id: &str) -> String {
-    let base = name.trim().rsplit(['/', '\\']).next().unwrap_or("");
-    if base.is_empty() || base == "." || base == ".." || base.contains('\0') {
-        skill_id.to_string()
-    } else {
-        base.to_string()
-    }
+/// The directory name of a skill: its version's name as one path component, else its id
+/// as one (both come from the network); `None` when neither gives one.
+fn dir_name(name: &str, skill_id: &str) -> Option<String> {
+    one_component(name)
+        .or_else(|| one_component(skill_id))
+        .map(str::to_string)
 }
 
 fn download_skill(
@@ -115,7 +113,15 @@ fn download_skill(
 ) -> Result<PathBuf> {
     let versions = client.skills().versions();
     let found = versions.retrieve_with(skill_id, version, options)?;
-    let name = dir_name(&found.name, skill_id);
+    let name = dir_name(&found.name, skill_id).ok_or_else(|| {
+        Error::invalid_input(
+            "skill",
+            format!(
+                "neither the name {:?} nor the id is a folder name",
+                found.name
+            ),
+        )
+    })?;
     let root = workdir.join(SKILLS_DIR);
     let base = std::fs::canonicalize(workdir)
         .map_err(|e| Error::io(format!("opening {}", workdir.display()), e))?;
@@ -123,10 +129,7 @@ fn download_skill(
         .map_err(|e| Error::io(format!("creating {}", root.display()), e))?;
     let dest = root.join(&name);
     // a staging folder beside the destination, removed whatever happens
-    let work = root.join(format!(
-        ".skill-{:012x}",
-        (crate::retry::jitter() * (1u64 << 48) as f64) as u64
-    ));
+    let work = root.join(format!(".skill-{}", super::random_suffix()));
     owner_only_dir(&work).map_err(|e| Error::io(format!("creating {}", work.display()), e))?;
     let result = (|| {
         let archive = work.join("archive");
@@ -307,9 +310,14 @@ mod tests {
 
     #[test]
     fn a_skill_directory_name_is_one_component() {
-        assert_eq!(dir_name(" pdf ", "skill_1"), "pdf");
-        assert_eq!(dir_name("../../etc", "skill_1"), "etc");
-        assert_eq!(dir_name("..", "skill_1"), "skill_1");
-        assert_eq!(dir_name("a/", "skill_1"), "skill_1");
+        assert_eq!(dir_name(" pdf ", "skill_1").as_deref(), Some("pdf"));
+        assert_eq!(dir_name("../../etc", "skill_1").as_deref(), Some("etc"));
+        assert_eq!(dir_name("..", "skill_1").as_deref(), Some("skill_1"));
+        assert_eq!(dir_name("a/", "skill_1").as_deref(), Some("skill_1"));
+        // the id stands in for the name only as one component too: it comes from the network
+        assert_eq!(dir_name("", "a/../../../x").as_deref(), Some("x"));
+        for id in ["..", "/", "a\\..\\..", "a/."] {
+            assert_eq!(dir_name(" ", id), None, "{id:?}");
+        }
     }
 }

@@ -4,7 +4,8 @@
 
 use super::setup;
 use super::threads::{
-    delegating, kind, multiagent_session, researching, thread_events, threads, wait_child,
+    delegating, kind, multiagent_session, researching, session_events, thread_events, threads,
+    wait_child,
 };
 use managed_agents::emulator::Script;
 use managed_agents::runner::Outcome;
@@ -58,13 +59,8 @@ fn runners_limited_to_their_own_tools_answer_only_their_calls() {
         .tool_calls
         .iter()
         .any(|t| t.call.name == "lookup" && !t.posted && t.call.session_thread_id.is_some()));
-    let results: Vec<Value> = c
-        .sessions()
-        .events()
-        .list(&s.id, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(Result::unwrap)
+    let results: Vec<Value> = session_events(&c, &s.id)
+        .into_iter()
         .filter(|e| matches!(e, SessionEvent::UserCustomToolResult(_)))
         .map(|e| serde_json::to_value(e).unwrap())
         .collect();
@@ -174,12 +170,7 @@ fn archiving_a_thread_terminates_it_and_only_an_idle_child_can_be_archived() {
 fn wait_for(c: &Client, session: &str, pick: impl Fn(&SessionEvent) -> bool) -> SessionEvent {
     let until = Instant::now() + Duration::from_secs(20);
     loop {
-        let page = c
-            .sessions()
-            .events()
-            .list(session, &Default::default())
-            .unwrap();
-        if let Some(e) = page.auto_paging().map(Result::unwrap).find(|e| pick(e)) {
+        if let Some(e) = session_events(c, session).into_iter().find(|e| pick(e)) {
             return e;
         }
         assert!(Instant::now() < until, "the event did not come");

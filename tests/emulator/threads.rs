@@ -74,6 +74,16 @@ pub(super) fn ids(events: &[SessionEvent]) -> Vec<String> {
         .collect()
 }
 
+/// Every event of the session's log (the primary thread's), in order.
+pub(super) fn session_events(c: &Client, session: &str) -> Vec<SessionEvent> {
+    let page = c
+        .sessions()
+        .events()
+        .list(session, &Default::default())
+        .unwrap();
+    page.auto_paging().map(Result::unwrap).collect()
+}
+
 pub(super) fn thread_events(c: &Client, session: &str, thread: &str) -> Vec<SessionEvent> {
     let page = c
         .sessions()
@@ -330,17 +340,9 @@ fn the_thread_listing_retrieve_and_events_show_the_child() {
         }
     }
     // the primary thread's events are the session's
-    let session_events: Vec<SessionEvent> = c
-        .sessions()
-        .events()
-        .list(&s.id, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(Result::unwrap)
-        .collect();
     assert_eq!(
         ids(&thread_events(&c, &s.id, &primary.id)),
-        ids(&session_events)
+        ids(&session_events(&c, &s.id))
     );
     // a single-agent session has no threads; a thread that is not there is a 404
     let e = c

@@ -5,14 +5,17 @@
 //! lead outside the work directory fails the item.
 
 use super::setup;
-use super::worker_skills::{all_files, drain, session, tempdir, text, tool_results, ENV_KEY};
+use super::worker_skills::{
+    all_files, drain, first_item_dir, session, tempdir, text, tool_results, worker, ENV_KEY,
+};
 use managed_agents::emulator::{Script, Step};
-use managed_agents::environments::{PollerOptions, MIN_MEMORY_SYNC_INTERVAL};
+use managed_agents::environments::MIN_MEMORY_SYNC_INTERVAL;
 use managed_agents::runner::ToolCall;
 use managed_agents::types::*;
 use managed_agents::Client;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -52,6 +55,54 @@ fn contents(client: &Client, store: &str) -> BTreeMap<String, String> {
             (m.path, full.content.unwrap_or_default())
         })
         .collect()
+}
+
+/// A self-hosted session with the store `notes` attached, a message sent.
+fn with_store(client: &Client, notes: &str) -> (String, String) {
+    session(
+        client,
+        vec![],
+        vec![DeploymentCreateParamsResource::MemoryStore(
+            MemoryStoreResourceParam::new(notes),
+        )],
+    )
+}
+
+/// The folder the worker gives the environment's first queued item in `workdir`.
+fn item_dir(client: &Client, env: &str, workdir: &Path) -> PathBuf {
+    let item = client
+        .environments()
+        .work()
+        .list(env, &Default::default())
+        .unwrap()
+        .data
+        .remove(0)
+        .id;
+    workdir.join(item.replace(
+        |c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_',
+        "_",
+    ))
+}
+
+/// Changes the memory at `path` as another session would.
+fn update_elsewhere(client: &Client, store: &str, path: &str, content: &str) {
+    let mems = client.memory_stores().memories();
+    let id = mems
+        .list(store, &MemoryListParams::default())
+        .unwrap()
+        .auto_paging()
+        .find_map(|m| match m.unwrap() {
+            MemoryListItem::Memory(m) if m.path == path => Some(m.id),
+            _ => None,
+        })
+        .unwrap();
+    mems.update(
+        store,
+        &id,
+        &Default::default(),
+        &MemoryUpdateParams::new().content(content),
+    )
+    .unwrap();
 }
 
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -134,12 +185,7 @@ fn memories_are_files_and_the_agents_changes_go_back_to_the_store_but_not_to_a_r
     // the read-only store is as it was, though bash changed its files
     assert_eq!(contents(&client, &rules), map(&[("/rules.md", "be kind")]));
     // and the folders went with the item
-    let item_dir = std::fs::read_dir(&workdir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let item_dir = first_item_dir(&workdir);
     assert!(!item_dir.join("mnt/memory/notes").exists());
     assert!(!item_dir.join("mnt/memory/team-rules").exists());
     std::fs::remove_dir_all(&workdir).unwrap();
@@ -150,27 +196,10 @@ fn a_session_with_memory_stores_fails_when_its_folder_is_already_there() {
     let (emu, client) = setup();
     let notes = store(&client, "notes", &[("/a.md", "one")]);
     emu.set_script(Script::new().say("done"));
-    let (env, _) = session(
-        &client,
-        vec![],
-        vec![DeploymentCreateParamsResource::MemoryStore(
-            MemoryStoreResourceParam::new(&notes),
-        )],
-    );
+    let (env, _) = with_store(&client, &notes);
     let workdir = tempdir("stale");
     // a dead run's leftovers in every item's folder would be uploaded into the store
-    let item = client
-        .environments()
-        .work()
-        .list(&env, &Default::default())
-        .unwrap()
-        .data
-        .remove(0)
-        .id;
-    let stale = workdir.join(item.replace(
-        |c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_',
-        "_",
-    ));
+    let stale = item_dir(&client, &env, &workdir);
     std::fs::create_dir_all(stale.join("mnt/memory/notes")).unwrap();
     std::fs::write(stale.join("mnt/memory/notes/a.md"), "stale").unwrap();
     let stats = drain(&client, &env, &workdir);
@@ -202,54 +231,21 @@ fn memories_sync_both_ways_while_the_session_runs() {
             .agent_tool("read", json!({"file_path": "mnt/memory/notes/shared.md"}))
             .say("done"),
     );
-    let (env, id) = session(
-        &client,
-        vec![],
-        vec![DeploymentCreateParamsResource::MemoryStore(
-            MemoryStoreResourceParam::new(&notes),
-        )],
-    );
+    let (env, id) = with_store(&client, &notes);
     let seen: Arc<Mutex<Option<BTreeMap<String, String>>>> = Arc::default();
     let check = {
         let (client, notes, seen) = (client.clone(), notes.clone(), seen.clone());
         move |_: &ToolCall| {
             *seen.lock().unwrap() = Some(contents(&client, &notes));
             // another session changes a memory meanwhile
-            let mems = client.memory_stores().memories();
-            let shared = mems
-                .list(&notes, &MemoryListParams::default())
-                .unwrap()
-                .auto_paging()
-                .find_map(|m| match m.unwrap() {
-                    MemoryListItem::Memory(m) if m.path == "/shared.md" => Some(m.id),
-                    _ => None,
-                })
-                .unwrap();
-            mems.update(
-                &notes,
-                &shared,
-                &Default::default(),
-                &MemoryUpdateParams::new().content("v2 from elsewhere"),
-            )
-            .unwrap();
+            update_elsewhere(&client, &notes, "/shared.md", "v2 from elsewhere");
             Ok::<_, String>("checked")
         }
     };
     let workdir = tempdir("interval");
-    let stats = client
-        .environments()
-        .work()
-        .worker()
-        .environment_id(env.as_str())
-        .environment_key(ENV_KEY)
-        .workdir(&workdir)
+    let stats = worker(&client, &env, &workdir)
         .memory_sync_interval(Some(MIN_MEMORY_SYNC_INTERVAL))
         .tool("check", check)
-        .poller_options(
-            PollerOptions::new()
-                .drain(true)
-                .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20)),
-        )
         .run()
         .unwrap();
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
@@ -295,29 +291,12 @@ fn a_memory_store_whose_folder_would_lead_outside_the_work_directory_fails_the_i
     let (emu, client) = setup();
     let notes = store(&client, "notes", &[("/a.md", "one")]);
     emu.set_script(Script::new().say("done"));
-    let (env, _) = session(
-        &client,
-        vec![],
-        vec![DeploymentCreateParamsResource::MemoryStore(
-            MemoryStoreResourceParam::new(&notes),
-        )],
-    );
+    let (env, _) = with_store(&client, &notes);
     let base = tempdir("memory-link");
     let workdir = base.join("work");
     std::fs::create_dir_all(base.join("outside")).unwrap();
     // an item's folder left by an earlier run, with a link where the mount path begins
-    let item = client
-        .environments()
-        .work()
-        .list(&env, &Default::default())
-        .unwrap()
-        .data
-        .remove(0)
-        .id;
-    let item_dir = workdir.join(item.replace(
-        |c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_',
-        "_",
-    ));
+    let item_dir = item_dir(&client, &env, &workdir);
     std::fs::create_dir_all(&item_dir).unwrap();
     std::os::unix::fs::symlink(base.join("outside"), item_dir.join("mnt")).unwrap();
     let stats = drain(&client, &env, &workdir);
@@ -343,46 +322,17 @@ fn a_memory_changed_on_both_sides_keeps_the_servers_version() {
             .call_tool("elsewhere", json!({}))
             .say("done"),
     );
-    let (env, _) = session(
-        &client,
-        vec![],
-        vec![DeploymentCreateParamsResource::MemoryStore(
-            MemoryStoreResourceParam::new(&notes),
-        )],
-    );
+    let (env, _) = with_store(&client, &notes);
     let elsewhere = {
         let (client, notes) = (client.clone(), notes.clone());
         move |_: &ToolCall| {
-            let mems = client.memory_stores().memories();
-            let plan = mems
-                .list(&notes, &MemoryListParams::default())
-                .unwrap()
-                .auto_paging()
-                .find_map(|m| match m.unwrap() {
-                    MemoryListItem::Memory(m) => Some(m.id),
-                    _ => None,
-                })
-                .unwrap();
-            mems.update(
-                &notes,
-                &plan,
-                &Default::default(),
-                &MemoryUpdateParams::new().content("another session's"),
-            )
-            .unwrap();
+            update_elsewhere(&client, &notes, "/plan.md", "another session's");
             Ok::<_, String>("changed")
         }
     };
     let workdir = tempdir("conflict");
-    let stats = client
-        .environments()
-        .work()
-        .worker()
-        .environment_id(env.as_str())
-        .environment_key(ENV_KEY)
-        .workdir(&workdir)
+    let stats = worker(&client, &env, &workdir)
         .tool("elsewhere", elsewhere)
-        .poller_options(PollerOptions::new().drain(true))
         .run()
         .unwrap();
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
@@ -413,22 +363,9 @@ fn a_run_that_ends_early_flushes_new_and_changed_files_but_sends_no_delete() {
             .step(Step::Pause(Duration::from_secs(3)))
             .say("done"),
     );
-    let (env, _) = session(
-        &client,
-        vec![],
-        vec![DeploymentCreateParamsResource::MemoryStore(
-            MemoryStoreResourceParam::new(&notes),
-        )],
-    );
+    let (env, _) = with_store(&client, &notes);
     let workdir = tempdir("flush");
-    let worker = client
-        .environments()
-        .work()
-        .worker()
-        .environment_id(env.as_str())
-        .environment_key(ENV_KEY)
-        .workdir(&workdir)
-        .poller_options(PollerOptions::new().drain(true));
+    let worker = worker(&client, &env, &workdir);
     let stop = worker.stop_signal();
     let stats = worker
         .tool("stop_worker", move |_: &ToolCall| {

@@ -6,7 +6,7 @@
 
 use super::setup;
 use managed_agents::emulator::{Faults, Script};
-use managed_agents::environments::{PollerOptions, WorkerStats};
+use managed_agents::environments::{EnvironmentWorker, PollerOptions, WorkerStats};
 use managed_agents::types::*;
 use managed_agents::{Client, Multipart, UploadFile};
 use serde_json::{json, Value};
@@ -54,8 +54,8 @@ pub(crate) fn session(
     (env, session.id)
 }
 
-/// Runs a worker on the environment's queue until it is empty.
-pub(crate) fn drain(client: &Client, env: &str, workdir: &Path) -> WorkerStats {
+/// A worker on the environment's queue, in `workdir`, that stops once the queue is empty.
+pub(crate) fn worker(client: &Client, env: &str, workdir: &Path) -> EnvironmentWorker {
     client
         .environments()
         .work()
@@ -68,8 +68,11 @@ pub(crate) fn drain(client: &Client, env: &str, workdir: &Path) -> WorkerStats {
                 .drain(true)
                 .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20)),
         )
-        .run()
-        .unwrap()
+}
+
+/// Runs a worker on the environment's queue until it is empty.
+pub(crate) fn drain(client: &Client, env: &str, workdir: &Path) -> WorkerStats {
+    worker(client, env, workdir).run().unwrap()
 }
 
 /// The session's `user.tool_result` events, in order.
@@ -142,13 +145,7 @@ fn the_agents_skill_is_in_the_work_directory_before_the_first_tool_runs() {
     // a third party's files: the skill's folder is its owner's only
     assert!(text(&results[2]).starts_with("drwx------"), "{results:?}");
     // the skill went with the item
-    let item_dir = std::fs::read_dir(&workdir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    assert!(!item_dir.join("skills/pdf-tools").exists());
+    assert!(!first_item_dir(&workdir).join("skills/pdf-tools").exists());
     std::fs::remove_dir_all(&workdir).unwrap();
 }
 
@@ -161,6 +158,16 @@ fn archive(entries: &[(&str, &str)]) -> Vec<u8> {
         w.write_all(text.as_bytes()).unwrap();
     }
     w.finish().unwrap().into_inner()
+}
+
+/// The folder of the first item the worker ran in `workdir`.
+pub(crate) fn first_item_dir(workdir: &Path) -> PathBuf {
+    std::fs::read_dir(workdir)
+        .unwrap()
+        .next()
+        .expect("an item's folder")
+        .unwrap()
+        .path()
 }
 
 /// Every file below `dir`, relative.
@@ -241,13 +248,16 @@ fn a_link_the_agent_leaves_in_place_of_the_skills_folder_is_not_followed_when_cl
             )
             .say("done"),
     );
-    let (env, _) = session(
+    let (env, id) = session(
         &client,
         vec![SkillParams::Custom(CustomSkillParams::new(&skill.id))],
         vec![],
     );
     let stats = drain(&client, &env, &workdir);
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
+    // the link was made, and led outside
+    let results = tool_results(&client, &id);
+    assert_eq!(text(&results[0]).trim_end(), "pdf-tools", "{results:?}");
     assert_eq!(
         std::fs::read_to_string(base.join("outside/pdf-tools/keep.txt")).unwrap(),
         "mine"

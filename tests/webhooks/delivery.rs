@@ -3,13 +3,12 @@
 //! secret refused, a receiver that never slows a request, a sender that stops with the
 //! emulator.
 
-use crate::sent::{receiver, setup, verified, wait_for};
+use crate::sent::{client, no_more, receiver, setup, verified, wait_for};
 use crate::support::{self, TestServer};
 use crate::SECRET;
 use managed_agents::emulator::{Emulator, WebhookEndpoint};
 use managed_agents::types::*;
 use managed_agents::webhooks::{self, WebhookError};
-use managed_agents::Client;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -29,8 +28,7 @@ fn a_failed_delivery_is_tried_again_with_the_same_id() {
     assert_eq!(ids, [ids[0]; 3], "every try has the same webhook-id");
     assert!(tries.iter().all(|r| r.body == tries[0].body));
     // delivered: not tried again
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(server.count(), 3);
+    no_more(&server, 3);
 }
 
 #[test]
@@ -65,8 +63,7 @@ fn tries_are_bounded_and_redirects_are_failures() {
         "a redirect is not followed"
     );
     // 20 + 40 ms between the tries; nothing after the third
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(server.count(), 3);
+    no_more(&server, 3);
 }
 
 #[test]
@@ -75,11 +72,7 @@ fn a_delivery_signed_with_another_secret_is_refused() {
     let emu = Emulator::start().unwrap();
     let other = "whsec_c2VjcmV0IG9mIGFub3RoZXIgZW5kcG9pbnQ=";
     emu.set_webhook(WebhookEndpoint::new(&format!("{}/hooks", server.url), other).unwrap());
-    let c = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
+    let c = client(emu.base_url());
     c.environments()
         .create(&EnvironmentCreateParams::cloud("e"))
         .unwrap();

@@ -6,7 +6,7 @@
 use crate::support::{self, Recorded, TestServer};
 use crate::SECRET;
 use managed_agents::emulator::{Emulator, Script, WebhookEndpoint};
-use managed_agents::runner::StopReason;
+use managed_agents::runner::{Outcome, StopReason};
 use managed_agents::types::*;
 use managed_agents::webhooks::{self, WebhookEvent, WebhookEventData};
 use managed_agents::Client;
@@ -21,12 +21,17 @@ pub fn setup(
         .unwrap()
         .retry_backoff(Duration::from_millis(20));
     emu.set_webhook(endpoint(e));
-    let client = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
+    let client = client(emu.base_url());
     (emu, client)
+}
+
+/// A client of the emulator at `url`.
+pub fn client(url: &str) -> Client {
+    Client::builder()
+        .api_key("k")
+        .base_url(url)
+        .build()
+        .unwrap()
 }
 
 /// A receiver that answers each delivery (by its index) with `status`.
@@ -64,6 +69,26 @@ pub fn verified(requests: &[Recorded]) -> Vec<WebhookEvent> {
         .collect()
 }
 
+/// That no delivery beyond the first `n` comes, a while after they did.
+pub fn no_more(server: &TestServer, n: usize) {
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        server.count(),
+        n,
+        "nothing more: {:?}",
+        kinds(&server.requests.lock().unwrap())
+    );
+}
+
+/// Sends `text` to the session and runs it until it is idle.
+pub fn run_idle(c: &Client, session: &str, text: &str) -> Outcome {
+    c.run(session)
+        .message(text)
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap()
+}
+
 pub fn kinds(requests: &[Recorded]) -> Vec<String> {
     requests
         .iter()
@@ -99,13 +124,7 @@ fn a_sessions_lifecycle_arrives_in_order_signed() {
         .sessions()
         .create(&SessionCreateParams::new(&agent, env.id.as_str()))
         .unwrap();
-    let run = |text: &str| {
-        c.run(&s.id)
-            .message(text)
-            .deadline(Duration::from_secs(30))
-            .until_idle()
-            .unwrap()
-    };
+    let run = |text: &str| run_idle(&c, &s.id, text);
     assert_eq!(run("hi").text(), "hello");
     // the idle event's time is the stream's
     let listed = c
@@ -164,13 +183,8 @@ fn a_sessions_lifecycle_arrives_in_order_signed() {
         }
         other => panic!("{other:?}"),
     }
+    no_more(&server, 9);
     drop(emu);
-    assert_eq!(
-        server.count(),
-        9,
-        "nothing more: {:?}",
-        kinds(&server.requests.lock().unwrap())
-    );
 }
 
 #[test]
@@ -241,13 +255,7 @@ fn objects_of_every_kind_are_created_updated_archived_and_deleted() {
             "environment.deleted",
         ]
     );
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        server.count(),
-        16,
-        "{:?}",
-        kinds(&server.requests.lock().unwrap())
-    );
+    no_more(&server, 16);
     for e in &events {
         if let WebhookEventData::VaultCredentialCreated(d) = &e.data {
             assert_eq!(
@@ -308,29 +316,81 @@ fn only_the_subscribed_kinds_are_sent() {
         .sessions()
         .create(&SessionCreateParams::new(&agent, env.id.as_str()))
         .unwrap();
-    c.run(&s.id)
-        .message("hi")
-        .deadline(Duration::from_secs(30))
-        .until_idle()
-        .unwrap();
+    run_idle(&c, &s.id, "hi");
     let events = verified(&wait_for(&server, 1));
     assert!(matches!(&events[0].data, WebhookEventData::SessionStatusIdled(d) if d.id == s.id));
     c.sessions().archive(&s.id).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        server.count(),
-        1,
-        "{:?}",
-        kinds(&server.requests.lock().unwrap())
-    );
+    no_more(&server, 1);
     // and none once the endpoint is removed
     emu.remove_webhook();
     emu.set_script(Script::new().say("again"));
-    c.run(&s.id)
-        .message("hi")
-        .deadline(Duration::from_secs(30))
-        .until_idle()
+    run_idle(&c, &s.id, "hi");
+    no_more(&server, 1);
+}
+
+#[test]
+fn a_child_threads_events_name_the_session_once_each() {
+    let server = receiver(|_| 204);
+    let (emu, c) = setup(
+        |e| {
+            e.event_types([
+                "session.thread_created",
+                "session.thread_idled",
+                "session.status_idled",
+            ])
+        },
+        &server.url,
+    );
+    let (env, researcher) = env_and_agent(&c);
+    let lead = c
+        .agents()
+        .create(
+            &AgentCreateParams::new("Lead", "claude-opus-4-5").multiagent(
+                MultiagentCoordinatorParams::new(vec![researcher.id.as_str().into()]),
+            ),
+        )
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(server.count(), 1);
+    let s = c
+        .sessions()
+        .create(&SessionCreateParams::new(&lead, env.id.as_str()))
+        .unwrap();
+    emu.set_script(
+        Script::new()
+            .delegate("A", "Find it.", Script::new().say("Found."))
+            .say("Done."),
+    );
+    run_idle(&c, &s.id, "go");
+    let threads = c
+        .sessions()
+        .threads()
+        .list(&s.id, &ThreadListParams::default())
+        .unwrap();
+    let (primary, child) = (&threads.data[0].id, &threads.data[1].id);
+    let events = verified(&wait_for(&server, 4));
+    no_more(&server, 4);
+    let got: Vec<(&str, &str, Option<&str>)> = events
+        .iter()
+        .map(|e| {
+            let thread = match &e.data {
+                WebhookEventData::SessionThreadCreated(d) => Some(d.session_thread_id.as_str()),
+                WebhookEventData::SessionThreadIdled(d) => Some(d.session_thread_id.as_str()),
+                _ => None,
+            };
+            (
+                e.data.tag().unwrap_or("?"),
+                e.data.id().unwrap_or("?"),
+                thread,
+            )
+        })
+        .collect();
+    let sid = s.id.as_str();
+    assert_eq!(
+        got,
+        [
+            ("session.thread_created", sid, Some(child.as_str())),
+            ("session.thread_idled", sid, Some(child.as_str())),
+            ("session.thread_idled", sid, Some(primary.as_str())),
+            ("session.status_idled", sid, None),
+        ]
+    );
 }

@@ -1,11 +1,10 @@
 //! The standalone emulators (`managed-agents emulator`, the `emulator` example) with
 //! `--webhook-url` and `--webhook-secret`, and the `webhooks` example receiving what they send.
 
-use crate::sent::{receiver, verified, wait_for};
+use crate::sent::{client, receiver, verified, wait_for};
 use crate::SECRET;
 use managed_agents::types::*;
 use managed_agents::webhooks::WebhookEventData;
-use managed_agents::Client;
 use std::time::Duration;
 
 /// Starts a standalone emulator and reads its base URL off its first line.
@@ -41,12 +40,15 @@ fn cli() -> std::process::Command {
     cmd
 }
 
-fn example() -> std::process::Command {
+/// The built example `name`, beside this test's binary.
+fn example_exe(name: &str) -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let examples = exe.parent().unwrap().parent().unwrap().join("examples");
-    let mut cmd = std::process::Command::new(
-        examples.join(format!("emulator{}", std::env::consts::EXE_SUFFIX)),
-    );
+    examples.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn example() -> std::process::Command {
+    let mut cmd = std::process::Command::new(example_exe("emulator"));
     cmd.env_remove("ANTHROPIC_WEBHOOK_SIGNING_KEY");
     cmd
 }
@@ -64,11 +66,7 @@ fn the_standalone_emulators_send_to_the_endpoint_of_their_flags() {
                 .env("ANTHROPIC_WEBHOOK_SIGNING_KEY", SECRET);
         }
         let (mut child, url) = standalone(cmd);
-        let c = Client::builder()
-            .api_key("k")
-            .base_url(url)
-            .build()
-            .unwrap();
+        let c = client(&url);
         let env = c
             .environments()
             .create(&EnvironmentCreateParams::cloud("e"));
@@ -146,21 +144,12 @@ fn the_standalone_emulators_refuse_a_bad_endpoint_and_say_how_in_their_help() {
 #[test]
 fn the_webhooks_example_receives_what_the_cli_emulator_sends() {
     use std::io::BufRead;
-    let examples = std::env::current_exe().unwrap();
-    let examples = examples
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples");
-    let mut listen = std::process::Command::new(
-        examples.join(format!("webhooks{}", std::env::consts::EXE_SUFFIX)),
-    )
-    .args(["listen", "0"])
-    .env("ANTHROPIC_WEBHOOK_SIGNING_KEY", SECRET)
-    .stdout(std::process::Stdio::piped())
-    .spawn()
-    .expect("starting the webhooks example");
+    let mut listen = std::process::Command::new(example_exe("webhooks"))
+        .args(["listen", "0"])
+        .env("ANTHROPIC_WEBHOOK_SIGNING_KEY", SECRET)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting the webhooks example");
     // its lines, read on a thread so that a missing one fails the test instead of hanging it
     let (tx, lines) = std::sync::mpsc::channel();
     let out = std::io::BufReader::new(listen.stdout.take().unwrap());
@@ -181,11 +170,7 @@ fn the_webhooks_example_receives_what_the_cli_emulator_sends() {
             .args(["--webhook-secret", SECRET]);
         cmd
     });
-    let c = Client::builder()
-        .api_key("k")
-        .base_url(url)
-        .build()
-        .unwrap();
+    let c = client(&url);
     let env = c
         .environments()
         .create(&EnvironmentCreateParams::cloud("e"))

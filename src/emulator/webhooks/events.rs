@@ -38,9 +38,11 @@ pub(super) fn session_kind(event_type: &str) -> Option<(&'static str, bool)> {
     })
 }
 
-/// Called for every event recorded on a session (`event` has its `processed_at`).
+/// Called for every event recorded on a session or on a child thread's own stream (`event`
+/// has its `processed_at`). Only the session's own stream makes webhook events: a child
+/// thread's events reach it as copies, and a webhook event names the session.
 pub(crate) fn session_event(s: &mut State, session: &str, event: &Value) {
-    if !s.webhooks.enabled() || !s.logs.contains_key(session) {
+    if !s.webhooks.enabled() || s.session(session).is_none() {
         return;
     }
     let Some((kind, threaded)) = event["type"].as_str().and_then(session_kind) else {

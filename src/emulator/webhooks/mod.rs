@@ -42,11 +42,13 @@ const WORKSPACE_ID: &str = "00000000-0000-4000-8000-0000000e0002";
 ///   `vault_credential.*` (`created`, `archived`, `deleted`).
 ///
 /// A delivery fails on a connection error, a timeout, or an answer other than 2xx
-/// (redirects are not followed); it is tried again after a pause that doubles each time, up
-/// to [`max_attempts`](Self::max_attempts) tries in all, each signed anew with the same
-/// `webhook-id` (the event's id). Events are delivered one at a time, in the order they
-/// happened, by a thread of their own, so no request to the emulator waits for a receiver.
-/// When the emulator stops, no try begins any more: events still queued are dropped.
+/// (redirects are not followed); it is tried again after a pause that doubles each time (up
+/// to 30 s), up to [`max_attempts`](Self::max_attempts) tries in all, each signed anew with
+/// the same `webhook-id` (the event's id). Events are delivered one at a time, in the order
+/// they happened, by a thread of their own, so no request to the emulator waits for a
+/// receiver; at most 10,000 wait their turn, and events made while that many wait are
+/// dropped (with a warning in the log). When the emulator stops, no try begins any more:
+/// events still queued are dropped.
 ///
 /// ```
 /// use managed_agents::emulator::{Emulator, WebhookEndpoint};
@@ -98,7 +100,8 @@ impl WebhookEndpoint {
         self
     }
 
-    /// The pause after the first failed try; each further pause is twice the last.
+    /// The pause after the first failed try; each further pause is twice the last, up to
+    /// 30 s.
     pub fn retry_backoff(mut self, pause: Duration) -> Self {
         self.backoff = pause;
         self
@@ -192,7 +195,7 @@ pub(crate) fn emit(s: &mut State, kind: &str, id: &str, at: Option<&str>, extra:
         "the emulator made a webhook event the spec does not know: {event}"
     );
     if let Some(sender) = &s.webhooks.sender {
-        sender.post(event_id, event.to_string());
+        let _ = sender.post(event_id, event.to_string());
     }
 }
 

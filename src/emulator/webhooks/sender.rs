@@ -5,6 +5,7 @@
 
 use super::WebhookEndpoint;
 use crate::webhooks::Webhook;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -17,6 +18,9 @@ pub(super) const STOP_WAIT: Duration = Duration::from_secs(2);
 const MAX_PAUSE: Duration = Duration::from_secs(30);
 /// How much of a receiver's answer is read (the rest is not needed).
 const MAX_ANSWER: u64 = 64 * 1024;
+/// How many events may wait for delivery; more are dropped (a receiver that is down must not
+/// make the emulator hold every event it makes).
+pub(super) const QUEUE_LIMIT: usize = 10_000;
 
 /// One event to deliver: its id (the `webhook-id` of every try) and its body.
 struct Delivery {
@@ -55,8 +59,10 @@ impl Stop {
 /// The running sender of one endpoint.
 pub(super) struct Sender {
     endpoint: Arc<WebhookEndpoint>,
-    queue: mpsc::Sender<Delivery>,
+    queue: mpsc::SyncSender<Delivery>,
     stop: Arc<Stop>,
+    /// Whether a full queue was logged (once until it has room again).
+    warned: AtomicBool,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -64,7 +70,7 @@ impl Sender {
     /// Starts the delivery thread of `endpoint`.
     pub(super) fn start(endpoint: WebhookEndpoint) -> std::io::Result<Sender> {
         let endpoint = Arc::new(endpoint);
-        let (queue, deliveries) = mpsc::channel();
+        let (queue, deliveries) = mpsc::sync_channel(QUEUE_LIMIT);
         let stop = Arc::new(Stop::default());
         let thread = {
             let (endpoint, stop) = (endpoint.clone(), stop.clone());
@@ -76,18 +82,38 @@ impl Sender {
             endpoint,
             queue,
             stop,
+            warned: AtomicBool::new(false),
             thread: Some(thread),
         })
     }
 
+    /// The endpoint it delivers to.
     pub(super) fn endpoint(&self) -> &WebhookEndpoint {
         &self.endpoint
     }
 
-    /// Queues an event; never waits.
-    pub(super) fn post(&self, id: String, body: String) {
+    /// Queues an event; never waits. `false` when it was dropped: [`QUEUE_LIMIT`] events
+    /// already wait (logged once until the queue has room again).
+    pub(super) fn post(&self, id: String, body: String) -> bool {
         // the thread only ends once stopped, when nothing is posted any more
-        let _ = self.queue.send(Delivery { id, body });
+        match self.queue.try_send(Delivery { id, body }) {
+            Ok(()) => {
+                self.warned.store(false, Ordering::Relaxed);
+                true
+            }
+            Err(mpsc::TrySendError::Full(d)) => {
+                if !self.warned.swap(true, Ordering::Relaxed) {
+                    log::warn!(
+                        "emulator: {QUEUE_LIMIT} webhook events wait for {}; dropping {} and \
+                         any more until the queue has room",
+                        self.endpoint.url,
+                        d.id
+                    );
+                }
+                false
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => false,
+        }
     }
 
     /// Stops sending: no try begins after this. The thread, to join when it has ended.
@@ -165,7 +191,7 @@ fn deliver(
         if !stop.pause(pause) {
             return;
         }
-        pause = (pause * 2).min(MAX_PAUSE);
+        pause = pause.saturating_mul(2).min(MAX_PAUSE);
     }
 }
 
@@ -198,5 +224,27 @@ fn try_once(
         Ok(())
     } else {
         Err(format!("the receiver answered {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_beyond_the_limit_wait_no_more() {
+        // a receiver that takes the connection and never answers: the first try hangs
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/h", listener.local_addr().unwrap());
+        let endpoint = WebhookEndpoint::new(&url, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .unwrap()
+            .timeout(Duration::from_secs(5));
+        let sender = Sender::start(endpoint).unwrap();
+        let dropped = (0..QUEUE_LIMIT + 2)
+            .filter(|i| !sender.post(format!("msg_{i}"), "{}".into()))
+            .count();
+        // one may have been taken off the queue for its try meanwhile
+        assert!((1..=2).contains(&dropped), "{dropped} dropped");
+        drop(sender);
     }
 }
