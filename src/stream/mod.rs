@@ -13,6 +13,7 @@
 mod frame;
 mod options;
 mod position;
+mod read_ahead;
 mod reconcile;
 mod until_idle;
 
@@ -24,14 +25,14 @@ use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::operations::{Sessions, SessionsEvents, SessionsThreadsEvents};
 use crate::pagination::AutoPaging;
-use crate::sse::{EventReader, SseError};
+use crate::sse::SseError;
 use crate::types::*;
 use frame::Frame;
 pub(crate) use position::Position;
 use position::{compare_times, RecentIds};
+use read_ahead::ReadAhead;
 use reconcile::Source;
 use std::cmp::Ordering;
-use std::io::Read;
 use std::time::Duration;
 
 /// One item of a stream read with [`EventStream::next_item`].
@@ -46,8 +47,6 @@ pub enum StreamItem {
     /// Another preview: an `agent.thinking` start, or a preview kind this version does not know.
     OtherPreview(StreamSessionEvents),
 }
-
-type Body = Box<dyn Read + Send>;
 
 /// A read that times out this close to the deadline was cut by the deadline, not by the idle
 /// timeout: the stream ends rather than reconnect for what is left.
@@ -82,7 +81,8 @@ pub struct EventStream {
     client: Client,
     source: Source,
     options: StreamOptions,
-    reader: Option<EventReader<Body>>,
+    /// The live connection's events, its body read on a thread of its own.
+    reader: Option<ReadAhead>,
     /// What a reconnect found missed, read a page at a time.
     backlog: Option<AutoPaging<SessionEvent>>,
     /// Behind it: everything delivered, and everything from before the open.
@@ -205,9 +205,12 @@ impl EventStream {
         o
     }
 
-    /// Opens the SSE connection.
-    fn connect(&self) -> Result<EventReader<Body>> {
-        let opts = self.request_options();
+    /// Opens the SSE connection, on an agent of its own (shut down when the stream lets go of
+    /// it, which wakes the thread reading its body at once), and starts reading its body.
+    fn connect(&self) -> Result<ReadAhead> {
+        let agent = ureq::Agent::new_with_config(self.client.inner.agent.config().clone());
+        let mut opts = self.request_options();
+        opts.agent = Some(agent.clone());
         let deltas = &self.options.event_deltas;
         let response = match &self.source {
             Source::Session(s) => {
@@ -232,7 +235,10 @@ impl EventStream {
                     .stream_response_with(s, t, &params, &opts)?
             }
         };
-        Ok(EventReader::new(Box::new(response.into_reader()) as Body))
+        ReadAhead::start(response.into_reader(), agent).map_err(|e| Error::Io {
+            message: "starting the event stream's reading thread".into(),
+            source: e,
+        })
     }
 
     /// Lets go of the connection, keeping the reconnection time it set.
@@ -302,16 +308,18 @@ impl EventStream {
         }
     }
 
-    /// The event, unless it was delivered (its id is among the latest delivered), or it is
-    /// behind the stream's position (delivered, or from before the open) and was listed: read
-    /// from a listing, or sent live while a listing covered its time. A live event is not
-    /// passed over for its time otherwise (the live order is the server's).
-    fn deliver(&mut self, ev: SessionEvent, listed: bool) -> Option<SessionEvent> {
+    /// Whether to deliver the event (and if so, counts it as delivered): not when it was
+    /// delivered (its id is among the latest delivered), or it is behind the stream's position
+    /// (delivered, or from before the open) and was listed: read from a listing, or sent live
+    /// while a listing covered its time. A live event is not passed over for its time
+    /// otherwise (the live order is the server's). The event is only looked at, not moved: an
+    /// event is large, and each move of it is a copy.
+    fn deliver(&mut self, ev: &SessionEvent, listed: bool) -> bool {
         let (id, at) = (ev.id(), ev.processed_at().filter(|t| !t.is_empty()));
         let hash = id.map(|id| self.recent.hash(id));
         if let (Some(id), Some(h)) = (id, hash) {
             if self.recent.contains(id, h) {
-                return None;
+                return false;
             }
         }
         if listed {
@@ -325,7 +333,7 @@ impl EventStream {
                 }
             }
             if !self.position.is_ahead(id, at) {
-                return None;
+                return false;
             }
         } else if let (Some(t), Some(at)) = (self.listed_up_to.as_deref(), at) {
             if compare_times(at, t) == Ordering::Greater {
@@ -333,7 +341,7 @@ impl EventStream {
                 self.listed_up_to = None;
             } else if !self.position.is_ahead(id, Some(at)) {
                 // sent live and listed too (it happened while the listing was read)
-                return None;
+                return false;
             }
         }
         self.position.advance(at);
@@ -350,7 +358,7 @@ impl EventStream {
             ev,
             SessionEvent::SessionStatusTerminated(_) | SessionEvent::SessionDeleted(_)
         );
-        Some(ev)
+        true
     }
 
     fn fail(&mut self, e: Error) -> Option<Result<StreamItem>> {
@@ -365,7 +373,7 @@ impl EventStream {
             let next = self.backlog.as_mut()?.next();
             match next {
                 Some(Ok(ev)) => {
-                    if let Some(ev) = self.deliver(ev, true) {
+                    if self.deliver(&ev, true) {
                         return Some(Ok(StreamItem::Event(ev)));
                     }
                 }
@@ -391,6 +399,8 @@ impl EventStream {
 
     /// The next event, or preview when `previews` (without, a preview only moves the snapshot
     /// [`preview`](Self::preview) shows, and is not copied out).
+    // inlined into both callers, so that an event is not copied from one wrapper into another
+    #[inline(always)]
     fn next_inner(&mut self, previews: bool) -> Option<Result<StreamItem>> {
         loop {
             if let Some(item) = self.next_missed() {
@@ -472,6 +482,7 @@ impl EventStream {
 
     /// What a decoded frame gives: a preview (when `previews`), an event, or nothing (an
     /// event delivered before, or a preview not asked for).
+    #[inline]
     fn item(&mut self, parsed: StreamSessionEvents, previews: bool) -> Option<StreamItem> {
         match parsed {
             StreamSessionEvents::EventStart(start) => match frame::message_start(&start) {
@@ -498,7 +509,7 @@ impl EventStream {
                 }
             }
             other => match SessionEvent::try_from(other) {
-                Ok(ev) => self.deliver(ev, false).map(StreamItem::Event),
+                Ok(ev) => self.deliver(&ev, false).then_some(StreamItem::Event(ev)),
                 Err(other) => previews.then_some(StreamItem::OtherPreview(other)),
             },
         }
