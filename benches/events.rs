@@ -6,7 +6,8 @@
 //! 16 KB tool result, most under 1 KB. `--write-log PATH` saves it for other decoders to read;
 //! `--pass sse|typed|skip|none PATH` makes one pass over a saved log, for benches/instructions.sh;
 //! `--pass stream PATH` reads it through `EventStream` from a loopback server (count the stream's
-//! own functions with callgrind's `--toggle-collect`). The last line sets the stream beside
+//! own functions with callgrind's `--toggle-collect`), `--pass body PATH` only reads the body
+//! from that server (time both with `/usr/bin/time` for the CPU each costs). The last line sets the stream beside
 //! typed decoding in five back-to-back pairs, so that both see the same load.
 
 use managed_agents::sse::{Decoder, EventReader, EventRef};
@@ -200,8 +201,27 @@ fn typed_pass(log: &[u8]) -> usize {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--pass") {
-        // `--pass sse|typed|skip|none|stream LOG`
+        // `--pass sse|typed|skip|none|body|stream LOG`
         let log = std::fs::read(&args[i + 2]).unwrap();
+        if args[i + 1] == "body" {
+            // the body alone from the loopback server, read to its end through the client
+            let client = Client::builder()
+                .api_key("k")
+                .base_url(serve(log.clone()))
+                .build()
+                .unwrap();
+            let mut body = client
+                .sessions()
+                .events()
+                .stream_response("sesn_1", &Default::default())
+                .unwrap()
+                .into_reader();
+            println!(
+                "{}",
+                std::io::copy(&mut body, &mut std::io::sink()).unwrap()
+            );
+            return;
+        }
         if args[i + 1] == "stream" {
             // the whole log through `EventStream` from a loopback server (count with
             // callgrind's --toggle-collect on the stream's functions: it serves the log too)

@@ -361,20 +361,20 @@ impl EventStream {
         true
     }
 
-    fn fail(&mut self, e: Error) -> Option<Result<StreamItem>> {
+    fn fail<T>(&mut self, e: Error) -> Option<Result<T>> {
         self.finished = true;
         self.disconnect();
         Some(Err(e))
     }
 
     /// The next event of a catch-up listing, if one is under way.
-    fn next_missed(&mut self) -> Option<Result<StreamItem>> {
+    fn next_missed<T: Output>(&mut self) -> Option<Result<T>> {
         loop {
             let next = self.backlog.as_mut()?.next();
             match next {
                 Some(Ok(ev)) => {
                     if self.deliver(&ev, true) {
-                        return Some(Ok(StreamItem::Event(ev)));
+                        return Some(Ok(T::event(ev)));
                     }
                 }
                 None => {
@@ -394,14 +394,14 @@ impl EventStream {
 
     /// The next event or preview.
     pub fn next_item(&mut self) -> Option<Result<StreamItem>> {
-        self.next_inner(true)
+        self.next_inner::<StreamItem>()
     }
 
-    /// The next event, or preview when `previews` (without, a preview only moves the snapshot
-    /// [`preview`](Self::preview) shows, and is not copied out).
+    /// The next event, or preview when `T` takes previews (without, a preview only moves the
+    /// snapshot [`preview`](Self::preview) shows, and is not copied out).
     // inlined into both callers, so that an event is not copied from one wrapper into another
     #[inline(always)]
-    fn next_inner(&mut self, previews: bool) -> Option<Result<StreamItem>> {
+    fn next_inner<T: Output>(&mut self) -> Option<Result<T>> {
         loop {
             if let Some(item) = self.next_missed() {
                 return Some(item);
@@ -474,7 +474,7 @@ impl EventStream {
                     continue;
                 }
             };
-            if let Some(item) = self.item(parsed, previews) {
+            if let Some(item) = self.item::<T>(parsed) {
                 return Some(Ok(item));
             }
         }
@@ -483,17 +483,19 @@ impl EventStream {
     /// What a decoded frame gives: a preview (when `previews`), an event, or nothing (an
     /// event delivered before, or a preview not asked for).
     #[inline]
-    fn item(&mut self, parsed: StreamSessionEvents, previews: bool) -> Option<StreamItem> {
+    fn item<T: Output>(&mut self, parsed: StreamSessionEvents) -> Option<T> {
+        // a preview is built only when it is handed out
+        let previews = T::PREVIEWS;
         match parsed {
             StreamSessionEvents::EventStart(start) => match frame::message_start(&start) {
                 Some(snap) => {
                     let item = previews.then(|| StreamItem::MessagePreview(snap.clone()));
                     self.snapshot = Some(snap);
-                    item
+                    item.and_then(T::preview)
                 }
-                None => previews.then_some(StreamItem::OtherPreview(
-                    StreamSessionEvents::EventStart(start),
-                )),
+                None => T::preview(StreamItem::OtherPreview(StreamSessionEvents::EventStart(
+                    start,
+                ))),
             },
             StreamSessionEvents::EventDelta(delta) => {
                 match frame::fold(self.snapshot.take(), &delta) {
@@ -501,16 +503,16 @@ impl EventStream {
                         // the snapshot grows with each delta: copied out only when asked for
                         let item = previews.then(|| StreamItem::MessagePreview(snap.clone()));
                         self.snapshot = Some(snap);
-                        item
+                        item.and_then(T::preview)
                     }
-                    None => previews.then_some(StreamItem::OtherPreview(
-                        StreamSessionEvents::EventDelta(delta),
-                    )),
+                    None => T::preview(StreamItem::OtherPreview(StreamSessionEvents::EventDelta(
+                        delta,
+                    ))),
                 }
             }
             other => match SessionEvent::try_from(other) {
-                Ok(ev) => self.deliver(&ev, false).then_some(StreamItem::Event(ev)),
-                Err(other) => previews.then_some(StreamItem::OtherPreview(other)),
+                Ok(ev) => self.deliver(&ev, false).then(|| T::event(ev)),
+                Err(other) => T::preview(StreamItem::OtherPreview(other)),
             },
         }
     }
@@ -520,13 +522,38 @@ impl Iterator for EventStream {
     type Item = Result<SessionEvent>;
 
     fn next(&mut self) -> Option<Result<SessionEvent>> {
-        loop {
-            match self.next_inner(false)? {
-                Ok(StreamItem::Event(ev)) => return Some(Ok(ev)),
-                Ok(_) => continue,
-                Err(e) => return Some(Err(e)),
-            }
-        }
+        self.next_inner::<SessionEvent>()
+    }
+}
+
+/// What a read of the stream hands out: a [`StreamItem`] (previews too), or a whole event
+/// only. The event goes straight into what is handed out: a [`SessionEvent`] is large, and
+/// each wrapper it passes through on the way would be one more copy of it.
+trait Output: Sized {
+    /// Whether previews are handed out (otherwise they only move the snapshot).
+    const PREVIEWS: bool;
+    fn event(ev: SessionEvent) -> Self;
+    /// A preview, if previews are handed out.
+    fn preview(item: StreamItem) -> Option<Self>;
+}
+
+impl Output for StreamItem {
+    const PREVIEWS: bool = true;
+    fn event(ev: SessionEvent) -> Self {
+        StreamItem::Event(ev)
+    }
+    fn preview(item: StreamItem) -> Option<Self> {
+        Some(item)
+    }
+}
+
+impl Output for SessionEvent {
+    const PREVIEWS: bool = false;
+    fn event(ev: SessionEvent) -> Self {
+        ev
+    }
+    fn preview(_: StreamItem) -> Option<Self> {
+        None
     }
 }
 

@@ -11,8 +11,11 @@ use std::thread::JoinHandle;
 /// The size of one buffer: what one read of the body may fill.
 const CHUNK: usize = 64 * 1024;
 
-/// How many buffers go round: at most this many are read ahead of the decoding.
-const BUFFERS: usize = 4;
+/// How many buffers go round: at most this many (1 MiB) are read ahead of the decoding, enough
+/// to ride out the reading or the decoding thread waiting for a core on a busy machine. A
+/// buffer is allocated when first filled, so a stream that is read as fast as it comes (the
+/// usual case, a live session) uses one or two.
+const BUFFERS: usize = 16;
 
 /// What the reading thread hands over: a buffer and how many bytes at its start are new (0:
 /// the body ended), or the error that ended the reading.
