@@ -9,6 +9,8 @@
 //! time, and delivers those it has not delivered yet before going on with the new connection.
 //! Its memory stays flat however long it runs: it keeps the ids of the latest 4,096 events and
 //! of those at its newest instant (see `position.rs`), and one page of a catch-up listing.
+//! The live connection's body is read on a thread of its own while the caller decodes (see
+//! `read_ahead.rs`).
 
 mod frame;
 mod options;
@@ -61,6 +63,10 @@ const DEADLINE_SLACK: Duration = Duration::from_millis(50);
 /// the stream. Only the overall deadline, too many failed reconnects in a row, an error the
 /// server reports as final, or a session that ended and closed the stream end it; after the
 /// error that ends it the iterator returns `None`.
+///
+/// An open stream has a thread reading its connection (and at most 1 MiB read ahead of the
+/// caller). Dropping the stream closes the connection, which ends that thread at once, and
+/// waits for it; so does the error that ends the stream.
 ///
 /// ```no_run
 /// use managed_agents::{stream::StreamOptions, types::*, Client};
