@@ -5,7 +5,7 @@
 
 use crate::sse::{Chunks, Decoder, EventRef, SseError};
 use std::io::{self, Read};
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::thread::JoinHandle;
 
 /// The size of one buffer: what one read of the body may fill.
@@ -42,10 +42,6 @@ impl ReadAhead {
     ) -> io::Result<ReadAhead> {
         let (filled_tx, filled) = channel::<Filled>();
         let (spent, spent_rx) = channel::<Vec<u8>>();
-        for _ in 0..BUFFERS {
-            // cannot fail: the receiver is here
-            let _ = spent.send(Vec::new());
-        }
         let thread = std::thread::Builder::new()
             .name("managed-agents-events".into())
             .spawn(move || read_into(body, &spent_rx, &filled_tx))?;
@@ -91,13 +87,25 @@ impl ReadAhead {
     }
 }
 
-/// The reading thread: fills each buffer it gets back with one read of the body, until the
-/// body ends, a read fails, or the stream lets go (its channels close).
+/// The reading thread: fills a buffer with one read of the body and hands it over, until the
+/// body ends, a read fails, or the stream lets go (its channels close). It takes a buffer the
+/// caller gave back when there is one, makes a new one while there are fewer than [`BUFFERS`],
+/// and otherwise waits for one.
 fn read_into(mut body: impl Read, spent: &Receiver<Vec<u8>>, filled: &Sender<Filled>) {
-    while let Ok(mut buf) = spent.recv() {
-        if buf.len() < CHUNK {
-            buf.resize(CHUNK, 0);
-        }
+    let mut made = 0;
+    loop {
+        let mut buf = match spent.try_recv() {
+            Ok(buf) => buf,
+            Err(TryRecvError::Empty) if made < BUFFERS => {
+                made += 1;
+                vec![0; CHUNK]
+            }
+            Err(TryRecvError::Empty) => match spent.recv() {
+                Ok(buf) => buf,
+                Err(_) => return,
+            },
+            Err(TryRecvError::Disconnected) => return,
+        };
         let got = loop {
             match body.read(&mut buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
