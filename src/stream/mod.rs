@@ -14,6 +14,7 @@
 
 mod frame;
 mod options;
+mod output;
 mod position;
 mod read_ahead;
 mod reconcile;
@@ -30,6 +31,7 @@ use crate::pagination::AutoPaging;
 use crate::sse::SseError;
 use crate::types::*;
 use frame::Frame;
+use output::Output;
 pub(crate) use position::Position;
 use position::{compare_times, RecentIds};
 use read_ahead::ReadAhead;
@@ -529,37 +531,6 @@ impl Iterator for EventStream {
 
     fn next(&mut self) -> Option<Result<SessionEvent>> {
         self.next_inner::<SessionEvent>()
-    }
-}
-
-/// What a read of the stream hands out: a [`StreamItem`] (previews too), or a whole event
-/// only. The event goes straight into what is handed out: a [`SessionEvent`] is large, and
-/// each wrapper it passes through on the way would be one more copy of it.
-trait Output: Sized {
-    /// Whether previews are handed out (otherwise they only move the snapshot).
-    const PREVIEWS: bool;
-    fn event(ev: SessionEvent) -> Self;
-    /// A preview, if previews are handed out.
-    fn preview(item: StreamItem) -> Option<Self>;
-}
-
-impl Output for StreamItem {
-    const PREVIEWS: bool = true;
-    fn event(ev: SessionEvent) -> Self {
-        StreamItem::Event(ev)
-    }
-    fn preview(item: StreamItem) -> Option<Self> {
-        Some(item)
-    }
-}
-
-impl Output for SessionEvent {
-    const PREVIEWS: bool = false;
-    fn event(ev: SessionEvent) -> Self {
-        ev
-    }
-    fn preview(_: StreamItem) -> Option<Self> {
-        None
     }
 }
 
