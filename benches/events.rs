@@ -4,7 +4,11 @@
 //! `cargo bench --bench events` (add `-- quick` for a 20 MB log). The log is realistic: every
 //! event type of the API (taken from the test fixtures), ids unique, sizes from a heartbeat to a
 //! 16 KB tool result, most under 1 KB. `--write-log PATH` saves it for other decoders to read;
-//! `--pass sse|typed|skip|none PATH` makes one pass over a saved log, for benches/instructions.sh.
+//! `--pass sse|typed|skip|none PATH` makes one pass over a saved log, for benches/instructions.sh;
+//! `--pass stream PATH` reads it through `EventStream` from a loopback server (count the stream's
+//! own functions with callgrind's `--toggle-collect`), `--pass body PATH` only reads the body
+//! from that server (time both with `/usr/bin/time` for the CPU each costs). The last line sets the stream beside
+//! typed decoding in five back-to-back pairs, so that both see the same load.
 
 use managed_agents::sse::{Decoder, EventReader, EventRef};
 use managed_agents::stream::StreamOptions;
@@ -132,11 +136,103 @@ fn counted_pass(log: &[u8], what: &str) -> usize {
     }
 }
 
+/// A loopback server that answers a stream request with the log, as fast as the socket allows,
+/// and a listing with an empty page (a stream opens by reading where the log ends); its URL.
+fn serve(log: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let served = std::sync::Arc::new(log);
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let served = served.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let n = conn.read(&mut buf).unwrap_or(0);
+                if buf[..n].starts_with(b"GET /v1/sessions/sesn_1/events?") {
+                    let body = r#"{"data":[],"next_page":null}"#;
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    return;
+                }
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
+                );
+                let _ = conn.write_all(&served);
+            });
+        }
+    });
+    url
+}
+
+/// Reads `events` whole events of the log from a stream over loopback (all of them, to the
+/// error that ends the stream when the log ends, for `usize::MAX`); how many it read.
+fn stream_pass(client: &Client, events: usize) -> usize {
+    let stream = client
+        .sessions()
+        .events()
+        .stream("sesn_1", StreamOptions::new().max_reconnects(0))
+        .unwrap();
+    let mut n = 0;
+    for ev in stream.take(events) {
+        match ev {
+            Ok(ev) => std::hint::black_box(ev),
+            Err(_) if events == usize::MAX => break,
+            Err(e) => panic!("{e}"),
+        };
+        n += 1;
+    }
+    n
+}
+
+/// SSE + typed decoding of the log from memory, as `EventStream` decodes; how many events.
+fn typed_pass(log: &[u8]) -> usize {
+    let mut n = 0;
+    let mut reader = EventReader::new(log);
+    while let Some(ev) = reader.next_ref() {
+        std::hint::black_box(StreamSessionEvents::from_json(ev.unwrap().data()).unwrap());
+        n += 1;
+    }
+    n
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--pass") {
-        // `--pass sse|typed|none LOG`
+        // `--pass sse|typed|skip|none|body|stream LOG`
         let log = std::fs::read(&args[i + 2]).unwrap();
+        if args[i + 1] == "body" {
+            // the body alone from the loopback server, read to its end through the client
+            let client = Client::builder()
+                .api_key("k")
+                .base_url(serve(log.clone()))
+                .build()
+                .unwrap();
+            let mut body = client
+                .sessions()
+                .events()
+                .stream_response("sesn_1", &Default::default())
+                .unwrap()
+                .into_reader();
+            println!(
+                "{}",
+                std::io::copy(&mut body, &mut std::io::sink()).unwrap()
+            );
+            return;
+        }
+        if args[i + 1] == "stream" {
+            // the whole log through `EventStream` from a loopback server (count with
+            // callgrind's --toggle-collect on the stream's functions: it serves the log too)
+            let client = Client::builder()
+                .api_key("k")
+                .base_url(serve(log.clone()))
+                .build()
+                .unwrap();
+            println!("{}", stream_pass(&client, usize::MAX));
+            return;
+        }
         println!("{}", counted_pass(&log, &args[i + 1]));
         return;
     }
@@ -259,32 +355,7 @@ fn main() {
     }
 
     // 3. EventStream from a loopback server sending the log as fast as the socket allows
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let served = std::sync::Arc::new(log.clone());
-    std::thread::spawn(move || {
-        for mut conn in listener.incoming().flatten() {
-            let served = served.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let n = conn.read(&mut buf).unwrap_or(0);
-                // a stream opens by reading where the session's log ends: an empty log
-                if buf[..n].starts_with(b"GET /v1/sessions/sesn_1/events?") {
-                    let body = r#"{"data":[],"next_page":null}"#;
-                    let _ = write!(
-                        conn,
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    return;
-                }
-                let _ = conn.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
-                );
-                let _ = conn.write_all(&served);
-            });
-        }
-    });
+    let url = serve(log.clone());
     let client = Client::builder()
         .api_key("k")
         .base_url(&url)
@@ -336,22 +407,29 @@ fn main() {
     let mut best = f64::MAX;
     for _ in 0..3 {
         let t = Instant::now();
-        let stream = client
-            .sessions()
-            .events()
-            .stream("sesn_1", StreamOptions::new().max_reconnects(0))
-            .unwrap();
-        let mut n = 0;
-        for ev in stream.take(whole) {
-            std::hint::black_box(ev.unwrap());
-            n += 1;
-        }
+        assert_eq!(stream_pass(&client, whole), whole);
         best = best.min(t.elapsed().as_secs_f64());
-        assert_eq!(n, whole);
     }
     println!(
         "EventStream over loopback: {:.0} k events/s, {:.0} MB/s (best of 3)",
         whole as f64 / best / 1e3,
         mb / best
+    );
+
+    // side by side, back to back: typed decoding from memory, then the stream, in pairs, so
+    // both see the same load; the stream's share of each pair (MB/s over MB/s)
+    let mut shares = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        assert_eq!(typed_pass(&log), events);
+        let typed = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        assert_eq!(stream_pass(&client, whole), whole);
+        shares.push(typed / t.elapsed().as_secs_f64() * 100.0);
+    }
+    shares.sort_by(f64::total_cmp);
+    println!(
+        "EventStream / typed decoding, 5 pairs back to back: median {:.0} % (range {:.0}-{:.0} %)",
+        shares[2], shares[0], shares[4]
     );
 }

@@ -16,6 +16,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// The default size limit of a JSON answer's body: 64 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: u64 = 64 * 1024 * 1024;
+/// The default number of idle connections a client keeps open for reuse: 100, the official
+/// Python SDK's `max_keepalive_connections`.
+pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 100;
 
 /// A blocking client for the Managed Agents API.
 ///
@@ -174,6 +177,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     allow_plain_http: bool,
     max_body_size: Option<u64>,
+    max_idle_connections: Option<usize>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -188,6 +192,7 @@ impl fmt::Debug for ClientBuilder {
             .field("max_retries", &self.max_retries)
             .field("timeout", &self.timeout)
             .field("max_body_size", &self.max_body_size)
+            .field("max_idle_connections", &self.max_idle_connections)
             .field(
                 "headers",
                 &self
@@ -258,6 +263,24 @@ impl ClientBuilder {
     /// ```
     pub fn max_body_size(mut self, bytes: u64) -> Self {
         self.max_body_size = Some(bytes);
+        self
+    }
+
+    /// How many idle connections the client keeps open for reuse (default 100,
+    /// [`DEFAULT_MAX_IDLE_CONNECTIONS`], as the official Python SDK keeps; the TypeScript SDK
+    /// sets no limit). A client shared by many threads reuses a connection when one of them
+    /// finishes a call; past this many idle ones, a finished call's connection is closed, and
+    /// the next call opens a new one. All of them go to the one API host. 0 keeps none.
+    ///
+    /// ```
+    /// let client = managed_agents::Client::builder()
+    ///     .api_key("sk-ant-...")
+    ///     .max_idle_connections(200)
+    ///     .build()?;
+    /// # Ok::<(), managed_agents::Error>(())
+    /// ```
+    pub fn max_idle_connections(mut self, n: usize) -> Self {
+        self.max_idle_connections = Some(n);
         self
     }
 
@@ -337,8 +360,13 @@ impl ClientBuilder {
                 .provider(ureq::tls::TlsProvider::NativeTls)
                 .build(),
         );
+        let idle = self
+            .max_idle_connections
+            .unwrap_or(DEFAULT_MAX_IDLE_CONNECTIONS);
         let agent = config
             .http_status_as_error(false)
+            .max_idle_connections(idle)
+            .max_idle_connections_per_host(idle)
             .timeout_connect(self.connect_timeout)
             .max_redirects(0)
             .build()
@@ -397,6 +425,9 @@ pub struct RequestOptions {
     pub(crate) query: Vec<(String, String)>,
     /// The longest wait for a byte of the body (streams' idle timeout).
     pub(crate) read_timeout: Option<Duration>,
+    /// The agent to send with instead of the client's (an event stream's own, which it shuts
+    /// down to let go of the connection at once).
+    pub(crate) agent: Option<ureq::Agent>,
 }
 
 /// Headers whose values never appear in `Debug` output.

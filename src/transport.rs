@@ -109,6 +109,7 @@ impl Client {
             Deadline::after(timeout).min(options.deadline.unwrap_or_else(Deadline::never));
         let max_retries = options.max_retries.unwrap_or(inner.max_retries);
         let url = self.url(&path, &query, &options.query);
+        let agent = options.agent.as_ref().unwrap_or(&inner.agent);
         let what = || format!("{} {} (deadline {:?})", op.method, path, timeout);
         let mut body = Some(body);
         let mut retry: u32 = 0;
@@ -159,15 +160,14 @@ impl Client {
             let req = req
                 .body(send)
                 .map_err(|e| Error::invalid_input("request", format!("could not be built: {e}")))?;
-            let req = inner
-                .agent
+            let req = agent
                 .configure_request(req)
                 .timeout_global(remaining)
                 .timeout_per_read(options.read_timeout)
                 .build();
             log::debug!("{} {} (attempt {})", op.method, path, retry + 1);
             let can_retry = replayable && retry < max_retries;
-            let delay = match self.attempt(op, &path, req) {
+            let delay = match self.attempt(agent, op, &path, req) {
                 Ok(response) => return Ok(response),
                 Err(Failure::Final(e)) => return Err(e),
                 Err(Failure::Status {
@@ -207,6 +207,7 @@ impl Client {
     /// One attempt: send, then read a JSON answer's body (capped) or hand a stream over.
     fn attempt(
         &self,
+        agent: &ureq::Agent,
         op: &Operation,
         path: &str,
         req: ureq::http::Request<ureq::SendBody<'static>>,
@@ -219,7 +220,7 @@ impl Client {
             };
             failure(Error::transport(format_args!("{} {path}", op.method), e))
         };
-        let resp = match self.inner.agent.run(req) {
+        let resp = match agent.run(req) {
             Ok(resp) => resp,
             Err(ureq::Error::Io(e)) if crate::multipart::is_local_read_error(&e) => {
                 // a file of the body could not be read: not the network's fault, not retried

@@ -36,6 +36,7 @@ use std::fmt;
 use std::time::Duration;
 
 mod reader;
+pub(crate) use reader::Chunks;
 pub use reader::EventReader;
 
 /// The default limit of one line: 16 MiB.

@@ -1,4 +1,5 @@
-//! [`EventReader`]: the events of any [`Read`], decoded chunk by chunk with one [`Decoder`].
+//! [`EventReader`]: the events of any [`Read`], decoded chunk by chunk with one [`Decoder`];
+//! [`Chunks`]: the same loop over buffers filled elsewhere and handed over whole (no copy).
 
 use super::{Decoder, Event, EventRef, SseError};
 use std::io::Read;
@@ -15,12 +16,71 @@ use std::io::Read;
 /// ```
 pub struct EventReader<R> {
     reader: R,
+    chunks: Chunks,
+}
+
+/// A decoder and the chunk it is reading: the loop of [`EventReader::next_ref`], with the
+/// next chunk coming from whoever calls it (read into the chunk, or a whole buffer swapped in).
+#[derive(Debug)]
+pub(crate) struct Chunks {
     decoder: Decoder,
-    chunk: Box<[u8]>,
+    chunk: Vec<u8>,
     /// `chunk[pos..len]` is read but not decoded yet.
     pos: usize,
     len: usize,
     done: bool,
+}
+
+impl Chunks {
+    /// Starts with `chunk` (its length is what a refill may fill; empty for buffers swapped in).
+    pub(crate) fn new(decoder: Decoder, chunk: Vec<u8>) -> Chunks {
+        Chunks {
+            decoder,
+            chunk,
+            pos: 0,
+            len: 0,
+            done: false,
+        }
+    }
+
+    /// The decoder (for its last event id and reconnection time).
+    pub(crate) fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
+    /// The next event, borrowed from the chunk. When the chunk is used up, `refill` gives the
+    /// next one: it fills (or replaces) the buffer and says how many bytes at its start are new;
+    /// 0 is the end of the stream. `None` at the end; after an error, `None` from then on.
+    pub(crate) fn next_ref(
+        &mut self,
+        mut refill: impl FnMut(&mut Vec<u8>) -> std::io::Result<usize>,
+    ) -> Option<Result<EventRef<'_>, SseError>> {
+        loop {
+            if self.done {
+                return None;
+            }
+            match self.decoder.scan(&self.chunk[..self.len], &mut self.pos) {
+                Some(Ok(())) => return Some(Ok(self.decoder.view(&self.chunk[..self.len]))),
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                None => {}
+            }
+            match refill(&mut self.chunk) {
+                Ok(0) => self.done = true,
+                Ok(n) => {
+                    self.pos = 0;
+                    self.len = n;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(SseError::Io(e)));
+                }
+            }
+        }
+    }
 }
 
 impl<R: Read> EventReader<R> {
@@ -33,17 +93,13 @@ impl<R: Read> EventReader<R> {
     pub fn with_decoder(reader: R, decoder: Decoder) -> EventReader<R> {
         EventReader {
             reader,
-            decoder,
-            chunk: vec![0; 64 * 1024].into_boxed_slice(),
-            pos: 0,
-            len: 0,
-            done: false,
+            chunks: Chunks::new(decoder, vec![0; 64 * 1024]),
         }
     }
 
     /// The decoder (for its last event id).
     pub fn decoder(&self) -> &Decoder {
-        &self.decoder
+        self.chunks.decoder()
     }
 
     /// The reader.
@@ -66,31 +122,8 @@ impl<R: Read> EventReader<R> {
     /// assert_eq!(sum, 3);
     /// ```
     pub fn next_ref(&mut self) -> Option<Result<EventRef<'_>, SseError>> {
-        loop {
-            if self.done {
-                return None;
-            }
-            match self.decoder.scan(&self.chunk[..self.len], &mut self.pos) {
-                Some(Ok(())) => return Some(Ok(self.decoder.view(&self.chunk[..self.len]))),
-                Some(Err(e)) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-                None => {}
-            }
-            match self.reader.read(&mut self.chunk) {
-                Ok(0) => self.done = true,
-                Ok(n) => {
-                    self.pos = 0;
-                    self.len = n;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(SseError::Io(e)));
-                }
-            }
-        }
+        let reader = &mut self.reader;
+        self.chunks.next_ref(|chunk| reader.read(chunk))
     }
 }
 

@@ -20,6 +20,7 @@ pub(crate) enum Frame {
 }
 
 impl Frame {
+    #[inline]
     pub(crate) fn read(frame: &EventRef<'_>) -> Frame {
         if frame.event() == "ping" || frame.data().is_empty() {
             return Frame::Skip;

@@ -9,10 +9,14 @@
 //! time, and delivers those it has not delivered yet before going on with the new connection.
 //! Its memory stays flat however long it runs: it keeps the ids of the latest 4,096 events and
 //! of those at its newest instant (see `position.rs`), and one page of a catch-up listing.
+//! The live connection's body is read on a thread of its own while the caller decodes (see
+//! `read_ahead.rs`).
 
 mod frame;
 mod options;
+mod output;
 mod position;
+mod read_ahead;
 mod reconcile;
 mod until_idle;
 mod watch;
@@ -26,14 +30,15 @@ use crate::environments::StopSignal;
 use crate::error::{Error, Result};
 use crate::operations::{Sessions, SessionsEvents, SessionsThreadsEvents};
 use crate::pagination::AutoPaging;
-use crate::sse::{EventReader, SseError};
+use crate::sse::SseError;
 use crate::types::*;
 use frame::Frame;
+use output::Output;
 pub(crate) use position::Position;
 use position::{compare_times, RecentIds};
+use read_ahead::ReadAhead;
 use reconcile::Source;
 use std::cmp::Ordering;
-use std::io::Read;
 use std::time::Duration;
 
 /// One item of a stream read with [`EventStream::next_item`].
@@ -49,8 +54,6 @@ pub enum StreamItem {
     OtherPreview(StreamSessionEvents),
 }
 
-type Body = Box<dyn Read + Send>;
-
 /// A read that times out this close to the deadline was cut by the deadline, not by the idle
 /// timeout: the stream ends rather than reconnect for what is left.
 const DEADLINE_SLACK: Duration = Duration::from_millis(50);
@@ -64,6 +67,10 @@ const DEADLINE_SLACK: Duration = Duration::from_millis(50);
 /// the stream. Only the overall deadline, too many failed reconnects in a row, an error the
 /// server reports as final, or a session that ended and closed the stream end it; after the
 /// error that ends it the iterator returns `None`.
+///
+/// An open stream has a thread reading its connection (and at most 1 MiB read ahead of the
+/// caller). Dropping the stream closes the connection, which ends that thread at once, and
+/// waits for it; so does the error that ends the stream.
 ///
 /// ```no_run
 /// use managed_agents::{stream::StreamOptions, types::*, Client};
@@ -84,7 +91,8 @@ pub struct EventStream {
     client: Client,
     source: Source,
     options: StreamOptions,
-    reader: Option<EventReader<Body>>,
+    /// The live connection's events, its body read on a thread of its own.
+    reader: Option<ReadAhead>,
     /// What a reconnect found missed, read a page at a time.
     backlog: Option<AutoPaging<SessionEvent>>,
     /// Behind it: everything delivered, and everything from before the open.
@@ -223,9 +231,12 @@ impl EventStream {
         o
     }
 
-    /// Opens the SSE connection.
-    fn connect(&self) -> Result<EventReader<Body>> {
-        let opts = self.request_options();
+    /// Opens the SSE connection, on an agent of its own (shut down when the stream lets go of
+    /// it, which wakes the thread reading its body at once), and starts reading its body.
+    fn connect(&self) -> Result<ReadAhead> {
+        let agent = ureq::Agent::new_with_config(self.client.inner.agent.config().clone());
+        let mut opts = self.request_options();
+        opts.agent = Some(agent.clone());
         let deltas = &self.options.event_deltas;
         let response = match &self.source {
             Source::Session(s) => {
@@ -250,7 +261,7 @@ impl EventStream {
                     .stream_response_with(s, t, &params, &opts)?
             }
         };
-        let body: Body = match &self.options.cancel {
+        let body: Box<dyn std::io::Read + Send> = match &self.options.cancel {
             Some(cancel) => Box::new(watch::Watched {
                 inner: response.into_reader(),
                 cancel: cancel.clone(),
@@ -260,7 +271,10 @@ impl EventStream {
             }),
             None => Box::new(response.into_reader()),
         };
-        Ok(EventReader::new(body))
+        ReadAhead::start(body, agent).map_err(|e| Error::Io {
+            message: "starting the event stream's reading thread".into(),
+            source: e,
+        })
     }
 
     /// Lets go of the connection, keeping the reconnection time it set.
@@ -340,16 +354,18 @@ impl EventStream {
         }
     }
 
-    /// The event, unless it was delivered (its id is among the latest delivered), or it is
-    /// behind the stream's position (delivered, or from before the open) and was listed: read
-    /// from a listing, or sent live while a listing covered its time. A live event is not
-    /// passed over for its time otherwise (the live order is the server's).
-    fn deliver(&mut self, ev: SessionEvent, listed: bool) -> Option<SessionEvent> {
+    /// Whether to deliver the event (and if so, counts it as delivered): not when it was
+    /// delivered (its id is among the latest delivered), or it is behind the stream's position
+    /// (delivered, or from before the open) and was listed: read from a listing, or sent live
+    /// while a listing covered its time. A live event is not passed over for its time
+    /// otherwise (the live order is the server's). The event is only looked at, not moved: an
+    /// event is large, and each move of it is a copy.
+    fn deliver(&mut self, ev: &SessionEvent, listed: bool) -> bool {
         let (id, at) = (ev.id(), ev.processed_at().filter(|t| !t.is_empty()));
         let hash = id.map(|id| self.recent.hash(id));
         if let (Some(id), Some(h)) = (id, hash) {
             if self.recent.contains(id, h) {
-                return None;
+                return false;
             }
         }
         if listed {
@@ -363,7 +379,7 @@ impl EventStream {
                 }
             }
             if !self.position.is_ahead(id, at) {
-                return None;
+                return false;
             }
         } else if let (Some(t), Some(at)) = (self.listed_up_to.as_deref(), at) {
             if compare_times(at, t) == Ordering::Greater {
@@ -371,7 +387,7 @@ impl EventStream {
                 self.listed_up_to = None;
             } else if !self.position.is_ahead(id, Some(at)) {
                 // sent live and listed too (it happened while the listing was read)
-                return None;
+                return false;
             }
         }
         self.position.advance(at);
@@ -388,23 +404,23 @@ impl EventStream {
             ev,
             SessionEvent::SessionStatusTerminated(_) | SessionEvent::SessionDeleted(_)
         );
-        Some(ev)
+        true
     }
 
-    fn fail(&mut self, e: Error) -> Option<Result<StreamItem>> {
+    fn fail<T>(&mut self, e: Error) -> Option<Result<T>> {
         self.finished = true;
         self.disconnect();
         Some(Err(e))
     }
 
     /// The next event of a catch-up listing, if one is under way.
-    fn next_missed(&mut self) -> Option<Result<StreamItem>> {
+    fn next_missed<T: Output>(&mut self) -> Option<Result<T>> {
         loop {
             let next = self.backlog.as_mut()?.next();
             match next {
                 Some(Ok(ev)) => {
-                    if let Some(ev) = self.deliver(ev, true) {
-                        return Some(Ok(StreamItem::Event(ev)));
+                    if self.deliver(&ev, true) {
+                        return Some(Ok(T::event(ev)));
                     }
                 }
                 None => {
@@ -424,12 +440,14 @@ impl EventStream {
 
     /// The next event or preview.
     pub fn next_item(&mut self) -> Option<Result<StreamItem>> {
-        self.next_inner(true)
+        self.next_inner::<StreamItem>()
     }
 
-    /// The next event, or preview when `previews` (without, a preview only moves the snapshot
-    /// [`preview`](Self::preview) shows, and is not copied out).
-    fn next_inner(&mut self, previews: bool) -> Option<Result<StreamItem>> {
+    /// The next event, or preview when `T` takes previews (without, a preview only moves the
+    /// snapshot [`preview`](Self::preview) shows, and is not copied out).
+    // inlined into both callers, so that an event is not copied from one wrapper into another
+    #[inline(always)]
+    fn next_inner<T: Output>(&mut self) -> Option<Result<T>> {
         loop {
             if let Some(item) = self.next_missed() {
                 return Some(item);
@@ -514,7 +532,7 @@ impl EventStream {
                     continue;
                 }
             };
-            if let Some(item) = self.item(parsed, previews) {
+            if let Some(item) = self.item::<T>(parsed) {
                 return Some(Ok(item));
             }
         }
@@ -522,17 +540,20 @@ impl EventStream {
 
     /// What a decoded frame gives: a preview (when `previews`), an event, or nothing (an
     /// event delivered before, or a preview not asked for).
-    fn item(&mut self, parsed: StreamSessionEvents, previews: bool) -> Option<StreamItem> {
+    #[inline]
+    fn item<T: Output>(&mut self, parsed: StreamSessionEvents) -> Option<T> {
+        // a preview is built only when it is handed out
+        let previews = T::PREVIEWS;
         match parsed {
             StreamSessionEvents::EventStart(start) => match frame::message_start(&start) {
                 Some(snap) => {
                     let item = previews.then(|| StreamItem::MessagePreview(snap.clone()));
                     self.snapshot = Some(snap);
-                    item
+                    item.and_then(T::preview)
                 }
-                None => previews.then_some(StreamItem::OtherPreview(
-                    StreamSessionEvents::EventStart(start),
-                )),
+                None => T::preview(StreamItem::OtherPreview(StreamSessionEvents::EventStart(
+                    start,
+                ))),
             },
             StreamSessionEvents::EventDelta(delta) => {
                 match frame::fold(self.snapshot.take(), &delta) {
@@ -540,16 +561,16 @@ impl EventStream {
                         // the snapshot grows with each delta: copied out only when asked for
                         let item = previews.then(|| StreamItem::MessagePreview(snap.clone()));
                         self.snapshot = Some(snap);
-                        item
+                        item.and_then(T::preview)
                     }
-                    None => previews.then_some(StreamItem::OtherPreview(
-                        StreamSessionEvents::EventDelta(delta),
-                    )),
+                    None => T::preview(StreamItem::OtherPreview(StreamSessionEvents::EventDelta(
+                        delta,
+                    ))),
                 }
             }
             other => match SessionEvent::try_from(other) {
-                Ok(ev) => self.deliver(ev, false).map(StreamItem::Event),
-                Err(other) => previews.then_some(StreamItem::OtherPreview(other)),
+                Ok(ev) => self.deliver(&ev, false).then(|| T::event(ev)),
+                Err(other) => T::preview(StreamItem::OtherPreview(other)),
             },
         }
     }
@@ -559,13 +580,7 @@ impl Iterator for EventStream {
     type Item = Result<SessionEvent>;
 
     fn next(&mut self) -> Option<Result<SessionEvent>> {
-        loop {
-            match self.next_inner(false)? {
-                Ok(StreamItem::Event(ev)) => return Some(Ok(ev)),
-                Ok(_) => continue,
-                Err(e) => return Some(Err(e)),
-            }
-        }
+        self.next_inner::<SessionEvent>()
     }
 }
 
