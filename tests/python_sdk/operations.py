@@ -1,7 +1,8 @@
 """Every operation of spec/openapi.json driven by the official Python SDK against the emulator.
 
 Run by tests/python_sdk/run.sh with an emulator whose script writes a file (a session output
-to download) and then says "done". Each call goes through the SDK's `.with_raw_response` (or
+to download) and then says "done", and a second one (TEAM_BASE_URL) whose script delegates to a
+child thread, for the session threads of a multi-agent session. Each call goes through the SDK's `.with_raw_response` (or
 `.with_streaming_response` for the event streams); the raw JSON is validated into the model
 the SDK method is typed to return (`TypeAdapter(...).validate_json`, pydantic's validation,
 not the lenient `construct` the SDK itself uses), so a missing required field, a wrong type or
@@ -32,16 +33,9 @@ with open(os.path.join(ROOT, "spec", "openapi.json")) as f:
     SPEC = json.load(f)
 OPERATIONS = {op["operationId"] for item in SPEC["paths"].values() for op in item.values()}
 
-# Session threads exist only in multi-agent sessions, which the emulator does not start yet:
-# these are exercised with input the API refuses (an unknown thread) only.
-NO_VALID_CALL_YET = {
-    "sessions.threads.retrieve",
-    "sessions.threads.archive",
-    "sessions.threads.events.list",
-    "sessions.threads.events.stream",
-}
-
 client = anthropic.Anthropic(max_retries=0)  # ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL
+# the emulator whose scripted coordinator delegates to a child thread
+team = anthropic.Anthropic(base_url=os.environ["TEAM_BASE_URL"], max_retries=0)
 valid, refused, failures = set(), set(), []
 adapters = {}
 
@@ -51,10 +45,10 @@ def fail(text):
     print("FAIL " + text, flush=True)
 
 
-def resource(op):
-    """`sessions.events.list` -> (client.beta.sessions.events, "list")."""
+def resource(op, via=None):
+    """`sessions.events.list` -> (client.beta.sessions.events, "list"); `via` another client."""
     path, method = op.rsplit(".", 1)
-    obj = client.beta
+    obj = (via or client).beta
     for part in path.split("."):
         obj = getattr(obj, part)
     return obj, method
@@ -80,9 +74,9 @@ def validate(op, kind, raw_bytes):
     return adapter(kind).validate_json(raw_bytes)
 
 
-def ok(op, *args, **kwargs):
+def ok(op, *args, via=None, **kwargs):
     """Calls `op` with valid input; its raw answer must validate into the method's model."""
-    obj, method = resource(op)
+    obj, method = resource(op, via)
     kind = typing.get_type_hints(getattr(obj, method))["return"]
     raw = getattr(obj.with_raw_response, method)(*args, **kwargs)
     valid.add(op)
@@ -111,9 +105,9 @@ KNOWN_ERRORS = {
 }
 
 
-def refused(op, status, exc, *args, **kwargs):
+def refused(op, status, exc, *args, via=None, **kwargs):
     """Calls `op` with input the API refuses: the SDK raises `exc` with the API's error body."""
-    obj, method = resource(op)
+    obj, method = resource(op, via)
     refused_ops.add(op)
     try:
         result = getattr(obj, method)(*args, **kwargs)
@@ -143,9 +137,9 @@ refused_ops = set()
 NotFound, BadRequest, Conflict = anthropic.NotFoundError, anthropic.BadRequestError, anthropic.ConflictError
 
 
-def stream(op, send, **ids):
-    """Opens an event stream, sends once it is open, validates every event until idle."""
-    obj, method = resource(op)
+def stream(op, send, via=None, until="session.status_idle", **ids):
+    """Opens an event stream, sends once it is open, validates every event until `until`."""
+    obj, method = resource(op, via)
     (event_kind,) = typing.get_args(typing.get_type_hints(getattr(obj, method))["return"])
     kinds = []
     with getattr(obj.with_streaming_response, method)(**ids) as resp:
@@ -164,7 +158,7 @@ def stream(op, send, **ids):
                     fail(f"{op}: an event does not validate: {e}\n{line}")
                     continue
                 kinds.append(event.type)
-                if event.type == "session.status_idle":
+                if event.type == until:
                     break
     print(f"ok   {op}: {kinds}", flush=True)
     return kinds
@@ -283,9 +277,50 @@ if not {"event_start", "event_delta", "agent.message"} <= set(kinds):
     fail(f"sessions.events.stream: previews expected in {kinds}")
 ok("sessions.events.list", session.id, order="desc")
 ok("sessions.threads.list", session.id)
-for op in sorted(NO_VALID_CALL_YET):
+# a single-agent session has no threads
+for op in ["sessions.threads.retrieve", "sessions.threads.archive", "sessions.threads.events.list",
+           "sessions.threads.events.stream"]:
     refused(op, 404, NotFound, "sthr_missing", session_id=session.id)
 refused("sessions.events.send", 404, NotFound, "sesn_missing", events=message("x"))
+
+# session threads: a coordinator (on the second emulator) delegates to a child thread
+team_env = ok("environments.create", name="team", via=team)
+researcher = ok("agents.create", name="Researcher", model="claude-haiku-4-5", via=team)
+lead = ok("agents.create", name="Lead", model="claude-opus-4-5", via=team,
+          multiagent={"type": "coordinator", "agents": [researcher.id, {"type": "self"}]})
+crew = ok("sessions.create", agent=lead.id, environment_id=team_env.id, via=team)
+kinds = stream("sessions.events.stream", lambda: ok("sessions.events.send", crew.id, events=message("When?"), via=team),
+               via=team, session_id=crew.id)
+if not {"session.thread_created", "agent.thread_message_received"} <= set(kinds):
+    fail(f"sessions.events.stream: no delegation in {kinds}")
+threads = ok("sessions.threads.list", crew.id, via=team)["data"]
+if len(threads) != 2 or threads[0]["parent_thread_id"] is not None:
+    fail(f"sessions.threads.list: the primary and a child expected: {threads}")
+    sys.exit(1)
+primary, child = threads[0]["id"], threads[1]["id"]
+if ok("sessions.threads.retrieve", primary, session_id=crew.id, via=team).id != primary:
+    fail("sessions.threads.retrieve: not the primary thread")
+got = ok("sessions.threads.retrieve", child, session_id=crew.id, via=team)
+if got.status != "idle" or got.agent.name != "Researcher":
+    fail(f"sessions.threads.retrieve: the idle researcher expected: {got}")
+events = ok("sessions.threads.events.list", child, session_id=crew.id, via=team)["data"]
+if not {"agent.thread_message_received", "agent.message"} <= {e["type"] for e in events}:
+    fail(f"sessions.threads.events.list: the child's task and answer expected: {events}")
+ok("sessions.threads.events.list", primary, session_id=crew.id, via=team, limit=1)
+
+
+def archive_child():
+    archived = ok("sessions.threads.archive", child, session_id=crew.id, via=team)
+    if archived.status != "terminated" or archived.archived_at is None:
+        fail(f"sessions.threads.archive: a terminated, archived thread expected: {archived}")
+
+
+# the child's stream while the idle child is archived: it ends with the termination
+kinds = stream("sessions.threads.events.stream", archive_child, via=team, until="session.thread_status_terminated",
+               thread_id=child, session_id=crew.id, timeout=30)
+if "session.thread_status_terminated" not in kinds:
+    fail(f"sessions.threads.events.stream: no termination in {kinds}")
+refused("sessions.threads.archive", 400, BadRequest, primary, session_id=crew.id, via=team)
 
 # the session's output downloads (the script wrote it)
 output = wait_for("a session output", lambda: client.beta.files.list(scope_id=session.id).data)
@@ -330,12 +365,9 @@ ok("vaults.delete", vault.id)
 ok("agents.archive", agent.id)
 ok("environments.archive", env.id)
 
-missing = sorted(OPERATIONS - valid - NO_VALID_CALL_YET)
+missing = sorted(OPERATIONS - valid)
 if missing:
     fail(f"operations not exercised with valid input: {missing}")
-not_refused = sorted(NO_VALID_CALL_YET - refused_ops)
-if not_refused:
-    fail(f"operations not exercised at all: {not_refused}")
 unknown = sorted((valid | refused_ops) - OPERATIONS)
 if unknown:
     fail(f"calls to operations the spec does not have: {unknown}")

@@ -11,8 +11,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 emu_pid=
+team_pid=
 cleanup() {
   [ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null || true
+  [ -n "$team_pid" ] && kill "$team_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -86,7 +88,21 @@ kill "$emu_pid" 2>/dev/null || true
 emu_pid=
 
 # every operation of the spec, each answer validated into the SDK's model (operations.py), with
-# an agent that writes a file (a session output to download)
+# an agent that writes a file (a session output to download), and on a second emulator a
+# coordinator that delegates to a child thread (the session threads' operations)
+cat > "$work/team.json" <<'JSON'
+[{"say": "Asking the researcher."},
+ {"delegate": {"agent": "Researcher", "message": "When is the release?", "script": [{"say": "It is May 4."}]}},
+ {"say": "The release is on May 4."}]
+JSON
+"$build_dir/debug/examples/emulator" --script "$work/team.json" > "$work/emulator5.log" 2>&1 &
+team_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/emulator5.log" 2>/dev/null && break
+  sleep 0.1
+done
+team_url=$(sed -n 's/^emulator listening on //p' "$work/emulator5.log")
+[ -n "$team_url" ] || { echo "the emulator did not start"; cat "$work/emulator5.log"; exit 1; }
 echo '[{"write_file": {"name": "out.txt", "content": "output"}}, {"say": "done"}]' > "$work/ops.json"
 "$build_dir/debug/examples/emulator" --script "$work/ops.json" > "$work/emulator4.log" 2>&1 &
 emu_pid=$!
@@ -96,4 +112,4 @@ for _ in $(seq 1 100); do
 done
 url=$(sed -n 's/^emulator listening on //p' "$work/emulator4.log")
 [ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator4.log"; exit 1; }
-ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/operations.py"
+ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" TEAM_BASE_URL="$team_url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/operations.py"

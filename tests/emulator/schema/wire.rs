@@ -3,7 +3,7 @@
 //! refusal against the API's error body, status, type and `details`.
 
 use super::spec::{Kind, Op};
-use super::{Api, NO_VALID_CALL_YET};
+use super::Api;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 
@@ -186,7 +186,7 @@ impl Api {
         }
         let message = self.check_error(op, &a).unwrap_or_default();
         // a refusal by the operation itself, not by a router that does not know the path
-        if message.starts_with("path ") && !NO_VALID_CALL_YET.contains(&op) {
+        if message.starts_with("path ") {
             self.problem(format!("{op}: not routed: {message}"));
         }
         message
