@@ -10,11 +10,14 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
-emu_pid=
-team_pid=
+pids=()
+# stops every emulator started so far
+stop_emulators() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  pids=()
+}
 cleanup() {
-  [ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null || true
-  [ -n "$team_pid" ] && kill "$team_pid" 2>/dev/null || true
+  stop_emulators
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -27,6 +30,29 @@ cd "$root"
 build_dir=${CARGO_TARGET_DIR:-target}
 case $build_dir in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 cargo build --quiet --example emulator --example webhooks
+
+# emulator NAME [ARGS...]: starts the standalone emulator with ARGS, its output in
+# $work/NAME.log, and sets $url to its base URL once it listens
+emulator() {
+  local log="$work/$1.log"
+  shift
+  "$build_dir/debug/examples/emulator" "$@" > "$log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    grep -q "listening on" "$log" 2>/dev/null && break
+    sleep 0.1
+  done
+  url=$(sed -n 's/^emulator listening on //p' "$log")
+  [ -n "$url" ] || { echo "the emulator did not start"; cat "$log"; exit 1; }
+}
+# sdk SCRIPT [VAR=VALUE...]: runs a Python script of this folder against the emulator at $url
+sdk() {
+  local script=$1
+  shift
+  env ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" "$@" \
+    timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/$script"
+}
+
 timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/webhooks.py" "$build_dir/debug/examples/webhooks"
 # the emulator's webhook deliveries, received live by a receiver in Python and verified by the SDK
 timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/webhooks_live.py" "$build_dir/debug/examples/emulator"
@@ -34,19 +60,9 @@ timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/webhooks_live.py" "$
 # the default script, read from a file; and a 529 on every 7th request, which the SDK retries
 echo '["echo", "call_first_custom_tool"]' > "$work/script.json"
 echo '{"fail_every": 7, "retry_after_ms": 1}' > "$work/faults.json"
-"$build_dir/debug/examples/emulator" --script "$work/script.json" --faults "$work/faults.json" \
-  > "$work/emulator.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$work/emulator.log" 2>/dev/null && break
-  sleep 0.1
-done
-url=$(sed -n 's/^emulator listening on //p' "$work/emulator.log")
-[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator.log"; exit 1; }
-
-ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/flows.py"
-kill "$emu_pid" 2>/dev/null || true
-emu_pid=
+emulator flows --script "$work/script.json" --faults "$work/faults.json"
+sdk flows.py
+stop_emulators
 
 # the work queue of a self-hosted environment: the SDK's poller and EnvironmentWorker, with an
 # agent that calls the built-in write tool, then read
@@ -54,17 +70,9 @@ cat > "$work/tools.json" <<'JSON'
 [{"agent_tool": {"name": "write", "input": {"file_path": "notes.txt", "content": "hello from the agent\n"}}},
  {"agent_tool": {"name": "read", "input": {"file_path": "notes.txt"}}}, {"say": "done"}]
 JSON
-"$build_dir/debug/examples/emulator" --script "$work/tools.json" > "$work/emulator2.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$work/emulator2.log" 2>/dev/null && break
-  sleep 0.1
-done
-url=$(sed -n 's/^emulator listening on //p' "$work/emulator2.log")
-[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator2.log"; exit 1; }
-ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/work.py"
-kill "$emu_pid" 2>/dev/null || true
-emu_pid=
+emulator work --script "$work/tools.json"
+sdk work.py
+stop_emulators
 
 # a multi-agent session: the coordinator delegates to a child thread that calls a custom tool
 cat > "$work/threads.json" <<'JSON'
@@ -74,18 +82,9 @@ cat > "$work/threads.json" <<'JSON'
    {"say": "It is May 4."}]}},
  {"say": "The release is on May 4."}]
 JSON
-"$build_dir/debug/examples/emulator" --script "$work/threads.json" > "$work/emulator3.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$work/emulator3.log" 2>/dev/null && break
-  sleep 0.1
-done
-url=$(sed -n 's/^emulator listening on //p' "$work/emulator3.log")
-[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator3.log"; exit 1; }
-ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/threads.py"
-
-kill "$emu_pid" 2>/dev/null || true
-emu_pid=
+emulator threads --script "$work/threads.json"
+sdk threads.py
+stop_emulators
 
 # every operation of the spec, each answer validated into the SDK's model (operations.py), with
 # an agent that writes a file (a session output to download), and on a second emulator a
@@ -95,21 +94,8 @@ cat > "$work/team.json" <<'JSON'
  {"delegate": {"agent": "Researcher", "message": "When is the release?", "script": [{"say": "It is May 4."}]}},
  {"say": "The release is on May 4."}]
 JSON
-"$build_dir/debug/examples/emulator" --script "$work/team.json" > "$work/emulator5.log" 2>&1 &
-team_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$work/emulator5.log" 2>/dev/null && break
-  sleep 0.1
-done
-team_url=$(sed -n 's/^emulator listening on //p' "$work/emulator5.log")
-[ -n "$team_url" ] || { echo "the emulator did not start"; cat "$work/emulator5.log"; exit 1; }
+emulator team --script "$work/team.json"
+team_url=$url
 echo '[{"write_file": {"name": "out.txt", "content": "output"}}, {"say": "done"}]' > "$work/ops.json"
-"$build_dir/debug/examples/emulator" --script "$work/ops.json" > "$work/emulator4.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$work/emulator4.log" 2>/dev/null && break
-  sleep 0.1
-done
-url=$(sed -n 's/^emulator listening on //p' "$work/emulator4.log")
-[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator4.log"; exit 1; }
-ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" TEAM_BASE_URL="$team_url" timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/operations.py"
+emulator operations --script "$work/ops.json"
+sdk operations.py TEAM_BASE_URL="$team_url"
