@@ -8,7 +8,8 @@
 //! Layout: a store's folder is its `mount_path` (`/mnt/memory/<name>`) taken relative to the
 //! work directory (`{workdir}/mnt/memory/<name>`), or `{workdir}/memory/<name or id>` when
 //! it has none; every write stays inside the work directory (unlike the official worker,
-//! which mounts at the absolute `mount_path` itself). A memory `/notes/a.md` is the file
+//! which mounts at the absolute `mount_path` itself; the file tools map that absolute path to
+//! the folder, bash sees only the relative one). A memory `/notes/a.md` is the file
 //! `notes/a.md` in it; a memory path with `..` is never written. The folder holds a marker,
 //! [`MARKER_PATH`] (`version 1` and the store id), never synced.
 //!
@@ -98,6 +99,8 @@ pub(super) struct Store {
     /// The work directory, canonical: the folder must stay inside it.
     pub base: PathBuf,
     pub read_only: bool,
+    /// The absolute path the agent is told the store is at, when the session gives one.
+    pub mount_path: Option<String>,
     /// Path -> content sha as of the last download or successful sync.
     pub baseline: BTreeMap<String, String>,
     /// Path -> sha the server refused; tried again only once the file changes.
@@ -201,6 +204,7 @@ impl SessionMemoryStores {
                 folder,
                 base: base.clone(),
                 read_only: resource.access == Some(MemoryStoreResourceAccess::ReadOnly),
+                mount_path: resource.mount_path.clone().filter(|m| !m.is_empty()),
                 baseline: BTreeMap::new(),
                 refused: BTreeMap::new(),
                 pending_deletes: BTreeMap::new(),
@@ -227,6 +231,14 @@ impl SessionMemoryStores {
         }
         all.last_sync = Instant::now();
         Ok(Some(all))
+    }
+
+    /// Each store's `mount_path` and its folder (the file tools map the one to the other).
+    pub fn mounts(&self) -> Vec<(String, PathBuf)> {
+        self.stores
+            .iter()
+            .filter_map(|s| Some((s.mount_path.clone()?, s.folder.root().to_path_buf())))
+            .collect()
     }
 
     /// The folders of the stores attached read-only (the file tools refuse writes there).

@@ -55,14 +55,15 @@ impl Workspace {
         }
     }
 
-    /// The toolset's context: read-only memory stores refuse the file tools' writes.
+    /// The toolset's context: each memory store's `mount_path` leads the file tools to its
+    /// folder, and read-only stores refuse their writes.
     pub fn tool_context(&self, mut context: AgentToolContext) -> AgentToolContext {
         if let Some(m) = &self.memory {
-            for root in m
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .read_only_roots()
-            {
+            let stores = m.lock().unwrap_or_else(PoisonError::into_inner);
+            for (mount_path, folder) in stores.mounts() {
+                context = context.mount(mount_path, folder);
+            }
+            for root in stores.read_only_roots() {
                 context = context.read_only_root(root);
             }
         }

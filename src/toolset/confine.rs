@@ -27,10 +27,12 @@ pub(crate) struct Root {
     dir: Dir,
 }
 
-/// The permitted roots (the work directory first) and the read-only ones.
+/// The permitted roots (the work directory first), the read-only ones, and the mounts (an
+/// absolute path, normalized, and the directory it stands for).
 pub(crate) struct Roots {
     roots: Vec<Root>,
     read_only: Vec<PathBuf>,
+    mounts: Vec<(PathBuf, PathBuf)>,
 }
 
 /// A path resolved inside a root.
@@ -73,7 +75,17 @@ impl Roots {
             .iter()
             .map(|r| canonicalize(&absolute(r)).unwrap_or_else(|_| normalize(&absolute(r))))
             .collect();
-        Ok(Roots { roots, read_only })
+        let mounts = ctx
+            .mounts
+            .iter()
+            .filter(|(m, _)| m.is_absolute())
+            .map(|(m, dir)| (normalize(m), absolute(dir)))
+            .collect();
+        Ok(Roots {
+            roots,
+            read_only,
+            mounts,
+        })
     }
 
     /// The work directory, canonical.
@@ -86,7 +98,7 @@ impl Roots {
     pub fn resolve(&self, p: &str) -> Result<Resolved<'_>, String> {
         let given = Path::new(p);
         let full = if given.is_absolute() {
-            given.to_path_buf()
+            self.unmount(given)
         } else {
             self.workdir().join(given)
         };
@@ -103,6 +115,21 @@ impl Roots {
                 quoted(p)
             )),
         }
+    }
+
+    /// An absolute path under a mount (`.` and `..` collapsed first, so one that climbs out
+    /// of the mount is not under it) as the path in the mount's directory; any other as it is.
+    fn unmount(&self, given: &Path) -> PathBuf {
+        let lexical = normalize(given);
+        self.mounts
+            .iter()
+            .filter_map(|(mount, dir)| {
+                let rest = lexical.strip_prefix(mount).ok()?;
+                Some((mount.components().count(), dir.join(rest)))
+            })
+            // the deepest mount wins when one is inside another
+            .max_by_key(|(depth, _)| *depth)
+            .map_or_else(|| given.to_path_buf(), |(_, mapped)| mapped)
     }
 
     /// The root a canonical path is in, and the path relative to it.

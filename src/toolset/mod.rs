@@ -9,7 +9,12 @@
 //! Trust model, as the official one has it — two tiers:
 //! - The file tools (read, write, edit, glob, grep) are confined to the work directory (plus
 //!   any [`AgentToolContext::allowed_root`]); the paragraph below says exactly what that
-//!   guarantees. They are safe to run without a sandbox.
+//!   guarantees. They are safe to run without a sandbox. An absolute path under an
+//!   [`AgentToolContext::mount`] (the environment worker mounts each memory store's
+//!   `mount_path`, `/mnt/memory/<name>`, on its folder `mnt/memory/<name>` of the work
+//!   directory) is mapped to that folder first; any other absolute path outside is refused.
+//!   bash is not mapped: it sees the store at the relative `mnt/memory/<name>` from its
+//!   working directory, not at `/mnt/memory/<name>`.
 //! - `bash` runs an unrestricted `/bin/bash` in the work directory: it can read and write
 //!   anything the process can. Confine it with the operating system (a container, a user
 //!   without rights, a VM). What this crate does guarantee for it: its time limit, its output
@@ -105,6 +110,7 @@ pub const WALK_MAX_ENTRIES: usize = 50_000;
 /// use managed_agents::toolset::AgentToolContext;
 ///
 /// let ctx = AgentToolContext::new("/srv/work/session-1")
+///     .mount("/mnt/memory/notes", "/srv/work/session-1/mnt/memory/notes")
 ///     .allowed_root("/srv/memories/store-1")
 ///     .read_only_root("/srv/memories/store-1")
 ///     .max_file_bytes(Some(1024 * 1024));
@@ -115,6 +121,7 @@ pub struct AgentToolContext {
     workdir: PathBuf,
     allowed_roots: Vec<PathBuf>,
     read_only_roots: Vec<PathBuf>,
+    mounts: Vec<(PathBuf, PathBuf)>,
     env: Option<Vec<(OsString, OsString)>>,
     max_file_bytes: Option<u64>,
     max_file_bytes_set: bool,
@@ -130,6 +137,7 @@ impl AgentToolContext {
             workdir: workdir.into(),
             allowed_roots: Vec::new(),
             read_only_roots: Vec::new(),
+            mounts: Vec::new(),
             env: None,
             max_file_bytes: Some(DEFAULT_MAX_FILE_BYTES),
             max_file_bytes_set: false,
@@ -148,6 +156,17 @@ impl AgentToolContext {
     /// A directory that write and edit refuse to change (a read-only memory store).
     pub fn read_only_root(mut self, dir: impl Into<PathBuf>) -> Self {
         self.read_only_roots.push(dir.into());
+        self
+    }
+
+    /// An absolute path the agent is told about (a memory store's `mount_path`, such as
+    /// `/mnt/memory/notes`) that the file tools map to `dir`, a directory inside the work
+    /// directory or an allowed root: `/mnt/memory/notes/a.md` is then `dir/a.md`. The path is
+    /// taken with `.` and `..` collapsed first, so one that climbs out of the mount is not
+    /// mapped (and is refused unless it is inside the work directory); what it maps to is
+    /// confined as any other path. Does not change bash, which sees only `dir`.
+    pub fn mount(mut self, mount_path: impl Into<PathBuf>, dir: impl Into<PathBuf>) -> Self {
+        self.mounts.push((mount_path.into(), dir.into()));
         self
     }
 

@@ -383,3 +383,75 @@ fn a_run_that_ends_early_flushes_new_and_changed_files_but_sends_no_delete() {
     assert_eq!(contents(&client, &notes), map(&expected));
     std::fs::remove_dir_all(&workdir).unwrap();
 }
+
+#[test]
+fn the_file_tools_reach_a_mounted_store_by_its_absolute_mount_path_and_nothing_else() {
+    let (emu, client) = setup();
+    let notes = store(&client, "notes", &[("/a.md", "alpha"), ("/b.md", "beta")]);
+    // somewhere outside the work directory that a climb out of the mount would reach
+    let outside = tempdir("mount-outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let escape = format!("/mnt/memory/notes/../../..{}/x", outside.display());
+    let passwd = std::fs::read("/etc/passwd").ok();
+    emu.set_script(
+        Script::new()
+            .agent_tool("read", json!({"file_path": "/mnt/memory/notes/a.md"}))
+            .agent_tool(
+                "write",
+                json!({"file_path": "/mnt/memory/notes/new.md", "content": "fresh"}),
+            )
+            .agent_tool(
+                "edit",
+                json!({"file_path": "/mnt/memory/notes/sub/../b.md", "old_string": "beta", "new_string": "gamma"}),
+            )
+            .agent_tool("grep", json!({"pattern": "alpha", "path": "/mnt/memory/notes"}))
+            .agent_tool("glob", json!({"pattern": "*.md", "path": "/mnt/memory/notes"}))
+            .agent_tool(
+                "write",
+                json!({"file_path": "/mnt/memory/other/x", "content": "no"}),
+            )
+            .agent_tool(
+                "read",
+                json!({"file_path": "/mnt/memory/notes/../../../etc/passwd"}),
+            )
+            .agent_tool(
+                "write",
+                json!({"file_path": "/mnt/memory/notes/../../../etc/passwd", "content": "no"}),
+            )
+            .agent_tool("write", json!({"file_path": escape, "content": "no"}))
+            .agent_tool("glob", json!({"pattern": "*", "path": "/mnt/memory/other"}))
+            .say("done"),
+    );
+    let (env, id) = with_store(&client, &notes);
+    let workdir = tempdir("mount-abs");
+    let stats = drain(&client, &env, &workdir);
+    assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
+    let results = tool_results(&client, &id);
+    assert_eq!(results.len(), 10, "{results:?}");
+    assert!(
+        results[..5].iter().all(|r| r["is_error"] != true),
+        "{results:?}"
+    );
+    assert!(text(&results[0]).contains("alpha"), "{results:?}");
+    assert!(text(&results[3]).contains("a.md"), "{results:?}");
+    let listed = text(&results[4]);
+    for name in ["a.md", "b.md", "new.md"] {
+        assert!(listed.contains(name), "{listed}");
+    }
+    // not mounted, or climbing out of the mount: refused
+    for r in &results[5..] {
+        assert_eq!(r["is_error"], true, "{results:?}");
+    }
+    assert!(!text(&results[6]).contains("root:"), "{results:?}");
+    // the changes reached the store
+    assert_eq!(
+        contents(&client, &notes),
+        map(&[("/a.md", "alpha"), ("/b.md", "gamma"), ("/new.md", "fresh")])
+    );
+    // and nothing outside the work directory changed
+    assert!(!Path::new("/mnt/memory/other/x").exists());
+    assert!(!outside.join("x").exists());
+    assert_eq!(std::fs::read("/etc/passwd").ok(), passwd);
+    std::fs::remove_dir_all(&workdir).unwrap();
+    std::fs::remove_dir_all(&outside).unwrap();
+}

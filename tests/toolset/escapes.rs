@@ -126,3 +126,97 @@ fn links_that_stay_inside_are_followed() {
         .file_type()
         .is_symlink());
 }
+
+#[test]
+fn an_absolute_path_under_a_mount_reaches_its_folder_and_nothing_else() {
+    let sb = Sandbox::new("mount");
+    let before = sb.outside_snapshot();
+    let notes = sb.work.join("mnt/memory/notes");
+    let rules = sb.work.join("mnt/memory/rules");
+    fs::create_dir_all(&notes).unwrap();
+    fs::create_dir_all(&rules).unwrap();
+    fs::write(rules.join("r.md"), "be kind\n").unwrap();
+    symlink(&sb.outside, notes.join("leak")).unwrap();
+    let ts = AgentToolset::new(
+        AgentToolContext::new(&sb.work)
+            .mount("/mnt/memory/notes", &notes)
+            .mount("/mnt/memory/rules/", &rules)
+            .read_only_root(&rules),
+    )
+    .unwrap();
+
+    ok(call(
+        &ts,
+        "write",
+        json!({"file_path": "/mnt/memory/notes/a.md", "content": "alpha\n"}),
+    ));
+    assert_eq!(fs::read_to_string(notes.join("a.md")).unwrap(), "alpha\n");
+    ok(call(
+        &ts,
+        "edit",
+        json!({"file_path": "/mnt/memory/notes/./x/../a.md", "old_string": "alpha", "new_string": "beta"}),
+    ));
+    let read = ok(call(
+        &ts,
+        "read",
+        json!({"file_path": "/mnt/memory/notes/a.md"}),
+    ));
+    assert!(read.contains("beta"), "{read}");
+    let read = ok(call(
+        &ts,
+        "read",
+        json!({"file_path": "/mnt/memory/rules/r.md"}),
+    ));
+    assert!(read.contains("be kind"), "{read}");
+    let found = ok(call(
+        &ts,
+        "glob",
+        json!({"pattern": "*.md", "path": "/mnt/memory/notes"}),
+    ));
+    assert!(found.ends_with("a.md"), "{found}");
+    let hits = ok(call(
+        &ts,
+        "grep",
+        json!({"pattern": "beta", "path": "/mnt/memory/notes"}),
+    ));
+    assert!(hits.contains("a.md:1:beta"), "{hits}");
+    // bash is not mapped: it sees the folder relative to its working directory
+    let ran = ok(call(
+        &ts,
+        "bash",
+        json!({"command": "cat mnt/memory/notes/a.md"}),
+    ));
+    assert_eq!(ran, "beta");
+
+    // a read-only store stays read-only by its mount path
+    let refused = err(call(
+        &ts,
+        "write",
+        json!({"file_path": "/mnt/memory/rules/r.md", "content": "changed"}),
+    ));
+    assert!(refused.contains("read-only"), "{refused}");
+    assert_eq!(fs::read_to_string(rules.join("r.md")).unwrap(), "be kind\n");
+
+    let climb = format!("/mnt/memory/notes/../../..{}/new.txt", sb.outside.display());
+    for p in [
+        "/mnt/memory/other/x",
+        "/mnt/memory/notesx/a.md",
+        "/mnt/memory/notes/../../../etc/passwd",
+        "/mnt/memory/notes/leak/secret.txt",
+        "/mnt/memory/notes/leak/new.txt",
+        "/mnt/memory",
+        climb.as_str(),
+    ] {
+        let wrote = err(call(
+            &ts,
+            "write",
+            json!({"file_path": p, "content": "leaked"}),
+        ));
+        assert!(wrote.contains("outside"), "{p}: {wrote}");
+        err(call(&ts, "read", json!({"file_path": p})));
+        err(call(&ts, "grep", json!({"pattern": "secret", "path": p})));
+    }
+    assert!(!Path::new("/mnt/memory/other/x").exists());
+    assert_eq!(sb.outside_snapshot(), before);
+    ts.close();
+}
