@@ -121,6 +121,7 @@ fn a_session_item_runs_with_its_sessions_token_and_is_force_stopped() {
     let server = queue(vec![("work_1", "session")], "idle", active);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
+    let recorded = server.requests.clone();
     let stats = worker(&server)
         .workdir("/tmp/wd")
         .on_session(move |ctx| {
@@ -129,6 +130,17 @@ fn a_session_item_runs_with_its_sessions_token_and_is_force_stopped() {
                 ctx.item().id.clone(),
                 ctx.workdir().to_path_buf(),
             ));
+            // the lease is kept while the handler runs: wait (bounded) for its first heartbeat
+            let until = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < until
+                && !recorded
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .any(|r| path(r) == "/v1/environments/env_1/work/work_1/heartbeat")
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
             Ok(())
         })
         .run()
