@@ -12,6 +12,8 @@
 //! or [`Client::with_environment_key`], or give the key in [`PollerOptions::environment_key`].
 
 #[cfg(feature = "worker")]
+mod context;
+#[cfg(feature = "worker")]
 mod default_session;
 #[cfg(feature = "worker")]
 mod folder;
@@ -36,6 +38,8 @@ mod worker;
 mod workspace;
 
 #[cfg(feature = "worker")]
+pub use context::{SessionHandler, WorkContext};
+#[cfg(feature = "worker")]
 pub use handover::sessions_token;
 pub use lease::{LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, NO_HEARTBEAT};
 #[cfg(feature = "worker")]
@@ -48,9 +52,7 @@ pub use signal::StopSignal;
 #[cfg(feature = "worker")]
 pub use skills::SKILLS_DIR;
 #[cfg(feature = "worker")]
-pub use worker::{
-    Disposition, EnvironmentWorker, ItemReport, SessionHandler, WorkContext, WorkerStats,
-};
+pub use worker::{Disposition, EnvironmentWorker, ItemReport, WorkerStats};
 
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};

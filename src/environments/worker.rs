@@ -7,83 +7,17 @@
 //! Each item's calls authenticate with the sessions token from the item's `secret` (a
 //! base64url JSON payload) when it has one, else with the environment key.
 
+use super::context::{SessionHandler, WorkContext};
 use super::default_session::{run_session, ToolFn};
 use super::handover::sessions_token;
 use super::memories::MemoryOptions;
 use super::{LeaseEnd, LeaseKeeper, LeaseOptions, Poller, PollerOptions, StopSignal, WorkItem};
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::types::{Session, SessionStatus};
-use std::path::{Path, PathBuf};
+use crate::types::SessionStatus;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-
-/// What a session handler gets for one claimed `session` work item.
-pub struct WorkContext<'a> {
-    item: &'a WorkItem,
-    session: &'a Session,
-    client: &'a Client,
-    workdir: &'a Path,
-    lease: &'a super::LeaseHandle,
-    worker_stop: &'a StopSignal,
-}
-
-impl std::fmt::Debug for WorkContext<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WorkContext")
-            .field("item", self.item)
-            .field("session_id", &self.session.id)
-            .field("workdir", &self.workdir)
-            .finish_non_exhaustive()
-    }
-}
-
-impl WorkContext<'_> {
-    /// The claimed work item.
-    pub fn item(&self) -> &WorkItem {
-        self.item
-    }
-
-    /// The session to run, as retrieved when the item was claimed.
-    pub fn session(&self) -> &Session {
-        self.session
-    }
-
-    /// A client authenticated for this item (its sessions token, else the environment key):
-    /// use it for the session's events.
-    pub fn client(&self) -> &Client {
-        self.client
-    }
-
-    /// The worker's work directory, where the session's tools run.
-    pub fn workdir(&self) -> &Path {
-        self.workdir
-    }
-
-    /// Set when the run must end: the server asked for a stop, or the lease was lost.
-    pub fn stop_signal(&self) -> StopSignal {
-        self.lease.stop_signal()
-    }
-
-    /// The worker's own stop signal: set when the worker is asked to stop (a Ctrl-C handler),
-    /// for a handler that ends its item early then rather than finishing it.
-    pub fn worker_stop_signal(&self) -> StopSignal {
-        self.worker_stop.clone()
-    }
-
-    /// Whether the run must end now.
-    pub fn should_stop(&self) -> bool {
-        self.lease.should_stop()
-    }
-
-    /// The lease TTL the server last reported: how long a result may be retried.
-    pub fn lease_ttl(&self) -> Option<Duration> {
-        self.lease.ttl()
-    }
-}
-
-/// Runs one session of a claimed item: the worker's per-session work.
-pub type SessionHandler = dyn Fn(&WorkContext<'_>) -> Result<()> + Send + Sync;
 
 /// How one item went.
 #[derive(Debug)]
