@@ -29,6 +29,7 @@
 //!   [`ToolCall::cancel`]), posting nothing for that call.
 
 mod agent;
+mod confirm;
 mod handler;
 mod history;
 mod outcome;
@@ -432,37 +433,6 @@ impl<'a> SessionRunner<'a> {
             }
             _ => {}
         }
-    }
-
-    fn confirm_one(&mut self, state: &mut State, ev: &SessionEvent, req: ConfirmationRequest) {
-        if state.answered.contains(&req.tool_use_id) || state.handled.contains(&req.tool_use_id) {
-            return;
-        }
-        state.tool_uses.insert(req.tool_use_id.clone(), ev.clone());
-        let Some(decision) = self.confirmation.decide(&req) else {
-            return;
-        };
-        state.handled.insert(req.tool_use_id.clone());
-        let params = match &decision {
-            Decision::Allow => UserToolConfirmationEventParams::new(
-                UserToolConfirmationEventParamsResult::Allow,
-                req.tool_use_id.clone(),
-            ),
-            Decision::Deny(m) => UserToolConfirmationEventParams::new(
-                UserToolConfirmationEventParamsResult::Deny,
-                req.tool_use_id.clone(),
-            )
-            .deny_message(m.clone()),
-        };
-        let sent = self.answer(state, EventSendParams::one(params), &req.tool_use_id);
-        if sent.is_ok() && decision == Decision::Allow {
-            state.allowed.insert(req.tool_use_id.clone());
-        }
-        state.outcome.confirmations.push(ConfirmationRecord {
-            request: req,
-            decision,
-            posted: sent.is_ok(),
-        });
     }
 
     /// Posts a result or confirmation; on success the call is answered.
