@@ -11,7 +11,6 @@
 use super::outcome::{ConfirmationRequest, ToolCall, ToolCallRecord};
 use super::state::State;
 use super::{handler, post, SessionRunner};
-use crate::deadline::Deadline;
 use crate::types::*;
 
 /// How often a bash call of [`SessionRunner::toolset`] looks at whether it ended, while it
@@ -71,13 +70,7 @@ impl SessionRunner<'_> {
         if u.evaluated_permission == Some(AgentEvaluatedPermission::Ask)
             && !state.allowed.contains(&u.id)
         {
-            let req = ConfirmationRequest {
-                tool_use_id: u.id.clone(),
-                name: u.name.clone(),
-                mcp_server_name: None,
-                input: u.input.clone(),
-            };
-            self.confirm_one(state, ev, req);
+            self.confirm_one(state, ev, ConfirmationRequest::of_tool_use(u));
             if !state.allowed.contains(&u.id) {
                 return;
             }
@@ -86,20 +79,10 @@ impl SessionRunner<'_> {
             return;
         }
         state.tool_uses.insert(u.id.clone(), ev.clone());
-        if u.session_thread_id
-            .as_ref()
-            .is_some_and(|t| state.terminated_threads.contains(t))
-        {
+        if state.thread_ended(u.session_thread_id.as_ref()) {
             return;
         }
-        let call = ToolCall {
-            id: u.id.clone(),
-            name: u.name.clone(),
-            input: u.input.clone(),
-            session_thread_id: u.session_thread_id.clone(),
-            deadline: Deadline::after(self.handler_timeout).min(self.deadline),
-            cancel: self.cancel.clone(),
-        };
+        let call = self.tool_call(&u.id, &u.name, &u.input, &u.session_thread_id);
         state.ran.insert(u.id.clone());
         let Some((output, is_error)) = handler::run(h, &call) else {
             state

@@ -341,6 +341,24 @@ impl<'a> SessionRunner<'a> {
         }
     }
 
+    /// The call a handler gets for a tool use, with its time limit and the run's cancel.
+    fn tool_call(
+        &self,
+        id: &str,
+        name: &str,
+        input: &serde_json::Map<String, serde_json::Value>,
+        thread: &Option<String>,
+    ) -> ToolCall {
+        ToolCall {
+            id: id.to_string(),
+            name: name.to_string(),
+            input: input.clone(),
+            session_thread_id: thread.clone(),
+            deadline: Deadline::after(self.handler_timeout).min(self.deadline),
+            cancel: self.cancel.clone(),
+        }
+    }
+
     /// Answers a tool call or confirmation request, once.
     fn handle(&mut self, state: &mut State, ev: &SessionEvent) {
         state.note(ev);
@@ -350,20 +368,10 @@ impl<'a> SessionRunner<'a> {
                     return;
                 }
                 state.tool_uses.insert(u.id.clone(), ev.clone());
-                if u.session_thread_id
-                    .as_ref()
-                    .is_some_and(|t| state.terminated_threads.contains(t))
-                {
+                if state.thread_ended(u.session_thread_id.as_ref()) {
                     return;
                 }
-                let call = ToolCall {
-                    id: u.id.clone(),
-                    name: u.name.clone(),
-                    input: u.input.clone(),
-                    session_thread_id: u.session_thread_id.clone(),
-                    deadline: Deadline::after(self.handler_timeout).min(self.deadline),
-                    cancel: self.cancel.clone(),
-                };
+                let call = self.tool_call(&u.id, &u.name, &u.input, &u.session_thread_id);
                 let handler = self.handlers.get(&u.name).cloned();
                 state.handled.insert(u.id.clone());
                 if handler.is_none() && self.own_tools_only {
@@ -412,13 +420,7 @@ impl<'a> SessionRunner<'a> {
             SessionEvent::AgentToolUse(u)
                 if u.evaluated_permission == Some(AgentEvaluatedPermission::Ask) =>
             {
-                let req = ConfirmationRequest {
-                    tool_use_id: u.id.clone(),
-                    name: u.name.clone(),
-                    mcp_server_name: None,
-                    input: u.input.clone(),
-                };
-                self.confirm_one(state, ev, req);
+                self.confirm_one(state, ev, ConfirmationRequest::of_tool_use(u));
             }
             SessionEvent::AgentMcpToolUse(u)
                 if u.evaluated_permission == Some(AgentEvaluatedPermission::Ask) =>

@@ -100,6 +100,18 @@ pub struct ConfirmationRequest {
     pub input: Map<String, Value>,
 }
 
+impl ConfirmationRequest {
+    /// The request a built-in tool use asking for confirmation makes.
+    pub(super) fn of_tool_use(u: &AgentToolUseEvent) -> ConfirmationRequest {
+        ConfirmationRequest {
+            tool_use_id: u.id.clone(),
+            name: u.name.clone(),
+            mcp_server_name: None,
+            input: u.input.clone(),
+        }
+    }
+}
+
 /// The answer to a confirmation request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

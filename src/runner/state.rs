@@ -33,6 +33,11 @@ pub(super) struct State {
 }
 
 impl State {
+    /// Whether a call of this thread can no longer be answered: its thread was terminated.
+    pub(super) fn thread_ended(&self, thread: Option<&String>) -> bool {
+        thread.is_some_and(|t| self.terminated_threads.contains(t))
+    }
+
     pub(super) fn new(keep: Option<usize>) -> State {
         State {
             keep,
