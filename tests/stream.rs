@@ -311,29 +311,38 @@ fn giving_up_says_how_many_events_were_delivered() {
     assert!(stream.next().is_none());
 }
 
-#[test]
-fn previews_fold_into_the_message_being_written() {
-    let server = with_empty_log(|_, conn| {
+/// A server whose log is empty and whose stream sends `frames`, one `data:` line each.
+fn serve_frames(frames: Vec<serde_json::Value>) -> TestServer {
+    with_empty_log(move |_, conn| {
         sse_headers(conn);
-        let frames = [
-            json!({"type": "event_start", "event": {"type": "agent.message", "id": "sevt_m"}}),
-            json!({"type": "event_delta", "event_id": "sevt_m", "delta": {"type": "content_delta", "index": 0, "content": {"type": "text", "text": "Hel"}}}),
-            json!({"type": "event_delta", "event_id": "sevt_m", "delta": {"type": "content_delta", "index": 0, "content": {"type": "text", "text": "lo"}}}),
-            json!({"type": "agent.message", "id": "sevt_m", "processed_at": "2026-01-01T00:00:00Z", "content": [{"type": "text", "text": "Hello"}]}),
-            json!({"type": "session.status_idle", "id": "sevt_i", "processed_at": "2026-01-01T00:00:01Z", "stop_reason": {"type": "end_turn"}}),
-        ];
-        for f in frames {
+        for f in &frames {
             let _ = conn.write_all(format!("data: {f}\n\n").as_bytes());
         }
-    });
+    })
+}
+
+/// A stream of `sesn_1` with previews of agent messages, and no reconnect.
+fn preview_stream(server: &TestServer) -> managed_agents::stream::EventStream {
     let opts = StreamOptions::new()
         .previews(vec![DeltaType::AgentMessage])
         .max_reconnects(0);
-    let mut stream = client(&server.url)
+    client(&server.url)
         .sessions()
         .events()
         .stream("sesn_1", opts)
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn previews_fold_into_the_message_being_written() {
+    let server = serve_frames(vec![
+        json!({"type": "event_start", "event": {"type": "agent.message", "id": "sevt_m"}}),
+        json!({"type": "event_delta", "event_id": "sevt_m", "delta": {"type": "content_delta", "index": 0, "content": {"type": "text", "text": "Hel"}}}),
+        json!({"type": "event_delta", "event_id": "sevt_m", "delta": {"type": "content_delta", "index": 0, "content": {"type": "text", "text": "lo"}}}),
+        json!({"type": "agent.message", "id": "sevt_m", "processed_at": "2026-01-01T00:00:00Z", "content": [{"type": "text", "text": "Hello"}]}),
+        json!({"type": "session.status_idle", "id": "sevt_i", "processed_at": "2026-01-01T00:00:01Z", "stop_reason": {"type": "end_turn"}}),
+    ]);
+    let mut stream = preview_stream(&server);
     assert!(
         server
             .request(0)
@@ -367,28 +376,15 @@ fn previews_fold_into_the_message_being_written() {
 
 #[test]
 fn the_iterator_folds_previews_away_and_delivers_the_whole_message() {
-    let server = with_empty_log(|_, conn| {
-        sse_headers(conn);
-        let frames = [
-            json!({"type": "event_start", "event": {"type": "agent.message", "id": "sevt_m"}}),
-            json!({"type": "event_delta", "event_id": "sevt_m", "delta": {"type": "content_delta", "index": 0, "content": {"type": "text", "text": "Hel"}}}),
-            json!({"type": "event_delta", "event_id": "sevt_m", "delta": {"type": "content_delta", "index": 0, "content": {"type": "text", "text": "lo"}}}),
-            json!({"type": "event_start", "event": {"type": "agent.thinking", "id": "sevt_t"}}),
-            json!({"type": "agent.message", "id": "sevt_m", "processed_at": "2026-01-01T00:00:00Z", "content": [{"type": "text", "text": "Hello"}]}),
-            json!({"type": "session.status_idle", "id": "sevt_i", "processed_at": "2026-01-01T00:00:01Z", "stop_reason": {"type": "end_turn"}}),
-        ];
-        for f in frames {
-            let _ = conn.write_all(format!("data: {f}\n\n").as_bytes());
-        }
-    });
-    let opts = StreamOptions::new()
-        .previews(vec![DeltaType::AgentMessage])
-        .max_reconnects(0);
-    let mut stream = client(&server.url)
-        .sessions()
-        .events()
-        .stream("sesn_1", opts)
-        .unwrap();
+    let server = serve_frames(vec![
+        json!({"type": "event_start", "event": {"type": "agent.message", "id": "sevt_m"}}),
+        json!({"type": "event_delta", "event_id": "sevt_m", "delta": {"type": "content_delta", "index": 0, "content": {"type": "text", "text": "Hel"}}}),
+        json!({"type": "event_delta", "event_id": "sevt_m", "delta": {"type": "content_delta", "index": 0, "content": {"type": "text", "text": "lo"}}}),
+        json!({"type": "event_start", "event": {"type": "agent.thinking", "id": "sevt_t"}}),
+        json!({"type": "agent.message", "id": "sevt_m", "processed_at": "2026-01-01T00:00:00Z", "content": [{"type": "text", "text": "Hello"}]}),
+        json!({"type": "session.status_idle", "id": "sevt_i", "processed_at": "2026-01-01T00:00:01Z", "stop_reason": {"type": "end_turn"}}),
+    ]);
+    let mut stream = preview_stream(&server);
     let SessionEvent::AgentMessage(m) = stream.next().unwrap().unwrap() else {
         panic!("the message first")
     };
