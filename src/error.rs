@@ -382,6 +382,23 @@ pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
     s
 }
 
+/// What an API error body said, after the kind of error: ` type: message (request-id id)`.
+fn write_error_body(
+    f: &mut fmt::Formatter<'_>,
+    error_type: &Option<String>,
+    message: &str,
+    request_id: &Option<String>,
+) -> fmt::Result {
+    if let Some(t) = error_type {
+        write!(f, " {t}")?;
+    }
+    write!(f, ": {message}")?;
+    if let Some(id) = request_id {
+        write!(f, " (request-id {id})")?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -393,14 +410,7 @@ impl fmt::Display for Error {
                 ..
             } => {
                 write!(f, "API error {status}")?;
-                if let Some(t) = error_type {
-                    write!(f, " {t}")?;
-                }
-                write!(f, ": {message}")?;
-                if let Some(id) = request_id {
-                    write!(f, " (request-id {id})")?;
-                }
-                Ok(())
+                write_error_body(f, error_type, message, request_id)
             }
             Error::Stream {
                 error_type,
@@ -409,14 +419,7 @@ impl fmt::Display for Error {
                 ..
             } => {
                 write!(f, "event stream error")?;
-                if let Some(t) = error_type {
-                    write!(f, " {t}")?;
-                }
-                write!(f, ": {message}")?;
-                if let Some(id) = request_id {
-                    write!(f, " (request-id {id})")?;
-                }
-                Ok(())
+                write_error_body(f, error_type, message, request_id)
             }
             Error::Connection { message, .. } => write!(f, "connection error: {message}"),
             Error::Timeout { message } => write!(f, "deadline exceeded: {message}"),
