@@ -13,6 +13,8 @@
 
 #[path = "build/deserialize.rs"]
 mod deserialize;
+#[path = "build/errors.rs"]
+mod errors;
 #[path = "build/names.rs"]
 mod names;
 #[path = "build/operations.rs"]
@@ -30,14 +32,18 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=spec/openapi.json");
+    println!("cargo:rerun-if-changed=spec/deprecated.json");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build");
     let text = std::fs::read_to_string("spec/openapi.json").expect("read spec/openapi.json");
-    let spec: Value = serde_json::from_str(&text).expect("spec/openapi.json is not JSON");
+    let mut spec: Value = serde_json::from_str(&text).expect("spec/openapi.json is not JSON");
+    let kept = std::fs::read_to_string("spec/deprecated.json").expect("read spec/deprecated.json");
+    let kept: Value = serde_json::from_str(&kept).expect("spec/deprecated.json is not JSON");
+    keep_deprecated(&mut spec, &kept["values"]);
     let out = std::env::var("OUT_DIR").expect("OUT_DIR");
     let mut gen = Gen::new(&spec);
     let (ops, queries) = gen.operations();
-    let types = gen.types() + &queries;
+    let types = gen.types() + &queries + &errors::error_code_impl(&errors::error_table(&spec));
     let files = [
         Path::new(&out).join("types.rs"),
         Path::new(&out).join("operations.rs"),
@@ -52,4 +58,27 @@ fn main() {
         .args(&files)
         .stderr(std::process::Stdio::null())
         .status();
+}
+
+/// Adds the values `spec/deprecated.json` keeps to their open enums, each marked
+/// `x-deprecated-values` with its note, unless the spec lists it again.
+fn keep_deprecated(spec: &mut Value, kept: &Value) {
+    let Some(kept) = kept.as_object() else {
+        return;
+    };
+    for (name, values) in kept {
+        let schema = &mut spec["components"]["schemas"][name.as_str()];
+        let Some(list) = schema["enum"].as_array().cloned() else {
+            panic!("spec/deprecated.json names {name}, which is not an enum of the spec");
+        };
+        let mut list = list;
+        for (value, note) in values.as_object().into_iter().flatten() {
+            if list.iter().any(|v| v == value) {
+                continue;
+            }
+            list.push(Value::String(value.clone()));
+            schema["x-deprecated-values"][value.as_str()] = note.clone();
+        }
+        schema["enum"] = Value::Array(list);
+    }
 }

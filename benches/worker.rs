@@ -124,6 +124,7 @@ fn child(args: &[String]) {
 /// environment and an agent.
 fn setup() -> (Emulator, Client, String, Agent) {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     // the agent answers at once: what is measured is the worker's time (and the emulator's)
     emu.set_thinking(Duration::ZERO);
     emu.set_script(

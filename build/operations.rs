@@ -18,6 +18,8 @@ pub(crate) struct OpRow {
     pub(crate) path: String,
     /// The `anthropic-beta` value.
     pub(crate) beta: String,
+    /// The `accept` value the official SDK sends (`x-accept`; JSON when the spec names none).
+    pub(crate) accept: String,
 }
 
 /// The operation table: every operation of the spec, in the spec's order, which is also the
@@ -35,6 +37,10 @@ pub(crate) fn operation_table(spec: &Value) -> Vec<OpRow> {
                 method: verb.to_uppercase(),
                 path: path.clone(),
                 beta: op["x-anthropic-beta"].as_str().unwrap_or("").to_string(),
+                accept: op["x-accept"]
+                    .as_str()
+                    .unwrap_or("application/json")
+                    .to_string(),
             });
         }
     }
@@ -59,6 +65,15 @@ impl Gen<'_> {
             }
         }
         let mut out = String::new();
+        // the version header of the SDK the spec was extracted from
+        let version = self.spec["info"]["x-anthropic-version"]
+            .as_str()
+            .expect("info.x-anthropic-version");
+        let _ = writeln!(
+            out,
+            "/// The `anthropic-version` the official SDK of the spec sends (`info.x-anthropic-version`).\npub(crate) const SPEC_ANTHROPIC_VERSION: &str = {};\n",
+            lit(version)
+        );
         // the operation table
         let _ = writeln!(
             out,
@@ -70,11 +85,12 @@ impl Gen<'_> {
         for row in &table {
             let _ = writeln!(
                 out,
-                "    Operation {{ id: {}, method: {}, path: {}, beta: {} }},",
+                "    Operation {{ id: {}, method: {}, path: {}, beta: {}, accept: {} }},",
                 lit(&row.id),
                 lit(&row.method),
                 lit(&row.path),
-                lit(&row.beta)
+                lit(&row.beta),
+                lit(&row.accept)
             );
         }
         out.push_str("];\n\n");

@@ -188,7 +188,19 @@ impl Gen<'_> {
             while !seen.insert(variant.clone()) {
                 variant.push('_');
             }
-            let _ = writeln!(out, "    /// `{v}`");
+            match s["x-enum-descriptions"][v.as_str()].as_str() {
+                Some(d) => {
+                    let _ = writeln!(out, "    /// `{v}`:");
+                    let _ = writeln!(out, "    ///");
+                    out.push_str(&doc(Some(d), "    "));
+                }
+                None => {
+                    let _ = writeln!(out, "    /// `{v}`");
+                }
+            }
+            if let Some(note) = s["x-deprecated-values"][v.as_str()].as_str() {
+                let _ = writeln!(out, "    #[deprecated(note = {})]", lit(note));
+            }
             let _ = writeln!(out, "    {variant} = {},", lit(v));
         }
         out.push_str("}\n");

@@ -5,13 +5,16 @@
 use managed_agents::emulator::{Emulator, Faults, Script, WebhookEndpoint};
 
 const HELP: &str = "\
-usage: emulator [--port PORT] [--script FILE] [--faults FILE]
+usage: emulator [--port PORT] [--strict] [--script FILE] [--faults FILE]
                 [--webhook-url URL [--webhook-secret SECRET]]
 
 A local Managed Agents API on 127.0.0.1 (a free port when none is given), for tests and
 offline development. Any API key is accepted.
 
   --port PORT     listen on this port
+  --strict        refuse any anthropic-version or anthropic-beta other than the official
+                  SDKs' (a request without a version, or without the beta its operation
+                  needs, is refused either way)
   --script FILE   what the agent does with each user message: a JSON list of steps, e.g.
                   [\"echo\", {\"say\": \"done\"}, {\"call_tool\": {\"name\": \"t\", \"input\": {}}},
                    {\"write_file\": {\"name\": \"a.txt\", \"content\": \"x\"}}, \"terminate\"]
@@ -43,8 +46,10 @@ fn main() {
     let mut faults = None;
     let mut webhook_url = None;
     let mut webhook_secret = None;
+    let mut strict = false;
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--strict" => strict = true,
             "--port" => match args.next().and_then(|p| p.parse().ok()) {
                 Some(p) => port = p,
                 None => fail("--port needs a number"),
@@ -90,6 +95,7 @@ fn main() {
         Ok(e) => e,
         Err(e) => fail(&e.to_string()),
     };
+    emu.set_strict(strict);
     if let Some(s) = script {
         emu.set_script(s);
     }

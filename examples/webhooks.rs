@@ -99,6 +99,7 @@ fn live() -> Result<()> {
     });
 
     let emulator = Emulator::start()?;
+    emulator.set_strict(true);
     emulator.set_script(Script::new().say("Done."));
     // the endpoint, as one registered with the API: its URL, its secret, the kinds it wants
     emulator.set_webhook(WebhookEndpoint::new(&url, SECRET)?.event_types([

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import functools
 import importlib
 import inspect
 import json
@@ -29,11 +30,12 @@ from collections.abc import Iterable as AbcIterable, Mapping as AbcMapping, Sequ
 import anthropic
 import pydantic
 import typing_extensions
+from anthropic._constants import ANTHROPIC_API_VERSION
 from anthropic._models import UnionDiscriminator
 from anthropic._types import FileTypes, Omit
 from pydantic._internal._docs_extraction import extract_docstrings_from_cls
 
-PIN = "2.12.0"
+PIN = "2.17.0"
 
 # The resource groups of the managed-agents surface, as the Python SDK nests them.
 GROUPS = [
@@ -103,10 +105,32 @@ def module_stem(module_name: str) -> str:
 
 
 def clean_doc(doc: str | None) -> str | None:
+    """A docstring as `inspect.cleandoc` leaves it: the first line as is, the rest dedented."""
     if not doc:
         return None
-    doc = textwrap.dedent(doc).strip()
+    doc = inspect.cleandoc(doc).strip()
     return doc or None
+
+
+@functools.lru_cache(maxsize=None)
+def alias_docstrings(module_name: str) -> dict[str, str]:
+    """The docstrings of a module's type aliases: the string that follows `X: TypeAlias = ...`."""
+    mod = importlib.import_module(module_name)
+    try:
+        tree = ast.parse(inspect.getsource(mod))
+    except (OSError, TypeError):
+        return {}
+    out: dict[str, str] = {}
+    body = tree.body
+    for node, after in zip(body, body[1:]):
+        target = None
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            target = node.target.id
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target = node.targets[0].id
+        if target and isinstance(after, ast.Expr) and const_str(after.value):
+            out[target] = const_str(after.value)
+    return out
 
 
 class Extractor:
@@ -127,6 +151,7 @@ class Extractor:
         for info in pkgutil.walk_packages(beta.__path__, beta.__name__ + "."):
             mods.append(importlib.import_module(info.name))
         found: list[tuple[str, str, object]] = []
+        self.alias_docs: dict[int, str] = {}
         # names that official (Beta-prefixed) classes and aliases take: a module-local alias gives way
         self.reserved = {strip_prefix(a) for mod in mods for a in vars(mod) if a.startswith("Beta")}
         for mod in mods:
@@ -154,6 +179,9 @@ class Extractor:
                 if name in self.reserved:
                     name += "Union" if typing.get_origin(value) is not typing.Literal else "Kind"
             self.alias_names[id(value)] = name
+            doc = alias_docstrings(mod_name).get(attr)
+            if doc:
+                self.alias_docs[id(value)] = doc
             self._keep = getattr(self, "_keep", [])
             self._keep.append(value)
 
@@ -188,7 +216,11 @@ class Extractor:
         if alias is not None:
             if self.claim(alias, tp):
                 self.components[alias] = {}
-                self.components[alias] = self.unaliased(tp, alias, named=True)
+                s = self.unaliased(tp, alias, named=True)
+                doc = clean_doc(self.alias_docs.get(id(tp)))
+                if doc and "$ref" not in s and "description" not in s:
+                    s = {**s, "description": doc}
+                self.components[alias] = s
             return self.ref(alias)
         return self.unaliased(tp, hint, named=False)
 
@@ -459,6 +491,7 @@ def analyse(method) -> dict | None:
     fn = ast.parse(src).body[0]
     call = None
     beta = None
+    accept = None
     assigned: dict[str, ast.AST] = {}
     for node in ast.walk(fn):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -467,6 +500,8 @@ def analyse(method) -> dict | None:
             for k, v in zip(node.keys, node.values):
                 if const_str(k) == "anthropic-beta" and const_str(v):
                     beta = const_str(v)
+                if const_str(k) == "Accept" and const_str(v):
+                    accept = const_str(v)
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -491,7 +526,7 @@ def analyse(method) -> dict | None:
         for k in opts.keywords:
             if k.arg == "query":
                 query_keys = dict_pairs(k.value)
-    result = {"verb": verb, "path": path, "beta": beta, "body": body_keys, "query": query_keys}
+    result = {"verb": verb, "path": path, "beta": beta, "accept": accept, "body": body_keys, "query": query_keys}
     result["multipart"] = "files" in kw
     result["stream"] = isinstance(kw.get("stream"), ast.Constant) and kw["stream"].value is True
     result["paged"] = "page" in kw
@@ -548,6 +583,8 @@ def build() -> dict:
                     op["description"] = desc
             beta = info["beta"] or DEFAULT_BETAS.get(group)
             op["x-anthropic-beta"] = beta
+            if info["accept"]:
+                op["x-accept"] = info["accept"]
             params = []
             for pname in re.findall(r"\{(\w+)\}", info["path"]):
                 params.append({"name": pname, "in": "path", "required": True, "schema": {"type": "string"}})
@@ -622,6 +659,8 @@ def build() -> dict:
         ref = ex.schema(getattr(importlib.import_module(mod), cls), "WebhookPayload")
         ex.components[ref["$ref"].rsplit("/", 1)[1]]["x-webhook"] = True
     ex.components["ErrorResponse"] = error_schema()
+    ex.components["ErrorType"] = error_types()
+    ex.components["ErrorCode"], error_table = error_classes()
     doc = {
         "openapi": "3.0.3",
         "info": {
@@ -629,6 +668,7 @@ def build() -> dict:
             "version": "managed-agents-2026-04-01",
             "description": f"Extracted by spec/extract.py from the official Python SDK, anthropic=={PIN}.",
             "x-sdk-version": PIN,
+            "x-anthropic-version": ANTHROPIC_API_VERSION,
         },
         "servers": [{"url": "https://api.anthropic.com"}],
         "paths": {p: dict(sorted(v.items())) for p, v in sorted(paths.items())},
@@ -644,6 +684,7 @@ def build() -> dict:
             },
             "schemas": dict(sorted(ex.components.items())),
         },
+        "x-error-classes": error_table,
     }
     return doc
 
@@ -719,13 +760,58 @@ def error_schema() -> dict:
                 "type": "object",
                 "required": ["type", "message"],
                 "properties": {
-                    "type": {"type": "string", "description": "invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, api_error, overloaded_error, ..."},
+                    "type": {"$ref": "#/components/schemas/ErrorType"},
                     "message": {"type": "string"},
+                    "details": {
+                        "type": "object",
+                        "nullable": True,
+                        "description": "Machine-readable detail about the cause; `error_code` names it.",
+                        "properties": {"error_code": {"$ref": "#/components/schemas/ErrorCode"}},
+                    },
                 },
             },
             "request_id": {"type": "string", "nullable": True},
         },
     }
+
+
+def error_types() -> dict:
+    """`ErrorType`: the broad category of an error, `error.type` (the SDK's `ErrorType` literal)."""
+    from anthropic.types.shared.error_type import ErrorType
+
+    return {
+        "type": "string",
+        "enum": list(typing.get_args(ErrorType)),
+        "x-open-enum": True,
+        "description": "The broad category of an error: `error.type` of an error answer.",
+    }
+
+
+def error_classes() -> tuple[dict, list[dict]]:
+    """`ErrorCode` and the SDK's error table: which class (status, `error.details.error_code`) raises.
+
+    The table (`x-error-classes` at the top of the document) lists every entry of the SDK's
+    `ERROR_CLASSES`: a status alone names the class for any code it does not list.
+    """
+    from anthropic._error_classes import ERROR_CLASSES
+
+    table = []
+    for (status, code), cls in sorted(ERROR_CLASSES.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        entry = {"status": status, "code": code, "class": cls.__name__, "base": cls.__mro__[1].__name__}
+        doc = clean_doc(cls.__doc__)
+        if doc:
+            entry["description"] = doc
+        table.append(entry)
+    codes = sorted({e["code"] for e in table if e["code"]})
+    docs = {e["code"]: e["description"] for e in table if e["code"] and e.get("description")}
+    schema = {
+        "type": "string",
+        "enum": codes,
+        "x-open-enum": True,
+        "description": "A stable code that names the cause of an error: `error.details.error_code` of an error answer. Branch on it rather than on the message; treat a code this version does not know as its bare `ErrorType`.",
+        "x-enum-descriptions": dict(sorted(docs.items())),
+    }
+    return schema, table
 
 
 def main() -> None:

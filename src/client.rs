@@ -8,8 +8,9 @@ use std::time::Duration;
 
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
-/// The `anthropic-version` header every request carries.
-pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+/// The `anthropic-version` header every request carries: the one the official SDK that the
+/// checked-in spec was extracted from sends (`info.x-anthropic-version` of spec/openapi.json).
+pub const ANTHROPIC_VERSION: &str = crate::operations::SPEC_ANTHROPIC_VERSION;
 /// The official SDKs' default deadline for one call: 10 minutes.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// The official SDKs' default number of retries.

@@ -1,6 +1,8 @@
 //! The crate's one error type, and the one place each failure becomes it: a transport error
-//! (timeouts always as [`Error::Timeout`]), an API error answer (its body and `request-id`).
+//! (timeouts always as [`Error::Timeout`]), an API error answer (its body, `request-id`, error
+//! type and code, and the official SDKs' exception class for them).
 
+pub use crate::types::{ErrorCode, ErrorType};
 use std::fmt;
 
 /// What can go wrong with a call.
@@ -23,7 +25,10 @@ pub enum Error {
         /// The HTTP status.
         status: u16,
         /// The error's `type` (`not_found_error`, `rate_limit_error`, ...), when the body had one.
-        error_type: Option<String>,
+        error_type: Option<ErrorType>,
+        /// The error's code, `error.details.error_code` (`thread_not_found`, ...), when the body
+        /// had one: a stable name of the cause, to branch on rather than on the message.
+        error_code: Option<ErrorCode>,
         /// The error's message, or the start of the body when it was not the API's error JSON.
         message: String,
         /// The `request-id` header.
@@ -37,7 +42,7 @@ pub enum Error {
     #[non_exhaustive]
     Stream {
         /// The error's `type` (`overloaded_error`, ...), when the frame had one.
-        error_type: Option<String>,
+        error_type: Option<ErrorType>,
         /// The error's message, or the start of the frame's data.
         message: String,
         /// The `request_id` the frame carried.
@@ -255,7 +260,14 @@ impl Error {
         let error_type = err
             .and_then(|e| e.get("type"))
             .and_then(|t| t.as_str())
-            .map(String::from);
+            .filter(|t| !t.is_empty())
+            .map(ErrorType::from);
+        let error_code = err
+            .and_then(|e| e.get("details"))
+            .and_then(|d| d.get("error_code"))
+            .and_then(|c| c.as_str())
+            .filter(|c| !c.is_empty())
+            .map(ErrorCode::from);
         let message = err
             .and_then(|e| e.get("message"))
             .and_then(|m| m.as_str())
@@ -277,6 +289,7 @@ impl Error {
         Error::Api {
             status,
             error_type,
+            error_code,
             message,
             request_id,
             body: String::from_utf8_lossy(body).into_owned(),
@@ -308,6 +321,59 @@ impl Error {
         }
     }
 
+    /// The error's `type` (`not_found_error`, ...) of an [`Error::Api`] or [`Error::Stream`].
+    pub fn error_type(&self) -> Option<&ErrorType> {
+        match self {
+            Error::Api { error_type, .. } | Error::Stream { error_type, .. } => error_type.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The error's code (`error.details.error_code`) of an [`Error::Api`]: a stable name of the
+    /// cause. A code this version does not know is [`ErrorCode::Other`]; treat it as its
+    /// [`error_type`](Error::error_type).
+    ///
+    /// ```
+    /// use managed_agents::{Error, ErrorCode};
+    ///
+    /// let e = Error::from_api_body(404, None, br#"{"type":"error","error":{"type":"not_found_error","message":"no thread","details":{"error_code":"thread_not_found"}}}"#);
+    /// assert_eq!(e.error_code(), Some(&ErrorCode::ThreadNotFound));
+    /// assert!(e.is_not_found());
+    /// assert_eq!(e.sdk_class(), Some("ThreadNotFoundError"));
+    /// ```
+    pub fn error_code(&self) -> Option<&ErrorCode> {
+        match self {
+            Error::Api { error_code, .. } => error_code.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The name of the exception class the official SDKs raise for this answer, by their error
+    /// table: the class of its (status, code) when they list it, else the class of its status
+    /// (`NotFoundError`, `RateLimitError`, ...), else `InternalServerError` for a 5xx and
+    /// `APIStatusError` for the rest. `None` when the error is not an API answer.
+    pub fn sdk_class(&self) -> Option<&'static str> {
+        let Error::Api {
+            status, error_code, ..
+        } = self
+        else {
+            return None;
+        };
+        let by_code = error_code
+            .as_ref()
+            .filter(|c| c.status() == Some(*status))
+            .and_then(ErrorCode::sdk_class);
+        Some(
+            by_code
+                .or_else(|| crate::types::sdk_class_of_status(*status))
+                .unwrap_or(if *status >= 500 {
+                    "InternalServerError"
+                } else {
+                    "APIStatusError"
+                }),
+        )
+    }
+
     /// Whether trying the same call again may succeed, by the official SDKs' rule: connection
     /// errors, timeouts, and statuses 408, 409, 429 and 5xx; in a stream, the error types of
     /// those statuses (`overloaded_error`, `api_error`, `rate_limit_error`, `timeout_error`).
@@ -315,13 +381,63 @@ impl Error {
         match self {
             Error::Api { status, .. } => matches!(status, 408 | 409 | 429) || *status >= 500,
             Error::Stream { error_type, .. } => matches!(
-                error_type.as_deref(),
-                Some("overloaded_error" | "api_error" | "rate_limit_error" | "timeout_error")
+                error_type,
+                Some(
+                    ErrorType::OverloadedError
+                        | ErrorType::ApiError
+                        | ErrorType::RateLimitError
+                        | ErrorType::TimeoutError
+                )
             ),
             Error::Connection { .. } | Error::Timeout { .. } => true,
             _ => false,
         }
     }
+}
+
+/// `is_*` for each status the official SDKs raise an exception class of its own for.
+macro_rules! status_checks {
+    ($( $(#[$doc:meta])* $name:ident => $status:pat, )*) => {
+        impl Error {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> bool {
+                    matches!(self, Error::Api { status: $status, .. })
+                }
+            )*
+        }
+    };
+}
+
+status_checks! {
+    /// A 400 answer (`BadRequestError`): the request is wrong; sending it again will not help.
+    is_bad_request => 400,
+    /// A 401 answer (`AuthenticationError`): the key is missing, wrong or revoked.
+    is_authentication => 401,
+    /// A 402 answer (`PaymentRequiredError`).
+    is_payment_required => 402,
+    /// A 403 answer (`PermissionDeniedError`): the key may not do this.
+    is_permission_denied => 403,
+    /// A 404 answer (`NotFoundError`): the resource does not exist, or no longer does.
+    is_not_found => 404,
+    /// A 408 answer (`RequestTimeoutError`).
+    is_request_timeout => 408,
+    /// A 409 answer (`ConflictError`): the resource's state does not allow it now.
+    is_conflict => 409,
+    /// A 412 answer (`PreconditionFailedError`): a precondition (a lease, a hash) no longer holds.
+    is_precondition_failed => 412,
+    /// A 413 answer (`ContentTooLargeError`): the body is too large.
+    is_content_too_large => 413,
+    /// A 422 answer (`UnprocessableEntityError`).
+    is_unprocessable_entity => 422,
+    /// A 429 answer (`RateLimitError`): slow down (after the `retry-after` the answer gives).
+    is_rate_limited => 429,
+    /// A 5xx answer (`InternalServerError` and the classes below it).
+    is_internal_server => 500..=599,
+    /// A 503 answer (`ServiceUnavailableError`).
+    is_service_unavailable => 503,
+    /// A 529 answer (`OverloadedError`): the API is overloaded; retry later.
+    is_overloaded => 529,
 }
 
 /// How much of an error answer's body is read and kept.
@@ -382,15 +498,20 @@ pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
     s
 }
 
-/// What an API error body said, after the kind of error: ` type: message (request-id id)`.
+/// What an API error body said, after the kind of error:
+/// ` type (code): message (request-id id)`.
 fn write_error_body(
     f: &mut fmt::Formatter<'_>,
-    error_type: &Option<String>,
+    error_type: &Option<ErrorType>,
+    error_code: Option<&ErrorCode>,
     message: &str,
     request_id: &Option<String>,
 ) -> fmt::Result {
     if let Some(t) = error_type {
         write!(f, " {t}")?;
+    }
+    if let Some(c) = error_code {
+        write!(f, " ({c})")?;
     }
     write!(f, ": {message}")?;
     if let Some(id) = request_id {
@@ -405,12 +526,13 @@ impl fmt::Display for Error {
             Error::Api {
                 status,
                 error_type,
+                error_code,
                 message,
                 request_id,
                 ..
             } => {
                 write!(f, "API error {status}")?;
-                write_error_body(f, error_type, message, request_id)
+                write_error_body(f, error_type, error_code.as_ref(), message, request_id)
             }
             Error::Stream {
                 error_type,
@@ -419,7 +541,7 @@ impl fmt::Display for Error {
                 ..
             } => {
                 write!(f, "event stream error")?;
-                write_error_body(f, error_type, message, request_id)
+                write_error_body(f, error_type, None, message, request_id)
             }
             Error::Connection { message, .. } => write!(f, "connection error: {message}"),
             Error::Timeout { message } => write!(f, "deadline exceeded: {message}"),

@@ -50,7 +50,7 @@ pub mod webhooks;
 
 pub use client::{Client, ClientBuilder, RequestOptions};
 pub use deadline::Deadline;
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, ErrorType, Result};
 pub use multipart::{Multipart, UploadFile};
 pub use pagination::{AutoPaging, Page};
 pub use response::Response;

@@ -279,6 +279,27 @@ impl Multipart {
         }))
     }
 
+    /// The length of the whole body when every part's is known now (files on disk by their
+    /// size, bytes by theirs), as httpx computes it; `None` with a one-shot reader, which is
+    /// then sent chunked.
+    pub(crate) fn content_length(&self) -> Option<u64> {
+        let mut len = 0u64;
+        for (name, part) in &self.parts {
+            len += match part {
+                Part::Text(value) => text_head(&self.boundary, name, value).len() as u64,
+                Part::File(file) => {
+                    let size = match &file.source {
+                        Source::Path(p) => std::fs::metadata(p).ok()?.len(),
+                        Source::Bytes(b) => b.len() as u64,
+                        Source::Reader(_) => return None,
+                    };
+                    file_head(&self.boundary, name, file).len() as u64 + size + 2
+                }
+            };
+        }
+        Some(len + format!("--{}--\r\n", self.boundary).len() as u64)
+    }
+
     pub(crate) fn content_type(&self) -> String {
         format!("multipart/form-data; boundary={}", self.boundary)
     }
@@ -289,22 +310,11 @@ impl Multipart {
         for (name, part) in self.parts {
             match part {
                 Part::Text(value) => {
-                    let head = format!(
-                        "--{}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{}\r\n",
-                        self.boundary,
-                        quote(&name),
-                        value
-                    );
+                    let head = text_head(&self.boundary, &name, &value);
                     readers.push(Box::new(Cursor::new(head.into_bytes())));
                 }
                 Part::File(file) => {
-                    let head = format!(
-                        "--{}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
-                        self.boundary,
-                        quote(&name),
-                        quote(&file.filename),
-                        file.content_type.replace(['\r', '\n'], "")
-                    );
+                    let head = file_head(&self.boundary, &name, &file);
                     readers.push(Box::new(Cursor::new(head.into_bytes())));
                     readers.push(match file.into_reader() {
                         Ok(r) => r,
@@ -319,6 +329,24 @@ impl Multipart {
         )));
         Chain { readers, index: 0 }
     }
+}
+
+/// A text part, whole.
+fn text_head(boundary: &str, name: &str, value: &str) -> String {
+    format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n",
+        quote(name)
+    )
+}
+
+/// The head of a file part: its boundary and headers, before the bytes.
+fn file_head(boundary: &str, name: &str, file: &UploadFile) -> String {
+    format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+        quote(name),
+        quote(&file.filename),
+        file.content_type.replace(['\r', '\n'], "")
+    )
 }
 
 impl From<UploadFile> for Multipart {

@@ -13,6 +13,8 @@ pub(crate) struct Operation {
     pub(crate) path: &'static str,
     /// The `anthropic-beta` value the operation sends.
     pub(crate) beta: &'static str,
+    /// The `accept` value the operation sends, as the official SDK does.
+    pub(crate) accept: &'static str,
 }
 
 impl Operation {

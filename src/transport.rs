@@ -72,20 +72,23 @@ fn is_tls(_: &ureq::Error) -> bool {
 }
 
 impl Client {
-    /// The URL of an operation: base URL, path, `beta=true`, then the query.
+    /// The URL of an operation: base URL, path, then the query (nothing else: the official
+    /// SDKs' `beta=true` is an internal qualifier they never send).
     pub(crate) fn url(
         &self,
         path: &str,
         query: &[(&str, String)],
         extra: &[(String, String)],
     ) -> String {
-        let mut url = format!("{}{}?beta=true", self.inner.base_url, path);
+        let mut url = format!("{}{}", self.inner.base_url, path);
+        let mut sep = '?';
         for (k, v) in query
             .iter()
             .map(|(k, v)| (*k, v.as_str()))
             .chain(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         {
-            url.push('&');
+            url.push(sep);
+            sep = '&';
             url.push_str(&crate::path::encode(k));
             url.push('=');
             url.push_str(&crate::path::encode(v));
@@ -118,7 +121,7 @@ impl Client {
             let mut headers: Vec<(&str, String)> = vec![
                 inner.credential.header(),
                 ("anthropic-version", ANTHROPIC_VERSION.to_string()),
-                ("accept", "application/json".to_string()),
+                ("accept", op.accept.to_string()),
                 ("user-agent", inner.user_agent.clone()),
                 ("x-stainless-retry-count", retry.to_string()),
                 ("x-stainless-timeout", timeout.as_secs().to_string()),
@@ -126,10 +129,21 @@ impl Client {
             if !op.beta.is_empty() {
                 headers.push(("anthropic-beta", op.beta.to_string()));
             }
+            // as the official SDKs: every body has its length (no chunked encoding, which some
+            // proxies refuse), a JSON content type on everything but a GET, and an empty
+            // POST says `content-length: 0`
+            if op.method != "GET" && !matches!(&body, Some(Body::Multipart(_))) {
+                headers.push(("content-type", "application/json".into()));
+            }
             let (send, replayable): (ureq::SendBody<'static>, bool) = match &body {
-                Some(Body::Empty) | None => (ureq::SendBody::none(), true),
+                Some(Body::Empty) | None => {
+                    if matches!(op.method, "POST" | "PUT" | "PATCH") {
+                        headers.push(("content-length", "0".into()));
+                    }
+                    (ureq::SendBody::none(), true)
+                }
                 Some(Body::Json(bytes)) => {
-                    headers.push(("content-type", "application/json".into()));
+                    headers.push(("content-length", bytes.len().to_string()));
                     (
                         ureq::SendBody::from_owned_reader(std::io::Cursor::new(bytes.clone())),
                         true,
@@ -137,6 +151,9 @@ impl Client {
                 }
                 Some(Body::Multipart(form)) => {
                     headers.push(("content-type", form.content_type()));
+                    if let Some(len) = form.content_length() {
+                        headers.push(("content-length", len.to_string()));
+                    }
                     // a form of files on disk and bytes can be sent again; one with a reader only once
                     match form.reopen()? {
                         Some(copy) => (ureq::SendBody::from_owned_reader(copy.into_reader()), true),

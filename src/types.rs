@@ -121,6 +121,7 @@ macro_rules! open_enum {
             Other(String),
         }
 
+        #[allow(deprecated)]
         impl $name {
             /// The string the API uses for this value.
             pub fn as_str(&self) -> &str {
@@ -131,6 +132,7 @@ macro_rules! open_enum {
             }
         }
 
+        #[allow(deprecated)]
         impl From<&str> for $name {
             fn from(s: &str) -> Self {
                 match s {

@@ -50,6 +50,7 @@ fn run(emu: &Emulator, agent: &str, env: &str, extra: &[&str]) -> Output {
 
 fn setup(with_tool: bool) -> (Emulator, Client, String, String) {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let c = Client::builder()
         .api_key("k")
         .base_url(emu.base_url())

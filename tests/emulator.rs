@@ -51,6 +51,7 @@ mod worker_skills;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let client = Client::builder()
         .api_key("k")
         .base_url(emu.base_url())
@@ -218,7 +219,7 @@ fn missing_objects_and_bad_input_get_the_apis_error_bodies() {
     // a body that is not JSON, straight over a socket
     let mut conn =
         std::net::TcpStream::connect(emu.base_url().trim_start_matches("http://")).unwrap();
-    conn.write_all(b"POST /v1/agents?beta=true HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 5\r\nconnection: close\r\n\r\n{nope").unwrap();
+    conn.write_all(b"POST /v1/agents HTTP/1.1\r\nhost: x\r\nanthropic-version: 2026-10-21\r\nanthropic-beta: managed-agents-2026-04-01\r\ncontent-type: application/json\r\ncontent-length: 5\r\nconnection: close\r\n\r\n{nope").unwrap();
     let mut text = String::new();
     conn.read_to_string(&mut text).unwrap();
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");

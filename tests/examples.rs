@@ -197,6 +197,7 @@ fn multi_agent_runs_on_the_emulator() {
 #[test]
 fn the_emulator_example_serves_a_client() {
     let mut child = example("emulator")
+        .arg("--strict")
         .stdout(Stdio::piped())
         .spawn()
         .expect("starting the emulator example");

@@ -63,6 +63,7 @@ fn want(n: usize) -> Vec<String> {
 #[test]
 fn stream_drops_every_50_events_mid_line() {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     emu.set_script(messages(500));
     emu.set_faults(Faults {
         drop_stream_after: Some(50),
@@ -97,6 +98,7 @@ fn stream_drops_every_50_events_mid_line() {
 fn ten_percent_of_requests_answered_529() {
     const CALLS: usize = 12;
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let script = (1..=CALLS).fold(Script::new().say("before"), |s, n| {
         s.call_tool("count", json!({"n": n}))
     });
@@ -155,6 +157,7 @@ fn ten_percent_of_requests_answered_529() {
 #[test]
 fn trickled_stream_bodies_arrive_whole() {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     emu.set_script(messages(3));
     emu.set_faults(Faults {
         trickle: Some(Duration::from_micros(200)),
@@ -311,6 +314,7 @@ fn soak_twenty_sessions_on_one_client_with_faults() {
     const SESSIONS: usize = 20;
     const MESSAGES: usize = 990;
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     emu.set_script(messages(MESSAGES).call_tool("count", json!({})));
     let c = client(emu.base_url());
     let sessions: Vec<Session> = (0..SESSIONS).map(|_| session(&c, true)).collect();

@@ -138,7 +138,7 @@ fn upload_sends_the_file_byte_for_byte() {
     assert_eq!(meta.id, "file_up");
     let req = server.request(0);
     assert_eq!(req.method, "POST");
-    assert!(req.target.starts_with("/v1/files?beta=true"));
+    assert_eq!(req.target, "/v1/files");
     let parts = multipart_parts(req.header("content-type").unwrap(), &req.body);
     assert_eq!(parts.len(), 1);
     assert_eq!(
@@ -249,7 +249,7 @@ fn a_large_download_arrives_intact() {
     assert!(server
         .request(0)
         .target
-        .starts_with("/v1/files/file_big/content?beta=true"));
+        .starts_with("/v1/files/file_big/content"));
 }
 
 #[test]

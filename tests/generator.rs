@@ -4,6 +4,8 @@
 
 #[path = "../build/deserialize.rs"]
 mod deserialize;
+#[path = "../build/errors.rs"]
+mod errors;
 #[path = "../build/names.rs"]
 mod names;
 #[path = "../build/operations.rs"]

@@ -36,7 +36,7 @@ fn heartbeat_and_force_stop_on_the_wire() {
         .create();
     let stop = server
         .mock("POST", "/v1/environments/env_1/work/work_1/stop")
-        .match_query(Matcher::Exact("beta=true".into()))
+        .match_query(Matcher::Missing)
         .match_header("authorization", format!("Bearer {ENV_KEY}").as_str())
         .match_header("x-api-key", Matcher::Missing)
         .match_body(Matcher::Json(json!({"force": true})))

@@ -30,14 +30,14 @@ fn poll_ack_and_stop_carry_the_environment_key_and_worker_id_and_no_api_key() {
         .match_header("anthropic-worker-id", "worker-7")
         .match_header("x-stainless-helper", "environments-work-poller")
         .match_header("anthropic-beta", MA)
-        .match_header("anthropic-version", "2023-06-01")
+        .match_header("anthropic-version", "2026-10-21")
         .with_header("content-type", "application/json")
         .with_body(item("work_1").to_string())
         .expect(1)
         .create();
     let ack = server
         .mock("POST", "/v1/environments/env_1/work/work_1/ack")
-        .match_query(Matcher::Exact("beta=true".into()))
+        .match_query(Matcher::Missing)
         .match_header("authorization", format!("Bearer {ENV_KEY}").as_str())
         .match_header("x-api-key", Matcher::Missing)
         .match_header("anthropic-beta", MA)
@@ -47,7 +47,7 @@ fn poll_ack_and_stop_carry_the_environment_key_and_worker_id_and_no_api_key() {
         .create();
     let stop = server
         .mock("POST", "/v1/environments/env_1/work/work_1/stop")
-        .match_query(Matcher::Exact("beta=true".into()))
+        .match_query(Matcher::Missing)
         .match_header("authorization", format!("Bearer {ENV_KEY}").as_str())
         .match_header("x-api-key", Matcher::Missing)
         .match_header("content-type", "application/json")

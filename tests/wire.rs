@@ -35,18 +35,18 @@ fn expect(server: &mut ServerGuard, method: &str, path: &str, beta: &str) -> moc
     server
         .mock(method, path)
         .match_header("x-api-key", KEY)
-        .match_header("anthropic-version", "2023-06-01")
+        .match_header("anthropic-version", "2026-10-21")
         .match_header("anthropic-beta", beta)
         .match_header("x-stainless-retry-count", "0")
         .match_header("user-agent", Matcher::Regex("^managed-agents-rust/".into()))
-        .match_query(Matcher::Exact("beta=true".into()))
+        .match_query(Matcher::Missing)
 }
 
 #[test]
 fn agents_create_sends_the_body_and_headers() {
     let mut server = Server::new();
     let m = expect(&mut server, "POST", "/v1/agents", MA)
-        .match_query(Matcher::Exact("beta=true".into()))
+        .match_query(Matcher::Missing)
         .match_header("content-type", "application/json")
         .match_body(Matcher::Json(json!({
             "name": "Code Reviewer",
@@ -83,7 +83,7 @@ fn agents_create_sends_the_body_and_headers() {
 fn agents_list_and_versions_send_their_query() {
     let mut server = Server::new();
     let m = expect(&mut server, "GET", "/v1/agents", MA)
-        .match_query(Matcher::Exact("beta=true&limit=2&page=page_abc".into()))
+        .match_query(Matcher::Exact("limit=2&page=page_abc".into()))
         .with_body(page(vec![], None))
         .create();
     let c = client(&server);
@@ -94,7 +94,7 @@ fn agents_list_and_versions_send_their_query() {
     assert!(p.data.is_empty() && !p.has_next_page());
     m.assert();
     let m = expect(&mut server, "GET", "/v1/agents/agent_1/versions", MA)
-        .match_query(Matcher::Exact("beta=true".into()))
+        .match_query(Matcher::Missing)
         .with_body(page(vec![], None))
         .create();
     c.agents()
@@ -113,7 +113,7 @@ fn path_parameters_are_percent_encoded() {
         "/v1/sessions/a%2Fb%3Fc%23d%25..%20e",
         MA,
     )
-    .match_query(Matcher::Exact("beta=true".into()))
+    .match_query(Matcher::Missing)
     .with_body(fixture("Session"))
     .create();
     client(&server).sessions().retrieve("a/b?c#d%.. e").unwrap();
@@ -143,7 +143,7 @@ fn events_list_repeats_array_keys_and_send_posts_events() {
     let mut server = Server::new();
     let m = expect(&mut server, "GET", "/v1/sessions/sesn_1/events", MA)
         .match_query(Matcher::Exact(
-            "beta=true&limit=50&order=desc&types%5B%5D=agent.message&types%5B%5D=agent.custom_tool_use".into(),
+            "limit=50&order=desc&types%5B%5D=agent.message&types%5B%5D=agent.custom_tool_use".into(),
         ))
         .with_body(page(vec![], None))
         .create();
@@ -252,7 +252,7 @@ fn environments_and_their_work_queue() {
         .unwrap();
     m.assert();
     let m = expect(&mut server, "GET", "/v1/environments/env_1/work/poll", MA)
-        .match_query(Matcher::Exact("beta=true&block_ms=5000".into()))
+        .match_query(Matcher::Exact("block_ms=5000".into()))
         .with_body(fixture("SelfHostedWork"))
         .create();
     c.environments()
@@ -299,7 +299,7 @@ fn vaults_credentials_memory_and_deployments() {
         "/v1/memory_stores/memstore_1/memories",
         "agent-memory-2026-07-22",
     )
-    .match_query(Matcher::Exact("beta=true&view=full".into()))
+    .match_query(Matcher::Exact("view=full".into()))
     .match_body(Matcher::Json(
         json!({"path": "/notes.md", "content": "hello"}),
     ))
@@ -321,7 +321,7 @@ fn vaults_credentials_memory_and_deployments() {
     c.deployments().pause("depl_1").unwrap();
     m.assert();
     let m = expect(&mut server, "GET", "/v1/deployment_runs", MA)
-        .match_query(Matcher::Exact("beta=true".into()))
+        .match_query(Matcher::Missing)
         .with_body(page(vec![], None))
         .create();
     c.deployment_runs().list(&Default::default()).unwrap();
@@ -333,7 +333,7 @@ fn files_use_the_files_beta_and_stream_multipart() {
     let mut server = Server::new();
     let c = client(&server);
     let m = expect(&mut server, "GET", "/v1/files", FILES_BETA)
-        .match_query(Matcher::Exact("beta=true&scope_id=sesn_1".into()))
+        .match_query(Matcher::Exact("scope_id=sesn_1".into()))
         .with_body(page(vec![], None))
         .create();
     c.files().list(&FileListParams::scope("sesn_1")).unwrap();
@@ -388,7 +388,7 @@ fn per_call_options_add_headers_and_query() {
     let mut server = Server::new();
     let m = expect(&mut server, "POST", "/v1/sessions/sesn_1/archive", MA)
         .match_header("anthropic-workspace-id", "wrkspc_1")
-        .match_query(Matcher::Exact("beta=true&trace=1".into()))
+        .match_query(Matcher::Exact("trace=1".into()))
         .with_body(fixture("Session"))
         .create();
     client(&server)

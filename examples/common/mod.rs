@@ -33,6 +33,8 @@ pub fn client_or_emulator(script: Script) -> Result<Target> {
     }
     let emulator = Emulator::start().map_err(|e| Error::connection(e.to_string()))?;
     emulator.set_script(script);
+    // held to the official SDKs' exact headers, as this crate's own tests hold it
+    emulator.set_strict(true);
     println!(
         "No ANTHROPIC_API_KEY: running on the embedded emulator at {}",
         emulator.base_url()

@@ -6,7 +6,7 @@
 
 use super::reply::{ApiError, Reply};
 use super::request::{read_request_then, Limits, Request, RequestError};
-use super::{router, stream, Faults, Shared};
+use super::{contract, router, stream, Faults, Shared};
 use serde_json::json;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{TcpListener, TcpStream};
@@ -99,9 +99,11 @@ fn next_request_begins(shared: &Shared, conn: &TcpStream, r: &mut BufReader<TcpS
 
 /// Answers one request, faults first; `true` when the connection may carry another.
 fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool {
-    let (faults, fail, close) = {
+    let (faults, fail, close, strict) = {
         let mut s = shared.lock();
         s.requests += 1;
+        s.request_log
+            .record(&request.method, &request.target, &request.headers);
         let n = s.requests;
         let close = s.faults.close_next > 0
             || (s.faults.close_every > 0 && n.is_multiple_of(s.faults.close_every));
@@ -115,7 +117,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
         if close && s.faults.close_next > 0 {
             s.faults.close_next -= 1;
         }
-        (s.faults.clone(), fail, close)
+        (s.faults.clone(), fail, close, s.strict)
     };
     if close {
         // the request was read; the connection closes before the status line
@@ -133,6 +135,16 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
             &[("retry-after-ms", retry.to_string())],
             keep,
         );
+        return keep;
+    }
+    let path = request.target.split('?').next().unwrap_or("");
+    if let Err(e) = contract::check(
+        strict,
+        path,
+        request.header("anthropic-version"),
+        request.header("anthropic-beta"),
+    ) {
+        respond_error(conn, e, &[], keep);
         return keep;
     }
     let content_type = request.header("content-type").unwrap_or("");

@@ -37,6 +37,7 @@
 //! ```
 
 mod agent;
+mod contract;
 mod delegate;
 mod events;
 mod faults;
@@ -56,6 +57,7 @@ mod stream;
 mod threads;
 mod webhooks;
 
+pub use contract::{RecordedRequest, API_VERSION};
 pub use faults::Faults;
 pub use script::{Script, Step};
 pub use webhooks::WebhookEndpoint;
@@ -192,6 +194,26 @@ impl Emulator {
     /// Sends no more webhook events (the try under way ends first).
     pub fn remove_webhook(&self) {
         let _ = self.lock().webhooks.set(None);
+    }
+
+    /// Holds clients to the exact contract of the official SDK it speaks for (off by default):
+    /// a request whose `anthropic-version` is not [`API_VERSION`], or whose `anthropic-beta`
+    /// names a beta that SDK does not send, is refused with `400 invalid_request_error`.
+    /// Without it, a request with no `anthropic-version`, or without the beta its operation
+    /// needs, is still refused, as the API refuses it.
+    pub fn set_strict(&self, strict: bool) {
+        self.lock().strict = strict;
+    }
+
+    /// The requests received so far (at most the last 10,000), oldest first: method, path,
+    /// query and headers, with the values of `x-api-key` and `authorization` redacted.
+    pub fn request_log(&self) -> Vec<RecordedRequest> {
+        self.lock().request_log.all()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_request_log(&self) {
+        self.lock().request_log.clear();
     }
 
     /// How many requests the emulator has answered.

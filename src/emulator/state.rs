@@ -43,6 +43,10 @@ pub(crate) struct State {
     pub(crate) work: super::resources::work::Queue,
     pub(crate) script: Option<Script>,
     pub(crate) faults: Faults,
+    /// Whether the version and betas must be exactly those of the SDK the emulator speaks for.
+    pub(crate) strict: bool,
+    /// What each request carried.
+    pub(crate) request_log: super::contract::RequestLog,
     /// Where webhook events go, if anywhere.
     pub(crate) webhooks: super::webhooks::Outbox,
 }
@@ -104,6 +108,8 @@ impl Default for State {
             work: Default::default(),
             script: None,
             faults: Faults::default(),
+            strict: false,
+            request_log: Default::default(),
             webhooks: Default::default(),
         }
     }

@@ -7,9 +7,8 @@ use super::*;
 
 impl EventStream {
     pub(super) fn request_options(&self) -> RequestOptions {
-        let mut o = RequestOptions::new()
-            .header("accept", "text/event-stream")
-            .deadline(self.options.deadline);
+        // `accept` as the official SDKs send it on a stream: the operation's (JSON)
+        let mut o = RequestOptions::new().deadline(self.options.deadline);
         // the call's own deadline must not cut a long stream: the stream's deadline does
         o.timeout = Some(Duration::from_secs(100 * 365 * 24 * 3600));
         o.read_timeout = match self.options.cancel {

@@ -70,7 +70,9 @@ pub(crate) fn stream_error(data: &str) -> Error {
             .map(String::from)
     };
     Error::Stream {
-        error_type: text(err, "type"),
+        error_type: text(err, "type")
+            .filter(|t| !t.is_empty())
+            .map(crate::error::ErrorType::from),
         message: text(err, "message")
             .unwrap_or_else(|| crate::error::excerpt(data.as_bytes(), 200)),
         request_id: text(Some(&v), "request_id"),

@@ -92,6 +92,7 @@ fn help_on_every_command_lists_what_exists_once_with_examples() {
 #[test]
 fn typos_get_suggestions_and_extra_arguments_are_refused() {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let o = cli(&emu, &["agnets", "list"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("agents"), "{}", text(&o.stderr));
@@ -123,6 +124,7 @@ fn completions_for_each_shell() {
 #[test]
 fn absurd_durations_are_one_line_errors() {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     for d in ["99999999999999999999h", "soon", "0s", "100000h"] {
         let o = cli(
             &emu,

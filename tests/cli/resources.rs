@@ -206,7 +206,7 @@ fn a_skill_folder_is_uploaded_with_its_paths() {
 /// Starts `managed-agents emulator ARGS` and returns it with its URL.
 fn emulator(args: &[&str]) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
-        .arg("emulator")
+        .args(["emulator", "--strict"])
         .args(args)
         .stdout(Stdio::piped())
         .spawn()
@@ -376,6 +376,7 @@ fn batch_progress_is_plain_lines_when_piped_and_nothing_when_quiet() {
 #[test]
 fn deployments_and_skills_list_as_json_and_a_missing_one_fails_cleanly() {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     for args in [vec!["deployments", "list"], vec!["skills", "list"]] {
         let o = cli(&emu, &args);
         let err = String::from_utf8_lossy(&o.stderr);

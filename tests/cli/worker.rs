@@ -77,6 +77,8 @@ fn a_worker_killed_mid_item_is_replaced_and_no_result_is_posted_twice() {
     use std::time::{Duration, Instant};
 
     let emu = Emulator::start().unwrap();
+
+    emu.set_strict(true);
     let client = Client::builder()
         .api_key("k")
         .base_url(emu.base_url())
@@ -246,6 +248,8 @@ fn the_memory_options_reach_the_worker() {
     use serde_json::{json, Value};
 
     let emu = Emulator::start().unwrap();
+
+    emu.set_strict(true);
     let client = Client::builder()
         .api_key("k")
         .base_url(emu.base_url())

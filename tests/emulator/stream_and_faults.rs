@@ -19,7 +19,7 @@ fn the_stream_sends_heartbeats_and_previews() {
         std::net::TcpStream::connect(emu.base_url().trim_start_matches("http://")).unwrap();
     write!(
         conn,
-        "GET /v1/sessions/{}/events/stream?beta=true HTTP/1.1\r\nhost: x\r\n\r\n",
+        "GET /v1/sessions/{}/events/stream HTTP/1.1\r\nhost: x\r\nanthropic-version: 2026-10-21\r\nanthropic-beta: managed-agents-2026-04-01\r\n\r\n",
         s.id
     )
     .unwrap();

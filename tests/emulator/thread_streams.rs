@@ -145,7 +145,7 @@ fn deleting_the_session_ends_its_threads_streams() {
         std::net::TcpStream::connect(emu.base_url().trim_start_matches("http://")).unwrap();
     write!(
         conn,
-        "GET /v1/sessions/{}/threads/{}/stream?beta=true HTTP/1.1\r\nhost: x\r\n\r\n",
+        "GET /v1/sessions/{}/threads/{}/stream HTTP/1.1\r\nhost: x\r\nanthropic-version: 2026-10-21\r\nanthropic-beta: managed-agents-2026-04-01\r\n\r\n",
         s.id, thread.id
     )
     .unwrap();

@@ -17,6 +17,7 @@ struct Soak {
 /// agents, vaults and memory stores; every answer checked against what was asked.
 fn soak(threads: usize, per_thread: usize, faults: Faults) -> Soak {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     emu.set_faults(faults);
     let c = Client::builder()
         .api_key("k")

@@ -1,6 +1,6 @@
 """The flows of the Python reference guide, run with the official SDK against the emulator.
 
-Run by tests/python_sdk/run.sh, which installs `anthropic==2.12.0` into a throwaway virtual
+Run by tests/python_sdk/run.sh, which installs `anthropic==2.17.0` into a throwaway virtual
 environment and starts the emulator. Where the guide and the SDK disagree, the SDK wins:
 `client.beta.sessions.events.stream(...)` (the guide's `client.beta.sessions.stream` does not
 exist) and `event.name` (not `tool_name`).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the reference flows with the official Python SDK (anthropic==2.12.0, installed from the
+# Runs the reference flows with the official Python SDK (anthropic==2.17.0, installed from the
 # package registry into a throwaway virtual environment) against the emulator, after checking
 # webhook signatures both ways against the SDK's verifier (webhooks.py, offline) and that the SDK
 # accepts the webhook events the emulator sends to a receiver (webhooks_live.py), and then the
@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic[webhooks]==2.12.0"
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic[webhooks]==2.17.0"
 
 cd "$root"
 # cargo puts its output in CARGO_TARGET_DIR when set (relative to the package root)
@@ -36,7 +36,8 @@ cargo build --quiet --example emulator --example webhooks
 emulator() {
   local log="$work/$1.log"
   shift
-  "$build_dir/debug/examples/emulator" "$@" > "$log" 2>&1 &
+  # strict: the SDK's every request must carry exactly its own version and betas
+  "$build_dir/debug/examples/emulator" --strict "$@" > "$log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
     grep -q "listening on" "$log" 2>/dev/null && break

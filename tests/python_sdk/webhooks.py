@@ -1,7 +1,7 @@
 """Webhook signatures, checked both ways against the official Python SDK.
 
 Run by tests/python_sdk/run.sh with the path of the built `webhooks` example:
-`python webhooks.py target/debug/examples/webhooks`. Needs `anthropic[webhooks]==2.12.0`
+`python webhooks.py target/debug/examples/webhooks`. Needs `anthropic[webhooks]==2.17.0`
 (the SDK verifies with the `standardwebhooks` package). Offline: no API, no emulator.
 
 - what our `sign` produces, `client.beta.webhooks.unwrap` accepts (key passed, and from the

@@ -1,7 +1,7 @@
 """The emulator's webhook deliveries, received live and verified by the official Python SDK.
 
 Run by tests/python_sdk/run.sh with the path of the built `emulator` example:
-`python webhooks_live.py target/debug/examples/emulator`. Needs `anthropic[webhooks]==2.12.0`.
+`python webhooks_live.py target/debug/examples/emulator`. Needs `anthropic[webhooks]==2.17.0`.
 
 The script starts a receiver on loopback (it answers the first delivery with 500, the rest
 with 204), starts the emulator with `--webhook-url` and `--webhook-secret` pointed at it,
@@ -64,7 +64,7 @@ hooks = f"http://127.0.0.1:{server.server_address[1]}/hooks"
 # ---- the emulator, pointed at it -------------------------------------------------------------
 env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_WEBHOOK_SIGNING_KEY"}
 proc = subprocess.Popen(
-    [emulator, "--webhook-url", hooks, "--webhook-secret", secret],
+    [emulator, "--strict", "--webhook-url", hooks, "--webhook-secret", secret],
     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
 )
 try:

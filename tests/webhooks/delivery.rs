@@ -70,6 +70,7 @@ fn tries_are_bounded_and_redirects_are_failures() {
 fn a_delivery_signed_with_another_secret_is_refused() {
     let server = receiver(|_| 204);
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let other = "whsec_c2VjcmV0IG9mIGFub3RoZXIgZW5kcG9pbnQ=";
     emu.set_webhook(WebhookEndpoint::new(&format!("{}/hooks", server.url), other).unwrap());
     let c = client(emu.base_url());

@@ -17,6 +17,7 @@ pub fn setup(
     url: &str,
 ) -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let e = WebhookEndpoint::new(&format!("{url}/hooks"), SECRET)
         .unwrap()
         .retry_backoff(Duration::from_millis(20));

@@ -266,6 +266,10 @@ pub struct EmulatorArgs {
     /// The port on 127.0.0.1 (a free one when not given).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// Refuse any `anthropic-version` or `anthropic-beta` other than the official SDKs' (a
+    /// request without a version, or without its operation's beta, is refused either way).
+    #[arg(long)]
+    pub strict: bool,
     /// The agent's script, from a YAML or JSON file.
     #[arg(long, value_name = "FILE")]
     pub script: Option<String>,

@@ -78,6 +78,7 @@ pub fn emulator(a: EmulatorArgs) -> Result<u8, Failure> {
     if let Some(s) = script {
         emu.set_script(s);
     }
+    emu.set_strict(a.strict);
     emu.set_faults(f);
     let webhook_url = webhook.as_ref().map(|w| w.url().to_string());
     if let Some(w) = webhook {

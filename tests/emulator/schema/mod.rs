@@ -59,6 +59,7 @@ impl Api {
                 .build(),
         );
         let emu = Emulator::start().unwrap();
+        emu.set_strict(true);
         emu.set_script(Script::new().say("hello"));
         Api {
             emu,

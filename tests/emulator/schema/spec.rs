@@ -27,6 +27,8 @@ pub(super) struct Op {
     pub(super) schema: Option<Value>,
     /// The fields its JSON body must have.
     pub(super) required: Vec<String>,
+    /// The `anthropic-beta` the official SDK sends with it.
+    pub(super) beta: String,
 }
 
 /// The spec's OpenAPI 3.0 schema as strict JSON Schema (walked keyword by keyword, so that a
@@ -110,6 +112,7 @@ pub(super) fn load() -> (BTreeMap<String, Op>, Value) {
                     kind,
                     schema,
                     required,
+                    beta: op["x-anthropic-beta"].as_str().unwrap_or("").to_string(),
                 },
             );
         }

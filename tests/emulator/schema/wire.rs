@@ -47,8 +47,8 @@ impl Api {
             .method(o.method.as_str())
             .uri(&url)
             .header("x-api-key", "test")
-            .header("anthropic-version", "2023-06-01")
-            .header("anthropic-beta", "managed-agents-2026-04-01");
+            .header("anthropic-version", "2026-10-21")
+            .header("anthropic-beta", o.beta.as_str());
         let bytes = match body {
             Body::None => Vec::new(),
             Body::Json(v) => {
@@ -118,8 +118,8 @@ impl Api {
             }
         }
         assert!(ids.next().is_none(), "{}: too many ids", o.path);
-        let sep = if query.is_empty() { "" } else { "&" };
-        format!("{}{path}?beta=true{sep}{query}", self.emu.base_url())
+        let sep = if query.is_empty() { "" } else { "?" };
+        format!("{}{path}{sep}{query}", self.emu.base_url())
     }
 
     /// Calls `op` with valid input: a 2xx whose body matches the operation's schema. Returns
