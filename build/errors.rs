@@ -48,8 +48,12 @@ pub(crate) fn error_code_impl(table: &[ErrorClass]) -> String {
     }
     out.push_str("            _ => None,\n        }\n    }\n\n");
     out.push_str("    /// The name of the exception class the official SDKs raise for this code\n");
-    out.push_str("    /// (`ThreadNotFoundError`, ...); `None` for a code this version does not know.\n");
-    out.push_str("    pub fn sdk_class(&self) -> Option<&'static str> {\n        match self.as_str() {\n");
+    out.push_str(
+        "    /// (`ThreadNotFoundError`, ...); `None` for a code this version does not know.\n",
+    );
+    out.push_str(
+        "    pub fn sdk_class(&self) -> Option<&'static str> {\n        match self.as_str() {\n",
+    );
     for e in table {
         if let Some(code) = &e.code {
             let _ = writeln!(out, "            {} => Some({}),", lit(code), lit(&e.class));
@@ -80,8 +84,14 @@ mod tests {
         let table = error_table(&spec);
         assert_eq!(table.len(), 2);
         let code = error_code_impl(&table);
-        assert!(code.contains("\"thread_not_found\" => Some(404),"), "{code}");
-        assert!(code.contains("\"thread_not_found\" => Some(\"ThreadNotFoundError\"),"), "{code}");
+        assert!(
+            code.contains("\"thread_not_found\" => Some(404),"),
+            "{code}"
+        );
+        assert!(
+            code.contains("\"thread_not_found\" => Some(\"ThreadNotFoundError\"),"),
+            "{code}"
+        );
         assert!(code.contains("404 => Some(\"NotFoundError\"),"), "{code}");
         assert!(!code.contains("null"), "{code}");
     }

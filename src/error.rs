@@ -26,9 +26,6 @@ pub enum Error {
         status: u16,
         /// The error's `type` (`not_found_error`, `rate_limit_error`, ...), when the body had one.
         error_type: Option<ErrorType>,
-        /// The error's code, `error.details.error_code` (`thread_not_found`, ...), when the body
-        /// had one: a stable name of the cause, to branch on rather than on the message.
-        error_code: Option<ErrorCode>,
         /// The error's message, or the start of the body when it was not the API's error JSON.
         message: String,
         /// The `request-id` header.
@@ -262,12 +259,7 @@ impl Error {
             .and_then(|t| t.as_str())
             .filter(|t| !t.is_empty())
             .map(ErrorType::from);
-        let error_code = err
-            .and_then(|e| e.get("details"))
-            .and_then(|d| d.get("error_code"))
-            .and_then(|c| c.as_str())
-            .filter(|c| !c.is_empty())
-            .map(ErrorCode::from);
+
         let message = err
             .and_then(|e| e.get("message"))
             .and_then(|m| m.as_str())
@@ -289,7 +281,6 @@ impl Error {
         Error::Api {
             status,
             error_type,
-            error_code,
             message,
             request_id,
             body: String::from_utf8_lossy(body).into_owned(),
@@ -337,15 +328,22 @@ impl Error {
     /// use managed_agents::{Error, ErrorCode};
     ///
     /// let e = Error::from_api_body(404, None, br#"{"type":"error","error":{"type":"not_found_error","message":"no thread","details":{"error_code":"thread_not_found"}}}"#);
-    /// assert_eq!(e.error_code(), Some(&ErrorCode::ThreadNotFound));
+    /// assert_eq!(e.error_code(), Some(ErrorCode::ThreadNotFound));
     /// assert!(e.is_not_found());
     /// assert_eq!(e.sdk_class(), Some("ThreadNotFoundError"));
     /// ```
-    pub fn error_code(&self) -> Option<&ErrorCode> {
-        match self {
-            Error::Api { error_code, .. } => error_code.as_ref(),
-            _ => None,
-        }
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        // read from the kept body when asked: an error stays small for the path that never asks
+        let Error::Api { body, .. } = self else {
+            return None;
+        };
+        let v: serde_json::Value = serde_json::from_str(body).ok()?;
+        v.get("error")?
+            .get("details")?
+            .get("error_code")?
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .map(ErrorCode::from)
     }
 
     /// The name of the exception class the official SDKs raise for this answer, by their error
@@ -353,16 +351,13 @@ impl Error {
     /// (`NotFoundError`, `RateLimitError`, ...), else `InternalServerError` for a 5xx and
     /// `APIStatusError` for the rest. `None` when the error is not an API answer.
     pub fn sdk_class(&self) -> Option<&'static str> {
-        let Error::Api {
-            status, error_code, ..
-        } = self
-        else {
+        let Error::Api { status, .. } = self else {
             return None;
         };
-        let by_code = error_code
-            .as_ref()
+        let by_code = self
+            .error_code()
             .filter(|c| c.status() == Some(*status))
-            .and_then(ErrorCode::sdk_class);
+            .and_then(|c| c.sdk_class());
         Some(
             by_code
                 .or_else(|| crate::types::sdk_class_of_status(*status))
@@ -526,13 +521,13 @@ impl fmt::Display for Error {
             Error::Api {
                 status,
                 error_type,
-                error_code,
                 message,
                 request_id,
                 ..
             } => {
                 write!(f, "API error {status}")?;
-                write_error_body(f, error_type, error_code.as_ref(), message, request_id)
+                let code = self.error_code();
+                write_error_body(f, error_type, code.as_ref(), message, request_id)
             }
             Error::Stream {
                 error_type,
@@ -572,5 +567,90 @@ impl std::error::Error for Error {
             } => Some(source.as_ref()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, body: &str) -> Error {
+        Error::from_api_body(status, None, body.as_bytes())
+    }
+
+    #[test]
+    fn the_type_and_code_are_open_enums_read_from_the_body() {
+        let e = api(
+            503,
+            r#"{"type":"error","error":{"type":"api_error","message":"m","details":{"error_code":"storage_not_ready"}}}"#,
+        );
+        assert_eq!(e.error_type(), Some(&ErrorType::ApiError));
+        assert_eq!(e.error_code(), Some(ErrorCode::StorageNotReady));
+        assert_eq!(e.sdk_class(), Some("StorageNotReadyError"));
+        assert!(e.is_service_unavailable() && e.is_internal_server() && e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "API error 503 api_error (storage_not_ready): m"
+        );
+        // a code or type this version does not know is kept as it came
+        let e = api(
+            400,
+            r#"{"type":"error","error":{"type":"brand_new_error","message":"m","details":{"error_code":"brand_new"}}}"#,
+        );
+        assert_eq!(
+            e.error_type(),
+            Some(&ErrorType::Other("brand_new_error".into()))
+        );
+        assert_eq!(e.error_code(), Some(ErrorCode::Other("brand_new".into())));
+        // an unknown code falls back to the status's class, as the SDKs' table does
+        assert_eq!(e.sdk_class(), Some("BadRequestError"));
+        assert!(e.is_bad_request());
+    }
+
+    #[test]
+    fn the_sdk_class_follows_the_official_table() {
+        let e = api(
+            404,
+            r#"{"type":"error","error":{"type":"not_found_error","message":"m"}}"#,
+        );
+        assert_eq!(e.sdk_class(), Some("NotFoundError"));
+        assert!(e.is_not_found() && !e.is_conflict());
+        // a code listed under another status is not taken for this one
+        let e = api(
+            400,
+            r#"{"type":"error","error":{"type":"x","message":"m","details":{"error_code":"thread_not_found"}}}"#,
+        );
+        assert_eq!(e.sdk_class(), Some("BadRequestError"));
+        assert_eq!(api(502, "<html>").sdk_class(), Some("InternalServerError"));
+        assert_eq!(api(418, "").sdk_class(), Some("APIStatusError"));
+        assert_eq!(Error::timeout("t").sdk_class(), None);
+        assert_eq!(ErrorCode::HeartbeatPreconditionFailed.status(), Some(412));
+        let e = api(
+            412,
+            r#"{"error":{"type":"invalid_request_error","message":"m","details":{"error_code":"heartbeat_precondition_failed"}}}"#,
+        );
+        assert!(e.is_precondition_failed());
+        assert_eq!(e.sdk_class(), Some("BetaHeartbeatPreconditionFailedError"));
+        for (status, check) in [
+            (401, Error::is_authentication as fn(&Error) -> bool),
+            (403, Error::is_permission_denied),
+            (409, Error::is_conflict),
+            (413, Error::is_content_too_large),
+            (429, Error::is_rate_limited),
+            (529, Error::is_overloaded),
+        ] {
+            assert!(check(&api(status, "")), "{status}");
+            assert!(!check(&api(200, "")), "{status}");
+        }
+    }
+
+    #[test]
+    fn an_error_stays_small_enough_for_a_result() {
+        // clippy's `result_large_err` fires at 128 bytes, in every program that returns one
+        assert!(
+            std::mem::size_of::<Error>() < 128,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
     }
 }

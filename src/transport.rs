@@ -284,3 +284,100 @@ impl Client {
         Ok(response)
     }
 }
+
+#[cfg(all(test, feature = "emulator"))]
+mod tests {
+    use super::Body;
+    use crate::emulator::Emulator;
+    use crate::multipart::{Multipart, UploadFile};
+    use crate::operations::OPERATIONS;
+    use crate::{Client, RequestOptions};
+
+    /// Every one of the 90 operations, sent as the generated methods send it, to the strict
+    /// emulator: what each request carried on the wire, read back from the emulator's log.
+    #[test]
+    fn every_operation_goes_out_with_the_official_sdks_headers() {
+        let emu = Emulator::start().unwrap();
+        emu.set_strict(true);
+        let client = Client::builder()
+            .api_key("test")
+            .base_url(emu.base_url())
+            .max_retries(0)
+            .build()
+            .unwrap();
+        for op in OPERATIONS {
+            let mut path = op.path.to_string();
+            while let (Some(a), Some(b)) = (path.find('{'), path.find('}')) {
+                path.replace_range(a..=b, "id_1");
+            }
+            let body = if op.id.ends_with("upload")
+                || op.id.starts_with("skills") && op.id.ends_with("create")
+            {
+                Body::Multipart(Multipart::from(UploadFile::bytes("a.txt", &b"hi"[..])))
+            } else if op.method == "POST"
+                && !op.id.ends_with("ack")
+                && !op.id.ends_with("heartbeat")
+                && !op.id.ends_with("archive")
+            {
+                Body::Json(b"{}".to_vec())
+            } else {
+                Body::Empty
+            };
+            let query = if op.id == "files.list" {
+                vec![("scope_id", "sesn_1".to_string())]
+            } else {
+                Vec::new()
+            };
+            let result = client.execute(op, path, query, body, &RequestOptions::new());
+            if let Err(e) = result {
+                let text = e.to_string();
+                assert!(
+                    !text.contains("anthropic-version") && !text.contains("anthropic-beta"),
+                    "{}: refused for its headers: {text}",
+                    op.id
+                );
+            }
+        }
+        let log = emu.request_log();
+        assert_eq!(log.len(), OPERATIONS.len(), "one request an operation");
+        for (op, req) in OPERATIONS.iter().zip(&log) {
+            let id = op.id;
+            assert_eq!(req.method, op.method, "{id}");
+            assert_eq!(req.header("anthropic-version"), Some("2026-10-21"), "{id}");
+            assert_eq!(
+                req.header("anthropic-beta"),
+                Some(op.beta).filter(|b| !b.is_empty()),
+                "{id}"
+            );
+            assert!(!req.query.contains("beta=true"), "{id}: {}", req.query);
+            assert_eq!(req.header("transfer-encoding"), None, "{id}: chunked");
+            assert_eq!(req.header("accept"), Some(op.accept), "{id}");
+            let ua = req.header("user-agent").unwrap_or("");
+            assert!(ua.starts_with("managed-agents-rust/"), "{id}: {ua}");
+            assert_eq!(req.header("x-stainless-retry-count"), Some("0"), "{id}");
+            if op.method == "GET" {
+                assert_eq!(req.header("content-type"), None, "{id}");
+            } else {
+                let ct = req.header("content-type").unwrap_or("");
+                assert!(
+                    ct == "application/json" || ct.starts_with("multipart/form-data; boundary="),
+                    "{id}: {ct}"
+                );
+            }
+            if op.method == "POST" {
+                let len = req.header("content-length");
+                assert!(
+                    len.is_some_and(|l| l.parse::<u64>().is_ok()),
+                    "{id}: {len:?}"
+                );
+            }
+        }
+        // the accept header follows the SDK: raw bytes for the two downloads
+        let binary: Vec<&str> = OPERATIONS
+            .iter()
+            .filter(|o| o.accept == "application/binary")
+            .map(|o| o.id)
+            .collect();
+        assert_eq!(binary, ["files.download", "skills.versions.download"]);
+    }
+}

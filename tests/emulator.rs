@@ -198,7 +198,7 @@ fn missing_objects_and_bad_input_get_the_apis_error_bodies() {
             ..
         } => {
             assert_eq!(
-                (*status, error_type.as_deref()),
+                (*status, error_type.as_ref().map(|t| t.as_str())),
                 (404, Some("not_found_error"))
             );
             assert!(message.contains("sesn_missing"));

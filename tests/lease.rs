@@ -22,7 +22,6 @@ fn heartbeat_and_force_stop_on_the_wire() {
     let hb = server
         .mock("POST", "/v1/environments/env_1/work/work_1/heartbeat")
         .match_query(Matcher::AllOf(vec![
-            Matcher::UrlEncoded("beta".into(), "true".into()),
             Matcher::UrlEncoded("expected_last_heartbeat".into(), NO_HEARTBEAT.into()),
             Matcher::UrlEncoded("desired_ttl_seconds".into(), "60".into()),
         ]))

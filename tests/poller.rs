@@ -21,7 +21,6 @@ fn poll_ack_and_stop_carry_the_environment_key_and_worker_id_and_no_api_key() {
     let poll = server
         .mock("GET", "/v1/environments/env_1/work/poll")
         .match_query(Matcher::AllOf(vec![
-            Matcher::UrlEncoded("beta".into(), "true".into()),
             Matcher::UrlEncoded("block_ms".into(), "999".into()),
             Matcher::UrlEncoded("reclaim_older_than_ms".into(), "30000".into()),
         ]))

@@ -770,7 +770,7 @@ fn an_overloaded_error_frame_reconnects_and_a_final_one_ends_the_stream() {
     );
     let err = stream.next().unwrap().unwrap_err();
     assert!(
-        matches!(&err, Error::Stream { error_type: Some(t), .. } if t == "invalid_request_error"),
+        matches!(&err, Error::Stream { error_type: Some(t), .. } if t.as_str() == "invalid_request_error"),
         "{err:?}"
     );
     assert_eq!((err.status(), err.request_id()), (None, Some("req_9")));

@@ -143,7 +143,8 @@ fn events_list_repeats_array_keys_and_send_posts_events() {
     let mut server = Server::new();
     let m = expect(&mut server, "GET", "/v1/sessions/sesn_1/events", MA)
         .match_query(Matcher::Exact(
-            "limit=50&order=desc&types%5B%5D=agent.message&types%5B%5D=agent.custom_tool_use".into(),
+            "limit=50&order=desc&types%5B%5D=agent.message&types%5B%5D=agent.custom_tool_use"
+                .into(),
         ))
         .with_body(page(vec![], None))
         .create();

@@ -166,7 +166,13 @@ mod tests {
 
     #[test]
     fn an_old_version_passes_only_when_not_strict() {
-        assert!(check(false, "/v1/agents", Some("2023-06-01"), Some(MANAGED_AGENTS)).is_ok());
+        assert!(check(
+            false,
+            "/v1/agents",
+            Some("2023-06-01"),
+            Some(MANAGED_AGENTS)
+        )
+        .is_ok());
         let e = check(true, "/v1/agents", Some("2023-06-01"), Some(MANAGED_AGENTS)).unwrap_err();
         assert!(e.2.contains("2023-06-01"), "{}", e.2);
         assert!(check(true, "/v1/agents", Some(API_VERSION), Some(MANAGED_AGENTS)).is_ok());
@@ -185,7 +191,13 @@ mod tests {
         let list = format!("{FILES}, {MANAGED_AGENTS}");
         assert!(check(true, "/v1/agents", v, Some(&list)).is_ok());
         // strict: a beta no SDK of this API sends
-        assert!(check(false, "/v1/agents", v, Some("managed-agents-2026-04-01,x-1")).is_ok());
+        assert!(check(
+            false,
+            "/v1/agents",
+            v,
+            Some("managed-agents-2026-04-01,x-1")
+        )
+        .is_ok());
         assert!(check(true, "/v1/agents", v, Some("managed-agents-2026-04-01,x-1")).is_err());
         // not an API path: nothing to check
         assert!(check(true, "/health", None, None).is_ok());

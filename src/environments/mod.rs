@@ -303,7 +303,6 @@ mod tests {
         let api = |status| Error::Api {
             status,
             error_type: None,
-            error_code: None,
             message: String::new(),
             request_id: None,
             body: String::new(),

@@ -89,13 +89,13 @@ fn a_raw_client_sends_several_requests_on_one_connection_then_closes() {
     let mut conn = connect(&emu);
     let body = r#"{"name": "dev"}"#;
     let post = format!(
-        "POST /v1/environments HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n\r\n{body}",
+        "POST /v1/environments HTTP/1.1\r\nanthropic-version: 2026-10-21\r\nanthropic-beta: managed-agents-2026-04-01\r\nhost: x\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
     // two requests written at once (pipelined), then a chunked one, then one that closes
     conn.write_all(format!("{post}{post}").as_bytes()).unwrap();
-    conn.write_all(b"POST /v1/environments HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"nam\r\n9\r\ne\": \"ch\"}\r\n0\r\n\r\n").unwrap();
-    conn.write_all(b"GET /v1/environments?limit=5 HTTP/1.1\r\nconnection: close\r\n\r\n")
+    conn.write_all(b"POST /v1/environments HTTP/1.1\r\nanthropic-version: 2026-10-21\r\nanthropic-beta: managed-agents-2026-04-01\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"nam\r\n9\r\ne\": \"ch\"}\r\n0\r\n\r\n").unwrap();
+    conn.write_all(b"GET /v1/environments?limit=5 HTTP/1.1\r\nanthropic-version: 2026-10-21\r\nanthropic-beta: managed-agents-2026-04-01\r\nconnection: close\r\n\r\n")
         .unwrap();
     let mut r = BufReader::new(conn);
     for _ in 0..3 {
@@ -205,7 +205,7 @@ fn expect_100_continue_is_answered_before_the_body_is_sent() {
     let body = r#"{"name": "dev"}"#;
     write!(
         conn,
-        "POST /v1/environments HTTP/1.1\r\nexpect: 100-continue\r\ncontent-length: {}\r\n\r\n",
+        "POST /v1/environments HTTP/1.1\r\nanthropic-version: 2026-10-21\r\nanthropic-beta: managed-agents-2026-04-01\r\nexpect: 100-continue\r\ncontent-length: {}\r\n\r\n",
         body.len()
     )
     .unwrap();

@@ -236,7 +236,7 @@ fn get_text(emu: &managed_agents::emulator::Emulator, path: &str) -> String {
         std::net::TcpStream::connect(emu.base_url().trim_start_matches("http://")).unwrap();
     write!(
         conn,
-        "GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nhost: x\r\nanthropic-version: 2026-10-21\r\nanthropic-beta: managed-agents-2026-04-01\r\nconnection: close\r\n\r\n"
     )
     .unwrap();
     let mut text = String::new();

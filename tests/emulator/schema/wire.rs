@@ -353,8 +353,9 @@ impl Api {
             .http
             .get(&url)
             .header("x-api-key", "test")
-            .header("anthropic-beta", "managed-agents-2026-04-01")
-            .header("accept", "text/event-stream")
+            .header("anthropic-version", "2026-10-21")
+            .header("anthropic-beta", o.beta.as_str())
+            .header("accept", "application/json")
             .call()
             .unwrap_or_else(|e| panic!("{op}: {e}"));
         assert_eq!(res.status().as_u16(), 200, "{op}");
