@@ -182,3 +182,18 @@ fn broken_and_unknown_inputs_fail_or_fall_back_alike_on_every_path() {
     assert!(broken > 200, "only {broken} inputs failed");
     assert!(misread > 60, "only {misread} inputs were kept as Unknown");
 }
+
+/// A model the API no longer lists stays a (deprecated) variant: code naming it compiles, and
+/// it reads and writes the same string (spec/deprecated.json).
+#[test]
+#[allow(deprecated)]
+fn a_removed_model_name_stays_a_deprecated_variant() {
+    use managed_agents::types::Model;
+    let m: Model = serde_json::from_str("\"claude-sonnet-4-5\"").unwrap();
+    assert_eq!(m, Model::ClaudeSonnet45);
+    assert_eq!(
+        serde_json::to_string(&Model::ClaudeSonnet4520250929).unwrap(),
+        "\"claude-sonnet-4-5-20250929\""
+    );
+    assert_eq!(Model::from("claude-opus-4-5"), Model::ClaudeOpus45);
+}
