@@ -179,6 +179,20 @@ pub struct ClientBuilder {
     allow_plain_http: bool,
     max_body_size: Option<u64>,
     max_idle_connections: Option<usize>,
+    proxy: ProxyChoice,
+}
+
+/// Which proxy a client goes through.
+#[derive(Clone, Default, PartialEq, Eq)]
+enum ProxyChoice {
+    /// The environment's (`HTTPS_PROXY`, `ALL_PROXY`, `HTTP_PROXY`, and `NO_PROXY`), except for
+    /// a loopback base URL, which is never sent through a proxy.
+    #[default]
+    FromEnv,
+    /// None.
+    Off,
+    /// This URL's.
+    Url(String),
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -194,6 +208,15 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("max_body_size", &self.max_body_size)
             .field("max_idle_connections", &self.max_idle_connections)
+            // a proxy URL may hold a password: only whether there is one is shown
+            .field(
+                "proxy",
+                &match &self.proxy {
+                    ProxyChoice::FromEnv => "from the environment",
+                    ProxyChoice::Off => "off",
+                    ProxyChoice::Url(_) => "<set>",
+                },
+            )
             .field(
                 "headers",
                 &self
@@ -242,6 +265,33 @@ impl ClientBuilder {
     /// The default deadline of one call, retries included (default 10 minutes).
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = Some(d);
+        self
+    }
+
+    /// Sends every request through this proxy (`http://host:port`, `https://...`,
+    /// `socks5://...`, with `user:password@` if it needs one), whatever the environment says.
+    ///
+    /// By default a client takes its proxy from the environment (`HTTPS_PROXY`, `ALL_PROXY`,
+    /// `HTTP_PROXY`, minus the hosts of `NO_PROXY`), as the official SDKs do, but never for a
+    /// loopback base URL (the emulator, a local gateway): a proxy would see that traffic, API
+    /// key included, in clear text, and could not reach it anyway.
+    ///
+    /// ```
+    /// let client = managed_agents::Client::builder()
+    ///     .api_key("sk-ant-...")
+    ///     .proxy("http://proxy.internal:3128")
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), managed_agents::Error>(())
+    /// ```
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxyChoice::Url(url.into());
+        self
+    }
+
+    /// Sends every request directly, never through a proxy, whatever the environment says.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::Off;
         self
     }
 
@@ -364,7 +414,23 @@ impl ClientBuilder {
         let idle = self
             .max_idle_connections
             .unwrap_or(DEFAULT_MAX_IDLE_CONNECTIONS);
+        let proxy = match &self.proxy {
+            ProxyChoice::Off => None,
+            ProxyChoice::Url(url) => Some(ureq::Proxy::new(url).map_err(|e| {
+                // the message names the scheme's problem, never the URL (it may hold a password)
+                Error::invalid_input("proxy", format!("is not a proxy URL ({e})"))
+            })?),
+            ProxyChoice::FromEnv => {
+                let host = base_url.split("://").nth(1).unwrap_or("");
+                if is_loopback(host) {
+                    None
+                } else {
+                    ureq::Proxy::try_from_env()
+                }
+            }
+        };
         let agent = config
+            .proxy(proxy)
             .http_status_as_error(false)
             .max_idle_connections(idle)
             .max_idle_connections_per_host(idle)
