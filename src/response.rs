@@ -142,24 +142,66 @@ impl Response {
         }
     }
 
-    /// Streams the body into a file (created or truncated).
+    /// Streams the body into a file: written to a temporary file beside it, then renamed
+    /// over `path`, so `path` holds either the whole body or what it held before (a failed
+    /// or cut download leaves nothing behind).
     pub fn copy_to_path(self, path: impl AsRef<Path>) -> Result<u64> {
         let path = path.as_ref();
-        let mut f = std::fs::File::create(path).map_err(|e| Error::Io {
-            message: format!("creating {}", path.display()),
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let (tmp, mut f) = temporary_file(dir).map_err(|e| Error::Io {
+            message: format!("creating a temporary file in {}", dir.display()),
             source: e,
         })?;
-        let n = self.write_to(&mut f).map_err(|e| match e {
-            Error::Io { source, .. } => Error::Io {
-                message: format!("writing {}", path.display()),
-                source,
-            },
-            other => other,
-        })?;
-        f.flush().map_err(|e| Error::Io {
+        // removes the temporary file unless it was renamed
+        struct Cleanup<'a>(Option<&'a Path>);
+        impl Drop for Cleanup<'_> {
+            fn drop(&mut self) {
+                if let Some(p) = self.0 {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+        }
+        let mut cleanup = Cleanup(Some(&tmp));
+        let writing = |e| Error::Io {
             message: format!("writing {}", path.display()),
             source: e,
+        };
+        let n = self.write_to(&mut f).map_err(|e| match e {
+            Error::Io { source, .. } => writing(source),
+            other => other,
         })?;
+        f.flush().map_err(writing)?;
+        f.sync_all().map_err(writing)?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(writing)?;
+        cleanup.0 = None;
         Ok(n)
     }
+}
+
+/// A new file of a short unused name (`.ma-download-<hex>.part`) in `dir`, opened to write.
+fn temporary_file(dir: &Path) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    use std::hash::{BuildHasher, Hasher};
+    for _ in 0..16 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        let name = format!(".ma-download-{:016x}.part", h.finish());
+        let p = dir.join(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&p)
+        {
+            Ok(f) => return Ok((p, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "no free temporary name",
+    ))
 }

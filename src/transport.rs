@@ -177,11 +177,29 @@ impl Client {
             let req = req
                 .body(send)
                 .map_err(|e| Error::invalid_input("request", format!("could not be built: {e}")))?;
-            let req = agent
-                .configure_request(req)
-                .timeout_global(remaining)
-                .timeout_per_read(options.read_timeout)
-                .build();
+            let req = agent.configure_request(req);
+            let req = if op.streams_body() && options.deadline.is_none() {
+                // a download still arriving is not cut by the call's timeout: that bounds the
+                // answer's head; the body has an idle timeout per read (the call's timeout
+                // unless the options set one), as httpx's read timeout works. A deadline the
+                // caller set stays a hard one.
+                let connect = match (agent.config().timeouts().connect, remaining) {
+                    (Some(c), Some(r)) => Some(c.min(r)),
+                    (c, r) => c.or(r),
+                };
+                req.timeout_global(None)
+                    .timeout_resolve(remaining)
+                    .timeout_connect(connect)
+                    .timeout_send_request(remaining)
+                    .timeout_send_body(remaining)
+                    .timeout_recv_response(remaining)
+                    .timeout_per_read(options.read_timeout.or(Some(timeout)))
+                    .build()
+            } else {
+                req.timeout_global(remaining)
+                    .timeout_per_read(options.read_timeout)
+                    .build()
+            };
             log::debug!("{} {} (attempt {})", op.method, path, retry + 1);
             let can_retry = replayable && retry < max_retries;
             let delay = match self.attempt(agent, op, &path, req) {

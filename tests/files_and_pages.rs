@@ -348,9 +348,127 @@ fn a_download_cut_off_by_the_deadline_is_a_timeout() {
     let c = Client::builder()
         .api_key("k")
         .base_url(&server.url)
-        .timeout(Duration::from_secs(1))
         .build()
         .unwrap();
-    let err = c.files().download("file_1").unwrap().finish().unwrap_err();
+    // the call's timeout bounds the answer's head; a deadline the caller sets bounds it all
+    let opts = managed_agents::RequestOptions::new()
+        .deadline(managed_agents::Deadline::after(Duration::from_secs(1)));
+    let err = c
+        .files()
+        .download_with("file_1", &opts)
+        .unwrap()
+        .finish()
+        .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+}
+
+/// A download served in pieces: `pieces` of 1 KiB, `gap` apart, then the end (or, with
+/// `cut`, the connection closed before the last piece).
+fn trickled(pieces: usize, gap: std::time::Duration, cut: bool) -> TestServer {
+    TestServer::start(move |_, _, conn| {
+        use std::io::Write;
+        let len = pieces * 1024;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {len}\r\n\r\n"
+        );
+        let _ = conn.write_all(head.as_bytes());
+        for i in 0..pieces {
+            if cut && i + 1 == pieces {
+                return;
+            }
+            std::thread::sleep(gap);
+            if conn.write_all(&[b'x'; 1024]).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+#[test]
+fn a_download_still_arriving_is_not_cut_by_the_calls_timeout() {
+    // 8 pieces 250 ms apart: 2 s in all, past the 1 s call timeout, never 1 s without a byte
+    let server = trickled(8, Duration::from_millis(250), false);
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(&server.url)
+        .timeout(Duration::from_secs(1))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("ma-dl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("slow.bin");
+    let n = client
+        .files()
+        .download("file_slow")
+        .unwrap()
+        .copy_to_path(&path)
+        .unwrap();
+    assert_eq!(n, 8 * 1024);
+    assert_eq!(std::fs::read(&path).unwrap().len(), 8 * 1024);
+    // only the file is there: no temporary file left beside it
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, [std::ffi::OsString::from("slow.bin")]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_silent_download_ends_at_its_idle_timeout_and_a_deadline_stays_hard() {
+    // silent for 3 s between pieces: the 1 s per-read timeout ends it
+    let server = trickled(2, Duration::from_secs(3), false);
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(&server.url)
+        .timeout(Duration::from_secs(1))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = client
+        .files()
+        .download("file_slow")
+        .unwrap()
+        .write_to(&mut std::io::sink())
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(20), "{err}");
+    // a deadline the caller set cuts a body that keeps arriving
+    let server = trickled(20, Duration::from_millis(200), false);
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(&server.url)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let opts = managed_agents::RequestOptions::new()
+        .deadline(managed_agents::Deadline::after(Duration::from_secs(1)));
+    let res = client
+        .files()
+        .download_with("file_slow", &opts)
+        .and_then(|r| r.write_to(&mut std::io::sink()));
+    assert!(res.is_err(), "a 4 s body passed a 1 s deadline");
+}
+
+#[test]
+fn a_cut_download_leaves_the_target_as_it_was() {
+    let server = trickled(4, Duration::from_millis(50), true);
+    let dir = std::env::temp_dir().join(format!("ma-dl-cut-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("kept.txt");
+    std::fs::write(&path, "before").unwrap();
+    let err = client(&server.url, 0)
+        .files()
+        .download("file_cut")
+        .unwrap()
+        .copy_to_path(&path)
+        .unwrap_err();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "before", "{err}");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, [std::ffi::OsString::from("kept.txt")], "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -438,7 +438,7 @@ fn a_thread_stream_reconnects_and_reconciles_from_the_thread_listing() {
     let server = TestServer::start(move |_, req, conn| {
         if req
             .target
-            .starts_with("/v1/sessions/sesn_1/threads/sthr_1/stream?")
+            .starts_with("/v1/sessions/sesn_1/threads/sthr_1/stream")
         {
             let (start, k) = {
                 let mut st = s.lock().unwrap();

@@ -142,9 +142,28 @@ fn the_free_functions_read_the_whsec_text() {
 }
 
 #[test]
+fn the_external_storage_kinds_of_anthropic_2_17_are_known() {
+    for kind in ["external_storage.failed", "external_storage.recovered"] {
+        let body = format!(
+            r#"{{"id":"wevt_3","created_at":"2026-05-01T12:00:00Z","type":"event","data":{{"type":"{kind}","id":"xst_1","organization_id":"org_1"}}}}"#
+        );
+        let event = hook().unwrap(&body, signed(&body)).unwrap();
+        assert!(
+            matches!(
+                event.data,
+                WebhookEventData::ExternalStorageFailed(_)
+                    | WebhookEventData::ExternalStorageRecovered(_)
+            ),
+            "{kind}: {:?}",
+            event.data
+        );
+    }
+}
+
+#[test]
 fn a_kind_this_version_does_not_know_is_kept_whole() {
-    // `external_storage.failed` is an event kind of a newer SDK than the pinned one
-    let body = r#"{"id":"wevt_2","created_at":"2026-05-01T12:00:00Z","type":"event","data":{"type":"external_storage.failed","id":"xst_1","organization_id":"org_1","reason":"bucket gone"}}"#;
+    // `external_storage.exploded` is an event kind of no SDK yet
+    let body = r#"{"id":"wevt_2","created_at":"2026-05-01T12:00:00Z","type":"event","data":{"type":"external_storage.exploded","id":"xst_1","organization_id":"org_1","reason":"bucket gone"}}"#;
     let event = hook().unwrap(body, signed(body)).unwrap();
     let WebhookEventData::Unknown(v) = &event.data else {
         panic!("expected Unknown, got {:?}", event.data);
