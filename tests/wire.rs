@@ -533,7 +533,7 @@ fn fake_proxy(
         };
         conn.set_nonblocking(false).unwrap();
         let mut reader = BufReader::new(conn.try_clone().unwrap());
-        let mut head = |reader: &mut BufReader<std::net::TcpStream>| {
+        let head = |reader: &mut BufReader<std::net::TcpStream>| {
             let mut first = String::new();
             reader.read_line(&mut first).unwrap();
             let mut line = String::new();

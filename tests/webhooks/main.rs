@@ -169,7 +169,7 @@ fn a_kind_this_version_does_not_know_is_kept_whole() {
         panic!("expected Unknown, got {:?}", event.data);
     };
     assert_eq!(v["reason"], "bucket gone");
-    assert_eq!(event.data.tag(), Some("external_storage.failed"));
+    assert_eq!(event.data.tag(), Some("external_storage.exploded"));
     let back: serde_json::Value = serde_json::to_value(&event).unwrap();
     assert_eq!(
         back,

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the reference flows with the official TypeScript SDK (@anthropic-ai/sdk@1.17.0, installed
+# from the package registry into a throwaway folder) against the emulator in strict mode.
+# Usage: bash tests/typescript_sdk/run.sh   (from anywhere; needs node, npm and cargo)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+(cd "$work" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund @anthropic-ai/sdk@1.17.0)
+cp "$root/tests/typescript_sdk/flows.mjs" "$work/"
+
+cd "$root"
+build_dir=${CARGO_TARGET_DIR:-target}
+case $build_dir in /*) ;; *) build_dir="$root/$build_dir" ;; esac
+cargo build --quiet --example emulator
+echo '["echo", "call_first_custom_tool"]' > "$work/script.json"
+"$build_dir/debug/examples/emulator" --strict --script "$work/script.json" > "$work/emulator.log" 2>&1 &
+pid=$!
+url=
+for _ in $(seq 1 100); do
+  url=$(sed -n 's/^emulator listening on //p' "$work/emulator.log")
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator.log"; exit 1; }
+cd "$work"
+ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 node flows.mjs
