@@ -219,3 +219,48 @@ fn expect_100_continue_is_answered_before_the_body_is_sent() {
     assert_eq!(status, 200, "{answer}");
     assert!(answer.contains(r#""name":"dev""#), "{answer}");
 }
+
+/// The contract on headers, over a raw socket: no version is refused in any mode, an old
+/// version only in strict mode, a missing beta always; and the log shows what came.
+#[test]
+fn the_version_and_beta_headers_are_held_to_the_contract() {
+    let (emu, _) = setup();
+    let get = |version: Option<&str>, beta: Option<&str>| {
+        let mut head = "GET /v1/agents HTTP/1.1\r\nhost: x\r\nconnection: close\r\n".to_string();
+        if let Some(v) = version {
+            head.push_str(&format!("anthropic-version: {v}\r\n"));
+        }
+        if let Some(b) = beta {
+            head.push_str(&format!("anthropic-beta: {b}\r\n"));
+        }
+        head.push_str("\r\n");
+        raw(&emu, head.as_bytes())
+    };
+    const MA: &str = "managed-agents-2026-04-01";
+    for strict in [false, true] {
+        emu.set_strict(strict);
+        let (status, body) = get(None, Some(MA));
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("invalid_request_error") && body.contains("anthropic-version"));
+        let (status, body) = get(Some("2026-10-21"), None);
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body.contains("anthropic-beta") && body.contains(MA),
+            "{body}"
+        );
+        assert_eq!(get(Some("2026-10-21"), Some(MA)).0, 200);
+    }
+    emu.set_strict(false);
+    assert_eq!(get(Some("2023-06-01"), Some(MA)).0, 200);
+    emu.set_strict(true);
+    let (status, body) = get(Some("2023-06-01"), Some(MA));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("2023-06-01"), "{body}");
+    let log = emu.request_log();
+    let last = log.last().unwrap();
+    assert_eq!(
+        (last.method.as_str(), last.path.as_str()),
+        ("GET", "/v1/agents")
+    );
+    assert_eq!(last.header("anthropic-version"), Some("2023-06-01"));
+}
