@@ -15,6 +15,8 @@ mod support;
 mod batch;
 #[path = "cli/front.rs"]
 mod front;
+#[path = "cli/output.rs"]
+mod output;
 #[path = "cli/resources.rs"]
 mod resources;
 #[path = "cli/safety.rs"]

@@ -149,7 +149,7 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
                     deadline,
                     &mut |_| {},
                 );
-                let error = ran.error_text();
+                let error = ran.error_text((a.deadline, deadline));
                 let mut line = json!({"id": task.id, "session_id": ran.session_id,
                     "stop_reason": ran.stop_name(), "text": ran.text(),
                     "usage": ran.outcome.usage, "error": error});

@@ -123,7 +123,7 @@ fn folder_files(root: &Path) -> Result<Vec<(PathBuf, String)>, Failure> {
 fn skill_form(folder: &Path, title: Option<String>) -> Result<Multipart, Failure> {
     let mut form = Multipart::new();
     if let Some(t) = title {
-        form = form.text("display_title", t);
+        form = form.text("display_name", t);
     }
     for (path, name) in folder_files(folder)? {
         let file = std::fs::File::open(&path)

@@ -155,16 +155,24 @@ pub fn print_json(v: &impl serde::Serialize) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
-/// Writes bytes to stdout; a reader that went away (`| head`) ends the program quietly with
-/// the status a shell gives a process killed by SIGPIPE.
+/// Writes bytes to stdout. Output that cannot be written ends the program, its tools killed:
+/// a reader that went away (`| head`) quietly, with the status a shell gives a process killed
+/// by SIGPIPE; any other write error (a full disk) with a one-line error and exit 1.
 pub fn write_stdout(bytes: &[u8]) {
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            tools::kill_all();
-            std::process::exit(exit::BROKEN_PIPE.into());
-        }
+        stdout_failed(&e);
     }
+}
+
+/// Ends the program after a failed write to stdout (see [`write_stdout`]).
+pub fn stdout_failed(e: &std::io::Error) -> ! {
+    tools::kill_all();
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(exit::BROKEN_PIPE.into());
+    }
+    note(&format!("error: cannot write to stdout: {e}"));
+    std::process::exit(exit::API.into());
 }
 
 /// Writes a line to stdout (see [`write_stdout`]).

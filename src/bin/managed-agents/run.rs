@@ -74,10 +74,17 @@ impl Ran {
             .join("\n")
     }
 
-    /// The error to report, if any (a killed tool first).
-    pub fn error_text(&self) -> Option<String> {
+    /// The error to report, if any (a killed tool first). `deadline` is the task's whole
+    /// deadline (`--deadline`): when it passed, the error names it (a request's own time
+    /// limit names itself).
+    pub fn error_text(&self, deadline: (Duration, Deadline)) -> Option<String> {
         match (&self.killed, &self.error) {
             (Some(k), _) => Some(format!("a tool did not finish: {k}")),
+            (None, Some(Error::Timeout { .. })) if deadline.1.is_expired() => Some(format!(
+                "the deadline passed (--deadline {}) after {} events",
+                humantime::format_duration(deadline.0),
+                self.outcome.events_seen
+            )),
             (None, Some(e)) => Some(e.to_string()),
             (None, None) => None,
         }
@@ -301,6 +308,7 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
         download_outputs(&c, id, dir, quiet)?;
     }
     let usage = ran.outcome.usage.clone().unwrap_or_default();
+    let error = ran.error_text((a.deadline, deadline));
     let summary = json!({
         "session_id": ran.session_id,
         "stop_reason": ran.stop_name(),
@@ -308,11 +316,11 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
         "tool_calls": ran.outcome.tool_calls.len(),
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
-        "error": ran.error_text(),
+        "error": error,
     });
     if json_mode {
         out(&summary.to_string());
-    } else if !quiet {
+    } else if !quiet && error.is_none() {
         note(&format!(
             "{}: {} events, {} tool calls, {} input / {} output tokens, session {}",
             ran.stop_name(),
@@ -323,8 +331,15 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
             ran.session_id.as_deref().unwrap_or("not created"),
         ));
     }
-    match ran.error_text() {
-        Some(e) => Err(Failure(ran.code(), e)),
+    match error {
+        // one line: what went wrong, and the session to look at
+        Some(e) => Err(Failure(
+            ran.code(),
+            match &ran.session_id {
+                Some(id) => format!("{e} (session {id})"),
+                None => e,
+            },
+        )),
         None => Ok(ran.code()),
     }
 }
