@@ -207,7 +207,9 @@ Runs one session per line of TASKS, N at a time on one client, and appends one l
 task to --out: {\"id\", \"session_id\", \"stop_reason\", \"text\", \"usage\", \"error\"}. Running it
 again with the same --out skips the tasks already there (resumable after a crash or Ctrl-C).
 Ctrl-C stops starting new sessions and lets the running ones finish; a second Ctrl-C quits.
-A task whose tool command was killed by a signal gets \"tool_killed\": true and runs again.
+A task whose tool command was killed by a signal gets \"tool_killed\": true and runs again, up to
+--max-attempts times. A failed task is not done: a run again says how many failed before, runs
+them with --retry-failed, and exits 1 while failures remain.
 
 A task line: {\"id\": \"t1\", \"message\": \"...\"} with optional \"agent\" (ID or ID@VERSION),
 \"environment\", \"title\", \"vault_ids\", \"resources\" (as the API takes them).
@@ -238,6 +240,10 @@ pub struct BatchArgs {
     /// Run again the tasks that did not end their turn (an error, a deadline, another stop).
     #[arg(long)]
     pub retry_failed: bool,
+    /// The most times one task is run, over every run with the same --out: a task whose tool
+    /// was killed runs again until then, a failed one with --retry-failed.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_attempts: u16,
 }
 
 /// `emulator`.

@@ -210,7 +210,8 @@ pub fn run_task(
                 Ok(out) => Ok(out),
                 Err(ToolFailure::Failed(m)) => Err(m),
                 Err(ToolFailure::Killed(m)) => {
-                    *killed.lock().unwrap_or_else(|p| p.into_inner()) = Some(m.clone());
+                    let local = format!("{}: {m}", tool.name);
+                    *killed.lock().unwrap_or_else(|p| p.into_inner()) = Some(local);
                     Err(m)
                 }
             }
