@@ -58,3 +58,34 @@ fn a_tool_given_twice_is_a_usage_error() {
     assert!(err.starts_with("error: ") && err.contains("shout"), "{err}");
     assert!(err.contains("twice"), "{err}");
 }
+
+#[test]
+fn batch_checks_the_tool_names_against_each_agent_before_running() {
+    let (emu, c, agent, env) = setup(true);
+    let dir = super::temp("toolnames");
+    let tasks = dir.join("tasks.jsonl");
+    std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
+    let out = dir.join("results.jsonl");
+    let o = super::cli(
+        &emu,
+        &[
+            "batch",
+            tasks.to_str().unwrap(),
+            "--agent",
+            &agent,
+            "--environment",
+            &env,
+            "--out",
+            out.to_str().unwrap(),
+            "--tool",
+            "run_test=true",
+            "--strict-tools",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("run_test"), "{err}");
+    // nothing ran
+    let sessions = c.sessions().list(&Default::default()).unwrap();
+    assert!(sessions.data.is_empty());
+}

@@ -143,6 +143,12 @@ fn failed_before(p: &Prior, max_attempts: usize) -> String {
 pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     let tasks = read_tasks(&a.tasks, a.agent.as_deref(), a.environment.as_deref())?;
     let c = client()?;
+    let tools = tool_commands(&a.tools);
+    tools::check_unique(&tools)?;
+    let agents: std::collections::BTreeSet<&str> = tasks.iter().map(|t| t.agent.as_str()).collect();
+    for agent in agents {
+        tools::check_names(&c, agent, &tools, a.strict_tools)?;
+    }
     let tasks_path = (a.tasks != "-").then(|| Path::new(&a.tasks));
     let (results, prior_results) = Results::open(&a.out, tasks_path)?;
     let prior_ids: HashSet<&str> = prior_results
@@ -186,7 +192,6 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     let queue = Mutex::new(todo);
     let results = Mutex::new(results);
     let progress = Progress::new(total, quiet);
-    let tools = tool_commands(&a.tools);
     let write_error = Mutex::new(None::<Failure>);
     std::thread::scope(|s| {
         for _ in 0..parallel {

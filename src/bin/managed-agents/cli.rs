@@ -198,6 +198,9 @@ pub struct RunArgs {
     /// Every event as a JSON line on stdout, then a summary line.
     #[arg(long)]
     pub json: bool,
+    /// A --tool name the agent has no custom tool of is an error (exit 2), not a warning.
+    #[arg(long)]
+    pub strict_tools: bool,
 }
 
 /// `batch`.
@@ -244,6 +247,9 @@ pub struct BatchArgs {
     /// was killed runs again until then, a failed one with --retry-failed.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_attempts: u16,
+    /// A --tool name a task's agent has no custom tool of is an error (exit 2), not a warning.
+    #[arg(long)]
+    pub strict_tools: bool,
 }
 
 /// `emulator`.

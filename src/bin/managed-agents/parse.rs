@@ -36,6 +36,19 @@ pub fn value(text: &str, is_json: bool) -> Result<Value, (Option<usize>, String)
     }
 }
 
+/// The candidate closest to `word`, when one is close enough to be what was meant.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
 /// One line of the tasks file, as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

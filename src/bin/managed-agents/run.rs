@@ -281,6 +281,9 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
             .collect::<Result<_, _>>()?,
     };
     let c = client()?;
+    let tool_commands = tool_commands(&a.tools);
+    tools::check_unique(&tool_commands)?;
+    tools::check_names(&c, &a.agent, &tool_commands, a.strict_tools)?;
     let _ = ctrlc::set_handler(|| {
         tools::interrupt();
         crate::note("\ninterrupted");
@@ -298,7 +301,7 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
     let ran = run_task(
         &c,
         &task,
-        &tool_commands(&a.tools),
+        &tool_commands,
         a.tools.tool_timeout,
         deadline,
         &mut on_event,

@@ -31,6 +31,77 @@ pub struct ToolCommand {
     pub command: String,
 }
 
+/// Refuses a `--tool` name given twice (which command would answer it?).
+pub fn check_unique(tools: &[ToolCommand]) -> Result<(), crate::Failure> {
+    let mut seen = std::collections::HashSet::new();
+    match tools.iter().find(|t| !seen.insert(t.name.as_str())) {
+        Some(t) => Err(crate::Failure(
+            crate::exit::USAGE,
+            format!(
+                "--tool {}: the name is given twice; give one command per tool",
+                t.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Compares the `--tool` names with the custom tools of `agent` (`ID` or `ID@VERSION`): a
+/// name the agent does not have is a warning, or with `strict` an error (exit 2). An agent
+/// that cannot be read is left to the run to report.
+pub fn check_names(
+    c: &managed_agents::Client,
+    agent: &str,
+    tools: &[ToolCommand],
+    strict: bool,
+) -> Result<(), crate::Failure> {
+    if tools.is_empty() {
+        return Ok(());
+    }
+    let (id, version) = match agent.split_once('@') {
+        Some((id, v)) => (id, v.parse::<i64>().ok()),
+        None => (agent, None),
+    };
+    let mut params = managed_agents::types::AgentRetrieveParams::default();
+    if let Some(v) = version {
+        params = params.version(v);
+    }
+    let found = match c.agents().retrieve(id, &params) {
+        Ok(a) => serde_json::to_value(a).unwrap_or_default(),
+        Err(e) => {
+            log::debug!("could not read agent {agent} to check the --tool names: {e}");
+            return Ok(());
+        }
+    };
+    let custom: Vec<&str> = found["tools"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|t| t["type"] == "custom")
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    for tool in tools {
+        if custom.contains(&tool.name.as_str()) {
+            continue;
+        }
+        let hint = match crate::parse::did_you_mean(&tool.name, custom.iter().copied()) {
+            Some(near) => format!("; did you mean {near}?"),
+            None if custom.is_empty() => "; it has none".into(),
+            None => format!("; its custom tools: {}", custom.join(", ")),
+        };
+        let message = format!(
+            "--tool {}: agent {agent} has no custom tool of that name{hint}",
+            crate::escape_controls(&tool.name)
+        );
+        if strict {
+            return Err(crate::Failure(crate::exit::USAGE, message));
+        }
+        crate::note(&format!("warning: {message}"));
+    }
+    Ok(())
+}
+
 /// Why a command gave no result.
 #[derive(Debug)]
 pub enum ToolFailure {
