@@ -13,6 +13,8 @@ mod support;
 
 #[path = "cli/batch.rs"]
 mod batch;
+#[path = "cli/definitions.rs"]
+mod definitions;
 #[path = "cli/front.rs"]
 mod front;
 #[path = "cli/output.rs"]

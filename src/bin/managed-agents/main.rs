@@ -56,7 +56,19 @@ impl From<Error> for Failure {
             Error::Timeout { .. } => exit::DEADLINE,
             _ => exit::API,
         };
-        Failure(code, e.to_string())
+        let message = match &e {
+            // the library's hint names a builder method; the CLI has no way to set it
+            Error::BodyTooLarge {
+                limit, request_id, ..
+            } => format!(
+                "the answer's body is over the limit of {limit} bytes{}",
+                request_id
+                    .as_ref()
+                    .map_or(String::new(), |id| format!(" (request-id {id})"))
+            ),
+            _ => e.to_string(),
+        };
+        Failure(code, message)
     }
 }
 
@@ -145,7 +157,17 @@ fn dispatch(command: cli::Command, quiet: bool) -> Result<u8, Failure> {
 
 /// A client from the environment; a missing key is a usage error.
 pub fn client() -> Result<managed_agents::Client, Failure> {
-    managed_agents::Client::from_env().map_err(Failure::from)
+    managed_agents::Client::from_env().map_err(|e| match e {
+        // said in the CLI's terms: the variable it came from, no builder method
+        Error::InvalidInput { param, message, .. } if param == "base_url" => Failure(
+            exit::USAGE,
+            format!(
+                "ANTHROPIC_BASE_URL: {}",
+                message.trim_end_matches(", or allow_plain_http(true)")
+            ),
+        ),
+        e => Failure::from(e),
+    })
 }
 
 /// Prints a value as pretty JSON.
