@@ -15,6 +15,8 @@ mod support;
 mod batch;
 #[path = "cli/definitions.rs"]
 mod definitions;
+#[path = "cli/downloads.rs"]
+mod downloads;
 #[path = "cli/front.rs"]
 mod front;
 #[path = "cli/output.rs"]

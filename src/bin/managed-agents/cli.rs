@@ -97,7 +97,9 @@ fn tool(s: &str) -> Result<(String, String), String> {
 #[derive(Args, Debug, Clone)]
 pub struct ToolArgs {
     /// Answer the custom tool NAME by running COMMAND with `sh -c`: the tool input as JSON on
-    /// stdin, its stdout the result, a non-zero exit an error (repeatable).
+    /// stdin, its stdout the result (at most 30,000 characters; a longer output is saved whole
+    /// to a file in the temporary folder that the result names), a non-zero exit an error
+    /// result with the exit status and the end of stderr (repeatable, one command per NAME).
     #[arg(long = "tool", value_name = "NAME=COMMAND", value_parser = tool)]
     pub tools: Vec<(String, String)>,
     /// How long one tool command may run before it and its children are killed.

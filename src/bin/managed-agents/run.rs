@@ -286,6 +286,7 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
     tools::check_names(&c, &a.agent, &tool_commands, a.strict_tools)?;
     let _ = ctrlc::set_handler(|| {
         tools::interrupt();
+        download::remove_partial();
         crate::note("\ninterrupted");
         std::process::exit(exit::INTERRUPTED.into());
     });
