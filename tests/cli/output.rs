@@ -105,3 +105,57 @@ fn skills_create_sends_the_title_as_display_name() {
     let skill: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(skill["display_name"], "Mine", "{skill}");
 }
+
+#[test]
+fn a_flood_of_junk_frames_is_a_few_warnings_not_one_each() {
+    use super::support::{respond_list, sse_head, TestServer};
+    use std::io::Write;
+    let server = TestServer::start(|_, req, conn| {
+        if req.target.contains("/stream") {
+            sse_head(conn);
+            let mut junk = String::new();
+            for i in 0..2000 {
+                junk.push_str(&format!("event: message\ndata: not json {i}\n\n"));
+            }
+            let _ = conn.write_all(junk.as_bytes());
+            // then quiet, the stream open
+            std::thread::sleep(Duration::from_secs(20));
+        } else {
+            respond_list(conn, &req.target, &[]);
+        }
+    });
+    let mut child = Command::new(BIN)
+        .args(["sessions", "events", "sesn_011junk", "--follow"])
+        .env("ANTHROPIC_API_KEY", "test")
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the stderr lines, read as they come, until 2000 frames had time to be read
+    let err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(err)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = child.kill();
+    let _ = child.wait();
+    let lines = reader.join().unwrap();
+    let warnings = lines.iter().filter(|l| l.contains("WARN")).count();
+    assert!(warnings >= 1, "{lines:?}");
+    assert!(
+        warnings <= 10,
+        "{warnings} warnings: {:?}",
+        &lines[..12.min(lines.len())]
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("not shown") || l.contains("at most")),
+        "{lines:?}"
+    );
+}

@@ -11,6 +11,7 @@ mod emulator;
 mod examples;
 mod files;
 mod input;
+mod log_limit;
 mod parse;
 mod progress;
 mod resources;
@@ -92,9 +93,11 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+    let logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
         .format_target(verbose > 1)
-        .init();
+        .build();
+    log::set_max_level(logger.filter());
+    let _ = log::set_boxed_logger(Box::new(log_limit::RateLimited::new(logger)));
 }
 
 fn main() -> ExitCode {
