@@ -102,21 +102,66 @@ fn a_task_whose_tool_is_killed_is_tried_at_most_max_attempts_times() {
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
         assert_eq!(lines(&out).len(), attempt);
     }
-    assert_eq!(sessions(&c), 3);
+    // every attempt carries on in the session of the first
+    assert_eq!(sessions(&c), 1);
     // the default of 3 attempts is spent: not run again, still a failure
     let o = batch(&emu, &tasks, &out, &args);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("3 attempts"), "{err}");
     assert_eq!(lines(&out).len(), 3);
-    assert_eq!(sessions(&c), 3);
+    assert_eq!(sessions(&c), 1);
     // more attempts allowed: one more
     let mut more = args.to_vec();
     more.extend(["--max-attempts", "4"]);
     let o = batch(&emu, &tasks, &out, &more);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(lines(&out).len(), 4);
-    assert_eq!(sessions(&c), 4);
+    assert_eq!(sessions(&c), 1);
+    // the killed calls were never answered with an error: nothing was posted for them
+    let session = &c.sessions().list(&Default::default()).unwrap().data[0];
+    let answered = c
+        .sessions()
+        .events()
+        .list(&session.id, &Default::default())
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| matches!(e, SessionEvent::UserCustomToolResult(_)))
+        .count();
+    assert_eq!(answered, 0);
+}
+
+#[test]
+fn a_task_whose_tool_was_killed_carries_on_in_its_session() {
+    let (emu, c, agent, env) = setup(true);
+    emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
+    let dir = temp("carryon");
+    let tasks = dir.join("tasks.jsonl");
+    std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
+    let out = dir.join("results.jsonl");
+    let marker = dir.join("ran-once");
+    let tool = format!(
+        "shout=if [ -e {m} ]; then echo fine; else touch {m}; kill -KILL $$; fi",
+        m = marker.display()
+    );
+    let args = [
+        "--agent",
+        agent.as_str(),
+        "--environment",
+        env.as_str(),
+        "--tool",
+        tool.as_str(),
+    ];
+    let o = batch(&emu, &tasks, &out, &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = batch(&emu, &tasks, &out, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let l = lines(&out);
+    assert_eq!(l.len(), 2);
+    assert_eq!(l[0]["session_id"], l[1]["session_id"]);
+    assert_eq!(l[1]["stop_reason"], "end_turn", "{}", l[1]);
+    assert_eq!(sessions(&c), 1);
 }
 
 #[test]

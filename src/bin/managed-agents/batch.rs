@@ -35,6 +35,7 @@ fn task(line: &str, agent: Option<&str>, environment: Option<&str>) -> Result<Ta
         message: t.message,
         vault_ids: t.vault_ids,
         resources: t.resources,
+        session: None,
     })
 }
 
@@ -86,6 +87,8 @@ struct Prior {
     /// Tasks to run again: their tool was killed, or they failed and failures are retried,
     /// with attempts left.
     again: HashSet<String>,
+    /// Of those, the ones whose tool was killed in a session that is carried on.
+    sessions: HashMap<String, String>,
     /// Failed tasks not run again: their number.
     failed: usize,
     /// Of those, the ones that used all their attempts.
@@ -96,22 +99,26 @@ struct Prior {
 /// one is not done, and runs again while it has attempts left (`max_attempts` in all) when
 /// its tool was killed or `retry_failed` is given.
 fn prior(results: &[Value], retry_failed: bool, max_attempts: usize) -> Prior {
-    // per id: (attempts, ended its turn, the last attempt's tool was killed)
-    let mut seen: HashMap<&str, (usize, bool, bool)> = HashMap::new();
+    // per id: (attempts, ended its turn, the session of the last attempt if its tool was killed)
+    let mut seen: HashMap<&str, (usize, bool, Option<&str>)> = HashMap::new();
     for v in results {
         let Some(id) = v["id"].as_str() else { continue };
         let ok = v["error"].is_null() && v["stop_reason"] == json!("end_turn");
         let e = seen.entry(id).or_default();
         e.0 += 1;
         e.1 |= ok;
-        e.2 = v["tool_killed"] == json!(true);
+        e.2 = (v["tool_killed"] == json!(true)).then(|| v["session_id"].as_str().unwrap_or(""));
     }
     let mut p = Prior::default();
-    for (id, (attempts, ok, killed)) in seen {
+    for (id, (attempts, ok, killed_in)) in seen {
+        let killed = killed_in.is_some();
         if ok {
             p.done.insert(id.to_string());
         } else if (killed || retry_failed) && attempts < max_attempts {
             p.again.insert(id.to_string());
+            if let Some(session) = killed_in.filter(|s| !s.is_empty()) {
+                p.sessions.insert(id.to_string(), session.to_string());
+            }
         } else {
             p.failed += 1;
             if killed || retry_failed {
@@ -167,6 +174,10 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
             // a task that failed before and is not run again
             failed += usize::from(!ran && !run_again && prior_ids.contains(t.id.as_str()));
             !ran && (run_again || !prior_ids.contains(t.id.as_str()))
+        })
+        .map(|mut t| {
+            t.session = before.sessions.get(&t.id).cloned();
+            t
         })
         .collect();
     let total = todo.len();

@@ -212,8 +212,9 @@ Runs one session per line of TASKS, N at a time on one client, and appends one l
 task to --out: {\"id\", \"session_id\", \"stop_reason\", \"text\", \"usage\", \"error\"}. Running it
 again with the same --out skips the tasks already there (resumable after a crash or Ctrl-C).
 Ctrl-C stops starting new sessions and lets the running ones finish; a second Ctrl-C quits.
-A task whose tool command was killed by a signal gets \"tool_killed\": true and runs again, up to
---max-attempts times. A failed task is not done: a run again says how many failed before, runs
+A task whose tool command was killed by a signal gets \"tool_killed\": true, its call is left
+unanswered, and it runs again in the same session (the call answered anew), up to --max-attempts
+times in all. A failed task is not done: a run again says how many failed before, runs
 them with --retry-failed, and exits 1 while failures remain.
 
 A task line: {\"id\": \"t1\", \"message\": \"...\"} with optional \"agent\" (ID or ID@VERSION),

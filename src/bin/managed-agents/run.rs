@@ -5,12 +5,14 @@ use crate::cli::{RunArgs, ToolArgs};
 use crate::download::{self, Existing};
 use crate::tools::{self, ToolCommand, ToolFailure};
 use crate::{client, exit, note, out, Failure};
+use managed_agents::environments::StopSignal;
 use managed_agents::runner::{Outcome, StopReason};
 use managed_agents::types::*;
 use managed_agents::{Client, Deadline, Error, RequestOptions};
 use serde_json::{json, Value};
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,6 +25,9 @@ pub struct Task {
     pub title: Option<String>,
     pub vault_ids: Vec<String>,
     pub resources: Vec<SessionCreateParamsResource>,
+    /// A session of an earlier attempt whose tool was killed: carried on (its call answered
+    /// anew) instead of creating one.
+    pub session: Option<String>,
 }
 
 /// How a task's run ended.
@@ -160,34 +165,17 @@ pub fn run_task(
         error: None,
         killed: None,
     };
-    let agent = match agent_ref(&t.agent) {
-        Ok(a) => a,
-        Err(m) => {
-            ran.error = Some(Error::invalid_input("agent", m));
-            return ran;
-        }
+    let session_id = match &t.session {
+        Some(id) => id.clone(),
+        None => match create_session(c, t, deadline) {
+            Ok(id) => id,
+            Err(e) => {
+                ran.error = Some(e);
+                return ran;
+            }
+        },
     };
-    let mut params = SessionCreateParams::new(agent, t.environment.as_str());
-    if let Some(title) = &t.title {
-        params = params.title(title.as_str());
-    }
-    if !t.vault_ids.is_empty() {
-        params = params.vault_ids(t.vault_ids.clone());
-    }
-    if !t.resources.is_empty() {
-        params = params.resources(t.resources.clone());
-    }
-    let session = match c
-        .sessions()
-        .create_with(&params, &RequestOptions::new().deadline(deadline))
-    {
-        Ok(s) => s,
-        Err(e) => {
-            ran.error = Some(e);
-            return ran;
-        }
-    };
-    ran.session_id = Some(session.id.clone());
+    ran.session_id = Some(session_id.clone());
     let Some(left) = deadline.remaining().filter(|d| !d.is_zero()) else {
         ran.error = Some(Error::timeout(
             "the deadline passed while creating the session",
@@ -195,15 +183,23 @@ pub fn run_task(
         return ran;
     };
     let killed = Arc::new(Mutex::new(None::<String>));
+    // a tool killed by a signal ends the run with its call unanswered, so that a later
+    // attempt carries on in the same session
+    let cancel = StopSignal::new();
+    let over = Arc::new(AtomicBool::new(false));
     let mut runner = c
-        .run(&session.id)
-        .message(t.message.as_str())
+        .run(&session_id)
         .deadline(left)
         // the command's own limit comes first and kills it; this is the runner's backstop
         .handler_timeout(tool_timeout + Duration::from_secs(5))
+        .cancel(cancel.clone())
         .on_event(on_event);
+    if t.session.is_none() {
+        runner = runner.message(t.message.as_str());
+    }
     for tool in tools {
-        let (tool, killed) = (tool.clone(), killed.clone());
+        let (tool, killed, cancel, over) =
+            (tool.clone(), killed.clone(), cancel.clone(), over.clone());
         runner = runner.tool(tool.name.clone(), move |call| {
             let input = Value::Object(call.input.clone()).to_string();
             match tools::run(&tool, input, tool_timeout, deadline) {
@@ -212,6 +208,12 @@ pub fn run_task(
                 Err(ToolFailure::Killed(m)) => {
                     let local = format!("{}: {m}", tool.name);
                     *killed.lock().unwrap_or_else(|p| p.into_inner()) = Some(local);
+                    cancel.set();
+                    // held until the run has seen the cancel, so no error result is posted
+                    let held = Deadline::after(Duration::from_secs(30));
+                    while !over.load(Ordering::SeqCst) && !held.is_expired() {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
                     Err(m)
                 }
             }
@@ -224,8 +226,27 @@ pub fn run_task(
             ran.error = Some(e.error);
         }
     }
+    over.store(true, Ordering::SeqCst);
     ran.killed = killed.lock().unwrap_or_else(|p| p.into_inner()).take();
     ran
+}
+
+/// Creates the task's session; its id.
+fn create_session(c: &Client, t: &Task, deadline: Deadline) -> Result<String, Error> {
+    let agent = agent_ref(&t.agent).map_err(|m| Error::invalid_input("agent", m))?;
+    let mut params = SessionCreateParams::new(agent, t.environment.as_str());
+    if let Some(title) = &t.title {
+        params = params.title(title.as_str());
+    }
+    if !t.vault_ids.is_empty() {
+        params = params.vault_ids(t.vault_ids.clone());
+    }
+    if !t.resources.is_empty() {
+        params = params.resources(t.resources.clone());
+    }
+    c.sessions()
+        .create_with(&params, &RequestOptions::new().deadline(deadline))
+        .map(|s| s.id)
 }
 
 fn resource(spec: &str) -> Result<SessionCreateParamsResource, Failure> {
@@ -279,6 +300,7 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
             .iter()
             .map(|r| resource(r))
             .collect::<Result<_, _>>()?,
+        session: None,
     };
     let c = client()?;
     let tool_commands = tool_commands(&a.tools);
