@@ -43,6 +43,7 @@ fn a_write_error_on_stdout_is_an_error() {
         vec!["agents", "list"],
         vec!["sessions", "events", &session.id],
         vec!["completions", "bash"],
+        vec!["agents", "--help"],
         vec![
             "run",
             "--agent",

@@ -116,8 +116,13 @@ fn main() -> ExitCode {
             } else {
                 exit::OK
             };
-            // help and version go to stdout, errors to stderr; a closed pipe is quiet
-            let _ = e.print();
+            // help and version go to stdout (a write that fails is an error, as every output's
+            // is), errors to stderr
+            if let Err(err) = e.print() {
+                if !e.use_stderr() {
+                    stdout_failed(&err);
+                }
+            }
             return ExitCode::from(code);
         }
     };
