@@ -259,6 +259,9 @@ impl<'a> SessionRunner<'a> {
         let (pending, last_end) = self.history(state)?;
         for ev in pending {
             self.handle(state, &ev);
+            if let Some(e) = state.refused.take() {
+                return Err(e);
+            }
             if self.cancel.is_set() {
                 return Ok(StopReason::Cancelled);
             }
@@ -302,6 +305,9 @@ impl<'a> SessionRunner<'a> {
             }
             state.record(&ev);
             self.handle(state, &ev);
+            if let Some(e) = state.refused.take() {
+                return Err(e);
+            }
             if self.cancel.is_set() {
                 return Ok(StopReason::Cancelled);
             }
@@ -315,6 +321,9 @@ impl<'a> SessionRunner<'a> {
                             if let Some(pending) = state.tool_uses.get(id).cloned() {
                                 self.handle(state, &pending);
                             }
+                        }
+                        if let Some(e) = state.refused.take() {
+                            return Err(e);
                         }
                         if ended.take().is_some() {
                             stream.set_deadline(self.deadline);
@@ -447,9 +456,25 @@ impl<'a> SessionRunner<'a> {
             &state.floor,
             self.deadline,
         );
-        if sent.is_ok() {
-            state.tool_uses.remove(tool_use_id);
-            state.answered.insert(tool_use_id.to_string());
+        match &sent {
+            Ok(()) => {
+                state.tool_uses.remove(tool_use_id);
+                state.answered.insert(tool_use_id.to_string());
+            }
+            // refused for good: the session would wait for this answer until the deadline
+            Err(Error::Api {
+                status,
+                request_id,
+                body,
+                ..
+            }) if !sent.as_ref().is_err_and(Error::is_retryable) && state.refused.is_none() => {
+                state.refused = Some(Error::from_api_body(
+                    *status,
+                    request_id.clone(),
+                    body.as_bytes(),
+                ));
+            }
+            Err(_) => {}
         }
         sent
     }

@@ -84,3 +84,62 @@ fn an_output_under_the_cap_is_the_result_as_it_was() {
         .collect();
     assert_eq!(texts, ["a\nb"]);
 }
+
+#[test]
+fn a_result_the_api_refuses_ends_the_run_with_that_error() {
+    use managed_agents::emulator::Faults;
+    use std::time::{Duration, Instant};
+    let (emu, _c, agent, env) = setup(true);
+    emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
+    let dir = super::temp("refused");
+    let (ready, go) = (dir.join("ready"), dir.join("go"));
+    let tool = format!(
+        "shout=touch {}; while [ ! -e {} ]; do sleep 0.05; done; echo hi",
+        ready.display(),
+        go.display()
+    );
+    let child = {
+        let (emu_url, agent, env) = (emu.base_url().to_string(), agent.clone(), env.clone());
+        std::thread::spawn(move || {
+            std::process::Command::new(super::BIN)
+                .args([
+                    "run",
+                    "--agent",
+                    &agent,
+                    "--environment",
+                    &env,
+                    "--message",
+                    "go",
+                    "--tool",
+                    &tool,
+                    "--deadline",
+                    "60s",
+                ])
+                .env("ANTHROPIC_API_KEY", "test")
+                .env("ANTHROPIC_BASE_URL", emu_url)
+                .output()
+                .unwrap()
+        })
+    };
+    let t = Instant::now();
+    while !ready.exists() && t.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(ready.exists(), "the tool did not start");
+    // the tool's result is the next request: refused as too large
+    emu.set_faults(Faults {
+        fail_next: 1,
+        fail_status: 413,
+        ..Faults::default()
+    });
+    std::fs::write(&go, "").unwrap();
+    let o = child.join().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    // not the deadline (exit 4): the refusal, named
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("refused the result of tool shout") && err.contains("413"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

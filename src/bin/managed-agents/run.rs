@@ -79,12 +79,27 @@ impl Ran {
             .join("\n")
     }
 
+    /// The tool whose result the API refused, if one was.
+    fn refused_result(&self) -> Option<&str> {
+        self.outcome
+            .tool_calls
+            .iter()
+            .find(|c| c.post_error.is_some())
+            .map(|c| c.call.name.as_str())
+    }
+
     /// The error to report, if any (a killed tool first). `deadline` is the task's whole
     /// deadline (`--deadline`): when it passed, the error names it (a request's own time
     /// limit names itself).
     pub fn error_text(&self, deadline: (Duration, Deadline)) -> Option<String> {
         match (&self.killed, &self.error) {
             (Some(k), _) => Some(format!("a tool did not finish: {k}")),
+            (None, Some(e @ Error::Api { .. })) if self.refused_result().is_some() => {
+                Some(format!(
+                    "the API refused the result of tool {}: {e}",
+                    self.refused_result().unwrap_or_default()
+                ))
+            }
             (None, Some(Error::Timeout { .. })) if deadline.1.is_expired() => Some(format!(
                 "the deadline passed (--deadline {}) after {} events",
                 humantime::format_duration(deadline.0),
