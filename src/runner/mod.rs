@@ -11,8 +11,10 @@
 //!   detached. A handler's error or panic becomes an `is_error` result too, never a hung session;
 //! - a result that cannot be posted (after retries, or refused) is reported in the outcome as
 //!   not posted, never dropped silently, unless the session's log shows that it arrived (the
-//!   answer to an earlier attempt was lost); the user message is sent again after a failure
-//!   only when the log shows it did not arrive (see `post.rs`);
+//!   answer to an earlier attempt was lost); one the API refuses for good (a 4xx that is not
+//!   retried) ends the run at once with that error, since the session would wait for it until
+//!   the deadline; the user message is sent again after a failure only when the log shows it
+//!   did not arrive (see `post.rs`);
 //! - a call for a tool it has no handler for gets an `is_error` result, unless the runner is
 //!   limited to its own tools (then another runner on the same session answers it);
 //! - an event that does not read never stops it (the stream delivers it as `Unknown`, or skips
@@ -222,7 +224,8 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// Runs until the turn ends, the session terminates, or the deadline passes.
+    /// Runs until the turn ends, the session terminates, the deadline passes, or the API
+    /// refuses an answer for good (its error, with the outcome so far).
     pub fn until_idle(mut self) -> std::result::Result<Outcome, RunError> {
         let mut state = State::new(self.keep);
         match self.drive(&mut state) {
