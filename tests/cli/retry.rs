@@ -199,3 +199,32 @@ fn an_error_result_carries_the_exit_status_and_stderr_not_the_command() {
     assert!(!text.contains("hunter2"), "{text}");
     assert!(!text.contains("echo"), "{text}");
 }
+
+#[test]
+fn run_answers_a_killed_tool_with_an_error_result_and_fails() {
+    // `run` has no later attempt: the call is answered, so the session is not left waiting
+    let (emu, c, agent, env) = setup(true);
+    emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
+    let o = super::run(&emu, &agent, &env, &["--tool", "shout=kill -KILL $$"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("shout: the command was killed by signal 9"),
+        "{err}"
+    );
+    let session = &c.sessions().list(&Default::default()).unwrap().data[0];
+    let results: Vec<Value> = c
+        .sessions()
+        .events()
+        .list(&session.id, &Default::default())
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter_map(|e| match e {
+            SessionEvent::UserCustomToolResult(r) => Some(serde_json::to_value(r).unwrap()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["is_error"], true);
+}

@@ -36,6 +36,7 @@ fn task(line: &str, agent: Option<&str>, environment: Option<&str>) -> Result<Ta
         vault_ids: t.vault_ids,
         resources: t.resources,
         session: None,
+        resumable: true,
     })
 }
 

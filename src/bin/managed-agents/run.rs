@@ -28,6 +28,9 @@ pub struct Task {
     /// A session of an earlier attempt whose tool was killed: carried on (its call answered
     /// anew) instead of creating one.
     pub session: Option<String>,
+    /// Whether a later attempt may carry on: a tool killed by a signal then leaves its call
+    /// unanswered and ends the run (else its call gets an error result and the turn goes on).
+    pub resumable: bool,
 }
 
 /// How a task's run ended.
@@ -215,6 +218,7 @@ pub fn run_task(
     for tool in tools {
         let (tool, killed, cancel, over) =
             (tool.clone(), killed.clone(), cancel.clone(), over.clone());
+        let resumable = t.resumable;
         runner = runner.tool(tool.name.clone(), move |call| {
             let input = Value::Object(call.input.clone()).to_string();
             match tools::run(&tool, input, tool_timeout, deadline) {
@@ -223,6 +227,9 @@ pub fn run_task(
                 Err(ToolFailure::Killed(m)) => {
                     let local = format!("{}: {m}", tool.name);
                     *killed.lock().unwrap_or_else(|p| p.into_inner()) = Some(local);
+                    if !resumable {
+                        return Err(m);
+                    }
                     cancel.set();
                     // held until the run has seen the cancel, so no error result is posted
                     let held = Deadline::after(Duration::from_secs(30));
@@ -316,6 +323,7 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
             .map(|r| resource(r))
             .collect::<Result<_, _>>()?,
         session: None,
+        resumable: false,
     };
     let c = client()?;
     let tool_commands = tool_commands(&a.tools);
