@@ -156,3 +156,32 @@ fn base_urls_are_read_as_urls_and_refusals_speak_of_the_cli() {
     assert!(!err.contains("allow_plain_http"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn a_body_over_the_limit_names_no_library_method() {
+    use super::support::TestServer;
+    use std::io::Write;
+    // a JSON answer of 70 MB: over the 64 MiB a client reads
+    let server = TestServer::start(|_, _, conn| {
+        let len = 70_000_000usize;
+        let _ = write!(
+            conn,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len}\r\n\r\n"
+        );
+        let chunk = vec![b' '; 1 << 20];
+        let mut sent = 0;
+        while sent < len {
+            let n = chunk.len().min(len - sent);
+            if conn.write_all(&chunk[..n]).is_err() {
+                return;
+            }
+            sent += n;
+        }
+    });
+    let o = with_base_url(&server.url, &["agents", "list"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("over the limit"), "{err}");
+    assert!(!err.contains("ClientBuilder"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
