@@ -389,7 +389,12 @@ impl ClientBuilder {
                     .filter(|s| !s.is_empty())
             })
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        let base_url = base_url.trim_end_matches('/').to_string();
+        let mut base_url = base_url.trim_end_matches('/').to_string();
+        // a URL's scheme is case-insensitive (RFC 3986): `HTTP://` is `http://`
+        if let Some(i) = base_url.find("://") {
+            let scheme = base_url[..i].to_ascii_lowercase();
+            base_url.replace_range(..i, &scheme);
+        }
         if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
             return Err(Error::invalid_input(
                 "base_url",

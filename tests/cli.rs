@@ -13,12 +13,24 @@ mod support;
 
 #[path = "cli/batch.rs"]
 mod batch;
+#[path = "cli/definitions.rs"]
+mod definitions;
+#[path = "cli/downloads.rs"]
+mod downloads;
 #[path = "cli/front.rs"]
 mod front;
+#[path = "cli/output.rs"]
+mod output;
 #[path = "cli/resources.rs"]
 mod resources;
+#[path = "cli/retry.rs"]
+mod retry;
 #[path = "cli/safety.rs"]
 mod safety;
+#[path = "cli/tool_names.rs"]
+mod tool_names;
+#[path = "cli/tool_output.rs"]
+mod tool_output;
 #[path = "cli/worker.rs"]
 mod worker;
 
@@ -292,9 +304,10 @@ fn a_batch_of_fifty_interrupted_and_resumed_runs_each_task_once() {
     let unique: std::collections::HashSet<_> = titles.iter().collect();
     assert_eq!(unique.len(), 45, "a task had two sessions");
 
-    // a third run has nothing left to do
+    // a third run has nothing left to do, but the five failures remain
     let out3 = cli(&emu, &args);
-    assert_eq!(out3.status.code(), Some(0));
+    assert_eq!(out3.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out3.stderr).contains("5 failed before"));
     assert_eq!(results(&out).len(), 50);
 }
 

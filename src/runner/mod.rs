@@ -11,8 +11,10 @@
 //!   detached. A handler's error or panic becomes an `is_error` result too, never a hung session;
 //! - a result that cannot be posted (after retries, or refused) is reported in the outcome as
 //!   not posted, never dropped silently, unless the session's log shows that it arrived (the
-//!   answer to an earlier attempt was lost); the user message is sent again after a failure
-//!   only when the log shows it did not arrive (see `post.rs`);
+//!   answer to an earlier attempt was lost); one the API refuses for good (a 4xx that is not
+//!   retried) ends the run at once with that error, since the session would wait for it until
+//!   the deadline; the user message is sent again after a failure only when the log shows it
+//!   did not arrive (see `post.rs`);
 //! - a call for a tool it has no handler for gets an `is_error` result, unless the runner is
 //!   limited to its own tools (then another runner on the same session answers it);
 //! - an event that does not read never stops it (the stream delivers it as `Unknown`, or skips
@@ -222,7 +224,8 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// Runs until the turn ends, the session terminates, or the deadline passes.
+    /// Runs until the turn ends, the session terminates, the deadline passes, or the API
+    /// refuses an answer for good (its error, with the outcome so far).
     pub fn until_idle(mut self) -> std::result::Result<Outcome, RunError> {
         let mut state = State::new(self.keep);
         match self.drive(&mut state) {
@@ -259,6 +262,9 @@ impl<'a> SessionRunner<'a> {
         let (pending, last_end) = self.history(state)?;
         for ev in pending {
             self.handle(state, &ev);
+            if let Some(e) = state.refused.take() {
+                return Err(e);
+            }
             if self.cancel.is_set() {
                 return Ok(StopReason::Cancelled);
             }
@@ -302,6 +308,9 @@ impl<'a> SessionRunner<'a> {
             }
             state.record(&ev);
             self.handle(state, &ev);
+            if let Some(e) = state.refused.take() {
+                return Err(e);
+            }
             if self.cancel.is_set() {
                 return Ok(StopReason::Cancelled);
             }
@@ -315,6 +324,9 @@ impl<'a> SessionRunner<'a> {
                             if let Some(pending) = state.tool_uses.get(id).cloned() {
                                 self.handle(state, &pending);
                             }
+                        }
+                        if let Some(e) = state.refused.take() {
+                            return Err(e);
                         }
                         if ended.take().is_some() {
                             stream.set_deadline(self.deadline);
@@ -447,9 +459,25 @@ impl<'a> SessionRunner<'a> {
             &state.floor,
             self.deadline,
         );
-        if sent.is_ok() {
-            state.tool_uses.remove(tool_use_id);
-            state.answered.insert(tool_use_id.to_string());
+        match &sent {
+            Ok(()) => {
+                state.tool_uses.remove(tool_use_id);
+                state.answered.insert(tool_use_id.to_string());
+            }
+            // refused for good: the session would wait for this answer until the deadline
+            Err(Error::Api {
+                status,
+                request_id,
+                body,
+                ..
+            }) if !sent.as_ref().is_err_and(Error::is_retryable) && state.refused.is_none() => {
+                state.refused = Some(Error::from_api_body(
+                    *status,
+                    request_id.clone(),
+                    body.as_bytes(),
+                ));
+            }
+            Err(_) => {}
         }
         sent
     }

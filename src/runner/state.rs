@@ -30,6 +30,9 @@ pub(super) struct State {
     pub(super) allowed: HashSet<String>,
     /// Where the session's log ended when the run's stream opened.
     pub(super) floor: Position,
+    /// An answer the API refused for good (a 4xx that is not retried): the call it answers
+    /// will never be answered, so the run ends with this error.
+    pub(super) refused: Option<crate::error::Error>,
 }
 
 impl State {

@@ -253,8 +253,8 @@ fn retry_failed_runs_again_the_tasks_that_did_not_end_their_turn() {
     ];
     let o = cli(&emu, &args);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    // without the flag a failed task is done
-    assert_eq!(cli(&emu, &args).status.code(), Some(0));
+    // without the flag a failed task is not run again, and is still a failure
+    assert_eq!(cli(&emu, &args).status.code(), Some(1));
     emu.set_script(Script::new().say("ok"));
     args.push("--retry-failed");
     assert_eq!(cli(&emu, &args).status.code(), Some(0));

@@ -185,7 +185,7 @@ fn a_skill_folder_is_uploaded_with_its_paths() {
     let reqs = server.requests.lock().unwrap();
     let body = String::from_utf8_lossy(&reqs[0].body);
     assert!(reqs[0].target.starts_with("/v1/skills"));
-    assert!(body.contains("name=\"display_title\""), "{body}");
+    assert!(body.contains("name=\"display_name\""), "{body}");
     assert!(body.contains("filename=\"my-skill/SKILL.md\""), "{body}");
     assert!(
         body.contains("filename=\"my-skill/scripts/run.sh\""),

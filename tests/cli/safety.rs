@@ -74,19 +74,19 @@ fn files_download_stays_in_the_folder_never_overwrites_and_never_follows_links()
     assert!(!top.join("abs.txt").exists(), "wrote to an absolute path");
 
     // an existing file is not overwritten without --force
-    std::fs::write(work.join(".bashrc"), "mine").unwrap();
-    let id = upload(&c, ".bashrc", "theirs");
+    std::fs::write(work.join("settings.txt"), "mine").unwrap();
+    let id = upload(&c, "settings.txt", "theirs");
     let o = cli_in(&emu, &work, &["files", "download", &id]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
     assert_eq!(
-        std::fs::read_to_string(work.join(".bashrc")).unwrap(),
+        std::fs::read_to_string(work.join("settings.txt")).unwrap(),
         "mine"
     );
     let o = cli_in(&emu, &work, &["files", "download", &id, "--force"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
-        std::fs::read_to_string(work.join(".bashrc")).unwrap(),
+        std::fs::read_to_string(work.join("settings.txt")).unwrap(),
         "theirs"
     );
 
@@ -248,8 +248,19 @@ fn a_tool_reads_a_large_input_while_writing_its_output() {
         t.elapsed() < Duration::from_secs(50),
         "it waited for the deadline"
     );
+    // the result holds the start of the output; the whole of it is in the file it names
     let results = tool_results(&c);
-    let v: Value = serde_json::from_str(&results[0].0).unwrap();
+    let (shown, note) = results[0].0.split_once('\n').unwrap();
+    assert!(shown.starts_with("{\"text\":\"xxx"), "{shown:.40}");
+    assert_eq!(shown.len(), 30_000);
+    let path = note
+        .trim_end_matches(']')
+        .rsplit_once("saved whole in ")
+        .unwrap()
+        .1;
+    let whole = std::fs::read_to_string(path).unwrap();
+    let _ = std::fs::remove_file(path);
+    let v: Value = serde_json::from_str(&whole).unwrap();
     assert_eq!(v["text"].as_str().unwrap().len(), big.len());
 }
 

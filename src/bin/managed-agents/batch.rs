@@ -10,7 +10,7 @@ use crate::run::{agent_ref, run_task, tool_commands, Task};
 use crate::{client, exit, note, tools, Failure};
 use managed_agents::Deadline;
 use serde_json::{json, Value};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -35,6 +35,8 @@ fn task(line: &str, agent: Option<&str>, environment: Option<&str>) -> Result<Ta
         message: t.message,
         vault_ids: t.vault_ids,
         resources: t.resources,
+        session: None,
+        resumable: true,
     })
 }
 
@@ -78,39 +80,113 @@ fn read_tasks(
     Ok(tasks)
 }
 
-/// The ids of tasks already done: a result that ended the turn, or any other unless retrying
-/// failures; never one whose tool was killed.
-fn done_ids(prior: &[Value], retry_failed: bool) -> HashSet<String> {
-    let mut done = HashSet::new();
-    for v in prior {
-        let failed = !v["error"].is_null() || v["stop_reason"] != json!("end_turn");
-        let killed = v["tool_killed"] == json!(true);
-        if let Some(id) = v["id"].as_str() {
-            let retry = killed || (failed && retry_failed);
-            if !retry {
-                done.insert(id.to_string());
+/// What earlier runs left in the results file, by task id.
+#[derive(Default)]
+struct Prior {
+    /// Tasks that ended their turn: never run again.
+    done: HashSet<String>,
+    /// Tasks to run again: their tool was killed, or they failed and failures are retried,
+    /// with attempts left.
+    again: HashSet<String>,
+    /// Of those, the ones whose tool was killed in a session that is carried on.
+    sessions: HashMap<String, String>,
+    /// Failed tasks not run again: their number.
+    failed: usize,
+    /// Of those, the ones that used all their attempts.
+    spent: usize,
+}
+
+/// Sorts the tasks of earlier results: a task is done once a result ended its turn; a failed
+/// one is not done, and runs again while it has attempts left (`max_attempts` in all) when
+/// its tool was killed or `retry_failed` is given.
+fn prior(results: &[Value], retry_failed: bool, max_attempts: usize) -> Prior {
+    // per id: (attempts, ended its turn, the session of the last attempt if its tool was killed)
+    let mut seen: HashMap<&str, (usize, bool, Option<&str>)> = HashMap::new();
+    for v in results {
+        let Some(id) = v["id"].as_str() else { continue };
+        let ok = v["error"].is_null() && v["stop_reason"] == json!("end_turn");
+        let e = seen.entry(id).or_default();
+        e.0 += 1;
+        e.1 |= ok;
+        e.2 = (v["tool_killed"] == json!(true)).then(|| v["session_id"].as_str().unwrap_or(""));
+    }
+    let mut p = Prior::default();
+    for (id, (attempts, ok, killed_in)) in seen {
+        let killed = killed_in.is_some();
+        if ok {
+            p.done.insert(id.to_string());
+        } else if (killed || retry_failed) && attempts < max_attempts {
+            p.again.insert(id.to_string());
+            if let Some(session) = killed_in.filter(|s| !s.is_empty()) {
+                p.sessions.insert(id.to_string(), session.to_string());
+            }
+        } else {
+            p.failed += 1;
+            if killed || retry_failed {
+                p.spent += 1;
             }
         }
     }
-    done
+    p
+}
+
+/// What the first line says of the failures of earlier runs that are not run again.
+fn failed_before(p: &Prior, max_attempts: usize) -> String {
+    if p.failed == 0 {
+        return String::new();
+    }
+    let mut s = format!(", {} failed before", p.failed);
+    if p.spent > 0 {
+        s.push_str(&format!(
+            " ({} after {max_attempts} attempts; --max-attempts allows more)",
+            p.spent
+        ));
+    }
+    if p.failed > p.spent {
+        s.push_str(": --retry-failed runs them again");
+    }
+    s
 }
 
 pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     let tasks = read_tasks(&a.tasks, a.agent.as_deref(), a.environment.as_deref())?;
     let c = client()?;
+    let tools = tool_commands(&a.tools);
+    tools::check_unique(&tools)?;
+    let agents: std::collections::BTreeSet<&str> = tasks.iter().map(|t| t.agent.as_str()).collect();
+    for agent in agents {
+        tools::check_names(&c, agent, &tools, a.strict_tools)?;
+    }
     let tasks_path = (a.tasks != "-").then(|| Path::new(&a.tasks));
-    let (results, prior) = Results::open(&a.out, tasks_path)?;
-    let done = done_ids(&prior, a.retry_failed);
+    let (results, prior_results) = Results::open(&a.out, tasks_path)?;
+    let prior_ids: HashSet<&str> = prior_results
+        .iter()
+        .filter_map(|v| v["id"].as_str())
+        .collect();
+    let max_attempts = usize::from(a.max_attempts);
+    let before = prior(&prior_results, a.retry_failed, max_attempts);
+    let (mut done, mut failed) = (0, 0);
     let todo: VecDeque<Task> = tasks
         .into_iter()
-        .filter(|t| !done.contains(&t.id))
+        .filter(|t| {
+            let ran = before.done.contains(&t.id);
+            let run_again = before.again.contains(&t.id);
+            done += usize::from(ran);
+            // a task that failed before and is not run again
+            failed += usize::from(!ran && !run_again && prior_ids.contains(t.id.as_str()));
+            !ran && (run_again || !prior_ids.contains(t.id.as_str()))
+        })
+        .map(|mut t| {
+            t.session = before.sessions.get(&t.id).cloned();
+            t
+        })
         .collect();
     let total = todo.len();
     let parallel = usize::from(a.parallel).min(total.max(1));
     if !quiet {
         note(&format!(
-            "{total} tasks to run ({} already done), {parallel} at a time",
-            done.len()
+            "{total} tasks to run ({done} already done{}), {parallel} at a time",
+            failed_before(&Prior { failed, ..before }, max_attempts)
         ));
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -128,7 +204,6 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     let queue = Mutex::new(todo);
     let results = Mutex::new(results);
     let progress = Progress::new(total, quiet);
-    let tools = tool_commands(&a.tools);
     let write_error = Mutex::new(None::<Failure>);
     std::thread::scope(|s| {
         for _ in 0..parallel {
@@ -149,7 +224,7 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
                     deadline,
                     &mut |_| {},
                 );
-                let error = ran.error_text();
+                let error = ran.error_text((a.deadline, deadline));
                 let mut line = json!({"id": task.id, "session_id": ran.session_id,
                     "stop_reason": ran.stop_name(), "text": ran.text(),
                     "usage": ran.outcome.usage, "error": error});
@@ -185,10 +260,20 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
         ));
     }
     if !quiet {
+        let earlier = if failed > 0 {
+            format!(" ({failed} more failed before)")
+        } else {
+            String::new()
+        };
         note(&format!(
-            "{n} tasks finished, {bad} failed; results in {}",
+            "{n} tasks finished, {bad} failed{earlier}; results in {}",
             a.out.display()
         ));
     }
-    Ok(if bad == 0 { exit::OK } else { exit::API })
+    // failures remain, from this run or an earlier one
+    Ok(if bad + failed == 0 {
+        exit::OK
+    } else {
+        exit::API
+    })
 }

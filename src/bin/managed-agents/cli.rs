@@ -97,7 +97,9 @@ fn tool(s: &str) -> Result<(String, String), String> {
 #[derive(Args, Debug, Clone)]
 pub struct ToolArgs {
     /// Answer the custom tool NAME by running COMMAND with `sh -c`: the tool input as JSON on
-    /// stdin, its stdout the result, a non-zero exit an error (repeatable).
+    /// stdin, its stdout the result (at most 30,000 characters; a longer output is saved whole
+    /// to a file in the temporary folder that the result names), a non-zero exit an error
+    /// result with the exit status and the end of stderr (repeatable, one command per NAME).
     #[arg(long = "tool", value_name = "NAME=COMMAND", value_parser = tool)]
     pub tools: Vec<(String, String)>,
     /// How long one tool command may run before it and its children are killed.
@@ -198,6 +200,9 @@ pub struct RunArgs {
     /// Every event as a JSON line on stdout, then a summary line.
     #[arg(long)]
     pub json: bool,
+    /// A --tool name the agent has no custom tool of is an error (exit 2), not a warning.
+    #[arg(long)]
+    pub strict_tools: bool,
 }
 
 /// `batch`.
@@ -207,7 +212,10 @@ Runs one session per line of TASKS, N at a time on one client, and appends one l
 task to --out: {\"id\", \"session_id\", \"stop_reason\", \"text\", \"usage\", \"error\"}. Running it
 again with the same --out skips the tasks already there (resumable after a crash or Ctrl-C).
 Ctrl-C stops starting new sessions and lets the running ones finish; a second Ctrl-C quits.
-A task whose tool command was killed by a signal gets \"tool_killed\": true and runs again.
+A task whose tool command was killed by a signal gets \"tool_killed\": true, its call is left
+unanswered, and it runs again in the same session (the call answered anew), up to --max-attempts
+times in all. A failed task is not done: a run again says how many failed before, runs
+them with --retry-failed, and exits 1 while failures remain.
 
 A task line: {\"id\": \"t1\", \"message\": \"...\"} with optional \"agent\" (ID or ID@VERSION),
 \"environment\", \"title\", \"vault_ids\", \"resources\" (as the API takes them).
@@ -238,6 +246,13 @@ pub struct BatchArgs {
     /// Run again the tasks that did not end their turn (an error, a deadline, another stop).
     #[arg(long)]
     pub retry_failed: bool,
+    /// The most times one task is run, over every run with the same --out: a task whose tool
+    /// was killed runs again until then, a failed one with --retry-failed.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_attempts: u16,
+    /// A --tool name a task's agent has no custom tool of is an error (exit 2), not a warning.
+    #[arg(long)]
+    pub strict_tools: bool,
 }
 
 /// `emulator`.

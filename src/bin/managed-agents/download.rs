@@ -1,7 +1,8 @@
 //! Writing downloaded files safely. A name from the server is used only when it is a plain file
 //! name (else one is made from the file's id); an existing file is never overwritten without
 //! `--force`; a symlink is never written through; the bytes go to a temporary file in the same
-//! folder that is renamed into place, so a failed download leaves what was there intact.
+//! folder that is renamed into place, so a failed download leaves what was there intact, and
+//! Ctrl-C leaves no temporary file ([`remove_partial`]).
 
 use crate::{exit, Failure};
 use managed_agents::Response;
@@ -9,6 +10,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// What to do when the name is taken.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -32,40 +34,84 @@ pub fn plain_name(name: &str) -> Option<&str> {
     ok.then_some(name)
 }
 
-/// The name to save a server's file under: its own when plain, else one made from its id.
+/// The name to save a server's file under: its own when plain, else one made from its id; a
+/// name that would be hidden (`.bashrc`) gets a `_` before it, so a download never lands
+/// unseen among a folder's settings.
 pub fn local_name(server_name: &str, id: &str) -> String {
     match plain_name(server_name) {
-        Some(n) => n.to_string(),
-        None => {
-            let safe: String = id
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-                .collect();
-            log::warn!(
-                "the server's file name {:?} is not a plain file name; saving as {safe:?}",
-                server_name
-            );
-            if safe.is_empty() {
-                "download".into()
+        Some(n) if n.starts_with('.') => {
+            let shown = format!("_{n}");
+            log::warn!("the server's file name {n:?} would be hidden; saving as {shown:?}");
+            if shown.len() <= 255 {
+                shown
             } else {
-                safe
+                from_id(server_name, id)
             }
         }
+        Some(n) => n.to_string(),
+        None => from_id(server_name, id),
     }
+}
+
+fn from_id(server_name: &str, id: &str) -> String {
+    let safe: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    log::warn!(
+        "the server's file name {:?} is not a plain file name; saving as {safe:?}",
+        server_name
+    );
+    if safe.is_empty() {
+        "download".into()
+    } else {
+        safe
+    }
+}
+
+/// The temporary files being written now, removed on Ctrl-C ([`remove_partial`]).
+static PARTIAL: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn partial() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PARTIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Removes the temporary files of the downloads under way (the program is being stopped).
+pub fn remove_partial() {
+    for tmp in partial().drain(..) {
+        let _ = std::fs::remove_file(tmp);
+    }
+}
+
+/// Removes a temporary file that is done with.
+fn forget(tmp: &Path) {
+    partial().retain(|p| p != tmp);
+    let _ = std::fs::remove_file(tmp);
 }
 
 fn io_failure(what: &str, path: &Path, e: std::io::Error) -> Failure {
     Failure(exit::USAGE, format!("{what} {}: {e}", path.display()))
 }
 
-/// A temporary file beside the target, created anew (never an existing file or link).
+/// A temporary file beside the target, created anew (never an existing file or link), named
+/// after the start of `name` so it stays short enough for any name the target may have.
 fn temporary(dir: &Path, name: &str) -> Result<(PathBuf, File), Failure> {
     static N: AtomicUsize = AtomicUsize::new(0);
+    let mut end = name.len().min(100);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    let start = &name[..end];
     loop {
         let n = N.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".{name}.{}.{n}.part", std::process::id()));
+        let tmp = dir.join(format!(".{start}.{}.{n}.part", std::process::id()));
+        // registered before it exists, so Ctrl-C from now on removes it
+        let mut registered = partial();
         match File::options().write(true).create_new(true).open(&tmp) {
-            Ok(f) => return Ok((tmp, f)),
+            Ok(f) => {
+                registered.push(tmp.clone());
+                return Ok((tmp, f));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(io_failure("cannot write in", dir, e)),
         }
@@ -118,12 +164,12 @@ pub fn save(
     let n = match written {
         Ok(n) => n,
         Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
+            forget(&tmp);
             return Err(e);
         }
     };
     let placed = place(&tmp, dir, name, existing);
-    let _ = std::fs::remove_file(&tmp);
+    forget(&tmp);
     placed.map(|p| (p, n))
 }
 
@@ -181,6 +227,7 @@ mod tests {
             assert_eq!(plain_name(good), Some(good));
         }
         assert_eq!(local_name("../x", "file_1/.."), "file_1");
+        assert_eq!(local_name(".bashrc", "file_1"), "_.bashrc");
         assert_eq!(numbered("out.txt", 2), "out-2.txt");
         assert_eq!(numbered(".bashrc", 3), ".bashrc-3");
     }

@@ -38,13 +38,25 @@ pub fn files(c: &Client, cmd: FilesCmd, quiet: bool) -> Result<u8, Failure> {
                 Existing::Refuse
             };
             if out.as_deref() == Some(Path::new("-")) {
-                let mut stdout = std::io::stdout().lock();
+                let mut stdout = Stdout(std::io::stdout().lock());
                 f.download(&id)?.write_to(&mut stdout)?;
                 return Ok(exit::OK);
             }
+            // Ctrl-C: no temporary file is left behind
+            let _ = ctrlc::set_handler(|| {
+                download::remove_partial();
+                note("\ninterrupted");
+                std::process::exit(exit::INTERRUPTED.into());
+            });
             let (dir, name) = match out {
                 // a folder: the server's name inside it
                 Some(p) if p.is_dir() => (p, None),
+                // a folder that is not there yet (`out/`): made
+                Some(p) if p.as_os_str().to_string_lossy().ends_with('/') => {
+                    std::fs::create_dir_all(&p)
+                        .map_err(|e| Failure(exit::USAGE, format!("--out {}: {e}", p.display())))?;
+                    (p, None)
+                }
                 // a path the user chose: used as given
                 Some(p) => {
                     let name = p
@@ -79,6 +91,19 @@ pub fn files(c: &Client, cmd: FilesCmd, quiet: bool) -> Result<u8, Failure> {
             Ok(exit::OK)
         }
         FilesCmd::Delete { id } => show(f.delete(&id)),
+    }
+}
+
+/// Standard output for a download: a write that fails ends the program as every output does
+/// (141 for a closed pipe, else exit 1), not as a bad path.
+struct Stdout<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Stdout<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).map_err(|e| crate::stdout_failed(&e))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().map_err(|e| crate::stdout_failed(&e))
     }
 }
 
@@ -123,7 +148,7 @@ fn folder_files(root: &Path) -> Result<Vec<(PathBuf, String)>, Failure> {
 fn skill_form(folder: &Path, title: Option<String>) -> Result<Multipart, Failure> {
     let mut form = Multipart::new();
     if let Some(t) = title {
-        form = form.text("display_title", t);
+        form = form.text("display_name", t);
     }
     for (path, name) in folder_files(folder)? {
         let file = std::fs::File::open(&path)

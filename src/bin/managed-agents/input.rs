@@ -37,7 +37,9 @@ pub fn read(path: &str) -> Result<Source, Failure> {
 }
 
 /// Reads a definition file into a request type, strictly.
-pub fn definition<T: DeserializeOwned + Serialize>(path: &str) -> Result<T, Failure> {
+pub fn definition<T: DeserializeOwned + Serialize + std::fmt::Debug>(
+    path: &str,
+) -> Result<T, Failure> {
     let src = read(path)?;
     let value = parse::value(&src.text, path.ends_with(".json")).map_err(|(line, msg)| {
         let at = line.map_or(String::new(), |l| format!("{l}:"));

@@ -11,6 +11,7 @@ mod emulator;
 mod examples;
 mod files;
 mod input;
+mod log_limit;
 mod parse;
 mod progress;
 mod resources;
@@ -56,7 +57,19 @@ impl From<Error> for Failure {
             Error::Timeout { .. } => exit::DEADLINE,
             _ => exit::API,
         };
-        Failure(code, e.to_string())
+        let message = match &e {
+            // the library's hint names a builder method; the CLI has no way to set it
+            Error::BodyTooLarge {
+                limit, request_id, ..
+            } => format!(
+                "the answer's body is over the limit of {limit} bytes{}",
+                request_id
+                    .as_ref()
+                    .map_or(String::new(), |id| format!(" (request-id {id})"))
+            ),
+            _ => e.to_string(),
+        };
+        Failure(code, message)
     }
 }
 
@@ -80,9 +93,11 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+    let logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
         .format_target(verbose > 1)
-        .init();
+        .build();
+    log::set_max_level(logger.filter());
+    let _ = log::set_boxed_logger(Box::new(log_limit::RateLimited::new(logger)));
 }
 
 fn main() -> ExitCode {
@@ -101,8 +116,13 @@ fn main() -> ExitCode {
             } else {
                 exit::OK
             };
-            // help and version go to stdout, errors to stderr; a closed pipe is quiet
-            let _ = e.print();
+            // help and version go to stdout (a write that fails is an error, as every output's
+            // is), errors to stderr
+            if let Err(err) = e.print() {
+                if !e.use_stderr() {
+                    stdout_failed(&err);
+                }
+            }
             return ExitCode::from(code);
         }
     };
@@ -145,7 +165,17 @@ fn dispatch(command: cli::Command, quiet: bool) -> Result<u8, Failure> {
 
 /// A client from the environment; a missing key is a usage error.
 pub fn client() -> Result<managed_agents::Client, Failure> {
-    managed_agents::Client::from_env().map_err(Failure::from)
+    managed_agents::Client::from_env().map_err(|e| match e {
+        // said in the CLI's terms: the variable it came from, no builder method
+        Error::InvalidInput { param, message, .. } if param == "base_url" => Failure(
+            exit::USAGE,
+            format!(
+                "ANTHROPIC_BASE_URL: {}",
+                message.trim_end_matches(", or allow_plain_http(true)")
+            ),
+        ),
+        e => Failure::from(e),
+    })
 }
 
 /// Prints a value as pretty JSON.
@@ -155,16 +185,24 @@ pub fn print_json(v: &impl serde::Serialize) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
-/// Writes bytes to stdout; a reader that went away (`| head`) ends the program quietly with
-/// the status a shell gives a process killed by SIGPIPE.
+/// Writes bytes to stdout. Output that cannot be written ends the program, its tools killed:
+/// a reader that went away (`| head`) quietly, with the status a shell gives a process killed
+/// by SIGPIPE; any other write error (a full disk) with a one-line error and exit 1.
 pub fn write_stdout(bytes: &[u8]) {
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            tools::kill_all();
-            std::process::exit(exit::BROKEN_PIPE.into());
-        }
+        stdout_failed(&e);
     }
+}
+
+/// Ends the program after a failed write to stdout (see [`write_stdout`]).
+pub fn stdout_failed(e: &std::io::Error) -> ! {
+    tools::kill_all();
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(exit::BROKEN_PIPE.into());
+    }
+    note(&format!("error: cannot write to stdout: {e}"));
+    std::process::exit(exit::API.into());
 }
 
 /// Writes a line to stdout (see [`write_stdout`]).

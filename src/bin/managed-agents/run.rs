@@ -5,12 +5,14 @@ use crate::cli::{RunArgs, ToolArgs};
 use crate::download::{self, Existing};
 use crate::tools::{self, ToolCommand, ToolFailure};
 use crate::{client, exit, note, out, Failure};
+use managed_agents::environments::StopSignal;
 use managed_agents::runner::{Outcome, StopReason};
 use managed_agents::types::*;
 use managed_agents::{Client, Deadline, Error, RequestOptions};
 use serde_json::{json, Value};
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,6 +25,12 @@ pub struct Task {
     pub title: Option<String>,
     pub vault_ids: Vec<String>,
     pub resources: Vec<SessionCreateParamsResource>,
+    /// A session of an earlier attempt whose tool was killed: carried on (its call answered
+    /// anew) instead of creating one.
+    pub session: Option<String>,
+    /// Whether a later attempt may carry on: a tool killed by a signal then leaves its call
+    /// unanswered and ends the run (else its call gets an error result and the turn goes on).
+    pub resumable: bool,
 }
 
 /// How a task's run ended.
@@ -74,10 +82,32 @@ impl Ran {
             .join("\n")
     }
 
-    /// The error to report, if any (a killed tool first).
-    pub fn error_text(&self) -> Option<String> {
+    /// The tool whose result the API refused, if one was.
+    fn refused_result(&self) -> Option<&str> {
+        self.outcome
+            .tool_calls
+            .iter()
+            .find(|c| c.post_error.is_some())
+            .map(|c| c.call.name.as_str())
+    }
+
+    /// The error to report, if any (a killed tool first). `deadline` is the task's whole
+    /// deadline (`--deadline`): when it passed, the error names it (a request's own time
+    /// limit names itself).
+    pub fn error_text(&self, deadline: (Duration, Deadline)) -> Option<String> {
         match (&self.killed, &self.error) {
             (Some(k), _) => Some(format!("a tool did not finish: {k}")),
+            (None, Some(e @ Error::Api { .. })) if self.refused_result().is_some() => {
+                Some(format!(
+                    "the API refused the result of tool {}: {e}",
+                    self.refused_result().unwrap_or_default()
+                ))
+            }
+            (None, Some(Error::Timeout { .. })) if deadline.1.is_expired() => Some(format!(
+                "the deadline passed (--deadline {}) after {} events",
+                humantime::format_duration(deadline.0),
+                self.outcome.events_seen
+            )),
             (None, Some(e)) => Some(e.to_string()),
             (None, None) => None,
         }
@@ -153,34 +183,17 @@ pub fn run_task(
         error: None,
         killed: None,
     };
-    let agent = match agent_ref(&t.agent) {
-        Ok(a) => a,
-        Err(m) => {
-            ran.error = Some(Error::invalid_input("agent", m));
-            return ran;
-        }
+    let session_id = match &t.session {
+        Some(id) => id.clone(),
+        None => match create_session(c, t, deadline) {
+            Ok(id) => id,
+            Err(e) => {
+                ran.error = Some(e);
+                return ran;
+            }
+        },
     };
-    let mut params = SessionCreateParams::new(agent, t.environment.as_str());
-    if let Some(title) = &t.title {
-        params = params.title(title.as_str());
-    }
-    if !t.vault_ids.is_empty() {
-        params = params.vault_ids(t.vault_ids.clone());
-    }
-    if !t.resources.is_empty() {
-        params = params.resources(t.resources.clone());
-    }
-    let session = match c
-        .sessions()
-        .create_with(&params, &RequestOptions::new().deadline(deadline))
-    {
-        Ok(s) => s,
-        Err(e) => {
-            ran.error = Some(e);
-            return ran;
-        }
-    };
-    ran.session_id = Some(session.id.clone());
+    ran.session_id = Some(session_id.clone());
     let Some(left) = deadline.remaining().filter(|d| !d.is_zero()) else {
         ran.error = Some(Error::timeout(
             "the deadline passed while creating the session",
@@ -188,22 +201,41 @@ pub fn run_task(
         return ran;
     };
     let killed = Arc::new(Mutex::new(None::<String>));
+    // a tool killed by a signal ends the run with its call unanswered, so that a later
+    // attempt carries on in the same session
+    let cancel = StopSignal::new();
+    let over = Arc::new(AtomicBool::new(false));
     let mut runner = c
-        .run(&session.id)
-        .message(t.message.as_str())
+        .run(&session_id)
         .deadline(left)
         // the command's own limit comes first and kills it; this is the runner's backstop
         .handler_timeout(tool_timeout + Duration::from_secs(5))
+        .cancel(cancel.clone())
         .on_event(on_event);
+    if t.session.is_none() {
+        runner = runner.message(t.message.as_str());
+    }
     for tool in tools {
-        let (tool, killed) = (tool.clone(), killed.clone());
+        let (tool, killed, cancel, over) =
+            (tool.clone(), killed.clone(), cancel.clone(), over.clone());
+        let resumable = t.resumable;
         runner = runner.tool(tool.name.clone(), move |call| {
             let input = Value::Object(call.input.clone()).to_string();
             match tools::run(&tool, input, tool_timeout, deadline) {
                 Ok(out) => Ok(out),
                 Err(ToolFailure::Failed(m)) => Err(m),
                 Err(ToolFailure::Killed(m)) => {
-                    *killed.lock().unwrap_or_else(|p| p.into_inner()) = Some(m.clone());
+                    let local = format!("{}: {m}", tool.name);
+                    *killed.lock().unwrap_or_else(|p| p.into_inner()) = Some(local);
+                    if !resumable {
+                        return Err(m);
+                    }
+                    cancel.set();
+                    // held until the run has seen the cancel, so no error result is posted
+                    let held = Deadline::after(Duration::from_secs(30));
+                    while !over.load(Ordering::SeqCst) && !held.is_expired() {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
                     Err(m)
                 }
             }
@@ -216,8 +248,27 @@ pub fn run_task(
             ran.error = Some(e.error);
         }
     }
+    over.store(true, Ordering::SeqCst);
     ran.killed = killed.lock().unwrap_or_else(|p| p.into_inner()).take();
     ran
+}
+
+/// Creates the task's session; its id.
+fn create_session(c: &Client, t: &Task, deadline: Deadline) -> Result<String, Error> {
+    let agent = agent_ref(&t.agent).map_err(|m| Error::invalid_input("agent", m))?;
+    let mut params = SessionCreateParams::new(agent, t.environment.as_str());
+    if let Some(title) = &t.title {
+        params = params.title(title.as_str());
+    }
+    if !t.vault_ids.is_empty() {
+        params = params.vault_ids(t.vault_ids.clone());
+    }
+    if !t.resources.is_empty() {
+        params = params.resources(t.resources.clone());
+    }
+    c.sessions()
+        .create_with(&params, &RequestOptions::new().deadline(deadline))
+        .map(|s| s.id)
 }
 
 fn resource(spec: &str) -> Result<SessionCreateParamsResource, Failure> {
@@ -271,10 +322,16 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
             .iter()
             .map(|r| resource(r))
             .collect::<Result<_, _>>()?,
+        session: None,
+        resumable: false,
     };
     let c = client()?;
+    let tool_commands = tool_commands(&a.tools);
+    tools::check_unique(&tool_commands)?;
+    tools::check_names(&c, &a.agent, &tool_commands, a.strict_tools)?;
     let _ = ctrlc::set_handler(|| {
         tools::interrupt();
+        download::remove_partial();
         crate::note("\ninterrupted");
         std::process::exit(exit::INTERRUPTED.into());
     });
@@ -290,7 +347,7 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
     let ran = run_task(
         &c,
         &task,
-        &tool_commands(&a.tools),
+        &tool_commands,
         a.tools.tool_timeout,
         deadline,
         &mut on_event,
@@ -301,6 +358,7 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
         download_outputs(&c, id, dir, quiet)?;
     }
     let usage = ran.outcome.usage.clone().unwrap_or_default();
+    let error = ran.error_text((a.deadline, deadline));
     let summary = json!({
         "session_id": ran.session_id,
         "stop_reason": ran.stop_name(),
@@ -308,11 +366,11 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
         "tool_calls": ran.outcome.tool_calls.len(),
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
-        "error": ran.error_text(),
+        "error": error,
     });
     if json_mode {
         out(&summary.to_string());
-    } else if !quiet {
+    } else if !quiet && error.is_none() {
         note(&format!(
             "{}: {} events, {} tool calls, {} input / {} output tokens, session {}",
             ran.stop_name(),
@@ -323,8 +381,15 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
             ran.session_id.as_deref().unwrap_or("not created"),
         ));
     }
-    match ran.error_text() {
-        Some(e) => Err(Failure(ran.code(), e)),
+    match error {
+        // one line: what went wrong, and the session to look at
+        Some(e) => Err(Failure(
+            ran.code(),
+            match &ran.session_id {
+                Some(id) => format!("{e} (session {id})"),
+                None => e,
+            },
+        )),
         None => Ok(ran.code()),
     }
 }
