@@ -16,6 +16,7 @@ mod progress;
 mod resources;
 mod results;
 mod run;
+mod secrets;
 mod sessions;
 mod tools;
 mod worker;
@@ -74,15 +75,53 @@ pub fn escape_controls(text: &str) -> String {
     out
 }
 
+/// The HTTP transport's crates: at trace level they dump the raw bytes of each request,
+/// headers (the API key, the environment key) and bodies (a vault credential's token) included.
+const TRANSPORT_TARGETS: &[&str] = &["ureq", "ureq_proto", "rustls"];
+
+/// The log of `-v` and `RUST_LOG`, with the transport's trace records dropped whatever the
+/// filter says (their debug records redact credentials and are kept).
+struct Logger(env_logger::Logger);
+
+impl Logger {
+    fn dropped(metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() >= log::Level::Trace
+            && TRANSPORT_TARGETS.iter().any(|t| {
+                metadata
+                    .target()
+                    .strip_prefix(t)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+            })
+    }
+}
+
+impl log::Log for Logger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        !Self::dropped(metadata) && self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !Self::dropped(record.metadata()) {
+            self.0.log(record);
+        }
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
+}
+
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn",
         1 => "info",
         _ => "debug",
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+    let logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
         .format_target(verbose > 1)
-        .init();
+        .build();
+    log::set_max_level(logger.filter());
+    let _ = log::set_boxed_logger(Box::new(Logger(logger)));
 }
 
 fn main() -> ExitCode {
@@ -106,6 +145,14 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // first, while this is the only thread: no child, log line or thread sees a key
+    match &cli.command {
+        // the worker authenticates with the environment key alone
+        cli::Command::Worker(a) => {
+            secrets::take(Some(&a.environment_key_env), &[secrets::API_KEY_VAR])
+        }
+        _ => secrets::take(None, &[]),
+    }
     init_logging(cli.verbose);
     let quiet = cli.quiet;
     let result = dispatch(cli.command, quiet);
@@ -143,9 +190,14 @@ fn dispatch(command: cli::Command, quiet: bool) -> Result<u8, Failure> {
     }
 }
 
-/// A client from the environment; a missing key is a usage error.
+/// A client from the API key taken at start and `ANTHROPIC_BASE_URL`; a missing key is a
+/// usage error.
 pub fn client() -> Result<managed_agents::Client, Failure> {
-    managed_agents::Client::from_env().map_err(Failure::from)
+    let mut builder = managed_agents::Client::builder();
+    if let Some(key) = secrets::var(secrets::API_KEY_VAR) {
+        builder = builder.api_key(key);
+    }
+    builder.build().map_err(Failure::from)
 }
 
 /// Prints a value as pretty JSON.

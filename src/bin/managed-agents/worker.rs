@@ -72,9 +72,9 @@ fn line(item: &WorkItem, report: &Result<ItemReport, Error>) -> String {
 }
 
 pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
-    let key = std::env::var(&a.environment_key_env)
-        .ok()
+    let key = crate::secrets::var(&a.environment_key_env)
         .filter(|k| !k.trim().is_empty())
+        .map(String::from)
         .ok_or_else(|| {
             Failure(
                 exit::USAGE,
