@@ -21,6 +21,8 @@ mod resources;
 mod safety;
 #[path = "cli/secrets.rs"]
 mod secrets;
+#[path = "cli/signals.rs"]
+mod signals;
 #[path = "cli/worker.rs"]
 mod worker;
 

@@ -18,6 +18,7 @@ mod results;
 mod run;
 mod secrets;
 mod sessions;
+mod signals;
 mod tools;
 mod worker;
 

@@ -4,7 +4,7 @@
 use crate::cli::{RunArgs, ToolArgs};
 use crate::download::{self, Existing};
 use crate::tools::{self, ToolCommand, ToolFailure};
-use crate::{client, exit, note, out, Failure};
+use crate::{client, exit, note, out, signals, Failure};
 use managed_agents::runner::{Outcome, StopReason};
 use managed_agents::types::*;
 use managed_agents::{Client, Deadline, Error, RequestOptions};
@@ -147,6 +147,19 @@ pub fn run_task(
     deadline: Deadline,
     on_event: &mut dyn FnMut(&SessionEvent),
 ) -> Ran {
+    run_task_with(c, t, tools, tool_timeout, deadline, on_event, &mut |_| {})
+}
+
+/// [`run_task`], calling `on_created` with the session's id as soon as it exists.
+pub fn run_task_with(
+    c: &Client,
+    t: &Task,
+    tools: &[ToolCommand],
+    tool_timeout: Duration,
+    deadline: Deadline,
+    on_event: &mut dyn FnMut(&SessionEvent),
+    on_created: &mut dyn FnMut(&str),
+) -> Ran {
     let mut ran = Ran {
         session_id: None,
         outcome: Outcome::default(),
@@ -181,6 +194,7 @@ pub fn run_task(
         }
     };
     ran.session_id = Some(session.id.clone());
+    on_created(&session.id);
     let Some(left) = deadline.remaining().filter(|d| !d.is_zero()) else {
         ran.error = Some(Error::timeout(
             "the deadline passed while creating the session",
@@ -273,11 +287,27 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
             .collect::<Result<_, _>>()?,
     };
     let c = client()?;
-    let _ = ctrlc::set_handler(|| {
-        tools::interrupt();
-        crate::note("\ninterrupted");
-        std::process::exit(exit::INTERRUPTED.into());
-    });
+    // the session, once created: a signal interrupts it before the run exits
+    let session: Arc<Mutex<Option<String>>> = Arc::default();
+    {
+        let (c, session) = (c.clone(), session.clone());
+        signals::on_stop(move |stop| {
+            tools::interrupt();
+            let id = session.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            match id {
+                Some(id) => note(&format!(
+                    "\ninterrupted ({}): {}",
+                    stop.name(),
+                    interrupt_session(&c, &id, false)
+                )),
+                None => note(&format!(
+                    "\ninterrupted ({}) before the session was created",
+                    stop.name()
+                )),
+            }
+            std::process::exit(stop.code().into());
+        });
+    }
     let json_mode = a.json;
     let terminal = std::io::stdout().is_terminal();
     let mut on_event = |ev: &SessionEvent| {
@@ -287,16 +317,21 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
             out(&printable(&m.text(), terminal));
         }
     };
-    let ran = run_task(
+    let ran = run_task_with(
         &c,
         &task,
         &tool_commands(&a.tools),
         a.tools.tool_timeout,
         deadline,
         &mut on_event,
+        &mut |id| *session.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.to_string()),
     );
     // a tool still running (past the deadline) goes with the run
     tools::kill_all();
+    if let (Some(Error::Timeout { .. }), Some(id)) = (&ran.error, &ran.session_id) {
+        let archive = a.on_deadline == OnDeadline::Archive;
+        note(&format!("deadline: {}", interrupt_session(&c, id, archive)));
+    }
     if let (Some(dir), Some(id)) = (&a.download_outputs, &ran.session_id) {
         download_outputs(&c, id, dir, quiet)?;
     }
@@ -326,6 +361,33 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
     match ran.error_text() {
         Some(e) => Err(Failure(ran.code(), e)),
         None => Ok(ran.code()),
+    }
+}
+
+/// What `--on-deadline` does with a session still running at the run's deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnDeadline {
+    /// Send `user.interrupt`: its turn ends, it stays for a later message.
+    Interrupt,
+    /// Interrupt it, then archive it.
+    Archive,
+}
+
+/// Sends `user.interrupt` to a session the run leaves (and archives it): the line that says
+/// what was done, its id in it.
+fn interrupt_session(c: &Client, id: &str, archive: bool) -> String {
+    // its own short deadline: the run's may have passed
+    let options = RequestOptions::new().deadline(Deadline::after(Duration::from_secs(15)));
+    let interrupt = EventSendParams::one(UserInterruptEventParams::new());
+    if let Err(e) = c.sessions().events().send_with(id, &interrupt, &options) {
+        return format!("session {id} may still be running: interrupting it failed: {e}");
+    }
+    if !archive {
+        return format!("session {id} interrupted");
+    }
+    match c.sessions().archive_with(id, &options) {
+        Ok(_) => format!("session {id} interrupted and archived"),
+        Err(e) => format!("session {id} interrupted; archiving it failed: {e}"),
     }
 }
 

@@ -1,12 +1,12 @@
 //! `worker`: serves a self-hosted environment's work queue with the library's
-//! `EnvironmentWorker`, custom tools answered by commands as `run` answers them, Ctrl-C
-//! setting the worker's stop signal (items running are stopped and released), one line per
-//! item on stderr.
+//! `EnvironmentWorker`, custom tools answered by commands as `run` answers them, Ctrl-C,
+//! SIGTERM and SIGHUP setting the worker's stop signal (the items running are cancelled, their
+//! tools killed, their sessions interrupted, the items stopped), one line per item on stderr.
 
 use crate::cli::WorkerArgs;
 use crate::run::tool_commands;
 use crate::tools::{self, ToolFailure};
-use crate::{exit, Failure};
+use crate::{exit, signals, Failure};
 use managed_agents::environments::{
     Disposition, EnvironmentWorker, ItemReport, MemoryDeleteMode, Poller, PollerOptions, WorkItem,
     MIN_MEMORY_SYNC_INTERVAL,
@@ -112,8 +112,8 @@ pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
         });
     }
     let stop = w.stop_signal();
-    let _ = ctrlc::set_handler(move || {
-        crate::note("\ninterrupted: stopping the items running");
+    signals::on_stop(move |signal| {
+        crate::note(&format!("\n{}: stopping the items running", signal.name()));
         stop.set();
         tools::interrupt();
     });
@@ -126,16 +126,15 @@ pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
             .stop_signal(w.stop_signal());
         let mut poller = Poller::new(&client, &a.environment, options).map_err(Failure::from)?;
         let Some(item) = poller.next() else {
-            return Ok(if w.stop_signal().is_set() {
-                exit::INTERRUPTED
-            } else {
-                exit::OK
-            });
+            return Ok(signal_code().unwrap_or(exit::OK));
         };
         let item = item.map_err(Failure::from)?;
         let report = w.handle_item(&item);
         if !quiet {
             crate::note(&line(&item, &report));
+        }
+        if let Some(code) = signal_code() {
+            return Ok(code);
         }
         return match report {
             Ok(r) if matches!(r.disposition, Disposition::Failed(_)) => Ok(exit::API),
@@ -150,9 +149,10 @@ pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
             stats.claimed, stats.ran, stats.failed, stats.skipped, stats.lost
         ));
     }
-    Ok(if tools::interrupted() {
-        exit::INTERRUPTED
-    } else {
-        exit::OK
-    })
+    Ok(signal_code().unwrap_or(exit::OK))
+}
+
+/// The exit status of the signal that stopped the worker, if one did.
+fn signal_code() -> Option<u8> {
+    signals::received().map(signals::Stop::code)
 }
