@@ -19,6 +19,8 @@ mod front;
 mod resources;
 #[path = "cli/safety.rs"]
 mod safety;
+#[path = "cli/sandbox.rs"]
+mod sandbox;
 #[path = "cli/secrets.rs"]
 mod secrets;
 #[path = "cli/signals.rs"]

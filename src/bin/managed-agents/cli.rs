@@ -110,10 +110,12 @@ pub struct ToolArgs {
 #[command(after_help = "\
 Reads the environment key from ANTHROPIC_ENVIRONMENT_KEY (or the variable --environment-key-env
 names) and ANTHROPIC_BASE_URL. Each item's session runs in its own directory under --workdir.
-The file tools (read, write, edit, glob, grep) are confined to it; bash starts there but runs
+The file tools (read, write, edit, glob, grep) are confined to it. bash starts there but runs
 with this process's rights: it can read and write whatever this user can (`echo hi > ../x`
-works). Run the worker as a user with few rights, or in a container. Neither bash nor a --tool
-command inherits a key: they are taken out of the environment at start.
+works), and so can a --tool command. --sandbox confines them (Linux): writes only beneath
+--workdir, which every item's directory shares. Otherwise run the worker as a user with few
+rights, or in a container. Neither bash nor a --tool command inherits a key: the keys are taken
+out of the environment at start.
 Ctrl-C, SIGTERM and SIGHUP stop the items running: their tools are killed, their sessions sent
 user.interrupt (so none waits for a result nobody will post), the items stopped and counted
 failed. One line per item on stderr.
@@ -142,6 +144,12 @@ pub struct WorkerArgs {
     /// Handle one item, then exit.
     #[arg(long)]
     pub once: bool,
+    /// Confine the worker, and so bash and the --tool commands, with Landlock (Linux 5.13 or
+    /// later): write only beneath --workdir (TMPDIR is its .tmp folder) and to device files,
+    /// read and run only there and in the system's folders (/usr, /bin, /lib, /etc, /opt, /run,
+    /// /var, /proc, /sys). The network is not confined; refused where Landlock is missing.
+    #[arg(long)]
+    pub sandbox: bool,
     /// How often a session's memory stores, mirrored in its work directory, are synced back
     /// while it runs (default 15s, at least 5s); `off` runs sessions without their memory
     /// stores.

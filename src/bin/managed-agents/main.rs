@@ -16,6 +16,7 @@ mod progress;
 mod resources;
 mod results;
 mod run;
+mod sandbox;
 mod secrets;
 mod sessions;
 mod signals;

@@ -101,6 +101,9 @@ pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
             .map_err(|e| Failure(exit::USAGE, format!("--workdir {}: {e}", dir.display())))?;
         w = w.workdir(dir);
     }
+    if a.sandbox {
+        sandbox(a.workdir.as_deref(), quiet)?;
+    }
     let tool_timeout = a.tools.tool_timeout;
     for tool in tool_commands(&a.tools) {
         w = w.tool(tool.name.clone(), move |call| {
@@ -150,6 +153,28 @@ pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
         ));
     }
     Ok(signal_code().unwrap_or(exit::OK))
+}
+
+/// `--sandbox`: a folder for temporary files in the work directory (`TMPDIR`, the only place
+/// left to write), then the confinement, before any thread or process is started.
+fn sandbox(workdir: Option<&std::path::Path>, quiet: bool) -> Result<(), Failure> {
+    let fail = |m: String| Failure(exit::USAGE, format!("--sandbox: {m}"));
+    let workdir = match workdir {
+        Some(d) => d.to_path_buf(),
+        None => std::env::current_dir().map_err(|e| fail(e.to_string()))?,
+    };
+    let tmp = workdir.join(".tmp");
+    std::fs::create_dir_all(&tmp).map_err(|e| fail(format!("{}: {e}", tmp.display())))?;
+    // one thread so far: nothing reads the environment meanwhile
+    std::env::set_var("TMPDIR", &tmp);
+    let how = crate::sandbox::confine(&workdir).map_err(fail)?;
+    if !quiet {
+        crate::note(&format!(
+            "sandbox {how}: writes only beneath {}",
+            workdir.display()
+        ));
+    }
+    Ok(())
 }
 
 /// The exit status of the signal that stopped the worker, if one did.
