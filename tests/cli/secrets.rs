@@ -271,7 +271,22 @@ fn rust_log_trace_shows_no_key_and_no_credential_token() {
             .say("hi"),
     );
     let cred_path = cred.to_str().unwrap();
+    let tasks = dir.join("tasks.jsonl");
+    std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
+    let results = dir.join("results.jsonl");
     let commands: Vec<Vec<&str>> = vec![
+        vec![
+            "batch",
+            tasks.to_str().unwrap(),
+            "--agent",
+            &agent,
+            "--environment",
+            &env,
+            "--out",
+            results.to_str().unwrap(),
+            "--tool",
+            "shout=cat",
+        ],
         vec!["agents", "list"],
         vec!["agents", "create", def.to_str().unwrap()],
         vec!["sessions", "list"],
@@ -342,4 +357,86 @@ fn rust_log_trace_shows_no_key_and_no_credential_token() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_no_secret("worker", &o, &[&api_key, &env_key]);
+}
+
+/// The worker is non-dumpable, so its `/proc/self` belongs to root: its file tools must still
+/// work when it runs as an unprivileged user.
+#[test]
+fn a_non_dumpable_unprivileged_worker_still_runs_the_file_tools() {
+    let Some(prefix) = unprivileged() else {
+        eprintln!("SKIPPED: the worker cannot run as another user here");
+        return;
+    };
+    let emu = Emulator::start().unwrap();
+    let c = Client::builder()
+        .api_key("k")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let env = c
+        .environments()
+        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
+        .unwrap()
+        .id;
+    let agent = c
+        .agents()
+        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
+        .unwrap();
+    emu.set_script(
+        Script::new()
+            .agent_tool("write", json!({"file_path": "a.txt", "content": "one\n"}))
+            .agent_tool(
+                "edit",
+                json!({"file_path": "a.txt", "old_string": "one", "new_string": "two"}),
+            )
+            .agent_tool("read", json!({"file_path": "a.txt"}))
+            .agent_tool("glob", json!({"pattern": "*.txt"}))
+            .agent_tool("grep", json!({"pattern": "two"}))
+            .say("done"),
+    );
+    let session = c
+        .sessions()
+        .create(&SessionCreateParams::new(&agent, env.as_str()))
+        .unwrap()
+        .id;
+    c.sessions()
+        .events()
+        .send(
+            &session,
+            &EventSendParams::one(UserMessageEventParams::text("go")),
+        )
+        .unwrap();
+    let workdir = open_dir("worker-files");
+    let o = Command::new(prefix[0])
+        .args(&prefix[1..])
+        .arg(BIN)
+        .args([
+            "worker",
+            "--environment",
+            env.as_str(),
+            "--once",
+            "--workdir",
+        ])
+        .arg(&workdir)
+        .env("ANTHROPIC_ENVIRONMENT_KEY", secret("files-envkey"))
+        .env("ANTHROPIC_BASE_URL", emu.base_url())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let evs = events(&c, &session);
+    let results: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["type"] == "user.tool_result")
+        .collect();
+    assert_eq!(results.len(), 5, "{evs:?}");
+    for r in &results {
+        assert_ne!(r["is_error"], json!(true), "{r}");
+    }
+    assert!(results[2]["content"].to_string().contains("two"), "{evs:?}");
+    let _ = std::fs::remove_dir_all(&workdir);
 }

@@ -278,3 +278,35 @@ fn worker_and_run_help_list_the_signal_exit_codes() {
         }
     }
 }
+
+#[test]
+fn sigterm_ends_a_batch_with_its_tools() {
+    for (sig, code) in [("TERM", 143), ("HUP", 129)] {
+        let (emu, _c, agent, env) = setup(true);
+        emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
+        let dir = temp(&format!("batch-{sig}"));
+        let pidfile = dir.join("tool.pid");
+        let tasks = dir.join("tasks.jsonl");
+        std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
+        let out = dir.join("results.jsonl");
+        let child = Command::new(BIN)
+            .args(["batch", tasks.to_str().unwrap(), "--agent", &agent])
+            .args(["--environment", &env, "--out", out.to_str().unwrap()])
+            .args(["--tool", &format!("shout={}", lingering(&pidfile))])
+            .env("ANTHROPIC_API_KEY", "test")
+            .env("ANTHROPIC_BASE_URL", emu.base_url())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = wait_for_pid(&pidfile);
+        signal(&child, sig);
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "SIG{sig}: {stderr}");
+        assert!(
+            gone_soon(pid),
+            "SIG{sig}: the tool's child outlived the batch"
+        );
+    }
+}

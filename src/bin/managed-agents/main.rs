@@ -171,7 +171,19 @@ fn dispatch(command: cli::Command, quiet: bool) -> Result<u8, Failure> {
     use cli::Command as C;
     match command {
         C::Run(a) => run::run(a, quiet),
-        C::Batch(a) => batch::batch(a, quiet),
+        C::Batch(a) => {
+            // Ctrl-C is the batch's own (finish the running sessions); SIGTERM and SIGHUP end
+            // it now, its tools with it (a resume runs the tasks not written)
+            signals::on_termination(|stop| {
+                tools::interrupt();
+                note(&format!(
+                    "\n{}: quitting now; run again with the same --out to resume",
+                    stop.name()
+                ));
+                std::process::exit(stop.code().into());
+            });
+            batch::batch(a, quiet)
+        }
         C::Agents(c) => resources::agents(&client()?, c),
         C::Environments(c) => resources::environments(&client()?, c),
         C::Sessions(c) => sessions::sessions(&client()?, c),

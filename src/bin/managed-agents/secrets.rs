@@ -20,6 +20,9 @@ const CREDENTIAL_VARS: &[&str] = &[
     "ANTHROPIC_WEBHOOK_SIGNING_KEY",
 ];
 
+/// The shortest value whose copies under other names are removed too.
+const MIN_KEY_LEN: usize = 8;
+
 /// The API key's variable.
 pub const API_KEY_VAR: &str = "ANTHROPIC_API_KEY";
 
@@ -36,7 +39,9 @@ pub fn take(extra: Option<&str>, drop: &[&str]) {
     let mut values = HashSet::new();
     for name in &names {
         if let Some(v) = std::env::var_os(name) {
-            if !v.is_empty() {
+            // a copy of a key under another name is a key too (a value as short as `test`
+            // or `1` is no key, and other variables holding it are left alone)
+            if v.len() >= MIN_KEY_LEN {
                 values.insert(v.clone());
             }
             if !drop.contains(name) {

@@ -39,11 +39,20 @@ pub fn received() -> Option<Stop> {
 
 /// Calls `f` from a thread of its own on each SIGINT, SIGTERM and SIGHUP from now on (each
 /// then no longer ends the process by itself).
-pub fn on_stop(mut f: impl FnMut(Stop) + Send + 'static) {
-    let mut signals = match Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+pub fn on_stop(f: impl FnMut(Stop) + Send + 'static) {
+    on(&[SIGINT, SIGTERM, SIGHUP], f);
+}
+
+/// As [`on_stop`], for SIGTERM and SIGHUP only (a command that handles Ctrl-C its own way).
+pub fn on_termination(f: impl FnMut(Stop) + Send + 'static) {
+    on(&[SIGTERM, SIGHUP], f);
+}
+
+fn on(which: &[i32], mut f: impl FnMut(Stop) + Send + 'static) {
+    let mut signals = match Signals::new(which) {
         Ok(s) => s,
         Err(e) => {
-            log::warn!("cannot handle SIGINT, SIGTERM and SIGHUP: {e}");
+            log::warn!("cannot handle the signals {which:?}: {e}");
             return;
         }
     };
