@@ -310,3 +310,34 @@ fn sigterm_ends_a_batch_with_its_tools() {
         );
     }
 }
+
+#[test]
+fn a_batch_task_past_its_deadline_interrupts_its_session() {
+    let (emu, c, agent, env) = setup(false);
+    emu.set_script(Script::new().step(Step::Pause(Duration::from_secs(300))));
+    let dir = temp("batch-deadline");
+    let tasks = dir.join("tasks.jsonl");
+    std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
+    let out = dir.join("results.jsonl");
+    let o = Command::new(BIN)
+        .args(["batch", tasks.to_str().unwrap(), "--agent", &agent])
+        .args(["--environment", &env, "--out", out.to_str().unwrap()])
+        .args(["--deadline", "2s"])
+        .env("ANTHROPIC_API_KEY", "test")
+        .env("ANTHROPIC_BASE_URL", emu.base_url())
+        .output()
+        .unwrap();
+    // the task failed: not a success
+    assert_ne!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let session = only_session(&c);
+    let evs = idle_events(&c, &session);
+    assert!(
+        evs.iter().any(|e| e["type"] == "user.interrupt"),
+        "not interrupted: {evs:?}"
+    );
+}

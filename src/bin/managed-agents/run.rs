@@ -35,6 +35,8 @@ pub struct Ran {
     pub error: Option<Error>,
     /// A tool killed by a signal (or by Ctrl-C): the task is not done.
     pub killed: Option<String>,
+    /// What was done with a session the deadline left running (its id in it).
+    pub left: Option<String>,
 }
 
 impl Ran {
@@ -147,10 +149,23 @@ pub fn run_task(
     deadline: Deadline,
     on_event: &mut dyn FnMut(&SessionEvent),
 ) -> Ran {
-    run_task_with(c, t, tools, tool_timeout, deadline, on_event, &mut |_| {})
+    let mut ignore = |_: &str| {};
+    let ends = Ends {
+        on_created: &mut ignore,
+        on_deadline: OnDeadline::Interrupt,
+    };
+    run_task_with(c, t, tools, tool_timeout, deadline, on_event, ends)
 }
 
-/// [`run_task`], calling `on_created` with the session's id as soon as it exists.
+/// What [`run_task_with`] does at the ends of a session's life.
+pub struct Ends<'a> {
+    /// Called with the session's id as soon as it exists.
+    pub on_created: &'a mut dyn FnMut(&str),
+    /// What is done with the session when the deadline passes with its turn under way.
+    pub on_deadline: OnDeadline,
+}
+
+/// [`run_task`], with what to do when the session is created and at the deadline.
 pub fn run_task_with(
     c: &Client,
     t: &Task,
@@ -158,13 +173,14 @@ pub fn run_task_with(
     tool_timeout: Duration,
     deadline: Deadline,
     on_event: &mut dyn FnMut(&SessionEvent),
-    on_created: &mut dyn FnMut(&str),
+    ends: Ends<'_>,
 ) -> Ran {
     let mut ran = Ran {
         session_id: None,
         outcome: Outcome::default(),
         error: None,
         killed: None,
+        left: None,
     };
     let agent = match agent_ref(&t.agent) {
         Ok(a) => a,
@@ -194,7 +210,7 @@ pub fn run_task_with(
         }
     };
     ran.session_id = Some(session.id.clone());
-    on_created(&session.id);
+    (ends.on_created)(&session.id);
     let Some(left) = deadline.remaining().filter(|d| !d.is_zero()) else {
         ran.error = Some(Error::timeout(
             "the deadline passed while creating the session",
@@ -231,6 +247,11 @@ pub fn run_task_with(
         }
     }
     ran.killed = killed.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(Error::Timeout { .. }) = &ran.error {
+        // (a tool command still running is killed at the deadline by its own wait)
+        let archive = ends.on_deadline == OnDeadline::Archive;
+        ran.left = Some(interrupt_session(c, &session.id, archive));
+    }
     ran
 }
 
@@ -324,13 +345,17 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
         a.tools.tool_timeout,
         deadline,
         &mut on_event,
-        &mut |id| *session.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.to_string()),
+        Ends {
+            on_created: &mut |id| {
+                *session.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.to_string())
+            },
+            on_deadline: a.on_deadline,
+        },
     );
     // a tool still running (past the deadline) goes with the run
     tools::kill_all();
-    if let (Some(Error::Timeout { .. }), Some(id)) = (&ran.error, &ran.session_id) {
-        let archive = a.on_deadline == OnDeadline::Archive;
-        note(&format!("deadline: {}", interrupt_session(&c, id, archive)));
+    if let Some(left) = &ran.left {
+        note(&format!("deadline: {left}"));
     }
     if let (Some(dir), Some(id)) = (&a.download_outputs, &ran.session_id) {
         download_outputs(&c, id, dir, quiet)?;
