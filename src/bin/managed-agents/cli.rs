@@ -113,8 +113,9 @@ names) and ANTHROPIC_BASE_URL. Each item's session runs in its own directory und
 The file tools (read, write, edit, glob, grep) are confined to it. bash starts there but runs
 with this process's rights: it can read and write whatever this user can (`echo hi > ../x`
 works), and so can a --tool command. --sandbox confines them (Linux): writes only beneath
---workdir, which every item's directory shares. Otherwise run the worker as a user with few
-rights, or in a container. Neither bash nor a --tool command inherits a key: the keys are taken
+--workdir, which all items share (from an item's directory `../x` is --workdir/x, allowed;
+another item's directory too). Otherwise run the worker as a user with few rights, or in a
+container. Neither bash nor a --tool command inherits a key: the keys are taken
 out of the environment at start.
 Ctrl-C, SIGTERM and SIGHUP stop the items running: their tools are killed, their sessions sent
 user.interrupt (so none waits for a result nobody will post), the items stopped and counted
