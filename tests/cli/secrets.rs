@@ -440,3 +440,23 @@ fn a_non_dumpable_unprivileged_worker_still_runs_the_file_tools() {
     assert!(results[2]["content"].to_string().contains("two"), "{evs:?}");
     let _ = std::fs::remove_dir_all(&workdir);
 }
+
+/// The API key is not held by the worker, unless it is the variable named for the environment
+/// key.
+#[test]
+fn the_worker_takes_its_key_from_any_variable_named() {
+    let emu = Emulator::start().unwrap();
+    let o = Command::new(BIN)
+        .args(["worker", "--environment", "env_missing", "--once"])
+        .args(["--environment-key-env", "ANTHROPIC_API_KEY"])
+        .env("ANTHROPIC_API_KEY", secret("named"))
+        .env_remove("ANTHROPIC_ENVIRONMENT_KEY")
+        .env("ANTHROPIC_BASE_URL", emu.base_url())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    // the key was found: the poll was sent, and refused for the missing environment
+    assert!(!stderr.contains("no environment key"), "{stderr}");
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("env_missing"), "{stderr}");
+}

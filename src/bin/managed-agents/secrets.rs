@@ -44,7 +44,8 @@ pub fn take(extra: Option<&str>, drop: &[&str]) {
             if v.len() >= MIN_KEY_LEN {
                 values.insert(v.clone());
             }
-            if !drop.contains(name) {
+            // (the variable asked for is kept, even when it is one of those dropped)
+            if !drop.contains(name) || Some(*name) == extra {
                 kept.insert(name.to_string(), v.to_string_lossy().into_owned());
             }
         }
