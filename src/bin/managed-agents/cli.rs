@@ -115,8 +115,9 @@ with this process's rights: it can read and write whatever this user can (`echo 
 works), and so can a --tool command. --sandbox confines them (Linux): writes only beneath
 --workdir, which all items share (from an item's directory `../x` is --workdir/x, allowed;
 another item's directory too). Otherwise run the worker as a user with few rights, or in a
-container. Neither bash nor a --tool command inherits a key: the keys are taken
-out of the environment at start.
+container. Neither bash nor a --tool command can read a key: the keys are taken out of the
+environment at start (and, on Linux, out of /proc/PID/environ; the process is non-dumpable).
+
 Ctrl-C, SIGTERM and SIGHUP stop the items running: their tools are killed, their sessions sent
 user.interrupt (so none waits for a result nobody will post), the items stopped and counted
 failed. One line per item on stderr.
