@@ -44,16 +44,17 @@ fn unprivileged() -> Option<Vec<&'static str>> {
         "--clear-groups",
         "--",
     ];
+    // the binary must be reachable by that user too (its folders readable by others)
     let works = Command::new(prefix[0])
         .args(&prefix[1..])
-        .arg("true")
-        .status()
-        .is_ok_and(|s| s.success());
+        .args([BIN, "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
     if works {
         Some(prefix)
     } else {
         eprintln!(
-            "SKIPPED the unprivileged case: cannot drop to uid 65534 with setpriv; \
+            "SKIPPED the unprivileged case: cannot run the binary as uid 65534 with setpriv; \
              the worker runs as root, only the same-user case is checked"
         );
         None
