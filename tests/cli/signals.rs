@@ -341,3 +341,21 @@ fn a_batch_task_past_its_deadline_interrupts_its_session() {
         "not interrupted: {evs:?}"
     );
 }
+
+#[test]
+fn a_second_signal_quits_the_worker_without_leaving_bash_running() {
+    let emu = Emulator::start().unwrap();
+    let c = Client::builder()
+        .api_key("k")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let (child, _session, pid) = worker_mid_tool(&emu, &c, "worker-twice");
+    signal(&child, "TERM");
+    signal(&child, "TERM");
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("again: quitting now"), "{stderr}");
+    assert!(gone_soon(pid), "bash's child outlived the worker");
+}

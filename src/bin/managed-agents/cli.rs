@@ -120,7 +120,7 @@ environment at start (and, on Linux, out of /proc/PID/environ; the process is no
 
 Ctrl-C, SIGTERM and SIGHUP stop the items running: their tools are killed, their sessions sent
 user.interrupt (so none waits for a result nobody will post), the items stopped and counted
-failed. One line per item on stderr.
+failed; a second one quits at once. One line per item on stderr.
 
 Exit codes: 0 stopped or done, 1 API error, 2 bad arguments or no environment key,
 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.

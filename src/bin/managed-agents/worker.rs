@@ -15,6 +15,10 @@ use managed_agents::{Client, Error};
 use serde_json::Value;
 use std::time::Duration;
 
+/// How long after a first stop signal a second one waits before it quits: the items'
+/// shells are killed within a tenth of that.
+const QUIT_GRACE: Duration = Duration::from_secs(1);
+
 /// `--memory-sync-interval`: a duration, or `None` for `off`.
 #[derive(Debug, Clone, Copy)]
 pub struct SyncInterval(pub Option<Duration>);
@@ -115,10 +119,22 @@ pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
         });
     }
     let stop = w.stop_signal();
+    let mut first = None;
     signals::on_stop(move |signal| {
-        crate::note(&format!("\n{}: stopping the items running", signal.name()));
-        stop.set();
         tools::interrupt();
+        if let Some(at) = first {
+            // a second one: quit without waiting for the items, once the first has had the
+            // moment it takes to kill their shells (so none is left running)
+            crate::note(&format!("\n{} again: quitting now", signal.name()));
+            std::thread::sleep(QUIT_GRACE.saturating_sub(std::time::Instant::elapsed(&at)));
+            std::process::exit(signal.code().into());
+        }
+        first = Some(std::time::Instant::now());
+        crate::note(&format!(
+            "\n{}: stopping the items running (again to quit now)",
+            signal.name()
+        ));
+        stop.set();
     });
     if !quiet {
         w = w.on_report(|item, report| crate::note(&line(item, report)));
