@@ -18,6 +18,19 @@
 //! )?;
 //! # Ok::<(), managed_agents::Error>(())
 //! ```
+//!
+//! # Logging and keys
+//!
+//! The crate logs through the [`log`](https://docs.rs/log) facade (retries, reconnections,
+//! the worker's items), never a key or token. The HTTP library under it is another matter: at
+//! `trace` level `ureq` and `ureq_proto` dump the raw bytes of every request, headers (the API
+//! key, an environment key, a session's token) and bodies (a vault credential's token)
+//! included. A program that installs a logger must keep the targets `ureq`, `ureq_proto` (and
+//! `rustls`) at `debug` or below whatever else it enables: with `env_logger`, for example,
+//! `Builder::filter_module("ureq", LevelFilter::Debug)` and the same for `ureq_proto` after
+//! reading `RUST_LOG`, or a `log::Log` wrapper that drops their trace records. At `debug` the
+//! HTTP library redacts every header but a few harmless ones and the URL's path. The
+//! `managed-agents` command-line tool drops those trace records whatever `RUST_LOG` says.
 #![warn(missing_docs)]
 
 pub mod builders;

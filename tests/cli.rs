@@ -27,6 +27,12 @@ mod resources;
 mod retry;
 #[path = "cli/safety.rs"]
 mod safety;
+#[path = "cli/sandbox.rs"]
+mod sandbox;
+#[path = "cli/secrets.rs"]
+mod secrets;
+#[path = "cli/signals.rs"]
+mod signals;
 #[path = "cli/tool_names.rs"]
 mod tool_names;
 #[path = "cli/tool_output.rs"]

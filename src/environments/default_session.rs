@@ -9,6 +9,7 @@ use super::{StopSignal, WorkContext};
 use crate::error::{Error, Result};
 use crate::runner::{StopReason, ToolCall, ToolOutput};
 use crate::toolset::{AgentToolContext, AgentToolset};
+use crate::types::{EventSendParams, UserInterruptEventParams};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +23,8 @@ const WATCH: Duration = Duration::from_millis(100);
 /// How long a cancelled runner gets to come back (it notices the cancel within 200 ms, unless
 /// a call to post or read is under way) before it is left to end on its own.
 const JOIN_LIMIT: Duration = Duration::from_secs(10);
+/// How long the interrupt of a session the worker's stop cut short may take.
+const INTERRUPT_LIMIT: Duration = Duration::from_secs(10);
 
 /// The item's work directory under `workdir`: its id, with anything but letters, digits,
 /// `-` and `_` replaced.
@@ -45,7 +48,9 @@ fn item_dir(ctx: &WorkContext<'_>) -> std::path::PathBuf {
 /// lease's or the worker's stop signal is set, the runner is cancelled (a tool under way is
 /// no longer waited for, and nothing is posted for it), the toolset is closed (its shell and
 /// every process it started killed), the runner's thread is joined and the memory stores
-/// settled, leaving the worker to stop the item.
+/// settled, leaving the worker to stop the item. When the worker's own stop signal (not the
+/// lease's) ended the run before the turn did, the session is sent `user.interrupt` and the
+/// item fails.
 pub(super) fn run_session(
     ctx: &WorkContext<'_>,
     tools: &[(String, ToolFn)],
@@ -100,6 +105,8 @@ pub(super) fn run_session(
     let worker_stop = ctx.worker_stop_signal();
     let mut clean_end = false;
     let mut limit = None;
+    // the worker's own stop (not the lease's, nor the server's) cancelled the run
+    let mut by_worker = false;
     let result = loop {
         let wait = limit.map_or(WATCH, |until: Instant| {
             until.saturating_duration_since(Instant::now())
@@ -120,6 +127,9 @@ pub(super) fn run_session(
                         ctx.item().id
                     );
                 }
+                if by_worker && !clean_end {
+                    break Err(interrupt(ctx));
+                }
                 break Ok(());
             }
             Ok(Err(e)) => break Err(e.error),
@@ -129,11 +139,16 @@ pub(super) fn run_session(
                     ctx.item().id
                 );
                 toolset.close();
-                return Ok(());
+                return if by_worker {
+                    Err(interrupt(ctx))
+                } else {
+                    Ok(())
+                };
             }
             Err(RecvTimeoutError::Timeout) => {
                 if lease_stop.is_set() || worker_stop.is_set() {
                     log::info!("stop signalled; ending the run work_id={}", ctx.item().id);
+                    by_worker = !lease_stop.is_set();
                     cancel.set();
                     toolset.close();
                     limit = Some(Instant::now() + JOIN_LIMIT);
@@ -150,4 +165,26 @@ pub(super) fn run_session(
     let _ = thread.join();
     workspace.settle(clean_end);
     result
+}
+
+/// The worker was stopped before the session's turn ended: the session is sent
+/// `user.interrupt`, so that it does not wait for a tool result nobody will post (its lease
+/// goes with the item's stop, and no other worker takes the turn over), and the item fails.
+fn interrupt(ctx: &WorkContext<'_>) -> Error {
+    let id = &ctx.session().id;
+    let options = crate::RequestOptions::new().deadline(crate::Deadline::after(INTERRUPT_LIMIT));
+    let interrupt = EventSendParams::one(UserInterruptEventParams::new());
+    let what = match ctx
+        .client()
+        .sessions()
+        .events()
+        .send_with(id, &interrupt, &options)
+    {
+        Ok(_) => "the session was interrupted".to_string(),
+        Err(e) => format!("interrupting the session failed: {e}"),
+    };
+    Error::io(
+        format!("the worker was stopped before the session's turn ended; {what}"),
+        std::io::Error::from(std::io::ErrorKind::Interrupted),
+    )
 }

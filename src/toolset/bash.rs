@@ -111,6 +111,22 @@ fn start(shell: &Shell<'_>) -> Result<BashSession, String> {
     BashSession::start(shell).map_err(|e| format!("bash: cannot start /bin/bash: {e}"))
 }
 
+/// This process's environment without its `ANTHROPIC_*` variables, nor any variable that
+/// holds the value of one of them (a key copied under another name is a key too).
+fn inherited_env() -> Vec<(OsString, OsString)> {
+    let anthropic = |k: &OsString| k.as_encoded_bytes().starts_with(b"ANTHROPIC_");
+    let vars: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let keys: Vec<&OsString> = vars
+        .iter()
+        .filter(|(k, v)| anthropic(k) && k != "ANTHROPIC_BASE_URL" && !v.is_empty())
+        .map(|(_, v)| v)
+        .collect();
+    vars.iter()
+        .filter(|(k, v)| !anthropic(k) && !keys.contains(&v))
+        .cloned()
+        .collect()
+}
+
 /// What the drain thread has read of the shell's output.
 #[derive(Default)]
 struct Output {
@@ -144,9 +160,7 @@ impl BashSession {
         let (ctx, workdir) = (shell.ctx, shell.workdir);
         let env: Vec<(OsString, OsString)> = match &ctx.env {
             Some(vars) => vars.clone(),
-            None => std::env::vars_os()
-                .filter(|(k, _)| !k.as_encoded_bytes().starts_with(b"ANTHROPIC_"))
-                .collect(),
+            None => inherited_env(),
         };
         // One pipe for stdout and stderr, as the official shell merges them.
         let (reader, writer) = io::pipe()?;

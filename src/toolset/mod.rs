@@ -18,7 +18,8 @@
 //! - `bash` runs an unrestricted `/bin/bash` in the work directory: it can read and write
 //!   anything the process can. Confine it with the operating system (a container, a user
 //!   without rights, a VM). What this crate does guarantee for it: its time limit, its output
-//!   cap, no `ANTHROPIC_*` variable in its environment, no inherited standard input, and the
+//!   cap, no `ANTHROPIC_*` variable (nor a variable holding the value of one) in its
+//!   environment, no inherited standard input, and the
 //!   shell's whole process group killed at the time limit, on restart and when the toolset is
 //!   closed or dropped.
 //!
@@ -171,7 +172,7 @@ impl AgentToolContext {
     }
 
     /// The whole environment of the bash shell, instead of this process's environment
-    /// without its `ANTHROPIC_*` variables. It is used as given: nothing is merged in, so
+    /// without its `ANTHROPIC_*` variables and any variable holding the value of one. It is used as given: nothing is merged in, so
     /// do not build it from this process's environment (that would hand the shell its
     /// credentials).
     pub fn env<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self

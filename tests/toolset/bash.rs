@@ -127,6 +127,8 @@ fn bash_environment_is_given_or_scrubbed() {
         .env("ANTHROPIC_API_KEY", "sk-ant-test-secret")
         .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key-secret")
         .env("TOOLSET_TEST_MARKER", "visible")
+        // a copy of a key under another name
+        .env("TOOLSET_TEST_COPY", "env-key-secret")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -149,7 +151,10 @@ fn bash_child_without_anthropic_variables() {
     let ts = sb.toolset();
     let env = ok(call(&ts, "bash", json!({"command": "env"})));
     assert!(!env.contains("ANTHROPIC_"), "{env}");
-    assert!(!env.contains("secret"), "{env}");
+    for key in ["sk-ant-test-secret", "env-key-secret"] {
+        assert!(!env.contains(key), "{env}");
+    }
+    assert!(!env.contains("TOOLSET_TEST_COPY"), "{env}");
     assert!(env.contains("TOOLSET_TEST_MARKER=visible"), "{env}");
 }
 

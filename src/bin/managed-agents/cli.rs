@@ -111,11 +111,21 @@ pub struct ToolArgs {
 #[derive(Args, Debug)]
 #[command(after_help = "\
 Reads the environment key from ANTHROPIC_ENVIRONMENT_KEY (or the variable --environment-key-env
-names) and ANTHROPIC_BASE_URL. Each item's session runs in its own directory under --workdir,
-with the agent's built-in tools (bash, read, write, edit, glob, grep) confined to it. Ctrl-C
-stops the items running and releases them. One line per item on stderr.
+names) and ANTHROPIC_BASE_URL. Each item's session runs in its own directory under --workdir.
+The file tools (read, write, edit, glob, grep) are confined to it. bash starts there but runs
+with this process's rights: it can read and write whatever this user can (`echo hi > ../x`
+works), and so can a --tool command. --sandbox confines them (Linux): writes only beneath
+--workdir, which all items share (from an item's directory `../x` is --workdir/x, allowed;
+another item's directory too). Otherwise run the worker as a user with few rights, or in a
+container. Neither bash nor a --tool command can read a key: the keys are taken out of the
+environment at start (and, on Linux, out of /proc/PID/environ; the process is non-dumpable).
 
-Exit codes: 0 stopped or done, 1 API error, 2 bad arguments or no environment key.
+Ctrl-C, SIGTERM and SIGHUP stop the items running: their tools are killed, their sessions sent
+user.interrupt (so none waits for a result nobody will post), the items stopped and counted
+failed; a second one quits at once. One line per item on stderr.
+
+Exit codes: 0 stopped or done, 1 API error, 2 bad arguments or no environment key,
+130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
 
 Examples:
   ANTHROPIC_ENVIRONMENT_KEY=... managed-agents worker --environment env_011CZx --workdir /srv/work \\
@@ -138,6 +148,12 @@ pub struct WorkerArgs {
     /// Handle one item, then exit.
     #[arg(long)]
     pub once: bool,
+    /// Confine the worker, and so bash and the --tool commands, with Landlock (Linux 5.13 or
+    /// later): write only beneath --workdir (TMPDIR is its .tmp folder) and to device files,
+    /// read and run only there and in the system's folders (/usr, /bin, /lib, /etc, /opt, /run,
+    /// /var, /proc, /sys). The network is not confined; refused where Landlock is missing.
+    #[arg(long)]
+    pub sandbox: bool,
     /// How often a session's memory stores, mirrored in its work directory, are synced back
     /// while it runs (default 15s, at least 5s); `off` runs sessions without their memory
     /// stores.
@@ -157,7 +173,11 @@ pub struct WorkerArgs {
 #[derive(Args, Debug)]
 #[command(after_help = "\
 Exit codes: 0 end_turn, 1 API error, 2 bad arguments, 3 terminated or deleted, 4 deadline,
-5 stopped otherwise, 130 Ctrl-C.
+5 stopped otherwise, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
+
+Ctrl-C, SIGTERM and SIGHUP kill the tool commands running (their whole process groups) and send
+the session `user.interrupt`; so does the deadline (--on-deadline archive archives it too). The
+session's id is printed either way.
 
 Examples:
   managed-agents run --agent agent_011CZx --environment env_011CZx --message 'Review the auth module' \\
@@ -194,6 +214,10 @@ pub struct RunArgs {
     /// The whole run's deadline, session creation included.
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = duration)]
     pub deadline: Duration,
+    /// What to do with the session when the deadline passes: interrupt it (`user.interrupt`:
+    /// its turn ends, it stays for a later message) or interrupt and archive it.
+    #[arg(long, value_name = "WHAT", value_enum, default_value = "interrupt")]
+    pub on_deadline: crate::run::OnDeadline,
     /// Download the session's output files into DIR at the end (never overwriting a file).
     #[arg(long, value_name = "DIR")]
     pub download_outputs: Option<PathBuf>,

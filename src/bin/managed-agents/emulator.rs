@@ -38,12 +38,14 @@ pub fn faults(path: &str) -> Result<Faults, Failure> {
 fn webhook(url: &str, secret: Option<&str>) -> Result<WebhookEndpoint, Failure> {
     let secret = match secret {
         Some(s) => s.to_string(),
-        None => std::env::var(SIGNING_KEY_ENV).map_err(|_| {
-            Failure(
-                exit::USAGE,
-                format!("--webhook-url needs --webhook-secret or {SIGNING_KEY_ENV}"),
-            )
-        })?,
+        None => crate::secrets::var(SIGNING_KEY_ENV)
+            .map(String::from)
+            .ok_or_else(|| {
+                Failure(
+                    exit::USAGE,
+                    format!("--webhook-url needs --webhook-secret or {SIGNING_KEY_ENV}"),
+                )
+            })?,
     };
     WebhookEndpoint::new(url, &secret).map_err(|e| Failure(exit::USAGE, e))
 }

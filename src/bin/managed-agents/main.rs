@@ -17,7 +17,10 @@ mod progress;
 mod resources;
 mod results;
 mod run;
+mod sandbox;
+mod secrets;
 mod sessions;
+mod signals;
 mod tools;
 mod worker;
 
@@ -87,6 +90,42 @@ pub fn escape_controls(text: &str) -> String {
     out
 }
 
+/// The HTTP transport's crates: at trace level they dump the raw bytes of each request,
+/// headers (the API key, the environment key) and bodies (a vault credential's token) included.
+const TRANSPORT_TARGETS: &[&str] = &["ureq", "ureq_proto", "rustls"];
+
+/// The log of `-v` and `RUST_LOG`, with the transport's trace records dropped whatever the
+/// filter says (their debug records redact credentials and are kept).
+struct Logger(env_logger::Logger);
+
+impl Logger {
+    fn dropped(metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() >= log::Level::Trace
+            && TRANSPORT_TARGETS.iter().any(|t| {
+                metadata
+                    .target()
+                    .strip_prefix(t)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+            })
+    }
+}
+
+impl log::Log for Logger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        !Self::dropped(metadata) && self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !Self::dropped(record.metadata()) {
+            self.0.log(record);
+        }
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
+}
+
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -97,7 +136,7 @@ fn init_logging(verbose: u8) {
         .format_target(verbose > 1)
         .build();
     log::set_max_level(logger.filter());
-    let _ = log::set_boxed_logger(Box::new(log_limit::RateLimited::new(logger)));
+    let _ = log::set_boxed_logger(Box::new(log_limit::RateLimited::new(Logger(logger))));
 }
 
 fn main() -> ExitCode {
@@ -126,6 +165,14 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // first, while this is the only thread: no child, log line or thread sees a key
+    match &cli.command {
+        // the worker authenticates with the environment key alone
+        cli::Command::Worker(a) => {
+            secrets::take(Some(&a.environment_key_env), &[secrets::API_KEY_VAR])
+        }
+        _ => secrets::take(None, &[]),
+    }
     init_logging(cli.verbose);
     let quiet = cli.quiet;
     let result = dispatch(cli.command, quiet);
@@ -142,7 +189,19 @@ fn dispatch(command: cli::Command, quiet: bool) -> Result<u8, Failure> {
     use cli::Command as C;
     match command {
         C::Run(a) => run::run(a, quiet),
-        C::Batch(a) => batch::batch(a, quiet),
+        C::Batch(a) => {
+            // Ctrl-C is the batch's own (finish the running sessions); SIGTERM and SIGHUP end
+            // it now, its tools with it (a resume runs the tasks not written)
+            signals::on_termination(|stop| {
+                tools::interrupt();
+                note(&format!(
+                    "\n{}: quitting now; run again with the same --out to resume",
+                    stop.name()
+                ));
+                std::process::exit(stop.code().into());
+            });
+            batch::batch(a, quiet)
+        }
         C::Agents(c) => resources::agents(&client()?, c),
         C::Environments(c) => resources::environments(&client()?, c),
         C::Sessions(c) => sessions::sessions(&client()?, c),
@@ -163,9 +222,14 @@ fn dispatch(command: cli::Command, quiet: bool) -> Result<u8, Failure> {
     }
 }
 
-/// A client from the environment; a missing key is a usage error.
+/// A client from the API key taken at start and `ANTHROPIC_BASE_URL`; a missing key is a
+/// usage error.
 pub fn client() -> Result<managed_agents::Client, Failure> {
-    managed_agents::Client::from_env().map_err(|e| match e {
+    let mut builder = managed_agents::Client::builder();
+    if let Some(key) = secrets::var(secrets::API_KEY_VAR) {
+        builder = builder.api_key(key);
+    }
+    builder.build().map_err(|e| match e {
         // said in the CLI's terms: the variable it came from, no builder method
         Error::InvalidInput { param, message, .. } if param == "base_url" => Failure(
             exit::USAGE,

@@ -4,7 +4,7 @@
 use crate::cli::{RunArgs, ToolArgs};
 use crate::download::{self, Existing};
 use crate::tools::{self, ToolCommand, ToolFailure};
-use crate::{client, exit, note, out, Failure};
+use crate::{client, exit, note, out, signals, Failure};
 use managed_agents::environments::StopSignal;
 use managed_agents::runner::{Outcome, StopReason};
 use managed_agents::types::*;
@@ -43,6 +43,8 @@ pub struct Ran {
     pub error: Option<Error>,
     /// A tool killed by a signal (or by Ctrl-C): the task is not done.
     pub killed: Option<String>,
+    /// What was done with a session the deadline left running (its id in it).
+    pub left: Option<String>,
 }
 
 impl Ran {
@@ -177,11 +179,38 @@ pub fn run_task(
     deadline: Deadline,
     on_event: &mut dyn FnMut(&SessionEvent),
 ) -> Ran {
+    let mut ignore = |_: &str| {};
+    let ends = Ends {
+        on_created: &mut ignore,
+        on_deadline: OnDeadline::Interrupt,
+    };
+    run_task_with(c, t, tools, tool_timeout, deadline, on_event, ends)
+}
+
+/// What [`run_task_with`] does at the ends of a session's life.
+pub struct Ends<'a> {
+    /// Called with the session's id as soon as it exists.
+    pub on_created: &'a mut dyn FnMut(&str),
+    /// What is done with the session when the deadline passes with its turn under way.
+    pub on_deadline: OnDeadline,
+}
+
+/// [`run_task`], with what to do when the session is created and at the deadline.
+pub fn run_task_with(
+    c: &Client,
+    t: &Task,
+    tools: &[ToolCommand],
+    tool_timeout: Duration,
+    deadline: Deadline,
+    on_event: &mut dyn FnMut(&SessionEvent),
+    ends: Ends<'_>,
+) -> Ran {
     let mut ran = Ran {
         session_id: None,
         outcome: Outcome::default(),
         error: None,
         killed: None,
+        left: None,
     };
     let session_id = match &t.session {
         Some(id) => id.clone(),
@@ -194,6 +223,7 @@ pub fn run_task(
         },
     };
     ran.session_id = Some(session_id.clone());
+    (ends.on_created)(&session_id);
     let Some(left) = deadline.remaining().filter(|d| !d.is_zero()) else {
         ran.error = Some(Error::timeout(
             "the deadline passed while creating the session",
@@ -250,6 +280,11 @@ pub fn run_task(
     }
     over.store(true, Ordering::SeqCst);
     ran.killed = killed.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(Error::Timeout { .. }) = &ran.error {
+        // (a tool command still running is killed at the deadline by its own wait)
+        let archive = ends.on_deadline == OnDeadline::Archive;
+        ran.left = Some(interrupt_session(c, &session_id, archive));
+    }
     ran
 }
 
@@ -329,12 +364,28 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
     let tool_commands = tool_commands(&a.tools);
     tools::check_unique(&tool_commands)?;
     tools::check_names(&c, &a.agent, &tool_commands, a.strict_tools)?;
-    let _ = ctrlc::set_handler(|| {
-        tools::interrupt();
-        download::remove_partial();
-        crate::note("\ninterrupted");
-        std::process::exit(exit::INTERRUPTED.into());
-    });
+    // the session, once created: a signal interrupts it before the run exits
+    let session: Arc<Mutex<Option<String>>> = Arc::default();
+    {
+        let (c, session) = (c.clone(), session.clone());
+        signals::on_stop(move |stop| {
+            tools::interrupt();
+            download::remove_partial();
+            let id = session.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            match id {
+                Some(id) => note(&format!(
+                    "\ninterrupted ({}): {}",
+                    stop.name(),
+                    interrupt_session(&c, &id, false)
+                )),
+                None => note(&format!(
+                    "\ninterrupted ({}) before the session was created",
+                    stop.name()
+                )),
+            }
+            std::process::exit(stop.code().into());
+        });
+    }
     let json_mode = a.json;
     let terminal = std::io::stdout().is_terminal();
     let mut on_event = |ev: &SessionEvent| {
@@ -344,16 +395,25 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
             out(&printable(&m.text(), terminal));
         }
     };
-    let ran = run_task(
+    let ran = run_task_with(
         &c,
         &task,
         &tool_commands,
         a.tools.tool_timeout,
         deadline,
         &mut on_event,
+        Ends {
+            on_created: &mut |id| {
+                *session.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.to_string())
+            },
+            on_deadline: a.on_deadline,
+        },
     );
     // a tool still running (past the deadline) goes with the run
     tools::kill_all();
+    if let Some(left) = &ran.left {
+        note(&format!("deadline: {left}"));
+    }
     if let (Some(dir), Some(id)) = (&a.download_outputs, &ran.session_id) {
         download_outputs(&c, id, dir, quiet)?;
     }
@@ -391,6 +451,33 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
             },
         )),
         None => Ok(ran.code()),
+    }
+}
+
+/// What `--on-deadline` does with a session still running at the run's deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnDeadline {
+    /// Send `user.interrupt`: its turn ends, it stays for a later message.
+    Interrupt,
+    /// Interrupt it, then archive it.
+    Archive,
+}
+
+/// Sends `user.interrupt` to a session the run leaves (and archives it): the line that says
+/// what was done, its id in it.
+fn interrupt_session(c: &Client, id: &str, archive: bool) -> String {
+    // its own short deadline: the run's may have passed
+    let options = RequestOptions::new().deadline(Deadline::after(Duration::from_secs(15)));
+    let interrupt = EventSendParams::one(UserInterruptEventParams::new());
+    if let Err(e) = c.sessions().events().send_with(id, &interrupt, &options) {
+        return format!("session {id} may still be running: interrupting it failed: {e}");
+    }
+    if !archive {
+        return format!("session {id} interrupted");
+    }
+    match c.sessions().archive_with(id, &options) {
+        Ok(_) => format!("session {id} interrupted and archived"),
+        Err(e) => format!("session {id} interrupted; archiving it failed: {e}"),
     }
 }
 

@@ -1,12 +1,12 @@
 //! `worker`: serves a self-hosted environment's work queue with the library's
-//! `EnvironmentWorker`, custom tools answered by commands as `run` answers them, Ctrl-C
-//! setting the worker's stop signal (items running are stopped and released), one line per
-//! item on stderr.
+//! `EnvironmentWorker`, custom tools answered by commands as `run` answers them, Ctrl-C,
+//! SIGTERM and SIGHUP setting the worker's stop signal (the items running are cancelled, their
+//! tools killed, their sessions interrupted, the items stopped), one line per item on stderr.
 
 use crate::cli::WorkerArgs;
 use crate::run::tool_commands;
 use crate::tools::{self, ToolFailure};
-use crate::{exit, Failure};
+use crate::{exit, signals, Failure};
 use managed_agents::environments::{
     Disposition, EnvironmentWorker, ItemReport, MemoryDeleteMode, Poller, PollerOptions, WorkItem,
     MIN_MEMORY_SYNC_INTERVAL,
@@ -14,6 +14,10 @@ use managed_agents::environments::{
 use managed_agents::{Client, Error};
 use serde_json::Value;
 use std::time::Duration;
+
+/// How long after a first stop signal a second one waits before it quits: the items'
+/// shells are killed within a tenth of that.
+const QUIT_GRACE: Duration = Duration::from_secs(1);
 
 /// `--memory-sync-interval`: a duration, or `None` for `off`.
 #[derive(Debug, Clone, Copy)]
@@ -72,9 +76,9 @@ fn line(item: &WorkItem, report: &Result<ItemReport, Error>) -> String {
 }
 
 pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
-    let key = std::env::var(&a.environment_key_env)
-        .ok()
+    let key = crate::secrets::var(&a.environment_key_env)
         .filter(|k| !k.trim().is_empty())
+        .map(String::from)
         .ok_or_else(|| {
             Failure(
                 exit::USAGE,
@@ -101,6 +105,9 @@ pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
             .map_err(|e| Failure(exit::USAGE, format!("--workdir {}: {e}", dir.display())))?;
         w = w.workdir(dir);
     }
+    if a.sandbox {
+        sandbox(a.workdir.as_deref(), quiet)?;
+    }
     let tool_timeout = a.tools.tool_timeout;
     for tool in tool_commands(&a.tools) {
         w = w.tool(tool.name.clone(), move |call| {
@@ -112,10 +119,22 @@ pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
         });
     }
     let stop = w.stop_signal();
-    let _ = ctrlc::set_handler(move || {
-        crate::note("\ninterrupted: stopping the items running");
-        stop.set();
+    let mut first = None;
+    signals::on_stop(move |signal| {
         tools::interrupt();
+        if let Some(at) = first {
+            // a second one: quit without waiting for the items, once the first has had the
+            // moment it takes to kill their shells (so none is left running)
+            crate::note(&format!("\n{} again: quitting now", signal.name()));
+            std::thread::sleep(QUIT_GRACE.saturating_sub(std::time::Instant::elapsed(&at)));
+            std::process::exit(signal.code().into());
+        }
+        first = Some(std::time::Instant::now());
+        crate::note(&format!(
+            "\n{}: stopping the items running (again to quit now)",
+            signal.name()
+        ));
+        stop.set();
     });
     if !quiet {
         w = w.on_report(|item, report| crate::note(&line(item, report)));
@@ -126,16 +145,15 @@ pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
             .stop_signal(w.stop_signal());
         let mut poller = Poller::new(&client, &a.environment, options).map_err(Failure::from)?;
         let Some(item) = poller.next() else {
-            return Ok(if w.stop_signal().is_set() {
-                exit::INTERRUPTED
-            } else {
-                exit::OK
-            });
+            return Ok(signal_code().unwrap_or(exit::OK));
         };
         let item = item.map_err(Failure::from)?;
         let report = w.handle_item(&item);
         if !quiet {
             crate::note(&line(&item, &report));
+        }
+        if let Some(code) = signal_code() {
+            return Ok(code);
         }
         return match report {
             Ok(r) if matches!(r.disposition, Disposition::Failed(_)) => Ok(exit::API),
@@ -150,9 +168,32 @@ pub fn worker(a: WorkerArgs, quiet: bool) -> Result<u8, Failure> {
             stats.claimed, stats.ran, stats.failed, stats.skipped, stats.lost
         ));
     }
-    Ok(if tools::interrupted() {
-        exit::INTERRUPTED
-    } else {
-        exit::OK
-    })
+    Ok(signal_code().unwrap_or(exit::OK))
+}
+
+/// `--sandbox`: a folder for temporary files in the work directory (`TMPDIR`, the only place
+/// left to write), then the confinement, before any thread or process is started.
+fn sandbox(workdir: Option<&std::path::Path>, quiet: bool) -> Result<(), Failure> {
+    let fail = |m: String| Failure(exit::USAGE, format!("--sandbox: {m}"));
+    let workdir = match workdir {
+        Some(d) => d.to_path_buf(),
+        None => std::env::current_dir().map_err(|e| fail(e.to_string()))?,
+    };
+    let tmp = workdir.join(".tmp");
+    std::fs::create_dir_all(&tmp).map_err(|e| fail(format!("{}: {e}", tmp.display())))?;
+    // one thread so far: nothing reads the environment meanwhile
+    std::env::set_var("TMPDIR", &tmp);
+    let how = crate::sandbox::confine(&workdir).map_err(fail)?;
+    if !quiet {
+        crate::note(&format!(
+            "sandbox {how}: writes only beneath {}",
+            workdir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The exit status of the signal that stopped the worker, if one did.
+fn signal_code() -> Option<u8> {
+    signals::received().map(signals::Stop::code)
 }
