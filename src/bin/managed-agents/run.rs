@@ -411,9 +411,6 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
     );
     // a tool still running (past the deadline) goes with the run
     tools::kill_all();
-    if let Some(left) = &ran.left {
-        note(&format!("deadline: {left}"));
-    }
     if let (Some(dir), Some(id)) = (&a.download_outputs, &ran.session_id) {
         download_outputs(&c, id, dir, quiet)?;
     }
@@ -442,12 +439,13 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
         ));
     }
     match error {
-        // one line: what went wrong, and the session to look at
+        // one line: what went wrong, and the session to look at (and what was done with it)
         Some(e) => Err(Failure(
             ran.code(),
-            match &ran.session_id {
-                Some(id) => format!("{e} (session {id})"),
-                None => e,
+            match (&ran.left, &ran.session_id) {
+                (Some(left), _) => format!("{e} ({left})"),
+                (None, Some(id)) => format!("{e} (session {id})"),
+                (None, None) => e,
             },
         )),
         None => Ok(ran.code()),
