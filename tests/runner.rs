@@ -372,6 +372,7 @@ fn a_slow_handler_is_answered_timed_out_and_calls_it_does_not_own_are_left() {
         if ev["type"] == "user.message" {
             out.push(custom("sevt_slow", "slow", json!({})));
             out.push(custom("sevt_theirs", "their_tool", json!({})));
+            out.push(idle(json!({"type": "requires_action", "event_ids": ["sevt_slow", "sevt_theirs"]})));
         }
         if ev["custom_tool_use_id"] == "sevt_slow" {
             out.push(idle(json!({"type": "end_turn"})));
@@ -390,12 +391,14 @@ fn a_slow_handler_is_answered_timed_out_and_calls_it_does_not_own_are_left() {
         .deadline(Duration::from_secs(30))
         .until_idle()
         .unwrap();
-    let slow = &outcome.tool_calls[0];
+    // recorded as each is settled: the call left to another runner at once, the slow one later
+    let by_id = |id: &str| outcome.tool_calls.iter().find(|c| c.call.id == id).unwrap();
+    let slow = by_id("sevt_slow");
     assert!(
         slow.is_error && slow.output.contains("timed out") && slow.posted,
         "{slow:?}"
     );
-    let theirs = &outcome.tool_calls[1];
+    let theirs = by_id("sevt_theirs");
     assert!(!theirs.posted && theirs.post_error.is_none(), "{theirs:?}");
     assert_eq!(
         script.posted("user.custom_tool_result").len(),
@@ -597,6 +600,7 @@ fn a_handler_sees_when_its_time_is_up() {
     let script = Script::new(vec![], |ev, out| {
         if ev["type"] == "user.message" {
             out.push(custom("sevt_t1", "patient", json!({})));
+            out.push(idle(json!({"type": "requires_action", "event_ids": ["sevt_t1"]})));
         }
         if ev["custom_tool_use_id"] == "sevt_t1" {
             out.push(idle(json!({"type": "end_turn"})));

@@ -8,6 +8,7 @@
 //! blindly; a second result for a call is refused by the server, so after a lost answer the
 //! retry fails although the first post worked. The log tells.
 
+use super::outcome::{ToolCall, ToolOutput};
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
 use crate::error::Result;
@@ -171,4 +172,72 @@ fn message_text(m: &UserMessageEvent) -> String {
             _ => None,
         })
         .collect()
+}
+
+/// Posts a tool's result (a `user.custom_tool_result`, or a `user.tool_result` for a built-in
+/// call) with [`send_answer`]. A result the API refuses (400, 413: too large, or not valid)
+/// leaves the call open, so it is replaced by an `is_error` result carrying the API's whole
+/// message, as the official runner does. Returns the output and error flag of what was posted
+/// (or tried), and whether it arrived.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn send_result(
+    client: &Client,
+    session_id: &str,
+    call: &ToolCall,
+    builtin: bool,
+    output: ToolOutput,
+    is_error: bool,
+    floor: &Position,
+    deadline: Deadline,
+) -> (ToolOutput, bool, Result<()>) {
+    let params = |out: &ToolOutput, is_error: bool| {
+        if builtin {
+            EventSendParams::one(
+                UserToolResultEventParams::new(call.id.clone())
+                    .content(out.0.clone())
+                    .is_error(is_error),
+            )
+        } else {
+            EventSendParams::one(
+                UserCustomToolResultEventParams::new(call.id.clone())
+                    .content(out.0.clone())
+                    .is_error(is_error),
+            )
+        }
+    };
+    let sent = send_answer(
+        client,
+        session_id,
+        params(&output, is_error),
+        &call.id,
+        floor,
+        deadline,
+    );
+    let refusal = match sent {
+        Err(e) if matches!(e.status(), Some(400 | 413)) => e,
+        sent => return (output, is_error, sent),
+    };
+    let text = format!(
+        "The API refused the result of tool '{}': {refusal}",
+        call.name
+    );
+    log::warn!("{text} (tool_use_id {}); posting that as its result", call.id);
+    let instead = ToolOutput::from(text);
+    match send_answer(
+        client,
+        session_id,
+        params(&instead, true),
+        &call.id,
+        floor,
+        deadline,
+    ) {
+        Ok(()) => (instead, true, Ok(())),
+        Err(e) => {
+            log::error!(
+                "posting the error result in place of a refused one failed ({e}) tool_use_id={}",
+                call.id
+            );
+            (output, is_error, Err(refusal))
+        }
+    }
 }
