@@ -372,7 +372,9 @@ fn a_slow_handler_is_answered_timed_out_and_calls_it_does_not_own_are_left() {
         if ev["type"] == "user.message" {
             out.push(custom("sevt_slow", "slow", json!({})));
             out.push(custom("sevt_theirs", "their_tool", json!({})));
-            out.push(idle(json!({"type": "requires_action", "event_ids": ["sevt_slow", "sevt_theirs"]})));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_slow", "sevt_theirs"]}),
+            ));
         }
         if ev["custom_tool_use_id"] == "sevt_slow" {
             out.push(idle(json!({"type": "end_turn"})));
@@ -600,7 +602,9 @@ fn a_handler_sees_when_its_time_is_up() {
     let script = Script::new(vec![], |ev, out| {
         if ev["type"] == "user.message" {
             out.push(custom("sevt_t1", "patient", json!({})));
-            out.push(idle(json!({"type": "requires_action", "event_ids": ["sevt_t1"]})));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
+            ));
         }
         if ev["custom_tool_use_id"] == "sevt_t1" {
             out.push(idle(json!({"type": "end_turn"})));

@@ -261,7 +261,9 @@ impl SessionRunner<'_> {
         }
         if state.view.has_terminated(thread.as_deref()) {
             log::info!("thread terminated; not posting the result of {name} ({id})");
-            records.push(not_posted("the call's thread terminated; nothing was posted"));
+            records.push(not_posted(
+                "the call's thread terminated; nothing was posted",
+            ));
             return;
         }
         if state.view.is_resolved(id) {

@@ -21,7 +21,7 @@ use crate::environments::StopSignal;
 use crate::error::{Error, Result};
 use crate::types::*;
 use std::collections::VecDeque;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
 /// The timeout of a connection's first request; it doubles with each failed attempt.
@@ -107,10 +107,7 @@ impl Inbox {
         if let Some(m) = self.held.pop_front() {
             return Some(m);
         }
-        match self.rx.recv_timeout(wait) {
-            Ok(m) => Some(m),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.rx.recv_timeout(wait).ok()
     }
 }
 
@@ -220,7 +217,11 @@ impl SessionRunner<'_> {
             .cancel(conn.stop.clone())
             .max_reconnects(0);
         options.from_beginning = false;
-        let (client, session, tx) = (self.client.clone(), self.session_id.clone(), inbox.tx.clone());
+        let (client, session, tx) = (
+            self.client.clone(),
+            self.session_id.clone(),
+            inbox.tx.clone(),
+        );
         std::thread::Builder::new()
             .name(format!("runner stream {session}"))
             .spawn(move || read_stream(client, session, options, id, tx))
@@ -281,11 +282,11 @@ impl SessionRunner<'_> {
                 .order(EventsListOrder::Asc)
                 .limit(100);
             params.created_at_gte = state.seen.at().map(String::from);
-            let page = self
-                .client
-                .sessions()
-                .events()
-                .list_with(&self.session_id, &params, &opts)?;
+            let page =
+                self.client
+                    .sessions()
+                    .events()
+                    .list_with(&self.session_id, &params, &opts)?;
             for ev in page.auto_paging() {
                 let ev = ev?;
                 if self.is_new(state, &ev) {
@@ -352,6 +353,7 @@ impl SessionRunner<'_> {
             };
             match msg {
                 Msg::Event(i, ev) if i == conn.id => {
+                    let ev = *ev;
                     delivered = true;
                     self.transcribe(state, &ev);
                     // read in the history already (the stream opened before it was listed)
@@ -368,11 +370,9 @@ impl SessionRunner<'_> {
                 Msg::Closed(i, end) if i == conn.id => {
                     return match end {
                         // the server ended the stream after the turn: nothing more will come
-                        None if state.view.idle_since.is_some() && state.running.is_empty() => {
-                            Ok(Read::Stop(
-                                state.view.turn_end.clone().unwrap_or(StopReason::EndTurn),
-                            ))
-                        }
+                        None if state.view.idle_since.is_some() && state.running.is_empty() => Ok(
+                            Read::Stop(state.view.turn_end.clone().unwrap_or(StopReason::EndTurn)),
+                        ),
                         None => Ok(Read::Reconnect(
                             "the server closed the stream".into(),
                             delivered,
@@ -443,12 +443,15 @@ fn read_stream(
         }
     };
     stream.end_with_turn();
-    if tx.send(Msg::Opened(id, Ok(stream.floor().clone()))).is_err() {
+    if tx
+        .send(Msg::Opened(id, Ok(stream.floor().clone())))
+        .is_err()
+    {
         return;
     }
     for item in stream.by_ref() {
         let msg = match item {
-            Ok(ev) => Msg::Event(id, ev),
+            Ok(ev) => Msg::Event(id, Box::new(ev)),
             Err(e) => {
                 let _ = tx.send(Msg::Closed(id, Some(e)));
                 return;

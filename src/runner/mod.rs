@@ -72,7 +72,7 @@ pub(super) enum Msg {
     /// The connection's stream opened: where the log ended then, or why it did not open.
     Opened(u64, crate::error::Result<Position>),
     /// An event of the connection.
-    Event(u64, SessionEvent),
+    Event(u64, Box<SessionEvent>),
     /// The connection ended: cleanly after the session's turn or end, or with an error.
     Closed(u64, Option<Error>),
     /// A handler returned.

@@ -221,7 +221,10 @@ pub(super) fn send_result(
         "The API refused the result of tool '{}': {refusal}",
         call.name
     );
-    log::warn!("{text} (tool_use_id {}); posting that as its result", call.id);
+    log::warn!(
+        "{text} (tool_use_id {}); posting that as its result",
+        call.id
+    );
     let instead = ToolOutput::from(text);
     match send_answer(
         client,

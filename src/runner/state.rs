@@ -166,12 +166,6 @@ impl State {
         self.outcome.confirmations = self.confirmations.take();
         self.outcome
     }
-
-    /// How many ids the run holds in its sets and its view (for tests of their bounds).
-    #[cfg(test)]
-    pub(super) fn ids_held(&self) -> usize {
-        self.handled.len() + self.confirmed.len() + self.recent.len() + self.view.len()
-    }
 }
 
 #[cfg(test)]
