@@ -30,6 +30,8 @@ const REQUEST_TIMEOUT_CAP: Duration = Duration::from_secs(240);
 /// The wait before a reconnect: it doubles with each failure in a row.
 const BACKOFF_START: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(10);
+/// Events read together before the loop acts on them, at most.
+const MAX_BURST: usize = 256;
 /// How often the loop looks at the cancel signal, the deadlines and the idle countdown.
 const TICK: Duration = Duration::from_millis(50);
 
@@ -103,6 +105,20 @@ pub(super) struct Inbox {
 }
 
 impl Inbox {
+    /// Whether a message is there to be read at once (it is then held for [`next`](Self::next)).
+    fn has_ready(&mut self) -> bool {
+        if !self.held.is_empty() {
+            return true;
+        }
+        match self.rx.try_recv() {
+            Ok(m) => {
+                self.held.push_back(m);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     fn next(&mut self, wait: Duration) -> Option<Msg> {
         if let Some(m) = self.held.pop_front() {
             return Some(m);
@@ -337,6 +353,7 @@ impl SessionRunner<'_> {
             return Ok(Read::Stop(reason));
         }
         let mut delivered = false;
+        let mut burst = 0;
         loop {
             if self.cancel.is_set() {
                 return Ok(Read::Stop(StopReason::Cancelled));
@@ -365,7 +382,13 @@ impl SessionRunner<'_> {
                         log::info!("session {} ended: {reason:?}", self.session_id);
                         return Ok(Read::Stop(reason));
                     }
-                    self.act(state, &inbox.tx);
+                    // the events read together with a call can release or deny it: all of
+                    // them first, then act
+                    burst += 1;
+                    if burst >= MAX_BURST || !inbox.has_ready() {
+                        burst = 0;
+                        self.act(state, &inbox.tx);
+                    }
                 }
                 Msg::Closed(i, end) if i == conn.id => {
                     return match end {
