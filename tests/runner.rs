@@ -1162,3 +1162,136 @@ fn a_long_run_keeps_the_last_thousand_records_and_counts_them_all() {
     );
     assert_eq!(outcome.events.len(), 1000);
 }
+
+#[test]
+fn a_tools_default_time_limit_is_325_s() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(custom("sevt_t1", "t", json!({})));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
+            ));
+        }
+        if ev["custom_tool_use_id"] == "sevt_t1" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("t", |call| {
+            let left = call.deadline.remaining().ok_or("no limit")?;
+            Ok::<_, String>(left.as_secs().to_string())
+        })
+        .deadline(Duration::from_secs(3600))
+        .until_idle()
+        .unwrap();
+    let left: u64 = outcome.tool_calls[0].output.parse().unwrap();
+    // longer than the bash tool's own 295 s, so that bash reports its own timeout
+    assert!((300..=325).contains(&left) && left > 295, "{left} s left");
+}
+
+#[test]
+fn nothing_is_posted_for_a_call_whose_thread_terminated_while_it_ran() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(json!({"type": "session.thread_status_running", "session_thread_id": "sthr_a", "agent_name": "R"}));
+            out.push(
+                json!({"type": "agent.custom_tool_use", "id": "sevt_a1", "name": "t",
+                "input": {}, "session_thread_id": "sthr_a"}),
+            );
+        }
+    });
+    let server = script.serve();
+    let s2 = script.clone();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("t", move |_| {
+            let mut h = s2.history.lock().unwrap();
+            s2.push(
+                &mut h,
+                vec![
+                    json!({"type": "session.thread_status_terminated", "session_thread_id": "sthr_a", "agent_name": "R"}),
+                    idle(json!({"type": "end_turn"})),
+                ],
+            );
+            drop(h);
+            // the runner sees the termination before this returns
+            std::thread::sleep(Duration::from_millis(300));
+            Ok::<_, String>("too late")
+        })
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    let call = &outcome.tool_calls[0];
+    assert!(!call.posted, "{call:?}");
+    assert!(script.posted("user.custom_tool_result").is_empty());
+}
+
+#[test]
+fn a_call_asking_for_confirmation_waits_for_the_first_and_only_allow_runs_it() {
+    let builtin_asking = |id: &str, permission: &str| {
+        json!({"type": "agent.tool_use", "id": id, "name": "bash", "input": {"command": "ls"},
+            "evaluated_permission": permission})
+    };
+    let script = Script::new(vec![], move |ev, out| {
+        if ev["type"] == "user.message" {
+            // an unknown permission asks too
+            out.push(builtin_asking("sevt_b1", "someday"));
+            out.push(builtin_asking("sevt_b2", "ask"));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_b1", "sevt_b2"]}),
+            ));
+        }
+        if ev["type"] == "user.tool_result" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    let server = script.serve();
+    let s2 = script.clone();
+    let confirmed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let c2 = confirmed.clone();
+    // someone else answers the confirmations: b1 allowed (a later deny changes nothing), b2
+    // answered with a result this version does not know, which denies it
+    let confirmer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        let confirm = |id: &str, result: &str| json!({"type": "user.tool_confirmation", "tool_use_id": id, "result": result});
+        let mut h = s2.history.lock().unwrap();
+        // set before the runner can see the confirmations
+        c2.store(true, Ordering::SeqCst);
+        s2.push(
+            &mut h,
+            vec![
+                confirm("sevt_b2", "maybe"),
+                confirm("sevt_b1", "allow"),
+                confirm("sevt_b1", "deny"),
+            ],
+        );
+    });
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let r2 = ran.clone();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .agent_tools(move |call| {
+            let after = confirmed.load(Ordering::SeqCst);
+            r2.lock().unwrap().push((call.id.clone(), after));
+            Ok::<_, String>("listed")
+        })
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    confirmer.join().unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(
+        *ran.lock().unwrap(),
+        [("sevt_b1".to_string(), true)],
+        "run once confirmed"
+    );
+    let results = script.posted("user.tool_result");
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["tool_use_id"], "sevt_b1");
+    assert!(outcome.confirmations.is_empty(), "left to someone else");
+}
