@@ -39,6 +39,7 @@ mod agent;
 mod calls;
 mod confirm;
 mod connect;
+mod drive;
 mod handler;
 mod outcome;
 mod post;
