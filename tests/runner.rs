@@ -24,6 +24,8 @@ struct Script {
     drop_streams: AtomicUsize,
     /// Posts to record and then answer by closing the connection (the answer is lost).
     lose_answers: AtomicUsize,
+    /// Result posts to leave unanswered for a minute, recording nothing.
+    stall_results: AtomicUsize,
 }
 
 impl Script {
@@ -38,6 +40,7 @@ impl Script {
             counter: Mutex::new(0),
             drop_streams: AtomicUsize::new(0),
             lose_answers: AtomicUsize::new(0),
+            stall_results: AtomicUsize::new(0),
         })
     }
 
@@ -97,6 +100,11 @@ impl Script {
             }
         } else if t.starts_with("/v1/sessions/sesn_1/events") && req.method == "POST" {
             let body: Value = serde_json::from_slice(&req.body).unwrap();
+            let result = body["events"][0]["type"] == "user.custom_tool_result";
+            if result && take_one(&self.stall_results) {
+                std::thread::sleep(Duration::from_secs(60));
+                return;
+            }
             let mut h = self.history.lock().unwrap();
             for ev in body["events"].as_array().unwrap() {
                 // a second result for a call is refused, as the API does
@@ -934,14 +942,6 @@ fn every_connection_opens_the_stream_then_reads_the_session_then_its_tool_and_st
 fn only_the_calls_the_session_waits_on_run() {
     let script = Script::new(vec![], |ev, out| {
         if ev["type"] == "user.message" {
-            // never listed: the server refused it; then one released by an end_turn
-            out.push(custom("sevt_unlisted", "t", json!({"n": 1})));
-            out.push(custom("sevt_released", "t", json!({"n": 2})));
-            out.push(idle(
-                json!({"type": "requires_action", "event_ids": ["sevt_released"]}),
-            ));
-            out.push(idle(json!({"type": "end_turn"})));
-            out.push(json!({"type": "session.status_running"}));
             out.push(custom("sevt_listed", "t", json!({"n": 3})));
             out.push(idle(
                 json!({"type": "requires_action", "event_ids": ["sevt_listed"]}),
@@ -951,6 +951,20 @@ fn only_the_calls_the_session_waits_on_run() {
             out.push(idle(json!({"type": "end_turn"})));
         }
     });
+    {
+        // the log so far: a call never listed (the server refused it), and one listed and
+        // then released by an end_turn
+        let mut h = script.history.lock().unwrap();
+        script.push(
+            &mut h,
+            vec![
+                custom("sevt_unlisted", "t", json!({"n": 1})),
+                custom("sevt_released", "t", json!({"n": 2})),
+                idle(json!({"type": "requires_action", "event_ids": ["sevt_released"]})),
+                idle(json!({"type": "end_turn"})),
+            ],
+        );
+    }
     let server = script.serve();
     let ran = Arc::new(Mutex::new(Vec::new()));
     let r2 = ran.clone();
@@ -1294,4 +1308,33 @@ fn a_call_asking_for_confirmation_waits_for_the_first_and_only_allow_runs_it() {
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["tool_use_id"], "sevt_b1");
     assert!(outcome.confirmations.is_empty(), "left to someone else");
+}
+
+#[test]
+fn a_result_post_that_gets_no_answer_is_tried_again_after_its_timeout() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(custom("sevt_t1", "t", json!({})));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
+            ));
+        }
+        if ev["custom_tool_use_id"] == "sevt_t1" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    script.stall_results.store(1, Ordering::SeqCst);
+    let server = script.serve();
+    // the first attempt gets 15 s, well inside the run's deadline; a post that waited for
+    // the answer would still be waiting at the deadline
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("t", |_| Ok::<_, String>("ok"))
+        .deadline(Duration::from_secs(50))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert!(outcome.tool_calls[0].posted, "{outcome:?}");
+    assert_eq!(script.posted("user.custom_tool_result").len(), 1);
 }

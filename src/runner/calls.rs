@@ -282,6 +282,7 @@ impl SessionRunner<'_> {
             is_error,
             &state.floor,
             self.deadline,
+            &self.cancel,
         );
         if let Err(e) = &sent {
             log::error!("posting the result of {name} ({id}) failed: {e}");

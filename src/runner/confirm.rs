@@ -55,6 +55,7 @@ impl SessionRunner<'_> {
                 &req.tool_use_id,
                 &state.floor,
                 self.deadline,
+                &self.cancel,
             );
             if let Err(e) = &sent {
                 log::error!(
