@@ -7,6 +7,9 @@
 //! server recorded it. The official Python runner posts only tool results and retries them
 //! blindly; a second result for a call is refused by the server, so after a lost answer the
 //! retry fails although the first post worked. The log tells.
+//!
+//! A result the API refuses (400, 413) leaves its call open: an `is_error` result with the
+//! API's message is posted in its place, as the official runner does.
 
 use super::connect::request_timeout;
 use super::outcome::{ToolCall, ToolOutput};
@@ -80,9 +83,9 @@ pub(super) fn send_message(
 }
 
 /// Sends a tool result or confirmation: up to [`ANSWER_ATTEMPTS`] attempts, each under a
-/// timeout of 15 s that doubles with each attempt (as the official runner posts; a second
-/// answer for the same call is refused by the server). When that fails, the log is read: if it holds an answer to
-/// `tool_use_id` after `floor`, the first attempt went through.
+/// timeout of 15 s that doubles with each attempt, as the official runner posts (a second
+/// answer for the same call is refused by the server). When that fails, the log is read: if
+/// it holds an answer to `tool_use_id` after `floor`, an earlier attempt went through.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn send_answer(
     client: &Client,
