@@ -26,6 +26,8 @@ struct Script {
     lose_answers: AtomicUsize,
     /// Result posts to leave unanswered for a minute, recording nothing.
     stall_results: AtomicUsize,
+    /// The session's status, as a read of the session says it.
+    status: Mutex<&'static str>,
 }
 
 impl Script {
@@ -41,6 +43,7 @@ impl Script {
             drop_streams: AtomicUsize::new(0),
             lose_answers: AtomicUsize::new(0),
             stall_results: AtomicUsize::new(0),
+            status: Mutex::new("idle"),
         })
     }
 
@@ -144,7 +147,7 @@ impl Script {
         } else if t.starts_with("/v1/sessions/sesn_1") {
             let text = std::fs::read_to_string("tests/fixtures/types/Session.json").unwrap();
             let mut v: Value = serde_json::from_str(&text).unwrap();
-            v["full"]["status"] = json!("idle");
+            v["full"]["status"] = json!(*self.status.lock().unwrap());
             respond_json(conn, &v["full"].to_string());
         } else {
             respond(conn, 404, &[], b"{}");
@@ -1337,4 +1340,24 @@ fn a_result_post_that_gets_no_answer_is_tried_again_after_its_timeout() {
     assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
     assert!(outcome.tool_calls[0].posted, "{outcome:?}");
     assert_eq!(script.posted("user.custom_tool_result").len(), 1);
+}
+
+#[test]
+fn a_session_whose_status_says_terminated_ends_the_run_before_the_message() {
+    // archived: the status shows it, the history has no event of it
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    *script.status.lock().unwrap() = "terminated";
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::Terminated));
+    assert!(script.posted("user.message").is_empty());
 }
