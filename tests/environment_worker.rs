@@ -463,11 +463,15 @@ fn the_default_handler_runs_built_in_and_custom_tools_in_the_items_work_director
     let (server, log) = session_queue(
         history,
         |ev| match ev["type"].as_str() {
+            // each call listed by the idle that waits for it, as the API does (the ids follow
+            // the log: the result posted is 3, the bash call 4; the result 6, the custom call 7)
             Some("user.tool_result") if ev["tool_use_id"] == "sevt_0001" => vec![
                 json!({"type": "agent.tool_use", "name": "bash", "input": {"command": "cat out.txt"}}),
+                json!({"type": "session.status_idle", "stop_reason": {"type": "requires_action", "event_ids": ["sevt_0004"]}}),
             ],
             Some("user.tool_result") => vec![
                 json!({"type": "agent.custom_tool_use", "name": "lookup", "input": {"q": "x"}}),
+                json!({"type": "session.status_idle", "stop_reason": {"type": "requires_action", "event_ids": ["sevt_0007"]}}),
             ],
             Some("user.custom_tool_result") => {
                 vec![json!({"type": "session.status_idle", "stop_reason": {"type": "end_turn"}})]

@@ -24,6 +24,10 @@ struct Script {
     drop_streams: AtomicUsize,
     /// Posts to record and then answer by closing the connection (the answer is lost).
     lose_answers: AtomicUsize,
+    /// Result posts to leave unanswered for a minute, recording nothing.
+    stall_results: AtomicUsize,
+    /// The session's status, as a read of the session says it.
+    status: Mutex<&'static str>,
 }
 
 impl Script {
@@ -38,6 +42,8 @@ impl Script {
             counter: Mutex::new(0),
             drop_streams: AtomicUsize::new(0),
             lose_answers: AtomicUsize::new(0),
+            stall_results: AtomicUsize::new(0),
+            status: Mutex::new("idle"),
         })
     }
 
@@ -97,6 +103,11 @@ impl Script {
             }
         } else if t.starts_with("/v1/sessions/sesn_1/events") && req.method == "POST" {
             let body: Value = serde_json::from_slice(&req.body).unwrap();
+            let result = body["events"][0]["type"] == "user.custom_tool_result";
+            if result && take_one(&self.stall_results) {
+                std::thread::sleep(Duration::from_secs(60));
+                return;
+            }
             let mut h = self.history.lock().unwrap();
             for ev in body["events"].as_array().unwrap() {
                 // a second result for a call is refused, as the API does
@@ -136,7 +147,7 @@ impl Script {
         } else if t.starts_with("/v1/sessions/sesn_1") {
             let text = std::fs::read_to_string("tests/fixtures/types/Session.json").unwrap();
             let mut v: Value = serde_json::from_str(&text).unwrap();
-            v["full"]["status"] = json!("idle");
+            v["full"]["status"] = json!(*self.status.lock().unwrap());
             respond_json(conn, &v["full"].to_string());
         } else {
             respond(conn, 404, &[], b"{}");
@@ -372,6 +383,9 @@ fn a_slow_handler_is_answered_timed_out_and_calls_it_does_not_own_are_left() {
         if ev["type"] == "user.message" {
             out.push(custom("sevt_slow", "slow", json!({})));
             out.push(custom("sevt_theirs", "their_tool", json!({})));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_slow", "sevt_theirs"]}),
+            ));
         }
         if ev["custom_tool_use_id"] == "sevt_slow" {
             out.push(idle(json!({"type": "end_turn"})));
@@ -390,12 +404,14 @@ fn a_slow_handler_is_answered_timed_out_and_calls_it_does_not_own_are_left() {
         .deadline(Duration::from_secs(30))
         .until_idle()
         .unwrap();
-    let slow = &outcome.tool_calls[0];
+    // recorded as each is settled: the call left to another runner at once, the slow one later
+    let by_id = |id: &str| outcome.tool_calls.iter().find(|c| c.call.id == id).unwrap();
+    let slow = by_id("sevt_slow");
     assert!(
         slow.is_error && slow.output.contains("timed out") && slow.posted,
         "{slow:?}"
     );
-    let theirs = &outcome.tool_calls[1];
+    let theirs = by_id("sevt_theirs");
     assert!(!theirs.posted && theirs.post_error.is_none(), "{theirs:?}");
     assert_eq!(
         script.posted("user.custom_tool_result").len(),
@@ -597,6 +613,9 @@ fn a_handler_sees_when_its_time_is_up() {
     let script = Script::new(vec![], |ev, out| {
         if ev["type"] == "user.message" {
             out.push(custom("sevt_t1", "patient", json!({})));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
+            ));
         }
         if ev["custom_tool_use_id"] == "sevt_t1" {
             out.push(idle(json!({"type": "end_turn"})));
@@ -850,4 +869,495 @@ fn the_local_toolset_answers_built_in_calls_in_its_work_directory() {
         .unwrap()
         .contains("hello runner"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The paths and queries of the requests a server saw, in order.
+fn targets(server: &TestServer) -> Vec<String> {
+    server
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect()
+}
+
+#[test]
+fn every_connection_opens_the_stream_then_reads_the_session_then_its_tool_and_status_history() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(said("hi"));
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    // the first connection drops: the run connects twice
+    script.drop_streams.store(1, Ordering::SeqCst);
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(outcome.text(), "hi", "nothing said while away is lost");
+    let t = targets(&server);
+    let opens: Vec<usize> = (0..t.len())
+        .filter(|&i| t[i].starts_with("GET /v1/sessions/sesn_1/events/stream"))
+        .collect();
+    assert_eq!(opens.len(), 2, "{t:#?}");
+    for &open in &opens {
+        // after the stream (and the listing that finds where it starts): the session, then
+        // the history of tool and status events, a thousand a page
+        let rest = &t[open + 1..];
+        let session = rest
+            .iter()
+            .position(|r| {
+                r == "GET /v1/sessions/sesn_1" || r.starts_with("GET /v1/sessions/sesn_1?")
+            })
+            .unwrap_or_else(|| panic!("no session read after {open}: {t:#?}"));
+        let history = rest
+            .iter()
+            .position(|r| r.contains("types%5B%5D=agent.custom_tool_use"))
+            .unwrap_or_else(|| panic!("no history after {open}: {t:#?}"));
+        assert!(session < history, "{t:#?}");
+        let list = &rest[history];
+        assert!(list.contains("limit=1000"), "{list}");
+        for kind in [
+            "agent.tool_use",
+            "user.custom_tool_result",
+            "user.tool_confirmation",
+            "session.status_idle",
+            "session.status_terminated",
+            "session.thread_status_idle",
+            "session.thread_status_terminated",
+        ] {
+            assert!(
+                list.contains(&format!("types%5B%5D={kind}")),
+                "{kind}: {list}"
+            );
+        }
+        assert!(!list.contains("agent.message"), "{list}");
+    }
+}
+
+#[test]
+fn only_the_calls_the_session_waits_on_run() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(custom("sevt_listed", "t", json!({"n": 3})));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_listed"]}),
+            ));
+        }
+        if ev["custom_tool_use_id"] == "sevt_listed" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    {
+        // the log so far: a call never listed (the server refused it), and one listed and
+        // then released by an end_turn
+        let mut h = script.history.lock().unwrap();
+        script.push(
+            &mut h,
+            vec![
+                custom("sevt_unlisted", "t", json!({"n": 1})),
+                custom("sevt_released", "t", json!({"n": 2})),
+                idle(json!({"type": "requires_action", "event_ids": ["sevt_released"]})),
+                idle(json!({"type": "end_turn"})),
+            ],
+        );
+    }
+    let server = script.serve();
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let r2 = ran.clone();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("t", move |call| {
+            r2.lock().unwrap().push(call.id.clone());
+            Ok::<_, String>("ok")
+        })
+        .max_idle(Duration::from_millis(300))
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(*ran.lock().unwrap(), ["sevt_listed"]);
+    assert_eq!(script.posted("user.custom_tool_result").len(), 1);
+}
+
+/// Three subagent calls (a thread's calls need no listing): two on thread A, one on B.
+fn three_thread_calls(limit: usize) -> (Vec<String>, usize) {
+    let script = Script::new(vec![], |ev, out| {
+        let on = |id: &str, thread: &str| {
+            json!({"type": "agent.custom_tool_use", "id": id, "name": "t", "input": {},
+                "session_thread_id": thread})
+        };
+        if ev["type"] == "user.message" {
+            out.push(on("sevt_a1", "sthr_a"));
+            out.push(on("sevt_a2", "sthr_a"));
+            out.push(on("sevt_b1", "sthr_b"));
+        }
+        if ev["type"] == "user.custom_tool_result" {
+            out.push(json!({"type": "agent.message", "content": [{"type": "text", "text": "."}]}));
+        }
+    });
+    let server = script.serve();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let running = Arc::new((Mutex::new((0usize, 0usize)), Condvar::new()));
+    let (o2, r2, s2) = (order.clone(), running.clone(), script.clone());
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .max_concurrent_calls(limit)
+        .tool("t", move |call| {
+            o2.lock().unwrap().push(call.id.clone());
+            let (lock, cv) = &*r2;
+            let mut g = lock.lock().unwrap();
+            g.0 += 1;
+            g.1 = g.1.max(g.0);
+            cv.notify_all();
+            // wait a little for another call to run beside this one
+            let (mut g, _) = cv
+                .wait_timeout_while(g, Duration::from_millis(500), |g| g.0 < 2)
+                .unwrap();
+            g.1 = g.1.max(g.0);
+            g.0 -= 1;
+            let done = s2.posted("user.custom_tool_result").len();
+            if done == 2 {
+                // the last call: the session ends its turn after its result
+                let mut h = s2.history.lock().unwrap();
+                s2.push(&mut h, vec![idle(json!({"type": "end_turn"}))]);
+            }
+            Ok::<_, String>("ok")
+        })
+        .max_idle(Duration::from_millis(200))
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.tool_calls.len(), 3, "{outcome:?}");
+    assert!(outcome.tool_calls.iter().all(|c| c.posted));
+    let max = running.0.lock().unwrap().1;
+    let order = order.lock().unwrap().clone();
+    (order, max)
+}
+
+#[test]
+fn calls_of_different_threads_run_side_by_side_up_to_the_limit_and_one_per_thread_in_order() {
+    let (order, max) = three_thread_calls(1);
+    assert_eq!(order, ["sevt_a1", "sevt_a2", "sevt_b1"]);
+    assert_eq!(max, 1);
+    let (order, max) = three_thread_calls(2);
+    assert_eq!(max, 2, "{order:?}");
+    let pos = |id: &str| order.iter().position(|o| o == id).unwrap();
+    assert!(pos("sevt_a1") < pos("sevt_a2"), "{order:?}");
+}
+
+#[test]
+fn a_call_whose_result_the_session_no_longer_takes_is_stopped_and_nothing_is_posted() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(json!({"type": "session.thread_status_running", "session_thread_id": "sthr_a", "agent_name": "R"}));
+            out.push(
+                json!({"type": "agent.custom_tool_use", "id": "sevt_a1", "name": "long",
+                "input": {}, "session_thread_id": "sthr_a"}),
+            );
+        }
+    });
+    let server = script.serve();
+    let saw = Arc::new(AtomicUsize::new(0));
+    let (saw2, s2) = (saw.clone(), script.clone());
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("long", move |call| {
+            {
+                // the subagent goes idle without the call, and the session ends its turn
+                let mut h = s2.history.lock().unwrap();
+                s2.push(
+                    &mut h,
+                    vec![
+                        json!({"type": "session.thread_status_idle", "session_thread_id": "sthr_a",
+                            "agent_name": "R", "stop_reason": {"type": "end_turn"}}),
+                        idle(json!({"type": "end_turn"})),
+                    ],
+                );
+            }
+            if call.cancel.wait(Duration::from_secs(20)) {
+                saw2.fetch_add(1, Ordering::SeqCst);
+                return Err("stopped".to_string());
+            }
+            Ok("finished".to_string())
+        })
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(
+        saw.load(Ordering::SeqCst),
+        1,
+        "the handler was asked to stop"
+    );
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    let call = &outcome.tool_calls[0];
+    assert!(!call.posted, "{call:?}");
+    assert!(
+        call.post_error
+            .as_deref()
+            .is_some_and(|e| e.contains("no longer waits")),
+        "{call:?}"
+    );
+    assert!(script.posted("user.custom_tool_result").is_empty());
+}
+
+#[test]
+fn the_idle_period_counts_only_while_no_call_runs() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            // the session reports its turn over while a subagent still works, and calls
+            out.push(idle(json!({"type": "end_turn"})));
+            out.push(
+                json!({"type": "agent.custom_tool_use", "id": "sevt_a1", "name": "slow",
+                "input": {}, "session_thread_id": "sthr_a"}),
+            );
+        }
+    });
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("slow", |_| {
+            std::thread::sleep(Duration::from_millis(800));
+            Ok::<_, String>("late but taken")
+        })
+        .max_idle(Duration::from_millis(100))
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert!(outcome.tool_calls[0].posted, "{outcome:?}");
+    assert_eq!(script.posted("user.custom_tool_result").len(), 1);
+}
+
+#[test]
+fn a_long_run_keeps_the_last_thousand_records_and_counts_them_all() {
+    const ROUNDS: usize = 1100;
+    let script = Script::new(vec![], |ev, out| {
+        let n = match ev["type"].as_str() {
+            Some("user.message") => 0,
+            Some("user.custom_tool_result") => {
+                ev["custom_tool_use_id"].as_str().unwrap()[5..]
+                    .parse::<usize>()
+                    .unwrap()
+                    + 1
+            }
+            _ => return,
+        };
+        if n == ROUNDS {
+            out.push(idle(json!({"type": "end_turn"})));
+            return;
+        }
+        let id = format!("call_{n}");
+        out.push(custom(&id, "t", json!({"n": n})));
+        out.push(idle(json!({"type": "requires_action", "event_ids": [id]})));
+    });
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("t", |call| Ok::<_, String>(format!("{}", call["n"])))
+        .deadline(Duration::from_secs(120))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(script.posted("user.custom_tool_result").len(), ROUNDS);
+    assert_eq!(outcome.tool_calls_seen, ROUNDS as u64);
+    assert_eq!(outcome.tool_calls.len(), 1000);
+    assert_eq!(
+        outcome.tool_calls[999].call.id,
+        format!("call_{}", ROUNDS - 1)
+    );
+    assert_eq!(outcome.events.len(), 1000);
+}
+
+#[test]
+fn a_tools_default_time_limit_is_325_s() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(custom("sevt_t1", "t", json!({})));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
+            ));
+        }
+        if ev["custom_tool_use_id"] == "sevt_t1" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("t", |call| {
+            let left = call.deadline.remaining().ok_or("no limit")?;
+            Ok::<_, String>(left.as_secs().to_string())
+        })
+        .deadline(Duration::from_secs(3600))
+        .until_idle()
+        .unwrap();
+    let left: u64 = outcome.tool_calls[0].output.parse().unwrap();
+    // longer than the bash tool's own 295 s, so that bash reports its own timeout
+    assert!((300..=325).contains(&left) && left > 295, "{left} s left");
+}
+
+#[test]
+fn nothing_is_posted_for_a_call_whose_thread_terminated_while_it_ran() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(json!({"type": "session.thread_status_running", "session_thread_id": "sthr_a", "agent_name": "R"}));
+            out.push(
+                json!({"type": "agent.custom_tool_use", "id": "sevt_a1", "name": "t",
+                "input": {}, "session_thread_id": "sthr_a"}),
+            );
+        }
+    });
+    let server = script.serve();
+    let s2 = script.clone();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("t", move |_| {
+            let mut h = s2.history.lock().unwrap();
+            s2.push(
+                &mut h,
+                vec![
+                    json!({"type": "session.thread_status_terminated", "session_thread_id": "sthr_a", "agent_name": "R"}),
+                    idle(json!({"type": "end_turn"})),
+                ],
+            );
+            drop(h);
+            // the runner sees the termination before this returns
+            std::thread::sleep(Duration::from_millis(300));
+            Ok::<_, String>("too late")
+        })
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    let call = &outcome.tool_calls[0];
+    assert!(!call.posted, "{call:?}");
+    assert!(script.posted("user.custom_tool_result").is_empty());
+}
+
+#[test]
+fn a_call_asking_for_confirmation_waits_for_the_first_and_only_allow_runs_it() {
+    let builtin_asking = |id: &str, permission: &str| {
+        json!({"type": "agent.tool_use", "id": id, "name": "bash", "input": {"command": "ls"},
+            "evaluated_permission": permission})
+    };
+    let script = Script::new(vec![], move |ev, out| {
+        if ev["type"] == "user.message" {
+            // an unknown permission asks too
+            out.push(builtin_asking("sevt_b1", "someday"));
+            out.push(builtin_asking("sevt_b2", "ask"));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_b1", "sevt_b2"]}),
+            ));
+        }
+        if ev["type"] == "user.tool_result" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    let server = script.serve();
+    let s2 = script.clone();
+    let confirmed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let c2 = confirmed.clone();
+    // someone else answers the confirmations: b1 allowed (a later deny changes nothing), b2
+    // answered with a result this version does not know, which denies it
+    let confirmer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        let confirm = |id: &str, result: &str| json!({"type": "user.tool_confirmation", "tool_use_id": id, "result": result});
+        let mut h = s2.history.lock().unwrap();
+        // set before the runner can see the confirmations
+        c2.store(true, Ordering::SeqCst);
+        s2.push(
+            &mut h,
+            vec![
+                confirm("sevt_b2", "maybe"),
+                confirm("sevt_b1", "allow"),
+                confirm("sevt_b1", "deny"),
+            ],
+        );
+    });
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let r2 = ran.clone();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .agent_tools(move |call| {
+            let after = confirmed.load(Ordering::SeqCst);
+            r2.lock().unwrap().push((call.id.clone(), after));
+            Ok::<_, String>("listed")
+        })
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    confirmer.join().unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(
+        *ran.lock().unwrap(),
+        [("sevt_b1".to_string(), true)],
+        "run once confirmed"
+    );
+    let results = script.posted("user.tool_result");
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["tool_use_id"], "sevt_b1");
+    assert!(outcome.confirmations.is_empty(), "left to someone else");
+}
+
+#[test]
+fn a_result_post_that_gets_no_answer_is_tried_again_after_its_timeout() {
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(custom("sevt_t1", "t", json!({})));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
+            ));
+        }
+        if ev["custom_tool_use_id"] == "sevt_t1" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    script.stall_results.store(1, Ordering::SeqCst);
+    let server = script.serve();
+    // the first attempt gets 15 s, well inside the run's deadline; a post that waited for
+    // the answer would still be waiting at the deadline
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .tool("t", |_| Ok::<_, String>("ok"))
+        .deadline(Duration::from_secs(50))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
+    assert!(outcome.tool_calls[0].posted, "{outcome:?}");
+    assert_eq!(script.posted("user.custom_tool_result").len(), 1);
+}
+
+#[test]
+fn a_session_whose_status_says_terminated_ends_the_run_before_the_message() {
+    // archived: the status shows it, the history has no event of it
+    let script = Script::new(vec![], |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    });
+    *script.status.lock().unwrap() = "terminated";
+    let server = script.serve();
+    let outcome = client(&server.url)
+        .run("sesn_1")
+        .message("go")
+        .deadline(Duration::from_secs(30))
+        .until_idle()
+        .unwrap();
+    assert_eq!(outcome.stop_reason, Some(StopReason::Terminated));
+    assert!(script.posted("user.message").is_empty());
 }

@@ -81,6 +81,23 @@ pub(crate) fn send(
         if s.sessions.get(session)?["status"] == "terminated" {
             return Err(bad("the session is terminated and accepts no events"));
         }
+        let results = events.iter().any(|e| {
+            matches!(
+                e["type"].as_str(),
+                Some("user.custom_tool_result" | "user.tool_result")
+            )
+        });
+        if results && s.faults.refuse_results > 0 {
+            s.faults.refuse_results -= 1;
+            return Err(match s.faults.refuse_status {
+                400 => bad("events: the tool result is not valid"),
+                _ => ApiError(
+                    413,
+                    "request_too_large",
+                    "the tool result is over the size limit".into(),
+                ),
+            });
+        }
         for ev in events {
             let kind = ev["type"].as_str().unwrap_or("");
             if !USER_EVENTS.contains(&kind) {

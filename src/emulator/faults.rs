@@ -47,6 +47,11 @@ pub struct Faults {
     /// Serve these bytes as the content of every skill version (a broken or hostile
     /// archive, as a third-party skill could be).
     pub skill_content: Option<Vec<u8>>,
+    /// Refuse this many of the next tool results posted (`user.custom_tool_result`,
+    /// `user.tool_result`) with `refuse_status`, recording nothing.
+    pub refuse_results: usize,
+    /// The status of those refusals: 413 (`request_too_large`, the default) or 400.
+    pub refuse_status: u16,
 }
 
 impl Faults {
@@ -94,6 +99,10 @@ impl Faults {
                 "fail_heartbeats" => f.fail_heartbeats = size()?,
                 "stop_heartbeats" => f.stop_heartbeats = size()?,
                 "lease_ttl_ms" => f.lease_ttl = ms()?,
+                "refuse_results" => f.refuse_results = size()?,
+                "refuse_status" => {
+                    f.refuse_status = u16::try_from(n()?).map_err(|e| format!("{k}: {e}"))?
+                }
                 "skill_content_base64" => {
                     use base64::Engine;
                     let text = v.as_str().ok_or(format!("{k} needs a base64 string"))?;
@@ -131,6 +140,8 @@ mod tests {
             (2, 1, Some(Duration::from_millis(300)))
         );
         assert_eq!(f.stop_heartbeats, 4);
+        let f = Faults::from_json(&json!({"refuse_results": 2, "refuse_status": 400})).unwrap();
+        assert_eq!((f.refuse_results, f.refuse_status), (2, 400));
         let f = Faults::from_json(&json!({"skill_content_base64": "UEsFBg=="})).unwrap();
         assert_eq!(f.skill_content.as_deref(), Some(&b"PK\x05\x06"[..]));
         assert!(Faults::from_json(&json!({"skill_content_base64": "%"})).is_err());

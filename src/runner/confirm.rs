@@ -1,45 +1,74 @@
-//! A permission request (`agent.tool_use` or `agent.mcp_tool_use` asking for confirmation):
-//! decided by the runner's [`Confirmation`] policy, answered once with a
-//! `user.tool_confirmation`, and recorded in the outcome; a call allowed and posted is noted
-//! as allowed.
+//! Permission requests (`agent.tool_use` or `agent.mcp_tool_use` whose `evaluated_permission`
+//! asks for a confirmation) that the session waits on: decided by the runner's
+//! [`Confirmation`] policy, answered once with a `user.tool_confirmation`, and recorded in the
+//! outcome. The call itself runs (or not) on the first confirmation the session records, this
+//! runner's or anyone else's, as the view reads it.
 
 use super::*;
 
 impl SessionRunner<'_> {
-    /// Decides and answers one permission request, unless it was answered or handled already.
-    pub(super) fn confirm_one(
-        &mut self,
-        state: &mut State,
-        ev: &SessionEvent,
-        req: ConfirmationRequest,
-    ) {
-        if state.answered.contains(&req.tool_use_id) || state.handled.contains(&req.tool_use_id) {
+    /// Decides and answers the permission requests the session waits on that the policy
+    /// answers, each once.
+    pub(super) fn confirm_waiting(&mut self, state: &mut State) {
+        if matches!(self.confirmation, Confirmation::Leave) {
             return;
         }
-        state.tool_uses.insert(req.tool_use_id.clone(), ev.clone());
-        let Some(decision) = self.confirmation.decide(&req) else {
-            return;
-        };
-        state.handled.insert(req.tool_use_id.clone());
-        let params = match &decision {
-            Decision::Allow => UserToolConfirmationEventParams::new(
-                UserToolConfirmationEventParamsResult::Allow,
-                req.tool_use_id.clone(),
-            ),
-            Decision::Deny(m) => UserToolConfirmationEventParams::new(
-                UserToolConfirmationEventParamsResult::Deny,
-                req.tool_use_id.clone(),
-            )
-            .deny_message(m.clone()),
-        };
-        let sent = self.answer(state, EventSendParams::one(params), &req.tool_use_id);
-        if sent.is_ok() && decision == Decision::Allow {
-            state.allowed.insert(req.tool_use_id.clone());
+        let requests: Vec<ConfirmationRequest> = state
+            .view
+            .unconfirmed()
+            .into_iter()
+            .filter(|c| !state.confirmed.contains(&c.id))
+            .filter_map(|c| match &c.event {
+                Some(SessionEvent::AgentToolUse(u)) => Some(ConfirmationRequest::of_tool_use(u)),
+                Some(SessionEvent::AgentMcpToolUse(u)) => Some(ConfirmationRequest {
+                    tool_use_id: u.id.clone(),
+                    name: u.name.clone(),
+                    mcp_server_name: Some(u.mcp_server_name.clone()),
+                    input: u.input.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        for req in requests {
+            if self.cancel.is_set() {
+                return;
+            }
+            let Some(decision) = self.confirmation.decide(&req) else {
+                return;
+            };
+            state.confirmed.insert(&req.tool_use_id);
+            let params = match &decision {
+                Decision::Allow => UserToolConfirmationEventParams::new(
+                    UserToolConfirmationEventParamsResult::Allow,
+                    req.tool_use_id.clone(),
+                ),
+                Decision::Deny(m) => UserToolConfirmationEventParams::new(
+                    UserToolConfirmationEventParamsResult::Deny,
+                    req.tool_use_id.clone(),
+                )
+                .deny_message(m.clone()),
+            };
+            let sent = post::send_answer(
+                self.client,
+                &self.session_id,
+                EventSendParams::one(params),
+                &req.tool_use_id,
+                &state.floor,
+                self.deadline,
+                &self.cancel,
+            );
+            if let Err(e) = &sent {
+                log::error!(
+                    "posting the confirmation of {} ({}) failed: {e}",
+                    req.name,
+                    req.tool_use_id
+                );
+            }
+            state.confirmations.push(ConfirmationRecord {
+                request: req,
+                decision,
+                posted: sent.is_ok(),
+            });
         }
-        state.outcome.confirmations.push(ConfirmationRecord {
-            request: req,
-            decision,
-            posted: sent.is_ok(),
-        });
     }
 }

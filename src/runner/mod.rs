@@ -1,42 +1,50 @@
-//! The tool-result loop: stream a session, answer its custom tool calls and tool
-//! confirmations, and stop at the right place with an outcome.
+//! The tool-result loop: stream a session, run the tool calls it waits on, answer tool
+//! confirmations, and stop at the right place with an outcome. It follows the official
+//! runner (Python `SessionToolRunner`, 2.17):
 //!
-//! What it does, as the official runners do:
-//! - it opens the stream before anything else (the stream starts where the session's log ends,
-//!   so an earlier turn's `end_turn` never stops it), then reads the session's history and never
-//!   runs a call whose result is already recorded (so a runner restarted after a crash runs
-//!   each call at most once); if that read fails half way it dispatches nothing from it;
-//! - each handler runs under a time limit, which it sees as [`ToolCall::deadline`]; past it the
-//!   agent gets an `is_error` "timed out" result and the handler's thread is left running,
-//!   detached. A handler's error or panic becomes an `is_error` result too, never a hung session;
-//! - a result that cannot be posted (after retries, or refused) is reported in the outcome as
-//!   not posted, never dropped silently, unless the session's log shows that it arrived (the
-//!   answer to an earlier attempt was lost); one the API refuses for good (a 4xx that is not
-//!   retried) ends the run at once with that error, since the session would wait for it until
-//!   the deadline; the user message is sent again after a failure only when the log shows it
-//!   did not arrive (see `post.rs`);
+//! - on every (re)connect it opens the stream first, then reads the session, then lists the
+//!   session's history of tool and status events (`types[]`, `limit=1000`), each request under
+//!   a timeout of 15 s that doubles with each failed attempt up to 240 s (see `connect.rs`). A
+//!   session found `terminated`, or a `session.status_terminated` / `session.deleted`, ends
+//!   the run; a read the API refuses for good (a 404) ends it with that error. A listing that
+//!   fails half way is thrown away whole: nothing is dispatched from it;
+//! - it runs only the calls the session waits on (see `view.rs`): those an idle
+//!   `requires_action` lists, the calls of subagent threads, and built-in calls that carry
+//!   `evaluated_permission`; one that asks for a confirmation waits for the first
+//!   `user.tool_confirmation`, and anything but `allow` is a denial. A call it ran is never run
+//!   again, even when its result could not be posted and a reconnect finds it still open;
+//! - one call per thread at a time, in order; at most [`max_concurrent_calls`] across threads
+//!   (1 by default). Each handler runs on a thread of its own under a time limit (325 s by
+//!   default), which it sees as [`ToolCall::deadline`]; past it the agent gets an `is_error`
+//!   "timed out" result and the handler's thread is left running, detached. A call whose
+//!   result the session would no longer take is asked to stop ([`ToolCall::cancel`]) and
+//!   nothing is posted for it; a handler's error or panic becomes an `is_error` result;
+//! - a result the API refuses (400, 413) is replaced by an `is_error` result carrying the API's
+//!   message; a result that cannot be posted (after retries) is reported in the outcome as not
+//!   posted, unless the session's log shows that it arrived; nothing is posted to a thread that
+//!   terminated, nor once the run is cancelled (see `post.rs`);
 //! - a call for a tool it has no handler for gets an `is_error` result, unless the runner is
 //!   limited to its own tools (then another runner on the same session answers it);
-//! - an event that does not read never stops it (the stream delivers it as `Unknown`, or skips
-//!   a frame that is not an event);
-//! - it stops on `end_turn` (after an optional grace period that any new event resets),
-//!   termination, `retries_exhausted` and the other final stop reasons, or the deadline, and then
-//!   waits out the moment in which the session may still report `running`;
-//! - it keeps the last 1,000 events it saw (all of them if asked), so a long run's memory is flat.
-//! - given no message, on a session whose log ends with its turn over (an idle that is not
-//!   `requires_action`, or a termination) and with nothing left to answer, it returns at once
-//!   (after the grace period), as the official runner's idle clock does;
-//! - a cancel signal ([`SessionRunner::cancel`]) ends it where it is, within 200 ms while it
-//!   waits on the stream, at once while it waits for a handler (which sees
-//!   [`ToolCall::cancel`]), posting nothing for that call.
+//! - it stops when the session's turn is over (an idle that is not `requires_action`) and the
+//!   [`max_idle`] period (none by default) passed with no call under way, on termination, at
+//!   the deadline, or on its cancel signal ([`SessionRunner::cancel`]: within 50 ms, posting
+//!   nothing for a call under way);
+//! - its memory is bounded: the last 1,000 events (all of them if asked), the last 1,000
+//!   records of each kind, and the ids of the calls it handled for the last 10,000 of them.
+//!
+//! [`max_concurrent_calls`]: SessionRunner::max_concurrent_calls
+//! [`max_idle`]: SessionRunner::max_idle
 
 mod agent;
+mod calls;
 mod confirm;
+mod connect;
+mod drive;
 mod handler;
-mod history;
 mod outcome;
 mod post;
 mod state;
+mod view;
 
 pub use outcome::{
     Confirmation, ConfirmationRecord, ConfirmationRequest, Decision, Outcome, RunError, StopReason,
@@ -46,15 +54,31 @@ pub use outcome::{
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
 use crate::environments::StopSignal;
-use crate::error::{Error, Result};
-use crate::stream::StreamOptions;
+use crate::error::Error;
+use crate::stream::{Position, StreamOptions};
 use crate::types::*;
-use handler::Handler;
+use handler::{Handler, Ran};
 use state::State;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The default time limit of a tool call: longer than the bash tool's own (295 s), so that
+/// bash reports its own timeout.
+pub const TOOL_TIMEOUT: Duration = Duration::from_secs(325);
+
+/// What the run's loop hears: from the reader of a connection, and from the handlers.
+pub(super) enum Msg {
+    /// The connection's stream opened: where the log ended then, or why it did not open.
+    Opened(u64, crate::error::Result<Position>),
+    /// An event of the connection.
+    Event(u64, Box<SessionEvent>),
+    /// The connection ended: cleanly after the session's turn or end, or with an error.
+    Closed(u64, Option<Error>),
+    /// A handler returned.
+    Done(String, Ran),
+}
 
 type OnEvent<'a> = Box<dyn FnMut(&SessionEvent) + 'a>;
 
@@ -92,6 +116,7 @@ pub struct SessionRunner<'a> {
     stream_options: StreamOptions,
     keep: Option<usize>,
     cancel: StopSignal,
+    max_concurrent_calls: usize,
 }
 
 impl Client {
@@ -107,11 +132,12 @@ impl Client {
             confirmation: Confirmation::Leave,
             on_event: None,
             deadline: Deadline::never(),
-            handler_timeout: Duration::from_secs(300),
+            handler_timeout: TOOL_TIMEOUT,
             grace: Duration::ZERO,
             stream_options: StreamOptions::new(),
             keep: Some(state::DEFAULT_KEEP),
             cancel: StopSignal::new(),
+            max_concurrent_calls: 1,
         }
     }
 }
@@ -179,24 +205,42 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// The time a handler gets before its call is answered "timed out" (default 300 s); the
-    /// handler sees when that is as [`ToolCall::deadline`].
+    /// The time a handler gets before its call is answered "timed out" (default
+    /// [`TOOL_TIMEOUT`], 325 s); the handler sees when that is as [`ToolCall::deadline`].
     pub fn handler_timeout(mut self, d: Duration) -> Self {
         self.handler_timeout = d;
         self
     }
 
-    /// After an `end_turn`, keep listening this long (reset by any new event) before
-    /// returning, for events that follow the idle (default: none). A server that closes the
-    /// stream after the idle ends the wait at once.
-    pub fn grace(mut self, d: Duration) -> Self {
+    /// After the session's turn ends (an idle that is not `requires_action`: `end_turn`,
+    /// `retries_exhausted`, ...), keep running this long before returning, for what follows
+    /// the idle (default: none; the official runner's `max_idle`). The period counts only while
+    /// no call is under way, from the idle or from the end of the last call, whichever is
+    /// later; the session running again stops it, a later idle starts it again. A server that
+    /// closes the stream after the idle ends the wait at once.
+    pub fn max_idle(mut self, d: Duration) -> Self {
         self.grace = d;
         self
     }
 
-    /// The options of the event stream (idle timeout, reconnects); its deadline is the run's,
+    /// [`max_idle`](Self::max_idle), by the name this crate first gave it.
+    pub fn grace(self, d: Duration) -> Self {
+        self.max_idle(d)
+    }
+
+    /// How many calls may run at once (default 1): calls of one thread always run one at a
+    /// time, in order; with more than 1, calls of different session threads run side by side,
+    /// so every handler must be safe to call concurrently. 0 counts as 1.
+    pub fn max_concurrent_calls(mut self, n: usize) -> Self {
+        self.max_concurrent_calls = n.max(1);
+        self
+    }
+
+    /// The options of the event stream (idle timeout, previews); its deadline is the run's,
     /// and it always starts where the session's log ends
     /// ([`StreamOptions::from_beginning`] does not apply: the history is read separately).
+    /// The runner reconnects by itself (see the module's notes); `max_reconnects` is how many
+    /// connections in a row may fail before the run ends with the error.
     pub fn stream_options(mut self, options: StreamOptions) -> Self {
         self.stream_options = options;
         self
@@ -208,10 +252,10 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// Ends the run when `signal` is set (from any thread): the stream is left within 200 ms
-    /// (see [`StreamOptions::cancel`]), a handler under way is no longer waited for
-    /// (it sees the signal as [`ToolCall::cancel`]) and nothing is posted for its call, and the
-    /// run returns with [`StopReason::Cancelled`]. A self-hosted worker sets it when an item's
+    /// Ends the run when `signal` is set (from any thread): within 50 ms the run stops
+    /// reading the stream, a handler under way is no longer waited for (it sees the signal
+    /// as [`ToolCall::cancel`]) and nothing is posted for its call, and the run returns with
+    /// [`StopReason::Cancelled`]. A self-hosted worker sets it when an item's
     /// lease is lost or its stop is asked for.
     pub fn cancel(mut self, signal: StopSignal) -> Self {
         self.cancel = signal;
@@ -224,11 +268,16 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// Runs until the turn ends, the session terminates, the deadline passes, or the API
-    /// refuses an answer for good (its error, with the outcome so far).
+    /// Runs until the turn ends, the session terminates, or the deadline passes.
     pub fn until_idle(mut self) -> std::result::Result<Outcome, RunError> {
         let mut state = State::new(self.keep);
-        match self.drive(&mut state) {
+        let result = self.drive(&mut state);
+        let reason = match &result {
+            Ok(r) => Some(r.clone()),
+            Err(_) => None,
+        };
+        self.let_go(&mut state, reason.as_ref());
+        match result {
             Ok(reason) => {
                 if reason != StopReason::Cancelled {
                     state.outcome.usage = self.settle();
@@ -241,245 +290,6 @@ impl<'a> SessionRunner<'a> {
                 outcome: Box::new(state.finish()),
             }),
         }
-    }
-
-    fn drive(&mut self, state: &mut State) -> Result<StopReason> {
-        // 1. stream first; it starts where the log ends now
-        let mut options = self
-            .stream_options
-            .clone()
-            .deadline(self.deadline)
-            .cancel(self.cancel.clone());
-        options.from_beginning = false;
-        let mut stream = self
-            .client
-            .sessions()
-            .events()
-            .stream(&self.session_id, options)?;
-        stream.end_with_turn();
-        state.floor = stream.floor().clone();
-        // 2. the history: what is already answered, what is still pending
-        let (pending, last_end) = self.history(state)?;
-        for ev in pending {
-            self.handle(state, &ev);
-            if let Some(e) = state.refused.take() {
-                return Err(e);
-            }
-            if self.cancel.is_set() {
-                return Ok(StopReason::Cancelled);
-            }
-        }
-        let mut ended: Option<StopReason> = None;
-        // 3. the message; or, when the session's turn is over and nothing waits for an
-        // answer, nothing to do: the run ends (after the grace period)
-        if let Some(text) = self.message.take() {
-            post::send_message(
-                self.client,
-                &self.session_id,
-                &text,
-                &state.floor,
-                self.deadline,
-            )?;
-        } else if let Some(reason) = last_end.filter(|_| state.tool_uses.is_empty()) {
-            if self.grace.is_zero()
-                || matches!(reason, StopReason::Terminated | StopReason::Deleted)
-            {
-                return Ok(reason);
-            }
-            ended = Some(reason);
-            stream.set_deadline(Deadline::after(self.grace).min(self.deadline));
-        }
-        // 4. the loop
-        loop {
-            let ev = match stream.next() {
-                _ if self.cancel.is_set() => return Ok(StopReason::Cancelled),
-                Some(Ok(ev)) => ev,
-                // the grace period passed with nothing new
-                Some(Err(Error::Timeout { .. })) if ended.is_some() => {
-                    return Ok(ended.unwrap_or(StopReason::EndTurn))
-                }
-                Some(Err(e)) => return Err(e),
-                None => {
-                    return ended.ok_or_else(|| Error::connection("the event stream ended"));
-                }
-            };
-            if let Some(f) = self.on_event.as_mut() {
-                f(&ev);
-            }
-            state.record(&ev);
-            self.handle(state, &ev);
-            if let Some(e) = state.refused.take() {
-                return Err(e);
-            }
-            if self.cancel.is_set() {
-                return Ok(StopReason::Cancelled);
-            }
-            match &ev {
-                SessionEvent::SessionStatusTerminated(_) => return Ok(StopReason::Terminated),
-                SessionEvent::SessionDeleted(_) => return Ok(StopReason::Deleted),
-                SessionEvent::SessionStatusIdle(idle) => match &idle.stop_reason {
-                    SessionStatusIdleEventStopReason::RequiresAction(ra) => {
-                        // answer whatever it waits for that we know of and have not answered
-                        for id in &ra.event_ids {
-                            if let Some(pending) = state.tool_uses.get(id).cloned() {
-                                self.handle(state, &pending);
-                            }
-                        }
-                        if let Some(e) = state.refused.take() {
-                            return Err(e);
-                        }
-                        if ended.take().is_some() {
-                            stream.set_deadline(self.deadline);
-                        }
-                    }
-                    SessionStatusIdleEventStopReason::EndTurn(_) => {
-                        if self.grace.is_zero() {
-                            return Ok(StopReason::EndTurn);
-                        }
-                        ended = Some(StopReason::EndTurn);
-                        stream.set_deadline(Deadline::after(self.grace).min(self.deadline));
-                    }
-                    SessionStatusIdleEventStopReason::RetriesExhausted(_) => {
-                        return Ok(StopReason::RetriesExhausted)
-                    }
-                    other => return Ok(StopReason::Idle(other.clone())),
-                },
-                // any other event in the grace period starts it again
-                _ if ended.is_some() => {
-                    stream.set_deadline(Deadline::after(self.grace).min(self.deadline))
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// The call a handler gets for a tool use, with its time limit and the run's cancel.
-    fn tool_call(
-        &self,
-        id: &str,
-        name: &str,
-        input: &serde_json::Map<String, serde_json::Value>,
-        thread: &Option<String>,
-    ) -> ToolCall {
-        ToolCall {
-            id: id.to_string(),
-            name: name.to_string(),
-            input: input.clone(),
-            session_thread_id: thread.clone(),
-            deadline: Deadline::after(self.handler_timeout).min(self.deadline),
-            cancel: self.cancel.clone(),
-        }
-    }
-
-    /// Answers a tool call or confirmation request, once.
-    fn handle(&mut self, state: &mut State, ev: &SessionEvent) {
-        state.note(ev);
-        match ev {
-            SessionEvent::AgentCustomToolUse(u) => {
-                if state.answered.contains(&u.id) || state.handled.contains(&u.id) {
-                    return;
-                }
-                state.tool_uses.insert(u.id.clone(), ev.clone());
-                if state.thread_ended(u.session_thread_id.as_ref()) {
-                    return;
-                }
-                let call = self.tool_call(&u.id, &u.name, &u.input, &u.session_thread_id);
-                let handler = self.handlers.get(&u.name).cloned();
-                state.handled.insert(u.id.clone());
-                if handler.is_none() && self.own_tools_only {
-                    state.tool_uses.remove(&u.id);
-                    state.outcome.tool_calls.push(ToolCallRecord {
-                        call,
-                        output: String::new(),
-                        is_error: false,
-                        posted: false,
-                        post_error: None,
-                    });
-                    return;
-                }
-                let (output, is_error) = match handler {
-                    Some(h) => match handler::run(h, &call) {
-                        Some(ran) => ran,
-                        None => {
-                            state
-                                .outcome
-                                .tool_calls
-                                .push(ToolCallRecord::cancelled(call));
-                            return;
-                        }
-                    },
-                    None => (
-                        ToolOutput::from(format!(
-                            "no handler for the tool {:?} in this runner",
-                            call.name
-                        )),
-                        true,
-                    ),
-                };
-                let params = UserCustomToolResultEventParams::new(call.id.clone())
-                    .content(output.0.clone())
-                    .is_error(is_error);
-                let sent = self.answer(state, EventSendParams::one(params), &call.id);
-                state.outcome.tool_calls.push(ToolCallRecord {
-                    call,
-                    output: output.text_of(),
-                    is_error,
-                    posted: sent.is_ok(),
-                    post_error: sent.err().map(|e| e.to_string()),
-                });
-            }
-            SessionEvent::AgentToolUse(u) if self.agent.is_some() => self.agent_tool(state, ev, u),
-            SessionEvent::AgentToolUse(u)
-                if u.evaluated_permission == Some(AgentEvaluatedPermission::Ask) =>
-            {
-                self.confirm_one(state, ev, ConfirmationRequest::of_tool_use(u));
-            }
-            SessionEvent::AgentMcpToolUse(u)
-                if u.evaluated_permission == Some(AgentEvaluatedPermission::Ask) =>
-            {
-                let req = ConfirmationRequest {
-                    tool_use_id: u.id.clone(),
-                    name: u.name.clone(),
-                    mcp_server_name: Some(u.mcp_server_name.clone()),
-                    input: u.input.clone(),
-                };
-                self.confirm_one(state, ev, req);
-            }
-            _ => {}
-        }
-    }
-
-    /// Posts a result or confirmation; on success the call is answered.
-    fn answer(&self, state: &mut State, params: EventSendParams, tool_use_id: &str) -> Result<()> {
-        let sent = post::send_answer(
-            self.client,
-            &self.session_id,
-            params,
-            tool_use_id,
-            &state.floor,
-            self.deadline,
-        );
-        match &sent {
-            Ok(()) => {
-                state.tool_uses.remove(tool_use_id);
-                state.answered.insert(tool_use_id.to_string());
-            }
-            // refused for good: the session would wait for this answer until the deadline
-            Err(Error::Api {
-                status,
-                request_id,
-                body,
-                ..
-            }) if !sent.as_ref().is_err_and(Error::is_retryable) && state.refused.is_none() => {
-                state.refused = Some(Error::from_api_body(
-                    *status,
-                    request_id.clone(),
-                    body.as_bytes(),
-                ));
-            }
-            Err(_) => {}
-        }
-        sent
     }
 
     /// The session's usage once it no longer reports `running` (it may, for a moment, after

@@ -30,10 +30,13 @@ pub struct ToolCall {
     /// cannot stop a thread from outside, so whatever the handler started (a child process, a
     /// lock it holds) lives on until the handler returns.
     pub deadline: Deadline,
-    /// Set when the run is cancelled ([`SessionRunner::cancel`](super::SessionRunner::cancel):
-    /// a self-hosted item's lease was lost or its stop asked for) while the handler works: a
-    /// long handler should watch it ([`StopSignal::is_set`], [`StopSignal::wait`]) and give up.
-    /// The runner stops waiting for the handler at once then and posts nothing for the call.
+    /// Set when the handler should give up: the run is cancelled
+    /// ([`SessionRunner::cancel`](super::SessionRunner::cancel): a self-hosted item's lease was
+    /// lost or its stop asked for), the session no longer takes the call's result (its thread
+    /// went idle without it, or someone else answered it), the run ended, or the time limit
+    /// passed. A long handler should watch it ([`StopSignal::is_set`], [`StopSignal::wait`]).
+    /// The runner stops waiting for the handler at once then and posts nothing for the call
+    /// (past the time limit it posts "timed out").
     pub cancel: StopSignal,
 }
 
@@ -241,12 +244,20 @@ pub struct Outcome {
     pub events: Vec<SessionEvent>,
     /// How many events the run saw, kept or not.
     pub events_seen: u64,
-    /// The custom tool calls.
+    /// The custom tool calls: the last 1,000 of them (all with
+    /// [`keep_all_events`](super::SessionRunner::keep_all_events)).
     pub tool_calls: Vec<ToolCallRecord>,
-    /// The built-in tool calls (`agent.tool_use`) answered by the runner's agent tool handler.
+    /// How many custom tool calls the run recorded, kept or not.
+    pub tool_calls_seen: u64,
+    /// The built-in tool calls (`agent.tool_use`) answered by the runner's agent tool handler:
+    /// the last 1,000, as for [`tool_calls`](Self::tool_calls).
     pub agent_tool_calls: Vec<ToolCallRecord>,
-    /// The confirmations answered.
+    /// How many built-in tool calls the run recorded, kept or not.
+    pub agent_tool_calls_seen: u64,
+    /// The confirmations answered: the last 1,000, as for [`tool_calls`](Self::tool_calls).
     pub confirmations: Vec<ConfirmationRecord>,
+    /// How many confirmations the run answered, kept or not.
+    pub confirmations_seen: u64,
     /// The session's cumulative usage at the end, when it could be read.
     pub usage: Option<SessionUsage>,
 }
@@ -281,7 +292,7 @@ impl fmt::Display for RunError {
             "{} (after {} events, {} tool calls)",
             self.error,
             self.outcome.events_seen,
-            self.outcome.tool_calls.len()
+            self.outcome.tool_calls_seen + self.outcome.agent_tool_calls_seen
         )
     }
 }

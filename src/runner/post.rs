@@ -7,9 +7,15 @@
 //! server recorded it. The official Python runner posts only tool results and retries them
 //! blindly; a second result for a call is refused by the server, so after a lost answer the
 //! retry fails although the first post worked. The log tells.
+//!
+//! A result the API refuses (400, 413) leaves its call open: an `is_error` result with the
+//! API's message is posted in its place, as the official runner does.
 
+use super::connect::request_timeout;
+use super::outcome::{ToolCall, ToolOutput};
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
+use crate::environments::StopSignal;
 use crate::error::Result;
 use crate::stream::Position;
 use crate::types::*;
@@ -19,6 +25,11 @@ use std::time::Duration;
 const MESSAGE_ATTEMPTS: u32 = 5;
 /// Events of one kind read back, newest first, when looking for one in the log.
 const LOOK_BACK: usize = 200;
+/// Attempts at posting a result or confirmation.
+const ANSWER_ATTEMPTS: u32 = 5;
+/// The wait after a failed attempt at posting an answer; it doubles up to the cap.
+const SEND_BACKOFF_START: Duration = Duration::from_secs(1);
+const SEND_BACKOFF_CAP: Duration = Duration::from_secs(30);
 
 /// Sends the user message once: the transport does not retry it. After a retryable failure
 /// the session's newest user messages are read, and the message is sent again only if none
@@ -71,9 +82,11 @@ pub(super) fn send_message(
     unreachable!("the loop returns")
 }
 
-/// Sends a tool result or confirmation (the transport retries it; a second one for the same
-/// call is refused by the server). When that fails, the log is read: if it holds an answer to
-/// `tool_use_id` after `floor`, the first attempt went through.
+/// Sends a tool result or confirmation: up to [`ANSWER_ATTEMPTS`] attempts, each under a
+/// timeout of 15 s that doubles with each attempt, as the official runner posts (a second
+/// answer for the same call is refused by the server). When that fails, the log is read: if
+/// it holds an answer to `tool_use_id` after `floor`, an earlier attempt went through.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn send_answer(
     client: &Client,
     session_id: &str,
@@ -81,6 +94,7 @@ pub(super) fn send_answer(
     tool_use_id: &str,
     floor: &Position,
     deadline: Deadline,
+    cancel: &StopSignal,
 ) -> Result<()> {
     // what answers the call: an event of the kind being sent
     let kind = params.events.first().map(|e| match e {
@@ -88,14 +102,34 @@ pub(super) fn send_answer(
         EventParams::UserToolConfirmation(_) => SessionEventType::UserToolConfirmation,
         _ => SessionEventType::UserCustomToolResult,
     });
-    let opts = RequestOptions::new().deadline(deadline).max_retries(5);
-    let err = match client
-        .sessions()
-        .events()
-        .send_with(session_id, &params, &opts)
-    {
-        Ok(_) => return Ok(()),
-        Err(e) => e,
+    // each attempt under a timeout that doubles (a large body needs longer on a slow link),
+    // a backoff of 1 s doubling to 30 s between them, none once the run is cancelled
+    let mut attempt = 0;
+    let err = loop {
+        let opts = RequestOptions::new()
+            .deadline(deadline)
+            .timeout(request_timeout(attempt));
+        let e = match client
+            .sessions()
+            .events()
+            .send_with(session_id, &params, &opts)
+        {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        attempt += 1;
+        if !e.is_retryable() || attempt >= ANSWER_ATTEMPTS || cancel.is_set() {
+            break e;
+        }
+        let wait = SEND_BACKOFF_START
+            .saturating_mul(1 << (attempt - 1).min(5))
+            .min(SEND_BACKOFF_CAP);
+        let wait = wait.mul_f64(0.5 + 0.5 * crate::retry::jitter());
+        log::warn!("posting the answer to {tool_use_id} failed ({e}); again in {wait:?}");
+        let left = deadline.remaining();
+        if cancel.wait(left.map_or(wait, |l| l.min(wait))) || deadline.is_expired() {
+            break e;
+        }
     };
     let answers = |ev: &SessionEvent| match ev {
         SessionEvent::UserCustomToolResult(r) => {
@@ -171,4 +205,78 @@ fn message_text(m: &UserMessageEvent) -> String {
             _ => None,
         })
         .collect()
+}
+
+/// Posts a tool's result (a `user.custom_tool_result`, or a `user.tool_result` for a built-in
+/// call) with [`send_answer`]. A result the API refuses (400, 413: too large, or not valid)
+/// leaves the call open, so it is replaced by an `is_error` result carrying the API's whole
+/// message, as the official runner does. Returns the output and error flag of what was posted
+/// (or tried), and whether it arrived.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn send_result(
+    client: &Client,
+    session_id: &str,
+    call: &ToolCall,
+    builtin: bool,
+    output: ToolOutput,
+    is_error: bool,
+    floor: &Position,
+    deadline: Deadline,
+    cancel: &StopSignal,
+) -> (ToolOutput, bool, Result<()>) {
+    let params = |out: &ToolOutput, is_error: bool| {
+        if builtin {
+            EventSendParams::one(
+                UserToolResultEventParams::new(call.id.clone())
+                    .content(out.0.clone())
+                    .is_error(is_error),
+            )
+        } else {
+            EventSendParams::one(
+                UserCustomToolResultEventParams::new(call.id.clone())
+                    .content(out.0.clone())
+                    .is_error(is_error),
+            )
+        }
+    };
+    let sent = send_answer(
+        client,
+        session_id,
+        params(&output, is_error),
+        &call.id,
+        floor,
+        deadline,
+        cancel,
+    );
+    let refusal = match sent {
+        Err(e) if matches!(e.status(), Some(400 | 413)) => e,
+        sent => return (output, is_error, sent),
+    };
+    let text = format!(
+        "The API refused the result of tool '{}': {refusal}",
+        call.name
+    );
+    log::warn!(
+        "{text} (tool_use_id {}); posting that as its result",
+        call.id
+    );
+    let instead = ToolOutput::from(text);
+    match send_answer(
+        client,
+        session_id,
+        params(&instead, true),
+        &call.id,
+        floor,
+        deadline,
+        cancel,
+    ) {
+        Ok(()) => (instead, true, Ok(())),
+        Err(e) => {
+            log::error!(
+                "posting the error result in place of a refused one failed ({e}) tool_use_id={}",
+                call.id
+            );
+            (output, is_error, Err(refusal))
+        }
+    }
 }

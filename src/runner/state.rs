@@ -1,94 +1,195 @@
-//! What a run remembers: the calls answered and acted on, the calls waiting, and a bounded
-//! transcript of the events it saw.
+//! What a run remembers, all of it bounded: the view of the session, the calls it ran or
+//! decided on, the calls under way, the records of the outcome and a transcript of the events
+//! it saw, each kept for the latest so many.
 
-use super::outcome::Outcome;
+use super::calls::Running;
+use super::outcome::{ConfirmationRecord, Outcome, ToolCallRecord};
+use super::view::View;
 use crate::stream::Position;
 use crate::types::*;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Instant;
 
 /// Events a run keeps by default.
 pub(super) const DEFAULT_KEEP: usize = 1000;
+/// Records of each kind (custom calls, built-in calls, confirmations) a run keeps by default.
+pub(super) const RECORDS_KEPT: usize = 1000;
+/// Ids of the calls a run ran or decided on that it remembers: a call whose result could not
+/// be posted is not run again while its id is among them.
+const HANDLED_IDS: usize = 10_000;
+/// Ids of the latest events read, to tell an event read twice (in the history and on the
+/// stream that opened before it) from a new one.
+const RECENT_IDS: usize = 4096;
 
-#[derive(Default)]
+/// A set of strings that keeps the latest `cap` of them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct BoundedSet {
+    set: HashSet<String>,
+    order: VecDeque<String>,
+    cap: usize,
+}
+
+impl BoundedSet {
+    pub(super) fn new(cap: usize) -> BoundedSet {
+        BoundedSet {
+            cap,
+            ..BoundedSet::default()
+        }
+    }
+
+    pub(super) fn contains(&self, id: &str) -> bool {
+        self.set.contains(id)
+    }
+
+    /// Adds an id, letting the oldest go past the cap; false if it was there.
+    pub(super) fn insert(&mut self, id: &str) -> bool {
+        if self.set.contains(id) {
+            return false;
+        }
+        if self.cap == 0 {
+            return true;
+        }
+        while self.order.len() >= self.cap {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        self.set.insert(id.to_string());
+        self.order.push_back(id.to_string());
+        true
+    }
+
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.order.len()
+    }
+}
+
+/// A bounded list of records: the latest `cap` (all with `None`), and how many there were.
+#[derive(Debug)]
+pub(super) struct Records<T> {
+    items: VecDeque<T>,
+    cap: Option<usize>,
+    pub(super) seen: u64,
+}
+
+impl<T> Records<T> {
+    fn new(cap: Option<usize>) -> Records<T> {
+        Records {
+            items: VecDeque::new(),
+            cap,
+            seen: 0,
+        }
+    }
+
+    pub(super) fn push(&mut self, item: T) {
+        self.seen += 1;
+        if self.cap == Some(0) {
+            return;
+        }
+        if self.cap.is_some_and(|c| self.items.len() >= c) {
+            self.items.pop_front();
+        }
+        self.items.push_back(item);
+    }
+
+    fn take(self) -> Vec<T> {
+        self.items.into()
+    }
+}
+
 pub(super) struct State {
     pub(super) outcome: Outcome,
     /// The transcript: the last `keep` events (all of them with `None`).
-    pub(super) events: VecDeque<SessionEvent>,
-    pub(super) keep: Option<usize>,
-    /// Tool use ids whose result or confirmation is recorded.
-    pub(super) answered: HashSet<String>,
-    /// Tool use ids this runner acted on (or chose to leave).
-    pub(super) handled: HashSet<String>,
-    /// Tool uses seen and not answered yet, by id (to answer a `requires_action` that lists them).
-    pub(super) tool_uses: HashMap<String, SessionEvent>,
-    pub(super) terminated_threads: HashSet<String>,
-    /// Built-in tool use ids whose `user.tool_result` is recorded.
-    pub(super) results: HashSet<String>,
-    /// Built-in tool use ids this runner ran (or chose to leave).
-    pub(super) ran: HashSet<String>,
-    /// Tool use ids whose confirmation allowed the tool.
-    pub(super) allowed: HashSet<String>,
-    /// Where the session's log ended when the run's stream opened.
+    events: Records<SessionEvent>,
+    pub(super) tool_calls: Records<ToolCallRecord>,
+    pub(super) agent_tool_calls: Records<ToolCallRecord>,
+    pub(super) confirmations: Records<ConfirmationRecord>,
+    /// The session as read from the current connection.
+    pub(super) view: View,
+    /// Calls this runner ran or decided on (whatever became of their result).
+    pub(super) handled: BoundedSet,
+    /// Calls whose confirmation this runner decided.
+    pub(super) confirmed: BoundedSet,
+    /// The latest events read into the view.
+    pub(super) recent: BoundedSet,
+    /// The latest events handed to the caller and the transcript.
+    pub(super) transcribed: BoundedSet,
+    /// The calls under way, by thread (`None`: the primary thread).
+    pub(super) running: HashMap<Option<String>, Running>,
+    /// Where the transcript is: an event of a history read after a reconnect joins it only
+    /// when it is newer.
+    pub(super) seen: Position,
+    /// Where the session's log ended when the run's first stream opened.
     pub(super) floor: Position,
-    /// An answer the API refused for good (a 4xx that is not retried): the call it answers
-    /// will never be answered, so the run ends with this error.
-    pub(super) refused: Option<crate::error::Error>,
+    /// When a call last finished, or a connection found the session running: the idle
+    /// countdown counts from there or from the idle, whichever is later.
+    pub(super) active_at: Instant,
 }
 
 impl State {
-    /// Whether a call of this thread can no longer be answered: its thread was terminated.
-    pub(super) fn thread_ended(&self, thread: Option<&String>) -> bool {
-        thread.is_some_and(|t| self.terminated_threads.contains(t))
-    }
-
     pub(super) fn new(keep: Option<usize>) -> State {
+        let records = keep.map(|_| RECORDS_KEPT);
         State {
-            keep,
-            ..State::default()
+            outcome: Outcome::default(),
+            events: Records::new(keep),
+            tool_calls: Records::new(records),
+            agent_tool_calls: Records::new(records),
+            confirmations: Records::new(records),
+            view: View::new(),
+            handled: BoundedSet::new(HANDLED_IDS),
+            confirmed: BoundedSet::new(HANDLED_IDS),
+            recent: BoundedSet::new(RECENT_IDS),
+            transcribed: BoundedSet::new(RECENT_IDS),
+            running: HashMap::new(),
+            seen: Position::default(),
+            floor: Position::default(),
+            active_at: Instant::now(),
         }
     }
 
     /// Adds an event to the transcript, forgetting the oldest past the limit.
     pub(super) fn record(&mut self, ev: &SessionEvent) {
-        self.outcome.events_seen += 1;
-        if self.keep == Some(0) {
-            return;
-        }
-        if self.keep.is_some_and(|k| self.events.len() >= k) {
-            self.events.pop_front();
-        }
-        self.events.push_back(ev.clone());
+        self.seen.pass(ev.id(), ev.processed_at());
+        self.events.push(ev.clone());
     }
 
-    /// The outcome, with the transcript in it.
+    /// The outcome, with the transcript and the records in it.
     pub(super) fn finish(mut self) -> Outcome {
-        self.outcome.events = self.events.into();
+        self.outcome.events_seen = self.events.seen;
+        self.outcome.events = self.events.take();
+        self.outcome.tool_calls_seen = self.tool_calls.seen;
+        self.outcome.tool_calls = self.tool_calls.take();
+        self.outcome.agent_tool_calls_seen = self.agent_tool_calls.seen;
+        self.outcome.agent_tool_calls = self.agent_tool_calls.take();
+        self.outcome.confirmations_seen = self.confirmations.seen;
+        self.outcome.confirmations = self.confirmations.take();
         self.outcome
     }
+}
 
-    /// Records what an event says about the calls: a result or confirmation answers its tool
-    /// use; a thread's termination closes its calls.
-    pub(super) fn note(&mut self, ev: &SessionEvent) {
-        let answered = match ev {
-            SessionEvent::UserCustomToolResult(r) => &r.custom_tool_use_id,
-            SessionEvent::UserToolConfirmation(c) => {
-                if c.result == UserToolConfirmationEventResult::Allow {
-                    self.allowed.insert(c.tool_use_id.clone());
-                }
-                &c.tool_use_id
-            }
-            SessionEvent::UserToolResult(r) => {
-                self.tool_uses.remove(&r.tool_use_id);
-                self.results.insert(r.tool_use_id.clone());
-                return;
-            }
-            SessionEvent::SessionThreadStatusTerminated(t) => {
-                self.terminated_threads.insert(t.session_thread_id.clone());
-                return;
-            }
-            _ => return,
-        };
-        self.tool_uses.remove(answered);
-        self.answered.insert(answered.clone());
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bounded_set_keeps_the_latest_ids() {
+        let mut s = BoundedSet::new(3);
+        for i in 0..10 {
+            assert!(s.insert(&format!("id{i}")));
+        }
+        assert!(!s.insert("id9"));
+        assert_eq!(s.len(), 3);
+        assert!(s.contains("id7") && s.contains("id9") && !s.contains("id6"));
+    }
+
+    #[test]
+    fn records_keep_the_latest_and_count_all() {
+        let mut r = Records::new(Some(2));
+        for i in 0..5 {
+            r.push(i);
+        }
+        assert_eq!(r.seen, 5);
+        assert_eq!(r.take(), [3, 4]);
     }
 }

@@ -86,7 +86,7 @@ fn an_output_under_the_cap_is_the_result_as_it_was() {
 }
 
 #[test]
-fn a_result_the_api_refuses_ends_the_run_with_that_error() {
+fn a_result_the_api_refuses_is_named_and_replaced_by_an_error_result() {
     use managed_agents::emulator::Faults;
     use std::time::{Duration, Instant};
     let (emu, _c, agent, env) = setup(true);
@@ -135,11 +135,37 @@ fn a_result_the_api_refuses_ends_the_run_with_that_error() {
     std::fs::write(&go, "").unwrap();
     let o = child.join().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
-    // not the deadline (exit 4): the refusal, named
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    // not the deadline (exit 4): the refusal is named at once, and the agent is told of it in
+    // an error result carrying the API's message (as the official runner does), so the turn
+    // goes on to its end
+    assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("refused the result of tool shout") && err.contains("413"),
+        err.contains("refused the result of tool 'shout'") && err.contains("413"),
         "{err}"
     );
-    assert_eq!(err.lines().count(), 1, "{err}");
+    let c = managed_agents::Client::builder()
+        .api_key("test")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let session = c.sessions().list(&Default::default()).unwrap().data[0]
+        .id
+        .clone();
+    let results: Vec<_> = c
+        .sessions()
+        .events()
+        .list(&session, &Default::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
+        .filter(|e| e["type"] == "user.custom_tool_result")
+        .collect();
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0]["is_error"], true);
+    assert!(
+        results[0]
+            .to_string()
+            .contains("The API refused the result of tool 'shout'"),
+        "{results:?}"
+    );
 }
