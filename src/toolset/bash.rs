@@ -32,6 +32,11 @@ use std::time::Duration;
 
 /// How long a timed-out command's output is still collected after its group is killed.
 const OUTPUT_GRACE: Duration = Duration::from_secs(1);
+/// How long the output of a shell that was ended or exited is still collected: a process
+/// that left the group (or a background job) can hold the pipe open for good.
+const EXIT_DRAIN: Duration = Duration::from_millis(200);
+/// How often a running command's shell is checked for having exited.
+const EXIT_POLL: Duration = Duration::from_millis(100);
 
 /// The bash tool's input (`BetaManagedAgentsAgentToolset20260401BashInput`).
 #[derive(Debug, Deserialize)]
@@ -49,21 +54,25 @@ pub(crate) struct Shell<'a> {
 }
 
 /// The process group of the toolset's running shell, killable from any thread while a
-/// command runs. It is set while the shell's process is not yet reaped, so its id is never
-/// one the system has given to another process.
+/// command runs, with the output its command waits on. It is set while the shell's process
+/// is not yet reaped, so its id is never one the system has given to another process.
 #[derive(Default)]
-pub(crate) struct Group(Mutex<Option<Pid>>);
+pub(crate) struct Group(Mutex<Option<(Pid, Arc<Shared>)>>);
 
 impl Group {
-    fn set(&self, pid: Option<Pid>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = pid;
+    fn set(&self, running: Option<(Pid, Arc<Shared>)>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = running;
     }
 
-    /// Kills the whole group of the running shell, if there is one.
+    /// Kills the whole group of the running shell, if there is one, and tells the command
+    /// waiting on its output that the shell was ended: it returns without waiting for the
+    /// output's end, which a process that left the group can hold off for good.
     pub(crate) fn kill(&self) {
-        let pid = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(pid) = *pid {
-            let _ = rustix::process::kill_process_group(pid, Signal::KILL);
+        let running = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((pid, shared)) = &*running {
+            let _ = rustix::process::kill_process_group(*pid, Signal::KILL);
+            shared.lock().ended = true;
+            shared.changed.notify_all();
         }
     }
 }
@@ -117,9 +126,11 @@ struct Output {
     buf: Vec<u8>,
     truncated: bool,
     closed: bool,
+    /// The shell was ended by [`Group::kill`].
+    ended: bool,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     output: Mutex<Output>,
     changed: Condvar,
 }
@@ -179,7 +190,9 @@ impl BashSession {
             return Err(e);
         }
         let stdin = child.stdin.take();
-        shell.group.set(Some(Pid::from_child(&child)));
+        shell
+            .group
+            .set(Some((Pid::from_child(&child), Arc::clone(&shared))));
         Ok(BashSession {
             child,
             stdin,
@@ -208,6 +221,7 @@ impl BashSession {
             let mut out = self.shared.lock();
             out.buf.clear();
             out.truncated = false;
+            out.ended = false;
         }
         let stdin = self.stdin.as_mut().ok_or("bash: session closed")?;
         if let Err(e) = stdin
@@ -233,42 +247,24 @@ impl BashSession {
                     return Ok((text, code));
                 }
             }
-            if out.closed {
+            if out.closed || out.ended {
+                // The output still in the pipe, for a moment at most: a process that left
+                // the group can keep the pipe open after the shell is gone.
+                out = self.drain(out, EXIT_DRAIN);
                 let text = clean(&out.buf, out.truncated);
                 return Err(join(
                     text,
                     "bash: the shell exited or was ended; a new one starts at the next call".into(),
                 ));
             }
-            let Some(left) = until.remaining() else {
-                out = self
-                    .shared
-                    .changed
-                    .wait(out)
-                    .unwrap_or_else(|e| e.into_inner());
-                continue;
-            };
+            let left = until.remaining().unwrap_or(EXIT_POLL);
             if left.is_zero() {
                 // Kill the group now, then collect what it wrote before it died (the output
                 // still in the pipe), for a moment at most.
                 drop(out);
                 let _ =
                     rustix::process::kill_process_group(Pid::from_child(&self.child), Signal::KILL);
-                let grace = Deadline::after(OUTPUT_GRACE);
-                out = self.shared.lock();
-                while !out.closed {
-                    match grace.remaining() {
-                        Some(r) if !r.is_zero() => {
-                            out = self
-                                .shared
-                                .changed
-                                .wait_timeout(out, r)
-                                .unwrap_or_else(|e| e.into_inner())
-                                .0;
-                        }
-                        _ => break,
-                    }
-                }
+                out = self.drain(self.shared.lock(), OUTPUT_GRACE);
                 let text = clean(&out.buf, out.truncated);
                 let why = if until == limit {
                     format!(
@@ -283,10 +279,37 @@ impl BashSession {
             out = self
                 .shared
                 .changed
-                .wait_timeout(out, left)
+                .wait_timeout(out, left.min(EXIT_POLL))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+            if !out.closed && matches!(self.child.try_wait(), Ok(Some(_))) {
+                // The shell itself ended (`exit`): what it left is read as if it was ended.
+                out.ended = true;
+            }
         }
+    }
+
+    /// Waits up to `grace` for the end of the output, and gives back the lock.
+    fn drain<'a>(
+        &self,
+        mut out: std::sync::MutexGuard<'a, Output>,
+        grace: Duration,
+    ) -> std::sync::MutexGuard<'a, Output> {
+        let grace = Deadline::after(grace);
+        while !out.closed {
+            match grace.remaining() {
+                Some(r) if !r.is_zero() => {
+                    out = self
+                        .shared
+                        .changed
+                        .wait_timeout(out, r)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                _ => break,
+            }
+        }
+        out
     }
 }
 

@@ -346,3 +346,50 @@ fn close_cuts_off_a_command_running_on_another_thread() {
         "next"
     );
 }
+
+/// Issue 21, defect 6: a command whose detached child (`setsid`) keeps the output pipe open
+/// must not hold `close` until that child ends: `close` signals the reader.
+#[test]
+fn close_does_not_wait_for_a_detached_child_holding_the_output() {
+    let sb = Sandbox::new("close-detached");
+    let ts = std::sync::Arc::new(sb.toolset());
+    let pid_file = sb.work.join("detached.txt");
+    let running = {
+        let ts = std::sync::Arc::clone(&ts);
+        std::thread::spawn(move || {
+            call(
+                &ts,
+                "bash",
+                json!({
+                    "command": "setsid sh -c 'echo $$ > detached.tmp && mv detached.tmp detached.txt && exec sleep 90' & sleep 600",
+                    "timeout_ms": 600_000,
+                }),
+            )
+        })
+    };
+    let until = Instant::now() + Duration::from_secs(60);
+    while !pid_file.exists() {
+        assert!(Instant::now() < until, "the command never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid: u32 = fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    ts.close();
+    let cut = running.join().unwrap();
+    // The detached child left the shell's group, so it outlives the kill; the call and
+    // `close` returned while it still held the pipe, without waiting for its end.
+    let still_there = alive(pid);
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+    assert!(still_there, "close waited until the detached child ended");
+    assert!(cut.is_error, "{}", cut.text());
+    assert!(
+        cut.text().contains("the shell exited or was ended"),
+        "{}",
+        cut.text()
+    );
+}
