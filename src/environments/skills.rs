@@ -10,6 +10,12 @@
 //! refused whole; symbolic links and other special entries are skipped; the single top-level
 //! directory a skill is packaged in is stripped; files keep only whether they are executable
 //! (0755 or 0644). A skill that fails is logged and left out; the others still land.
+//!
+//! An archive is also bounded in what it unpacks to, counted on the bytes actually read out
+//! of it (an entry's declared size is not trusted): [`MAX_SKILL_ENTRIES`] entries,
+//! [`MAX_SKILL_UNPACKED_BYTES`] in all, and no entry past its first
+//! [`RATIO_FREE_BYTES`] growing to more than [`MAX_SKILL_ENTRY_RATIO`] times its compressed
+//! size. An archive over a bound is refused whole (what was unpacked of it is removed).
 
 use super::folder::{one_component, rel_path, relative_parts, Folder};
 use crate::client::{Client, RequestOptions};
@@ -21,6 +27,36 @@ use std::path::{Path, PathBuf};
 
 /// The folder under the work directory that holds the skills.
 pub const SKILLS_DIR: &str = "skills";
+
+/// The most entries a skill archive may have.
+pub const MAX_SKILL_ENTRIES: usize = 10_000;
+/// The most bytes a skill archive may unpack to (64 MiB).
+pub const MAX_SKILL_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+/// The most an entry may unpack to per byte of its compressed data, past its first
+/// [`RATIO_FREE_BYTES`] (text compresses about 10:1; a zip bomb about 1000:1).
+pub const MAX_SKILL_ENTRY_RATIO: u64 = 100;
+/// What any entry may unpack to, whatever its compressed size (1 MiB).
+pub const RATIO_FREE_BYTES: u64 = 1024 * 1024;
+
+/// The bounds of one archive's unpacking.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub entries: usize,
+    pub total: u64,
+    pub ratio: u64,
+    pub ratio_free: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            entries: MAX_SKILL_ENTRIES,
+            total: MAX_SKILL_UNPACKED_BYTES,
+            ratio: MAX_SKILL_ENTRY_RATIO,
+            ratio_free: RATIO_FREE_BYTES,
+        }
+    }
+}
 
 /// Unix file type bits of the entries that are neither files nor directories.
 const S_IFMT: u32 = 0o170000;
@@ -141,7 +177,7 @@ fn download_skill(
             .map_err(|e| Error::io(format!("creating {}", stage.display()), e))?;
         let file = std::fs::File::open(&archive)
             .map_err(|e| Error::io(format!("opening {}", archive.display()), e))?;
-        extract_zip(file, &stage)?;
+        extract_zip(file, &stage, Limits::default())?;
         match std::fs::rename(&dest, work.join("replaced")) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
                 return Err(Error::io(format!("moving {} aside", dest.display()), e))
@@ -165,10 +201,25 @@ fn owner_only_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Unpacks a skill's zip archive into the existing directory `dest`, as the module says.
-pub(crate) fn extract_zip(reader: impl io::Read + Seek, dest: &Path) -> Result<()> {
+pub(crate) fn extract_zip(
+    mut reader: impl io::Read + Seek,
+    dest: &Path,
+    limits: Limits,
+) -> Result<()> {
     let bad = |m: String| Error::invalid_input("skill archive", m);
+    let archive_len = reader
+        .seek(io::SeekFrom::End(0))
+        .and_then(|n| reader.seek(io::SeekFrom::Start(0)).map(|_| n))
+        .map_err(|e| Error::io("reading the skill archive", e))?;
     let mut zip =
         zip::ZipArchive::new(reader).map_err(|e| bad(format!("not a zip archive: {e}")))?;
+    if zip.len() > limits.entries {
+        return Err(bad(format!(
+            "it has {} entries, more than the {} a skill may have",
+            zip.len(),
+            limits.entries
+        )));
+    }
     // every name checked before anything is written
     let mut entries = Vec::new();
     for i in 0..zip.len() {
@@ -192,6 +243,7 @@ pub(crate) fn extract_zip(reader: impl io::Read + Seek, dest: &Path) -> Result<(
     let top = wrapper_dir(entries.iter().map(|(_, p, _, _)| p.as_slice()));
     let folder =
         Folder::open(dest).map_err(|e| Error::io(format!("opening {}", dest.display()), e))?;
+    let mut total = 0u64;
     for (i, parts, dir, executable) in entries {
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
         let parts = match top {
@@ -205,12 +257,62 @@ pub(crate) fn extract_zip(reader: impl io::Read + Seek, dest: &Path) -> Result<(
         let written = if dir {
             folder.create_dir_all(&rel)
         } else {
-            let mut f = zip.by_index(i).map_err(|e| bad(e.to_string()))?;
-            folder.create_from(&rel, &mut f, executable)
+            let f = zip.by_index(i).map_err(|e| bad(e.to_string()))?;
+            // the compressed data read is at most the archive itself, whatever is declared
+            let compressed = f.compressed_size().min(archive_len);
+            let mut capped = Capped {
+                inner: f,
+                read: 0,
+                entry_cap: compressed
+                    .saturating_mul(limits.ratio)
+                    .max(limits.ratio_free),
+                total: &mut total,
+                limits,
+                over: None,
+            };
+            let written = folder.create_from(&rel, &mut capped, executable);
+            if let Some(over) = capped.over {
+                return Err(bad(format!("{} {over}", rel.display())));
+            }
+            written
         };
         written.map_err(|e| Error::io(format!("unpacking {}", rel.display()), e))?;
     }
     Ok(())
+}
+
+/// An entry's reader that fails once the entry or the whole archive unpacks to more than
+/// its bound, counting what is read; `over` says which bound.
+struct Capped<'a, R> {
+    inner: R,
+    read: u64,
+    entry_cap: u64,
+    total: &'a mut u64,
+    limits: Limits,
+    over: Option<String>,
+}
+
+impl<R: io::Read> io::Read for Capped<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        *self.total += n as u64;
+        if self.read > self.entry_cap {
+            self.over = Some(format!(
+                "unpacks to more than {} bytes, over {} times its compressed size: refusing the archive",
+                self.entry_cap, self.limits.ratio
+            ));
+        } else if *self.total > self.limits.total {
+            self.over = Some(format!(
+                "takes the archive past {} unpacked bytes, more than a skill may have: refusing the archive",
+                self.limits.total
+            ));
+        }
+        match &self.over {
+            Some(why) => Err(io::Error::other(why.clone())),
+            None => Ok(n),
+        }
+    }
 }
 
 /// The one top-level directory every entry is under (with something below it), if there is
@@ -271,7 +373,7 @@ mod tests {
             ("pdf/SKILL.md", b"---\nname: pdf\n---\n", None),
             ("pdf/scripts/run.sh", b"#!/bin/sh\n", Some(0o4777)),
         ]);
-        extract_zip(a, &d).unwrap();
+        extract_zip(a, &d, Limits::default()).unwrap();
         assert!(d.join("SKILL.md").is_file());
         #[cfg(unix)]
         {
@@ -292,19 +394,60 @@ mod tests {
             ("s/SKILL.md", b"x", None),
             ("link:s/passwd", b"/etc/passwd", None),
         ]);
-        extract_zip(a, &d).unwrap();
+        extract_zip(a, &d, Limits::default()).unwrap();
         assert!(d.join("SKILL.md").is_file());
         assert!(std::fs::symlink_metadata(d.join("passwd")).is_err());
         for bad in ["s/../../evil.txt", "/tmp/evil.txt"] {
             let a = archive(&[("s/SKILL.md", b"x", None), (bad, b"evil", None)]);
             let sub = d.join("fresh");
             std::fs::create_dir(&sub).unwrap();
-            let e = extract_zip(a, &sub).unwrap_err();
+            let e = extract_zip(a, &sub, Limits::default()).unwrap_err();
             assert!(e.to_string().contains("refusing"), "{e}");
             // nothing at all was written
             assert_eq!(std::fs::read_dir(&sub).unwrap().count(), 0);
             std::fs::remove_dir(&sub).unwrap();
         }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn an_archive_over_a_bound_is_refused() {
+        let d = tempdir("bounds");
+        let small = Limits {
+            entries: 3,
+            total: 1000,
+            ratio: 10,
+            ratio_free: 100,
+        };
+        let fresh = |tag: &str| {
+            let sub = d.join(tag);
+            std::fs::create_dir(&sub).unwrap();
+            sub
+        };
+        // within every bound
+        let a = archive(&[("s/a", &[b'a'; 400], None), ("s/b", &[b'b'; 400], None)]);
+        extract_zip(a, &fresh("ok"), small).unwrap();
+        // more bytes in all than allowed, each entry stored (ratio 1)
+        let a = archive(&[("s/a", &[b'a'; 600], None), ("s/b", &[b'b'; 600], None)]);
+        let e = extract_zip(a, &fresh("total"), small).unwrap_err();
+        assert!(e.to_string().contains("past 1000 unpacked bytes"), "{e}");
+        // too many entries
+        let four: Vec<(String, &[u8], Option<u32>)> = (0..4)
+            .map(|i| (format!("s/{i}"), &b"x"[..], None))
+            .collect();
+        let four: Vec<(&str, &[u8], Option<u32>)> =
+            four.iter().map(|(n, b, m)| (n.as_str(), *b, *m)).collect();
+        let e = extract_zip(archive(&four), &fresh("count"), small).unwrap_err();
+        assert!(e.to_string().contains("4 entries"), "{e}");
+        // one entry that grows past its ratio, deflated
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("s/zeros", o).unwrap();
+        w.write_all(&[0u8; 900]).unwrap();
+        let a = std::io::Cursor::new(w.finish().unwrap().into_inner());
+        let e = extract_zip(a, &fresh("ratio"), small).unwrap_err();
+        assert!(e.to_string().contains("times its compressed size"), "{e}");
         std::fs::remove_dir_all(&d).unwrap();
     }
 
