@@ -293,7 +293,7 @@ impl SessionMemoryStores {
         let root = store.folder.root().to_path_buf();
         store.folder = super::folder::Folder::create_within(&root, &store.base)
             .map_err(|e| Error::io("creating the memory store's folder", e))?;
-        self.stamp_and_pull(store, deadline)
+        self.stamp_and_pull(store, deadline, &|| false)
     }
 }
 

@@ -26,12 +26,11 @@ impl Workspace {
     /// (a failing one fails the item).
     pub fn prepare(ctx: &WorkContext<'_>, dir: &Path, memory: &MemoryOptions) -> Result<Workspace> {
         let options = RequestOptions::new().header("x-stainless-helper", super::HELPER_WORKER);
-        let stop = ctx.stop_signal();
+        let (lease_stop, worker_stop) = (ctx.stop_signal(), ctx.worker_stop_signal());
+        let stop = || lease_stop.is_set() || worker_stop.is_set();
         let skills =
-            skills::download_session_skills(ctx.client(), ctx.session(), dir, &options, &|| {
-                stop.is_set()
-            });
-        if stop.is_set() {
+            skills::download_session_skills(ctx.client(), ctx.session(), dir, &options, &stop);
+        if stop() {
             // the item ends before anything runs: no memory to mirror
             return Ok(Workspace {
                 dir: dir.to_path_buf(),
@@ -40,8 +39,14 @@ impl Workspace {
             });
         }
         let has_token = sessions_token(ctx.item().secret.as_deref()).is_some();
-        let stores =
-            SessionMemoryStores::download(ctx.client(), ctx.session(), dir, memory, has_token);
+        let stores = SessionMemoryStores::download(
+            ctx.client(),
+            ctx.session(),
+            dir,
+            memory,
+            has_token,
+            &stop,
+        );
         match stores {
             Ok(stores) => Ok(Workspace {
                 dir: dir.to_path_buf(),
