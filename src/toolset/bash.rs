@@ -3,8 +3,8 @@
 //! As the official toolsets do, the shell lives across calls (its working directory,
 //! variables and background jobs carry over); each command runs as
 //! `{ CMD\n} </dev/null 2>&1; printf '\n<sentinel>%d\n' $?` with a random sentinel per
-//! call, and its output is read until the sentinel, keeping only the last
-//! [`BASH_OUTPUT_LIMIT`] bytes. Unlike the official ones, the command reaches the shell as the
+//! call, and its output is read until the sentinel (a long one cut and saved whole in a file
+//! of the work directory, as `bash_output` says). Unlike the official ones, the command reaches the shell as the
 //! text of a here-document (ended by a random delimiter) that the shell `eval`s: a command
 //! that does not parse (an unclosed quote, a stray `}`) fails with status 2 and leaves the
 //! shell and its state as they were, where sent as is it would end the shell or leave it
@@ -15,19 +15,17 @@
 //! their children included. A process that leaves the group on purpose (`setsid`) escapes
 //! that: only the operating system (a cgroup, a container) can hold it.
 
-use super::{
-    nonce, AgentToolContext, Outcome, ToolResult, BASH_DEFAULT_TIMEOUT, BASH_OUTPUT_LIMIT,
-};
+use super::bash_output::Output;
+use super::{nonce, AgentToolContext, Outcome, ToolResult, BASH_DEFAULT_TIMEOUT};
 use crate::deadline::Deadline;
-use regex::bytes::Regex;
 use rustix::process::{Pid, Signal};
 use serde::Deserialize;
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// How long a timed-out command's output is still collected after its group is killed.
@@ -57,18 +55,30 @@ pub(crate) struct Shell<'a> {
 /// command runs, with the output its command waits on. It is set while the shell's process
 /// is not yet reaped, so its id is never one the system has given to another process.
 #[derive(Default)]
-pub(crate) struct Group(Mutex<Option<(Pid, Arc<Shared>)>>);
+pub(crate) struct Group {
+    running: Mutex<Option<(Pid, Arc<Shared>)>>,
+    /// The file holding the last long output, which the result named.
+    saved: Mutex<Option<PathBuf>>,
+}
 
 impl Group {
     fn set(&self, running: Option<(Pid, Arc<Shared>)>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = running;
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = running;
+    }
+
+    /// Removes the file of the last long output, if there is one.
+    pub(crate) fn remove_saved(&self) {
+        let saved = self.saved.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(path) = saved {
+            let _ = std::fs::remove_file(path);
+        }
     }
 
     /// Kills the whole group of the running shell, if there is one, and tells the command
     /// waiting on its output that the shell was ended: it returns without waiting for the
     /// output's end, which a process that left the group can hold off for good.
     pub(crate) fn kill(&self) {
-        let running = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((pid, shared)) = &*running {
             let _ = rustix::process::kill_process_group(*pid, Signal::KILL);
             shared.lock().ended = true;
@@ -96,7 +106,7 @@ pub(crate) fn call(
         _ => return Err("bash: command is required".into()),
     };
     let timeout = match input.timeout_ms {
-        Some(ms) if ms > 0 => Duration::from_millis(ms),
+        Some(ms) if ms > 0 => Duration::from_millis(ms).min(BASH_DEFAULT_TIMEOUT),
         _ => BASH_DEFAULT_TIMEOUT,
     };
     let shell = match session {
@@ -120,16 +130,6 @@ fn start(shell: &Shell<'_>) -> Result<BashSession, String> {
     BashSession::start(shell).map_err(|e| format!("bash: cannot start /bin/bash: {e}"))
 }
 
-/// What the drain thread has read of the shell's output.
-#[derive(Default)]
-struct Output {
-    buf: Vec<u8>,
-    truncated: bool,
-    closed: bool,
-    /// The shell was ended by [`Group::kill`].
-    ended: bool,
-}
-
 pub(crate) struct Shared {
     output: Mutex<Output>,
     changed: Condvar,
@@ -148,6 +148,7 @@ pub(crate) struct BashSession {
     stdin: Option<ChildStdin>,
     shared: Arc<Shared>,
     group: Arc<Group>,
+    workdir: PathBuf,
 }
 
 impl BashSession {
@@ -198,11 +199,12 @@ impl BashSession {
             stdin,
             shared,
             group: Arc::clone(shell.group),
+            workdir: workdir.to_path_buf(),
         })
     }
 
     /// Runs `command`, by `timeout` or `deadline` (the earlier): its output (ANSI escapes
-    /// removed, the last [`BASH_OUTPUT_LIMIT`] bytes) and exit status, or why there is none.
+    /// removed, a long one cut and saved) and exit status, or why there is none.
     fn exec(
         &mut self,
         command: &str,
@@ -217,12 +219,7 @@ impl BashSession {
             "IFS= read -r -d '' __ANT_CMD <<'{delimiter}'\n{command}\n{delimiter}\n\
              {{ eval \"$__ANT_CMD\"\n}} </dev/null 2>&1; printf '\\n{head}''{tail}%d\\n' $?; unset __ANT_CMD\n"
         );
-        {
-            let mut out = self.shared.lock();
-            out.buf.clear();
-            out.truncated = false;
-            out.ended = false;
-        }
+        self.shared.lock().start();
         let stdin = self.stdin.as_mut().ok_or("bash: session closed")?;
         if let Err(e) = stdin
             .write_all(wrapped.as_bytes())
@@ -236,22 +233,16 @@ impl BashSession {
         let marker = sentinel.as_bytes();
         let mut out = self.shared.lock();
         loop {
-            if let Some(at) = memchr::memmem::find(&out.buf, marker) {
-                let rest = &out.buf[at + marker.len()..];
-                if let Some(end) = rest.iter().position(|&b| b == b'\n') {
-                    let code = std::str::from_utf8(&rest[..end])
-                        .ok()
-                        .and_then(|s| s.trim().parse::<i32>().ok())
-                        .unwrap_or(-1);
-                    let text = clean(&out.buf[..at], out.truncated);
-                    return Ok((text, code));
-                }
+            if let Some((end, code)) = out.sentinel(marker) {
+                let text = self.finish(&mut out, end);
+                return Ok((text, code));
             }
             if out.closed || out.ended {
                 // The output still in the pipe, for a moment at most: a process that left
                 // the group can keep the pipe open after the shell is gone.
                 out = self.drain(out, EXIT_DRAIN);
-                let text = clean(&out.buf, out.truncated);
+                let end = out.all();
+                let text = self.finish(&mut out, end);
                 return Err(join(
                     text,
                     "bash: the shell exited or was ended; a new one starts at the next call".into(),
@@ -265,7 +256,8 @@ impl BashSession {
                 let _ =
                     rustix::process::kill_process_group(Pid::from_child(&self.child), Signal::KILL);
                 out = self.drain(self.shared.lock(), OUTPUT_GRACE);
-                let text = clean(&out.buf, out.truncated);
+                let end = out.all();
+                let text = self.finish(&mut out, end);
                 let why = if until == limit {
                     format!(
                         "bash: command timed out after {}; the shell was restarted",
@@ -287,6 +279,13 @@ impl BashSession {
                 out.ended = true;
             }
         }
+    }
+
+    /// The text the agent gets of the output up to `end` (a long one saved in a file of the
+    /// work directory, which replaces the last).
+    fn finish(&self, out: &mut Output, end: super::bash_output::End) -> String {
+        let mut saved = self.group.saved.lock().unwrap_or_else(|e| e.into_inner());
+        out.finish(end, &self.workdir, &mut saved)
     }
 
     /// Waits up to `grace` for the end of the output, and gives back the lock.
@@ -330,7 +329,7 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Reads the shell's output until its end, keeping the last [`BASH_OUTPUT_LIMIT`] bytes.
+/// Reads the shell's output until its end, handing it to the command that runs.
 fn drain_output(mut reader: io::PipeReader, shared: &Shared) {
     let mut chunk = [0u8; 8192];
     loop {
@@ -346,30 +345,8 @@ fn drain_output(mut reader: io::PipeReader, shared: &Shared) {
             shared.changed.notify_all();
             return;
         }
-        out.buf.extend_from_slice(&chunk[..n]);
-        if out.buf.len() > BASH_OUTPUT_LIMIT {
-            let excess = out.buf.len() - BASH_OUTPUT_LIMIT;
-            out.buf.drain(..excess);
-            out.truncated = true;
-        }
+        out.push(&chunk[..n]);
         shared.changed.notify_all();
-    }
-}
-
-/// The output as the model sees it: text, ANSI escapes removed, trailing newlines dropped,
-/// `[output truncated]` first when only its tail was kept.
-fn clean(raw: &[u8], truncated: bool) -> String {
-    static ANSI: OnceLock<Regex> = OnceLock::new();
-    let ansi = ANSI.get_or_init(|| {
-        Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]").unwrap_or_else(|_| unreachable!("a valid pattern"))
-    });
-    let stripped = ansi.replace_all(raw, &b""[..]);
-    let text = String::from_utf8_lossy(&stripped);
-    let text = text.trim_end_matches('\n');
-    if truncated {
-        format!("[output truncated]\n{text}")
-    } else {
-        text.to_string()
     }
 }
 

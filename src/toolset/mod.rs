@@ -63,6 +63,8 @@
 
 #[cfg(unix)]
 mod bash;
+#[cfg(unix)]
+mod bash_output;
 pub(crate) mod confine;
 mod files;
 mod search;
@@ -85,10 +87,13 @@ use std::time::Duration;
 pub const TOOLSET_TYPE: &str = "agent_toolset_20260401";
 /// The names of the six tools, in the official order.
 pub const TOOL_NAMES: [&str; 6] = ["bash", "read", "write", "edit", "glob", "grep"];
-/// The most output one bash command returns: the last this many bytes are kept.
-pub const BASH_OUTPUT_LIMIT: usize = 100 * 1024;
-/// A bash command's time limit when its input gives none.
-pub const BASH_DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The most output one bash command returns, in characters (UTF-16 code units, as the API
+/// counts them): a longer output is cut after this many, and saved whole (up to 32 MiB) in a
+/// file of the work directory whose path the result names.
+pub const BASH_OUTPUT_LIMIT: usize = 30_000;
+/// A bash command's time limit when its input gives none, and the most a `timeout_ms` may
+/// ask for (295 s).
+pub const BASH_DEFAULT_TIMEOUT: Duration = Duration::from_secs(295);
 /// The largest file `read` returns whole and `edit` loads (256 KiB), unless configured.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024;
 /// The largest image `read` returns, measured base64-encoded (5 MiB), unless configured.
@@ -350,10 +355,13 @@ impl AgentToolset {
 
     /// Ends the bash shell and kills its whole process group (background jobs included), at
     /// once: a command running on another thread is cut off, and its call returns an error.
-    /// The next bash call starts a new shell.
+    /// The file holding the last long output is removed. The next bash call starts a new
+    /// shell.
     pub fn close(&self) {
         #[cfg(unix)]
         self.group.kill();
+        #[cfg(unix)]
+        self.group.remove_saved();
         let mut guard = self.bash.lock().unwrap_or_else(|e| e.into_inner());
         *guard = None;
     }

@@ -264,34 +264,96 @@ fn background_jobs_end_with_the_toolset() {
 }
 
 #[test]
-fn bash_output_is_capped_to_its_tail() {
+fn a_long_bash_output_is_cut_after_its_start_and_saved_whole_in_the_work_directory() {
     let sb = Sandbox::new("output");
     let ts = sb.toolset();
+    assert_eq!(BASH_OUTPUT_LIMIT, 30_000);
+    assert_eq!(
+        managed_agents::toolset::BASH_DEFAULT_TIMEOUT,
+        Duration::from_secs(295)
+    );
+    // 40,000 lines of 10 characters, then END
     let big = ok(call(
         &ts,
         "bash",
-        json!({"command": "head -c 3000000 /dev/zero | tr '\\0' a; echo; echo END"}),
+        json!({"command": "for i in $(seq 1 40000); do printf 'line%05d\\n' $i; done; echo END"}),
     ));
-    assert!(big.starts_with("[output truncated]\n"), "{}", &big[..40]);
-    assert!(big.ends_with("aaa\nEND"));
-    assert!(big.len() <= BASH_OUTPUT_LIMIT + 100, "{}", big.len());
+    let (kept, note) = big.split_once("\n\n... [").expect(&big[big.len() - 300..]);
+    // the first 30,000 characters: 3,000 whole lines
+    assert_eq!(kept.chars().count(), BASH_OUTPUT_LIMIT);
+    assert!(
+        kept.starts_with("line00001\nline00002\n"),
+        "{}",
+        &kept[..40]
+    );
+    // 40,001 line breaks in all, 3,000 of them kept: counted as the official toolset does
+    assert!(
+        note.starts_with("37002 lines truncated] Full output saved to: "),
+        "{note}"
+    );
+    assert!(
+        note.ends_with(" \u{2014} use read with view_range to read specific portions. ..."),
+        "{note}"
+    );
+    let path = note
+        .strip_prefix("37002 lines truncated] Full output saved to: ")
+        .and_then(|n| n.split(" \u{2014} ").next())
+        .unwrap();
+    let path = Path::new(path);
+    assert_eq!(
+        path.parent().unwrap(),
+        fs::canonicalize(&sb.work).unwrap(),
+        "the file is in the work directory"
+    );
+    let whole = fs::read_to_string(path).unwrap();
+    assert_eq!(whole.lines().count(), 40_001);
+    assert!(
+        whole.ends_with("line40000\nEND\n"),
+        "{}",
+        &whole[whole.len() - 30..]
+    );
+    // the read tool reads it, a part at a time
+    let part = ok(call(
+        &ts,
+        "read",
+        json!({"file_path": path, "view_range": [39999, 40001]}),
+    ));
+    assert!(part.contains("line39999") && part.contains("END"), "{part}");
 
-    // Output without end, cut off at the time limit, still bounded.
+    // the next long output replaces the file; close removes it
     let endless = err(call(
         &ts,
         "bash",
         json!({"command": "yes", "timeout_ms": 1000}),
     ));
-    assert!(endless.starts_with("[output truncated]\n"));
+    assert!(endless.starts_with("y\ny\ny\n"));
     assert!(
-        endless.len() <= BASH_OUTPUT_LIMIT + 200,
+        endless.contains(" lines truncated] "),
         "{}",
-        endless.len()
+        &endless[endless.len() - 300..]
     );
     assert!(
         endless.ends_with("the shell was restarted"),
         "{}",
         &endless[endless.len() - 80..]
+    );
+    assert!(
+        !path.exists(),
+        "the last long output's file replaced the one before"
+    );
+    let saved: Vec<_> = fs::read_dir(&sb.work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("bash-output-"))
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    ts.close();
+    assert!(!sb.work.join(&saved[0]).exists());
+
+    // a short output stays whole
+    assert_eq!(
+        ok(call(&ts, "bash", json!({"command": "echo short"}))),
+        "short"
     );
 }
 
