@@ -94,8 +94,12 @@ pub const BASH_OUTPUT_LIMIT: usize = 30_000;
 /// A bash command's time limit when its input gives none, and the most a `timeout_ms` may
 /// ask for (295 s).
 pub const BASH_DEFAULT_TIMEOUT: Duration = Duration::from_secs(295);
-/// The largest file `read` returns whole and `edit` loads (256 KiB), unless configured.
+/// The largest file `edit` loads (256 KiB), unless configured.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024;
+/// The largest file `read` returns whole (110,000 bytes; the API cuts a longer result
+/// without saying how to read the rest), unless configured: a larger one asks for a
+/// `view_range`.
+pub const DEFAULT_MAX_READ_BYTES: u64 = 110_000;
 /// The largest image `read` returns, measured base64-encoded (5 MiB), unless configured.
 pub const DEFAULT_MAX_IMAGE_BASE64_BYTES: u64 = 5 * 1024 * 1024;
 /// The largest PDF `read` returns (20 MiB), unless configured.
@@ -192,10 +196,11 @@ impl AgentToolContext {
         self
     }
 
-    /// The size cap of a whole-file `read` and of `edit`; `None` for no cap (a file of any
-    /// size may then be loaded into memory). A `read` with `view_range` of a larger file
-    /// streams it and caps the selected lines instead. A cap set here binds images and
-    /// PDFs too.
+    /// The size cap of a whole-file `read` and of `edit` (unset: [`DEFAULT_MAX_READ_BYTES`]
+    /// and [`DEFAULT_MAX_FILE_BYTES`]); `None` for no cap (a file of any size may then be
+    /// loaded into memory). A `read` with `view_range` of a larger file streams it and caps
+    /// the selected lines instead; a `replace_all` edit whose result would be larger is
+    /// refused. A cap set here binds images and PDFs too.
     pub fn max_file_bytes(mut self, limit: Option<u64>) -> Self {
         self.max_file_bytes = limit;
         self.max_file_bytes_set = true;
