@@ -52,6 +52,8 @@ mod worker_memory_download;
 mod worker_skill_limits;
 #[path = "emulator/worker_skills.rs"]
 mod worker_skills;
+#[path = "emulator/worker_subagent_skills.rs"]
+mod worker_subagent_skills;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();

@@ -1,4 +1,5 @@
-//! The session agent's skills, downloaded into the item's work directory before any tool
+//! The skills of the session's agent and its subagents (each skill id once, the first of a
+//! name keeping its folder), downloaded into the item's work directory before any tool
 //! runs, as the official worker does: each skill in `{workdir}/skills/<name>/`, `<name>` the
 //! skill version's `name` reduced to one path component (the skill id, reduced the same way,
 //! when that leaves nothing). The version is resolved first (`latest` is an alias only retrieve knows), then
@@ -21,7 +22,8 @@ use super::folder::{one_component, rel_path, relative_parts, Folder};
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};
 use crate::toolset::confine::resolves_within;
-use crate::types::{Session, SessionAgentSkill};
+use crate::types::Session;
+use serde_json::Value;
 use std::io::{self, Seek};
 use std::path::{Path, PathBuf};
 
@@ -62,7 +64,9 @@ impl Default for Limits {
 const S_IFMT: u32 = 0o170000;
 const SPECIAL: [u32; 5] = [0o120000, 0o020000, 0o060000, 0o010000, 0o140000];
 
-/// Downloads every skill of the session's agent into `{workdir}/skills/<name>/` and returns
+/// Downloads every skill of the session's agent and its subagents into
+/// `{workdir}/skills/<name>/` (each skill id once; the first skill of a name keeps its
+/// folder, a later one of the same name is logged and left out) and returns
 /// the directories made (to remove when the item ends). Failures are logged per skill; once
 /// `stop` says so, no further skill is downloaded.
 pub(crate) fn download_session_skills(
@@ -73,16 +77,13 @@ pub(crate) fn download_session_skills(
     stop: &dyn Fn() -> bool,
 ) -> Vec<PathBuf> {
     let mut made = Vec::new();
-    for skill in &session.agent.skills {
+    for (skill_id, version) in skills_with_subagents(session) {
         if stop() {
             break;
         }
-        let Some((skill_id, version)) = skill_ref(skill) else {
-            log::warn!("skipping a skill without a skill_id: {skill:?}");
-            continue;
-        };
-        match download_skill(client, &skill_id, &version, workdir, options) {
-            Ok(dest) => {
+        match download_skill(client, &skill_id, &version, workdir, options, &made) {
+            Ok(None) => {}
+            Ok(Some(dest)) => {
                 log::info!(
                     "downloaded skill skill_id={skill_id} version={version} -> {}",
                     dest.display()
@@ -120,9 +121,48 @@ pub(crate) fn remove_skills(dirs: &[PathBuf], workdir: &Path) {
     }
 }
 
+/// The skills of the session's agent and of its subagents (a `coordinator`'s agents, a
+/// `multiagent_20261001`'s enabled subagents and workflows), as (id, version): each skill id
+/// once, the first version met of it.
+fn skills_with_subagents(session: &Session) -> Vec<(String, String)> {
+    let agent = serde_json::to_value(&session.agent).unwrap_or_default();
+    let mut lists: Vec<&Value> = vec![&agent["skills"]];
+    let multiagent = &agent["multiagent"];
+    match multiagent["type"].as_str() {
+        Some("coordinator") => lists.extend(
+            members(&multiagent["agents"])
+                .filter(|m| m["type"] == "agent")
+                .map(|m| &m["skills"]),
+        ),
+        Some("multiagent_20261001") => {
+            for group in [&multiagent["subagents"], &multiagent["workflows"]] {
+                if group["type"] == "enabled" {
+                    lists.extend(members(&group["predefined_agents"]).map(|m| &m["skills"]));
+                }
+            }
+        }
+        _ => {}
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for skill in lists.into_iter().flat_map(members) {
+        let Some((id, version)) = skill_ref(skill) else {
+            log::warn!("skipping a skill without a skill_id: {skill}");
+            continue;
+        };
+        if seen.insert(id.clone()) {
+            out.push((id, version));
+        }
+    }
+    out
+}
+
+fn members(list: &Value) -> impl Iterator<Item = &Value> {
+    list.as_array().into_iter().flatten()
+}
+
 /// A skill's id and version, whatever its `type` (one this version does not know included).
-fn skill_ref(skill: &SessionAgentSkill) -> Option<(String, String)> {
-    let v = serde_json::to_value(skill).ok()?;
+fn skill_ref(v: &Value) -> Option<(String, String)> {
     let id = v.get("skill_id")?.as_str()?.to_string();
     let version = v
         .get("version")
@@ -140,13 +180,15 @@ fn dir_name(name: &str, skill_id: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Downloads one skill into its folder; `None` when an earlier skill of `made` has it.
 fn download_skill(
     client: &Client,
     skill_id: &str,
     version: &str,
     workdir: &Path,
     options: &RequestOptions,
-) -> Result<PathBuf> {
+    made: &[PathBuf],
+) -> Result<Option<PathBuf>> {
     let versions = client.skills().versions();
     let found = versions.retrieve_with(skill_id, version, options)?;
     let name = dir_name(&found.name, skill_id).ok_or_else(|| {
@@ -159,6 +201,13 @@ fn download_skill(
         )
     })?;
     let root = workdir.join(SKILLS_DIR);
+    if made.contains(&root.join(&name)) {
+        log::warn!(
+            "an earlier skill has the name {:?}; skipping skill_id={skill_id}",
+            found.name
+        );
+        return Ok(None);
+    }
     let base = std::fs::canonicalize(workdir)
         .map_err(|e| Error::io(format!("opening {}", workdir.display()), e))?;
     Folder::create_within(&root, &base)
@@ -188,7 +237,7 @@ fn download_skill(
             .map_err(|e| Error::io(format!("moving the skill to {}", dest.display()), e))
     })();
     let _ = std::fs::remove_dir_all(&work);
-    result.map(|()| dest)
+    result.map(|()| Some(dest))
 }
 
 /// Makes the directory `dir`, readable by its owner only (on Unix): a skill's files may come
