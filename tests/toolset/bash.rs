@@ -278,7 +278,9 @@ fn a_long_bash_output_is_cut_after_its_start_and_saved_whole_in_the_work_directo
         "bash",
         json!({"command": "for i in $(seq 1 40000); do printf 'line%05d\\n' $i; done; echo END"}),
     ));
-    let (kept, note) = big.split_once("\n\n... [").expect(&big[big.len() - 300..]);
+    let (kept, note) = big
+        .split_once("\n\n... [")
+        .unwrap_or_else(|| panic!("{}", &big[big.len() - 300..]));
     // the first 30,000 characters: 3,000 whole lines
     assert_eq!(kept.chars().count(), BASH_OUTPUT_LIMIT);
     assert!(
