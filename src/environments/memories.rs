@@ -31,7 +31,7 @@ use crate::types::{
     Memory, MemoryListItem, MemoryListParams, MemoryStoreResourceAccess, MemoryView, Session,
     SessionResource,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -112,6 +112,10 @@ pub(super) struct Store {
     pub pending_deletes: BTreeMap<String, Instant>,
     /// Path -> sha of content sent whose answer never came.
     pub sent: BTreeMap<String, String>,
+    /// Path -> the memory's id, as of the last listing or upload.
+    pub ids: BTreeMap<String, String>,
+    /// Paths missing after a call was stopped: pulled again, never deleted.
+    pub to_restore: BTreeSet<String>,
 }
 
 /// The memory stores of one session, on disk.
@@ -216,6 +220,8 @@ impl SessionMemoryStores {
                 refused: BTreeMap::new(),
                 pending_deletes: BTreeMap::new(),
                 sent: BTreeMap::new(),
+                ids: BTreeMap::new(),
+                to_restore: BTreeSet::new(),
             };
             let pulled = all.stamp_and_pull(&mut store, Deadline::never(), stop);
             all.stores.push(store);
@@ -295,6 +301,17 @@ impl SessionMemoryStores {
     /// every end, bounded by `deadline`. Never fails.
     pub fn flush_writes(&mut self, deadline: Deadline) {
         self.finished = true;
+        self.flush_all(deadline);
+    }
+
+    /// The same upload when the session goes idle, while it may still go on; never fails.
+    pub fn flush_idle(&mut self, deadline: Deadline) {
+        if !self.finished {
+            self.flush_all(deadline);
+        }
+    }
+
+    fn flush_all(&mut self, deadline: Deadline) {
         for i in 0..self.stores.len() {
             let mut store = self.stores.remove(i);
             if let Err(e) = self.flush_store(&mut store, deadline) {
@@ -429,6 +446,8 @@ impl SessionMemoryStores {
         store.baseline.clear();
         store.sent.clear();
         store.pending_deletes.clear();
+        store.ids.clear();
+        store.to_restore.clear();
         store
             .folder
             .put(Path::new(MARKER_PATH), marker(&store.id).as_bytes(), false)
@@ -436,6 +455,7 @@ impl SessionMemoryStores {
         let params = MemoryListParams::default().view(MemoryView::Full).limit(20);
         let id = store.id.clone();
         self.each_page(&id, params, deadline, stop, &mut |rel, m| {
+            store.ids.insert(rel.clone(), m.id.clone());
             if write(store, &rel, m.content.as_deref().unwrap_or("")) {
                 store.baseline.insert(rel, m.content_sha256);
             }

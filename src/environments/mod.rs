@@ -28,6 +28,8 @@ mod memory_folder;
 mod memory_sync;
 #[cfg(feature = "worker")]
 mod memory_upload;
+#[cfg(feature = "worker")]
+mod memory_write;
 mod poller;
 mod signal;
 #[cfg(feature = "worker")]

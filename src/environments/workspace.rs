@@ -9,10 +9,12 @@ use super::{sessions_token, skills, WorkContext};
 use crate::client::RequestOptions;
 use crate::deadline::Deadline;
 use crate::error::Result;
-use crate::toolset::AgentToolContext;
-use crate::types::SessionEvent;
+use super::memory_write::NOT_CONFIRMED;
+use crate::toolset::{AgentToolContext, Hooks};
+use crate::types::{SessionEvent, SessionStatusIdleEvent};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::Duration;
 
 /// The skills and memory stores of one item's work directory.
 pub(super) struct Workspace {
@@ -61,9 +63,14 @@ impl Workspace {
     }
 
     /// The toolset's context: each memory store's `mount_path` leads the file tools to its
-    /// folder, and read-only stores refuse their writes.
+    /// folder, read-only stores refuse their writes, a `write` or `edit` of a memory file is
+    /// saved in its store before the disk, and the files missing after a bash command was
+    /// cut off are pulled again rather than deleted.
     pub fn tool_context(&self, mut context: AgentToolContext) -> AgentToolContext {
-        if let Some(m) = &self.memory {
+        let Some(m) = &self.memory else {
+            return context;
+        };
+        {
             let stores = m.lock().unwrap_or_else(PoisonError::into_inner);
             for (mount_path, folder) in stores.mounts() {
                 context = context.mount(mount_path, folder);
@@ -72,17 +79,40 @@ impl Workspace {
                 context = context.read_only_root(root);
             }
         }
-        context
+        let (writes, stops) = (Arc::clone(m), Arc::clone(m));
+        context.hooks(Hooks {
+            write_file: Some(Arc::new(move |path, content, replacing| {
+                // a running sync goes first, within the write's own bound
+                let deadline = Deadline::after(MEMORY_FLUSH_TIMEOUT);
+                let Some(mut stores) = lock_by(&writes, deadline) else {
+                    return Err(format!(
+                        "{NOT_CONFIRMED}: no answer within {} seconds",
+                        MEMORY_FLUSH_TIMEOUT.as_secs()
+                    ));
+                };
+                stores.write_file(path, content, replacing, deadline)
+            })),
+            call_stopped: Some(Arc::new(move || {
+                if let Some(mut stores) = lock_by(&stops, Deadline::after(MEMORY_FLUSH_TIMEOUT)) {
+                    stores.restore_missing();
+                }
+            })),
+        })
     }
 
-    /// For the runner's `on_event`: a memory sync when one is due, between tool calls.
+    /// For the runner's `on_event`: a memory sync when one is due, between tool calls; and
+    /// when the session goes idle with nothing left to run (any stop reason but
+    /// `requires_action`), the changed files uploaded, within [`MEMORY_FLUSH_TIMEOUT`].
     pub fn syncer(&self) -> impl FnMut(&SessionEvent) + Send + 'static {
         let memory = self.memory.clone();
-        move |_| {
-            if let Some(m) = &memory {
-                m.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .sync_if_due();
+        move |event| {
+            let Some(m) = &memory else { return };
+            let mut stores = m.lock().unwrap_or_else(PoisonError::into_inner);
+            match event {
+                SessionEvent::SessionStatusIdle(idle) if !waits_for_tools(idle) => {
+                    stores.flush_idle(Deadline::after(MEMORY_FLUSH_TIMEOUT));
+                }
+                _ => stores.sync_if_due(),
             }
         }
     }
@@ -99,5 +129,26 @@ impl Workspace {
             stores.dispose();
         }
         skills::remove_skills(&self.skills, &self.dir);
+    }
+}
+
+/// Whether an idle waits for tool results or confirmations (`requires_action`).
+fn waits_for_tools(idle: &SessionStatusIdleEvent) -> bool {
+    serde_json::to_value(&idle.stop_reason)
+        .is_ok_and(|v| v["type"] == "requires_action")
+}
+
+/// The lock of the memory stores, waited for until `deadline` at most.
+fn lock_by(
+    m: &Mutex<SessionMemoryStores>,
+    deadline: Deadline,
+) -> Option<MutexGuard<'_, SessionMemoryStores>> {
+    loop {
+        match m.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(TryLockError::Poisoned(e)) => return Some(e.into_inner()),
+            Err(TryLockError::WouldBlock) if deadline.is_expired() => return None,
+            Err(TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(10)),
+        }
     }
 }

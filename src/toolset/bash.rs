@@ -109,6 +109,7 @@ pub(crate) fn call(
         Some(ms) if ms > 0 => Duration::from_millis(ms).min(BASH_DEFAULT_TIMEOUT),
         _ => BASH_DEFAULT_TIMEOUT,
     };
+    let shell_ctx = shell.ctx;
     let shell = match session {
         Some(shell) => shell,
         None => session.insert(start(&shell)?),
@@ -121,6 +122,9 @@ pub(crate) fn call(
             // The shell is in an unknown state (a command still running, or gone): end it and
             // its whole group, so nothing of this command reaches the next call.
             *session = None;
+            if let Some(stopped) = &shell_ctx.hooks.call_stopped {
+                stopped();
+            }
             Err(failure)
         }
     }

@@ -114,8 +114,10 @@ pub(crate) fn write(ts: &AgentToolset, input: WriteInput) -> Outcome {
             .create_dir_all(parent)
             .map_err(|e| format!("write: {fp}: mkdir: {}", fs_reason(&e)))?;
     }
-    replace_file(&target, input.content.as_bytes())
-        .map_err(|e| format!("write: {fp}: {}", fs_reason(&e)))?;
+    if !saved_first(ts, &target, &input.content, None, "write", fp)? {
+        replace_file(&target, input.content.as_bytes())
+            .map_err(|e| format!("write: {fp}: {}", fs_reason(&e)))?;
+    }
     Ok(ToolResult::text_result(format!(
         "wrote {} bytes to {fp}",
         input.content.len()
@@ -172,11 +174,29 @@ pub(crate) fn edit(ts: &AgentToolset, input: EditInput) -> Outcome {
     } else {
         (text.replacen(&input.old_string, &input.new_string, 1), 1)
     };
-    replace_file(&target, updated.as_bytes())
-        .map_err(|e| format!("edit: {fp}: {}", fs_reason(&e)))?;
+    if !saved_first(ts, &target, &updated, Some(&text), "edit", fp)? {
+        replace_file(&target, updated.as_bytes())
+            .map_err(|e| format!("edit: {fp}: {}", fs_reason(&e)))?;
+    }
     Ok(ToolResult::text_result(format!(
         "edited {fp} ({replaced} replacement(s))"
     )))
+}
+
+/// Hands the new text of a file to the worker's hook (a memory store saves it first, and
+/// writes the file only if it took it): whether the hook wrote it.
+fn saved_first(
+    ts: &AgentToolset,
+    target: &Resolved<'_>,
+    text: &str,
+    replacing: Option<&str>,
+    op: &str,
+    fp: &str,
+) -> Result<bool, String> {
+    match &ts.ctx.hooks.write_file {
+        Some(hook) => hook(&target.path, text, replacing).map_err(|e| format!("{op}: {fp}: {e}")),
+        None => Ok(false),
+    }
 }
 
 fn resolve<'a>(ts: &'a AgentToolset, op: &str, fp: &str) -> Result<Resolved<'a>, String> {

@@ -78,9 +78,9 @@ use serde_json::{Map, Value};
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 #[cfg(unix)]
-use std::sync::{Arc, TryLockError};
+use std::sync::TryLockError;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The type of the toolset in an agent's configuration.
@@ -136,6 +136,33 @@ pub struct AgentToolContext {
     max_file_bytes_set: bool,
     max_image_base64_bytes: Option<u64>,
     max_pdf_bytes: Option<u64>,
+    hooks: Hooks,
+}
+
+/// Saves a file the file tools write, `(path, content, replacing)`, somewhere first (the
+/// environment worker's memory stores): `Ok(false)` when `path` is not its to save, `Ok(true)`
+/// when it saved it and wrote the file, an error (for the agent) when it did not.
+pub(crate) type WriteFileHook =
+    dyn Fn(&Path, &str, Option<&str>) -> Result<bool, String> + Send + Sync;
+
+/// What the environment worker asks of the tools.
+#[derive(Clone, Default)]
+#[cfg_attr(not(feature = "worker"), allow(dead_code))]
+pub(crate) struct Hooks {
+    /// `write` and `edit` hand the new text of a file to it before it goes to disk.
+    pub write_file: Option<Arc<WriteFileHook>>,
+    /// Called after a bash command was cut off (its time limit, the call's deadline, a
+    /// close): it may have moved files away and not put them back.
+    pub call_stopped: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("write_file", &self.write_file.is_some())
+            .field("call_stopped", &self.call_stopped.is_some())
+            .finish()
+    }
 }
 
 impl AgentToolContext {
@@ -152,7 +179,15 @@ impl AgentToolContext {
             max_file_bytes_set: false,
             max_image_base64_bytes: Some(DEFAULT_MAX_IMAGE_BASE64_BYTES),
             max_pdf_bytes: Some(DEFAULT_MAX_PDF_BYTES),
+            hooks: Hooks::default(),
         }
+    }
+
+    /// The hooks of the environment worker.
+    #[cfg_attr(not(feature = "worker"), allow(dead_code))]
+    pub(crate) fn hooks(mut self, hooks: Hooks) -> Self {
+        self.hooks = hooks;
+        self
     }
 
     /// Another directory outside the work directory that the file tools may reach (the

@@ -85,7 +85,7 @@ pub(crate) fn item_dir(client: &Client, env: &str, workdir: &Path) -> PathBuf {
 }
 
 /// Changes the memory at `path` as another session would.
-fn update_elsewhere(client: &Client, store: &str, path: &str, content: &str) {
+pub(crate) fn update_elsewhere(client: &Client, store: &str, path: &str, content: &str) {
     let mems = client.memory_stores().memories();
     let id = mems
         .list(store, &MemoryListParams::default())
