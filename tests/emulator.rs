@@ -44,12 +44,12 @@ mod work_stats;
 mod worker;
 #[path = "emulator/worker_faults.rs"]
 mod worker_faults;
-#[path = "emulator/worker_memory_writes.rs"]
-mod worker_memory_writes;
 #[path = "emulator/worker_memories.rs"]
 mod worker_memories;
 #[path = "emulator/worker_memory_download.rs"]
 mod worker_memory_download;
+#[path = "emulator/worker_memory_writes.rs"]
+mod worker_memory_writes;
 #[path = "emulator/worker_skill_limits.rs"]
 mod worker_skill_limits;
 #[path = "emulator/worker_skills.rs"]

@@ -51,17 +51,15 @@ impl SessionMemoryStores {
         replacing: Option<&str>,
         deadline: Deadline,
     ) -> Result<(), String> {
-        let rel = relative(store, path)
-            .ok_or_else(|| format!("{NOT_SAVED}: the path cannot sync."))?;
+        let rel =
+            relative(store, path).ok_or_else(|| format!("{NOT_SAVED}: the path cannot sync."))?;
         if rel == MARKER_PATH {
             return Err(format!(
                 "{NOT_SAVED}: this file marks the folder as a memory store."
             ));
         }
         if rel.contains('\\') {
-            return Err(format!(
-                "{NOT_SAVED}: a path with a backslash cannot sync."
-            ));
+            return Err(format!("{NOT_SAVED}: a path with a backslash cannot sync."));
         }
         let marker_sha = store
             .folder
@@ -93,7 +91,9 @@ impl SessionMemoryStores {
             _ => None,
         };
         let sha = sha256_hex(content.as_bytes());
-        let existing = existing.as_ref().map(|(id, sha)| (id.as_str(), sha.as_str()));
+        let existing = existing
+            .as_ref()
+            .map(|(id, sha)| (id.as_str(), sha.as_str()));
         let (sent, _) = self.send(&store.id, &rel, content.to_string(), existing, deadline);
         let saved = match sent {
             Ok(item) => {
@@ -102,10 +102,13 @@ impl SessionMemoryStores {
             }
             Err(e) if e.status() == Some(409) => {
                 // the retry of an upload that was saved gets a 409 too
-                let listed = self.list(&store.id, false, deadline).ok().and_then(|remote| {
-                    settle_sent(store, &remote);
-                    remote.get(&rel).cloned()
-                });
+                let listed = self
+                    .list(&store.id, false, deadline)
+                    .ok()
+                    .and_then(|remote| {
+                        settle_sent(store, &remote);
+                        remote.get(&rel).cloned()
+                    });
                 match listed {
                     Some(m) if m.content_sha256 == sha => m.content_sha256,
                     _ => {
@@ -192,7 +195,8 @@ fn io_reason(e: &std::io::Error) -> String {
 #[cfg(unix)]
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(not(unix))]

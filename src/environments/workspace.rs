@@ -5,11 +5,11 @@
 //! skills and the stores' folders are removed, as the official worker tears them down.
 
 use super::memories::{MemoryOptions, SessionMemoryStores, MEMORY_FLUSH_TIMEOUT};
+use super::memory_write::NOT_CONFIRMED;
 use super::{sessions_token, skills, WorkContext};
 use crate::client::RequestOptions;
 use crate::deadline::Deadline;
 use crate::error::Result;
-use super::memory_write::NOT_CONFIRMED;
 use crate::toolset::{AgentToolContext, Hooks};
 use crate::types::{SessionEvent, SessionStatusIdleEvent};
 use std::path::{Path, PathBuf};
@@ -134,8 +134,7 @@ impl Workspace {
 
 /// Whether an idle waits for tool results or confirmations (`requires_action`).
 fn waits_for_tools(idle: &SessionStatusIdleEvent) -> bool {
-    serde_json::to_value(&idle.stop_reason)
-        .is_ok_and(|v| v["type"] == "requires_action")
+    serde_json::to_value(&idle.stop_reason).is_ok_and(|v| v["type"] == "requires_action")
 }
 
 /// The lock of the memory stores, waited for until `deadline` at most.
@@ -150,5 +149,111 @@ fn lock_by(
             Err(TryLockError::WouldBlock) if deadline.is_expired() => return None,
             Err(TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(10)),
         }
+    }
+}
+
+#[cfg(all(test, feature = "emulator"))]
+mod tests {
+    use super::*;
+    use crate::types::*;
+    use crate::Client;
+    use serde_json::json;
+
+    fn idle(reason: &str) -> SessionEvent {
+        serde_json::from_value(json!({
+            "type": "session.status_idle", "id": "sevt_1",
+            "processed_at": "2026-01-01T00:00:00Z",
+            "stop_reason": {"type": reason, "event_ids": []},
+        }))
+        .unwrap()
+    }
+
+    /// The memory of one store, as the server has it.
+    fn content(client: &Client, store: &str) -> String {
+        let mems = client.memory_stores().memories();
+        let listed = mems.list(store, &Default::default()).unwrap();
+        let Some(MemoryListItem::Memory(m)) = listed.data.into_iter().next() else {
+            panic!("no memory")
+        };
+        mems.retrieve(store, &m.id, &Default::default())
+            .unwrap()
+            .content
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn changed_memory_files_are_uploaded_when_the_session_goes_idle() {
+        let emu = crate::emulator::Emulator::start().unwrap();
+        let client = Client::builder()
+            .api_key("k")
+            .base_url(emu.base_url())
+            .build()
+            .unwrap();
+        let store = client
+            .memory_stores()
+            .create(&MemoryStoreCreateParams::new("notes"))
+            .unwrap()
+            .id;
+        client
+            .memory_stores()
+            .memories()
+            .create(
+                &store,
+                &Default::default(),
+                &MemoryCreateParams::new("/a.md").content("one"),
+            )
+            .unwrap();
+        let env = client
+            .environments()
+            .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
+            .unwrap()
+            .id;
+        let agent = client
+            .agents()
+            .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
+            .unwrap();
+        let session = client
+            .sessions()
+            .create(
+                &SessionCreateParams::new(&agent, env.as_str()).resources(vec![
+                    DeploymentCreateParamsResource::MemoryStore(MemoryStoreResourceParam::new(
+                        &store,
+                    )),
+                ]),
+            )
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!(
+            "workspace-idle-{}-{}",
+            std::process::id(),
+            crate::toolset::nonce()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let stores = SessionMemoryStores::download(
+            &client,
+            &session,
+            &dir,
+            &MemoryOptions::default(),
+            true,
+            &|| false,
+        )
+        .unwrap()
+        .unwrap();
+        let (_, folder) = stores.mounts().remove(0);
+        let ws = Workspace {
+            dir: dir.clone(),
+            skills: Vec::new(),
+            memory: Some(Arc::new(Mutex::new(stores))),
+        };
+        let mut on_event = ws.syncer();
+        // a command changes the file behind the tools' back
+        std::fs::write(folder.join("a.md"), "two").unwrap();
+        // an idle that waits for tools: nothing is uploaded before the interval
+        on_event(&idle("requires_action"));
+        assert_eq!(content(&client, &store), "one");
+        // an idle with nothing left to run: the change goes up at once
+        on_event(&idle("end_turn"));
+        assert_eq!(content(&client, &store), "two");
+        ws.settle(false);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -55,7 +55,10 @@ fn a_write_to_a_memory_file_is_saved_in_the_store_before_the_disk() {
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
     let results = tool_results(&client, &id);
     assert_eq!(results.len(), 4, "{results:?}");
-    assert!(results[..2].iter().all(|r| r["is_error"] != true), "{results:?}");
+    assert!(
+        results[..2].iter().all(|r| r["is_error"] != true),
+        "{results:?}"
+    );
     // the two changes were in the store while the session still ran
     let peeked = client
         .sessions()
@@ -74,10 +77,15 @@ fn a_write_to_a_memory_file_is_saved_in_the_store_before_the_disk() {
     assert_eq!(results[2]["is_error"], true, "{results:?}");
     let refused = text(&results[2]);
     assert!(
-        refused.starts_with("edit: mnt/memory/notes/b.md: not saved to memory, so the change was not made: "),
+        refused.starts_with(
+            "edit: mnt/memory/notes/b.md: not saved to memory, so the change was not made: "
+        ),
         "{refused}"
     );
-    assert!(refused.ends_with("Read the file again before you retry."), "{refused}");
+    assert!(
+        refused.ends_with("Read the file again before you retry."),
+        "{refused}"
+    );
     // and the store's version was pulled for the next read
     assert_eq!(text(&results[3]).trim_end(), "theirs", "{results:?}");
     assert_eq!(
