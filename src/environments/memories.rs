@@ -1,9 +1,9 @@
 //! The session's memory stores mirrored on disk, as the official worker mirrors them: each
-//! attached store is downloaded into a folder of the item's work directory before any tool
-//! runs, synced back while the session runs (at most every
-//! [`DEFAULT_MEMORY_SYNC_INTERVAL`], checked between tool calls), synced once more at a clean
-//! end and flushed (uploads only) whatever the end, each of those two bounded by
-//! [`MEMORY_FLUSH_TIMEOUT`], then removed.
+//! attached store is downloaded (page by page, each request bounded, stopping on a stop) into a
+//! folder of the item's work directory before any tool runs, synced back while the session runs
+//! (at most every [`DEFAULT_MEMORY_SYNC_INTERVAL`], checked between tool calls), synced once
+//! more at a clean end and flushed (uploads only) whatever the end, each of those two bounded
+//! by [`MEMORY_FLUSH_TIMEOUT`], then removed.
 //!
 //! Layout: a store's folder is its `mount_path` (`/mnt/memory/<name>`) taken relative to the
 //! work directory (`{workdir}/mnt/memory/<name>`), or `{workdir}/memory/<name or id>` when
@@ -13,8 +13,10 @@
 //! `notes/a.md` in it; a memory path with `..` is never written. The folder holds a marker,
 //! [`MARKER_PATH`] (`version 1` and the store id), never synced.
 //!
-//! The merge rules of each sync are in `memory_sync`, the uploads and the flush in
-//! `memory_upload`, the folder's layout in `memory_folder`. Errors: a store that cannot be
+//! A `write` or `edit` of a memory file by the file tools is saved in the store before the
+//! disk (`memory_write`); changed files are also uploaded when the session goes idle with
+//! nothing left to run. The merge rules of each sync are in `memory_sync`, the uploads and
+//! the flush in `memory_upload`, the folder's layout in `memory_folder`. Errors: a store that cannot be
 //! downloaded (its folder already exists, a listing fails) fails the item, since the agent
 //! would run without memory it was told about; a sync or a flush never fails the item: a bad
 //! store or file is logged and the rest go on. The memory endpoints take the item's sessions

@@ -1,10 +1,10 @@
-//! The skills of the session's agent and its subagents (each skill id once, the first of a
-//! name keeping its folder), downloaded into the item's work directory before any tool
-//! runs, as the official worker does: each skill in `{workdir}/skills/<name>/`, `<name>` the
-//! skill version's `name` reduced to one path component (the skill id, reduced the same way,
-//! when that leaves nothing). The version is resolved first (`latest` is an alias only retrieve knows), then
-//! its content (a zip archive) is downloaded by the concrete version id and unpacked in a
-//! staging folder beside the destination, which then replaces it.
+//! The skills of the session's agent and its subagents (each skill id once, the first of a name
+//! keeping its folder), downloaded into the item's work directory before any tool runs, as the
+//! official worker does: each skill in `{workdir}/skills/<name>/`, `<name>` the skill version's
+//! `name` reduced to one path component (the skill id, reduced the same way, when that leaves
+//! nothing). The version is resolved first (`latest` is an alias only retrieve knows), then its
+//! content (a zip archive) is downloaded by the concrete version id and unpacked in a staging
+//! folder beside the destination, which then replaces it.
 //!
 //! Skills may come from third parties, so unpacking is strict: every entry's name is checked
 //! before anything is written, and an archive with an absolute name or a `..` component is

@@ -1,8 +1,9 @@
 //! What the worker's default handler puts in an item's work directory before the first tool
 //! runs, and settles after the last: the agent's skills (`skills`) and the session's memory
-//! stores (`memories`), synced between tool calls. At the end, after the tools are closed:
-//! the final memory sync at a clean end, the bounded flush whatever the end, then the
-//! skills and the stores' folders are removed, as the official worker tears them down.
+//! stores (`memories`), synced between tool calls and flushed when the session goes idle, their
+//! files written through the store by the file tools. At the end, after the tools are closed:
+//! the final memory sync at a clean end, the bounded flush whatever the end, then the skills
+//! and the stores' folders are removed, as the official worker tears them down.
 
 use super::memories::{MemoryOptions, SessionMemoryStores, MEMORY_FLUSH_TIMEOUT};
 use super::memory_write::NOT_CONFIRMED;

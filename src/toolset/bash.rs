@@ -1,14 +1,14 @@
 //! The `bash` tool: one persistent `/bin/bash` per toolset, in its own process group.
 //!
-//! As the official toolsets do, the shell lives across calls (its working directory,
-//! variables and background jobs carry over); each command runs as
-//! `{ CMD\n} </dev/null 2>&1; printf '\n<sentinel>%d\n' $?` with a random sentinel per
-//! call, and its output is read until the sentinel (a long one cut and saved whole in a file
-//! of the work directory, as `bash_output` says). Unlike the official ones, the command reaches the shell as the
-//! text of a here-document (ended by a random delimiter) that the shell `eval`s: a command
-//! that does not parse (an unclosed quote, a stray `}`) fails with status 2 and leaves the
-//! shell and its state as they were, where sent as is it would end the shell or leave it
-//! waiting for the rest of the quote until the time limit.
+//! As the official toolsets do, the shell lives across calls (its working directory, variables
+//! and background jobs carry over); each command runs as `{ CMD\n} </dev/null 2>&1; printf
+//! '\n<sentinel>%d\n' $?` with a random sentinel per call, and its output is read until the
+//! sentinel (a long one cut and saved whole in a file of the work directory, as `bash_output`
+//! says). Unlike the official ones, the command reaches the shell as the text of a
+//! here-document (ended by a random delimiter) that the shell `eval`s: a command that does not
+//! parse (an unclosed quote, a stray `}`) fails with status 2 and leaves the shell and its
+//! state as they were, where sent as is it would end the shell or leave it waiting for the rest
+//! of the quote until the time limit.
 //!
 //! The shell runs in a process group of its own; at the time limit, on restart and when the
 //! toolset is closed or dropped the whole group is killed (SIGKILL), background jobs and
