@@ -15,7 +15,7 @@
 //! An archive is also bounded in what it unpacks to, counted on the bytes actually read out
 //! of it (an entry's declared size is not trusted): [`MAX_SKILL_ENTRIES`] entries,
 //! [`MAX_SKILL_UNPACKED_BYTES`] in all, and no entry past its first
-//! [`RATIO_FREE_BYTES`] growing to more than [`MAX_SKILL_ENTRY_RATIO`] times its compressed
+//! [`SKILL_ENTRY_RATIO_FREE_BYTES`] growing to more than [`MAX_SKILL_ENTRY_RATIO`] times its compressed
 //! size. An archive over a bound is refused whole (what was unpacked of it is removed).
 
 use super::folder::{one_component, rel_path, relative_parts, Folder};
@@ -35,10 +35,10 @@ pub const MAX_SKILL_ENTRIES: usize = 10_000;
 /// The most bytes a skill archive may unpack to (64 MiB).
 pub const MAX_SKILL_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
 /// The most an entry may unpack to per byte of its compressed data, past its first
-/// [`RATIO_FREE_BYTES`] (text compresses about 10:1; a zip bomb about 1000:1).
+/// [`SKILL_ENTRY_RATIO_FREE_BYTES`] (text compresses about 10:1; a zip bomb about 1000:1).
 pub const MAX_SKILL_ENTRY_RATIO: u64 = 100;
 /// What any entry may unpack to, whatever its compressed size (1 MiB).
-pub const RATIO_FREE_BYTES: u64 = 1024 * 1024;
+pub const SKILL_ENTRY_RATIO_FREE_BYTES: u64 = 1024 * 1024;
 
 /// The bounds of one archive's unpacking.
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +55,7 @@ impl Default for Limits {
             entries: MAX_SKILL_ENTRIES,
             total: MAX_SKILL_UNPACKED_BYTES,
             ratio: MAX_SKILL_ENTRY_RATIO,
-            ratio_free: RATIO_FREE_BYTES,
+            ratio_free: SKILL_ENTRY_RATIO_FREE_BYTES,
         }
     }
 }
