@@ -12,11 +12,12 @@
 //! directory a skill is packaged in is stripped; files keep only whether they are executable
 //! (0755 or 0644). A skill that fails is logged and left out; the others still land.
 //!
-//! An archive is also bounded in what it unpacks to, counted on the bytes actually read out
-//! of it (an entry's declared size is not trusted): [`MAX_SKILL_ENTRIES`] entries,
+//! An archive is also bounded in what it unpacks to, counted on the bytes actually read out of
+//! it (an entry's declared size is not trusted): [`MAX_SKILL_ENTRIES`] entries,
 //! [`MAX_SKILL_UNPACKED_BYTES`] in all, and no entry past its first
-//! [`SKILL_ENTRY_RATIO_FREE_BYTES`] growing to more than [`MAX_SKILL_ENTRY_RATIO`] times its compressed
-//! size. An archive over a bound is refused whole (what was unpacked of it is removed).
+//! [`SKILL_ENTRY_RATIO_FREE_BYTES`] growing to more than [`MAX_SKILL_ENTRY_RATIO`] times its
+//! compressed size. An archive over a bound is refused whole (what was unpacked of it is
+//! removed).
 
 use super::folder::{one_component, rel_path, relative_parts, Folder};
 use crate::client::{Client, RequestOptions};
