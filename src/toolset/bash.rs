@@ -279,7 +279,15 @@ impl BashSession {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
             if !out.closed && matches!(self.child.try_wait(), Ok(Some(_))) {
-                // The shell itself ended (`exit`): what it left is read as if it was ended.
+                // The shell itself ended (`exit`): what it left is read as if it was ended,
+                // and its group (background jobs) killed at once, as the official toolset
+                // does, before the reaped shell's id can be given to another process. (The
+                // output's lock is let go first: `Group::kill` takes the two the other way.)
+                drop(out);
+                let _ =
+                    rustix::process::kill_process_group(Pid::from_child(&self.child), Signal::KILL);
+                self.group.set(None);
+                out = self.shared.lock();
                 out.ended = true;
             }
         }

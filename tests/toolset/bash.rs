@@ -457,3 +457,42 @@ fn close_does_not_wait_for_a_detached_child_holding_the_output() {
         cut.text()
     );
 }
+
+/// A command that ends the shell while a detached child holds the output: the call returns
+/// once the shell is gone, not when the child lets go of the pipe.
+#[test]
+fn a_shell_that_exits_is_not_waited_for_past_its_end() {
+    let sb = Sandbox::new("exit-detached");
+    let ts = sb.toolset();
+    let cut = call(
+        &ts,
+        "bash",
+        json!({
+            "command": "setsid sh -c 'echo $$ > detached.txt; exec sleep 90' & while [ ! -s detached.txt ]; do sleep 0.01; done; exit 3",
+            "timeout_ms": 600_000,
+        }),
+    );
+    let pid: u32 = fs::read_to_string(sb.work.join("detached.txt"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let still_there = alive(pid);
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+    assert!(
+        still_there,
+        "the call waited until the detached child ended"
+    );
+    assert!(cut.is_error, "{}", cut.text());
+    assert!(
+        cut.text().contains("the shell exited or was ended"),
+        "{}",
+        cut.text()
+    );
+    assert_eq!(
+        ok(call(&ts, "bash", json!({"command": "echo next"}))),
+        "next"
+    );
+}
