@@ -39,6 +39,11 @@ fn a_write_to_a_memory_file_is_saved_in_the_store_before_the_disk() {
                 json!({"file_path": "mnt/memory/notes/b.md", "old_string": "bee", "new_string": "mine"}),
             )
             .agent_tool("bash", json!({"command": "cat mnt/memory/notes/b.md"}))
+            // the folder's marker is not a memory
+            .agent_tool(
+                "write",
+                json!({"file_path": "mnt/memory/notes/.anthropic-memory-store", "content": "x"}),
+            )
             .say("done"),
     );
     let (env, id) = with_store(&client, &notes);
@@ -54,7 +59,7 @@ fn a_write_to_a_memory_file_is_saved_in_the_store_before_the_disk() {
         .unwrap();
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
     let results = tool_results(&client, &id);
-    assert_eq!(results.len(), 4, "{results:?}");
+    assert_eq!(results.len(), 5, "{results:?}");
     assert!(
         results[..2].iter().all(|r| r["is_error"] != true),
         "{results:?}"
@@ -88,6 +93,11 @@ fn a_write_to_a_memory_file_is_saved_in_the_store_before_the_disk() {
     );
     // and the store's version was pulled for the next read
     assert_eq!(text(&results[3]).trim_end(), "theirs", "{results:?}");
+    assert_eq!(
+        text(&results[4]),
+        "write: mnt/memory/notes/.anthropic-memory-store: not saved to memory, so the change \
+         was not made: this file marks the folder as a memory store."
+    );
     assert_eq!(
         contents(&client, &notes),
         map(&[("/a.md", "two"), ("/b.md", "theirs"), ("/new.md", "fresh")])
