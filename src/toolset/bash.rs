@@ -1,21 +1,22 @@
 //! The `bash` tool: one persistent `/bin/bash` per toolset, in its own process group.
 //!
 //! As the official toolsets do, the shell lives across calls (its working directory, variables
-//! and background jobs carry over); each command runs as `{ CMD\n} </dev/null 2>&1; printf
-//! '\n<sentinel>%d\n' $?` with a random sentinel per call, and its output is read until the
-//! sentinel (a long one cut and saved whole in a file of the work directory, as `bash_output`
-//! says). Unlike the official ones, the command reaches the shell as the text of a
-//! here-document (ended by a random delimiter) that the shell `eval`s: a command that does not
-//! parse (an unclosed quote, a stray `}`) fails with status 2 and leaves the shell and its
-//! state as they were, where sent as is it would end the shell or leave it waiting for the rest
-//! of the quote until the time limit.
+//! and background jobs carry over); each command runs as `{ CMD\n} </dev/null` followed by
+//! `printf '\n<sentinel>%d\n'` of its status on stderr and then stdout, with a random sentinel
+//! per call; stdout and stderr are read apart until the sentinel on each (the text is stdout
+//! then stderr, or stderr first when the command failed; a long one cut and saved whole in a
+//! file of the work directory, as `bash_output` says). Unlike the official ones, the command
+//! reaches the shell as the text of a here-document (ended by a random delimiter) that the
+//! shell `eval`s: a command that does not parse (an unclosed quote, a stray `}`) fails with
+//! status 2 and leaves the shell and its state as they were, where sent as is it would end the
+//! shell or leave it waiting for the rest of the quote until the time limit.
 //!
 //! The shell runs in a process group of its own; at the time limit, on restart and when the
 //! toolset is closed or dropped the whole group is killed (SIGKILL), background jobs and
 //! their children included. A process that leaves the group on purpose (`setsid`) escapes
 //! that: only the operating system (a cgroup, a container) can hold it.
 
-use super::bash_output::Output;
+use super::bash_output::{Ends, Output, Pipe};
 use super::{nonce, AgentToolContext, Outcome, ToolResult, BASH_DEFAULT_TIMEOUT};
 use crate::deadline::Deadline;
 use rustix::process::{Pid, Signal};
@@ -164,8 +165,9 @@ impl BashSession {
                 .filter(|(k, _)| !k.as_encoded_bytes().starts_with(b"ANTHROPIC_"))
                 .collect(),
         };
-        // One pipe for stdout and stderr, as the official shell merges them.
-        let (reader, writer) = io::pipe()?;
+        // stdout and stderr apart, as the official shell keeps them.
+        let (out_reader, out_writer) = io::pipe()?;
+        let (err_reader, err_writer) = io::pipe()?;
         let mut command = Command::new("/bin/bash");
         command
             .args(["--noprofile", "--norc"])
@@ -176,8 +178,8 @@ impl BashSession {
             .env("PS2", "")
             .env("TERM", "dumb")
             .stdin(Stdio::piped())
-            .stdout(writer.try_clone()?)
-            .stderr(writer)
+            .stdout(out_writer)
+            .stderr(err_writer)
             .process_group(0);
         let mut child = command.spawn()?;
         // Our copies of the pipe's write end must go, or the reader never sees its end.
@@ -186,13 +188,15 @@ impl BashSession {
             output: Mutex::new(Output::default()),
             changed: Condvar::new(),
         });
-        let drain = Arc::clone(&shared);
-        let spawned = std::thread::Builder::new()
-            .name("toolset-bash-output".into())
-            .spawn(move || drain_output(reader, &drain));
-        if let Err(e) = spawned {
-            kill_group(&mut child);
-            return Err(e);
+        for (pipe, reader) in [(Pipe::Stdout, out_reader), (Pipe::Stderr, err_reader)] {
+            let drain = Arc::clone(&shared);
+            let spawned = std::thread::Builder::new()
+                .name("toolset-bash-output".into())
+                .spawn(move || drain_output(reader, pipe, &drain));
+            if let Err(e) = spawned {
+                kill_group(&mut child);
+                return Err(e);
+            }
         }
         let stdin = child.stdin.take();
         shell
@@ -221,7 +225,9 @@ impl BashSession {
         let delimiter = format!("__ANT_EOF_{}", nonce());
         let wrapped = format!(
             "IFS= read -r -d '' __ANT_CMD <<'{delimiter}'\n{command}\n{delimiter}\n\
-             {{ eval \"$__ANT_CMD\"\n}} </dev/null 2>&1; printf '\\n{head}''{tail}%d\\n' $?; unset __ANT_CMD\n"
+             {{ eval \"$__ANT_CMD\"\n}} </dev/null; __ANT_STATUS=$?; \
+             printf '\\n{head}''{tail}%d\\n' \"$__ANT_STATUS\" >&2; \
+             printf '\\n{head}''{tail}%d\\n' \"$__ANT_STATUS\"; unset __ANT_CMD __ANT_STATUS\n"
         );
         self.shared.lock().start();
         let stdin = self.stdin.as_mut().ok_or("bash: session closed")?;
@@ -237,16 +243,16 @@ impl BashSession {
         let marker = sentinel.as_bytes();
         let mut out = self.shared.lock();
         loop {
-            if let Some((end, code)) = out.sentinel(marker) {
-                let text = self.finish(&mut out, end);
+            if let Some((ends, code)) = out.sentinel(marker) {
+                let text = self.finish(&mut out, ends, code == 0);
                 return Ok((text, code));
             }
-            if out.closed || out.ended {
+            if out.closed() || out.ended {
                 // The output still in the pipe, for a moment at most: a process that left
                 // the group can keep the pipe open after the shell is gone.
                 out = self.drain(out, EXIT_DRAIN);
-                let end = out.all();
-                let text = self.finish(&mut out, end);
+                let ends = out.all();
+                let text = self.finish(&mut out, ends, false);
                 return Err(join(
                     text,
                     "bash: the shell exited or was ended; a new one starts at the next call".into(),
@@ -260,8 +266,8 @@ impl BashSession {
                 let _ =
                     rustix::process::kill_process_group(Pid::from_child(&self.child), Signal::KILL);
                 out = self.drain(self.shared.lock(), OUTPUT_GRACE);
-                let end = out.all();
-                let text = self.finish(&mut out, end);
+                let ends = out.all();
+                let text = self.finish(&mut out, ends, false);
                 let why = if until == limit {
                     format!(
                         "bash: command timed out after {}; the shell was restarted",
@@ -278,7 +284,7 @@ impl BashSession {
                 .wait_timeout(out, left.min(EXIT_POLL))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
-            if !out.closed && matches!(self.child.try_wait(), Ok(Some(_))) {
+            if !out.closed() && matches!(self.child.try_wait(), Ok(Some(_))) {
                 // The shell itself ended (`exit`): what it left is read as if it was ended,
                 // and its group (background jobs) killed at once, as the official toolset
                 // does, before the reaped shell's id can be given to another process. (The
@@ -295,9 +301,9 @@ impl BashSession {
 
     /// The text the agent gets of the output up to `end` (a long one saved in a file of the
     /// work directory, which replaces the last).
-    fn finish(&self, out: &mut Output, end: super::bash_output::End) -> String {
+    fn finish(&self, out: &mut Output, ends: Ends, succeeded: bool) -> String {
         let mut saved = self.group.saved.lock().unwrap_or_else(|e| e.into_inner());
-        out.finish(end, &self.workdir, &mut saved)
+        out.finish(ends, succeeded, &self.workdir, &mut saved)
     }
 
     /// Waits up to `grace` for the end of the output, and gives back the lock.
@@ -307,7 +313,7 @@ impl BashSession {
         grace: Duration,
     ) -> std::sync::MutexGuard<'a, Output> {
         let grace = Deadline::after(grace);
-        while !out.closed {
+        while !out.closed() {
             match grace.remaining() {
                 Some(r) if !r.is_zero() => {
                     out = self
@@ -341,8 +347,8 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Reads the shell's output until its end, handing it to the command that runs.
-fn drain_output(mut reader: io::PipeReader, shared: &Shared) {
+/// Reads one of the shell's outputs until its end, handing it to the command that runs.
+fn drain_output(mut reader: io::PipeReader, pipe: Pipe, shared: &Shared) {
     let mut chunk = [0u8; 8192];
     loop {
         let n = match reader.read(&mut chunk) {
@@ -353,11 +359,11 @@ fn drain_output(mut reader: io::PipeReader, shared: &Shared) {
         };
         let mut out = shared.lock();
         if n == 0 {
-            out.closed = true;
+            out.close(pipe);
             shared.changed.notify_all();
             return;
         }
-        out.push(&chunk[..n]);
+        out.push(pipe, &chunk[..n]);
         shared.changed.notify_all();
     }
 }

@@ -6,10 +6,14 @@
 //! of the work directory. ANSI escapes are removed from what the agent gets, not from the
 //! file.
 //!
-//! While the command runs, its output's first [`HEAD_BYTES`] stay in memory (enough for the
-//! characters kept), the rest goes to an unnamed temporary file (up to
+//! The output is stdout then stderr (a line break between them when stderr has something),
+//! or stderr first when the command failed: the reason is usually there, and a long text
+//! loses its end.
+//!
+//! While the command runs, the first [`HEAD_BYTES`] of each pipe stay in memory (enough for
+//! the characters kept), the rest goes to an unnamed temporary file (up to
 //! [`SAVED_OUTPUT_BYTES`]), and the last [`TAIL_BYTES`] are kept to find the end of the
-//! command (its sentinel).
+//! command (its sentinel, printed on both).
 
 use super::{nonce, BASH_OUTPUT_LIMIT};
 use regex::bytes::Regex;
@@ -25,11 +29,149 @@ pub(crate) const HEAD_BYTES: usize = 4 * BASH_OUTPUT_LIMIT + 4096;
 /// The end of the output kept to find the sentinel in (a read is at most 8 KiB).
 const TAIL_BYTES: usize = 16 * 1024;
 
-/// The output of the command running, as the shell's reader collects it.
+/// Which of the shell's two outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pipe {
+    Stdout,
+    Stderr,
+}
+
+/// What the command running printed on its two outputs, as the shell's readers collect it.
 #[derive(Default)]
 pub(crate) struct Output {
     /// Whether a command runs: output between commands is dropped.
-    pub active: bool,
+    active: bool,
+    /// The shell was ended by the toolset (or it exited).
+    pub ended: bool,
+    stdout: Stream,
+    stderr: Stream,
+}
+
+/// Where the command's output ends on each pipe.
+pub(crate) struct Ends {
+    stdout: End,
+    stderr: End,
+}
+
+impl Output {
+    /// Forgets the last command's output, for the next.
+    pub fn start(&mut self) {
+        self.active = true;
+        self.ended = false;
+        self.stdout.reset();
+        self.stderr.reset();
+    }
+
+    /// Adds what the shell printed on `pipe` (dropped between commands).
+    pub fn push(&mut self, pipe: Pipe, chunk: &[u8]) {
+        if self.active {
+            self.stream(pipe).push(chunk);
+        }
+    }
+
+    /// Records the end of `pipe`.
+    pub fn close(&mut self, pipe: Pipe) {
+        self.stream(pipe).closed = true;
+    }
+
+    /// Whether both pipes reached their end: nothing holds them any more.
+    pub fn closed(&self) -> bool {
+        self.stdout.closed && self.stderr.closed
+    }
+
+    fn stream(&mut self, pipe: Pipe) -> &mut Stream {
+        match pipe {
+            Pipe::Stdout => &mut self.stdout,
+            Pipe::Stderr => &mut self.stderr,
+        }
+    }
+
+    /// The ends of the command's output and its exit status, once the shell printed
+    /// `\n<sentinel><status>\n` after it on both pipes.
+    pub fn sentinel(&self, marker: &[u8]) -> Option<(Ends, i32)> {
+        let (stdout, code) = self.stdout.sentinel(marker)?;
+        let (stderr, _) = self.stderr.sentinel(marker)?;
+        Some((Ends { stdout, stderr }, code))
+    }
+
+    /// Everything printed so far is the command's output.
+    pub fn all(&self) -> Ends {
+        Ends {
+            stdout: self.stdout.all(),
+            stderr: self.stderr.all(),
+        }
+    }
+
+    /// The text the agent gets of the output up to `ends`: stdout then stderr, or stderr
+    /// first when the command failed (`succeeded` false), whole, or cut with the whole saved
+    /// in a new file of `workdir` (whose path goes into `saved`, replacing the last one).
+    pub fn finish(
+        &mut self,
+        ends: Ends,
+        succeeded: bool,
+        workdir: &Path,
+        saved: &mut Option<PathBuf>,
+    ) -> String {
+        self.active = false;
+        let separator = if ends.stderr.at > 0 { "\n" } else { "" };
+        let Output { stdout, stderr, .. } = self;
+        let [(first, first_end), (second, second_end)] = if succeeded {
+            [(stdout, ends.stdout), (stderr, ends.stderr)]
+        } else {
+            [(stderr, ends.stderr), (stdout, ends.stdout)]
+        };
+        let whole_in_memory = first.in_head(&first_end) && second.in_head(&second_end);
+        let start = format!(
+            "{}{separator}{}",
+            first.head_text(&first_end),
+            second.head_text(&second_end)
+        );
+        if whole_in_memory && utf16_len(&start) <= BASH_OUTPUT_LIMIT {
+            return strip_ansi(start.as_bytes())
+                .trim_end_matches('\n')
+                .to_string();
+        }
+        let kept = strip_ansi(first_utf16_units(&start, BASH_OUTPUT_LIMIT).as_bytes());
+        let newlines = first_end.newlines + separator.len() as u64 + second_end.newlines;
+        let cut_lines = (1 + newlines).saturating_sub(kept.matches('\n').count() as u64);
+        let note = match save(
+            [(first, &first_end), (second, &second_end)],
+            separator,
+            workdir,
+        ) {
+            Ok((path, whole)) => {
+                if let Some(old) = saved.replace(path.clone()) {
+                    let _ = std::fs::remove_file(old);
+                }
+                let what = if whole {
+                    "Full output".to_string()
+                } else {
+                    format!("First {} MiB of output", SAVED_OUTPUT_BYTES >> 20)
+                };
+                format!(
+                    "{what} saved to: {} \u{2014} use read with view_range to read specific portions. ",
+                    path.display()
+                )
+            }
+            Err(e) => {
+                log::warn!("could not save a long bash output: {e}");
+                String::new()
+            }
+        };
+        format!("{kept}\n\n... [{cut_lines} lines truncated] {note}...")
+    }
+}
+
+/// Where a pipe's part of the output ends, and how many line breaks it holds.
+pub(crate) struct End {
+    at: u64,
+    newlines: u64,
+}
+
+/// What one pipe printed: its first [`HEAD_BYTES`] in memory, the rest in an unnamed file
+/// (up to [`SAVED_OUTPUT_BYTES`]), its last [`TAIL_BYTES`] to find the sentinel in.
+#[derive(Default)]
+struct Stream {
     head: Vec<u8>,
     spill: Option<File>,
     spilled: u64,
@@ -37,33 +179,18 @@ pub(crate) struct Output {
     tail: Vec<u8>,
     total: u64,
     newlines: u64,
-    /// The output pipe reached its end.
-    pub closed: bool,
-    /// The shell was ended by the toolset (or it exited).
-    pub ended: bool,
+    closed: bool,
 }
 
-/// Where the command's output ends in the stream, and how many line breaks it holds.
-pub(crate) struct End {
-    at: u64,
-    newlines: u64,
-}
-
-impl Output {
-    /// Forgets the last command's output, for the next.
-    pub fn start(&mut self) {
-        *self = Output {
-            active: true,
+impl Stream {
+    fn reset(&mut self) {
+        *self = Stream {
             closed: self.closed,
-            ..Output::default()
+            ..Stream::default()
         };
     }
 
-    /// Adds what the shell printed (dropped between commands).
-    pub fn push(&mut self, chunk: &[u8]) {
-        if !self.active {
-            return;
-        }
+    fn push(&mut self, chunk: &[u8]) {
         self.total += chunk.len() as u64;
         self.newlines += memchr::memchr_iter(b'\n', chunk).count() as u64;
         let room = HEAD_BYTES.saturating_sub(self.head.len()).min(chunk.len());
@@ -91,9 +218,7 @@ impl Output {
         }
     }
 
-    /// The end of the command's output and its exit status, once the shell printed
-    /// `\n<sentinel><status>\n` after it.
-    pub fn sentinel(&self, marker: &[u8]) -> Option<(End, i32)> {
+    fn sentinel(&self, marker: &[u8]) -> Option<(End, i32)> {
         let at = memchr::memmem::find(&self.tail, marker)?;
         let rest = &self.tail[at + marker.len()..];
         let line = rest.iter().position(|&b| b == b'\n')?;
@@ -115,93 +240,80 @@ impl Output {
         Some((end, code))
     }
 
-    /// Everything printed so far is the command's output.
-    pub fn all(&self) -> End {
+    fn all(&self) -> End {
         End {
             at: self.total,
             newlines: self.newlines,
         }
     }
 
-    /// The text the agent gets of the output up to `end`: whole, or cut with the whole saved
-    /// in a new file of `workdir` (whose path goes into `saved`, replacing the last one).
-    pub fn finish(&mut self, end: End, workdir: &Path, saved: &mut Option<PathBuf>) -> String {
-        self.active = false;
-        let in_head = (end.at as usize).min(self.head.len());
-        let start = String::from_utf8_lossy(&self.head[..in_head]);
-        if end.at as usize <= self.head.len() && utf16_len(&start) <= BASH_OUTPUT_LIMIT {
-            return strip_ansi(start.as_bytes())
-                .trim_end_matches('\n')
-                .to_string();
-        }
-        let kept = strip_ansi(first_utf16_units(&start, BASH_OUTPUT_LIMIT).as_bytes());
-        let cut_lines = (1 + end.newlines).saturating_sub(kept.matches('\n').count() as u64);
-        let note = match self.save(end.at, workdir) {
-            Ok((path, whole)) => {
-                if let Some(old) = saved.replace(path.clone()) {
-                    let _ = std::fs::remove_file(old);
-                }
-                let what = if whole {
-                    "Full output".to_string()
-                } else {
-                    format!("First {} MiB of output", SAVED_OUTPUT_BYTES >> 20)
-                };
-                format!(
-                    "{what} saved to: {} \u{2014} use read with view_range to read specific portions. ",
-                    path.display()
-                )
-            }
-            Err(e) => {
-                log::warn!("could not save a long bash output: {e}");
-                String::new()
-            }
-        };
-        format!("{kept}\n\n... [{cut_lines} lines truncated] {note}...")
+    fn in_head(&self, end: &End) -> bool {
+        end.at as usize <= self.head.len()
     }
 
-    /// Writes the output up to `end` (at most [`SAVED_OUTPUT_BYTES`], never half a
-    /// character) to a new file of `workdir`; its path, and whether it is all of it.
-    fn save(&mut self, end: u64, workdir: &Path) -> io::Result<(PathBuf, bool)> {
-        let path = workdir.join(format!("bash-output-{}.txt", &nonce()[..16]));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path)?;
-        let result = (|| {
-            let want = end.min(SAVED_OUTPUT_BYTES);
-            let from_head = (want as usize).min(self.head.len());
-            let mut data = self.head[..from_head].to_vec();
-            if want as usize > from_head {
-                if self.spill_error {
-                    return Err(io::Error::other("the output's temporary file failed"));
+    fn head_text(&self, end: &End) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.head[..(end.at as usize).min(self.head.len())])
+    }
+
+    /// Appends this pipe's output up to `end`, at most `room` bytes of it, to `data`.
+    fn copy_to(&mut self, end: &End, room: u64, data: &mut Vec<u8>) -> io::Result<()> {
+        let want = end.at.min(room);
+        let from_head = (want as usize).min(self.head.len());
+        data.extend_from_slice(&self.head[..from_head]);
+        if want as usize > from_head {
+            if self.spill_error {
+                return Err(io::Error::other("the output's temporary file failed"));
+            }
+            if let Some(spill) = &mut self.spill {
+                spill.rewind()?;
+                spill.take(want - from_head as u64).read_to_end(data)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes the output (the two parts with `separator` between them; at most
+/// [`SAVED_OUTPUT_BYTES`], never half a character) to a new file of `workdir`; its path, and
+/// whether it is all of it.
+fn save(
+    parts: [(&mut Stream, &End); 2],
+    separator: &str,
+    workdir: &Path,
+) -> io::Result<(PathBuf, bool)> {
+    let path = workdir.join(format!("bash-output-{}.txt", &nonce()[..16]));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path)?;
+    let result = (|| {
+        let [(first, first_end), (second, second_end)] = parts;
+        let total = first_end.at + separator.len() as u64 + second_end.at;
+        let mut data = Vec::new();
+        first.copy_to(first_end, SAVED_OUTPUT_BYTES, &mut data)?;
+        data.extend_from_slice(separator.as_bytes());
+        let room = SAVED_OUTPUT_BYTES.saturating_sub(data.len() as u64);
+        second.copy_to(second_end, room, &mut data)?;
+        data.truncate(SAVED_OUTPUT_BYTES as usize);
+        let whole = data.len() as u64 == total;
+        if !whole {
+            // never half a character at the cut
+            if let Err(e) = std::str::from_utf8(&data) {
+                if e.error_len().is_none() {
+                    data.truncate(e.valid_up_to());
                 }
-                if let Some(spill) = &mut self.spill {
-                    spill.rewind()?;
-                    let left = want - from_head as u64;
-                    spill.take(left).read_to_end(&mut data)?;
-                }
             }
-            let whole = end <= SAVED_OUTPUT_BYTES && data.len() as u64 == end;
-            if !whole {
-                // never half a character at the cut
-                let valid = match std::str::from_utf8(&data) {
-                    Ok(_) => data.len(),
-                    Err(e) if e.error_len().is_none() => e.valid_up_to(),
-                    Err(_) => data.len(),
-                };
-                data.truncate(valid);
-            }
-            file.write_all(&data)?;
-            file.flush()?;
-            Ok(whole)
-        })();
-        match result {
-            Ok(whole) => Ok((path, whole)),
-            Err(e) => {
-                let _ = std::fs::remove_file(&path);
-                Err(e)
-            }
+        }
+        file.write_all(&data)?;
+        file.flush()?;
+        Ok(whole)
+    })();
+    match result {
+        Ok(whole) => Ok((path, whole)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            Err(e)
         }
     }
 }

@@ -20,7 +20,8 @@ fn bash_runs_in_a_persistent_shell_in_the_work_directory() {
         "bash",
         json!({"command": "echo out; echo err >&2"}),
     ));
-    assert_eq!(mixed, "out\nerr");
+    // stdout, then a line between, then stderr (as the official toolset 2.17 joins them)
+    assert_eq!(mixed, "out\n\nerr");
     let colored = ok(call(
         &ts,
         "bash",
@@ -494,5 +495,60 @@ fn a_shell_that_exits_is_not_waited_for_past_its_end() {
     assert_eq!(
         ok(call(&ts, "bash", json!({"command": "echo next"}))),
         "next"
+    );
+}
+
+/// As the official toolset 2.17: stdout then stderr, or stderr first when the command failed
+/// (the reason is usually there, and a long output loses its end).
+#[test]
+fn stderr_comes_first_when_the_command_failed() {
+    let sb = Sandbox::new("stderr-first");
+    let ts = sb.toolset();
+    assert_eq!(
+        ok(call(
+            &ts,
+            "bash",
+            json!({"command": "echo err >&2; echo out"})
+        )),
+        "out\n\nerr"
+    );
+    let failed = err(call(
+        &ts,
+        "bash",
+        json!({"command": "echo out; echo why >&2; exit 4"}),
+    ));
+    assert!(failed.starts_with("why\n\nout"), "{failed}");
+    // only stdout: no line between
+    assert_eq!(
+        ok(call(&ts, "bash", json!({"command": "echo a; echo b"}))),
+        "a\nb"
+    );
+    // a long stderr of a failed command is cut after its start, stdout saved after it
+    let long = err(call(
+        &ts,
+        "bash",
+        json!({"command": "echo first-out; for i in $(seq 1 5000); do echo error-line-$i >&2; done; false"}),
+    ));
+    assert!(
+        long.starts_with("error-line-1\nerror-line-2\n"),
+        "{}",
+        &long[..60]
+    );
+    assert!(
+        long.contains(" lines truncated] Full output saved to: "),
+        "{}",
+        &long[long.len() - 300..]
+    );
+    let path = long
+        .split("Full output saved to: ")
+        .nth(1)
+        .and_then(|r| r.split(" \u{2014} ").next())
+        .unwrap();
+    let whole = fs::read_to_string(path).unwrap();
+    assert!(whole.starts_with("error-line-1\n"), "{}", &whole[..40]);
+    assert!(
+        whole.ends_with("error-line-5000\n\nfirst-out\n"),
+        "{}",
+        &whole[whole.len() - 60..]
     );
 }
