@@ -229,7 +229,7 @@ impl BashSession {
              printf '\\n{head}''{tail}%d\\n' \"$__ANT_STATUS\" >&2; \
              printf '\\n{head}''{tail}%d\\n' \"$__ANT_STATUS\"; unset __ANT_CMD __ANT_STATUS\n"
         );
-        self.shared.lock().start();
+        self.shared.lock().start(sentinel.as_bytes());
         let stdin = self.stdin.as_mut().ok_or("bash: session closed")?;
         if let Err(e) = stdin
             .write_all(wrapped.as_bytes())
@@ -240,10 +240,9 @@ impl BashSession {
 
         let limit = Deadline::after(timeout);
         let until = deadline.min(limit);
-        let marker = sentinel.as_bytes();
         let mut out = self.shared.lock();
         loop {
-            if let Some((ends, code)) = out.sentinel(marker) {
+            if let Some((ends, code)) = out.sentinel() {
                 let text = self.finish(&mut out, ends, code == 0);
                 return Ok((text, code));
             }

@@ -54,12 +54,13 @@ pub(crate) struct Ends {
 }
 
 impl Output {
-    /// Forgets the last command's output, for the next.
-    pub fn start(&mut self) {
+    /// Forgets the last command's output, for the next, whose end `marker` (its sentinel)
+    /// will show.
+    pub fn start(&mut self, marker: &[u8]) {
         self.active = true;
         self.ended = false;
-        self.stdout.reset();
-        self.stderr.reset();
+        self.stdout.reset(marker);
+        self.stderr.reset(marker);
     }
 
     /// Adds what the shell printed on `pipe` (dropped between commands).
@@ -88,9 +89,9 @@ impl Output {
 
     /// The ends of the command's output and its exit status, once the shell printed
     /// `\n<sentinel><status>\n` after it on both pipes.
-    pub fn sentinel(&self, marker: &[u8]) -> Option<(Ends, i32)> {
-        let (stdout, code) = self.stdout.sentinel(marker)?;
-        let (stderr, _) = self.stderr.sentinel(marker)?;
+    pub fn sentinel(&self) -> Option<(Ends, i32)> {
+        let (stdout, code) = self.stdout.found?;
+        let (stderr, _) = self.stderr.found?;
         Some((Ends { stdout, stderr }, code))
     }
 
@@ -163,6 +164,7 @@ impl Output {
 }
 
 /// Where a pipe's part of the output ends, and how many line breaks it holds.
+#[derive(Clone, Copy)]
 pub(crate) struct End {
     at: u64,
     newlines: u64,
@@ -180,17 +182,26 @@ struct Stream {
     total: u64,
     newlines: u64,
     closed: bool,
+    /// The command's sentinel.
+    marker: Vec<u8>,
+    /// Where the command's output ended, and its status, once the sentinel came: what
+    /// follows (a background job's output) is not the command's.
+    found: Option<(End, i32)>,
 }
 
 impl Stream {
-    fn reset(&mut self) {
+    fn reset(&mut self, marker: &[u8]) {
         *self = Stream {
             closed: self.closed,
+            marker: marker.to_vec(),
             ..Stream::default()
         };
     }
 
     fn push(&mut self, chunk: &[u8]) {
+        if self.found.is_some() {
+            return;
+        }
         self.total += chunk.len() as u64;
         self.newlines += memchr::memchr_iter(b'\n', chunk).count() as u64;
         let room = HEAD_BYTES.saturating_sub(self.head.len()).min(chunk.len());
@@ -216,9 +227,16 @@ impl Stream {
             let excess = self.tail.len() - TAIL_BYTES;
             self.tail.drain(..excess);
         }
+        // looked for as each read comes (a read is at most half the tail), so that no later
+        // output can push it out of sight
+        self.found = self.sentinel();
     }
 
-    fn sentinel(&self, marker: &[u8]) -> Option<(End, i32)> {
+    fn sentinel(&self) -> Option<(End, i32)> {
+        let marker = self.marker.as_slice();
+        if marker.is_empty() {
+            return None;
+        }
         let at = memchr::memmem::find(&self.tail, marker)?;
         let rest = &self.tail[at + marker.len()..];
         let line = rest.iter().position(|&b| b == b'\n')?;

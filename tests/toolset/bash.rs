@@ -552,3 +552,26 @@ fn stderr_comes_first_when_the_command_failed() {
         &whole[whole.len() - 60..]
     );
 }
+
+/// A background job that floods the output as the command ends does not hide the command's
+/// end: the call returns with the command's status, not at its time limit.
+#[test]
+fn a_flood_after_the_command_does_not_hide_its_end() {
+    let sb = Sandbox::new("flood");
+    let ts = sb.toolset();
+    for _ in 0..3 {
+        let out = call(
+            &ts,
+            "bash",
+            json!({
+                "command": "(yes flood | head -c 4000000) & (yes flood | head -c 4000000 >&2) & echo done",
+                "timeout_ms": 60_000,
+            }),
+        );
+        // `done` may come after the flood's start, which is all that is kept of a long output
+        let text = out.text();
+        assert!(!out.is_error, "{}", &text[text.len().saturating_sub(300)..]);
+        // the floods end, whatever the next command gets of them
+        call(&ts, "bash", json!({"command": "wait"}));
+    }
+}
