@@ -46,8 +46,16 @@ mod worker;
 mod worker_faults;
 #[path = "emulator/worker_memories.rs"]
 mod worker_memories;
+#[path = "emulator/worker_memory_download.rs"]
+mod worker_memory_download;
+#[path = "emulator/worker_memory_writes.rs"]
+mod worker_memory_writes;
+#[path = "emulator/worker_skill_limits.rs"]
+mod worker_skill_limits;
 #[path = "emulator/worker_skills.rs"]
 mod worker_skills;
+#[path = "emulator/worker_subagent_skills.rs"]
+mod worker_subagent_skills;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();

@@ -1,9 +1,9 @@
 //! The session's memory stores mirrored on disk, as the official worker mirrors them: each
-//! attached store is downloaded into a folder of the item's work directory before any tool
-//! runs, synced back while the session runs (at most every
-//! [`DEFAULT_MEMORY_SYNC_INTERVAL`], checked between tool calls), synced once more at a clean
-//! end and flushed (uploads only) whatever the end, each of those two bounded by
-//! [`MEMORY_FLUSH_TIMEOUT`], then removed.
+//! attached store is downloaded (page by page, each request bounded, stopping on a stop) into a
+//! folder of the item's work directory before any tool runs, synced back while the session runs
+//! (at most every [`DEFAULT_MEMORY_SYNC_INTERVAL`], checked between tool calls), synced once
+//! more at a clean end and flushed (uploads only) whatever the end, each of those two bounded
+//! by [`MEMORY_FLUSH_TIMEOUT`], then removed.
 //!
 //! Layout: a store's folder is its `mount_path` (`/mnt/memory/<name>`) taken relative to the
 //! work directory (`{workdir}/mnt/memory/<name>`), or `{workdir}/memory/<name or id>` when
@@ -13,8 +13,10 @@
 //! `notes/a.md` in it; a memory path with `..` is never written. The folder holds a marker,
 //! [`MARKER_PATH`] (`version 1` and the store id), never synced.
 //!
-//! The merge rules of each sync are in `memory_sync`, the uploads and the flush in
-//! `memory_upload`, the folder's layout in `memory_folder`. Errors: a store that cannot be
+//! A `write` or `edit` of a memory file by the file tools is saved in the store before the
+//! disk (`memory_write`); changed files are also uploaded when the session goes idle with
+//! nothing left to run. The merge rules of each sync are in `memory_sync`, the uploads and
+//! the flush in `memory_upload`, the folder's layout in `memory_folder`. Errors: a store that cannot be
 //! downloaded (its folder already exists, a listing fails) fails the item, since the agent
 //! would run without memory it was told about; a sync or a flush never fails the item: a bad
 //! store or file is logged and the rest go on. The memory endpoints take the item's sessions
@@ -31,7 +33,7 @@ use crate::types::{
     Memory, MemoryListItem, MemoryListParams, MemoryStoreResourceAccess, MemoryView, Session,
     SessionResource,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -41,6 +43,9 @@ pub const DEFAULT_MEMORY_SYNC_INTERVAL: Duration = Duration::from_secs(15);
 pub const MIN_MEMORY_SYNC_INTERVAL: Duration = Duration::from_secs(5);
 /// The bound on the final sync, and again on the flush after it (30 s each).
 pub const MEMORY_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+/// The time limit of each try of one memory request (30 s): writes to memory files wait for a
+/// running sync, and a store's download asks for it page by page.
+pub const MEMORY_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The marker at the root of every store's folder; never synced.
 pub const MARKER_PATH: &str = ".anthropic-memory-store";
 /// How long a file must stay missing before its memory is deleted on the server (30 s; the
@@ -109,6 +114,10 @@ pub(super) struct Store {
     pub pending_deletes: BTreeMap<String, Instant>,
     /// Path -> sha of content sent whose answer never came.
     pub sent: BTreeMap<String, String>,
+    /// Path -> the memory's id, as of the last listing or upload.
+    pub ids: BTreeMap<String, String>,
+    /// Paths missing after a call was stopped: pulled again, never deleted.
+    pub to_restore: BTreeSet<String>,
 }
 
 /// The memory stores of one session, on disk.
@@ -122,15 +131,19 @@ pub(crate) struct SessionMemoryStores {
 }
 
 impl SessionMemoryStores {
-    /// Downloads every memory store attached to `session` into `workdir`. `None` when the
-    /// session has none (or memory is switched off); an error when a store cannot be
-    /// downloaded, or the item has no sessions token to reach them with.
+    /// Downloads every memory store attached to `session` into `workdir`, page by page (each
+    /// page written before the next is asked for, each request bounded by
+    /// [`MEMORY_REQUEST_TIMEOUT`]). `None` when the session has none (or memory is switched
+    /// off), or when `stop` says so before the download is done (what was written is
+    /// removed); an error when a store cannot be downloaded, or the item has no sessions
+    /// token to reach them with.
     pub fn download(
         client: &Client,
         session: &Session,
         workdir: &Path,
         options: &MemoryOptions,
         has_sessions_token: bool,
+        stop: &dyn Fn() -> bool,
     ) -> Result<Option<SessionMemoryStores>> {
         let Some(interval) = options.interval else {
             return Ok(None);
@@ -209,9 +222,16 @@ impl SessionMemoryStores {
                 refused: BTreeMap::new(),
                 pending_deletes: BTreeMap::new(),
                 sent: BTreeMap::new(),
+                ids: BTreeMap::new(),
+                to_restore: BTreeSet::new(),
             };
-            let pulled = all.stamp_and_pull(&mut store, Deadline::never());
+            let pulled = all.stamp_and_pull(&mut store, Deadline::never(), stop);
             all.stores.push(store);
+            if stop() {
+                log::info!("stop signalled while the memory stores were downloaded; removing them memory_store_id={store_id}");
+                all.dispose();
+                return Ok(None);
+            }
             if let Err(e) = pulled {
                 all.dispose();
                 return Err(memory_error(format!(
@@ -283,6 +303,17 @@ impl SessionMemoryStores {
     /// every end, bounded by `deadline`. Never fails.
     pub fn flush_writes(&mut self, deadline: Deadline) {
         self.finished = true;
+        self.flush_all(deadline);
+    }
+
+    /// The same upload when the session goes idle, while it may still go on; never fails.
+    pub fn flush_idle(&mut self, deadline: Deadline) {
+        if !self.finished {
+            self.flush_all(deadline);
+        }
+    }
+
+    fn flush_all(&mut self, deadline: Deadline) {
         for i in 0..self.stores.len() {
             let mut store = self.stores.remove(i);
             if let Err(e) = self.flush_store(&mut store, deadline) {
@@ -351,49 +382,86 @@ impl SessionMemoryStores {
                 MemoryView::Basic
             })
             .limit(if full { 20 } else { 100 });
-        let page = self.client.memory_stores().memories().list_with(
-            store,
-            &params,
-            &Self::options(deadline),
-        )?;
         let mut out = BTreeMap::new();
-        for item in page.auto_paging() {
-            let MemoryListItem::Memory(m) = item? else {
-                continue;
-            };
-            let Some(rel) = memory_rel(&m.path) else {
-                log::warn!(
-                    "skipping a memory whose path leaves its folder path={:?} memory_store_id={store}",
-                    m.path
-                );
-                continue;
-            };
-            if rel == MARKER_PATH {
-                log::warn!(
-                    "the server listed the reserved marker path; skipping memory_store_id={store}"
-                );
-                continue;
-            }
+        self.each_page(store, params, deadline, &|| false, &mut |rel, m| {
             out.insert(rel, m);
-        }
+        })?;
         Ok(out)
     }
 
-    /// Writes the marker, then pulls every memory; clears what the syncs remember.
-    pub(super) fn stamp_and_pull(&self, store: &mut Store, deadline: Deadline) -> Result<()> {
+    /// Lists a store one page at a time, each request bounded by `deadline` and by
+    /// [`MEMORY_REQUEST_TIMEOUT`], handing each page's memories (by their relative path;
+    /// not the folder markers, not the marker path) to `each` before the next page is asked
+    /// for; ends early, without error, once `stop` says so.
+    fn each_page(
+        &self,
+        store: &str,
+        mut params: MemoryListParams,
+        deadline: Deadline,
+        stop: &dyn Fn() -> bool,
+        each: &mut dyn FnMut(String, Memory),
+    ) -> Result<()> {
+        loop {
+            if stop() {
+                return Ok(());
+            }
+            let bound = deadline.min(Deadline::after(MEMORY_REQUEST_TIMEOUT));
+            let page = self.client.memory_stores().memories().list_with(
+                store,
+                &params,
+                &Self::options(bound),
+            )?;
+            for item in page.data {
+                let MemoryListItem::Memory(m) = item else {
+                    continue;
+                };
+                let Some(rel) = memory_rel(&m.path) else {
+                    log::warn!(
+                        "skipping a memory whose path leaves its folder path={:?} memory_store_id={store}",
+                        m.path
+                    );
+                    continue;
+                };
+                if rel == MARKER_PATH {
+                    log::warn!(
+                        "the server listed the reserved marker path; skipping memory_store_id={store}"
+                    );
+                    continue;
+                }
+                each(rel, m);
+            }
+            match page.next_page.filter(|c| !c.is_empty()) {
+                Some(cursor) => params = params.page(cursor),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Writes the marker, then pulls every memory, page by page, until `stop` says so;
+    /// clears what the syncs remember.
+    pub(super) fn stamp_and_pull(
+        &self,
+        store: &mut Store,
+        deadline: Deadline,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<()> {
         store.baseline.clear();
         store.sent.clear();
         store.pending_deletes.clear();
+        store.ids.clear();
+        store.to_restore.clear();
         store
             .folder
             .put(Path::new(MARKER_PATH), marker(&store.id).as_bytes(), false)
             .map_err(|e| Error::io("writing the memory store's marker", e))?;
-        for (rel, m) in self.list(&store.id, true, deadline)? {
+        let params = MemoryListParams::default().view(MemoryView::Full).limit(20);
+        let id = store.id.clone();
+        self.each_page(&id, params, deadline, stop, &mut |rel, m| {
+            store.ids.insert(rel.clone(), m.id.clone());
             if write(store, &rel, m.content.as_deref().unwrap_or("")) {
                 store.baseline.insert(rel, m.content_sha256);
             }
-        }
-        Ok(())
+        })
     }
 }
 

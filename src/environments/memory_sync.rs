@@ -13,7 +13,9 @@
 //!   yet pushed: a writable store creates the memory again;
 //! - a read-only store pulls and never pushes;
 //! - a folder whose marker is gone or wrong while files remain is left alone; one that is
-//!   empty, or whose every file vanished at once, is downloaded again.
+//!   empty, or whose every file vanished at once, is downloaded again;
+//! - a file found missing after a call was stopped (`restore_missing`) is pulled again,
+//!   never deleted: the stopped command may have moved it away and not put it back.
 
 use super::memories::{MemoryDeleteMode, SessionMemoryStores, Store, DELETE_CORROBORATION};
 use super::memory_folder::{scan, sha256_hex, write};
@@ -51,7 +53,16 @@ impl SessionMemoryStores {
         last: bool,
         deadline: Deadline,
     ) -> Result<()> {
-        let s = scan(store).map_err(|e| Error::io("scanning the memory store's folder", e))?;
+        // only a scan that started after a path was recorded shows that its file is back
+        let mut recorded = std::mem::take(&mut store.to_restore);
+        let scanned = scan(store);
+        if let Ok(s) = &scanned {
+            if s.marker_ok {
+                recorded.retain(|rel| !s.files.contains_key(rel));
+            }
+        }
+        store.to_restore.append(&mut recorded);
+        let s = scanned.map_err(|e| Error::io("scanning the memory store's folder", e))?;
         if !s.marker_ok {
             if !s.files.is_empty() {
                 log::warn!(
@@ -91,7 +102,10 @@ impl SessionMemoryStores {
             let base = store.baseline.get(&rel).cloned();
             let sha = match (r, &base) {
                 (Some(r), Some(b))
-                    if local_sha.is_none() && r.content_sha256 == *b && !store.read_only =>
+                    if local_sha.is_none()
+                        && r.content_sha256 == *b
+                        && !store.read_only
+                        && !store.to_restore.contains(&rel) =>
                 {
                     self.corroborated_delete(store, &rel, r, b, &mut deletes, deadline)
                 }
@@ -130,6 +144,7 @@ impl SessionMemoryStores {
         let Some(remote) = remote else {
             let Some(local) = local_sha.clone() else {
                 store.pending_deletes.remove(rel);
+                store.to_restore.remove(rel);
                 return None;
             };
             if let Some(base) = base {
@@ -160,6 +175,8 @@ impl SessionMemoryStores {
             // only written files enter the baseline: this one was deleted here
             if remote_changed {
                 log::warn!("memory deleted locally but changed remotely; restoring the remote version path={rel} memory_store_id={}", store.id);
+            }
+            if remote_changed || store.to_restore.contains(rel) {
                 store.pending_deletes.remove(rel);
                 pulls.push((rel.to_string(), remote.clone()));
             }
@@ -269,6 +286,7 @@ impl SessionMemoryStores {
         for ((rel, _), got) in pulls.into_iter().zip(fetched) {
             match got {
                 Some(Ok(item)) if write(store, &rel, item.content.as_deref().unwrap_or("")) => {
+                    store.to_restore.remove(&rel);
                     store.baseline.insert(rel, item.content_sha256);
                 }
                 Some(Ok(_)) => {}
@@ -293,13 +311,17 @@ impl SessionMemoryStores {
         let root = store.folder.root().to_path_buf();
         store.folder = super::folder::Folder::create_within(&root, &store.base)
             .map_err(|e| Error::io("creating the memory store's folder", e))?;
-        self.stamp_and_pull(store, deadline)
+        self.stamp_and_pull(store, deadline, &|| false)
     }
 }
 
 /// Uploads whose answer never came, settled against a fresh listing: a memory holding
 /// exactly the sha sent is that upload.
 pub(super) fn settle_sent(store: &mut Store, remote: &BTreeMap<String, Memory>) {
+    store.ids = remote
+        .iter()
+        .map(|(rel, m)| (rel.clone(), m.id.clone()))
+        .collect();
     for (rel, sha) in std::mem::take(&mut store.sent) {
         if remote.get(&rel).is_some_and(|m| m.content_sha256 == sha) {
             store.baseline.insert(rel, sha);

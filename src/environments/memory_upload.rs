@@ -28,33 +28,33 @@ impl SessionMemoryStores {
     ) -> Option<String> {
         let (sha, content) = read_upload(store, rel)?;
         store.sent.insert(rel.to_string(), sha.clone());
+        let existing = existing.map(|m| (m.id.as_str(), m.content_sha256.as_str()));
         let (sent, as_update) = self.send(&store.id, rel, content, existing, deadline);
         settle_upload(store, rel, sha, as_update, sent)
     }
 
     /// Sends one file's content: an update with a `content_sha256` precondition, or a create;
     /// an update whose memory was deleted since the listing goes again as a create (the file
-    /// is the only copy now). Also says whether the answer is an update's.
-    fn send(
+    /// is the only copy now). `existing` is the memory's id and the sha it is expected to
+    /// hold. Also says whether the answer is an update's.
+    pub(super) fn send(
         &self,
         store_id: &str,
         rel: &str,
         content: String,
-        existing: Option<&Memory>,
+        existing: Option<(&str, &str)>,
         deadline: Deadline,
     ) -> (Result<Memory>, bool) {
         let memories = self.client.memory_stores().memories();
         let options = Self::options(deadline);
-        if let Some(m) = existing {
+        if let Some((id, sha)) = existing {
             let updated = memories.update_with(
                 store_id,
-                &m.id,
+                id,
                 &Default::default(),
                 &MemoryUpdateParams::new()
                     .content(content.clone())
-                    .precondition(
-                        PreconditionParam::new().content_sha256(m.content_sha256.clone()),
-                    ),
+                    .precondition(PreconditionParam::new().content_sha256(sha.to_string())),
                 &options,
             );
             match updated {
@@ -125,7 +125,10 @@ impl SessionMemoryStores {
             if deadline.is_expired() {
                 return None;
             }
-            Some(self.send(&store.id, rel, content.clone(), existing.as_ref(), deadline))
+            let existing = existing
+                .as_ref()
+                .map(|m| (m.id.as_str(), m.content_sha256.as_str()));
+            Some(self.send(&store.id, rel, content.clone(), existing, deadline))
         });
         let mut unsent = 0;
         for ((rel, sha, _, _), result) in jobs.into_iter().zip(sent) {
@@ -190,6 +193,7 @@ fn settle_upload(
         Ok(item) => {
             store.refused.remove(rel);
             store.sent.remove(rel);
+            store.ids.insert(rel.to_string(), item.id);
             Some(item.content_sha256)
         }
         Err(e) if as_update && e.status() == Some(409) => {

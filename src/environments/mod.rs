@@ -28,6 +28,8 @@ mod memory_folder;
 mod memory_sync;
 #[cfg(feature = "worker")]
 mod memory_upload;
+#[cfg(feature = "worker")]
+mod memory_write;
 mod poller;
 mod signal;
 #[cfg(feature = "worker")]
@@ -45,12 +47,15 @@ pub use lease::{LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, NO_HEARTBEAT};
 #[cfg(feature = "worker")]
 pub use memories::{
     MemoryDeleteMode, DEFAULT_MEMORY_SYNC_INTERVAL, DELETE_CORROBORATION, MARKER_PATH,
-    MEMORY_FLUSH_TIMEOUT, MIN_MEMORY_SYNC_INTERVAL,
+    MEMORY_FLUSH_TIMEOUT, MEMORY_REQUEST_TIMEOUT, MIN_MEMORY_SYNC_INTERVAL,
 };
 pub use poller::{Poller, PollerOptions, POLL_BLOCK_MS};
 pub use signal::StopSignal;
 #[cfg(feature = "worker")]
-pub use skills::SKILLS_DIR;
+pub use skills::{
+    MAX_SKILL_ENTRIES, MAX_SKILL_ENTRY_RATIO, MAX_SKILL_UNPACKED_BYTES, SKILLS_DIR,
+    SKILL_ENTRY_RATIO_FREE_BYTES,
+};
 #[cfg(feature = "worker")]
 pub use worker::{Disposition, EnvironmentWorker, ItemReport, WorkerStats};
 

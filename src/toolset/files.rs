@@ -10,7 +10,7 @@
 //! `fsync`: a killed process loses nothing, a crash of the machine may.
 
 use super::confine::Resolved;
-use super::{fs_reason, nonce, AgentToolset, Outcome, ToolResult};
+use super::{fs_reason, nonce, AgentToolset, Outcome, ToolResult, DEFAULT_MAX_READ_BYTES};
 use crate::types::{
     Base64DocumentSourceParam, Base64ImageSourceParam, DocumentBlockParam, ImageBlockParam,
 };
@@ -72,7 +72,12 @@ pub(crate) fn read(ts: &AgentToolset, input: ReadInput) -> Outcome {
         }
         return read_binary(ts, file, fp, size, media_type);
     }
-    if let Some(limit) = ctx.max_file_bytes.filter(|&limit| size > limit) {
+    let read_cap = if ctx.max_file_bytes_set {
+        ctx.max_file_bytes
+    } else {
+        Some(DEFAULT_MAX_READ_BYTES)
+    };
+    if let Some(limit) = read_cap.filter(|&limit| size > limit) {
         let Some((start, end)) = range else {
             return Err(format!(
                 "read: {fp} is {size} bytes, exceeds {limit}-byte limit. \
@@ -84,7 +89,7 @@ pub(crate) fn read(ts: &AgentToolset, input: ReadInput) -> Outcome {
     }
     let mut bytes = Vec::new();
     // A file that grew since the size check is still read only up to its cap.
-    let cap = ctx.max_file_bytes.unwrap_or(u64::MAX);
+    let cap = read_cap.unwrap_or(u64::MAX);
     file.take(cap)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("read: {fp}: {}", fs_reason(&e)))?;
@@ -109,8 +114,10 @@ pub(crate) fn write(ts: &AgentToolset, input: WriteInput) -> Outcome {
             .create_dir_all(parent)
             .map_err(|e| format!("write: {fp}: mkdir: {}", fs_reason(&e)))?;
     }
-    replace_file(&target, input.content.as_bytes())
-        .map_err(|e| format!("write: {fp}: {}", fs_reason(&e)))?;
+    if !saved_first(ts, &target, &input.content, None, "write", fp)? {
+        replace_file(&target, input.content.as_bytes())
+            .map_err(|e| format!("write: {fp}: {}", fs_reason(&e)))?;
+    }
     Ok(ToolResult::text_result(format!(
         "wrote {} bytes to {fp}",
         input.content.len()
@@ -153,16 +160,43 @@ pub(crate) fn edit(ts: &AgentToolset, input: EditInput) -> Outcome {
             "edit: old_string appears {count} times in {fp} (must be unique)"
         ));
     }
+    if let (true, Some(limit)) = (count > 1, limit) {
+        let grows = input.new_string.len() as i128 - input.old_string.len() as i128;
+        let size = text.len() as i128 + count as i128 * grows;
+        if size > i128::from(limit) {
+            return Err(format!(
+                "edit: {count} replacements would make {fp} {size} bytes, exceeds {limit}-byte limit."
+            ));
+        }
+    }
     let (updated, replaced) = if replace_all {
         (text.replace(&input.old_string, &input.new_string), count)
     } else {
         (text.replacen(&input.old_string, &input.new_string, 1), 1)
     };
-    replace_file(&target, updated.as_bytes())
-        .map_err(|e| format!("edit: {fp}: {}", fs_reason(&e)))?;
+    if !saved_first(ts, &target, &updated, Some(&text), "edit", fp)? {
+        replace_file(&target, updated.as_bytes())
+            .map_err(|e| format!("edit: {fp}: {}", fs_reason(&e)))?;
+    }
     Ok(ToolResult::text_result(format!(
         "edited {fp} ({replaced} replacement(s))"
     )))
+}
+
+/// Hands the new text of a file to the worker's hook (a memory store saves it first, and
+/// writes the file only if it took it): whether the hook wrote it.
+fn saved_first(
+    ts: &AgentToolset,
+    target: &Resolved<'_>,
+    text: &str,
+    replacing: Option<&str>,
+    op: &str,
+    fp: &str,
+) -> Result<bool, String> {
+    match &ts.ctx.hooks.write_file {
+        Some(hook) => hook(&target.path, text, replacing).map_err(|e| format!("{op}: {fp}: {e}")),
+        None => Ok(false),
+    }
 }
 
 fn resolve<'a>(ts: &'a AgentToolset, op: &str, fp: &str) -> Result<Resolved<'a>, String> {

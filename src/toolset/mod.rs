@@ -64,6 +64,8 @@
 
 #[cfg(unix)]
 mod bash;
+#[cfg(unix)]
+mod bash_output;
 pub(crate) mod confine;
 mod files;
 mod search;
@@ -77,21 +79,28 @@ use serde_json::{Map, Value};
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 #[cfg(unix)]
-use std::sync::{Arc, TryLockError};
+use std::sync::TryLockError;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The type of the toolset in an agent's configuration.
 pub const TOOLSET_TYPE: &str = "agent_toolset_20260401";
 /// The names of the six tools, in the official order.
 pub const TOOL_NAMES: [&str; 6] = ["bash", "read", "write", "edit", "glob", "grep"];
-/// The most output one bash command returns: the last this many bytes are kept.
-pub const BASH_OUTPUT_LIMIT: usize = 100 * 1024;
-/// A bash command's time limit when its input gives none.
-pub const BASH_DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
-/// The largest file `read` returns whole and `edit` loads (256 KiB), unless configured.
+/// The most output one bash command returns, in characters (UTF-16 code units, as the API
+/// counts them): a longer output is cut after this many, and saved whole (up to 32 MiB) in a
+/// file of the work directory whose path the result names.
+pub const BASH_OUTPUT_LIMIT: usize = 30_000;
+/// A bash command's time limit when its input gives none, and the most a `timeout_ms` may
+/// ask for (295 s).
+pub const BASH_DEFAULT_TIMEOUT: Duration = Duration::from_secs(295);
+/// The largest file `edit` loads (256 KiB), unless configured.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024;
+/// The largest file `read` returns whole (110,000 bytes; the API cuts a longer result
+/// without saying how to read the rest), unless configured: a larger one asks for a
+/// `view_range`.
+pub const DEFAULT_MAX_READ_BYTES: u64 = 110_000;
 /// The largest image `read` returns, measured base64-encoded (5 MiB), unless configured.
 pub const DEFAULT_MAX_IMAGE_BASE64_BYTES: u64 = 5 * 1024 * 1024;
 /// The largest PDF `read` returns (20 MiB), unless configured.
@@ -128,6 +137,33 @@ pub struct AgentToolContext {
     max_file_bytes_set: bool,
     max_image_base64_bytes: Option<u64>,
     max_pdf_bytes: Option<u64>,
+    hooks: Hooks,
+}
+
+/// Saves a file the file tools write, `(path, content, replacing)`, somewhere first (the
+/// environment worker's memory stores): `Ok(false)` when `path` is not its to save, `Ok(true)`
+/// when it saved it and wrote the file, an error (for the agent) when it did not.
+pub(crate) type WriteFileHook =
+    dyn Fn(&Path, &str, Option<&str>) -> Result<bool, String> + Send + Sync;
+
+/// What the environment worker asks of the tools.
+#[derive(Clone, Default)]
+#[cfg_attr(not(feature = "worker"), allow(dead_code))]
+pub(crate) struct Hooks {
+    /// `write` and `edit` hand the new text of a file to it before it goes to disk.
+    pub write_file: Option<Arc<WriteFileHook>>,
+    /// Called after a bash command was cut off (its time limit, the call's deadline, a
+    /// close): it may have moved files away and not put them back.
+    pub call_stopped: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("write_file", &self.write_file.is_some())
+            .field("call_stopped", &self.call_stopped.is_some())
+            .finish()
+    }
 }
 
 impl AgentToolContext {
@@ -144,7 +180,15 @@ impl AgentToolContext {
             max_file_bytes_set: false,
             max_image_base64_bytes: Some(DEFAULT_MAX_IMAGE_BASE64_BYTES),
             max_pdf_bytes: Some(DEFAULT_MAX_PDF_BYTES),
+            hooks: Hooks::default(),
         }
+    }
+
+    /// The hooks of the environment worker.
+    #[cfg_attr(not(feature = "worker"), allow(dead_code))]
+    pub(crate) fn hooks(mut self, hooks: Hooks) -> Self {
+        self.hooks = hooks;
+        self
     }
 
     /// Another directory outside the work directory that the file tools may reach (the
@@ -188,10 +232,11 @@ impl AgentToolContext {
         self
     }
 
-    /// The size cap of a whole-file `read` and of `edit`; `None` for no cap (a file of any
-    /// size may then be loaded into memory). A `read` with `view_range` of a larger file
-    /// streams it and caps the selected lines instead. A cap set here binds images and
-    /// PDFs too.
+    /// The size cap of a whole-file `read` and of `edit` (unset: [`DEFAULT_MAX_READ_BYTES`]
+    /// and [`DEFAULT_MAX_FILE_BYTES`]); `None` for no cap (a file of any size may then be
+    /// loaded into memory). A `read` with `view_range` of a larger file streams it and caps
+    /// the selected lines instead; a `replace_all` edit whose result would be larger is
+    /// refused. A cap set here binds images and PDFs too.
     pub fn max_file_bytes(mut self, limit: Option<u64>) -> Self {
         self.max_file_bytes = limit;
         self.max_file_bytes_set = true;
@@ -351,10 +396,13 @@ impl AgentToolset {
 
     /// Ends the bash shell and kills its whole process group (background jobs included), at
     /// once: a command running on another thread is cut off, and its call returns an error.
-    /// The next bash call starts a new shell.
+    /// The file holding the last long output is removed. The next bash call starts a new
+    /// shell.
     pub fn close(&self) {
         #[cfg(unix)]
         self.group.kill();
+        #[cfg(unix)]
+        self.group.remove_saved();
         let mut guard = self.bash.lock().unwrap_or_else(|e| e.into_inner());
         *guard = None;
     }

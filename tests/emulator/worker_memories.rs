@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A store with memories (path, content).
-fn store(client: &Client, name: &str, memories: &[(&str, &str)]) -> String {
+pub(crate) fn store(client: &Client, name: &str, memories: &[(&str, &str)]) -> String {
     let id = client
         .memory_stores()
         .create(&MemoryStoreCreateParams::new(name))
@@ -41,7 +41,7 @@ fn store(client: &Client, name: &str, memories: &[(&str, &str)]) -> String {
 }
 
 /// A store's memories: path -> content.
-fn contents(client: &Client, store: &str) -> BTreeMap<String, String> {
+pub(crate) fn contents(client: &Client, store: &str) -> BTreeMap<String, String> {
     let mems = client.memory_stores().memories();
     mems.list(store, &MemoryListParams::default())
         .unwrap()
@@ -58,7 +58,7 @@ fn contents(client: &Client, store: &str) -> BTreeMap<String, String> {
 }
 
 /// A self-hosted session with the store `notes` attached, a message sent.
-fn with_store(client: &Client, notes: &str) -> (String, String) {
+pub(crate) fn with_store(client: &Client, notes: &str) -> (String, String) {
     session(
         client,
         vec![],
@@ -69,7 +69,7 @@ fn with_store(client: &Client, notes: &str) -> (String, String) {
 }
 
 /// The folder the worker gives the environment's first queued item in `workdir`.
-fn item_dir(client: &Client, env: &str, workdir: &Path) -> PathBuf {
+pub(crate) fn item_dir(client: &Client, env: &str, workdir: &Path) -> PathBuf {
     let item = client
         .environments()
         .work()
@@ -85,7 +85,7 @@ fn item_dir(client: &Client, env: &str, workdir: &Path) -> PathBuf {
 }
 
 /// Changes the memory at `path` as another session would.
-fn update_elsewhere(client: &Client, store: &str, path: &str, content: &str) {
+pub(crate) fn update_elsewhere(client: &Client, store: &str, path: &str, content: &str) {
     let mems = client.memory_stores().memories();
     let id = mems
         .list(store, &MemoryListParams::default())
@@ -105,7 +105,7 @@ fn update_elsewhere(client: &Client, store: &str, path: &str, content: &str) {
     .unwrap();
 }
 
-fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(crate) fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

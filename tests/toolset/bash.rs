@@ -20,7 +20,8 @@ fn bash_runs_in_a_persistent_shell_in_the_work_directory() {
         "bash",
         json!({"command": "echo out; echo err >&2"}),
     ));
-    assert_eq!(mixed, "out\nerr");
+    // stdout, then a line between, then stderr (as the official toolset 2.17 joins them)
+    assert_eq!(mixed, "out\n\nerr");
     let colored = ok(call(
         &ts,
         "bash",
@@ -127,8 +128,9 @@ fn bash_environment_is_given_or_scrubbed() {
         .env("ANTHROPIC_API_KEY", "sk-ant-test-secret")
         .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key-secret")
         .env("TOOLSET_TEST_MARKER", "visible")
-        // a copy of a key under another name
+        // a copy of a key under another name, and a key named in lower case
         .env("TOOLSET_TEST_COPY", "env-key-secret")
+        .env("anthropic_auth_token", "lower-case-secret")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -150,8 +152,9 @@ fn bash_child_without_anthropic_variables() {
     let sb = Sandbox::new("scrub");
     let ts = sb.toolset();
     let env = ok(call(&ts, "bash", json!({"command": "env"})));
-    assert!(!env.contains("ANTHROPIC_"), "{env}");
-    for key in ["sk-ant-test-secret", "env-key-secret"] {
+    assert!(!env.to_ascii_uppercase().contains("ANTHROPIC_"), "{env}");
+    assert!(env.contains("HISTFILE=\n"), "{env}");
+    for key in ["sk-ant-test-secret", "env-key-secret", "lower-case-secret"] {
         assert!(!env.contains(key), "{env}");
     }
     assert!(!env.contains("TOOLSET_TEST_COPY"), "{env}");
@@ -269,34 +272,98 @@ fn background_jobs_end_with_the_toolset() {
 }
 
 #[test]
-fn bash_output_is_capped_to_its_tail() {
+fn a_long_bash_output_is_cut_after_its_start_and_saved_whole_in_the_work_directory() {
     let sb = Sandbox::new("output");
     let ts = sb.toolset();
+    assert_eq!(BASH_OUTPUT_LIMIT, 30_000);
+    assert_eq!(
+        managed_agents::toolset::BASH_DEFAULT_TIMEOUT,
+        Duration::from_secs(295)
+    );
+    // 40,000 lines of 10 characters, then END
     let big = ok(call(
         &ts,
         "bash",
-        json!({"command": "head -c 3000000 /dev/zero | tr '\\0' a; echo; echo END"}),
+        json!({"command": "for i in $(seq 1 40000); do printf 'line%05d\\n' $i; done; echo END"}),
     ));
-    assert!(big.starts_with("[output truncated]\n"), "{}", &big[..40]);
-    assert!(big.ends_with("aaa\nEND"));
-    assert!(big.len() <= BASH_OUTPUT_LIMIT + 100, "{}", big.len());
+    let (kept, note) = big
+        .split_once("\n\n... [")
+        .unwrap_or_else(|| panic!("{}", &big[big.len() - 300..]));
+    // the first 30,000 characters: 3,000 whole lines
+    assert_eq!(kept.chars().count(), BASH_OUTPUT_LIMIT);
+    assert!(
+        kept.starts_with("line00001\nline00002\n"),
+        "{}",
+        &kept[..40]
+    );
+    // 40,001 line breaks in all, 3,000 of them kept: counted as the official toolset does
+    assert!(
+        note.starts_with("37002 lines truncated] Full output saved to: "),
+        "{note}"
+    );
+    assert!(
+        note.ends_with(" \u{2014} use read with view_range to read specific portions. ..."),
+        "{note}"
+    );
+    let path = note
+        .strip_prefix("37002 lines truncated] Full output saved to: ")
+        .and_then(|n| n.split(" \u{2014} ").next())
+        .unwrap();
+    let path = Path::new(path);
+    assert_eq!(
+        path.parent().unwrap(),
+        fs::canonicalize(&sb.work).unwrap(),
+        "the file is in the work directory"
+    );
+    let whole = fs::read_to_string(path).unwrap();
+    assert_eq!(whole.lines().count(), 40_001);
+    assert!(
+        whole.ends_with("line40000\nEND\n"),
+        "{}",
+        &whole[whole.len() - 30..]
+    );
+    // the read tool reads it, a part at a time
+    let part = ok(call(
+        &ts,
+        "read",
+        json!({"file_path": path, "view_range": [39999, 40001]}),
+    ));
+    assert!(part.contains("line39999") && part.contains("END"), "{part}");
 
-    // Output without end, cut off at the time limit, still bounded.
+    // the next long output replaces the file; close removes it
     let endless = err(call(
         &ts,
         "bash",
         json!({"command": "yes", "timeout_ms": 1000}),
     ));
-    assert!(endless.starts_with("[output truncated]\n"));
+    assert!(endless.starts_with("y\ny\ny\n"));
     assert!(
-        endless.len() <= BASH_OUTPUT_LIMIT + 200,
+        endless.contains(" lines truncated] "),
         "{}",
-        endless.len()
+        &endless[endless.len() - 300..]
     );
     assert!(
         endless.ends_with("the shell was restarted"),
         "{}",
         &endless[endless.len() - 80..]
+    );
+    assert!(
+        !path.exists(),
+        "the last long output's file replaced the one before"
+    );
+    let saved: Vec<_> = fs::read_dir(&sb.work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("bash-output-"))
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    ts.close();
+    assert!(!sb.work.join(&saved[0]).exists());
+
+    // a short output stays whole
+    assert_eq!(
+        ok(call(&ts, "bash", json!({"command": "echo short"}))),
+        "short"
     );
 }
 
@@ -350,4 +417,168 @@ fn close_cuts_off_a_command_running_on_another_thread() {
         ok(call(&ts, "bash", json!({"command": "echo next"}))),
         "next"
     );
+}
+
+/// Issue 21, defect 6: a command whose detached child (`setsid`) keeps the output pipe open
+/// must not hold `close` until that child ends: `close` signals the reader.
+#[test]
+fn close_does_not_wait_for_a_detached_child_holding_the_output() {
+    let sb = Sandbox::new("close-detached");
+    let ts = std::sync::Arc::new(sb.toolset());
+    let pid_file = sb.work.join("detached.txt");
+    let running = {
+        let ts = std::sync::Arc::clone(&ts);
+        std::thread::spawn(move || {
+            call(
+                &ts,
+                "bash",
+                json!({
+                    "command": "setsid sh -c 'echo $$ > detached.tmp && mv detached.tmp detached.txt && exec sleep 90' & sleep 600",
+                    "timeout_ms": 600_000,
+                }),
+            )
+        })
+    };
+    let until = Instant::now() + Duration::from_secs(60);
+    while !pid_file.exists() {
+        assert!(Instant::now() < until, "the command never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid: u32 = fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    ts.close();
+    let cut = running.join().unwrap();
+    // The detached child left the shell's group, so it outlives the kill; the call and
+    // `close` returned while it still held the pipe, without waiting for its end.
+    let still_there = alive(pid);
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+    assert!(still_there, "close waited until the detached child ended");
+    assert!(cut.is_error, "{}", cut.text());
+    assert!(
+        cut.text().contains("the shell exited or was ended"),
+        "{}",
+        cut.text()
+    );
+}
+
+/// A command that ends the shell while a detached child holds the output: the call returns
+/// once the shell is gone, not when the child lets go of the pipe.
+#[test]
+fn a_shell_that_exits_is_not_waited_for_past_its_end() {
+    let sb = Sandbox::new("exit-detached");
+    let ts = sb.toolset();
+    let cut = call(
+        &ts,
+        "bash",
+        json!({
+            "command": "setsid sh -c 'echo $$ > detached.txt; exec sleep 90' & while [ ! -s detached.txt ]; do sleep 0.01; done; exit 3",
+            "timeout_ms": 600_000,
+        }),
+    );
+    let pid: u32 = fs::read_to_string(sb.work.join("detached.txt"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let still_there = alive(pid);
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+    assert!(
+        still_there,
+        "the call waited until the detached child ended"
+    );
+    assert!(cut.is_error, "{}", cut.text());
+    assert!(
+        cut.text().contains("the shell exited or was ended"),
+        "{}",
+        cut.text()
+    );
+    assert_eq!(
+        ok(call(&ts, "bash", json!({"command": "echo next"}))),
+        "next"
+    );
+}
+
+/// As the official toolset 2.17: stdout then stderr, or stderr first when the command failed
+/// (the reason is usually there, and a long output loses its end).
+#[test]
+fn stderr_comes_first_when_the_command_failed() {
+    let sb = Sandbox::new("stderr-first");
+    let ts = sb.toolset();
+    assert_eq!(
+        ok(call(
+            &ts,
+            "bash",
+            json!({"command": "echo err >&2; echo out"})
+        )),
+        "out\n\nerr"
+    );
+    let failed = err(call(
+        &ts,
+        "bash",
+        json!({"command": "echo out; echo why >&2; exit 4"}),
+    ));
+    assert!(failed.starts_with("why\n\nout"), "{failed}");
+    // only stdout: no line between
+    assert_eq!(
+        ok(call(&ts, "bash", json!({"command": "echo a; echo b"}))),
+        "a\nb"
+    );
+    // a long stderr of a failed command is cut after its start, stdout saved after it
+    let long = err(call(
+        &ts,
+        "bash",
+        json!({"command": "echo first-out; for i in $(seq 1 5000); do echo error-line-$i >&2; done; false"}),
+    ));
+    assert!(
+        long.starts_with("error-line-1\nerror-line-2\n"),
+        "{}",
+        &long[..60]
+    );
+    assert!(
+        long.contains(" lines truncated] Full output saved to: "),
+        "{}",
+        &long[long.len() - 300..]
+    );
+    let path = long
+        .split("Full output saved to: ")
+        .nth(1)
+        .and_then(|r| r.split(" \u{2014} ").next())
+        .unwrap();
+    let whole = fs::read_to_string(path).unwrap();
+    assert!(whole.starts_with("error-line-1\n"), "{}", &whole[..40]);
+    assert!(
+        whole.ends_with("error-line-5000\n\nfirst-out\n"),
+        "{}",
+        &whole[whole.len() - 60..]
+    );
+}
+
+/// A background job that floods the output as the command ends does not hide the command's
+/// end: the call returns with the command's status, not at its time limit.
+#[test]
+fn a_flood_after_the_command_does_not_hide_its_end() {
+    let sb = Sandbox::new("flood");
+    let ts = sb.toolset();
+    for _ in 0..3 {
+        let out = call(
+            &ts,
+            "bash",
+            json!({
+                "command": "(yes flood | head -c 4000000) & (yes flood | head -c 4000000 >&2) & echo done",
+                "timeout_ms": 60_000,
+            }),
+        );
+        // `done` may come after the flood's start, which is all that is kept of a long output
+        let text = out.text();
+        assert!(!out.is_error, "{}", &text[text.len().saturating_sub(300)..]);
+        // the floods end, whatever the next command gets of them
+        call(&ts, "bash", json!({"command": "wait"}));
+    }
 }

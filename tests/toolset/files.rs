@@ -116,7 +116,7 @@ fn read_refuses_a_large_file_whole_but_streams_a_range() {
     let whole = err(call(&ts, "read", json!({"file_path": "big.txt"})));
     assert!(
         whole.starts_with(&format!(
-            "read: big.txt is {} bytes, exceeds 262144-byte limit",
+            "read: big.txt is {} bytes, exceeds 110000-byte limit",
             text.len()
         )),
         "{whole}"
@@ -133,7 +133,7 @@ fn read_refuses_a_large_file_whole_but_streams_a_range() {
         "read",
         json!({"file_path": "big.txt", "view_range": [1, 0]}),
     ));
-    assert!(too_much.contains("exceeds 262144-byte limit"), "{too_much}");
+    assert!(too_much.contains("exceeds 110000-byte limit"), "{too_much}");
     let edit = err(call(
         &ts,
         "edit",

@@ -7,6 +7,7 @@ mod bash;
 mod escapes;
 mod files;
 mod input;
+mod limits;
 mod search;
 
 use managed_agents::toolset::{
