@@ -116,6 +116,13 @@ impl SessionRunner<'_> {
                     e.to_string()
                 }
             };
+            if self.deadline.is_expired() {
+                // the stream ended at the run's deadline: nothing to reconnect for
+                return Err(Error::timeout(format!(
+                    "the run's deadline passed while reading the session {} ({why})",
+                    self.session_id
+                )));
+            }
             fails += 1;
             if fails > self.stream_options.max_reconnects {
                 return Err(Error::connection(format!(
