@@ -153,6 +153,31 @@ impl Client {
     }
 }
 
+impl Client {
+    /// A client like this one that also sends `headers` on every call (credential headers
+    /// are left out): the self-hosted worker's extra headers.
+    pub(crate) fn with_headers(&self, headers: &[(String, String)]) -> Client {
+        if headers.is_empty() {
+            return self.clone();
+        }
+        let inner = &self.inner;
+        let mut all = inner.headers.clone();
+        all.extend(without_credentials(headers));
+        Client {
+            inner: Arc::new(Inner {
+                credential: inner.credential.clone(),
+                base_url: inner.base_url.clone(),
+                agent: inner.agent.clone(),
+                max_retries: inner.max_retries,
+                timeout: inner.timeout,
+                headers: all,
+                user_agent: inner.user_agent.clone(),
+                max_body_size: inner.max_body_size,
+            }),
+        }
+    }
+}
+
 /// Headers less any that would carry another credential beside the environment key.
 fn without_credentials(headers: &[(String, String)]) -> Vec<(String, String)> {
     headers
