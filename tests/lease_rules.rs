@@ -482,3 +482,155 @@ fn the_once_worker_never_stops_an_item_whose_lease_it_lost() {
     assert_one_holder_at_a_time(&holders);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `n` sessions of `env`, each sent a message (each queues a work item).
+fn sessions(client: &Client, env: &str, n: usize) -> Vec<String> {
+    let agent = client
+        .agents()
+        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
+        .unwrap();
+    (0..n)
+        .map(|_| {
+            let id = client
+                .sessions()
+                .create(&SessionCreateParams::new(&agent, env))
+                .unwrap()
+                .id;
+            client
+                .sessions()
+                .events()
+                .send(
+                    &id,
+                    &EventSendParams::one(UserMessageEventParams::text("go")),
+                )
+                .unwrap();
+            id
+        })
+        .collect()
+}
+
+/// The states of `env`'s work items.
+fn item_states(client: &Client, env: &str) -> Vec<String> {
+    client
+        .environments()
+        .work()
+        .list(env, &WorkListParams::default().limit(100))
+        .unwrap()
+        .auto_paging()
+        .map(|w| {
+            serde_json::to_value(&w.unwrap().state)
+                .unwrap()
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
+/// Fifty items, heartbeats failing now and then, leases of 3 s: a worker process is killed
+/// (SIGKILL) in the middle of its items, then two workers on the environment serve the rest and
+/// reclaim the dead one's items. No item is ever served by two workers at once, and every
+/// tool use is answered exactly once.
+#[cfg(unix)]
+#[test]
+fn fifty_items_two_workers_and_one_killed_never_serve_an_item_twice_at_once() {
+    use std::process::{Command, Stdio};
+    let (emu, client) = setup();
+    emu.set_thinking(Duration::from_millis(20));
+    emu.set_script(
+        Script::new()
+            .agent_tool("bash", json!({"command": "sleep 0.5; echo one"}))
+            .agent_tool("bash", json!({"command": "echo two"}))
+            .say("done"),
+    );
+    let env = environment(&client);
+    emu.set_faults(Faults {
+        lease_ttl: Some(Duration::from_secs(3)),
+        heartbeat_error_every: 4,
+        ..Faults::default()
+    });
+    let all = sessions(&client, &env, 50);
+    let dir = workdir("fifty");
+    // a worker process takes items, and is killed while their tools run
+    let mut doomed = Command::new(env!("CARGO_BIN_EXE_managed-agents"))
+        .args([
+            "worker",
+            "--environment",
+            env.as_str(),
+            "--concurrency",
+            "3",
+        ])
+        .arg("--workdir")
+        .arg(dir.join("doomed"))
+        .env("ANTHROPIC_ENVIRONMENT_KEY", ENV_KEY)
+        .env("ANTHROPIC_BASE_URL", emu.base_url())
+        .env_remove("ANTHROPIC_API_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !emu
+        .work_holders()
+        .iter()
+        .any(|h| h.session_requests.iter().any(|(_, m)| m == "POST"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the worker process served nothing"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    doomed.kill().unwrap(); // SIGKILL
+    let _ = doomed.wait();
+    let killed_at = Instant::now();
+    // two workers on the environment serve the rest
+    let workers: Vec<EnvironmentWorker> = (0..2)
+        .map(|i| {
+            worker(&client, &env, &dir.join(format!("w{i}")))
+                .poller_options(
+                    PollerOptions::new()
+                        .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(30))
+                        .backoff(Duration::from_millis(10), Duration::from_millis(50)),
+                )
+                .concurrency(4)
+        })
+        .collect();
+    let stops: Vec<_> = workers.iter().map(EnvironmentWorker::stop_signal).collect();
+    let runs: Vec<_> = workers
+        .into_iter()
+        .map(|w| std::thread::spawn(move || w.run()))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let states = item_states(&client, &env);
+        if states.len() == 50 && states.iter().all(|s| s == "stopped") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "items left: {states:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for s in &stops {
+        s.set();
+    }
+    let stats: Vec<WorkerStats> = runs
+        .into_iter()
+        .map(|r| r.join().unwrap().unwrap())
+        .collect();
+    assert!(
+        stats.iter().all(|s| s.claimed > 0),
+        "both workers served: {stats:?}"
+    );
+    for session in &all {
+        assert_eq!(answered_once(&client, session), 2, "{session}");
+    }
+    let holders = emu.work_holders();
+    assert_one_holder_at_a_time(&holders);
+    // the dead worker's items went to the others once their leases ran out
+    let reclaimed = holders
+        .iter()
+        .filter(|h| h.handed_out_at < killed_at && h.stopped_at.is_none())
+        .count();
+    assert!(reclaimed > 0, "no item of the killed worker was reclaimed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
