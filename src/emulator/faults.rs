@@ -49,6 +49,9 @@ pub struct Faults {
     pub unextended_heartbeats: usize,
     /// Wait this long before answering each work ack.
     pub slow_ack: Option<Duration>,
+    /// Wait this long before taking in each event sent to a session
+    /// (`POST /v1/sessions/{id}/events`): a post that hangs.
+    pub slow_event_posts: Option<Duration>,
     /// Ask for a graceful stop of the items of this many of the next work heartbeats: the
     /// item goes `stopping` (then `stopped`), as when someone stops it, and the heartbeat says
     /// so (`state: stopping`, the lease not extended).
@@ -115,6 +118,8 @@ impl Faults {
                 "unextended_heartbeats" => f.unextended_heartbeats = size()?,
                 "slow_ack" => f.slow_ack = time()?,
                 "slow_ack_ms" => f.slow_ack = ms()?,
+                "slow_event_posts" => f.slow_event_posts = time()?,
+                "slow_event_posts_ms" => f.slow_event_posts = ms()?,
                 "skill_content_base64" => {
                     use base64::Engine;
                     let text = v.as_str().ok_or(format!("{k} needs a base64 string"))?;

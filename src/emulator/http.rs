@@ -147,6 +147,12 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
             crate::emulator::resources::work::observe(&mut shared.lock(), token, &request.method);
         }
     }
+    let path = request.target.split('?').next().unwrap_or("");
+    if request.method == "POST" && path.starts_with("/v1/sessions/") && path.ends_with("/events") {
+        if let Some(d) = faults.slow_event_posts {
+            std::thread::sleep(d);
+        }
+    }
     let content_type = request.header("content-type").unwrap_or("");
     let routed = router::route(
         shared,
