@@ -502,3 +502,32 @@ fn an_ack_answered_with_a_page_is_tried_again() {
     );
     assert_eq!(all.len(), 3, "one poll, two acks");
 }
+
+/// An ack gets 30 s, not the client's 10 minutes: an ack the server sits on for 45 s is given
+/// up, the item is neither handed out nor stopped, and the next item comes.
+#[test]
+fn an_ack_that_hangs_is_given_up_after_30_seconds() {
+    let polls = AtomicUsize::new(0);
+    let server = TestServer::start(move |_, r, conn| {
+        let p = path(r);
+        if p.ends_with("/work_1/ack") {
+            std::thread::sleep(Duration::from_secs(45));
+            respond_json(conn, &item("work_1").to_string())
+        } else if p.ends_with("/ack") {
+            respond_json(conn, &item("work_2").to_string())
+        } else if polls.fetch_add(1, Ordering::SeqCst) == 0 {
+            respond_json(conn, &item("work_1").to_string())
+        } else {
+            respond_json(conn, &item("work_2").to_string())
+        }
+    });
+    let mut poller = api_client(&server.url)
+        .environments()
+        .work()
+        .poller("env_1", fast().auto_stop(false))
+        .unwrap();
+    assert_eq!(poller.next().unwrap().unwrap().id, "work_2");
+    assert!(requests(&server)
+        .iter()
+        .all(|r| !path(r).ends_with("/stop")));
+}

@@ -9,7 +9,9 @@
 //! heartbeat that does not extend the lease ends the run (shutdown). A lost item is never
 //! stopped by us: it belongs to the queue or another worker.
 
-use super::{call_json, is_transient, stop_work, StopSignal, HELPER_WORKER, WORK_REQUEST_TIMEOUT};
+use super::{
+    call_json, is_transient, stop_work, StopSignal, WorkItem, HELPER_WORKER, WORK_REQUEST_TIMEOUT,
+};
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};
 use crate::types::{SelfHostedWorkHeartbeatResponse, SelfHostedWorkHeartbeatResponseState};
@@ -170,6 +172,9 @@ struct Shared {
     released: StopSignal,
     /// Notified whenever `state` changes.
     changed: Condvar,
+    /// The item whose lease this is, marked lost the moment it is
+    /// ([`LeaseKeeper::start_item`]).
+    item: Option<WorkItem>,
 }
 
 impl Shared {
@@ -183,9 +188,20 @@ impl Shared {
         if state.end.is_none() {
             state.end = Some(end);
         }
+        let lost = state.end.as_ref().is_some_and(LeaseEnd::is_lost);
         drop(state);
+        if lost {
+            self.mark_lost();
+        }
         self.ended.set();
         self.changed.notify_all();
+    }
+
+    /// Marks the item lost, if the lease keeps one.
+    fn mark_lost(&self) {
+        if let Some(item) = &self.item {
+            item.mark_lease_lost();
+        }
     }
 
     /// Changes the state and wakes whoever waits on it.
@@ -221,7 +237,11 @@ impl Shared {
         match &state.end {
             Some(end) => Some(end.clone()),
             // the lease ran out while a heartbeat was still on its way: lost, to the instant
-            None if Instant::now() >= state.expires_at => Some(LeaseEnd::AssumedLost),
+            None if Instant::now() >= state.expires_at => {
+                drop(state);
+                self.mark_lost();
+                Some(LeaseEnd::AssumedLost)
+            }
             None => None,
         }
     }
@@ -258,6 +278,33 @@ impl LeaseKeeper {
         work_id: &str,
         options: LeaseOptions,
     ) -> Result<LeaseHandle> {
+        Self::start_with(client, environment_id, work_id, options, None)
+    }
+
+    /// [`start`](LeaseKeeper::start) for `item`, which is marked lost
+    /// ([`WorkItem::mark_lease_lost`]) the moment its lease is: a [`Poller`](super::Poller)
+    /// that handed it out with `auto_stop` then leaves it alone.
+    pub fn start_item(
+        client: &Client,
+        item: &WorkItem,
+        options: LeaseOptions,
+    ) -> Result<LeaseHandle> {
+        Self::start_with(
+            client,
+            &item.environment_id,
+            &item.id,
+            options,
+            Some(item.clone()),
+        )
+    }
+
+    fn start_with(
+        client: &Client,
+        environment_id: &str,
+        work_id: &str,
+        options: LeaseOptions,
+        item: Option<WorkItem>,
+    ) -> Result<LeaseHandle> {
         crate::path::path_segment("environment_id", environment_id)?;
         crate::path::path_segment("work_id", work_id)?;
         let shared = Arc::new(Shared {
@@ -274,6 +321,7 @@ impl LeaseKeeper {
             ended: StopSignal::new(),
             released: StopSignal::new(),
             changed: Condvar::new(),
+            item,
         });
         let beat = Beat {
             client: client.clone(),
@@ -601,6 +649,7 @@ impl LeaseHandle {
                     "stop refused (401); the lease is lost work_id={}",
                     self.work_id
                 );
+                self.shared.mark_lost();
                 Ok(LeaseEnd::Rejected {
                     message: e.to_string(),
                 })

@@ -408,8 +408,7 @@ impl EnvironmentWorker {
         };
         // claim before serving: nothing is read or run before the first heartbeat extends
         // the lease
-        let lease =
-            LeaseKeeper::start(&client, &item.environment_id, &item.id, self.lease.clone())?;
+        let lease = LeaseKeeper::start_item(&client, item, self.lease.clone())?;
         if let Err(end) = lease.wait_claim() {
             log::warn!(
                 "the work item was not claimed work_id={} end={end:?}",
