@@ -3,7 +3,10 @@
 //! (`write` of a one-byte file), its peak resident set and thread count, and the time from a
 //! session's message to its first tool result posted.
 //!
-//! `cargo bench --bench worker` (`-- quick` for fewer items). The emulator runs in this
+//! `cargo bench --bench worker` (`-- quick` for fewer items); `-- ts SDK_DIR` instead runs this
+//! worker and the official TypeScript SDK's `EnvironmentWorker` (installed in SDK_DIR, run by
+//! `benches/ts/worker.mjs`) on the same emulator, queue and tool, side by side
+//! (`benches/worker_vs_ts.sh` does it all). The emulator runs in this
 //! process; the worker runs in a child process of its own (this program again, `child ..`), so
 //! its peak RSS (`VmHWM`) and thread count (`Threads` of /proc/self/status, sampled every
 //! 5 ms, the sampler itself left out) are the worker's alone. Linux for the footprint. The
@@ -34,6 +37,13 @@ fn main() {
     }
     let quick = args.iter().any(|a| a == "quick");
     let items = if quick { 40 } else { 200 };
+    if let Some(at) = args.iter().position(|a| a == "ts") {
+        let sdk = args
+            .get(at + 1)
+            .expect("ts SDK_DIR: a folder with @anthropic-ai/sdk installed");
+        side_by_side(sdk, items);
+        return;
+    }
     println!("one worker process, {items} items, one `write` call each");
     println!("| concurrency | items/s | peak RSS | peak threads | requests/item |");
     println!("| --- | --- | --- | --- | --- |");
@@ -293,4 +303,99 @@ fn latency(reps: usize) {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// Serves `items` items with the worker process `spawn` starts (given the emulator's URL and
+/// the environment), timed from the spawn until every item is stopped; then closes its stdin
+/// and reads `... peak_rss_kb peak_threads` from the end of its output line. Returns items/s,
+/// peak RSS in MiB and peak threads.
+fn served(items: usize, spawn: impl Fn(&str, &str) -> Child) -> (f64, f64, u64) {
+    let (emu, client, env, agent) = setup();
+    for _ in 0..items {
+        let session = client
+            .sessions()
+            .create(&SessionCreateParams::new(&agent, env.as_str()))
+            .unwrap();
+        client
+            .sessions()
+            .events()
+            .send(
+                &session.id,
+                &EventSendParams::one(UserMessageEventParams::text("go")),
+            )
+            .unwrap();
+    }
+    let work = client.environments().work();
+    let started = Instant::now();
+    let mut child = spawn(emu.base_url(), &env);
+    let deadline = started + Duration::from_secs(600);
+    loop {
+        let stopped = work
+            .list(&env, &WorkListParams::default().limit(100))
+            .unwrap()
+            .auto_paging()
+            .filter(|w| {
+                w.as_ref()
+                    .is_ok_and(|w| serde_json::to_value(&w.state).unwrap() == "stopped")
+            })
+            .count();
+        if stopped == items {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{stopped} of {items} items done");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let elapsed = started.elapsed();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let line = String::from_utf8_lossy(&out.stdout);
+    let numbers: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [rss_kb, threads] = numbers[numbers.len().saturating_sub(2)..] else {
+        panic!("the worker process printed {line:?}")
+    };
+    (
+        items as f64 / elapsed.as_secs_f64(),
+        rss_kb as f64 / 1024.0,
+        threads,
+    )
+}
+
+/// This worker and the official TypeScript SDK's, on the same emulator, queue and tool.
+fn side_by_side(sdk_dir: &str, items: usize) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/ts/worker.mjs");
+    println!("{items} items, one `write` call each; timed from the worker's start until every item is stopped");
+    println!("| concurrency | Rust items/s | TS items/s | ratio | Rust peak RSS | TS peak RSS | Rust threads | TS threads |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for concurrency in [1, 4, 16] {
+        let rust = served(items, |url, env| {
+            Command::new(std::env::current_exe().unwrap())
+                .args(["child", url, env, &concurrency.to_string(), "serve"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        });
+        let ts = served(items, |url, env| {
+            Command::new("node")
+                .args([script, sdk_dir, url, env, &concurrency.to_string()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        });
+        println!(
+            "| {concurrency} | {:.1} | {:.1} | {:.1}x | {:.1} MiB | {:.1} MiB | {} | {} |",
+            rust.0,
+            ts.0,
+            rust.0 / ts.0,
+            rust.1,
+            ts.1,
+            rust.2,
+            ts.2
+        );
+        let _ = std::io::stdout().flush();
+    }
 }

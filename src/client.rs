@@ -154,6 +154,55 @@ impl Client {
     }
 }
 
+impl Client {
+    /// A client like this one on connections of its own: [`shut_down`](Client::shut_down)
+    /// fails its calls under way at once and every later one, and touches no other client.
+    pub(crate) fn with_own_connections(&self) -> Client {
+        let inner = &self.inner;
+        Client {
+            inner: Arc::new(Inner {
+                credential: inner.credential.clone(),
+                base_url: inner.base_url.clone(),
+                agent: ureq::Agent::new_with_config(inner.agent.config().clone()),
+                max_retries: inner.max_retries,
+                timeout: inner.timeout,
+                headers: inner.headers.clone(),
+                user_agent: inner.user_agent.clone(),
+                max_body_size: inner.max_body_size,
+            }),
+        }
+    }
+
+    /// Shuts this client's connections down: a call under way fails at once, and no
+    /// connection is made after (for a client of [`with_own_connections`](Client::with_own_connections)).
+    pub(crate) fn shut_down(&self) {
+        self.inner.agent.clone().shutdown();
+    }
+
+    /// A client like this one that also sends `headers` on every call (credential headers
+    /// are left out): the self-hosted worker's extra headers.
+    pub(crate) fn with_headers(&self, headers: &[(String, String)]) -> Client {
+        if headers.is_empty() {
+            return self.clone();
+        }
+        let inner = &self.inner;
+        let mut all = inner.headers.clone();
+        all.extend(without_credentials(headers));
+        Client {
+            inner: Arc::new(Inner {
+                credential: inner.credential.clone(),
+                base_url: inner.base_url.clone(),
+                agent: inner.agent.clone(),
+                max_retries: inner.max_retries,
+                timeout: inner.timeout,
+                headers: all,
+                user_agent: inner.user_agent.clone(),
+                max_body_size: inner.max_body_size,
+            }),
+        }
+    }
+}
+
 /// Headers less any that would carry another credential beside the environment key.
 fn without_credentials(headers: &[(String, String)]) -> Vec<(String, String)> {
     headers

@@ -45,9 +45,15 @@ enum Failure {
     Final(Error),
 }
 
-/// Whether a transport error is the network's (retried) rather than the request's own.
+/// Whether a transport error is the network's (retried) rather than the request's own. The
+/// client's own connections shut down on purpose (a cancelled work item's) are not retried.
 fn is_network(e: &ureq::Error) -> bool {
     use ureq::Error as U;
+    if let U::Io(io) = e {
+        if io.kind() == std::io::ErrorKind::NotConnected && io.to_string() == "Agent is shut down" {
+            return false;
+        }
+    }
     matches!(
         e,
         U::Io(_)

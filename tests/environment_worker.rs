@@ -1,7 +1,9 @@
 //! The environment worker against a scripted server on loopback: a session item runs with
 //! the sessions token from its secret and is force-stopped; terminated sessions and
 //! non-session items are stopped without running; a lost lease leaves the item alone; a
-//! panicking handler fails one item, not the worker; N items at once; a fatal poll ends it.
+//! panicking handler fails one item, not the worker; N items at once; a fatal poll ends it;
+//! extra headers on every call; a failing session read tried again while the lease lasts; a
+//! stop refused with 401 taken as a lost lease.
 
 mod support;
 
@@ -102,7 +104,7 @@ fn worker(server: &TestServer) -> EnvironmentWorker {
         )
         .lease_options(
             LeaseOptions::new()
-                .initial(Duration::from_secs(30), Duration::from_millis(20))
+                .assumed_ttl(Duration::from_secs(30))
                 .interval_bounds(Duration::from_millis(10), Duration::from_millis(40))
                 .request_options(RequestOptions::new().max_retries(0)),
         )
@@ -174,7 +176,7 @@ fn a_session_item_runs_with_its_sessions_token_and_is_force_stopped() {
 }
 
 #[test]
-fn terminated_sessions_and_other_kinds_of_item_are_stopped_without_running() {
+fn terminated_sessions_and_other_kinds_of_item_are_claimed_then_stopped_without_running() {
     let server = queue(
         vec![("work_1", "session"), ("work_2", "healthcheck")],
         "terminated",
@@ -196,10 +198,16 @@ fn terminated_sessions_and_other_kinds_of_item_are_stopped_without_running() {
         let stop = format!("/v1/environments/env_1/work/{id}/stop");
         assert!(all.iter().any(|r| path(r) == stop), "{id} stopped");
     }
-    assert!(
-        !all.iter().any(|r| path(r).contains("work_2/heartbeat")),
-        "no lease for an item that is not run"
-    );
+    // as the official worker, every item is claimed (its first heartbeat) before it is stopped
+    for id in ["work_1", "work_2"] {
+        let beat = all
+            .iter()
+            .position(|r| path(r).contains(&format!("{id}/heartbeat")));
+        let stop = all
+            .iter()
+            .position(|r| path(r).contains(&format!("{id}/stop")));
+        assert!(beat.unwrap() < stop.unwrap(), "{id}: claimed, then stopped");
+    }
 }
 
 #[test]
@@ -543,4 +551,152 @@ fn the_default_handler_ends_when_the_server_says_stopping() {
         .iter()
         .any(|r| path(r).ends_with("/work/work_1/stop")));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn extra_headers_ride_on_every_call_of_the_worker() {
+    let (server, _log) = session_queue(
+        vec![],
+        |_| vec![],
+        |n, conn| {
+            let state = if n < 2 { "active" } else { "stopping" };
+            respond_json(
+                conn,
+                &json!({"type": "work_heartbeat", "last_heartbeat": "hb", "lease_extended": true,
+                    "state": state, "ttl_seconds": 1})
+                .to_string(),
+            )
+        },
+    );
+    let dir = temp_workdir("extra-headers");
+    let stats = worker(&server)
+        .workdir(&dir)
+        .extra_header("x-trace-id", "trace-7")
+        .extra_header("authorization", "Bearer not-this-one")
+        .run()
+        .unwrap();
+    assert_eq!(stats.claimed, 1, "{stats:?}");
+    let all = requests(&server);
+    for needed in [
+        "/work/poll",
+        "/ack",
+        "/heartbeat",
+        "/stop",
+        "/v1/sessions/sesn_work_1",
+    ] {
+        assert!(
+            all.iter().any(|r| path(r).ends_with(needed)),
+            "no {needed} request"
+        );
+    }
+    assert!(all.iter().any(|r| path(r).starts_with("/v1/skills/")));
+    for r in &all {
+        assert_eq!(
+            r.header("x-trace-id"),
+            Some("trace-7"),
+            "{} {}",
+            r.method,
+            r.target
+        );
+        assert_ne!(bearer(r), Some("not-this-one"), "{}", r.target);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_failing_session_read_is_tried_again_while_the_lease_lasts() {
+    let reads = Arc::new(AtomicUsize::new(0));
+    let seen = reads.clone();
+    let server = TestServer::start(move |_, r, conn| {
+        let p = path(r).to_string();
+        if p.ends_with("/work/poll") {
+            if seen.load(Ordering::SeqCst) == 0 {
+                respond_json(conn, &item("work_1", "session"))
+            } else {
+                no_content(conn)
+            }
+        } else if p.ends_with("/heartbeat") {
+            active(0, conn)
+        } else if p == "/v1/sessions/sesn_work_1" {
+            if seen.fetch_add(1, Ordering::SeqCst) < 2 {
+                respond(
+                    conn,
+                    503,
+                    &[("content-type", "application/json")],
+                    br#"{"type":"error","error":{"type":"api_error","message":"down"}}"#,
+                )
+            } else {
+                respond_json(conn, &session("sesn_work_1", "idle"))
+            }
+        } else {
+            no_content(conn)
+        }
+    });
+    let ran = Arc::new(AtomicUsize::new(0));
+    let count = ran.clone();
+    let stats = worker(&server)
+        .on_session(move |_| {
+            count.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+        .run()
+        .unwrap();
+    assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        3,
+        "two failed reads, then one"
+    );
+}
+
+#[test]
+fn a_stop_refused_with_401_means_the_lease_was_lost() {
+    let server = TestServer::start(|_, r, conn| {
+        let p = path(r).to_string();
+        if p.ends_with("/work/poll") {
+            if POLLED.fetch_add(1, Ordering::SeqCst) == 0 {
+                respond_json(conn, &item("work_1", "session"))
+            } else {
+                no_content(conn)
+            }
+        } else if p.ends_with("/heartbeat") {
+            active(0, conn)
+        } else if p.ends_with("/stop") {
+            respond(
+                conn,
+                401,
+                &[("content-type", "application/json")],
+                br#"{"type":"error","error":{"type":"authentication_error","message":"expired"}}"#,
+            )
+        } else if p == "/v1/sessions/sesn_work_1" {
+            respond_json(conn, &session("sesn_work_1", "idle"))
+        } else {
+            no_content(conn)
+        }
+    });
+    static POLLED: AtomicUsize = AtomicUsize::new(0);
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let keep = reports.clone();
+    let stats = worker(&server)
+        .on_session(|_| Ok(()))
+        .on_report(move |item, report| {
+            let r = report.as_ref().unwrap();
+            keep.lock()
+                .unwrap()
+                .push((item.lease_lost(), r.lease_end.clone(), r.stopped));
+        })
+        .run()
+        .unwrap();
+    assert_eq!(stats.lost, 1, "{stats:?}");
+    let reports = reports.lock().unwrap().clone();
+    assert!(
+        matches!(&reports[0], (true, Some(LeaseEnd::Rejected { .. }), false)),
+        "{reports:?}"
+    );
+    let stops = requests(&server)
+        .iter()
+        .filter(|r| path(r).ends_with("/stop"))
+        .count();
+    assert_eq!(stops, 1, "a 401 is not tried again");
 }

@@ -68,7 +68,8 @@ fn heartbeat_and_force_stop_on_the_wire() {
 
 fn lease_options() -> LeaseOptions {
     LeaseOptions::new()
-        .initial(Duration::from_secs(30), Duration::from_millis(20))
+        .assumed_ttl(Duration::from_secs(30))
+        .retry_backoff(Duration::from_millis(40))
         .interval_bounds(Duration::from_millis(10), Duration::from_millis(40))
         .request_options(RequestOptions::new().max_retries(0))
 }
@@ -229,27 +230,33 @@ fn transient_failures_longer_than_the_ttl_lose_the_lease() {
 }
 
 #[test]
-fn a_refused_heartbeat_ends_the_run_and_the_item_is_still_stopped() {
-    let server = TestServer::start(|_, r, conn| {
-        if path(r).ends_with("/heartbeat") {
-            error(
-                conn,
-                403,
-                json!({"type": "error", "error": {"type": "permission_error", "message": "no"}}),
-            )
-        } else {
-            no_content(conn)
-        }
-    });
-    let lease =
-        LeaseKeeper::start(&env_client(&server.url), "env_1", "work_1", lease_options()).unwrap();
-    assert!(lease.stop_signal().wait(Duration::from_secs(30)));
-    assert!(!lease.is_lost());
-    assert!(matches!(
-        lease.stop(true).unwrap(),
-        LeaseEnd::Rejected { .. }
-    ));
-    assert_eq!(server.count(), 2, "one heartbeat, then the stop");
+fn a_refused_heartbeat_401_or_403_loses_the_lease_and_the_item_is_not_stopped() {
+    for status in [401u16, 403] {
+        let server = TestServer::start(move |i, r, conn| {
+            if i > 0 && path(r).ends_with("/heartbeat") {
+                error(
+                    conn,
+                    status,
+                    json!({"type": "error", "error": {"type": "permission_error", "message": "no"}}),
+                )
+            } else if path(r).ends_with("/heartbeat") {
+                respond_json(conn, &beat("hb-0", "active", true, 1))
+            } else {
+                no_content(conn)
+            }
+        });
+        let lease =
+            LeaseKeeper::start(&env_client(&server.url), "env_1", "work_1", lease_options())
+                .unwrap();
+        assert!(lease.wait_claim().is_ok());
+        assert!(lease.stop_signal().wait(Duration::from_secs(30)));
+        assert!(lease.is_lost(), "{status}");
+        assert!(matches!(
+            lease.stop(true).unwrap(),
+            LeaseEnd::Rejected { .. }
+        ));
+        assert_eq!(server.count(), 2, "{status}: two heartbeats, no stop");
+    }
 }
 
 #[test]
@@ -262,6 +269,118 @@ fn release_ends_the_heartbeats_without_stopping_the_item() {
     let after = server.count();
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(server.count(), after, "no heartbeat after release");
+    assert!(requests(&server)
+        .iter()
+        .all(|r| !path(r).ends_with("/stop")));
+}
+
+/// TTL 4 s: a heartbeat every 2 s. The second one fails once (503, the client not retrying
+/// it); the keeper tries again within a second, so two successful heartbeats are never a
+/// whole TTL apart and the lease never lapses (it used to wait a whole interval, 4 s).
+#[test]
+fn one_failed_heartbeat_is_tried_again_before_the_lease_lapses() {
+    let ok_at: Arc<std::sync::Mutex<Vec<Instant>>> = Arc::default();
+    let seen = ok_at.clone();
+    let server = TestServer::start(move |i, r, conn| {
+        if !path(r).ends_with("/heartbeat") {
+            no_content(conn)
+        } else if i == 1 {
+            error(
+                conn,
+                503,
+                json!({"type": "error", "error": {"type": "api_error", "message": "down"}}),
+            )
+        } else {
+            seen.lock().unwrap().push(Instant::now());
+            respond_json(conn, &beat(&format!("hb-{i}"), "active", true, 4))
+        }
+    });
+    let lease = LeaseKeeper::start(
+        &env_client(&server.url),
+        "env_1",
+        "work_1",
+        LeaseOptions::new(),
+    )
+    .unwrap();
+    eventually("three successful heartbeats", || {
+        ok_at.lock().unwrap().len() >= 3 || lease.should_stop()
+    });
+    assert!(!lease.should_stop(), "{:?}", lease.end());
+    let times = ok_at.lock().unwrap().clone();
+    for pair in times.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap < Duration::from_secs(4),
+            "the lease lapsed: {gap:?} between two successful heartbeats"
+        );
+    }
+    assert_eq!(lease.release(), LeaseEnd::Released);
+}
+
+/// A heartbeat answered 200 with a body that is not JSON (a proxy's page) is a connection
+/// error, tried again; a 200 `lease_extended: false` ends the run without losing the lease.
+#[test]
+fn a_heartbeat_answered_with_a_page_is_tried_again() {
+    let server = TestServer::start(|i, r, conn| {
+        if !path(r).ends_with("/heartbeat") {
+            no_content(conn)
+        } else if i == 0 {
+            respond_json(conn, &beat("hb-0", "active", true, 1))
+        } else if i == 1 {
+            support::respond(
+                conn,
+                200,
+                &[("content-type", "text/html")],
+                b"<html>proxy</html>",
+            )
+        } else {
+            respond_json(conn, &beat("hb-2", "active", false, 1))
+        }
+    });
+    let lease =
+        LeaseKeeper::start(&env_client(&server.url), "env_1", "work_1", lease_options()).unwrap();
+    assert!(lease.wait_claim().is_ok());
+    assert!(lease.stop_signal().wait(Duration::from_secs(30)));
+    assert_eq!(
+        lease.end(),
+        Some(LeaseEnd::StopRequested {
+            state: "active".into(),
+            lease_extended: false
+        })
+    );
+    let all = requests(&server);
+    assert_eq!(
+        query(&all[2], "expected_last_heartbeat").as_deref(),
+        Some("hb-0"),
+        "the try after the page expects the last heartbeat that was answered"
+    );
+    assert!(!lease.is_lost());
+}
+
+/// Release waits for a heartbeat in flight (its answer may say the lease was lost), at most
+/// 5 s: a 412 that arrives 1 s after the release still keeps the item from being stopped.
+#[test]
+fn release_waits_for_the_heartbeat_in_flight_and_its_412_stops_nothing() {
+    let server = TestServer::start(|i, r, conn| {
+        if !path(r).ends_with("/heartbeat") {
+            no_content(conn)
+        } else if i == 0 {
+            respond_json(conn, &beat("hb-0", "active", true, 5))
+        } else {
+            std::thread::sleep(Duration::from_secs(1));
+            error(
+                conn,
+                412,
+                json!({"type": "error", "error": {"type": "precondition_failed", "message": "stale"}}),
+            )
+        }
+    });
+    let lease =
+        LeaseKeeper::start(&env_client(&server.url), "env_1", "work_1", lease_options()).unwrap();
+    assert!(lease.wait_claim().is_ok());
+    eventually("the second heartbeat under way", || server.count() >= 2);
+    let end = lease.stop(true).unwrap();
+    assert!(matches!(end, LeaseEnd::Lost { .. }), "{end:?}");
     assert!(requests(&server)
         .iter()
         .all(|r| !path(r).ends_with("/stop")));

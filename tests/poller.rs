@@ -50,7 +50,7 @@ fn poll_ack_and_stop_carry_the_environment_key_and_worker_id_and_no_api_key() {
         .match_header("authorization", format!("Bearer {ENV_KEY}").as_str())
         .match_header("x-api-key", Matcher::Missing)
         .match_header("content-type", "application/json")
-        .match_body(Matcher::Json(json!({})))
+        .match_body(Matcher::Json(json!({"force": true})))
         .with_status(204)
         .expect(1)
         .create();
@@ -251,7 +251,7 @@ fn drain_returns_when_the_queue_is_empty() {
 }
 
 #[test]
-fn a_refused_ack_force_stops_the_item_and_polling_goes_on() {
+fn a_refused_ack_neither_hands_the_item_out_nor_stops_it() {
     let server = TestServer::start(|_, r, conn| {
         let p = path(r);
         if p.ends_with("/work_1/ack") {
@@ -278,10 +278,10 @@ fn a_refused_ack_force_stops_the_item_and_polling_goes_on() {
         .unwrap();
     assert_eq!(poller.next().unwrap().unwrap().id, "work_2");
     let all = requests(&server);
-    let stop = all.iter().find(|r| path(r).ends_with("/stop")).unwrap();
-    assert_eq!(path(stop), "/v1/environments/env_1/work/work_1/stop");
-    let body: Value = serde_json::from_slice(&stop.body).unwrap();
-    assert_eq!(body, json!({"force": true}));
+    assert!(
+        all.iter().all(|r| !path(r).ends_with("/stop")),
+        "an item whose ack failed is not ours to stop"
+    );
 }
 
 #[test]
@@ -353,4 +353,180 @@ fn bad_arguments_are_refused_before_any_request() {
     assert!(work.poller("env_1", fast().block_ms(Some(0))).is_err());
     assert!(work.poller("env_1", fast().block_ms(Some(1000))).is_err());
     assert!(work.poller("env_1", fast().block_ms(Some(999))).is_ok());
+}
+
+/// `{"sessions_token": "tok-item-1"}` in base64url, as a poll's `secret`.
+const SECRET: &str = "eyJzZXNzaW9uc190b2tlbiI6InRvay1pdGVtLTEifQ";
+
+fn stops(server: &TestServer) -> Vec<(Option<String>, Value)> {
+    requests(server)
+        .iter()
+        .filter(|r| path(r).ends_with("/stop"))
+        .map(|r| {
+            (
+                r.header("authorization").map(String::from),
+                serde_json::from_slice(&r.body).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A queue of one item with a secret, then empty polls; stops answered by `stop`.
+fn one_item(
+    stop: impl Fn(usize, &support::Recorded, &mut std::net::TcpStream) + Send + Sync + 'static,
+) -> TestServer {
+    let stop_count = AtomicUsize::new(0);
+    let polls = AtomicUsize::new(0);
+    TestServer::start(move |_, r, conn| {
+        let p = path(r);
+        if p.ends_with("/stop") {
+            stop(stop_count.fetch_add(1, Ordering::SeqCst), r, conn)
+        } else if p.ends_with("/ack") {
+            respond_json(conn, &item("work_1").to_string())
+        } else if polls.fetch_add(1, Ordering::SeqCst) == 0 {
+            let mut it = item("work_1");
+            it["secret"] = json!(SECRET);
+            respond_json(conn, &it.to_string())
+        } else {
+            no_content(conn)
+        }
+    })
+}
+
+#[test]
+fn auto_stop_forces_with_the_items_token_and_falls_back_to_a_plain_stop_on_401() {
+    let server = one_item(|_, r, conn| {
+        if r.header("authorization") == Some("Bearer tok-item-1") {
+            error(
+                conn,
+                401,
+                json!({"type": "error", "error": {"type": "authentication_error", "message": "no"}}),
+            )
+        } else {
+            no_content(conn)
+        }
+    });
+    let mut poller = api_client(&server.url)
+        .environments()
+        .work()
+        .poller("env_1", fast().drain(true))
+        .unwrap();
+    assert_eq!(poller.next().unwrap().unwrap().id, "work_1");
+    assert!(poller.next().is_none());
+    assert_eq!(
+        stops(&server),
+        vec![
+            (Some("Bearer tok-item-1".into()), json!({"force": true})),
+            (Some(format!("Bearer {ENV_KEY}")), json!({})),
+        ]
+    );
+}
+
+#[test]
+fn auto_stop_never_stops_an_item_whose_lease_was_lost() {
+    let server = one_item(|_, _, conn| no_content(conn));
+    let mut poller = api_client(&server.url)
+        .environments()
+        .work()
+        .poller("env_1", fast().drain(true))
+        .unwrap();
+    let item = poller.next().unwrap().unwrap();
+    // the caller lost the lease (a heartbeat answered 412): the item is not ours any more
+    item.clone().mark_lease_lost();
+    assert!(item.lease_lost());
+    assert!(poller.next().is_none());
+    drop(poller);
+    assert_eq!(stops(&server), vec![]);
+}
+
+#[test]
+fn a_stop_is_tried_again_after_a_failure_or_a_page_and_409_means_stopped() {
+    let server = one_item(|n, _, conn| match n {
+        0 => error(
+            conn,
+            503,
+            json!({"type": "error", "error": {"type": "api_error", "message": "down"}}),
+        ),
+        1 => support::respond(conn, 200, &[("content-type", "text/html")], b"<html>"),
+        _ => error(
+            conn,
+            409,
+            json!({"type": "error", "error": {"type": "conflict_error", "message": "stopped"}}),
+        ),
+    });
+    let mut poller = api_client(&server.url)
+        .environments()
+        .work()
+        .poller("env_1", fast().drain(true))
+        .unwrap();
+    poller.next().unwrap().unwrap();
+    poller.close();
+    let all = stops(&server);
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert!(all.iter().all(|(_, body)| *body == json!({"force": true})));
+}
+
+#[test]
+fn an_ack_answered_with_a_page_is_tried_again() {
+    let acks = AtomicUsize::new(0);
+    let server = TestServer::start(move |_, r, conn| {
+        let p = path(r);
+        if p.ends_with("/ack") {
+            if acks.fetch_add(1, Ordering::SeqCst) == 0 {
+                support::respond(conn, 200, &[("content-type", "text/html")], b"<html>")
+            } else {
+                respond_json(conn, &item("work_1").to_string())
+            }
+        } else {
+            respond_json(conn, &item("work_1").to_string())
+        }
+    });
+    let client = Client::builder()
+        .api_key(API_KEY)
+        .base_url(&server.url)
+        .max_retries(1)
+        .build()
+        .unwrap();
+    let mut poller = client
+        .environments()
+        .work()
+        .poller("env_1", fast().auto_stop(false))
+        .unwrap();
+    assert_eq!(poller.next().unwrap().unwrap().id, "work_1");
+    let all = requests(&server);
+    assert_eq!(
+        all.iter().filter(|r| path(r).ends_with("/ack")).count(),
+        2,
+        "the page was not taken for an ack"
+    );
+    assert_eq!(all.len(), 3, "one poll, two acks");
+}
+
+/// An ack gets 30 s, not the client's 10 minutes: an ack the server sits on for 45 s is given
+/// up, the item is neither handed out nor stopped, and the next item comes.
+#[test]
+fn an_ack_that_hangs_is_given_up_after_30_seconds() {
+    let polls = AtomicUsize::new(0);
+    let server = TestServer::start(move |_, r, conn| {
+        let p = path(r);
+        if p.ends_with("/work_1/ack") {
+            std::thread::sleep(Duration::from_secs(45));
+            respond_json(conn, &item("work_1").to_string())
+        } else if p.ends_with("/ack") {
+            respond_json(conn, &item("work_2").to_string())
+        } else if polls.fetch_add(1, Ordering::SeqCst) == 0 {
+            respond_json(conn, &item("work_1").to_string())
+        } else {
+            respond_json(conn, &item("work_2").to_string())
+        }
+    });
+    let mut poller = api_client(&server.url)
+        .environments()
+        .work()
+        .poller("env_1", fast().auto_stop(false))
+        .unwrap();
+    assert_eq!(poller.next().unwrap().unwrap().id, "work_2");
+    assert!(requests(&server)
+        .iter()
+        .all(|r| !path(r).ends_with("/stop")));
 }

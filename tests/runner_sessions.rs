@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let client = Client::builder()
         .api_key("k")
         .base_url(emu.base_url())

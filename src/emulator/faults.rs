@@ -37,6 +37,21 @@ pub struct Faults {
     pub fail_polls: usize,
     /// Answer this many of the next work heartbeats with 412 (the lease lost).
     pub fail_heartbeats: usize,
+    /// Answer this many of the next work heartbeats with `heartbeat_error_status` (a
+    /// transient failure: the lease is not extended, nothing else changes).
+    pub heartbeat_errors: usize,
+    /// Answer every `n`-th work heartbeat with `heartbeat_error_status` (0: never).
+    pub heartbeat_error_every: usize,
+    /// The status of those answers (default 503).
+    pub heartbeat_error_status: u16,
+    /// Answer this many of the next work heartbeats `200` with `lease_extended: false` (the
+    /// server shutting the item down; its state is left as it is).
+    pub unextended_heartbeats: usize,
+    /// Wait this long before answering each work ack.
+    pub slow_ack: Option<Duration>,
+    /// Wait this long before taking in each event sent to a session
+    /// (`POST /v1/sessions/{id}/events`): a post that hangs.
+    pub slow_event_posts: Option<Duration>,
     /// Ask for a graceful stop of the items of this many of the next work heartbeats: the
     /// item goes `stopping` (then `stopped`), as when someone stops it, and the heartbeat says
     /// so (`state: stopping`, the lease not extended).
@@ -103,6 +118,17 @@ impl Faults {
                 "refuse_status" => {
                     f.refuse_status = u16::try_from(n()?).map_err(|e| format!("{k}: {e}"))?
                 }
+                "heartbeat_errors" => f.heartbeat_errors = size()?,
+                "heartbeat_error_every" => f.heartbeat_error_every = size()?,
+                "heartbeat_error_status" => {
+                    f.heartbeat_error_status =
+                        u16::try_from(n()?).map_err(|e| format!("{k}: {e}"))?
+                }
+                "unextended_heartbeats" => f.unextended_heartbeats = size()?,
+                "slow_ack" => f.slow_ack = time()?,
+                "slow_ack_ms" => f.slow_ack = ms()?,
+                "slow_event_posts" => f.slow_event_posts = time()?,
+                "slow_event_posts_ms" => f.slow_event_posts = ms()?,
                 "skill_content_base64" => {
                     use base64::Engine;
                     let text = v.as_str().ok_or(format!("{k} needs a base64 string"))?;
@@ -142,6 +168,21 @@ mod tests {
         assert_eq!(f.stop_heartbeats, 4);
         let f = Faults::from_json(&json!({"refuse_results": 2, "refuse_status": 400})).unwrap();
         assert_eq!((f.refuse_results, f.refuse_status), (2, 400));
+        let f = Faults::from_json(&json!({"heartbeat_errors": 2, "heartbeat_error_every": 5,
+            "heartbeat_error_status": 500, "unextended_heartbeats": 1, "slow_ack": "1s"}))
+        .unwrap();
+        assert_eq!(
+            (
+                f.heartbeat_errors,
+                f.heartbeat_error_every,
+                f.heartbeat_error_status
+            ),
+            (2, 5, 500)
+        );
+        assert_eq!(
+            (f.unextended_heartbeats, f.slow_ack),
+            (1, Some(Duration::from_secs(1)))
+        );
         let f = Faults::from_json(&json!({"skill_content_base64": "UEsFBg=="})).unwrap();
         assert_eq!(f.skill_content.as_deref(), Some(&b"PK\x05\x06"[..]));
         assert!(Faults::from_json(&json!({"skill_content_base64": "%"})).is_err());

@@ -97,6 +97,9 @@ fn next_request_begins(shared: &Shared, conn: &TcpStream, r: &mut BufReader<TcpS
     }
 }
 
+/// How the sessions tokens of work items begin.
+const SESSIONS_TOKEN_PREFIX: &str = "sk-ant-emu-sessions-";
+
 /// Answers one request, faults first; `true` when the connection may carry another.
 fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool {
     let (faults, fail, close, strict) = {
@@ -146,6 +149,20 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
     ) {
         respond_error(conn, e, &[], keep);
         return keep;
+    }
+    if request.target.starts_with("/v1/sessions/") {
+        let token = request
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .filter(|t| t.starts_with(SESSIONS_TOKEN_PREFIX));
+        if let Some(token) = token {
+            crate::emulator::resources::work::observe(&mut shared.lock(), token, &request.method);
+        }
+    }
+    if request.method == "POST" && path.starts_with("/v1/sessions/") && path.ends_with("/events") {
+        if let Some(d) = faults.slow_event_posts {
+            std::thread::sleep(d);
+        }
     }
     let content_type = request.header("content-type").unwrap_or("");
     let routed = router::route(

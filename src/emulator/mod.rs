@@ -59,6 +59,7 @@ mod webhooks;
 
 pub use contract::{RecordedRequest, API_VERSION};
 pub use faults::Faults;
+pub use resources::work::WorkHolder;
 pub use script::{Script, Step};
 pub use webhooks::WebhookEndpoint;
 
@@ -219,6 +220,12 @@ impl Emulator {
     /// How many requests the emulator has answered.
     pub fn requests(&self) -> usize {
         self.lock().requests
+    }
+
+    /// Every hand-out of a work item so far, oldest first: who held each item when, and when
+    /// the holder's session requests arrived (see [`WorkHolder`]).
+    pub fn work_holders(&self) -> Vec<WorkHolder> {
+        resources::work::holders(&self.lock())
     }
 
     /// How many connections the emulator has accepted.

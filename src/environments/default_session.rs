@@ -20,8 +20,8 @@ pub(super) type ToolFn =
 
 /// How often the stop signals are looked at while the runner works.
 const WATCH: Duration = Duration::from_millis(100);
-/// How long a cancelled runner gets to come back (it notices the cancel within 200 ms, unless
-/// a call to post or read is under way) before it is left to end on its own.
+/// How long a cancelled runner gets to come back (it notices the cancel within 200 ms, and its
+/// calls under way fail at once) before it is left to end on its own and the item failed.
 const JOIN_LIMIT: Duration = Duration::from_secs(10);
 /// How long the interrupt of a session the worker's stop cut short may take.
 const INTERRUPT_LIMIT: Duration = Duration::from_secs(10);
@@ -44,13 +44,16 @@ fn item_dir(ctx: &WorkContext<'_>) -> std::path::PathBuf {
     ctx.workdir().join(name)
 }
 
-/// Runs the item's session until idle. The runner works on a thread of its own; when the
-/// lease's or the worker's stop signal is set, the runner is cancelled (a tool under way is
-/// no longer waited for, and nothing is posted for it), the toolset is closed (its shell and
-/// every process it started killed), the runner's thread is joined and the memory stores
-/// settled, leaving the worker to stop the item. When the worker's own stop signal (not the
-/// lease's) ended the run before the turn did, the session is sent `user.interrupt` and the
-/// item fails.
+/// Runs the item's session until idle. The runner works on a thread of its own, on
+/// connections of its own; when the lease's or the worker's stop signal is set, the runner is
+/// cancelled (a tool under way is no longer waited for, and nothing is posted for it), its
+/// connections are shut down (a post or read under way fails at once, and nothing more is
+/// sent with the item's credential), no memory sync starts, the toolset is closed (its shell
+/// and every process it started killed), the runner's thread is joined and the memory stores
+/// settled, leaving the worker to stop the item. A runner that still has not come back
+/// after [`JOIN_LIMIT`] is left behind, the workspace settled all the same, and the item
+/// fails. When the worker's own stop signal (not the lease's) ended the run before the turn
+/// did, the session is sent `user.interrupt` and the item fails.
 pub(super) fn run_session(
     ctx: &WorkContext<'_>,
     tools: &[(String, ToolFn)],
@@ -79,18 +82,28 @@ pub(super) fn run_session(
             ));
         }
     };
-    let sync = workspace.syncer();
-    let client = ctx.client().clone();
+    let cancel = StopSignal::new();
+    let sync = {
+        let mut sync = workspace.syncer();
+        let cancel = cancel.clone();
+        move |event: &crate::types::SessionEvent| {
+            if !cancel.is_set() {
+                sync(event)
+            }
+        }
+    };
+    // the runner's own connections, shut down at its cancel
+    let client = ctx.client().with_own_connections();
+    let runner_client = client.clone();
     let session_id = ctx.session().id.clone();
     let tools = tools.to_vec();
     let ts = toolset.clone();
-    let cancel = StopSignal::new();
     let runner_cancel = cancel.clone();
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name(format!("runner {session_id}"))
         .spawn(move || {
-            let mut runner = client
+            let mut runner = runner_client
                 .run(&session_id)
                 .toolset(ts)
                 .on_event(sync)
@@ -134,22 +147,26 @@ pub(super) fn run_session(
             }
             Ok(Err(e)) => break Err(e.error),
             Err(RecvTimeoutError::Timeout) if limit.is_some() => {
-                log::warn!(
+                log::error!(
                     "the session runner did not end within {JOIN_LIMIT:?} of its cancel; leaving it work_id={}",
                     ctx.item().id
                 );
                 toolset.close();
-                return if by_worker {
-                    Err(interrupt(ctx))
-                } else {
-                    Ok(())
-                };
+                workspace.settle(false);
+                if by_worker {
+                    let _ = interrupt(ctx);
+                }
+                return Err(Error::connection(format!(
+                    "the session runner did not end within {JOIN_LIMIT:?} of its cancel"
+                )));
             }
             Err(RecvTimeoutError::Timeout) => {
-                if lease_stop.is_set() || worker_stop.is_set() {
+                if lease_stop.is_set() || worker_stop.is_set() || ctx.should_stop() {
                     log::info!("stop signalled; ending the run work_id={}", ctx.item().id);
-                    by_worker = !lease_stop.is_set();
+                    // only the worker's own stop: a lost or ended lease is not ours to interrupt
+                    by_worker = worker_stop.is_set() && !lease_stop.is_set() && !ctx.should_stop();
                     cancel.set();
+                    client.shut_down();
                     toolset.close();
                     limit = Some(Instant::now() + JOIN_LIMIT);
                 }

@@ -97,6 +97,20 @@ pub struct WorkItem {
     pub secret: Option<String>,
     /// The whole item as the server sent it.
     pub raw: Value,
+    /// Set when the item's lease was lost; shared by the item's clones.
+    lease_lost: LeaseLostMark,
+}
+
+/// Whether an item's lease was lost, seen by every clone of the item (the poller that handed
+/// it out keeps one, so that its `auto_stop` never stops an item another worker may hold).
+#[derive(Clone, Default)]
+struct LeaseLostMark(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+/// Items are equal by what the server sent, whatever became of their leases.
+impl PartialEq for LeaseLostMark {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl fmt::Debug for WorkItem {
@@ -159,7 +173,23 @@ impl WorkItem {
                 .filter(|s| !s.is_empty())
                 .map(String::from),
             raw: value,
+            lease_lost: LeaseLostMark::default(),
         }))
+    }
+
+    /// Records that the item's lease was lost (a heartbeat answered 412 or refused, the lease
+    /// expired, a stop answered 401): the item may belong to another worker now, and nothing
+    /// holding this item or a clone of it — a [`Poller`]'s `auto_stop` included — stops it.
+    pub fn mark_lease_lost(&self) {
+        self.lease_lost
+            .0
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether [`mark_lease_lost`](WorkItem::mark_lease_lost) was called on this item or a
+    /// clone of it.
+    pub fn lease_lost(&self) -> bool {
+        self.lease_lost.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Whether the item is a session to run (`data.type == "session"`).
@@ -246,8 +276,83 @@ pub(crate) fn call(
     client.execute(op, path, query, body, options)
 }
 
-/// `POST .../work/{id}/stop` with `{"force": ..}`; the answer (204, or the item) is read and
-/// dropped. A 409 (already stopped) is success.
+/// The time limit of a work-queue call whose lateness would cost the lease (an ack, a
+/// heartbeat, the read of a session): the client's own can be longer than the lease.
+pub(crate) const WORK_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How many times a stop is tried again.
+const STOP_RETRIES: u32 = 5;
+/// The time limit of each try of a stop.
+const STOP_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The time limit of a stop, its tries together.
+const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`call`], and the answer's JSON body: a 200 whose body is not JSON (a proxy's page, a body
+/// cut off) is a connection error, tried again as the transport tries one (up to the call's
+/// `max_retries`, else the client's). An answer with no body (204) is `null`.
+pub(crate) fn call_json(
+    client: &Client,
+    op_id: &str,
+    params: &[(&str, &str)],
+    query: Vec<(&'static str, String)>,
+    body: Option<&Value>,
+    options: &RequestOptions,
+) -> Result<Value> {
+    let retries = options.max_retries.unwrap_or(client.inner.max_retries);
+    let deadline = options
+        .timeout
+        .map(crate::deadline::Deadline::after)
+        .unwrap_or_else(crate::deadline::Deadline::never)
+        .min(
+            options
+                .deadline
+                .unwrap_or_else(crate::deadline::Deadline::never),
+        );
+    let mut retry = 0;
+    loop {
+        let mut opts = options.clone();
+        if let Some(left) = deadline.remaining() {
+            if left.is_zero() {
+                return Err(Error::Timeout {
+                    message: format!("{op_id}: no time left for a try"),
+                });
+            }
+            opts = opts.timeout(left);
+        }
+        let send = match body {
+            Some(v) => Body::json(v)?,
+            None => Body::Empty,
+        };
+        let response = call(client, op_id, params, query.clone(), send, &opts)?;
+        let status = response.status();
+        let bytes = response.bytes()?;
+        if bytes.iter().all(u8::is_ascii_whitespace) && status != 200 {
+            return Ok(Value::Null);
+        }
+        // no excerpt in the error: the body may hold an item's secret
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => return Ok(v),
+            Err(_) if retry < retries => {
+                log::warn!("{op_id}: the response is not JSON; trying again");
+                retry += 1;
+                if !deadline.sleep(crate::retry::backoff(retry - 1)) {
+                    return Err(Error::connection(format!(
+                        "{op_id}: the response is not JSON"
+                    )));
+                }
+            }
+            Err(_) => {
+                return Err(Error::connection(format!(
+                    "{op_id}: the response is not JSON"
+                )))
+            }
+        }
+    }
+}
+
+/// `POST .../work/{id}/stop` with `{"force": ..}`, as the official poller's `stop`: tried up
+/// to 6 times, each within 10 s, all within 60 s; a 409 (already stopped) is success; a 200
+/// whose body is not JSON is a failure tried again. A 401 comes back as it is (the caller
+/// takes the lease as lost).
 pub(crate) fn stop_work(
     client: &Client,
     environment_id: &str,
@@ -260,17 +365,42 @@ pub(crate) fn stop_work(
     } else {
         serde_json::json!({})
     };
-    match call(
-        client,
-        "environments.work.stop",
-        &[("environment_id", environment_id), ("work_id", work_id)],
-        Vec::new(),
-        Body::json(&body)?,
-        options,
-    ) {
-        Ok(response) => response.finish(),
-        Err(e) if e.status() == Some(409) => Ok(()),
-        Err(e) => Err(e),
+    let deadline = crate::deadline::Deadline::after(STOP_TIMEOUT).min(
+        options
+            .deadline
+            .unwrap_or_else(crate::deadline::Deadline::never),
+    );
+    let mut retry = 0;
+    loop {
+        let left = deadline.check(|| format!("stopping work {work_id}"))?;
+        let attempt = options
+            .clone()
+            .timeout(left.map_or(STOP_ATTEMPT_TIMEOUT, |l| l.min(STOP_ATTEMPT_TIMEOUT)))
+            .max_retries(0);
+        let error = match call_json(
+            client,
+            "environments.work.stop",
+            &[("environment_id", environment_id), ("work_id", work_id)],
+            Vec::new(),
+            Some(&body),
+            &attempt,
+        ) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.status() == Some(409) => {
+                log::debug!("work item already stopped work_id={work_id}");
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        if !is_transient(&error) || retry >= STOP_RETRIES {
+            log::error!("stop failed work_id={work_id} error={error}");
+            return Err(error);
+        }
+        log::warn!("stop failed, trying again work_id={work_id} error={error}");
+        if !deadline.sleep(crate::retry::backoff(retry)) {
+            return Err(error);
+        }
+        retry += 1;
     }
 }
 

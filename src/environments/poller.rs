@@ -2,9 +2,16 @@
 //! Long-polls `GET /v1/environments/{id}/work/poll` (`block_ms` up to 999), sleeps a random
 //! 1–3 s after an empty poll, backs off exponentially with jitter (capped at 60 s) on
 //! transient failures, returns a fatal 4xx at once, and acknowledges each item before handing
-//! it out — as the official SDKs' `iter_work` / `WorkPoller` do. Stoppable from any thread.
+//! it out — as the official SDKs' `iter_work` / `WorkPoller` do. An item whose ack fails is
+//! neither handed out nor stopped (it goes back to the queue). With `auto_stop`, the item is
+//! force-stopped with its own sessions token when the caller is done with it (falling back to
+//! a plain stop with the environment key on a 401), unless its lease was lost
+//! ([`WorkItem::mark_lease_lost`]). Stoppable from any thread.
 
-use super::{call, is_transient, stop_work, uniform, StopSignal, WorkItem, HELPER_POLLER};
+use super::{
+    call, call_json, is_transient, sessions_token, stop_work, uniform, StopSignal, WorkItem,
+    HELPER_POLLER, WORK_REQUEST_TIMEOUT,
+};
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};
 use crate::operations::EnvironmentsWork;
@@ -13,10 +20,6 @@ use std::time::Duration;
 
 /// The `block_ms` a poll asks for by default; the API accepts 1 to 999.
 pub const POLL_BLOCK_MS: u32 = 999;
-
-/// The deadline of the stop the poller sends for an item the caller is done with, unless
-/// the request options set one.
-const AUTO_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How a [`Poller`] polls. The defaults are the official SDKs'.
 ///
@@ -105,9 +108,12 @@ impl PollerOptions {
         self
     }
 
-    /// Whether the poller stops (`POST .../stop`) each item it handed out once the caller
-    /// asks for the next one or drops the poller (default true, as the official poller).
-    /// Turn it off when something else owns the item, such as a [`LeaseHandle`](super::LeaseHandle).
+    /// Whether the poller force-stops (`POST .../stop`) each item it handed out once the
+    /// caller asks for the next one or drops the poller (default true, as the official
+    /// poller), with the item's sessions token (a plain stop with the environment key if that
+    /// is refused with 401) — never an item whose lease was lost
+    /// ([`WorkItem::mark_lease_lost`]). Turn it off when something else owns the item, such
+    /// as a [`LeaseHandle`](super::LeaseHandle).
     pub fn auto_stop(mut self, auto_stop: bool) -> Self {
         self.auto_stop = auto_stop;
         self
@@ -167,7 +173,7 @@ pub struct Poller {
     options: PollerOptions,
     worker_id: String,
     stop: StopSignal,
-    pending_stop: Option<(String, String)>,
+    pending_stop: Option<WorkItem>,
     poll_failures: u32,
     ack_failures: u32,
     done: bool,
@@ -257,17 +263,37 @@ impl Poller {
             .header("x-stainless-helper", helper)
     }
 
+    /// The `auto_stop` of the last item handed out: forced, with the item's sessions token
+    /// when it has one; on a 401, a plain stop with the environment key. Never for an item
+    /// whose lease was lost.
     fn run_pending_stop(&mut self) {
-        if let Some((environment_id, work_id)) = self.pending_stop.take() {
-            let mut options = self.request(HELPER_POLLER);
-            if options.timeout.is_none() {
-                // bounded, as the official Go poller bounds it: a hung server must not hold
-                // the caller's next item (or a drop) for the client's whole timeout
-                options = options.timeout(AUTO_STOP_TIMEOUT);
+        let Some(item) = self.pending_stop.take() else {
+            return;
+        };
+        if item.lease_lost() {
+            log::info!("lease lost; not stopping the work item work_id={}", item.id);
+            return;
+        }
+        let options = self.request(HELPER_POLLER);
+        let env = if item.environment_id.is_empty() {
+            self.environment_id.clone()
+        } else {
+            item.environment_id.clone()
+        };
+        let item_client = match sessions_token(item.secret.as_deref()) {
+            Some(token) => self.client.with_environment_key(token),
+            None => Ok(self.client.clone()),
+        };
+        let forced = item_client.and_then(|c| stop_work(&c, &env, &item.id, true, &options));
+        match forced {
+            Err(e) if e.status() == Some(401) => {
+                // not forced: another worker may be serving the item by now
+                if let Err(e) = stop_work(&self.client, &env, &item.id, false, &options) {
+                    log::error!("stop failed work_id={} error={e}", item.id);
+                }
             }
-            if let Err(e) = stop_work(&self.client, &environment_id, &work_id, false, &options) {
-                log::warn!("stop failed work_id={work_id} error={e}");
-            }
+            Err(e) => log::error!("stop failed work_id={} error={e}", item.id),
+            Ok(()) => {}
         }
     }
 
@@ -309,8 +335,16 @@ impl Poller {
         WorkItem::from_json(value)
     }
 
+    /// The ack, within 30 s (or the request options' shorter time limit); a 200 whose body is
+    /// not JSON is a failure.
     fn ack(&self, item: &WorkItem) -> Result<()> {
-        call(
+        let mut options = self.request(HELPER_POLLER);
+        options.timeout = Some(
+            options
+                .timeout
+                .map_or(WORK_REQUEST_TIMEOUT, |t| t.min(WORK_REQUEST_TIMEOUT)),
+        );
+        call_json(
             &self.client,
             "environments.work.ack",
             &[
@@ -318,10 +352,10 @@ impl Poller {
                 ("work_id", &item.id),
             ],
             Vec::new(),
-            Body::Empty,
-            &self.request(HELPER_POLLER),
-        )?
-        .finish()
+            None,
+            &options,
+        )
+        .map(drop)
     }
 }
 
@@ -371,22 +405,8 @@ impl Iterator for Poller {
             log::info!("claimed work work_id={} work_type={}", item.id, item.kind);
             match self.ack(&item) {
                 Ok(()) => {}
-                Err(e) if !is_transient(&e) => {
-                    log::error!(
-                        "ack failed permanently; force-stopping work_id={} error={e}",
-                        item.id
-                    );
-                    let options = self.request(HELPER_POLLER);
-                    if let Err(e) =
-                        stop_work(&self.client, &self.environment_id, &item.id, true, &options)
-                    {
-                        log::error!(
-                            "force-stop of unprocessable work failed work_id={} error={e}",
-                            item.id
-                        );
-                    }
-                    continue;
-                }
+                // neither handed out nor stopped, whatever the failure: the item goes back
+                // to the queue when its claim lapses
                 Err(e) => {
                     self.ack_failures += 1;
                     let wait = self.backoff(self.ack_failures);
@@ -401,7 +421,7 @@ impl Iterator for Poller {
             }
             self.ack_failures = 0;
             if self.options.auto_stop {
-                self.pending_stop = Some((self.environment_id.clone(), item.id.clone()));
+                self.pending_stop = Some(item.clone());
             }
             return Some(Ok(item));
         }

@@ -11,10 +11,13 @@ use super::context::{SessionHandler, WorkContext};
 use super::default_session::{run_session, ToolFn};
 use super::handover::sessions_token;
 use super::memories::MemoryOptions;
-use super::{LeaseEnd, LeaseKeeper, LeaseOptions, Poller, PollerOptions, StopSignal, WorkItem};
+use super::{
+    LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, Poller, PollerOptions, StopSignal, WorkItem,
+    WORK_REQUEST_TIMEOUT,
+};
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::types::SessionStatus;
+use crate::types::{Session, SessionStatus};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -47,6 +50,10 @@ pub enum Disposition {
     Ran,
     /// The session retrieval or the handler failed, or the handler panicked.
     Failed(Error),
+    /// The first heartbeat did not claim the item (another worker holds it, the heartbeat
+    /// was refused, or the server said stop): nothing was read or run, and the item was
+    /// stopped only if its lease was not lost.
+    NotClaimed,
 }
 
 /// What [`EnvironmentWorker::run`] did.
@@ -102,6 +109,7 @@ pub struct EnvironmentWorker {
     on_report: Option<Arc<OnReport>>,
     stop: StopSignal,
     memory: MemoryOptions,
+    extra_headers: Vec<(String, String)>,
 }
 
 /// What [`EnvironmentWorker::on_report`] calls.
@@ -148,6 +156,7 @@ impl EnvironmentWorker {
             on_report: None,
             stop: StopSignal::new(),
             memory: MemoryOptions::default(),
+            extra_headers: Vec::new(),
         }
     }
 
@@ -185,6 +194,15 @@ impl EnvironmentWorker {
     /// (the worker stops each item itself) and its key and worker id are the worker's.
     pub fn poller_options(mut self, options: PollerOptions) -> Self {
         self.poller = options;
+        self
+    }
+
+    /// A header sent on every call the worker makes: poll, ack, heartbeat and stop, the read
+    /// of the session, the skill and memory requests, and the session runner's (as the
+    /// official worker's `extra_headers`; for caller passthrough such as trace ids, not auth:
+    /// credential headers are not carried).
+    pub fn extra_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_headers.push((name.into(), value.into()));
         self
     }
 
@@ -284,7 +302,8 @@ impl EnvironmentWorker {
         if let Some(id) = &self.worker_id {
             options = options.worker_id(id.clone());
         }
-        let poller = Mutex::new(Poller::new(&self.client, environment_id, options)?);
+        let client = self.client.with_headers(&self.extra_headers);
+        let poller = Mutex::new(Poller::new(&client, environment_id, options)?);
         let stats = Mutex::new(WorkerStats::default());
         let fatal: Mutex<Option<Error>> = Mutex::new(None);
         std::thread::scope(|scope| {
@@ -313,6 +332,7 @@ impl EnvironmentWorker {
                             }
                             match &r.disposition {
                                 Disposition::Ran => s.ran += 1,
+                                Disposition::NotClaimed => {}
                                 Disposition::Failed(e) => {
                                     log::error!("work item failed work_id={} error={e}", item.id);
                                     s.failed += 1
@@ -375,7 +395,10 @@ impl EnvironmentWorker {
                 format!("work item {}: its secret yields no sessions token and no environment key is set", item.id),
             )
         })?;
-        let client = self.client.with_environment_key(credential)?;
+        let client = self
+            .client
+            .with_environment_key(credential)?
+            .with_headers(&self.extra_headers);
         let mut report = ItemReport {
             work_id: item.id.clone(),
             session_id: item.data_id.clone(),
@@ -383,70 +406,92 @@ impl EnvironmentWorker {
             lease_end: None,
             stopped: false,
         };
-        let Some(session_id) = item.session_id() else {
+        // claim before serving: nothing is read or run before the first heartbeat extends
+        // the lease
+        let lease = LeaseKeeper::start_item(&client, item, self.lease.clone())?;
+        if let Err(end) = lease.wait_claim() {
+            log::warn!(
+                "the work item was not claimed work_id={} end={end:?}",
+                item.id
+            );
+            report.disposition = Disposition::NotClaimed;
+        } else if let Some(session_id) = item.session_id() {
+            report.disposition = match read_session(&client, session_id, &lease) {
+                Err(e) => Disposition::Failed(e),
+                Ok(session) if session.status == SessionStatus::Terminated => {
+                    log::info!("skipping the work item of a terminated session work_id={} session_id={session_id}", item.id);
+                    Disposition::Terminated
+                }
+                Ok(session) => {
+                    let ctx = WorkContext {
+                        item,
+                        session: &session,
+                        client: &client,
+                        workdir: &self.workdir,
+                        lease: &lease,
+                        worker_stop: &self.stop,
+                    };
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&ctx))) {
+                        Ok(Ok(())) => Disposition::Ran,
+                        Ok(Err(e)) => Disposition::Failed(e),
+                        Err(panic) => Disposition::Failed(Error::invalid_input(
+                            "on_session",
+                            format!("the session handler panicked: {}", panic_text(&*panic)),
+                        )),
+                    }
+                }
+            };
+        } else {
             log::debug!(
                 "skipping non-session work item work_id={} type={}",
                 item.id,
                 item.kind
             );
-            super::stop_work(
-                &client,
-                &item.environment_id,
-                &item.id,
-                true,
-                &worker_request(),
-            )?;
-            report.stopped = true;
-            return Ok(report);
-        };
-        // the lease first: whatever follows may take longer than its TTL
-        let lease =
-            LeaseKeeper::start(&client, &item.environment_id, &item.id, self.lease.clone())?;
-        report.disposition = match client.sessions().retrieve(session_id) {
-            Err(e) => Disposition::Failed(e),
-            Ok(session) if session.status == SessionStatus::Terminated => {
-                log::info!("skipping the work item of a terminated session work_id={} session_id={session_id}", item.id);
-                Disposition::Terminated
+        }
+        let end = match lease.stop(true) {
+            Ok(end) => {
+                report.stopped = !end.is_lost();
+                end
             }
-            Ok(session) => {
-                let ctx = WorkContext {
-                    item,
-                    session: &session,
-                    client: &client,
-                    workdir: &self.workdir,
-                    lease: &lease,
-                    worker_stop: &self.stop,
-                };
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&ctx))) {
-                    Ok(Ok(())) => Disposition::Ran,
-                    Ok(Err(e)) => Disposition::Failed(e),
-                    Err(panic) => Disposition::Failed(Error::invalid_input(
-                        "on_session",
-                        format!("the session handler panicked: {}", panic_text(&*panic)),
-                    )),
-                }
+            Err(e) => {
+                log::error!("force-stop on exit failed work_id={} error={e}", item.id);
+                // the lease was held; the item goes back to the queue when its TTL runs out
+                LeaseEnd::Released
             }
         };
-        let end = lease.release();
         if end.is_lost() {
-            log::info!(
-                "lease lost; released work_id={} without stopping it",
-                item.id
-            );
-        } else {
-            match super::stop_work(
-                &client,
-                &item.environment_id,
-                &item.id,
-                true,
-                &worker_request(),
-            ) {
-                Ok(()) => report.stopped = true,
-                Err(e) => log::error!("force-stop on exit failed work_id={} error={e}", item.id),
+            item.mark_lease_lost();
+            if let Disposition::Failed(e) = &report.disposition {
+                log::error!(
+                    "work item failed after its lease was lost work_id={} error={e}",
+                    item.id
+                );
             }
         }
         report.lease_end = Some(end);
         Ok(report)
+    }
+}
+
+/// Reads the item's session; a failed read would stop the item, so a transient failure is
+/// tried again (with backoff, each try within 30 s) while the lease lasts.
+fn read_session(client: &Client, session_id: &str, lease: &LeaseHandle) -> Result<Session> {
+    let options = worker_request().timeout(WORK_REQUEST_TIMEOUT);
+    let mut retry = 0;
+    loop {
+        let error = match client.sessions().retrieve_with(session_id, &options) {
+            Ok(session) => return Ok(session),
+            Err(e) => e,
+        };
+        if !super::is_transient(&error) || lease.should_stop() {
+            return Err(error);
+        }
+        let wait = crate::retry::backoff(retry);
+        log::warn!("reading the session failed, trying again in {wait:?} session_id={session_id} error={error}");
+        if lease.stop_signal().wait(wait) {
+            return Err(error);
+        }
+        retry += 1;
     }
 }
 

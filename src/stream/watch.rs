@@ -1,7 +1,8 @@
 //! The body of a stream that has a cancel signal: its reads are cut short (every
 //! [`CANCEL_POLL`]) so the signal is seen while the connection is silent, and a read cut short
 //! is read again at once, until the signal is set, the idle timeout has passed since the last
-//! byte, or the deadline is near. Only then does the stream see the timeout.
+//! byte, or the deadline is near. Only then does the stream see the timeout. Once the signal
+//! is set, nothing more is read, however busy the connection.
 
 use super::DEADLINE_SLACK;
 use crate::deadline::Deadline;
@@ -25,6 +26,14 @@ pub(super) struct Watched<R> {
 impl<R: Read> Read for Watched<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
+            // a connection that never falls silent (comments, heartbeats) must not hide the
+            // signal: once it is set, no more is read
+            if self.cancel.is_set() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the stream was cancelled",
+                ));
+            }
             match self.inner.read(buf) {
                 Ok(n) => {
                     self.last = Instant::now();

@@ -11,6 +11,7 @@ use std::process::Command;
 #[test]
 fn a_sandboxed_worker_bash_cannot_write_outside_its_work_directory() {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let c = Client::builder()
         .api_key("k")
         .base_url(emu.base_url())

@@ -90,6 +90,7 @@ fn open_dir(name: &str) -> std::path::PathBuf {
 #[test]
 fn a_worker_bash_step_and_tool_command_find_no_key_in_any_environment() {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let c = Client::builder()
         .api_key("k")
         .base_url(emu.base_url())
@@ -369,6 +370,7 @@ fn a_non_dumpable_unprivileged_worker_still_runs_the_file_tools() {
         return;
     };
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let c = Client::builder()
         .api_key("k")
         .base_url(emu.base_url())
@@ -447,6 +449,7 @@ fn a_non_dumpable_unprivileged_worker_still_runs_the_file_tools() {
 #[test]
 fn the_worker_takes_its_key_from_any_variable_named() {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let o = Command::new(BIN)
         .args(["worker", "--environment", "env_missing", "--once"])
         .args(["--environment-key-env", "ANTHROPIC_API_KEY"])

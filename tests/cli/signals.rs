@@ -244,6 +244,7 @@ fn worker_mid_tool(emu: &Emulator, c: &Client, name: &str) -> (Child, String, i3
 fn a_worker_stopped_mid_tool_kills_it_interrupts_the_session_and_counts_it_failed() {
     for (sig, code) in [("TERM", 143), ("HUP", 129), ("INT", 130)] {
         let emu = Emulator::start().unwrap();
+        emu.set_strict(true);
         let c = Client::builder()
             .api_key("k")
             .base_url(emu.base_url())
@@ -345,6 +346,7 @@ fn a_batch_task_past_its_deadline_interrupts_its_session() {
 #[test]
 fn a_second_signal_quits_the_worker_without_leaving_bash_running() {
     let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
     let c = Client::builder()
         .api_key("k")
         .base_url(emu.base_url())

@@ -64,7 +64,7 @@ fn worker(client: &Client, env: &str, workdir: &std::path::Path) -> EnvironmentW
         )
         .lease_options(
             LeaseOptions::new()
-                .initial(Duration::from_secs(5), Duration::from_millis(200))
+                .assumed_ttl(Duration::from_secs(5))
                 .interval_bounds(Duration::from_millis(50), Duration::from_millis(200)),
         )
 }

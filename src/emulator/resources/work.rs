@@ -11,6 +11,11 @@
 //! acknowledged for `reclaim_older_than_ms` (default 5000). A reclaimed item starts afresh
 //! (no heartbeat), so its former holder's next heartbeat fails the compare-and-set with 412.
 //!
+//! **Holders.** Each hand-out of an item starts a holder record ([`WorkHolder`]): when its
+//! first heartbeat claimed it, until when the lease ran, and when each session request made
+//! with that hand-out's sessions token arrived, so a test can check that no item was ever
+//! served by two workers at once.
+//!
 //! **Keys.** The emulator checks no credential: a worker may authenticate with any
 //! `Authorization: Bearer` key as its environment key (or with `x-api-key`). The `secret` of an
 //! item a poll hands out is, as the API's, base64url JSON (no padding) whose `sessions_token`
@@ -45,10 +50,60 @@ pub(crate) struct Lease {
     last_heartbeat: Option<String>,
 }
 
+/// One hand-out of a work item, as the emulator saw it: a worker held the item from its claim
+/// (the first heartbeat that extended the lease) until the lease ran out or the item was
+/// stopped, and made its session requests with the sessions token of this hand-out.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct WorkHolder {
+    /// The work item.
+    pub work_id: String,
+    /// When a poll handed the item out.
+    pub handed_out_at: Instant,
+    /// When the first heartbeat extended the lease; `None` if none did.
+    pub claimed_at: Option<Instant>,
+    /// When the lease ended: the last extension's expiry, or the stop (or a later hand-out)
+    /// if earlier; `None` while it runs or before a claim.
+    pub lease_ended_at: Option<Instant>,
+    /// When each session request (`/v1/sessions/...`) made with this hand-out's sessions
+    /// token arrived, with its method.
+    pub session_requests: Vec<(Instant, String)>,
+    /// When a stop of the item (by anyone) ended the lease.
+    pub stopped_at: Option<Instant>,
+    /// When the lease first ran out while the holder still heartbeated it (extended late): a
+    /// holder that believed it held the item then was wrong.
+    pub lapsed_at: Option<Instant>,
+    /// The hand-out's sessions token.
+    pub(crate) token: String,
+    /// When the lease runs out unless extended.
+    pub(crate) expires_at: Option<Instant>,
+    /// When a later hand-out ended it.
+    pub(crate) ended_at: Option<Instant>,
+}
+
+impl WorkHolder {
+    /// The record as a test reads it: `lease_ended_at` settled from the expiry and the end.
+    fn settled(&self) -> WorkHolder {
+        let mut h = self.clone();
+        let expired = self.expires_at.filter(|e| *e <= Instant::now());
+        h.lease_ended_at = self.claimed_at.and(
+            [expired, self.ended_at, self.stopped_at, self.lapsed_at]
+                .into_iter()
+                .flatten()
+                .min(),
+        );
+        h
+    }
+}
+
 /// Every environment's work queue: the items (as the API returns them) and their leases.
 pub(crate) struct Queue {
     pub(crate) items: super::super::store::Table,
     leases: HashMap<String, Lease>,
+    /// Every hand-out of every item, oldest first.
+    holders: Vec<WorkHolder>,
+    /// Heartbeats answered (for `heartbeat_error_every`).
+    heartbeats: usize,
     /// Items stopped gracefully, and when.
     stopping: HashMap<String, Instant>,
     /// Per environment, the `Anthropic-Worker-ID`s of its polls and when each last polled.
@@ -60,10 +115,30 @@ impl Default for Queue {
         Queue {
             items: super::super::store::Table::new("work", "work_deleted", &["metadata"]),
             leases: HashMap::new(),
+            holders: Vec::new(),
+            heartbeats: 0,
             stopping: HashMap::new(),
             pollers: HashMap::new(),
         }
     }
+}
+
+/// Every hand-out of every work item so far, oldest first.
+pub(crate) fn holders(s: &State) -> Vec<WorkHolder> {
+    s.work.holders.iter().map(WorkHolder::settled).collect()
+}
+
+/// Notes a session request made with a sessions token, for the hand-out that token belongs to.
+pub(crate) fn observe(s: &mut State, token: &str, method: &str) {
+    if let Some(h) = s.work.holders.iter_mut().rev().find(|h| h.token == token) {
+        h.session_requests
+            .push((Instant::now(), method.to_string()));
+    }
+}
+
+/// The current hand-out of an item.
+fn holder<'a>(s: &'a mut State, id: &str) -> Option<&'a mut WorkHolder> {
+    s.work.holders.iter_mut().rev().find(|h| h.work_id == id)
 }
 
 /// Ends the graceful stops whose grace is over: those items are `stopped` now.
@@ -132,6 +207,12 @@ pub(crate) fn enqueue(s: &mut State, session_id: &str) -> bool {
 pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> Routed {
     if let ("GET", ["poll"]) = (r.method, segs) {
         return poll(shared, r, env);
+    }
+    if let ("POST", [_, "ack"]) = (r.method, segs) {
+        let slow = shared.lock().faults.slow_ack;
+        if let Some(d) = slow {
+            std::thread::sleep(d);
+        }
     }
     let mut s = shared.lock();
     s.environments.get(env)?;
@@ -221,6 +302,11 @@ pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> R
                     .stopping
                     .entry(id.to_string())
                     .or_insert_with(Instant::now);
+            }
+            if held {
+                if let Some(h) = holder(&mut s, id) {
+                    h.stopped_at.get_or_insert_with(Instant::now);
+                }
             }
             // the API answers a stop with 204 and no body
             Ok(Reply::NoContent)
@@ -330,6 +416,21 @@ fn claim(s: &mut State, env: &str, reclaim: Duration) -> Option<Value> {
         .to_string();
     let session = s.work.items.get(&id).ok()?["data"]["id"].clone();
     let token = format!("sk-ant-emu-sessions-{}", s.clock.stamp());
+    if let Some(h) = holder(s, &id) {
+        h.ended_at.get_or_insert_with(Instant::now);
+    }
+    s.work.holders.push(WorkHolder {
+        work_id: id.clone(),
+        handed_out_at: Instant::now(),
+        claimed_at: None,
+        lease_ended_at: None,
+        session_requests: Vec::new(),
+        stopped_at: None,
+        lapsed_at: None,
+        token: token.clone(),
+        expires_at: None,
+        ended_at: None,
+    });
     let secret = encode_secret(&json!({"version": 1, "sessions_token": token,
         "session_id": session, "work_id": id}));
     s.work.leases.insert(
@@ -367,6 +468,20 @@ fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
         Some(e) if e.is_empty() || e == NO_HEARTBEAT => current.is_none(),
         Some(e) => current.as_deref() == Some(e),
     };
+    s.work.heartbeats += 1;
+    let every = s.faults.heartbeat_error_every;
+    if s.faults.heartbeat_errors > 0 || (every > 0 && s.work.heartbeats.is_multiple_of(every)) {
+        s.faults.heartbeat_errors = s.faults.heartbeat_errors.saturating_sub(1);
+        let status = match s.faults.heartbeat_error_status {
+            0 => 503,
+            n => n,
+        };
+        return Err(ApiError(
+            status,
+            "api_error",
+            "injected heartbeat fault".into(),
+        ));
+    }
     let injected = s.faults.fail_heartbeats > 0;
     if injected {
         s.faults.fail_heartbeats -= 1;
@@ -405,7 +520,11 @@ fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
             .or_insert_with(Instant::now);
         state = "stopping".to_string();
     }
-    let extend = state == "starting" || state == "active";
+    let mut extend = state == "starting" || state == "active";
+    if extend && s.faults.unextended_heartbeats > 0 {
+        s.faults.unextended_heartbeats -= 1;
+        extend = false;
+    }
     let now = s.now();
     let lease_ttl = s.faults.lease_ttl;
     let lease = s.work.leases.entry(id.to_string()).or_insert(Lease {
@@ -425,9 +544,18 @@ fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
     }
     let ttl_seconds = ttl_seconds(lease.ttl);
     let last = lease.last_heartbeat.clone().unwrap_or_default();
+    let expires = Instant::now() + lease.ttl;
     if extend {
         if let Ok(w) = s.work.items.get_mut(id) {
             w["latest_heartbeat_at"] = json!(now);
+        }
+        if let Some(h) = holder(s, id) {
+            let now = Instant::now();
+            h.claimed_at.get_or_insert(now);
+            if let Some(was) = h.expires_at.filter(|e| *e < now) {
+                h.lapsed_at.get_or_insert(was);
+            }
+            h.expires_at = Some(expires);
         }
     }
     let reported = if state == "starting" {
