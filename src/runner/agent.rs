@@ -6,6 +6,7 @@
 //! confirmation (`evaluated_permission: ask`) runs only once it is allowed. This file holds the
 //! handler that runs them with a local [`AgentToolset`](crate::toolset::AgentToolset).
 
+#[cfg(feature = "toolset")]
 use super::outcome::ToolCall;
 use super::SessionRunner;
 
