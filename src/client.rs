@@ -157,6 +157,7 @@ impl Client {
 impl Client {
     /// A client like this one on connections of its own: [`shut_down`](Client::shut_down)
     /// fails its calls under way at once and every later one, and touches no other client.
+    #[cfg(feature = "worker")]
     pub(crate) fn with_own_connections(&self) -> Client {
         let inner = &self.inner;
         Client {
@@ -175,12 +176,14 @@ impl Client {
 
     /// Shuts this client's connections down: a call under way fails at once, and no
     /// connection is made after (for a client of [`with_own_connections`](Client::with_own_connections)).
+    #[cfg(feature = "worker")]
     pub(crate) fn shut_down(&self) {
         self.inner.agent.clone().shutdown();
     }
 
     /// A client like this one that also sends `headers` on every call (credential headers
     /// are left out): the self-hosted worker's extra headers.
+    #[cfg(feature = "worker")]
     pub(crate) fn with_headers(&self, headers: &[(String, String)]) -> Client {
         if headers.is_empty() {
             return self.clone();

@@ -9,8 +9,8 @@
 //! ([`WorkItem::mark_lease_lost`]). Stoppable from any thread.
 
 use super::{
-    call, call_json, is_transient, sessions_token, stop_work, uniform, StopSignal, WorkItem,
-    HELPER_POLLER, WORK_REQUEST_TIMEOUT,
+    call, call_json, is_transient, stop_work, uniform, StopSignal, WorkItem, HELPER_POLLER,
+    WORK_REQUEST_TIMEOUT,
 };
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};
@@ -280,7 +280,13 @@ impl Poller {
         } else {
             item.environment_id.clone()
         };
-        let item_client = match sessions_token(item.secret.as_deref()) {
+        // the item's own token is read from its secret with the `worker` feature (base64);
+        // without it the stop goes with the environment key alone
+        #[cfg(feature = "worker")]
+        let token = super::sessions_token(item.secret.as_deref());
+        #[cfg(not(feature = "worker"))]
+        let token: Option<String> = None;
+        let item_client = match token {
             Some(token) => self.client.with_environment_key(token),
             None => Ok(self.client.clone()),
         };
