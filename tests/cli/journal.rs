@@ -295,6 +295,16 @@ fn a_second_ctrl_c_interrupts_the_running_sessions_before_quitting() {
             s.id
         );
     }
+    // a run again asks each interrupted task again in its own session
+    emu.set_script(Script::new().step(Step::Echo));
+    let o = batch(&emu, &batch_args(&tasks, &out, &agent, &env, &[]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(sessions(&c).len(), 2);
+    for r in results(&out) {
+        let i: usize = r["id"].as_str().unwrap()[1..].parse().unwrap();
+        assert_eq!(r["text"], format!("You said: task {i}"), "{r}");
+        assert_eq!(messages(&c, r["session_id"].as_str().unwrap()), 2);
+    }
 }
 
 /// A pseudo-random number in `0..n` (a fixed sequence per seed: the moments vary, the test

@@ -266,9 +266,9 @@ pub struct BatchArgs {
     /// names, else the results file's name and the start time).
     #[arg(long, value_name = "ID")]
     pub batch_id: Option<String>,
-    /// What to do with a session the batch gives up on (its --deadline passed, its run
-    /// failed, the batch quits): interrupt it (`user.interrupt`), interrupt and archive it,
-    /// or leave it running.
+    /// What to do with a session the batch gives up on (its --deadline passed, the batch
+    /// quits): interrupt it (`user.interrupt`; a run again asks its task again in it),
+    /// interrupt and archive it, or leave it running.
     #[arg(long, value_name = "WHAT", value_enum, default_value = "interrupt")]
     pub on_deadline: crate::run::OnDeadline,
     /// Sessions at once.

@@ -225,7 +225,8 @@ pub fn run_task_with(
     let mut send_message = t.session.is_none();
     if t.journaled {
         match journaled_state(c, &session_id, deadline) {
-            Ok(Journaled::Unmessaged) => send_message = true,
+            // a turn cut short (a batch that quit interrupted it) is asked again
+            Ok(Journaled::Unmessaged | Journaled::Interrupted) => send_message = true,
             Ok(Journaled::Ended(outcome)) => {
                 ran.outcome = *outcome;
                 return ran;
@@ -303,10 +304,6 @@ pub fn run_task_with(
     if let Some(Error::Timeout { .. }) = &ran.error {
         // (a tool command still running is killed at the deadline by its own wait)
         ran.left = Some(give_up(c, &session_id, ends.on_deadline));
-    } else if ran.error.as_ref().is_some_and(|e| e.status() != Some(404)) && ran.killed.is_none() {
-        // the run failed with the turn perhaps under way (a tool result refused, the
-        // connection lost for good): nothing keeps running for a run that gave up
-        ran.left = Some(give_up(c, &session_id, ends.on_deadline));
     }
     ran
 }
@@ -317,7 +314,9 @@ enum Journaled {
     Unmessaged,
     /// Its turn ended (`end_turn`) after its message: the outcome read from its events.
     Ended(Box<Outcome>),
-    /// Its turn is under way, waits on a tool, or was cut short: followed from here.
+    /// Its turn was interrupted (`user.interrupt`) before it ended.
+    Interrupted,
+    /// Its turn is under way or waits on a tool: followed from here.
     Going,
 }
 
@@ -354,7 +353,10 @@ fn journaled_state(c: &Client, id: &str, deadline: Deadline) -> Result<Journaled
     let interrupted = after
         .iter()
         .any(|e| matches!(e, SessionEvent::UserInterrupt(_)));
-    if ended != Some(true) || interrupted {
+    if interrupted {
+        return Ok(Journaled::Interrupted);
+    }
+    if ended != Some(true) {
         return Ok(Journaled::Going);
     }
     let mut outcome = Outcome::default();
@@ -540,7 +542,7 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
 }
 
 /// What `--on-deadline` does with a session still running when the run gives up on it (its
-/// deadline, a failure, a batch quitting).
+/// deadline, a batch quitting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OnDeadline {
     /// Send `user.interrupt`: its turn ends, it stays for a later message.
