@@ -257,9 +257,20 @@ fn on_deadline_leave_leaves_the_session_running_and_archive_archives_it() {
 
 #[test]
 fn a_second_ctrl_c_interrupts_the_running_sessions_before_quitting() {
+    quitting_interrupts_the_running_sessions(&["INT", "INT"], 130);
+}
+
+#[test]
+fn sigterm_interrupts_the_running_sessions_before_quitting() {
+    quitting_interrupts_the_running_sessions(&["TERM"], 143);
+}
+
+/// A batch of two long tasks sent `signals` once both are messaged: it exits with `code`,
+/// both sessions interrupted; a run again finishes both in their own sessions.
+fn quitting_interrupts_the_running_sessions(signals: &[&str], code: i32) {
     let (emu, c, agent, env) = setup(false);
     emu.set_script(Script::new().step(Step::Pause(Duration::from_secs(300))));
-    let dir = temp("journal-ctrl-c");
+    let dir = temp(&format!("journal-quit-{}", signals[0]));
     let tasks = tasks(&dir, 2);
     let out = dir.join("results.jsonl");
     let mut child = Command::new(BIN)
@@ -280,12 +291,15 @@ fn a_second_ctrl_c_interrupts_the_running_sessions_before_quitting() {
         assert!(t.elapsed() < Duration::from_secs(60), "never started");
         std::thread::sleep(Duration::from_millis(50));
     }
-    for _ in 0..2 {
+    for sig in signals {
         let pid = child.id().to_string();
-        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        Command::new("kill")
+            .args([&format!("-{sig}"), &pid])
+            .status()
+            .unwrap();
         std::thread::sleep(Duration::from_millis(300));
     }
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(child.wait().unwrap().code(), Some(code));
     for s in sessions(&c) {
         assert!(
             events(&c, &s.id)
