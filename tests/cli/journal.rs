@@ -211,6 +211,19 @@ fn sessions_name_their_batch_and_task_and_cleanup_archives_orphans() {
     // a session created by a run that crashed before journaling it, and one of another batch
     let orphan = create(&c, &agent, &env, &[("batch", &id), ("task", "t01")]);
     let foreign = create(&c, &agent, &env, &[("batch", "another"), ("task", "t01")]);
+    // not while the batch runs (its results file locked), nor without a journal
+    let held = std::fs::File::options().append(true).open(&out).unwrap();
+    held.lock().unwrap();
+    let o = cli(&emu, &["batch", "cleanup", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("in use"), "{}", stderr(&o));
+    drop(held);
+    let none = dir.join("none.jsonl");
+    let o = cli(&emu, &["batch", "cleanup", "--out", none.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("none.jsonl.journal"), "{}", stderr(&o));
+    assert!(!none.exists());
+    assert!(sessions(&c).iter().all(|s| s.archived_at.is_none()));
     let o = cli(&emu, &["batch", "cleanup", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains(&orphan), "{}", stderr(&o));
