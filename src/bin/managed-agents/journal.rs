@@ -95,6 +95,11 @@ impl Journal {
                 j.batch = b.map_or_else(|| new_batch_id(out), String::from);
                 let batch = j.batch.clone();
                 j.append(&json!({ "batch": batch }))?;
+                // the new file's name too, so that the journal outlives a crash of the machine
+                let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+                File::open(dir.unwrap_or(Path::new(".")))
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| failure(&j.name, e))?;
             }
         }
         Ok(j)
