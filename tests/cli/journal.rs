@@ -207,6 +207,15 @@ fn sessions_name_their_batch_and_task_and_cleanup_archives_orphans() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains(&id), "{}", stderr(&o));
+    let long = "b".repeat(513);
+    for bad in ["", long.as_str()] {
+        let o = batch(
+            &emu,
+            &batch_args(&tasks, &out, &agent, &env, &["--batch-id", bad]),
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("--batch-id"), "{}", stderr(&o));
+    }
 
     // a session created by a run that crashed before journaling it, and one of another batch
     let orphan = create(&c, &agent, &env, &[("batch", &id), ("task", "t01")]);

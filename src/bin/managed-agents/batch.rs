@@ -185,6 +185,16 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     let (Some(tasks_file), Some(out)) = (a.tasks.clone(), a.out.clone()) else {
         return Err(Failure(exit::USAGE, "give TASKS.jsonl and --out".into()));
     };
+    if let Some(id) = a.batch_id.as_deref() {
+        if id.is_empty() || id.chars().count() > METADATA_VALUE_MAX {
+            return Err(Failure(
+                exit::USAGE,
+                format!(
+                    "--batch-id: 1 to {METADATA_VALUE_MAX} characters (it is a metadata value)"
+                ),
+            ));
+        }
+    }
     let tasks = read_tasks(&tasks_file, a.agent.as_deref(), a.environment.as_deref())?;
     let c = client()?;
     let tools = tool_commands(&a.tools);
