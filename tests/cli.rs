@@ -19,6 +19,8 @@ mod definitions;
 mod downloads;
 #[path = "cli/front.rs"]
 mod front;
+#[path = "cli/journal.rs"]
+mod journal;
 #[path = "cli/output.rs"]
 mod output;
 #[path = "cli/resources.rs"]

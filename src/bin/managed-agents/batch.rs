@@ -1,19 +1,44 @@
 //! `batch`: one session per task line, N at a time on one client, each result appended to a
-//! locked results file; a second run with the same file does only what is left. The whole
-//! tasks file is checked first and every bad line reported at once.
+//! locked results file; a second run with the same file does only what is left, carrying on
+//! in the sessions its journal names. The whole tasks file is checked first and every bad line
+//! reported at once. `batch cleanup` archives the batch's sessions no task claims.
 
-use crate::cli::BatchArgs;
+use crate::cli::{BatchArgs, BatchCmd};
+use crate::journal::Journal;
 use crate::parse::parse_task_line;
 use crate::progress::Progress;
 use crate::results::Results;
-use crate::run::{agent_ref, run_task, tool_commands, Task};
+use crate::run::{agent_ref, give_up, run_task_with, tool_commands, Ends, OnDeadline, Task};
 use crate::{client, exit, note, tools, Failure};
-use managed_agents::Deadline;
+use managed_agents::types::SessionListParams;
+use managed_agents::{Client, Deadline};
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The sessions running now, and what to do with them if the batch quits.
+static RUNNING: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+static GIVE_UP: OnceLock<(Client, OnDeadline)> = OnceLock::new();
+
+fn running() -> std::sync::MutexGuard<'static, Option<HashSet<String>>> {
+    RUNNING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Does with every session still running what `--on-deadline` says (interrupt, archive or
+/// leave them), all at once, before the batch quits.
+pub fn give_up_running() {
+    let Some((c, how)) = GIVE_UP.get() else {
+        return;
+    };
+    let ids: Vec<String> = running().take().unwrap_or_default().into_iter().collect();
+    std::thread::scope(|s| {
+        for id in &ids {
+            s.spawn(move || note(&give_up(c, id, *how)));
+        }
+    });
+}
 
 /// Checks one line; the error names the field.
 fn task(line: &str, agent: Option<&str>, environment: Option<&str>) -> Result<Task, String> {
@@ -37,6 +62,8 @@ fn task(line: &str, agent: Option<&str>, environment: Option<&str>) -> Result<Ta
         resources: t.resources,
         session: None,
         resumable: true,
+        journaled: false,
+        metadata: BTreeMap::new(),
     })
 }
 
@@ -148,8 +175,27 @@ fn failed_before(p: &Prior, max_attempts: usize) -> String {
     s
 }
 
+/// The longest metadata value the API takes.
+const METADATA_VALUE_MAX: usize = 512;
+
 pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
-    let tasks = read_tasks(&a.tasks, a.agent.as_deref(), a.environment.as_deref())?;
+    if let Some(BatchCmd::Cleanup(c)) = &a.command {
+        return cleanup(&c.out, quiet);
+    }
+    let (Some(tasks_file), Some(out)) = (a.tasks.clone(), a.out.clone()) else {
+        return Err(Failure(exit::USAGE, "give TASKS.jsonl and --out".into()));
+    };
+    if let Some(id) = a.batch_id.as_deref() {
+        if id.is_empty() || id.chars().count() > METADATA_VALUE_MAX {
+            return Err(Failure(
+                exit::USAGE,
+                format!(
+                    "--batch-id: 1 to {METADATA_VALUE_MAX} characters (it is a metadata value)"
+                ),
+            ));
+        }
+    }
+    let tasks = read_tasks(&tasks_file, a.agent.as_deref(), a.environment.as_deref())?;
     let c = client()?;
     let tools = tool_commands(&a.tools);
     tools::check_unique(&tools)?;
@@ -157,12 +203,27 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     for agent in agents {
         tools::check_names(&c, agent, &tools, a.strict_tools)?;
     }
-    let tasks_path = (a.tasks != "-").then(|| Path::new(&a.tasks));
-    let (results, prior_results) = Results::open(&a.out, tasks_path)?;
+    let tasks_path = (tasks_file != "-").then(|| Path::new(&tasks_file));
+    let (results, prior_results) = Results::open(&out, tasks_path)?;
+    let journal = Journal::open(&out, a.batch_id.as_deref())?;
     let prior_ids: HashSet<&str> = prior_results
         .iter()
         .filter_map(|v| v["id"].as_str())
         .collect();
+    // the last session journaled for a task, when no result names it: carried on
+    let resulted: HashSet<&str> = prior_results
+        .iter()
+        .filter_map(|v| v["session_id"].as_str())
+        .collect();
+    let mut pending: HashMap<String, String> = HashMap::new();
+    for (task, session) in &journal.sessions {
+        if resulted.contains(session.as_str()) {
+            pending.remove(task);
+        } else {
+            pending.insert(task.clone(), session.clone());
+        }
+    }
+    let batch_id = journal.batch.clone();
     let max_attempts = usize::from(a.max_attempts);
     let before = prior(&prior_results, a.retry_failed, max_attempts);
     let (mut done, mut failed) = (0, 0);
@@ -170,14 +231,24 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
         .into_iter()
         .filter(|t| {
             let ran = before.done.contains(&t.id);
-            let run_again = before.again.contains(&t.id);
+            let run_again = before.again.contains(&t.id) || pending.contains_key(&t.id);
             done += usize::from(ran);
             // a task that failed before and is not run again
             failed += usize::from(!ran && !run_again && prior_ids.contains(t.id.as_str()));
             !ran && (run_again || !prior_ids.contains(t.id.as_str()))
         })
         .map(|mut t| {
-            t.session = before.sessions.get(&t.id).cloned();
+            match pending.get(&t.id) {
+                Some(s) => {
+                    t.session = Some(s.clone());
+                    t.journaled = true;
+                }
+                None => t.session = before.sessions.get(&t.id).cloned(),
+            }
+            t.metadata.insert("batch".into(), batch_id.clone());
+            if t.id.chars().count() <= METADATA_VALUE_MAX {
+                t.metadata.insert("task".into(), t.id.clone());
+            }
             t
         })
         .collect();
@@ -189,6 +260,8 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
             failed_before(&Prior { failed, ..before }, max_attempts)
         ));
     }
+    *running() = Some(HashSet::new());
+    let _ = GIVE_UP.set((c.clone(), a.on_deadline));
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -196,6 +269,7 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
             if stop.swap(true, Ordering::SeqCst) {
                 tools::interrupt();
                 note("\ninterrupted again: quitting now");
+                give_up_running();
                 std::process::exit(exit::INTERRUPTED.into());
             }
             note("\ninterrupted: no new sessions; waiting for the running ones (Ctrl-C again to quit now)");
@@ -203,6 +277,7 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     }
     let queue = Mutex::new(todo);
     let results = Mutex::new(results);
+    let journal = Mutex::new(journal);
     let progress = Progress::new(total, quiet);
     let write_error = Mutex::new(None::<Failure>);
     std::thread::scope(|s| {
@@ -216,14 +291,46 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
                 };
                 progress.started();
                 let deadline = Deadline::after(a.deadline);
-                let ran = run_task(
+                if let (Some(s), Some(r)) = (&task.session, running().as_mut()) {
+                    r.insert(s.clone());
+                }
+                let mut journal_failed = false;
+                // journaled (and synced) before its message: a crash from here on never
+                // pays for a second session
+                let mut on_created = |id: &str| {
+                    let recorded = journal
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .record(&task.id, id);
+                    if let Err(e) = recorded {
+                        journal_failed = true;
+                        stop.store(true, Ordering::SeqCst);
+                        *write_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                        return false;
+                    }
+                    if let Some(r) = running().as_mut() {
+                        r.insert(id.to_string());
+                    }
+                    true
+                };
+                let ran = run_task_with(
                     &c,
                     &task,
                     &tools,
                     a.tools.tool_timeout,
                     deadline,
                     &mut |_| {},
+                    Ends {
+                        on_created: &mut on_created,
+                        on_deadline: a.on_deadline,
+                    },
                 );
+                if let (Some(s), Some(r)) = (&ran.session_id, running().as_mut()) {
+                    r.remove(s);
+                }
+                if journal_failed {
+                    return;
+                }
                 let error = ran.error_text((a.deadline, deadline));
                 let mut line = json!({"id": task.id, "session_id": ran.session_id,
                     "stop_reason": ran.stop_name(), "text": ran.text(),
@@ -267,7 +374,7 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
         };
         note(&format!(
             "{n} tasks finished, {bad} failed{earlier}; results in {}",
-            a.out.display()
+            out.display()
         ));
     }
     // failures remain, from this run or an earlier one
@@ -276,4 +383,51 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     } else {
         exit::API
     })
+}
+
+/// `batch cleanup`: archives the sessions of the batch of `out` (by their metadata) that no
+/// task claims (neither its journal nor its results name them): sessions created by a run
+/// that crashed before journaling them, never sent a message.
+fn cleanup(out: &Path, quiet: bool) -> Result<u8, Failure> {
+    let (batch, journaled) = Journal::read(out)?;
+    // the results file's lock: never while the batch runs
+    let (_lock, results) = Results::open(out, None)?;
+    let c = client()?;
+    let mut claimed: HashSet<String> = journaled.into_iter().map(|(_, s)| s).collect();
+    claimed.extend(
+        results
+            .iter()
+            .filter_map(|v| v["session_id"].as_str().map(String::from)),
+    );
+    let mut orphans = Vec::new();
+    for s in c
+        .sessions()
+        .list(&SessionListParams::default().limit(100))?
+    {
+        let s = s?;
+        if s.archived_at.is_none()
+            && s.metadata.get("batch").map(String::as_str) == Some(batch.as_str())
+            && !claimed.contains(&s.id)
+        {
+            orphans.push(s.id);
+        }
+    }
+    let mut failed = 0;
+    for id in &orphans {
+        match c.sessions().archive(id) {
+            Ok(_) if !quiet => note(&format!("archived {id}: no task of the batch claims it")),
+            Ok(_) => {}
+            Err(e) => {
+                failed += 1;
+                note(&format!("error: archiving {id}: {e}"));
+            }
+        }
+    }
+    if !quiet {
+        note(&format!(
+            "batch {batch}: {} sessions archived, {failed} could not be",
+            orphans.len() - failed
+        ));
+    }
+    Ok(if failed == 0 { exit::OK } else { exit::API })
 }

@@ -235,7 +235,13 @@ pub struct RunArgs {
 Runs one session per line of TASKS, N at a time on one client, and appends one line per finished
 task to --out: {\"id\", \"session_id\", \"stop_reason\", \"text\", \"usage\", \"error\"}. Running it
 again with the same --out skips the tasks already there (resumable after a crash or Ctrl-C).
-Ctrl-C stops starting new sessions and lets the running ones finish; a second Ctrl-C quits.
+Each task's session is journaled in --out's journal (FILE.journal, fsync'd) as soon as it exists,
+before its message, and created with the metadata {\"batch\": BATCH_ID, \"task\": TASK_ID}; a run
+again carries on in it: a session whose turn ended is recorded without sending anything, one
+still running is followed, one never sent its message gets it. No crash makes a task pay for a
+second session. `batch cleanup --out FILE` archives the batch's sessions no task claims.
+Ctrl-C stops starting new sessions and lets the running ones finish; a second Ctrl-C (or SIGTERM,
+SIGHUP) quits, doing with the running sessions what --on-deadline says.
 A task whose tool command was killed by a signal gets \"tool_killed\": true, its call is left
 unanswered, and it runs again in the same session (the call answered anew), up to --max-attempts
 times in all. A failed task is not done: a run again says how many failed before, runs
@@ -246,13 +252,25 @@ A task line: {\"id\": \"t1\", \"message\": \"...\"} with optional \"agent\" (ID 
 
 Example:
   managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --parallel 8 --out results.jsonl")]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct BatchArgs {
+    #[command(subcommand)]
+    pub command: Option<BatchCmd>,
     /// The tasks, one JSON object a line (`-`: stdin).
-    #[arg(value_name = "TASKS.jsonl")]
-    pub tasks: String,
-    /// Where results go (appended; locked while the batch runs).
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    #[arg(value_name = "TASKS.jsonl", required = true)]
+    pub tasks: Option<String>,
+    /// Where results go (appended; locked while the batch runs); its journal is FILE.journal.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub out: Option<PathBuf>,
+    /// The batch's id, the metadata `batch` of its sessions (default: the one its journal
+    /// names, else the results file's name and the start time).
+    #[arg(long, value_name = "ID")]
+    pub batch_id: Option<String>,
+    /// What to do with a session the batch gives up on (its --deadline passed, the batch
+    /// quits): interrupt it (`user.interrupt`; a run again asks its task again in it),
+    /// interrupt and archive it, or leave it running.
+    #[arg(long, value_name = "WHAT", value_enum, default_value = "interrupt")]
+    pub on_deadline: crate::run::OnDeadline,
     /// Sessions at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub parallel: u16,
@@ -277,6 +295,28 @@ pub struct BatchArgs {
     /// A --tool name a task's agent has no custom tool of is an error (exit 2), not a warning.
     #[arg(long)]
     pub strict_tools: bool,
+}
+
+/// `batch`'s subcommands.
+#[derive(Subcommand, Debug)]
+pub enum BatchCmd {
+    /// Archive the sessions of a batch (by their metadata) that no task of it claims.
+    Cleanup(CleanupArgs),
+}
+
+/// `batch cleanup`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Lists the sessions, and archives those whose metadata names the batch of FILE's journal and
+that neither the journal nor the results claim: sessions a run created and was killed before
+journaling, never sent a message. Not while the batch runs (its results file is locked).
+
+Example:
+  managed-agents batch cleanup --out results.jsonl")]
+pub struct CleanupArgs {
+    /// The batch's results file (its journal, FILE.journal, names the batch).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// `emulator`.

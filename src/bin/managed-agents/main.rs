@@ -11,6 +11,7 @@ mod emulator;
 mod examples;
 mod files;
 mod input;
+mod journal;
 mod log_limit;
 mod parse;
 mod progress;
@@ -198,6 +199,7 @@ fn dispatch(command: cli::Command, quiet: bool) -> Result<u8, Failure> {
                     "\n{}: quitting now; run again with the same --out to resume",
                     stop.name()
                 ));
+                batch::give_up_running();
                 std::process::exit(stop.code().into());
             });
             batch::batch(a, quiet)

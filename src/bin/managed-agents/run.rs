@@ -31,6 +31,12 @@ pub struct Task {
     /// Whether a later attempt may carry on: a tool killed by a signal then leaves its call
     /// unanswered and ends the run (else its call gets an error result and the turn goes on).
     pub resumable: bool,
+    /// Whether `session` comes from a batch's journal: its events say whether it got its
+    /// message (else it gets it now) and whether its turn already ended (then nothing is
+    /// sent and its result is read from its events).
+    pub journaled: bool,
+    /// The metadata the session is created with.
+    pub metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// How a task's run ended.
@@ -170,32 +176,17 @@ pub fn tool_commands(a: &ToolArgs) -> Vec<ToolCommand> {
         .collect()
 }
 
-/// Creates the session and runs its turn, all before `deadline`.
-pub fn run_task(
-    c: &Client,
-    t: &Task,
-    tools: &[ToolCommand],
-    tool_timeout: Duration,
-    deadline: Deadline,
-    on_event: &mut dyn FnMut(&SessionEvent),
-) -> Ran {
-    let mut ignore = |_: &str| {};
-    let ends = Ends {
-        on_created: &mut ignore,
-        on_deadline: OnDeadline::Interrupt,
-    };
-    run_task_with(c, t, tools, tool_timeout, deadline, on_event, ends)
-}
-
 /// What [`run_task_with`] does at the ends of a session's life.
 pub struct Ends<'a> {
-    /// Called with the session's id as soon as it exists.
-    pub on_created: &'a mut dyn FnMut(&str),
+    /// Called with the session's id as soon as it exists (before its message); `false`
+    /// leaves it unmessaged and ends the run.
+    pub on_created: &'a mut dyn FnMut(&str) -> bool,
     /// What is done with the session when the deadline passes with its turn under way.
     pub on_deadline: OnDeadline,
 }
 
-/// [`run_task`], with what to do when the session is created and at the deadline.
+/// Creates the task's session (or carries on in its own) and runs its turn, all before
+/// `deadline`, doing what `ends` says when the session is created and when the run gives up.
 pub fn run_task_with(
     c: &Client,
     t: &Task,
@@ -223,7 +214,30 @@ pub fn run_task_with(
         },
     };
     ran.session_id = Some(session_id.clone());
-    (ends.on_created)(&session_id);
+    if t.session.is_none() && !(ends.on_created)(&session_id) {
+        ran.error = Some(Error::invalid_input(
+            "journal",
+            "the session could not be journaled; it was not sent its message",
+        ));
+        return ran;
+    }
+    // a journaled session: what became of it decides what is sent
+    let mut send_message = t.session.is_none();
+    if t.journaled {
+        match journaled_state(c, &session_id, deadline) {
+            // a turn cut short (a batch that quit interrupted it) is asked again
+            Ok(Journaled::Unmessaged | Journaled::Interrupted) => send_message = true,
+            Ok(Journaled::Ended(outcome)) => {
+                ran.outcome = *outcome;
+                return ran;
+            }
+            Ok(Journaled::Going) => {}
+            Err(e) => {
+                ran.error = Some(e);
+                return ran;
+            }
+        }
+    }
     let Some(left) = deadline.remaining().filter(|d| !d.is_zero()) else {
         ran.error = Some(Error::timeout(
             "the deadline passed while creating the session",
@@ -242,7 +256,7 @@ pub fn run_task_with(
         .handler_timeout(tool_timeout + Duration::from_secs(5))
         .cancel(cancel.clone())
         .on_event(on_event);
-    if t.session.is_none() {
+    if send_message {
         runner = runner.message(t.message.as_str());
     }
     for tool in tools {
@@ -280,12 +294,81 @@ pub fn run_task_with(
     }
     over.store(true, Ordering::SeqCst);
     ran.killed = killed.lock().unwrap_or_else(|p| p.into_inner()).take();
+    // a journaled turn followed from its middle (or ended just before the run connected):
+    // its messages are read whole from its events
+    if t.journaled && ran.error.is_none() && ran.outcome.stop_reason == Some(StopReason::EndTurn) {
+        if let Ok(Journaled::Ended(o)) = journaled_state(c, &session_id, deadline) {
+            ran.outcome.events = o.events;
+        }
+    }
     if let Some(Error::Timeout { .. }) = &ran.error {
         // (a tool command still running is killed at the deadline by its own wait)
-        let archive = ends.on_deadline == OnDeadline::Archive;
-        ran.left = Some(interrupt_session(c, &session_id, archive));
+        ran.left = Some(give_up(c, &session_id, ends.on_deadline));
     }
     ran
+}
+
+/// What became of a journaled session.
+enum Journaled {
+    /// It never got its message.
+    Unmessaged,
+    /// Its turn ended (`end_turn`) after its message: the outcome read from its events.
+    Ended(Box<Outcome>),
+    /// Its turn was interrupted (`user.interrupt`) before it ended.
+    Interrupted,
+    /// Its turn is under way or waits on a tool: followed from here.
+    Going,
+}
+
+/// Reads a journaled session's events to tell what became of it.
+fn journaled_state(c: &Client, id: &str, deadline: Deadline) -> Result<Journaled, Error> {
+    let options = RequestOptions::new().deadline(deadline);
+    let params = SessionsEventListParams::default()
+        .order(EventsListOrder::Asc)
+        .limit(100);
+    let mut events = Vec::new();
+    for ev in c
+        .sessions()
+        .events()
+        .list_with(id, &params, &options)?
+        .auto_paging()
+    {
+        events.push(ev?);
+    }
+    let Some(last_message) = events
+        .iter()
+        .rposition(|e| matches!(e, SessionEvent::UserMessage(_)))
+    else {
+        return Ok(Journaled::Unmessaged);
+    };
+    let after = &events[last_message + 1..];
+    let ended = after.iter().rev().find_map(|e| match e {
+        SessionEvent::SessionStatusIdle(idle) => Some(matches!(
+            idle.stop_reason,
+            SessionStatusIdleEventStopReason::EndTurn(_)
+        )),
+        SessionEvent::SessionStatusRunning(_) => Some(false),
+        _ => None,
+    });
+    let interrupted = after
+        .iter()
+        .any(|e| matches!(e, SessionEvent::UserInterrupt(_)));
+    if interrupted {
+        return Ok(Journaled::Interrupted);
+    }
+    if ended != Some(true) {
+        return Ok(Journaled::Going);
+    }
+    let mut outcome = Outcome::default();
+    outcome.stop_reason = Some(StopReason::EndTurn);
+    outcome.events_seen = after.len() as u64;
+    outcome.usage = c
+        .sessions()
+        .retrieve_with(id, &options)
+        .ok()
+        .map(|s| s.usage);
+    outcome.events = after.to_vec();
+    Ok(Journaled::Ended(Box::new(outcome)))
 }
 
 /// Creates the task's session; its id.
@@ -294,6 +377,9 @@ fn create_session(c: &Client, t: &Task, deadline: Deadline) -> Result<String, Er
     let mut params = SessionCreateParams::new(agent, t.environment.as_str());
     if let Some(title) = &t.title {
         params = params.title(title.as_str());
+    }
+    if !t.metadata.is_empty() {
+        params = params.metadata(t.metadata.clone());
     }
     if !t.vault_ids.is_empty() {
         params = params.vault_ids(t.vault_ids.clone());
@@ -359,6 +445,8 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
             .collect::<Result<_, _>>()?,
         session: None,
         resumable: false,
+        journaled: false,
+        metadata: Default::default(),
     };
     let c = client()?;
     let tool_commands = tool_commands(&a.tools);
@@ -404,7 +492,8 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
         &mut on_event,
         Ends {
             on_created: &mut |id| {
-                *session.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.to_string())
+                *session.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.to_string());
+                true
             },
             on_deadline: a.on_deadline,
         },
@@ -452,13 +541,25 @@ pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
     }
 }
 
-/// What `--on-deadline` does with a session still running at the run's deadline.
+/// What `--on-deadline` does with a session still running when the run gives up on it (its
+/// deadline, a batch quitting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OnDeadline {
     /// Send `user.interrupt`: its turn ends, it stays for a later message.
     Interrupt,
     /// Interrupt it, then archive it.
     Archive,
+    /// Leave it running.
+    Leave,
+}
+
+/// Does with a session the run gives up on what `how` says: the line that says what was
+/// done, its id in it.
+pub fn give_up(c: &Client, id: &str, how: OnDeadline) -> String {
+    match how {
+        OnDeadline::Leave => format!("session {id} left running"),
+        how => interrupt_session(c, id, how == OnDeadline::Archive),
+    }
 }
 
 /// Sends `user.interrupt` to a session the run leaves (and archives it): the line that says
