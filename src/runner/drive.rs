@@ -87,8 +87,10 @@ impl SessionRunner<'_> {
                                 &state.floor,
                                 self.deadline,
                             )?;
-                            // the session runs again: an idle from before is not this turn's end
+                            // the session runs again: an idle from before is not this turn's end,
+                            // nor one read before the stream shows this turn begin
                             state.view.idle_since = None;
+                            state.view.awaiting_turn = true;
                             state.active_at = Instant::now();
                         }
                     }

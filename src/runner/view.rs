@@ -124,6 +124,10 @@ pub(super) struct View {
     pub(super) turn_end: Option<StopReason>,
     /// The session ended (`session.status_terminated`, `session.deleted`).
     pub(super) ended: Option<StopReason>,
+    /// The runner sent a message and its turn has not shown in the stream yet (no
+    /// `user.message` nor `session.status_running` since): an idle read now is the end of the
+    /// turn before it (an interrupted one's idle, say, arriving late), not of this one.
+    pub(super) awaiting_turn: bool,
     /// For each thread with a status, whether its newest one is a termination.
     terminated: HashMap<String, bool>,
     /// The open calls, oldest first.
@@ -288,11 +292,14 @@ impl View {
                 self.idle_since = None;
             }
             SessionEvent::SessionDeleted(_) => self.ended = Some(StopReason::Deleted),
+            SessionEvent::SessionStatusIdle(_) if self.awaiting_turn => {}
             SessionEvent::SessionStatusIdle(idle) => {
                 let at = self.first_read_of(ev, now);
                 self.apply_session_idle(&idle.stop_reason, at);
             }
+            SessionEvent::UserMessage(_) => self.awaiting_turn = false,
             SessionEvent::SessionStatusRunning(_) | SessionEvent::SessionStatusRescheduled(_) => {
+                self.awaiting_turn = false;
                 self.idle_since = None;
             }
             SessionEvent::SessionThreadStatusRunning(t) => {
