@@ -278,15 +278,18 @@ fn a_refused_stream_is_an_error_at_once_not_a_reconnect_loop() {
         .stream("sesn_x", StreamOptions::new())
         .unwrap_err();
     assert_eq!(err.status(), Some(404));
-    assert_eq!(server.count(), 1);
+    // one connection, and the listing of where the log ends sent beside it
+    assert_eq!(stream_connections(&server), 1);
+    assert_eq!(server.count(), 2);
 }
 
 #[test]
 fn giving_up_says_how_many_events_were_delivered() {
-    let server = TestServer::start(|i, req, conn| {
+    let streams = AtomicUsize::new(0);
+    let server = TestServer::start(move |_, req, conn| {
         if req.target.contains("/events/stream") {
             sse_headers(conn);
-            if i == 0 {
+            if streams.fetch_add(1, SeqCst) == 0 {
                 let _ = conn.write_all(format!("data: {}\n\n", event(1, 99)).as_bytes());
             }
         } else {
@@ -908,4 +911,109 @@ fn events_sent_live_and_listed_after_a_reconnect_arrive_once() {
         }
     }
     assert_once_in_order(&ids, N);
+}
+
+#[test]
+fn opening_a_stream_lists_the_log_end_without_waiting_for_the_connection() {
+    use managed_agents::emulator::{Emulator, Faults};
+    let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
+    let c = client(emu.base_url());
+    let env = c
+        .environments()
+        .create(&EnvironmentCreateParams::cloud("e"))
+        .unwrap();
+    let agent = c
+        .agents()
+        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
+        .unwrap();
+    let s = c
+        .sessions()
+        .create(&SessionCreateParams::new(&agent, env.id))
+        .unwrap();
+    // from now on the emulator answers nothing for a minute: a stream that listed the log's
+    // end only once its connection was answered would send no listing in the meantime
+    emu.clear_request_log();
+    emu.set_faults(Faults {
+        slow: Some(Duration::from_secs(60)),
+        ..Faults::default()
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (c2, id) = (c.clone(), s.id.clone());
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            c2.sessions()
+                .events()
+                .stream(&id, StreamOptions::new())
+                .is_ok(),
+        );
+    });
+    let stream_path = format!("/v1/sessions/{}/events/stream", s.id);
+    let list_path = format!("/v1/sessions/{}/events", s.id);
+    let waited = Instant::now();
+    let (mut connected, mut listed) = (false, false);
+    while !(connected && listed) && waited.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(5));
+        let log = emu.request_log();
+        connected = log.iter().any(|r| r.path == stream_path);
+        listed = log.iter().any(|r| r.path == list_path);
+    }
+    assert!(connected, "the stream's connection was not requested");
+    assert!(
+        listed,
+        "the listing of the log's end waited for the stream's connection to be answered"
+    );
+    // nothing was answered yet: both requests are in flight at once, one round trip
+    assert!(rx.try_recv().is_err(), "the stream opened before an answer");
+}
+
+#[test]
+fn an_event_between_the_log_end_and_the_subscription_is_delivered() {
+    // the listing of the log's end is answered before the connection is subscribed, and the
+    // agent writes an event in between: only a listing behind the connection has it
+    let log = Log::with(vec![message(1, "the previous answer"), end_turn(2)]);
+    let l = log.clone();
+    let listed = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let listed_first = Arc::new(Mutex::new(None::<bool>));
+    let (ls, lf) = (listed.clone(), listed_first.clone());
+    let server = TestServer::start(move |_, req, conn| {
+        if req.target.starts_with("/v1/sessions/sesn_1/events/stream") {
+            // the connection is answered once the end of the log was read (or, when the
+            // listing never comes while it waits, after 10 s)
+            let (m, cv) = &*ls;
+            let (done, _) = cv
+                .wait_timeout_while(m.lock().unwrap(), Duration::from_secs(10), |d| !*d)
+                .unwrap();
+            lf.lock().unwrap().get_or_insert(*done);
+            drop(done);
+            sse_headers(conn);
+            l.push(end_turn(4));
+            let _ = conn.write_all(format!("data: {}\n\n", end_turn(4)).as_bytes());
+            std::thread::sleep(Duration::from_millis(200));
+        } else if req.target.starts_with("/v1/sessions/sesn_1/events") {
+            support::respond_list(conn, &req.target, &l.events.lock().unwrap());
+            let (m, cv) = &*ls;
+            let mut done = m.lock().unwrap();
+            if !*done {
+                // after the end of the log was read, before the connection is subscribed
+                l.push(message(3, "written in between"));
+                *done = true;
+                cv.notify_all();
+            }
+        } else {
+            respond(conn, 404, &[], b"{}");
+        }
+    });
+    let stream = client(&server.url)
+        .sessions()
+        .events()
+        .stream("sesn_1", StreamOptions::new())
+        .unwrap();
+    assert_eq!(*listed_first.lock().unwrap(), Some(true));
+    assert_eq!(stream.opened_at(), Some(stamp(2).as_str()));
+    let events: Vec<SessionEvent> = stream.until_idle().map(Result::unwrap).collect();
+    assert_eq!(
+        texts(&events),
+        ["written in between", "session.status_idle"]
+    );
 }

@@ -77,6 +77,7 @@ impl EventStream {
             }
         }
         self.backlog = None;
+        self.pending = None;
     }
 
     /// After a drop: wait (unless `at_once`, for a connection that only went silent), reopen

@@ -2,8 +2,11 @@
 //! typed events that survives disconnects, delivers every event exactly once and in order,
 //! starts where the log ends when it opens, and never blocks past its deadline.
 //!
-//! The SSE endpoint has no replay. Opening a stream connects first (stream first), then reads
-//! where the log ends now: nothing from before that point is delivered. When the connection
+//! The SSE endpoint has no replay. Opening a stream connects and, at the same time, reads
+//! where the log ends (one round trip, not two): nothing from before that point is delivered.
+//! The end may have been read a moment before the connection was subscribed, so what came in
+//! between is listed behind the connection (on a thread of its own, while the caller sends the
+//! message that starts the turn) and delivered first, as after a reconnect. When the connection
 //! drops (cleanly, in the middle of a line, or silently past the idle timeout) the stream opens
 //! a new one first, then lists the events from its position on (`events().list`), a page at a
 //! time, and delivers those it has not delivered yet before going on with the new connection.
@@ -96,6 +99,9 @@ pub struct EventStream {
     reader: Option<ReadAhead>,
     /// What a reconnect found missed, read a page at a time.
     backlog: Option<AutoPaging<SessionEvent>>,
+    /// The first page of the listing behind a new stream's connection, read on a thread of
+    /// its own; it becomes the backlog before anything live is delivered.
+    pending: Option<reconcile::Pending>,
     /// Behind it: everything delivered, and everything from before the open.
     position: Position,
     /// The ids of the latest delivered events.
@@ -140,6 +146,7 @@ impl EventStream {
             options,
             reader: None,
             backlog: None,
+            pending: None,
             position: Position::default(),
             recent: RecentIds::default(),
             listed_up_to: None,
@@ -154,9 +161,9 @@ impl EventStream {
             session_over: false,
             end_with_turn: false,
         };
-        // connected first: whatever comes after the end of the log read next is on the wire
-        let reader = stream.connect()?;
         if stream.options.from_beginning {
+            // connected first: whatever comes after the log listed next is on the wire
+            let reader = stream.connect()?;
             // the whole log so far, listed behind the live connection (as after a reconnect)
             stream.backlog = Some(reconcile::catch_up(
                 client,
@@ -164,14 +171,49 @@ impl EventStream {
                 &stream.position,
                 stream.options.deadline,
             )?);
+            stream.reader = Some(reader);
         } else {
-            stream.position =
-                reconcile::end_of_log(client, &stream.source, stream.options.deadline)?;
+            let (reader, floor) = stream.connect_and_find_the_end()?;
+            stream.position = floor;
             stream.floor = stream.position.clone();
             stream.listed_up_to = stream.floor.at().map(String::from);
+            stream.reader = Some(reader);
+            // the end of the log may have been read before the connection was subscribed:
+            // what came in between is listed behind the connection, as after a reconnect,
+            // while the caller goes on (it sends the message that starts the turn)
+            stream.pending = Some(reconcile::catch_up_behind(
+                client,
+                &stream.source,
+                &stream.position,
+                stream.options.deadline,
+            ));
         }
-        stream.reader = Some(reader);
         Ok(stream)
+    }
+
+    /// Connects and reads where the log ends at the same time (one round trip, not two): the
+    /// listing on a thread of its own, the connection on this one. If the thread cannot be
+    /// started, one after the other.
+    fn connect_and_find_the_end(&self) -> Result<(ReadAhead, Position)> {
+        let (client, source, deadline) = (&self.client, &self.source, self.options.deadline);
+        std::thread::scope(|scope| {
+            let listing = std::thread::Builder::new()
+                .name("managed-agents-log-end".into())
+                .spawn_scoped(scope, || reconcile::end_of_log(client, source, deadline));
+            let reader = self.connect();
+            let floor = match listing {
+                Ok(listing) => listing.join().unwrap_or_else(|_| {
+                    Err(Error::connection("reading where the log ends failed"))
+                }),
+                Err(_) => match &reader {
+                    Ok(_) => reconcile::end_of_log(client, source, deadline),
+                    Err(_) => Ok(Position::default()),
+                },
+            };
+            // the connection's error first: it is the one the caller asked for
+            let reader = reader?;
+            Ok((reader, floor?))
+        })
     }
 
     /// Moves the overall deadline. An open connection was opened under the old one, so it is
@@ -275,6 +317,17 @@ impl EventStream {
 
     /// The next event of a catch-up listing, if one is under way.
     fn next_missed<T: Output>(&mut self) -> Option<Result<T>> {
+        if self.backlog.is_none() {
+            match self.pending.take()?.wait() {
+                Ok(backlog) => self.backlog = Some(backlog),
+                Err(e) if e.is_retryable() => {
+                    if let Err(e) = self.reconnect(&e.to_string(), false) {
+                        return self.fail(e);
+                    }
+                }
+                Err(e) => return self.fail(e),
+            }
+        }
         loop {
             let next = self.backlog.as_mut()?.next();
             match next {
@@ -447,8 +500,9 @@ impl Iterator for EventStream {
 impl SessionsEvents<'_> {
     /// Opens a live stream of the session's events.
     ///
-    /// Open it before sending the message that starts the work (stream first): it connects,
-    /// then reads where the session's log ends, and delivers every event after that point,
+    /// Open it before sending the message that starts the work (stream first): it connects
+    /// and reads where the session's log ends at the same time (one round trip), and delivers
+    /// every event after that point,
     /// listing what it missed after a reconnect. An error opening it (a missing session, a
     /// refused key) is returned here. [`StreamOptions::from_beginning`] replays the log.
     pub fn stream(&self, session_id: &str, options: StreamOptions) -> Result<EventStream> {

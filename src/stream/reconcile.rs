@@ -95,3 +95,53 @@ pub(crate) fn catch_up(
     };
     Ok(page.auto_paging())
 }
+
+/// A catch-up listing's first page, read on a thread of its own.
+pub(crate) struct Pending(PendingInner);
+
+enum PendingInner {
+    Reading(std::sync::mpsc::Receiver<Result<AutoPaging<SessionEvent>>>),
+    /// The thread could not be started: the listing is read when it is waited for.
+    Later(Client, Source, Position, Deadline),
+}
+
+/// [`catch_up`] started on a thread of its own. Let go of before it is waited for, the thread
+/// ends with its request (bounded by the deadline and the client's timeout) and its result
+/// is dropped.
+pub(crate) fn catch_up_behind(
+    client: &Client,
+    source: &Source,
+    from: &Position,
+    deadline: Deadline,
+) -> Pending {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (c, s, f) = (client.clone(), source.clone(), from.clone());
+    let started = std::thread::Builder::new()
+        .name("managed-agents-catch-up".into())
+        .spawn(move || {
+            let _ = tx.send(catch_up(&c, &s, &f, deadline));
+        });
+    match started {
+        Ok(_) => Pending(PendingInner::Reading(rx)),
+        Err(_) => Pending(PendingInner::Later(
+            client.clone(),
+            source.clone(),
+            from.clone(),
+            deadline,
+        )),
+    }
+}
+
+impl Pending {
+    /// The listing, once its first page is read.
+    pub(crate) fn wait(self) -> Result<AutoPaging<SessionEvent>> {
+        match self.0 {
+            PendingInner::Reading(rx) => rx.recv().unwrap_or_else(|_| {
+                Err(crate::error::Error::connection(
+                    "the listing behind the event stream stopped",
+                ))
+            }),
+            PendingInner::Later(c, s, f, d) => catch_up(&c, &s, &f, d),
+        }
+    }
+}
