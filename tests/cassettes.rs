@@ -369,3 +369,160 @@ fn no_secret_reaches_the_cassette() {
     assert_eq!(x["body"]["metadata"]["customer"], "[REDACTED]");
     assert_eq!(x["request_body"]["name"], "local");
 }
+
+#[test]
+fn an_event_is_in_the_cassette_while_its_stream_is_still_open() {
+    use managed_agents::stream::StreamOptions;
+    let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
+    emu.set_script(Script::new().say("Hello."));
+    let scratch = Scratch::new("unbuffered");
+    let client = Client::builder()
+        .api_key("emulator-key")
+        .base_url(emu.base_url())
+        .record_to(scratch.file())
+        .build()
+        .unwrap();
+    let env = client
+        .environments()
+        .create(&EnvironmentCreateParams::cloud("e"))
+        .unwrap();
+    let agent = client
+        .agents()
+        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
+        .unwrap();
+    let session = client
+        .sessions()
+        .create(&SessionCreateParams::new(&agent, env.id.as_str()))
+        .unwrap();
+    let mut stream = client
+        .sessions()
+        .events()
+        .stream(&session.id, StreamOptions::new())
+        .unwrap();
+    client
+        .sessions()
+        .events()
+        .send(
+            &session.id,
+            &EventSendParams::one(UserMessageEventParams::text("hi")),
+        )
+        .unwrap();
+    let message = stream
+        .by_ref()
+        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
+        .find(|e| e["type"] == "agent.message")
+        .unwrap();
+    // the stream is open (the session idles, the connection waits): the event is already there
+    let recorded = lines(&scratch.file());
+    assert!(
+        recorded
+            .iter()
+            .any(|l| l["kind"] == "event" && l["data"]["id"] == message["id"]),
+        "{recorded:#?}"
+    );
+    assert!(
+        !recorded.iter().any(|l| l["kind"] == "end"),
+        "{recorded:#?}"
+    );
+    drop(stream);
+}
+
+#[test]
+fn errors_forms_and_downloads_are_recorded() {
+    let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
+    let scratch = Scratch::new("errors");
+    let client = Client::builder()
+        .api_key("emulator-key")
+        .base_url(emu.base_url())
+        .record_to(scratch.file())
+        .build()
+        .unwrap();
+    let missing = client.sessions().retrieve("sesn_011missing").unwrap_err();
+    let content = b"a,b\n1,2\n".repeat(1000);
+    let file = client
+        .files()
+        .upload(managed_agents::UploadFile::bytes(
+            "data.csv",
+            content.clone(),
+        ))
+        .unwrap();
+    assert!(file.id.starts_with("file_"));
+    drop(client);
+
+    let all = lines(&scratch.file());
+    let x = all
+        .iter()
+        .find(|l| l["operation"] == "sessions.retrieve")
+        .unwrap();
+    assert_eq!(x["status"], 404);
+    assert_eq!(x["path_template"], "/v1/sessions/{session_id}");
+    assert_eq!(x["body"]["request_id"], json!(missing.request_id()));
+    assert_eq!(
+        x["response_headers"]["request-id"],
+        json!(missing.request_id())
+    );
+    let x = all
+        .iter()
+        .find(|l| l["operation"] == "files.upload")
+        .unwrap();
+    let form = &x["request_body"]["multipart"];
+    assert!(form["content_type"]
+        .as_str()
+        .unwrap()
+        .starts_with("multipart/form-data; boundary="));
+    assert!(form["length"].as_u64().unwrap() > content.len() as u64);
+
+    // a download, from a server that sends it in pieces
+    let mut server = mockito::Server::new();
+    let _m = server
+        .mock("GET", "/v1/files/file_1/content")
+        .with_header("content-type", "application/octet-stream")
+        .with_chunked_body({
+            let content = content.clone();
+            move |w| {
+                for piece in content.chunks(3000) {
+                    w.write_all(piece)?;
+                    w.flush()?;
+                }
+                Ok(())
+            }
+        })
+        .create();
+    let scratch = Scratch::new("download");
+    let client = Client::builder()
+        .api_key("mock-key")
+        .base_url(server.url())
+        .record_to(scratch.file())
+        .build()
+        .unwrap();
+    let downloaded = client.files().download("file_1").unwrap().bytes().unwrap();
+    assert_eq!(downloaded, content);
+    drop(client);
+    let all = lines(&scratch.file());
+    let x = all
+        .iter()
+        .find(|l| l["operation"] == "files.download")
+        .unwrap();
+    assert_eq!(x["stream"], "bytes");
+    assert_eq!(x["path_template"], "/v1/files/{file_id}/content");
+    use base64::Engine;
+    let mut got = Vec::new();
+    for c in all
+        .iter()
+        .filter(|l| l["kind"] == "chunk" && l["exchange"] == x["id"])
+    {
+        got.extend(
+            base64::engine::general_purpose::STANDARD
+                .decode(c["base64"].as_str().unwrap())
+                .unwrap(),
+        );
+    }
+    assert_eq!(got, content);
+    let end = all
+        .iter()
+        .find(|l| l["kind"] == "end" && l["exchange"] == x["id"])
+        .unwrap();
+    assert_eq!(end["reason"], "eof");
+}
