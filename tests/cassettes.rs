@@ -526,3 +526,79 @@ fn errors_forms_and_downloads_are_recorded() {
         .unwrap();
     assert_eq!(end["reason"], "eof");
 }
+
+#[test]
+fn secrets_in_events_are_taken_out_and_other_events_kept_as_they_came() {
+    let mut server = mockito::Server::new();
+    let frames = concat!(
+        "event: message\n",
+        "data: {\"type\":\"agent.message\",\"id\":\"sevt_1\",\"content\":[{\"type\":\"text\",\"text\":\"no secret here\"}]}\n\n",
+        ": a comment\n\n",
+        "event: ping\ndata: {}\n\n",
+        "event: message\n",
+        "data: {\"type\":\"x.resource\",\"id\":\"sevt_2\",\"authorization_token\":\"ghp_SECRETinEVENT01\"}\n\n",
+        "event: message\n",
+        "data: {\"type\":\"x.escaped\",\"id\":\"sevt_3\",\"\\u0074oken\":\"SECRET-escaped-key-02\"}\n\n",
+        "event: message\n",
+        "data: {\"type\":\"x.multi\",\n",
+        "data:  \"id\":\"sevt_4\", \"secret\" : \"SECRET-split-line-03\"}\n\n",
+        "data: not json\n\n",
+    );
+    let _m = server
+        .mock("GET", "/v1/sessions/sesn_1/events/stream")
+        .with_header("content-type", "text/event-stream")
+        .with_body(frames)
+        .create();
+    let scratch = Scratch::new("event-secrets");
+    let client = Client::builder()
+        .api_key("mock-key")
+        .base_url(server.url())
+        .record_to(scratch.file())
+        .build()
+        .unwrap();
+    let body = client
+        .sessions()
+        .events()
+        .stream_response("sesn_1", &Default::default())
+        .unwrap()
+        .bytes()
+        .unwrap();
+    // what the caller reads is the body as sent
+    assert_eq!(body, frames.as_bytes());
+    drop(client);
+    let text = std::fs::read_to_string(scratch.file()).unwrap();
+    for secret in [
+        "ghp_SECRETinEVENT01",
+        "SECRET-escaped-key-02",
+        "SECRET-split-line-03",
+    ] {
+        assert!(!text.contains(secret), "{secret}:\n{text}");
+    }
+    let events: Vec<Value> = lines(&scratch.file())
+        .into_iter()
+        .filter(|l| l["kind"] == "event")
+        .collect();
+    let data: Vec<&Value> = events.iter().map(|e| &e["data"]).collect();
+    assert_eq!(events.len(), 6, "{events:#?}");
+    assert_eq!(
+        *data[0],
+        json!({"type": "agent.message", "id": "sevt_1",
+               "content": [{"type": "text", "text": "no secret here"}]})
+    );
+    assert_eq!(events[1]["event"], "ping");
+    assert_eq!(
+        *data[2],
+        json!({"type": "x.resource", "id": "sevt_2",
+                               "authorization_token": "[REDACTED]"})
+    );
+    assert_eq!(
+        *data[3],
+        json!({"type": "x.escaped", "id": "sevt_3", "token": "[REDACTED]"})
+    );
+    assert_eq!(
+        *data[4],
+        json!({"type": "x.multi", "id": "sevt_4", "secret": "[REDACTED]"})
+    );
+    assert_eq!(events[5]["data_text"], "not json");
+    assert!(events.iter().all(|e| e["delay_ms"].as_f64().is_some()));
+}
