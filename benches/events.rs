@@ -6,7 +6,8 @@
 //! 16 KB tool result, most under 1 KB. `--write-log PATH` saves it for other decoders to read;
 //! `--pass sse|typed|skip|none PATH` makes one pass over a saved log, for benches/instructions.sh;
 //! `--pass stream PATH` reads it through `EventStream` from a loopback server (count the stream's
-//! own functions with callgrind's `--toggle-collect`), `--pass body PATH` only reads the body
+//! own functions with callgrind's `--toggle-collect`; add `--record CASSETTE` to record it into a
+//! cassette as well), `--pass body PATH` only reads the body
 //! from that server (time both with `/usr/bin/time` for the CPU each costs). The last line sets the stream beside
 //! typed decoding in five back-to-back pairs, so that both see the same load.
 
@@ -225,11 +226,12 @@ fn main() {
         if args[i + 1] == "stream" {
             // the whole log through `EventStream` from a loopback server (count with
             // callgrind's --toggle-collect on the stream's functions: it serves the log too)
-            let client = Client::builder()
-                .api_key("k")
-                .base_url(serve(log.clone()))
-                .build()
-                .unwrap();
+            // `--record CASSETTE`: the same, recorded into a cassette (its overhead)
+            let mut builder = Client::builder().api_key("k").base_url(serve(log.clone()));
+            if let Some(r) = args.iter().position(|a| a == "--record") {
+                builder = builder.record_to(&args[r + 1]);
+            }
+            let client = builder.build().unwrap();
             println!("{}", stream_pass(&client, usize::MAX));
             return;
         }

@@ -51,6 +51,9 @@ pub(crate) struct Inner {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) user_agent: String,
     pub(crate) max_body_size: u64,
+    /// Where this client's traffic is recorded, if anywhere.
+    #[cfg(feature = "cassettes")]
+    pub(crate) recorder: Option<Arc<crate::cassette::Recorder>>,
 }
 
 impl fmt::Debug for Client {
@@ -139,6 +142,10 @@ impl Client {
             return Err(Error::invalid_input("environment_key", "must not be empty"));
         }
         let inner = &self.inner;
+        #[cfg(feature = "cassettes")]
+        if let Some(recorder) = &inner.recorder {
+            recorder.learn(&key);
+        }
         Ok(Client {
             inner: Arc::new(Inner {
                 credential: Credential::EnvironmentKey(key),
@@ -149,6 +156,8 @@ impl Client {
                 headers: without_credentials(&inner.headers),
                 user_agent: inner.user_agent.clone(),
                 max_body_size: inner.max_body_size,
+                #[cfg(feature = "cassettes")]
+                recorder: inner.recorder.clone(),
             }),
         })
     }
@@ -170,6 +179,8 @@ impl Client {
                 headers: inner.headers.clone(),
                 user_agent: inner.user_agent.clone(),
                 max_body_size: inner.max_body_size,
+                #[cfg(feature = "cassettes")]
+                recorder: inner.recorder.clone(),
             }),
         }
     }
@@ -201,6 +212,8 @@ impl Client {
                 headers: all,
                 user_agent: inner.user_agent.clone(),
                 max_body_size: inner.max_body_size,
+                #[cfg(feature = "cassettes")]
+                recorder: inner.recorder.clone(),
             }),
         }
     }
@@ -232,6 +245,10 @@ pub struct ClientBuilder {
     max_body_size: Option<u64>,
     max_idle_connections: Option<usize>,
     proxy: ProxyChoice,
+    #[cfg(feature = "cassettes")]
+    record_to: Option<std::path::PathBuf>,
+    #[cfg(feature = "cassettes")]
+    record_redact: Vec<String>,
 }
 
 /// Which proxy a client goes through.
@@ -406,6 +423,43 @@ impl ClientBuilder {
         self
     }
 
+    /// Records every request and answer of the client (and of the clients made from it by
+    /// [`Client::with_environment_key`]) into a cassette at `path`, created or truncated by
+    /// [`build`](Self::build): JSON lines, one per exchange as it happens, and one per event
+    /// of an event stream as it arrives, with its delay from the one before (the stream is
+    /// not buffered). The API key, environment keys, credentials and tokens in bodies, and the
+    /// `authorization` and `x-api-key` headers are replaced by `[REDACTED]`; see
+    /// [`record_redact`](Self::record_redact) for more. Recording never changes what the
+    /// caller gets: a failure to write is logged at warn. The format is in `docs/cassettes.md`.
+    ///
+    /// ```no_run
+    /// let client = managed_agents::Client::builder()
+    ///     .record_to("session.cassette.jsonl")
+    ///     .record_redact(["/metadata/customer", "x-internal-token"])
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), managed_agents::Error>(())
+    /// ```
+    #[cfg(feature = "cassettes")]
+    pub fn record_to(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.record_to = Some(path.into());
+        self
+    }
+
+    /// More to keep out of the cassette of [`record_to`](Self::record_to): each item is a
+    /// JSON pointer (`/metadata/customer`, applied to every request body, answer body and
+    /// event's data) or else a header name (request or answer). The values taken out are
+    /// also replaced wherever else they show up in the cassette. Adds to what was given before.
+    #[cfg(feature = "cassettes")]
+    pub fn record_redact<I, S>(mut self, items: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.record_redact.extend(items.into_iter().map(Into::into));
+        self
+    }
+
     /// The client.
     pub fn build(self) -> Result<Client> {
         let credential = match (self.environment_key, self.api_key) {
@@ -498,6 +552,21 @@ impl ClientBuilder {
         let user_agent = self
             .user_agent
             .unwrap_or_else(|| format!("managed-agents-rust/{}", env!("CARGO_PKG_VERSION")));
+        #[cfg(feature = "cassettes")]
+        let recorder = match &self.record_to {
+            Some(path) => {
+                let key = match &credential {
+                    Credential::ApiKey(k) | Credential::EnvironmentKey(k) => k.clone(),
+                };
+                Some(crate::cassette::Recorder::create(
+                    path,
+                    &base_url,
+                    &self.record_redact,
+                    vec![key],
+                )?)
+            }
+            None => None,
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 credential,
@@ -508,6 +577,8 @@ impl ClientBuilder {
                 headers,
                 user_agent,
                 max_body_size: self.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
+                #[cfg(feature = "cassettes")]
+                recorder,
             }),
         })
     }

@@ -34,6 +34,8 @@
 #![warn(missing_docs)]
 
 pub mod builders;
+#[cfg(feature = "cassettes")]
+pub mod cassette;
 pub mod client;
 pub mod deadline;
 #[cfg(feature = "emulator")]

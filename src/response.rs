@@ -29,6 +29,9 @@ pub struct Response {
 enum Payload {
     Read(Vec<u8>),
     Unread(ureq::Body),
+    /// A body read through a cassette's recorder.
+    #[cfg(feature = "cassettes")]
+    Tapped(Box<dyn Read + Send>),
 }
 
 impl std::fmt::Debug for Response {
@@ -65,6 +68,29 @@ impl Response {
         }
     }
 
+    /// The headers, and the body if it was read whole.
+    #[cfg(feature = "cassettes")]
+    pub(crate) fn recorded_parts(&self) -> (&ureq::http::HeaderMap, Option<&[u8]>) {
+        let body = match &self.body {
+            Payload::Read(bytes) => Some(bytes.as_slice()),
+            _ => None,
+        };
+        (&self.headers, body)
+    }
+
+    /// The response with a body not yet read passed through `tap`.
+    #[cfg(feature = "cassettes")]
+    pub(crate) fn tapped(
+        mut self,
+        tap: impl FnOnce(Box<dyn Read + Send>) -> Box<dyn Read + Send>,
+    ) -> Self {
+        self.body = match self.body {
+            Payload::Unread(body) => Payload::Tapped(tap(Box::new(body.into_reader()))),
+            other => other,
+        };
+        self
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         self.status
@@ -85,6 +111,8 @@ impl Response {
         match self.body {
             Payload::Read(bytes) => Box::new(std::io::Cursor::new(bytes)) as Box<dyn Read + Send>,
             Payload::Unread(body) => Box::new(body.into_reader()),
+            #[cfg(feature = "cassettes")]
+            Payload::Tapped(reader) => reader,
         }
     }
 
@@ -106,6 +134,21 @@ impl Response {
                         other => other,
                     }
                 })
+            }
+            #[cfg(feature = "cassettes")]
+            Payload::Tapped(reader) => {
+                let mut bytes = Vec::new();
+                reader
+                    .take(limit.saturating_add(1))
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::reading("reading the body", e))?;
+                if bytes.len() as u64 > limit {
+                    return Err(Error::BodyTooLarge {
+                        limit,
+                        request_id: self.request_id,
+                    });
+                }
+                Ok(bytes)
             }
         }
     }

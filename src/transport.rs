@@ -120,6 +120,8 @@ impl Client {
         let url = self.url(&path, &query, &options.query);
         let agent = options.agent.as_ref().unwrap_or(&inner.agent);
         let what = || format!("{} {} (deadline {:?})", op.method, path, timeout);
+        #[cfg(feature = "cassettes")]
+        let recorded_body = inner.recorder.as_ref().map(|r| r.request_body(op, &body));
         let mut body = Some(body);
         let mut retry: u32 = 0;
         loop {
@@ -208,7 +210,25 @@ impl Client {
             };
             log::debug!("{} {} (attempt {})", op.method, path, retry + 1);
             let can_retry = replayable && retry < max_retries;
-            let delay = match self.attempt(agent, op, &path, req) {
+            #[cfg(feature = "cassettes")]
+            let exchange = match (&inner.recorder, &recorded_body) {
+                (Some(recorder), Some(body)) => {
+                    let q: Vec<(&str, &str)> = query
+                        .iter()
+                        .map(|(k, v)| (*k, v.as_str()))
+                        .chain(options.query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                        .collect();
+                    Some(recorder.exchange(op, &path, &q, &headers, body))
+                }
+                _ => None,
+            };
+            let outcome = self.attempt(agent, op, &path, req);
+            #[cfg(feature = "cassettes")]
+            let outcome = match exchange {
+                Some(exchange) => self.record(exchange, op, outcome),
+                None => outcome,
+            };
+            let delay = match outcome {
                 Ok(response) => return Ok(response),
                 Err(Failure::Final(e)) => return Err(e),
                 Err(Failure::Status {
@@ -242,6 +262,41 @@ impl Client {
             }
             std::thread::sleep(delay);
             retry += 1;
+        }
+    }
+
+    /// Writes an attempt's exchange into the client's cassette; a stream's body is read
+    /// through the recorder. What the caller gets is unchanged.
+    #[cfg(feature = "cassettes")]
+    fn record(
+        &self,
+        exchange: crate::cassette::Exchange,
+        op: &Operation,
+        outcome: Result<Response, Failure>,
+    ) -> Result<Response, Failure> {
+        let Some(recorder) = &self.inner.recorder else {
+            return outcome;
+        };
+        match outcome {
+            Ok(response) => {
+                let (headers, body) = response.recorded_parts();
+                let streamed = body.is_none();
+                let id = recorder.answered(exchange, op, response.status(), headers, body);
+                Ok(if streamed {
+                    response.tapped(|reader| recorder.tap(id, op, reader))
+                } else {
+                    response
+                })
+            }
+            Err(failure) => {
+                let error = match &failure {
+                    Failure::Status { error, .. }
+                    | Failure::Network(error)
+                    | Failure::Final(error) => error,
+                };
+                recorder.failed(exchange, op, error);
+                Err(failure)
+            }
         }
     }
 

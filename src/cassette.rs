@@ -1,0 +1,569 @@
+//! Recording a client's traffic into a cassette (feature `cassettes`): a JSON-lines file with
+//! a header line, one line per exchange (request and answer), and, for an answer read as it
+//! comes (an event stream, a download), one line per event or chunk as it passes, with its
+//! delay from the one before. Secrets are taken out before a line is written. The format is
+//! described in `docs/cassettes.md`.
+
+use crate::error::{Error, Result};
+use crate::op::Operation;
+use crate::transport::Body;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// The `format` of a cassette's header line.
+pub const FORMAT: &str = "managed-agents-cassette";
+/// The version of the format this crate writes.
+pub const VERSION: u64 = 1;
+/// What a secret is replaced with.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Headers whose values never reach a cassette.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "x-api-key",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// JSON keys (at any depth, in any body or event) whose values never reach a cassette.
+const SECRET_KEYS: &[&str] = &[
+    "api_key",
+    "authorization_token",
+    "token",
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "secret",
+    "secret_value",
+    "sessions_token",
+    "signing_secret",
+    "webhook_secret",
+    "password",
+];
+
+/// JSON keys that are secrets only in the bodies of a vault's credentials (an environment
+/// variable credential's `value`).
+const VAULT_SECRET_KEYS: &[&str] = &["value"];
+
+/// Secret values shorter than this are not searched for in the text of a line (they would
+/// match ordinary words); they are still taken out where they stand.
+const MIN_SCRUBBED_LEN: usize = 8;
+
+/// Where a client's recording goes, and what it keeps out of it.
+pub(crate) struct Recorder {
+    file: Mutex<File>,
+    next_exchange: AtomicU64,
+    started: Instant,
+    /// Header names (lower case) taken out, besides [`SECRET_HEADERS`].
+    headers: Vec<String>,
+    /// JSON pointers taken out of every body and event.
+    pointers: Vec<String>,
+    /// Secret values known so far (the client's keys, every value taken out of a body):
+    /// searched for and replaced in the text of every line.
+    secrets: Mutex<Vec<String>>,
+}
+
+/// The request side of one exchange, ready to be written once its answer is known.
+pub(crate) struct Exchange {
+    fields: Map<String, Value>,
+    sent: Instant,
+}
+
+impl Recorder {
+    /// Creates (or truncates) the cassette and writes its header line. `redact` holds JSON
+    /// pointers (starting with `/`) and header names; `secrets` the values known to be secret.
+    pub(crate) fn create(
+        path: &Path,
+        base_url: &str,
+        redact: &[String],
+        secrets: Vec<String>,
+    ) -> Result<Arc<Recorder>> {
+        let file = File::create(path).map_err(|e| Error::Io {
+            message: format!("creating the cassette {}", path.display()),
+            source: e,
+        })?;
+        let (pointers, headers): (Vec<String>, Vec<String>) =
+            redact.iter().cloned().partition(|r| r.starts_with('/'));
+        let recorder = Recorder {
+            file: Mutex::new(file),
+            next_exchange: AtomicU64::new(1),
+            started: Instant::now(),
+            headers: headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            pointers,
+            secrets: Mutex::new(Vec::new()),
+        };
+        for s in secrets {
+            recorder.learn(&s);
+        }
+        let header = json!({
+            "kind": "header",
+            "format": FORMAT,
+            "version": VERSION,
+            "client": format!("managed-agents-rust/{}", env!("CARGO_PKG_VERSION")),
+            "base_url": base_url,
+        });
+        recorder.write(header).map_err(|e| Error::Io {
+            message: format!("writing the cassette {}", path.display()),
+            source: e,
+        })?;
+        Ok(Arc::new(recorder))
+    }
+
+    /// Remembers a secret value, to be replaced wherever it shows up in a line.
+    pub(crate) fn learn(&self, secret: &str) {
+        if secret.len() < MIN_SCRUBBED_LEN || secret == REDACTED {
+            return;
+        }
+        let mut known = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
+        if !known.iter().any(|k| k == secret) {
+            known.push(secret.to_string());
+        }
+    }
+
+    /// A request body as a cassette holds it: JSON as JSON (redacted), a form summarised.
+    pub(crate) fn request_body(&self, op: &Operation, body: &Body) -> Value {
+        match body {
+            Body::Empty => Value::Null,
+            Body::Json(bytes) => match serde_json::from_slice::<Value>(bytes) {
+                Ok(mut v) => {
+                    self.redact_json(&mut v, op.id.starts_with("vaults.credentials."));
+                    v
+                }
+                Err(_) => json!({ "text": String::from_utf8_lossy(bytes) }),
+            },
+            Body::Multipart(form) => json!({ "multipart": {
+                "content_type": form.content_type(),
+                "length": form.content_length(),
+            }}),
+        }
+    }
+
+    /// The request side of an exchange: operation, path template and path, query, headers
+    /// (credentials taken out) and body.
+    pub(crate) fn exchange(
+        &self,
+        op: &Operation,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, String)],
+        body: &Value,
+    ) -> Exchange {
+        let mut fields = Map::new();
+        fields.insert("kind".into(), json!("exchange"));
+        fields.insert("operation".into(), json!(op.id));
+        fields.insert("method".into(), json!(op.method));
+        fields.insert("path_template".into(), json!(op.path));
+        fields.insert("path".into(), json!(path));
+        fields.insert(
+            "query".into(),
+            Value::Array(query.iter().map(|(k, v)| json!([k, v])).collect()),
+        );
+        let mut h = Map::new();
+        for (k, v) in headers {
+            h.insert(k.to_ascii_lowercase(), json!(self.header_value(k, v)));
+        }
+        fields.insert("request_headers".into(), Value::Object(h));
+        fields.insert("request_body".into(), body.clone());
+        Exchange {
+            fields,
+            sent: Instant::now(),
+        }
+    }
+
+    fn header_value<'a>(&self, name: &str, value: &'a str) -> &'a str {
+        let secret = SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s))
+            || self.headers.iter().any(|s| name.eq_ignore_ascii_case(s));
+        if secret {
+            self.learn(value);
+            if let Some(token) = value.strip_prefix("Bearer ") {
+                self.learn(token);
+            }
+            REDACTED
+        } else {
+            value
+        }
+    }
+
+    /// Writes an exchange whose answer came, its body read whole (`Some`) or to be read as
+    /// it comes (`None`: the lines of its events or chunks follow). Returns its number.
+    pub(crate) fn answered(
+        &self,
+        exchange: Exchange,
+        op: &Operation,
+        status: u16,
+        headers: &ureq::http::HeaderMap,
+        body: Option<&[u8]>,
+    ) -> u64 {
+        let mut h = Map::new();
+        for (k, v) in headers {
+            if let Ok(v) = v.to_str() {
+                h.insert(
+                    k.as_str().to_string(),
+                    json!(self.header_value(k.as_str(), v)),
+                );
+            }
+        }
+        let mut fields = exchange.fields;
+        fields.insert("status".into(), json!(status));
+        fields.insert("response_headers".into(), Value::Object(h));
+        match body {
+            Some(bytes) => {
+                fields.insert("body".into(), self.response_body(op, bytes));
+            }
+            None => {
+                let kind = if op.id.ends_with(".stream") {
+                    "events"
+                } else {
+                    "bytes"
+                };
+                fields.insert("body".into(), Value::Null);
+                fields.insert("stream".into(), json!(kind));
+            }
+        }
+        self.finish(fields, exchange.sent)
+    }
+
+    /// Writes an exchange that failed: an error status (its body) or no answer at all.
+    pub(crate) fn failed(&self, exchange: Exchange, op: &Operation, error: &Error) -> u64 {
+        let mut fields = exchange.fields;
+        match error {
+            Error::Api {
+                status,
+                body,
+                request_id,
+                ..
+            } => {
+                fields.insert("status".into(), json!(status));
+                let mut h = Map::new();
+                if let Some(id) = request_id {
+                    h.insert("request-id".into(), json!(id));
+                }
+                fields.insert("response_headers".into(), Value::Object(h));
+                fields.insert("body".into(), self.response_body(op, body.as_bytes()));
+            }
+            other => {
+                fields.insert("status".into(), Value::Null);
+                fields.insert("error".into(), json!(other.to_string()));
+            }
+        }
+        self.finish(fields, exchange.sent)
+    }
+
+    fn finish(&self, mut fields: Map<String, Value>, sent: Instant) -> u64 {
+        let id = self.next_exchange.fetch_add(1, Ordering::Relaxed);
+        let mut line = Map::new();
+        line.insert("kind".into(), json!("exchange"));
+        line.insert("id".into(), json!(id));
+        line.insert(
+            "at_ms".into(),
+            json!(ms(sent.saturating_duration_since(self.started))),
+        );
+        line.insert("elapsed_ms".into(), json!(ms(sent.elapsed())));
+        fields.remove("kind");
+        line.extend(fields);
+        self.write_logged(Value::Object(line));
+        id
+    }
+
+    fn response_body(&self, op: &Operation, bytes: &[u8]) -> Value {
+        if bytes.is_empty() {
+            return Value::Null;
+        }
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(mut v) => {
+                self.redact_json(&mut v, op.id.starts_with("vaults.credentials."));
+                v
+            }
+            Err(_) => json!({ "base64": base64::engine::general_purpose::STANDARD.encode(bytes) }),
+        }
+    }
+
+    /// Takes the secrets out of a JSON value: the values of [`SECRET_KEYS`] at any depth
+    /// (and of [`VAULT_SECRET_KEYS`] in a vault credential's bodies), then the user's pointers.
+    fn redact_json(&self, v: &mut Value, vault: bool) {
+        match v {
+            Value::Object(map) => {
+                for (k, val) in map.iter_mut() {
+                    let secret = SECRET_KEYS.contains(&k.as_str())
+                        || (vault && VAULT_SECRET_KEYS.contains(&k.as_str()));
+                    if secret && !val.is_null() && !val.is_boolean() {
+                        self.take(val);
+                    } else {
+                        self.redact_json(val, vault);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| self.redact_json(i, vault)),
+            _ => {}
+        }
+        for p in &self.pointers {
+            if let Some(val) = v.pointer_mut(p) {
+                self.take(val);
+            }
+        }
+    }
+
+    /// Replaces a value with [`REDACTED`], remembering the strings it held.
+    fn take(&self, val: &mut Value) {
+        fn strings(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::String(s) => out.push(s.clone()),
+                Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+                Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        strings(val, &mut found);
+        for s in found {
+            self.learn(&s);
+        }
+        *val = json!(REDACTED);
+    }
+
+    /// Writes one line, with every known secret replaced; a failure is logged, never the
+    /// caller's (recording never changes what the caller sees).
+    fn write_logged(&self, line: Value) {
+        if let Err(e) = self.write(line) {
+            log::warn!("writing the cassette failed: {e}");
+        }
+    }
+
+    fn write(&self, line: Value) -> std::io::Result<()> {
+        self.write_text(line.to_string())
+    }
+
+    fn write_text(&self, mut text: String) -> std::io::Result<()> {
+        {
+            let known = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
+            for secret in known.iter() {
+                // as it stands in JSON text (quotes and backslashes escaped)
+                let escaped = Value::String(secret.clone()).to_string();
+                let escaped = &escaped[1..escaped.len() - 1];
+                if text.contains(escaped) {
+                    text = text.replace(escaped, REDACTED);
+                }
+            }
+        }
+        text.push('\n');
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        file.write_all(text.as_bytes())
+    }
+
+    /// A reader of an answer's body that records what passes through it: each complete
+    /// event-stream frame (`events`) or each chunk (`bytes`), as it arrives.
+    pub(crate) fn tap(
+        self: &Arc<Self>,
+        exchange: u64,
+        op: &Operation,
+        inner: Box<dyn Read + Send>,
+    ) -> Box<dyn Read + Send> {
+        Box::new(Tee {
+            inner,
+            recorder: self.clone(),
+            exchange,
+            events: op.id.ends_with(".stream"),
+            vault: op.id.starts_with("vaults.credentials."),
+            pending: Vec::new(),
+            last: Instant::now(),
+            seq: 0,
+            ended: false,
+        })
+    }
+
+    fn event_line(&self, tee: &Tee, frame: &[u8], delay: std::time::Duration) {
+        let text = String::from_utf8_lossy(frame);
+        let mut event = None;
+        let mut id = None;
+        let mut retry = None;
+        let mut data: Option<String> = None;
+        for line in text.lines() {
+            if line.starts_with(':') {
+                continue;
+            }
+            let (field, value) = match line.split_once(':') {
+                Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+                None => (line, ""),
+            };
+            match field {
+                "event" => event = Some(value.to_string()),
+                "id" => id = Some(value.to_string()),
+                "retry" => retry = value.parse::<u64>().ok(),
+                "data" => match &mut data {
+                    Some(d) => {
+                        d.push('\n');
+                        d.push_str(value);
+                    }
+                    None => data = Some(value.to_string()),
+                },
+                _ => {}
+            }
+        }
+        if event.is_none() && id.is_none() && retry.is_none() && data.is_none() {
+            return; // a comment only
+        }
+        let mut line = Map::new();
+        line.insert("kind".into(), json!("event"));
+        line.insert("exchange".into(), json!(tee.exchange));
+        line.insert("seq".into(), json!(tee.seq));
+        line.insert("delay_ms".into(), json!(ms(delay)));
+        line.insert("event".into(), json!(event));
+        if let Some(id) = id {
+            line.insert("id".into(), json!(id));
+        }
+        if let Some(retry) = retry {
+            line.insert("retry".into(), json!(retry));
+        }
+        if let Some(d) = data
+            .as_deref()
+            .filter(|d| self.needs_no_redaction(d, tee.vault))
+        {
+            // the common case, written without reading the data into a tree: the data as it
+            // came (one line of valid JSON holding no key that could be a secret)
+            let mut text = Value::Object(line).to_string();
+            text.pop();
+            text.push_str(",\"data\":");
+            text.push_str(d);
+            text.push('}');
+            if let Err(e) = self.write_text(text) {
+                log::warn!("writing the cassette failed: {e}");
+            }
+            return;
+        }
+        match data
+            .as_deref()
+            .map(|d| (d, serde_json::from_str::<Value>(d)))
+        {
+            Some((_, Ok(mut v))) => {
+                self.redact_json(&mut v, tee.vault);
+                line.insert("data".into(), v);
+            }
+            Some((d, Err(_))) => {
+                line.insert("data_text".into(), json!(d));
+            }
+            None => {
+                line.insert("data".into(), Value::Null);
+            }
+        }
+        self.write_logged(Value::Object(line));
+    }
+}
+
+impl Recorder {
+    /// Whether an event's data can be written as it came: one line of valid JSON, with no
+    /// user pointer to apply, no `\u` escape (that could spell a key), and no key that could
+    /// be a secret (every key of [`SECRET_KEYS`] ends in one of these).
+    fn needs_no_redaction(&self, data: &str, vault: bool) -> bool {
+        const KEY_ENDS: &[&[u8]] = &[
+            b"token\"",
+            b"secret\"",
+            b"secret_value\"",
+            b"api_key\"",
+            b"password\"",
+        ];
+        let bytes = data.as_bytes();
+        self.pointers.is_empty()
+            && !vault
+            && memchr::memchr2(b'\n', b'\r', bytes).is_none()
+            && memchr::memmem::find(bytes, b"\\u").is_none()
+            && KEY_ENDS
+                .iter()
+                .all(|k| memchr::memmem::find(bytes, k).is_none())
+            && serde_json::from_str::<serde::de::IgnoredAny>(data).is_ok()
+    }
+}
+
+/// Milliseconds, to the microsecond.
+fn ms(d: std::time::Duration) -> f64 {
+    (d.as_micros() as f64) / 1000.0
+}
+
+/// The reader [`Recorder::tap`] returns: reads through, recording as frames complete.
+struct Tee {
+    inner: Box<dyn Read + Send>,
+    recorder: Arc<Recorder>,
+    exchange: u64,
+    events: bool,
+    vault: bool,
+    /// The start of a frame not yet complete.
+    pending: Vec<u8>,
+    last: Instant,
+    seq: u64,
+    ended: bool,
+}
+
+impl Tee {
+    /// Where the first complete frame in `pending` ends (past its blank line).
+    fn frame_end(&self) -> Option<usize> {
+        let lf = memchr::memmem::find(&self.pending, b"\n\n").map(|i| i + 2);
+        let crlf = memchr::memmem::find(&self.pending, b"\n\r\n").map(|i| i + 3);
+        match (lf, crlf) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn end(&mut self, reason: &str) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        if self.events && !self.pending.iter().all(|b| b.is_ascii_whitespace()) {
+            // a frame cut off by the end of the body
+            let line = json!({
+                "kind": "end", "exchange": self.exchange, "reason": "cut",
+                "partial": String::from_utf8_lossy(&self.pending),
+            });
+            self.recorder.write_logged(line);
+            return;
+        }
+        let line = json!({
+            "kind": "end", "exchange": self.exchange, "reason": reason,
+            "delay_ms": ms(self.last.elapsed()),
+        });
+        self.recorder.write_logged(line);
+    }
+}
+
+impl Read for Tee {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.end("eof");
+            return Ok(0);
+        }
+        let now = Instant::now();
+        if self.events {
+            self.pending.extend_from_slice(&buf[..n]);
+            while let Some(end) = self.frame_end() {
+                let frame: Vec<u8> = self.pending.drain(..end).collect();
+                self.recorder.event_line(self, &frame, now - self.last);
+                self.seq += 1;
+                self.last = now;
+            }
+        } else {
+            let line = json!({
+                "kind": "chunk", "exchange": self.exchange, "seq": self.seq,
+                "delay_ms": ms(now - self.last),
+                "base64": base64::engine::general_purpose::STANDARD.encode(&buf[..n]),
+            });
+            self.recorder.write_logged(line);
+            self.seq += 1;
+            self.last = now;
+        }
+        Ok(n)
+    }
+}
+
+impl Drop for Tee {
+    fn drop(&mut self) {
+        self.end("closed");
+    }
+}
