@@ -14,7 +14,7 @@ use std::time::Duration;
 mod parse;
 
 /// Reads `text` as a `T`; when accepted, its JSON must read back strictly to the same value.
-fn definition<T: DeserializeOwned + Serialize>(text: &str) {
+fn definition<T: DeserializeOwned + Serialize + std::fmt::Debug>(text: &str) {
     let Ok(value) = parse::value(text, false) else {
         return;
     };
