@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 
 pub mod builders;
+mod cancel;
 #[cfg(feature = "cassettes")]
 pub mod cassette;
 pub mod client;
@@ -63,6 +64,7 @@ pub mod types;
 #[cfg(feature = "webhooks")]
 pub mod webhooks;
 
+pub use cancel::StopSignal;
 pub use client::{Client, ClientBuilder, RequestOptions};
 pub use deadline::Deadline;
 pub use error::{Error, ErrorCode, ErrorType, Result};

@@ -346,13 +346,17 @@ fn previews_fold_into_the_message_being_written() {
         json!({"type": "session.status_idle", "id": "sevt_i", "processed_at": "2026-01-01T00:00:01Z", "stop_reason": {"type": "end_turn"}}),
     ]);
     let mut stream = preview_stream(&server);
+    // the stream's request (the listing of the log's end goes out beside it, in either order)
+    let targets: Vec<String> = (0..server.count())
+        .map(|i| server.request(i).target)
+        .collect();
+    let opened = targets
+        .iter()
+        .find(|t| t.starts_with("/v1/sessions/sesn_1/events/stream"))
+        .unwrap_or_else(|| panic!("no stream request: {targets:?}"));
     assert!(
-        server
-            .request(0)
-            .target
-            .contains("event_deltas%5B%5D=agent.message"),
-        "{}",
-        server.request(0).target
+        opened.contains("event_deltas%5B%5D=agent.message"),
+        "{opened}"
     );
     let mut previews = Vec::new();
     let mut events = Vec::new();

@@ -31,7 +31,6 @@ mod memory_upload;
 #[cfg(feature = "worker")]
 mod memory_write;
 mod poller;
-mod signal;
 #[cfg(feature = "worker")]
 mod skills;
 #[cfg(feature = "worker")]
@@ -39,6 +38,7 @@ mod worker;
 #[cfg(feature = "worker")]
 mod workspace;
 
+pub use crate::cancel::StopSignal;
 #[cfg(feature = "worker")]
 pub use context::{SessionHandler, WorkContext};
 #[cfg(feature = "worker")]
@@ -50,7 +50,6 @@ pub use memories::{
     MEMORY_FLUSH_TIMEOUT, MEMORY_REQUEST_TIMEOUT, MIN_MEMORY_SYNC_INTERVAL,
 };
 pub use poller::{Poller, PollerOptions, POLL_BLOCK_MS};
-pub use signal::StopSignal;
 #[cfg(feature = "worker")]
 pub use skills::{
     MAX_SKILL_ENTRIES, MAX_SKILL_ENTRY_RATIO, MAX_SKILL_UNPACKED_BYTES, SKILLS_DIR,

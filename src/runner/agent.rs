@@ -25,7 +25,7 @@ impl SessionRunner<'_> {
     #[cfg(feature = "toolset")]
     pub fn toolset(self, toolset: std::sync::Arc<crate::toolset::AgentToolset>) -> Self {
         self.agent_tools(move |c: &ToolCall| {
-            let done = crate::environments::StopSignal::new();
+            let done = crate::cancel::StopSignal::new();
             if c.name == "bash" {
                 let (toolset, cancel, done) = (toolset.clone(), c.cancel.clone(), done.clone());
                 let _ = std::thread::Builder::new()

@@ -15,9 +15,9 @@
 use super::outcome::StopReason;
 use super::state::State;
 use super::{Msg, SessionRunner};
+use crate::cancel::StopSignal;
 use crate::client::RequestOptions;
 use crate::deadline::Deadline;
-use crate::environments::StopSignal;
 use crate::error::{Error, Result};
 use crate::types::*;
 use std::sync::mpsc::Sender;

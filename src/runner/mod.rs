@@ -51,9 +51,9 @@ pub use outcome::{
     ToolCall, ToolCallRecord, ToolOutput,
 };
 
+use crate::cancel::StopSignal;
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
-use crate::environments::StopSignal;
 use crate::error::Error;
 use crate::stream::{Position, StreamOptions};
 use crate::types::*;

@@ -1,7 +1,7 @@
 //! What a runner's handlers and policies see and answer, and what a run reports.
 
+use crate::cancel::StopSignal;
 use crate::deadline::Deadline;
-use crate::environments::StopSignal;
 use crate::error::Error;
 use crate::types::*;
 use serde_json::{Map, Value};

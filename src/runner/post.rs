@@ -13,9 +13,9 @@
 
 use super::connect::request_timeout;
 use super::outcome::{ToolCall, ToolOutput};
+use crate::cancel::StopSignal;
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
-use crate::environments::StopSignal;
 use crate::error::Result;
 use crate::stream::Position;
 use crate::types::*;

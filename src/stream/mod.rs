@@ -28,9 +28,9 @@ mod watch;
 pub use options::{StreamOptions, MAX_RECONNECT_DELAY};
 pub use until_idle::UntilIdle;
 
+use crate::cancel::StopSignal;
 use crate::client::{Client, RequestOptions};
 use crate::deadline::Deadline;
-use crate::environments::StopSignal;
 use crate::error::{Error, Result};
 use crate::operations::{Sessions, SessionsEvents, SessionsThreadsEvents};
 use crate::pagination::AutoPaging;

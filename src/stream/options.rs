@@ -1,7 +1,7 @@
 //! [`StreamOptions`]: previews, where the stream starts, deadlines and reconnection.
 
+use crate::cancel::StopSignal;
 use crate::deadline::Deadline;
-use crate::environments::StopSignal;
 use crate::types::DeltaType;
 use std::time::Duration;
 

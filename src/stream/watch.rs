@@ -5,8 +5,8 @@
 //! is set, nothing more is read, however busy the connection.
 
 use super::DEADLINE_SLACK;
+use crate::cancel::StopSignal;
 use crate::deadline::Deadline;
-use crate::environments::StopSignal;
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 

@@ -1,17 +1,19 @@
-//! A one-way stop signal shared between threads: set once, seen by every clone, and waited on
-//! with a time limit, so a sleeping poller or heartbeat loop wakes the moment it is set.
+//! Cancellation: a one-way stop signal shared between threads, set once, seen by every clone,
+//! and waited on with a time limit, so a sleeping stream, runner, poller or heartbeat loop
+//! wakes the moment it is set. It sits beside [`Deadline`](crate::Deadline), below everything
+//! that uses it; `environments` re-exports it where it was.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// A signal that, once set, stays set; cheap to clone, `Send + Sync`.
 ///
-/// A [`Poller`](super::Poller) ends when its signal is set (from any thread), and a
-/// [`LeaseHandle`](super::LeaseHandle) sets its own when the item's run must end (the server
+/// A [`Poller`](crate::environments::Poller) ends when its signal is set (from any thread), and a
+/// [`LeaseHandle`](crate::environments::LeaseHandle) sets its own when the item's run must end (the server
 /// asked for a stop, or the lease was lost): whoever runs the item watches it.
 ///
 /// ```
-/// use managed_agents::environments::StopSignal;
+/// use managed_agents::StopSignal;
 /// use std::time::Duration;
 ///
 /// let signal = StopSignal::new();
