@@ -24,7 +24,7 @@ echo "== setting up the Python side"
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic==2.12.0"
 
-cargo build --quiet --release --features cli --bin managed-agents
+cargo build --quiet --release -p managed-agents-cli
 bin="$build_dir/release/managed-agents"
 
 # one emulator for both sides, its agent saying one line per task

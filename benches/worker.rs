@@ -12,11 +12,11 @@
 //! 5 ms, the sampler itself left out) are the worker's alone. Linux for the footprint. The
 //! scripted agent answers at once (`Emulator::set_thinking(Duration::ZERO)`).
 
-use managed_agents::emulator::{Emulator, Script};
 use managed_agents::environments::PollerOptions;
 use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents_emulator::{Emulator, Script};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};

@@ -7,8 +7,8 @@
 
 mod common;
 
-use managed_agents::emulator::Script;
 use managed_agents::types::{AgentCreateParams, CustomToolParams, SessionEvent};
+use managed_agents_emulator::Script;
 use serde_json::json;
 
 fn main() -> managed_agents::Result<()> {

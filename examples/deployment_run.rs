@@ -7,9 +7,9 @@
 
 mod common;
 
-use managed_agents::emulator::Script;
 use managed_agents::types::*;
 use managed_agents::{Error, Result};
+use managed_agents_emulator::Script;
 use std::time::{Duration, Instant};
 
 fn main() -> Result<()> {

@@ -2,7 +2,7 @@
 //! then point a client's base URL at it (any API key works). `--help` says how; with
 //! `--webhook-url URL --webhook-secret whsec_...` it also sends the API's webhook events.
 
-use managed_agents::emulator::{Emulator, Faults, Script, WebhookEndpoint};
+use managed_agents_emulator::{Emulator, Faults, Script, WebhookEndpoint};
 
 const HELP: &str = "\
 usage: emulator [--port PORT] [--strict] [--script FILE] [--faults FILE]

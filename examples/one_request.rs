@@ -7,7 +7,7 @@
 mod common;
 
 fn main() -> managed_agents::Result<()> {
-    let target = common::client_or_emulator(managed_agents::emulator::Script::default_turn())?;
+    let target = common::client_or_emulator(managed_agents_emulator::Script::default_turn())?;
     let page = target.client.environments().list(&Default::default())?;
     println!("{} environments", page.data.len());
     Ok(())

@@ -7,8 +7,8 @@
 
 mod common;
 
-use managed_agents::emulator::Script;
 use managed_agents::{types::*, Result};
+use managed_agents_emulator::Script;
 use serde_json::json;
 use std::time::Duration;
 

@@ -6,9 +6,9 @@
 
 mod common;
 
-use managed_agents::emulator::Script;
 use managed_agents::types::*;
 use managed_agents::{Client, Result, UploadFile};
+use managed_agents_emulator::Script;
 use serde_json::json;
 use std::path::Path;
 

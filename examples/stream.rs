@@ -5,8 +5,8 @@
 
 mod common;
 
-use managed_agents::emulator::Script;
 use managed_agents::{stream::StreamOptions, types::*};
+use managed_agents_emulator::Script;
 
 fn main() -> managed_agents::Result<()> {
     let target =

@@ -18,11 +18,11 @@
 //!
 //! None of these needs the network or an API key.
 
-use managed_agents::emulator::{Emulator, Script, WebhookEndpoint};
 use managed_agents::types::{AgentCreateParams, EnvironmentCreateParams, SessionCreateParams};
 use managed_agents::webhooks::{self, Secret, Webhook, WebhookError, WebhookEvent};
 use managed_agents::webhooks::{WebhookEventData, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use managed_agents::Client;
+use managed_agents_emulator::{Emulator, Script, WebhookEndpoint};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

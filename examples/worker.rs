@@ -12,8 +12,8 @@
 
 mod common;
 
-use managed_agents::emulator::Script;
 use managed_agents::{types::*, Error, Result};
+use managed_agents_emulator::Script;
 use serde_json::{json, Value};
 use std::time::Duration;
 

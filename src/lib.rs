@@ -39,8 +39,6 @@ mod cancel;
 pub mod cassette;
 pub mod client;
 pub mod deadline;
-#[cfg(feature = "emulator")]
-pub mod emulator;
 pub mod environments;
 pub mod error;
 mod event_helpers;

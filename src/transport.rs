@@ -364,13 +364,13 @@ impl Client {
     }
 }
 
-#[cfg(all(test, feature = "emulator"))]
+#[cfg(test)]
 mod tests {
     use super::Body;
-    use crate::emulator::Emulator;
     use crate::multipart::{Multipart, UploadFile};
     use crate::operations::OPERATIONS;
     use crate::{Client, RequestOptions};
+    use managed_agents_emulator::Emulator;
 
     /// Every one of the 90 operations, sent as the generated methods send it, to the strict
     /// emulator: what each request carried on the wire, read back from the emulator's log.

@@ -2,9 +2,9 @@
 //! emulator: one line per exchange with its path template, bodies as the caller got them, an
 //! event stream as its events with their delays, and no secret in the file.
 
-use managed_agents::emulator::{Emulator, Script};
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents_emulator::{Emulator, Script};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -3,11 +3,11 @@
 //! could not be posted is never run again after a reconnect, a terminated session ends the run
 //! before anything is sent, and a session the API no longer has ends it with that error.
 
-use managed_agents::emulator::{Emulator, Faults, Script};
 use managed_agents::environments::StopSignal;
 use managed_agents::runner::StopReason;
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents_emulator::{Emulator, Faults, Script};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -181,7 +181,7 @@ fn a_call_whose_result_post_failed_is_never_run_again_after_a_reconnect() {
 fn a_terminated_session_ends_the_run_before_anything_is_sent() {
     let (emu, client) = setup();
     emu.set_thinking(Duration::ZERO);
-    emu.set_script(Script::new().step(managed_agents::emulator::Step::Terminate));
+    emu.set_script(Script::new().step(managed_agents_emulator::Step::Terminate));
     let session = new_session(&client);
     client
         .sessions()

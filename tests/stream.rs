@@ -919,7 +919,7 @@ fn events_sent_live_and_listed_after_a_reconnect_arrive_once() {
 
 #[test]
 fn opening_a_stream_lists_the_log_end_without_waiting_for_the_connection() {
-    use managed_agents::emulator::{Emulator, Faults};
+    use managed_agents_emulator::{Emulator, Faults};
     let emu = Emulator::start().unwrap();
     emu.set_strict(true);
     let c = client(emu.base_url());

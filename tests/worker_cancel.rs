@@ -3,10 +3,10 @@
 //! thread ends, and nothing keeps the item's credential busy after the item is done. (Alone in
 //! its test binary: it counts the process's runner threads.)
 
-use managed_agents::emulator::{Emulator, Faults, Script};
 use managed_agents::environments::PollerOptions;
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents_emulator::{Emulator, Faults, Script};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -2,8 +2,8 @@
 //! one for the embedded emulator (playing the agent with the example's script), said in one
 //! line on stdout. Each example has `mod common;`.
 
-use managed_agents::emulator::{Emulator, Script};
 use managed_agents::{Client, Error, Result};
+use managed_agents_emulator::{Emulator, Script};
 
 /// The client, and the emulator it talks to when there is no key (keep it alive: dropping it
 /// stops the emulator).

@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 #[allow(dead_code)]
-#[path = "../../src/bin/managed-agents/parse.rs"]
+#[path = "../../cli/src/parse.rs"]
 mod parse;
 
 /// Reads `text` as a `T`; when accepted, its JSON must read back strictly to the same value.

@@ -153,7 +153,7 @@ fn lock_by(
     }
 }
 
-#[cfg(all(test, feature = "emulator"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::types::*;
@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn changed_memory_files_are_uploaded_when_the_session_goes_idle() {
-        let emu = crate::emulator::Emulator::start().unwrap();
+        let emu = managed_agents_emulator::Emulator::start().unwrap();
         let client = Client::builder()
             .api_key("k")
             .base_url(emu.base_url())

@@ -3,9 +3,9 @@
 //! events), runs that fail (recorded, the deployment paused), archive, and the run listing.
 
 use super::setup;
-use managed_agents::emulator::Script;
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents_emulator::Script;
 
 fn deployment(c: &Client, name: &str) -> (Deployment, Agent, Environment) {
     let env = c

@@ -2,8 +2,8 @@
 //! and the close-before-the-status-line fault.
 
 use super::setup;
-use managed_agents::emulator::{Emulator, Faults};
 use managed_agents::types::*;
+use managed_agents_emulator::{Emulator, Faults};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;

@@ -4,9 +4,9 @@
 
 use super::setup;
 use super::threads::{multiagent_session, threads};
-use managed_agents::emulator::Script;
 use managed_agents::types::*;
 use managed_agents::Error;
+use managed_agents_emulator::Script;
 use serde_json::json;
 use std::time::Duration;
 

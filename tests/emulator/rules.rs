@@ -2,9 +2,9 @@
 //! exist, memory contents carry their real SHA-256.
 
 use super::setup;
-use managed_agents::emulator::Script;
 use managed_agents::types::*;
 use managed_agents::{Error, UploadFile};
+use managed_agents_emulator::Script;
 
 #[test]
 fn an_uploaded_file_does_not_download_but_a_session_output_does() {
@@ -230,7 +230,7 @@ fn only_a_repositorys_token_can_be_rotated_and_only_files_are_added() {
 }
 
 /// A GET answered over a plain socket: the whole answer, head and body, as text.
-fn get_text(emu: &managed_agents::emulator::Emulator, path: &str) -> String {
+fn get_text(emu: &managed_agents_emulator::Emulator, path: &str) -> String {
     use std::io::{Read, Write};
     let mut conn =
         std::net::TcpStream::connect(emu.base_url().trim_start_matches("http://")).unwrap();

@@ -5,8 +5,8 @@
 
 use super::setup;
 use super::worker_faults::{events, of_type, session_with_message, workdir};
-use managed_agents::emulator::Script;
 use managed_agents::runner::StopReason;
+use managed_agents_emulator::Script;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;

@@ -7,10 +7,10 @@ use super::threads::{
     delegating, kind, multiagent_session, researching, session_events, thread_events, threads,
     wait_child,
 };
-use managed_agents::emulator::Script;
 use managed_agents::runner::Outcome;
 use managed_agents::types::*;
 use managed_agents::{Client, Error};
+use managed_agents_emulator::Script;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

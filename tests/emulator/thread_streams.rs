@@ -4,9 +4,9 @@
 
 use super::setup;
 use super::threads::{ids, multiagent_session, thread_events, threads, wait_child};
-use managed_agents::emulator::{Faults, Script};
 use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
+use managed_agents_emulator::{Faults, Script};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
@@ -16,9 +16,9 @@ fn the_thread_stream_delivers_the_childs_events_once_and_in_order_across_drops()
     let (emu, c) = setup();
     let child = Script::new()
         .say("One.")
-        .step(managed_agents::emulator::Step::Pause(
-            Duration::from_millis(300),
-        ))
+        .step(managed_agents_emulator::Step::Pause(Duration::from_millis(
+            300,
+        )))
         .say("Two.")
         .call_tool("lookup", json!({"q": "x"}))
         .say("Three.");

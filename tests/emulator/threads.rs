@@ -4,10 +4,10 @@
 //! `thread_calls.rs`, the rosters in `rosters.rs`.
 
 use super::setup;
-use managed_agents::emulator::Script;
 use managed_agents::runner::Outcome;
 use managed_agents::types::*;
 use managed_agents::{Client, Error};
+use managed_agents_emulator::Script;
 use serde_json::json;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -358,9 +358,9 @@ fn the_listing_shows_the_child_running_then_idle() {
     let (emu, c) = setup();
     let slow = Script::new()
         .say("Working.")
-        .step(managed_agents::emulator::Step::Pause(
-            Duration::from_millis(1500),
-        ))
+        .step(managed_agents_emulator::Step::Pause(Duration::from_millis(
+            1500,
+        )))
         .say("Done.");
     emu.set_script(Script::new().delegate("Researcher", "Work.", slow));
     let s = multiagent_session(&c);

@@ -5,13 +5,13 @@
 //! the worker with the local agent toolset.
 
 use super::setup;
-use managed_agents::emulator::{Emulator, Faults, Script};
 use managed_agents::environments::{
     sessions_token, LeaseEnd, LeaseKeeper, LeaseOptions, PollerOptions, NO_HEARTBEAT,
 };
 use managed_agents::toolset::{AgentToolContext, AgentToolset};
 use managed_agents::types::*;
 use managed_agents::{Client, Deadline};
+use managed_agents_emulator::{Emulator, Faults, Script};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -3,9 +3,9 @@
 //! a work directory of their own and stopped, several at a time.
 
 use super::setup;
-use managed_agents::emulator::Script;
 use managed_agents::environments::PollerOptions;
 use managed_agents::types::*;
+use managed_agents_emulator::Script;
 use serde_json::{json, Value};
 use std::time::Duration;
 

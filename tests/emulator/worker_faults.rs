@@ -6,12 +6,12 @@
 //! `reclaim_older_than_ms`), and a session that is already idle (the item ends at once).
 
 use super::setup;
-use managed_agents::emulator::{Faults, Script};
 use managed_agents::environments::{
     Disposition, EnvironmentWorker, ItemReport, LeaseEnd, LeaseOptions, PollerOptions,
 };
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents_emulator::{Faults, Script};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;

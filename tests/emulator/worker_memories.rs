@@ -8,11 +8,11 @@ use super::setup;
 use super::worker_skills::{
     all_files, drain, first_item_dir, session, tempdir, text, tool_results, worker, ENV_KEY,
 };
-use managed_agents::emulator::{Script, Step};
 use managed_agents::environments::MIN_MEMORY_SYNC_INTERVAL;
 use managed_agents::runner::ToolCall;
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents_emulator::{Script, Step};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 use super::setup;
 use super::worker_memories::{item_dir, store, with_store};
 use super::worker_skills::{all_files, tempdir, worker};
-use managed_agents::emulator::{Faults, Script};
+use managed_agents_emulator::{Faults, Script};
 use std::time::Duration;
 
 #[test]

@@ -6,9 +6,9 @@
 use super::setup;
 use super::worker_memories::{contents, map, store, update_elsewhere, with_store};
 use super::worker_skills::{tempdir, text, tool_results, worker};
-use managed_agents::emulator::Script;
 use managed_agents::runner::ToolCall;
 use managed_agents::Client;
+use managed_agents_emulator::Script;
 use serde_json::json;
 
 /// A worker tool that answers with the store's memories as the server has them now.

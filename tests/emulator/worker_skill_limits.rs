@@ -4,9 +4,9 @@
 
 use super::setup;
 use super::worker_skills::{session, tempdir, text, tool_results};
-use managed_agents::emulator::{Faults, Script};
 use managed_agents::types::*;
 use managed_agents::{Multipart, UploadFile};
+use managed_agents_emulator::{Faults, Script};
 use serde_json::json;
 use std::io::Write;
 

@@ -5,10 +5,10 @@
 //! The helpers here serve the memory store tests too.
 
 use super::setup;
-use managed_agents::emulator::{Faults, Script};
 use managed_agents::environments::{EnvironmentWorker, PollerOptions, WorkerStats};
 use managed_agents::types::*;
 use managed_agents::{Client, Multipart, UploadFile};
+use managed_agents_emulator::{Faults, Script};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};

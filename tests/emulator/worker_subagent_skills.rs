@@ -3,9 +3,9 @@
 
 use super::setup;
 use super::worker_skills::{drain, tempdir, text, tool_results};
-use managed_agents::emulator::Script;
 use managed_agents::types::*;
 use managed_agents::{Client, Multipart, UploadFile};
+use managed_agents_emulator::Script;
 use serde_json::json;
 
 fn skill(client: &Client, name: &str, body: &str) -> String {

@@ -1,9 +1,9 @@
 //! Many threads on one client against the emulator over keep-alive, faults on: every answer
 //! right, every fault absorbed, connections reused; and the figures for BENCHMARKS.md.
 
-use managed_agents::emulator::{Emulator, Faults};
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents_emulator::{Emulator, Faults};
 use std::time::{Duration, Instant};
 
 /// What a soak did: requests answered (faults included), connections accepted, time taken.

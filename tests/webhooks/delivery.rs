@@ -6,9 +6,9 @@
 use crate::sent::{client, no_more, receiver, setup, verified, wait_for};
 use crate::support::{self, TestServer};
 use crate::SECRET;
-use managed_agents::emulator::{Emulator, WebhookEndpoint};
 use managed_agents::types::*;
 use managed_agents::webhooks::{self, WebhookError};
+use managed_agents_emulator::{Emulator, WebhookEndpoint};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 

@@ -5,11 +5,11 @@
 
 use crate::support::{self, Recorded, TestServer};
 use crate::SECRET;
-use managed_agents::emulator::{Emulator, Script, WebhookEndpoint};
 use managed_agents::runner::{Outcome, StopReason};
 use managed_agents::types::*;
 use managed_agents::webhooks::{self, WebhookEvent, WebhookEventData};
 use managed_agents::Client;
+use managed_agents_emulator::{Emulator, Script, WebhookEndpoint};
 use std::time::{Duration, Instant};
 
 pub fn setup(
@@ -394,4 +394,22 @@ fn a_child_threads_events_name_the_session_once_each() {
             ("session.status_idled", sid, None),
         ]
     );
+}
+
+/// Every kind of event the emulator sends reads as a known kind of the library's
+/// `WebhookEvent`, and a kind that needs more than `type` and `id` does not read without it.
+#[test]
+fn every_kind_the_emulator_sends_is_a_known_kind_of_the_spec() {
+    let known = |e: &serde_json::Value| {
+        serde_json::from_value::<WebhookEvent>(e.clone())
+            .is_ok_and(|e| !matches!(e.data, WebhookEventData::Unknown(_)))
+    };
+    let samples = managed_agents_emulator::__webhook_samples();
+    assert_eq!(samples.len(), 35);
+    for (event, bare) in samples {
+        assert!(known(&event), "{event}");
+        if let Some(bare) = bare {
+            assert!(!known(&bare), "{bare}");
+        }
+    }
 }

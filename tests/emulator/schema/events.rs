@@ -4,7 +4,7 @@
 //! outcome, a system message), as the API records them (with ids and `processed_at`).
 
 use super::{id, Api};
-use managed_agents::emulator::Script;
+use managed_agents_emulator::Script;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -81,9 +81,9 @@ pub(crate) fn check(api: &Api) {
     }
     api.emu.set_script(
         Script::new()
-            .step(managed_agents::emulator::Step::Think)
+            .step(managed_agents_emulator::Step::Think)
             .say("thinking done")
-            .step(managed_agents::emulator::Step::CallFirstCustomTool)
+            .step(managed_agents_emulator::Step::CallFirstCustomTool)
             .ask_confirmation("bash", json!({"command": "ls"}))
             .agent_tool("read", json!({"file_path": "a.txt"}))
             .fail(),

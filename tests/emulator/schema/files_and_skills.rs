@@ -3,7 +3,7 @@
 //! file, a download of a file the API did not create, an unknown id, the only version deleted.
 
 use super::{id, Api, Body};
-use managed_agents::emulator::Script;
+use managed_agents_emulator::Script;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -12,7 +12,7 @@
 //! client produce every kind of event the emulator records; the stream is read with and
 //! without previews. `spec` makes the schemas strict; `wire` sends and checks.
 
-use managed_agents::emulator::{Emulator, Script};
+use managed_agents_emulator::{Emulator, Script};
 use serde_json::{json, Map, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};

@@ -4,7 +4,7 @@
 //! terminated session, a running session deleted.
 
 use super::{id, obj, Api, Body};
-use managed_agents::emulator::Script;
+use managed_agents_emulator::Script;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -308,9 +308,9 @@ pub(crate) fn check(api: &Api) {
     // wrong states: a running session is not deleted; a terminated one takes no events
     api.emu.set_script(
         Script::new()
-            .step(managed_agents::emulator::Step::Pause(
-                Duration::from_millis(800),
-            ))
+            .step(managed_agents_emulator::Step::Pause(Duration::from_millis(
+                800,
+            )))
             .say("late"),
     );
     api.ok("sessions.events.send", &[&s], "", message("slow"));

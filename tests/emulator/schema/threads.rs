@@ -4,7 +4,7 @@
 //! refusals: unknown threads, the primary thread archived.
 
 use super::{id, Api};
-use managed_agents::emulator::Script;
+use managed_agents_emulator::Script;
 use serde_json::{json, Value};
 
 fn message(text: &str) -> Value {

@@ -1,0 +1,363 @@
+//! SIGTERM and SIGHUP end `run` and `worker` as Ctrl-C does: the tools' process groups are
+//! killed and the exit status is 128 + the signal's number; the session of an interrupted or
+//! timed-out `run` is sent `user.interrupt` (and archived with `--on-deadline archive`), its id
+//! printed; a worker stopped mid-tool interrupts the session and counts the item failed.
+
+use super::{setup, temp, BIN};
+use managed_agents::{types::*, Client};
+use managed_agents_emulator::{Emulator, Script, Step};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether process `pid` is still running (a zombie is not).
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
+            !matches!(state, Some('Z' | 'X'))
+        }
+        Err(_) => false,
+    }
+}
+
+fn gone_soon(pid: i32) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(20) {
+        if !alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+fn wait_for_pid(pidfile: &Path) -> i32 {
+    let t = Instant::now();
+    loop {
+        if let Some(pid) = std::fs::read_to_string(pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            return pid;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the tool never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A command that leaves a long sleep in the background, its pid in `pidfile`.
+fn lingering(pidfile: &Path) -> String {
+    format!("sleep 300 & echo $! > {}; wait", pidfile.display())
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn events(c: &Client, session: &str) -> Vec<Value> {
+    c.sessions()
+        .events()
+        .list(session, &Default::default())
+        .unwrap()
+        .auto_paging()
+        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
+        .collect()
+}
+
+/// The session's events once it is idle again (its turn ended), within a minute.
+fn idle_events(c: &Client, session: &str) -> Vec<Value> {
+    let t = Instant::now();
+    loop {
+        let evs = events(c, session);
+        let status = c.sessions().retrieve(session).unwrap().status;
+        if status == SessionStatus::Idle {
+            return evs;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the session never went idle: {status:?} {evs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn only_session(c: &Client) -> String {
+    let sessions = c.sessions().list(&Default::default()).unwrap();
+    assert_eq!(sessions.data.len(), 1);
+    sessions.data[0].id.clone()
+}
+
+fn spawn_run(emu: &Emulator, agent: &str, env: &str, extra: &[&str]) -> Child {
+    Command::new(BIN)
+        .args(["run", "--agent", agent, "--environment", env])
+        .args(["--message", "go"])
+        .args(extra)
+        .env("ANTHROPIC_API_KEY", "test")
+        .env("ANTHROPIC_BASE_URL", emu.base_url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn sigterm_and_sighup_end_a_run_like_ctrl_c_and_interrupt_its_session() {
+    for (sig, code) in [("TERM", 143), ("HUP", 129), ("INT", 130)] {
+        let (emu, c, agent, env) = setup(true);
+        emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
+        let dir = temp(&format!("sig-{sig}"));
+        let pidfile = dir.join("tool.pid");
+        let tool = format!("shout={}", lingering(&pidfile));
+        let child = spawn_run(&emu, &agent, &env, &["--tool", &tool]);
+        let pid = wait_for_pid(&pidfile);
+        signal(&child, sig);
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "SIG{sig}: {stderr}");
+        assert!(
+            gone_soon(pid),
+            "SIG{sig}: the tool's child outlived the run"
+        );
+        let session = only_session(&c);
+        assert!(
+            stderr.contains(&session),
+            "SIG{sig}: no session id: {stderr}"
+        );
+        let evs = idle_events(&c, &session);
+        assert!(
+            evs.iter().any(|e| e["type"] == "user.interrupt"),
+            "SIG{sig}: the session was not interrupted: {evs:?}"
+        );
+    }
+}
+
+#[test]
+fn a_run_past_its_deadline_interrupts_its_session_or_archives_it() {
+    let (emu, c, agent, env) = setup(false);
+    emu.set_script(Script::new().step(Step::Pause(Duration::from_secs(300))));
+    let o = spawn_run(&emu, &agent, &env, &["--deadline", "2s"])
+        .wait_with_output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{stderr}");
+    let session = only_session(&c);
+    assert!(stderr.contains(&session), "no session id: {stderr}");
+    let evs = idle_events(&c, &session);
+    assert!(
+        evs.iter().any(|e| e["type"] == "user.interrupt"),
+        "not interrupted: {evs:?}"
+    );
+    assert!(c
+        .sessions()
+        .retrieve(&session)
+        .unwrap()
+        .archived_at
+        .is_none());
+
+    // archived
+    c.sessions().archive(&session).unwrap();
+    let o = spawn_run(
+        &emu,
+        &agent,
+        &env,
+        &["--deadline", "2s", "--on-deadline", "archive"],
+    )
+    .wait_with_output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{stderr}");
+    let all = c
+        .sessions()
+        .list(&SessionListParams::default().include_archived(true))
+        .unwrap();
+    let second = all
+        .data
+        .iter()
+        .find(|s| s.id != session)
+        .expect("a second session");
+    assert!(stderr.contains(&second.id), "{stderr}");
+    assert!(second.archived_at.is_some(), "not archived: {second:?}");
+    assert!(events(&c, &second.id)
+        .iter()
+        .any(|e| e["type"] == "user.interrupt"));
+
+    // a bad value is a usage error
+    let o = spawn_run(&emu, &agent, &env, &["--on-deadline", "later"])
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// A worker (not `--once`) serving one item whose bash step runs a long command.
+fn worker_mid_tool(emu: &Emulator, c: &Client, name: &str) -> (Child, String, i32) {
+    let env = c
+        .environments()
+        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
+        .unwrap()
+        .id;
+    let agent = c
+        .agents()
+        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
+        .unwrap();
+    let dir = temp(name);
+    let pidfile = dir.join("bash.pid");
+    emu.set_script(
+        Script::new()
+            .agent_tool("bash", json!({ "command": lingering(&pidfile) }))
+            .say("done"),
+    );
+    let session = c
+        .sessions()
+        .create(&SessionCreateParams::new(&agent, env.as_str()))
+        .unwrap()
+        .id;
+    c.sessions()
+        .events()
+        .send(
+            &session,
+            &EventSendParams::one(UserMessageEventParams::text("go")),
+        )
+        .unwrap();
+    let child = Command::new(BIN)
+        .args(["worker", "--environment", env.as_str(), "--workdir"])
+        .arg(&dir)
+        .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key")
+        .env("ANTHROPIC_BASE_URL", emu.base_url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = wait_for_pid(&pidfile);
+    (child, session, pid)
+}
+
+#[test]
+fn a_worker_stopped_mid_tool_kills_it_interrupts_the_session_and_counts_it_failed() {
+    for (sig, code) in [("TERM", 143), ("HUP", 129), ("INT", 130)] {
+        let emu = Emulator::start().unwrap();
+        emu.set_strict(true);
+        let c = Client::builder()
+            .api_key("k")
+            .base_url(emu.base_url())
+            .build()
+            .unwrap();
+        let (child, session, pid) = worker_mid_tool(&emu, &c, &format!("worker-{sig}"));
+        signal(&child, sig);
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "SIG{sig}: {stderr}");
+        assert!(gone_soon(pid), "SIG{sig}: bash's child outlived the worker");
+        assert!(
+            stderr.contains("1 items: 0 ran, 1 failed"),
+            "SIG{sig}: {stderr}"
+        );
+        // the session does not wait for a result nobody will post
+        let evs = idle_events(&c, &session);
+        assert!(
+            evs.iter().any(|e| e["type"] == "user.interrupt"),
+            "SIG{sig}: {evs:?}"
+        );
+    }
+}
+
+#[test]
+fn worker_and_run_help_list_the_signal_exit_codes() {
+    for cmd in ["worker", "run"] {
+        let o = Command::new(BIN).args([cmd, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&o.stdout);
+        for code in ["130", "143", "129"] {
+            assert!(help.contains(code), "{cmd}: {code} missing: {help}");
+        }
+    }
+}
+
+#[test]
+fn sigterm_ends_a_batch_with_its_tools() {
+    for (sig, code) in [("TERM", 143), ("HUP", 129)] {
+        let (emu, _c, agent, env) = setup(true);
+        emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
+        let dir = temp(&format!("batch-{sig}"));
+        let pidfile = dir.join("tool.pid");
+        let tasks = dir.join("tasks.jsonl");
+        std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
+        let out = dir.join("results.jsonl");
+        let child = Command::new(BIN)
+            .args(["batch", tasks.to_str().unwrap(), "--agent", &agent])
+            .args(["--environment", &env, "--out", out.to_str().unwrap()])
+            .args(["--tool", &format!("shout={}", lingering(&pidfile))])
+            .env("ANTHROPIC_API_KEY", "test")
+            .env("ANTHROPIC_BASE_URL", emu.base_url())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = wait_for_pid(&pidfile);
+        signal(&child, sig);
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "SIG{sig}: {stderr}");
+        assert!(
+            gone_soon(pid),
+            "SIG{sig}: the tool's child outlived the batch"
+        );
+    }
+}
+
+#[test]
+fn a_batch_task_past_its_deadline_interrupts_its_session() {
+    let (emu, c, agent, env) = setup(false);
+    emu.set_script(Script::new().step(Step::Pause(Duration::from_secs(300))));
+    let dir = temp("batch-deadline");
+    let tasks = dir.join("tasks.jsonl");
+    std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
+    let out = dir.join("results.jsonl");
+    let o = Command::new(BIN)
+        .args(["batch", tasks.to_str().unwrap(), "--agent", &agent])
+        .args(["--environment", &env, "--out", out.to_str().unwrap()])
+        .args(["--deadline", "2s"])
+        .env("ANTHROPIC_API_KEY", "test")
+        .env("ANTHROPIC_BASE_URL", emu.base_url())
+        .output()
+        .unwrap();
+    // the task failed: not a success
+    assert_ne!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let session = only_session(&c);
+    let evs = idle_events(&c, &session);
+    assert!(
+        evs.iter().any(|e| e["type"] == "user.interrupt"),
+        "not interrupted: {evs:?}"
+    );
+}
+
+#[test]
+fn a_second_signal_quits_the_worker_without_leaving_bash_running() {
+    let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
+    let c = Client::builder()
+        .api_key("k")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let (child, _session, pid) = worker_mid_tool(&emu, &c, "worker-twice");
+    signal(&child, "TERM");
+    signal(&child, "TERM");
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("again: quitting now"), "{stderr}");
+    assert!(gone_soon(pid), "bash's child outlived the worker");
+}

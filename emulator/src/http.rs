@@ -1,0 +1,327 @@
+//! The emulator's HTTP/1.1 server: a thread per connection carrying many requests
+//! (keep-alive), each answered through the router, and the faults injected on the way (a
+//! close before the status line, stalls, overloads; the stream faults are in `stream`).
+//! A connection is closed when the client asks, after a stream, after a malformed request,
+//! when a fault drops it, when it has been idle too long, or when the emulator stops.
+
+use super::reply::{ApiError, Reply};
+use super::request::{read_request_then, Limits, Request, RequestError};
+use super::{contract, router, stream, Faults, Shared};
+use serde_json::json;
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a connection may wait for its next request.
+const IDLE: Duration = Duration::from_secs(30);
+/// How often a waiting connection looks whether the emulator stopped.
+const TICK: Duration = Duration::from_millis(200);
+/// How long the bytes of one request may take once it has begun.
+const READ: Duration = Duration::from_secs(60);
+
+/// Accepts connections until the emulator stops, each on its own thread.
+pub(crate) fn serve(listener: &TcpListener, shared: &Arc<Shared>) {
+    for conn in listener.incoming() {
+        if shared.stopped() {
+            break;
+        }
+        let Ok(conn) = conn else { continue };
+        shared.lock().connections += 1;
+        let shared = shared.clone();
+        let _ = std::thread::Builder::new()
+            .name("emulator connection".into())
+            .spawn(move || connection(&shared, conn));
+    }
+}
+
+/// Answers the requests of one connection until it is closed.
+fn connection(shared: &Arc<Shared>, mut conn: TcpStream) {
+    let Ok(read_half) = conn.try_clone() else {
+        return;
+    };
+    let _ = conn.set_nodelay(true);
+    let mut reader = BufReader::new(read_half);
+    let limits = Limits::default();
+    while next_request_begins(shared, &conn, &mut reader) {
+        let _ = conn.set_read_timeout(Some(READ));
+        let read = read_request_then(&mut reader, &limits, |head| {
+            if head
+                .header("expect")
+                .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+            {
+                (&conn).write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            }
+            Ok(())
+        });
+        let keep = match read {
+            Ok(request) => answer(shared, &mut conn, &request),
+            Err(RequestError::Invalid { status, message }) => {
+                shared.lock().requests += 1;
+                let kind = if status == 413 {
+                    "request_too_large"
+                } else {
+                    "invalid_request_error"
+                };
+                respond_error(&mut conn, ApiError(status, kind, message), &[], false);
+                false
+            }
+            Err(RequestError::Closed | RequestError::Io(_)) => false,
+        };
+        if !keep {
+            break;
+        }
+    }
+    let _ = conn.shutdown(std::net::Shutdown::Both);
+}
+
+/// Waits for the first byte of the next request; `false` when the connection ended, has been
+/// idle too long, or the emulator stopped.
+fn next_request_begins(shared: &Shared, conn: &TcpStream, r: &mut BufReader<TcpStream>) -> bool {
+    let _ = conn.set_read_timeout(Some(TICK));
+    let since = Instant::now();
+    loop {
+        if shared.stopped() {
+            return false;
+        }
+        match r.fill_buf() {
+            Ok(b) => return !b.is_empty(),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                if since.elapsed() > IDLE {
+                    return false;
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+/// How the sessions tokens of work items begin.
+const SESSIONS_TOKEN_PREFIX: &str = "sk-ant-emu-sessions-";
+
+/// Answers one request, faults first; `true` when the connection may carry another.
+fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool {
+    let (faults, fail, close, strict) = {
+        let mut s = shared.lock();
+        s.requests += 1;
+        s.request_log
+            .record(&request.method, &request.target, &request.headers);
+        let n = s.requests;
+        let close = s.faults.close_next > 0
+            || (s.faults.close_every > 0 && n.is_multiple_of(s.faults.close_every));
+        let fail = !close
+            && if s.faults.fail_next > 0 {
+                s.faults.fail_next -= 1;
+                true
+            } else {
+                s.faults.fail_every > 0 && n.is_multiple_of(s.faults.fail_every)
+            };
+        if close && s.faults.close_next > 0 {
+            s.faults.close_next -= 1;
+        }
+        (s.faults.clone(), fail, close, s.strict)
+    };
+    if close {
+        // the request was read; the connection closes before the status line
+        return false;
+    }
+    if let Some(d) = faults.stall.or(faults.slow) {
+        std::thread::sleep(d);
+    }
+    let keep = request.keep_alive() && !faults.no_keep_alive;
+    if fail {
+        let (status, kind, retry) = injected(&faults);
+        respond_error(
+            conn,
+            ApiError(status, kind, "injected fault".into()),
+            &[("retry-after-ms", retry.to_string())],
+            keep,
+        );
+        return keep;
+    }
+    let path = request.target.split('?').next().unwrap_or("");
+    if let Err(e) = contract::check(
+        strict,
+        path,
+        request.header("anthropic-version"),
+        request.header("anthropic-beta"),
+    ) {
+        respond_error(conn, e, &[], keep);
+        return keep;
+    }
+    if request.target.starts_with("/v1/sessions/") {
+        let token = request
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .filter(|t| t.starts_with(SESSIONS_TOKEN_PREFIX));
+        if let Some(token) = token {
+            crate::resources::work::observe(&mut shared.lock(), token, &request.method);
+        }
+    }
+    if request.method == "POST" && path.starts_with("/v1/sessions/") && path.ends_with("/events") {
+        if let Some(d) = faults.slow_event_posts {
+            std::thread::sleep(d);
+        }
+    }
+    let content_type = request.header("content-type").unwrap_or("");
+    let routed = router::route(
+        shared,
+        &request.method,
+        &request.target,
+        content_type,
+        request.header("anthropic-worker-id"),
+        &request.body,
+    );
+    match routed {
+        Ok(Reply::Json(v)) => {
+            let body = v.to_string();
+            respond(conn, 200, "application/json", body.as_bytes(), &[], keep);
+        }
+        Ok(Reply::Status(status, v)) => respond_status(conn, status, v, &[], keep),
+        Ok(Reply::Bytes(ct, bytes)) => respond(conn, 200, ct, &bytes, &[], keep),
+        Ok(Reply::NoContent) => respond(conn, 204, "", &[], &[], keep),
+        Ok(Reply::Stream { session, previews }) => {
+            // a stream's body ends with the connection
+            stream::stream(shared, conn, &session, previews, &faults);
+            return false;
+        }
+        Err(e) => respond_error(conn, e, &[], keep),
+    }
+    keep
+}
+
+/// The status, error type and `retry-after-ms` of an injected failure.
+fn injected(faults: &Faults) -> (u16, &'static str, u64) {
+    let status = if faults.fail_status == 0 {
+        529
+    } else {
+        faults.fail_status
+    };
+    let kind = if status == 429 {
+        "rate_limit_error"
+    } else {
+        "overloaded_error"
+    };
+    let retry = if faults.retry_after_ms == 0 {
+        20
+    } else {
+        faults.retry_after_ms
+    };
+    (status, kind, retry)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        204 => "No Content",
+        400 => "Bad Request",
+        404 => "Not Found",
+        409 => "Conflict",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        501 => "Not Implemented",
+        529 => "Overloaded",
+        _ => "Status",
+    }
+}
+
+pub(crate) fn request_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u8(1);
+    format!("req_011EMU{:016x}", h.finish())
+}
+
+fn respond(
+    conn: &mut TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    extra: &[(&str, String)],
+    keep_alive: bool,
+) {
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    // a 204 has no body, and says nothing of one (RFC 9110: no content-length)
+    let framing = if status == 204 {
+        String::new()
+    } else {
+        format!(
+            "content-type: {content_type}\r\ncontent-length: {}\r\n",
+            body.len()
+        )
+    };
+    // an error's body names its request id: the header says the same
+    let id = match extra.iter().find(|(k, _)| *k == "request-id") {
+        Some(_) => String::new(),
+        None => format!("request-id: {}\r\n", request_id()),
+    };
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\n{framing}{id}connection: {connection}\r\n",
+        reason(status)
+    );
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    // one write for small answers: no small packets waiting on the client's delayed ACK
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body);
+    let _ = conn.write_all(&out);
+    let _ = conn.flush();
+}
+
+fn respond_error(conn: &mut TcpStream, e: ApiError, extra: &[(&str, String)], keep_alive: bool) {
+    let body = json!({"type": "error", "error": {"type": e.1, "message": e.2}});
+    respond_status(conn, e.0, body, extra, keep_alive);
+}
+
+/// A JSON answer with another status; an error body gets the request id of the header.
+fn respond_status(
+    conn: &mut TcpStream,
+    status: u16,
+    mut body: serde_json::Value,
+    extra: &[(&str, String)],
+    keep_alive: bool,
+) {
+    let id = request_id();
+    if body["type"] == "error" {
+        body["request_id"] = json!(id);
+    }
+    let mut headers = extra.to_vec();
+    headers.push(("request-id", id));
+    let body = body.to_string();
+    respond(
+        conn,
+        status,
+        "application/json",
+        body.as_bytes(),
+        &headers,
+        keep_alive,
+    );
+}
+
+/// Writes bytes, one at a time with a pause when trickling.
+pub(crate) fn write_out(
+    w: &mut dyn Write,
+    bytes: &[u8],
+    trickle: Option<Duration>,
+) -> std::io::Result<()> {
+    match trickle {
+        Some(d) => {
+            for b in bytes {
+                w.write_all(std::slice::from_ref(b))?;
+                w.flush()?;
+                std::thread::sleep(d);
+            }
+            Ok(())
+        }
+        None => {
+            w.write_all(bytes)?;
+            w.flush()
+        }
+    }
+}

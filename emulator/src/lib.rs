@@ -1,0 +1,256 @@
+//! A local Managed Agents API on loopback (feature `emulator`), for tests, examples and
+//! offline development; any HTTP client can use it, the official SDKs included.
+//!
+//! It keeps environments, agents (with versions), sessions (with the status machine `idle` →
+//! `running` → `idle`/`terminated`, and usage), their events (ids, `processed_at`, pagination,
+//! a live SSE stream with heartbeats and `event_deltas` previews), session resources, vaults
+//! and credentials, files, memory stores with memories and memory versions, deployments and
+//! their runs, skills with versions, and the work queue of self-hosted environments (items
+//! queued for their sessions, long polls, leases kept by heartbeats, stops), in memory. A
+//! scripted agent plays the other side (see [`Script`]; in a self-hosted session it calls
+//! built-in tools a worker must run, [`Script::agent_tool`]; in a multi-agent session it
+//! delegates to child threads, [`Script::delegate`]), and faults can be switched on
+//! (see [`Faults`]). The emulator checks no credential: any API key, environment key or
+//! sessions token is accepted.
+//!
+//! Layout: `http` (the HTTP/1.1 server, keep-alive and the request faults) reads requests with
+//! [`request`] and hands them to `router`, which calls one file per API group in `resources`
+//! (or `sessions`, `events`); every group keeps its objects in the generic CRUD of `store`,
+//! all of them in `state`. `stream` serves the live event stream, `agent` plays the
+//! [`Script`]; in a multi-agent session (`multiagent` reads the roster) `delegate` plays a
+//! child thread and `threads` keeps the session threads. `webhooks` posts signed webhook events
+//! of the changes to an endpoint set with [`Emulator::set_webhook`].
+//!
+//! ```
+//! use managed_agents_emulator::{Emulator, Script};
+//! use managed_agents::{types::*, Client};
+//!
+//! let emu = Emulator::start()?;
+//! emu.set_script(Script::new().say("Hello from the emulator."));
+//! let client = Client::builder().api_key("test").base_url(emu.base_url()).build()?;
+//! let env = client.environments().create(&EnvironmentCreateParams::cloud("dev"))?;
+//! let agent = client.agents().create(&AgentCreateParams::new("Echo", "claude-opus-4-5"))?;
+//! let session = client.sessions().create(&SessionCreateParams::new(&agent, env.id))?;
+//! let outcome = client.run(&session.id).message("Hi").until_idle()?;
+//! assert_eq!(outcome.text(), "Hello from the emulator.");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod agent;
+mod contract;
+mod delegate;
+mod events;
+mod faults;
+mod http;
+mod interrupt;
+mod multiagent;
+mod multipart;
+mod reply;
+pub mod request;
+mod resources;
+mod router;
+mod script;
+mod sessions;
+mod state;
+mod store;
+mod stream;
+mod threads;
+mod webhooks;
+
+pub use contract::{RecordedRequest, API_VERSION};
+pub use faults::Faults;
+pub use resources::work::WorkHolder;
+pub use script::{Script, Step};
+pub use webhooks::{__webhook_samples, WebhookEndpoint};
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+pub(crate) struct Shared {
+    pub(crate) state: Mutex<state::State>,
+    /// Notified whenever an event is added anywhere.
+    pub(crate) changed: Condvar,
+    pub(crate) stopped: AtomicBool,
+    pub(crate) heartbeat: Duration,
+    /// How long the scripted agent takes before a turn and after a tool result, in µs.
+    pub(crate) thinking_us: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// How long the scripted agent takes before a turn and after a tool result.
+    pub(crate) fn thinking(&self) -> Duration {
+        Duration::from_micros(self.thinking_us.load(Ordering::Relaxed))
+    }
+
+    /// The state, even after a thread panicked holding it.
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, state::State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running emulator; dropping it stops the server.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: std::net::SocketAddr,
+    base_url: String,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug)]
+pub struct StartError(String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the emulator could not start: {}", self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl Emulator {
+    /// Starts on a free port of 127.0.0.1.
+    pub fn start() -> Result<Emulator, StartError> {
+        Emulator::start_on("127.0.0.1:0")
+    }
+
+    /// Starts on an address (`127.0.0.1:8080`).
+    pub fn start_on(addr: &str) -> Result<Emulator, StartError> {
+        let listener =
+            std::net::TcpListener::bind(addr).map_err(|e| StartError(format!("{addr}: {e}")))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| StartError(e.to_string()))?;
+        let host = if local.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            local.ip().to_string()
+        };
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state::State::default()),
+            changed: Condvar::new(),
+            stopped: AtomicBool::new(false),
+            heartbeat: Duration::from_secs(1),
+            thinking_us: AtomicU64::new(agent::THINKING.as_micros() as u64),
+        });
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("emulator".into())
+                .spawn(move || http::serve(&listener, &shared))
+                .map_err(|e| StartError(e.to_string()))?
+        };
+        Ok(Emulator {
+            shared,
+            addr: local,
+            base_url: format!("http://{host}:{}", local.port()),
+            thread: Some(thread),
+        })
+    }
+
+    /// The URL to give a client (`http://127.0.0.1:PORT`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The script the agent plays for every user message from now on.
+    pub fn set_script(&self, script: Script) {
+        self.lock().script = Some(script);
+    }
+
+    /// How long the scripted agent takes before it starts a turn and before it goes on after
+    /// a tool result (default 150 ms); zero measures a client's own time.
+    pub fn set_thinking(&self, d: Duration) {
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.shared.thinking_us.store(us, Ordering::Relaxed);
+    }
+
+    /// The faults to inject from now on.
+    pub fn set_faults(&self, faults: Faults) {
+        self.lock().faults = faults;
+    }
+
+    /// Sends webhook events to `endpoint` from now on (see [`WebhookEndpoint`]): session
+    /// status changes and the objects created, updated, archived and deleted, signed with its
+    /// secret, retried on failure, delivered by a thread of their own.
+    pub fn set_webhook(&self, endpoint: WebhookEndpoint) {
+        if let Err(e) = self.lock().webhooks.set(Some(endpoint)) {
+            log::warn!("emulator: the webhook sender could not start: {e}");
+        }
+    }
+
+    /// Sends no more webhook events (the try under way ends first).
+    pub fn remove_webhook(&self) {
+        let _ = self.lock().webhooks.set(None);
+    }
+
+    /// Holds clients to the exact contract of the official SDK it speaks for (off by default):
+    /// a request whose `anthropic-version` is not [`API_VERSION`], or whose `anthropic-beta`
+    /// names a beta that SDK does not send, is refused with `400 invalid_request_error`.
+    /// Without it, a request with no `anthropic-version`, or without the beta its operation
+    /// needs, is still refused, as the API refuses it.
+    pub fn set_strict(&self, strict: bool) {
+        self.lock().strict = strict;
+    }
+
+    /// The requests received so far (at most the last 10,000), oldest first: method, path,
+    /// query and headers, with the values of `x-api-key` and `authorization` redacted.
+    pub fn request_log(&self) -> Vec<RecordedRequest> {
+        self.lock().request_log.all()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_request_log(&self) {
+        self.lock().request_log.clear();
+    }
+
+    /// How many requests the emulator has answered.
+    pub fn requests(&self) -> usize {
+        self.lock().requests
+    }
+
+    /// Every hand-out of a work item so far, oldest first: who held each item when, and when
+    /// the holder's session requests arrived (see [`WorkHolder`]).
+    pub fn work_holders(&self) -> Vec<WorkHolder> {
+        resources::work::holders(&self.lock())
+    }
+
+    /// How many connections the emulator has accepted.
+    pub fn connections(&self) -> usize {
+        self.lock().connections
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, state::State> {
+        self.shared.lock()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shared.stopped.store(true, Ordering::SeqCst);
+        self.shared.changed.notify_all();
+        // wake the accept loop so that it sees the flag
+        let _ = std::net::TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        // outside the lock
+        let sender = self.lock().webhooks.shut_down();
+        if let Some(t) = sender {
+            webhooks::finish(t);
+        }
+    }
+}
