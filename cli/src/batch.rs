@@ -21,6 +21,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// The sessions running now, and what to do with them if the batch quits.
 static RUNNING: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 static GIVE_UP: OnceLock<(Client, OnDeadline)> = OnceLock::new();
+/// Set once the batch quits: a session that ends from here on ended on the batch's own
+/// interrupt, so its task gets no result and a run again asks it again.
+static QUITTING: AtomicBool = AtomicBool::new(false);
 
 fn running() -> std::sync::MutexGuard<'static, Option<HashSet<String>>> {
     RUNNING.lock().unwrap_or_else(|p| p.into_inner())
@@ -29,6 +32,7 @@ fn running() -> std::sync::MutexGuard<'static, Option<HashSet<String>>> {
 /// Does with every session still running what `--on-deadline` says (interrupt, archive or
 /// leave them), all at once, before the batch quits.
 pub fn give_up_running() {
+    QUITTING.store(true, Ordering::SeqCst);
     let Some((c, how)) = GIVE_UP.get() else {
         return;
     };
@@ -328,7 +332,7 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
                 if let (Some(s), Some(r)) = (&ran.session_id, running().as_mut()) {
                     r.remove(s);
                 }
-                if journal_failed {
+                if journal_failed || QUITTING.load(Ordering::SeqCst) {
                     return;
                 }
                 let error = ran.error_text((a.deadline, deadline));
