@@ -39,7 +39,9 @@ mod cancel;
 pub mod cassette;
 pub mod client;
 pub mod deadline;
+// the emulator and the toolset need a newer Rust than the default features (zip, globset)
 #[cfg(feature = "emulator")]
+#[clippy::msrv = "1.89"]
 pub mod emulator;
 pub mod environments;
 pub mod error;
@@ -58,6 +60,7 @@ pub mod sse;
 pub mod stream;
 mod tagged;
 #[cfg(feature = "toolset")]
+#[clippy::msrv = "1.88"]
 pub mod toolset;
 mod transport;
 pub mod types;
