@@ -55,7 +55,9 @@ pub mod runner;
 pub mod sse;
 pub mod stream;
 mod tagged;
+// the toolset needs a newer Rust than the default features (globset, std::io::pipe)
 #[cfg(feature = "toolset")]
+#[clippy::msrv = "1.88"]
 pub mod toolset;
 mod transport;
 pub mod types;
