@@ -62,6 +62,9 @@ const METHODS: &str = r#"    pub fn {method}(&self{args}) -> Result<{ret}> {
 
 "#;
 
+const PAGE: &str = r#"let page: Page<{item}> = response.json()?;
+        {again}"#;
+
 const NEXT_PAGE: &str = r#"let client = self.client.clone();
         let params = params.clone();
         let options = options.clone();
@@ -272,7 +275,7 @@ impl Gen<'_> {
                 };
                 (
                     format!("Page<{item}>"),
-                    format!("let page: Page<{item}> = response.json()?;\n        {again}"),
+                    fill(PAGE, &[("item", &item), ("again", &again)]),
                 )
             }
             Response::Json(t) => (self.rust_type(t), "response.json()".into()),

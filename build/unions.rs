@@ -13,6 +13,10 @@ const TAGGED_UNION: &str = r#"crate::types::tagged_union! {
 
 const TAGGED_UNION_DOC: &str = "    /// One of the objects below, told apart by their `{property}`; a `{property}` this version does not know is kept whole in `Unknown`.\n";
 
+const TAGGED_VARIANT: &str = r#"    /// `{property}: {tag}`
+    {variant}({ty}) = {value},
+"#;
+
 const JSON_FAST_PATH: &str = r#"crate::types::json_fast_path! {
     {name}, {property};
 {variants}}
@@ -39,6 +43,10 @@ pub enum {name} {
 "#;
 
 const UNTAGGED_UNION_DOC: &str = "/// One of several shapes, tried in the order below; anything else is kept whole in `Unknown`.\n";
+
+const UNTAGGED_VARIANT: &str = r#"    /// A `{ty}`.
+    {variant}({ty}),
+"#;
 
 const FROM: &str = r#"
 impl From<{ty}> for {name} {
@@ -92,9 +100,15 @@ impl Gen<'_> {
         let listed: String = variants
             .iter()
             .map(|(v, ty, tag)| {
-                format!(
-                    "    /// `{property}: {tag}`\n    {v}({ty}) = {},\n",
-                    lit(tag)
+                fill(
+                    TAGGED_VARIANT,
+                    &[
+                        ("property", property),
+                        ("tag", tag),
+                        ("variant", v),
+                        ("ty", ty),
+                        ("value", &lit(tag)),
+                    ],
                 )
             })
             .collect();
@@ -195,7 +209,7 @@ impl Gen<'_> {
         variants.sort_by_key(|v| std::cmp::Reverse(v.2));
         let listed: String = variants
             .iter()
-            .map(|(v, ty, _)| format!("    /// A `{ty}`.\n    {v}({ty}),\n"))
+            .map(|(v, ty, _)| fill(UNTAGGED_VARIANT, &[("ty", ty), ("variant", v)]))
             .collect();
         out.push_str(&fill(
             UNTAGGED_UNION,
