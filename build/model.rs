@@ -569,3 +569,121 @@ fn constant(s: &Value) -> Option<&str> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_operation_reads_into_its_parts() {
+        let api = Api::from_json(&json!({
+            "info": {"x-anthropic-version": "2026-10-21"},
+            "components": {"schemas": {}},
+            "paths": {"/v1/things/{thing_id}/items": {
+                "get": {
+                    "operationId": "things.items.list", "x-group": "things.items", "x-method": "list",
+                    "x-query-name": "ItemListParams",
+                    "parameters": [
+                        {"name": "thing_id", "in": "path", "schema": {"type": "string"}},
+                        {"$ref": "#/components/parameters/WorkspaceId"},
+                        {"name": "types[]", "in": "query", "x-rust-name": "types",
+                         "schema": {"type": "array", "items": {"type": "string"}}}
+                    ],
+                    "responses": {"200": {"x-pagination": "cursor", "content": {"application/json": {"schema": {
+                        "properties": {"data": {"items": {"$ref": "#/components/schemas/Item"}}}
+                    }}}}}
+                },
+                "post": {
+                    "x-group": "things.items", "x-method": "upload", "x-anthropic-beta": "b",
+                    "x-accept": "application/binary",
+                    "requestBody": {"content": {"multipart/form-data": {}}},
+                    "responses": {"200": {"content": {"application/octet-stream": {}}}}
+                }
+            }}
+        }));
+        assert_eq!(api.version.as_deref(), Some("2026-10-21"));
+        let [list, upload] = &api.operations[..] else {
+            panic!("{:?}", api.operations);
+        };
+        assert_eq!(
+            (list.group.as_str(), list.method.as_str()),
+            ("things.items", "list")
+        );
+        assert_eq!(list.path_params, ["thing_id"]);
+        let query = list.query.as_ref().unwrap();
+        assert_eq!(query.name, "ItemListParams");
+        assert_eq!(query.params.len(), 1, "a header parameter is not a query");
+        assert_eq!(query.params[0].rust_name.as_deref(), Some("types"));
+        assert!(matches!(query.params[0].ty.kind, Kind::Array(_)));
+        assert!(matches!(&list.response, Response::Page(t) if t.kind == Kind::Ref("Item".into())));
+        assert!(matches!(list.body, Body::None));
+        assert_eq!(
+            (list.beta.as_str(), list.accept.as_str()),
+            ("", "application/json")
+        );
+        assert!(matches!(upload.body, Body::Multipart));
+        assert!(matches!(upload.response, Response::Bytes));
+        assert_eq!(
+            (upload.beta.as_str(), upload.accept.as_str()),
+            ("b", "application/binary")
+        );
+        assert!(upload.query.is_none() && upload.id.is_none());
+    }
+
+    fn with_status() -> Api {
+        Api::from_json(&json!({"components": {"schemas": {
+            "Status": {"type": "string", "enum": ["idle", "running"],
+                       "x-enum-descriptions": {"idle": "Waiting."}},
+            "Thing": {"type": "object"}
+        }}}))
+    }
+
+    #[test]
+    fn a_kept_value_is_added_with_its_note_unless_the_spec_lists_it() {
+        let mut api = with_status();
+        api.keep_deprecated(&json!({"Status": {"paused": "Gone in 2.17.", "idle": "listed"}}));
+        let Some(SchemaKind::Enum(values)) = api.schema("Status").map(|s| &s.kind) else {
+            panic!("Status is an enum");
+        };
+        let seen: Vec<(&str, Option<&str>, Option<&str>)> = values
+            .iter()
+            .map(|v| {
+                (
+                    v.value.as_str(),
+                    v.description.as_deref(),
+                    v.deprecated.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("idle", Some("Waiting."), None),
+                ("running", None, None),
+                ("paused", None, Some("Gone in 2.17."))
+            ]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "names Thing, which is not an enum")]
+    fn keeping_a_value_of_something_else_than_an_enum_is_refused() {
+        with_status().keep_deprecated(&json!({"Thing": {"x": "note"}}));
+    }
+
+    #[test]
+    fn an_object_without_properties_is_told_from_one_with_none() {
+        let api = Api::from_json(&json!({"components": {"schemas": {
+            "Free": {"type": "object"},
+            "Empty": {"type": "object", "properties": {}}
+        }}}));
+        assert!(matches!(
+            api.schema("Free").unwrap().kind,
+            SchemaKind::Object(None)
+        ));
+        assert!(
+            matches!(&api.schema("Empty").unwrap().kind, SchemaKind::Object(Some(p)) if p.is_empty())
+        );
+    }
+}

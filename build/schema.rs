@@ -44,7 +44,10 @@ impl<'a> Gen<'a> {
     pub(crate) fn rust_type_plain(&self, kind: &Kind) -> String {
         match kind {
             Kind::Ref(name) => name.clone(),
-            Kind::Const(value) => format!("tags::{}", self.api.tags[value]),
+            Kind::Const(value) => match self.api.tags.get(value) {
+                Some(tag) => format!("tags::{tag}"),
+                None => panic!("the constant {value:?} is not in a generated schema"),
+            },
             Kind::String => "String".into(),
             Kind::Integer => "i64".into(),
             Kind::Number => "f64".into(),
