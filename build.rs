@@ -7,27 +7,15 @@
 //!   method per operation (and a `_with` form taking `RequestOptions`), the query structs, and
 //!   the operation table.
 //!
-//! The generator is deliberately plain: it reads JSON with serde_json and writes Rust source as
-//! text, already laid out as rustfmt would, so the build needs no syn, quote or prettyplease.
+//! The generator is deliberately plain: `build/model.rs` reads the spec once into a typed model
+//! with serde_json, and the other modules write Rust source from it with templates, already
+//! laid out as rustfmt would, so the build needs no syn, quote or prettyplease. A copy of the
+//! output is checked in under `spec/generated/` (`cargo test --test generator` compares).
 //! spec/README.md explains the mapping rules and why typify and progenitor are not used here.
 
-#[path = "build/deserialize.rs"]
-mod deserialize;
-#[path = "build/errors.rs"]
-mod errors;
-#[path = "build/names.rs"]
-mod names;
-#[path = "build/operations.rs"]
-mod operations;
-#[path = "build/schema.rs"]
-mod schema;
-#[path = "build/types.rs"]
-mod types;
-#[path = "build/unions.rs"]
-mod unions;
+#[path = "build/mod.rs"]
+mod generator;
 
-use schema::Gen;
-use serde_json::Value;
 use std::path::Path;
 
 fn main() {
@@ -35,21 +23,16 @@ fn main() {
     println!("cargo:rerun-if-changed=spec/deprecated.json");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build");
-    let text = std::fs::read_to_string("spec/openapi.json").expect("read spec/openapi.json");
-    let mut spec: Value = serde_json::from_str(&text).expect("spec/openapi.json is not JSON");
-    let kept = std::fs::read_to_string("spec/deprecated.json").expect("read spec/deprecated.json");
-    let kept: Value = serde_json::from_str(&kept).expect("spec/deprecated.json is not JSON");
-    keep_deprecated(&mut spec, &kept["values"]);
+    let openapi = std::fs::read_to_string("spec/openapi.json").expect("read spec/openapi.json");
+    let deprecated =
+        std::fs::read_to_string("spec/deprecated.json").expect("read spec/deprecated.json");
     let out = std::env::var("OUT_DIR").expect("OUT_DIR");
-    let mut gen = Gen::new(&spec);
-    let (ops, queries) = gen.operations();
-    let types = gen.types() + &queries + &errors::error_code_impl(&errors::error_table(&spec));
-    let files = [
-        Path::new(&out).join("types.rs"),
-        Path::new(&out).join("operations.rs"),
-    ];
-    std::fs::write(&files[0], types).expect("write types.rs");
-    std::fs::write(&files[1], ops).expect("write operations.rs");
+    let mut files = Vec::new();
+    for (name, code) in generator::generate::generate(&openapi, &deprecated) {
+        let file = Path::new(&out).join(name);
+        std::fs::write(&file, code).unwrap_or_else(|e| panic!("write {name}: {e}"));
+        files.push(file);
+    }
     // The text is already laid out; rustfmt, when the toolchain has it, makes it exactly
     // rustfmt's, for anyone reading it in their editor. Without it the code is the same.
     let rustfmt = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into());
@@ -58,27 +41,4 @@ fn main() {
         .args(&files)
         .stderr(std::process::Stdio::null())
         .status();
-}
-
-/// Adds the values `spec/deprecated.json` keeps to their open enums, each marked
-/// `x-deprecated-values` with its note, unless the spec lists it again.
-fn keep_deprecated(spec: &mut Value, kept: &Value) {
-    let Some(kept) = kept.as_object() else {
-        return;
-    };
-    for (name, values) in kept {
-        let schema = &mut spec["components"]["schemas"][name.as_str()];
-        let Some(list) = schema["enum"].as_array().cloned() else {
-            panic!("spec/deprecated.json names {name}, which is not an enum of the spec");
-        };
-        let mut list = list;
-        for (value, note) in values.as_object().into_iter().flatten() {
-            if list.iter().any(|v| v == value) {
-                continue;
-            }
-            list.push(Value::String(value.clone()));
-            schema["x-deprecated-values"][value.as_str()] = note.clone();
-        }
-        schema["enum"] = Value::Array(list);
-    }
 }

@@ -2,76 +2,66 @@
 //! taken from `x-error-classes`. It gives `ErrorCode` (an open enum, generated with the other
 //! schemas) the status and the SDK class each code belongs to.
 
-use crate::names::lit;
-use serde_json::Value;
-use std::fmt::Write as _;
+use super::model::ErrorClass;
+use super::names::lit;
+use super::template::fill;
 
-/// One entry of the SDK's error table.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ErrorClass {
-    pub(crate) status: u16,
-    pub(crate) code: Option<String>,
-    pub(crate) class: String,
+const ERROR_CODE_IMPL: &str = r#"impl ErrorCode {
+    /// The HTTP status the API answers with this code, as the official SDK's error table
+    /// lists it; `None` for a code this version does not know.
+    pub fn status(&self) -> Option<u16> {
+        match self.as_str() {
+{statuses}            _ => None,
+        }
+    }
+
+    /// The name of the exception class the official SDKs raise for this code
+    /// (`ThreadNotFoundError`, ...); `None` for a code this version does not know.
+    pub fn sdk_class(&self) -> Option<&'static str> {
+        match self.as_str() {
+{classes}            _ => None,
+        }
+    }
 }
 
-/// The table as the spec lists it.
-pub(crate) fn error_table(spec: &Value) -> Vec<ErrorClass> {
-    spec["x-error-classes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|e| ErrorClass {
-            status: e["status"]
-                .as_u64()
-                .and_then(|s| u16::try_from(s).ok())
-                .expect("x-error-classes: status"),
-            code: e["code"].as_str().map(String::from),
-            class: e["class"]
-                .as_str()
-                .expect("x-error-classes: class")
-                .to_string(),
-        })
-        .collect()
+/// The exception class the official SDKs raise for a status when the error's code is not
+/// one they list (`NotFoundError` for 404, ...).
+pub(crate) fn sdk_class_of_status(status: u16) -> Option<&'static str> {
+    match status {
+{status_classes}        _ => None,
+    }
 }
+"#;
 
 /// `impl ErrorCode { status, sdk_class }` and the status-only classes, as Rust source.
 pub(crate) fn error_code_impl(table: &[ErrorClass]) -> String {
-    let mut out = String::new();
-    out.push_str("impl ErrorCode {\n");
-    out.push_str("    /// The HTTP status the API answers with this code, as the official SDK's error table\n");
-    out.push_str("    /// lists it; `None` for a code this version does not know.\n");
-    out.push_str("    pub fn status(&self) -> Option<u16> {\n        match self.as_str() {\n");
+    let mut statuses = String::new();
+    let mut classes = String::new();
+    let mut status_classes = String::new();
     for e in table {
-        if let Some(code) = &e.code {
-            let _ = writeln!(out, "            {} => Some({}),", lit(code), e.status);
+        let class = lit(&e.class);
+        match &e.code {
+            Some(code) => {
+                let code = lit(code);
+                statuses.push_str(&format!("            {code} => Some({}),\n", e.status));
+                classes.push_str(&format!("            {code} => Some({class}),\n"));
+            }
+            None => status_classes.push_str(&format!("        {} => Some({class}),\n", e.status)),
         }
     }
-    out.push_str("            _ => None,\n        }\n    }\n\n");
-    out.push_str("    /// The name of the exception class the official SDKs raise for this code\n");
-    out.push_str(
-        "    /// (`ThreadNotFoundError`, ...); `None` for a code this version does not know.\n",
-    );
-    out.push_str(
-        "    pub fn sdk_class(&self) -> Option<&'static str> {\n        match self.as_str() {\n",
-    );
-    for e in table {
-        if let Some(code) = &e.code {
-            let _ = writeln!(out, "            {} => Some({}),", lit(code), lit(&e.class));
-        }
-    }
-    out.push_str("            _ => None,\n        }\n    }\n}\n\n");
-    out.push_str("/// The exception class the official SDKs raise for a status when the error's code is not\n");
-    out.push_str("/// one they list (`NotFoundError` for 404, ...).\n");
-    out.push_str("pub(crate) fn sdk_class_of_status(status: u16) -> Option<&'static str> {\n    match status {\n");
-    for e in table.iter().filter(|e| e.code.is_none()) {
-        let _ = writeln!(out, "        {} => Some({}),", e.status, lit(&e.class));
-    }
-    out.push_str("        _ => None,\n    }\n}\n");
-    out
+    fill(
+        ERROR_CODE_IMPL,
+        &[
+            ("statuses", &statuses),
+            ("classes", &classes),
+            ("status_classes", &status_classes),
+        ],
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::model::error_table;
     use super::*;
     use serde_json::json;
 

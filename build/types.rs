@@ -1,104 +1,166 @@
-//! The types module: one Rust item per component schema.
+//! The types module: one Rust item per component schema, the tags, and the conversions
+//! between the stream unions and the unions they extend.
 
-use crate::deserialize::deserialize_impl;
-use crate::names::{camel, doc, lit, snake};
-use crate::schema::{required_set, Gen};
-use serde_json::{Map, Value};
-use std::fmt::Write as _;
+use super::deserialize::deserialize_impl;
+use super::model::{Kind, Property, Schema, SchemaKind, Tagged};
+use super::names::{camel, doc, lit, snake};
+use super::schema::Gen;
+use super::template::fill;
+
+const TAGS: &str = r#"/// Zero-sized types that stand for the constant `type` (or `name`) values of the API's objects.
+///
+/// Each serializes as its string and refuses any other string; `Default` gives the one value.
+pub mod tags {
+{tags}}
+
+"#;
+
+const STREAM_CONVERSIONS: &str = r#"impl From<{sub}> for {stream} {
+    fn from(value: {sub}) -> Self {
+        match value {
+{into_stream}            {sub}::Unknown(v) => {stream}::Unknown(v),
+        }
+    }
+}
+
+impl TryFrom<{stream}> for {sub} {
+    /// The value itself, when it is of a kind `{sub}` does not have.
+    type Error = {stream};
+    fn try_from(value: {stream}) -> Result<Self, {stream}> {
+        match value {
+{from_stream}            {stream}::Unknown(v) => Ok({sub}::Unknown(v)),
+            other => Err(other),
+        }
+    }
+}
+
+"#;
+
+const STRUCT: &str = r#"#[derive({derives})]
+#[non_exhaustive]
+pub struct {name} {
+{fields}}
+"#;
+
+const EXTRA_SCHEMA_KEYS: &str = r#"    /// Every other key of the schema, kept as it is.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+"#;
+
+const EXTRA_FIELDS: &str = r#"    /// The fields this version of the crate does not know, kept as they came and written back.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+"#;
+
+const DOUBLE_OPTION: &str = r#"    #[serde(default, deserialize_with = "crate::types::double_option", skip_serializing_if = "Option::is_none")]
+"#;
+
+const BUILDER: &str = r#"
+impl {name} {
+    /// A `{name}` with its required fields; every optional field is absent.
+    pub fn new({params}) -> Self {
+        {name} {
+{inits}        }
+    }
+{setters}}
+"#;
+
+const SETTER: &str = r#"
+    /// Sets `{wire}`.
+    pub fn {field}(mut self, value: impl Into<{ty}>) -> Self {
+        self.{field} = {value};
+        self
+    }
+"#;
+
+const CLEAR: &str = r#"
+    /// Sends `{wire}` as an explicit `null` (clears it).
+    pub fn clear_{bare}(mut self) -> Self {
+        self.{field} = Some(None);
+        self
+    }
+"#;
 
 impl Gen<'_> {
+    /// The types module: the tags, then one item per schema, then the stream conversions.
     pub(crate) fn types(&mut self) -> String {
-        let mut out = String::new();
-        let schemas = self.schemas.clone();
-        for (name, s) in &schemas {
-            if name == "ErrorResponse" || s.get("format").and_then(Value::as_str) == Some("binary")
-            {
-                continue;
-            }
-            let item = if s.get("oneOf").is_some() {
-                self.tagged_union(name, s)
-            } else if s.get("anyOf").is_some() {
-                self.untagged_union(name, s)
-            } else if s.get("enum").is_some() {
-                self.open_enum(name, s)
-            } else if s.get("type").and_then(Value::as_str) == Some("object") {
-                self.object(name, s)
-            } else {
-                let t = self.rust_type(s);
-                format!(
-                    "{}pub type {name} = {t};\n",
-                    doc(s["description"].as_str(), "")
-                )
+        let api = self.api;
+        let mut items = String::new();
+        for s in api.generated() {
+            let item = match &s.kind {
+                SchemaKind::Tagged(_) => self.tagged_union(s),
+                SchemaKind::Untagged(_) => self.untagged_union(s),
+                SchemaKind::Enum(_) => self.open_enum(s),
+                SchemaKind::Object(_) => self.object(s),
+                SchemaKind::Alias(t) => format!(
+                    "{}pub type {} = {};\n",
+                    doc(s.description.as_deref(), ""),
+                    s.name,
+                    self.rust_type(t)
+                ),
             };
-            out.push_str(&item);
-            out.push('\n');
+            items.push_str(&item);
+            items.push('\n');
         }
-        out.push_str(&self.stream_conversions());
-        let mut tags = String::new();
-        tags.push_str("/// Zero-sized types that stand for the constant `type` (or `name`) values of the API's objects.\n");
-        tags.push_str("///\n/// Each serializes as its string and refuses any other string; `Default` gives the one value.\n");
-        tags.push_str("pub mod tags {\n");
-        for (value, name) in &self.tags {
-            let _ = writeln!(
-                tags,
-                "    crate::types::const_tag!({name}, {});",
-                lit(value)
-            );
-        }
-        tags.push_str("}\n\n");
-        tags + &out
+        items.push_str(&self.stream_conversions());
+        let tags: String = api
+            .tags
+            .iter()
+            .map(|(value, name)| format!("    crate::types::const_tag!({name}, {});\n", lit(value)))
+            .collect();
+        fill(TAGS, &[("tags", &tags)]) + &items
     }
 
     /// `From`/`TryFrom` between a stream union (`StreamSessionEvents`, which adds previews)
     /// and each union whose kinds are a strict subset of its own (`SessionEvent`).
     pub(crate) fn stream_conversions(&self) -> String {
-        let unions: Vec<(&String, &Map<String, Value>)> = self
+        let unions: Vec<(&str, &Tagged)> = self
+            .api
             .schemas
             .iter()
-            .filter_map(|(n, s)| s["discriminator"]["mapping"].as_object().map(|m| (n, m)))
+            .filter_map(|s| match &s.kind {
+                SchemaKind::Tagged(t) => Some((s.name.as_str(), t)),
+                _ => None,
+            })
             .collect();
         let mut out = String::new();
-        for (a, am) in unions.iter().filter(|(n, _)| n.starts_with("Stream")) {
-            for (b, bm) in &unions {
-                let subset = bm.len() < am.len()
-                    && bm.len() >= 3
-                    && bm.iter().all(|(t, r)| am.get(t) == Some(r));
-                if !subset
-                    || self.schemas[*a]["discriminator"]["propertyName"]
-                        != self.schemas[*b]["discriminator"]["propertyName"]
-                {
+        for (stream, a) in unions.iter().filter(|(n, _)| n.starts_with("Stream")) {
+            for (sub, b) in &unions {
+                let subset = b.mapping.len() < a.mapping.len()
+                    && b.mapping.len() >= 3
+                    && b.mapping.iter().all(|m| a.mapping.contains(m));
+                if !subset || a.property != b.property {
                     continue;
                 }
-                let vs: Vec<String> = bm.keys().map(|t| camel(t)).collect();
-                let _ = writeln!(out, "impl From<{b}> for {a} {{\n    fn from(value: {b}) -> Self {{\n        match value {{");
-                for v in &vs {
-                    let _ = writeln!(out, "            {b}::{v}(x) => {a}::{v}(x),");
-                }
-                let _ = writeln!(
-                    out,
-                    "            {b}::Unknown(v) => {a}::Unknown(v),\n        }}\n    }}\n}}\n"
-                );
-                let _ = writeln!(out, "impl TryFrom<{a}> for {b} {{");
-                let _ = writeln!(
-                    out,
-                    "    /// The value itself, when it is of a kind `{b}` does not have."
-                );
-                let _ = writeln!(out, "    type Error = {a};\n    fn try_from(value: {a}) -> Result<Self, {a}> {{\n        match value {{");
-                for v in &vs {
-                    let _ = writeln!(out, "            {a}::{v}(x) => Ok({b}::{v}(x)),");
-                }
-                let _ = writeln!(out, "            {a}::Unknown(v) => Ok({b}::Unknown(v)),\n            other => Err(other),\n        }}\n    }}\n}}\n");
+                let variants: Vec<String> = b.mapping.iter().map(|(t, _)| camel(t)).collect();
+                let into_stream: String = variants
+                    .iter()
+                    .map(|v| format!("            {sub}::{v}(x) => {stream}::{v}(x),\n"))
+                    .collect();
+                let from_stream: String = variants
+                    .iter()
+                    .map(|v| format!("            {stream}::{v}(x) => Ok({sub}::{v}(x)),\n"))
+                    .collect();
+                out.push_str(&fill(
+                    STREAM_CONVERSIONS,
+                    &[
+                        ("sub", sub),
+                        ("stream", stream),
+                        ("into_stream", &into_stream),
+                        ("from_stream", &from_stream),
+                    ],
+                ));
             }
         }
         out
     }
 
-    pub(crate) fn object(&mut self, name: &str, s: &Value) -> String {
+    /// A struct, with its reader (a response) or its constructor and setters (a request).
+    pub(crate) fn object(&mut self, s: &Schema) -> String {
+        let name = s.name.as_str();
+        let request = s.request;
         let fallback = format!("The `{name}` object.");
-        let mut out = doc(Some(s["description"].as_str().unwrap_or(&fallback)), "");
-        let request = s.get("x-request").and_then(Value::as_bool) == Some(true);
-        let required = required_set(s);
-        let props = s["properties"].as_object().cloned().unwrap_or_default();
+        let mut out = doc(Some(s.description.as_deref().unwrap_or(&fallback)), "");
         let mut derives = vec!["Debug", "Clone", "PartialEq"];
         if self.has_default(name) {
             derives.push("Default");
@@ -108,84 +170,88 @@ impl Gen<'_> {
         if request {
             derives.push("Deserialize");
         }
-        let _ = writeln!(out, "#[derive({})]", derives.join(", "));
-        let _ = writeln!(out, "#[non_exhaustive]");
-        let _ = writeln!(out, "pub struct {name} {{");
+        let mut decls = String::new();
         let mut fields: Vec<Field> = Vec::new();
-        for (wire, p) in &props {
-            assert!(wire != "extra", "{name}: a field is named extra");
-            let field = snake(wire);
-            let nullable = p.get("nullable").and_then(Value::as_bool) == Some(true);
-            let inner = Self::unwrap(p);
-            let ty = self.rust_type_plain(inner);
-            let is_tag = Self::is_const(inner).is_some();
-            let is_req = required.contains(wire.as_str());
-            let fallback = match Self::is_const(inner) {
-                Some(c) => format!("Always `{c:?}`."),
-                None => format!("`{wire}`."),
-            };
-            let description = p
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or(&fallback);
-            out.push_str(&doc(Some(description), "    "));
-            let bare = field.trim_start_matches("r#");
-            if bare != wire {
-                let _ = writeln!(out, "    #[serde(rename = {})]", lit(wire));
-            }
-            // a required list, map or all-optional object that a response leaves out reads
-            // as empty (spec/README.md, "Missing fields")
-            let default_if_missing = !request && is_req && !nullable && self.missing_ok(&ty);
-            let (decl, optional, double) = if is_req && !nullable {
-                (ty.clone(), false, false)
-            } else if is_req {
-                if request {
-                    let _ = writeln!(out, "    #[serde(default)]");
-                }
-                (format!("Option<{ty}>"), true, false)
-            } else if request && nullable {
-                let _ = writeln!(
-                    out,
-                    "    #[serde(default, deserialize_with = \"crate::types::double_option\", skip_serializing_if = \"Option::is_none\")]"
-                );
-                (format!("Option<Option<{ty}>>"), true, true)
-            } else {
-                let attr = if request { "default, " } else { "" };
-                let _ = writeln!(
-                    out,
-                    "    #[serde({attr}skip_serializing_if = \"Option::is_none\")]"
-                );
-                (format!("Option<{ty}>"), true, false)
-            };
-            let _ = writeln!(out, "    pub {field}: {decl},");
-            fields.push(Field {
-                name: field,
-                ty,
-                optional,
-                double,
-                fixed: is_tag && !optional,
-                wire: wire.clone(),
-                default_if_missing,
-            });
+        for p in s.properties() {
+            let (decl, field) = self.field(name, request, p);
+            decls.push_str(&decl);
+            fields.push(field);
         }
-        if request && name.contains("InputSchema") {
-            // a JSON Schema: keys beyond the modelled ones (`additionalProperties`, `$schema`, ...) are kept
-            let _ = writeln!(out, "    /// Every other key of the schema, kept as it is.");
-            let _ = writeln!(out, "    #[serde(flatten)]");
-            let _ = writeln!(out, "    pub extra: Map<String, Value>,");
+        // a JSON Schema: keys beyond the modelled ones (`additionalProperties`, `$schema`, ...) are kept
+        let schema_keys = request && name.contains("InputSchema");
+        if schema_keys {
+            decls.push_str(EXTRA_SCHEMA_KEYS);
         }
         if !request {
-            let _ = writeln!(out, "    /// The fields this version of the crate does not know, kept as they came and written back.");
-            let _ = writeln!(out, "    #[serde(flatten)]");
-            let _ = writeln!(out, "    pub extra: Map<String, Value>,");
+            decls.push_str(EXTRA_FIELDS);
         }
-        out.push_str("}\n");
+        out.push_str(&fill(
+            STRUCT,
+            &[
+                ("derives", &derives.join(", ")),
+                ("name", name),
+                ("fields", &decls),
+            ],
+        ));
         if request {
-            out.push_str(&builder(name, &fields, name.contains("InputSchema")));
+            out.push_str(&builder(name, &fields, schema_keys));
         } else {
             out.push_str(&deserialize_impl(name, &fields));
         }
         out
+    }
+
+    /// A field's declaration (doc, serde attributes, `pub name: Type,`), and what the
+    /// constructor, setters and reader need of it.
+    fn field(&mut self, name: &str, request: bool, p: &Property) -> (String, Field) {
+        let wire = p.wire.as_str();
+        assert!(wire != "extra", "{name}: a field is named extra");
+        let field = snake(wire);
+        let nullable = p.ty.nullable;
+        let ty = self.rust_type_plain(&p.ty.kind);
+        let constant = match &p.ty.kind {
+            Kind::Const(c) => Some(c.as_str()),
+            _ => None,
+        };
+        let fallback = match constant {
+            Some(c) => format!("Always `{c:?}`."),
+            None => format!("`{wire}`."),
+        };
+        let mut out = doc(Some(p.description.as_deref().unwrap_or(&fallback)), "    ");
+        if field.trim_start_matches("r#") != wire {
+            out.push_str(&format!("    #[serde(rename = {})]\n", lit(wire)));
+        }
+        // a required list, map or all-optional object that a response leaves out reads
+        // as empty (spec/README.md, "Missing fields")
+        let default_if_missing = !request && p.required && !nullable && self.missing_ok(&ty);
+        let (decl, optional, double) = if p.required && !nullable {
+            (ty.clone(), false, false)
+        } else if p.required {
+            if request {
+                out.push_str("    #[serde(default)]\n");
+            }
+            (format!("Option<{ty}>"), true, false)
+        } else if request && nullable {
+            out.push_str(DOUBLE_OPTION);
+            (format!("Option<Option<{ty}>>"), true, true)
+        } else {
+            let default = if request { "default, " } else { "" };
+            out.push_str(&format!(
+                "    #[serde({default}skip_serializing_if = \"Option::is_none\")]\n"
+            ));
+            (format!("Option<{ty}>"), true, false)
+        };
+        out.push_str(&format!("    pub {field}: {decl},\n"));
+        let field = Field {
+            name: field,
+            ty,
+            optional,
+            double,
+            fixed: constant.is_some() && !optional,
+            wire: wire.to_string(),
+            default_if_missing,
+        };
+        (out, field)
     }
 }
 
@@ -208,81 +274,74 @@ pub(crate) struct Field {
 }
 
 /// A request's constructor over its required fields, and a setter per optional field.
-fn builder(name: &str, fields: &[Field], extra: bool) -> String {
-    let mut out = String::new();
+fn builder(name: &str, fields: &[Field], schema_keys: bool) -> String {
     let mut args: Vec<&Field> = fields.iter().filter(|f| !f.optional && !f.fixed).collect();
     // `name` leads, as it does in the API's docs; the rest keep the spec's order
     args.sort_by_key(|f| f.wire != "name");
-    let _ = writeln!(out, "\nimpl {name} {{");
-    let _ = writeln!(
-        out,
-        "    /// A `{name}` with its required fields; every optional field is absent."
-    );
     let params: Vec<String> = args
         .iter()
         .map(|f| format!("{}: impl Into<{}>", f.name, f.ty))
         .collect();
-    let _ = writeln!(out, "    pub fn new({}) -> Self {{", params.join(", "));
-    let _ = writeln!(out, "        {name} {{");
-    for f in fields {
-        if f.optional {
-            let _ = writeln!(out, "            {}: None,", f.name);
-        } else if f.fixed {
-            let _ = writeln!(out, "            {}: Default::default(),", f.name);
-        } else {
-            let _ = writeln!(out, "            {}: {}.into(),", f.name, f.name);
-        }
+    let mut inits: String = fields
+        .iter()
+        .map(|f| {
+            let value = if f.optional {
+                "None".to_string()
+            } else if f.fixed {
+                "Default::default()".to_string()
+            } else {
+                format!("{}.into()", f.name)
+            };
+            format!("            {}: {value},\n", f.name)
+        })
+        .collect();
+    if schema_keys {
+        inits.push_str("            extra: Default::default(),\n");
     }
-    if extra {
-        let _ = writeln!(out, "            extra: Default::default(),");
-    }
-    let _ = writeln!(out, "        }}\n    }}");
+    let mut setters = String::new();
     for f in fields
         .iter()
         .filter(|f| f.optional && !f.ty.starts_with("tags::"))
     {
-        let bare = f.name.trim_start_matches("r#");
-        let set = if f.double {
+        let value = if f.double {
             "Some(Some(value.into()))"
         } else {
             "Some(value.into())"
         };
-        let _ = writeln!(out, "\n    /// Sets `{}`.", f.wire);
-        let _ = writeln!(
-            out,
-            "    pub fn {}(mut self, value: impl Into<{}>) -> Self {{",
-            f.name, f.ty
-        );
-        let _ = writeln!(
-            out,
-            "        self.{} = {set};\n        self\n    }}",
-            f.name
-        );
+        let vars = [
+            ("wire", f.wire.as_str()),
+            ("field", f.name.as_str()),
+            ("ty", f.ty.as_str()),
+            ("value", value),
+        ];
+        setters.push_str(&fill(SETTER, &vars));
         if f.double {
-            let _ = writeln!(
-                out,
-                "\n    /// Sends `{}` as an explicit `null` (clears it).",
-                f.wire
-            );
-            let _ = writeln!(out, "    pub fn clear_{bare}(mut self) -> Self {{");
-            let _ = writeln!(
-                out,
-                "        self.{} = Some(None);\n        self\n    }}",
-                f.name
-            );
+            let bare = f.name.trim_start_matches("r#");
+            setters.push_str(&fill(
+                CLEAR,
+                &[("wire", &f.wire), ("bare", bare), ("field", &f.name)],
+            ));
         }
     }
-    out.push_str("}\n");
-    out
+    fill(
+        BUILDER,
+        &[
+            ("name", name),
+            ("params", &params.join(", ")),
+            ("inits", &inits),
+            ("setters", &setters),
+        ],
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::model::Api;
     use super::*;
     use serde_json::json;
 
-    fn spec() -> Value {
-        json!({"components": {"schemas": {
+    fn api() -> Api {
+        Api::from_json(&json!({"components": {"schemas": {
             "Thing": {"type": "object", "required": ["id", "items", "type"], "properties": {
                 "id": {"type": "string"},
                 "items": {"type": "array", "items": {"type": "string"}},
@@ -293,14 +352,14 @@ mod tests {
                 "name": {"type": "string"},
                 "note": {"type": "string", "nullable": true}
             }}
-        }}})
+        }}}))
     }
 
     #[test]
     fn a_response_object_reads_with_its_own_visitor_and_keeps_the_rest() {
-        let spec = spec();
-        let mut g = Gen::new(&spec);
-        let code = g.object("Thing", &spec["components"]["schemas"]["Thing"]);
+        let api = api();
+        let mut g = Gen::new(&api);
+        let code = g.object(api.schema("Thing").unwrap());
         assert!(code.contains("#[derive(Debug, Clone, PartialEq, Default, Serialize)]\n#[non_exhaustive]\npub struct Thing {"), "{code}");
         assert!(code.contains("    #[serde(flatten)]\n    pub extra: Map<String, Value>,"));
         assert!(code.contains("impl<'de> Deserialize<'de> for Thing {"));
@@ -316,9 +375,9 @@ mod tests {
 
     #[test]
     fn a_request_object_derives_its_reader_and_has_a_constructor_and_setters() {
-        let spec = spec();
-        let mut g = Gen::new(&spec);
-        let code = g.object("ThingParams", &spec["components"]["schemas"]["ThingParams"]);
+        let api = api();
+        let mut g = Gen::new(&api);
+        let code = g.object(api.schema("ThingParams").unwrap());
         assert!(code.contains("#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]\n#[non_exhaustive]\npub struct ThingParams {"), "{code}");
         assert!(!code.contains("pub extra"));
         assert!(code.contains("pub note: Option<Option<String>>,"));

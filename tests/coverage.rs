@@ -5,13 +5,10 @@
 //! table stays private.
 #![allow(dead_code)]
 
-#[path = "../build/names.rs"]
-mod names;
-#[path = "../build/operations.rs"]
-mod operations;
-#[path = "../build/schema.rs"]
-mod schema;
+#[path = "../build/mod.rs"]
+mod generator;
 
+use generator::operations;
 use std::collections::BTreeSet;
 
 fn read(path: &str) -> String {
