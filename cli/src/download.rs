@@ -4,7 +4,7 @@
 //! folder that is renamed into place, so a failed download leaves what was there intact, and
 //! Ctrl-C leaves no temporary file ([`remove_partial`]).
 
-use crate::{exit, Failure};
+use crate::exit::{Exit, Failure};
 use managed_agents::Response;
 use std::fs::File;
 use std::io::Write;
@@ -90,7 +90,7 @@ fn forget(tmp: &Path) {
 }
 
 fn io_failure(what: &str, path: &Path, e: std::io::Error) -> Failure {
-    Failure(exit::USAGE, format!("{what} {}: {e}", path.display()))
+    Failure(Exit::Usage, format!("{what} {}: {e}", path.display()))
 }
 
 /// A temporary file beside the target, created anew (never an existing file or link), named
@@ -135,7 +135,7 @@ pub fn check(dir: &Path, name: &str, existing: Existing) -> Result<(), Failure> 
     let path = dir.join(name);
     if existing == Existing::Refuse && exists(&path) {
         return Err(Failure(
-            exit::USAGE,
+            Exit::Usage,
             format!("{} exists; give --force to overwrite it", path.display()),
         ));
     }

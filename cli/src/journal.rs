@@ -5,7 +5,7 @@
 //! `{"task": ID, "session_id": ID}`. Every session a batch creates has the metadata
 //! `{"batch": ID, "task": ID}`, which `batch cleanup` reads to find the ones no task claims.
 
-use crate::{exit, Failure};
+use crate::exit::{Exit, Failure};
 use serde_json::{json, Value};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -22,7 +22,7 @@ pub struct Journal {
 }
 
 fn failure(name: &str, e: impl std::fmt::Display) -> Failure {
-    Failure(exit::USAGE, format!("{name}: {e}"))
+    Failure(Exit::Usage, format!("{name}: {e}"))
 }
 
 /// The journal of a results file.
@@ -86,7 +86,7 @@ impl Journal {
         match (recorded, batch) {
             (Some(r), Some(b)) if r != b => {
                 return Err(Failure(
-                    exit::USAGE,
+                    Exit::Usage,
                     format!("--batch-id {b}: {} belongs to the batch {r}", j.name),
                 ))
             }
@@ -113,7 +113,7 @@ impl Journal {
         match parse(&name, &text)? {
             (Some(batch), sessions) => Ok((batch, sessions)),
             (None, _) => Err(Failure(
-                exit::USAGE,
+                Exit::Usage,
                 format!("{name}: names no batch (its first line is not {{\"batch\": ID}})"),
             )),
         }

@@ -1,7 +1,7 @@
 //! A batch's progress: a live bar on a terminal (done, failed, running, rate, ETA, elapsed),
 //! one plain line per finished task when stderr is piped, nothing with `--quiet`.
 
-use crate::note;
+use crate::output::{escape_controls, note};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -74,8 +74,8 @@ impl Progress {
             note(&format!(
                 "[{n}/{}] task {}: {}",
                 self.total,
-                crate::escape_controls(id),
-                crate::escape_controls(outcome)
+                escape_controls(id),
+                escape_controls(outcome)
             ));
         }
     }

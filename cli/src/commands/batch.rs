@@ -1,22 +1,118 @@
-//! `batch`: one session per task line, N at a time on one client, each result appended to a
-//! locked results file; a second run with the same file does only what is left, carrying on
-//! in the sessions its journal names. The whole tasks file is checked first and every bad line
-//! reported at once. `batch cleanup` archives the batch's sessions no task claims.
+//! `batch`: its arguments, help and `exec`: one session per task line, N at a time on one
+//! client, each result appended to a locked results file; a second run with the same file does
+//! only what is left, carrying on in the sessions its journal names. `batch cleanup` archives
+//! the batch's sessions no task claims.
 
-use crate::cli::{BatchArgs, BatchCmd};
+use crate::client::client;
+use crate::exit::{Exit, Failure};
 use crate::journal::Journal;
-use crate::parse::parse_task_line;
+use crate::output::note;
+use crate::parse::duration;
+use crate::plan::{failed_before, prior, read_tasks, Prior};
 use crate::progress::Progress;
 use crate::results::Results;
-use crate::run::{agent_ref, give_up, run_task_with, tool_commands, Ends, OnDeadline, Task};
-use crate::{client, exit, note, tools, Failure};
+use crate::signals;
+use crate::task::{give_up, run_task_with, Ends, OnDeadline, Task};
+use crate::tools::{self, ToolArgs};
+use clap::{Args, Subcommand};
 use managed_agents::types::SessionListParams;
 use managed_agents::{Client, Deadline};
-use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::path::Path;
+use serde_json::json;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+/// Holds the arguments of `batch`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Runs one session per line of TASKS, N at a time on one client, and appends one line per finished
+task to --out: {\"id\", \"session_id\", \"stop_reason\", \"text\", \"usage\", \"error\"}. Running it
+again with the same --out skips the tasks already there (resumable after a crash or Ctrl-C).
+Each task's session is journaled in --out's journal (FILE.journal, fsync'd) as soon as it exists,
+before its message, and created with the metadata {\"batch\": BATCH_ID, \"task\": TASK_ID}; a run
+again carries on in it: a session whose turn ended is recorded without sending anything, one
+still running is followed, one never sent its message gets it. No crash makes a task pay for a
+second session. `batch cleanup --out FILE` archives the batch's sessions no task claims.
+Ctrl-C stops starting new sessions and lets the running ones finish; a second Ctrl-C (or SIGTERM,
+SIGHUP) quits, doing with the running sessions what --on-deadline says.
+A task whose tool command was killed by a signal gets \"tool_killed\": true, its call is left
+unanswered, and it runs again in the same session (the call answered anew), up to --max-attempts
+times in all. A failed task is not done: a run again says how many failed before, runs
+them with --retry-failed, and exits 1 while failures remain.
+
+A task line: {\"id\": \"t1\", \"message\": \"...\"} with optional \"agent\" (ID or ID@VERSION),
+\"environment\", \"title\", \"vault_ids\", \"resources\" (as the API takes them).
+
+Example:
+  managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --parallel 8 --out results.jsonl")]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct BatchArgs {
+    #[command(subcommand)]
+    pub command: Option<BatchCmd>,
+    /// The tasks, one JSON object a line (`-`: stdin).
+    #[arg(value_name = "TASKS.jsonl", required = true)]
+    pub tasks: Option<String>,
+    /// Where results go (appended; locked while the batch runs); its journal is FILE.journal.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub out: Option<PathBuf>,
+    /// The batch's id, the metadata `batch` of its sessions (default: the one its journal
+    /// names, else the results file's name and the start time).
+    #[arg(long, value_name = "ID")]
+    pub batch_id: Option<String>,
+    /// What to do with a session the batch gives up on (its --deadline passed, the batch
+    /// quits): interrupt it (`user.interrupt`; a run again asks its task again in it),
+    /// interrupt and archive it, or leave it running.
+    #[arg(long, value_name = "WHAT", value_enum, default_value = "interrupt")]
+    pub on_deadline: OnDeadline,
+    /// Sessions at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub parallel: u16,
+    /// The agent of tasks that name none.
+    #[arg(long, value_name = "ID[@VERSION]")]
+    pub agent: Option<String>,
+    /// The environment of tasks that name none.
+    #[arg(long, value_name = "ID")]
+    pub environment: Option<String>,
+    #[command(flatten)]
+    pub tools: ToolArgs,
+    /// Each session's deadline, its creation included.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = duration)]
+    pub deadline: Duration,
+    /// Run again the tasks that did not end their turn (an error, a deadline, another stop).
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// The most times one task is run, over every run with the same --out: a task whose tool
+    /// was killed runs again until then, a failed one with --retry-failed.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_attempts: u16,
+    /// A --tool name a task's agent has no custom tool of is an error (exit 2), not a warning.
+    #[arg(long)]
+    pub strict_tools: bool,
+}
+
+/// Names `batch`'s subcommands.
+#[derive(Subcommand, Debug)]
+pub enum BatchCmd {
+    /// Archive the sessions of a batch (by their metadata) that no task of it claims.
+    Cleanup(CleanupArgs),
+}
+
+/// Holds the arguments of `batch cleanup`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Lists the sessions, and archives those whose metadata names the batch of FILE's journal and
+that neither the journal nor the results claim: sessions a run created and was killed before
+journaling, never sent a message. Not while the batch runs (its results file is locked).
+
+Example:
+  managed-agents batch cleanup --out results.jsonl")]
+pub struct CleanupArgs {
+    /// The batch's results file (its journal, FILE.journal, names the batch).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
 
 /// The sessions running now, and what to do with them if the batch quits.
 static RUNNING: Mutex<Option<HashSet<String>>> = Mutex::new(None);
@@ -28,7 +124,7 @@ fn running() -> std::sync::MutexGuard<'static, Option<HashSet<String>>> {
 
 /// Does with every session still running what `--on-deadline` says (interrupt, archive or
 /// leave them), all at once, before the batch quits.
-pub fn give_up_running() {
+fn give_up_running() {
     let Some((c, how)) = GIVE_UP.get() else {
         return;
     };
@@ -40,155 +136,32 @@ pub fn give_up_running() {
     });
 }
 
-/// Checks one line; the error names the field.
-fn task(line: &str, agent: Option<&str>, environment: Option<&str>) -> Result<Task, String> {
-    let t = parse_task_line(line)?;
-    let agent = t
-        .agent
-        .or(agent.map(String::from))
-        .ok_or("no \"agent\" and no --agent")?;
-    agent_ref(&agent).map_err(|e| format!("field `agent`: {e}"))?;
-    let environment = t
-        .environment
-        .or(environment.map(String::from))
-        .ok_or("no \"environment\" and no --environment")?;
-    Ok(Task {
-        title: t.title.or(Some(t.id.clone())),
-        id: t.id,
-        agent,
-        environment,
-        message: t.message,
-        vault_ids: t.vault_ids,
-        resources: t.resources,
-        session: None,
-        resumable: true,
-        journaled: false,
-        metadata: BTreeMap::new(),
-    })
-}
-
-/// Reads and checks every task line; every bad line is reported, then exit 2.
-fn read_tasks(
-    path: &str,
-    agent: Option<&str>,
-    environment: Option<&str>,
-) -> Result<Vec<Task>, Failure> {
-    let src = crate::input::read(path)?;
-    let mut tasks = Vec::new();
-    let mut errors = Vec::new();
-    let mut ids = HashSet::new();
-    for (i, line) in src.text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = format!("{}:{}", src.name, i + 1);
-        match task(line, agent, environment) {
-            Ok(t) if !ids.insert(t.id.clone()) => {
-                errors.push(format!("{at}: the id {:?} is used twice", t.id))
-            }
-            Ok(t) => tasks.push(t),
-            Err(e) => errors.push(format!("{at}: {e}")),
-        }
-    }
-    if let Some(last) = errors.pop() {
-        for e in &errors {
-            note(&format!("error: {}", crate::escape_controls(e)));
-        }
-        let more = if errors.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} bad lines)", errors.len() + 1)
-        };
-        return Err(Failure(exit::USAGE, format!("{last}{more}")));
-    }
-    if tasks.is_empty() {
-        return Err(Failure(exit::USAGE, format!("{}: no tasks", src.name)));
-    }
-    Ok(tasks)
-}
-
-/// What earlier runs left in the results file, by task id.
-#[derive(Default)]
-struct Prior {
-    /// Tasks that ended their turn: never run again.
-    done: HashSet<String>,
-    /// Tasks to run again: their tool was killed, or they failed and failures are retried,
-    /// with attempts left.
-    again: HashSet<String>,
-    /// Of those, the ones whose tool was killed in a session that is carried on.
-    sessions: HashMap<String, String>,
-    /// Failed tasks not run again: their number.
-    failed: usize,
-    /// Of those, the ones that used all their attempts.
-    spent: usize,
-}
-
-/// Sorts the tasks of earlier results: a task is done once a result ended its turn; a failed
-/// one is not done, and runs again while it has attempts left (`max_attempts` in all) when
-/// its tool was killed or `retry_failed` is given.
-fn prior(results: &[Value], retry_failed: bool, max_attempts: usize) -> Prior {
-    // per id: (attempts, ended its turn, the session of the last attempt if its tool was killed)
-    let mut seen: HashMap<&str, (usize, bool, Option<&str>)> = HashMap::new();
-    for v in results {
-        let Some(id) = v["id"].as_str() else { continue };
-        let ok = v["error"].is_null() && v["stop_reason"] == json!("end_turn");
-        let e = seen.entry(id).or_default();
-        e.0 += 1;
-        e.1 |= ok;
-        e.2 = (v["tool_killed"] == json!(true)).then(|| v["session_id"].as_str().unwrap_or(""));
-    }
-    let mut p = Prior::default();
-    for (id, (attempts, ok, killed_in)) in seen {
-        let killed = killed_in.is_some();
-        if ok {
-            p.done.insert(id.to_string());
-        } else if (killed || retry_failed) && attempts < max_attempts {
-            p.again.insert(id.to_string());
-            if let Some(session) = killed_in.filter(|s| !s.is_empty()) {
-                p.sessions.insert(id.to_string(), session.to_string());
-            }
-        } else {
-            p.failed += 1;
-            if killed || retry_failed {
-                p.spent += 1;
-            }
-        }
-    }
-    p
-}
-
-/// What the first line says of the failures of earlier runs that are not run again.
-fn failed_before(p: &Prior, max_attempts: usize) -> String {
-    if p.failed == 0 {
-        return String::new();
-    }
-    let mut s = format!(", {} failed before", p.failed);
-    if p.spent > 0 {
-        s.push_str(&format!(
-            " ({} after {max_attempts} attempts; --max-attempts allows more)",
-            p.spent
-        ));
-    }
-    if p.failed > p.spent {
-        s.push_str(": --retry-failed runs them again");
-    }
-    s
-}
-
 /// The longest metadata value the API takes.
 const METADATA_VALUE_MAX: usize = 512;
 
-pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
+/// Runs `batch` (or `batch cleanup`).
+pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
+    // Ctrl-C is the batch's own (finish the running sessions); SIGTERM and SIGHUP end it
+    // now, its tools with it (a resume runs the tasks not written)
+    signals::on_termination(|stop| {
+        tools::interrupt();
+        note(&format!(
+            "\n{}: quitting now; run again with the same --out to resume",
+            stop.name()
+        ));
+        give_up_running();
+        stop.code().exit();
+    });
     if let Some(BatchCmd::Cleanup(c)) = &a.command {
         return cleanup(&c.out, quiet);
     }
     let (Some(tasks_file), Some(out)) = (a.tasks.clone(), a.out.clone()) else {
-        return Err(Failure(exit::USAGE, "give TASKS.jsonl and --out".into()));
+        return Err(Failure(Exit::Usage, "give TASKS.jsonl and --out".into()));
     };
     if let Some(id) = a.batch_id.as_deref() {
         if id.is_empty() || id.chars().count() > METADATA_VALUE_MAX {
             return Err(Failure(
-                exit::USAGE,
+                Exit::Usage,
                 format!(
                     "--batch-id: 1 to {METADATA_VALUE_MAX} characters (it is a metadata value)"
                 ),
@@ -197,7 +170,7 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     }
     let tasks = read_tasks(&tasks_file, a.agent.as_deref(), a.environment.as_deref())?;
     let c = client()?;
-    let tools = tool_commands(&a.tools);
+    let tools = a.tools.commands();
     tools::check_unique(&tools)?;
     let agents: std::collections::BTreeSet<&str> = tasks.iter().map(|t| t.agent.as_str()).collect();
     for agent in agents {
@@ -270,7 +243,7 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
                 tools::interrupt();
                 note("\ninterrupted again: quitting now");
                 give_up_running();
-                std::process::exit(exit::INTERRUPTED.into());
+                Exit::Interrupted.exit();
             }
             note("\ninterrupted: no new sessions; waiting for the running ones (Ctrl-C again to quit now)");
         });
@@ -362,7 +335,7 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     let (n, bad) = progress.counts();
     if stop.load(Ordering::SeqCst) && n < total {
         return Err(Failure(
-            exit::INTERRUPTED,
+            Exit::Interrupted,
             format!("interrupted: {n} of {total} tasks finished; run again with the same --out to resume"),
         ));
     }
@@ -379,16 +352,16 @@ pub fn batch(a: BatchArgs, quiet: bool) -> Result<u8, Failure> {
     }
     // failures remain, from this run or an earlier one
     Ok(if bad + failed == 0 {
-        exit::OK
+        Exit::Ok
     } else {
-        exit::API
+        Exit::Api
     })
 }
 
 /// `batch cleanup`: archives the sessions of the batch of `out` (by their metadata) that no
 /// task claims (neither its journal nor its results name them): sessions created by a run
 /// that crashed before journaling them, never sent a message.
-fn cleanup(out: &Path, quiet: bool) -> Result<u8, Failure> {
+fn cleanup(out: &Path, quiet: bool) -> Result<Exit, Failure> {
     let (batch, journaled) = Journal::read(out)?;
     // the results file's lock: never while the batch runs
     let (_lock, results) = Results::open(out, None)?;
@@ -429,5 +402,5 @@ fn cleanup(out: &Path, quiet: bool) -> Result<u8, Failure> {
             orphans.len() - failed
         ));
     }
-    Ok(if failed == 0 { exit::OK } else { exit::API })
+    Ok(if failed == 0 { Exit::Ok } else { Exit::Api })
 }

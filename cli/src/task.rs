@@ -1,17 +1,15 @@
-//! `run`: one session end to end, and what `batch` shares with it: creating a session for a
-//! task and running its turn under one deadline, with tool commands as handlers.
+//! A task's session: created (or carried on, when a batch's journal names it) and its turn
+//! run under one deadline, with tool commands as handlers; what is done with a session the
+//! run gives up on (`--on-deadline`); how the run ended, as an exit code and a line. What
+//! `run` and `batch` share.
 
-use crate::cli::{RunArgs, ToolArgs};
-use crate::download::{self, Existing};
+use crate::exit::{Exit, Failure};
 use crate::tools::{self, ToolCommand, ToolFailure};
-use crate::{client, exit, note, out, signals, Failure};
 use managed_agents::environments::StopSignal;
 use managed_agents::runner::{Outcome, StopReason};
 use managed_agents::types::*;
 use managed_agents::{Client, Deadline, Error, RequestOptions};
-use serde_json::{json, Value};
-use std::io::IsTerminal;
-use std::path::Path;
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -55,15 +53,15 @@ pub struct Ran {
 
 impl Ran {
     /// The exit code of this end.
-    pub fn code(&self) -> u8 {
+    pub fn code(&self) -> Exit {
         if self.killed.is_some() && tools::interrupted() {
-            return exit::INTERRUPTED;
+            return Exit::Interrupted;
         }
         match &self.error {
             // the session was deleted under the run
-            Some(Error::Api { status: 404, .. }) if self.session_id.is_some() => exit::TERMINATED,
+            Some(Error::Api { status: 404, .. }) if self.session_id.is_some() => Exit::Terminated,
             Some(e) => Failure::from(clone_kind(e)).0,
-            None if self.killed.is_some() => exit::API,
+            None if self.killed.is_some() => Exit::Api,
             None => stop_code(&self.outcome.stop_reason),
         }
     }
@@ -131,11 +129,11 @@ fn clone_kind(e: &Error) -> Error {
     }
 }
 
-fn stop_code(reason: &Option<StopReason>) -> u8 {
+fn stop_code(reason: &Option<StopReason>) -> Exit {
     match reason {
-        Some(StopReason::EndTurn) => exit::OK,
-        Some(StopReason::Terminated) | Some(StopReason::Deleted) => exit::TERMINATED,
-        _ => exit::STOPPED,
+        Some(StopReason::EndTurn) => Exit::Ok,
+        Some(StopReason::Terminated) | Some(StopReason::Deleted) => Exit::Terminated,
+        _ => Exit::Stopped,
     }
 }
 
@@ -163,17 +161,6 @@ pub fn agent_ref(spec: &str) -> Result<SessionCreateParamsAgent, String> {
         None if spec.is_empty() => Err("the agent is empty".into()),
         None => Ok(spec.into()),
     }
-}
-
-/// The tool commands of `--tool` flags.
-pub fn tool_commands(a: &ToolArgs) -> Vec<ToolCommand> {
-    a.tools
-        .iter()
-        .map(|(name, command)| ToolCommand {
-            name: name.clone(),
-            command: command.clone(),
-        })
-        .collect()
 }
 
 /// What [`run_task_with`] does at the ends of a session's life.
@@ -392,155 +379,6 @@ fn create_session(c: &Client, t: &Task, deadline: Deadline) -> Result<String, Er
         .map(|s| s.id)
 }
 
-fn resource(spec: &str) -> Result<SessionCreateParamsResource, Failure> {
-    let parts: Vec<&str> = spec.splitn(3, ':').collect();
-    match parts.as_slice() {
-        ["file", id, mount] if !id.is_empty() && !mount.is_empty() => {
-            serde_json::from_value(json!({"type": "file", "file_id": id, "mount_path": mount}))
-                .map_err(|e| Failure(exit::USAGE, format!("--resource {spec:?}: {e}")))
-        }
-        _ => Err(Failure(
-            exit::USAGE,
-            format!("--resource {spec:?}: expected file:FILE_ID:MOUNT_PATH"),
-        )),
-    }
-}
-
-pub fn run(a: RunArgs, quiet: bool) -> Result<u8, Failure> {
-    // the whole run, session creation included
-    let deadline = Deadline::after(a.deadline);
-    let message = match (&a.message, &a.message_file) {
-        (Some(m), _) => m.clone(),
-        (None, Some(f)) => crate::input::read(f)?.text,
-        (None, None) => {
-            return Err(Failure(
-                exit::USAGE,
-                "give --message or --message-file".into(),
-            ))
-        }
-    };
-    if message.trim().is_empty() {
-        return Err(Failure(exit::USAGE, "the message is empty".into()));
-    }
-    agent_ref(&a.agent).map_err(|m| Failure(exit::USAGE, format!("--agent: {m}")))?;
-    if let Some(dir) = &a.download_outputs {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Failure(
-                exit::USAGE,
-                format!("--download-outputs {}: {e}", dir.display()),
-            )
-        })?;
-    }
-    let task = Task {
-        id: "run".into(),
-        agent: a.agent.clone(),
-        environment: a.environment.clone(),
-        message,
-        title: a.title.clone(),
-        vault_ids: a.vault.clone(),
-        resources: a
-            .resource
-            .iter()
-            .map(|r| resource(r))
-            .collect::<Result<_, _>>()?,
-        session: None,
-        resumable: false,
-        journaled: false,
-        metadata: Default::default(),
-    };
-    let c = client()?;
-    let tool_commands = tool_commands(&a.tools);
-    tools::check_unique(&tool_commands)?;
-    tools::check_names(&c, &a.agent, &tool_commands, a.strict_tools)?;
-    // the session, once created: a signal interrupts it before the run exits
-    let session: Arc<Mutex<Option<String>>> = Arc::default();
-    {
-        let (c, session) = (c.clone(), session.clone());
-        signals::on_stop(move |stop| {
-            tools::interrupt();
-            download::remove_partial();
-            let id = session.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            match id {
-                Some(id) => note(&format!(
-                    "\ninterrupted ({}): {}",
-                    stop.name(),
-                    interrupt_session(&c, &id, false)
-                )),
-                None => note(&format!(
-                    "\ninterrupted ({}) before the session was created",
-                    stop.name()
-                )),
-            }
-            std::process::exit(stop.code().into());
-        });
-    }
-    let json_mode = a.json;
-    let terminal = std::io::stdout().is_terminal();
-    let mut on_event = |ev: &SessionEvent| {
-        if json_mode {
-            out(&serde_json::to_string(ev).unwrap_or_default());
-        } else if let SessionEvent::AgentMessage(m) = ev {
-            out(&printable(&m.text(), terminal));
-        }
-    };
-    let ran = run_task_with(
-        &c,
-        &task,
-        &tool_commands,
-        a.tools.tool_timeout,
-        deadline,
-        &mut on_event,
-        Ends {
-            on_created: &mut |id| {
-                *session.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.to_string());
-                true
-            },
-            on_deadline: a.on_deadline,
-        },
-    );
-    // a tool still running (past the deadline) goes with the run
-    tools::kill_all();
-    if let (Some(dir), Some(id)) = (&a.download_outputs, &ran.session_id) {
-        download_outputs(&c, id, dir, quiet)?;
-    }
-    let usage = ran.outcome.usage.clone().unwrap_or_default();
-    let error = ran.error_text((a.deadline, deadline));
-    let summary = json!({
-        "session_id": ran.session_id,
-        "stop_reason": ran.stop_name(),
-        "events": ran.outcome.events_seen,
-        "tool_calls": ran.outcome.tool_calls.len(),
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "error": error,
-    });
-    if json_mode {
-        out(&summary.to_string());
-    } else if !quiet && error.is_none() {
-        note(&format!(
-            "{}: {} events, {} tool calls, {} input / {} output tokens, session {}",
-            ran.stop_name(),
-            ran.outcome.events_seen,
-            ran.outcome.tool_calls.len(),
-            usage.input_tokens.unwrap_or(0),
-            usage.output_tokens.unwrap_or(0),
-            ran.session_id.as_deref().unwrap_or("not created"),
-        ));
-    }
-    match error {
-        // one line: what went wrong, and the session to look at (and what was done with it)
-        Some(e) => Err(Failure(
-            ran.code(),
-            match (&ran.left, &ran.session_id) {
-                (Some(left), _) => format!("{e} ({left})"),
-                (None, Some(id)) => format!("{e} (session {id})"),
-                (None, None) => e,
-            },
-        )),
-        None => Ok(ran.code()),
-    }
-}
-
 /// What `--on-deadline` does with a session still running when the run gives up on it (its
 /// deadline, a batch quitting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -564,7 +402,7 @@ pub fn give_up(c: &Client, id: &str, how: OnDeadline) -> String {
 
 /// Sends `user.interrupt` to a session the run leaves (and archives it): the line that says
 /// what was done, its id in it.
-fn interrupt_session(c: &Client, id: &str, archive: bool) -> String {
+pub fn interrupt_session(c: &Client, id: &str, archive: bool) -> String {
     // its own short deadline: the run's may have passed
     let options = RequestOptions::new().deadline(Deadline::after(Duration::from_secs(15)));
     let interrupt = EventSendParams::one(UserInterruptEventParams::new());
@@ -578,40 +416,4 @@ fn interrupt_session(c: &Client, id: &str, archive: bool) -> String {
         Ok(_) => format!("session {id} interrupted and archived"),
         Err(e) => format!("session {id} interrupted; archiving it failed: {e}"),
     }
-}
-
-/// The agent's text for a terminal: line breaks and tabs kept, other control characters
-/// (escape sequences that could move the cursor or rewrite the screen) escaped.
-fn printable(text: &str, terminal: bool) -> String {
-    if !terminal {
-        return text.to_string();
-    }
-    text.split('\n')
-        .map(|line| {
-            line.split('\t')
-                .map(crate::escape_controls)
-                .collect::<Vec<_>>()
-                .join("\t")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Downloads a session's output files into `dir`: plain names only, nothing overwritten (a
-/// taken name gets a number).
-pub fn download_outputs(
-    c: &Client,
-    session_id: &str,
-    dir: &Path,
-    quiet: bool,
-) -> Result<(), Failure> {
-    for f in c.files().list(&FileListParams::scope(session_id))? {
-        let f = f?;
-        let name = download::local_name(&f.filename, &f.id);
-        let (path, n) = download::save(c.files().download(&f.id)?, dir, &name, Existing::Rename)?;
-        if !quiet {
-            note(&format!("downloaded {} ({n} bytes)", path.display()));
-        }
-    }
-    Ok(())
 }
