@@ -1,109 +1,13 @@
-//! The `managed-agents` command end to end against the emulator: a run with a tool command,
-//! a batch of 50 with failures, interrupted and resumed, JSON output, and bad input.
+//! The command end to end against the emulator: a run with a tool command, a batch of 50
+//! with failures, interrupted and resumed, JSON output, resource commands and bad input.
 
+use crate::support::{cli, lines_written, results, run, setup, temp, BIN};
 use managed_agents::{types::*, Client};
-use managed_agents_emulator::{Emulator, Script, Step};
+use managed_agents_emulator::{Script, Step};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-#[path = "support/mod.rs"]
-mod support;
-
-#[path = "cli/batch.rs"]
-mod batch;
-#[path = "cli/definitions.rs"]
-mod definitions;
-#[path = "cli/downloads.rs"]
-mod downloads;
-#[path = "cli/emulator.rs"]
-mod emulator;
-#[path = "cli/front.rs"]
-mod front;
-#[path = "cli/journal.rs"]
-mod journal;
-#[path = "cli/output.rs"]
-mod output;
-#[path = "cli/proxy.rs"]
-mod proxy;
-#[path = "cli/resources.rs"]
-mod resources;
-#[path = "cli/retry.rs"]
-mod retry;
-#[path = "cli/safety.rs"]
-mod safety;
-#[path = "cli/sandbox.rs"]
-mod sandbox;
-#[path = "cli/secrets.rs"]
-mod secrets;
-#[path = "cli/signals.rs"]
-mod signals;
-#[path = "cli/tool_names.rs"]
-mod tool_names;
-#[path = "cli/tool_output.rs"]
-mod tool_output;
-#[path = "cli/worker.rs"]
-mod worker;
-#[path = "cli/worker_leases.rs"]
-mod worker_leases;
-
-const BIN: &str = env!("CARGO_BIN_EXE_managed-agents");
-
-fn cli(emu: &Emulator, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
-        .output()
-        .unwrap()
-}
-
-/// `managed-agents run --agent AGENT --environment ENV --message go EXTRA..`
-fn run(emu: &Emulator, agent: &str, env: &str, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run",
-        "--agent",
-        agent,
-        "--environment",
-        env,
-        "--message",
-        "go",
-    ];
-    args.extend_from_slice(extra);
-    cli(emu, &args)
-}
-
-fn setup(with_tool: bool) -> (Emulator, Client, String, String) {
-    let emu = Emulator::start().unwrap();
-    emu.set_strict(true);
-    let c = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let mut p = AgentCreateParams::new("A", "claude-opus-4-5");
-    if with_tool {
-        p = p.tool(CustomToolParams::new(
-            "shout",
-            "Upper-case",
-            json!({"type": "object", "properties": {"text": {"type": "string"}}}),
-        ));
-    }
-    let agent = c.agents().create(&p).unwrap();
-    (emu, c, agent.id, env.id)
-}
-
-fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ma-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[test]
 fn run_answers_a_tool_with_a_command_and_downloads_outputs() {
@@ -198,24 +102,6 @@ fn run_json_prints_events_and_a_summary_and_exit_codes_tell_stops_apart() {
     );
     let out = run(&emu, "agent_missing", &env, &[]);
     assert_eq!(out.status.code(), Some(1));
-}
-
-/// The number of whole lines in a results file that a running batch may be writing: a line
-/// read while its write is under way is not counted.
-fn lines_written(path: &std::path::Path) -> usize {
-    std::fs::read(path)
-        .unwrap_or_default()
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-}
-
-fn results(path: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Downloads at the edges: a name as long as a file system allows, Ctrl-C in the middle, a
 //! closed pipe, a folder that does not exist yet, and a server's name that would be hidden.
 
-use super::support::TestServer;
-use super::{setup, temp, BIN};
+use crate::support::TestServer;
+use crate::support::{setup, stderr, temp, BIN};
 use managed_agents::{types::*, Client};
 use managed_agents_emulator::{Emulator, Script};
 use serde_json::json;
@@ -10,10 +10,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn cli_in(emu: &Emulator, dir: &Path, args: &[&str]) -> Output {
     Command::new(BIN)

@@ -2,8 +2,8 @@
 //! items, session resources and threads, skill folders on the wire, definitions from stdin,
 //! the emulator's script and faults from files, batch progress lines.
 
-use super::support::TestServer;
-use super::{cli, setup, temp, BIN};
+use crate::support::TestServer;
+use crate::support::{cli, setup, temp, BIN};
 use managed_agents_emulator::Emulator;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
@@ -170,7 +170,8 @@ fn a_skill_folder_is_uploaded_with_its_paths() {
             body.len()
         );
     });
-    let dir = temp("skill").join("my-skill");
+    let top = temp("skill");
+    let dir = top.join("my-skill");
     std::fs::create_dir_all(dir.join("scripts")).unwrap();
     std::fs::write(dir.join("SKILL.md"), "---\nname: my-skill\n---\nDo it.").unwrap();
     std::fs::write(dir.join("scripts/run.sh"), "echo hi").unwrap();

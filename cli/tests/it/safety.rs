@@ -2,8 +2,8 @@
 //! for, tool commands without the API key, fed from their own thread, killed with their
 //! children at their time limit, at the deadline and on Ctrl-C.
 
-use super::support::TestServer;
-use super::{cli, run, setup, temp, BIN};
+use crate::support::TestServer;
+use crate::support::{cli, run, setup, stderr, temp, BIN};
 use managed_agents::{types::*, Client};
 use managed_agents_emulator::{Emulator, Script};
 use serde_json::{json, Value};
@@ -44,10 +44,6 @@ fn output(
         .unwrap();
     assert_eq!(outputs.data.len(), 1);
     outputs.data[0].id.clone()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

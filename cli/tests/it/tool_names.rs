@@ -1,14 +1,9 @@
 //! `--tool` names checked against the agent's custom tools at start: an unknown name is a
 //! warning (exit 2 with `--strict-tools`), a name given twice a usage error.
 
-use super::{run, setup};
+use crate::support::{run, setup, stderr};
 use managed_agents_emulator::Script;
 use serde_json::json;
-use std::process::Output;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn a_tool_the_agent_does_not_have_is_a_warning_or_with_strict_tools_an_error() {
@@ -62,11 +57,11 @@ fn a_tool_given_twice_is_a_usage_error() {
 #[test]
 fn batch_checks_the_tool_names_against_each_agent_before_running() {
     let (emu, c, agent, env) = setup(true);
-    let dir = super::temp("toolnames");
+    let dir = crate::support::temp("toolnames");
     let tasks = dir.join("tasks.jsonl");
     std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
     let out = dir.join("results.jsonl");
-    let o = super::cli(
+    let o = crate::support::cli(
         &emu,
         &[
             "batch",

@@ -1,7 +1,7 @@
 //! A tool command's output in its result: at most 30,000 characters, the whole of a longer
 //! output saved to a file the result names, and never all of it in memory.
 
-use super::{run, setup};
+use crate::support::{run, setup};
 use managed_agents::types::*;
 use managed_agents_emulator::Script;
 use serde_json::{json, Value};
@@ -91,7 +91,7 @@ fn a_result_the_api_refuses_is_named_and_replaced_by_an_error_result() {
     use std::time::{Duration, Instant};
     let (emu, _c, agent, env) = setup(true);
     emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
-    let dir = super::temp("refused");
+    let dir = crate::support::temp("refused");
     let (ready, go) = (dir.join("ready"), dir.join("go"));
     let tool = format!(
         "shout=touch {}; while [ ! -e {} ]; do sleep 0.05; done; echo hi",
@@ -101,7 +101,7 @@ fn a_result_the_api_refuses_is_named_and_replaced_by_an_error_result() {
     let child = {
         let (emu_url, agent, env) = (emu.base_url().to_string(), agent.clone(), env.clone());
         std::thread::spawn(move || {
-            std::process::Command::new(super::BIN)
+            std::process::Command::new(crate::support::BIN)
                 .args([
                     "run",
                     "--agent",

@@ -61,7 +61,7 @@ fn the_environments_proxy_is_not_used_for_a_loopback_base_url() {
     emu.set_strict(true);
     // a client that went through it would fail: the proxy stops listening after 3 s
     let (proxy, seen) = fake_proxy("{}", std::time::Duration::from_secs(3));
-    let out = std::process::Command::new(super::BIN)
+    let out = std::process::Command::new(crate::support::BIN)
         .args(["agents", "list"])
         .env("ANTHROPIC_API_KEY", KEY)
         .env("ANTHROPIC_BASE_URL", emu.base_url())

@@ -1,14 +1,10 @@
 //! What the command-line tool writes: a write error on stdout is an error (exit 1; 141 for a
 //! closed pipe), the deadline error names the deadline given, one clear line per failure.
 
-use super::{cli, run, setup, temp, BIN};
+use crate::support::{cli, run, setup, stderr, temp, BIN};
 use managed_agents_emulator::{Emulator, Script, Step};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Runs the tool with its stdout on `/dev/full`, where every write fails (ENOSPC).
 fn to_full(emu: &Emulator, args: &[&str]) -> Output {
@@ -95,7 +91,8 @@ fn a_failed_run_prints_one_error_line_and_no_summary() {
 #[test]
 fn skills_create_sends_the_title_as_display_name() {
     let (emu, _c, _agent, _env) = setup(false);
-    let dir = temp("skillname").join("my-skill");
+    let top = temp("skillname");
+    let dir = top.join("my-skill");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("SKILL.md"), "---\nname: my-skill\n---\nDo it.").unwrap();
     let o = cli(
@@ -109,7 +106,7 @@ fn skills_create_sends_the_title_as_display_name() {
 
 #[test]
 fn a_flood_of_junk_frames_is_a_few_warnings_not_one_each() {
-    use super::support::{respond_list, sse_head, TestServer};
+    use crate::support::{respond_list, sse_head, TestServer};
     use std::io::Write;
     let server = TestServer::start(|_, req, conn| {
         if req.target.contains("/stream") {

@@ -2,12 +2,8 @@
 //! (exit 2) before anything is sent, the memory store options reaching the worker, and a
 //! worker killed mid-item replaced.
 
-use super::BIN;
+use crate::support::{text, BIN};
 use std::process::Command;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[test]
 fn worker_help_lists_its_options() {
@@ -70,20 +66,12 @@ fn a_missing_environment_key_is_a_usage_error() {
 #[test]
 fn a_worker_killed_mid_item_is_replaced_and_no_result_is_posted_twice() {
     use managed_agents::types::*;
-    use managed_agents::Client;
-    use managed_agents_emulator::{Emulator, Faults, Script};
+    use managed_agents_emulator::{Faults, Script};
     use serde_json::{json, Value};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
-    let emu = Emulator::start().unwrap();
-
-    emu.set_strict(true);
-    let client = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
+    let (emu, client) = crate::support::emulator();
     // leases of 2 s: a live worker heartbeats each second, a dead one loses its item soon
     emu.set_faults(Faults {
         lease_ttl: Some(Duration::from_secs(2)),
@@ -99,38 +87,13 @@ fn a_worker_killed_mid_item_is_replaced_and_no_result_is_posted_twice() {
             .agent_tool("write", json!({"file_path": "after.txt", "content": "after\n"}))
             .say("done"),
     );
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id;
-    let agent = client
-        .agents()
-        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
-        .unwrap();
-    let session = client
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.as_str()))
-        .unwrap()
-        .id;
-    client
-        .sessions()
-        .events()
-        .send(
-            &session,
-            &EventSendParams::one(UserMessageEventParams::text("go")),
-        )
-        .unwrap();
-    let workdir = std::env::temp_dir().join(format!("cli-worker-kill-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&workdir);
-    std::fs::create_dir_all(&workdir).unwrap();
+    let (env, agent) = crate::support::self_hosted(&client);
+    let session = crate::support::session_sent_go(&client, &agent, &env);
+    let workdir = crate::support::temp("worker-kill");
     let worker = |once: bool| {
-        let mut c = Command::new(BIN);
-        c.args(["worker", "--environment", env.as_str(), "--workdir"])
+        let mut c = crate::support::worker(&emu, &env);
+        c.arg("--workdir")
             .arg(&workdir)
-            .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key")
-            .env("ANTHROPIC_BASE_URL", emu.base_url())
-            .env_remove("ANTHROPIC_API_KEY")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         if once {
@@ -164,14 +127,7 @@ fn a_worker_killed_mid_item_is_replaced_and_no_result_is_posted_twice() {
 
     let second = worker(true).wait_with_output().unwrap();
     assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
-    let events: Vec<Value> = client
-        .sessions()
-        .events()
-        .list(&session, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
-        .collect();
+    let events = crate::support::events(&client, &session);
     let uses: Vec<&Value> = events
         .iter()
         .filter(|e| e["type"] == "agent.tool_use")
@@ -209,7 +165,6 @@ fn a_worker_killed_mid_item_is_replaced_and_no_result_is_posted_twice() {
         std::fs::read_to_string(mark.parent().unwrap().join("after.txt")).unwrap(),
         "after\n"
     );
-    let _ = std::fs::remove_dir_all(&workdir);
 }
 
 #[test]
@@ -243,18 +198,10 @@ fn bad_memory_sync_values_are_usage_errors() {
 #[test]
 fn the_memory_options_reach_the_worker() {
     use managed_agents::types::*;
-    use managed_agents::Client;
-    use managed_agents_emulator::{Emulator, Script};
-    use serde_json::{json, Value};
+    use managed_agents_emulator::Script;
+    use serde_json::json;
 
-    let emu = Emulator::start().unwrap();
-
-    emu.set_strict(true);
-    let client = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
+    let (emu, client) = crate::support::emulator();
     let store = client
         .memory_stores()
         .create(&MemoryStoreCreateParams::new("notes"))
@@ -271,18 +218,8 @@ fn the_memory_options_reach_the_worker() {
             )
             .unwrap();
     }
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id;
-    let agent = client
-        .agents()
-        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
-        .unwrap();
-    let workdir = std::env::temp_dir().join(format!("cli-worker-memory-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&workdir);
-    std::fs::create_dir_all(&workdir).unwrap();
+    let (env, agent) = crate::support::self_hosted(&client);
+    let workdir = crate::support::temp("worker-memory");
     // runs one session whose agent runs `command`, with the worker's `options`; returns the
     // command's output
     let run = |command: &str, options: &[&str]| -> String {
@@ -291,49 +228,20 @@ fn the_memory_options_reach_the_worker() {
                 .agent_tool("bash", json!({ "command": command }))
                 .say("done"),
         );
-        let session = client
-            .sessions()
-            .create(
-                &SessionCreateParams::new(&agent, env.as_str()).resources(vec![
-                    DeploymentCreateParamsResource::MemoryStore(MemoryStoreResourceParam::new(
-                        &store,
-                    )),
-                ]),
-            )
-            .unwrap()
-            .id;
-        client
-            .sessions()
-            .events()
-            .send(
-                &session,
-                &EventSendParams::one(UserMessageEventParams::text("go")),
-            )
-            .unwrap();
-        let o = Command::new(BIN)
-            .args([
-                "worker",
-                "--environment",
-                env.as_str(),
-                "--once",
-                "--workdir",
-            ])
+        let session = crate::support::session_of(
+            &client,
+            &SessionCreateParams::new(agent.as_str(), env.as_str()).resources(vec![
+                DeploymentCreateParamsResource::MemoryStore(MemoryStoreResourceParam::new(&store)),
+            ]),
+        );
+        let o = crate::support::worker(&emu, &env)
+            .args(["--once", "--workdir"])
             .arg(&workdir)
             .args(options)
-            .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key")
-            .env("ANTHROPIC_BASE_URL", emu.base_url())
-            .env_remove("ANTHROPIC_API_KEY")
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-        let events: Vec<Value> = client
-            .sessions()
-            .events()
-            .list(&session, &Default::default())
-            .unwrap()
-            .auto_paging()
-            .map(|e| serde_json::to_value(e.unwrap()).unwrap())
-            .collect();
+        let events = crate::support::events(&client, &session);
         let result = events
             .iter()
             .find(|e| e["type"] == "user.tool_result")
@@ -366,5 +274,4 @@ fn the_memory_options_reach_the_worker() {
         &["--memory-sync-interval", "off"],
     );
     assert!(out.contains("no store here"), "{out}");
-    let _ = std::fs::remove_dir_all(&workdir);
 }

@@ -3,17 +3,13 @@
 //! again at most `--max-attempts` times, and an error result tells the agent the exit status
 //! and the end of stderr, never the command line.
 
-use super::{cli, setup, temp};
+use crate::support::{cli, setup, stderr, temp};
 use managed_agents::types::*;
 use managed_agents::Client;
 use managed_agents_emulator::{Emulator, Script};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Output;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
@@ -168,7 +164,7 @@ fn a_task_whose_tool_was_killed_carries_on_in_its_session() {
 fn an_error_result_carries_the_exit_status_and_stderr_not_the_command() {
     let (emu, c, agent, env) = setup(true);
     emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
-    let o = super::run(
+    let o = crate::support::run(
         &emu,
         &agent,
         &env,
@@ -205,7 +201,7 @@ fn run_answers_a_killed_tool_with_an_error_result_and_fails() {
     // `run` has no later attempt: the call is answered, so the session is not left waiting
     let (emu, c, agent, env) = setup(true);
     emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
-    let o = super::run(&emu, &agent, &env, &["--tool", "shout=kill -KILL $$"]);
+    let o = crate::support::run(&emu, &agent, &env, &["--tool", "shout=kill -KILL $$"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(

@@ -2,17 +2,13 @@
 //! whole tasks file checked first) and strict inputs (unknown fields and wrong types are errors
 //! naming the file, line and field).
 
-use super::{cli, setup, temp};
+use crate::support::{cli, setup, stderr, temp};
 use managed_agents_emulator::Script;
 use serde_json::{json, Value};
 use std::path::Path;
 
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! task claims, what a batch does with sessions it gives up on, and a batch killed with SIGKILL
 //! again and again paying for exactly one session per task.
 
-use super::{cli, results, setup, temp, BIN};
+use crate::support::{cli, events, results, setup, stderr, temp, BIN};
 use managed_agents::{types::*, Client};
 use managed_agents_emulator::{Emulator, Script, Step};
 use serde_json::{json, Value};
@@ -12,16 +12,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn events(c: &Client, session: &str) -> Vec<Value> {
-    c.sessions()
-        .events()
-        .list(session, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
-        .collect()
-}
 
 fn messages(c: &Client, session: &str) -> usize {
     events(c, session)
@@ -107,10 +97,6 @@ fn send(c: &Client, session: &str, text: &str) {
             &EventSendParams::one(UserMessageEventParams::text(text)),
         )
         .unwrap();
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! rest: no item is ever served by two workers at once, every tool use answered once. The
 //! library's worker is held to the same rules in the library's suite.
 
+use crate::support::events;
 use managed_agents::environments::{EnvironmentWorker, PollerOptions, WorkerStats};
 use managed_agents::types::*;
 use managed_agents::Client;
@@ -15,13 +16,7 @@ use std::time::{Duration, Instant};
 const ENV_KEY: &str = "env-key-for-lease-tests";
 
 fn setup() -> (Arc<Emulator>, Client) {
-    let emu = Emulator::start().unwrap();
-    emu.set_strict(true);
-    let client = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
+    let (emu, client) = crate::support::emulator();
     (Arc::new(emu), client)
 }
 
@@ -55,11 +50,8 @@ fn session(client: &Client, env: &str) -> String {
     session
 }
 
-fn workdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("lease-rules-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn workdir(name: &str) -> crate::support::Temp {
+    crate::support::temp(&format!("lease-rules-{name}"))
 }
 
 /// A worker on `env` that drains the queue, polling briskly.
@@ -118,17 +110,6 @@ fn assert_one_holder_at_a_time(holders: &[WorkHolder]) {
             );
         }
     }
-}
-
-fn events(client: &Client, session: &str) -> Vec<Value> {
-    client
-        .sessions()
-        .events()
-        .list(session, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
-        .collect()
 }
 
 /// Every tool use of the session answered exactly once; returns how many there were.
@@ -215,7 +196,7 @@ fn the_once_worker_never_stops_an_item_whose_lease_it_lost() {
         ..Faults::default()
     });
     let dir = workdir("once-lost");
-    let child = Command::new(super::BIN)
+    let child = Command::new(crate::support::BIN)
         .args([
             "worker",
             "--environment",
@@ -257,7 +238,6 @@ fn the_once_worker_never_stops_an_item_whose_lease_it_lost() {
         .iter()
         .all(|e| e["type"] != "user.tool_result"));
     assert_one_holder_at_a_time(&holders);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Fifty items, heartbeats failing now and then, leases of 3 s: a worker process is killed
@@ -285,7 +265,7 @@ fn fifty_items_two_workers_and_one_killed_never_serve_an_item_twice_at_once() {
     let all = sessions(&client, &env, 50);
     let dir = workdir("fifty");
     // a worker process takes items, and is killed while their tools run
-    let mut doomed = Command::new(super::BIN)
+    let mut doomed = Command::new(crate::support::BIN)
         .args([
             "worker",
             "--environment",
@@ -365,5 +345,4 @@ fn fifty_items_two_workers_and_one_killed_never_serve_an_item_twice_at_once() {
         .filter(|h| h.handed_out_at < killed_at && h.stopped_at.is_none())
         .count();
     assert!(reclaimed > 0, "no item of the killed worker was reclaimed");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,8 +2,8 @@
 //! durations, logging without the key, quiet broken pipes, exit codes, escaped server text,
 //! `--follow` without duplicates.
 
-use super::support::TestServer;
-use super::{cli, run, setup, BIN};
+use crate::support::TestServer;
+use crate::support::{cli, run, setup, text, BIN};
 use managed_agents::types::*;
 use managed_agents_emulator::{Emulator, Faults, Script, Step};
 use serde_json::Value;
@@ -18,10 +18,6 @@ fn slow(d: Duration) -> Faults {
     let mut f = Faults::default();
     f.slow = Some(d);
     f
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Every command path (`agents`, `agents list`, `sessions threads events`, ...) from the help.

@@ -2,13 +2,9 @@
 //! misspelled field are errors that say what is wrong (with the name meant), in words a user of
 //! the command line can act on, one line each.
 
-use super::{cli, setup, temp};
+use crate::support::{cli, setup, stderr, temp};
 use managed_agents_emulator::Emulator;
 use std::process::{Command, Output};
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// `GROUP create FILE` with `text` in `dir/name`: exit 2 and one error line with every `want`.
 fn refused(emu: &Emulator, group: &str, name: &str, text: &str, want: &[&str]) {
@@ -133,7 +129,7 @@ fn a_task_line_that_is_not_json_says_so() {
 }
 
 fn with_base_url(url: &str, args: &[&str]) -> Output {
-    Command::new(super::BIN)
+    Command::new(crate::support::BIN)
         .args(args)
         .env("ANTHROPIC_API_KEY", "test")
         .env("ANTHROPIC_BASE_URL", url)
@@ -159,7 +155,7 @@ fn base_urls_are_read_as_urls_and_refusals_speak_of_the_cli() {
 
 #[test]
 fn a_body_over_the_limit_names_no_library_method() {
-    use super::support::TestServer;
+    use crate::support::TestServer;
     use std::io::Write;
     // a JSON answer of 70 MB: over the 64 MiB a client reads
     let server = TestServer::start(|_, _, conn| {

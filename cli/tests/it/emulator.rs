@@ -2,8 +2,8 @@
 //! the environment): it sends signed events to the endpoint, refuses a bad one, and its help
 //! says how.
 
-use super::support::{self, TestServer};
-use super::BIN;
+use crate::support::BIN;
+use crate::support::{self, TestServer};
 use managed_agents::types::*;
 use managed_agents::webhooks::{self, WebhookEventData};
 use managed_agents::Client;

@@ -3,8 +3,8 @@
 //! reads every `/proc/*/environ` it can and its own environment, a `--tool` command does the
 //! same, and every command run with `RUST_LOG=trace` is searched for each secret.
 
-use super::{setup, temp, BIN};
-use managed_agents::{types::*, Client};
+use crate::support::{events, setup, temp, BIN};
+use managed_agents::types::*;
 use managed_agents_emulator::{Emulator, Script};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -61,16 +61,6 @@ fn unprivileged() -> Option<Vec<&'static str>> {
     }
 }
 
-fn events(c: &Client, session: &str) -> Vec<Value> {
-    c.sessions()
-        .events()
-        .list(session, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
-        .collect()
-}
-
 fn tool_results(events: &[Value]) -> Vec<String> {
     events
         .iter()
@@ -80,7 +70,7 @@ fn tool_results(events: &[Value]) -> Vec<String> {
 }
 
 /// A world-writable folder for a worker that runs as another user.
-fn open_dir(name: &str) -> std::path::PathBuf {
+fn open_dir(name: &str) -> crate::support::Temp {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp(name);
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -89,40 +79,15 @@ fn open_dir(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn a_worker_bash_step_and_tool_command_find_no_key_in_any_environment() {
-    let emu = Emulator::start().unwrap();
-    emu.set_strict(true);
-    let c = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id;
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
-        .unwrap();
+    let (emu, c) = crate::support::emulator();
+    let (env, agent) = crate::support::self_hosted(&c);
     emu.set_script(
         Script::new()
             .agent_tool("bash", json!({ "command": SNOOP }))
             .call_tool("snoop", json!({}))
             .say("done"),
     );
-    let session = c
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.as_str()))
-        .unwrap()
-        .id;
-    c.sessions()
-        .events()
-        .send(
-            &session,
-            &EventSendParams::one(UserMessageEventParams::text("go")),
-        )
-        .unwrap();
+    let session = crate::support::session_sent_go(&c, &agent, env.as_str());
     let (api_key, env_key, default_env_key) =
         (secret("api"), secret("envkey"), secret("default-envkey"));
     let workdir = open_dir("worker-snoop");
@@ -174,7 +139,6 @@ fn a_worker_bash_step_and_tool_command_find_no_key_in_any_environment() {
         }
     }
     assert!(!stderr.contains("cli-secret-"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&workdir);
 }
 
 #[test]
@@ -369,22 +333,8 @@ fn a_non_dumpable_unprivileged_worker_still_runs_the_file_tools() {
         eprintln!("SKIPPED: the worker cannot run as another user here");
         return;
     };
-    let emu = Emulator::start().unwrap();
-    emu.set_strict(true);
-    let c = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id;
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
-        .unwrap();
+    let (emu, c) = crate::support::emulator();
+    let (env, agent) = crate::support::self_hosted(&c);
     emu.set_script(
         Script::new()
             .agent_tool("write", json!({"file_path": "a.txt", "content": "one\n"}))
@@ -397,18 +347,7 @@ fn a_non_dumpable_unprivileged_worker_still_runs_the_file_tools() {
             .agent_tool("grep", json!({"pattern": "two"}))
             .say("done"),
     );
-    let session = c
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.as_str()))
-        .unwrap()
-        .id;
-    c.sessions()
-        .events()
-        .send(
-            &session,
-            &EventSendParams::one(UserMessageEventParams::text("go")),
-        )
-        .unwrap();
+    let session = crate::support::session_sent_go(&c, &agent, env.as_str());
     let workdir = open_dir("worker-files");
     let o = Command::new(prefix[0])
         .args(&prefix[1..])
@@ -441,7 +380,6 @@ fn a_non_dumpable_unprivileged_worker_still_runs_the_file_tools() {
         assert_ne!(r["is_error"], json!(true), "{r}");
     }
     assert!(results[2]["content"].to_string().contains("two"), "{evs:?}");
-    let _ = std::fs::remove_dir_all(&workdir);
 }
 
 /// The API key is not held by the worker, unless it is the variable named for the environment

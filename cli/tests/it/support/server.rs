@@ -1,6 +1,5 @@
 //! A scripted HTTP/1.1 server on loopback for tests that need a server to misbehave: answer
 //! slowly, trickle a body, close before the status line, or never answer.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

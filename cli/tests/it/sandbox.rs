@@ -2,29 +2,23 @@
 //! way it tries (a relative `..`, an absolute path, a symbolic link, `cd ..`), and reads only
 //! there and in the system's folders. Skipped, saying why, where the kernel has no Landlock.
 
-use super::{temp, BIN};
-use managed_agents::{types::*, Client};
-use managed_agents_emulator::{Emulator, Script};
-use serde_json::{json, Value};
+use crate::support::{temp, BIN};
+use managed_agents_emulator::Script;
+use serde_json::json;
 use std::process::Command;
 
 #[test]
 fn a_sandboxed_worker_bash_cannot_write_outside_its_work_directory() {
-    let emu = Emulator::start().unwrap();
-    emu.set_strict(true);
-    let c = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
+    let (emu, c) = crate::support::emulator();
     let top = temp("sandbox");
     let workdir = top.join("work");
     std::fs::create_dir_all(&workdir).unwrap();
     let outside = top.join("outside");
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::write(outside.join("private.txt"), "private").unwrap();
-    let tmp_target = std::env::temp_dir().join(format!("ma-sandbox-{}.txt", std::process::id()));
-    let _ = std::fs::remove_file(&tmp_target);
+    // a file in the temporary folder, outside `top`
+    let elsewhere = temp("sandbox-tmp");
+    let tmp_target = elsewhere.join("escape-tmp.txt");
     // bash starts in <workdir>/<item>: `../..` is `top`
     let command = format!(
         "echo inside > inside.txt && echo wrote-inside
@@ -42,44 +36,16 @@ true",
         top = top.display(),
         tmp = tmp_target.display(),
     );
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id;
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
-        .unwrap();
+    let (env, agent) = crate::support::self_hosted(&c);
     emu.set_script(
         Script::new()
             .agent_tool("bash", json!({ "command": command }))
             .say("done"),
     );
-    let session = c
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.as_str()))
-        .unwrap()
-        .id;
-    c.sessions()
-        .events()
-        .send(
-            &session,
-            &EventSendParams::one(UserMessageEventParams::text("go")),
-        )
-        .unwrap();
-    let o = Command::new(BIN)
-        .args([
-            "worker",
-            "--environment",
-            env.as_str(),
-            "--once",
-            "--sandbox",
-        ])
-        .arg("--workdir")
+    let session = crate::support::session_sent_go(&c, &agent, env.as_str());
+    let o = crate::support::worker(&emu, &env)
+        .args(["--once", "--sandbox", "--workdir"])
         .arg(&workdir)
-        .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -89,14 +55,7 @@ true",
     }
     assert_eq!(o.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("sandbox enforced"), "{stderr}");
-    let events: Vec<Value> = c
-        .sessions()
-        .events()
-        .list(&session, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
-        .collect();
+    let events = crate::support::events(&c, &session);
     let result = events
         .iter()
         .find(|e| e["type"] == "user.tool_result")
@@ -117,7 +76,6 @@ true",
         assert!(!top.join(name).exists(), "{name} was written");
     }
     assert!(!tmp_target.exists(), "wrote to /tmp");
-    let _ = std::fs::remove_dir_all(&top);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! timed-out `run` is sent `user.interrupt` (and archived with `--on-deadline archive`), its id
 //! printed; a worker stopped mid-tool interrupts the session and counts the item failed.
 
-use super::{setup, temp, BIN};
+use crate::support::{events, setup, temp, Temp, BIN};
 use managed_agents::{types::*, Client};
 use managed_agents_emulator::{Emulator, Script, Step};
 use serde_json::{json, Value};
@@ -61,16 +61,6 @@ fn signal(child: &Child, sig: &str) {
         .status()
         .unwrap();
     assert!(status.success());
-}
-
-fn events(c: &Client, session: &str) -> Vec<Value> {
-    c.sessions()
-        .events()
-        .list(session, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
-        .collect()
 }
 
 /// The session's events once it is idle again (its turn ended), within a minute.
@@ -197,17 +187,10 @@ fn a_run_past_its_deadline_interrupts_its_session_or_archives_it() {
     assert_eq!(o.status.code(), Some(2));
 }
 
-/// A worker (not `--once`) serving one item whose bash step runs a long command.
-fn worker_mid_tool(emu: &Emulator, c: &Client, name: &str) -> (Child, String, i32) {
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id;
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
-        .unwrap();
+/// A worker (not `--once`) serving one item whose bash step runs a long command: the
+/// worker, the session, bash's pid and the worker's folder (kept while it runs).
+fn worker_mid_tool(emu: &Emulator, c: &Client, name: &str) -> (Child, String, i32, Temp) {
+    let (env, agent) = crate::support::self_hosted(c);
     let dir = temp(name);
     let pidfile = dir.join("bash.pid");
     emu.set_script(
@@ -215,42 +198,23 @@ fn worker_mid_tool(emu: &Emulator, c: &Client, name: &str) -> (Child, String, i3
             .agent_tool("bash", json!({ "command": lingering(&pidfile) }))
             .say("done"),
     );
-    let session = c
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.as_str()))
-        .unwrap()
-        .id;
-    c.sessions()
-        .events()
-        .send(
-            &session,
-            &EventSendParams::one(UserMessageEventParams::text("go")),
-        )
-        .unwrap();
-    let child = Command::new(BIN)
-        .args(["worker", "--environment", env.as_str(), "--workdir"])
+    let session = crate::support::session_sent_go(c, &agent, env.as_str());
+    let child = crate::support::worker(emu, &env)
+        .arg("--workdir")
         .arg(&dir)
-        .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let pid = wait_for_pid(&pidfile);
-    (child, session, pid)
+    (child, session, pid, dir)
 }
 
 #[test]
 fn a_worker_stopped_mid_tool_kills_it_interrupts_the_session_and_counts_it_failed() {
     for (sig, code) in [("TERM", 143), ("HUP", 129), ("INT", 130)] {
-        let emu = Emulator::start().unwrap();
-        emu.set_strict(true);
-        let c = Client::builder()
-            .api_key("k")
-            .base_url(emu.base_url())
-            .build()
-            .unwrap();
-        let (child, session, pid) = worker_mid_tool(&emu, &c, &format!("worker-{sig}"));
+        let (emu, c) = crate::support::emulator();
+        let (child, session, pid, _dir) = worker_mid_tool(&emu, &c, &format!("worker-{sig}"));
         signal(&child, sig);
         let o = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&o.stderr);
@@ -345,14 +309,8 @@ fn a_batch_task_past_its_deadline_interrupts_its_session() {
 
 #[test]
 fn a_second_signal_quits_the_worker_without_leaving_bash_running() {
-    let emu = Emulator::start().unwrap();
-    emu.set_strict(true);
-    let c = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
-    let (child, _session, pid) = worker_mid_tool(&emu, &c, "worker-twice");
+    let (emu, c) = crate::support::emulator();
+    let (child, _session, pid, _dir) = worker_mid_tool(&emu, &c, "worker-twice");
     signal(&child, "TERM");
     signal(&child, "TERM");
     let o = child.wait_with_output().unwrap();
