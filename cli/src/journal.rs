@@ -25,14 +25,14 @@ fn failure(name: &str, e: impl std::fmt::Display) -> Failure {
     Failure(Exit::Usage, format!("{name}: {e}"))
 }
 
-/// The journal of a results file.
+/// Returns the journal's path of a results file.
 pub fn path(out: &Path) -> PathBuf {
     let mut name = out.as_os_str().to_owned();
     name.push(".journal");
     PathBuf::from(name)
 }
 
-/// A new batch's id: the results file's name and the time it started, so that two batches
+/// Makes a new batch's id: the results file's name and the time it started, so that two batches
 /// never share one.
 fn new_batch_id(out: &Path) -> String {
     let stem = out

@@ -125,7 +125,7 @@ pub fn prior(results: &[Value], retry_failed: bool, max_attempts: usize) -> Prio
     p
 }
 
-/// What the first line says of the failures of earlier runs that are not run again.
+/// Says, for the first line, what became of the failures of earlier runs that are not run again.
 pub fn failed_before(p: &Prior, max_attempts: usize) -> String {
     if p.failed == 0 {
         return String::new();

@@ -17,7 +17,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// For `total` tasks.
+    /// Makes the progress of `total` tasks.
     pub fn new(total: usize, quiet: bool) -> Progress {
         let terminal = std::io::stderr().is_terminal();
         let bar = (terminal && !quiet).then(|| {
@@ -54,13 +54,13 @@ impl Progress {
         }
     }
 
-    /// A task started.
+    /// Counts a task started.
     pub fn started(&self) {
         self.running.fetch_add(1, Ordering::SeqCst);
         self.redraw();
     }
 
-    /// A task finished; `outcome` is its stop or its error.
+    /// Counts a task finished; `outcome` is its stop or its error.
     pub fn finished(&self, id: &str, ok: bool, outcome: &str) {
         self.running.fetch_sub(1, Ordering::SeqCst);
         let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
@@ -80,7 +80,7 @@ impl Progress {
         }
     }
 
-    /// (finished, failed).
+    /// Returns (finished, failed).
     pub fn counts(&self) -> (usize, usize) {
         (
             self.done.load(Ordering::SeqCst),

@@ -24,7 +24,7 @@ fn failure(name: &str, e: impl std::fmt::Display) -> Failure {
     Failure(Exit::Usage, format!("--out {name}: {e}"))
 }
 
-/// Whether two open files are the same file.
+/// Tells whether two open files are the same file.
 fn same_file(a: &File, b: &File) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (a.metadata(), b.metadata()) {

@@ -24,7 +24,7 @@ impl Stop {
         }
     }
 
-    /// How it is named in messages.
+    /// Returns how it is named in messages.
     pub fn name(self) -> &'static str {
         match self.0 {
             SIGTERM => "SIGTERM",
@@ -34,7 +34,7 @@ impl Stop {
     }
 }
 
-/// The first stop signal received, if any.
+/// Returns the first stop signal received, if any.
 pub fn received() -> Option<Stop> {
     match RECEIVED.load(Ordering::SeqCst) {
         0 => None,
@@ -48,7 +48,7 @@ pub fn on_stop(f: impl FnMut(Stop) + Send + 'static) {
     on(&[SIGINT, SIGTERM, SIGHUP], f);
 }
 
-/// As [`on_stop`], for SIGTERM and SIGHUP only (a command that handles Ctrl-C its own way).
+/// Does as [`on_stop`], for SIGTERM and SIGHUP only (a command that handles Ctrl-C its own way).
 pub fn on_termination(f: impl FnMut(Stop) + Send + 'static) {
     on(&[SIGTERM, SIGHUP], f);
 }

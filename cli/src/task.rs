@@ -52,7 +52,7 @@ pub struct Ran {
 }
 
 impl Ran {
-    /// The exit code of this end.
+    /// Returns the exit code of this end.
     pub fn code(&self) -> Exit {
         if self.killed.is_some() && tools::interrupted() {
             return Exit::Interrupted;
@@ -66,7 +66,7 @@ impl Ran {
         }
     }
 
-    /// The stop's name for output.
+    /// Returns the stop's name for output.
     pub fn stop_name(&self) -> String {
         match &self.error {
             Some(Error::Timeout { .. }) => "deadline".into(),
@@ -75,7 +75,7 @@ impl Ran {
         }
     }
 
-    /// Every agent message, one after the other with a line break between them.
+    /// Joins every agent message, one after the other with a line break between them.
     pub fn text(&self) -> String {
         self.outcome
             .events
@@ -88,7 +88,7 @@ impl Ran {
             .join("\n")
     }
 
-    /// The tool whose result the API refused, if one was.
+    /// Returns the tool whose result the API refused, if one was.
     fn refused_result(&self) -> Option<&str> {
         self.outcome
             .tool_calls
@@ -97,7 +97,7 @@ impl Ran {
             .map(|c| c.call.name.as_str())
     }
 
-    /// The error to report, if any (a killed tool first). `deadline` is the task's whole
+    /// Says the error to report, if any (a killed tool first). `deadline` is the task's whole
     /// deadline (`--deadline`): when it passed, the error names it (a request's own time
     /// limit names itself).
     pub fn error_text(&self, deadline: (Duration, Deadline)) -> Option<String> {
@@ -120,7 +120,7 @@ impl Ran {
     }
 }
 
-/// An error of the same kind (for its exit code).
+/// Makes an error of the same kind (for its exit code).
 fn clone_kind(e: &Error) -> Error {
     match e {
         Error::Timeout { message, .. } => Error::timeout(message.clone()),
@@ -149,7 +149,7 @@ fn stop_name(reason: &Option<StopReason>) -> String {
     }
 }
 
-/// `agent_x` or `agent_x@3`.
+/// Reads an agent as `agent_x` or `agent_x@3`.
 pub fn agent_ref(spec: &str) -> Result<SessionCreateParamsAgent, String> {
     match spec.split_once('@') {
         Some((id, v)) => {

@@ -168,7 +168,7 @@ struct Captured {
     file: Option<Result<std::path::PathBuf, String>>,
 }
 
-/// A new file for an output too long for a result, in the temporary folder.
+/// Creates a new file for an output too long for a result, in the temporary folder.
 fn spill_file() -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
     use std::sync::atomic::AtomicUsize;
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -257,7 +257,7 @@ fn tail_reader(mut from: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
     })
 }
 
-/// The result's text: stdout up to [`OUTPUT_LIMIT`] characters, then a line naming the file
+/// Makes the result's text: stdout up to [`OUTPUT_LIMIT`] characters, then a line naming the file
 /// that holds all of it.
 fn result_text(c: Captured) -> String {
     let text = String::from_utf8_lossy(&c.start);
@@ -282,7 +282,7 @@ fn result_text(c: Captured) -> String {
     )
 }
 
-/// The end of stderr as an error result shows it.
+/// Makes the end of stderr as an error result shows it.
 fn stderr_tail(tail: Vec<u8>) -> String {
     let text = String::from_utf8_lossy(&tail);
     let text = text.trim();

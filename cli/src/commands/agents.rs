@@ -74,7 +74,7 @@ pub const AGENTS: Group = Group {
     groups: &[],
 };
 
-/// `--version` of `agents get`.
+/// Makes `--version` of `agents get`.
 fn version() -> Arg {
     Arg::new("version")
         .long("version")

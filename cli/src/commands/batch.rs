@@ -358,7 +358,7 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
     })
 }
 
-/// `batch cleanup`: archives the sessions of the batch of `out` (by their metadata) that no
+/// Runs `batch cleanup`: archives the sessions of the batch of `out` (by their metadata) that no
 /// task claims (neither its journal nor its results name them): sessions created by a run
 /// that crashed before journaling them, never sent a message.
 fn cleanup(out: &Path, quiet: bool) -> Result<Exit, Failure> {

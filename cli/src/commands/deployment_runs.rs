@@ -39,7 +39,7 @@ pub const DEPLOYMENT_RUNS: Group = Group {
     groups: &[],
 };
 
-/// `--deployment` of `deployment-runs list`.
+/// Makes `--deployment` of `deployment-runs list`.
 fn deployment() -> Arg {
     Arg::new("deployment").long("deployment").value_name("ID")
 }

@@ -100,7 +100,7 @@ fn read_value(path: &str) -> Result<(String, Value), Failure> {
     Ok((src.name, v))
 }
 
-/// A script from a file: the library's [`Script::from_json`], the file named in its errors.
+/// Reads a script from a file: the library's [`Script::from_json`], the file named in its errors.
 pub fn script(path: &str) -> Result<Script, Failure> {
     let (name, v) = read_value(path)?;
     Script::from_json(&v).map_err(|e| Failure(Exit::Usage, format!("{name}: {e}")))
@@ -112,7 +112,7 @@ pub fn faults(path: &str) -> Result<Faults, Failure> {
     Faults::from_json(&v).map_err(|e| Failure(Exit::Usage, format!("{name}: {e}")))
 }
 
-/// The webhook endpoint of `--webhook-url`, its secret from `--webhook-secret` or the
+/// Makes the webhook endpoint of `--webhook-url`, its secret from `--webhook-secret` or the
 /// environment.
 fn webhook(url: &str, secret: Option<&str>) -> Result<WebhookEndpoint, Failure> {
     let secret = match secret {

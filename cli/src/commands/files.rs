@@ -62,7 +62,7 @@ pub const FILES: Group = Group {
     groups: &[],
 };
 
-/// `--scope` of `files list`.
+/// Makes `--scope` of `files list`.
 fn scope() -> Arg {
     Arg::new("scope")
         .long("scope")
@@ -70,12 +70,12 @@ fn scope() -> Arg {
         .help("A session id: its output files")
 }
 
-/// The file `files upload` reads.
+/// Makes the positional file `files upload` reads.
 fn path() -> Arg {
     positional("path", "PATH", "The file to upload (`-`: stdin)")
 }
 
-/// `--name` of `files upload`.
+/// Makes `--name` of `files upload`.
 fn name() -> Arg {
     Arg::new("name")
         .long("name")
@@ -84,7 +84,7 @@ fn name() -> Arg {
         .help("The file name to give stdin")
 }
 
-/// `--out` of `files download`.
+/// Makes `--out` of `files download`.
 fn out() -> Arg {
     Arg::new("out")
         .long("out")
@@ -93,7 +93,7 @@ fn out() -> Arg {
         .help("Where to write it (`-`: stdout)")
 }
 
-/// `--force` of `files download`.
+/// Makes `--force` of `files download`.
 fn force() -> Arg {
     Arg::new("force")
         .long("force")

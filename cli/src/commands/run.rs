@@ -229,7 +229,7 @@ pub fn exec(a: RunArgs, quiet: bool) -> Result<Exit, Failure> {
     }
 }
 
-/// The agent's text for a terminal: line breaks and tabs kept, other control characters
+/// Prepares the agent's text for a terminal: line breaks and tabs kept, other control characters
 /// (escape sequences that could move the cursor or rewrite the screen) escaped.
 fn printable(text: &str, terminal: bool) -> String {
     if !terminal {

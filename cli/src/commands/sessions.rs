@@ -193,7 +193,7 @@ const RESOURCES: Group = Group {
     groups: &[],
 };
 
-/// `--follow` of `sessions events`.
+/// Makes `--follow` of `sessions events`.
 fn follow() -> Arg {
     Arg::new("follow")
         .long("follow")

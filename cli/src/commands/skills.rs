@@ -107,13 +107,13 @@ const VERSIONS: Group = Group {
     groups: &[],
 };
 
-/// The skill's folder, a positional path.
+/// Makes the skill's folder, a positional path.
 fn folder() -> Arg {
     positional("folder", "FOLDER", "The skill's folder (with SKILL.md)")
         .value_parser(clap::value_parser!(PathBuf))
 }
 
-/// `--title` of `skills create`.
+/// Makes `--title` of `skills create`.
 fn title() -> Arg {
     Arg::new("title")
         .long("title")

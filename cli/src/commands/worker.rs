@@ -106,7 +106,7 @@ pub fn sync_interval(s: &str) -> Result<SyncInterval, String> {
     Ok(SyncInterval(Some(d)))
 }
 
-/// `--memory-sync-deletions`, one of the values the parser allows.
+/// Reads `--memory-sync-deletions`, one of the values the parser allows.
 pub fn delete_mode(s: &str) -> MemoryDeleteMode {
     match s {
         "log_only" => MemoryDeleteMode::LogOnly,
@@ -115,7 +115,7 @@ pub fn delete_mode(s: &str) -> MemoryDeleteMode {
     }
 }
 
-/// The line for a finished item.
+/// Writes the line for a finished item.
 fn line(item: &WorkItem, report: &Result<ItemReport, Error>) -> String {
     let what = match report {
         Err(e) => format!("failed: {e}"),
@@ -239,7 +239,7 @@ pub fn exec(a: WorkerArgs, quiet: bool) -> Result<Exit, Failure> {
     Ok(signal_code().unwrap_or(Exit::Ok))
 }
 
-/// `--sandbox`: a folder for temporary files in the work directory (`TMPDIR`, the only place
+/// Sets up `--sandbox`: a folder for temporary files in the work directory (`TMPDIR`, the only place
 /// left to write), then the confinement, before any thread or process is started.
 fn sandbox(workdir: Option<&std::path::Path>, quiet: bool) -> Result<(), Failure> {
     let fail = |m: String| Failure(Exit::Usage, format!("--sandbox: {m}"));
@@ -261,7 +261,7 @@ fn sandbox(workdir: Option<&std::path::Path>, quiet: bool) -> Result<(), Failure
     Ok(())
 }
 
-/// The exit status of the signal that stopped the worker, if one did.
+/// Returns the exit status of the signal that stopped the worker, if one did.
 fn signal_code() -> Option<Exit> {
     signals::received().map(signals::Stop::code)
 }
