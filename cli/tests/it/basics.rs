@@ -1,7 +1,7 @@
 //! The command end to end against the emulator: a run with a tool command, a batch of 50
 //! with failures, interrupted and resumed, JSON output, resource commands and bad input.
 
-use crate::support::{cli, lines_written, results, run, setup, temp, BIN};
+use crate::support::{cli, lines_written, results, run, setup, temp};
 use managed_agents::{types::*, Client};
 use managed_agents_emulator::{Script, Step};
 use serde_json::{json, Value};
@@ -141,10 +141,8 @@ fn a_batch_of_fifty_interrupted_and_resumed_runs_each_task_once() {
     ];
 
     // first run: interrupted once ten results are in
-    let mut child = Command::new(BIN)
+    let mut child = crate::support::command(&emu)
         .args(args)
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -2,24 +2,14 @@
 //! closed pipe, a folder that does not exist yet, and a server's name that would be hidden.
 
 use crate::support::TestServer;
-use crate::support::{setup, stderr, temp, BIN};
+use crate::support::{cli_in, setup, stderr, temp, BIN};
 use managed_agents::{types::*, Client};
 use managed_agents_emulator::{Emulator, Script};
 use serde_json::json;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn cli_in(emu: &Emulator, dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
-        .output()
-        .unwrap()
-}
 
 /// The id of a file the agent wrote in a session, named `name`.
 fn output(
@@ -119,10 +109,8 @@ fn out_naming_a_folder_that_does_not_exist_yet_saves_inside_it() {
 fn out_dash_to_a_closed_pipe_exits_141() {
     let (emu, c, agent, env) = setup(false);
     let id = output(&emu, &c, &agent, &env, "big.bin", &vec![b'x'; 4 << 20]);
-    let mut child = Command::new(BIN)
+    let mut child = crate::support::command(&emu)
         .args(["files", "download", &id, "--out", "-"])
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

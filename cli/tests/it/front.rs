@@ -257,7 +257,7 @@ fn a_session_deleted_during_a_run_exits_3_and_creation_is_inside_the_deadline() 
             .call_tool("shout", serde_json::json!({}))
             .say("ok"),
     );
-    let mut child = Command::new(BIN)
+    let mut child = crate::support::command(&emu)
         .args([
             "run",
             "--agent",
@@ -271,8 +271,6 @@ fn a_session_deleted_during_a_run_exits_3_and_creation_is_inside_the_deadline() 
             "--tool",
             "shout=sleep 30",
         ])
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -359,10 +357,8 @@ fn follow_prints_each_event_once() {
         .unwrap();
     // every request answered slowly: events keep coming while the history is read
     emu.set_faults(slow(Duration::from_millis(400)));
-    let mut child = Command::new(BIN)
+    let mut child = crate::support::command(&emu)
         .args(["sessions", "events", &s.id, "--follow"])
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

@@ -4,7 +4,7 @@
 //! task claims, what a batch does with sessions it gives up on, and a batch killed with SIGKILL
 //! again and again paying for exactly one session per task.
 
-use crate::support::{cli, events, results, setup, stderr, temp, BIN};
+use crate::support::{cli, events, results, setup, stderr, temp};
 use managed_agents::{types::*, Client};
 use managed_agents_emulator::{Emulator, Script, Step};
 use serde_json::{json, Value};
@@ -281,10 +281,8 @@ fn quitting_interrupts_the_running_sessions(signals: &[&str], code: i32) {
     let dir = temp(&format!("journal-quit-{}", signals[0]));
     let tasks = tasks(&dir, 2);
     let out = dir.join("results.jsonl");
-    let mut child = Command::new(BIN)
+    let mut child = crate::support::command(&emu)
         .args(batch_args(&tasks, &out, &agent, &env, &[]))
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -357,10 +355,8 @@ fn a_batch_killed_again_and_again_pays_for_one_session_per_task() {
     loop {
         runs += 1;
         assert!(runs < 40, "the batch never finished");
-        let mut child = Command::new(BIN)
+        let mut child = crate::support::command(&emu)
             .args(&args)
-            .env("ANTHROPIC_API_KEY", "test")
-            .env("ANTHROPIC_BASE_URL", emu.base_url())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();

@@ -8,10 +8,8 @@ use std::time::Duration;
 
 /// Runs the tool with its stdout on `/dev/full`, where every write fails (ENOSPC).
 fn to_full(emu: &Emulator, args: &[&str]) -> Output {
-    Command::new(BIN)
+    crate::support::command(emu)
         .args(args)
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .stdout(
             std::fs::File::options()
                 .write(true)

@@ -114,10 +114,8 @@ fn vault_credentials_and_archived_agents() {
 #[test]
 fn session_resources_and_threads_and_definitions_from_stdin() {
     let (emu, _c, agent, env) = setup(false);
-    let mut child = Command::new(BIN)
+    let mut child = crate::support::command(&emu)
         .args(["sessions", "create", "-"])
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

@@ -3,25 +3,15 @@
 //! children at their time limit, at the deadline and on Ctrl-C.
 
 use crate::support::TestServer;
-use crate::support::{cli, run, setup, stderr, temp, BIN};
+use crate::support::{
+    cli, cli_in, gone_soon, lingering, run, setup, stderr, temp, wait_for_pid, BIN,
+};
 use managed_agents::{types::*, Client};
 use managed_agents_emulator::{Emulator, Script};
 use serde_json::{json, Value};
 use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Runs the tool in `dir` (its working directory).
-fn cli_in(emu: &Emulator, dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
-        .output()
-        .unwrap()
-}
 
 /// A file the agent wrote in a session (only those download, as in the API), with the name
 /// the agent chose for it.
@@ -262,49 +252,6 @@ fn a_tool_reads_a_large_input_while_writing_its_output() {
     assert_eq!(v["text"].as_str().unwrap().len(), big.len());
 }
 
-/// A tool command that starts a grandchild, writes its pid to `pidfile`, and waits.
-fn lingering(pidfile: &Path) -> String {
-    format!("shout=sleep 300 & echo $! > {}; wait", pidfile.display())
-}
-
-fn wait_for_pid(pidfile: &Path) -> i32 {
-    let t = Instant::now();
-    loop {
-        if let Ok(s) = std::fs::read_to_string(pidfile) {
-            if let Ok(pid) = s.trim().parse() {
-                return pid;
-            }
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "the tool never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn alive(pid: i32) -> bool {
-    // a zombie is dead too: look at its state
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
-fn gone_soon(pid: i32) -> bool {
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(10) {
-        if !alive(pid) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
-
 #[test]
 fn a_tool_and_its_children_are_killed_at_the_time_limit_and_at_the_deadline() {
     let (emu, c, agent, env) = setup(true);
@@ -313,7 +260,7 @@ fn a_tool_and_its_children_are_killed_at_the_time_limit_and_at_the_deadline() {
 
     // the tool's own time limit: an error result, the grandchild gone
     let pidfile = dir.join("limit.pid");
-    let tool = lingering(&pidfile);
+    let tool = format!("shout={}", lingering(&pidfile));
     let o = run(
         &emu,
         &agent,
@@ -329,7 +276,7 @@ fn a_tool_and_its_children_are_killed_at_the_time_limit_and_at_the_deadline() {
 
     // the run's deadline
     let pidfile = dir.join("deadline.pid");
-    let tool = lingering(&pidfile);
+    let tool = format!("shout={}", lingering(&pidfile));
     let o = run(&emu, &agent, &env, &["--tool", &tool, "--deadline", "2s"]);
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     let pid = wait_for_pid(&pidfile);
@@ -345,11 +292,11 @@ fn ctrl_c_on_a_terminal_kills_the_tools_and_is_not_a_success() {
     let tasks = dir.join("tasks.jsonl");
     std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
     let out = dir.join("results.jsonl");
-    let tool = lingering(&pidfile);
+    let tool = format!("shout={}", lingering(&pidfile));
     // a terminal sends SIGINT to its whole foreground process group
     let mut child = {
         use std::os::unix::process::CommandExt;
-        Command::new(BIN)
+        crate::support::command(&emu)
             .args([
                 "batch",
                 tasks.to_str().unwrap(),
@@ -362,8 +309,6 @@ fn ctrl_c_on_a_terminal_kills_the_tools_and_is_not_a_success() {
                 "--tool",
                 &tool,
             ])
-            .env("ANTHROPIC_API_KEY", "test")
-            .env("ANTHROPIC_BASE_URL", emu.base_url())
             .stderr(Stdio::null())
             .process_group(0)
             .spawn()
@@ -433,10 +378,10 @@ fn ctrl_c_during_run_kills_the_tool_and_its_children() {
     emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
     let dir = temp("runctrlc");
     let pidfile = dir.join("tool.pid");
-    let tool = lingering(&pidfile);
+    let tool = format!("shout={}", lingering(&pidfile));
     let mut child = {
         use std::os::unix::process::CommandExt;
-        Command::new(BIN)
+        crate::support::command(&emu)
             .args([
                 "run",
                 "--agent",
@@ -448,8 +393,6 @@ fn ctrl_c_during_run_kills_the_tool_and_its_children() {
                 "--tool",
                 &tool,
             ])
-            .env("ANTHROPIC_API_KEY", "test")
-            .env("ANTHROPIC_BASE_URL", emu.base_url())
             .stderr(Stdio::null())
             .process_group(0)
             .spawn()
@@ -482,7 +425,7 @@ fn download_into_a_folder_or_to_stdout_and_a_message_from_stdin() {
     assert_eq!(String::from_utf8_lossy(&o.stdout), "hello");
 
     emu.set_script(Script::new().step(managed_agents_emulator::Step::Echo));
-    let mut child = Command::new(BIN)
+    let mut child = crate::support::command(&emu)
         .args([
             "run",
             "--agent",
@@ -492,8 +435,6 @@ fn download_into_a_folder_or_to_stdout_and_a_message_from_stdin() {
             "--message-file",
             "-",
         ])
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -3,65 +3,12 @@
 //! timed-out `run` is sent `user.interrupt` (and archived with `--on-deadline archive`), its id
 //! printed; a worker stopped mid-tool interrupts the session and counts the item failed.
 
-use crate::support::{events, setup, temp, Temp, BIN};
+use crate::support::{events, gone_soon, lingering, setup, signal, temp, wait_for_pid, Temp, BIN};
 use managed_agents::{types::*, Client};
 use managed_agents_emulator::{Emulator, Script, Step};
 use serde_json::{json, Value};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Whether process `pid` is still running (a zombie is not).
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
-            !matches!(state, Some('Z' | 'X'))
-        }
-        Err(_) => false,
-    }
-}
-
-fn gone_soon(pid: i32) -> bool {
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(20) {
-        if !alive(pid) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
-
-fn wait_for_pid(pidfile: &Path) -> i32 {
-    let t = Instant::now();
-    loop {
-        if let Some(pid) = std::fs::read_to_string(pidfile)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-        {
-            return pid;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "the tool never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A command that leaves a long sleep in the background, its pid in `pidfile`.
-fn lingering(pidfile: &Path) -> String {
-    format!("sleep 300 & echo $! > {}; wait", pidfile.display())
-}
-
-fn signal(child: &Child, sig: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{sig}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
 
 /// The session's events once it is idle again (its turn ended), within a minute.
 fn idle_events(c: &Client, session: &str) -> Vec<Value> {
@@ -87,12 +34,10 @@ fn only_session(c: &Client) -> String {
 }
 
 fn spawn_run(emu: &Emulator, agent: &str, env: &str, extra: &[&str]) -> Child {
-    Command::new(BIN)
+    crate::support::command(emu)
         .args(["run", "--agent", agent, "--environment", env])
         .args(["--message", "go"])
         .args(extra)
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -254,12 +199,10 @@ fn sigterm_ends_a_batch_with_its_tools() {
         let tasks = dir.join("tasks.jsonl");
         std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
         let out = dir.join("results.jsonl");
-        let child = Command::new(BIN)
+        let child = crate::support::command(&emu)
             .args(["batch", tasks.to_str().unwrap(), "--agent", &agent])
             .args(["--environment", &env, "--out", out.to_str().unwrap()])
             .args(["--tool", &format!("shout={}", lingering(&pidfile))])
-            .env("ANTHROPIC_API_KEY", "test")
-            .env("ANTHROPIC_BASE_URL", emu.base_url())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -284,12 +227,10 @@ fn a_batch_task_past_its_deadline_interrupts_its_session() {
     let tasks = dir.join("tasks.jsonl");
     std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
     let out = dir.join("results.jsonl");
-    let o = Command::new(BIN)
+    let o = crate::support::command(&emu)
         .args(["batch", tasks.to_str().unwrap(), "--agent", &agent])
         .args(["--environment", &env, "--out", out.to_str().unwrap()])
         .args(["--deadline", "2s"])
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
         .output()
         .unwrap();
     // the task failed: not a success

@@ -4,8 +4,10 @@
 //! reading of results and events, and the scripted server of `server`.
 #![allow(dead_code)]
 
+mod process;
 mod server;
 
+pub use process::*;
 pub use server::*;
 
 use managed_agents::{types::*, Client};
@@ -20,12 +22,20 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_managed-agents");
 
 /// Runs the binary with `args` against the emulator, with an API key.
 pub fn cli(emu: &Emulator, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("ANTHROPIC_API_KEY", "test")
-        .env("ANTHROPIC_BASE_URL", emu.base_url())
-        .output()
-        .unwrap()
+    command(emu).args(args).output().unwrap()
+}
+
+/// Runs the binary with `args` against the emulator, with an API key, in `dir`.
+pub fn cli_in(emu: &Emulator, dir: &Path, args: &[&str]) -> Output {
+    command(emu).args(args).current_dir(dir).output().unwrap()
+}
+
+/// Makes a command of the binary against the emulator, with an API key.
+pub fn command(emu: &Emulator) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env("ANTHROPIC_API_KEY", "test")
+        .env("ANTHROPIC_BASE_URL", emu.base_url());
+    cmd
 }
 
 /// Runs `managed-agents run --agent AGENT --environment ENV --message go EXTRA..`.
