@@ -73,17 +73,7 @@ fn a_server_name_that_would_be_hidden_is_not_saved_hidden() {
     let o = cli_in(
         &emu,
         &dir,
-        &[
-            "run",
-            "--agent",
-            &agent,
-            "--environment",
-            &env,
-            "--message",
-            "go",
-            "--download-outputs",
-            out.to_str().unwrap(),
-        ],
+        &crate::support::run_args(&agent, &env, &["--download-outputs", out.to_str().unwrap()]),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let got = names(&out);

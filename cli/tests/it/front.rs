@@ -258,19 +258,11 @@ fn a_session_deleted_during_a_run_exits_3_and_creation_is_inside_the_deadline() 
             .say("ok"),
     );
     let mut child = crate::support::command(&emu)
-        .args([
-            "run",
-            "--agent",
+        .args(crate::support::run_args(
             &agent,
-            "--environment",
             &env,
-            "--message",
-            "go",
-            "--deadline",
-            "60s",
-            "--tool",
-            "shout=sleep 30",
-        ])
+            &["--deadline", "60s", "--tool", "shout=sleep 30"],
+        ))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -38,16 +38,7 @@ fn a_write_error_on_stdout_is_an_error() {
         vec!["sessions", "events", &session.id],
         vec!["completions", "bash"],
         vec!["agents", "--help"],
-        vec![
-            "run",
-            "--agent",
-            &agent,
-            "--environment",
-            &env,
-            "--message",
-            "go",
-            "--json",
-        ],
+        crate::support::run_args(&agent, &env, &["--json"]),
     ];
     for args in cases {
         let o = to_full(&emu, &args);

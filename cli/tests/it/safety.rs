@@ -188,17 +188,11 @@ fn tool_commands_never_see_the_api_key() {
     let (emu, c, agent, env) = setup(true);
     emu.set_script(Script::new().call_tool("shout", json!({})).say("ok"));
     let o = Command::new(BIN)
-        .args([
-            "run",
-            "--agent",
+        .args(crate::support::run_args(
             &agent,
-            "--environment",
             &env,
-            "--message",
-            "go",
-            "--tool",
-            "shout=env",
-        ])
+            &["--tool", "shout=env"],
+        ))
         .env("ANTHROPIC_API_KEY", "sk-ant-secret-key")
         .env("ANTHROPIC_AUTH_TOKEN", "secret-token")
         .env("ANTHROPIC_BASE_URL", emu.base_url())
@@ -382,17 +376,7 @@ fn ctrl_c_during_run_kills_the_tool_and_its_children() {
     let mut child = {
         use std::os::unix::process::CommandExt;
         crate::support::command(&emu)
-            .args([
-                "run",
-                "--agent",
-                &agent,
-                "--environment",
-                &env,
-                "--message",
-                "go",
-                "--tool",
-                &tool,
-            ])
+            .args(crate::support::run_args(&agent, &env, &["--tool", &tool]))
             .stderr(Stdio::null())
             .process_group(0)
             .spawn()

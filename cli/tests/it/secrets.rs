@@ -257,17 +257,7 @@ fn rust_log_trace_shows_no_key_and_no_credential_token() {
         vec!["agents", "create", def.to_str().unwrap()],
         vec!["sessions", "list"],
         vec!["vaults", "credentials", "create", &vault, cred_path],
-        vec![
-            "run",
-            "--agent",
-            &agent,
-            "--environment",
-            &env,
-            "--message",
-            "go",
-            "--tool",
-            "shout=cat",
-        ],
+        crate::support::run_args(&agent, &env, &["--tool", "shout=cat"]),
     ];
     for args in &commands {
         let o = traced(&emu, &dir, args, &api_key);

@@ -102,19 +102,11 @@ fn a_result_the_api_refuses_is_named_and_replaced_by_an_error_result() {
         let (emu_url, agent, env) = (emu.base_url().to_string(), agent.clone(), env.clone());
         std::thread::spawn(move || {
             std::process::Command::new(crate::support::BIN)
-                .args([
-                    "run",
-                    "--agent",
+                .args(crate::support::run_args(
                     &agent,
-                    "--environment",
                     &env,
-                    "--message",
-                    "go",
-                    "--tool",
-                    &tool,
-                    "--deadline",
-                    "60s",
-                ])
+                    &["--tool", &tool, "--deadline", "60s"],
+                ))
                 .env("ANTHROPIC_API_KEY", "test")
                 .env("ANTHROPIC_BASE_URL", emu_url)
                 .output()

@@ -38,8 +38,8 @@ pub fn command(emu: &Emulator) -> Command {
     cmd
 }
 
-/// Runs `managed-agents run --agent AGENT --environment ENV --message go EXTRA..`.
-pub fn run(emu: &Emulator, agent: &str, env: &str, extra: &[&str]) -> Output {
+/// Makes the arguments `run --agent AGENT --environment ENV --message go EXTRA..`.
+pub fn run_args<'a>(agent: &'a str, env: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "run",
         "--agent",
@@ -50,7 +50,12 @@ pub fn run(emu: &Emulator, agent: &str, env: &str, extra: &[&str]) -> Output {
         "go",
     ];
     args.extend_from_slice(extra);
-    cli(emu, &args)
+    args
+}
+
+/// Runs `managed-agents run --agent AGENT --environment ENV --message go EXTRA..`.
+pub fn run(emu: &Emulator, agent: &str, env: &str, extra: &[&str]) -> Output {
+    cli(emu, &run_args(agent, env, extra))
 }
 
 /// Returns an output's bytes as text.
