@@ -27,16 +27,7 @@ fn a_torn_last_line_is_repaired_before_appending() {
     write(&out, &format!("{done}\n{{\"id\": \"t2\", \"sess"));
     let o = cli(
         &emu,
-        &[
-            "batch",
-            tasks.to_str().unwrap(),
-            "--agent",
-            &agent,
-            "--environment",
-            &env,
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &crate::support::batch_args(&tasks, &out, &agent, &env, &[]),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
@@ -117,16 +108,7 @@ fn every_bad_task_line_is_reported_before_anything_runs() {
     let out = dir.join("results.jsonl");
     let o = cli(
         &emu,
-        &[
-            "batch",
-            tasks.to_str().unwrap(),
-            "--agent",
-            &agent,
-            "--environment",
-            &env,
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &crate::support::batch_args(&tasks, &out, &agent, &env, &[]),
     );
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -159,16 +141,7 @@ fn batch_text_keeps_the_breaks_between_messages() {
     let out = dir.join("results.jsonl");
     let o = cli(
         &emu,
-        &[
-            "batch",
-            tasks.to_str().unwrap(),
-            "--agent",
-            &agent,
-            "--environment",
-            &env,
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &crate::support::batch_args(&tasks, &out, &agent, &env, &[]),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let line: Value = serde_json::from_str(std::fs::read_to_string(&out).unwrap().trim()).unwrap();
@@ -237,16 +210,7 @@ fn retry_failed_runs_again_the_tasks_that_did_not_end_their_turn() {
     let tasks = dir.join("tasks.jsonl");
     write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n");
     let out = dir.join("results.jsonl");
-    let mut args = vec![
-        "batch",
-        tasks.to_str().unwrap(),
-        "--agent",
-        &agent,
-        "--environment",
-        &env,
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let mut args = crate::support::batch_args(&tasks, &out, &agent, &env, &[]);
     let o = cli(&emu, &args);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     // without the flag a failed task is not run again, and is still a failure

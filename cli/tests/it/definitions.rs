@@ -111,16 +111,7 @@ fn a_task_line_that_is_not_json_says_so() {
     let out = dir.join("results.jsonl");
     let o = cli(
         &emu,
-        &[
-            "batch",
-            tasks.to_str().unwrap(),
-            "--agent",
-            &agent,
-            "--environment",
-            &env,
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &crate::support::batch_args(&tasks, &out, &agent, &env, &[]),
     );
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");

@@ -45,21 +45,10 @@ fn tasks(dir: &Path, n: usize) -> PathBuf {
 }
 
 fn batch_args(tasks: &Path, out: &Path, agent: &str, env: &str, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "batch",
-        tasks.to_str().unwrap(),
-        "--agent",
-        agent,
-        "--environment",
-        env,
-        "--out",
-        out.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    crate::support::batch_args(tasks, out, agent, env, extra)
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 fn batch(emu: &Emulator, args: &[String]) -> Output {

@@ -291,18 +291,13 @@ fn ctrl_c_on_a_terminal_kills_the_tools_and_is_not_a_success() {
     let mut child = {
         use std::os::unix::process::CommandExt;
         crate::support::command(&emu)
-            .args([
-                "batch",
-                tasks.to_str().unwrap(),
-                "--agent",
+            .args(crate::support::batch_args(
+                &tasks,
+                &out,
                 &agent,
-                "--environment",
                 &env,
-                "--out",
-                out.to_str().unwrap(),
-                "--tool",
-                &tool,
-            ])
+                &["--tool", &tool],
+            ))
             .stderr(Stdio::null())
             .process_group(0)
             .spawn()
@@ -341,18 +336,13 @@ fn a_tool_killed_by_a_signal_fails_its_task() {
     let tasks = dir.join("tasks.jsonl");
     std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
     let out = dir.join("results.jsonl");
-    let args = [
-        "batch",
-        tasks.to_str().unwrap(),
-        "--agent",
+    let args = crate::support::batch_args(
+        &tasks,
+        &out,
         &agent,
-        "--environment",
         &env,
-        "--out",
-        out.to_str().unwrap(),
-        "--tool",
-        "shout=kill -KILL $$",
-    ];
+        &["--tool", "shout=kill -KILL $$"],
+    );
     let o = cli(&emu, &args);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let line: Value = serde_json::from_str(std::fs::read_to_string(&out).unwrap().trim()).unwrap();

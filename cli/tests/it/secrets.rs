@@ -241,18 +241,7 @@ fn rust_log_trace_shows_no_key_and_no_credential_token() {
     std::fs::write(&tasks, "{\"id\": \"t1\", \"message\": \"go\"}\n").unwrap();
     let results = dir.join("results.jsonl");
     let commands: Vec<Vec<&str>> = vec![
-        vec![
-            "batch",
-            tasks.to_str().unwrap(),
-            "--agent",
-            &agent,
-            "--environment",
-            &env,
-            "--out",
-            results.to_str().unwrap(),
-            "--tool",
-            "shout=cat",
-        ],
+        crate::support::batch_args(&tasks, &results, &agent, &env, &["--tool", "shout=cat"]),
         vec!["agents", "list"],
         vec!["agents", "create", def.to_str().unwrap()],
         vec!["sessions", "list"],

@@ -63,19 +63,13 @@ fn batch_checks_the_tool_names_against_each_agent_before_running() {
     let out = dir.join("results.jsonl");
     let o = crate::support::cli(
         &emu,
-        &[
-            "batch",
-            tasks.to_str().unwrap(),
-            "--agent",
+        &crate::support::batch_args(
+            &tasks,
+            &out,
             &agent,
-            "--environment",
             &env,
-            "--out",
-            out.to_str().unwrap(),
-            "--tool",
-            "run_test=true",
-            "--strict-tools",
-        ],
+            &["--tool", "run_test=true", "--strict-tools"],
+        ),
     );
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");

@@ -53,6 +53,28 @@ pub fn run_args<'a>(agent: &'a str, env: &'a str, extra: &[&'a str]) -> Vec<&'a 
     args
 }
 
+/// Makes the arguments `batch TASKS --agent AGENT --environment ENV --out OUT EXTRA..`.
+pub fn batch_args<'a>(
+    tasks: &'a Path,
+    out: &'a Path,
+    agent: &'a str,
+    env: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "batch",
+        tasks.to_str().unwrap(),
+        "--agent",
+        agent,
+        "--environment",
+        env,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Runs `managed-agents run --agent AGENT --environment ENV --message go EXTRA..`.
 pub fn run(emu: &Emulator, agent: &str, env: &str, extra: &[&str]) -> Output {
     cli(emu, &run_args(agent, env, extra))
