@@ -88,6 +88,28 @@ fn send(c: &Client, session: &str, text: &str) {
         .unwrap();
 }
 
+/// Runs the batch over a journal that names `session` for `t00` (as a run that crashed
+/// left it): its one result is that session's echo, the session got one message in all and
+/// no other session was created. The result.
+fn carried_on(
+    emu: &Emulator,
+    c: &Client,
+    (tasks, out): (&Path, &Path),
+    (agent, env): (&str, &str),
+    session: &str,
+) -> Value {
+    journal_one(out, session);
+    let o = batch(emu, &batch_args(tasks, out, agent, env, &[]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = results(out);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0]["session_id"], session);
+    assert_eq!(r[0]["text"], "You said: task 0");
+    assert_eq!(messages(c, session), 1);
+    assert_eq!(sessions(c).len(), 1);
+    r[0].clone()
+}
+
 #[test]
 fn a_journaled_session_that_ended_its_turn_is_recorded_without_a_message() {
     let (emu, c, agent, env) = setup(false);
@@ -97,17 +119,8 @@ fn a_journaled_session_that_ended_its_turn_is_recorded_without_a_message() {
     let out = dir.join("results.jsonl");
     let session = create(&c, &agent, &env, &[("batch", "b1"), ("task", "t00")]);
     c.run(&session).message("task 0").until_idle().unwrap();
-    journal_one(&out, &session);
-    let o = batch(&emu, &batch_args(&tasks, &out, &agent, &env, &[]));
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = results(&out);
-    assert_eq!(r.len(), 1);
-    assert_eq!(r[0]["session_id"], session.as_str());
-    assert_eq!(r[0]["stop_reason"], "end_turn");
-    assert_eq!(r[0]["text"], "You said: task 0");
-    // nothing was sent, nothing created
-    assert_eq!(messages(&c, &session), 1);
-    assert_eq!(sessions(&c).len(), 1);
+    let r = carried_on(&emu, &c, (&tasks, &out), (&agent, &env), &session);
+    assert_eq!(r["stop_reason"], "end_turn");
 }
 
 #[test]
@@ -123,15 +136,7 @@ fn a_journaled_session_still_running_is_followed_to_its_end() {
     let out = dir.join("results.jsonl");
     let session = create(&c, &agent, &env, &[("batch", "b1"), ("task", "t00")]);
     send(&c, &session, "task 0");
-    journal_one(&out, &session);
-    let o = batch(&emu, &batch_args(&tasks, &out, &agent, &env, &[]));
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = results(&out);
-    assert_eq!(r.len(), 1);
-    assert_eq!(r[0]["session_id"], session.as_str());
-    assert_eq!(r[0]["text"], "You said: task 0");
-    assert_eq!(messages(&c, &session), 1);
-    assert_eq!(sessions(&c).len(), 1);
+    carried_on(&emu, &c, (&tasks, &out), (&agent, &env), &session);
 }
 
 #[test]
@@ -142,15 +147,7 @@ fn a_journaled_session_never_messaged_gets_its_message_once() {
     let tasks = tasks(&dir, 1);
     let out = dir.join("results.jsonl");
     let session = create(&c, &agent, &env, &[("batch", "b1"), ("task", "t00")]);
-    journal_one(&out, &session);
-    let o = batch(&emu, &batch_args(&tasks, &out, &agent, &env, &[]));
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r = results(&out);
-    assert_eq!(r.len(), 1);
-    assert_eq!(r[0]["session_id"], session.as_str());
-    assert_eq!(r[0]["text"], "You said: task 0");
-    assert_eq!(messages(&c, &session), 1);
-    assert_eq!(sessions(&c).len(), 1);
+    carried_on(&emu, &c, (&tasks, &out), (&agent, &env), &session);
 }
 
 #[test]

@@ -174,19 +174,7 @@ fn an_error_result_carries_the_exit_status_and_stderr_not_the_command() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let session = &c.sessions().list(&Default::default()).unwrap().data[0];
-    let results: Vec<Value> = c
-        .sessions()
-        .events()
-        .list(&session.id, &Default::default())
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .filter_map(|e| match e {
-            SessionEvent::UserCustomToolResult(r) => Some(serde_json::to_value(r).unwrap()),
-            _ => None,
-        })
-        .collect();
+    let results = crate::support::custom_tool_results(&c);
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["is_error"], true);
     let text = results[0]["content"][0]["text"].as_str().unwrap();
@@ -208,19 +196,7 @@ fn run_answers_a_killed_tool_with_an_error_result_and_fails() {
         err.contains("shout: the command was killed by signal 9"),
         "{err}"
     );
-    let session = &c.sessions().list(&Default::default()).unwrap().data[0];
-    let results: Vec<Value> = c
-        .sessions()
-        .events()
-        .list(&session.id, &Default::default())
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .filter_map(|e| match e {
-            SessionEvent::UserCustomToolResult(r) => Some(serde_json::to_value(r).unwrap()),
-            _ => None,
-        })
-        .collect();
+    let results = crate::support::custom_tool_results(&c);
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["is_error"], true);
 }

@@ -4,7 +4,7 @@
 use crate::support::{run, setup};
 use managed_agents::types::*;
 use managed_agents_emulator::Script;
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[test]
 fn a_tool_printing_100_mb_gets_a_capped_result_naming_the_whole_output() {
@@ -27,19 +27,7 @@ fn a_tool_printing_100_mb_gets_a_capped_result_naming_the_whole_output() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let session = &c.sessions().list(&Default::default()).unwrap().data[0];
-    let result: Value = c
-        .sessions()
-        .events()
-        .list(&session.id, &Default::default())
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .find_map(|e| match e {
-            SessionEvent::UserCustomToolResult(r) => Some(serde_json::to_value(r).unwrap()),
-            _ => None,
-        })
-        .unwrap();
+    let result = crate::support::custom_tool_results(&c).remove(0);
     assert_ne!(result["is_error"], true, "{}", result["content"][0]["text"]);
     let text = result["content"][0]["text"].as_str().unwrap();
     let (shown, note) = text.split_once('\n').unwrap();

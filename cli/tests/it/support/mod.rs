@@ -177,6 +177,22 @@ pub fn events(c: &Client, session: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Returns the custom tool results of the first session listed, as JSON.
+pub fn custom_tool_results(c: &Client) -> Vec<Value> {
+    let session = &c.sessions().list(&Default::default()).unwrap().data[0];
+    c.sessions()
+        .events()
+        .list(&session.id, &Default::default())
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter_map(|e| match e {
+            SessionEvent::UserCustomToolResult(r) => Some(serde_json::to_value(r).unwrap()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Holds a temporary folder, removed with what it holds when dropped.
 pub struct Temp(tempfile::TempDir);
 
