@@ -4,7 +4,7 @@
 //! folder that is renamed into place, so a failed download leaves what was there intact, and
 //! Ctrl-C leaves no temporary file ([`remove_partial`]).
 
-use crate::{exit, Failure};
+use crate::exit::{Exit, Failure};
 use managed_agents::Response;
 use std::fs::File;
 use std::io::Write;
@@ -23,7 +23,7 @@ pub enum Existing {
     Rename,
 }
 
-/// `name` when it is a plain file name: one component, not `.` or `..`, no control characters.
+/// Returns `name` when it is a plain file name: one component, not `.` or `..`, no control characters.
 pub fn plain_name(name: &str) -> Option<&str> {
     let ok = !name.is_empty()
         && name != "."
@@ -34,7 +34,7 @@ pub fn plain_name(name: &str) -> Option<&str> {
     ok.then_some(name)
 }
 
-/// The name to save a server's file under: its own when plain, else one made from its id; a
+/// Chooses the name to save a server's file under: its own when plain, else one made from its id; a
 /// name that would be hidden (`.bashrc`) gets a `_` before it, so a download never lands
 /// unseen among a folder's settings.
 pub fn local_name(server_name: &str, id: &str) -> String {
@@ -90,10 +90,10 @@ fn forget(tmp: &Path) {
 }
 
 fn io_failure(what: &str, path: &Path, e: std::io::Error) -> Failure {
-    Failure(exit::USAGE, format!("{what} {}: {e}", path.display()))
+    Failure(Exit::Usage, format!("{what} {}: {e}", path.display()))
 }
 
-/// A temporary file beside the target, created anew (never an existing file or link), named
+/// Creates a temporary file beside the target, anew (never an existing file or link), named
 /// after the start of `name` so it stays short enough for any name the target may have.
 fn temporary(dir: &Path, name: &str) -> Result<(PathBuf, File), Failure> {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -122,7 +122,7 @@ fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
 }
 
-/// `stem-N.ext` for N = 2, 3, ...
+/// Makes `stem-N.ext` for N = 2, 3, ...
 fn numbered(name: &str, n: usize) -> String {
     match name.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => format!("{stem}-{n}.{ext}"),
@@ -135,7 +135,7 @@ pub fn check(dir: &Path, name: &str, existing: Existing) -> Result<(), Failure> 
     let path = dir.join(name);
     if existing == Existing::Refuse && exists(&path) {
         return Err(Failure(
-            exit::USAGE,
+            Exit::Usage,
             format!("{} exists; give --force to overwrite it", path.display()),
         ));
     }
@@ -173,7 +173,7 @@ pub fn save(
     placed.map(|p| (p, n))
 }
 
-/// Where the file system has no hard links: a rename after checking that nothing has the
+/// Renames where the file system has no hard links, after checking that nothing has the
 /// name (not atomic, but never over a file that was there before the check).
 fn no_clobber_rename(tmp: &Path, path: &Path, link_error: std::io::Error) -> std::io::Result<()> {
     if link_error.kind() == std::io::ErrorKind::AlreadyExists {

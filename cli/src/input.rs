@@ -2,8 +2,8 @@
 //! `-` is stdin, read as YAML, which takes JSON too), where an unknown field or a wrong type is
 //! an error naming the file, the line and the field, never a silent default.
 
+use crate::exit::{Exit, Failure};
 use crate::parse::{self, strict};
-use crate::{exit, Failure};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::io::Read;
@@ -22,14 +22,14 @@ pub fn read(path: &str) -> Result<Source, Failure> {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
-            .map_err(|e| Failure(exit::USAGE, format!("<stdin>: {e}")))?;
+            .map_err(|e| Failure(Exit::Usage, format!("<stdin>: {e}")))?;
         return Ok(Source {
             name: "<stdin>".into(),
             text,
         });
     }
     let text =
-        std::fs::read_to_string(path).map_err(|e| Failure(exit::USAGE, format!("{path}: {e}")))?;
+        std::fs::read_to_string(path).map_err(|e| Failure(Exit::Usage, format!("{path}: {e}")))?;
     Ok(Source {
         name: path.to_string(),
         text,
@@ -43,10 +43,10 @@ pub fn definition<T: DeserializeOwned + Serialize + std::fmt::Debug>(
     let src = read(path)?;
     let value = parse::value(&src.text, path.ends_with(".json")).map_err(|(line, msg)| {
         let at = line.map_or(String::new(), |l| format!("{l}:"));
-        Failure(exit::USAGE, format!("{}:{at} {msg}", src.name))
+        Failure(Exit::Usage, format!("{}:{at} {msg}", src.name))
     })?;
     strict(value, &src.text).map_err(|(line, msg)| {
         let at = line.map_or(String::new(), |l| format!("{l}:"));
-        Failure(exit::USAGE, format!("{}:{at} {msg}", src.name))
+        Failure(Exit::Usage, format!("{}:{at} {msg}", src.name))
     })
 }

@@ -5,7 +5,7 @@
 //! `{"task": ID, "session_id": ID}`. Every session a batch creates has the metadata
 //! `{"batch": ID, "task": ID}`, which `batch cleanup` reads to find the ones no task claims.
 
-use crate::{exit, Failure};
+use crate::exit::{Exit, Failure};
 use serde_json::{json, Value};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -22,17 +22,17 @@ pub struct Journal {
 }
 
 fn failure(name: &str, e: impl std::fmt::Display) -> Failure {
-    Failure(exit::USAGE, format!("{name}: {e}"))
+    Failure(Exit::Usage, format!("{name}: {e}"))
 }
 
-/// The journal of a results file.
+/// Returns the journal's path of a results file.
 pub fn path(out: &Path) -> PathBuf {
     let mut name = out.as_os_str().to_owned();
     name.push(".journal");
     PathBuf::from(name)
 }
 
-/// A new batch's id: the results file's name and the time it started, so that two batches
+/// Makes a new batch's id: the results file's name and the time it started, so that two batches
 /// never share one.
 fn new_batch_id(out: &Path) -> String {
     let stem = out
@@ -86,7 +86,7 @@ impl Journal {
         match (recorded, batch) {
             (Some(r), Some(b)) if r != b => {
                 return Err(Failure(
-                    exit::USAGE,
+                    Exit::Usage,
                     format!("--batch-id {b}: {} belongs to the batch {r}", j.name),
                 ))
             }
@@ -113,7 +113,7 @@ impl Journal {
         match parse(&name, &text)? {
             (Some(batch), sessions) => Ok((batch, sessions)),
             (None, _) => Err(Failure(
-                exit::USAGE,
+                Exit::Usage,
                 format!("{name}: names no batch (its first line is not {{\"batch\": ID}})"),
             )),
         }

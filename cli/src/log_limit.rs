@@ -34,7 +34,7 @@ impl<L: Log> RateLimited<L> {
         }
     }
 
-    /// Whether a line from `site` is shown now, and what to add to it.
+    /// Tells whether a line from `site` is shown now, and what to add to it.
     fn admit(&self, site: (String, u32)) -> Option<String> {
         let mut sites = self.sites.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::time::Duration;
 
-/// A duration as `90s`, `10m`, `1h 30m`, `500ms`: more than zero, at most a year.
+/// Reads a duration as `90s`, `10m`, `1h 30m`, `500ms`: more than zero, at most a year.
 pub fn duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e} (try 30s, 10m, 1h)"))?;
     if d.is_zero() {
@@ -22,7 +22,7 @@ pub fn duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// A definition's text as a JSON value: JSON when `is_json`, else YAML (which takes JSON too);
+/// Reads a definition's text as a JSON value: JSON when `is_json`, else YAML (which takes JSON too);
 /// a key given twice in one map is an error (neither YAML nor JSON says which one wins). The
 /// error has the line when it is known.
 pub fn value(text: &str, is_json: bool) -> Result<Value, (Option<usize>, String)> {
@@ -64,7 +64,7 @@ pub fn value(text: &str, is_json: bool) -> Result<Value, (Option<usize>, String)
     }
 }
 
-/// The message of a key given twice, with the path the parser put before it as a field.
+/// Rewrites the message of a key given twice, with the path the parser put before it as a field.
 fn duplicate(msg: &str) -> Option<String> {
     let at = msg.find("duplicate key `")?;
     let what = msg[at..].split(" at line").next().unwrap_or_default();
@@ -143,7 +143,7 @@ impl<'de> Visitor<'de> for UniqueVisitor {
     }
 }
 
-/// The candidate closest to `word`, when one is close enough to be what was meant.
+/// Finds the candidate closest to `word`, when one is close enough to be what was meant.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
@@ -222,7 +222,7 @@ pub fn parse_task_line(line: &str) -> Result<ParsedTask, String> {
     })
 }
 
-/// `value` as a `T`, refusing unknown fields, unknown kinds and wrong types; the error has the
+/// Reads `value` as a `T`, refusing unknown fields, unknown kinds and wrong types; the error has the
 /// line in `text` where the field is (when it can be found) and a message naming the field,
 /// in words (never a Rust type's name), with the name meant when one is near.
 pub fn strict<T: DeserializeOwned + Serialize + std::fmt::Debug>(
@@ -295,7 +295,7 @@ pub fn strict<T: DeserializeOwned + Serialize + std::fmt::Debug>(
     Ok(typed)
 }
 
-/// A serde message in a user's words: `EnvironmentCreateParamsConfig of type "cloud": ...`
+/// Puts a serde message in a user's words: `EnvironmentCreateParamsConfig of type "cloud": ...`
 /// becomes `type "cloud": ...`, `struct AgentCreateParams` becomes `an object`.
 fn plain_words(msg: &str) -> String {
     let is_type_name = |w: &str| {
@@ -332,7 +332,7 @@ fn plain_words(msg: &str) -> String {
     out.join(" ")
 }
 
-/// The value at a serde_path_to_error path (`a.b[2].c`), or null.
+/// Returns the value at a serde_path_to_error path (`a.b[2].c`), or null.
 fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     let mut here = v;
     for part in path.split('.') {
@@ -349,7 +349,7 @@ fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     here
 }
 
-/// The words one edit away from `word` (a letter changed, added, removed or two swapped),
+/// Lists the words one edit away from `word` (a letter changed, added, removed or two swapped),
 /// of the letters names are made of.
 fn one_edit(word: &str) -> Vec<String> {
     const LETTERS: &str = "abcdefghijklmnopqrstuvwxyz_0123456789";
@@ -381,7 +381,7 @@ fn one_edit(word: &str) -> Vec<String> {
     out
 }
 
-/// The name one edit away from `word` that `known` takes, if any.
+/// Finds the name one edit away from `word` that `known` takes, if any.
 fn near_known(word: &str, known: impl Fn(&str) -> bool) -> Option<String> {
     if word.is_empty() || word.len() > 64 {
         return None;
@@ -437,7 +437,7 @@ fn has_path(v: &Value, path: &str) -> bool {
     parent.get(key).is_some()
 }
 
-/// A `type` this version does not know, one edit away from one it knows (a typo, surely):
+/// Finds a `type` this version does not know, one edit away from one it knows (a typo, surely):
 /// its path, the tag, and the tag meant. A kind the crate does not know but the API may is
 /// left alone when nothing known is near.
 fn unknown_kind<T: DeserializeOwned + std::fmt::Debug>(
@@ -488,7 +488,7 @@ fn unknown_kind<T: DeserializeOwned + std::fmt::Debug>(
     None
 }
 
-/// Every object in `v` with a string `type`: its path and its tag.
+/// Collects every object in `v` with a string `type`: its path and its tag.
 fn tagged_objects(v: &Value, path: &mut String, found: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) => {
@@ -517,7 +517,7 @@ fn tagged_objects(v: &Value, path: &mut String, found: &mut Vec<(String, String)
     }
 }
 
-/// The line (from 1) where `text` first has `word` as a value.
+/// Finds the line (from 1) where `text` first has `word` as a value.
 fn line_of_value(text: &str, word: &str) -> Option<usize> {
     text.lines()
         .position(|l| {
@@ -527,7 +527,7 @@ fn line_of_value(text: &str, word: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-/// The first field of `input` that did not survive being read: a field the type does not know.
+/// Finds the first field of `input` that did not survive being read: a field the type does not know.
 fn unknown_field(input: &Value, read: &Value, path: &mut String) -> Option<String> {
     match (input, read) {
         (Value::Object(a), Value::Object(b)) => {
@@ -565,19 +565,19 @@ fn unknown_field(input: &Value, read: &Value, path: &mut String) -> Option<Strin
     }
 }
 
-/// `b` of `a.b[2]`, `a[0].b` or `b`.
+/// Returns `b` of `a.b[2]`, `a[0].b` or `b`.
 fn last_key(path: &str) -> Option<&str> {
     let last = path.rsplit('.').next()?;
     let key = last.split('[').next()?;
     (!key.is_empty()).then_some(key)
 }
 
-/// The line (from 1) where `key` first appears as a key, in YAML or JSON.
+/// Finds the line (from 1) where `key` first appears as a key, in YAML or JSON.
 fn line_of(text: &str, key: &str) -> Option<usize> {
     nth_line_of(text, key, 1)
 }
 
-/// The line (from 1) where `key` appears as a key for the `n`th time, in YAML or JSON.
+/// Finds the line (from 1) where `key` appears as a key for the `n`th time, in YAML or JSON.
 fn nth_line_of(text: &str, key: &str, n: usize) -> Option<usize> {
     let quoted = format!("\"{key}\"");
     text.lines()

@@ -1,7 +1,7 @@
 //! A batch's progress: a live bar on a terminal (done, failed, running, rate, ETA, elapsed),
 //! one plain line per finished task when stderr is piped, nothing with `--quiet`.
 
-use crate::note;
+use crate::output::{escape_controls, note};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +17,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// For `total` tasks.
+    /// Makes the progress of `total` tasks.
     pub fn new(total: usize, quiet: bool) -> Progress {
         let terminal = std::io::stderr().is_terminal();
         let bar = (terminal && !quiet).then(|| {
@@ -54,13 +54,13 @@ impl Progress {
         }
     }
 
-    /// A task started.
+    /// Counts a task started.
     pub fn started(&self) {
         self.running.fetch_add(1, Ordering::SeqCst);
         self.redraw();
     }
 
-    /// A task finished; `outcome` is its stop or its error.
+    /// Counts a task finished; `outcome` is its stop or its error.
     pub fn finished(&self, id: &str, ok: bool, outcome: &str) {
         self.running.fetch_sub(1, Ordering::SeqCst);
         let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
@@ -74,13 +74,13 @@ impl Progress {
             note(&format!(
                 "[{n}/{}] task {}: {}",
                 self.total,
-                crate::escape_controls(id),
-                crate::escape_controls(outcome)
+                escape_controls(id),
+                escape_controls(outcome)
             ));
         }
     }
 
-    /// (finished, failed).
+    /// Returns (finished, failed).
     pub fn counts(&self) -> (usize, usize) {
         (
             self.done.load(Ordering::SeqCst),

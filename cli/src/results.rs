@@ -3,7 +3,7 @@
 //! second (and at the end), so a crash loses at most the last second and never runs a task twice
 //! because its line could not be read.
 
-use crate::{exit, Failure};
+use crate::exit::{Exit, Failure};
 use serde_json::Value;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -21,10 +21,10 @@ pub struct Results {
 }
 
 fn failure(name: &str, e: impl std::fmt::Display) -> Failure {
-    Failure(exit::USAGE, format!("--out {name}: {e}"))
+    Failure(Exit::Usage, format!("--out {name}: {e}"))
 }
 
-/// Whether two open files are the same file.
+/// Tells whether two open files are the same file.
 fn same_file(a: &File, b: &File) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (a.metadata(), b.metadata()) {
@@ -48,7 +48,7 @@ impl Results {
             if let Ok(t) = File::open(tasks) {
                 if same_file(&file, &t) {
                     return Err(Failure(
-                        exit::USAGE,
+                        Exit::Usage,
                         format!("--out {name} is the tasks file; results need a file of their own"),
                     ));
                 }
@@ -58,7 +58,7 @@ impl Results {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(Failure(
-                    exit::USAGE,
+                    Exit::Usage,
                     format!("--out {name} is in use by another batch (it is locked); wait for that one to finish or give another --out"),
                 ))
             }

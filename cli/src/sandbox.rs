@@ -47,7 +47,7 @@ pub fn confine(workdir: &Path) -> Result<&'static str, String> {
     }
 }
 
-/// No Landlock here.
+/// Refuses: no Landlock here.
 #[cfg(not(target_os = "linux"))]
 pub fn confine(_workdir: &Path) -> Result<&'static str, String> {
     Err("Landlock is Linux's: there is no sandbox on this platform".into())

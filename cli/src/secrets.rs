@@ -69,7 +69,7 @@ pub fn take(extra: Option<&str>, drop: &[&str]) {
     let _ = TAKEN.set(kept);
 }
 
-/// A key taken from the environment, by its variable's name.
+/// Returns a key taken from the environment, by its variable's name.
 pub fn var(name: &str) -> Option<&'static str> {
     TAKEN.get()?.get(name).map(String::as_str)
 }

@@ -2,6 +2,7 @@
 //! thread of their own, and the exit status each gives: 128 + its number, as a shell reports
 //! a process the signal ended (130, 143, 129).
 
+use crate::exit::Exit;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -14,12 +15,16 @@ static RECEIVED: AtomicI32 = AtomicI32::new(0);
 pub struct Stop(i32);
 
 impl Stop {
-    /// The exit status of a command it ended.
-    pub fn code(self) -> u8 {
-        u8::try_from(128 + self.0).unwrap_or(crate::exit::INTERRUPTED)
+    /// Returns the exit status of a command it ended.
+    pub fn code(self) -> Exit {
+        match self.0 {
+            SIGTERM => Exit::Terminate,
+            SIGHUP => Exit::Hangup,
+            _ => Exit::Interrupted,
+        }
     }
 
-    /// How it is named in messages.
+    /// Returns how it is named in messages.
     pub fn name(self) -> &'static str {
         match self.0 {
             SIGTERM => "SIGTERM",
@@ -29,7 +34,7 @@ impl Stop {
     }
 }
 
-/// The first stop signal received, if any.
+/// Returns the first stop signal received, if any.
 pub fn received() -> Option<Stop> {
     match RECEIVED.load(Ordering::SeqCst) {
         0 => None,
@@ -43,7 +48,7 @@ pub fn on_stop(f: impl FnMut(Stop) + Send + 'static) {
     on(&[SIGINT, SIGTERM, SIGHUP], f);
 }
 
-/// As [`on_stop`], for SIGTERM and SIGHUP only (a command that handles Ctrl-C its own way).
+/// Does as [`on_stop`], for SIGTERM and SIGHUP only (a command that handles Ctrl-C its own way).
 pub fn on_termination(f: impl FnMut(Stop) + Send + 'static) {
     on(&[SIGTERM, SIGHUP], f);
 }

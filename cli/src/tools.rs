@@ -2,25 +2,58 @@
 //! thread, so a large input never deadlocks against the output), its stdout the result. Each
 //! runs in its own process group (a terminal's Ctrl-C does not reach it), without the API key
 //! or any other `ANTHROPIC_*` variable in its environment, and its whole group is killed at its
-//! time limit, at the run's deadline, when it ends, and on Ctrl-C ([`kill_all`]).
+//! time limit, at the run's deadline, when it ends, and on Ctrl-C ([`kill_all`], of `groups`).
 //!
 //! A result holds at most [`OUTPUT_LIMIT`] characters of stdout: a longer output is kept whole
 //! in a file the result names, and never whole in memory. An error result says how the command
 //! ended and the end of its stderr, never the command line (which may hold what the agent
 //! should not read).
 
+use crate::exit::Exit;
+use crate::groups;
+pub use crate::groups::{interrupt, interrupted, kill_all};
+use clap::Args;
 use managed_agents::Deadline;
 use std::io::{Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The process groups of the tools running now.
-static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
-/// Set once the user interrupted: tools killed from now on were killed by us.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Reads a `--tool` value, `NAME=COMMAND`.
+fn tool(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((n, c)) if !n.is_empty() && !c.is_empty() => Ok((n.to_string(), c.to_string())),
+        _ => Err("expected NAME=COMMAND".into()),
+    }
+}
+
+/// Holds the tool arguments of `run`, `batch` and `worker`.
+#[derive(Args, Debug, Clone)]
+pub struct ToolArgs {
+    /// Answer the custom tool NAME by running COMMAND with `sh -c`: the tool input as JSON on
+    /// stdin, its stdout the result (at most 30,000 characters; a longer output is saved whole
+    /// to a file in the temporary folder that the result names), a non-zero exit an error
+    /// result with the exit status and the end of stderr (repeatable, one command per NAME).
+    #[arg(long = "tool", value_name = "NAME=COMMAND", value_parser = tool)]
+    pub tools: Vec<(String, String)>,
+    /// How long one tool command may run before it and its children are killed.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = crate::parse::duration)]
+    pub tool_timeout: Duration,
+}
+
+impl ToolArgs {
+    /// Returns the tool commands of the `--tool` flags.
+    pub fn commands(&self) -> Vec<ToolCommand> {
+        self.tools
+            .iter()
+            .map(|(name, command)| ToolCommand {
+                name: name.clone(),
+                command: command.clone(),
+            })
+            .collect()
+    }
+}
 
 /// A custom tool answered by a command.
 #[derive(Clone, Debug)]
@@ -32,11 +65,11 @@ pub struct ToolCommand {
 }
 
 /// Refuses a `--tool` name given twice (which command would answer it?).
-pub fn check_unique(tools: &[ToolCommand]) -> Result<(), crate::Failure> {
+pub fn check_unique(tools: &[ToolCommand]) -> Result<(), crate::exit::Failure> {
     let mut seen = std::collections::HashSet::new();
     match tools.iter().find(|t| !seen.insert(t.name.as_str())) {
-        Some(t) => Err(crate::Failure(
-            crate::exit::USAGE,
+        Some(t) => Err(crate::exit::Failure(
+            Exit::Usage,
             format!(
                 "--tool {}: the name is given twice; give one command per tool",
                 t.name
@@ -54,7 +87,7 @@ pub fn check_names(
     agent: &str,
     tools: &[ToolCommand],
     strict: bool,
-) -> Result<(), crate::Failure> {
+) -> Result<(), crate::exit::Failure> {
     if tools.is_empty() {
         return Ok(());
     }
@@ -92,12 +125,12 @@ pub fn check_names(
         };
         let message = format!(
             "--tool {}: agent {agent} has no custom tool of that name{hint}",
-            crate::escape_controls(&tool.name)
+            crate::output::escape_controls(&tool.name)
         );
         if strict {
-            return Err(crate::Failure(crate::exit::USAGE, message));
+            return Err(crate::exit::Failure(Exit::Usage, message));
         }
-        crate::note(&format!("warning: {message}"));
+        crate::output::note(&format!("warning: {message}"));
     }
     Ok(())
 }
@@ -119,35 +152,6 @@ impl std::fmt::Display for ToolFailure {
     }
 }
 
-fn lock() -> std::sync::MutexGuard<'static, Vec<i32>> {
-    GROUPS.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn kill_group(group: i32) {
-    // SAFETY: killpg has no memory effects; a group that is gone gives ESRCH, ignored
-    unsafe {
-        libc::killpg(group, libc::SIGKILL);
-    }
-}
-
-/// Kills every running tool's process group (Ctrl-C, the deadline, leaving).
-pub fn kill_all() {
-    for group in lock().iter() {
-        kill_group(*group);
-    }
-}
-
-/// Marks that the user interrupted, then kills every tool.
-pub fn interrupt() {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-    kill_all();
-}
-
-/// Whether the user interrupted.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
-}
-
 /// The most characters of a command's stdout a result holds.
 pub const OUTPUT_LIMIT: usize = 30_000;
 /// The bytes of stdout kept in memory: enough for [`OUTPUT_LIMIT`] characters of any UTF-8.
@@ -164,7 +168,7 @@ struct Captured {
     file: Option<Result<std::path::PathBuf, String>>,
 }
 
-/// A new file for an output too long for a result, in the temporary folder.
+/// Creates a new file for an output too long for a result, in the temporary folder.
 fn spill_file() -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
     use std::sync::atomic::AtomicUsize;
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -253,7 +257,7 @@ fn tail_reader(mut from: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
     })
 }
 
-/// The result's text: stdout up to [`OUTPUT_LIMIT`] characters, then a line naming the file
+/// Makes the result's text: stdout up to [`OUTPUT_LIMIT`] characters, then a line naming the file
 /// that holds all of it.
 fn result_text(c: Captured) -> String {
     let text = String::from_utf8_lossy(&c.start);
@@ -278,7 +282,7 @@ fn result_text(c: Captured) -> String {
     )
 }
 
-/// The end of stderr as an error result shows it.
+/// Makes the end of stderr as an error result shows it.
 fn stderr_tail(tail: Vec<u8>) -> String {
     let text = String::from_utf8_lossy(&tail);
     let text = text.trim();
@@ -304,10 +308,7 @@ fn spawn(command: &str) -> std::io::Result<Child> {
         }
     }
     // registered before it can start children, so Ctrl-C right now still reaches it
-    let mut groups = lock();
-    let child = cmd.spawn()?;
-    groups.push(child.id() as i32);
-    Ok(child)
+    groups::spawn(&mut cmd)
 }
 
 /// Waits for the child until `limit` (or the deadline), killing its group then.
@@ -317,12 +318,12 @@ fn wait(child: &mut Child, limit: Deadline) -> (std::io::Result<ExitStatus>, boo
         match child.try_wait() {
             Ok(Some(status)) => return (Ok(status), false),
             Ok(None) if limit.is_expired() => {
-                kill_group(group);
+                groups::kill(group);
                 return (child.wait(), true);
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(e) => {
-                kill_group(group);
+                groups::kill(group);
                 return (Err(e), false);
             }
         }
@@ -356,8 +357,7 @@ pub fn run(
     let stderr = child.stderr.take().map(tail_reader);
     let (status, timed_out) = wait(&mut child, Deadline::after(limit).min(deadline));
     // what it left running in the background goes with it (and lets the pipes close)
-    kill_group(group);
-    lock().retain(|g| *g != group);
+    groups::end(group);
     if let Some(h) = stdin {
         let _ = h.join();
     }

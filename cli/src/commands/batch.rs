@@ -1,0 +1,410 @@
+//! `batch`: its arguments, help and `exec`: one session per task line, N at a time on one
+//! client, each result appended to a locked results file; a second run with the same file does
+//! only what is left, carrying on in the sessions its journal names. `batch cleanup` archives
+//! the batch's sessions no task claims.
+
+use crate::client::client;
+use crate::exit::{Exit, Failure};
+use crate::journal::Journal;
+use crate::output::note;
+use crate::parse::duration;
+use crate::plan::{failed_before, prior, read_tasks, Prior};
+use crate::progress::Progress;
+use crate::results::Results;
+use crate::signals;
+use crate::task::{give_up, run_task_with, Ends, OnDeadline, Task};
+use crate::tools::{self, ToolArgs};
+use clap::{Args, Subcommand};
+use managed_agents::types::SessionListParams;
+use managed_agents::{Client, Deadline};
+use serde_json::json;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+/// Holds the arguments of `batch`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Runs one session per line of TASKS, N at a time on one client, and appends one line per finished
+task to --out: {\"id\", \"session_id\", \"stop_reason\", \"text\", \"usage\", \"error\"}. Running it
+again with the same --out skips the tasks already there (resumable after a crash or Ctrl-C).
+Each task's session is journaled in --out's journal (FILE.journal, fsync'd) as soon as it exists,
+before its message, and created with the metadata {\"batch\": BATCH_ID, \"task\": TASK_ID}; a run
+again carries on in it: a session whose turn ended is recorded without sending anything, one
+still running is followed, one never sent its message gets it. No crash makes a task pay for a
+second session. `batch cleanup --out FILE` archives the batch's sessions no task claims.
+Ctrl-C stops starting new sessions and lets the running ones finish; a second Ctrl-C (or SIGTERM,
+SIGHUP) quits, doing with the running sessions what --on-deadline says.
+A task whose tool command was killed by a signal gets \"tool_killed\": true, its call is left
+unanswered, and it runs again in the same session (the call answered anew), up to --max-attempts
+times in all. A failed task is not done: a run again says how many failed before, runs
+them with --retry-failed, and exits 1 while failures remain.
+
+A task line: {\"id\": \"t1\", \"message\": \"...\"} with optional \"agent\" (ID or ID@VERSION),
+\"environment\", \"title\", \"vault_ids\", \"resources\" (as the API takes them).
+
+Example:
+  managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --parallel 8 --out results.jsonl")]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct BatchArgs {
+    #[command(subcommand)]
+    pub command: Option<BatchCmd>,
+    /// The tasks, one JSON object a line (`-`: stdin).
+    #[arg(value_name = "TASKS.jsonl", required = true)]
+    pub tasks: Option<String>,
+    /// Where results go (appended; locked while the batch runs); its journal is FILE.journal.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub out: Option<PathBuf>,
+    /// The batch's id, the metadata `batch` of its sessions (default: the one its journal
+    /// names, else the results file's name and the start time).
+    #[arg(long, value_name = "ID")]
+    pub batch_id: Option<String>,
+    /// What to do with a session the batch gives up on (its --deadline passed, the batch
+    /// quits): interrupt it (`user.interrupt`; a run again asks its task again in it),
+    /// interrupt and archive it, or leave it running.
+    #[arg(long, value_name = "WHAT", value_enum, default_value = "interrupt")]
+    pub on_deadline: OnDeadline,
+    /// Sessions at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub parallel: u16,
+    /// The agent of tasks that name none.
+    #[arg(long, value_name = "ID[@VERSION]")]
+    pub agent: Option<String>,
+    /// The environment of tasks that name none.
+    #[arg(long, value_name = "ID")]
+    pub environment: Option<String>,
+    #[command(flatten)]
+    pub tools: ToolArgs,
+    /// Each session's deadline, its creation included.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = duration)]
+    pub deadline: Duration,
+    /// Run again the tasks that did not end their turn (an error, a deadline, another stop).
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// The most times one task is run, over every run with the same --out: a task whose tool
+    /// was killed runs again until then, a failed one with --retry-failed.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_attempts: u16,
+    /// A --tool name a task's agent has no custom tool of is an error (exit 2), not a warning.
+    #[arg(long)]
+    pub strict_tools: bool,
+}
+
+/// Names `batch`'s subcommands.
+#[derive(Subcommand, Debug)]
+pub enum BatchCmd {
+    /// Archive the sessions of a batch (by their metadata) that no task of it claims.
+    Cleanup(CleanupArgs),
+}
+
+/// Holds the arguments of `batch cleanup`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Lists the sessions, and archives those whose metadata names the batch of FILE's journal and
+that neither the journal nor the results claim: sessions a run created and was killed before
+journaling, never sent a message. Not while the batch runs (its results file is locked).
+
+Example:
+  managed-agents batch cleanup --out results.jsonl")]
+pub struct CleanupArgs {
+    /// The batch's results file (its journal, FILE.journal, names the batch).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// The sessions running now, and what to do with them if the batch quits.
+static RUNNING: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+static GIVE_UP: OnceLock<(Client, OnDeadline)> = OnceLock::new();
+/// Set once the batch quits: a session that ends from here on ended on the batch's own
+/// interrupt, so its task gets no result and a run again asks it again.
+static QUITTING: AtomicBool = AtomicBool::new(false);
+
+fn running() -> std::sync::MutexGuard<'static, Option<HashSet<String>>> {
+    RUNNING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Does with every session still running what `--on-deadline` says (interrupt, archive or
+/// leave them), all at once, before the batch quits.
+fn give_up_running() {
+    QUITTING.store(true, Ordering::SeqCst);
+    let Some((c, how)) = GIVE_UP.get() else {
+        return;
+    };
+    let ids: Vec<String> = running().take().unwrap_or_default().into_iter().collect();
+    std::thread::scope(|s| {
+        for id in &ids {
+            s.spawn(move || note(&give_up(c, id, *how)));
+        }
+    });
+}
+
+/// The longest metadata value the API takes.
+const METADATA_VALUE_MAX: usize = 512;
+
+/// Runs `batch` (or `batch cleanup`).
+pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
+    // Ctrl-C is the batch's own (finish the running sessions); SIGTERM and SIGHUP end it
+    // now, its tools with it (a resume runs the tasks not written)
+    signals::on_termination(|stop| {
+        tools::interrupt();
+        note(&format!(
+            "\n{}: quitting now; run again with the same --out to resume",
+            stop.name()
+        ));
+        give_up_running();
+        stop.code().exit();
+    });
+    if let Some(BatchCmd::Cleanup(c)) = &a.command {
+        return cleanup(&c.out, quiet);
+    }
+    let (Some(tasks_file), Some(out)) = (a.tasks.clone(), a.out.clone()) else {
+        return Err(Failure(Exit::Usage, "give TASKS.jsonl and --out".into()));
+    };
+    if let Some(id) = a.batch_id.as_deref() {
+        if id.is_empty() || id.chars().count() > METADATA_VALUE_MAX {
+            return Err(Failure(
+                Exit::Usage,
+                format!(
+                    "--batch-id: 1 to {METADATA_VALUE_MAX} characters (it is a metadata value)"
+                ),
+            ));
+        }
+    }
+    let tasks = read_tasks(&tasks_file, a.agent.as_deref(), a.environment.as_deref())?;
+    let c = client()?;
+    let tools = a.tools.commands();
+    tools::check_unique(&tools)?;
+    let agents: std::collections::BTreeSet<&str> = tasks.iter().map(|t| t.agent.as_str()).collect();
+    for agent in agents {
+        tools::check_names(&c, agent, &tools, a.strict_tools)?;
+    }
+    let tasks_path = (tasks_file != "-").then(|| Path::new(&tasks_file));
+    let (results, prior_results) = Results::open(&out, tasks_path)?;
+    let journal = Journal::open(&out, a.batch_id.as_deref())?;
+    let prior_ids: HashSet<&str> = prior_results
+        .iter()
+        .filter_map(|v| v["id"].as_str())
+        .collect();
+    // the last session journaled for a task, when no result names it: carried on
+    let resulted: HashSet<&str> = prior_results
+        .iter()
+        .filter_map(|v| v["session_id"].as_str())
+        .collect();
+    let mut pending: HashMap<String, String> = HashMap::new();
+    for (task, session) in &journal.sessions {
+        if resulted.contains(session.as_str()) {
+            pending.remove(task);
+        } else {
+            pending.insert(task.clone(), session.clone());
+        }
+    }
+    let batch_id = journal.batch.clone();
+    let max_attempts = usize::from(a.max_attempts);
+    let before = prior(&prior_results, a.retry_failed, max_attempts);
+    let (mut done, mut failed) = (0, 0);
+    let todo: VecDeque<Task> = tasks
+        .into_iter()
+        .filter(|t| {
+            let ran = before.done.contains(&t.id);
+            let run_again = before.again.contains(&t.id) || pending.contains_key(&t.id);
+            done += usize::from(ran);
+            // a task that failed before and is not run again
+            failed += usize::from(!ran && !run_again && prior_ids.contains(t.id.as_str()));
+            !ran && (run_again || !prior_ids.contains(t.id.as_str()))
+        })
+        .map(|mut t| {
+            match pending.get(&t.id) {
+                Some(s) => {
+                    t.session = Some(s.clone());
+                    t.journaled = true;
+                }
+                None => t.session = before.sessions.get(&t.id).cloned(),
+            }
+            t.metadata.insert("batch".into(), batch_id.clone());
+            if t.id.chars().count() <= METADATA_VALUE_MAX {
+                t.metadata.insert("task".into(), t.id.clone());
+            }
+            t
+        })
+        .collect();
+    let total = todo.len();
+    let parallel = usize::from(a.parallel).min(total.max(1));
+    if !quiet {
+        note(&format!(
+            "{total} tasks to run ({done} already done{}), {parallel} at a time",
+            failed_before(&Prior { failed, ..before }, max_attempts)
+        ));
+    }
+    *running() = Some(HashSet::new());
+    let _ = GIVE_UP.set((c.clone(), a.on_deadline));
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                tools::interrupt();
+                note("\ninterrupted again: quitting now");
+                give_up_running();
+                Exit::Interrupted.exit();
+            }
+            note("\ninterrupted: no new sessions; waiting for the running ones (Ctrl-C again to quit now)");
+        });
+    }
+    let queue = Mutex::new(todo);
+    let results = Mutex::new(results);
+    let journal = Mutex::new(journal);
+    let progress = Progress::new(total, quiet);
+    let write_error = Mutex::new(None::<Failure>);
+    std::thread::scope(|s| {
+        for _ in 0..parallel {
+            s.spawn(|| loop {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Some(task) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
+                    return;
+                };
+                progress.started();
+                let deadline = Deadline::after(a.deadline);
+                if let (Some(s), Some(r)) = (&task.session, running().as_mut()) {
+                    r.insert(s.clone());
+                }
+                let mut journal_failed = false;
+                // journaled (and synced) before its message: a crash from here on never
+                // pays for a second session
+                let mut on_created = |id: &str| {
+                    let recorded = journal
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .record(&task.id, id);
+                    if let Err(e) = recorded {
+                        journal_failed = true;
+                        stop.store(true, Ordering::SeqCst);
+                        *write_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                        return false;
+                    }
+                    if let Some(r) = running().as_mut() {
+                        r.insert(id.to_string());
+                    }
+                    true
+                };
+                let ran = run_task_with(
+                    &c,
+                    &task,
+                    &tools,
+                    a.tools.tool_timeout,
+                    deadline,
+                    &mut |_| {},
+                    Ends {
+                        on_created: &mut on_created,
+                        on_deadline: a.on_deadline,
+                    },
+                );
+                if let (Some(s), Some(r)) = (&ran.session_id, running().as_mut()) {
+                    r.remove(s);
+                }
+                if journal_failed || QUITTING.load(Ordering::SeqCst) {
+                    return;
+                }
+                let error = ran.error_text((a.deadline, deadline));
+                let mut line = json!({"id": task.id, "session_id": ran.session_id,
+                    "stop_reason": ran.stop_name(), "text": ran.text(),
+                    "usage": ran.outcome.usage, "error": error});
+                if ran.killed.is_some() {
+                    line["tool_killed"] = json!(true);
+                }
+                let ok = error.is_none() && ran.stop_name() == "end_turn";
+                let written = results
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .write(&line);
+                if let Err(e) = written {
+                    // results cannot be kept: start nothing more
+                    stop.store(true, Ordering::SeqCst);
+                    *write_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                }
+                let outcome = error.unwrap_or_else(|| ran.stop_name());
+                progress.finished(&task.id, ok, &outcome);
+            });
+        }
+    });
+    progress.finish();
+    tools::kill_all();
+    results.lock().unwrap_or_else(|p| p.into_inner()).sync()?;
+    if let Some(e) = write_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    let (n, bad) = progress.counts();
+    if stop.load(Ordering::SeqCst) && n < total {
+        return Err(Failure(
+            Exit::Interrupted,
+            format!("interrupted: {n} of {total} tasks finished; run again with the same --out to resume"),
+        ));
+    }
+    if !quiet {
+        let earlier = if failed > 0 {
+            format!(" ({failed} more failed before)")
+        } else {
+            String::new()
+        };
+        note(&format!(
+            "{n} tasks finished, {bad} failed{earlier}; results in {}",
+            out.display()
+        ));
+    }
+    // failures remain, from this run or an earlier one
+    Ok(if bad + failed == 0 {
+        Exit::Ok
+    } else {
+        Exit::Api
+    })
+}
+
+/// Runs `batch cleanup`: archives the sessions of the batch of `out` (by their metadata) that no
+/// task claims (neither its journal nor its results name them): sessions created by a run
+/// that crashed before journaling them, never sent a message.
+fn cleanup(out: &Path, quiet: bool) -> Result<Exit, Failure> {
+    let (batch, journaled) = Journal::read(out)?;
+    // the results file's lock: never while the batch runs
+    let (_lock, results) = Results::open(out, None)?;
+    let c = client()?;
+    let mut claimed: HashSet<String> = journaled.into_iter().map(|(_, s)| s).collect();
+    claimed.extend(
+        results
+            .iter()
+            .filter_map(|v| v["session_id"].as_str().map(String::from)),
+    );
+    let mut orphans = Vec::new();
+    for s in c
+        .sessions()
+        .list(&SessionListParams::default().limit(100))?
+    {
+        let s = s?;
+        if s.archived_at.is_none()
+            && s.metadata.get("batch").map(String::as_str) == Some(batch.as_str())
+            && !claimed.contains(&s.id)
+        {
+            orphans.push(s.id);
+        }
+    }
+    let mut failed = 0;
+    for id in &orphans {
+        match c.sessions().archive(id) {
+            Ok(_) if !quiet => note(&format!("archived {id}: no task of the batch claims it")),
+            Ok(_) => {}
+            Err(e) => {
+                failed += 1;
+                note(&format!("error: archiving {id}: {e}"));
+            }
+        }
+    }
+    if !quiet {
+        note(&format!(
+            "batch {batch}: {} sessions archived, {failed} could not be",
+            orphans.len() - failed
+        ));
+    }
+    Ok(if failed == 0 { Exit::Ok } else { Exit::Api })
+}

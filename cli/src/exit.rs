@@ -1,0 +1,98 @@
+//! The exit codes a command ends with ([`Exit`]) and the error type of commands ([`Failure`]):
+//! an exit code and a one-line message, made from the library's errors.
+
+use managed_agents::Error;
+use std::process::ExitCode;
+
+/// Names the ways a command can end, each with its documented exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// The turn ended (or the command did what it was asked).
+    Ok = 0,
+    /// The API refused, or the connection failed.
+    Api = 1,
+    /// Bad arguments, input files or local paths.
+    Usage = 2,
+    /// The session terminated (or was deleted).
+    Terminated = 3,
+    /// The deadline passed.
+    Deadline = 4,
+    /// The session stopped otherwise (retries exhausted, budget, refusal).
+    Stopped = 5,
+    /// SIGHUP (128 + 1, as a shell reports a process the signal ended).
+    Hangup = 129,
+    /// Interrupted (Ctrl-C, SIGINT: 128 + 2).
+    Interrupted = 130,
+    /// Standard output was closed by its reader (`| head`), as a shell reports SIGPIPE.
+    BrokenPipe = 141,
+    /// SIGTERM (128 + 15).
+    Terminate = 143,
+}
+
+impl Exit {
+    /// Lists every exit code, in order.
+    #[cfg(test)]
+    pub const ALL: [Exit; 10] = [
+        Exit::Ok,
+        Exit::Api,
+        Exit::Usage,
+        Exit::Terminated,
+        Exit::Deadline,
+        Exit::Stopped,
+        Exit::Hangup,
+        Exit::Interrupted,
+        Exit::BrokenPipe,
+        Exit::Terminate,
+    ];
+
+    /// Returns the exit status.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// Ends the process now with this status.
+    pub fn exit(self) -> ! {
+        std::process::exit(self.code().into())
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e.code())
+    }
+}
+
+/// Describes a command's failure: an exit code and a one-line message.
+#[derive(Debug)]
+pub struct Failure(pub Exit, pub String);
+
+impl Failure {
+    /// Makes a usage failure (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure(Exit::Usage, message.into())
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let code = match &e {
+            Error::InvalidInput { .. } | Error::Io { .. } => Exit::Usage,
+            Error::Timeout { .. } => Exit::Deadline,
+            _ => Exit::Api,
+        };
+        let message = match &e {
+            // the library's hint names a builder method; the CLI has no way to set it
+            Error::BodyTooLarge {
+                limit, request_id, ..
+            } => format!(
+                "the answer's body is over the limit of {limit} bytes{}",
+                request_id
+                    .as_ref()
+                    .map_or(String::new(), |id| format!(" (request-id {id})"))
+            ),
+            _ => e.to_string(),
+        };
+        Failure(code, message)
+    }
+}

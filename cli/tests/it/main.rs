@@ -1,0 +1,23 @@
+//! The `managed-agents` command end to end, as one test binary: each module runs the binary
+//! against the emulator (or a scripted server) for one topic; `support` holds what they share.
+
+mod basics;
+mod batch;
+mod definitions;
+mod downloads;
+mod emulator;
+mod front;
+mod journal;
+mod output;
+mod proxy;
+mod resources;
+mod retry;
+mod safety;
+mod sandbox;
+mod secrets;
+mod signals;
+mod support;
+mod tool_names;
+mod tool_output;
+mod worker;
+mod worker_leases;
