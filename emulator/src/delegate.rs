@@ -15,7 +15,7 @@
 //! for a tool result or a confirmation nothing runs: the session goes idle with
 //! `requires_action` naming the child's call, as for a call of its own.
 
-use super::agent::{idle, input_for, running, text_of, write_file};
+use super::acts::{idle, input_for, running, text_of, write_file};
 use super::script::{Script, Step};
 use super::{interrupt, multiagent, threads, Shared};
 use serde_json::{json, Value};

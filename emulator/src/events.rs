@@ -4,7 +4,7 @@
 
 use super::reply::{bad, created_within, json_body, not_found, page, ApiError, Reply, Routed};
 use super::resources::{work, Request};
-use super::{agent, interrupt, threads, Shared};
+use super::{acts, agent, interrupt, threads, Shared};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -145,7 +145,7 @@ pub(crate) fn send(
                 // a self-hosted session with no open work item gets one: a worker must run it
                 work::enqueue(&mut s, session);
                 interrupt::turn_started(&mut s, session);
-                turns.push(agent::text_of(&ev["content"]));
+                turns.push(acts::text_of(&ev["content"]));
             }
             sent.push(recorded);
         }

@@ -6,6 +6,7 @@
 
 use super::reply::{ApiError, Reply};
 use super::request::{read_request_then, Limits, Request, RequestError};
+use super::wire::request_id;
 use super::{contract, router, stream, Faults, Shared};
 use serde_json::json;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
@@ -229,13 +230,6 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-pub(crate) fn request_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u8(1);
-    format!("req_011EMU{:016x}", h.finish())
-}
-
 fn respond(
     conn: &mut TcpStream,
     status: u16,
@@ -302,26 +296,4 @@ fn respond_status(
         &headers,
         keep_alive,
     );
-}
-
-/// Writes bytes, one at a time with a pause when trickling.
-pub(crate) fn write_out(
-    w: &mut dyn Write,
-    bytes: &[u8],
-    trickle: Option<Duration>,
-) -> std::io::Result<()> {
-    match trickle {
-        Some(d) => {
-            for b in bytes {
-                w.write_all(std::slice::from_ref(b))?;
-                w.flush()?;
-                std::thread::sleep(d);
-            }
-            Ok(())
-        }
-        None => {
-            w.write_all(bytes)?;
-            w.flush()
-        }
-    }
 }

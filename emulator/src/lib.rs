@@ -36,6 +36,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod acts;
 mod agent;
 mod contract;
 mod delegate;
@@ -56,6 +57,7 @@ mod store;
 mod stream;
 mod threads;
 mod webhooks;
+mod wire;
 
 pub use contract::{RecordedRequest, API_VERSION};
 pub use faults::Faults;

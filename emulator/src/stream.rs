@@ -1,7 +1,7 @@
 //! A session's live event stream (SSE): the events added after it opens, `ping` heartbeats,
 //! `agent.message` previews when asked, and the stream faults (drops, mid-line cuts, trickle).
 
-use super::http::write_out;
+use super::wire::{request_id, write_out};
 use super::{Faults, Shared};
 use serde_json::{json, Value};
 use std::io::Write;
@@ -24,7 +24,7 @@ pub(crate) fn stream(
         .map_or(0, |l| l.events.len());
     let head = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nrequest-id: {}\r\nconnection: close\r\n\r\n",
-        super::http::request_id()
+        request_id()
     );
     if write_out(w, head.as_bytes(), None).is_err() {
         return;

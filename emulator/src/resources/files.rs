@@ -2,7 +2,7 @@
 //! (the files a session wrote).
 
 use super::super::reply::{bad, not_found, refused, Reply, Routed};
-use super::super::{agent, multipart, Shared};
+use super::super::{acts, multipart, Shared};
 use super::Request;
 use serde_json::json;
 
@@ -44,7 +44,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                     "file_not_downloadable",
                 ));
             }
-            let ct = agent::mime(meta["filename"].as_str().unwrap_or(""));
+            let ct = acts::mime(meta["filename"].as_str().unwrap_or(""));
             let bytes = s.file_bytes.get(*id).cloned().unwrap_or_default();
             Ok(Reply::Bytes(ct, bytes))
         }

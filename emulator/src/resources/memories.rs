@@ -264,7 +264,7 @@ fn add_version(s: &mut State, mem: &mut Value, operation: &str, now: &str) {
 }
 
 fn set_content(mem: &mut Value, content: &str) {
-    mem["content_sha256"] = json!(super::memory_stores::sha256_hex(content.as_bytes()));
+    mem["content_sha256"] = json!(sha256_hex(content.as_bytes()));
     mem["content_size_bytes"] = json!(content.len());
 }
 
@@ -325,5 +325,25 @@ fn valid_content(v: Option<&Value>) -> Result<Option<String>, ApiError> {
             c.len()
         ))),
         Some(_) => Err(bad("content: must be a string")),
+    }
+}
+
+/// The SHA-256 of content, as 64 lower-case hex digits.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sha256_is_the_real_digest() {
+        assert_eq!(
+            super::sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }
