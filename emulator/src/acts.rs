@@ -3,7 +3,7 @@
 //! `idle` (the primary thread's status first), the files it writes, the inputs it makes up for
 //! a tool and the text it reads from an answer.
 
-use super::Shared;
+use super::shared::Shared;
 use serde_json::{json, Value};
 
 /// Adds an event to the session's log and wakes its readers; returns the event as logged.

@@ -2,8 +2,9 @@
 //! the session (messages, tool calls and the waits for their answers, files, failures).
 
 use super::acts::{idle, input_for, push, running, text_of, write_file};
+use super::interrupt;
 use super::script::{Script, Step};
-use super::{interrupt, Shared};
+use super::shared::Shared;
 use serde_json::{json, Value};
 use std::time::Duration;
 

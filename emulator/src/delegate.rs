@@ -17,7 +17,8 @@
 
 use super::acts::{idle, input_for, running, text_of, write_file};
 use super::script::{Script, Step};
-use super::{interrupt, multiagent, threads, Shared};
+use super::shared::Shared;
+use super::{interrupt, multiagent, threads};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -119,7 +120,8 @@ impl Child<'_> {
         let mut s = self.shared.lock();
         let ev = s.push_event(&self.thread, event);
         if ev["type"] == "agent.custom_tool_use" || ev["type"] == "agent.tool_use" {
-            threads::note_call(&mut s, ev["id"].as_str().unwrap_or_default(), &self.thread);
+            s.threads
+                .note_call(ev["id"].as_str().unwrap_or_default(), &self.thread);
         }
         if cross_post {
             let mut copy = ev.clone();
@@ -136,7 +138,10 @@ impl Child<'_> {
     /// A status change: the thread's status and its `session.thread_status_*` event, on its
     /// stream and the primary's.
     fn status(&self, status: &str, stop_reason: Option<Value>) {
-        threads::set_status(&mut self.shared.lock(), &self.thread, status);
+        let mut s = self.shared.lock();
+        let now = s.now();
+        s.threads.set_status(&self.thread, status, now);
+        drop(s);
         let mut ev = json!({"type": format!("session.thread_status_{status}"),
             "session_thread_id": self.thread, "agent_name": self.name});
         if let Some(r) = stop_reason {
@@ -268,7 +273,7 @@ impl Child<'_> {
         let words = text.split_whitespace().count() as i64;
         let mut s = self.shared.lock();
         s.add_usage(self.session, 12 + words, words + 1);
-        threads::add_usage(&mut s, &self.thread, 12 + words, words + 1);
+        s.threads.add_usage(&self.thread, 12 + words, words + 1);
         text.to_string()
     }
 
@@ -305,7 +310,9 @@ impl Child<'_> {
             if let Some(a) = s.logs.get(self.session)?.answers.get(id) {
                 return Some(Some(a.clone()));
             }
-            if threads::status(&s, &self.thread).is_none_or(|st| st == "terminated")
+            if s.threads
+                .status(&self.thread)
+                .is_none_or(|st| st == "terminated")
                 || interrupt::is_set(&s, &self.thread)
             {
                 return Some(None);
@@ -321,7 +328,11 @@ impl Child<'_> {
 
     /// Whether the thread can still run (it was not archived or terminated).
     fn alive(&self) -> bool {
-        threads::status(&self.shared.lock(), &self.thread).is_some_and(|s| s != "terminated")
+        self.shared
+            .lock()
+            .threads
+            .status(&self.thread)
+            .is_some_and(|s| s != "terminated")
     }
 
     fn session_alive(&self) -> bool {

@@ -2,9 +2,11 @@
 //! scripted agent, and queue work for a self-hosted session without an open item), and opening
 //! the live stream.
 
+use super::reply::Request;
 use super::reply::{bad, created_within, json_body, not_found, page, ApiError, Reply, Routed};
-use super::resources::{work, Request};
-use super::{acts, agent, interrupt, threads, Shared};
+use super::resources::work;
+use super::shared::Shared;
+use super::{acts, agent, interrupt};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -122,7 +124,7 @@ pub(crate) fn send(
                 define_outcome(&mut s, session, &mut ev);
             }
             // an answer to a child thread's call (or an interrupt of it) is routed to that thread
-            let mut child = threads::answered_thread(&s, &ev);
+            let mut child = s.threads.answered_thread(&ev);
             if kind == "user.interrupt" {
                 child = interrupt::receive(&mut s, session, &ev)?;
             }

@@ -4,10 +4,12 @@
 //! A connection is closed when the client asks, after a stream, after a malformed request,
 //! when a fault drops it, when it has been idle too long, or when the emulator stops.
 
+use super::faults::Faults;
 use super::reply::{ApiError, Reply};
 use super::request::{read_request_then, Limits, Request, RequestError};
+use super::shared::Shared;
 use super::wire::request_id;
-use super::{contract, router, stream, Faults, Shared};
+use super::{contract, router, stream};
 use serde_json::json;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{TcpListener, TcpStream};
@@ -157,7 +159,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
             .and_then(|a| a.strip_prefix("Bearer "))
             .filter(|t| t.starts_with(SESSIONS_TOKEN_PREFIX));
         if let Some(token) = token {
-            crate::resources::work::observe(&mut shared.lock(), token, &request.method);
+            shared.lock().work.observe(token, &request.method);
         }
     }
     if request.method == "POST" && path.starts_with("/v1/sessions/") && path.ends_with("/events") {

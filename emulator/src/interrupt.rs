@@ -8,8 +8,9 @@
 //! is recorded and does nothing else: it does not stop the next turn.
 
 use super::reply::{not_found, ApiError};
+use super::shared::Shared;
 use super::state::State;
-use super::{threads, Shared};
+use super::threads;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,7 @@ pub(crate) fn receive(
     match ev["session_thread_id"].as_str() {
         None => {
             mark_session(s, session);
-            for child in threads::live_children(s, session) {
+            for child in s.threads.live_children(session) {
                 mark_child(s, &child);
             }
             Ok(None)
@@ -33,7 +34,7 @@ pub(crate) fn receive(
             mark_session(s, session);
             Ok(None)
         }
-        Some(t) if threads::of_session(s, session, t) => {
+        Some(t) if s.threads.of_session(session, t) => {
             mark_child(s, t);
             Ok(Some(t.to_string()))
         }
@@ -48,7 +49,10 @@ fn mark_session(s: &mut State, session: &str) {
 }
 
 fn mark_child(s: &mut State, thread: &str) {
-    if threads::status(s, thread).is_some_and(|st| st != "terminated") {
+    if s.threads
+        .status(thread)
+        .is_some_and(|st| st != "terminated")
+    {
         if let Some(log) = s.logs.get_mut(thread) {
             log.interrupted = true;
         }

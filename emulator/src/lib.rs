@@ -40,6 +40,7 @@ mod acts;
 mod agent;
 mod contract;
 mod delegate;
+mod deployments;
 mod events;
 mod faults;
 mod http;
@@ -49,9 +50,11 @@ mod multipart;
 mod reply;
 pub mod request;
 mod resources;
+mod route_webhooks;
 mod router;
 mod script;
 mod sessions;
+mod shared;
 mod state;
 mod store;
 mod stream;
@@ -61,39 +64,14 @@ mod wire;
 
 pub use contract::{RecordedRequest, API_VERSION};
 pub use faults::Faults;
-pub use resources::work::WorkHolder;
 pub use script::{Script, Step};
+pub use state::work::WorkHolder;
 pub use webhooks::{__webhook_samples, WebhookEndpoint};
 
+use shared::Shared;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
-
-pub(crate) struct Shared {
-    pub(crate) state: Mutex<state::State>,
-    /// Notified whenever an event is added anywhere.
-    pub(crate) changed: Condvar,
-    pub(crate) stopped: AtomicBool,
-    pub(crate) heartbeat: Duration,
-    /// How long the scripted agent takes before a turn and after a tool result, in µs.
-    pub(crate) thinking_us: AtomicU64,
-}
-
-impl Shared {
-    pub(crate) fn stopped(&self) -> bool {
-        self.stopped.load(Ordering::SeqCst)
-    }
-
-    /// How long the scripted agent takes before a turn and after a tool result.
-    pub(crate) fn thinking(&self) -> Duration {
-        Duration::from_micros(self.thinking_us.load(Ordering::Relaxed))
-    }
-
-    /// The state, even after a thread panicked holding it.
-    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, state::State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 /// A running emulator; dropping it stops the server.
 pub struct Emulator {
@@ -227,7 +205,7 @@ impl Emulator {
     /// Every hand-out of a work item so far, oldest first: who held each item when, and when
     /// the holder's session requests arrived (see [`WorkHolder`]).
     pub fn work_holders(&self) -> Vec<WorkHolder> {
-        resources::work::holders(&self.lock())
+        self.lock().work.holders()
     }
 
     /// How many connections the emulator has accepted.

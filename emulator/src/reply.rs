@@ -1,7 +1,18 @@
-//! What a route answers: a JSON object, bytes, a stream, or the API's error; and the helpers
-//! every route reads its input with (the query string, a JSON body, one page of a list).
+//! What a route reads and answers: the parts of a request it reads ([`Request`]), its answer (a
+//! JSON object, bytes, a stream, or the API's error), and the helpers every route reads its
+//! input with (the query string, a JSON body, one page of a list).
 
 use serde_json::{json, Value};
+
+/// What a route reads of a request.
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) query: &'a Query,
+    pub(crate) content_type: &'a str,
+    /// The `Anthropic-Worker-ID` header, which a work poll carries.
+    pub(crate) worker_id: Option<&'a str>,
+    pub(crate) body: &'a [u8],
+}
 
 /// What a route answers.
 pub(crate) enum Reply {

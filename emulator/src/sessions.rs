@@ -2,11 +2,13 @@
 //! of update and delete, session resources, and the routes of a session's events and stream.
 //! A session of a self-hosted environment gets a work item when it is created.
 
+use super::reply::Request;
 use super::reply::{bad, json_body, not_found, page, required_str, ApiError, Reply, Routed};
-use super::resources::{agents, work, Request};
+use super::resources::{agents, work};
+use super::shared::Shared;
 use super::state::{Log, State};
 use super::store::metadata;
-use super::{events, threads, Shared};
+use super::{events, threads};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -206,7 +208,7 @@ pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
         }
     }
     s.logs.insert(id.clone(), Log::default());
-    super::webhooks::emit(s, "session.created", &id, Some(&now), &[]);
+    s.emit_webhook("session.created", &id, Some(&now), &[]);
     Ok(s.sessions.insert(object))
 }
 

@@ -1,8 +1,9 @@
 //! A session's live event stream (SSE): the events added after it opens, `ping` heartbeats,
 //! `agent.message` previews when asked, and the stream faults (drops, mid-line cuts, trickle).
 
+use super::faults::Faults;
+use super::shared::Shared;
 use super::wire::{request_id, write_out};
-use super::{Faults, Shared};
 use serde_json::{json, Value};
 use std::io::Write;
 

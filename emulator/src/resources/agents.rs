@@ -3,11 +3,11 @@
 
 use super::super::multiagent;
 use super::super::reply::ApiError;
+use super::super::reply::Request;
 use super::super::reply::{bad, json_body, not_found, page, required_str, Reply, Routed};
+use super::super::shared::Shared;
 use super::super::state::State;
 use super::super::store::{check_text, metadata, update};
-use super::super::Shared;
-use super::Request;
 use serde_json::{json, Value};
 
 /// The fields an update may change besides `model` and `tools`.

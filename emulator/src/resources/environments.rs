@@ -1,12 +1,12 @@
 //! Environments: create (a cloud config completed as the API does), the shared CRUD, and the
 //! routes of a self-hosted environment's work queue (in `work`).
 
+use super::super::reply::Request;
 use super::super::reply::{
     bad, json_body, not_found, refused, required_str, ApiError, Reply, Routed,
 };
+use super::super::shared::Shared;
 use super::super::store::metadata;
-use super::super::Shared;
-use super::Request;
 use serde_json::{json, Value};
 
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {

@@ -1,9 +1,10 @@
 //! Files: multipart upload, metadata, content download, delete, and listing by `scope_id`
 //! (the files a session wrote).
 
+use super::super::reply::Request;
 use super::super::reply::{bad, not_found, refused, Reply, Routed};
-use super::super::{acts, multipart, Shared};
-use super::Request;
+use super::super::shared::Shared;
+use super::super::{acts, multipart};
 use serde_json::json;
 
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {

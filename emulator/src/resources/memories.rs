@@ -3,11 +3,11 @@
 //! path prefix and depth, and a version for every change (created, modified, deleted) that
 //! stays after the memory is deleted and can be redacted.
 
+use super::super::reply::Request;
 use super::super::reply::{
     bad, created_within, json_body, limit_within, not_found, page, ApiError, Query, Reply, Routed,
 };
 use super::super::state::State;
-use super::Request;
 use serde_json::{json, Value};
 
 /// The most bytes a memory holds.

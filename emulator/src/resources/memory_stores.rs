@@ -1,9 +1,10 @@
 //! Memory stores; their memories and memory versions are in `memories`.
 
+use super::super::reply::Request;
 use super::super::reply::{bad, json_body, limit_within, not_found, required_str, Reply, Routed};
+use super::super::shared::Shared;
 use super::super::store::metadata;
-use super::super::Shared;
-use super::{memories, Request};
+use super::memories;
 use serde_json::{json, Value};
 
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {

@@ -3,10 +3,10 @@
 //! listed, retrieved, deleted, and each version's content downloaded as a zip archive.
 
 use super::super::multipart::{self, Part};
+use super::super::reply::Request;
 use super::super::reply::{bad, not_found, page, ApiError, Reply, Routed};
+use super::super::shared::Shared;
 use super::super::state::State;
-use super::super::Shared;
-use super::Request;
 use serde_json::{json, Value};
 
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {

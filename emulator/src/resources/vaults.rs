@@ -1,9 +1,9 @@
 //! Vaults and their credentials (secrets are write-only: never returned).
 
+use super::super::reply::Request;
 use super::super::reply::{bad, json_body, not_found, required_str, ApiError, Reply, Routed};
+use super::super::shared::Shared;
 use super::super::store::metadata;
-use super::super::Shared;
-use super::Request;
 use serde_json::{json, Value};
 
 /// The fields of a credential's `auth` (at any depth) that are secrets.

@@ -2,13 +2,14 @@
 //! and unpaused, by hand or by an error) and their runs: `run` creates a session as the
 //! deployment says and records a `DeploymentRun` with the session or the error.
 
-use super::super::reply::{
+use super::reply::Request;
+use super::reply::{
     bad, created_within, json_body, not_found, required_str, ApiError, Reply, Routed,
 };
-use super::super::state::State;
-use super::super::store::{check_text, metadata, update};
-use super::super::{events, sessions, Shared};
-use super::Request;
+use super::shared::Shared;
+use super::state::State;
+use super::store::{check_text, metadata, update};
+use super::{events, sessions};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
