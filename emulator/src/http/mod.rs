@@ -4,12 +4,14 @@
 //! A connection is closed when the client asks, after a stream, after a malformed request,
 //! when a fault drops it, when it has been idle too long, or when the emulator stops.
 
+pub(crate) mod request;
+
 use super::faults::Faults;
 use super::reply::{ApiError, Reply};
-use super::request::{read_request_then, Limits, Request, RequestError};
 use super::shared::Shared;
 use super::wire::request_id;
 use super::{contract, router, stream};
+use request::{read_request_then, Limits, Request, RequestError};
 use serde_json::json;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{TcpListener, TcpStream};
