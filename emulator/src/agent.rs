@@ -157,6 +157,7 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
     idle(shared, session, json!({"type": "end_turn"}));
 }
 
+/// Posts an `agent.message` with `text`, and its usage.
 fn say(shared: &Shared, session: &str, text: &str) {
     push(
         shared,
@@ -167,7 +168,7 @@ fn say(shared: &Shared, session: &str, text: &str) {
     shared.lock().add_usage(session, 12 + words, words + 1);
 }
 
-/// A custom tool call and the wait for its result; `None` if the session ended meanwhile.
+/// Makes a custom tool call and waits for its result; `None` if the session ended meanwhile.
 fn call_tool(shared: &Shared, session: &str, name: &str, input: Value) -> Option<Value> {
     wait_tool(
         shared,
@@ -176,7 +177,7 @@ fn call_tool(shared: &Shared, session: &str, name: &str, input: Value) -> Option
     )
 }
 
-/// A tool use event and the wait for its result; `None` if the session ended meanwhile.
+/// Posts a tool use event and waits for its result; `None` if the session ended meanwhile.
 fn wait_tool(shared: &Shared, session: &str, use_event: Value) -> Option<Value> {
     let ev = push(shared, session, use_event);
     let id = ev["id"].as_str().unwrap_or_default().to_string();

@@ -102,7 +102,7 @@ pub(crate) fn run(
     Some(())
 }
 
-/// A `session.error` on the session's stream (a step that cannot be played).
+/// Posts a `session.error` on the session's stream (a step that cannot be played).
 fn error(shared: &Shared, session: &str, message: &str) {
     shared.lock().push_event(
         session,
@@ -135,7 +135,7 @@ impl Child<'_> {
         ev
     }
 
-    /// A status change: the thread's status and its `session.thread_status_*` event, on its
+    /// Changes the thread's status: its status and its `session.thread_status_*` event, on its
     /// stream and the primary's.
     fn status(&self, status: &str, stop_reason: Option<Value>) {
         let mut s = self.shared.lock();
@@ -241,7 +241,7 @@ impl Child<'_> {
         Some(Some(last.unwrap_or_else(|| "Done.".to_string())))
     }
 
-    /// When the thread was interrupted, it goes idle (`end_turn`) and stops: true.
+    /// Returns true when the thread was interrupted: it goes idle (`end_turn`) and stops.
     fn stopped_by_interrupt(&self) -> bool {
         if !interrupt::is_set(&self.shared.lock(), &self.thread) {
             return false;
@@ -250,7 +250,7 @@ impl Child<'_> {
         true
     }
 
-    /// After the thread stopped without a report, the coordinator goes on (running again if
+    /// Lets the coordinator go on after the thread stopped without a report (running again if
     /// it waited on the thread's call) unless it was interrupted too.
     fn resume_coordinator(&self) {
         let waiting = {
@@ -277,7 +277,7 @@ impl Child<'_> {
         text.to_string()
     }
 
-    /// A call that waits for its answer; `Some(None)` when the thread terminated meanwhile,
+    /// Makes a call and waits for its answer; `Some(None)` when the thread terminated meanwhile,
     /// `None` when the session ended.
     fn call(&self, use_event: Value) -> Option<Option<Value>> {
         self.call_with_id(use_event).map(|(_, a)| a)
@@ -326,7 +326,7 @@ impl Child<'_> {
         }
     }
 
-    /// Whether the thread can still run (it was not archived or terminated).
+    /// Returns whether the thread can still run (it was not archived or terminated).
     fn alive(&self) -> bool {
         self.shared
             .lock()

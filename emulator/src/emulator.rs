@@ -82,24 +82,24 @@ impl Emulator {
         })
     }
 
-    /// The URL to give a client (`http://127.0.0.1:PORT`).
+    /// Returns the URL to give a client (`http://127.0.0.1:PORT`).
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
-    /// The script the agent plays for every user message from now on.
+    /// Sets the script the agent plays for every user message from now on.
     pub fn set_script(&self, script: Script) {
         self.lock().script = Some(script);
     }
 
-    /// How long the scripted agent takes before it starts a turn and before it goes on after
+    /// Sets how long the scripted agent takes before it starts a turn and before it goes on after
     /// a tool result (default 150 ms); zero measures a client's own time.
     pub fn set_thinking(&self, d: Duration) {
         let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
         self.shared.thinking_us.store(us, Ordering::Relaxed);
     }
 
-    /// The faults to inject from now on.
+    /// Sets the faults to inject from now on.
     pub fn set_faults(&self, faults: Faults) {
         self.lock().faults = faults;
     }
@@ -127,7 +127,7 @@ impl Emulator {
         self.lock().strict = strict;
     }
 
-    /// The requests received so far (at most the last 10,000), oldest first: method, path,
+    /// Returns the requests received so far (at most the last 10,000), oldest first: method, path,
     /// query and headers, with the values of `x-api-key` and `authorization` redacted.
     pub fn request_log(&self) -> Vec<RecordedRequest> {
         self.lock().request_log.all()
@@ -138,18 +138,18 @@ impl Emulator {
         self.lock().request_log.clear();
     }
 
-    /// How many requests the emulator has answered.
+    /// Returns how many requests the emulator has answered.
     pub fn requests(&self) -> usize {
         self.lock().requests
     }
 
-    /// Every hand-out of a work item so far, oldest first: who held each item when, and when
+    /// Returns every hand-out of a work item so far, oldest first: who held each item when, and when
     /// the holder's session requests arrived (see [`WorkHolder`]).
     pub fn work_holders(&self) -> Vec<WorkHolder> {
         self.lock().work.holders()
     }
 
-    /// How many connections the emulator has accepted.
+    /// Returns how many connections the emulator has accepted.
     pub fn connections(&self) -> usize {
         self.lock().connections
     }

@@ -21,7 +21,7 @@ const USER_EVENTS: &[&str] = &[
     "system.message",
 ];
 
-/// `/v1/sessions/{id}/events/...` (`segs` is what follows `events`).
+/// Answers `/v1/sessions/{id}/events/...` (`segs` is what follows `events`).
 pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&str]) -> Routed {
     match (r.method, segs) {
         ("GET", []) => {
@@ -52,7 +52,7 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&s
     }
 }
 
-/// An outcome gets its server id (`outc_`), and the session a `pending` evaluation of it.
+/// Gives an outcome its server id (`outc_`), and the session a `pending` evaluation of it.
 fn define_outcome(s: &mut super::state::State, session: &str, ev: &mut Value) {
     let outcome = s.id("outc");
     ev["outcome_id"] = json!(outcome);

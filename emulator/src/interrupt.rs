@@ -59,12 +59,12 @@ fn mark_child(s: &mut State, thread: &str) {
     }
 }
 
-/// Whether the session's turn (a session id) or a child thread (its id) was interrupted.
+/// Returns whether the session's turn (a session id) or a child thread (its id) was interrupted.
 pub(crate) fn is_set(s: &State, key: &str) -> bool {
     s.logs.get(key).is_some_and(|l| l.interrupted)
 }
 
-/// A turn of `session` is about to be played (counted before an interrupt in the same request
+/// Counts a turn of `session` about to be played (counted before an interrupt in the same request
 /// can look for it).
 pub(crate) fn turn_started(s: &mut State, session: &str) {
     if let Some(log) = s.logs.get_mut(session) {
@@ -72,7 +72,7 @@ pub(crate) fn turn_started(s: &mut State, session: &str) {
     }
 }
 
-/// A turn of `session` ended; when it was the last, an interrupt no longer applies.
+/// Ends a turn of `session`; when it was the last, an interrupt no longer applies.
 pub(crate) fn turn_ended(s: &mut State, session: &str) {
     if let Some(log) = s.logs.get_mut(session) {
         log.turns = log.turns.saturating_sub(1);
@@ -94,7 +94,7 @@ impl Drop for Turn<'_> {
     }
 }
 
-/// A scripted pause of `d`, cut short when `key` (a session or a thread) is interrupted or
+/// Pauses for `d` (a scripted pause), cut short when `key` (a session or a thread) is interrupted or
 /// the emulator stops.
 pub(crate) fn pause(shared: &Shared, key: &str, d: Duration) {
     let until = Instant::now() + d;

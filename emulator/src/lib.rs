@@ -1,5 +1,5 @@
-//! A local Managed Agents API on loopback (feature `emulator`), for tests, examples and
-//! offline development; any HTTP client can use it, the official SDKs included.
+//! A local Managed Agents API on loopback, for tests, examples and offline development; any
+//! HTTP client can use it, the official SDKs included.
 //!
 //! It keeps environments, agents (with versions), sessions (with the status machine `idle` →
 //! `running` → `idle`/`terminated`, and usage), their events (ids, `processed_at`, pagination,
@@ -13,13 +13,18 @@
 //! (see [`Faults`]). The emulator checks no credential: any API key, environment key or
 //! sessions token is accepted.
 //!
-//! Layout: `http` (the HTTP/1.1 server, keep-alive and the request faults) reads requests with
-//! [`request`] and hands them to `router`, which calls one file per API group in `resources`
-//! (or `sessions`, `events`); every group keeps its objects in the generic CRUD of `store`,
-//! all of them in `state`. `stream` serves the live event stream, `agent` plays the
-//! [`Script`]; in a multi-agent session (`multiagent` reads the roster) `delegate` plays a
-//! child thread and `threads` keeps the session threads. `webhooks` posts signed webhook events
-//! of the changes to an endpoint set with [`Emulator::set_webhook`].
+//! Layout, from the top down (no module imports one above it): `emulator` holds the running
+//! [`Emulator`]; `http` (the HTTP/1.1 server, keep-alive and the request faults; its request
+//! reader is `http::request`) hands each request to `router`, which calls `sessions`, `events`,
+//! `deployments` or one file per API group in `resources`, and then `route_webhooks`, which
+//! posts the webhook events of the answered request; `stream` serves the live event stream.
+//! `agent` plays the [`Script`] with the `acts` it shares with `delegate`, which plays a child
+//! thread of a multi-agent session (`multiagent` reads the roster, `threads` serves the session
+//! threads, `interrupt` stops a turn). All of them reach `state` (everything kept in memory;
+//! its parts `state::work` and `state::threads` never see the whole) through `shared`; below it
+//! lie the generic CRUD of `store`, the request log of `contract`, the `webhooks` outbox and
+//! its sender, the [`Faults`], the [`Script`], what a route reads and answers (`reply`) and the
+//! bytes on the wire (`wire`).
 //!
 //! ```
 //! use managed_agents_emulator::{Emulator, Script};
@@ -35,6 +40,8 @@
 //! assert_eq!(outcome.text(), "Hello from the emulator.");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+#![warn(missing_docs)]
 
 mod acts;
 mod agent;

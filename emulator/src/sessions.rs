@@ -12,6 +12,7 @@ use super::{events, threads};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+/// Answers `/v1/sessions/...` (`segs` is what follows `sessions`).
 pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     match (r.method, segs) {
@@ -127,7 +128,7 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
     }
 }
 
-/// A session update: `title`, `metadata` (a patch), `budget` (replaced or removed, never
+/// Updates a session: `title`, `metadata` (a patch), `budget` (replaced or removed, never
 /// added), and the agent's `tools` and `mcp_servers` while the session is not running;
 /// `vault_ids` cannot be changed yet.
 fn update(s: &mut State, id: &str, body: &Value, now: String) -> Routed {
@@ -164,7 +165,7 @@ fn update(s: &mut State, id: &str, body: &Value, now: String) -> Routed {
     Ok(Reply::Json(updated))
 }
 
-/// A new idle session from a create body.
+/// Creates a new idle session from a create body.
 pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
     let env = required_str(body, "environment_id")?;
     if !s.environments.get(env)?["archived_at"].is_null() {
@@ -212,7 +213,7 @@ pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
     Ok(s.sessions.insert(object))
 }
 
-/// A session resource from its create body (a file, a repository, a memory store).
+/// Makes a session resource from its create body (a file, a repository, a memory store).
 fn resource(s: &mut State, r: &Value) -> Result<Value, ApiError> {
     let id = s.id("sesrsc");
     let now = s.now();

@@ -88,7 +88,7 @@ pub(crate) fn stream(
     }
 }
 
-/// The preview of an `agent.message`: `event_start`, then its text three words at a time.
+/// Returns the preview of an `agent.message`: `event_start`, then its text three words at a time.
 fn preview_frames(ev: &Value) -> Vec<Value> {
     let id = ev["id"].clone();
     let mut frames =

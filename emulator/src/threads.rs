@@ -17,7 +17,7 @@ use super::state::{Log, State};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// The primary thread of a multi-agent session (made the first time it is asked for); `None`
+/// Returns the primary thread of a multi-agent session (made the first time it is asked for); `None`
 /// for a single-agent session or a session that does not exist.
 pub(crate) fn primary(s: &mut State, session: &str) -> Option<String> {
     if let Some(id) = s.threads.by_session.get(session).and_then(|t| t.first()) {
@@ -41,7 +41,7 @@ pub(crate) fn primary(s: &mut State, session: &str) -> Option<String> {
     Some(id)
 }
 
-/// The primary thread's `session.thread_status_{status}` on the session's stream, before the
+/// Posts the primary thread's `session.thread_status_{status}` on the session's stream, before the
 /// session's own status event (a multi-agent session only; its status is the session's).
 pub(crate) fn primary_status(
     shared: &Shared,
@@ -91,7 +91,7 @@ pub(crate) fn forget(s: &mut State, session: &str) {
     s.threads.calls.retain(|_, t| s.logs.contains_key(t));
 }
 
-/// A thread as the API shows it: a primary thread's status, stats and usage are the session's;
+/// Returns a thread as the API shows it: a primary thread's status, stats and usage are the session's;
 /// a child's stats run on its clock.
 fn view(s: &State, session: &Value, id: &str) -> Option<Value> {
     let mut t = s.threads.objects.get(id)?.clone();
@@ -118,7 +118,7 @@ fn view(s: &State, session: &Value, id: &str) -> Option<Value> {
     Some(t)
 }
 
-/// `/v1/sessions/{id}/threads/...` (`segs` is what follows `threads`).
+/// Answers `/v1/sessions/{id}/threads/...` (`segs` is what follows `threads`).
 pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     let object = s.sessions.get(session)?.clone();

@@ -196,7 +196,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
     keep
 }
 
-/// The status, error type and `retry-after-ms` of an injected failure.
+/// Returns the status, error type and `retry-after-ms` of an injected failure.
 fn injected(faults: &Faults) -> (u16, &'static str, u64) {
     let status = if faults.fail_status == 0 {
         529
@@ -277,7 +277,7 @@ fn respond_error(conn: &mut TcpStream, e: ApiError, extra: &[(&str, String)], ke
     respond_status(conn, e.0, body, extra, keep_alive);
 }
 
-/// A JSON answer with another status; an error body gets the request id of the header.
+/// Writes a JSON answer with another status; an error body gets the request id of the header.
 fn respond_status(
     conn: &mut TcpStream,
     status: u16,

@@ -7,6 +7,7 @@ use super::super::shared::Shared;
 use super::super::{acts, multipart};
 use serde_json::json;
 
+/// Answers `/v1/files/...` (`segs` is what follows `files`).
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     match (r.method, segs) {

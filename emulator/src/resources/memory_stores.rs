@@ -7,6 +7,7 @@ use super::super::store::metadata;
 use super::memories;
 use serde_json::{json, Value};
 
+/// Answers `/v1/memory_stores/...` (`segs` is what follows `memory_stores`).
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     match (r.method, segs) {

@@ -1,5 +1,6 @@
-//! The resource groups of the API, one file each; every group keeps its objects in the generic
-//! [`Table`](super::store::Table) and adds only what is its own.
+//! The resource groups of the API that stand on their own, one file each; every group keeps
+//! its objects in the generic [`Table`](super::store::Table) and adds only what is its own.
+//! The groups that drive sessions (`sessions`, `events`, `deployments`) stand above them.
 
 pub(crate) mod agents;
 pub(crate) mod environments;

@@ -86,7 +86,7 @@ pub(crate) fn enqueue(s: &mut State, session_id: &str) -> bool {
     true
 }
 
-/// `/v1/environments/{env}/work/...` (`segs` is what follows `work`).
+/// Answers `/v1/environments/{env}/work/...` (`segs` is what follows `work`).
 pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> Routed {
     if let ("GET", ["poll"]) = (r.method, segs) {
         return poll(shared, r, env);
@@ -198,7 +198,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> R
     }
 }
 
-/// The item as retrieve answers it (no secret), if it belongs to the environment.
+/// Returns the item as retrieve answers it (no secret), if it belongs to the environment.
 fn item(s: &State, env: &str, id: &str) -> Result<Value, ApiError> {
     let w = s.work.items.get(id)?;
     if w["environment_id"] != env {
@@ -209,7 +209,7 @@ fn item(s: &State, env: &str, id: &str) -> Result<Value, ApiError> {
     Ok(w)
 }
 
-/// A number of milliseconds from the query, within bounds.
+/// Reads a number of milliseconds from the query, within bounds.
 fn millis(r: &Request, key: &str, max: u64) -> Result<Option<u64>, ApiError> {
     match r.query.get(key) {
         None | Some("") => Ok(None),
@@ -220,7 +220,7 @@ fn millis(r: &Request, key: &str, max: u64) -> Result<Option<u64>, ApiError> {
     }
 }
 
-/// `GET .../work/poll`: the next item, waiting up to `block_ms` for one; `null` when none.
+/// Answers `GET .../work/poll`: the next item, waiting up to `block_ms` for one; `null` when none.
 fn poll(shared: &Shared, r: &Request, env: &str) -> Routed {
     let block = Duration::from_millis(millis(r, "block_ms", 999)?.unwrap_or(0));
     let reclaim = millis(r, "reclaim_older_than_ms", u64::MAX)?
@@ -258,7 +258,7 @@ fn poll(shared: &Shared, r: &Request, env: &str) -> Routed {
     }
 }
 
-/// The stats' `workers_polling`: as the API documents it, the workers (told apart by their
+/// Returns the stats' `workers_polling`: as the API documents it, the workers (told apart by their
 /// `Anthropic-Worker-ID`) that polled the environment in the last 30 seconds; `null` while no
 /// poll of it has carried a worker id.
 fn workers_polling(s: &mut State, env: &str) -> Value {
@@ -333,13 +333,13 @@ fn claim(s: &mut State, env: &str, reclaim: Duration) -> Option<Value> {
     Some(out)
 }
 
-/// A secret as the API writes it: base64url JSON without padding.
+/// Encodes a secret as the API writes it: base64url JSON without padding.
 fn encode_secret(payload: &Value) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload.to_string())
 }
 
-/// `POST .../work/{id}/heartbeat`: renews the lease if `expected_last_heartbeat` is the last
+/// Answers `POST .../work/{id}/heartbeat`: renews the lease if `expected_last_heartbeat` is the last
 /// one recorded; 412 with the lease's state otherwise.
 fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
     let w = item(s, env, id)?;
@@ -452,7 +452,7 @@ fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
     ))
 }
 
-/// A lease's TTL in whole seconds, at least 1.
+/// Returns a lease's TTL in whole seconds, at least 1.
 fn ttl_seconds(ttl: Duration) -> u64 {
     ttl.as_secs_f64().ceil().max(1.0) as u64
 }

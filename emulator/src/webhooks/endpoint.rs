@@ -56,7 +56,7 @@ pub struct WebhookEndpoint {
 }
 
 impl WebhookEndpoint {
-    /// An endpoint at `url` (`http://` or `https://`) whose deliveries are signed with
+    /// Returns an endpoint at `url` (`http://` or `https://`) whose deliveries are signed with
     /// `secret` (`whsec_<base64>`); by default every kind of event is sent, each tried up to
     /// 5 times, 200 ms after the first failure (doubling), with 10 s for each try.
     pub fn new(url: &str, secret: &str) -> Result<WebhookEndpoint, String> {
@@ -77,20 +77,20 @@ impl WebhookEndpoint {
         })
     }
 
-    /// How many times a delivery is tried in all before it is given up (at least 1).
+    /// Sets how many times a delivery is tried in all before it is given up (at least 1).
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = n.max(1);
         self
     }
 
-    /// The pause after the first failed try; each further pause is twice the last, up to
+    /// Sets the pause after the first failed try; each further pause is twice the last, up to
     /// 30 s.
     pub fn retry_backoff(mut self, pause: Duration) -> Self {
         self.backoff = pause;
         self
     }
 
-    /// How long one try may take, connecting, sending and reading the answer.
+    /// Sets how long one try may take, connecting, sending and reading the answer.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -107,7 +107,7 @@ impl WebhookEndpoint {
         self
     }
 
-    /// The URL deliveries are posted to.
+    /// Returns the URL deliveries are posted to.
     pub fn url(&self) -> &str {
         &self.url
     }

@@ -86,7 +86,7 @@ impl Sender {
         })
     }
 
-    /// The endpoint it delivers to.
+    /// Returns the endpoint it delivers to.
     pub(super) fn endpoint(&self) -> &WebhookEndpoint {
         &self.endpoint
     }
