@@ -22,8 +22,8 @@ const SKILLS: &str = "skills-2025-10-02";
 /// How many requests the log keeps (the oldest go first).
 const LOG_CAPACITY: usize = 10_000;
 
-/// Returns the beta a path needs: the one the official SDKs always send for its operations (files and
-/// skills need none: the SDKs add their betas only when asked).
+/// Returns the beta a path needs: the one the official SDKs always send for its operations (files
+/// and skills need none: the SDKs add their betas only when asked).
 fn required_beta(path: &str) -> Option<&'static str> {
     let under = |prefix: &str| {
         path == prefix

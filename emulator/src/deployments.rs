@@ -294,8 +294,8 @@ fn why_not_runnable(s: &State, d: &Value) -> Option<Value> {
     None
 }
 
-/// Resolves the agent a deployment pins: an id (its latest version) or `{type, id, version}`; the agent
-/// must exist and not be archived.
+/// Resolves the agent a deployment pins: an id (its latest version) or `{type, id, version}`; the
+/// agent must exist and not be archived.
 fn agent_reference(s: &State, asked: Option<&Value>) -> Result<Value, ApiError> {
     let (id, version) = match asked {
         Some(Value::String(id)) => (id.as_str(), None),

@@ -143,8 +143,8 @@ impl Emulator {
         self.lock().requests
     }
 
-    /// Returns every hand-out of a work item so far, oldest first: who held each item when, and when
-    /// the holder's session requests arrived (see [`WorkHolder`]).
+    /// Returns every hand-out of a work item so far, oldest first: who held each item when, and
+    /// when the holder's session requests arrived (see [`WorkHolder`]).
     pub fn work_holders(&self) -> Vec<WorkHolder> {
         self.lock().work.holders()
     }

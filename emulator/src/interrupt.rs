@@ -94,8 +94,8 @@ impl Drop for Turn<'_> {
     }
 }
 
-/// Pauses for `d` (a scripted pause), cut short when `key` (a session or a thread) is interrupted or
-/// the emulator stops.
+/// Pauses for `d` (a scripted pause), cut short when `key` (a session or a thread) is interrupted
+/// or the emulator stops.
 pub(crate) fn pause(shared: &Shared, key: &str, d: Duration) {
     let until = Instant::now() + d;
     let mut s = shared.lock();

@@ -79,7 +79,9 @@ pub use webhooks::{__webhook_samples, WebhookEndpoint};
 /// The request reader, for the fuzz target; not a stable API.
 #[doc(hidden)]
 pub mod __fuzz {
-    pub use crate::http::request::{read_request, Limits, Request, RequestError};
+    pub use crate::http::request::{
+        read_request, read_request_then, Limits, Request, RequestError,
+    };
 }
 
 /// The request reader's old path, which the fuzz target still names; not a stable API.

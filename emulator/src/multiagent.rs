@@ -145,8 +145,8 @@ impl Roster<'_> {
         Ok(json!({"type": "enabled", "inline_agents": inline, "predefined_agents": predefined}))
     }
 
-    /// Resolves a roster entry (an id, `{type: agent, id, version?}` or `{type: self}`) as a reference
-    /// to one version of a saved agent that is not archived and has no roster of its own.
+    /// Resolves a roster entry (an id, `{type: agent, id, version?}` or `{type: self}`) as a
+    /// reference to one version of a saved agent that is not archived and has no roster of its own.
     fn reference(&self, e: &Value, at: &str) -> Result<Value, ApiError> {
         let (id, version) = match e {
             Value::String(id) => (id.as_str(), None),

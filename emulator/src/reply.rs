@@ -45,8 +45,8 @@ pub(crate) fn bad(message: impl Into<String>) -> ApiError {
     ApiError(400, "invalid_request_error", message.into())
 }
 
-/// Returns a refusal that names its cause in `error.details.error_code`, which the SDKs read to raise
-/// a specific error (`FileNotDownloadableError`, `BetaInvalidMetadataError`).
+/// Returns a refusal that names its cause in `error.details.error_code`, which the SDKs read to
+/// raise a specific error (`FileNotDownloadableError`, `BetaInvalidMetadataError`).
 pub(crate) fn refused(status: u16, kind: &str, message: impl Into<String>, code: &str) -> Reply {
     Reply::Status(
         status,

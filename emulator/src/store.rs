@@ -112,8 +112,8 @@ impl Table {
         Ok(Reply::Json(json!({"id": id, "type": self.deleted})))
     }
 
-    /// Answers the routes of one object: `GET`, `POST` (an update), `POST archive`, `DELETE`; `None`
-    /// when the request is none of these (a sub-resource).
+    /// Answers the routes of one object: `GET`, `POST` (an update), `POST archive`, `DELETE`;
+    /// `None` when the request is none of these (a sub-resource).
     pub(crate) fn object_routes(
         &mut self,
         id: &str,

@@ -17,8 +17,8 @@ use super::state::{Log, State};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// Returns the primary thread of a multi-agent session (made the first time it is asked for); `None`
-/// for a single-agent session or a session that does not exist.
+/// Returns the primary thread of a multi-agent session (made the first time it is asked for);
+/// `None` for a single-agent session or a session that does not exist.
 pub(crate) fn primary(s: &mut State, session: &str) -> Option<String> {
     if let Some(id) = s.threads.by_session.get(session).and_then(|t| t.first()) {
         return Some(id.clone());
@@ -91,8 +91,8 @@ pub(crate) fn forget(s: &mut State, session: &str) {
     s.threads.calls.retain(|_, t| s.logs.contains_key(t));
 }
 
-/// Returns a thread as the API shows it: a primary thread's status, stats and usage are the session's;
-/// a child's stats run on its clock.
+/// Returns a thread as the API shows it: a primary thread's status, stats and usage are the
+/// session's; a child's stats run on its clock.
 fn view(s: &State, session: &Value, id: &str) -> Option<Value> {
     let mut t = s.threads.objects.get(id)?.clone();
     if t["parent_thread_id"].is_null() {

@@ -118,9 +118,9 @@ pub fn read_request(r: &mut impl BufRead, limits: &Limits) -> Result<Request, Re
     read_request_then(r, limits, |_| Ok(()))
 }
 
-/// Reads a request as [`read_request`] does, calling `before_body` with the request line and headers once they are
-/// read and found acceptable, before a body is read (where a server answers
-/// `Expect: 100-continue`).
+/// Reads a request as [`read_request`] does, calling `before_body` with the request line and
+/// headers once they are read and found acceptable, before a body is read (where a server
+/// answers `Expect: 100-continue`).
 pub fn read_request_then(
     r: &mut impl BufRead,
     limits: &Limits,

@@ -252,8 +252,8 @@ fn check_tools(tools: &Value, servers: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Checks that an agent's MCP servers and toolsets agree: at most 20 servers with distinct names, each
-/// used by an `mcp_toolset`, and each toolset naming a server.
+/// Checks that an agent's MCP servers and toolsets agree: at most 20 servers with distinct names,
+/// each used by an `mcp_toolset`, and each toolset naming a server.
 fn check_mcp(tools: &Value, servers: &Value) -> Result<(), ApiError> {
     check_tools(tools, servers)?;
     let names: Vec<&str> = servers

@@ -74,8 +74,8 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     }
 }
 
-/// Checks `scope`: an API organization's environments are visible to the whole organization: `scope` may be
-/// `organization` (the default), never `account`.
+/// Checks `scope`: an API organization's environments are visible to the whole organization:
+/// `scope` may be `organization` (the default), never `account`.
 fn check_scope(body: &Value) -> Result<(), ApiError> {
     match body.get("scope") {
         None | Some(Value::Null) => Ok(()),

@@ -142,8 +142,8 @@ fn strip_secrets(v: &mut Value) {
     }
 }
 
-/// Answers `mcp_oauth_validate`: the emulator reaches no MCP server, so an `mcp_oauth` credential is
-/// `valid`; other kinds cannot be validated this way.
+/// Answers `mcp_oauth_validate`: the emulator reaches no MCP server, so an `mcp_oauth` credential
+/// is `valid`; other kinds cannot be validated this way.
 fn validate(c: &Value, now: String) -> Result<Value, ApiError> {
     if c["auth"]["type"] != "mcp_oauth" {
         return Err(bad("only mcp_oauth credentials can be validated"));

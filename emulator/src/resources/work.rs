@@ -339,8 +339,8 @@ fn encode_secret(payload: &Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload.to_string())
 }
 
-/// Answers `POST .../work/{id}/heartbeat`: renews the lease if `expected_last_heartbeat` is the last
-/// one recorded; 412 with the lease's state otherwise.
+/// Answers `POST .../work/{id}/heartbeat`: renews the lease if `expected_last_heartbeat` is the
+/// last one recorded; 412 with the lease's state otherwise.
 fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
     let w = item(s, env, id)?;
     let state = w["state"].as_str().unwrap_or("queued").to_string();
