@@ -119,8 +119,9 @@ impl Emulator {
     }
 
     /// Holds clients to the exact contract of the official SDK it speaks for (off by default):
-    /// a request whose `anthropic-version` is not [`API_VERSION`], or whose `anthropic-beta`
-    /// names a beta that SDK does not send, is refused with `400 invalid_request_error`.
+    /// a request whose `anthropic-version` is not [`API_VERSION`](crate::API_VERSION), or whose
+    /// `anthropic-beta` names a beta that SDK does not send, is refused with
+    /// `400 invalid_request_error`.
     /// Without it, a request with no `anthropic-version`, or without the beta its operation
     /// needs, is still refused, as the API refuses it.
     pub fn set_strict(&self, strict: bool) {
