@@ -1,8 +1,9 @@
 //! The emulator's HTTP/1.1 server: a thread per connection carrying many requests
-//! (keep-alive), each answered through the router, and the faults injected on the way (a
-//! close before the status line, stalls, overloads; the stream faults are in `stream`).
-//! A connection is closed when the client asks, after a stream, after a malformed request,
-//! when a fault drops it, when it has been idle too long, or when the emulator stops.
+//! (keep-alive), each read by `request` and answered through the router, and the faults
+//! injected on the way (a close before the status line, stalls, overloads; the stream faults
+//! are in `stream`). A connection is closed when the client asks, after a stream, after a
+//! malformed request, when a fault drops it, when it has been idle too long, or when the
+//! emulator stops.
 
 pub(crate) mod request;
 
