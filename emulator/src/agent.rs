@@ -1,19 +1,15 @@
 //! The emulator's scripted agent: plays its [`Script`] for each user message, as events on
 //! the session (messages, tool calls and the waits for their answers, files, failures).
 
+use super::acts::{idle, input_for, push, running, text_of, write_file};
+use super::interrupt;
 use super::script::{Script, Step};
-use super::{interrupt, Shared};
+use super::shared::Shared;
 use serde_json::{json, Value};
 use std::time::Duration;
 
 /// How long the agent takes before it starts a turn or goes on after a tool result.
 pub(crate) const THINKING: Duration = Duration::from_millis(150);
-
-fn push(shared: &Shared, session: &str, event: Value) -> Value {
-    let ev = shared.lock().push_event(session, event);
-    shared.changed.notify_all();
-    ev
-}
 
 /// Waits until the answer to `tool_use_id` is posted; `None` if the session ends or the turn
 /// is interrupted first.
@@ -35,53 +31,6 @@ fn wait_answer(shared: &Shared, session: &str, tool_use_id: &str) -> Option<Valu
             .map(|(g, _)| g)
             .unwrap_or_else(|p| p.into_inner().0);
     }
-}
-
-pub(crate) fn idle(shared: &Shared, session: &str, stop_reason: Value) {
-    super::threads::primary_status(shared, session, "idle", Some(&stop_reason));
-    shared.lock().set_status(session, "idle");
-    push(
-        shared,
-        session,
-        json!({"type": "session.status_idle", "stop_reason": stop_reason}),
-    );
-}
-
-pub(crate) fn running(shared: &Shared, session: &str) {
-    super::threads::primary_status(shared, session, "running", None);
-    shared.lock().set_status(session, "running");
-    push(shared, session, json!({"type": "session.status_running"}));
-}
-
-/// An input for a tool, made from its schema: each property a short string.
-pub(crate) fn input_for(schema: &Value) -> Value {
-    let mut input = serde_json::Map::new();
-    if let Some(props) = schema["properties"].as_object() {
-        for (k, p) in props {
-            let v = match p["type"].as_str() {
-                Some("integer") | Some("number") => json!(1),
-                Some("boolean") => json!(true),
-                Some("array") => json!([]),
-                Some("object") => json!({}),
-                _ => json!(format!("example {k}")),
-            };
-            input.insert(k.clone(), v);
-        }
-    }
-    Value::Object(input)
-}
-
-pub(crate) fn text_of(content: &Value) -> String {
-    content
-        .as_array()
-        .map(|blocks| {
-            blocks
-                .iter()
-                .filter_map(|b| b["text"].as_str())
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
 }
 
 /// Plays one turn for a user message (on its own thread). An interrupt stops it at its next
@@ -208,20 +157,7 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
     idle(shared, session, json!({"type": "end_turn"}));
 }
 
-/// A file the session writes to its outputs.
-pub(crate) fn write_file(shared: &Shared, session: &str, name: &str, content: Vec<u8>) {
-    let mut store = shared.lock();
-    let id = store.id("file");
-    let now = store.now();
-    let meta = json!({
-        "id": id, "type": "file", "filename": name, "mime_type": mime(name),
-        "size_bytes": content.len(), "created_at": now, "downloadable": true,
-        "scope": {"type": "session", "id": session}
-    });
-    store.file_bytes.insert(id, content);
-    store.files.insert(meta);
-}
-
+/// Posts an `agent.message` with `text`, and its usage.
 fn say(shared: &Shared, session: &str, text: &str) {
     push(
         shared,
@@ -232,7 +168,7 @@ fn say(shared: &Shared, session: &str, text: &str) {
     shared.lock().add_usage(session, 12 + words, words + 1);
 }
 
-/// A custom tool call and the wait for its result; `None` if the session ended meanwhile.
+/// Makes a custom tool call and waits for its result; `None` if the session ended meanwhile.
 fn call_tool(shared: &Shared, session: &str, name: &str, input: Value) -> Option<Value> {
     wait_tool(
         shared,
@@ -241,7 +177,7 @@ fn call_tool(shared: &Shared, session: &str, name: &str, input: Value) -> Option
     )
 }
 
-/// A tool use event and the wait for its result; `None` if the session ended meanwhile.
+/// Posts a tool use event and waits for its result; `None` if the session ended meanwhile.
 fn wait_tool(shared: &Shared, session: &str, use_event: Value) -> Option<Value> {
     let ev = push(shared, session, use_event);
     let id = ev["id"].as_str().unwrap_or_default().to_string();
@@ -256,16 +192,4 @@ fn wait_tool(shared: &Shared, session: &str, use_event: Value) -> Option<Value> 
     std::thread::sleep(shared.thinking());
     running(shared, session);
     Some(answer)
-}
-
-pub(crate) fn mime(name: &str) -> &'static str {
-    match name.rsplit_once('.').map(|(_, e)| e) {
-        Some("txt") | Some("log") => "text/plain",
-        Some("md") => "text/markdown",
-        Some("csv") => "text/csv",
-        Some("json") => "application/json",
-        Some("pdf") => "application/pdf",
-        Some("png") => "image/png",
-        _ => "application/octet-stream",
-    }
 }

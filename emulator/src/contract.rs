@@ -22,8 +22,8 @@ const SKILLS: &str = "skills-2025-10-02";
 /// How many requests the log keeps (the oldest go first).
 const LOG_CAPACITY: usize = 10_000;
 
-/// The beta a path needs: the one the official SDKs always send for its operations (files and
-/// skills need none: the SDKs add their betas only when asked).
+/// Returns the beta a path needs: the one the official SDKs always send for its operations (files
+/// and skills need none: the SDKs add their betas only when asked).
 fn required_beta(path: &str) -> Option<&'static str> {
     let under = |prefix: &str| {
         path == prefix
@@ -103,7 +103,7 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
-    /// The value of a header (the first, by its lower-case name).
+    /// Returns the value of a header (the first, by its lower-case name).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -117,6 +117,7 @@ impl RecordedRequest {
 pub(crate) struct RequestLog(VecDeque<RecordedRequest>);
 
 impl RequestLog {
+    /// Records a request: its method, target and headers, the secret ones redacted.
     pub(crate) fn record(&mut self, method: &str, target: &str, headers: &[(String, String)]) {
         if self.0.len() == LOG_CAPACITY {
             self.0.pop_front();
@@ -142,10 +143,12 @@ impl RequestLog {
         });
     }
 
+    /// Returns the requests recorded, oldest first.
     pub(crate) fn all(&self) -> Vec<RecordedRequest> {
         self.0.iter().cloned().collect()
     }
 
+    /// Forgets the requests recorded.
     pub(crate) fn clear(&mut self) {
         self.0.clear();
     }

@@ -15,9 +15,10 @@
 //! for a tool result or a confirmation nothing runs: the session goes idle with
 //! `requires_action` naming the child's call, as for a call of its own.
 
-use super::agent::{idle, input_for, running, text_of, write_file};
+use super::acts::{idle, input_for, running, text_of, write_file};
 use super::script::{Script, Step};
-use super::{interrupt, multiagent, threads, Shared};
+use super::shared::Shared;
+use super::{interrupt, multiagent, threads};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -101,7 +102,7 @@ pub(crate) fn run(
     Some(())
 }
 
-/// A `session.error` on the session's stream (a step that cannot be played).
+/// Posts a `session.error` on the session's stream (a step that cannot be played).
 fn error(shared: &Shared, session: &str, message: &str) {
     shared.lock().push_event(
         session,
@@ -119,7 +120,8 @@ impl Child<'_> {
         let mut s = self.shared.lock();
         let ev = s.push_event(&self.thread, event);
         if ev["type"] == "agent.custom_tool_use" || ev["type"] == "agent.tool_use" {
-            threads::note_call(&mut s, ev["id"].as_str().unwrap_or_default(), &self.thread);
+            s.threads
+                .note_call(ev["id"].as_str().unwrap_or_default(), &self.thread);
         }
         if cross_post {
             let mut copy = ev.clone();
@@ -133,10 +135,13 @@ impl Child<'_> {
         ev
     }
 
-    /// A status change: the thread's status and its `session.thread_status_*` event, on its
+    /// Changes the thread's status: its status and its `session.thread_status_*` event, on its
     /// stream and the primary's.
     fn status(&self, status: &str, stop_reason: Option<Value>) {
-        threads::set_status(&mut self.shared.lock(), &self.thread, status);
+        let mut s = self.shared.lock();
+        let now = s.now();
+        s.threads.set_status(&self.thread, status, now);
+        drop(s);
         let mut ev = json!({"type": format!("session.thread_status_{status}"),
             "session_thread_id": self.thread, "agent_name": self.name});
         if let Some(r) = stop_reason {
@@ -236,7 +241,7 @@ impl Child<'_> {
         Some(Some(last.unwrap_or_else(|| "Done.".to_string())))
     }
 
-    /// When the thread was interrupted, it goes idle (`end_turn`) and stops: true.
+    /// Returns true when the thread was interrupted: it goes idle (`end_turn`) and stops.
     fn stopped_by_interrupt(&self) -> bool {
         if !interrupt::is_set(&self.shared.lock(), &self.thread) {
             return false;
@@ -245,7 +250,7 @@ impl Child<'_> {
         true
     }
 
-    /// After the thread stopped without a report, the coordinator goes on (running again if
+    /// Lets the coordinator go on after the thread stopped without a report (running again if
     /// it waited on the thread's call) unless it was interrupted too.
     fn resume_coordinator(&self) {
         let waiting = {
@@ -268,11 +273,11 @@ impl Child<'_> {
         let words = text.split_whitespace().count() as i64;
         let mut s = self.shared.lock();
         s.add_usage(self.session, 12 + words, words + 1);
-        threads::add_usage(&mut s, &self.thread, 12 + words, words + 1);
+        s.threads.add_usage(&self.thread, 12 + words, words + 1);
         text.to_string()
     }
 
-    /// A call that waits for its answer; `Some(None)` when the thread terminated meanwhile,
+    /// Makes a call and waits for its answer; `Some(None)` when the thread terminated meanwhile,
     /// `None` when the session ended.
     fn call(&self, use_event: Value) -> Option<Option<Value>> {
         self.call_with_id(use_event).map(|(_, a)| a)
@@ -305,7 +310,9 @@ impl Child<'_> {
             if let Some(a) = s.logs.get(self.session)?.answers.get(id) {
                 return Some(Some(a.clone()));
             }
-            if threads::status(&s, &self.thread).is_none_or(|st| st == "terminated")
+            if s.threads
+                .status(&self.thread)
+                .is_none_or(|st| st == "terminated")
                 || interrupt::is_set(&s, &self.thread)
             {
                 return Some(None);
@@ -319,9 +326,13 @@ impl Child<'_> {
         }
     }
 
-    /// Whether the thread can still run (it was not archived or terminated).
+    /// Returns whether the thread can still run (it was not archived or terminated).
     fn alive(&self) -> bool {
-        threads::status(&self.shared.lock(), &self.thread).is_some_and(|s| s != "terminated")
+        self.shared
+            .lock()
+            .threads
+            .status(&self.thread)
+            .is_some_and(|s| s != "terminated")
     }
 
     fn session_alive(&self) -> bool {

@@ -2,9 +2,11 @@
 //! scripted agent, and queue work for a self-hosted session without an open item), and opening
 //! the live stream.
 
+use super::reply::Request;
 use super::reply::{bad, created_within, json_body, not_found, page, ApiError, Reply, Routed};
-use super::resources::{work, Request};
-use super::{agent, interrupt, threads, Shared};
+use super::resources::work;
+use super::shared::Shared;
+use super::{acts, agent, interrupt};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ const USER_EVENTS: &[&str] = &[
     "system.message",
 ];
 
-/// `/v1/sessions/{id}/events/...` (`segs` is what follows `events`).
+/// Answers `/v1/sessions/{id}/events/...` (`segs` is what follows `events`).
 pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&str]) -> Routed {
     match (r.method, segs) {
         ("GET", []) => {
@@ -50,7 +52,7 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&s
     }
 }
 
-/// An outcome gets its server id (`outc_`), and the session a `pending` evaluation of it.
+/// Gives an outcome its server id (`outc_`), and the session a `pending` evaluation of it.
 fn define_outcome(s: &mut super::state::State, session: &str, ev: &mut Value) {
     let outcome = s.id("outc");
     ev["outcome_id"] = json!(outcome);
@@ -122,7 +124,7 @@ pub(crate) fn send(
                 define_outcome(&mut s, session, &mut ev);
             }
             // an answer to a child thread's call (or an interrupt of it) is routed to that thread
-            let mut child = threads::answered_thread(&s, &ev);
+            let mut child = s.threads.answered_thread(&ev);
             if kind == "user.interrupt" {
                 child = interrupt::receive(&mut s, session, &ev)?;
             }
@@ -145,7 +147,7 @@ pub(crate) fn send(
                 // a self-hosted session with no open work item gets one: a worker must run it
                 work::enqueue(&mut s, session);
                 interrupt::turn_started(&mut s, session);
-                turns.push(agent::text_of(&ev["content"]));
+                turns.push(acts::text_of(&ev["content"]));
             }
             sent.push(recorded);
         }

@@ -8,8 +8,9 @@
 //! is recorded and does nothing else: it does not stop the next turn.
 
 use super::reply::{not_found, ApiError};
+use super::shared::Shared;
 use super::state::State;
-use super::{threads, Shared};
+use super::threads;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,7 @@ pub(crate) fn receive(
     match ev["session_thread_id"].as_str() {
         None => {
             mark_session(s, session);
-            for child in threads::live_children(s, session) {
+            for child in s.threads.live_children(session) {
                 mark_child(s, &child);
             }
             Ok(None)
@@ -33,7 +34,7 @@ pub(crate) fn receive(
             mark_session(s, session);
             Ok(None)
         }
-        Some(t) if threads::of_session(s, session, t) => {
+        Some(t) if s.threads.of_session(session, t) => {
             mark_child(s, t);
             Ok(Some(t.to_string()))
         }
@@ -48,19 +49,22 @@ fn mark_session(s: &mut State, session: &str) {
 }
 
 fn mark_child(s: &mut State, thread: &str) {
-    if threads::status(s, thread).is_some_and(|st| st != "terminated") {
+    if s.threads
+        .status(thread)
+        .is_some_and(|st| st != "terminated")
+    {
         if let Some(log) = s.logs.get_mut(thread) {
             log.interrupted = true;
         }
     }
 }
 
-/// Whether the session's turn (a session id) or a child thread (its id) was interrupted.
+/// Returns whether the session's turn (a session id) or a child thread (its id) was interrupted.
 pub(crate) fn is_set(s: &State, key: &str) -> bool {
     s.logs.get(key).is_some_and(|l| l.interrupted)
 }
 
-/// A turn of `session` is about to be played (counted before an interrupt in the same request
+/// Counts a turn of `session` about to be played (counted before an interrupt in the same request
 /// can look for it).
 pub(crate) fn turn_started(s: &mut State, session: &str) {
     if let Some(log) = s.logs.get_mut(session) {
@@ -68,7 +72,7 @@ pub(crate) fn turn_started(s: &mut State, session: &str) {
     }
 }
 
-/// A turn of `session` ended; when it was the last, an interrupt no longer applies.
+/// Ends a turn of `session`; when it was the last, an interrupt no longer applies.
 pub(crate) fn turn_ended(s: &mut State, session: &str) {
     if let Some(log) = s.logs.get_mut(session) {
         log.turns = log.turns.saturating_sub(1);
@@ -90,8 +94,8 @@ impl Drop for Turn<'_> {
     }
 }
 
-/// A scripted pause of `d`, cut short when `key` (a session or a thread) is interrupted or
-/// the emulator stops.
+/// Pauses for `d` (a scripted pause), cut short when `key` (a session or a thread) is interrupted
+/// or the emulator stops.
 pub(crate) fn pause(shared: &Shared, key: &str, d: Duration) {
     let until = Instant::now() + d;
     let mut s = shared.lock();

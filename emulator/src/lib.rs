@@ -1,5 +1,5 @@
-//! A local Managed Agents API on loopback (feature `emulator`), for tests, examples and
-//! offline development; any HTTP client can use it, the official SDKs included.
+//! A local Managed Agents API on loopback, for tests, examples and offline development; any
+//! HTTP client can use it, the official SDKs included.
 //!
 //! It keeps environments, agents (with versions), sessions (with the status machine `idle` →
 //! `running` → `idle`/`terminated`, and usage), their events (ids, `processed_at`, pagination,
@@ -13,13 +13,18 @@
 //! (see [`Faults`]). The emulator checks no credential: any API key, environment key or
 //! sessions token is accepted.
 //!
-//! Layout: `http` (the HTTP/1.1 server, keep-alive and the request faults) reads requests with
-//! [`request`] and hands them to `router`, which calls one file per API group in `resources`
-//! (or `sessions`, `events`); every group keeps its objects in the generic CRUD of `store`,
-//! all of them in `state`. `stream` serves the live event stream, `agent` plays the
-//! [`Script`]; in a multi-agent session (`multiagent` reads the roster) `delegate` plays a
-//! child thread and `threads` keeps the session threads. `webhooks` posts signed webhook events
-//! of the changes to an endpoint set with [`Emulator::set_webhook`].
+//! Layout, from the top down (no module imports one above it): `emulator` holds the running
+//! [`Emulator`]; `http` (the HTTP/1.1 server, keep-alive and the request faults; its request
+//! reader is `http::request`) hands each request to `router`, which calls `sessions`, `events`,
+//! `deployments` or one file per API group in `resources`, and then `route_webhooks`, which
+//! posts the webhook events of the answered request; `stream` serves the live event stream.
+//! `agent` plays the [`Script`] with the `acts` it shares with `delegate`, which plays a child
+//! thread of a multi-agent session (`multiagent` reads the roster, `threads` serves the session
+//! threads, `interrupt` stops a turn). All of them reach `state` (everything kept in memory;
+//! its parts `state::work` and `state::threads` never see the whole) through `shared`; below it
+//! lie the generic CRUD of `store`, the request log of `contract`, the `webhooks` outbox and
+//! its sender, the [`Faults`], the [`Script`], what a route reads and answers (`reply`) and the
+//! bytes on the wire (`wire`).
 //!
 //! ```
 //! use managed_agents_emulator::{Emulator, Script};
@@ -36,9 +41,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(missing_docs)]
+
+mod acts;
 mod agent;
 mod contract;
 mod delegate;
+mod deployments;
+mod emulator;
 mod events;
 mod faults;
 mod http;
@@ -46,211 +56,34 @@ mod interrupt;
 mod multiagent;
 mod multipart;
 mod reply;
-pub mod request;
 mod resources;
+mod route_webhooks;
 mod router;
 mod script;
 mod sessions;
+mod shared;
 mod state;
 mod store;
 mod stream;
 mod threads;
 mod webhooks;
+mod wire;
 
 pub use contract::{RecordedRequest, API_VERSION};
+pub use emulator::{Emulator, StartError};
 pub use faults::Faults;
-pub use resources::work::WorkHolder;
 pub use script::{Script, Step};
+pub use state::work::WorkHolder;
 pub use webhooks::{__webhook_samples, WebhookEndpoint};
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
-
-pub(crate) struct Shared {
-    pub(crate) state: Mutex<state::State>,
-    /// Notified whenever an event is added anywhere.
-    pub(crate) changed: Condvar,
-    pub(crate) stopped: AtomicBool,
-    pub(crate) heartbeat: Duration,
-    /// How long the scripted agent takes before a turn and after a tool result, in µs.
-    pub(crate) thinking_us: AtomicU64,
+/// The request reader, for the fuzz target; not a stable API.
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use crate::http::request::{
+        read_request, read_request_then, Limits, Request, RequestError,
+    };
 }
 
-impl Shared {
-    pub(crate) fn stopped(&self) -> bool {
-        self.stopped.load(Ordering::SeqCst)
-    }
-
-    /// How long the scripted agent takes before a turn and after a tool result.
-    pub(crate) fn thinking(&self) -> Duration {
-        Duration::from_micros(self.thinking_us.load(Ordering::Relaxed))
-    }
-
-    /// The state, even after a thread panicked holding it.
-    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, state::State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// A running emulator; dropping it stops the server.
-pub struct Emulator {
-    shared: Arc<Shared>,
-    addr: std::net::SocketAddr,
-    base_url: String,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl std::fmt::Debug for Emulator {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emulator")
-            .field("base_url", &self.base_url)
-            .finish()
-    }
-}
-
-/// Why the emulator could not start.
-#[derive(Debug)]
-pub struct StartError(String);
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the emulator could not start: {}", self.0)
-    }
-}
-
-impl std::error::Error for StartError {}
-
-impl Emulator {
-    /// Starts on a free port of 127.0.0.1.
-    pub fn start() -> Result<Emulator, StartError> {
-        Emulator::start_on("127.0.0.1:0")
-    }
-
-    /// Starts on an address (`127.0.0.1:8080`).
-    pub fn start_on(addr: &str) -> Result<Emulator, StartError> {
-        let listener =
-            std::net::TcpListener::bind(addr).map_err(|e| StartError(format!("{addr}: {e}")))?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| StartError(e.to_string()))?;
-        let host = if local.ip().is_unspecified() {
-            "127.0.0.1".to_string()
-        } else {
-            local.ip().to_string()
-        };
-        let shared = Arc::new(Shared {
-            state: Mutex::new(state::State::default()),
-            changed: Condvar::new(),
-            stopped: AtomicBool::new(false),
-            heartbeat: Duration::from_secs(1),
-            thinking_us: AtomicU64::new(agent::THINKING.as_micros() as u64),
-        });
-        let thread = {
-            let shared = shared.clone();
-            std::thread::Builder::new()
-                .name("emulator".into())
-                .spawn(move || http::serve(&listener, &shared))
-                .map_err(|e| StartError(e.to_string()))?
-        };
-        Ok(Emulator {
-            shared,
-            addr: local,
-            base_url: format!("http://{host}:{}", local.port()),
-            thread: Some(thread),
-        })
-    }
-
-    /// The URL to give a client (`http://127.0.0.1:PORT`).
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// The script the agent plays for every user message from now on.
-    pub fn set_script(&self, script: Script) {
-        self.lock().script = Some(script);
-    }
-
-    /// How long the scripted agent takes before it starts a turn and before it goes on after
-    /// a tool result (default 150 ms); zero measures a client's own time.
-    pub fn set_thinking(&self, d: Duration) {
-        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-        self.shared.thinking_us.store(us, Ordering::Relaxed);
-    }
-
-    /// The faults to inject from now on.
-    pub fn set_faults(&self, faults: Faults) {
-        self.lock().faults = faults;
-    }
-
-    /// Sends webhook events to `endpoint` from now on (see [`WebhookEndpoint`]): session
-    /// status changes and the objects created, updated, archived and deleted, signed with its
-    /// secret, retried on failure, delivered by a thread of their own.
-    pub fn set_webhook(&self, endpoint: WebhookEndpoint) {
-        if let Err(e) = self.lock().webhooks.set(Some(endpoint)) {
-            log::warn!("emulator: the webhook sender could not start: {e}");
-        }
-    }
-
-    /// Sends no more webhook events (the try under way ends first).
-    pub fn remove_webhook(&self) {
-        let _ = self.lock().webhooks.set(None);
-    }
-
-    /// Holds clients to the exact contract of the official SDK it speaks for (off by default):
-    /// a request whose `anthropic-version` is not [`API_VERSION`], or whose `anthropic-beta`
-    /// names a beta that SDK does not send, is refused with `400 invalid_request_error`.
-    /// Without it, a request with no `anthropic-version`, or without the beta its operation
-    /// needs, is still refused, as the API refuses it.
-    pub fn set_strict(&self, strict: bool) {
-        self.lock().strict = strict;
-    }
-
-    /// The requests received so far (at most the last 10,000), oldest first: method, path,
-    /// query and headers, with the values of `x-api-key` and `authorization` redacted.
-    pub fn request_log(&self) -> Vec<RecordedRequest> {
-        self.lock().request_log.all()
-    }
-
-    /// Forgets the requests received so far.
-    pub fn clear_request_log(&self) {
-        self.lock().request_log.clear();
-    }
-
-    /// How many requests the emulator has answered.
-    pub fn requests(&self) -> usize {
-        self.lock().requests
-    }
-
-    /// Every hand-out of a work item so far, oldest first: who held each item when, and when
-    /// the holder's session requests arrived (see [`WorkHolder`]).
-    pub fn work_holders(&self) -> Vec<WorkHolder> {
-        resources::work::holders(&self.lock())
-    }
-
-    /// How many connections the emulator has accepted.
-    pub fn connections(&self) -> usize {
-        self.lock().connections
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, state::State> {
-        self.shared.lock()
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        self.shared.stopped.store(true, Ordering::SeqCst);
-        self.shared.changed.notify_all();
-        // wake the accept loop so that it sees the flag
-        let _ = std::net::TcpStream::connect(self.addr);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        // outside the lock
-        let sender = self.lock().webhooks.shut_down();
-        if let Some(t) = sender {
-            webhooks::finish(t);
-        }
-    }
-}
+/// The request reader's old path, which the fuzz target still names; not a stable API.
+#[doc(hidden)]
+pub use __fuzz as request;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 /// Most entries a roster may have.
 const MAX_ROSTER: usize = 20;
 
-/// The `multiagent` of an agent being saved as `own_id` version `own_version`, resolved:
+/// Resolves the `multiagent` of an agent being saved as `own_id` version `own_version`, resolved:
 /// `None` when the body has none (or `null`). `stored` is the agent's current configuration, into
 /// which a `multiagent_20261001` update is merged member by member.
 pub(crate) fn resolve(
@@ -106,7 +106,7 @@ impl Roster<'_> {
             "subagents": subagents, "workflows": workflows}))
     }
 
-    /// `subagents` or `workflows`: enabled (the default) with its inline agents and its
+    /// Resolves `subagents` or `workflows`: enabled (the default) with its inline agents and its
     /// predefined agents resolved, or disabled.
     fn spawning(&self, v: Option<Value>, at: &str) -> Result<Value, ApiError> {
         let v = v.unwrap_or(Value::Null);
@@ -145,8 +145,8 @@ impl Roster<'_> {
         Ok(json!({"type": "enabled", "inline_agents": inline, "predefined_agents": predefined}))
     }
 
-    /// A roster entry (an id, `{type: agent, id, version?}` or `{type: self}`) as a reference
-    /// to one version of a saved agent that is not archived and has no roster of its own.
+    /// Resolves a roster entry (an id, `{type: agent, id, version?}` or `{type: self}`) as a
+    /// reference to one version of a saved agent that is not archived and has no roster of its own.
     fn reference(&self, e: &Value, at: &str) -> Result<Value, ApiError> {
         let (id, version) = match e {
             Value::String(id) => (id.as_str(), None),
@@ -178,7 +178,7 @@ impl Roster<'_> {
     }
 }
 
-/// One version of a saved agent (the latest with `None`).
+/// Returns one version of a saved agent (the latest with `None`).
 fn version_of(s: &State, id: &str, version: Option<i64>) -> Option<Value> {
     let versions = s.agent_versions.get(id)?;
     match version {
@@ -187,7 +187,7 @@ fn version_of(s: &State, id: &str, version: Option<i64>) -> Option<Value> {
     }
 }
 
-/// The session's snapshot of an agent's `multiagent`: each reference replaced by the full
+/// Expands the session's snapshot of an agent's `multiagent`: each reference replaced by the full
 /// definition of that agent version (`self` by the snapshot itself, without its roster).
 pub(crate) fn expand(s: &State, snapshot: &mut Value) {
     let Some(m) = snapshot
@@ -234,7 +234,7 @@ pub(crate) fn expand(s: &State, snapshot: &mut Value) {
     snapshot["multiagent"] = out;
 }
 
-/// An agent version as a thread runs it (`SessionThreadAgent`): no roster, no timestamps.
+/// Returns an agent version as a thread runs it (`SessionThreadAgent`): no roster, no timestamps.
 pub(crate) fn thread_agent(agent: &Value) -> Value {
     let mut a = agent.clone();
     if let Some(o) = a.as_object_mut() {
@@ -251,7 +251,7 @@ pub(crate) fn thread_agent(agent: &Value) -> Value {
     a
 }
 
-/// The agent definitions a session's coordinator may start threads with.
+/// Returns the agent definitions a session's coordinator may start threads with.
 pub(crate) fn callable(session: &Value) -> Vec<Value> {
     let m = &session["agent"]["multiagent"];
     let list = match m["type"].as_str() {
@@ -266,14 +266,14 @@ pub(crate) fn callable(session: &Value) -> Vec<Value> {
         .collect()
 }
 
-/// The callable agent named `who` (its name or its id) of a session.
+/// Finds the callable agent named `who` (its name or its id) of a session.
 pub(crate) fn find(session: &Value, who: &str) -> Option<Value> {
     callable(session)
         .into_iter()
         .find(|a| a["name"] == who || a["id"] == who)
 }
 
-/// Whether a session runs a multi-agent configuration.
+/// Returns whether a session runs a multi-agent configuration.
 pub(crate) fn is_multiagent(session: &Value) -> bool {
     session["agent"]["multiagent"].is_object()
 }

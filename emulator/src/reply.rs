@@ -1,7 +1,18 @@
-//! What a route answers: a JSON object, bytes, a stream, or the API's error; and the helpers
-//! every route reads its input with (the query string, a JSON body, one page of a list).
+//! What a route reads and answers: the parts of a request it reads ([`Request`]), its answer (a
+//! JSON object, bytes, a stream, or the API's error), and the helpers every route reads its
+//! input with (the query string, a JSON body, one page of a list).
 
 use serde_json::{json, Value};
+
+/// What a route reads of a request.
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) query: &'a Query,
+    pub(crate) content_type: &'a str,
+    /// The `Anthropic-Worker-ID` header, which a work poll carries.
+    pub(crate) worker_id: Option<&'a str>,
+    pub(crate) body: &'a [u8],
+}
 
 /// What a route answers.
 pub(crate) enum Reply {
@@ -24,18 +35,18 @@ pub(crate) struct ApiError(pub(crate) u16, pub(crate) &'static str, pub(crate) S
 /// A route's answer.
 pub(crate) type Routed = Result<Reply, ApiError>;
 
-/// `404 not_found_error`: `{what} {id} not found`.
+/// Returns `404 not_found_error`: `{what} {id} not found`.
 pub(crate) fn not_found(what: &str, id: &str) -> ApiError {
     ApiError(404, "not_found_error", format!("{what} {id} not found"))
 }
 
-/// `400 invalid_request_error`.
+/// Returns `400 invalid_request_error`.
 pub(crate) fn bad(message: impl Into<String>) -> ApiError {
     ApiError(400, "invalid_request_error", message.into())
 }
 
-/// A refusal that names its cause in `error.details.error_code`, which the SDKs read to raise
-/// a specific error (`FileNotDownloadableError`, `BetaInvalidMetadataError`).
+/// Returns a refusal that names its cause in `error.details.error_code`, which the SDKs read to
+/// raise a specific error (`FileNotDownloadableError`, `BetaInvalidMetadataError`).
 pub(crate) fn refused(status: u16, kind: &str, message: impl Into<String>, code: &str) -> Reply {
     Reply::Status(
         status,
@@ -44,7 +55,7 @@ pub(crate) fn refused(status: u16, kind: &str, message: impl Into<String>, code:
     )
 }
 
-/// What is wrong with a `metadata` object of a request, as the API limits it: at most 16
+/// Returns what is wrong with a `metadata` object of a request, as the API limits it: at most 16
 /// pairs, keys of 1 to 64 characters, values strings of at most 512 (`null` removes a key).
 pub(crate) fn metadata_problem(metadata: &Value) -> Option<String> {
     let m = metadata.as_object()?;
@@ -72,7 +83,7 @@ pub(crate) fn metadata_problem(metadata: &Value) -> Option<String> {
     None
 }
 
-/// A request body as a JSON object (`{}` when empty).
+/// Parses a request body as a JSON object (`{}` when empty).
 pub(crate) fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Ok(json!({}));
@@ -85,7 +96,7 @@ pub(crate) fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     Ok(v)
 }
 
-/// A string field the request must have, not empty.
+/// Returns a string field the request must have, not empty.
 pub(crate) fn required_str<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError> {
     match body.get(field).and_then(Value::as_str) {
         Some(s) if !s.is_empty() => Ok(s),
@@ -123,6 +134,7 @@ pub(crate) fn decode(s: &str) -> String {
 pub(crate) struct Query(Vec<(String, String)>);
 
 impl Query {
+    /// Parses a query string (`a=1&b=2`), percent-decoding its keys and values.
     pub(crate) fn parse(q: &str) -> Query {
         Query(
             q.split('&')
@@ -135,7 +147,7 @@ impl Query {
         )
     }
 
-    /// The first value of a key.
+    /// Returns the first value of a key.
     pub(crate) fn get(&self, k: &str) -> Option<&str> {
         self.0
             .iter()
@@ -143,7 +155,7 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Every value of a key (`types[]=a&types[]=b`).
+    /// Returns every value of a key (`types[]=a&types[]=b`).
     pub(crate) fn all(&self, k: &str) -> Vec<&str> {
         self.0
             .iter()
@@ -153,7 +165,7 @@ impl Query {
     }
 }
 
-/// The `limit` of a listing whose bound the API enforces (1 to `max`), or a 400.
+/// Returns the `limit` of a listing whose bound the API enforces (1 to `max`), or a 400.
 pub(crate) fn limit_within(query: &Query, max: usize) -> Result<(), ApiError> {
     match query.get("limit").map(str::parse::<usize>) {
         None => Ok(()),
@@ -162,7 +174,7 @@ pub(crate) fn limit_within(query: &Query, max: usize) -> Result<(), ApiError> {
     }
 }
 
-/// One page of a list: `limit` (default 20, at most 1000) and an opaque `page` cursor; only
+/// Answers one page of a list: `limit` (default 20, at most 1000) and an opaque `page` cursor; only
 /// the page's items are copied.
 pub(crate) fn page<T: std::borrow::Borrow<Value>>(items: Vec<T>, query: &Query) -> Routed {
     let limit = match query.get("limit") {
@@ -201,7 +213,7 @@ const BOUNDS: [Bound; 4] = [
     ("created_at[lt]", |a, b| a < b),
 ];
 
-/// Whether a time (RFC 3339, as the emulator writes them) is within the query's
+/// Returns whether a time (RFC 3339, as the emulator writes them) is within the query's
 /// `created_at[gt|gte|lt|lte]` bounds.
 pub(crate) fn created_within(query: &Query, at: &str) -> bool {
     BOUNDS

@@ -1,8 +1,9 @@
 //! The router: a request's method and path to the resource group that answers it.
 
-use super::reply::{decode, metadata_problem, not_found, refused, Query, Routed};
+use super::reply::{decode, metadata_problem, not_found, refused, Query, Request, Routed};
 use super::resources;
-use super::{sessions, webhooks, Shared};
+use super::shared::Shared;
+use super::{deployments, route_webhooks, sessions};
 use std::sync::Arc;
 
 /// Answers one request (`target` is the path with its query string).
@@ -37,14 +38,14 @@ pub(crate) fn route(
             ));
         }
     }
-    let r = resources::Request {
+    let r = Request {
         method,
         query: &query,
         content_type,
         worker_id,
         body,
     };
-    let before = webhooks::observe_before(shared, method, segs);
+    let before = route_webhooks::observe_before(shared, method, segs);
     let routed = match segs {
         ["environments", rest @ ..] => resources::environments::route(shared, &r, rest),
         ["agents", rest @ ..] => resources::agents::route(shared, &r, rest),
@@ -52,11 +53,11 @@ pub(crate) fn route(
         ["files", rest @ ..] => resources::files::route(shared, &r, rest),
         ["vaults", rest @ ..] => resources::vaults::route(shared, &r, rest),
         ["memory_stores", rest @ ..] => resources::memory_stores::route(shared, &r, rest),
-        ["deployments", rest @ ..] => resources::deployments::route(shared, &r, rest),
-        ["deployment_runs", rest @ ..] => resources::deployments::route_runs(shared, &r, rest),
+        ["deployments", rest @ ..] => deployments::route(shared, &r, rest),
+        ["deployment_runs", rest @ ..] => deployments::route_runs(shared, &r, rest),
         ["skills", rest @ ..] => resources::skills::route(shared, &r, rest),
         _ => Err(not_found("path", &segs.join("/"))),
     };
-    webhooks::observe_after(shared, method, segs, before, &routed);
+    route_webhooks::observe_after(shared, method, segs, before, &routed);
     routed
 }

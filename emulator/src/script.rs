@@ -79,12 +79,12 @@ pub struct Script {
 }
 
 impl Script {
-    /// An empty script (the turn ends at once).
+    /// Returns an empty script (the turn ends at once).
     pub fn new() -> Script {
         Script::default()
     }
 
-    /// The default script.
+    /// Returns the default script.
     pub fn default_turn() -> Script {
         Script::new()
             .step(Step::Echo)
@@ -217,7 +217,7 @@ impl Script {
     }
 }
 
-/// A duration in JSON: milliseconds, or a string such as `"250ms"`, `"2s"`, `"1m 30s"` (at
+/// Reads a duration in JSON: milliseconds, or a string such as `"250ms"`, `"2s"`, `"1m 30s"` (at
 /// most a year).
 pub(crate) fn duration_from_json(v: &Value, what: &str) -> Result<Duration, String> {
     let d = match v {
@@ -239,7 +239,7 @@ pub(crate) fn duration_from_json(v: &Value, what: &str) -> Result<Duration, Stri
     Ok(d)
 }
 
-/// The object argument of a step, with only the fields `allowed`.
+/// Returns the object argument of a step, with only the fields `allowed`.
 fn fields<'a>(
     arg: &'a Value,
     kind: &str,

@@ -2,14 +2,17 @@
 //! of update and delete, session resources, and the routes of a session's events and stream.
 //! A session of a self-hosted environment gets a work item when it is created.
 
+use super::reply::Request;
 use super::reply::{bad, json_body, not_found, page, required_str, ApiError, Reply, Routed};
-use super::resources::{agents, work, Request};
+use super::resources::{agents, work};
+use super::shared::Shared;
 use super::state::{Log, State};
 use super::store::metadata;
-use super::{events, threads, Shared};
+use super::{events, threads};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+/// Answers `/v1/sessions/...` (`segs` is what follows `sessions`).
 pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     match (r.method, segs) {
@@ -125,7 +128,7 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
     }
 }
 
-/// A session update: `title`, `metadata` (a patch), `budget` (replaced or removed, never
+/// Updates a session: `title`, `metadata` (a patch), `budget` (replaced or removed, never
 /// added), and the agent's `tools` and `mcp_servers` while the session is not running;
 /// `vault_ids` cannot be changed yet.
 fn update(s: &mut State, id: &str, body: &Value, now: String) -> Routed {
@@ -162,7 +165,7 @@ fn update(s: &mut State, id: &str, body: &Value, now: String) -> Routed {
     Ok(Reply::Json(updated))
 }
 
-/// A new idle session from a create body.
+/// Creates a new idle session from a create body.
 pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
     let env = required_str(body, "environment_id")?;
     if !s.environments.get(env)?["archived_at"].is_null() {
@@ -206,11 +209,11 @@ pub(crate) fn create(s: &mut State, body: &Value) -> Result<Value, ApiError> {
         }
     }
     s.logs.insert(id.clone(), Log::default());
-    super::webhooks::emit(s, "session.created", &id, Some(&now), &[]);
+    s.emit_webhook("session.created", &id, Some(&now), &[]);
     Ok(s.sessions.insert(object))
 }
 
-/// A session resource from its create body (a file, a repository, a memory store).
+/// Makes a session resource from its create body (a file, a repository, a memory store).
 fn resource(s: &mut State, r: &Value) -> Result<Value, ApiError> {
     let id = s.id("sesrsc");
     let now = s.now();

@@ -20,6 +20,8 @@ pub(crate) struct Table {
 }
 
 impl Table {
+    /// Returns an empty table of `kind` objects (`deleted`: the `type` a delete answers;
+    /// `fields`: the fields an update may set).
     pub(crate) fn new(
         kind: &'static str,
         deleted: &'static str,
@@ -40,18 +42,19 @@ impl Table {
         object
     }
 
-    /// The object, or the API's 404.
+    /// Returns the object, or the API's 404.
     pub(crate) fn get(&self, id: &str) -> Result<&Value, ApiError> {
         self.objects.get(id).ok_or_else(|| not_found(self.kind, id))
     }
 
+    /// Returns the object to change, or the API's 404.
     pub(crate) fn get_mut(&mut self, id: &str) -> Result<&mut Value, ApiError> {
         self.objects
             .get_mut(id)
             .ok_or_else(|| not_found(self.kind, id))
     }
 
-    /// Every object, oldest first.
+    /// Returns every object, oldest first.
     pub(crate) fn values(&self) -> impl Iterator<Item = &Value> {
         self.objects.values()
     }
@@ -68,7 +71,7 @@ impl Table {
         self.objects.retain(|_, o| keep(o));
     }
 
-    /// One page of the objects `keep` says yes to, newest first, leaving out archived ones
+    /// Answers one page of the objects `keep` says yes to, newest first, leaving out archived ones
     /// unless `include_archived=true`.
     pub(crate) fn list(&self, query: &Query, keep: impl Fn(&Value) -> bool) -> Routed {
         let include_archived = query.get("include_archived") == Some("true");
@@ -109,8 +112,8 @@ impl Table {
         Ok(Reply::Json(json!({"id": id, "type": self.deleted})))
     }
 
-    /// The routes of one object: `GET`, `POST` (an update), `POST archive`, `DELETE`; `None`
-    /// when the request is none of these (a sub-resource).
+    /// Answers the routes of one object: `GET`, `POST` (an update), `POST archive`, `DELETE`;
+    /// `None` when the request is none of these (a sub-resource).
     pub(crate) fn object_routes(
         &mut self,
         id: &str,
@@ -132,7 +135,7 @@ impl Table {
     }
 }
 
-/// The text fields of an update body are strings (or null to clear them).
+/// Checks that the text fields of an update body are strings (or null to clear them).
 pub(crate) fn check_text(body: &Value) -> Result<(), ApiError> {
     for f in ["name", "description", "title", "display_name", "system"] {
         if body.get(f).is_some_and(|v| !v.is_string() && !v.is_null()) {
@@ -169,7 +172,7 @@ pub(crate) fn update(object: &mut Value, body: &Value, fields: &[&str], now: Str
     object["updated_at"] = json!(now);
 }
 
-/// `metadata` from a create body, or `{}`.
+/// Returns `metadata` from a create body, or `{}`.
 pub(crate) fn metadata(body: &Value) -> Value {
     match body.get("metadata") {
         Some(Value::Object(m)) => Value::Object(
@@ -190,7 +193,7 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
-    /// A new id with the API's prefix (`sesn`, `agent`, `env`, ...); ids sort as created.
+    /// Returns a new id with the API's prefix (`sesn`, `agent`, `env`, ...); ids sort as created.
     pub(crate) fn id(&mut self, prefix: &str) -> String {
         self.counter += 1;
         // base-58-looking, unique, sortable
@@ -204,17 +207,17 @@ impl Clock {
         format!("{prefix}_011EMU{}", String::from_utf8_lossy(&tail))
     }
 
-    /// Now, as RFC 3339 with milliseconds; strictly increasing, so events sort by it.
+    /// Returns now, as RFC 3339 with milliseconds; strictly increasing, so events sort by it.
     pub(crate) fn now(&mut self) -> String {
         rfc3339(self.tick())
     }
 
-    /// Now, in microseconds since the epoch; strictly increasing (a version's number).
+    /// Returns now, in microseconds since the epoch; strictly increasing (a version's number).
     pub(crate) fn stamp(&mut self) -> u64 {
         self.tick() * 1000
     }
 
-    /// Now in milliseconds, after the last time given out.
+    /// Returns now in milliseconds, after the last time given out.
     fn tick(&mut self) -> u64 {
         let ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -226,7 +229,7 @@ impl Clock {
     }
 }
 
-/// Milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+/// Formats milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub(crate) fn rfc3339(ms: u64) -> String {
     let secs = (ms / 1000) as i64;
     let days = secs.div_euclid(86400);

@@ -1,8 +1,9 @@
 //! A session's live event stream (SSE): the events added after it opens, `ping` heartbeats,
 //! `agent.message` previews when asked, and the stream faults (drops, mid-line cuts, trickle).
 
-use super::http::write_out;
-use super::{Faults, Shared};
+use super::faults::Faults;
+use super::shared::Shared;
+use super::wire::{request_id, write_out};
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -24,7 +25,7 @@ pub(crate) fn stream(
         .map_or(0, |l| l.events.len());
     let head = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nrequest-id: {}\r\nconnection: close\r\n\r\n",
-        super::http::request_id()
+        request_id()
     );
     if write_out(w, head.as_bytes(), None).is_err() {
         return;
@@ -87,7 +88,7 @@ pub(crate) fn stream(
     }
 }
 
-/// The preview of an `agent.message`: `event_start`, then its text three words at a time.
+/// Returns the preview of an `agent.message`: `event_start`, then its text three words at a time.
 fn preview_frames(ev: &Value) -> Vec<Value> {
     let id = ev["id"].clone();
     let mut frames =

@@ -10,36 +10,15 @@
 //! `logs` under the thread's id, so the live stream serves a thread as it serves a session.
 
 use super::multiagent;
+use super::reply::Request;
 use super::reply::{bad, not_found, page, ApiError, Query, Reply, Routed};
-use super::resources::Request;
+use super::shared::Shared;
 use super::state::{Log, State};
-use super::Shared;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-/// Every session's threads.
-#[derive(Default)]
-pub(crate) struct Threads {
-    /// Each session's thread ids, primary first, then in the order they started.
-    by_session: HashMap<String, Vec<String>>,
-    /// Each thread's object (a primary thread's status, stats and usage are the session's).
-    objects: HashMap<String, Value>,
-    /// Each child thread's clock.
-    clocks: HashMap<String, Clock>,
-    /// The child thread of each tool use a child made (by the tool use's event id).
-    calls: HashMap<String, String>,
-}
-
-struct Clock {
-    created: Instant,
-    active: Duration,
-    running_since: Option<Instant>,
-}
-
-/// The primary thread of a multi-agent session (made the first time it is asked for); `None`
-/// for a single-agent session or a session that does not exist.
+/// Returns the primary thread of a multi-agent session (made the first time it is asked for);
+/// `None` for a single-agent session or a session that does not exist.
 pub(crate) fn primary(s: &mut State, session: &str) -> Option<String> {
     if let Some(id) = s.threads.by_session.get(session).and_then(|t| t.first()) {
         return Some(id.clone());
@@ -62,7 +41,7 @@ pub(crate) fn primary(s: &mut State, session: &str) -> Option<String> {
     Some(id)
 }
 
-/// The primary thread's `session.thread_status_{status}` on the session's stream, before the
+/// Posts the primary thread's `session.thread_status_{status}` on the session's stream, before the
 /// session's own status event (a multi-agent session only; its status is the session's).
 pub(crate) fn primary_status(
     shared: &Shared,
@@ -97,111 +76,9 @@ pub(crate) fn start_child(s: &mut State, session: &str, parent: &str, agent: &Va
         "stats": {"startup_seconds": 0.0, "active_seconds": 0.0, "duration_seconds": 0.0},
         "usage": null
     });
-    let t = &mut s.threads;
-    t.objects.insert(id.clone(), thread);
-    t.by_session
-        .entry(session.to_string())
-        .or_default()
-        .push(id.clone());
-    let clock = Clock {
-        created: Instant::now(),
-        active: Duration::ZERO,
-        running_since: Some(Instant::now()),
-    };
-    t.clocks.insert(id.clone(), clock);
+    s.threads.add_child(session, &id, thread);
     s.logs.insert(id.clone(), Log::default());
     id
-}
-
-/// Sets a child thread's status (`running`, `idle`, `terminated`), its clock, and (when it
-/// goes idle) its usage.
-pub(crate) fn set_status(s: &mut State, thread: &str, status: &str) {
-    let now = s.now();
-    if let Some(c) = s.threads.clocks.get_mut(thread) {
-        match (status, c.running_since) {
-            ("running", None) => c.running_since = Some(Instant::now()),
-            ("running", Some(_)) => {}
-            (_, Some(since)) => {
-                c.active += since.elapsed();
-                c.running_since = None;
-            }
-            (_, None) => {}
-        }
-    }
-    if let Some(t) = s.threads.objects.get_mut(thread) {
-        t["status"] = json!(status);
-        t["updated_at"] = json!(now);
-        if status != "running" && t["usage"].is_null() {
-            t["usage"] = no_usage();
-        }
-    }
-}
-
-/// A child thread's usage before it has used anything.
-fn no_usage() -> Value {
-    json!({"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0})
-}
-
-/// A child thread's status (`None` for no such thread).
-pub(crate) fn status(s: &State, thread: &str) -> Option<String> {
-    Some(
-        s.threads.objects.get(thread)?["status"]
-            .as_str()?
-            .to_string(),
-    )
-}
-
-/// A session's child threads that are not archived, in the order they started.
-pub(crate) fn live_children(s: &State, session: &str) -> Vec<String> {
-    let ids = s.threads.by_session.get(session).map(Vec::as_slice);
-    ids.unwrap_or_default()
-        .iter()
-        .skip(1)
-        .filter(|id| {
-            s.threads
-                .objects
-                .get(*id)
-                .is_some_and(|t| t["archived_at"].is_null())
-        })
-        .cloned()
-        .collect()
-}
-
-/// Whether `thread` is one of `session`'s threads.
-pub(crate) fn of_session(s: &State, session: &str, thread: &str) -> bool {
-    s.threads
-        .by_session
-        .get(session)
-        .is_some_and(|t| t.iter().any(|id| id == thread))
-}
-
-/// Adds tokens to a child thread's usage.
-pub(crate) fn add_usage(s: &mut State, thread: &str, input: i64, output: i64) {
-    if let Some(t) = s.threads.objects.get_mut(thread) {
-        if t["usage"].is_null() {
-            t["usage"] = no_usage();
-        }
-        let u = &mut t["usage"];
-        for (k, n) in [("input_tokens", input), ("output_tokens", output)] {
-            u[k] = json!(u[k].as_i64().unwrap_or(0) + n);
-        }
-    }
-}
-
-/// Notes that the tool use `event_id` was made by the child `thread`: its answer is routed there.
-pub(crate) fn note_call(s: &mut State, event_id: &str, thread: &str) {
-    s.threads
-        .calls
-        .insert(event_id.to_string(), thread.to_string());
-}
-
-/// The child thread a user event answers (by its tool use id), if any: the server sets the
-/// event's `session_thread_id` to it.
-pub(crate) fn answered_thread(s: &State, event: &Value) -> Option<String> {
-    let id = event["custom_tool_use_id"]
-        .as_str()
-        .or_else(|| event["tool_use_id"].as_str())?;
-    s.threads.calls.get(id).cloned()
 }
 
 /// Forgets a deleted session's threads and their logs.
@@ -214,8 +91,8 @@ pub(crate) fn forget(s: &mut State, session: &str) {
     s.threads.calls.retain(|_, t| s.logs.contains_key(t));
 }
 
-/// A thread as the API shows it: a primary thread's status, stats and usage are the session's;
-/// a child's stats run on its clock.
+/// Returns a thread as the API shows it: a primary thread's status, stats and usage are the
+/// session's; a child's stats run on its clock.
 fn view(s: &State, session: &Value, id: &str) -> Option<Value> {
     let mut t = s.threads.objects.get(id)?.clone();
     if t["parent_thread_id"].is_null() {
@@ -228,7 +105,7 @@ fn view(s: &State, session: &Value, id: &str) -> Option<Value> {
             "active_seconds": session["stats"]["active_seconds"],
             "duration_seconds": session["stats"]["duration_seconds"]});
     } else if let Some(c) = s.threads.clocks.get(id) {
-        let active = c.active + c.running_since.map_or(Duration::ZERO, |r| r.elapsed());
+        let active = c.active();
         let stats = &mut t["stats"];
         stats["active_seconds"] = json!(active.as_secs_f64());
         if t["archived_at"].is_null() {
@@ -241,7 +118,7 @@ fn view(s: &State, session: &Value, id: &str) -> Option<Value> {
     Some(t)
 }
 
-/// `/v1/sessions/{id}/threads/...` (`segs` is what follows `threads`).
+/// Answers `/v1/sessions/{id}/threads/...` (`segs` is what follows `threads`).
 pub(crate) fn route(shared: &Arc<Shared>, r: &Request, session: &str, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     let object = s.sessions.get(session)?.clone();
@@ -349,7 +226,8 @@ fn archive(s: &mut State, session: &Value, id: &str) -> Result<Value, ApiError> 
         o["stats"]["duration_seconds"] = t["stats"]["duration_seconds"].clone();
     }
     if !was_terminated {
-        set_status(s, id, "terminated");
+        let now = s.now();
+        s.threads.set_status(id, "terminated", now);
         let name = t["agent"]["name"].clone();
         let ev = json!({"type": "session.thread_status_terminated", "session_thread_id": id,
             "agent_name": name});

@@ -3,11 +3,11 @@
 
 use super::super::multiagent;
 use super::super::reply::ApiError;
+use super::super::reply::Request;
 use super::super::reply::{bad, json_body, not_found, page, required_str, Reply, Routed};
+use super::super::shared::Shared;
 use super::super::state::State;
 use super::super::store::{check_text, metadata, update};
-use super::super::Shared;
-use super::Request;
 use serde_json::{json, Value};
 
 /// The fields an update may change besides `model` and `tools`.
@@ -20,6 +20,7 @@ const FIELDS: &[&str] = &[
     "metadata",
 ];
 
+/// Answers `/v1/agents/...` (`segs` is what follows `agents`).
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     match (r.method, segs) {
@@ -132,7 +133,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     }
 }
 
-/// One version of an agent (`v` as the query gives it).
+/// Returns one version of an agent (`v` as the query gives it).
 fn version(s: &State, id: &str, v: &str) -> Result<Value, ApiError> {
     s.agent_versions
         .get(id)
@@ -143,7 +144,7 @@ fn version(s: &State, id: &str, v: &str) -> Result<Value, ApiError> {
         .ok_or_else(|| not_found("agent version", v))
 }
 
-/// The agent a session runs (an id, or `{id, version}`), as the API snapshots it.
+/// Returns the agent a session runs (an id, or `{id, version}`), as the API snapshots it.
 pub(crate) fn session_agent(s: &State, spec: &Value) -> Result<Value, ApiError> {
     let (id, version) = match spec {
         Value::String(id) => (id.clone(), None),
@@ -193,7 +194,7 @@ pub(crate) fn session_agent(s: &State, spec: &Value) -> Result<Value, ApiError> 
     Ok(snap)
 }
 
-/// An agent's tools as the API resolves them.
+/// Resolves an agent's tools as the API does.
 pub(crate) fn resolve_tools(tools: Option<&Value>) -> Value {
     let tools = tools.and_then(Value::as_array).cloned().unwrap_or_default();
     Value::Array(
@@ -224,7 +225,7 @@ pub(crate) fn resolve_tools(tools: Option<&Value>) -> Value {
     )
 }
 
-/// Each tool and MCP server of an agent has the fields its kind requires.
+/// Checks that each tool and MCP server of an agent has the fields its kind requires.
 fn check_tools(tools: &Value, servers: &Value) -> Result<(), ApiError> {
     for t in tools.as_array().into_iter().flatten() {
         let required: &[&str] = match t["type"].as_str() {
@@ -251,8 +252,8 @@ fn check_tools(tools: &Value, servers: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// An agent's MCP servers and toolsets agree: at most 20 servers with distinct names, each
-/// used by an `mcp_toolset`, and each toolset naming a server.
+/// Checks that an agent's MCP servers and toolsets agree: at most 20 servers with distinct names,
+/// each used by an `mcp_toolset`, and each toolset naming a server.
 fn check_mcp(tools: &Value, servers: &Value) -> Result<(), ApiError> {
     check_tools(tools, servers)?;
     let names: Vec<&str> = servers
@@ -289,7 +290,7 @@ fn check_mcp(tools: &Value, servers: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A toolset's `default_config` and `configs` as the API resolves them: every field filled
+/// Resolves a toolset's `default_config` and `configs` as the API does: every field filled
 /// in, a tool's unset ones from the default (itself enabled, with `policy`, unless asked
 /// otherwise); a built-in tool's config also names its `type`.
 fn resolve_configs(toolset: &Value, policy: &str, typed: bool) -> (Value, Value) {
@@ -320,7 +321,7 @@ fn resolve_configs(toolset: &Value, policy: &str, typed: bool) -> (Value, Value)
     )
 }
 
-/// An agent's skills as the API resolves them: each with its version (an Anthropic skill's
+/// Resolves an agent's skills as the API does: each with its version (an Anthropic skill's
 /// `latest` unless pinned; a custom skill must exist, at its latest version unless pinned).
 fn resolve_skills(s: &State, skills: Option<&Value>) -> Result<Value, ApiError> {
     let mut out = Vec::new();
@@ -343,7 +344,7 @@ fn resolve_skills(s: &State, skills: Option<&Value>) -> Result<Value, ApiError> 
     Ok(Value::Array(out))
 }
 
-/// The model as the API resolves it: `{"id": ...}`.
+/// Resolves the model as the API does: `{"id": ...}`.
 fn resolve_model(model: &Value) -> Value {
     match model {
         Value::String(s) => json!({"id": s}),

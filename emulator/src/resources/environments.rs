@@ -1,14 +1,15 @@
 //! Environments: create (a cloud config completed as the API does), the shared CRUD, and the
 //! routes of a self-hosted environment's work queue (in `work`).
 
+use super::super::reply::Request;
 use super::super::reply::{
     bad, json_body, not_found, refused, required_str, ApiError, Reply, Routed,
 };
+use super::super::shared::Shared;
 use super::super::store::metadata;
-use super::super::Shared;
-use super::Request;
 use serde_json::{json, Value};
 
+/// Answers `/v1/environments/...` (`segs` is what follows `environments`).
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     if let [id, "work", rest @ ..] = segs {
         return super::work::route(shared, r, id, rest);
@@ -73,8 +74,8 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     }
 }
 
-/// An API organization's environments are visible to the whole organization: `scope` may be
-/// `organization` (the default), never `account`.
+/// Checks `scope`: an API organization's environments are visible to the whole organization:
+/// `scope` may be `organization` (the default), never `account`.
 fn check_scope(body: &Value) -> Result<(), ApiError> {
     match body.get("scope") {
         None | Some(Value::Null) => Ok(()),
@@ -85,7 +86,7 @@ fn check_scope(body: &Value) -> Result<(), ApiError> {
     }
 }
 
-/// An environment's config as the API completes it: a cloud one gets unrestricted networking
+/// Completes an environment's config as the API does: a cloud one gets unrestricted networking
 /// and empty package lists unless asked otherwise.
 fn config(asked: Option<&Value>) -> Value {
     match asked {
@@ -122,7 +123,7 @@ fn config(asked: Option<&Value>) -> Value {
     }
 }
 
-/// A cloud environment's packages when none are asked for.
+/// Returns a cloud environment's packages when none are asked for.
 fn no_packages() -> Value {
     json!({"type": "packages", "apt": [], "cargo": [], "gem": [], "go": [], "npm": [], "pip": []})
 }

@@ -1,11 +1,13 @@
 //! Files: multipart upload, metadata, content download, delete, and listing by `scope_id`
 //! (the files a session wrote).
 
+use super::super::reply::Request;
 use super::super::reply::{bad, not_found, refused, Reply, Routed};
-use super::super::{agent, multipart, Shared};
-use super::Request;
+use super::super::shared::Shared;
+use super::super::{acts, multipart};
 use serde_json::json;
 
+/// Answers `/v1/files/...` (`segs` is what follows `files`).
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     match (r.method, segs) {
@@ -44,7 +46,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
                     "file_not_downloadable",
                 ));
             }
-            let ct = agent::mime(meta["filename"].as_str().unwrap_or(""));
+            let ct = acts::mime(meta["filename"].as_str().unwrap_or(""));
             let bytes = s.file_bytes.get(*id).cloned().unwrap_or_default();
             Ok(Reply::Bytes(ct, bytes))
         }

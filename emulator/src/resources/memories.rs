@@ -3,11 +3,11 @@
 //! path prefix and depth, and a version for every change (created, modified, deleted) that
 //! stays after the memory is deleted and can be redacted.
 
+use super::super::reply::Request;
 use super::super::reply::{
     bad, created_within, json_body, limit_within, not_found, page, ApiError, Query, Reply, Routed,
 };
 use super::super::state::State;
-use super::Request;
 use serde_json::{json, Value};
 
 /// The most bytes a memory holds.
@@ -15,7 +15,7 @@ const MAX_CONTENT: usize = 102_400;
 /// Who the emulator says made a change: the caller's API key.
 const ACTOR: &str = "apikey_011EMUemulator";
 
-/// `/v1/memory_stores/{store}/memories/...` (`segs` is what follows `memories`).
+/// Answers `/v1/memory_stores/{store}/memories/...` (`segs` is what follows `memories`).
 pub(crate) fn route(s: &mut State, r: &Request, store: &str, segs: &[&str]) -> Routed {
     let full = |default: bool| match r.query.get("view") {
         Some("full") => Ok(true),
@@ -69,7 +69,7 @@ pub(crate) fn route(s: &mut State, r: &Request, store: &str, segs: &[&str]) -> R
     }
 }
 
-/// `/v1/memory_stores/{store}/memory_versions/...`
+/// Answers `/v1/memory_stores/{store}/memory_versions/...`
 pub(crate) fn route_versions(s: &mut State, r: &Request, store: &str, segs: &[&str]) -> Routed {
     let full = |default: bool| r.query.get("view").map_or(default, |v| v == "full");
     match (r.method, segs) {
@@ -175,7 +175,7 @@ fn update(s: &mut State, r: &Request, mut mem: Value, full: bool) -> Routed {
     Ok(Reply::Json(view(s, mem, full)))
 }
 
-/// One page of a store's memories under `path_prefix`, by path; with `depth`, the memories
+/// Answers one page of a store's memories under `path_prefix`, by path; with `depth`, the memories
 /// deeper than it are one `memory_prefix` per directory.
 fn list(s: &State, q: &Query, store: &str, full: bool) -> Routed {
     limit_within(q, 100)?;
@@ -215,7 +215,7 @@ fn list(s: &State, q: &Query, store: &str, full: bool) -> Routed {
     page(items, q)
 }
 
-/// A memory as answered: with its content for `view=full`, `null` for `basic`.
+/// Returns a memory as answered: with its content for `view=full`, `null` for `basic`.
 fn view(s: &State, mut mem: Value, full: bool) -> Value {
     mem["content"] = match (
         full,
@@ -264,7 +264,7 @@ fn add_version(s: &mut State, mem: &mut Value, operation: &str, now: &str) {
 }
 
 fn set_content(mem: &mut Value, content: &str) {
-    mem["content_sha256"] = json!(super::memory_stores::sha256_hex(content.as_bytes()));
+    mem["content_sha256"] = json!(sha256_hex(content.as_bytes()));
     mem["content_size_bytes"] = json!(content.len());
 }
 
@@ -293,7 +293,7 @@ fn path_conflict(path: &str) -> ApiError {
     )
 }
 
-/// A memory path: starts with `/`, 1 to 20 segments, none empty, `.` or `..`, no control
+/// Checks a memory path: starts with `/`, 1 to 20 segments, none empty, `.` or `..`, no control
 /// characters, at most 1,024 bytes.
 fn valid_path(v: Option<&Value>) -> Result<String, ApiError> {
     let p = v
@@ -315,7 +315,7 @@ fn valid_path(v: Option<&Value>) -> Result<String, ApiError> {
     Ok(p.to_string())
 }
 
-/// Content from a body: `None` when absent or `null`; at most 100 kB.
+/// Reads content from a body: `None` when absent or `null`; at most 100 kB.
 fn valid_content(v: Option<&Value>) -> Result<Option<String>, ApiError> {
     match v {
         None | Some(Value::Null) => Ok(None),
@@ -325,5 +325,25 @@ fn valid_content(v: Option<&Value>) -> Result<Option<String>, ApiError> {
             c.len()
         ))),
         Some(_) => Err(bad("content: must be a string")),
+    }
+}
+
+/// Returns the SHA-256 of content, as 64 lower-case hex digits.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sha256_is_the_real_digest() {
+        assert_eq!(
+            super::sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

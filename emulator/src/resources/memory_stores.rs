@@ -1,11 +1,13 @@
 //! Memory stores; their memories and memory versions are in `memories`.
 
+use super::super::reply::Request;
 use super::super::reply::{bad, json_body, limit_within, not_found, required_str, Reply, Routed};
+use super::super::shared::Shared;
 use super::super::store::metadata;
-use super::super::Shared;
-use super::{memories, Request};
+use super::memories;
 use serde_json::{json, Value};
 
+/// Answers `/v1/memory_stores/...` (`segs` is what follows `memory_stores`).
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     match (r.method, segs) {
@@ -45,25 +47,5 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
             }
         }
         _ => Err(not_found("path", "memory_stores")),
-    }
-}
-
-/// The SHA-256 of content, as 64 lower-case hex digits.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sha256_is_the_real_digest() {
-        assert_eq!(
-            super::sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
     }
 }

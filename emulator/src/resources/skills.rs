@@ -3,12 +3,13 @@
 //! listed, retrieved, deleted, and each version's content downloaded as a zip archive.
 
 use super::super::multipart::{self, Part};
+use super::super::reply::Request;
 use super::super::reply::{bad, not_found, page, ApiError, Reply, Routed};
+use super::super::shared::Shared;
 use super::super::state::State;
-use super::super::Shared;
-use super::Request;
 use serde_json::{json, Value};
 
+/// Answers `/v1/skills/...` (`segs` is what follows `skills`).
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     match (r.method, segs) {
@@ -56,7 +57,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     }
 }
 
-/// `/v1/skills/{id}/versions/...`
+/// Answers `/v1/skills/{id}/versions/...`
 fn versions(s: &mut State, r: &Request, method: &str, skill: &str, segs: &[&str]) -> Routed {
     match (method, segs) {
         ("GET", []) => page(versions_of(s, skill).cloned().collect(), r.query),
@@ -107,7 +108,7 @@ fn versions(s: &mut State, r: &Request, method: &str, skill: &str, segs: &[&str]
     }
 }
 
-/// A skill's versions, newest first.
+/// Returns a skill's versions, newest first.
 fn versions_of<'a>(s: &'a State, skill: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
     let mut all: Vec<&Value> = s
         .skill_versions
@@ -118,7 +119,7 @@ fn versions_of<'a>(s: &'a State, skill: &'a str) -> impl Iterator<Item = &'a Val
     all.into_iter()
 }
 
-/// One version of a skill, by id or `latest`.
+/// Returns one version of a skill, by id or `latest`.
 fn version(s: &State, skill: &str, v: &str) -> Result<Value, ApiError> {
     let id = if v == "latest" {
         s.skills.get(skill)?["latest_version_id"]
@@ -188,7 +189,7 @@ impl Upload {
     }
 }
 
-/// A field of a `SKILL.md`'s YAML front matter (`---` lines around `key: value` lines).
+/// Returns a field of a `SKILL.md`'s YAML front matter (`---` lines around `key: value` lines).
 fn front_matter(text: &str, key: &str) -> Option<String> {
     let mut lines = text.lines();
     if lines.next()?.trim() != "---" {
@@ -203,7 +204,7 @@ fn front_matter(text: &str, key: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// A zip archive of the files, as the API serves a version's content.
+/// Packs the files in a zip archive, as the API serves a version's content.
 fn zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, ApiError> {
     use std::io::Write;
     let fail = |e: &dyn std::fmt::Display| ApiError(500, "api_error", format!("zip: {e}"));

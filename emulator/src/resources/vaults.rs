@@ -1,9 +1,9 @@
 //! Vaults and their credentials (secrets are write-only: never returned).
 
+use super::super::reply::Request;
 use super::super::reply::{bad, json_body, not_found, required_str, ApiError, Reply, Routed};
+use super::super::shared::Shared;
 use super::super::store::metadata;
-use super::super::Shared;
-use super::Request;
 use serde_json::{json, Value};
 
 /// The fields of a credential's `auth` (at any depth) that are secrets.
@@ -16,6 +16,7 @@ const SECRETS: &[&str] = &[
     "value",
 ];
 
+/// Answers `/v1/vaults/...` (`segs` is what follows `vaults`).
 pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     match (r.method, segs) {
@@ -89,7 +90,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     }
 }
 
-/// A new credential's `auth` has a known kind and the fields that kind requires.
+/// Checks that a new credential's `auth` has a known kind and the fields that kind requires.
 fn check_auth(auth: &Value) -> Result<(), ApiError> {
     let required: &[&str] = match auth["type"].as_str() {
         Some("static_bearer") => &["token", "mcp_server_url"],
@@ -109,7 +110,7 @@ fn check_auth(auth: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A credential's `auth` as the API returns it: the input without its secrets (at any depth),
+/// Returns a credential's `auth` as the API does: the input without its secrets (at any depth),
 /// an environment variable's `injection_location` filled in.
 fn auth_response(asked: &Value) -> Value {
     let mut auth = asked.clone();
@@ -141,8 +142,8 @@ fn strip_secrets(v: &mut Value) {
     }
 }
 
-/// `mcp_oauth_validate`: the emulator reaches no MCP server, so an `mcp_oauth` credential is
-/// `valid`; other kinds cannot be validated this way.
+/// Answers `mcp_oauth_validate`: the emulator reaches no MCP server, so an `mcp_oauth` credential
+/// is `valid`; other kinds cannot be validated this way.
 fn validate(c: &Value, now: String) -> Result<Value, ApiError> {
     if c["auth"]["type"] != "mcp_oauth" {
         return Err(bad("only mcp_oauth credentials can be validated"));

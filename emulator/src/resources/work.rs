@@ -22,12 +22,13 @@
 //! the worker may use for the session's calls; the emulator accepts that token like any other.
 //! Retrieve and list answer `secret: null`, as the API does.
 
+use super::super::reply::Request;
 use super::super::reply::{bad, json_body, not_found, page, ApiError, Reply, Routed};
+use super::super::shared::Shared;
+use super::super::state::work::{Lease, WorkHolder};
 use super::super::state::State;
-use super::super::Shared;
-use super::Request;
+use super::super::store::update;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// The lease TTL when a heartbeat asks for none.
@@ -36,133 +37,15 @@ const DEFAULT_TTL: Duration = Duration::from_secs(60);
 const DEFAULT_RECLAIM: Duration = Duration::from_millis(5000);
 /// How long after its last poll a worker still counts in the stats' `workers_polling`.
 const POLLING_WINDOW: Duration = Duration::from_secs(30);
-/// How long a gracefully stopped item stays `stopping` before it is `stopped`.
-const STOP_GRACE: Duration = Duration::from_secs(2);
 /// The `expected_last_heartbeat` of a worker that has not yet heartbeated.
 const NO_HEARTBEAT: &str = "NO_HEARTBEAT";
 
-/// What the emulator keeps of a work item besides its JSON: its lease.
-pub(crate) struct Lease {
-    /// The last poll, ack or heartbeat that renewed it.
-    touched: Instant,
-    ttl: Duration,
-    /// The `last_heartbeat` the next heartbeat must expect; `None` before the first.
-    last_heartbeat: Option<String>,
-}
-
-/// One hand-out of a work item, as the emulator saw it: a worker held the item from its claim
-/// (the first heartbeat that extended the lease) until the lease ran out or the item was
-/// stopped, and made its session requests with the sessions token of this hand-out.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct WorkHolder {
-    /// The work item.
-    pub work_id: String,
-    /// When a poll handed the item out.
-    pub handed_out_at: Instant,
-    /// When the first heartbeat extended the lease; `None` if none did.
-    pub claimed_at: Option<Instant>,
-    /// When the lease ended: the last extension's expiry, or the stop (or a later hand-out)
-    /// if earlier; `None` while it runs or before a claim.
-    pub lease_ended_at: Option<Instant>,
-    /// When each session request (`/v1/sessions/...`) made with this hand-out's sessions
-    /// token arrived, with its method.
-    pub session_requests: Vec<(Instant, String)>,
-    /// When a stop of the item (by anyone) ended the lease.
-    pub stopped_at: Option<Instant>,
-    /// When the lease first ran out while the holder still heartbeated it (extended late): a
-    /// holder that believed it held the item then was wrong.
-    pub lapsed_at: Option<Instant>,
-    /// The hand-out's sessions token.
-    pub(crate) token: String,
-    /// When the lease runs out unless extended.
-    pub(crate) expires_at: Option<Instant>,
-    /// When a later hand-out ended it.
-    pub(crate) ended_at: Option<Instant>,
-}
-
-impl WorkHolder {
-    /// The record as a test reads it: `lease_ended_at` settled from the expiry and the end.
-    fn settled(&self) -> WorkHolder {
-        let mut h = self.clone();
-        let expired = self.expires_at.filter(|e| *e <= Instant::now());
-        h.lease_ended_at = self.claimed_at.and(
-            [expired, self.ended_at, self.stopped_at, self.lapsed_at]
-                .into_iter()
-                .flatten()
-                .min(),
-        );
-        h
-    }
-}
-
-/// Every environment's work queue: the items (as the API returns them) and their leases.
-pub(crate) struct Queue {
-    pub(crate) items: super::super::store::Table,
-    leases: HashMap<String, Lease>,
-    /// Every hand-out of every item, oldest first.
-    holders: Vec<WorkHolder>,
-    /// Heartbeats answered (for `heartbeat_error_every`).
-    heartbeats: usize,
-    /// Items stopped gracefully, and when.
-    stopping: HashMap<String, Instant>,
-    /// Per environment, the `Anthropic-Worker-ID`s of its polls and when each last polled.
-    pollers: HashMap<String, HashMap<String, Instant>>,
-}
-
-impl Default for Queue {
-    fn default() -> Queue {
-        Queue {
-            items: super::super::store::Table::new("work", "work_deleted", &["metadata"]),
-            leases: HashMap::new(),
-            holders: Vec::new(),
-            heartbeats: 0,
-            stopping: HashMap::new(),
-            pollers: HashMap::new(),
-        }
-    }
-}
-
-/// Every hand-out of every work item so far, oldest first.
-pub(crate) fn holders(s: &State) -> Vec<WorkHolder> {
-    s.work.holders.iter().map(WorkHolder::settled).collect()
-}
-
-/// Notes a session request made with a sessions token, for the hand-out that token belongs to.
-pub(crate) fn observe(s: &mut State, token: &str, method: &str) {
-    if let Some(h) = s.work.holders.iter_mut().rev().find(|h| h.token == token) {
-        h.session_requests
-            .push((Instant::now(), method.to_string()));
-    }
-}
-
-/// The current hand-out of an item.
-fn holder<'a>(s: &'a mut State, id: &str) -> Option<&'a mut WorkHolder> {
-    s.work.holders.iter_mut().rev().find(|h| h.work_id == id)
-}
-
-/// Ends the graceful stops whose grace is over: those items are `stopped` now.
+/// Ends the graceful stops whose grace is over.
 fn settle(s: &mut State) {
-    let over: Vec<String> = s
-        .work
-        .stopping
-        .iter()
-        .filter(|(_, at)| at.elapsed() >= STOP_GRACE)
-        .map(|(id, _)| id.clone())
-        .collect();
-    for id in over {
-        s.work.stopping.remove(&id);
-        let now = s.now();
-        if let Ok(w) = s.work.items.get_mut(&id) {
-            if w["state"] == "stopping" {
-                w["state"] = json!("stopped");
-                w["stopped_at"] = json!(now);
-            }
-        }
-    }
+    s.work.settle(&mut s.clock);
 }
 
-/// Whether the environment's config is self-hosted.
+/// Returns whether the environment's config is self-hosted.
 pub(crate) fn self_hosted(s: &State, environment_id: &str) -> bool {
     s.environments
         .get(environment_id)
@@ -203,7 +86,7 @@ pub(crate) fn enqueue(s: &mut State, session_id: &str) -> bool {
     true
 }
 
-/// `/v1/environments/{env}/work/...` (`segs` is what follows `work`).
+/// Answers `/v1/environments/{env}/work/...` (`segs` is what follows `work`).
 pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> Routed {
     if let ("GET", ["poll"]) = (r.method, segs) {
         return poll(shared, r, env);
@@ -251,7 +134,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> R
             }
             let now = s.now();
             let w = s.work.items.get_mut(id)?;
-            super::super::store::update(w, &body, &["metadata"], now);
+            update(w, &body, &["metadata"], now);
             if let Some(o) = w.as_object_mut() {
                 o.remove("updated_at");
             }
@@ -304,7 +187,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> R
                     .or_insert_with(Instant::now);
             }
             if held {
-                if let Some(h) = holder(&mut s, id) {
+                if let Some(h) = s.work.holder(id) {
                     h.stopped_at.get_or_insert_with(Instant::now);
                 }
             }
@@ -315,7 +198,7 @@ pub(crate) fn route(shared: &Shared, r: &Request, env: &str, segs: &[&str]) -> R
     }
 }
 
-/// The item as retrieve answers it (no secret), if it belongs to the environment.
+/// Returns the item as retrieve answers it (no secret), if it belongs to the environment.
 fn item(s: &State, env: &str, id: &str) -> Result<Value, ApiError> {
     let w = s.work.items.get(id)?;
     if w["environment_id"] != env {
@@ -326,7 +209,7 @@ fn item(s: &State, env: &str, id: &str) -> Result<Value, ApiError> {
     Ok(w)
 }
 
-/// A number of milliseconds from the query, within bounds.
+/// Reads a number of milliseconds from the query, within bounds.
 fn millis(r: &Request, key: &str, max: u64) -> Result<Option<u64>, ApiError> {
     match r.query.get(key) {
         None | Some("") => Ok(None),
@@ -337,7 +220,7 @@ fn millis(r: &Request, key: &str, max: u64) -> Result<Option<u64>, ApiError> {
     }
 }
 
-/// `GET .../work/poll`: the next item, waiting up to `block_ms` for one; `null` when none.
+/// Answers `GET .../work/poll`: the next item, waiting up to `block_ms` for one; `null` when none.
 fn poll(shared: &Shared, r: &Request, env: &str) -> Routed {
     let block = Duration::from_millis(millis(r, "block_ms", 999)?.unwrap_or(0));
     let reclaim = millis(r, "reclaim_older_than_ms", u64::MAX)?
@@ -375,7 +258,7 @@ fn poll(shared: &Shared, r: &Request, env: &str) -> Routed {
     }
 }
 
-/// The stats' `workers_polling`: as the API documents it, the workers (told apart by their
+/// Returns the stats' `workers_polling`: as the API documents it, the workers (told apart by their
 /// `Anthropic-Worker-ID`) that polled the environment in the last 30 seconds; `null` while no
 /// poll of it has carried a worker id.
 fn workers_polling(s: &mut State, env: &str) -> Value {
@@ -416,7 +299,7 @@ fn claim(s: &mut State, env: &str, reclaim: Duration) -> Option<Value> {
         .to_string();
     let session = s.work.items.get(&id).ok()?["data"]["id"].clone();
     let token = format!("sk-ant-emu-sessions-{}", s.clock.stamp());
-    if let Some(h) = holder(s, &id) {
+    if let Some(h) = s.work.holder(&id) {
         h.ended_at.get_or_insert_with(Instant::now);
     }
     s.work.holders.push(WorkHolder {
@@ -450,14 +333,14 @@ fn claim(s: &mut State, env: &str, reclaim: Duration) -> Option<Value> {
     Some(out)
 }
 
-/// A secret as the API writes it: base64url JSON without padding.
+/// Encodes a secret as the API writes it: base64url JSON without padding.
 fn encode_secret(payload: &Value) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload.to_string())
 }
 
-/// `POST .../work/{id}/heartbeat`: renews the lease if `expected_last_heartbeat` is the last
-/// one recorded; 412 with the lease's state otherwise.
+/// Answers `POST .../work/{id}/heartbeat`: renews the lease if `expected_last_heartbeat` is the
+/// last one recorded; 412 with the lease's state otherwise.
 fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
     let w = item(s, env, id)?;
     let state = w["state"].as_str().unwrap_or("queued").to_string();
@@ -549,7 +432,7 @@ fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
         if let Ok(w) = s.work.items.get_mut(id) {
             w["latest_heartbeat_at"] = json!(now);
         }
-        if let Some(h) = holder(s, id) {
+        if let Some(h) = s.work.holder(id) {
             let now = Instant::now();
             h.claimed_at.get_or_insert(now);
             if let Some(was) = h.expires_at.filter(|e| *e < now) {
@@ -569,7 +452,7 @@ fn heartbeat(s: &mut State, r: &Request, env: &str, id: &str) -> Routed {
     ))
 }
 
-/// A lease's TTL in whole seconds, at least 1.
+/// Returns a lease's TTL in whole seconds, at least 1.
 fn ttl_seconds(ttl: Duration) -> u64 {
     ttl.as_secs_f64().ceil().max(1.0) as u64
 }

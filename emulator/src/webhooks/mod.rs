@@ -2,218 +2,32 @@
 //! ([`WebhookEndpoint`]), the outbox every change is posted to, and the thin events themselves
 //! (`{id, created_at, type: "event", data: {type, id, organization_id, workspace_id, ..}}`).
 //!
-//! `events` decides which changes make which webhook events (a session's status events, the
-//! created/updated/archived/deleted objects of the routes); `sender` delivers them, signed as
-//! Standard Webhooks do, on a thread of its own with retries.
+//! `kinds` says which changes make which webhook events; `outbox` makes them and hands them to
+//! `sender`, which delivers them, signed as Standard Webhooks do (`signing`), on a thread of
+//! its own with retries. Which answered requests make events is read above the state, in
+//! `route_webhooks`.
 
-mod events;
+mod endpoint;
+mod kinds;
+mod outbox;
 mod sender;
 mod signing;
 
-pub(crate) use events::{observe_after, observe_before, session_event};
+pub use endpoint::WebhookEndpoint;
+pub(crate) use kinds::{kind_of, ROUTE_KINDS};
+pub(crate) use outbox::{finish, Outbox};
 
-use super::state::State;
-use serde_json::{json, Value};
-use signing::SigningKey;
-use std::time::Duration;
+use kinds::{session_kind, SESSION_EVENTS};
+use outbox::envelope;
+use serde_json::Value;
 
-/// The organization every event of the emulator names.
-const ORGANIZATION_ID: &str = "00000000-0000-4000-8000-0000000e0001";
-/// The workspace every event of the emulator names.
-const WORKSPACE_ID: &str = "00000000-0000-4000-8000-0000000e0002";
-
-/// Where the emulator sends webhook events, and how: the endpoint's URL and signing secret,
-/// as a webhook endpoint registered with the API has them, and the delivery policy.
-///
-/// Every event is a thin payload `{id, created_at, type: "event", data: {type, id, ..}}` (see
-/// `managed_agents::types::WebhookEvent`), signed with the secret as Standard Webhooks do
-/// (`webhook-id`, `webhook-timestamp`, `webhook-signature`), so
-/// `managed_agents::webhooks::unwrap` and the official SDKs' `client.beta.webhooks.unwrap` accept
-/// it. The emulator sends:
-///
-/// - a session's `session.created`, `session.updated`, `session.archived`, `session.deleted`,
-///   and its status changes `session.status_run_started`, `session.status_idled`,
-///   `session.status_rescheduled`, `session.status_terminated` (the stream's
-///   `session.status_running`, `session.status_idle`, ...); its threads'
-///   `session.thread_created`, `session.thread_idled`, `session.thread_terminated`, and
-///   `session.outcome_evaluation_ended`;
-/// - `agent.created`, `agent.updated` (a new version), `agent.archived`, `agent.deleted`;
-/// - `environment.*` and `deployment.*` (`created`, `updated`, `archived`, `deleted`, and a
-///   deployment's `paused`, `unpaused`); `memory_store.*`, `vault.*` and
-///   `vault_credential.*` (`created`, `archived`, `deleted`).
-///
-/// A delivery fails on a connection error, a timeout, or an answer other than 2xx
-/// (redirects are not followed); it is tried again after a pause that doubles each time (up
-/// to 30 s), up to [`max_attempts`](Self::max_attempts) tries in all, each signed anew with
-/// the same `webhook-id` (the event's id). Events are delivered one at a time, in the order
-/// they happened, by a thread of their own, so no request to the emulator waits for a
-/// receiver; at most 10,000 wait their turn, and events made while that many wait are
-/// dropped (with a warning in the log). When the emulator stops, no try begins any more:
-/// events still queued are dropped.
-///
-/// ```
-/// use managed_agents_emulator::{Emulator, WebhookEndpoint};
-///
-/// let emu = Emulator::start()?;
-/// let endpoint = WebhookEndpoint::new(
-///     "http://127.0.0.1:9000/hooks",
-///     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-/// )?
-/// .event_types(["session.status_idled", "session.status_terminated"]);
-/// emu.set_webhook(endpoint);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct WebhookEndpoint {
-    url: String,
-    secret: SigningKey,
-    max_attempts: u32,
-    backoff: Duration,
-    timeout: Duration,
-    event_types: Option<Vec<String>>,
-}
-
-impl WebhookEndpoint {
-    /// An endpoint at `url` (`http://` or `https://`) whose deliveries are signed with
-    /// `secret` (`whsec_<base64>`); by default every kind of event is sent, each tried up to
-    /// 5 times, 200 ms after the first failure (doubling), with 10 s for each try.
-    pub fn new(url: &str, secret: &str) -> Result<WebhookEndpoint, String> {
-        let uri: ureq::http::Uri = url
-            .parse()
-            .map_err(|e| format!("webhook URL {url:?}: {e}"))?;
-        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
-            return Err(format!("webhook URL {url:?}: not an http(s) URL"));
-        }
-        let secret = SigningKey::new(secret).map_err(|e| format!("webhook secret: {e}"))?;
-        Ok(WebhookEndpoint {
-            url: url.to_string(),
-            secret,
-            max_attempts: 5,
-            backoff: Duration::from_millis(200),
-            timeout: Duration::from_secs(10),
-            event_types: None,
-        })
-    }
-
-    /// How many times a delivery is tried in all before it is given up (at least 1).
-    pub fn max_attempts(mut self, n: u32) -> Self {
-        self.max_attempts = n.max(1);
-        self
-    }
-
-    /// The pause after the first failed try; each further pause is twice the last, up to
-    /// 30 s.
-    pub fn retry_backoff(mut self, pause: Duration) -> Self {
-        self.backoff = pause;
-        self
-    }
-
-    /// How long one try may take, connecting, sending and reading the answer.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Sends only these kinds of events (`data.type`, e.g. `session.status_idled`), as an
-    /// endpoint subscribed to them receives.
-    pub fn event_types<I, S>(mut self, types: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.event_types = Some(types.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// The URL deliveries are posted to.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    fn wants(&self, kind: &str) -> bool {
-        self.event_types
-            .as_ref()
-            .is_none_or(|t| t.iter().any(|k| k == kind))
-    }
-}
-
-/// The emulator's outbox: the running sender of the endpoint set, if any.
-#[derive(Default)]
-pub(crate) struct Outbox {
-    sender: Option<sender::Sender>,
-}
-
-impl Outbox {
-    /// Whether an endpoint is set.
-    pub(crate) fn enabled(&self) -> bool {
-        self.sender.is_some()
-    }
-
-    /// Sends to `endpoint` from now on (the sender of an earlier one ends after the try it is
-    /// making).
-    pub(crate) fn set(&mut self, endpoint: Option<WebhookEndpoint>) -> std::io::Result<()> {
-        self.sender = endpoint.map(sender::Sender::start).transpose()?;
-        Ok(())
-    }
-
-    /// Stops sending; the sender's thread, to be ended with [`finish`] outside the emulator's
-    /// lock.
-    pub(crate) fn shut_down(&mut self) -> Option<std::thread::JoinHandle<()>> {
-        self.sender.take().and_then(sender::Sender::stop)
-    }
-}
-
-/// Waits for a stopped sender's thread to end, for a short while: a try under way is left to
-/// end on its own (by its timeout) when the receiver does not answer.
-pub(crate) fn finish(thread: std::thread::JoinHandle<()>) {
-    let since = std::time::Instant::now();
-    while !thread.is_finished() {
-        if since.elapsed() > sender::STOP_WAIT {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let _ = thread.join();
-}
-
-/// Posts a webhook event of `kind` about the object `id` (at `at`, the time of the change,
-/// or now), with the `extra` fields of its kind, when an endpoint wants it.
-pub(crate) fn emit(s: &mut State, kind: &str, id: &str, at: Option<&str>, extra: &[(&str, &str)]) {
-    let Some(sender) = &s.webhooks.sender else {
-        return;
-    };
-    if !sender.endpoint().wants(kind) {
-        return;
-    }
-    let event_id = s.id("event");
-    let created_at = match at {
-        Some(t) => t.to_string(),
-        None => s.now(),
-    };
-    let event = envelope(&event_id, &created_at, kind, id, extra);
-    if let Some(sender) = &s.webhooks.sender {
-        let _ = sender.post(event_id, event.to_string());
-    }
-}
-
-/// The thin event: `{id, created_at, type: "event", data: {type, id, organization_id,
-/// workspace_id, ..extra}}`.
-fn envelope(event_id: &str, at: &str, kind: &str, id: &str, extra: &[(&str, &str)]) -> Value {
-    let mut data = json!({"type": kind, "id": id, "organization_id": ORGANIZATION_ID,
-        "workspace_id": WORKSPACE_ID});
-    for (k, v) in extra {
-        data[*k] = json!(v);
-    }
-    json!({"id": event_id, "created_at": at, "type": "event", "data": data})
-}
-
-/// Every kind of webhook event the emulator sends, as it sends it: each envelope with the
+/// Returns every kind of webhook event the emulator sends, as it sends it: each envelope with the
 /// fields its kind needs, and, for a kind that needs fields beyond `type` and `id`, the same
 /// envelope without them. The library's tests read each with its own types (the emulator
 /// shares no code with the client it checks). Not a stable API.
 #[doc(hidden)]
 pub fn __webhook_samples() -> Vec<(Value, Option<Value>)> {
-    let mut kinds: Vec<(&str, &[(&str, &str)])> = events::ROUTE_KINDS
+    let mut kinds: Vec<(&str, &[(&str, &str)])> = ROUTE_KINDS
         .iter()
         .map(|k| {
             let extra: &[(&str, &str)] = if k.starts_with("vault_credential.") {
@@ -225,8 +39,8 @@ pub fn __webhook_samples() -> Vec<(Value, Option<Value>)> {
         })
         .collect();
     kinds.push(("session.created", &[]));
-    for stream_kind in events::SESSION_EVENTS {
-        if let Some((kind, threaded)) = events::session_kind(stream_kind) {
+    for stream_kind in SESSION_EVENTS {
+        if let Some((kind, threaded)) = session_kind(stream_kind) {
             let extra: &[(&str, &str)] = if threaded {
                 &[("session_thread_id", "sthr_1")]
             } else {
@@ -243,39 +57,4 @@ pub fn __webhook_samples() -> Vec<(Value, Option<Value>)> {
             (envelope("event_1", at, kind, "x_1", extra), bare)
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_endpoint_needs_an_http_url_and_a_secret() {
-        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-        assert!(WebhookEndpoint::new("http://127.0.0.1:9/h", secret).is_ok());
-        assert!(WebhookEndpoint::new("https://example.com/h", secret).is_ok());
-        for bad in [
-            "ftp://example.com/h",
-            "127.0.0.1:9/h",
-            "not a url",
-            "http:///h",
-        ] {
-            let e = WebhookEndpoint::new(bad, secret).unwrap_err();
-            assert!(e.contains("webhook URL"), "{bad}: {e}");
-        }
-        let e = WebhookEndpoint::new("http://127.0.0.1:9/h", "whsec_not*base64").unwrap_err();
-        assert!(e.starts_with("webhook secret"), "{e}");
-        // the secret is never shown
-        let shown = format!("{:?}", WebhookEndpoint::new("http://h/", secret).unwrap());
-        assert!(!shown.contains("MfKQ9r8"), "{shown}");
-    }
-
-    #[test]
-    fn only_the_subscribed_kinds_are_wanted() {
-        let e =
-            WebhookEndpoint::new("http://h/", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
-        assert!(e.wants("vault.created"));
-        let e = e.event_types(["session.status_idled"]);
-        assert!(e.wants("session.status_idled") && !e.wants("vault.created"));
-    }
 }

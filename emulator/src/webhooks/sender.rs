@@ -3,7 +3,7 @@
 //! failure (a connection error, a timeout, an answer other than 2xx) with a doubling pause,
 //! up to the endpoint's number of tries; it stops when the emulator does.
 
-use super::WebhookEndpoint;
+use super::endpoint::WebhookEndpoint;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
@@ -86,7 +86,7 @@ impl Sender {
         })
     }
 
-    /// The endpoint it delivers to.
+    /// Returns the endpoint it delivers to.
     pub(super) fn endpoint(&self) -> &WebhookEndpoint {
         &self.endpoint
     }
@@ -152,7 +152,7 @@ fn deliver_all(endpoint: &WebhookEndpoint, deliveries: &mpsc::Receiver<Delivery>
 /// Tries one delivery until it is accepted, the tries run out, or the sender is stopped.
 fn deliver(
     agent: &ureq::Agent,
-    hook: &super::SigningKey,
+    hook: &super::signing::SigningKey,
     endpoint: &WebhookEndpoint,
     d: &Delivery,
     stop: &Stop,
@@ -188,7 +188,7 @@ fn deliver(
 /// Posts the event once, signed now; why it failed, if it did.
 fn try_once(
     agent: &ureq::Agent,
-    hook: &super::SigningKey,
+    hook: &super::signing::SigningKey,
     endpoint: &WebhookEndpoint,
     d: &Delivery,
 ) -> Result<(), String> {

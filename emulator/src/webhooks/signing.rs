@@ -42,7 +42,7 @@ impl SigningKey {
         Ok(SigningKey(key))
     }
 
-    /// The three headers of a delivery signed at `timestamp` (seconds since the epoch).
+    /// Returns the three headers of a delivery signed at `timestamp` (seconds since the epoch).
     pub(super) fn signed_headers(
         &self,
         id: &str,

@@ -2,13 +2,14 @@
 //! and unpaused, by hand or by an error) and their runs: `run` creates a session as the
 //! deployment says and records a `DeploymentRun` with the session or the error.
 
-use super::super::reply::{
+use super::reply::Request;
+use super::reply::{
     bad, created_within, json_body, not_found, required_str, ApiError, Reply, Routed,
 };
-use super::super::state::State;
-use super::super::store::{check_text, metadata, update};
-use super::super::{events, sessions, Shared};
-use super::Request;
+use super::shared::Shared;
+use super::state::State;
+use super::store::{check_text, metadata, update};
+use super::{events, sessions};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ const FIELDS: &[&str] = &[
     "metadata",
 ];
 
+/// Answers `/v1/deployments/...` (`segs` is what follows `deployments`).
 pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed {
     let mut s = shared.lock();
     match (r.method, segs) {
@@ -133,7 +135,7 @@ pub(crate) fn route(shared: &Arc<Shared>, r: &Request, segs: &[&str]) -> Routed 
     }
 }
 
-/// `/v1/deployment_runs`: list (by deployment, outcome, trigger, time) and retrieve.
+/// Answers `/v1/deployment_runs`: list (by deployment, outcome, trigger, time) and retrieve.
 pub(crate) fn route_runs(shared: &Shared, r: &Request, segs: &[&str]) -> Routed {
     let s = shared.lock();
     match (r.method, segs) {
@@ -229,7 +231,7 @@ fn run(shared: &Arc<Shared>, d: &Value) -> Result<Value, ApiError> {
     Ok(s.deployment_runs.insert(run))
 }
 
-/// The run error a deployment would meet now, as the API types it; `None` when it can run.
+/// Returns the run error a deployment would meet now, as the API types it; `None` when it can run.
 fn why_not_runnable(s: &State, d: &Value) -> Option<Value> {
     let error = |kind: &str, message: String| Some(json!({"type": kind, "message": message}));
     let env = d["environment_id"].as_str().unwrap_or_default();
@@ -292,8 +294,8 @@ fn why_not_runnable(s: &State, d: &Value) -> Option<Value> {
     None
 }
 
-/// The agent a deployment pins: an id (its latest version) or `{type, id, version}`; the agent
-/// must exist and not be archived.
+/// Resolves the agent a deployment pins: an id (its latest version) or `{type, id, version}`; the
+/// agent must exist and not be archived.
 fn agent_reference(s: &State, asked: Option<&Value>) -> Result<Value, ApiError> {
     let (id, version) = match asked {
         Some(Value::String(id)) => (id.as_str(), None),
@@ -317,7 +319,7 @@ fn agent_reference(s: &State, asked: Option<&Value>) -> Result<Value, ApiError> 
     Ok(json!({"type": "agent", "id": id, "version": version}))
 }
 
-/// The initial events of a create or update: 1 to 50 user or system events.
+/// Checks the initial events of a create or update: 1 to 50 user or system events.
 fn initial_events(asked: Option<&Value>) -> Result<Value, ApiError> {
     let events = asked
         .and_then(Value::as_array)
@@ -339,7 +341,7 @@ fn initial_events(asked: Option<&Value>) -> Result<Value, ApiError> {
     Ok(Value::Array(events.clone()))
 }
 
-/// Resources as a deployment echoes them: the input without write-only credentials.
+/// Returns resources as a deployment echoes them: the input without write-only credentials.
 fn resource_configs(asked: Option<&Value>) -> Value {
     let mut list = asked.and_then(Value::as_array).cloned().unwrap_or_default();
     for r in &mut list {
@@ -350,7 +352,7 @@ fn resource_configs(asked: Option<&Value>) -> Value {
     Value::Array(list)
 }
 
-/// A schedule as the API returns it (with `upcoming_runs_at`, which the emulator leaves
+/// Returns a schedule as the API returns it (with `upcoming_runs_at`, which the emulator leaves
 /// empty: it never fires schedules by itself).
 fn schedule(asked: Option<&Value>) -> Value {
     match asked {

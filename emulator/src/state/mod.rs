@@ -1,13 +1,25 @@
 //! Everything the emulator keeps in memory: one table per kind of object, each session's event
 //! log, the file bytes, skill folders, the script the agent plays and the faults switched on.
+//! Its parts that are more than a table live below it and never see the whole: the work queues
+//! (`work`), the threads of multi-agent sessions (`threads`), the request log (`contract`) and
+//! the webhook outbox (`webhooks`).
 
+pub(crate) mod threads;
+pub(crate) mod work;
+
+use super::contract::RequestLog;
+use super::faults::Faults;
 use super::script::Script;
 use super::store::{Clock, Table};
-use super::Faults;
+use super::webhooks::Outbox;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use threads::Threads;
+use work::Queue;
 
+/// Everything the emulator keeps in memory, behind one lock.
 pub(crate) struct State {
+    /// The ids and times it gives out.
     pub(crate) clock: Clock,
     /// Requests answered (faults included).
     pub(crate) requests: usize,
@@ -23,7 +35,7 @@ pub(crate) struct State {
     /// under the thread's id).
     pub(crate) logs: HashMap<String, Log>,
     /// The threads of multi-agent sessions.
-    pub(crate) threads: super::threads::Threads,
+    pub(crate) threads: Threads,
     pub(crate) files: Table,
     pub(crate) file_bytes: HashMap<String, Vec<u8>>,
     pub(crate) vaults: Table,
@@ -40,15 +52,15 @@ pub(crate) struct State {
     /// Each skill version's files: path and bytes.
     pub(crate) skill_files: HashMap<String, Vec<(String, Vec<u8>)>>,
     /// The work queues of self-hosted environments.
-    pub(crate) work: super::resources::work::Queue,
+    pub(crate) work: Queue,
     pub(crate) script: Option<Script>,
     pub(crate) faults: Faults,
     /// Whether the version and betas must be exactly those of the SDK the emulator speaks for.
     pub(crate) strict: bool,
     /// What each request carried.
-    pub(crate) request_log: super::contract::RequestLog,
+    pub(crate) request_log: RequestLog,
     /// Where webhook events go, if anywhere.
-    pub(crate) webhooks: super::webhooks::Outbox,
+    pub(crate) webhooks: Outbox,
 }
 
 /// A session's event log.
@@ -116,12 +128,12 @@ impl Default for State {
 }
 
 impl State {
-    /// A new id with the API's prefix.
+    /// Returns a new id with the API's prefix.
     pub(crate) fn id(&mut self, prefix: &str) -> String {
         self.clock.id(prefix)
     }
 
-    /// Now, strictly after the last time given out.
+    /// Returns now, strictly after the last time given out.
     pub(crate) fn now(&mut self) -> String {
         self.clock.now()
     }
@@ -135,15 +147,18 @@ impl State {
         if let Some(log) = self.logs.get_mut(session_id) {
             log.events.push(event.clone());
         }
-        super::webhooks::session_event(self, session_id, &event);
+        let live = self.session(session_id).is_some();
+        self.webhooks
+            .session_event(&mut self.clock, live, session_id, &event);
         event
     }
 
-    /// A live (not deleted) session's object.
+    /// Returns a live (not deleted) session's object.
     pub(crate) fn session(&self, id: &str) -> Option<&Value> {
         self.sessions.get(id).ok()
     }
 
+    /// Sets a session's status (and its `updated_at`).
     pub(crate) fn set_status(&mut self, session_id: &str, status: &str) {
         let now = self.now();
         if let Ok(s) = self.sessions.get_mut(session_id) {
@@ -164,5 +179,17 @@ impl State {
             add(u, "output_tokens", output);
             add(u, "cache_read_input_tokens", 0);
         }
+    }
+
+    /// Posts a webhook event of `kind` about the object `id` (at `at`, or now), with the
+    /// `extra` fields of its kind, when an endpoint wants it.
+    pub(crate) fn emit_webhook(
+        &mut self,
+        kind: &str,
+        id: &str,
+        at: Option<&str>,
+        extra: &[(&str, &str)],
+    ) {
+        self.webhooks.emit(&mut self.clock, kind, id, at, extra);
     }
 }

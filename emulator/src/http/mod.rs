@@ -1,12 +1,18 @@
 //! The emulator's HTTP/1.1 server: a thread per connection carrying many requests
-//! (keep-alive), each answered through the router, and the faults injected on the way (a
-//! close before the status line, stalls, overloads; the stream faults are in `stream`).
-//! A connection is closed when the client asks, after a stream, after a malformed request,
-//! when a fault drops it, when it has been idle too long, or when the emulator stops.
+//! (keep-alive), each read by `request` and answered through the router, and the faults
+//! injected on the way (a close before the status line, stalls, overloads; the stream faults
+//! are in `stream`). A connection is closed when the client asks, after a stream, after a
+//! malformed request, when a fault drops it, when it has been idle too long, or when the
+//! emulator stops.
 
+pub(crate) mod request;
+
+use super::faults::Faults;
 use super::reply::{ApiError, Reply};
-use super::request::{read_request_then, Limits, Request, RequestError};
-use super::{contract, router, stream, Faults, Shared};
+use super::shared::Shared;
+use super::wire::request_id;
+use super::{contract, router, stream};
+use request::{read_request_then, Limits, Request, RequestError};
 use serde_json::json;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{TcpListener, TcpStream};
@@ -156,7 +162,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
             .and_then(|a| a.strip_prefix("Bearer "))
             .filter(|t| t.starts_with(SESSIONS_TOKEN_PREFIX));
         if let Some(token) = token {
-            crate::resources::work::observe(&mut shared.lock(), token, &request.method);
+            shared.lock().work.observe(token, &request.method);
         }
     }
     if request.method == "POST" && path.starts_with("/v1/sessions/") && path.ends_with("/events") {
@@ -191,7 +197,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
     keep
 }
 
-/// The status, error type and `retry-after-ms` of an injected failure.
+/// Returns the status, error type and `retry-after-ms` of an injected failure.
 fn injected(faults: &Faults) -> (u16, &'static str, u64) {
     let status = if faults.fail_status == 0 {
         529
@@ -227,13 +233,6 @@ fn reason(status: u16) -> &'static str {
         529 => "Overloaded",
         _ => "Status",
     }
-}
-
-pub(crate) fn request_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u8(1);
-    format!("req_011EMU{:016x}", h.finish())
 }
 
 fn respond(
@@ -279,7 +278,7 @@ fn respond_error(conn: &mut TcpStream, e: ApiError, extra: &[(&str, String)], ke
     respond_status(conn, e.0, body, extra, keep_alive);
 }
 
-/// A JSON answer with another status; an error body gets the request id of the header.
+/// Writes a JSON answer with another status; an error body gets the request id of the header.
 fn respond_status(
     conn: &mut TcpStream,
     status: u16,
@@ -302,26 +301,4 @@ fn respond_status(
         &headers,
         keep_alive,
     );
-}
-
-/// Writes bytes, one at a time with a pause when trickling.
-pub(crate) fn write_out(
-    w: &mut dyn Write,
-    bytes: &[u8],
-    trickle: Option<Duration>,
-) -> std::io::Result<()> {
-    match trickle {
-        Some(d) => {
-            for b in bytes {
-                w.write_all(std::slice::from_ref(b))?;
-                w.flush()?;
-                std::thread::sleep(d);
-            }
-            Ok(())
-        }
-        None => {
-            w.write_all(bytes)?;
-            w.flush()
-        }
-    }
 }

@@ -55,7 +55,7 @@ pub struct Request {
 }
 
 impl Request {
-    /// A header's value (the first, by case-insensitive name).
+    /// Returns a header's value (the first, by case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -63,7 +63,7 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Whether the connection may carry another request after this one: HTTP/1.1 unless the
+    /// Returns whether the connection may carry another request after this one: HTTP/1.1 unless the
     /// client said `connection: close`, HTTP/1.0 only with `connection: keep-alive`.
     pub fn keep_alive(&self) -> bool {
         let says = |word: &str| {
@@ -118,9 +118,9 @@ pub fn read_request(r: &mut impl BufRead, limits: &Limits) -> Result<Request, Re
     read_request_then(r, limits, |_| Ok(()))
 }
 
-/// [`read_request`], calling `before_body` with the request line and headers once they are
-/// read and found acceptable, before a body is read (where a server answers
-/// `Expect: 100-continue`).
+/// Reads a request as [`read_request`] does, calling `before_body` with the request line and
+/// headers once they are read and found acceptable, before a body is read (where a server
+/// answers `Expect: 100-continue`).
 pub fn read_request_then(
     r: &mut impl BufRead,
     limits: &Limits,
@@ -202,7 +202,7 @@ pub fn read_request_then(
     Ok(req)
 }
 
-/// `content-length`, if sent: digits only, every copy the same.
+/// Reads `content-length`, if sent: digits only, every copy the same.
 fn content_length(req: &Request) -> Result<Option<u64>, RequestError> {
     let mut length = None;
     for (k, v) in &req.headers {
@@ -224,7 +224,7 @@ fn content_length(req: &Request) -> Result<Option<u64>, RequestError> {
     Ok(length)
 }
 
-/// Header fields (or trailers) up to the empty line.
+/// Reads header fields (or trailers) up to the empty line.
 fn read_fields(
     r: &mut impl BufRead,
     limits: &Limits,
@@ -259,7 +259,7 @@ fn read_fields(
     }
 }
 
-/// A chunked body (and its trailers, added to `fields`).
+/// Reads a chunked body (and its trailers, added to `fields`).
 fn read_chunked(
     r: &mut impl BufRead,
     limits: &Limits,
@@ -299,7 +299,7 @@ fn read_chunked(
     }
 }
 
-/// Exactly `n` bytes, the buffer growing as they arrive (never sized by the claim).
+/// Reads exactly `n` bytes, the buffer growing as they arrive (never sized by the claim).
 fn read_exact_growing(r: &mut impl BufRead, n: u64) -> Result<Vec<u8>, RequestError> {
     let mut out = Vec::with_capacity(n.min(64 * 1024) as usize);
     r.take(n).read_to_end(&mut out).map_err(RequestError::Io)?;
@@ -321,7 +321,7 @@ enum Line {
     Text(Vec<u8>),
 }
 
-/// One line of at most `max` bytes (its line end not counted).
+/// Reads one line of at most `max` bytes (its line end not counted).
 fn read_line(r: &mut impl BufRead, max: usize) -> Result<Line, RequestError> {
     let mut line = Vec::new();
     loop {
