@@ -84,6 +84,3 @@ pub mod __fuzz {
     };
 }
 
-/// The request reader's old path, which the fuzz target still names; not a stable API.
-#[doc(hidden)]
-pub use __fuzz as request;

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use managed_agents_emulator::request::{read_request, Limits, RequestError};
+use managed_agents_emulator::__fuzz::{read_request, Limits, RequestError};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits {
