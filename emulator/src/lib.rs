@@ -83,4 +83,3 @@ pub mod __fuzz {
         read_request, read_request_then, Limits, Request, RequestError,
     };
 }
-
