@@ -33,7 +33,6 @@
 //! `managed-agents` command-line tool drops those trace records whatever `RUST_LOG` says.
 #![warn(missing_docs)]
 
-pub mod builders;
 mod cancel;
 #[cfg(feature = "cassettes")]
 pub mod cassette;
@@ -41,9 +40,6 @@ pub mod client;
 pub mod deadline;
 pub mod environments;
 pub mod error;
-mod event_helpers;
-mod fields;
-mod json_tag;
 pub mod multipart;
 mod op;
 pub mod operations;
@@ -54,11 +50,12 @@ mod retry;
 pub mod runner;
 pub mod sse;
 pub mod stream;
-mod tagged;
 #[cfg(feature = "toolset")]
 pub mod toolset;
 mod transport;
 pub mod types;
+// the generated deserializers name `crate::fields`
+use types::fields;
 #[cfg(feature = "webhooks")]
 pub mod webhooks;
 
