@@ -33,6 +33,7 @@
 //! `managed-agents` command-line tool drops those trace records whatever `RUST_LOG` says.
 #![warn(missing_docs)]
 
+mod body;
 mod cancel;
 #[cfg(feature = "cassettes")]
 pub mod cassette;
@@ -45,6 +46,7 @@ mod op;
 pub mod operations;
 pub mod pagination;
 mod path;
+mod request_options;
 pub mod response;
 mod retry;
 pub mod runner;
@@ -56,16 +58,19 @@ mod transport;
 pub mod types;
 // the generated deserializers name `crate::fields`
 use types::fields;
+mod version;
 #[cfg(feature = "webhooks")]
 pub mod webhooks;
 
 pub use cancel::StopSignal;
-pub use client::{Client, ClientBuilder, RequestOptions};
+pub use client::{Client, ClientBuilder};
 pub use deadline::Deadline;
 pub use error::{Error, ErrorCode, ErrorType, Result};
 pub use multipart::{Multipart, UploadFile};
 pub use pagination::{AutoPaging, Page};
+pub use request_options::RequestOptions;
 pub use response::Response;
+pub use version::ANTHROPIC_VERSION;
 
 /// The parsers of what a server sends, reachable by the fuzz targets; not a stable API.
 #[doc(hidden)]

@@ -12,8 +12,9 @@
 use super::{
     call_json, is_transient, stop_work, StopSignal, WorkItem, HELPER_WORKER, WORK_REQUEST_TIMEOUT,
 };
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::request_options::RequestOptions;
 use crate::types::{SelfHostedWorkHeartbeatResponse, SelfHostedWorkHeartbeatResponseState};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};

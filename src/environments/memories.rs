@@ -25,9 +25,10 @@
 
 use super::folder::Folder;
 use super::memory_folder::{marker, memory_rel, scan, store_root, write};
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
+use crate::request_options::RequestOptions;
 use crate::toolset::confine::resolves_within;
 use crate::types::{
     Memory, MemoryListItem, MemoryListParams, MemoryStoreResourceAccess, MemoryView, Session,

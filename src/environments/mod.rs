@@ -58,10 +58,11 @@ pub use skills::{
 #[cfg(feature = "worker")]
 pub use worker::{Disposition, EnvironmentWorker, ItemReport, WorkerStats};
 
-use crate::client::{Client, RequestOptions};
+use crate::body::Body;
+use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::request_options::RequestOptions;
 use crate::response::Response;
-use crate::transport::Body;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;

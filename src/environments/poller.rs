@@ -12,10 +12,11 @@ use super::{
     call, call_json, is_transient, stop_work, uniform, StopSignal, WorkItem, HELPER_POLLER,
     WORK_REQUEST_TIMEOUT,
 };
-use crate::client::{Client, RequestOptions};
+use crate::body::Body;
+use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::operations::EnvironmentsWork;
-use crate::transport::Body;
+use crate::request_options::RequestOptions;
 use std::time::Duration;
 
 /// The `block_ms` a poll asks for by default; the API accepts 1 to 999.

@@ -8,9 +8,9 @@
 use super::memories::{MemoryOptions, SessionMemoryStores, MEMORY_FLUSH_TIMEOUT};
 use super::memory_write::NOT_CONFIRMED;
 use super::{sessions_token, skills, WorkContext};
-use crate::client::RequestOptions;
 use crate::deadline::Deadline;
 use crate::error::Result;
+use crate::request_options::RequestOptions;
 use crate::toolset::{AgentToolContext, Hooks};
 use crate::types::{SessionEvent, SessionStatusIdleEvent};
 use std::path::{Path, PathBuf};

@@ -52,9 +52,10 @@ pub use outcome::{
 };
 
 use crate::cancel::StopSignal;
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::Error;
+use crate::request_options::RequestOptions;
 use crate::stream::{Position, StreamOptions};
 use crate::types::*;
 use handler::{Handler, Ran};

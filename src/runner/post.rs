@@ -14,9 +14,10 @@
 use super::connect::request_timeout;
 use super::outcome::{ToolCall, ToolOutput};
 use crate::cancel::StopSignal;
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::Result;
+use crate::request_options::RequestOptions;
 use crate::stream::Position;
 use crate::types::*;
 use std::time::Duration;

@@ -29,11 +29,12 @@ pub use options::{StreamOptions, MAX_RECONNECT_DELAY};
 pub use until_idle::UntilIdle;
 
 use crate::cancel::StopSignal;
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::operations::{Sessions, SessionsEvents, SessionsThreadsEvents};
 use crate::pagination::AutoPaging;
+use crate::request_options::RequestOptions;
 use crate::sse::SseError;
 use crate::types::*;
 use frame::Frame;
