@@ -161,7 +161,7 @@ impl Error {
     /// finds a connection broken in its own way (a stream that ended too early).
     ///
     /// ```
-    /// use managed_agents::{error::ConnectionKind, Error};
+    /// use managed_agents::{ConnectionKind, Error};
     ///
     /// let e = Error::connection("the event stream ended");
     /// assert_eq!(e.connection_kind(), Some(ConnectionKind::Other));

@@ -37,39 +37,50 @@ mod body;
 mod cancel;
 #[cfg(feature = "cassettes")]
 pub mod cassette;
-pub mod client;
-pub mod deadline;
+mod client;
+mod deadline;
 pub mod environments;
-pub mod error;
-pub mod multipart;
+mod error;
+mod multipart;
 mod op;
-pub mod operations;
-pub mod pagination;
+mod operations;
+mod pagination;
 mod path;
 mod request_options;
-pub mod response;
+mod response;
 mod retry;
 pub mod runner;
 pub mod sse;
-pub mod stream;
+mod stream;
 #[cfg(feature = "toolset")]
 pub mod toolset;
 mod transport;
 pub mod types;
-// the generated deserializers name `crate::fields`
-use types::fields;
 mod version;
 #[cfg(feature = "webhooks")]
 pub mod webhooks;
 
+// the generated deserializers name `crate::fields`
+use types::fields;
+
 pub use cancel::StopSignal;
-pub use client::{Client, ClientBuilder};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_IDLE_CONNECTIONS,
+    DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
+};
 pub use deadline::Deadline;
-pub use error::{Error, ErrorCode, ErrorType, Result};
+pub use error::{ConnectionKind, Error, ErrorCode, ErrorType, Result};
 pub use multipart::{Multipart, UploadFile};
+pub use operations::{
+    Agents, AgentsVersions, DeploymentRuns, Deployments, Environments, EnvironmentsWork, Files,
+    MemoryStores, MemoryStoresMemories, MemoryStoresMemoryVersions, Sessions, SessionsEvents,
+    SessionsResources, SessionsThreads, SessionsThreadsEvents, Skills, SkillsVersions, Vaults,
+    VaultsCredentials,
+};
 pub use pagination::{AutoPaging, Page};
 pub use request_options::RequestOptions;
 pub use response::Response;
+pub use stream::{EventStream, StreamItem, StreamOptions, UntilIdle, MAX_RECONNECT_DELAY};
 pub use version::ANTHROPIC_VERSION;
 
 /// The parsers of what a server sends, reachable by the fuzz targets; not a stable API.

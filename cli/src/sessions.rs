@@ -5,9 +5,9 @@ use crate::cli::*;
 use crate::input::definition;
 use crate::resources::{list_all, show};
 use crate::{exit, out, Failure};
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents::StreamOptions;
 use serde_json::Value;
 use std::collections::HashSet;
 

@@ -95,8 +95,8 @@ pub struct WorkItem {
     pub metadata: BTreeMap<String, String>,
     /// The per-item credential payload a poll may carry (opaque; never log it).
     pub secret: Option<String>,
-    /// The whole item as the server sent it.
-    pub raw: Value,
+    /// The whole item as the server sent it, its secret included.
+    raw: Value,
     /// Set when the item's lease was lost; shared by the item's clones.
     lease_lost: LeaseLostMark,
 }
@@ -190,6 +190,11 @@ impl WorkItem {
     /// clone of it.
     pub fn lease_lost(&self) -> bool {
         self.lease_lost.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Returns the whole item as the server sent it. It holds the item's `secret`: never log it.
+    pub fn raw(&self) -> &Value {
+        &self.raw
     }
 
     /// Whether the item is a session to run (`data.type == "session"`).

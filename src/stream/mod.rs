@@ -78,7 +78,7 @@ const DEADLINE_SLACK: Duration = Duration::from_millis(50);
 /// waits for it; so does the error that ends the stream.
 ///
 /// ```no_run
-/// use managed_agents::{stream::StreamOptions, types::*, Client};
+/// use managed_agents::{types::*, Client, StreamOptions};
 ///
 /// let client = Client::from_env()?;
 /// let events = client.sessions().events();

@@ -12,7 +12,7 @@ pub const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(10);
 /// How a stream behaves: previews, where it starts, deadlines, reconnection.
 ///
 /// ```
-/// use managed_agents::stream::StreamOptions;
+/// use managed_agents::StreamOptions;
 /// use managed_agents::types::DeltaType;
 /// use std::time::Duration;
 ///
