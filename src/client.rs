@@ -437,6 +437,7 @@ impl ClientBuilder {
     /// # Ok::<(), managed_agents::Error>(())
     /// ```
     #[cfg(feature = "cassettes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cassettes")))]
     pub fn record_to(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.record_to = Some(path.into());
         self
@@ -447,6 +448,7 @@ impl ClientBuilder {
     /// event's data) or else a header name (request or answer). The values taken out are
     /// also replaced wherever else they show up in the cassette. Adds to what was given before.
     #[cfg(feature = "cassettes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cassettes")))]
     pub fn record_redact<I, S>(mut self, items: I) -> Self
     where
         I: IntoIterator<Item = S>,

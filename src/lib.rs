@@ -32,10 +32,12 @@
 //! HTTP library redacts every header but a few harmless ones and the URL's path. The
 //! `managed-agents` command-line tool drops those trace records whatever `RUST_LOG` says.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 mod cancel;
 #[cfg(feature = "cassettes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cassettes")))]
 pub mod cassette;
 mod client;
 mod deadline;
@@ -53,11 +55,13 @@ pub mod runner;
 pub mod sse;
 mod stream;
 #[cfg(feature = "toolset")]
+#[cfg_attr(docsrs, doc(cfg(feature = "toolset")))]
 pub mod toolset;
 mod transport;
 pub mod types;
 mod version;
 #[cfg(feature = "webhooks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
 pub mod webhooks;
 
 // the generated deserializers name `crate::fields`

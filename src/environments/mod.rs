@@ -40,22 +40,27 @@ mod workspace;
 
 pub use crate::cancel::StopSignal;
 #[cfg(feature = "worker")]
+#[cfg_attr(docsrs, doc(cfg(feature = "worker")))]
 pub use context::{SessionHandler, WorkContext};
 #[cfg(feature = "worker")]
+#[cfg_attr(docsrs, doc(cfg(feature = "worker")))]
 pub use handover::sessions_token;
 pub use lease::{LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, NO_HEARTBEAT};
 #[cfg(feature = "worker")]
+#[cfg_attr(docsrs, doc(cfg(feature = "worker")))]
 pub use memories::{
     MemoryDeleteMode, DEFAULT_MEMORY_SYNC_INTERVAL, DELETE_CORROBORATION, MARKER_PATH,
     MEMORY_FLUSH_TIMEOUT, MEMORY_REQUEST_TIMEOUT, MIN_MEMORY_SYNC_INTERVAL,
 };
 pub use poller::{Poller, PollerOptions, POLL_BLOCK_MS};
 #[cfg(feature = "worker")]
+#[cfg_attr(docsrs, doc(cfg(feature = "worker")))]
 pub use skills::{
     MAX_SKILL_ENTRIES, MAX_SKILL_ENTRY_RATIO, MAX_SKILL_UNPACKED_BYTES, SKILLS_DIR,
     SKILL_ENTRY_RATIO_FREE_BYTES,
 };
 #[cfg(feature = "worker")]
+#[cfg_attr(docsrs, doc(cfg(feature = "worker")))]
 pub use worker::{Disposition, EnvironmentWorker, ItemReport, WorkerStats};
 
 use crate::body::Body;
