@@ -21,15 +21,7 @@ mod folder;
 mod handover;
 mod lease;
 #[cfg(feature = "worker")]
-mod memories;
-#[cfg(feature = "worker")]
-mod memory_folder;
-#[cfg(feature = "worker")]
-mod memory_sync;
-#[cfg(feature = "worker")]
-mod memory_upload;
-#[cfg(feature = "worker")]
-mod memory_write;
+mod memory;
 mod poller;
 #[cfg(feature = "worker")]
 mod skills;
@@ -48,7 +40,7 @@ pub use handover::sessions_token;
 pub use lease::{LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, NO_HEARTBEAT};
 #[cfg(feature = "worker")]
 #[cfg_attr(docsrs, doc(cfg(feature = "worker")))]
-pub use memories::{
+pub use memory::{
     MemoryDeleteMode, DEFAULT_MEMORY_SYNC_INTERVAL, DELETE_CORROBORATION, MARKER_PATH,
     MEMORY_FLUSH_TIMEOUT, MEMORY_REQUEST_TIMEOUT, MIN_MEMORY_SYNC_INTERVAL,
 };

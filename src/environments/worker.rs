@@ -10,7 +10,7 @@
 use super::context::{SessionHandler, WorkContext};
 use super::default_session::{run_session, ToolFn};
 use super::handover::sessions_token;
-use super::memories::MemoryOptions;
+use super::memory::MemoryOptions;
 use super::{
     LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, Poller, PollerOptions, StopSignal, WorkItem,
     WORK_REQUEST_TIMEOUT,

@@ -5,8 +5,8 @@
 //! the final memory sync at a clean end, the bounded flush whatever the end, then the skills
 //! and the stores' folders are removed, as the official worker tears them down.
 
-use super::memories::{MemoryOptions, SessionMemoryStores, MEMORY_FLUSH_TIMEOUT};
-use super::memory_write::NOT_CONFIRMED;
+use super::memory::NOT_CONFIRMED;
+use super::memory::{MemoryOptions, SessionMemoryStores, MEMORY_FLUSH_TIMEOUT};
 use super::{sessions_token, skills, WorkContext};
 use crate::deadline::Deadline;
 use crate::error::Result;
