@@ -34,7 +34,6 @@ use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::operations::{Sessions, SessionsEvents, SessionsThreadsEvents};
 use crate::pagination::AutoPaging;
-use crate::request_options::RequestOptions;
 use crate::sse::SseError;
 use crate::types::*;
 use frame::Frame;
