@@ -64,13 +64,13 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client configured from `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` (default
+    /// Creates a client configured from `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` (default
     /// `https://api.anthropic.com`), as the official SDKs do.
     pub fn from_env() -> Result<Client> {
         Client::builder().build()
     }
 
-    /// A builder, for everything `from_env` does not set.
+    /// Creates a builder, for everything `from_env` does not set.
     ///
     /// ```
     /// use managed_agents::Client;
@@ -89,7 +89,7 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// The base URL requests go to.
+    /// Returns the base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
     }
@@ -121,7 +121,7 @@ impl Credential {
 }
 
 impl Client {
-    /// A client like this one (base URL, retries, deadlines, headers, connection pool) that
+    /// Returns a client like this one (base URL, retries, deadlines, headers, connection pool) that
     /// authenticates with a self-hosted environment's key: `Authorization: Bearer <key>` and
     /// no `x-api-key`, as the work queue's endpoints (poll, ack, heartbeat, stop) require.
     /// An `authorization` or `x-api-key` header set on this client is not carried over.
@@ -295,7 +295,7 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The API key (default: `ANTHROPIC_API_KEY`).
+    /// Sets the API key (default: `ANTHROPIC_API_KEY`).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
@@ -315,19 +315,19 @@ impl ClientBuilder {
         self
     }
 
-    /// The base URL (default: `ANTHROPIC_BASE_URL`, then `https://api.anthropic.com`).
+    /// Sets the base URL (default: `ANTHROPIC_BASE_URL`, then `https://api.anthropic.com`).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
 
-    /// How many times a failed call is tried again (default 2).
+    /// Sets how many times a failed call is tried again (default 2).
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = Some(n);
         self
     }
 
-    /// The default deadline of one call, retries included (default 10 minutes).
+    /// Sets the default deadline of one call, retries included (default 10 minutes).
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = Some(d);
         self
@@ -360,13 +360,13 @@ impl ClientBuilder {
         self
     }
 
-    /// The time allowed to open a connection (default: bounded by the call's deadline only).
+    /// Sets the time allowed to open a connection (default: bounded by the call's deadline only).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = Some(d);
         self
     }
 
-    /// The largest JSON answer read, in bytes (default 64 MiB, [`DEFAULT_MAX_BODY_SIZE`]);
+    /// Sets the largest JSON answer read, in bytes (default 64 MiB, [`DEFAULT_MAX_BODY_SIZE`]);
     /// a larger one is [`Error::BodyTooLarge`]. Downloads and event streams are read as they
     /// come and have no limit.
     ///
@@ -382,7 +382,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How many idle connections the client keeps open for reuse (default 100,
+    /// Sets how many idle connections the client keeps open for reuse (default 100,
     /// [`DEFAULT_MAX_IDLE_CONNECTIONS`], as the official Python SDK keeps; the TypeScript SDK
     /// sets no limit). A client shared by many threads reuses a connection when one of them
     /// finishes a call; past this many idle ones, a finished call's connection is closed, and
@@ -400,7 +400,7 @@ impl ClientBuilder {
         self
     }
 
-    /// A header sent with every request.
+    /// Sets a header sent with every request.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -413,7 +413,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The `user-agent` (default `managed-agents-rust/VERSION`).
+    /// Sets the `user-agent` (default `managed-agents-rust/VERSION`).
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = Some(ua.into());
         self
@@ -458,7 +458,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The client.
+    /// Builds the client.
     pub fn build(self) -> Result<Client> {
         let credential = match (self.environment_key, self.api_key) {
             (Some(k), _) if k.trim().is_empty() => {

@@ -81,7 +81,7 @@ impl RequestOptions {
         self
     }
 
-    /// A deadline shared with other calls (the call ends at the earlier of it and `timeout`).
+    /// Sets a deadline shared with other calls (the call ends at the earlier of it and `timeout`).
     pub fn deadline(mut self, deadline: Deadline) -> Self {
         self.deadline = Some(deadline);
         self
@@ -93,13 +93,13 @@ impl RequestOptions {
         self
     }
 
-    /// An extra header (a header of the same name set by the client is replaced).
+    /// Sets an extra header (a header of the same name set by the client is replaced).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 
-    /// An extra query pair.
+    /// Sets an extra query pair.
     pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.query.push((name.into(), value.into()));
         self

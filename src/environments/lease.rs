@@ -58,7 +58,7 @@ pub enum LeaseEnd {
 }
 
 impl LeaseEnd {
-    /// Whether the item may now belong to the queue or another worker (so it must not be
+    /// Returns whether the item may now belong to the queue or another worker (so it must not be
     /// stopped): a 412, a refused heartbeat, or an expired lease.
     pub fn is_lost(&self) -> bool {
         matches!(
@@ -103,31 +103,31 @@ impl Default for LeaseOptions {
 }
 
 impl LeaseOptions {
-    /// The official defaults.
+    /// Returns the official defaults.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The lease TTL to ask for (`desired_ttl_seconds`; default: the server's).
+    /// Sets the lease TTL to ask for (`desired_ttl_seconds`; default: the server's).
     pub fn desired_ttl_seconds(mut self, seconds: i64) -> Self {
         self.desired_ttl_seconds = Some(seconds);
         self
     }
 
-    /// The TTL assumed until a heartbeat reports the real one (default 300 s, the API's).
+    /// Sets the TTL assumed until a heartbeat reports the real one (default 300 s, the API's).
     pub fn assumed_ttl(mut self, ttl: Duration) -> Self {
         self.assumed_ttl = ttl;
         self
     }
 
-    /// The bounds of the interval `ttl / 2` is clamped to (default 0 to 30 s).
+    /// Sets the bounds of the interval `ttl / 2` is clamped to (default 0 to 30 s).
     pub fn interval_bounds(mut self, min: Duration, max: Duration) -> Self {
         self.min_interval = min;
         self.max_interval = max.max(min);
         self
     }
 
-    /// The first wait after a failed heartbeat: a random time in `[base / 2, base)`, doubling
+    /// Sets the first wait after a failed heartbeat: a random time in `[base / 2, base)`, doubling
     /// with each failure in a row up to the interval's upper bound (default 1 s: 0.5-1 s,
     /// then 1-2 s, ...). The retries never outlast the lease.
     pub fn retry_backoff(mut self, base: Duration) -> Self {
@@ -135,13 +135,13 @@ impl LeaseOptions {
         self
     }
 
-    /// The time limit of each heartbeat (default 30 s; never past the lease's expiry).
+    /// Sets the time limit of each heartbeat (default 30 s; never past the lease's expiry).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
     }
 
-    /// Options for every heartbeat and the stop (extra headers). A heartbeat is sent once
+    /// Sets the options for every heartbeat and the stop (extra headers). A heartbeat is sent once
     /// (the keeper retries it itself) within its own time limit.
     pub fn request_options(mut self, options: RequestOptions) -> Self {
         self.request = options;
@@ -555,7 +555,7 @@ impl std::fmt::Debug for LeaseHandle {
 }
 
 impl LeaseHandle {
-    /// The work item's id.
+    /// Returns the work item's id.
     pub fn work_id(&self) -> &str {
         &self.work_id
     }
@@ -573,41 +573,41 @@ impl LeaseHandle {
         Err(s.end.clone().unwrap_or(LeaseEnd::Released))
     }
 
-    /// Whether the first heartbeat has claimed the item.
+    /// Returns whether the first heartbeat has claimed the item.
     pub fn is_claimed(&self) -> bool {
         self.shared.lock().claimed
     }
 
-    /// Whether the lease is lost (a 412, a refused heartbeat, or it expired with no heartbeat
+    /// Returns whether the lease is lost (a 412, a refused heartbeat, or it expired with no heartbeat
     /// answered, to the instant): the item is no longer ours, and
     /// [`stop`](LeaseHandle::stop) will not stop it.
     pub fn is_lost(&self) -> bool {
         self.shared.end().is_some_and(|e| e.is_lost())
     }
 
-    /// Whether the item's run must end: the heartbeats ended (a stop asked for, the lease
+    /// Returns whether the item's run must end: the heartbeats ended (a stop asked for, the lease
     /// lost or refused) or the lease expired.
     pub fn should_stop(&self) -> bool {
         self.shared.ended.is_set() || self.is_lost()
     }
 
-    /// Why the heartbeats ended, once they have.
+    /// Returns why the heartbeats ended, once they have.
     pub fn end(&self) -> Option<LeaseEnd> {
         self.shared.end()
     }
 
-    /// The signal set when the item's run must end; hand it to whatever runs the item.
+    /// Returns the signal set when the item's run must end; hand it to whatever runs the item.
     pub fn stop_signal(&self) -> StopSignal {
         self.shared.ended.clone()
     }
 
-    /// The lease TTL the server last reported (none before the first heartbeat answered):
+    /// Returns the lease TTL the server last reported (none before the first heartbeat answered):
     /// how long a result may be retried while the lease lives.
     pub fn ttl(&self) -> Option<Duration> {
         self.shared.lock().ttl
     }
 
-    /// How many heartbeats the server has answered.
+    /// Returns how many heartbeats the server has answered.
     pub fn heartbeats(&self) -> u64 {
         self.shared.lock().heartbeats
     }

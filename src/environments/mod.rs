@@ -125,7 +125,7 @@ impl fmt::Debug for WorkItem {
 }
 
 impl WorkItem {
-    /// The item from a poll's JSON body: `None` for an empty poll (`null`, an empty body, or
+    /// Returns the item from a poll's JSON body: `None` for an empty poll (`null`, an empty body, or
     /// an object without an id), an error naming what is missing for anything else malformed.
     pub fn from_json(value: Value) -> Result<Option<WorkItem>> {
         let Value::Object(map) = &value else {
@@ -183,7 +183,7 @@ impl WorkItem {
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// Whether [`mark_lease_lost`](WorkItem::mark_lease_lost) was called on this item or a
+    /// Returns whether [`mark_lease_lost`](WorkItem::mark_lease_lost) was called on this item or a
     /// clone of it.
     pub fn lease_lost(&self) -> bool {
         self.lease_lost.0.load(std::sync::atomic::Ordering::SeqCst)
@@ -194,12 +194,12 @@ impl WorkItem {
         &self.raw
     }
 
-    /// Whether the item is a session to run (`data.type == "session"`).
+    /// Returns whether the item is a session to run (`data.type == "session"`).
     pub fn is_session(&self) -> bool {
         self.kind == "session"
     }
 
-    /// The session to run, for a `session` item.
+    /// Returns the session to run, for a `session` item.
     pub fn session_id(&self) -> Option<&str> {
         (self.is_session() && !self.data_id.is_empty()).then_some(self.data_id.as_str())
     }
@@ -224,7 +224,7 @@ pub(crate) fn is_transient(e: &Error) -> bool {
     }
 }
 
-/// The official SDKs' default worker id: the host name and a random suffix, since many
+/// Returns the official SDKs' default worker id: the host name and a random suffix, since many
 /// workers can share a host and the API documents the id as unique.
 pub fn default_worker_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -63,7 +63,7 @@ impl Workspace {
         }
     }
 
-    /// The toolset's context: each memory store's `mount_path` leads the file tools to its
+    /// Returns the toolset's context: each memory store's `mount_path` leads the file tools to its
     /// folder, read-only stores refuse their writes, a `write` or `edit` of a memory file is
     /// saved in its store before the disk, and the files missing after a bash command was
     /// cut off are pulled again rather than deleted.

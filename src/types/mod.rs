@@ -129,7 +129,7 @@ macro_rules! open_enum {
 
         #[allow(deprecated)]
         impl $name {
-            /// The string the API uses for this value.
+            /// Returns the string the API uses for this value.
             pub fn as_str(&self) -> &str {
                 match self {
                     $( $name::$variant => $value, )*

@@ -90,7 +90,7 @@ impl Default for MemoryOptions {
 }
 
 impl MemoryOptions {
-    /// An interval below [`MIN_MEMORY_SYNC_INTERVAL`] is refused.
+    /// Checks the options: an interval below [`MIN_MEMORY_SYNC_INTERVAL`] is refused.
     pub fn check(&self) -> Result<()> {
         match self.interval {
             Some(i) if i < MIN_MEMORY_SYNC_INTERVAL => Err(Error::invalid_input(
@@ -237,7 +237,7 @@ impl SessionMemoryStores {
         Ok(Some(all))
     }
 
-    /// Each store's `mount_path` and its folder (the file tools map the one to the other).
+    /// Returns each store's `mount_path` and its folder (the file tools map the one to the other).
     pub fn mounts(&self) -> Vec<(String, PathBuf)> {
         self.stores
             .iter()
@@ -245,7 +245,7 @@ impl SessionMemoryStores {
             .collect()
     }
 
-    /// The folders of the stores attached read-only (the file tools refuse writes there).
+    /// Returns the folders of the stores attached read-only (the file tools refuse writes there).
     pub fn read_only_roots(&self) -> Vec<PathBuf> {
         self.stores
             .iter()
@@ -262,7 +262,7 @@ impl SessionMemoryStores {
         self.sync_all(false, Deadline::after(MEMORY_FLUSH_TIMEOUT));
     }
 
-    /// The session's last sync, once, at a clean end: deletes do not wait; bounded by
+    /// Runs the session's last sync, once, at a clean end: deletes do not wait; bounded by
     /// `deadline`.
     pub fn finish(&mut self, deadline: Deadline) {
         if self.finished {
@@ -290,7 +290,7 @@ impl SessionMemoryStores {
         self.flush_all(deadline);
     }
 
-    /// The same upload when the session goes idle, while it may still go on; never fails.
+    /// Runs the same upload when the session goes idle, while it may still go on; never fails.
     pub fn flush_idle(&mut self, deadline: Deadline) {
         if !self.finished {
             self.flush_all(deadline);
