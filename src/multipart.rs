@@ -73,7 +73,8 @@ impl std::fmt::Debug for UploadFile {
 
 impl UploadFile {
     /// Creates an upload of a file on disk; its name is the path's last component. An error
-    /// names the file. The file is opened when the request is sent (and again for a retry), and read as it goes.
+    /// names the file. The file is opened when the request is sent (and again for a retry),
+    /// and read as it goes.
     pub fn path(path: impl AsRef<Path>) -> Result<UploadFile> {
         let path = path.as_ref();
         let meta = std::fs::metadata(path).map_err(|e| Error::Io {
