@@ -36,11 +36,13 @@
 //! [`max_idle`]: SessionRunner::max_idle
 
 mod agent;
+mod bounded_set;
 mod calls;
 mod confirm;
 mod connect;
 mod drive;
 mod handler;
+mod inbox;
 mod outcome;
 mod post;
 mod state;
