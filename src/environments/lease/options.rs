@@ -9,7 +9,7 @@ const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
 /// The API's default lease TTL, assumed until a heartbeat reports the real one.
 const CLAIM_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// How a [`LeaseKeeper`] heartbeats. The defaults are the official worker's.
+/// How a [`LeaseKeeper`](super::LeaseKeeper) heartbeats. The defaults are the official worker's.
 ///
 /// ```
 /// use managed_agents::environments::LeaseOptions;
