@@ -4,8 +4,8 @@
 //! `cargo bench --bench client` (add `-- quick` for 64 MiB and 5 tries). Peak memory is the
 //! process's VmHWM from /proc (Linux), which includes the in-process test server.
 
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::SessionEvent;
+use managed_agents::StreamOptions;
 use managed_agents::{Client, UploadFile};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -12,9 +12,9 @@
 //! typed decoding in five back-to-back pairs, so that both see the same load.
 
 use managed_agents::sse::{Decoder, EventReader, EventRef};
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::StreamSessionEvents;
 use managed_agents::Client;
+use managed_agents::StreamOptions;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpListener;

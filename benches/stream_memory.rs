@@ -6,9 +6,9 @@
 //! `cargo bench --bench stream_memory` runs both readers, each in a process of its own (a peak
 //! is per process); `-- stream` or `-- runner` runs one, `-- quick` streams 100,000 events.
 
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents::StreamOptions;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex};

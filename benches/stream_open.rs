@@ -6,9 +6,9 @@
 //! run opens a stream on a new session, sends a message, reads the turn to its end. Run by
 //! `benches/stream_open.sh`, which puts the official TypeScript SDK beside it.
 
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents::StreamOptions;
 use std::time::Instant;
 
 fn main() -> managed_agents::Result<()> {

@@ -13,9 +13,9 @@
 //! scripted agent answers at once (`Emulator::set_thinking(Duration::ZERO)`).
 
 use managed_agents::environments::PollerOptions;
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents::StreamOptions;
 use managed_agents_emulator::{Emulator, Script};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};

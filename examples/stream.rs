@@ -5,7 +5,7 @@
 
 mod common;
 
-use managed_agents::{stream::StreamOptions, types::*};
+use managed_agents::{types::*, StreamOptions};
 use managed_agents_emulator::Script;
 
 fn main() -> managed_agents::Result<()> {

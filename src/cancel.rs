@@ -43,7 +43,7 @@ impl std::fmt::Debug for StopSignal {
 }
 
 impl StopSignal {
-    /// A signal not yet set.
+    /// Creates a signal not yet set.
     pub fn new() -> StopSignal {
         StopSignal::default()
     }
@@ -55,7 +55,7 @@ impl StopSignal {
         cond.notify_all();
     }
 
-    /// Whether the signal is set.
+    /// Returns whether the signal is set.
     pub fn is_set(&self) -> bool {
         *self.inner.0.lock().unwrap_or_else(PoisonError::into_inner)
     }

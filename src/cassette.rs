@@ -4,9 +4,9 @@
 //! delay from the one before. Secrets are taken out before a line is written. The format is
 //! described in `docs/cassettes.md`.
 
+use crate::body::Body;
 use crate::error::{Error, Result};
 use crate::op::Operation;
-use crate::transport::Body;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use std::fs::File;

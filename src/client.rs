@@ -1,6 +1,5 @@
 //! The client: configuration, and the entry point to every resource.
 
-use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use std::fmt;
 use std::sync::Arc;
@@ -8,9 +7,6 @@ use std::time::Duration;
 
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
-/// The `anthropic-version` header every request carries: the one the official SDK that the
-/// checked-in spec was extracted from sends (`info.x-anthropic-version` of spec/openapi.json).
-pub const ANTHROPIC_VERSION: &str = crate::operations::SPEC_ANTHROPIC_VERSION;
 /// The official SDKs' default deadline for one call: 10 minutes.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// The official SDKs' default number of retries.
@@ -68,13 +64,13 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client configured from `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` (default
+    /// Creates a client configured from `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` (default
     /// `https://api.anthropic.com`), as the official SDKs do.
     pub fn from_env() -> Result<Client> {
         Client::builder().build()
     }
 
-    /// A builder, for everything `from_env` does not set.
+    /// Creates a builder, for everything `from_env` does not set.
     ///
     /// ```
     /// use managed_agents::Client;
@@ -93,7 +89,7 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// The base URL requests go to.
+    /// Returns the base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
     }
@@ -125,7 +121,7 @@ impl Credential {
 }
 
 impl Client {
-    /// A client like this one (base URL, retries, deadlines, headers, connection pool) that
+    /// Returns a client like this one (base URL, retries, deadlines, headers, connection pool) that
     /// authenticates with a self-hosted environment's key: `Authorization: Bearer <key>` and
     /// no `x-api-key`, as the work queue's endpoints (poll, ack, heartbeat, stop) require.
     /// An `authorization` or `x-api-key` header set on this client is not carried over.
@@ -299,7 +295,7 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The API key (default: `ANTHROPIC_API_KEY`).
+    /// Sets the API key (default: `ANTHROPIC_API_KEY`).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
@@ -319,19 +315,19 @@ impl ClientBuilder {
         self
     }
 
-    /// The base URL (default: `ANTHROPIC_BASE_URL`, then `https://api.anthropic.com`).
+    /// Sets the base URL (default: `ANTHROPIC_BASE_URL`, then `https://api.anthropic.com`).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
 
-    /// How many times a failed call is tried again (default 2).
+    /// Sets how many times a failed call is tried again (default 2).
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = Some(n);
         self
     }
 
-    /// The default deadline of one call, retries included (default 10 minutes).
+    /// Sets the default deadline of one call, retries included (default 10 minutes).
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = Some(d);
         self
@@ -364,13 +360,13 @@ impl ClientBuilder {
         self
     }
 
-    /// The time allowed to open a connection (default: bounded by the call's deadline only).
+    /// Sets the time allowed to open a connection (default: bounded by the call's deadline only).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = Some(d);
         self
     }
 
-    /// The largest JSON answer read, in bytes (default 64 MiB, [`DEFAULT_MAX_BODY_SIZE`]);
+    /// Sets the largest JSON answer read, in bytes (default 64 MiB, [`DEFAULT_MAX_BODY_SIZE`]);
     /// a larger one is [`Error::BodyTooLarge`]. Downloads and event streams are read as they
     /// come and have no limit.
     ///
@@ -386,7 +382,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How many idle connections the client keeps open for reuse (default 100,
+    /// Sets how many idle connections the client keeps open for reuse (default 100,
     /// [`DEFAULT_MAX_IDLE_CONNECTIONS`], as the official Python SDK keeps; the TypeScript SDK
     /// sets no limit). A client shared by many threads reuses a connection when one of them
     /// finishes a call; past this many idle ones, a finished call's connection is closed, and
@@ -404,7 +400,7 @@ impl ClientBuilder {
         self
     }
 
-    /// A header sent with every request.
+    /// Sets a header sent with every request.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -417,7 +413,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The `user-agent` (default `managed-agents-rust/VERSION`).
+    /// Sets the `user-agent` (default `managed-agents-rust/VERSION`).
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = Some(ua.into());
         self
@@ -441,6 +437,7 @@ impl ClientBuilder {
     /// # Ok::<(), managed_agents::Error>(())
     /// ```
     #[cfg(feature = "cassettes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cassettes")))]
     pub fn record_to(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.record_to = Some(path.into());
         self
@@ -451,6 +448,7 @@ impl ClientBuilder {
     /// event's data) or else a header name (request or answer). The values taken out are
     /// also replaced wherever else they show up in the cassette. Adds to what was given before.
     #[cfg(feature = "cassettes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cassettes")))]
     pub fn record_redact<I, S>(mut self, items: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -460,7 +458,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The client.
+    /// Builds the client.
     pub fn build(self) -> Result<Client> {
         let credential = match (self.environment_key, self.api_key) {
             (Some(k), _) if k.trim().is_empty() => {
@@ -597,105 +595,4 @@ fn is_loopback(rest: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Per-call options, like the official SDKs' `with_options` and `extra_headers`.
-///
-/// ```
-/// use managed_agents::RequestOptions;
-/// use std::time::Duration;
-///
-/// let opts = RequestOptions::new()
-///     .timeout(Duration::from_secs(5))
-///     .max_retries(0)
-///     .header("anthropic-workspace-id", "wrkspc_123");
-/// # let _ = opts;
-/// ```
-#[derive(Clone, Default)]
-pub struct RequestOptions {
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) deadline: Option<Deadline>,
-    pub(crate) max_retries: Option<u32>,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) query: Vec<(String, String)>,
-    /// The longest wait for a byte of the body (streams' idle timeout).
-    pub(crate) read_timeout: Option<Duration>,
-    /// The agent to send with instead of the client's (an event stream's own, which it shuts
-    /// down to let go of the connection at once).
-    pub(crate) agent: Option<ureq::Agent>,
-}
-
-/// Headers whose values never appear in `Debug` output.
-pub(crate) fn is_secret_header(name: &str) -> bool {
-    [
-        "x-api-key",
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-    ]
-    .iter()
-    .any(|h| h.eq_ignore_ascii_case(name))
-}
-
-impl fmt::Debug for RequestOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str(),
-                    if is_secret_header(k) {
-                        "<redacted>"
-                    } else {
-                        v.as_str()
-                    },
-                )
-            })
-            .collect();
-        f.debug_struct("RequestOptions")
-            .field("timeout", &self.timeout)
-            .field("deadline", &self.deadline)
-            .field("max_retries", &self.max_retries)
-            .field("headers", &headers)
-            .field("query", &self.query)
-            .finish()
-    }
-}
-
-impl RequestOptions {
-    /// No overrides.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// This call's deadline, retries included.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = Some(d);
-        self
-    }
-
-    /// A deadline shared with other calls (the call ends at the earlier of it and `timeout`).
-    pub fn deadline(mut self, deadline: Deadline) -> Self {
-        self.deadline = Some(deadline);
-        self
-    }
-
-    /// This call's number of retries.
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = Some(n);
-        self
-    }
-
-    /// An extra header (a header of the same name set by the client is replaced).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// An extra query pair.
-    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.query.push((name.into(), value.into()));
-        self
-    }
 }

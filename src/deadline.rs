@@ -61,23 +61,23 @@ impl Deadline {
         Deadline { at: None }
     }
 
-    /// The instant, if there is one.
+    /// Returns the instant, if there is one.
     pub fn instant(&self) -> Option<Instant> {
         self.at
     }
 
-    /// The time left (zero once passed); `None` for no deadline.
+    /// Returns the time left (zero once passed); `None` for no deadline.
     pub fn remaining(&self) -> Option<Duration> {
         self.at
             .map(|at| at.saturating_duration_since(Instant::now()))
     }
 
-    /// Whether the deadline has passed.
+    /// Returns whether the deadline has passed.
     pub fn is_expired(&self) -> bool {
         self.remaining().is_some_and(|r| r.is_zero())
     }
 
-    /// The earlier of two deadlines.
+    /// Returns the earlier of two deadlines.
     pub fn min(self, other: Deadline) -> Deadline {
         match (self.at, other.at) {
             (Some(a), Some(b)) => Deadline { at: Some(a.min(b)) },
@@ -86,7 +86,7 @@ impl Deadline {
         }
     }
 
-    /// The time left, or [`Error::Timeout`] naming what was under way when none is left.
+    /// Returns the time left, or [`Error::Timeout`] naming what was under way when none is left.
     pub fn check(&self, what: impl FnOnce() -> String) -> Result<Option<Duration>> {
         match self.remaining() {
             Some(r) if r.is_zero() => Err(Error::Timeout { message: what() }),

@@ -122,7 +122,7 @@ pub enum ConnectionKind {
 }
 
 impl Error {
-    /// An [`Error::Timeout`]: a deadline passed while `message` was under way.
+    /// Creates an [`Error::Timeout`]: a deadline passed while `message` was under way.
     ///
     /// ```
     /// let e = managed_agents::Error::timeout("creating the session");
@@ -134,7 +134,7 @@ impl Error {
         }
     }
 
-    /// An [`Error::Io`]: reading or writing a local file or stream failed while `message` was
+    /// Creates an [`Error::Io`]: reading or writing a local file or stream failed while `message` was
     /// being done.
     ///
     /// ```
@@ -149,7 +149,7 @@ impl Error {
         }
     }
 
-    /// An [`Error::InvalidInput`] for a parameter.
+    /// Creates an [`Error::InvalidInput`] for a parameter.
     pub fn invalid_input(param: impl Into<String>, message: impl Into<String>) -> Self {
         Error::InvalidInput {
             param: param.into(),
@@ -157,11 +157,11 @@ impl Error {
         }
     }
 
-    /// An [`Error::Connection`] of kind [`ConnectionKind::Other`] with no cause, for code that
+    /// Creates an [`Error::Connection`] of kind [`ConnectionKind::Other`] with no cause, for code that
     /// finds a connection broken in its own way (a stream that ended too early).
     ///
     /// ```
-    /// use managed_agents::{error::ConnectionKind, Error};
+    /// use managed_agents::{ConnectionKind, Error};
     ///
     /// let e = Error::connection("the event stream ended");
     /// assert_eq!(e.connection_kind(), Some(ConnectionKind::Other));
@@ -175,7 +175,7 @@ impl Error {
         }
     }
 
-    /// The kind of an [`Error::Connection`].
+    /// Returns the kind of an [`Error::Connection`].
     pub fn connection_kind(&self) -> Option<ConnectionKind> {
         match self {
             Error::Connection { kind, .. } => Some(*kind),
@@ -239,7 +239,7 @@ impl Error {
         Error::from_api_body(status, request_id, &bytes)
     }
 
-    /// The error an API answer with this status, `request-id` and body stands for: the error
+    /// Creates the error an API answer with this status, `request-id` and body stands for: the error
     /// type and message of the API's error JSON, or the start of the body when it is not that.
     ///
     /// ```
@@ -294,7 +294,7 @@ impl Error {
         }
     }
 
-    /// The HTTP status of an [`Error::Api`].
+    /// Returns the HTTP status of an [`Error::Api`].
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } => Some(*status),
@@ -302,7 +302,7 @@ impl Error {
         }
     }
 
-    /// The `request-id` of an [`Error::Api`] or [`Error::BodyTooLarge`], to quote to support.
+    /// Returns the `request-id` of an [`Error::Api`] or [`Error::BodyTooLarge`], to quote to support.
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Api { request_id, .. }
@@ -312,7 +312,7 @@ impl Error {
         }
     }
 
-    /// The error's `type` (`not_found_error`, ...) of an [`Error::Api`] or [`Error::Stream`].
+    /// Returns the error's `type` (`not_found_error`, ...) of an [`Error::Api`] or [`Error::Stream`].
     pub fn error_type(&self) -> Option<&ErrorType> {
         match self {
             Error::Api { error_type, .. } | Error::Stream { error_type, .. } => error_type.as_ref(),
@@ -320,7 +320,7 @@ impl Error {
         }
     }
 
-    /// The error's code (`error.details.error_code`) of an [`Error::Api`]: a stable name of the
+    /// Returns the error's code (`error.details.error_code`) of an [`Error::Api`]: a stable name of the
     /// cause. A code this version does not know is [`ErrorCode::Other`]; treat it as its
     /// [`error_type`](Error::error_type).
     ///
@@ -346,7 +346,7 @@ impl Error {
             .map(ErrorCode::from)
     }
 
-    /// The name of the exception class the official SDKs raise for this answer, by their error
+    /// Returns the name of the exception class the official SDKs raise for this answer, by their error
     /// table: the class of its (status, code) when they list it, else the class of its status
     /// (`NotFoundError`, `RateLimitError`, ...), else `InternalServerError` for a 5xx and
     /// `APIStatusError` for the rest. `None` when the error is not an API answer.
@@ -369,7 +369,7 @@ impl Error {
         )
     }
 
-    /// Whether trying the same call again may succeed, by the official SDKs' rule: connection
+    /// Returns whether trying the same call again may succeed, by the official SDKs' rule: connection
     /// errors, timeouts, and statuses 408, 409, 429 and 5xx; in a stream, the error types of
     /// those statuses (`overloaded_error`, `api_error`, `rate_limit_error`, `timeout_error`).
     pub fn is_retryable(&self) -> bool {

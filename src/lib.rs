@@ -32,45 +32,62 @@
 //! HTTP library redacts every header but a few harmless ones and the URL's path. The
 //! `managed-agents` command-line tool drops those trace records whatever `RUST_LOG` says.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod builders;
+mod body;
 mod cancel;
 #[cfg(feature = "cassettes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cassettes")))]
 pub mod cassette;
-pub mod client;
-pub mod deadline;
+mod client;
+mod deadline;
 pub mod environments;
-pub mod error;
-mod event_helpers;
-mod fields;
-mod json_tag;
-pub mod multipart;
+mod error;
+mod multipart;
 mod op;
-pub mod operations;
-pub mod pagination;
+mod operations;
+mod pagination;
 mod path;
-pub mod response;
+mod request_options;
+mod response;
 mod retry;
 pub mod runner;
 pub mod sse;
-pub mod stream;
-mod tagged;
+mod stream;
 // the toolset needs a newer Rust than the default features (globset, std::io::pipe)
 #[cfg(feature = "toolset")]
+#[cfg_attr(docsrs, doc(cfg(feature = "toolset")))]
 #[clippy::msrv = "1.88"]
 pub mod toolset;
 mod transport;
 pub mod types;
+mod version;
 #[cfg(feature = "webhooks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
 pub mod webhooks;
 
+// the generated deserializers name `crate::fields`
+use types::fields;
+
 pub use cancel::StopSignal;
-pub use client::{Client, ClientBuilder, RequestOptions};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_IDLE_CONNECTIONS,
+    DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
+};
 pub use deadline::Deadline;
-pub use error::{Error, ErrorCode, ErrorType, Result};
+pub use error::{ConnectionKind, Error, ErrorCode, ErrorType, Result};
 pub use multipart::{Multipart, UploadFile};
+pub use operations::{
+    Agents, AgentsVersions, DeploymentRuns, Deployments, Environments, EnvironmentsWork, Files,
+    MemoryStores, MemoryStoresMemories, MemoryStoresMemoryVersions, Sessions, SessionsEvents,
+    SessionsResources, SessionsThreads, SessionsThreadsEvents, Skills, SkillsVersions, Vaults,
+    VaultsCredentials,
+};
 pub use pagination::{AutoPaging, Page};
+pub use request_options::RequestOptions;
 pub use response::Response;
+pub use stream::{EventStream, StreamItem, StreamOptions, UntilIdle, MAX_RECONNECT_DELAY};
+pub use version::ANTHROPIC_VERSION;
 
 /// The parsers of what a server sends, reachable by the fuzz targets; not a stable API.
 #[doc(hidden)]

@@ -72,8 +72,9 @@ impl std::fmt::Debug for UploadFile {
 }
 
 impl UploadFile {
-    /// A file on disk; its name is the path's last component. An error names the file. The
-    /// file is opened when the request is sent (and again for a retry), and read as it goes.
+    /// Creates an upload of a file on disk; its name is the path's last component. An error
+    /// names the file. The file is opened when the request is sent (and again for a retry),
+    /// and read as it goes.
     pub fn path(path: impl AsRef<Path>) -> Result<UploadFile> {
         let path = path.as_ref();
         let meta = std::fs::metadata(path).map_err(|e| Error::Io {
@@ -161,7 +162,7 @@ impl UploadFile {
         self
     }
 
-    /// The file name sent.
+    /// Returns the file name sent.
     pub fn filename(&self) -> &str {
         &self.filename
     }
@@ -229,7 +230,7 @@ fn quote(s: &str) -> String {
 }
 
 impl Multipart {
-    /// An empty form with a fresh boundary.
+    /// Creates an empty form with a fresh boundary.
     pub fn new() -> Multipart {
         use std::hash::{BuildHasher, Hasher};
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -254,7 +255,7 @@ impl Multipart {
         self
     }
 
-    /// The boundary between parts.
+    /// Returns the boundary between parts.
     pub fn boundary(&self) -> &str {
         &self.boundary
     }
@@ -304,7 +305,7 @@ impl Multipart {
         format!("multipart/form-data; boundary={}", self.boundary)
     }
 
-    /// The whole body as one reader; files are read only as the body is sent.
+    /// Returns the whole body as one reader; files are read only as the body is sent.
     pub fn into_reader(self) -> impl Read + Send + 'static {
         let mut readers: Vec<Box<dyn Read + Send>> = Vec::new();
         for (name, part) in self.parts {

@@ -49,7 +49,7 @@ impl<T> Page<T> {
         self
     }
 
-    /// Whether there is a page after this one.
+    /// Returns whether there is a page after this one.
     pub fn has_next_page(&self) -> bool {
         self.next_page.as_deref().is_some_and(|c| !c.is_empty())
     }
@@ -62,7 +62,7 @@ impl<T> Page<T> {
         }
     }
 
-    /// Every item of this page and the pages after it, fetched as needed.
+    /// Returns every item of this page and the pages after it, fetched as needed.
     pub fn auto_paging(self) -> AutoPaging<T> {
         AutoPaging {
             items: self.data.into_iter(),

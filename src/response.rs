@@ -91,22 +91,22 @@ impl Response {
         self
     }
 
-    /// The HTTP status.
+    /// Returns the HTTP status.
     pub fn status(&self) -> u16 {
         self.status
     }
 
-    /// The `request-id` header.
+    /// Returns the `request-id` header.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }
 
-    /// A header's value, if it is present and text.
+    /// Returns a header's value, if it is present and text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The body as a reader.
+    /// Returns the body as a reader.
     pub fn into_reader(self) -> impl Read + Send + 'static {
         match self.body {
             Payload::Read(bytes) => Box::new(std::io::Cursor::new(bytes)) as Box<dyn Read + Send>,
@@ -116,7 +116,7 @@ impl Response {
         }
     }
 
-    /// The whole body (a download too, however large).
+    /// Returns the whole body (a download too, however large).
     pub fn bytes(self) -> Result<Vec<u8>> {
         self.read_all(u64::MAX)
     }
@@ -153,7 +153,7 @@ impl Response {
         }
     }
 
-    /// The body decoded from JSON (at most the client's body size limit of it).
+    /// Returns the body decoded from JSON (at most the client's body size limit of it).
     pub fn json<T: DeserializeOwned>(self) -> Result<T> {
         let limit = self.limit;
         let bytes = self.read_all(limit)?;

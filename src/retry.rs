@@ -22,7 +22,7 @@ pub(crate) fn jitter() -> f64 {
     (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Whether an answer with this status should be tried again: `x-should-retry: true` or `false`
+/// Returns whether an answer with this status should be tried again: `x-should-retry: true` or `false`
 /// decides; otherwise 408, 409, 429 and 5xx are retried.
 pub fn should_retry(status: u16, x_should_retry: Option<&str>) -> bool {
     match x_should_retry {
@@ -32,7 +32,7 @@ pub fn should_retry(status: u16, x_should_retry: Option<&str>) -> bool {
     }
 }
 
-/// The wait a server asks for: `retry-after-ms`, then `retry-after` in seconds or as an HTTP
+/// Returns the wait a server asks for: `retry-after-ms`, then `retry-after` in seconds or as an HTTP
 /// date (counted from `now`); taken when more than 0 and at most 60 s, else `None`.
 pub fn server_delay(
     retry_after_ms: Option<&str>,

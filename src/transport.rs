@@ -3,31 +3,18 @@
 //! limit) too, so a connection that breaks in the middle of a body is retried like one that
 //! breaks before it; downloads and event streams are handed over unread.
 
-use crate::client::{Client, RequestOptions, ANTHROPIC_VERSION};
+use crate::body::Body;
+use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
-use crate::multipart::Multipart;
 use crate::op::Operation;
+use crate::request_options::RequestOptions;
 use crate::response::Response;
 use crate::retry::{backoff, server_delay_of, should_retry_answer};
+use crate::version::ANTHROPIC_VERSION;
 use std::time::Duration;
 
 pub(crate) use crate::error::is_timeout;
-
-/// The body of a request.
-pub(crate) enum Body {
-    Empty,
-    Json(Vec<u8>),
-    Multipart(Multipart),
-}
-
-impl Body {
-    pub(crate) fn json<T: serde::Serialize>(value: &T) -> Result<Body> {
-        serde_json::to_vec(value)
-            .map(Body::Json)
-            .map_err(|e| Error::invalid_input("body", format!("does not serialize: {e}")))
-    }
-}
 
 /// How one attempt went wrong.
 enum Failure {

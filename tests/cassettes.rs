@@ -376,7 +376,7 @@ fn no_secret_reaches_the_cassette() {
 
 #[test]
 fn an_event_is_in_the_cassette_while_its_stream_is_still_open() {
-    use managed_agents::stream::StreamOptions;
+    use managed_agents::StreamOptions;
     let emu = Emulator::start().unwrap();
     emu.set_strict(true);
     emu.set_script(Script::new().say("Hello."));

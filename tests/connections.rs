@@ -6,7 +6,7 @@
 
 mod support;
 
-use managed_agents::stream::StreamOptions;
+use managed_agents::StreamOptions;
 use managed_agents::{Client, Error};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};

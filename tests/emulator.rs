@@ -2,8 +2,8 @@
 //! bodies, the status machine and the event log; and the quickstart. The rest of the emulator's
 //! tests are the modules below, one concern each.
 
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
+use managed_agents::StreamOptions;
 use managed_agents::{Client, Error, UploadFile};
 use managed_agents_emulator::{Emulator, Script};
 use serde_json::json;

@@ -6,8 +6,8 @@ mod soak;
 mod support;
 
 use managed_agents::runner::StopReason;
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
+use managed_agents::StreamOptions;
 use managed_agents::{Client, Error};
 use managed_agents_emulator::{Emulator, Faults, Script};
 use serde_json::json;

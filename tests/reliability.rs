@@ -3,7 +3,7 @@
 
 mod support;
 
-use managed_agents::{error::ConnectionKind, Client, Error, RequestOptions};
+use managed_agents::{Client, ConnectionKind, Error, RequestOptions};
 use std::io::Write;
 use std::time::{Duration, Instant};
 use support::{respond, respond_json, TestServer};

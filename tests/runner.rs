@@ -491,7 +491,7 @@ fn an_early_drop_does_not_stop_the_run_on_the_previous_turns_end() {
         .run("sesn_1")
         .message("go")
         .stream_options(
-            managed_agents::stream::StreamOptions::new().reconnect_delay(Duration::from_millis(1)),
+            managed_agents::StreamOptions::new().reconnect_delay(Duration::from_millis(1)),
         )
         .deadline(Duration::from_secs(30))
         .until_idle()
@@ -710,7 +710,7 @@ fn a_stream_closed_after_the_turn_ends_the_grace_period_at_once() {
         .message("go")
         .grace(Duration::from_secs(20))
         .stream_options(
-            managed_agents::stream::StreamOptions::new().reconnect_delay(Duration::from_secs(2)),
+            managed_agents::StreamOptions::new().reconnect_delay(Duration::from_secs(2)),
         )
         .deadline(Duration::from_secs(60))
         .until_idle()

@@ -3,9 +3,9 @@
 
 mod support;
 
-use managed_agents::stream::{StreamItem, StreamOptions};
 use managed_agents::types::*;
 use managed_agents::{Client, Error};
+use managed_agents::{StreamItem, StreamOptions};
 use serde_json::json;
 use std::io::Write;
 use std::net::TcpStream;
@@ -325,7 +325,7 @@ fn serve_frames(frames: Vec<serde_json::Value>) -> TestServer {
 }
 
 /// A stream of `sesn_1` with previews of agent messages, and no reconnect.
-fn preview_stream(server: &TestServer) -> managed_agents::stream::EventStream {
+fn preview_stream(server: &TestServer) -> managed_agents::EventStream {
     let opts = StreamOptions::new()
         .previews(vec![DeltaType::AgentMessage])
         .max_reconnects(0);

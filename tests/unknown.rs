@@ -1,9 +1,9 @@
 //! Values this version does not know (a new event type, content block, tool, status) survive a
 //! round trip unchanged, inside a list page and inside an event-stream body.
 
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents::StreamOptions;
 use mockito::{Matcher, Server};
 use serde_json::{json, Value};
 

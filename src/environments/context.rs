@@ -30,23 +30,23 @@ impl std::fmt::Debug for WorkContext<'_> {
 }
 
 impl WorkContext<'_> {
-    /// The claimed work item.
+    /// Returns the claimed work item.
     pub fn item(&self) -> &WorkItem {
         self.item
     }
 
-    /// The session to run, as retrieved when the item was claimed.
+    /// Returns the session to run, as retrieved when the item was claimed.
     pub fn session(&self) -> &Session {
         self.session
     }
 
-    /// A client authenticated for this item (its sessions token, else the environment key):
+    /// Returns a client authenticated for this item (its sessions token, else the environment key):
     /// use it for the session's events.
     pub fn client(&self) -> &Client {
         self.client
     }
 
-    /// The worker's work directory, where the session's tools run.
+    /// Returns the worker's work directory, where the session's tools run.
     pub fn workdir(&self) -> &Path {
         self.workdir
     }
@@ -56,18 +56,18 @@ impl WorkContext<'_> {
         self.lease.stop_signal()
     }
 
-    /// The worker's own stop signal: set when the worker is asked to stop (a Ctrl-C handler),
+    /// Returns the worker's own stop signal: set when the worker is asked to stop (a Ctrl-C handler),
     /// for a handler that ends its item early then rather than finishing it.
     pub fn worker_stop_signal(&self) -> StopSignal {
         self.worker_stop.clone()
     }
 
-    /// Whether the run must end now.
+    /// Returns whether the run must end now.
     pub fn should_stop(&self) -> bool {
         self.lease.should_stop()
     }
 
-    /// The lease TTL the server last reported: how long a result may be retried.
+    /// Returns the lease TTL the server last reported: how long a result may be retried.
     pub fn lease_ttl(&self) -> Option<Duration> {
         self.lease.ttl()
     }

@@ -3,7 +3,7 @@
 //! user's custom tool handlers, until the session idles or the item's lease (or the worker)
 //! says stop.
 
-use super::memories::MemoryOptions;
+use super::memory::MemoryOptions;
 use super::workspace::Workspace;
 use super::{StopSignal, WorkContext};
 use crate::error::{Error, Result};

@@ -77,7 +77,7 @@ impl Folder {
         Folder::open(root)
     }
 
-    /// The folder's path.
+    /// Returns the folder's path.
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -134,7 +134,7 @@ impl Folder {
         set_mode(&f, executable)
     }
 
-    /// The bytes of the regular file `rel`; `None` when there is none (a symbolic link or a
+    /// Returns the bytes of the regular file `rel`; `None` when there is none (a symbolic link or a
     /// directory there is refused).
     pub fn get(&self, rel: &Path) -> io::Result<Option<Vec<u8>>> {
         match self.dir.symlink_metadata(rel) {
@@ -163,7 +163,7 @@ impl Folder {
         }
     }
 
-    /// Every regular file below the root, by its `/`-separated relative path, with its bytes
+    /// Returns every regular file below the root, by its `/`-separated relative path, with its bytes
     /// read by `f`. Symbolic links are skipped, never followed.
     pub fn files<T>(
         &self,

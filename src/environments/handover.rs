@@ -6,7 +6,7 @@ use super::WorkItem;
 use crate::error::{Error, Result};
 
 impl WorkItem {
-    /// The already-claimed item a parent process handed over in the variables the official
+    /// Returns the already-claimed item a parent process handed over in the variables the official
     /// `worker poll --on-work` command sets: `ANTHROPIC_WORK_ID`, `ANTHROPIC_ENVIRONMENT_ID`,
     /// `ANTHROPIC_SESSION_ID` and, optionally, `ANTHROPIC_WORK_SECRET`.
     pub fn from_env() -> Result<WorkItem> {
@@ -33,7 +33,7 @@ impl WorkItem {
     }
 }
 
-/// The `sessions_token` inside a work item's secret: base64url JSON, padded or not. `None`
+/// Returns the `sessions_token` inside a work item's secret: base64url JSON, padded or not. `None`
 /// when there is no secret, it does not decode, or it carries no token. Never log it.
 pub fn sessions_token(secret: Option<&str>) -> Option<String> {
     use base64::engine::{

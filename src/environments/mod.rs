@@ -21,15 +21,7 @@ mod folder;
 mod handover;
 mod lease;
 #[cfg(feature = "worker")]
-mod memories;
-#[cfg(feature = "worker")]
-mod memory_folder;
-#[cfg(feature = "worker")]
-mod memory_sync;
-#[cfg(feature = "worker")]
-mod memory_upload;
-#[cfg(feature = "worker")]
-mod memory_write;
+mod memory;
 mod poller;
 #[cfg(feature = "worker")]
 mod skills;
@@ -40,28 +32,34 @@ mod workspace;
 
 pub use crate::cancel::StopSignal;
 #[cfg(feature = "worker")]
+#[cfg_attr(docsrs, doc(cfg(feature = "worker")))]
 pub use context::{SessionHandler, WorkContext};
 #[cfg(feature = "worker")]
+#[cfg_attr(docsrs, doc(cfg(feature = "worker")))]
 pub use handover::sessions_token;
 pub use lease::{LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, NO_HEARTBEAT};
 #[cfg(feature = "worker")]
-pub use memories::{
+#[cfg_attr(docsrs, doc(cfg(feature = "worker")))]
+pub use memory::{
     MemoryDeleteMode, DEFAULT_MEMORY_SYNC_INTERVAL, DELETE_CORROBORATION, MARKER_PATH,
     MEMORY_FLUSH_TIMEOUT, MEMORY_REQUEST_TIMEOUT, MIN_MEMORY_SYNC_INTERVAL,
 };
 pub use poller::{Poller, PollerOptions, POLL_BLOCK_MS};
 #[cfg(feature = "worker")]
+#[cfg_attr(docsrs, doc(cfg(feature = "worker")))]
 pub use skills::{
     MAX_SKILL_ENTRIES, MAX_SKILL_ENTRY_RATIO, MAX_SKILL_UNPACKED_BYTES, SKILLS_DIR,
     SKILL_ENTRY_RATIO_FREE_BYTES,
 };
 #[cfg(feature = "worker")]
+#[cfg_attr(docsrs, doc(cfg(feature = "worker")))]
 pub use worker::{Disposition, EnvironmentWorker, ItemReport, WorkerStats};
 
-use crate::client::{Client, RequestOptions};
+use crate::body::Body;
+use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::request_options::RequestOptions;
 use crate::response::Response;
-use crate::transport::Body;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -94,8 +92,8 @@ pub struct WorkItem {
     pub metadata: BTreeMap<String, String>,
     /// The per-item credential payload a poll may carry (opaque; never log it).
     pub secret: Option<String>,
-    /// The whole item as the server sent it.
-    pub raw: Value,
+    /// The whole item as the server sent it, its secret included.
+    raw: Value,
     /// Set when the item's lease was lost; shared by the item's clones.
     lease_lost: LeaseLostMark,
 }
@@ -127,7 +125,7 @@ impl fmt::Debug for WorkItem {
 }
 
 impl WorkItem {
-    /// The item from a poll's JSON body: `None` for an empty poll (`null`, an empty body, or
+    /// Returns the item from a poll's JSON body: `None` for an empty poll (`null`, an empty body, or
     /// an object without an id), an error naming what is missing for anything else malformed.
     pub fn from_json(value: Value) -> Result<Option<WorkItem>> {
         let Value::Object(map) = &value else {
@@ -185,18 +183,23 @@ impl WorkItem {
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// Whether [`mark_lease_lost`](WorkItem::mark_lease_lost) was called on this item or a
+    /// Returns whether [`mark_lease_lost`](WorkItem::mark_lease_lost) was called on this item or a
     /// clone of it.
     pub fn lease_lost(&self) -> bool {
         self.lease_lost.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Whether the item is a session to run (`data.type == "session"`).
+    /// Returns the whole item as the server sent it. It holds the item's `secret`: never log it.
+    pub fn raw(&self) -> &Value {
+        &self.raw
+    }
+
+    /// Returns whether the item is a session to run (`data.type == "session"`).
     pub fn is_session(&self) -> bool {
         self.kind == "session"
     }
 
-    /// The session to run, for a `session` item.
+    /// Returns the session to run, for a `session` item.
     pub fn session_id(&self) -> Option<&str> {
         (self.is_session() && !self.data_id.is_empty()).then_some(self.data_id.as_str())
     }
@@ -221,7 +224,7 @@ pub(crate) fn is_transient(e: &Error) -> bool {
     }
 }
 
-/// The official SDKs' default worker id: the host name and a random suffix, since many
+/// Returns the official SDKs' default worker id: the host name and a random suffix, since many
 /// workers can share a host and the API documents the id as unique.
 pub fn default_worker_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -12,10 +12,11 @@ use super::{
     call, call_json, is_transient, stop_work, uniform, StopSignal, WorkItem, HELPER_POLLER,
     WORK_REQUEST_TIMEOUT,
 };
-use crate::client::{Client, RequestOptions};
+use crate::body::Body;
+use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::operations::EnvironmentsWork;
-use crate::transport::Body;
+use crate::request_options::RequestOptions;
 use std::time::Duration;
 
 /// The `block_ms` a poll asks for by default; the API accepts 1 to 999.
@@ -68,12 +69,12 @@ impl Default for PollerOptions {
 }
 
 impl PollerOptions {
-    /// The official defaults: `block_ms` 999, no reclaim, endless, items stopped when done.
+    /// Returns the official defaults: `block_ms` 999, no reclaim, endless, items stopped when done.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The environment key the poll, ack and stop calls authenticate with (as
+    /// Sets the environment key the poll, ack and stop calls authenticate with (as
     /// `Authorization: Bearer`, no `x-api-key`). Unset: the client's own credential, which
     /// must then be an environment key ([`ClientBuilder::environment_key`](crate::ClientBuilder::environment_key)).
     pub fn environment_key(mut self, key: impl Into<String>) -> Self {
@@ -81,14 +82,14 @@ impl PollerOptions {
         self
     }
 
-    /// The `Anthropic-Worker-ID` every poll carries (default: the host name and a random
+    /// Sets the `Anthropic-Worker-ID` every poll carries (default: the host name and a random
     /// suffix, [`default_worker_id`](super::default_worker_id)).
     pub fn worker_id(mut self, id: impl Into<String>) -> Self {
         self.worker_id = Some(id.into());
         self
     }
 
-    /// How long the server holds an empty poll open, 1 to 999 ms (default 999); `None` sends
+    /// Sets how long the server holds an empty poll open, 1 to 999 ms (default 999); `None` sends
     /// no `block_ms`, a poll that returns at once (the server refuses 0).
     pub fn block_ms(mut self, ms: Option<u32>) -> Self {
         self.block_ms = ms;
@@ -108,7 +109,7 @@ impl PollerOptions {
         self
     }
 
-    /// Whether the poller force-stops (`POST .../stop`) each item it handed out once the
+    /// Sets whether the poller force-stops (`POST .../stop`) each item it handed out once the
     /// caller asks for the next one or drops the poller (default true, as the official
     /// poller), with the item's sessions token (a plain stop with the environment key if that
     /// is refused with 401) — never an item whose lease was lost
@@ -119,13 +120,13 @@ impl PollerOptions {
         self
     }
 
-    /// The range of the random sleep after an empty poll (default 1 to 3 s).
+    /// Sets the range of the random sleep after an empty poll (default 1 to 3 s).
     pub fn empty_poll_sleep(mut self, low: Duration, high: Duration) -> Self {
         self.empty_sleep = (low, high.max(low));
         self
     }
 
-    /// The backoff after the n-th failure in a row: `min(cap, base * 2^n)` plus up to `base`
+    /// Sets the backoff after the n-th failure in a row: `min(cap, base * 2^n)` plus up to `base`
     /// of jitter (default base 1 s, cap 60 s).
     pub fn backoff(mut self, base: Duration, cap: Duration) -> Self {
         self.backoff_base = base;
@@ -133,14 +134,14 @@ impl PollerOptions {
         self
     }
 
-    /// A signal of the caller's that ends the iteration when set (default: a new one, from
+    /// Sets a signal of the caller's that ends the iteration when set (default: a new one, from
     /// [`Poller::stop_signal`]).
     pub fn stop_signal(mut self, signal: StopSignal) -> Self {
         self.stop = Some(signal);
         self
     }
 
-    /// Options for every poll, ack and stop call (deadline, retries, extra headers).
+    /// Sets the options for every poll, ack and stop call (deadline, retries, extra headers).
     pub fn request_options(mut self, options: RequestOptions) -> Self {
         self.request = options;
         self
@@ -190,7 +191,7 @@ impl std::fmt::Debug for Poller {
 }
 
 impl EnvironmentsWork<'_> {
-    /// A [`Poller`] of this environment's work queue, as the official SDKs'
+    /// Returns a [`Poller`] of this environment's work queue, as the official SDKs'
     /// `client.beta.environments.work.poller(..)`.
     ///
     /// Refuses an empty environment id, an empty key and a `block_ms` outside 1..=999.
@@ -200,7 +201,7 @@ impl EnvironmentsWork<'_> {
 }
 
 impl Poller {
-    /// A poller of `environment_id`'s queue on `client` (see [`EnvironmentsWork::poller`]).
+    /// Creates a poller of `environment_id`'s queue on `client` (see [`EnvironmentsWork::poller`]).
     pub fn new(client: &Client, environment_id: &str, options: PollerOptions) -> Result<Poller> {
         crate::path::path_segment("environment_id", environment_id)?;
         if let Some(ms) = options.block_ms {
@@ -234,17 +235,17 @@ impl Poller {
         })
     }
 
-    /// The signal that ends the iteration: `set()` it from any thread.
+    /// Returns the signal that ends the iteration: `set()` it from any thread.
     pub fn stop_signal(&self) -> StopSignal {
         self.stop.clone()
     }
 
-    /// The worker id the polls carry.
+    /// Returns the worker id the polls carry.
     pub fn worker_id(&self) -> &str {
         &self.worker_id
     }
 
-    /// The client the poller calls with (authenticated with the environment key), for the
+    /// Returns the client the poller calls with (authenticated with the environment key), for the
     /// calls that follow a claim: heartbeats, stop.
     pub fn client(&self) -> &Client {
         &self.client

@@ -20,8 +20,9 @@
 //! removed).
 
 use super::folder::{one_component, rel_path, relative_parts, Folder};
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::request_options::RequestOptions;
 use crate::toolset::confine::resolves_within;
 use crate::types::Session;
 use serde_json::Value;

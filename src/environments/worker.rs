@@ -10,7 +10,7 @@
 use super::context::{SessionHandler, WorkContext};
 use super::default_session::{run_session, ToolFn};
 use super::handover::sessions_token;
-use super::memories::MemoryOptions;
+use super::memory::MemoryOptions;
 use super::{
     LeaseEnd, LeaseHandle, LeaseKeeper, LeaseOptions, Poller, PollerOptions, StopSignal, WorkItem,
     WORK_REQUEST_TIMEOUT,
@@ -130,7 +130,7 @@ impl std::fmt::Debug for EnvironmentWorker {
 }
 
 impl crate::operations::EnvironmentsWork<'_> {
-    /// An [`EnvironmentWorker`] on this client, as the official SDKs'
+    /// Returns an [`EnvironmentWorker`] on this client, as the official SDKs'
     /// `client.beta.environments.work.worker(..)`.
     pub fn worker(&self) -> EnvironmentWorker {
         EnvironmentWorker::new(self.client())
@@ -138,7 +138,7 @@ impl crate::operations::EnvironmentsWork<'_> {
 }
 
 impl EnvironmentWorker {
-    /// A worker on `client` (any credential: every call the worker makes uses the environment
+    /// Creates a worker on `client` (any credential: every call the worker makes uses the environment
     /// key or an item's sessions token, never the client's API key). The work directory is
     /// the current directory now.
     pub fn new(client: &Client) -> EnvironmentWorker {
@@ -160,44 +160,44 @@ impl EnvironmentWorker {
         }
     }
 
-    /// The environment to poll (needed by [`run`](Self::run)).
+    /// Sets the environment to poll (needed by [`run`](Self::run)).
     pub fn environment_id(mut self, id: impl Into<String>) -> Self {
         self.environment_id = Some(id.into());
         self
     }
 
-    /// The environment key: the worker's standing credential.
+    /// Sets the environment key: the worker's standing credential.
     pub fn environment_key(mut self, key: impl Into<String>) -> Self {
         self.environment_key = Some(key.into());
         self
     }
 
-    /// The `Anthropic-Worker-ID` of the polls (default: host name and a random suffix).
+    /// Sets the `Anthropic-Worker-ID` of the polls (default: host name and a random suffix).
     pub fn worker_id(mut self, id: impl Into<String>) -> Self {
         self.worker_id = Some(id.into());
         self
     }
 
-    /// The directory the sessions' tools run in.
+    /// Sets the directory the sessions' tools run in.
     pub fn workdir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.workdir = dir.into();
         self
     }
 
-    /// How many items run at once, each on its own thread (default 1).
+    /// Sets how many items run at once, each on its own thread (default 1).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
         self
     }
 
-    /// How the poller polls (sleeps, backoff, reclaim, drain). Its `auto_stop` is always off
+    /// Sets how the poller polls (sleeps, backoff, reclaim, drain). Its `auto_stop` is always off
     /// (the worker stops each item itself) and its key and worker id are the worker's.
     pub fn poller_options(mut self, options: PollerOptions) -> Self {
         self.poller = options;
         self
     }
 
-    /// A header sent on every call the worker makes: poll, ack, heartbeat and stop, the read
+    /// Sets a header sent on every call the worker makes: poll, ack, heartbeat and stop, the read
     /// of the session, the skill and memory requests, and the session runner's (as the
     /// official worker's `extra_headers`; for caller passthrough such as trace ids, not auth:
     /// credential headers are not carried).
@@ -206,13 +206,13 @@ impl EnvironmentWorker {
         self
     }
 
-    /// How each item's lease is kept.
+    /// Sets how each item's lease is kept.
     pub fn lease_options(mut self, options: LeaseOptions) -> Self {
         self.lease = options;
         self
     }
 
-    /// The handler of a custom tool for the default session handler (see
+    /// Sets the handler of a custom tool for the default session handler (see
     /// [`on_session`](Self::on_session)); as [`SessionRunner::tool`](crate::runner::SessionRunner::tool).
     pub fn tool<T, E, F>(mut self, name: impl Into<String>, f: F) -> Self
     where
@@ -237,7 +237,7 @@ impl EnvironmentWorker {
         self
     }
 
-    /// The per-session work, run for each claimed `session` item while its lease is kept.
+    /// Sets the per-session work, run for each claimed `session` item while its lease is kept.
     /// Return when the session is done or [`WorkContext::should_stop`] says so.
     ///
     /// Without one, each item runs the default: a work directory of its own under
@@ -254,7 +254,7 @@ impl EnvironmentWorker {
         self
     }
 
-    /// How often the default handler syncs the session's memory stores back while it runs
+    /// Sets how often the default handler syncs the session's memory stores back while it runs
     /// (default [`DEFAULT_MEMORY_SYNC_INTERVAL`](super::DEFAULT_MEMORY_SYNC_INTERVAL), at
     /// least [`MIN_MEMORY_SYNC_INTERVAL`](super::MIN_MEMORY_SYNC_INTERVAL)); `None` runs the
     /// sessions without their memory stores.
@@ -263,14 +263,14 @@ impl EnvironmentWorker {
         self
     }
 
-    /// Whether a file deleted in a memory store's folder deletes the memory on the server
+    /// Sets whether a file deleted in a memory store's folder deletes the memory on the server
     /// (default [`MemoryDeleteMode::Enabled`](super::MemoryDeleteMode::Enabled)).
     pub fn memory_sync_deletions(mut self, mode: super::MemoryDeleteMode) -> Self {
         self.memory.deletions = mode;
         self
     }
 
-    /// The signal that ends [`run`](Self::run): no new item is claimed once it is set, and
+    /// Returns the signal that ends [`run`](Self::run): no new item is claimed once it is set, and
     /// `run` returns when the items under way are done.
     pub fn stop_signal(&self) -> StopSignal {
         self.stop.clone()

@@ -5,12 +5,12 @@
 //! the final memory sync at a clean end, the bounded flush whatever the end, then the skills
 //! and the stores' folders are removed, as the official worker tears them down.
 
-use super::memories::{MemoryOptions, SessionMemoryStores, MEMORY_FLUSH_TIMEOUT};
-use super::memory_write::NOT_CONFIRMED;
+use super::memory::NOT_CONFIRMED;
+use super::memory::{MemoryOptions, SessionMemoryStores, MEMORY_FLUSH_TIMEOUT};
 use super::{sessions_token, skills, WorkContext};
-use crate::client::RequestOptions;
 use crate::deadline::Deadline;
 use crate::error::Result;
+use crate::request_options::RequestOptions;
 use crate::toolset::{AgentToolContext, Hooks};
 use crate::types::{SessionEvent, SessionStatusIdleEvent};
 use std::path::{Path, PathBuf};
@@ -63,7 +63,7 @@ impl Workspace {
         }
     }
 
-    /// The toolset's context: each memory store's `mount_path` leads the file tools to its
+    /// Returns the toolset's context: each memory store's `mount_path` leads the file tools to its
     /// folder, read-only stores refuse their writes, a `write` or `edit` of a memory file is
     /// saved in its store before the disk, and the files missing after a bash command was
     /// cut off are pulled again rather than deleted.

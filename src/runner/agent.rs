@@ -23,6 +23,7 @@ impl SessionRunner<'_> {
     /// longer takes its result), the toolset is closed: the command and everything it started
     /// are killed (the next bash call starts a new shell).
     #[cfg(feature = "toolset")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toolset")))]
     pub fn toolset(self, toolset: std::sync::Arc<crate::toolset::AgentToolset>) -> Self {
         self.agent_tools(move |c: &ToolCall| {
             let done = crate::cancel::StopSignal::new();

@@ -4,7 +4,7 @@
 
 use super::handler::{self, Handler, Ran};
 use super::outcome::{StopReason, ToolCall, ToolCallRecord, ToolOutput};
-use super::state::State;
+use super::state::{Running, State};
 use super::view::Verdict;
 use super::{post, Msg, SessionRunner};
 use crate::cancel::StopSignal;
@@ -13,15 +13,6 @@ use crate::types::*;
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// A call under way.
-pub(super) struct Running {
-    pub(super) call: ToolCall,
-    /// A built-in tool's call (answered with `user.tool_result`).
-    builtin: bool,
-    /// Its handler was asked to stop: the session no longer takes its result.
-    stopped: bool,
-}
 
 /// How a call under way ended.
 pub(super) enum End {

@@ -4,7 +4,13 @@
 //! outcome. The call itself runs (or not) on the first confirmation the session records, this
 //! runner's or anyone else's, as the view reads it.
 
-use super::*;
+use super::post;
+use super::state::State;
+use super::{Confirmation, ConfirmationRecord, ConfirmationRequest, Decision, SessionRunner};
+use crate::types::{
+    EventSendParams, SessionEvent, UserToolConfirmationEventParams,
+    UserToolConfirmationEventParamsResult,
+};
 
 impl SessionRunner<'_> {
     /// Decides and answers the permission requests the session waits on that the policy

@@ -13,19 +13,17 @@
 //! ends when the open does).
 
 use super::outcome::StopReason;
+use super::post::request_timeout;
 use super::state::State;
 use super::{Msg, SessionRunner};
 use crate::cancel::StopSignal;
-use crate::client::RequestOptions;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
+use crate::request_options::RequestOptions;
 use crate::types::*;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-/// The timeout of a connection's first request; it doubles with each failed attempt.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-const REQUEST_TIMEOUT_CAP: Duration = Duration::from_secs(240);
 /// The wait before a reconnect: it doubles with each failure in a row.
 pub(super) const BACKOFF_START: Duration = Duration::from_millis(500);
 pub(super) const BACKOFF_CAP: Duration = Duration::from_secs(10);
@@ -51,14 +49,6 @@ pub(super) const HISTORY_TYPES: [SessionEventType; 16] = [
     SessionEventType::SessionThreadStatusIdle,
     SessionEventType::SessionThreadStatusTerminated,
 ];
-
-/// The timeout of a request of the `attempt`-th connection attempt (0 for the first) since the
-/// last one that read the history.
-pub(super) fn request_timeout(attempt: u32) -> Duration {
-    REQUEST_TIMEOUT
-        .saturating_mul(2u32.saturating_pow(attempt.min(16)))
-        .min(REQUEST_TIMEOUT_CAP)
-}
 
 /// Whether an error of a read will not go away by trying again: a 4xx other than 408, 409
 /// and 429, or a request that was wrong before it was sent.
@@ -94,7 +84,7 @@ impl SessionRunner<'_> {
         id: u64,
         attempt: u32,
         first: bool,
-        inbox: &mut super::drive::Inbox,
+        inbox: &mut super::inbox::Inbox,
     ) -> Result<Connected> {
         let timeout = request_timeout(attempt);
         let conn = Connection {
@@ -124,7 +114,7 @@ impl SessionRunner<'_> {
             if self.cancel.is_set() {
                 return Ok(Connected::Ended(StopReason::Cancelled));
             }
-            let tick = super::drive::TICK;
+            let tick = super::inbox::TICK;
             let wait = opened.remaining().map_or(tick, |l| l.min(tick));
             match inbox.rx.recv_timeout(wait) {
                 Ok(Msg::Opened(i, opened)) if i == id => break opened?,

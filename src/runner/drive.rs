@@ -5,54 +5,21 @@
 //! cancel signal, the deadline, or an error that trying again will not fix.
 
 use super::connect::{is_permanent, Connected, Connection, BACKOFF_CAP, BACKOFF_START};
+use super::inbox::{Inbox, TICK};
 use super::outcome::StopReason;
 use super::state::State;
 use super::{Msg, SessionRunner};
 use crate::error::{Error, Result};
 use std::collections::VecDeque;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Events read together before the loop acts on them, at most.
 const MAX_BURST: usize = 256;
-/// How often the loop looks at the cancel signal, the deadlines and the idle countdown.
-pub(super) const TICK: Duration = Duration::from_millis(50);
-
 enum Read {
     Stop(StopReason),
     /// The connection ended; whether it had delivered an event.
     Reconnect(String, bool),
-}
-
-/// The loop's mail: what came over the channel, and what was put aside while it waited for a
-/// connection to open.
-pub(super) struct Inbox {
-    pub(super) tx: Sender<Msg>,
-    pub(super) rx: Receiver<Msg>,
-    pub(super) held: VecDeque<Msg>,
-}
-
-impl Inbox {
-    /// Whether a message is there to be read at once (it is then held for [`next`](Self::next)).
-    fn has_ready(&mut self) -> bool {
-        if !self.held.is_empty() {
-            return true;
-        }
-        match self.rx.try_recv() {
-            Ok(m) => {
-                self.held.push_back(m);
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
-    fn next(&mut self, wait: Duration) -> Option<Msg> {
-        if let Some(m) = self.held.pop_front() {
-            return Some(m);
-        }
-        self.rx.recv_timeout(wait).ok()
-    }
 }
 
 impl SessionRunner<'_> {

@@ -36,11 +36,13 @@
 //! [`max_idle`]: SessionRunner::max_idle
 
 mod agent;
+mod bounded_set;
 mod calls;
 mod confirm;
 mod connect;
 mod drive;
 mod handler;
+mod inbox;
 mod outcome;
 mod post;
 mod state;
@@ -52,9 +54,10 @@ pub use outcome::{
 };
 
 use crate::cancel::StopSignal;
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::Error;
+use crate::request_options::RequestOptions;
 use crate::stream::{Position, StreamOptions};
 use crate::types::*;
 use handler::{Handler, Ran};
@@ -120,7 +123,7 @@ pub struct SessionRunner<'a> {
 }
 
 impl Client {
-    /// A tool-result loop for a session.
+    /// Creates a tool-result loop for a session.
     pub fn run(&self, session_id: &str) -> SessionRunner<'_> {
         SessionRunner {
             client: self,
@@ -143,13 +146,13 @@ impl Client {
 }
 
 impl<'a> SessionRunner<'a> {
-    /// A user message to send once the stream is open.
+    /// Sets a user message to send once the stream is open.
     pub fn message(mut self, text: impl Into<String>) -> Self {
         self.message = Some(text.into());
         self
     }
 
-    /// The handler of a custom tool. Its error becomes an `is_error` result. It runs on a
+    /// Sets the handler of a custom tool. Its error becomes an `is_error` result. It runs on a
     /// thread of its own and should finish by [`ToolCall::deadline`] (see there for what
     /// happens to one that does not).
     pub fn tool<T, E, F>(mut self, name: impl Into<String>, f: F) -> Self
@@ -165,7 +168,7 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// The handler of the agent's built-in tools (`agent.tool_use`: bash, read, write, edit,
+    /// Sets the handler of the agent's built-in tools (`agent.tool_use`: bash, read, write, edit,
     /// glob, grep), for a session whose environment is self-hosted: each call's result is
     /// posted as a `user.tool_result`, with the guarantees of [`tool`](Self::tool). A call that
     /// needs a confirmation runs once the [`confirm`](Self::confirm) policy allows it.
@@ -187,7 +190,7 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// How tool uses that need confirming are answered (default: left to someone else).
+    /// Sets how tool uses that need confirming are answered (default: left to someone else).
     pub fn confirm(mut self, policy: Confirmation) -> Self {
         self.confirmation = policy;
         self
@@ -199,13 +202,13 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// The deadline of the whole run, from now.
+    /// Sets the deadline of the whole run, from now.
     pub fn deadline(mut self, d: Duration) -> Self {
         self.deadline = Deadline::after(d);
         self
     }
 
-    /// The time a handler gets before its call is answered "timed out" (default
+    /// Sets the time a handler gets before its call is answered "timed out" (default
     /// [`TOOL_TIMEOUT`], 325 s); the handler sees when that is as [`ToolCall::deadline`].
     pub fn handler_timeout(mut self, d: Duration) -> Self {
         self.handler_timeout = d;
@@ -228,7 +231,7 @@ impl<'a> SessionRunner<'a> {
         self.max_idle(d)
     }
 
-    /// How many calls may run at once (default 1): calls of one thread always run one at a
+    /// Sets how many calls may run at once (default 1): calls of one thread always run one at a
     /// time, in order; with more than 1, calls of different session threads run side by side,
     /// so every handler must be safe to call concurrently. 0 counts as 1.
     pub fn max_concurrent_calls(mut self, n: usize) -> Self {
@@ -236,7 +239,7 @@ impl<'a> SessionRunner<'a> {
         self
     }
 
-    /// The options of the event stream (idle timeout, previews); its deadline is the run's,
+    /// Sets the options of the event stream (idle timeout, previews); its deadline is the run's,
     /// and it always starts where the session's log ends
     /// ([`StreamOptions::from_beginning`] does not apply: the history is read separately).
     /// The runner reconnects by itself (see the module's notes); `max_reconnects` is how many

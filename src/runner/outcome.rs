@@ -263,7 +263,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The text of every `agent.message` in [`events`](Self::events), joined.
+    /// Returns the text of every `agent.message` in [`events`](Self::events), joined.
     pub fn text(&self) -> String {
         self.events
             .iter()

@@ -11,15 +11,27 @@
 //! A result the API refuses (400, 413) leaves its call open: an `is_error` result with the
 //! API's message is posted in its place, as the official runner does.
 
-use super::connect::request_timeout;
 use super::outcome::{ToolCall, ToolOutput};
 use crate::cancel::StopSignal;
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::Result;
+use crate::request_options::RequestOptions;
 use crate::stream::Position;
 use crate::types::*;
 use std::time::Duration;
+
+/// The timeout of a connection's first request; it doubles with each failed attempt.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+const REQUEST_TIMEOUT_CAP: Duration = Duration::from_secs(240);
+
+/// The timeout of a request of the `attempt`-th connection attempt (0 for the first) since the
+/// last one that read the history.
+pub(super) fn request_timeout(attempt: u32) -> Duration {
+    REQUEST_TIMEOUT
+        .saturating_mul(2u32.saturating_pow(attempt.min(16)))
+        .min(REQUEST_TIMEOUT_CAP)
+}
 
 /// Attempts at sending the user message.
 const MESSAGE_ATTEMPTS: u32 = 5;

@@ -2,12 +2,13 @@
 //! decided on, the calls under way, the records of the outcome and a transcript of the events
 //! it saw, each kept for the latest so many.
 
-use super::calls::Running;
+use super::bounded_set::BoundedSet;
+use super::outcome::ToolCall;
 use super::outcome::{ConfirmationRecord, Outcome, ToolCallRecord};
 use super::view::View;
 use crate::stream::Position;
 use crate::types::*;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 /// Events a run keeps by default.
@@ -20,50 +21,6 @@ const HANDLED_IDS: usize = 10_000;
 /// Ids of the latest events read, to tell an event read twice (in the history and on the
 /// stream that opened before it) from a new one.
 const RECENT_IDS: usize = 4096;
-
-/// A set of strings that keeps the latest `cap` of them.
-#[derive(Debug, Clone, Default)]
-pub(super) struct BoundedSet {
-    set: HashSet<String>,
-    order: VecDeque<String>,
-    cap: usize,
-}
-
-impl BoundedSet {
-    pub(super) fn new(cap: usize) -> BoundedSet {
-        BoundedSet {
-            cap,
-            ..BoundedSet::default()
-        }
-    }
-
-    pub(super) fn contains(&self, id: &str) -> bool {
-        self.set.contains(id)
-    }
-
-    /// Adds an id, letting the oldest go past the cap; false if it was there.
-    pub(super) fn insert(&mut self, id: &str) -> bool {
-        if self.set.contains(id) {
-            return false;
-        }
-        if self.cap == 0 {
-            return true;
-        }
-        while self.order.len() >= self.cap {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-            }
-        }
-        self.set.insert(id.to_string());
-        self.order.push_back(id.to_string());
-        true
-    }
-
-    #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.order.len()
-    }
-}
 
 /// A bounded list of records: the latest `cap` (all with `None`), and how many there were.
 #[derive(Debug)]
@@ -168,20 +125,18 @@ impl State {
     }
 }
 
+/// A call under way.
+pub(super) struct Running {
+    pub(super) call: ToolCall,
+    /// A built-in tool's call (answered with `user.tool_result`).
+    pub(super) builtin: bool,
+    /// Its handler was asked to stop: the session no longer takes its result.
+    pub(super) stopped: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_bounded_set_keeps_the_latest_ids() {
-        let mut s = BoundedSet::new(3);
-        for i in 0..10 {
-            assert!(s.insert(&format!("id{i}")));
-        }
-        assert!(!s.insert("id9"));
-        assert_eq!(s.len(), 3);
-        assert!(s.contains("id7") && s.contains("id9") && !s.contains("id6"));
-    }
 
     #[test]
     fn records_keep_the_latest_and_count_all() {

@@ -13,8 +13,8 @@
 //! Its memory is bounded: a call leaves when its result is read (or the runner is done with
 //! it), and the ids of the calls that left are kept for the last [`DONE_IDS`] of them only.
 
+use super::bounded_set::BoundedSet;
 use super::outcome::StopReason;
-use super::state::BoundedSet;
 use crate::types::*;
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;

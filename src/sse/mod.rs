@@ -54,12 +54,12 @@ pub struct Event {
 }
 
 impl Event {
-    /// The event type (`message` when the stream gave none).
+    /// Returns the event type (`message` when the stream gave none).
     pub fn event(&self) -> &str {
         &self.event
     }
 
-    /// The data, its lines joined with LF.
+    /// Returns the data, its lines joined with LF.
     pub fn data(&self) -> &str {
         &self.data
     }
@@ -69,12 +69,12 @@ impl Event {
         self.data
     }
 
-    /// The last event id of the stream when this event was dispatched (empty if none).
+    /// Returns the last event id of the stream when this event was dispatched (empty if none).
     pub fn last_event_id(&self) -> &str {
         &self.id
     }
 
-    /// The reconnection time the stream asked for so far, if it did.
+    /// Returns the reconnection time the stream asked for so far, if it did.
     pub fn retry(&self) -> Option<Duration> {
         self.retry
     }
@@ -142,27 +142,27 @@ pub struct EventRef<'a> {
 }
 
 impl<'a> EventRef<'a> {
-    /// The event type (`message` when the stream gave none).
+    /// Returns the event type (`message` when the stream gave none).
     pub fn event(&self) -> &'a str {
         self.event
     }
 
-    /// The data, its lines joined with LF.
+    /// Returns the data, its lines joined with LF.
     pub fn data(&self) -> &str {
         &self.data
     }
 
-    /// The last event id of the stream when this event was dispatched (empty if none).
+    /// Returns the last event id of the stream when this event was dispatched (empty if none).
     pub fn last_event_id(&self) -> &'a str {
         self.id
     }
 
-    /// The reconnection time the stream asked for so far, if it did.
+    /// Returns the reconnection time the stream asked for so far, if it did.
     pub fn retry(&self) -> Option<Duration> {
         self.retry
     }
 
-    /// An owned copy.
+    /// Returns an owned copy.
     pub fn to_event(&self) -> Event {
         Event {
             event: if self.event == "message" {
@@ -221,12 +221,12 @@ impl Default for Decoder {
 }
 
 impl Decoder {
-    /// A decoder with the default limits.
+    /// Creates a decoder with the default limits.
     pub fn new() -> Decoder {
         Decoder::with_limits(DEFAULT_MAX_LINE, DEFAULT_MAX_EVENT)
     }
 
-    /// A decoder with limits on a line and on one event's data, in bytes.
+    /// Creates a decoder with limits on a line and on one event's data, in bytes.
     pub fn with_limits(max_line: usize, max_event: usize) -> Decoder {
         Decoder {
             line: Vec::new(),
@@ -248,12 +248,12 @@ impl Decoder {
         }
     }
 
-    /// The last event id seen so far.
+    /// Returns the last event id seen so far.
     pub fn last_event_id(&self) -> &str {
         &self.id
     }
 
-    /// The stream's reconnection time: the last valid `retry` field seen so far, in any frame,
+    /// Returns the stream's reconnection time: the last valid `retry` field seen so far, in any frame,
     /// also one that dispatched no event (a frame of `retry:` alone is a common way for a
     /// server to set it). `None` until the stream sets one.
     ///
@@ -278,7 +278,7 @@ impl Decoder {
         self.fed.extend_from_slice(chunk);
     }
 
-    /// The next complete event, if the bytes fed so far hold one.
+    /// Returns the next complete event, if the bytes fed so far hold one.
     pub fn next_event(&mut self) -> Option<Result<Event, SseError>> {
         let fed = std::mem::take(&mut self.fed);
         let mut pos = self.fed_pos;

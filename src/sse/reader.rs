@@ -97,17 +97,17 @@ impl<R: Read> EventReader<R> {
         }
     }
 
-    /// The decoder (for its last event id).
+    /// Returns the decoder (for its last event id).
     pub fn decoder(&self) -> &Decoder {
         self.chunks.decoder()
     }
 
-    /// The reader.
+    /// Returns the reader.
     pub fn get_mut(&mut self) -> &mut R {
         &mut self.reader
     }
 
-    /// The next event, borrowed from the reader's buffer: no copy of its data unless it spans
+    /// Returns the next event, borrowed from the reader's buffer: no copy of its data unless it spans
     /// two reads. `None` at the end of the stream; after an error, `None` from then on.
     ///
     /// ```

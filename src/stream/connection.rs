@@ -3,7 +3,13 @@
 //! and reconnecting (at once or after the backoff the server or the options set), after which
 //! the stream catches up from a listing.
 
-use super::*;
+use super::read_ahead::ReadAhead;
+use super::{reconcile, watch, EventStream};
+use crate::error::{Error, Result};
+use crate::request_options::RequestOptions;
+use crate::types::{SessionsEventStreamParams, ThreadsEventStreamParams};
+use reconcile::Source;
+use std::time::Duration;
 
 impl EventStream {
     pub(super) fn request_options(&self) -> RequestOptions {

@@ -29,7 +29,7 @@ pub use options::{StreamOptions, MAX_RECONNECT_DELAY};
 pub use until_idle::UntilIdle;
 
 use crate::cancel::StopSignal;
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::operations::{Sessions, SessionsEvents, SessionsThreadsEvents};
@@ -77,7 +77,7 @@ const DEADLINE_SLACK: Duration = Duration::from_millis(50);
 /// waits for it; so does the error that ends the stream.
 ///
 /// ```no_run
-/// use managed_agents::{stream::StreamOptions, types::*, Client};
+/// use managed_agents::{types::*, Client, StreamOptions};
 ///
 /// let client = Client::from_env()?;
 /// let events = client.sessions().events();
@@ -228,12 +228,12 @@ impl EventStream {
         }
     }
 
-    /// How many events have been delivered.
+    /// Returns how many events have been delivered.
     pub fn delivered(&self) -> u64 {
         self.delivered
     }
 
-    /// The `processed_at` of the newest event of the log when the stream opened (`None` when
+    /// Returns the `processed_at` of the newest event of the log when the stream opened (`None` when
     /// the log was empty, or with [`StreamOptions::from_beginning`]): the stream delivers what
     /// comes after it.
     pub fn opened_at(&self) -> Option<&str> {
@@ -251,7 +251,7 @@ impl EventStream {
         self.end_with_turn = true;
     }
 
-    /// The `agent.message` preview being written now, if previews were asked for.
+    /// Returns the `agent.message` preview being written now, if previews were asked for.
     pub fn preview(&self) -> Option<&AgentMessageEvent> {
         self.snapshot.as_ref()
     }
@@ -351,7 +351,7 @@ impl EventStream {
         }
     }
 
-    /// The next event or preview.
+    /// Returns the next event or preview.
     pub fn next_item(&mut self) -> Option<Result<StreamItem>> {
         self.next_inner::<StreamItem>()
     }

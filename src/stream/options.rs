@@ -12,7 +12,7 @@ pub const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(10);
 /// How a stream behaves: previews, where it starts, deadlines, reconnection.
 ///
 /// ```
-/// use managed_agents::stream::StreamOptions;
+/// use managed_agents::StreamOptions;
 /// use managed_agents::types::DeltaType;
 /// use std::time::Duration;
 ///
@@ -82,7 +82,7 @@ impl StreamOptions {
         self
     }
 
-    /// The longest time without a byte (heartbeats count) before the connection is taken for
+    /// Sets the longest time without a byte (heartbeats count) before the connection is taken for
     /// dead (a connection behind a NAT that forgot it goes silent): the stream reconnects and
     /// lists what it missed. `None` waits for ever. Only the overall deadline ends a stream.
     pub fn idle(mut self, idle: Option<Duration>) -> Self {
@@ -95,25 +95,25 @@ impl StreamOptions {
         self.idle(Some(idle))
     }
 
-    /// An overall deadline from now.
+    /// Sets an overall deadline from now.
     pub fn timeout(self, d: Duration) -> Self {
         self.deadline(Deadline::after(d))
     }
 
-    /// An overall deadline: past it the stream ends with [`Error::Timeout`](crate::Error::Timeout).
+    /// Sets an overall deadline: past it the stream ends with [`Error::Timeout`](crate::Error::Timeout).
     pub fn deadline(mut self, deadline: Deadline) -> Self {
         self.deadline = deadline;
         self
     }
 
-    /// How many failed reconnects in a row (without a new event between them) before giving
+    /// Sets how many failed reconnects in a row (without a new event between them) before giving
     /// up. A connection that idles out and is replaced at once does not count.
     pub fn max_reconnects(mut self, n: u32) -> Self {
         self.max_reconnects = n;
         self
     }
 
-    /// The first wait before reconnecting (default 250 ms); it doubles with each failure in a
+    /// Sets the first wait before reconnecting (default 250 ms); it doubles with each failure in a
     /// row. The server's `retry:` field, when it sends one, takes its place. Either way no wait
     /// is longer than [`MAX_RECONNECT_DELAY`] (10 s), nor goes past the deadline.
     pub fn reconnect_delay(mut self, d: Duration) -> Self {

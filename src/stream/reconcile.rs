@@ -6,10 +6,11 @@
 //! start and what is behind the stream's position is passed over.
 
 use super::position::Position;
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::Result;
 use crate::pagination::AutoPaging;
+use crate::request_options::RequestOptions;
 use crate::types::*;
 
 /// Events a page of a catch-up listing holds: what a reconnect keeps in memory at most.

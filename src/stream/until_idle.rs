@@ -25,7 +25,7 @@ pub struct UntilIdle {
 }
 
 impl UntilIdle {
-    /// The stream underneath.
+    /// Returns the stream underneath.
     pub fn stream(&mut self) -> &mut EventStream {
         &mut self.stream
     }

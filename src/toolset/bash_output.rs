@@ -75,7 +75,7 @@ impl Output {
         self.stream(pipe).closed = true;
     }
 
-    /// Whether both pipes reached their end: nothing holds them any more.
+    /// Returns whether both pipes reached their end: nothing holds them any more.
     pub fn closed(&self) -> bool {
         self.stdout.closed && self.stderr.closed
     }
@@ -87,7 +87,7 @@ impl Output {
         }
     }
 
-    /// The ends of the command's output and its exit status, once the shell printed
+    /// Returns the ends of the command's output and its exit status, once the shell printed
     /// `\n<sentinel><status>\n` after it on both pipes.
     pub fn sentinel(&self) -> Option<(Ends, i32)> {
         let (stdout, code) = self.stdout.found?;
@@ -103,7 +103,7 @@ impl Output {
         }
     }
 
-    /// The text the agent gets of the output up to `ends`: stdout then stderr, or stderr
+    /// Returns the text the agent gets of the output up to `ends`: stdout then stderr, or stderr
     /// first when the command failed (`succeeded` false), whole, or cut with the whole saved
     /// in a new file of `workdir` (whose path goes into `saved`, replacing the last one).
     pub fn finish(

@@ -44,12 +44,12 @@ pub(crate) struct Resolved<'a> {
 }
 
 impl Resolved<'_> {
-    /// The handle of the root the path is in.
+    /// Returns the handle of the root the path is in.
     pub fn dir(&self) -> &Dir {
         &self.root.dir
     }
 
-    /// The path relative to [`dir`](Self::dir) (`.` for the root itself).
+    /// Returns the path relative to [`dir`](Self::dir) (`.` for the root itself).
     pub fn rel(&self) -> &Path {
         if self.rel.as_os_str().is_empty() {
             Path::new(".")
@@ -88,7 +88,7 @@ impl Roots {
         })
     }
 
-    /// The work directory, canonical.
+    /// Returns the work directory, canonical.
     pub fn workdir(&self) -> &Path {
         &self.roots[0].path
     }
@@ -141,7 +141,7 @@ impl Roots {
         })
     }
 
-    /// The read-only root a canonical path is in, if any.
+    /// Returns the read-only root a canonical path is in, if any.
     pub fn read_only_root_of(&self, path: &Path) -> Option<&Path> {
         self.read_only
             .iter()

@@ -167,7 +167,7 @@ impl std::fmt::Debug for Hooks {
 }
 
 impl AgentToolContext {
-    /// A context for `workdir` (which must exist when the toolset is made), with the
+    /// Creates a context for `workdir` (which must exist when the toolset is made), with the
     /// official defaults.
     pub fn new(workdir: impl Into<PathBuf>) -> Self {
         AgentToolContext {
@@ -198,13 +198,13 @@ impl AgentToolContext {
         self
     }
 
-    /// A directory that write and edit refuse to change (a read-only memory store).
+    /// Sets a directory that write and edit refuse to change (a read-only memory store).
     pub fn read_only_root(mut self, dir: impl Into<PathBuf>) -> Self {
         self.read_only_roots.push(dir.into());
         self
     }
 
-    /// An absolute path the agent is told about (a memory store's `mount_path`, such as
+    /// Sets an absolute path the agent is told about (a memory store's `mount_path`, such as
     /// `/mnt/memory/notes`) that the file tools map to `dir`, a directory inside the work
     /// directory or an allowed root: `/mnt/memory/notes/a.md` is then `dir/a.md`. The path is
     /// taken with `.` and `..` collapsed first, so one that climbs out of the mount is not
@@ -215,7 +215,7 @@ impl AgentToolContext {
         self
     }
 
-    /// The whole environment of the bash shell, instead of this process's environment
+    /// Sets the whole environment of the bash shell, instead of this process's environment
     /// without its `ANTHROPIC_*` variables and any variable holding the value of one. It is used as given: nothing is merged in, so
     /// do not build it from this process's environment (that would hand the shell its
     /// credentials).
@@ -232,7 +232,7 @@ impl AgentToolContext {
         self
     }
 
-    /// The size cap of a whole-file `read` and of `edit` (unset: [`DEFAULT_MAX_READ_BYTES`]
+    /// Sets the size cap of a whole-file `read` and of `edit` (unset: [`DEFAULT_MAX_READ_BYTES`]
     /// and [`DEFAULT_MAX_FILE_BYTES`]); `None` for no cap (a file of any size may then be
     /// loaded into memory). A `read` with `view_range` of a larger file streams it and caps
     /// the selected lines instead; a `replace_all` edit whose result would be larger is
@@ -243,19 +243,19 @@ impl AgentToolContext {
         self
     }
 
-    /// The cap on an image `read` returns, measured base64-encoded; `None` for none.
+    /// Sets the cap on an image `read` returns, measured base64-encoded; `None` for none.
     pub fn max_image_base64_bytes(mut self, limit: Option<u64>) -> Self {
         self.max_image_base64_bytes = limit;
         self
     }
 
-    /// The cap on a PDF `read` returns; `None` for none.
+    /// Sets the cap on a PDF `read` returns; `None` for none.
     pub fn max_pdf_bytes(mut self, limit: Option<u64>) -> Self {
         self.max_pdf_bytes = limit;
         self
     }
 
-    /// The work directory, as given.
+    /// Returns the work directory, as given.
     pub fn workdir(&self) -> &Path {
         &self.workdir
     }
@@ -273,7 +273,7 @@ pub struct ToolResult {
 }
 
 impl ToolResult {
-    /// A successful result of one text block; empty text reads `(no output)`, as the
+    /// Creates a successful result of one text block; empty text reads `(no output)`, as the
     /// official runner posts it (the API takes no empty text block).
     pub fn text_result(text: impl Into<String>) -> Self {
         ToolResult {
@@ -282,7 +282,7 @@ impl ToolResult {
         }
     }
 
-    /// A failed result of one text block; empty text reads `(no output)`.
+    /// Creates a failed result of one text block; empty text reads `(no output)`.
     pub fn error(text: impl Into<String>) -> Self {
         ToolResult {
             content: vec![text_block(text.into())],
@@ -290,7 +290,7 @@ impl ToolResult {
         }
     }
 
-    /// The text blocks' text, joined by newlines.
+    /// Returns the text blocks' text, joined by newlines.
     pub fn text(&self) -> String {
         self.content
             .iter()
@@ -302,7 +302,7 @@ impl ToolResult {
             .join("\n")
     }
 
-    /// The `user.tool_result` event that answers the `agent.tool_use` event `tool_use_id`.
+    /// Returns the `user.tool_result` event that answers the `agent.tool_use` event `tool_use_id`.
     pub fn into_event(self, tool_use_id: impl Into<String>) -> UserToolResultEventParams {
         UserToolResultEventParams::new(tool_use_id)
             .content(self.content)
@@ -348,7 +348,7 @@ impl std::fmt::Debug for AgentToolset {
 }
 
 impl AgentToolset {
-    /// The toolset for `ctx`: opens the work directory and the other permitted roots, which
+    /// Creates the toolset for `ctx`: opens the work directory and the other permitted roots, which
     /// must exist. The shell starts at the first bash call.
     pub fn new(ctx: AgentToolContext) -> io::Result<Self> {
         let roots = confine::Roots::open(&ctx)?;
@@ -361,12 +361,12 @@ impl AgentToolset {
         })
     }
 
-    /// The work directory, resolved (symbolic links followed).
+    /// Returns the work directory, resolved (symbolic links followed).
     pub fn workdir(&self) -> &Path {
         self.roots.workdir()
     }
 
-    /// Whether `name` is one of this toolset's tools.
+    /// Returns whether `name` is one of this toolset's tools.
     pub fn handles(name: &str) -> bool {
         TOOL_NAMES.contains(&name)
     }

@@ -116,7 +116,7 @@ pub fn parse_unverified(payload: impl AsRef<[u8]>) -> Result<WebhookEvent, Webho
     })
 }
 
-/// The `webhook-signature` value that signs `body` as delivery `id` at `timestamp` (seconds
+/// Returns the `webhook-signature` value that signs `body` as delivery `id` at `timestamp` (seconds
 /// since the Unix epoch): `v1,<base64 of HMAC-SHA256("{id}.{timestamp}.{body}")>`.
 ///
 /// For senders (a test server, the emulator) and tests. Known answer from the Standard
@@ -179,7 +179,7 @@ impl Webhook {
         Ok(Webhook::new(Secret::from_env()?))
     }
 
-    /// How far a timestamp may be from now, either way (default [`DEFAULT_TOLERANCE`]).
+    /// Sets how far a timestamp may be from now, either way (default [`DEFAULT_TOLERANCE`]).
     pub fn tolerance(mut self, tolerance: Duration) -> Self {
         self.tolerance = tolerance;
         self
@@ -231,7 +231,7 @@ impl Webhook {
         Err(WebhookError::NoMatchingSignature { checked })
     }
 
-    /// The `webhook-signature` value for a delivery (see [`sign`]).
+    /// Returns the `webhook-signature` value for a delivery (see [`sign`]).
     pub fn sign(&self, id: &str, timestamp: i64, body: impl AsRef<[u8]>) -> String {
         let tag = self
             .mac(id, timestamp, body.as_ref())
@@ -240,7 +240,7 @@ impl Webhook {
         format!("v1,{}", base64::Engine::encode(&secret::LENIENT, tag))
     }
 
-    /// The three headers of a signed delivery, lower-case names first, ready to send.
+    /// Returns the three headers of a signed delivery, lower-case names first, ready to send.
     pub fn signed_headers(
         &self,
         id: &str,

@@ -58,7 +58,7 @@ impl Secret {
         Self::from_bytes(key)
     }
 
-    /// A secret from the key's bytes themselves, as the official SDKs take a `bytes` key.
+    /// Creates a secret from the key's bytes themselves, as the official SDKs take a `bytes` key.
     pub fn from_bytes(key: impl Into<Vec<u8>>) -> Result<Self, WebhookError> {
         let key = key.into();
         if key.is_empty() {
@@ -69,7 +69,7 @@ impl Secret {
         Ok(Secret { key })
     }
 
-    /// The secret in `ANTHROPIC_WEBHOOK_SIGNING_KEY`, as the official clients' `webhook_key`
+    /// Creates the secret in `ANTHROPIC_WEBHOOK_SIGNING_KEY`, as the official clients' `webhook_key`
     /// defaults to it. [`WebhookError::MissingSecret`] when it is unset or empty.
     pub fn from_env() -> Result<Self, WebhookError> {
         match std::env::var(super::SIGNING_KEY_ENV) {
@@ -81,7 +81,7 @@ impl Secret {
         }
     }
 
-    /// The text form, `whsec_<base64>` (padded), to configure a sender or another verifier
+    /// Returns the text form, `whsec_<base64>` (padded), to configure a sender or another verifier
     /// with the same key.
     pub fn to_whsec(&self) -> String {
         format!("{SECRET_PREFIX}{}", STANDARD.encode(&self.key))

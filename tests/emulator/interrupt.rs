@@ -4,9 +4,9 @@
 
 use super::threads::{multiagent_session, thread_events, threads, wait_child};
 use super::{session, setup};
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
 use managed_agents::Client;
+use managed_agents::StreamOptions;
 use managed_agents_emulator::{Script, Step};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

@@ -180,7 +180,7 @@ fn a_cancelled_stream_ends_while_its_connection_is_silent() {
         .events()
         .stream(
             "sesn_011silent",
-            managed_agents::stream::StreamOptions::new()
+            managed_agents::StreamOptions::new()
                 .from_beginning()
                 .cancel(cancel.clone()),
         )

@@ -2,9 +2,9 @@
 //! overloads and rate limits retried, trickled and stalled answers against deadlines.
 
 use super::{session, setup};
-use managed_agents::stream::{StreamItem, StreamOptions};
 use managed_agents::types::*;
 use managed_agents::{Client, Error};
+use managed_agents::{StreamItem, StreamOptions};
 use managed_agents_emulator::{Faults, Script};
 use std::io::{BufRead, BufReader, Write};
 use std::time::{Duration, Instant};

@@ -4,8 +4,8 @@
 
 use super::setup;
 use super::threads::{ids, multiagent_session, thread_events, threads, wait_child};
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
+use managed_agents::StreamOptions;
 use managed_agents_emulator::{Faults, Script};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};

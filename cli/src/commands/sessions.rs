@@ -6,8 +6,8 @@ use super::resource::{list_all, show, Call, Group, Operation, Param, ID};
 use crate::exit::{Exit, Failure};
 use crate::output::out;
 use clap::{Arg, ArgAction};
-use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
+use managed_agents::StreamOptions;
 use serde_json::Value;
 use std::collections::HashSet;
 

@@ -14,28 +14,37 @@
 //! [`MARKER_PATH`] (`version 1` and the store id), never synced.
 //!
 //! A `write` or `edit` of a memory file by the file tools is saved in the store before the
-//! disk (`memory_write`); changed files are also uploaded when the session goes idle with
-//! nothing left to run. The merge rules of each sync are in `memory_sync`, the uploads and
-//! the flush in `memory_upload`, the folder's layout in `memory_folder`. Errors: a store that cannot be
+//! disk (`upload`); changed files are also uploaded when the session goes idle with
+//! nothing left to run. The merge rules of each sync are in `sync`, the uploads and
+//! the flush in `upload`, the folder's layout in `folder`. Errors: a store that cannot be
 //! downloaded (its folder already exists, a listing fails) fails the item, since the agent
 //! would run without memory it was told about; a sync or a flush never fails the item: a bad
 //! store or file is logged and the rest go on. The memory endpoints take the item's sessions
 //! token, not the environment key: a session with stores whose item carried no sessions token
 //! fails.
 
-use super::folder::Folder;
-use super::memory_folder::{marker, memory_rel, scan, store_root, write};
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::deadline::Deadline;
+use crate::environments::folder::Folder;
 use crate::error::{Error, Result};
+use crate::request_options::RequestOptions;
 use crate::toolset::confine::resolves_within;
 use crate::types::{
     Memory, MemoryListItem, MemoryListParams, MemoryStoreResourceAccess, MemoryView, Session,
     SessionResource,
 };
+use folder::{marker, memory_rel, scan, store_root, write, Store};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+mod folder;
+mod sync;
+mod upload;
+
+pub(crate) use folder::memory_error;
+pub use folder::MARKER_PATH;
+pub(crate) use upload::NOT_CONFIRMED;
 
 /// How often the session's memory stores are synced back while it runs (15 s).
 pub const DEFAULT_MEMORY_SYNC_INTERVAL: Duration = Duration::from_secs(15);
@@ -46,8 +55,6 @@ pub const MEMORY_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
 /// The time limit of each try of one memory request (30 s): writes to memory files wait for a
 /// running sync, and a store's download asks for it page by page.
 pub const MEMORY_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// The marker at the root of every store's folder; never synced.
-pub const MARKER_PATH: &str = ".anthropic-memory-store";
 /// How long a file must stay missing before its memory is deleted on the server (30 s; the
 /// final sync does not wait).
 pub const DELETE_CORROBORATION: Duration = Duration::from_secs(30);
@@ -83,7 +90,7 @@ impl Default for MemoryOptions {
 }
 
 impl MemoryOptions {
-    /// An interval below [`MIN_MEMORY_SYNC_INTERVAL`] is refused.
+    /// Checks the options: an interval below [`MIN_MEMORY_SYNC_INTERVAL`] is refused.
     pub fn check(&self) -> Result<()> {
         match self.interval {
             Some(i) if i < MIN_MEMORY_SYNC_INTERVAL => Err(Error::invalid_input(
@@ -95,29 +102,6 @@ impl MemoryOptions {
             _ => Ok(()),
         }
     }
-}
-
-/// One attached store on disk, with what the syncs remember of it.
-pub(super) struct Store {
-    pub id: String,
-    pub folder: Folder,
-    /// The work directory, canonical: the folder must stay inside it.
-    pub base: PathBuf,
-    pub read_only: bool,
-    /// The absolute path the agent is told the store is at, when the session gives one.
-    pub mount_path: Option<String>,
-    /// Path -> content sha as of the last download or successful sync.
-    pub baseline: BTreeMap<String, String>,
-    /// Path -> sha the server refused; tried again only once the file changes.
-    pub refused: BTreeMap<String, String>,
-    /// Path -> when it was first seen missing; its server delete waits.
-    pub pending_deletes: BTreeMap<String, Instant>,
-    /// Path -> sha of content sent whose answer never came.
-    pub sent: BTreeMap<String, String>,
-    /// Path -> the memory's id, as of the last listing or upload.
-    pub ids: BTreeMap<String, String>,
-    /// Paths missing after a call was stopped: pulled again, never deleted.
-    pub to_restore: BTreeSet<String>,
 }
 
 /// The memory stores of one session, on disk.
@@ -253,7 +237,7 @@ impl SessionMemoryStores {
         Ok(Some(all))
     }
 
-    /// Each store's `mount_path` and its folder (the file tools map the one to the other).
+    /// Returns each store's `mount_path` and its folder (the file tools map the one to the other).
     pub fn mounts(&self) -> Vec<(String, PathBuf)> {
         self.stores
             .iter()
@@ -261,7 +245,7 @@ impl SessionMemoryStores {
             .collect()
     }
 
-    /// The folders of the stores attached read-only (the file tools refuse writes there).
+    /// Returns the folders of the stores attached read-only (the file tools refuse writes there).
     pub fn read_only_roots(&self) -> Vec<PathBuf> {
         self.stores
             .iter()
@@ -278,7 +262,7 @@ impl SessionMemoryStores {
         self.sync_all(false, Deadline::after(MEMORY_FLUSH_TIMEOUT));
     }
 
-    /// The session's last sync, once, at a clean end: deletes do not wait; bounded by
+    /// Runs the session's last sync, once, at a clean end: deletes do not wait; bounded by
     /// `deadline`.
     pub fn finish(&mut self, deadline: Deadline) {
         if self.finished {
@@ -306,7 +290,7 @@ impl SessionMemoryStores {
         self.flush_all(deadline);
     }
 
-    /// The same upload when the session goes idle, while it may still go on; never fails.
+    /// Runs the same upload when the session goes idle, while it may still go on; never fails.
     pub fn flush_idle(&mut self, deadline: Deadline) {
         if !self.finished {
             self.flush_all(deadline);
@@ -463,11 +447,6 @@ impl SessionMemoryStores {
             }
         })
     }
-}
-
-/// The error of a store that cannot be mounted.
-pub(super) fn memory_error(message: String) -> Error {
-    Error::invalid_input("memory_store", message)
 }
 
 #[cfg(test)]

@@ -49,6 +49,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
+mod builders;
+mod event_helpers;
+pub(crate) mod fields;
+pub(crate) mod json_tag;
+pub(crate) mod tagged;
+
 /// Reads a present field as `Some(..)` even when it is `null`, so that `Option<Option<T>>`
 /// tells absent (`None`) from `null` (`Some(None)`).
 pub(crate) fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -123,7 +129,7 @@ macro_rules! open_enum {
 
         #[allow(deprecated)]
         impl $name {
-            /// The string the API uses for this value.
+            /// Returns the string the API uses for this value.
             pub fn as_str(&self) -> &str {
                 match self {
                     $( $name::$variant => $value, )*
@@ -220,10 +226,10 @@ macro_rules! tagged_union {
             fn read<'de, D: serde::Deserializer<'de>>(d: D, strict: bool) -> Result<Self, D::Error> {
                 use serde::de::Error as _;
                 // taken in once; a known tag hands the buffer to its variant, strings and all
-                let content = $crate::tagged::Content::deserialize(d)?;
+                let content = $crate::types::tagged::Content::deserialize(d)?;
                 match content.tag($prop).map_err(D::Error::custom)? {
                     $( Some($tag) => {
-                        if let Some(v) = $crate::tagged::read_known::<$ty, D::Error>(
+                        if let Some(v) = $crate::types::tagged::read_known::<$ty, D::Error>(
                             &content, strict, stringify!($name), $prop, $tag,
                         )? {
                             return Ok($name::$variant(v));
@@ -286,11 +292,11 @@ macro_rules! json_fast_path {
             }
 
             fn json(s: &str, strict: bool) -> serde_json::Result<Self> {
-                match $crate::json_tag::json_tag(s, $prop) {
+                match $crate::types::json_tag::json_tag(s, $prop) {
                     $( Some($tag) => match serde_json::from_str::<$ty>(s) {
                         Ok(v) => return Ok($name::$variant(v)),
                         Err(e) if strict => {
-                            return Err($crate::tagged::variant_error(stringify!($name), $prop, $tag, e))
+                            return Err($crate::types::tagged::variant_error(stringify!($name), $prop, $tag, e))
                         }
                         // the general path tells broken text (an error) from a kind that does
                         // not read (`Unknown`, logged)

@@ -17,14 +17,14 @@
 //! - a file found missing after a call was stopped (`restore_missing`) is pulled again,
 //!   never deleted: the stopped command may have moved it away and not put it back.
 
-use super::memories::{MemoryDeleteMode, SessionMemoryStores, Store, DELETE_CORROBORATION};
-use super::memory_folder::{scan, sha256_hex, write};
-use super::memory_upload::parallel;
+use super::folder::{path_of, scan, sha256_hex, write, Store};
+use super::upload::{parallel, settle_sent};
+use super::{MemoryDeleteMode, SessionMemoryStores, DELETE_CORROBORATION};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::types::{Memory, MemoryDeleteParams, MemoryRetrieveParams, MemoryView};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 /// How many memories one store's sync fetches at once.
@@ -40,10 +40,6 @@ struct DeletePass {
     waive: bool,
     attempted: usize,
     capped: usize,
-}
-
-pub(super) fn path_of(rel: &str) -> PathBuf {
-    rel.split('/').collect()
 }
 
 impl SessionMemoryStores {
@@ -309,23 +305,9 @@ impl SessionMemoryStores {
             store.id
         );
         let root = store.folder.root().to_path_buf();
-        store.folder = super::folder::Folder::create_within(&root, &store.base)
+        store.folder = crate::environments::folder::Folder::create_within(&root, &store.base)
             .map_err(|e| Error::io("creating the memory store's folder", e))?;
         self.stamp_and_pull(store, deadline, &|| false)
-    }
-}
-
-/// Uploads whose answer never came, settled against a fresh listing: a memory holding
-/// exactly the sha sent is that upload.
-pub(super) fn settle_sent(store: &mut Store, remote: &BTreeMap<String, Memory>) {
-    store.ids = remote
-        .iter()
-        .map(|(rel, m)| (rel.clone(), m.id.clone()))
-        .collect();
-    for (rel, sha) in std::mem::take(&mut store.sent) {
-        if remote.get(&rel).is_some_and(|m| m.content_sha256 == sha) {
-            store.baseline.insert(rel, sha);
-        }
     }
 }
 

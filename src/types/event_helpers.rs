@@ -6,7 +6,7 @@ use crate::types::{
 };
 
 impl SessionEvent {
-    /// Whether this event ends the agent's turn for good: `session.status_terminated`,
+    /// Returns whether this event ends the agent's turn for good: `session.status_terminated`,
     /// `session.deleted`, or `session.status_idle` unless it is waiting for you
     /// (`requires_action`).
     pub fn ends_turn(&self) -> bool {
@@ -22,7 +22,7 @@ impl SessionEvent {
 }
 
 impl AgentMessageEvent {
-    /// The text of the message's text blocks, joined.
+    /// Returns the text of the message's text blocks, joined.
     pub fn text(&self) -> String {
         self.content
             .iter()

@@ -6,7 +6,7 @@ use crate::types::*;
 use serde_json::Value;
 
 impl EnvironmentCreateParams {
-    /// A cloud environment with unrestricted networking, the reference's first step.
+    /// Creates a cloud environment with unrestricted networking, the reference's first step.
     ///
     /// ```
     /// use managed_agents::types::EnvironmentCreateParams;
@@ -23,7 +23,7 @@ impl EnvironmentCreateParams {
 }
 
 impl CloudConfigParams {
-    /// A cloud configuration with unrestricted networking.
+    /// Creates a cloud configuration with unrestricted networking.
     pub fn unrestricted() -> Self {
         CloudConfigParams::new().networking(UnrestrictedNetworkParam::new())
     }
@@ -64,7 +64,7 @@ impl AgentCreateParams {
 }
 
 impl AgentToolset20260401Params {
-    /// The built-in toolset with every tool enabled by default.
+    /// Creates the built-in toolset with every tool enabled by default.
     pub fn enabled() -> Self {
         AgentToolset20260401Params::new()
             .default_config(AgentToolsetDefaultConfigParams::new().enabled(true))
@@ -117,7 +117,7 @@ impl From<&Agent> for AgentParams {
 }
 
 impl UserMessageEventParams {
-    /// A user message of one text block.
+    /// Creates a user message of one text block.
     ///
     /// ```
     /// use managed_agents::types::*;
@@ -134,13 +134,13 @@ impl UserMessageEventParams {
 }
 
 impl UserCustomToolResultEventParams {
-    /// The text result of a custom tool call.
+    /// Creates the text result of a custom tool call.
     pub fn text(custom_tool_use_id: impl Into<String>, text: impl Into<String>) -> Self {
         UserCustomToolResultEventParams::new(custom_tool_use_id)
             .content(vec![TextBlockParam::new(text).into()])
     }
 
-    /// An error result of a custom tool call.
+    /// Creates an error result of a custom tool call.
     pub fn error(custom_tool_use_id: impl Into<String>, message: impl Into<String>) -> Self {
         Self::text(custom_tool_use_id, message).is_error(true)
     }
@@ -154,7 +154,7 @@ impl EventSendParams {
 }
 
 impl FileListParams {
-    /// The files of a scope (a session's outputs).
+    /// Creates the files of a scope (a session's outputs).
     pub fn scope(scope_id: impl Into<String>) -> Self {
         FileListParams::default().scope_id(scope_id)
     }

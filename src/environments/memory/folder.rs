@@ -1,12 +1,49 @@
 //! A memory store's folder on disk: where it goes below the work directory, the marker that
 //! vouches for it, a memory's path as a file in it, and one look at what it holds (each
-//! file's sha). The layout itself is described in `memories`.
+//! file's sha). The layout itself is described in the parent module; and the
+//! store as the syncs know it ([`Store`]).
 
-use super::folder::{one_component, rel_path, relative_parts};
-use super::memories::{memory_error, Store, MARKER_PATH};
-use crate::error::Result;
-use std::collections::BTreeMap;
+use crate::environments::folder::{one_component, rel_path, relative_parts, Folder};
+use crate::error::{Error, Result};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The marker at the root of every store's folder; never synced.
+pub const MARKER_PATH: &str = ".anthropic-memory-store";
+
+/// One attached store on disk, with what the syncs remember of it.
+pub(crate) struct Store {
+    pub id: String,
+    pub folder: Folder,
+    /// The work directory, canonical: the folder must stay inside it.
+    pub base: PathBuf,
+    pub read_only: bool,
+    /// The absolute path the agent is told the store is at, when the session gives one.
+    pub mount_path: Option<String>,
+    /// Path -> content sha as of the last download or successful sync.
+    pub baseline: BTreeMap<String, String>,
+    /// Path -> sha the server refused; tried again only once the file changes.
+    pub refused: BTreeMap<String, String>,
+    /// Path -> when it was first seen missing; its server delete waits.
+    pub pending_deletes: BTreeMap<String, Instant>,
+    /// Path -> sha of content sent whose answer never came.
+    pub sent: BTreeMap<String, String>,
+    /// Path -> the memory's id, as of the last listing or upload.
+    pub ids: BTreeMap<String, String>,
+    /// Paths missing after a call was stopped: pulled again, never deleted.
+    pub to_restore: BTreeSet<String>,
+}
+
+/// The error of a store that cannot be mounted.
+pub(crate) fn memory_error(message: String) -> Error {
+    Error::invalid_input("memory_store", message)
+}
+
+/// The file of a memory path, relative to its store's folder.
+pub(super) fn path_of(rel: &str) -> PathBuf {
+    rel.split('/').collect()
+}
 
 /// The marker's content for a store.
 pub(super) fn marker(store_id: &str) -> String {
