@@ -3,17 +3,14 @@
 //! body) and its behaviour against a scripted server (empty polls, 529 and 5xx with backoff,
 //! fatal 4xx, drain, refused and failed acks, a stop from another thread).
 
-mod support;
-mod work_support;
-
+use crate::support::work::*;
+use crate::support::{respond, respond_json, TestServer};
 use managed_agents::environments::WorkItem;
 use managed_agents::Client;
 use mockito::{Matcher, Server};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use support::{respond, respond_json, TestServer};
-use work_support::*;
 
 #[test]
 fn poll_ack_and_stop_carry_the_environment_key_and_worker_id_and_no_api_key() {
@@ -373,7 +370,7 @@ fn stops(server: &TestServer) -> Vec<(Option<String>, Value)> {
 
 /// A queue of one item with a secret, then empty polls; stops answered by `stop`.
 fn one_item(
-    stop: impl Fn(usize, &support::Recorded, &mut std::net::TcpStream) + Send + Sync + 'static,
+    stop: impl Fn(usize, &crate::support::Recorded, &mut std::net::TcpStream) + Send + Sync + 'static,
 ) -> TestServer {
     let stop_count = AtomicUsize::new(0);
     let polls = AtomicUsize::new(0);
@@ -447,7 +444,7 @@ fn a_stop_is_tried_again_after_a_failure_or_a_page_and_409_means_stopped() {
             503,
             json!({"type": "error", "error": {"type": "api_error", "message": "down"}}),
         ),
-        1 => support::respond(conn, 200, &[("content-type", "text/html")], b"<html>"),
+        1 => crate::support::respond(conn, 200, &[("content-type", "text/html")], b"<html>"),
         _ => error(
             conn,
             409,
@@ -473,7 +470,7 @@ fn an_ack_answered_with_a_page_is_tried_again() {
         let p = path(r);
         if p.ends_with("/ack") {
             if acks.fetch_add(1, Ordering::SeqCst) == 0 {
-                support::respond(conn, 200, &[("content-type", "text/html")], b"<html>")
+                crate::support::respond(conn, 200, &[("content-type", "text/html")], b"<html>")
             } else {
                 respond_json(conn, &item("work_1").to_string())
             }

@@ -1,12 +1,10 @@
 //! Retries, deadlines and errors against servers that misbehave on purpose (real sockets on
 //! loopback). Time bounds are generous margins, never speed assertions.
 
-mod support;
-
+use crate::support::{respond, respond_json, TestServer};
 use managed_agents::{error::ConnectionKind, Client, Error, RequestOptions};
 use std::io::Write;
 use std::time::{Duration, Instant};
-use support::{respond, respond_json, TestServer};
 
 const KEY: &str = "sk-ant-secret-do-not-print";
 

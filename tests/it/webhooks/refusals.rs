@@ -1,6 +1,6 @@
 //! Every way a delivery is refused, each with its own error, and the tolerance edges.
 
-use crate::{at, body, headers, hook, signed, NOW, SECRET};
+use super::{at, body, headers, hook, signed, NOW, SECRET};
 use managed_agents::webhooks::{self, Secret, Webhook, WebhookError};
 use std::time::Duration;
 

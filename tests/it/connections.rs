@@ -4,8 +4,7 @@
 //! (the server sees it) and the thread that reads its body ends (dropping the stream waits for
 //! it), even when the server sends nothing more and no idle timeout would ever cut the read.
 
-mod support;
-
+use crate::support::{respond_json, TestServer};
 use managed_agents::stream::StreamOptions;
 use managed_agents::{Client, Error};
 use serde_json::json;
@@ -15,7 +14,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{respond_json, TestServer};
 
 /// Generous: nothing here waits for a timeout, so anything near it is a hang.
 const HANG: Duration = Duration::from_secs(10);

@@ -1,8 +1,8 @@
 //! What a receiver has at hand: headers in every shape, the secret in the environment, a
 //! delivery read off a real HTTP request, and the example run as a user runs it.
 
+use super::{body, headers, hook, signed, NOW, SECRET};
 use crate::support::{self, TestServer};
-use crate::{body, headers, hook, signed, NOW, SECRET};
 use managed_agents::webhooks::{
     self, Secret, Webhook, WebhookError, WebhookEventData, SIGNING_KEY_ENV,
 };

@@ -4,9 +4,6 @@
 //! sends to a webhook endpoint (`sent`), how it tries again (`delivery`), and the standalone
 //! emulators' flags (`standalone`).
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod delivery;
 mod receivers;
 mod refusals;

@@ -1,14 +1,12 @@
 //! Pagination over several pages, and files: multipart upload byte for byte (from memory, from
 //! disk with a retry, from a reader), errors that name the file, and large downloads intact.
 
-mod support;
-
+use crate::support::{respond, respond_json, TestServer};
 use managed_agents::types::*;
 use managed_agents::{Client, Error, UploadFile};
 use serde_json::{json, Value};
 use std::io::Read;
 use std::time::Duration;
-use support::{respond, respond_json, TestServer};
 
 fn client(url: &str, retries: u32) -> Client {
     Client::builder()

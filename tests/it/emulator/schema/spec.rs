@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// The document every operation and schema comes from.
-const SPEC: &str = include_str!("../../../spec/openapi.json");
+const SPEC: &str = include_str!("../../../../spec/openapi.json");
 
 /// What an operation answers on success.
 #[derive(Clone, Copy, PartialEq, Debug)]

@@ -50,7 +50,7 @@ macro_rules! roundtrip_types {
     };
 }
 
-include!("fixtures/types.in.rs");
+include!("../fixtures/types.in.rs");
 
 #[test]
 fn every_fixture_reads_and_writes_back_unchanged() {

@@ -3,9 +3,8 @@
 //! scripted server (`expected_last_heartbeat` carried from `NO_HEARTBEAT` on, a 412 lost with
 //! no stop, `stopping`, a refused heartbeat, transient failures past the TTL, release).
 
-mod support;
-mod work_support;
-
+use crate::support::work::*;
+use crate::support::{respond_json, Recorded, TestServer};
 use managed_agents::environments::{LeaseEnd, LeaseKeeper, LeaseOptions, NO_HEARTBEAT};
 use managed_agents::RequestOptions;
 use mockito::{Matcher, Server};
@@ -13,8 +12,6 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{respond_json, Recorded, TestServer};
-use work_support::*;
 
 #[test]
 fn heartbeat_and_force_stop_on_the_wire() {
@@ -327,7 +324,7 @@ fn a_heartbeat_answered_with_a_page_is_tried_again() {
         } else if i == 0 {
             respond_json(conn, &beat("hb-0", "active", true, 1))
         } else if i == 1 {
-            support::respond(
+            crate::support::respond(
                 conn,
                 200,
                 &[("content-type", "text/html")],

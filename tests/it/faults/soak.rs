@@ -136,7 +136,7 @@ fn soak_sixteen_threads_on_one_client_keep_alive_with_faults() {
 }
 
 /// The figures for BENCHMARKS.md:
-/// `cargo test --test faults soak_figures -- --ignored --nocapture`
+/// `cargo test --test it soak_figures -- --ignored --nocapture`
 #[test]
 #[ignore]
 fn soak_figures_keep_alive_and_connection_close() {

@@ -5,8 +5,7 @@
 //! extra headers on every call; a failing session read tried again while the lease lasts; a
 //! stop refused with 401 taken as a lost lease.
 
-mod support;
-
+use crate::support::{respond, respond_json, respond_list, sse_head, Recorded, TestServer};
 use managed_agents::environments::{
     Disposition, EnvironmentWorker, LeaseEnd, LeaseOptions, PollerOptions, WorkItem,
 };
@@ -17,7 +16,6 @@ use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{respond, respond_json, respond_list, sse_head, Recorded, TestServer};
 
 const API_KEY: &str = "sk-ant-test-key-0123456789";
 const ENV_KEY: &str = "envkey-test-0123456789";
@@ -347,7 +345,17 @@ fn an_item_handed_over_in_the_environment_is_served() {
     std::env::set_var("ANTHROPIC_ENVIRONMENT_ID", "env_1");
     std::env::set_var("ANTHROPIC_SESSION_ID", "sesn_9");
     std::env::set_var("ANTHROPIC_WORK_SECRET", SECRET);
-    let item = WorkItem::from_env().unwrap();
+    let item = WorkItem::from_env();
+    // the rest of the suite, and the processes it starts, run without them
+    for name in [
+        "ANTHROPIC_WORK_ID",
+        "ANTHROPIC_ENVIRONMENT_ID",
+        "ANTHROPIC_SESSION_ID",
+        "ANTHROPIC_WORK_SECRET",
+    ] {
+        std::env::remove_var(name);
+    }
+    let item = item.unwrap();
     assert_eq!(item.session_id(), Some("sesn_9"));
     let client = Client::builder()
         .api_key(API_KEY)

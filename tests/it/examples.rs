@@ -28,13 +28,19 @@ fn examples_dir() -> &'static PathBuf {
     })
 }
 
-/// A command for the example, without the variables that would point it at the API.
+/// A command for the example, without the variables that would point it at the API (nor any
+/// other `ANTHROPIC_*` variable a test of this process may have set).
 fn example(name: &str) -> Command {
     let mut cmd = Command::new(examples_dir().join(name));
     cmd.env_remove("ANTHROPIC_API_KEY")
         .env_remove("ANTHROPIC_BASE_URL")
         .env_remove("ANTHROPIC_AUTH_TOKEN")
         .current_dir(std::env::temp_dir());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("ANTHROPIC_") {
+            cmd.env_remove(key);
+        }
+    }
     cmd
 }
 

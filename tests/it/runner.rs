@@ -1,8 +1,7 @@
 //! The tool-result loop against a scripted session on loopback: the server plays the agent,
 //! echoes what the runner posts into the session's history, and reacts to it.
 
-mod support;
-
+use crate::support::{respond, respond_json, respond_list, sse_head, Recorded, TestServer};
 use managed_agents::runner::{Confirmation, Decision, StopReason};
 use managed_agents::{Client, Error};
 use serde_json::{json, Value};
@@ -10,7 +9,6 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
-use support::{respond, respond_json, respond_list, sse_head, Recorded, TestServer};
 
 type React = dyn Fn(&Value, &mut Vec<Value>) + Send + Sync;
 

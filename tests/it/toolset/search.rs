@@ -84,7 +84,7 @@ fn a_wide_tree_is_walked_whole_with_few_descriptors() {
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new("/bin/bash")
         .arg("-c")
-        .arg("ulimit -n 64 && exec \"$0\" --exact search::wide_tree_child --ignored --test-threads=1")
+        .arg("ulimit -n 64 && exec \"$0\" --exact toolset::search::wide_tree_child --ignored --test-threads=1")
         .arg(exe)
         .output()
         .unwrap();

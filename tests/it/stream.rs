@@ -1,8 +1,7 @@
 //! `EventStream` against servers that drop, stall, trickle and preview: every event exactly
 //! once and in order, the right error at the right time, previews folded.
 
-mod support;
-
+use crate::support::{respond, respond_json, TestServer};
 use managed_agents::stream::{StreamItem, StreamOptions};
 use managed_agents::types::*;
 use managed_agents::{Client, Error};
@@ -12,7 +11,6 @@ use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{respond, respond_json, TestServer};
 
 fn client(url: &str) -> Client {
     Client::builder()
@@ -562,7 +560,7 @@ fn a_drop_before_the_first_event_does_not_replay_the_previous_turn() {
             }
             sse_headers(conn);
         } else if req.target.starts_with("/v1/sessions/sesn_1/events") {
-            support::respond_list(conn, &req.target, &l.events.lock().unwrap());
+            crate::support::respond_list(conn, &req.target, &l.events.lock().unwrap());
         } else {
             respond(conn, 404, &[], b"{}");
         }
@@ -588,7 +586,7 @@ fn from_beginning_replays_the_log_on_purpose() {
         if req.target.contains("/stream") {
             sse_headers(conn);
         } else {
-            support::respond_list(conn, &req.target, &l.events.lock().unwrap());
+            crate::support::respond_list(conn, &req.target, &l.events.lock().unwrap());
         }
     });
     let opts = StreamOptions::new()
@@ -613,7 +611,7 @@ fn from_beginning_lists_the_log_while_the_connection_stays_open() {
             sse_headers(conn);
             std::thread::sleep(Duration::from_secs(20));
         } else {
-            support::respond_list(conn, &req.target, &l.events.lock().unwrap());
+            crate::support::respond_list(conn, &req.target, &l.events.lock().unwrap());
         }
     });
     let opts = StreamOptions::new()
@@ -649,7 +647,7 @@ fn a_thread_stream_does_not_redeliver_the_threads_history() {
         {
             // a thread's listing has no time filter and no order: the whole log
             assert!(!req.target.contains("created_at"), "{}", req.target);
-            support::respond_list(conn, &req.target, &l.events.lock().unwrap());
+            crate::support::respond_list(conn, &req.target, &l.events.lock().unwrap());
         } else {
             respond(conn, 404, &[], b"{}");
         }
@@ -688,7 +686,7 @@ fn an_idle_timeout_reconnects_and_catches_up() {
                 std::thread::sleep(Duration::from_secs(20));
             }
         } else {
-            support::respond_list(conn, &req.target, &l.events.lock().unwrap());
+            crate::support::respond_list(conn, &req.target, &l.events.lock().unwrap());
             listings.fetch_add(1, SeqCst);
         }
     });
@@ -833,7 +831,7 @@ fn a_long_stream_keeps_only_the_ids_of_its_newest_instant() {
                 let _ = conn.write_all(format!("data: {ev}\n\n").as_bytes());
             }
         } else {
-            support::respond_list(conn, &req.target, &l.events.lock().unwrap());
+            crate::support::respond_list(conn, &req.target, &l.events.lock().unwrap());
         }
     });
     let opts = StreamOptions::new()
@@ -897,7 +895,7 @@ fn events_sent_live_and_listed_after_a_reconnect_arrive_once() {
                 }
             }
         } else {
-            support::respond_list(conn, &req.target, &l.events.lock().unwrap());
+            crate::support::respond_list(conn, &req.target, &l.events.lock().unwrap());
         }
     });
     let opts = StreamOptions::new().reconnect_delay(Duration::from_millis(1));
@@ -995,7 +993,7 @@ fn an_event_between_the_log_end_and_the_subscription_is_delivered() {
             let _ = conn.write_all(format!("data: {}\n\n", end_turn(4)).as_bytes());
             std::thread::sleep(Duration::from_millis(200));
         } else if req.target.starts_with("/v1/sessions/sesn_1/events") {
-            support::respond_list(conn, &req.target, &l.events.lock().unwrap());
+            crate::support::respond_list(conn, &req.target, &l.events.lock().unwrap());
             let (m, cv) = &*ls;
             let mut done = m.lock().unwrap();
             if !*done {

@@ -2,8 +2,8 @@
 //! `--webhook-secret`, and the `webhooks` example receiving what it sends. The same flags of
 //! `managed-agents emulator` are tested in the CLI's suite.
 
-use crate::sent::{client, receiver, verified, wait_for};
-use crate::SECRET;
+use super::sent::{client, receiver, verified, wait_for};
+use super::SECRET;
 use managed_agents::types::*;
 use managed_agents::webhooks::WebhookEventData;
 use std::time::Duration;

@@ -3,9 +3,9 @@
 //! secret refused, a receiver that never slows a request, a sender that stops with the
 //! emulator.
 
-use crate::sent::{client, no_more, receiver, setup, verified, wait_for};
+use super::sent::{client, no_more, receiver, setup, verified, wait_for};
+use super::SECRET;
 use crate::support::{self, TestServer};
-use crate::SECRET;
 use managed_agents::types::*;
 use managed_agents::webhooks::{self, WebhookError};
 use managed_agents_emulator::{Emulator, WebhookEndpoint};

@@ -10,51 +10,28 @@ use serde_json::json;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-#[path = "emulator/deployments.rs"]
 mod deployments;
-#[path = "emulator/http.rs"]
 mod http;
-#[path = "emulator/interrupt.rs"]
 mod interrupt;
-#[path = "emulator/memories.rs"]
 mod memories;
-#[path = "emulator/rosters.rs"]
 mod rosters;
-#[path = "emulator/rules.rs"]
 mod rules;
-#[path = "emulator/runner_cancel.rs"]
 mod runner_cancel;
-#[path = "emulator/schema/mod.rs"]
 mod schema;
-#[path = "emulator/skills.rs"]
 mod skills;
-#[path = "emulator/stream_and_faults.rs"]
 mod stream_and_faults;
-#[path = "emulator/thread_calls.rs"]
 mod thread_calls;
-#[path = "emulator/thread_streams.rs"]
 mod thread_streams;
-#[path = "emulator/threads.rs"]
 mod threads;
-#[path = "emulator/work.rs"]
 mod work;
-#[path = "emulator/work_stats.rs"]
 mod work_stats;
-#[path = "emulator/worker.rs"]
 mod worker;
-#[path = "emulator/worker_faults.rs"]
 mod worker_faults;
-#[path = "emulator/worker_memories.rs"]
 mod worker_memories;
-#[path = "emulator/worker_memory_download.rs"]
 mod worker_memory_download;
-#[path = "emulator/worker_memory_writes.rs"]
 mod worker_memory_writes;
-#[path = "emulator/worker_skill_limits.rs"]
 mod worker_skill_limits;
-#[path = "emulator/worker_skills.rs"]
 mod worker_skills;
-#[path = "emulator/worker_subagent_skills.rs"]
 mod worker_subagent_skills;
 
 fn setup() -> (Emulator, Client) {

@@ -3,8 +3,8 @@
 //! kind, the subscribed kinds only. How deliveries fail and are tried again is in `delivery`,
 //! the standalone emulators' flags in `standalone`; the helpers here serve all three.
 
+use super::SECRET;
 use crate::support::{self, Recorded, TestServer};
-use crate::SECRET;
 use managed_agents::runner::{Outcome, StopReason};
 use managed_agents::types::*;
 use managed_agents::webhooks::{self, WebhookEvent, WebhookEventData};

@@ -1,10 +1,9 @@
 //! The fault-injection suite: one test per class of fault, each checking that nothing is lost
 //! and nothing is duplicated; and a soak of 20 sessions at once on one client with faults on.
 
-#[path = "faults/soak.rs"]
 mod soak;
-mod support;
 
+use crate::support::{respond, respond_json, TestServer};
 use managed_agents::runner::StopReason;
 use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
@@ -12,7 +11,6 @@ use managed_agents::{Client, Error};
 use managed_agents_emulator::{Emulator, Faults, Script};
 use serde_json::json;
 use std::time::{Duration, Instant};
-use support::{respond, respond_json, TestServer};
 
 fn client(url: &str) -> Client {
     Client::builder()

@@ -121,7 +121,7 @@ fn bash_environment_is_given_or_scrubbed() {
     let out = std::process::Command::new(exe)
         .args([
             "--exact",
-            "bash::bash_child_without_anthropic_variables",
+            "toolset::bash::bash_child_without_anthropic_variables",
             "--ignored",
             "--test-threads=1",
         ])

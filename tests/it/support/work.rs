@@ -2,7 +2,7 @@
 //! the API sends them, clients, and helpers to read what a scripted server recorded.
 #![allow(dead_code)]
 
-use crate::support::{respond, Recorded, TestServer};
+use super::{respond, Recorded, TestServer};
 use managed_agents::environments::PollerOptions;
 use managed_agents::Client;
 use serde_json::{json, Value};

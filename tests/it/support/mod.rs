@@ -1,6 +1,9 @@
 //! A scripted HTTP/1.1 server on loopback for tests that need a server to misbehave: answer
-//! slowly, trickle a body, close before the status line, or never answer.
+//! slowly, trickle a body, close before the status line, or never answer; and the work
+//! queue's wire fixtures (`work`).
 #![allow(dead_code)]
+
+pub mod work;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
