@@ -2,6 +2,7 @@
 //! emulator: one line per exchange with its path template, bodies as the caller got them, an
 //! event stream as its events with their delays, and no secret in the file.
 
+use crate::support::emulated::cloud_session;
 use managed_agents::types::*;
 use managed_agents::Client;
 use managed_agents_emulator::{Emulator, Script};
@@ -10,27 +11,29 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// A fresh file path for a test's cassette (removed when dropped).
-struct Scratch(PathBuf);
+struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!(
-            "managed-agents-cassette-{}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("managed-agents-cassette-{name}-"))
+            .tempdir()
+            .unwrap();
         Scratch(dir)
     }
 
     fn file(&self) -> PathBuf {
-        self.0.join("session.cassette.jsonl")
+        self.0.path().join("session.cassette.jsonl")
     }
-}
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+    /// A client with `key` of the server at `url`, recording to this cassette.
+    fn recording_client(&self, key: &str, url: &str) -> Client {
+        Client::builder()
+            .api_key(key)
+            .base_url(url)
+            .record_to(self.file())
+            .build()
+            .unwrap()
     }
 }
 
@@ -72,12 +75,7 @@ fn a_recorded_session_has_every_exchange_and_the_stream_as_it_came() {
             .say("The tests pass."),
     );
     let scratch = Scratch::new("faithful");
-    let client = Client::builder()
-        .api_key("emulator-key")
-        .base_url(emu.base_url())
-        .record_to(scratch.file())
-        .build()
-        .unwrap();
+    let client = scratch.recording_client("emulator-key", emu.base_url());
     let environment = client
         .environments()
         .create(&EnvironmentCreateParams::cloud("cassette-env"))
@@ -377,24 +375,8 @@ fn an_event_is_in_the_cassette_while_its_stream_is_still_open() {
     emu.set_strict(true);
     emu.set_script(Script::new().say("Hello."));
     let scratch = Scratch::new("unbuffered");
-    let client = Client::builder()
-        .api_key("emulator-key")
-        .base_url(emu.base_url())
-        .record_to(scratch.file())
-        .build()
-        .unwrap();
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let agent = client
-        .agents()
-        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
-        .unwrap();
-    let session = client
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.id.as_str()))
-        .unwrap();
+    let client = scratch.recording_client("emulator-key", emu.base_url());
+    let session = cloud_session(&client, None);
     let mut stream = client
         .sessions()
         .events()
@@ -433,12 +415,7 @@ fn errors_forms_and_downloads_are_recorded() {
     let emu = Emulator::start().unwrap();
     emu.set_strict(true);
     let scratch = Scratch::new("errors");
-    let client = Client::builder()
-        .api_key("emulator-key")
-        .base_url(emu.base_url())
-        .record_to(scratch.file())
-        .build()
-        .unwrap();
+    let client = scratch.recording_client("emulator-key", emu.base_url());
     let missing = client.sessions().retrieve("sesn_011missing").unwrap_err();
     let content = b"a,b\n1,2\n".repeat(1000);
     let file = client
@@ -491,12 +468,7 @@ fn errors_forms_and_downloads_are_recorded() {
         })
         .create();
     let scratch = Scratch::new("download");
-    let client = Client::builder()
-        .api_key("mock-key")
-        .base_url(server.url())
-        .record_to(scratch.file())
-        .build()
-        .unwrap();
+    let client = scratch.recording_client("mock-key", &server.url());
     let downloaded = client.files().download("file_1").unwrap().bytes().unwrap();
     assert_eq!(downloaded, content);
     drop(client);
@@ -550,12 +522,7 @@ fn secrets_in_events_are_taken_out_and_other_events_kept_as_they_came() {
         .with_body(frames)
         .create();
     let scratch = Scratch::new("event-secrets");
-    let client = Client::builder()
-        .api_key("mock-key")
-        .base_url(server.url())
-        .record_to(scratch.file())
-        .build()
-        .unwrap();
+    let client = scratch.recording_client("mock-key", &server.url());
     let body = client
         .sessions()
         .events()

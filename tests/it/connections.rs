@@ -4,9 +4,10 @@
 //! (the server sees it) and the thread that reads its body ends (dropping the stream waits for
 //! it), even when the server sends nothing more and no idle timeout would ever cut the read.
 
+use crate::support::no_retry_client as client;
 use crate::support::{respond_json, TestServer};
 use managed_agents::stream::StreamOptions;
-use managed_agents::{Client, Error};
+use managed_agents::Error;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -17,15 +18,6 @@ use std::time::{Duration, Instant};
 
 /// Generous: nothing here waits for a timeout, so anything near it is a hang.
 const HANG: Duration = Duration::from_secs(10);
-
-fn client(url: &str) -> Client {
-    Client::builder()
-        .api_key("k")
-        .base_url(url)
-        .max_retries(0)
-        .build()
-        .unwrap()
-}
 
 /// A server whose stream sends `events` events, then nothing, holding the connection open
 /// until the client closes it; each close is reported on the receiver.

@@ -5,7 +5,9 @@
 //! extra headers on every call; a failing session read tried again while the lease lasts; a
 //! stop refused with 401 taken as a lost lease.
 
-use crate::support::{respond, respond_json, respond_list, sse_head, Recorded, TestServer};
+use crate::support::{
+    respond, respond_json, respond_list, sse_head, tempdir, Recorded, TestServer,
+};
 use managed_agents::environments::{
     Disposition, EnvironmentWorker, LeaseEnd, LeaseOptions, PollerOptions, WorkItem,
 };
@@ -463,13 +465,6 @@ fn session_queue(
     (server, log)
 }
 
-fn temp_workdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ma-worker-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn the_default_handler_runs_built_in_and_custom_tools_in_the_items_work_directory() {
     let history = vec![
@@ -496,9 +491,9 @@ fn the_default_handler_runs_built_in_and_custom_tools_in_the_items_work_director
         },
         active,
     );
-    let dir = temp_workdir("default");
+    let dir = tempdir();
     let stats = worker(&server)
-        .workdir(&dir)
+        .workdir(dir.path())
         .tool("lookup", |call| {
             Ok::<_, String>(format!("found {}", call["q"]))
         })
@@ -506,7 +501,7 @@ fn the_default_handler_runs_built_in_and_custom_tools_in_the_items_work_director
         .unwrap();
     assert_eq!((stats.claimed, stats.ran, stats.failed), (1, 1, 0));
     assert_eq!(
-        std::fs::read_to_string(dir.join("work_1").join("out.txt")).unwrap(),
+        std::fs::read_to_string(dir.path().join("work_1").join("out.txt")).unwrap(),
         "from the agent"
     );
     let h = log.lock().unwrap().clone();
@@ -532,7 +527,6 @@ fn the_default_handler_runs_built_in_and_custom_tools_in_the_items_work_director
         .iter()
         .filter(|r| path(r).starts_with("/v1/sessions/"))
         .all(|r| bearer(r) == Some("tok-1")));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -551,14 +545,13 @@ fn the_default_handler_ends_when_the_server_says_stopping() {
             )
         },
     );
-    let dir = temp_workdir("stopping");
-    let stats = worker(&server).workdir(&dir).run().unwrap();
+    let dir = tempdir();
+    let stats = worker(&server).workdir(dir.path()).run().unwrap();
     assert_eq!((stats.claimed, stats.ran, stats.failed), (1, 1, 0));
-    assert!(dir.join("work_1").is_dir());
+    assert!(dir.path().join("work_1").is_dir());
     assert!(requests(&server)
         .iter()
         .any(|r| path(r).ends_with("/work/work_1/stop")));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -576,9 +569,9 @@ fn extra_headers_ride_on_every_call_of_the_worker() {
             )
         },
     );
-    let dir = temp_workdir("extra-headers");
+    let dir = tempdir();
     let stats = worker(&server)
-        .workdir(&dir)
+        .workdir(dir.path())
         .extra_header("x-trace-id", "trace-7")
         .extra_header("authorization", "Bearer not-this-one")
         .run()
@@ -608,7 +601,6 @@ fn extra_headers_ride_on_every_call_of_the_worker() {
         );
         assert_ne!(bearer(r), Some("not-this-one"), "{}", r.target);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

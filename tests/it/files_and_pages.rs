@@ -1,7 +1,7 @@
 //! Pagination over several pages, and files: multipart upload byte for byte (from memory, from
 //! disk with a retry, from a reader), errors that name the file, and large downloads intact.
 
-use crate::support::{respond, respond_json, TestServer};
+use crate::support::{respond, respond_json, tempdir, TestServer};
 use managed_agents::types::*;
 use managed_agents::{Client, Error, UploadFile};
 use serde_json::{json, Value};
@@ -148,9 +148,8 @@ fn upload_sends_the_file_byte_for_byte() {
 
 #[test]
 fn an_upload_from_disk_is_sent_again_on_retry_and_fields_ride_along() {
-    let dir = std::env::temp_dir().join(format!("ma-upload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("data.csv");
+    let dir = tempdir();
+    let path = dir.path().join("data.csv");
     std::fs::write(&path, "a,b\n1,2\n").unwrap();
     let server = TestServer::start(|i, _, conn| {
         if i == 0 {
@@ -176,7 +175,6 @@ fn an_upload_from_disk_is_sent_again_on_retry_and_fields_ride_along() {
             )
         );
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -393,9 +391,8 @@ fn a_download_still_arriving_is_not_cut_by_the_calls_timeout() {
         .max_retries(0)
         .build()
         .unwrap();
-    let dir = std::env::temp_dir().join(format!("ma-dl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("slow.bin");
+    let dir = tempdir();
+    let path = dir.path().join("slow.bin");
     let n = client
         .files()
         .download("file_slow")
@@ -405,12 +402,11 @@ fn a_download_still_arriving_is_not_cut_by_the_calls_timeout() {
     assert_eq!(n, 8 * 1024);
     assert_eq!(std::fs::read(&path).unwrap().len(), 8 * 1024);
     // only the file is there: no temporary file left beside it
-    let names: Vec<_> = std::fs::read_dir(&dir)
+    let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names, [std::ffi::OsString::from("slow.bin")]);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -452,9 +448,8 @@ fn a_silent_download_ends_at_its_idle_timeout_and_a_deadline_stays_hard() {
 #[test]
 fn a_cut_download_leaves_the_target_as_it_was() {
     let server = trickled(4, Duration::from_millis(50), true);
-    let dir = std::env::temp_dir().join(format!("ma-dl-cut-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("kept.txt");
+    let dir = tempdir();
+    let path = dir.path().join("kept.txt");
     std::fs::write(&path, "before").unwrap();
     let err = client(&server.url, 0)
         .files()
@@ -463,10 +458,9 @@ fn a_cut_download_leaves_the_target_as_it_was() {
         .copy_to_path(&path)
         .unwrap_err();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "before", "{err}");
-    let names: Vec<_> = std::fs::read_dir(&dir)
+    let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names, [std::ffi::OsString::from("kept.txt")], "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

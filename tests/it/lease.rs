@@ -4,7 +4,7 @@
 //! no stop, `stopping`, a refused heartbeat, transient failures past the TTL, release).
 
 use crate::support::work::*;
-use crate::support::{respond_json, Recorded, TestServer};
+use crate::support::{eventually, respond_json, Recorded, TestServer};
 use managed_agents::environments::{LeaseEnd, LeaseKeeper, LeaseOptions, NO_HEARTBEAT};
 use managed_agents::RequestOptions;
 use mockito::{Matcher, Server};

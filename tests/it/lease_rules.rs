@@ -7,7 +7,11 @@
 //! workers, one of them killed mid-item, and heartbeat faults: no item is ever served by two
 //! workers at once, and every tool use is answered exactly once.
 
-use managed_agents::environments::{EnvironmentWorker, LeaseEnd, PollerOptions, WorkerStats};
+use crate::support::emulated::{
+    self, events, self_hosted_environment, session_with_message, worker,
+};
+use crate::support::tempdir;
+use managed_agents::environments::{EnvironmentWorker, LeaseEnd, WorkerStats};
 use managed_agents::types::*;
 use managed_agents::Client;
 use managed_agents_emulator::{Emulator, Faults, Script, WorkHolder};
@@ -16,71 +20,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const ENV_KEY: &str = "env-key-for-lease-tests";
-
+/// An emulator in strict mode, shared with the handlers that switch its faults, and a client.
 fn setup() -> (Arc<Emulator>, Client) {
-    let emu = Emulator::start().unwrap();
-    emu.set_strict(true);
-    let client = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
+    let (emu, client) = emulated::setup();
     (Arc::new(emu), client)
-}
-
-fn environment(client: &Client) -> String {
-    client
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id
-}
-
-/// A session of `env` sent a message (which queues its work item).
-fn session(client: &Client, env: &str) -> String {
-    let agent = client
-        .agents()
-        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
-        .unwrap();
-    let session = client
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env))
-        .unwrap()
-        .id;
-    client
-        .sessions()
-        .events()
-        .send(
-            &session,
-            &EventSendParams::one(UserMessageEventParams::text("go")),
-        )
-        .unwrap();
-    session
-}
-
-fn workdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("lease-rules-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A worker on `env` that drains the queue, polling briskly.
-fn worker(client: &Client, env: &str, dir: &std::path::Path) -> EnvironmentWorker {
-    client
-        .environments()
-        .work()
-        .worker()
-        .environment_id(env)
-        .environment_key(ENV_KEY)
-        .workdir(dir)
-        .poller_options(
-            PollerOptions::new()
-                .drain(true)
-                .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20))
-                .backoff(Duration::from_millis(10), Duration::from_millis(50)),
-        )
 }
 
 /// Why an item's lease ended, and whether the worker stopped it.
@@ -157,17 +100,6 @@ fn wait_for_state(client: &Client, env: &str, state: &str) {
     }
 }
 
-fn events(client: &Client, session: &str) -> Vec<Value> {
-    client
-        .sessions()
-        .events()
-        .list(session, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
-        .collect()
-}
-
 /// Every tool use of the session answered exactly once; returns how many there were.
 fn answered_once(client: &Client, session: &str) -> usize {
     let log = events(client, session);
@@ -193,16 +125,16 @@ fn answered_once(client: &Client, session: &str) -> usize {
 fn a_claim_refused_with_412_reads_and_runs_nothing_and_stops_nothing() {
     let (emu, client) = setup();
     emu.set_script(Script::new().call_tool("probe", json!({})).say("done"));
-    let env = environment(&client);
-    let session = session(&client, &env);
+    let env = self_hosted_environment(&client);
+    let session = session_with_message(&client, &env);
     emu.set_faults(Faults {
         fail_heartbeats: 1,
         ..Faults::default()
     });
-    let dir = workdir("claim412");
+    let dir = tempdir();
     let ran = Arc::new(AtomicUsize::new(0));
     let count = ran.clone();
-    let (w, ends) = keep_ends(worker(&client, &env, &dir).on_session(move |_| {
+    let (w, ends) = keep_ends(worker(&client, &env, dir.path()).on_session(move |_| {
         count.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }));
@@ -234,7 +166,6 @@ fn a_claim_refused_with_412_reads_and_runs_nothing_and_stops_nothing() {
     assert!(events(&client, &session)
         .iter()
         .all(|e| e["type"] != "user.custom_tool_result"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Runs one item whose handler, once the item is claimed, switches on `faults` and holds the
@@ -242,23 +173,22 @@ fn a_claim_refused_with_412_reads_and_runs_nothing_and_stops_nothing() {
 /// of the item, after a lost lease, returns at once); returns the stats, the lease ends, and
 /// the emulator's holders.
 fn hold_through(
-    name: &str,
     ttl: Duration,
     faults: Faults,
     hold: Duration,
 ) -> (WorkerStats, Vec<End>, Vec<WorkHolder>) {
     let (emu, client) = setup();
     emu.set_script(Script::new().say("done"));
-    let env = environment(&client);
-    session(&client, &env);
+    let env = self_hosted_environment(&client);
+    session_with_message(&client, &env);
     emu.set_faults(Faults {
         lease_ttl: Some(ttl),
         ..Faults::default()
     });
-    let dir = workdir(name);
+    let dir = tempdir();
     let scripted = emu.clone();
     let runs = AtomicUsize::new(0);
-    let (w, ends) = keep_ends(worker(&client, &env, &dir).on_session(move |ctx| {
+    let (w, ends) = keep_ends(worker(&client, &env, dir.path()).on_session(move |ctx| {
         if runs.fetch_add(1, Ordering::SeqCst) > 0 {
             return Ok(());
         }
@@ -289,7 +219,6 @@ fn hold_through(
     }));
     let stats = w.run().unwrap();
     let ends = ends.lock().unwrap().clone();
-    let _ = std::fs::remove_dir_all(&dir);
     (stats, ends, emu.work_holders())
 }
 
@@ -311,7 +240,6 @@ fn assert_never_lapsed(holders: &[WorkHolder]) {
 fn one_failed_heartbeat_is_retried_at_once_and_the_lease_never_lapses() {
     // TTL 6 s: a heartbeat every 3 s; the failed one is tried again within a second
     let (stats, ends, holders) = hold_through(
-        "one-failure",
         Duration::from_secs(6),
         Faults {
             heartbeat_errors: 1,
@@ -331,7 +259,6 @@ fn one_failed_heartbeat_is_retried_at_once_and_the_lease_never_lapses() {
 fn several_failed_heartbeats_are_retried_with_backoff_within_the_lease() {
     // TTL 8 s: a heartbeat every 4 s; two failures cost at most 1 + 2 s
     let (stats, ends, holders) = hold_through(
-        "several-failures",
         Duration::from_secs(8),
         Faults {
             heartbeat_errors: 2,
@@ -346,7 +273,6 @@ fn several_failed_heartbeats_are_retried_with_backoff_within_the_lease() {
 #[test]
 fn heartbeats_failing_until_expiry_lose_the_lease_at_expiry_and_stop_nothing() {
     let (stats, ends, holders) = hold_through(
-        "until-expiry",
         Duration::from_secs(3),
         Faults {
             heartbeat_errors: usize::MAX,
@@ -373,7 +299,6 @@ fn heartbeats_failing_until_expiry_lose_the_lease_at_expiry_and_stop_nothing() {
 #[test]
 fn a_heartbeat_that_does_not_extend_the_lease_ends_the_run_and_the_item_is_stopped() {
     let (stats, ends, holders) = hold_through(
-        "unextended",
         Duration::from_secs(4),
         Faults {
             unextended_heartbeats: 1,
@@ -403,19 +328,18 @@ fn a_slow_ack_is_waited_for_and_the_item_served_once() {
             .agent_tool("bash", json!({"command": "echo hi"}))
             .say("done"),
     );
-    let env = environment(&client);
-    let session = session(&client, &env);
+    let env = self_hosted_environment(&client);
+    let session = session_with_message(&client, &env);
     emu.set_faults(Faults {
         slow_ack: Some(Duration::from_secs(2)),
         ..Faults::default()
     });
-    let dir = workdir("slow-ack");
-    let stats = worker(&client, &env, &dir).run().unwrap();
+    let dir = tempdir();
+    let stats = worker(&client, &env, dir.path()).run().unwrap();
     assert_eq!((stats.claimed, stats.ran), (1, 1), "{stats:?}");
     assert_eq!(answered_once(&client, &session), 1);
     let holders = emu.work_holders();
     assert_eq!(holders.len(), 1, "the item was handed out again");
     assert_one_holder_at_a_time(&holders);
     wait_for_state(&client, &env, "stopped");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,7 +1,7 @@
 //! The library's integration tests, one binary: each module is a topic, `support` holds what
-//! they share (the scripted server beside mockito, the work queue's wire fixtures). Three
-//! tests stay binaries of their own: the generator's (`tests/generator.rs`,
-//! `tests/coverage.rs`), which compile the build script's sources, and
+//! they share (the scripted server beside mockito, fixtures on the emulator, the work queue's
+//! wire fixtures, temporary folders). Three tests stay binaries of their own: the generator's
+//! (`tests/generator.rs`, `tests/coverage.rs`), which compile the build script's sources, and
 //! `tests/worker_cancel.rs`, which counts its process's threads.
 
 mod support;

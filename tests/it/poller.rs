@@ -4,7 +4,7 @@
 //! fatal 4xx, drain, refused and failed acks, a stop from another thread).
 
 use crate::support::work::*;
-use crate::support::{respond, respond_json, TestServer};
+use crate::support::{eventually, respond, respond_json, TestServer};
 use managed_agents::environments::WorkItem;
 use managed_agents::Client;
 use mockito::{Matcher, Server};

@@ -1,9 +1,12 @@
 //! The tool-result loop against a scripted session on loopback: the server plays the agent,
 //! echoes what the runner posts into the session's history, and reacts to it.
 
-use crate::support::{respond, respond_json, respond_list, sse_head, Recorded, TestServer};
+use crate::support::no_retry_client as client;
+use crate::support::{
+    respond, respond_json, respond_list, sse_head, tempdir, Recorded, TestServer,
+};
 use managed_agents::runner::{Confirmation, Decision, StopReason};
-use managed_agents::{Client, Error};
+use managed_agents::Error;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -179,15 +182,6 @@ fn ask(id: &str, name: &str) -> Value {
 
 fn idle(reason: Value) -> Value {
     json!({"type": "session.status_idle", "stop_reason": reason})
-}
-
-fn client(url: &str) -> Client {
-    Client::builder()
-        .api_key("k")
-        .base_url(url)
-        .max_retries(0)
-        .build()
-        .unwrap()
 }
 
 #[test]
@@ -801,9 +795,7 @@ fn built_in_tool_calls_are_answered_once_with_errors_and_panics_as_error_results
 
 #[test]
 fn the_local_toolset_answers_built_in_calls_in_its_work_directory() {
-    let dir = std::env::temp_dir().join(format!("ma-runner-toolset-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempdir();
     let script = Script::new(vec![], |ev, out| {
         match (ev["type"].as_str(), ev["tool_use_id"].as_str()) {
             (Some("user.message"), _) => {
@@ -835,7 +827,7 @@ fn the_local_toolset_answers_built_in_calls_in_its_work_directory() {
     let server = script.serve();
     let toolset = Arc::new(
         managed_agents::toolset::AgentToolset::new(managed_agents::toolset::AgentToolContext::new(
-            &dir,
+            dir.path(),
         ))
         .unwrap(),
     );
@@ -849,7 +841,7 @@ fn the_local_toolset_answers_built_in_calls_in_its_work_directory() {
     toolset.close();
     assert_eq!(outcome.stop_reason, Some(StopReason::EndTurn));
     assert_eq!(
-        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
         "hello runner\n"
     );
     let results = script.posted("user.tool_result");
@@ -866,7 +858,6 @@ fn the_local_toolset_answers_built_in_calls_in_its_work_directory() {
         .as_str()
         .unwrap()
         .contains("hello runner"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The paths and queries of the requests a server saw, in order.

@@ -3,65 +3,16 @@
 //! could not be posted is never run again after a reconnect, a terminated session ends the run
 //! before anything is sent, and a session the API no longer has ends it with that error.
 
+use crate::support::emulated::{cloud_session, events, of_type, setup};
+use crate::support::eventually;
 use managed_agents::environments::StopSignal;
 use managed_agents::runner::StopReason;
 use managed_agents::types::*;
-use managed_agents::Client;
-use managed_agents_emulator::{Emulator, Faults, Script};
-use serde_json::{json, Value};
+use managed_agents_emulator::{Faults, Script};
+use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-fn setup() -> (Emulator, Client) {
-    let emu = Emulator::start().unwrap();
-    emu.set_strict(true);
-    let client = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
-    (emu, client)
-}
-
-fn new_session(client: &Client) -> String {
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let agent = client
-        .agents()
-        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
-        .unwrap();
-    client
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.id.as_str()))
-        .unwrap()
-        .id
-}
-
-fn log(client: &Client, session: &str) -> Vec<Value> {
-    client
-        .sessions()
-        .events()
-        .list(session, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
-        .collect()
-}
-
-fn of_type<'a>(log: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    log.iter().filter(|e| e["type"] == kind).collect()
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < until, "{what} never happened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use std::time::Duration;
 
 #[test]
 fn a_refused_result_is_replaced_by_an_error_result_carrying_the_apis_message() {
@@ -74,7 +25,7 @@ fn a_refused_result_is_replaced_by_an_error_result_carrying_the_apis_message() {
             refuse_status: status,
             ..Faults::default()
         });
-        let session = new_session(&client);
+        let session = cloud_session(&client, None).id;
         let outcome = client
             .run(&session)
             .message("go")
@@ -87,7 +38,7 @@ fn a_refused_result_is_replaced_by_an_error_result_carrying_the_apis_message() {
         assert!(call.posted && call.is_error, "{call:?}");
         let want = format!("The API refused the result of tool 'big': API error {status}");
         assert!(call.output.starts_with(&want), "{}", call.output);
-        let l = log(&client, &session);
+        let l = events(&client, &session);
         let results = of_type(&l, "user.custom_tool_result");
         assert_eq!(results.len(), 1, "{l:?}");
         assert_eq!(results[0]["is_error"], true);
@@ -114,7 +65,7 @@ fn a_call_whose_result_post_failed_is_never_run_again_after_a_reconnect() {
         drop_stream_after: Some(1),
         ..Faults::default()
     });
-    let session = new_session(&client);
+    let session = cloud_session(&client, None).id;
     let ran = Arc::new(AtomicUsize::new(0));
     let cancel = StopSignal::new();
     let runner = {
@@ -133,7 +84,7 @@ fn a_call_whose_result_post_failed_is_never_run_again_after_a_reconnect() {
                 .until_idle()
         })
     };
-    wait_for("the call", || ran.load(Ordering::SeqCst) == 1);
+    eventually("the call", || ran.load(Ordering::SeqCst) == 1);
     std::thread::sleep(Duration::from_millis(500));
     // an event: the connection closes, the runner reconnects and reads the history again, in
     // which the call is still open and waited for
@@ -174,7 +125,7 @@ fn a_call_whose_result_post_failed_is_never_run_again_after_a_reconnect() {
         .filter(|e| matches!(e, SessionEvent::SystemMessage(_)))
         .count();
     assert_eq!(notes, 2, "{:?}", outcome.events);
-    assert!(of_type(&log(&client, &session), "user.custom_tool_result").is_empty());
+    assert!(of_type(&events(&client, &session), "user.custom_tool_result").is_empty());
 }
 
 #[test]
@@ -182,7 +133,7 @@ fn a_terminated_session_ends_the_run_before_anything_is_sent() {
     let (emu, client) = setup();
     emu.set_thinking(Duration::ZERO);
     emu.set_script(Script::new().step(managed_agents_emulator::Step::Terminate));
-    let session = new_session(&client);
+    let session = cloud_session(&client, None).id;
     client
         .sessions()
         .events()
@@ -191,7 +142,7 @@ fn a_terminated_session_ends_the_run_before_anything_is_sent() {
             &EventSendParams::one(UserMessageEventParams::text("end it")),
         )
         .unwrap();
-    wait_for("the termination", || {
+    eventually("the termination", || {
         client.sessions().retrieve(&session).unwrap().status == SessionStatus::Terminated
     });
     let outcome = client
@@ -201,7 +152,7 @@ fn a_terminated_session_ends_the_run_before_anything_is_sent() {
         .until_idle()
         .unwrap();
     assert_eq!(outcome.stop_reason, Some(StopReason::Terminated));
-    assert_eq!(of_type(&log(&client, &session), "user.message").len(), 1);
+    assert_eq!(of_type(&events(&client, &session), "user.message").len(), 1);
 }
 
 #[test]
@@ -216,7 +167,7 @@ fn a_session_the_api_no_longer_has_ends_the_run_with_the_404() {
         .unwrap_err();
     assert_eq!(err.error.status(), Some(404), "{err}");
     // deleted while the run waits for it
-    let session = new_session(&client);
+    let session = cloud_session(&client, None).id;
     let runner = {
         let (client, session) = (client.clone(), session.clone());
         std::thread::spawn(move || {

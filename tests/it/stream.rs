@@ -1,25 +1,18 @@
 //! `EventStream` against servers that drop, stall, trickle and preview: every event exactly
 //! once and in order, the right error at the right time, previews folded.
 
+use crate::support::emulated::cloud_session;
+use crate::support::no_retry_client as client;
 use crate::support::{respond, respond_json, TestServer};
 use managed_agents::stream::{StreamItem, StreamOptions};
 use managed_agents::types::*;
-use managed_agents::{Client, Error};
+use managed_agents::Error;
 use serde_json::json;
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn client(url: &str) -> Client {
-    Client::builder()
-        .api_key("k")
-        .base_url(url)
-        .max_retries(0)
-        .build()
-        .unwrap()
-}
 
 fn stamp(n: usize) -> String {
     let ms = n as u64;
@@ -921,18 +914,7 @@ fn opening_a_stream_lists_the_log_end_without_waiting_for_the_connection() {
     let emu = Emulator::start().unwrap();
     emu.set_strict(true);
     let c = client(emu.base_url());
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
-        .unwrap();
-    let s = c
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.id))
-        .unwrap();
+    let s = cloud_session(&c, None);
     // from now on the emulator answers nothing for a minute: a stream that listed the log's
     // end only once its connection was answered would send no listing in the meantime
     emu.clear_request_log();

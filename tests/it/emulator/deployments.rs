@@ -2,20 +2,13 @@
 //! pause/unpause with `paused_reason`, run (a session from the deployment, with its initial
 //! events), runs that fail (recorded, the deployment paused), archive, and the run listing.
 
-use super::setup;
+use crate::support::emulated::{cloud_env_and_agent, setup};
 use managed_agents::types::*;
 use managed_agents::Client;
 use managed_agents_emulator::Script;
 
 fn deployment(c: &Client, name: &str) -> (Deployment, Agent, Environment) {
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
-        .unwrap();
+    let (env, agent) = cloud_env_and_agent(&c);
     let params = DeploymentCreateParams::new(
         name,
         agent.id.as_str(),
@@ -195,14 +188,7 @@ fn a_run_that_cannot_create_its_session_records_the_error_and_pauses() {
 #[test]
 fn bad_deployments_are_refused() {
     let (_emu, c) = setup();
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
-        .unwrap();
+    let (env, agent) = cloud_env_and_agent(&c);
     let create = |agent: &str, env: &str, events: Vec<DeploymentInitialEventParams>| {
         c.deployments()
             .create(&DeploymentCreateParams::new("d", agent, env, events))

@@ -1,7 +1,7 @@
 //! The emulator's HTTP/1.1 server: keep-alive, the request parser's bounds over a raw socket,
 //! and the close-before-the-status-line fault.
 
-use super::setup;
+use crate::support::emulated::setup;
 use managed_agents::types::*;
 use managed_agents_emulator::{Emulator, Faults};
 use std::io::{BufRead, BufReader, Read, Write};

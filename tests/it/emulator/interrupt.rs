@@ -2,8 +2,9 @@
 //! its result is abandoned, an idle session is not affected, and an interrupt naming a child
 //! thread stops that thread only (one without a thread stops them all).
 
+use super::session;
 use super::threads::{multiagent_session, thread_events, threads, wait_child};
-use super::{session, setup};
+use crate::support::emulated::setup;
 use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
 use managed_agents::Client;

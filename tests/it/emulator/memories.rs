@@ -2,7 +2,7 @@
 //! unique paths, preconditions, listing by prefix and depth, versions for every change that
 //! outlive the memory, and redaction.
 
-use super::setup;
+use crate::support::emulated::setup;
 use managed_agents::types::*;
 use managed_agents::Client;
 

@@ -2,10 +2,12 @@
 //! bodies, the status machine and the event log; and the quickstart. The rest of the emulator's
 //! tests are the modules below, one concern each.
 
+use crate::support::emulated::{cloud_session, setup};
+use crate::support::example_exe;
 use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
 use managed_agents::{Client, Error, UploadFile};
-use managed_agents_emulator::{Emulator, Script};
+use managed_agents_emulator::Script;
 use serde_json::json;
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -34,35 +36,18 @@ mod worker_skill_limits;
 mod worker_skills;
 mod worker_subagent_skills;
 
-fn setup() -> (Emulator, Client) {
-    let emu = Emulator::start().unwrap();
-    emu.set_strict(true);
-    let client = Client::builder()
-        .api_key("k")
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
-    (emu, client)
-}
-
+/// A session in a cloud environment, of an agent with a `run_tests` tool when `with_tool`.
 fn session(client: &Client, with_tool: bool) -> Session {
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let mut params = AgentCreateParams::new("A", "claude-opus-4-5");
-    if with_tool {
-        params = params.tool(CustomToolParams::new(
-            "run_tests",
-            "Run",
-            json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
-        ));
-    }
-    let agent = client.agents().create(&params).unwrap();
-    client
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.id))
-        .unwrap()
+    cloud_session(
+        client,
+        with_tool.then(|| {
+            CustomToolParams::new(
+                "run_tests",
+                "Run",
+                json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
+            )
+        }),
+    )
 }
 
 #[test]
@@ -390,15 +375,7 @@ fn the_default_script_echoes_and_calls_the_agents_custom_tool() {
 /// The quickstart, end to end, as a new user runs it (no API key: on the emulator).
 #[test]
 fn the_quickstart_runs_end_to_end() {
-    let exe = std::env::current_exe().unwrap();
-    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
-    let bin = examples.join(format!("quickstart{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built (cargo test builds the examples)",
-        bin.display()
-    );
-    let out = std::process::Command::new(bin)
+    let out = std::process::Command::new(example_exe("quickstart"))
         .env_remove("ANTHROPIC_API_KEY")
         .output()
         .unwrap();

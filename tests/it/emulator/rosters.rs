@@ -2,8 +2,8 @@
 //! `multiagent_20261001`) checked and resolved when it is saved, merged or cleared by an update,
 //! snapshot in full by a session; a session without one has no threads.
 
-use super::setup;
 use super::threads::{multiagent_session, threads};
+use crate::support::emulated::setup;
 use managed_agents::types::*;
 use managed_agents::Error;
 use managed_agents_emulator::Script;

@@ -1,7 +1,7 @@
 //! The API's rules the emulator keeps: uploaded files do not download, a session's vaults must
 //! exist, memory contents carry their real SHA-256.
 
-use super::setup;
+use crate::support::emulated::{cloud_env_and_agent, setup};
 use managed_agents::types::*;
 use managed_agents::{Error, UploadFile};
 use managed_agents_emulator::Script;
@@ -44,14 +44,7 @@ fn an_uploaded_file_does_not_download_but_a_session_output_does() {
 #[test]
 fn a_session_with_a_vault_that_does_not_exist_is_refused() {
     let (_emu, c) = setup();
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
-        .unwrap();
+    let (env, agent) = cloud_env_and_agent(&c);
     let vault = c.vaults().create(&VaultCreateParams::new("v")).unwrap();
     let err = c
         .sessions()
@@ -94,14 +87,7 @@ fn a_memorys_sha256_is_the_digest_of_its_content() {
 #[test]
 fn a_session_on_an_archived_agent_environment_or_vault_is_refused() {
     let (_emu, c) = setup();
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
-        .unwrap();
+    let (env, agent) = cloud_env_and_agent(&c);
     let vault = c.vaults().create(&VaultCreateParams::new("v")).unwrap();
     let create = |vaults: Vec<String>| {
         c.sessions()
@@ -177,14 +163,7 @@ fn credential_secrets_are_never_returned_at_any_depth() {
 #[test]
 fn only_a_repositorys_token_can_be_rotated_and_only_files_are_added() {
     let (_emu, c) = setup();
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
-        .unwrap();
+    let (env, agent) = cloud_env_and_agent(&c);
     let repo =
         GitHubRepositoryResourceParams::new("https://github.com/o/r").authorization_token("tok-1");
     let s = c
@@ -247,14 +226,7 @@ fn get_text(emu: &managed_agents_emulator::Emulator, path: &str) -> String {
 #[test]
 fn a_memory_store_resource_carries_its_store_and_instructions_and_refuses_an_archived_one() {
     let (_emu, c) = setup();
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
-        .unwrap();
+    let (env, agent) = cloud_env_and_agent(&c);
     let store = c
         .memory_stores()
         .create(&MemoryStoreCreateParams::new("notes").description("team notes"))

@@ -3,8 +3,8 @@
 //! handler runs (the handler sees it; nothing is posted) and kills a bash call of the
 //! runner's toolset.
 
-use super::setup;
-use super::worker_faults::{events, of_type, session_with_message, workdir};
+use crate::support::emulated::{events, of_type, self_hosted_session, setup};
+use crate::support::{respond_json, sse_head, tempdir, TestServer};
 use managed_agents::runner::StopReason;
 use managed_agents_emulator::Script;
 use serde_json::json;
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 fn a_runner_on_a_session_whose_turn_is_over_returns_at_once_and_a_cancel_ends_a_run() {
     let (emu, client) = setup();
     emu.set_script(Script::new().say("hello"));
-    let (_env, session) = session_with_message(&client);
+    let (_env, session) = self_hosted_session(&client);
     let deadline = Instant::now() + Duration::from_secs(30);
     while of_type(&events(&client, &session), "session.status_idle").is_empty() {
         assert!(Instant::now() < deadline, "the session never went idle");
@@ -95,9 +95,9 @@ fn a_cancel_during_a_bash_call_of_the_runners_toolset_kills_the_command() {
             )
             .say("done"),
     );
-    let (_env, session) = session_with_message(&client);
-    let dir = workdir("bashcancel");
-    let toolset = Arc::new(AgentToolset::new(AgentToolContext::new(&dir)).unwrap());
+    let (_env, session) = self_hosted_session(&client);
+    let dir = tempdir();
+    let toolset = Arc::new(AgentToolset::new(AgentToolContext::new(dir.path())).unwrap());
     let cancel = managed_agents::environments::StopSignal::new();
     let runner = {
         let (client, session, cancel) = (client.clone(), session.clone(), cancel.clone());
@@ -112,7 +112,7 @@ fn a_cancel_during_a_bash_call_of_the_runners_toolset_kills_the_command() {
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     let pid = loop {
-        if let Some(pid) = std::fs::read_to_string(dir.join("pid.txt"))
+        if let Some(pid) = std::fs::read_to_string(dir.path().join("pid.txt"))
             .ok()
             .filter(|p| p.ends_with('\n'))
         {
@@ -132,43 +132,21 @@ fn a_cancel_during_a_bash_call_of_the_runners_toolset_kills_the_command() {
     }
     let log = events(&client, &session);
     assert!(of_type(&log, "user.tool_result").is_empty(), "{log:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_cancelled_stream_ends_while_its_connection_is_silent() {
-    use std::io::{BufRead, BufReader, Write};
     // a server that opens the event stream, then says nothing (no pings) for a minute
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for conn in listener.incoming().take(8) {
-            let Ok(mut conn) = conn else { continue };
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(conn.try_clone().unwrap());
-                let mut request_line = String::new();
-                let _ = reader.read_line(&mut request_line);
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                    line.clear();
-                }
-                if !request_line.contains("/stream") {
-                    // the listing the stream reads when it opens: an empty log
-                    let body = r#"{"data":[],"next_page":null}"#;
-                    let _ = write!(
-                        conn,
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    return;
-                }
-                let _ = conn.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
-                );
-                std::thread::sleep(Duration::from_secs(60));
-            });
+    let server = TestServer::start(|_, req, conn| {
+        if !req.target.contains("/stream") {
+            // the listing the stream reads when it opens: an empty log
+            respond_json(conn, r#"{"data":[],"next_page":null}"#);
+            return;
         }
+        sse_head(conn);
+        std::thread::sleep(Duration::from_secs(60));
     });
+    let url = server.url.clone();
     let client = managed_agents::Client::builder()
         .api_key("k")
         .base_url(url)

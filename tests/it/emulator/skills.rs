@@ -1,7 +1,7 @@
 //! Skills and versions through the crate's client: created from an uploaded folder, listed,
 //! retrieved, a new version, content downloaded as a zip archive of the folder, deleted.
 
-use super::setup;
+use crate::support::emulated::setup;
 use managed_agents::{Multipart, UploadFile};
 use std::io::Read;
 

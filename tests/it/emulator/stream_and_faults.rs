@@ -1,7 +1,8 @@
 //! The live stream and the faults over real HTTP: heartbeats and previews, drops mid-line,
 //! overloads and rate limits retried, trickled and stalled answers against deadlines.
 
-use super::{session, setup};
+use super::session;
+use crate::support::emulated::setup;
 use managed_agents::stream::{StreamItem, StreamOptions};
 use managed_agents::types::*;
 use managed_agents::{Client, Error};

@@ -2,11 +2,11 @@
 //! their own tools answer only their calls, a runner for every tool answers a call it has no
 //! handler for with an error, and a child archived while it waits for a call ends there.
 
-use super::setup;
 use super::threads::{
     delegating, kind, multiagent_session, researching, session_events, thread_events, threads,
     wait_child,
 };
+use crate::support::emulated::setup;
 use managed_agents::runner::Outcome;
 use managed_agents::types::*;
 use managed_agents::{Client, Error};

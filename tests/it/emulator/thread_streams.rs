@@ -2,8 +2,8 @@
 //! across drops, the primary thread's stream is the session's, and a deleted session ends its
 //! threads' streams.
 
-use super::setup;
 use super::threads::{ids, multiagent_session, thread_events, threads, wait_child};
+use crate::support::emulated::setup;
 use managed_agents::stream::StreamOptions;
 use managed_agents::types::*;
 use managed_agents_emulator::{Faults, Script};

@@ -3,7 +3,7 @@
 //! cross-thread events. The streams are in `thread_streams.rs`, the child's calls in
 //! `thread_calls.rs`, the rosters in `rosters.rs`.
 
-use super::setup;
+use crate::support::emulated::setup;
 use managed_agents::runner::Outcome;
 use managed_agents::types::*;
 use managed_agents::{Client, Error};

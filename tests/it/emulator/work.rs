@@ -4,7 +4,8 @@
 //! reclaim of a lapsed lease, polls answered 529, and a scripted session run end to end by
 //! the worker with the local agent toolset.
 
-use super::setup;
+use crate::support::emulated::{local_agent, self_hosted_environment, setup, ENV_KEY};
+use crate::support::tempdir;
 use managed_agents::environments::{
     sessions_token, LeaseEnd, LeaseKeeper, LeaseOptions, PollerOptions, NO_HEARTBEAT,
 };
@@ -16,19 +17,9 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-const ENV_KEY: &str = "env-key-for-tests";
-
 /// A self-hosted environment and an agent.
 fn self_hosted(client: &Client) -> (String, Agent) {
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap();
-    let agent = client
-        .agents()
-        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
-        .unwrap();
-    (env.id, agent)
+    (self_hosted_environment(client), local_agent(client))
 }
 
 fn new_session(client: &Client, env: &str, agent: &Agent) -> Session {
@@ -435,8 +426,7 @@ fn the_environment_worker_runs_a_scripted_session_that_writes_then_reads() {
             .agent_tool("read", json!({"file_path": "notes/hello.txt"}))
             .say("done"),
     );
-    let workdir = std::env::temp_dir().join(format!("emu-work-{}", std::process::id()));
-    std::fs::create_dir_all(&workdir).unwrap();
+    let workdir = tempdir();
     let session = new_session(&client, &env, &agent);
     client
         .sessions()
@@ -446,14 +436,17 @@ fn the_environment_worker_runs_a_scripted_session_that_writes_then_reads() {
             &EventSendParams::one(UserMessageEventParams::text("write and read")),
         )
         .unwrap();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), workdir.clone())));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new((
+        Vec::new(),
+        workdir.path().to_path_buf(),
+    )));
     let worker = client
         .environments()
         .work()
         .worker()
         .environment_id(env.clone())
         .environment_key(ENV_KEY)
-        .workdir(&workdir)
+        .workdir(workdir.path())
         .on_session({
             let seen = seen.clone();
             move |ctx| {
@@ -494,5 +487,4 @@ fn the_environment_worker_runs_a_scripted_session_that_writes_then_reads() {
     assert_eq!(items.data.len(), 1);
     assert_eq!(state(&items.data[0]), "stopped");
     assert_eq!(items.data[0].data.id, session.id);
-    let _ = std::fs::remove_dir_all(&workdir);
 }

@@ -1,25 +1,15 @@
 //! The work queue's stats over real HTTP: `workers_polling` counts the workers (by their
 //! `Anthropic-Worker-ID`) that polled in the last 30 seconds, as the API documents it.
 
-use super::setup;
+use crate::support::emulated::{self_hosted_environment, setup, ENV_KEY};
 use managed_agents::environments::PollerOptions;
 use managed_agents::types::*;
 use managed_agents::Client;
 
-const ENV_KEY: &str = "env-key-for-tests";
-
-fn self_hosted(client: &Client) -> String {
-    client
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id
-}
-
 #[test]
 fn the_stats_count_the_workers_that_polled_by_their_worker_id() {
     let (_emu, client) = setup();
-    let env = self_hosted(&client);
+    let env = self_hosted_environment(&client);
     let work = client.environments().work();
     // no poll has said who it is: the count is unknown
     assert_eq!(work.stats(&env).unwrap().workers_polling, None);

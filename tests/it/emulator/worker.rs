@@ -2,27 +2,21 @@
 //! whose scripted agent calls the built-in tools (write, bash, grep, read) are claimed, run in
 //! a work directory of their own and stopped, several at a time.
 
-use super::setup;
+use crate::support::emulated::{
+    local_agent, self_hosted_environment, send_message, setup, ENV_KEY,
+};
+use crate::support::tempdir;
 use managed_agents::environments::PollerOptions;
 use managed_agents::types::*;
 use managed_agents_emulator::Script;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const ENV_KEY: &str = "env-key-for-tests";
-
 #[test]
 fn twenty_sessions_run_their_built_in_tools_through_one_worker_four_at_a_time() {
     let (emu, client) = setup();
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id;
-    let agent = client
-        .agents()
-        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
-        .unwrap();
+    let env = self_hosted_environment(&client);
+    let agent = local_agent(&client);
     emu.set_script(
         Script::new()
             .agent_tool(
@@ -40,25 +34,17 @@ fn twenty_sessions_run_their_built_in_tools_through_one_worker_four_at_a_time() 
             .sessions()
             .create(&SessionCreateParams::new(&agent, env.as_str()))
             .unwrap();
-        client
-            .sessions()
-            .events()
-            .send(
-                &session.id,
-                &EventSendParams::one(UserMessageEventParams::text(format!("task {i}"))),
-            )
-            .unwrap();
+        send_message(&client, &session.id, &format!("task {i}"));
         sessions.push(session.id);
     }
-    let workdir = std::env::temp_dir().join(format!("emu-worker-{}", std::process::id()));
-    std::fs::create_dir_all(&workdir).unwrap();
+    let workdir = tempdir();
     let stats = client
         .environments()
         .work()
         .worker()
         .environment_id(env.clone())
         .environment_key(ENV_KEY)
-        .workdir(&workdir)
+        .workdir(workdir.path())
         .concurrency(4)
         .poller_options(
             PollerOptions::new()
@@ -113,7 +99,7 @@ fn twenty_sessions_run_their_built_in_tools_through_one_worker_four_at_a_time() 
         .map(|w| w.unwrap())
         .collect::<Vec<_>>();
     assert_eq!(items.len(), 20);
-    let dirs: Vec<_> = std::fs::read_dir(&workdir).unwrap().collect();
+    let dirs: Vec<_> = std::fs::read_dir(workdir.path()).unwrap().collect();
     assert_eq!(dirs.len(), 20);
     for dir in dirs {
         let plan = std::fs::read_to_string(dir.unwrap().path().join("notes/plan.txt")).unwrap();
@@ -122,5 +108,4 @@ fn twenty_sessions_run_their_built_in_tools_through_one_worker_four_at_a_time() 
     for w in &items {
         assert_eq!(serde_json::to_value(&w.state).unwrap(), "stopped");
     }
-    let _ = std::fs::remove_dir_all(&workdir);
 }

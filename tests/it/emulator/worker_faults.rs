@@ -5,90 +5,27 @@
 //! answered once), an item claimed and never acknowledged (reclaimed after
 //! `reclaim_older_than_ms`), and a session that is already idle (the item ends at once).
 
-use super::setup;
+use crate::support::emulated::{self, events, of_type, self_hosted_session, setup};
+use crate::support::tempdir;
 use managed_agents::environments::{
     Disposition, EnvironmentWorker, ItemReport, LeaseEnd, LeaseOptions, PollerOptions,
 };
 use managed_agents::types::*;
 use managed_agents::Client;
 use managed_agents_emulator::{Faults, Script};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const ENV_KEY: &str = "env-key-for-tests";
-
-/// A self-hosted environment, an agent, and a session of them sent a message.
-pub(super) fn session_with_message(client: &Client) -> (String, String) {
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id;
-    let agent = client
-        .agents()
-        .create(&AgentCreateParams::new("Local", "claude-opus-4-5"))
-        .unwrap();
-    let session = client
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.as_str()))
-        .unwrap()
-        .id;
-    client
-        .sessions()
-        .events()
-        .send(
-            &session,
-            &EventSendParams::one(UserMessageEventParams::text("go")),
-        )
-        .unwrap();
-    (env, session)
-}
-
 /// A worker on the environment heartbeating every 200 ms, polling briskly.
 fn worker(client: &Client, env: &str, workdir: &std::path::Path) -> EnvironmentWorker {
-    client
-        .environments()
-        .work()
-        .worker()
-        .environment_id(env)
-        .environment_key(ENV_KEY)
-        .workdir(workdir)
-        .poller_options(
-            PollerOptions::new()
-                .drain(true)
-                .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20))
-                .backoff(Duration::from_millis(10), Duration::from_millis(50)),
-        )
-        .lease_options(
-            LeaseOptions::new()
-                .assumed_ttl(Duration::from_secs(5))
-                .interval_bounds(Duration::from_millis(50), Duration::from_millis(200)),
-        )
-}
-
-pub(super) fn workdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("emu-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-pub(super) fn events(client: &Client, session: &str) -> Vec<Value> {
-    client
-        .sessions()
-        .events()
-        .list(session, &Default::default())
-        .unwrap()
-        .auto_paging()
-        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
-        .collect()
-}
-
-pub(super) fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["type"] == kind).collect()
+    emulated::worker(client, env, workdir).lease_options(
+        LeaseOptions::new()
+            .assumed_ttl(Duration::from_secs(5))
+            .interval_bounds(Duration::from_millis(50), Duration::from_millis(200)),
+    )
 }
 
 fn item_state(client: &Client, env: &str) -> String {
@@ -129,22 +66,24 @@ fn keep_reports(w: EnvironmentWorker) -> (EnvironmentWorker, Reports) {
 fn a_heartbeat_answered_412_ends_the_run_posts_nothing_and_leaves_the_item_unstopped() {
     let (emu, client) = setup();
     emu.set_script(Script::new().call_tool("slow", json!({})).say("done"));
-    let (env, session) = session_with_message(&client);
-    let dir = workdir("hb412");
+    let (env, session) = self_hosted_session(&client);
+    let dir = tempdir();
     let (started_tx, started) = mpsc::channel();
     let started_tx = Mutex::new(started_tx);
     let (release_tx, release) = mpsc::channel::<()>();
     let release = Mutex::new(release);
-    let (w, reports) = keep_reports(worker(&client, &env, &dir).tool("slow", move |_call| {
-        let _ = started_tx.lock().unwrap().send(());
-        // a handler that does not look at its cancel signal, and returns only once the worker
-        // is done: its result must not be posted
-        let _ = release
-            .lock()
-            .unwrap()
-            .recv_timeout(Duration::from_secs(30));
-        Ok::<_, String>("late")
-    }));
+    let (w, reports) = keep_reports(
+        worker(&client, &env, dir.path()).tool("slow", move |_call| {
+            let _ = started_tx.lock().unwrap().send(());
+            // a handler that does not look at its cancel signal, and returns only once the worker
+            // is done: its result must not be posted
+            let _ = release
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(30));
+            Ok::<_, String>("late")
+        }),
+    );
     let run = std::thread::spawn(move || w.run());
     started.recv_timeout(Duration::from_secs(30)).unwrap();
     emu.set_faults(Faults {
@@ -171,7 +110,6 @@ fn a_heartbeat_answered_412_ends_the_run_posts_nothing_and_leaves_the_item_unsto
         of_type(&log, "user.custom_tool_result").is_empty(),
         "{log:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -182,9 +120,9 @@ fn stopping_from_the_server_ends_the_run_kills_the_tool_and_the_item_is_stopped(
             .agent_tool("bash", json!({"command": "sleep 20; echo late > late.txt"}))
             .say("done"),
     );
-    let (env, session) = session_with_message(&client);
-    let dir = workdir("stopping");
-    let (w, reports) = keep_reports(worker(&client, &env, &dir));
+    let (env, session) = self_hosted_session(&client);
+    let dir = tempdir();
+    let (w, reports) = keep_reports(worker(&client, &env, dir.path()));
     let run = std::thread::spawn(move || w.run());
     // once the bash call is out, someone asks for a graceful stop of the item
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -211,12 +149,11 @@ fn stopping_from_the_server_ends_the_run_kills_the_tool_and_the_item_is_stopped(
     std::thread::sleep(Duration::from_secs(1));
     let log = events(&client, &session);
     assert!(of_type(&log, "user.tool_result").is_empty(), "{log:?}");
-    let written: Vec<_> = walk(&dir)
+    let written: Vec<_> = walk(dir.path())
         .into_iter()
         .filter(|p| p.ends_with("late.txt"))
         .collect();
     assert!(written.is_empty(), "{written:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -247,9 +184,9 @@ fn polls_answered_529_then_recovering_the_worker_runs_the_item() {
         fail_polls: 3,
         ..Faults::default()
     });
-    let (env, session) = session_with_message(&client);
-    let dir = workdir("poll529");
-    let stats = worker(&client, &env, &dir).run().unwrap();
+    let (env, session) = self_hosted_session(&client);
+    let dir = tempdir();
+    let stats = worker(&client, &env, dir.path()).run().unwrap();
     assert_eq!(
         (stats.claimed, stats.ran, stats.failed),
         (1, 1, 0),
@@ -260,7 +197,6 @@ fn polls_answered_529_then_recovering_the_worker_runs_the_item() {
     assert_eq!(results.len(), 1, "{log:?}");
     assert_ne!(results[0]["is_error"], true, "{results:?}");
     assert_eq!(item_state(&client, &env), "stopped");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -273,8 +209,8 @@ fn a_lease_that_expires_goes_to_a_second_worker_and_each_call_is_answered_once()
         lease_ttl: Some(Duration::from_millis(300)),
         ..Faults::default()
     });
-    let (env, session) = session_with_message(&client);
-    let dir = workdir("lapse");
+    let (env, session) = self_hosted_session(&client);
+    let dir = tempdir();
     let calls = Arc::new(AtomicUsize::new(0));
     let (started_tx, started) = mpsc::channel();
     let started_tx = Arc::new(Mutex::new(started_tx));
@@ -300,7 +236,7 @@ fn a_lease_that_expires_goes_to_a_second_worker_and_each_call_is_answered_once()
         .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20))
         .backoff(Duration::from_millis(10), Duration::from_millis(50));
     let (first, first_reports) = keep_reports(
-        worker(&client, &env, &dir.join("first"))
+        worker(&client, &env, &dir.path().join("first"))
             .worker_id("first")
             .tool("slow", tool.clone())
             .lease_options(LeaseOptions::new()),
@@ -310,7 +246,7 @@ fn a_lease_that_expires_goes_to_a_second_worker_and_each_call_is_answered_once()
     // later leases are the server's usual; the first one stays short
     emu.set_faults(Faults::default());
     let (second, second_reports) = keep_reports(
-        worker(&client, &env, &dir.join("second"))
+        worker(&client, &env, &dir.path().join("second"))
             .worker_id("second")
             .poller_options(quick)
             .tool("slow", tool),
@@ -359,7 +295,6 @@ fn a_lease_that_expires_goes_to_a_second_worker_and_each_call_is_answered_once()
         "end_turn"
     );
     assert_eq!(item_state(&client, &env), "stopped");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -367,14 +302,14 @@ fn the_item_of_a_session_already_idle_ends_at_once() {
     let (emu, client) = setup();
     // nothing for the worker to run: the agent answers and ends its turn
     emu.set_script(Script::new().say("nothing to run"));
-    let (env, session) = session_with_message(&client);
+    let (env, session) = self_hosted_session(&client);
     let deadline = Instant::now() + Duration::from_secs(30);
     while of_type(&events(&client, &session), "session.status_idle").is_empty() {
         assert!(Instant::now() < deadline, "the session never went idle");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let dir = workdir("idle");
-    let w = worker(&client, &env, &dir);
+    let dir = tempdir();
+    let w = worker(&client, &env, dir.path());
     let stop = w.stop_signal();
     let run = std::thread::spawn(move || w.run());
     // a generous bound: the item must end by itself, long before the worker is told to stop
@@ -395,18 +330,17 @@ fn the_item_of_a_session_already_idle_ends_at_once() {
         "the item of an idle session was held until the worker stopped"
     );
     assert_eq!((stats.claimed, stats.ran), (1, 1), "{stats:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_stop_asked_for_by_the_stop_heartbeats_fault_ends_the_run_and_the_item_is_stopped() {
     let (emu, client) = setup();
     emu.set_script(Script::new().call_tool("wait", json!({})).say("done"));
-    let (env, session) = session_with_message(&client);
-    let dir = workdir("stopfault");
+    let (env, session) = self_hosted_session(&client);
+    let dir = tempdir();
     let (started_tx, started) = mpsc::channel();
     let started_tx = Mutex::new(started_tx);
-    let (w, reports) = keep_reports(worker(&client, &env, &dir).tool("wait", move |call| {
+    let (w, reports) = keep_reports(worker(&client, &env, dir.path()).tool("wait", move |call| {
         let _ = started_tx.lock().unwrap().send(());
         // a handler that gives up when the run is cancelled
         call.cancel.wait(Duration::from_secs(30));
@@ -433,7 +367,6 @@ fn a_stop_asked_for_by_the_stop_heartbeats_fault_ends_the_run_and_the_item_is_st
         of_type(&log, "user.custom_tool_result").is_empty(),
         "{log:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -447,7 +380,7 @@ fn an_item_claimed_but_never_acknowledged_is_reclaimed_by_a_worker_after_reclaim
             )
             .say("done"),
     );
-    let (env, session) = session_with_message(&client);
+    let (env, session) = self_hosted_session(&client);
     // a worker that died between its poll and its ack
     let lost = client
         .environments()
@@ -455,10 +388,10 @@ fn an_item_claimed_but_never_acknowledged_is_reclaimed_by_a_worker_after_reclaim
         .poll(&env, &WorkPollParams::default().block_ms(999))
         .unwrap()
         .expect("the session's item");
-    let dir = workdir("unacked");
+    let dir = tempdir();
     // older than the worker's reclaim_older_than_ms by the time it polls
     std::thread::sleep(Duration::from_millis(300));
-    let stats = worker(&client, &env, &dir)
+    let stats = worker(&client, &env, dir.path())
         .poller_options(
             PollerOptions::new()
                 .drain(true)
@@ -478,5 +411,4 @@ fn an_item_claimed_but_never_acknowledged_is_reclaimed_by_a_worker_after_reclaim
     assert_eq!(items.data.len(), 1);
     assert_eq!(items.data[0].id, lost.id);
     assert_eq!(item_state(&client, &env), "stopped");
-    let _ = std::fs::remove_dir_all(&dir);
 }

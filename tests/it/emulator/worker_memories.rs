@@ -4,10 +4,10 @@
 //! both sides keeps the server's version, and a store's folder that is already there or would
 //! lead outside the work directory fails the item.
 
-use super::setup;
-use super::worker_skills::{
-    all_files, drain, first_item_dir, session, tempdir, text, tool_results, worker, ENV_KEY,
-};
+use super::worker_skills::{all_files, first_item_dir, session, text, tool_results};
+use crate::support::emulated::setup;
+use crate::support::emulated::{drain, worker, ENV_KEY};
+use crate::support::tempdir;
 use managed_agents::environments::MIN_MEMORY_SYNC_INTERVAL;
 use managed_agents::runner::ToolCall;
 use managed_agents::types::*;
@@ -159,8 +159,8 @@ fn memories_are_files_and_the_agents_changes_go_back_to_the_store_but_not_to_a_r
             ),
         ],
     );
-    let workdir = tempdir("memory");
-    let stats = drain(&client, &env, &workdir);
+    let workdir = tempdir();
+    let stats = drain(&client, &env, workdir.path());
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
     let results = tool_results(&client, &id);
     assert_eq!(results.len(), 5, "{results:?}");
@@ -185,10 +185,9 @@ fn memories_are_files_and_the_agents_changes_go_back_to_the_store_but_not_to_a_r
     // the read-only store is as it was, though bash changed its files
     assert_eq!(contents(&client, &rules), map(&[("/rules.md", "be kind")]));
     // and the folders went with the item
-    let item_dir = first_item_dir(&workdir);
+    let item_dir = first_item_dir(workdir.path());
     assert!(!item_dir.join("mnt/memory/notes").exists());
     assert!(!item_dir.join("mnt/memory/team-rules").exists());
-    std::fs::remove_dir_all(&workdir).unwrap();
 }
 
 #[test]
@@ -197,12 +196,12 @@ fn a_session_with_memory_stores_fails_when_its_folder_is_already_there() {
     let notes = store(&client, "notes", &[("/a.md", "one")]);
     emu.set_script(Script::new().say("done"));
     let (env, _) = with_store(&client, &notes);
-    let workdir = tempdir("stale");
+    let workdir = tempdir();
     // a dead run's leftovers in every item's folder would be uploaded into the store
-    let stale = item_dir(&client, &env, &workdir);
+    let stale = item_dir(&client, &env, workdir.path());
     std::fs::create_dir_all(stale.join("mnt/memory/notes")).unwrap();
     std::fs::write(stale.join("mnt/memory/notes/a.md"), "stale").unwrap();
-    let stats = drain(&client, &env, &workdir);
+    let stats = drain(&client, &env, workdir.path());
     assert_eq!((stats.ran, stats.failed), (0, 1), "{stats:?}");
     assert_eq!(contents(&client, &notes), map(&[("/a.md", "one")]));
     assert_eq!(
@@ -210,7 +209,6 @@ fn a_session_with_memory_stores_fails_when_its_folder_is_already_there() {
         "stale",
         "left as found"
     );
-    std::fs::remove_dir_all(&workdir).unwrap();
 }
 
 #[test]
@@ -242,8 +240,8 @@ fn memories_sync_both_ways_while_the_session_runs() {
             Ok::<_, String>("checked")
         }
     };
-    let workdir = tempdir("interval");
-    let stats = worker(&client, &env, &workdir)
+    let workdir = tempdir();
+    let stats = worker(&client, &env, workdir.path())
         .memory_sync_interval(Some(MIN_MEMORY_SYNC_INTERVAL))
         .tool("check", check)
         .run()
@@ -268,7 +266,6 @@ fn memories_sync_both_ways_while_the_session_runs() {
             ("/shared.md", "v2 from elsewhere")
         ])
     );
-    std::fs::remove_dir_all(&workdir).unwrap();
 }
 
 #[test]
@@ -292,21 +289,20 @@ fn a_memory_store_whose_folder_would_lead_outside_the_work_directory_fails_the_i
     let notes = store(&client, "notes", &[("/a.md", "one")]);
     emu.set_script(Script::new().say("done"));
     let (env, _) = with_store(&client, &notes);
-    let base = tempdir("memory-link");
-    let workdir = base.join("work");
-    std::fs::create_dir_all(base.join("outside")).unwrap();
+    let base = tempdir();
+    let workdir = base.path().join("work");
+    std::fs::create_dir_all(base.path().join("outside")).unwrap();
     // an item's folder left by an earlier run, with a link where the mount path begins
     let item_dir = item_dir(&client, &env, &workdir);
     std::fs::create_dir_all(&item_dir).unwrap();
-    std::os::unix::fs::symlink(base.join("outside"), item_dir.join("mnt")).unwrap();
+    std::os::unix::fs::symlink(base.path().join("outside"), item_dir.join("mnt")).unwrap();
     let stats = drain(&client, &env, &workdir);
     assert_eq!((stats.ran, stats.failed), (0, 1), "{stats:?}");
-    assert!(all_files(&base.join("outside")).is_empty());
-    assert!(std::fs::read_dir(base.join("outside"))
+    assert!(all_files(&base.path().join("outside")).is_empty());
+    assert!(std::fs::read_dir(base.path().join("outside"))
         .unwrap()
         .next()
         .is_none());
-    std::fs::remove_dir_all(&base).unwrap();
 }
 
 #[test]
@@ -330,8 +326,8 @@ fn a_memory_changed_on_both_sides_keeps_the_servers_version() {
             Ok::<_, String>("changed")
         }
     };
-    let workdir = tempdir("conflict");
-    let stats = worker(&client, &env, &workdir)
+    let workdir = tempdir();
+    let stats = worker(&client, &env, workdir.path())
         .tool("elsewhere", elsewhere)
         .run()
         .unwrap();
@@ -340,7 +336,6 @@ fn a_memory_changed_on_both_sides_keeps_the_servers_version() {
         contents(&client, &notes),
         map(&[("/plan.md", "another session's")])
     );
-    std::fs::remove_dir_all(&workdir).unwrap();
 }
 
 #[test]
@@ -364,8 +359,8 @@ fn a_run_that_ends_early_flushes_new_and_changed_files_but_sends_no_delete() {
             .say("done"),
     );
     let (env, _) = with_store(&client, &notes);
-    let workdir = tempdir("flush");
-    let worker = worker(&client, &env, &workdir);
+    let workdir = tempdir();
+    let worker = worker(&client, &env, workdir.path());
     let stop = worker.stop_signal();
     let stats = worker
         .tool("stop_worker", move |_: &ToolCall| {
@@ -382,7 +377,6 @@ fn a_run_that_ends_early_flushes_new_and_changed_files_but_sends_no_delete() {
         .collect();
     expected.extend(notes_n.iter().map(|(p, c)| (p.as_str(), c.as_str())));
     assert_eq!(contents(&client, &notes), map(&expected));
-    std::fs::remove_dir_all(&workdir).unwrap();
 }
 
 #[test]
@@ -390,9 +384,8 @@ fn the_file_tools_reach_a_mounted_store_by_its_absolute_mount_path_and_nothing_e
     let (emu, client) = setup();
     let notes = store(&client, "notes", &[("/a.md", "alpha"), ("/b.md", "beta")]);
     // somewhere outside the work directory that a climb out of the mount would reach
-    let outside = tempdir("mount-outside");
-    std::fs::create_dir_all(&outside).unwrap();
-    let escape = format!("/mnt/memory/notes/../../..{}/x", outside.display());
+    let outside = tempdir();
+    let escape = format!("/mnt/memory/notes/../../..{}/x", outside.path().display());
     let passwd = std::fs::read("/etc/passwd").ok();
     emu.set_script(
         Script::new()
@@ -424,8 +417,8 @@ fn the_file_tools_reach_a_mounted_store_by_its_absolute_mount_path_and_nothing_e
             .say("done"),
     );
     let (env, id) = with_store(&client, &notes);
-    let workdir = tempdir("mount-abs");
-    let stats = drain(&client, &env, &workdir);
+    let workdir = tempdir();
+    let stats = drain(&client, &env, workdir.path());
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
     let results = tool_results(&client, &id);
     assert_eq!(results.len(), 10, "{results:?}");
@@ -451,8 +444,6 @@ fn the_file_tools_reach_a_mounted_store_by_its_absolute_mount_path_and_nothing_e
     );
     // and nothing outside the work directory changed
     assert!(!Path::new("/mnt/memory/other/x").exists());
-    assert!(!outside.join("x").exists());
+    assert!(!outside.path().join("x").exists());
     assert_eq!(std::fs::read("/etc/passwd").ok(), passwd);
-    std::fs::remove_dir_all(&workdir).unwrap();
-    std::fs::remove_dir_all(&outside).unwrap();
 }

@@ -2,9 +2,11 @@
 //! the next is asked for, each request bounded), and the download stops when the item must
 //! stop, instead of listing the whole store into memory first.
 
-use super::setup;
 use super::worker_memories::{item_dir, store, with_store};
-use super::worker_skills::{all_files, tempdir, worker};
+use super::worker_skills::all_files;
+use crate::support::emulated::setup;
+use crate::support::emulated::worker;
+use crate::support::tempdir;
 use managed_agents_emulator::{Faults, Script};
 use std::time::Duration;
 
@@ -21,14 +23,14 @@ fn a_memory_store_is_written_page_by_page_and_the_download_stops_on_a_stop() {
     let notes = store(&client, "notes", &pairs);
     emu.set_script(Script::new().say("done"));
     let (env, _) = with_store(&client, &notes);
-    let workdir = tempdir("memory-pages");
-    let dir = item_dir(&client, &env, &workdir);
+    let workdir = tempdir();
+    let dir = item_dir(&client, &env, workdir.path());
     // every request answered slowly: the store's ten pages of 20 take seconds
     emu.set_faults(Faults {
         slow: Some(Duration::from_millis(400)),
         ..Faults::default()
     });
-    let worker = worker(&client, &env, &workdir);
+    let worker = worker(&client, &env, workdir.path());
     let stop = worker.stop_signal();
     let run = std::thread::spawn(move || worker.run());
     let mut most = 0;
@@ -54,5 +56,4 @@ fn a_memory_store_is_written_page_by_page_and_the_download_stops_on_a_stop() {
         most < 200,
         "the whole store was written after the stop ({most} files)"
     );
-    std::fs::remove_dir_all(&workdir).unwrap();
 }

@@ -3,9 +3,11 @@
 //! `content_sha256` precondition) and reaches the disk only once the store took it; and a file
 //! that went missing during a call that was stopped is pulled again, never deleted.
 
-use super::setup;
 use super::worker_memories::{contents, map, store, update_elsewhere, with_store};
-use super::worker_skills::{tempdir, text, tool_results, worker};
+use super::worker_skills::{text, tool_results};
+use crate::support::emulated::setup;
+use crate::support::emulated::worker;
+use crate::support::tempdir;
 use managed_agents::runner::ToolCall;
 use managed_agents::Client;
 use managed_agents_emulator::Script;
@@ -47,9 +49,9 @@ fn a_write_to_a_memory_file_is_saved_in_the_store_before_the_disk() {
             .say("done"),
     );
     let (env, id) = with_store(&client, &notes);
-    let workdir = tempdir("memory-first");
+    let workdir = tempdir();
     let (c2, n2) = (client.clone(), notes.clone());
-    let stats = worker(&client, &env, &workdir)
+    let stats = worker(&client, &env, workdir.path())
         .tool("peek", peek(&client, &notes))
         .tool("change_b", move |_: &ToolCall| {
             update_elsewhere(&c2, &n2, "/b.md", "theirs");
@@ -102,7 +104,6 @@ fn a_write_to_a_memory_file_is_saved_in_the_store_before_the_disk() {
         contents(&client, &notes),
         map(&[("/a.md", "two"), ("/b.md", "theirs"), ("/new.md", "fresh")])
     );
-    std::fs::remove_dir_all(&workdir).unwrap();
 }
 
 #[test]
@@ -126,8 +127,8 @@ fn a_memory_file_gone_after_a_stopped_call_is_pulled_again_not_deleted() {
             .say("done"),
     );
     let (env, id) = with_store(&client, &notes);
-    let workdir = tempdir("memory-restore");
-    let stats = worker(&client, &env, &workdir).run().unwrap();
+    let workdir = tempdir();
+    let stats = worker(&client, &env, workdir.path()).run().unwrap();
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
     let results = tool_results(&client, &id);
     assert_eq!(results.len(), 3, "{results:?}");
@@ -136,5 +137,4 @@ fn a_memory_file_gone_after_a_stopped_call_is_pulled_again_not_deleted() {
         contents(&client, &notes),
         map(&[("/a.md", "keep me"), ("/c.md", "sea")])
     );
-    std::fs::remove_dir_all(&workdir).unwrap();
 }

@@ -2,8 +2,9 @@
 //! served by the emulator) is refused and logged while the item still runs; nothing of it
 //! stays on disk.
 
-use super::setup;
-use super::worker_skills::{session, tempdir, text, tool_results};
+use super::worker_skills::{session, text, tool_results};
+use crate::support::emulated::{drain, setup};
+use crate::support::tempdir;
 use managed_agents::types::*;
 use managed_agents::{Multipart, UploadFile};
 use managed_agents_emulator::{Faults, Script};
@@ -121,8 +122,8 @@ fn a_zip_bomb_skill_is_refused_and_the_item_runs() {
         vec![SkillParams::Custom(CustomSkillParams::new(&skill.id))],
         vec![],
     );
-    let workdir = tempdir("zipbomb");
-    let stats = super::worker_skills::drain(&client, &env, &workdir);
+    let workdir = tempdir();
+    let stats = drain(&client, &env, workdir.path());
     // the skill is left out; the item still runs
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
     let results = tool_results(&client, &id);
@@ -130,7 +131,6 @@ fn a_zip_bomb_skill_is_refused_and_the_item_runs() {
     let listing = text(&results[0]);
     assert!(!listing.contains("zeros.bin"), "{listing}");
     assert!(!listing.contains("SKILL.md"), "{listing}");
-    std::fs::remove_dir_all(&workdir).unwrap();
 }
 
 /// A sink that only counts.

@@ -4,25 +4,14 @@
 //! written outside; a link the agent leaves in place of the skills folder is not followed.
 //! The helpers here serve the memory store tests too.
 
-use super::setup;
-use managed_agents::environments::{EnvironmentWorker, PollerOptions, WorkerStats};
+use crate::support::emulated::{drain, self_hosted_environment, send_message, setup};
+use crate::support::tempdir;
 use managed_agents::types::*;
 use managed_agents::{Client, Multipart, UploadFile};
 use managed_agents_emulator::{Faults, Script};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-pub(crate) const ENV_KEY: &str = "env-key-for-tests";
-
-/// A fresh directory for one test.
-pub(crate) fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("worker-data-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// A self-hosted session of an agent with `skills` and `resources`, with a message sent.
 pub(crate) fn session(
@@ -30,11 +19,7 @@ pub(crate) fn session(
     skills: Vec<SkillParams>,
     resources: Vec<DeploymentCreateParamsResource>,
 ) -> (String, String) {
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id;
+    let env = self_hosted_environment(client);
     let agent = client
         .agents()
         .create(&AgentCreateParams::new("Local", "claude-opus-4-5").skills(skills))
@@ -43,36 +28,8 @@ pub(crate) fn session(
         .sessions()
         .create(&SessionCreateParams::new(&agent, env.as_str()).resources(resources))
         .unwrap();
-    client
-        .sessions()
-        .events()
-        .send(
-            &session.id,
-            &EventSendParams::one(UserMessageEventParams::text("go")),
-        )
-        .unwrap();
+    send_message(client, &session.id, "go");
     (env, session.id)
-}
-
-/// A worker on the environment's queue, in `workdir`, that stops once the queue is empty.
-pub(crate) fn worker(client: &Client, env: &str, workdir: &Path) -> EnvironmentWorker {
-    client
-        .environments()
-        .work()
-        .worker()
-        .environment_id(env)
-        .environment_key(ENV_KEY)
-        .workdir(workdir)
-        .poller_options(
-            PollerOptions::new()
-                .drain(true)
-                .empty_poll_sleep(Duration::from_millis(10), Duration::from_millis(20)),
-        )
-}
-
-/// Runs a worker on the environment's queue until it is empty.
-pub(crate) fn drain(client: &Client, env: &str, workdir: &Path) -> WorkerStats {
-    worker(client, env, workdir).run().unwrap()
 }
 
 /// The session's `user.tool_result` events, in order.
@@ -134,8 +91,8 @@ fn the_agents_skill_is_in_the_work_directory_before_the_first_tool_runs() {
         vec![SkillParams::Custom(CustomSkillParams::new(&skill.id))],
         vec![],
     );
-    let workdir = tempdir("skill");
-    let stats = drain(&client, &env, &workdir);
+    let workdir = tempdir();
+    let stats = drain(&client, &env, workdir.path());
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
     let results = tool_results(&client, &id);
     assert_eq!(results.len(), 3, "{results:?}");
@@ -145,8 +102,9 @@ fn the_agents_skill_is_in_the_work_directory_before_the_first_tool_runs() {
     // a third party's files: the skill's folder is its owner's only
     assert!(text(&results[2]).starts_with("drwx------"), "{results:?}");
     // the skill went with the item
-    assert!(!first_item_dir(&workdir).join("skills/pdf-tools").exists());
-    std::fs::remove_dir_all(&workdir).unwrap();
+    assert!(!first_item_dir(workdir.path())
+        .join("skills/pdf-tools")
+        .exists());
 }
 
 /// A zip archive of `entries`, as a hostile skill could be served.
@@ -216,8 +174,8 @@ fn a_skill_archive_with_a_parent_entry_is_refused_and_nothing_lands_outside() {
         )],
         vec![],
     );
-    let base = tempdir("zipslip");
-    let workdir = base.join("work");
+    let base = tempdir();
+    let workdir = base.path().join("work");
     std::fs::create_dir(&workdir).unwrap();
     let stats = drain(&client, &env, &workdir);
     // a skill that fails is left out; the item still runs
@@ -225,20 +183,19 @@ fn a_skill_archive_with_a_parent_entry_is_refused_and_nothing_lands_outside() {
     let results = tool_results(&client, &id);
     assert_eq!(results.len(), 1, "{results:?}");
     assert!(!text(&results[0]).contains("SKILL.md"), "{results:?}");
-    let files = all_files(&base);
+    let files = all_files(base.path());
     assert!(files.iter().all(|f| !f.contains("escape")), "{files:?}");
     assert!(files.iter().all(|f| !f.contains("SKILL.md")), "{files:?}");
-    std::fs::remove_dir_all(&base).unwrap();
 }
 
 #[test]
 fn a_link_the_agent_leaves_in_place_of_the_skills_folder_is_not_followed_when_cleaning_up() {
     let (emu, client) = setup();
     let skill = client.skills().create(skill_folder("pdf-tools")).unwrap();
-    let base = tempdir("skill-link");
-    let workdir = base.join("work");
-    std::fs::create_dir_all(base.join("outside/pdf-tools")).unwrap();
-    std::fs::write(base.join("outside/pdf-tools/keep.txt"), "mine").unwrap();
+    let base = tempdir();
+    let workdir = base.path().join("work");
+    std::fs::create_dir_all(base.path().join("outside/pdf-tools")).unwrap();
+    std::fs::write(base.path().join("outside/pdf-tools/keep.txt"), "mine").unwrap();
     std::fs::create_dir(&workdir).unwrap();
     emu.set_script(
         Script::new()
@@ -259,8 +216,7 @@ fn a_link_the_agent_leaves_in_place_of_the_skills_folder_is_not_followed_when_cl
     let results = tool_results(&client, &id);
     assert_eq!(text(&results[0]).trim_end(), "pdf-tools", "{results:?}");
     assert_eq!(
-        std::fs::read_to_string(base.join("outside/pdf-tools/keep.txt")).unwrap(),
+        std::fs::read_to_string(base.path().join("outside/pdf-tools/keep.txt")).unwrap(),
         "mine"
     );
-    std::fs::remove_dir_all(&base).unwrap();
 }

@@ -1,8 +1,10 @@
 //! The skills of a multi-agent session's subagents are downloaded too, as the official worker
 //! 2.17 does: deduplicated by skill id, and on a name clash the first skill keeps the folder.
 
-use super::setup;
-use super::worker_skills::{drain, tempdir, text, tool_results};
+use super::worker_skills::{text, tool_results};
+use crate::support::emulated::drain;
+use crate::support::emulated::{self_hosted_environment, send_message, setup};
+use crate::support::tempdir;
 use managed_agents::types::*;
 use managed_agents::{Client, Multipart, UploadFile};
 use managed_agents_emulator::Script;
@@ -48,11 +50,7 @@ fn subagents_skills_are_downloaded_once_and_the_first_of_a_name_wins() {
                 .multiagent(MultiagentCoordinatorParams::new(roster)),
         )
         .unwrap();
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::new("local").config(SelfHostedConfigParams::new()))
-        .unwrap()
-        .id;
+    let env = self_hosted_environment(&client);
     let session = client
         .sessions()
         .create(&SessionCreateParams::new(&lead, env.as_str()))
@@ -65,16 +63,9 @@ fn subagents_skills_are_downloaded_once_and_the_first_of_a_name_wins() {
             )
             .say("done"),
     );
-    client
-        .sessions()
-        .events()
-        .send(
-            &session.id,
-            &EventSendParams::one(UserMessageEventParams::text("go")),
-        )
-        .unwrap();
-    let workdir = tempdir("subagent-skills");
-    let stats = drain(&client, &env, &workdir);
+    send_message(&client, &session.id, "go");
+    let workdir = tempdir();
+    let stats = drain(&client, &env, workdir.path());
     assert_eq!((stats.ran, stats.failed), (1, 0), "{stats:?}");
     let results = tool_results(&client, &session.id);
     assert_eq!(results.len(), 1, "{results:?}");
@@ -82,5 +73,4 @@ fn subagents_skills_are_downloaded_once_and_the_first_of_a_name_wins() {
     assert!(out.starts_with("alpha\nbeta\n"), "{out}");
     assert!(out.contains("the lead's alpha"), "{out}");
     assert!(!out.contains("another alpha"), "{out}");
-    std::fs::remove_dir_all(&workdir).unwrap();
 }

@@ -3,6 +3,7 @@
 
 mod soak;
 
+use crate::support::emulated::cloud_session;
 use crate::support::{respond, respond_json, TestServer};
 use managed_agents::runner::StopReason;
 use managed_agents::stream::StreamOptions;
@@ -20,23 +21,12 @@ fn client(url: &str) -> Client {
         .unwrap()
 }
 
+/// A session in a cloud environment, of an agent with a `count` tool when `with_tool`.
 fn session(c: &Client, with_tool: bool) -> Session {
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let mut p = AgentCreateParams::new("A", "claude-opus-4-5");
-    if with_tool {
-        p = p.tool(CustomToolParams::new(
-            "count",
-            "Count",
-            json!({"type": "object"}),
-        ));
-    }
-    let agent = c.agents().create(&p).unwrap();
-    c.sessions()
-        .create(&SessionCreateParams::new(&agent, env.id))
-        .unwrap()
+    cloud_session(
+        c,
+        with_tool.then(|| CustomToolParams::new("count", "Count", json!({"type": "object"}))),
+    )
 }
 
 fn messages(n: usize) -> Script {

@@ -1,13 +1,12 @@
-//! What the work-queue tests share: the credentials, a work item and a heartbeat answer as
-//! the API sends them, clients, and helpers to read what a scripted server recorded.
-#![allow(dead_code)]
+//! What the work-queue tests share on the scripted server: the credentials, a work item and a
+//! heartbeat answer as the API sends them, clients, and helpers to read what it recorded.
 
 use super::{respond, Recorded, TestServer};
 use managed_agents::environments::PollerOptions;
 use managed_agents::Client;
 use serde_json::{json, Value};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const API_KEY: &str = "sk-ant-test-key-0123456789";
 pub const ENV_KEY: &str = "envkey-test-0123456789";
@@ -82,13 +81,4 @@ pub fn error(conn: &mut TcpStream, status: u16, body: Value) {
         &[("content-type", "application/json")],
         body.to_string().as_bytes(),
     );
-}
-
-/// Waits (generously) until `f` holds.
-pub fn eventually(what: &str, f: impl Fn() -> bool) {
-    let end = Instant::now() + Duration::from_secs(30);
-    while !f() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }

@@ -28,18 +28,16 @@ pub(crate) struct Sandbox {
     pub(crate) base: PathBuf,
     pub(crate) work: PathBuf,
     pub(crate) outside: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl Sandbox {
     pub(crate) fn new(name: &str) -> Sandbox {
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let base = std::env::temp_dir().join(format!(
-            "managed-agents-toolset-{name}-{}-{nanos}",
-            std::process::id()
-        ));
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("managed-agents-toolset-{name}-"))
+            .tempdir()
+            .unwrap();
+        let base = dir.path().to_path_buf();
         let work = base.join("work");
         let outside = base.join("outside");
         fs::create_dir_all(work.join("sub")).unwrap();
@@ -50,6 +48,7 @@ impl Sandbox {
             base,
             work,
             outside,
+            _dir: dir,
         }
     }
 
@@ -62,12 +61,6 @@ impl Sandbox {
         let mut out = BTreeMap::new();
         snapshot(&self.outside, &mut out);
         out
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.base);
     }
 }
 

@@ -2,7 +2,7 @@
 //! delivery read off a real HTTP request, and the example run as a user runs it.
 
 use super::{body, headers, hook, signed, NOW, SECRET};
-use crate::support::{self, TestServer};
+use crate::support::{self, tempdir, TestServer};
 use managed_agents::webhooks::{
     self, Secret, Webhook, WebhookError, WebhookEventData, SIGNING_KEY_ENV,
 };
@@ -125,15 +125,7 @@ fn a_delivery_received_over_http_verifies_from_the_raw_request() {
 // ---- the example --------------------------------------------------------------------------
 
 fn example() -> std::process::Command {
-    let exe = std::env::current_exe().unwrap();
-    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
-    let bin = examples.join(format!("webhooks{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built (cargo test builds the examples)",
-        bin.display()
-    );
-    let mut cmd = std::process::Command::new(bin);
+    let mut cmd = std::process::Command::new(support::example_exe("webhooks"));
     cmd.env_remove("ANTHROPIC_API_KEY");
     cmd
 }
@@ -155,9 +147,8 @@ fn the_example_runs_offline_and_signs_and_verifies_a_file() {
     }
 
     // sign a file, then verify it with the printed headers; a changed file is refused
-    let dir = std::env::temp_dir().join(format!("webhooks-example-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("body.json");
+    let dir = tempdir();
+    let file = dir.path().join("body.json");
     std::fs::write(
         &file,
         body("session.thread_idled").replace(
@@ -204,5 +195,4 @@ fn the_example_runs_offline_and_signs_and_verifies_a_file() {
     let out = verify("whsec_c2VjcmV0IG9mIGFub3RoZXIgZW5kcG9pbnQ=");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no matching signature"));
-    let _ = std::fs::remove_dir_all(&dir);
 }

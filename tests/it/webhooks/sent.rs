@@ -4,6 +4,8 @@
 //! the standalone emulators' flags in `standalone`; the helpers here serve all three.
 
 use super::SECRET;
+pub use crate::support::emulated::client;
+use crate::support::emulated::{self, cloud_env_and_agent};
 use crate::support::{self, Recorded, TestServer};
 use managed_agents::runner::{Outcome, StopReason};
 use managed_agents::types::*;
@@ -16,23 +18,12 @@ pub fn setup(
     endpoint: impl FnOnce(WebhookEndpoint) -> WebhookEndpoint,
     url: &str,
 ) -> (Emulator, Client) {
-    let emu = Emulator::start().unwrap();
-    emu.set_strict(true);
+    let (emu, client) = emulated::setup();
     let e = WebhookEndpoint::new(&format!("{url}/hooks"), SECRET)
         .unwrap()
         .retry_backoff(Duration::from_millis(20));
     emu.set_webhook(endpoint(e));
-    let client = client(emu.base_url());
     (emu, client)
-}
-
-/// A client of the emulator at `url`.
-pub fn client(url: &str) -> Client {
-    Client::builder()
-        .api_key("k")
-        .base_url(url)
-        .build()
-        .unwrap()
 }
 
 /// A receiver that answers each delivery (by its index) with `status`.
@@ -104,23 +95,12 @@ pub fn kinds(requests: &[Recorded]) -> Vec<String> {
         .collect()
 }
 
-pub fn env_and_agent(c: &Client) -> (Environment, Agent) {
-    let env = c
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("e"))
-        .unwrap();
-    let agent = c
-        .agents()
-        .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
-        .unwrap();
-    (env, agent)
-}
 #[test]
 fn a_sessions_lifecycle_arrives_in_order_signed() {
     let server = receiver(|_| 204);
     let (emu, c) = setup(|e| e, &server.url);
     emu.set_script(Script::new().say("hello"));
-    let (env, agent) = env_and_agent(&c);
+    let (env, agent) = cloud_env_and_agent(&c);
     let s = c
         .sessions()
         .create(&SessionCreateParams::new(&agent, env.id.as_str()))
@@ -192,7 +172,7 @@ fn a_sessions_lifecycle_arrives_in_order_signed() {
 fn objects_of_every_kind_are_created_updated_archived_and_deleted() {
     let server = receiver(|_| 200);
     let (_emu, c) = setup(|e| e, &server.url);
-    let (env, agent) = env_and_agent(&c);
+    let (env, agent) = cloud_env_and_agent(&c);
     c.environments()
         .update(&env.id, &EnvironmentUpdateParams::new().name("e2"))
         .unwrap();
@@ -280,7 +260,7 @@ fn a_deployment_sends_its_pauses() {
         },
         &server.url,
     );
-    let (env, agent) = env_and_agent(&c);
+    let (env, agent) = cloud_env_and_agent(&c);
     let params = DeploymentCreateParams::new(
         "nightly",
         agent.id.as_str(),
@@ -312,7 +292,7 @@ fn only_the_subscribed_kinds_are_sent() {
     let server = receiver(|_| 204);
     let (emu, c) = setup(|e| e.event_types(["session.status_idled"]), &server.url);
     emu.set_script(Script::new().say("hello"));
-    let (env, agent) = env_and_agent(&c);
+    let (env, agent) = cloud_env_and_agent(&c);
     let s = c
         .sessions()
         .create(&SessionCreateParams::new(&agent, env.id.as_str()))
@@ -342,7 +322,7 @@ fn a_child_threads_events_name_the_session_once_each() {
         },
         &server.url,
     );
-    let (env, researcher) = env_and_agent(&c);
+    let (env, researcher) = cloud_env_and_agent(&c);
     let lead = c
         .agents()
         .create(

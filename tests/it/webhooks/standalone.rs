@@ -4,6 +4,7 @@
 
 use super::sent::{client, receiver, verified, wait_for};
 use super::SECRET;
+use crate::support::example_exe;
 use managed_agents::types::*;
 use managed_agents::webhooks::WebhookEventData;
 use std::time::Duration;
@@ -32,13 +33,6 @@ fn standalone(mut cmd: std::process::Command) -> (std::process::Child, String) {
             );
         }
     }
-}
-
-/// The built example `name`, beside this test's binary.
-fn example_exe(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
-    examples.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn example() -> std::process::Command {
