@@ -2,7 +2,7 @@
 //!
 //! `model` reads the spec once into a typed model (the only module that touches JSON); the
 //! others write Rust source from that model with templates (`template::fill`). `generate` is
-//! the entry point that build.rs and `tests/generator.rs` both call.
+//! the entry point that build.rs and `tests/generator/` both call.
 
 pub(crate) mod deserialize;
 pub(crate) mod errors;

@@ -137,7 +137,7 @@ impl OpRow {
 }
 
 /// The operation table: every operation of the spec, in the spec's order, which is also the
-/// order of the generated methods (each calls `OPERATIONS[its index]`). `tests/coverage.rs`
+/// order of the generated methods (each calls `OPERATIONS[its index]`). `tests/generator/coverage.rs`
 /// reads it; the build writes the same rows into `OPERATIONS`.
 #[allow(dead_code)]
 pub(crate) fn operation_table(spec: &serde_json::Value) -> Vec<OpRow> {

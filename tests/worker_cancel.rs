@@ -63,9 +63,7 @@ fn a_runner_blocked_in_a_post_is_cut_when_the_item_is_stopped() {
         lease_ttl: Some(Duration::from_secs(4)),
         ..Faults::default()
     });
-    let dir = std::env::temp_dir().join(format!("worker-cancel-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let (scripted, stopper, env2) = (emu.clone(), client.clone(), env.clone());
     let stats = client
         .environments()
@@ -73,7 +71,7 @@ fn a_runner_blocked_in_a_post_is_cut_when_the_item_is_stopped() {
         .worker()
         .environment_id(&env)
         .environment_key("env-key")
-        .workdir(&dir)
+        .workdir(dir.path())
         .poller_options(
             PollerOptions::new()
                 .drain(true)
@@ -111,5 +109,4 @@ fn a_runner_blocked_in_a_post_is_cut_when_the_item_is_stopped() {
         std::thread::sleep(Duration::from_millis(20));
     }
     emu.set_faults(Faults::default());
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,10 +3,11 @@
 //! because the sender claims it will come: a body grows only as its bytes arrive, a chunk
 //! size that does not fit is refused, and input past a bound is answered with a clear 4xx.
 //!
-//! Public so that it can be fuzzed; the emulator's server is its only other user.
+//! Reachable from outside only through the hidden `__fuzz` module, for the fuzz target; the
+//! emulator's server is its only other user.
 //!
 //! ```
-//! use managed_agents_emulator::request::{read_request, Limits};
+//! use managed_agents_emulator::__fuzz::{read_request, Limits};
 //!
 //! let bytes = b"POST /v1/agents HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}";
 //! let req = read_request(&mut &bytes[..], &Limits::default()).unwrap();

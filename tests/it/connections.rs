@@ -1,0 +1,215 @@
+//! What a client does with its connections. A client shared by many threads reuses them (it
+//! keeps up to 100 idle, as the official Python SDK does). An event stream lets go of its
+//! connection: dropped early, past its deadline, or after an error, the connection is closed
+//! (the server sees it) and the thread that reads its body ends (dropping the stream waits for
+//! it), even when the server sends nothing more and no idle timeout would ever cut the read.
+
+use crate::support::no_retry_client as client;
+use crate::support::{respond_json, TestServer};
+use managed_agents::Error;
+use managed_agents::StreamOptions;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Generous: nothing here waits for a timeout, so anything near it is a hang.
+const HANG: Duration = Duration::from_secs(10);
+
+/// A server whose stream sends `events` events, then nothing, holding the connection open
+/// until the client closes it; each close is reported on the receiver.
+fn silent_after(events: usize) -> (TestServer, Receiver<()>) {
+    let (closed, rx): (Sender<()>, _) = channel();
+    let closed = Mutex::new(closed);
+    let server = TestServer::start(move |_, req, conn| {
+        if !req.target.contains("/stream") {
+            respond_json(conn, r#"{"data": [], "next_page": null}"#);
+            return;
+        }
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n");
+        for n in 0..events {
+            let ev = json!({"type": "agent.message", "id": format!("sevt_{n}"),
+                            "processed_at": "2026-01-01T00:00:00Z",
+                            "content": [{"type": "text", "text": "hi"}]});
+            let _ = conn.write_all(format!("data: {ev}\n\n").as_bytes());
+        }
+        let _ = conn.flush();
+        if wait_for_close(conn) {
+            let _ = closed.lock().unwrap().send(());
+        }
+    });
+    (server, rx)
+}
+
+/// Waits until the peer closes the connection (true), or a minute passes (false).
+fn wait_for_close(conn: &mut TcpStream) -> bool {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
+    let mut buf = [0u8; 64];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                )
+            }
+        }
+    }
+}
+
+#[test]
+fn dropping_a_stream_early_closes_its_connection_and_ends_its_reader() {
+    let (server, closed) = silent_after(3);
+    // no idle timeout, no deadline: only the drop can end the read
+    let opts = StreamOptions::new().idle(None);
+    let mut stream = client(&server.url)
+        .sessions()
+        .events()
+        .stream("sesn_1", opts)
+        .unwrap();
+    let first = stream.next().unwrap().unwrap();
+    assert_eq!(first.id(), Some("sevt_0"));
+    // the rest is read ahead and the reader then blocks on the silent socket
+    std::thread::sleep(Duration::from_millis(100));
+    within(
+        "dropping the stream (its reading thread did not end)",
+        move || drop(stream),
+    );
+    closed
+        .recv_timeout(HANG)
+        .expect("the server never saw the connection closed");
+}
+
+#[test]
+fn a_stream_past_its_deadline_closes_its_connection() {
+    let (server, closed) = silent_after(1);
+    let opts = StreamOptions::new()
+        .idle(None)
+        .timeout(Duration::from_millis(500));
+    let mut stream = client(&server.url)
+        .sessions()
+        .events()
+        .stream("sesn_1", opts)
+        .unwrap();
+    assert!(stream.next().unwrap().is_ok());
+    let started = Instant::now();
+    let err = stream.next().unwrap().unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < HANG, "{:?}", started.elapsed());
+    // the stream is over but not dropped: the connection is let go of all the same
+    closed
+        .recv_timeout(HANG)
+        .expect("the connection stayed open after the deadline");
+    assert!(stream.next().is_none());
+}
+
+/// Runs `f` on a thread of its own; panics with `what` when it does not finish in [`HANG`].
+fn within(what: &str, f: impl FnOnce() + Send + 'static) {
+    let (done_tx, done) = channel();
+    std::thread::spawn(move || {
+        f();
+        let _ = done_tx.send(());
+    });
+    done.recv_timeout(HANG)
+        .unwrap_or_else(|_| panic!("{what} hangs"));
+}
+
+#[test]
+fn many_streams_opened_and_dropped_leave_no_connection_open() {
+    let (server, closed) = silent_after(1);
+    let client = client(&server.url);
+    within("opening and dropping 20 streams", move || {
+        for _ in 0..20 {
+            let mut stream = client
+                .sessions()
+                .events()
+                .stream("sesn_1", StreamOptions::new().idle(None))
+                .unwrap();
+            assert!(stream.next().unwrap().is_ok());
+        }
+    });
+    for i in 0..20 {
+        closed
+            .recv_timeout(HANG)
+            .unwrap_or_else(|_| panic!("only {i} of 20 connections were closed"));
+    }
+}
+
+/// A keep-alive server answering every request on a connection with an empty page; its URL
+/// and how many connections it accepted.
+fn keep_alive_server() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            count.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                loop {
+                    // a GET: the head ends with an empty line
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) if line == "\r\n" => break,
+                            Ok(_) => {}
+                        }
+                    }
+                    let body = r#"{"data": [], "next_page": null}"#;
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if conn.write_all(format!("{head}{body}").as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, accepted)
+}
+
+#[test]
+fn a_client_shared_by_many_threads_reuses_their_connections() {
+    // fixed: only 3 idle connections were kept, so 20 threads calling in turns reopened most
+    let (url, accepted) = keep_alive_server();
+    let client = client(&url);
+    let threads = 20;
+    let barrier = Arc::new(std::sync::Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (client, barrier) = (client.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                for _ in 0..10 {
+                    // all at once, so that all 20 connections are in use, then idle together
+                    barrier.wait();
+                    client
+                        .sessions()
+                        .events()
+                        .list("sesn_1", &Default::default())
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    // never more connections than calls at one time
+    let opened = accepted.load(Ordering::SeqCst);
+    assert!(
+        opened <= threads,
+        "{opened} connections for {threads} threads"
+    );
+}
