@@ -8,7 +8,7 @@ use managed_agents::Client;
 use managed_agents_emulator::Script;
 
 fn deployment(c: &Client, name: &str) -> (Deployment, Agent, Environment) {
-    let (env, agent) = cloud_env_and_agent(&c);
+    let (env, agent) = cloud_env_and_agent(c);
     let params = DeploymentCreateParams::new(
         name,
         agent.id.as_str(),
