@@ -1,5 +1,5 @@
 //! The generator as a function: the spec's text in, the generated files out. build.rs writes
-//! them to `OUT_DIR`; `tests/generator.rs` compares them with the snapshot in `spec/generated/`.
+//! them to `OUT_DIR`; `tests/generator/` compares them with the snapshot in `spec/generated/`.
 
 use super::errors::error_code_impl;
 use super::model::Api;

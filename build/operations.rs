@@ -100,12 +100,12 @@ const QUERY_SETTER: &str = r#"    /// Sets `{wire}`.
 "#;
 
 const PUSH_EACH: &str = r#"        for v in self.{field}.iter().flatten() {
-            q.push(({wire}, crate::operations::QueryValue::query_value(v)));
+            q.push(({wire}, crate::op::QueryValue::query_value(v)));
         }
 "#;
 
 const PUSH: &str = r#"        if let Some(v) = &self.{field} {
-            q.push(({wire}, crate::operations::QueryValue::query_value(v)));
+            q.push(({wire}, crate::op::QueryValue::query_value(v)));
         }
 "#;
 

@@ -8,7 +8,7 @@ use crate::body::Body;
 use crate::client::Client;
 use crate::error::Result;
 use crate::multipart::Multipart;
-pub(crate) use crate::op::{Operation, QueryValue};
+pub(crate) use crate::op::Operation;
 use crate::pagination::Page;
 use crate::path::path_segment;
 use crate::request_options::RequestOptions;

@@ -31163,19 +31163,19 @@ impl AgentListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.created_at_gte {
-            q.push(("created_at[gte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[gte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_lte {
-            q.push(("created_at[lte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[lte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.include_archived {
-            q.push(("include_archived", crate::operations::QueryValue::query_value(v)));
+            q.push(("include_archived", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31201,7 +31201,7 @@ impl AgentRetrieveParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.version {
-            q.push(("version", crate::operations::QueryValue::query_value(v)));
+            q.push(("version", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31234,10 +31234,10 @@ impl AgentsVersionListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31330,31 +31330,31 @@ impl DeploymentRunListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.created_at_gt {
-            q.push(("created_at[gt]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[gt]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_gte {
-            q.push(("created_at[gte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[gte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_lt {
-            q.push(("created_at[lt]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[lt]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_lte {
-            q.push(("created_at[lte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[lte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.deployment_id {
-            q.push(("deployment_id", crate::operations::QueryValue::query_value(v)));
+            q.push(("deployment_id", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.has_error {
-            q.push(("has_error", crate::operations::QueryValue::query_value(v)));
+            q.push(("has_error", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.trigger_type {
-            q.push(("trigger_type", crate::operations::QueryValue::query_value(v)));
+            q.push(("trigger_type", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31428,25 +31428,25 @@ impl DeploymentListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.agent_id {
-            q.push(("agent_id", crate::operations::QueryValue::query_value(v)));
+            q.push(("agent_id", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_gte {
-            q.push(("created_at[gte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[gte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_lte {
-            q.push(("created_at[lte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[lte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.include_archived {
-            q.push(("include_archived", crate::operations::QueryValue::query_value(v)));
+            q.push(("include_archived", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.status {
-            q.push(("status", crate::operations::QueryValue::query_value(v)));
+            q.push(("status", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31488,13 +31488,13 @@ impl EnvironmentListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.include_archived {
-            q.push(("include_archived", crate::operations::QueryValue::query_value(v)));
+            q.push(("include_archived", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31527,10 +31527,10 @@ impl WorkListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31566,10 +31566,10 @@ impl WorkPollParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.block_ms {
-            q.push(("block_ms", crate::operations::QueryValue::query_value(v)));
+            q.push(("block_ms", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.reclaim_older_than_ms {
-            q.push(("reclaim_older_than_ms", crate::operations::QueryValue::query_value(v)));
+            q.push(("reclaim_older_than_ms", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31606,10 +31606,10 @@ impl WorkHeartbeatParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.desired_ttl_seconds {
-            q.push(("desired_ttl_seconds", crate::operations::QueryValue::query_value(v)));
+            q.push(("desired_ttl_seconds", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.expected_last_heartbeat {
-            q.push(("expected_last_heartbeat", crate::operations::QueryValue::query_value(v)));
+            q.push(("expected_last_heartbeat", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31666,16 +31666,16 @@ impl FileListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         for v in self.ids.iter().flatten() {
-            q.push(("ids[]", crate::operations::QueryValue::query_value(v)));
+            q.push(("ids[]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.scope_id {
-            q.push(("scope_id", crate::operations::QueryValue::query_value(v)));
+            q.push(("scope_id", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31735,19 +31735,19 @@ impl MemoryStoreListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.created_at_gte {
-            q.push(("created_at[gte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[gte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_lte {
-            q.push(("created_at[lte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[lte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.include_archived {
-            q.push(("include_archived", crate::operations::QueryValue::query_value(v)));
+            q.push(("include_archived", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31821,19 +31821,19 @@ impl MemoryListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.depth {
-            q.push(("depth", crate::operations::QueryValue::query_value(v)));
+            q.push(("depth", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.path_prefix {
-            q.push(("path_prefix", crate::operations::QueryValue::query_value(v)));
+            q.push(("path_prefix", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.view {
-            q.push(("view", crate::operations::QueryValue::query_value(v)));
+            q.push(("view", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31862,7 +31862,7 @@ impl MemoryCreateQuery {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.view {
-            q.push(("view", crate::operations::QueryValue::query_value(v)));
+            q.push(("view", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31891,7 +31891,7 @@ impl MemoryDeleteParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.expected_content_sha256 {
-            q.push(("expected_content_sha256", crate::operations::QueryValue::query_value(v)));
+            q.push(("expected_content_sha256", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31920,7 +31920,7 @@ impl MemoryRetrieveParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.view {
-            q.push(("view", crate::operations::QueryValue::query_value(v)));
+            q.push(("view", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -31949,7 +31949,7 @@ impl MemoryUpdateQuery {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.view {
-            q.push(("view", crate::operations::QueryValue::query_value(v)));
+            q.push(("view", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32057,34 +32057,34 @@ impl MemoryVersionListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.api_key_id {
-            q.push(("api_key_id", crate::operations::QueryValue::query_value(v)));
+            q.push(("api_key_id", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_gte {
-            q.push(("created_at[gte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[gte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_lte {
-            q.push(("created_at[lte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[lte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.memory_id {
-            q.push(("memory_id", crate::operations::QueryValue::query_value(v)));
+            q.push(("memory_id", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.operation {
-            q.push(("operation", crate::operations::QueryValue::query_value(v)));
+            q.push(("operation", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.service_account_id {
-            q.push(("service_account_id", crate::operations::QueryValue::query_value(v)));
+            q.push(("service_account_id", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.session_id {
-            q.push(("session_id", crate::operations::QueryValue::query_value(v)));
+            q.push(("session_id", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.view {
-            q.push(("view", crate::operations::QueryValue::query_value(v)));
+            q.push(("view", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32113,7 +32113,7 @@ impl MemoryVersionRetrieveParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.view {
-            q.push(("view", crate::operations::QueryValue::query_value(v)));
+            q.push(("view", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32237,43 +32237,43 @@ impl SessionListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.agent_id {
-            q.push(("agent_id", crate::operations::QueryValue::query_value(v)));
+            q.push(("agent_id", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.agent_version {
-            q.push(("agent_version", crate::operations::QueryValue::query_value(v)));
+            q.push(("agent_version", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_gt {
-            q.push(("created_at[gt]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[gt]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_gte {
-            q.push(("created_at[gte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[gte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_lt {
-            q.push(("created_at[lt]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[lt]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_lte {
-            q.push(("created_at[lte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[lte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.deployment_id {
-            q.push(("deployment_id", crate::operations::QueryValue::query_value(v)));
+            q.push(("deployment_id", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.include_archived {
-            q.push(("include_archived", crate::operations::QueryValue::query_value(v)));
+            q.push(("include_archived", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.memory_store_id {
-            q.push(("memory_store_id", crate::operations::QueryValue::query_value(v)));
+            q.push(("memory_store_id", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.order {
-            q.push(("order", crate::operations::QueryValue::query_value(v)));
+            q.push(("order", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         for v in self.statuses.iter().flatten() {
-            q.push(("statuses[]", crate::operations::QueryValue::query_value(v)));
+            q.push(("statuses[]", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32360,28 +32360,28 @@ impl SessionsEventListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.created_at_gt {
-            q.push(("created_at[gt]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[gt]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_gte {
-            q.push(("created_at[gte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[gte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_lt {
-            q.push(("created_at[lt]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[lt]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.created_at_lte {
-            q.push(("created_at[lte]", crate::operations::QueryValue::query_value(v)));
+            q.push(("created_at[lte]", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.order {
-            q.push(("order", crate::operations::QueryValue::query_value(v)));
+            q.push(("order", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         for v in self.types.iter().flatten() {
-            q.push(("types[]", crate::operations::QueryValue::query_value(v)));
+            q.push(("types[]", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32415,7 +32415,7 @@ impl SessionsEventStreamParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         for v in self.event_deltas.iter().flatten() {
-            q.push(("event_deltas[]", crate::operations::QueryValue::query_value(v)));
+            q.push(("event_deltas[]", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32449,10 +32449,10 @@ impl ResourceListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32498,13 +32498,13 @@ impl ThreadListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         for v in self.statuses.iter().flatten() {
-            q.push(("statuses[]", crate::operations::QueryValue::query_value(v)));
+            q.push(("statuses[]", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32537,10 +32537,10 @@ impl ThreadsEventListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32574,7 +32574,7 @@ impl ThreadsEventStreamParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         for v in self.event_deltas.iter().flatten() {
-            q.push(("event_deltas[]", crate::operations::QueryValue::query_value(v)));
+            q.push(("event_deltas[]", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32625,13 +32625,13 @@ impl SkillListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.source {
-            q.push(("source", crate::operations::QueryValue::query_value(v)));
+            q.push(("source", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32666,10 +32666,10 @@ impl SkillsVersionListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32712,13 +32712,13 @@ impl VaultListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.include_archived {
-            q.push(("include_archived", crate::operations::QueryValue::query_value(v)));
+            q.push(("include_archived", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         q
     }
@@ -32761,13 +32761,13 @@ impl CredentialListParams {
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         if let Some(v) = &self.include_archived {
-            q.push(("include_archived", crate::operations::QueryValue::query_value(v)));
+            q.push(("include_archived", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.limit {
-            q.push(("limit", crate::operations::QueryValue::query_value(v)));
+            q.push(("limit", crate::op::QueryValue::query_value(v)));
         }
         if let Some(v) = &self.page {
-            q.push(("page", crate::operations::QueryValue::query_value(v)));
+            q.push(("page", crate::op::QueryValue::query_value(v)));
         }
         q
     }

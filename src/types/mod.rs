@@ -178,7 +178,7 @@ macro_rules! open_enum {
             }
         }
 
-        impl $crate::operations::QueryValue for $name {
+        impl $crate::op::QueryValue for $name {
             fn query_value(&self) -> String {
                 self.as_str().to_string()
             }
