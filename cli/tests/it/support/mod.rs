@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 mod process;
+// the library's scripted server, one copy for both suites
+#[path = "../../../../tests/it/support/server.rs"]
 mod server;
 
 pub use process::*;
