@@ -148,6 +148,7 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
     // Ctrl-C is the batch's own (finish the running sessions); SIGTERM and SIGHUP end it
     // now, its tools with it (a resume runs the tasks not written)
     signals::on_termination(|stop| {
+        QUITTING.store(true, Ordering::SeqCst);
         tools::interrupt();
         note(&format!(
             "\n{}: quitting now; run again with the same --out to resume",
@@ -244,6 +245,7 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
         let stop = stop.clone();
         let _ = ctrlc::set_handler(move || {
             if stop.swap(true, Ordering::SeqCst) {
+                QUITTING.store(true, Ordering::SeqCst);
                 tools::interrupt();
                 note("\ninterrupted again: quitting now");
                 give_up_running();
@@ -333,6 +335,13 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
     progress.finish();
     tools::kill_all();
     results.lock().unwrap_or_else(|p| p.into_inner()).sync()?;
+    if QUITTING.load(Ordering::SeqCst) {
+        // the tasks ended because the batch is quitting: the thread that quits gives up the
+        // running sessions and ends the process with the signal's own status
+        loop {
+            std::thread::park();
+        }
+    }
     if let Some(e) = write_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }
