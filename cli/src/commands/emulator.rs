@@ -82,7 +82,7 @@ pub struct EmulatorArgs {
     /// archived, deleted) to URL, signed, each tried up to 5 times until a 2xx answer.
     #[arg(long, value_name = "URL")]
     pub webhook_url: Option<String>,
-    /// The signing secret of the webhook deliveries, whsec_<base64> (default: the
+    /// The signing secret of the webhook deliveries, whsec_ and base64 (default: the
     /// ANTHROPIC_WEBHOOK_SIGNING_KEY variable).
     #[arg(long, value_name = "SECRET", requires = "webhook_url")]
     pub webhook_secret: Option<String>,
