@@ -390,9 +390,21 @@ impl EventStream {
             };
             // the frame is borrowed from the reader's buffer: read what it holds, then let go
             let frame = reader.next_ref().map(|r| r.map(|f| Frame::read(&f)));
-            let parsed = match frame {
+            match frame {
                 Some(Ok(Frame::Skip)) => continue,
-                Some(Ok(Frame::Event(parsed))) => parsed,
+                // the event goes from the frame straight into what is handed out
+                Some(Ok(Frame::Event(ev))) => {
+                    if self.deliver(&ev, false) {
+                        return Some(Ok(T::event(ev)));
+                    }
+                    continue;
+                }
+                Some(Ok(Frame::Preview(preview))) => {
+                    if let Some(item) = self.fold_preview::<T>(preview) {
+                        return Some(Ok(item));
+                    }
+                    continue;
+                }
                 Some(Ok(Frame::Error(e))) if e.is_retryable() => {
                     log::warn!("the event stream reported {e}; reconnecting");
                     if let Err(e) = self.reconnect(&e.to_string(), false) {
@@ -444,20 +456,18 @@ impl EventStream {
                     }
                     continue;
                 }
-            };
-            if let Some(item) = self.item::<T>(parsed) {
-                return Some(Ok(item));
             }
         }
     }
 
-    /// What a decoded frame gives: a preview (when `previews`), an event, or nothing (an
-    /// event delivered before, or a preview not asked for).
+    /// What a preview frame gives: the `agent.message` snapshot it moves (handed out when
+    /// `previews`), or the preview itself when it belongs to no snapshot (handed out when
+    /// `previews`); nothing when previews are not asked for.
     #[inline]
-    fn item<T: Output>(&mut self, parsed: StreamSessionEvents) -> Option<T> {
+    fn fold_preview<T: Output>(&mut self, preview: StreamSessionEvents) -> Option<T> {
         // a preview is built only when it is handed out
         let previews = T::PREVIEWS;
-        match parsed {
+        match preview {
             StreamSessionEvents::EventStart(start) => match frame::message_start(&start) {
                 Some(snap) => {
                     let item = previews.then(|| StreamItem::MessagePreview(snap.clone()));
@@ -481,10 +491,8 @@ impl EventStream {
                     ))),
                 }
             }
-            other => match SessionEvent::try_from(other) {
-                Ok(ev) => self.deliver(&ev, false).then(|| T::event(ev)),
-                Err(other) => T::preview(StreamItem::OtherPreview(other)),
-            },
+            // another kind only the stream has (none today)
+            other => T::preview(StreamItem::OtherPreview(other)),
         }
     }
 }
