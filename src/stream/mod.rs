@@ -389,30 +389,8 @@ impl EventStream {
                 continue;
             };
             // the frame is borrowed from the reader's buffer: read what it holds, then let go
-            let frame = reader.next_ref().map(|r| r.map(|f| Frame::read(&f)));
-            match frame {
-                Some(Ok(Frame::Skip)) => continue,
-                // the event goes from the frame straight into what is handed out
-                Some(Ok(Frame::Event(ev))) => {
-                    if self.deliver(&ev, false) {
-                        return Some(Ok(T::event(ev)));
-                    }
-                    continue;
-                }
-                Some(Ok(Frame::Preview(preview))) => {
-                    if let Some(item) = self.fold_preview::<T>(preview) {
-                        return Some(Ok(item));
-                    }
-                    continue;
-                }
-                Some(Ok(Frame::Error(e))) if e.is_retryable() => {
-                    log::warn!("the event stream reported {e}; reconnecting");
-                    if let Err(e) = self.reconnect(&e.to_string(), false) {
-                        return self.fail(e);
-                    }
-                    continue;
-                }
-                Some(Ok(Frame::Error(e))) => return self.fail(e),
+            let frame = match reader.next_ref() {
+                Some(Ok(f)) => Frame::read(&f),
                 // a read cut short by the cancel signal: the loop's top ends the stream
                 Some(Err(SseError::Io(e)))
                     if crate::transport::is_timeout(&e)
@@ -456,6 +434,30 @@ impl EventStream {
                     }
                     continue;
                 }
+            };
+            // the event is looked at where it was read, and moved once: into what is handed out
+            if let Frame::Event(ev) = &frame {
+                if !self.deliver(ev, false) {
+                    continue;
+                }
+            }
+            match frame {
+                Frame::Skip => continue,
+                Frame::Event(ev) => return Some(Ok(T::event(ev))),
+                Frame::Preview(preview) => {
+                    if let Some(item) = self.fold_preview::<T>(preview) {
+                        return Some(Ok(item));
+                    }
+                    continue;
+                }
+                Frame::Error(e) if e.is_retryable() => {
+                    log::warn!("the event stream reported {e}; reconnecting");
+                    if let Err(e) = self.reconnect(&e.to_string(), false) {
+                        return self.fail(e);
+                    }
+                    continue;
+                }
+                Frame::Error(e) => return self.fail(e),
             }
         }
     }
