@@ -111,9 +111,9 @@ impl Gen<'_> {
         fill(TAGS, &[("tags", &tags)]) + &items
     }
 
-    /// `From`/`TryFrom` between a stream union (`StreamSessionEvents`, which adds previews)
-    /// and each union whose kinds are a strict subset of its own (`SessionEvent`).
-    pub(crate) fn stream_conversions(&self) -> String {
+    /// The stream unions (`StreamSessionEvents`, which adds previews) beside each union whose
+    /// kinds are a strict subset of their own (`SessionEvent`): (stream, union, its kinds).
+    pub(crate) fn stream_subsets(&self) -> Vec<(&str, &str, &Tagged)> {
         let unions: Vec<(&str, &Tagged)> = self
             .api
             .schemas
@@ -123,34 +123,61 @@ impl Gen<'_> {
                 _ => None,
             })
             .collect();
-        let mut out = String::new();
+        let mut out = Vec::new();
         for (stream, a) in unions.iter().filter(|(n, _)| n.starts_with("Stream")) {
             for (sub, b) in &unions {
                 let subset = b.mapping.len() < a.mapping.len()
                     && b.mapping.len() >= 3
                     && b.mapping.iter().all(|m| a.mapping.contains(m));
-                if !subset || a.property != b.property {
-                    continue;
+                if subset && a.property == b.property {
+                    out.push((*stream, *sub, *b));
                 }
-                let variants: Vec<String> = b.mapping.iter().map(|(t, _)| camel(t)).collect();
-                let into_stream: String = variants
-                    .iter()
-                    .map(|v| format!("            {sub}::{v}(x) => {stream}::{v}(x),\n"))
-                    .collect();
-                let from_stream: String = variants
-                    .iter()
-                    .map(|v| format!("            {stream}::{v}(x) => Ok({sub}::{v}(x)),\n"))
-                    .collect();
-                out.push_str(&fill(
-                    STREAM_CONVERSIONS,
-                    &[
-                        ("sub", sub),
-                        ("stream", stream),
-                        ("into_stream", &into_stream),
-                        ("from_stream", &from_stream),
-                    ],
-                ));
             }
+        }
+        out
+    }
+
+    /// The union each stream union hands its events out as: the largest of its subsets
+    /// (`SessionEvent` for `StreamSessionEvents`, whose kinds it has all but the previews).
+    pub(crate) fn stream_events(&self) -> Vec<&str> {
+        let subsets = self.stream_subsets();
+        let mut out: Vec<&str> = Vec::new();
+        for (stream, _, _) in &subsets {
+            let largest = subsets
+                .iter()
+                .filter(|(s, _, _)| s == stream)
+                .max_by_key(|(_, _, b)| b.mapping.len())
+                .map(|(_, sub, _)| *sub);
+            if let Some(sub) = largest.filter(|sub| !out.contains(sub)) {
+                out.push(sub);
+            }
+        }
+        out
+    }
+
+    /// `From`/`TryFrom` between a stream union (`StreamSessionEvents`, which adds previews)
+    /// and each union whose kinds are a strict subset of its own (`SessionEvent`).
+    pub(crate) fn stream_conversions(&self) -> String {
+        let mut out = String::new();
+        for (stream, sub, b) in self.stream_subsets() {
+            let variants: Vec<String> = b.mapping.iter().map(|(t, _)| camel(t)).collect();
+            let into_stream: String = variants
+                .iter()
+                .map(|v| format!("            {sub}::{v}(x) => {stream}::{v}(x),\n"))
+                .collect();
+            let from_stream: String = variants
+                .iter()
+                .map(|v| format!("            {stream}::{v}(x) => Ok({sub}::{v}(x)),\n"))
+                .collect();
+            out.push_str(&fill(
+                STREAM_CONVERSIONS,
+                &[
+                    ("sub", sub),
+                    ("stream", stream),
+                    ("into_stream", &into_stream),
+                    ("from_stream", &from_stream),
+                ],
+            ));
         }
         out
     }

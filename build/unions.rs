@@ -122,8 +122,10 @@ impl Gen<'_> {
                 ("variants", &listed),
             ],
         );
-        // the unions an event stream is read into get a faster reader for JSON text
-        if name.starts_with("Stream") {
+        // the unions an event stream is read into get a faster reader for JSON text: the
+        // stream unions, and the union of a stream's kinds less its previews (an event is read
+        // straight into `SessionEvent`, not read into the stream union and moved across)
+        if name.starts_with("Stream") || self.stream_events().contains(&name) {
             let listed: String = variants
                 .iter()
                 .map(|(v, ty, tag)| format!("    {v}({ty}) = {},\n", lit(tag)))

@@ -3,6 +3,7 @@
 
 use crate::error::Error;
 use crate::sse::EventRef;
+use crate::types::json_tag::json_tag;
 use crate::types::*;
 use serde_json::Value;
 
@@ -15,8 +16,11 @@ pub(crate) enum Frame {
     Skip,
     /// An `error` frame.
     Error(Error),
-    /// An event or a preview.
-    Event(StreamSessionEvents),
+    /// A whole event (or one of a kind this version does not know, as `Unknown`), read
+    /// straight into the type the stream hands out.
+    Event(SessionEvent),
+    /// A preview (`event_start`, `event_delta`): a kind only the stream union has.
+    Preview(StreamSessionEvents),
 }
 
 impl Frame {
@@ -28,9 +32,26 @@ impl Frame {
         if frame.event() == "error" {
             return Frame::Error(stream_error(frame.data()));
         }
-        match StreamSessionEvents::from_json(frame.data()) {
-            Ok(event) => Frame::Event(event),
-            Err(e) => unreadable(frame, e),
+        let data = frame.data();
+        let tag = json_tag(data, "type");
+        match tag {
+            // an event, or a kind this version does not know: read straight into
+            // `SessionEvent`, never built as a `StreamSessionEvents` and moved across
+            Some(t) if SessionEvent::has_kind(t) || !StreamSessionEvents::has_kind(t) => {
+                match SessionEvent::json_tagged(data, tag, false) {
+                    Ok(event) => Frame::Event(event),
+                    Err(e) => unreadable(frame, e),
+                }
+            }
+            // a preview, or a tag the light scan does not read (an escape in it, say): the
+            // stream union's reader decides which it is
+            _ => match StreamSessionEvents::json_tagged(data, tag, false) {
+                Ok(parsed) => match SessionEvent::try_from(parsed) {
+                    Ok(event) => Frame::Event(event),
+                    Err(preview) => Frame::Preview(preview),
+                },
+                Err(e) => unreadable(frame, e),
+            },
         }
     }
 }
@@ -48,7 +69,7 @@ fn unreadable(frame: &EventRef<'_>, e: serde_json::Error) -> Frame {
                 return Frame::Skip;
             }
             log::warn!("an event-stream frame of type {kind:?} does not read ({e}); delivered as Unknown: {excerpt}");
-            Frame::Event(StreamSessionEvents::Unknown(v))
+            Frame::Event(SessionEvent::Unknown(v))
         }
         _ => {
             log::warn!(

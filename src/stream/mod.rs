@@ -389,18 +389,8 @@ impl EventStream {
                 continue;
             };
             // the frame is borrowed from the reader's buffer: read what it holds, then let go
-            let frame = reader.next_ref().map(|r| r.map(|f| Frame::read(&f)));
-            let parsed = match frame {
-                Some(Ok(Frame::Skip)) => continue,
-                Some(Ok(Frame::Event(parsed))) => parsed,
-                Some(Ok(Frame::Error(e))) if e.is_retryable() => {
-                    log::warn!("the event stream reported {e}; reconnecting");
-                    if let Err(e) = self.reconnect(&e.to_string(), false) {
-                        return self.fail(e);
-                    }
-                    continue;
-                }
-                Some(Ok(Frame::Error(e))) => return self.fail(e),
+            let frame = match reader.next_ref() {
+                Some(Ok(f)) => Frame::read(&f),
                 // a read cut short by the cancel signal: the loop's top ends the stream
                 Some(Err(SseError::Io(e)))
                     if crate::transport::is_timeout(&e)
@@ -445,19 +435,41 @@ impl EventStream {
                     continue;
                 }
             };
-            if let Some(item) = self.item::<T>(parsed) {
-                return Some(Ok(item));
+            // the event is looked at where it was read, and moved once: into what is handed out
+            if let Frame::Event(ev) = &frame {
+                if !self.deliver(ev, false) {
+                    continue;
+                }
+            }
+            match frame {
+                Frame::Skip => continue,
+                Frame::Event(ev) => return Some(Ok(T::event(ev))),
+                Frame::Preview(preview) => {
+                    if let Some(item) = self.fold_preview::<T>(preview) {
+                        return Some(Ok(item));
+                    }
+                    continue;
+                }
+                Frame::Error(e) if e.is_retryable() => {
+                    log::warn!("the event stream reported {e}; reconnecting");
+                    if let Err(e) = self.reconnect(&e.to_string(), false) {
+                        return self.fail(e);
+                    }
+                    continue;
+                }
+                Frame::Error(e) => return self.fail(e),
             }
         }
     }
 
-    /// What a decoded frame gives: a preview (when `previews`), an event, or nothing (an
-    /// event delivered before, or a preview not asked for).
+    /// What a preview frame gives: the `agent.message` snapshot it moves (handed out when
+    /// `previews`), or the preview itself when it belongs to no snapshot (handed out when
+    /// `previews`); nothing when previews are not asked for.
     #[inline]
-    fn item<T: Output>(&mut self, parsed: StreamSessionEvents) -> Option<T> {
+    fn fold_preview<T: Output>(&mut self, preview: StreamSessionEvents) -> Option<T> {
         // a preview is built only when it is handed out
         let previews = T::PREVIEWS;
-        match parsed {
+        match preview {
             StreamSessionEvents::EventStart(start) => match frame::message_start(&start) {
                 Some(snap) => {
                     let item = previews.then(|| StreamItem::MessagePreview(snap.clone()));
@@ -481,10 +493,8 @@ impl EventStream {
                     ))),
                 }
             }
-            other => match SessionEvent::try_from(other) {
-                Ok(ev) => self.deliver(&ev, false).then(|| T::event(ev)),
-                Err(other) => T::preview(StreamItem::OtherPreview(other)),
-            },
+            // another kind only the stream has (none today)
+            other => T::preview(StreamItem::OtherPreview(other)),
         }
     }
 }

@@ -292,7 +292,21 @@ macro_rules! json_fast_path {
             }
 
             fn json(s: &str, strict: bool) -> serde_json::Result<Self> {
-                match $crate::types::json_tag::json_tag(s, $prop) {
+                $name::json_tagged(s, $crate::types::json_tag::json_tag(s, $prop), strict)
+            }
+
+            /// Whether `tag` is the tag of one of its kinds.
+            #[allow(dead_code)]
+            pub(crate) fn has_kind(tag: &str) -> bool {
+                matches!(tag, $( $tag )|*)
+            }
+
+            /// [`Self::from_json`] (or its strict form) with the tag already found by
+            /// `json_tag` (`None` when it found none), so that a caller that routes on the tag
+            /// does not scan for it twice.
+            #[allow(dead_code)]
+            pub(crate) fn json_tagged(s: &str, tag: Option<&str>, strict: bool) -> serde_json::Result<Self> {
+                match tag {
                     $( Some($tag) => match serde_json::from_str::<$ty>(s) {
                         Ok(v) => return Ok($name::$variant(v)),
                         Err(e) if strict => {

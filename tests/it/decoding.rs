@@ -1,11 +1,11 @@
-//! Every way of reading an event gives the same result: `StreamSessionEvents::from_json` (the
-//! stream's fast path), `serde_json::from_str` and `from_slice` (the general path, strings
+//! Every way of reading an event gives the same result: `StreamSessionEvents::from_json` and
+//! `SessionEvent::from_json` (the stream's fast paths), `serde_json::from_str` and `from_slice` (the general path, strings
 //! borrowed), `serde_json::from_value` (owned strings) and YAML (another format): for every
 //! event type, with its tag first, last or in between, and for broken inputs: broken JSON fails
 //! on every path; JSON of a known kind that does not read as that kind is kept as `Unknown` on
 //! every path, and the strict readers name its error.
 
-use managed_agents::types::StreamSessionEvents;
+use managed_agents::types::{SessionEvent, StreamSessionEvents};
 use serde_json::Value;
 
 /// The `full` and `minimal` fixture of every event type.
@@ -70,6 +70,7 @@ fn read_all_ways(text: &str) -> Result<StreamSessionEvents, String> {
     let fast = StreamSessionEvents::from_json(text);
     let general = serde_json::from_str::<StreamSessionEvents>(text);
     let slice = serde_json::from_slice::<StreamSessionEvents>(text.as_bytes());
+    session_event_reads_alike(text, fast.as_ref().ok());
     match (&fast, &general, &slice) {
         (Ok(a), Ok(b), Ok(c)) => {
             assert_eq!(a, b, "from_json and from_str differ on {text}");
@@ -91,6 +92,34 @@ fn read_all_ways(text: &str) -> Result<StreamSessionEvents, String> {
             general.map(|_| "ok"),
             slice.map(|_| "ok")
         ),
+    }
+}
+
+/// `SessionEvent` (which the stream reads an event straight into) reads `text` alike with
+/// `from_json` and `serde_json::from_str`, and as the stream union reads it (`stream`) for every
+/// kind the two share.
+fn session_event_reads_alike(text: &str, stream: Option<&StreamSessionEvents>) {
+    let fast = SessionEvent::from_json(text);
+    let general = serde_json::from_str::<SessionEvent>(text);
+    match (&fast, &general) {
+        (Ok(a), Ok(b)) => assert_eq!(
+            a, b,
+            "SessionEvent: from_json and from_str differ on {text}"
+        ),
+        (Err(_), Err(_)) => {}
+        _ => panic!(
+            "SessionEvent: the paths disagree on {text}: from_json {:?}, from_str {:?}",
+            fast.map(|_| "ok"),
+            general.map(|_| "ok")
+        ),
+    }
+    if let (Some(stream), Ok(event)) = (stream, &fast) {
+        if let Ok(moved) = SessionEvent::try_from(stream.clone()) {
+            assert_eq!(
+                &moved, event,
+                "SessionEvent and the stream union differ on {text}"
+            );
+        }
     }
 }
 

@@ -423,6 +423,76 @@ fn a_frame_that_does_not_read_never_ends_the_stream() {
 }
 
 #[test]
+fn every_event_through_the_stream_equals_the_same_json_read_by_serde() {
+    // each event is read straight into `SessionEvent` by the stream: whatever its kind, it
+    // arrives equal to the same JSON read by `serde_json`, and a kind this version does not
+    // know (or a tag the fast scan cannot read) arrives as serde reads it too
+    let mut paths: Vec<_> = std::fs::read_dir("tests/fixtures/types")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_stem().unwrap().to_string_lossy().ends_with("Event"))
+        .collect();
+    paths.sort();
+    let mut frames: Vec<String> = Vec::new();
+    let mut ending = Vec::new();
+    for (n, p) in paths.iter().enumerate() {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        let mut ev = v["full"].clone();
+        let kind = ev["type"].as_str().unwrap().to_string();
+        if kind == "event_start" || kind == "event_delta" {
+            continue;
+        }
+        ev["id"] = json!(format!("sevt_{n:05}"));
+        // the events that end the session go last: nothing is read after them
+        if kind == "session.status_terminated" || kind == "session.deleted" {
+            ending.push(ev.to_string());
+        } else {
+            frames.push(ev.to_string());
+        }
+    }
+    assert!(frames.len() > 35, "only {} event fixtures", frames.len());
+    frames.push(
+        json!({"type": "agent.telepathy", "id": "sevt_90000", "processed_at": stamp(1), "thought": [1, 2]})
+            .to_string(),
+    );
+    // the tag written with an escape: the general reader decides
+    frames.push(format!(
+        r#"{{"id":"sevt_90001","processed_at":"{}","content":[],"type":"agent\u002emessage"}}"#,
+        stamp(2)
+    ));
+    frames.extend(ending);
+    let expected: Vec<SessionEvent> = frames
+        .iter()
+        .map(|f| serde_json::from_str(f).unwrap())
+        .collect();
+    let sent = frames.clone();
+    let server = with_empty_log(move |_, conn| {
+        sse_headers(conn);
+        for f in &sent {
+            let _ = conn.write_all(format!("event: message\ndata: {f}\n\n").as_bytes());
+        }
+    });
+    let stream = client(&server.url)
+        .sessions()
+        .events()
+        .stream("sesn_1", StreamOptions::new().max_reconnects(0))
+        .unwrap();
+    let got: Vec<SessionEvent> = stream.take(frames.len()).map(Result::unwrap).collect();
+    assert_eq!(got.len(), expected.len());
+    for ((got, expected), frame) in got.iter().zip(&expected).zip(&frames) {
+        assert_eq!(got, expected, "{frame}");
+    }
+    let unknown = &got[got.len() - 2 - 2];
+    let SessionEvent::Unknown(v) = unknown else {
+        panic!("{unknown:?}")
+    };
+    assert_eq!(v["type"], "agent.telepathy");
+    assert_eq!(v["thought"], json!([1, 2]));
+    assert!(matches!(&got[got.len() - 3], SessionEvent::AgentMessage(m) if m.id == "sevt_90001"));
+}
+
+#[test]
 fn a_thread_stream_reconnects_and_reconciles_from_the_thread_listing() {
     const TOTAL: usize = 1_000;
     let state = Arc::new(Mutex::new(Session {
