@@ -12,6 +12,7 @@ use managed_agents::cassette::{AnswerBody, CassetteWriter};
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// The API a program talks to when neither `--upstream` nor `ANTHROPIC_BASE_URL` says.
@@ -53,7 +54,8 @@ The program runs with the environment it would get, and ANTHROPIC_BASE_URL set t
 key) and writes each exchange into the cassette, an event stream frame by frame as it passes.
 Headers authorization and x-api-key, the program's keys (ANTHROPIC_API_KEY and the other key
 variables), and tokens, secrets and vault credential values in bodies never reach the file.
-The command exits with the program's exit status; Ctrl-C and SIGTERM are passed on to it.
+The command exits with the program's exit status (128 + N when signal N ended it). SIGTERM and
+SIGHUP are passed on to the program; Ctrl-C at the terminal reaches it directly.
 The format is described in docs/cassettes.md.
 
 Examples:
@@ -134,18 +136,38 @@ pub fn exec(args: RecordArgs, quiet: bool) -> Result<Exit, Failure> {
         .command
         .split_first()
         .ok_or_else(|| Failure::usage("no command to run"))?;
+    // the signals are handled from before the program starts: one that comes as it starts is
+    // passed on as soon as its pid is known, never left to end this command alone
+    let child_pid = Arc::new(std::sync::atomic::AtomicI32::new(0));
+    let pending_signal = Arc::new(std::sync::atomic::AtomicI32::new(0));
+    {
+        let (child_pid, pending_signal) = (child_pid.clone(), pending_signal.clone());
+        signals::on_stop(move |stop| {
+            if stop.number() == libc::SIGINT && in_terminal_foreground() {
+                // Ctrl-C at the terminal: it reached the program too, which handles it its way
+                return;
+            }
+            pending_signal.store(stop.number(), Ordering::SeqCst);
+            let pid = child_pid.load(Ordering::SeqCst);
+            if pid != 0 {
+                match pending_signal.swap(0, Ordering::SeqCst) {
+                    0 => {}
+                    sig => pass_on(pid, sig),
+                }
+            }
+        });
+    }
     let mut child = std::process::Command::new(program)
         .args(rest)
         .env("ANTHROPIC_BASE_URL", &base_url)
         .spawn()
         .map_err(|e| Failure::usage(format!("cannot run {}: {e}", program.to_string_lossy())))?;
     let pid = child.id() as libc::pid_t;
-    signals::on_stop(move |stop| {
-        // SAFETY: kill takes plain integers; the pid is our child's, not yet reaped
-        unsafe {
-            libc::kill(pid, stop.number());
-        }
-    });
+    child_pid.store(pid, Ordering::SeqCst);
+    match pending_signal.swap(0, Ordering::SeqCst) {
+        0 => {}
+        sig => pass_on(pid, sig),
+    }
     let status = child
         .wait()
         .map_err(|e| Failure(Exit::Api, format!("waiting for the program: {e}")))?;
@@ -156,6 +178,23 @@ pub fn exec(args: RecordArgs, quiet: bool) -> Result<Exit, Failure> {
         (None, None) => 1,
     };
     std::process::exit(code)
+}
+
+/// Sends signal `sig` to the program run, `pid`.
+fn pass_on(pid: libc::pid_t, sig: i32) {
+    // SAFETY: kill takes plain integers; the pid is our child's, not yet reaped (this command
+    // waits for it, and exits when it is)
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+/// Whether this process's group is its terminal's foreground group, which a Ctrl-C at the
+/// terminal goes to whole (the program run is in it too).
+fn in_terminal_foreground() -> bool {
+    // SAFETY: both take plain integers and touch no memory of ours
+    let (foreground, ours) = unsafe { (libc::tcgetpgrp(libc::STDIN_FILENO), libc::getpgrp()) };
+    foreground != -1 && foreground == ours
 }
 
 /// The upstream API's URL: the flag's, else `ANTHROPIC_BASE_URL`'s, else the real API's.
@@ -296,9 +335,13 @@ fn forward(proxy: &Proxy, mut request: tiny_http::Request) {
         own_error(request, 400, &format!("reading the request's body: {e}"));
         return;
     }
-    let pending = proxy
-        .cassette
-        .request(&method, path, &query, &headers, &body);
+    // recorded as they go upstream: without the headers of the connection to the proxy
+    let sent: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(k, _)| k == "content-length" || !HOP_HEADERS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let pending = proxy.cassette.request(&method, path, &query, &sent, &body);
     let mut upstream = ureq::http::Request::builder()
         .method(method.as_str())
         .uri(format!("{}{}", proxy.upstream, target));

@@ -275,3 +275,43 @@ exit 0"#
         .sum();
     assert!(delay >= 1000.0, "{delay} ms between the messages");
 }
+
+#[test]
+fn a_stop_signal_reaches_the_program() {
+    use crate::support::signal;
+    let dir = temp("record-signal");
+    let cassette = dir.join("c.jsonl");
+    let ready = dir.join("ready");
+    for (sig, code) in [("TERM", 5), ("HUP", 6), ("INT", 7)] {
+        let _ = std::fs::remove_file(&ready);
+        // the program says how it was stopped, with a status of its own
+        let script =
+            format!("trap 'exit {code}' {sig}; touch \"$READY\"; while :; do sleep 0.05; done");
+        let child = Command::new(BIN)
+            .args(["record", "--out"])
+            .arg(&cassette)
+            .args([
+                "--upstream",
+                "http://127.0.0.1:9",
+                "--",
+                "sh",
+                "-c",
+                &script,
+            ])
+            .env("READY", &ready)
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !ready.exists() {
+            assert!(
+                std::time::Instant::now() < until,
+                "the program never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        signal(&child, sig);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "SIG{sig}");
+    }
+}
