@@ -777,13 +777,44 @@ impl CassetteWriter {
         headers: &[(String, String)],
         body: &[u8],
     ) -> PendingExchange {
-        let op = operation_of(method, path);
-        let vault = op.is_some_and(|op| is_vault(op.id));
+        let vault = operation_of(method, path).is_some_and(|op| is_vault(op.id));
         let content_type = headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
             .map(|(_, v)| v.as_str());
         let recorded = self.raw_request_body(vault, content_type, body);
+        self.start(method, path, query, headers, &recorded)
+    }
+
+    /// Starts an exchange whose body is a multipart form passed on without being read (a file
+    /// upload): it is recorded as `{"multipart": {"content_type", "length"}}`, the length
+    /// being the `content-length` given, if any. Otherwise as [`request`](Self::request).
+    pub fn request_form(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+        headers: &[(String, String)],
+        length: Option<u64>,
+    ) -> PendingExchange {
+        let content_type = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str());
+        let body = json!({ "multipart": { "content_type": content_type, "length": length } });
+        self.start(method, path, query, headers, &body)
+    }
+
+    fn start(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+        headers: &[(String, String)],
+        body: &Value,
+    ) -> PendingExchange {
+        let op = operation_of(method, path);
+        let vault = op.is_some_and(|op| is_vault(op.id));
         let query: Vec<(&str, &str)> = query
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -799,7 +830,7 @@ impl CassetteWriter {
             path,
             &query,
             &headers,
-            &recorded,
+            body,
         );
         PendingExchange { exchange, vault }
     }

@@ -631,6 +631,13 @@ fn a_writer_records_raw_exchanges_as_a_client_would() {
         &json,
         AnswerBody::Whole(b"{\"id\":\"file_1\"}"),
     );
+    let pending = w.request_form("POST", "/v1/files", &[], &form, Some(1234));
+    w.answered(
+        pending,
+        200,
+        &json,
+        AnswerBody::Whole(b"{\"id\":\"file_2\"}"),
+    );
     let pending = w.request("GET", "/v2/elsewhere", &[], &[], b"");
     w.failed(pending, "connection refused");
 
@@ -689,6 +696,15 @@ fn a_writer_records_raw_exchanges_as_a_client_would() {
     assert_eq!(
         files["request_body"]["multipart"]["content_type"],
         "multipart/form-data; boundary=b"
+    );
+    let unread = lines
+        .iter()
+        .filter(|l| l["operation"] == "files.upload")
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        unread["request_body"],
+        json!({"multipart": {"content_type": "multipart/form-data; boundary=b", "length": 1234}})
     );
     let failed = lines.last().unwrap();
     assert_eq!(failed["operation"], Value::Null);

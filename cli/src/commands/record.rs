@@ -330,10 +330,25 @@ fn forward(proxy: &Proxy, mut request: tiny_http::Request) {
             )
         })
         .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    // a form (a file upload) is passed on as it is read, never held whole; any other body is
+    // read first, to be recorded as JSON with its secrets taken out
+    let form = header("content-type").is_some_and(|ct| {
+        ct.get(..10)
+            .is_some_and(|p| p.eq_ignore_ascii_case("multipart/"))
+    });
+    let length = header("content-length").and_then(|n| n.trim().parse::<u64>().ok());
     let mut body = Vec::new();
-    if let Err(e) = request.as_reader().read_to_end(&mut body) {
-        own_error(request, 400, &format!("reading the request's body: {e}"));
-        return;
+    if !form {
+        if let Err(e) = request.as_reader().read_to_end(&mut body) {
+            own_error(request, 400, &format!("reading the request's body: {e}"));
+            return;
+        }
     }
     // recorded as they go upstream: without the headers of the connection to the proxy
     let sent: Vec<(String, String)> = headers
@@ -341,7 +356,13 @@ fn forward(proxy: &Proxy, mut request: tiny_http::Request) {
         .filter(|(k, _)| k == "content-length" || !HOP_HEADERS.contains(&k.as_str()))
         .cloned()
         .collect();
-    let pending = proxy.cassette.request(&method, path, &query, &sent, &body);
+    let pending = if form {
+        proxy
+            .cassette
+            .request_form(&method, path, &query, &sent, length)
+    } else {
+        proxy.cassette.request(&method, path, &query, &sent, &body)
+    };
     let mut upstream = ureq::http::Request::builder()
         .method(method.as_str())
         .uri(format!("{}{}", proxy.upstream, target));
@@ -350,16 +371,22 @@ fn forward(proxy: &Proxy, mut request: tiny_http::Request) {
             upstream = upstream.header(k.as_str(), v.as_str());
         }
     }
-    let send = if body.is_empty() {
-        ureq::SendBody::none()
+    let answer = if form {
+        if let Some(n) = length {
+            upstream = upstream.header("content-length", n.to_string());
+        }
+        send_upstream(
+            &proxy.agent,
+            upstream,
+            ureq::SendBody::from_reader(request.as_reader()),
+        )
+    } else if body.is_empty() {
+        send_upstream(&proxy.agent, upstream, ureq::SendBody::none())
     } else {
         upstream = upstream.header("content-length", body.len().to_string());
-        ureq::SendBody::from_owned_reader(std::io::Cursor::new(body))
+        let body = ureq::SendBody::from_owned_reader(std::io::Cursor::new(body));
+        send_upstream(&proxy.agent, upstream, body)
     };
-    let answer = upstream
-        .body(send)
-        .map_err(|e| e.to_string())
-        .and_then(|req| proxy.agent.run(req).map_err(|e| e.to_string()));
     let answer = match answer {
         Ok(a) => a,
         Err(e) => {
@@ -431,6 +458,16 @@ fn forward(proxy: &Proxy, mut request: tiny_http::Request) {
     if let Err(e) = stream(&mut writer, status, &passed, reader, head_only) {
         log::debug!("streaming the answer to the program ended: {e}");
     }
+}
+
+/// Sends a request upstream with `body`, and returns the answer's head (its body unread).
+fn send_upstream(
+    agent: &ureq::Agent,
+    request: ureq::http::request::Builder,
+    body: ureq::SendBody<'_>,
+) -> Result<ureq::http::Response<ureq::Body>, String> {
+    let request = request.body(body).map_err(|e| e.to_string())?;
+    agent.run(request).map_err(|e| e.to_string())
 }
 
 /// Writes an answer read as it comes: its head, then each piece of its body as one chunk,

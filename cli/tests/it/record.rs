@@ -42,10 +42,16 @@ fn a_recorded_program_keeps_its_traffic_and_none_of_its_secrets() {
     let github_token = secret("github-token");
     let customer = secret("customer");
     let tenant = secret("tenant");
+    // a file upload, passed on as it is read (a form is never held whole)
+    let upload = dir.join("upload.txt");
+    let content: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(&upload, &content).unwrap();
+    let uploaded = dir.join("uploaded.json");
     let script = format!(
         r#"set -e
 {CURL} -X POST "$ANTHROPIC_BASE_URL/v1/vaults/$VAULT/credentials" -d '{{"display_name":"mcp","auth":{{"type":"static_bearer","token":"'"$VAULT_TOKEN"'","mcp_server_url":"https://mcp.example.com/mcp"}}}}' > /dev/null
 {CURL} -X POST "$ANTHROPIC_BASE_URL/v1/sessions" -d '{{"agent":"'"$AGENT"'","environment_id":"'"$ENV"'","resources":[{{"type":"github_repository","url":"https://github.com/o/r","authorization_token":"'"$GITHUB_TOKEN"'"}}],"metadata":{{"customer":"'"$CUSTOMER"'"}}}}' > /dev/null
+curl -sS -f -H "x-api-key: $ANTHROPIC_API_KEY" -H "anthropic-version: $VERSION" -H "anthropic-beta: files-api-2025-04-14,managed-agents-2026-04-01" -F "file=@$UPLOAD;type=text/plain" "$ANTHROPIC_BASE_URL/v1/files" > "$UPLOADED"
 "$BIN" run --agent "$AGENT" --environment "$ENV" --message go
 exit 3"#
     );
@@ -71,6 +77,8 @@ exit 3"#
         .env("GITHUB_TOKEN", &github_token)
         .env("CUSTOMER", &customer)
         .env("TENANT", &tenant)
+        .env("UPLOAD", &upload)
+        .env("UPLOADED", &uploaded)
         .output()
         .unwrap();
     // the program's status, once it ran to its end (the run printed the agent's answer)
@@ -136,6 +144,27 @@ exit 3"#
     assert_eq!(body["metadata"]["customer"], "[REDACTED]");
     assert_eq!(body["environment_id"], env.as_str());
     assert!(!of("sessions.events.send").is_empty());
+
+    // the upload: whole upstream (the emulator counted every byte), summarised in the cassette
+    let file: Value = serde_json::from_slice(&std::fs::read(&uploaded).unwrap()).unwrap();
+    assert_eq!(file["size_bytes"], content.len(), "{file}");
+    let upload = of("files.upload");
+    assert_eq!(upload.len(), 1);
+    assert_eq!(upload[0]["status"], 200);
+    let form = &upload[0]["request_body"]["multipart"];
+    assert!(
+        form["content_type"]
+            .as_str()
+            .is_some_and(|ct| ct.starts_with("multipart/form-data; boundary=")),
+        "{form}"
+    );
+    assert_eq!(
+        form["length"].to_string(),
+        upload[0]["request_headers"]["content-length"]
+            .as_str()
+            .unwrap()
+    );
+    assert!(form["length"].as_u64().unwrap() > content.len() as u64);
 
     // the run's event stream, recorded as its events
     let streams = of("sessions.events.stream");
