@@ -68,9 +68,12 @@ pub struct RecordArgs {
     /// The cassette to write (created, or emptied).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// The API to send the requests on to [default: ANTHROPIC_BASE_URL, else
-    /// https://api.anthropic.com].
-    #[arg(long, value_name = "URL")]
+    /// The API to send the requests on to (its help names the default).
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "The API to send the requests on to [default: ANTHROPIC_BASE_URL, else https://api.anthropic.com]"
+    )]
     pub upstream: Option<String>,
     /// More to keep out of the cassette: a JSON pointer (`/metadata/customer`, applied to every
     /// body and event) or a header name. Repeatable.
