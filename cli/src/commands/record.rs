@@ -301,20 +301,12 @@ fn own_error(request: tiny_http::Request, status: u16, message: &str) {
         "error": {"type": "api_error", "message": format!("managed-agents record: {message}")},
     })
     .to_string();
-    let response = tiny_http::Response::from_string(body)
-        .with_status_code(status)
-        .with_header(json_header());
+    let mut response = tiny_http::Response::from_string(body).with_status_code(status);
+    if let Ok(h) = tiny_http::Header::from_bytes(&b"content-type"[..], &b"application/json"[..]) {
+        response.add_header(h);
+    }
     if let Err(e) = request.respond(response) {
         log::debug!("answering the program failed: {e}");
-    }
-}
-
-fn json_header() -> tiny_http::Header {
-    tiny_http::Header {
-        field: "content-type".parse().unwrap_or_else(|_| unreachable!()),
-        value: "application/json"
-            .parse()
-            .unwrap_or_else(|_| unreachable!()),
     }
 }
 
