@@ -76,7 +76,7 @@ env ANTHROPIC_API_KEY="$recorded_key" "$build_dir/debug/managed-agents" record \
   --out "$work/flows.cassette.jsonl" --upstream "$url" -- \
   timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/flows.py"
 stop_emulators
-"$work/venv/bin/python" "$root/tests/python_sdk/check_cassette.py" "$work/flows.cassette.jsonl" "$recorded_key"
+"$work/venv/bin/python" "$root/tests/python_sdk/check_cassette.py" "$work/flows.cassette.jsonl" --retried "$recorded_key"
 
 # the work queue of a self-hosted environment: the SDK's poller and EnvironmentWorker, with an
 # agent that calls the built-in write tool, then read
