@@ -57,6 +57,8 @@ fn main() -> ExitCode {
     match &cli.command {
         // the worker authenticates with the environment key alone
         Command::Worker(a) => secrets::take(Some(&a.environment_key_env), &[secrets::API_KEY_VAR]),
+        // the program it runs is given its keys, as it would be without the proxy
+        Command::Record(_) => {}
         _ => secrets::take(None, &[]),
     }
     logging::init(cli.verbose);

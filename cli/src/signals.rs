@@ -24,6 +24,11 @@ impl Stop {
         }
     }
 
+    /// Returns the signal's number (to pass it on to a child).
+    pub fn number(self) -> i32 {
+        self.0
+    }
+
     /// Returns how it is named in messages.
     pub fn name(self) -> &'static str {
         match self.0 {

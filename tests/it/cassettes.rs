@@ -573,3 +573,142 @@ fn secrets_in_events_are_taken_out_and_other_events_kept_as_they_came() {
     assert_eq!(events[5]["data_text"], "not json");
     assert!(events.iter().all(|e| e["delay_ms"].as_f64().is_some()));
 }
+
+/// `CassetteWriter`: the exchanges of a program the crate did not send itself (as the
+/// command-line tool's recording proxy sees them), matched to their operations, with the same
+/// secrets kept out as a client's cassette.
+#[test]
+fn a_writer_records_raw_exchanges_as_a_client_would() {
+    use managed_agents::cassette::{AnswerBody, CassetteWriter};
+    use std::io::Read;
+    let scratch = Scratch::new("writer");
+    let path = scratch.file();
+    let redact = ["/metadata/customer".to_string(), "X-Tenant".to_string()];
+    let w = CassetteWriter::create(&path, "proxy/1", "https://api.example.com", &redact).unwrap();
+    w.add_secret("known-secret-0123456789");
+    let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let json = h(&[("content-type", "application/json")]);
+
+    // a vault credential: its token and value taken out, the bearer token learned
+    let pending = w.request(
+        "post",
+        "/v1/vaults/vlt_1/credentials",
+        &[("beta".to_string(), "true".to_string())],
+        &h(&[
+            ("Authorization", "Bearer bearer-token-0123456789"),
+            ("x-tenant", "tenant-secret-0123456789"),
+            ("content-type", "application/json"),
+        ]),
+        br#"{"auth":{"type":"environment_variable","secret_name":"N","value":"vault-value-0123456789","token":"t0ken-0123456789"},"metadata":{"customer":"customer-0123456789","note":"known-secret-0123456789"}}"#,
+    );
+    let answer = br#"{"id":"vcrd_1","echo":"bearer-token-0123456789"}"#;
+    let x = w.answered(pending, 200, &json, AnswerBody::Whole(answer));
+    assert_eq!(x.id(), 1);
+
+    // an event stream, read through the tap as it comes
+    let pending = w.request("GET", "/v1/sessions/sesn_1/events/stream", &[], &[], b"");
+    let sse = h(&[("content-type", "text/event-stream")]);
+    let x = w.answered(pending, 200, &sse, AnswerBody::Events);
+    let body = "event: message\ndata: {\"type\":\"agent.message\",\"n\":1}\n\n\
+                data: {\"type\":\"x\",\"token\":\"stream-token-0123456789\"}\n\n";
+    let mut tapped = w.tap(&x, std::io::Cursor::new(body.as_bytes().to_vec()));
+    let mut passed = String::new();
+    tapped.read_to_string(&mut passed).unwrap();
+    drop(tapped);
+    assert_eq!(passed, body, "the body passes unchanged");
+
+    // a form, a path the API does not have, and a request that got no answer
+    let form = h(&[("content-type", "multipart/form-data; boundary=b")]);
+    let pending = w.request("POST", "/v1/files", &[], &form, b"--b\r\n...--b--\r\n");
+    w.answered(
+        pending,
+        200,
+        &json,
+        AnswerBody::Whole(b"{\"id\":\"file_1\"}"),
+    );
+    let pending = w.request_form("POST", "/v1/files", &[], &form, Some(1234));
+    w.answered(
+        pending,
+        200,
+        &json,
+        AnswerBody::Whole(b"{\"id\":\"file_2\"}"),
+    );
+    let pending = w.request("GET", "/v2/elsewhere", &[], &[], b"");
+    w.failed(pending, "connection refused");
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    for secret in [
+        "bearer-token-0123456789",
+        "tenant-secret-0123456789",
+        "vault-value-0123456789",
+        "t0ken-0123456789",
+        "customer-0123456789",
+        "known-secret-0123456789",
+        "stream-token-0123456789",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{secret} is in the cassette:\n{text}"
+        );
+    }
+    let lines = lines(&path);
+    assert_eq!(lines[0]["client"], "proxy/1");
+    assert_eq!(lines[0]["base_url"], "https://api.example.com");
+    let credential = &lines[1];
+    assert_eq!(credential["operation"], "vaults.credentials.create");
+    assert_eq!(credential["method"], "POST");
+    assert_eq!(
+        credential["path_template"],
+        "/v1/vaults/{vault_id}/credentials"
+    );
+    assert_eq!(credential["query"], json!([["beta", "true"]]));
+    assert_eq!(credential["request_headers"]["authorization"], "[REDACTED]");
+    assert_eq!(credential["request_headers"]["x-tenant"], "[REDACTED]");
+    let auth = &credential["request_body"]["auth"];
+    assert_eq!(auth["value"], "[REDACTED]");
+    assert_eq!(auth["token"], "[REDACTED]");
+    assert_eq!(auth["secret_name"], "N");
+    assert_eq!(
+        credential["request_body"]["metadata"]["customer"],
+        "[REDACTED]"
+    );
+    assert_eq!(credential["body"]["echo"], "[REDACTED]");
+    let stream = &lines[2];
+    assert_eq!(stream["operation"], "sessions.events.stream");
+    assert_eq!(stream["stream"], "events");
+    let events: Vec<&Value> = lines.iter().filter(|l| l["kind"] == "event").collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["event"], "message");
+    assert_eq!(events[0]["data"], json!({"type": "agent.message", "n": 1}));
+    assert_eq!(events[1]["data"]["token"], "[REDACTED]");
+    assert_eq!(events[1]["seq"], 1);
+    let end = lines.iter().find(|l| l["kind"] == "end").unwrap();
+    assert_eq!(end["reason"], "eof");
+    let files = lines
+        .iter()
+        .find(|l| l["operation"] == "files.upload")
+        .unwrap();
+    assert_eq!(
+        files["request_body"]["multipart"]["content_type"],
+        "multipart/form-data; boundary=b"
+    );
+    let unread = lines
+        .iter()
+        .filter(|l| l["operation"] == "files.upload")
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        unread["request_body"],
+        json!({"multipart": {"content_type": "multipart/form-data; boundary=b", "length": 1234}})
+    );
+    let failed = lines.last().unwrap();
+    assert_eq!(failed["operation"], Value::Null);
+    assert_eq!(failed["path_template"], Value::Null);
+    assert_eq!(failed["status"], Value::Null);
+    assert_eq!(failed["error"], "connection refused");
+}

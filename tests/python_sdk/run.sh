@@ -3,6 +3,7 @@
 # package registry into a throwaway virtual environment) against the emulator, after checking
 # webhook signatures both ways against the SDK's verifier (webhooks.py, offline) and that the SDK
 # accepts the webhook events the emulator sends to a receiver (webhooks_live.py), and then the
+# same flows recorded by `managed-agents record` (the cassette checked by check_cassette.py), the
 # SDK's self-hosted work poller and worker against the emulator's work queue (work.py), a
 # multi-agent session with its threads (threads.py), and last every operation of the spec, each
 # answer validated into the SDK's model (operations.py).
@@ -64,6 +65,18 @@ echo '{"fail_every": 7, "retry_after_ms": 1}' > "$work/faults.json"
 emulator flows --script "$work/script.json" --faults "$work/faults.json"
 sdk flows.py
 stop_emulators
+
+# the same flows behind `managed-agents record`: the SDK's traffic through the recording proxy
+# into a cassette, which is then checked (every exchange matched to its operation, the event
+# streams as their events, the SDK's key nowhere in the file)
+cargo build --quiet -p managed-agents-cli --bin managed-agents
+emulator recorded --script "$work/script.json" --faults "$work/faults.json"
+recorded_key=sk-ant-recorded-key-0123456789
+env ANTHROPIC_API_KEY="$recorded_key" "$build_dir/debug/managed-agents" record \
+  --out "$work/flows.cassette.jsonl" --upstream "$url" -- \
+  timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/flows.py"
+stop_emulators
+"$work/venv/bin/python" "$root/tests/python_sdk/check_cassette.py" "$work/flows.cassette.jsonl" --retried "$recorded_key"
 
 # the work queue of a self-hosted environment: the SDK's poller and EnvironmentWorker, with an
 # agent that calls the built-in write tool, then read

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the reference flows with the official TypeScript SDK (@anthropic-ai/sdk@1.17.0, installed
-# from the package registry into a throwaway folder) against the emulator in strict mode.
+# from the package registry into a throwaway folder) against the emulator in strict mode, then
+# once more behind `managed-agents record`, the cassette checked.
 # Usage: bash tests/typescript_sdk/run.sh   (from anywhere; needs node, npm and cargo)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,3 +32,17 @@ done
 [ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator.log"; exit 1; }
 cd "$work"
 ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url" timeout 300 node flows.mjs
+
+# the same flows behind `managed-agents record` (the SDK's fetch through the recording proxy),
+# the cassette then checked as the Python SDK's is, when python3 is there to read it
+cd "$root"
+cargo build --quiet -p managed-agents-cli --bin managed-agents
+cd "$work"
+recorded_key=sk-ant-recorded-key-0123456789
+ANTHROPIC_API_KEY="$recorded_key" "$build_dir/debug/managed-agents" record \
+  --out "$work/flows.cassette.jsonl" --upstream "$url" -- timeout 300 node flows.mjs
+if command -v python3 >/dev/null 2>&1; then
+  python3 "$root/tests/python_sdk/check_cassette.py" "$work/flows.cassette.jsonl" "$recorded_key"
+else
+  echo "python3 not found: the recorded cassette is not checked"
+fi

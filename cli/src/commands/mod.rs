@@ -11,6 +11,7 @@ pub mod emulator;
 mod environments;
 mod files;
 mod memory_stores;
+mod record;
 mod resource;
 pub mod run;
 mod sessions;
@@ -62,6 +63,8 @@ pub enum Command {
     Resource(Resource),
     /// Serve a self-hosted environment's work queue: run its sessions' tools on this machine.
     Worker(worker::WorkerArgs),
+    /// Run a program (any language, any SDK) through a recording proxy, into a cassette.
+    Record(record::RecordArgs),
     /// Run the embedded emulator (a local Managed Agents API) with a script and faults.
     Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script.
@@ -139,6 +142,7 @@ pub fn exec(command: Command, quiet: bool) -> Result<Exit, Failure> {
         Command::Batch(a) => batch::exec(a, quiet),
         Command::Resource(r) => r.group.exec(&crate::client::client()?, &r.matches, quiet),
         Command::Worker(a) => worker::exec(a, quiet),
+        Command::Record(a) => record::exec(a, quiet),
         Command::Emulator(a) => emulator::exec(a),
         Command::Completions(a) => completions::exec(a, Cli::command()),
     }

@@ -10,6 +10,7 @@ mod front;
 mod journal;
 mod output;
 mod proxy;
+mod record;
 mod resources;
 mod retry;
 mod safety;
