@@ -65,8 +65,8 @@ pub(crate) struct Recorder {
     headers: Vec<String>,
     /// JSON pointers taken out of every body and event.
     pointers: Vec<String>,
-    /// Secret values known so far (the client's keys, every value taken out of a body):
-    /// searched for and replaced in the text of every line.
+    /// Secret values known so far (the client's keys, every value taken out of a body), as
+    /// they stand in JSON text: searched for and replaced in the text of every line.
     secrets: Mutex<Vec<String>>,
 }
 
@@ -133,9 +133,12 @@ impl Recorder {
         if secret.len() < MIN_SCRUBBED_LEN || secret == REDACTED {
             return;
         }
+        // kept as it stands in JSON text (quotes and backslashes escaped), as lines are searched
+        let escaped = Value::String(secret.to_string()).to_string();
+        let escaped = escaped[1..escaped.len() - 1].to_string();
         let mut known = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
-        if !known.iter().any(|k| k == secret) {
-            known.push(secret.to_string());
+        if !known.contains(&escaped) {
+            known.push(escaped);
         }
     }
 
@@ -389,21 +392,26 @@ impl Recorder {
         self.write_text(line.to_string())
     }
 
-    fn write_text(&self, mut text: String) -> std::io::Result<()> {
-        {
-            let known = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
-            for secret in known.iter() {
-                // as it stands in JSON text (quotes and backslashes escaped)
-                let escaped = Value::String(secret.clone()).to_string();
-                let escaped = &escaped[1..escaped.len() - 1];
-                if text.contains(escaped) {
-                    text = text.replace(escaped, REDACTED);
-                }
+    fn write_text(&self, text: String) -> std::io::Result<()> {
+        self.write_lines(&self.scrubbed(text))
+    }
+
+    /// One line as it is written: every known secret replaced, the newline added.
+    fn scrubbed(&self, mut text: String) -> String {
+        let known = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
+        for escaped in known.iter() {
+            if text.contains(escaped.as_str()) {
+                text = text.replace(escaped.as_str(), REDACTED);
             }
         }
         text.push('\n');
+        text
+    }
+
+    /// Writes whole lines, already scrubbed, in one write: the file holds whole lines only.
+    fn write_lines(&self, lines: &str) -> std::io::Result<()> {
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        file.write_all(text.as_bytes())
+        file.write_all(lines.as_bytes())
     }
 
     /// A reader of an answer's body that records what passes through it: each complete
@@ -437,8 +445,19 @@ impl Recorder {
         })
     }
 
-    fn event_line(&self, tee: &Tee, frame: &[u8], delay: std::time::Duration) {
-        let text = String::from_utf8_lossy(frame);
+    /// Appends the cassette line of one frame to `out`; false for a comment-only frame, which
+    /// is not recorded.
+    fn event_line(
+        &self,
+        tee: &Tee,
+        frame: &[u8],
+        delay: std::time::Duration,
+        out: &mut String,
+    ) -> bool {
+        let text = match std::str::from_utf8(frame) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(frame),
+        };
         let mut event = None;
         let mut id = None;
         let mut retry = None;
@@ -466,7 +485,7 @@ impl Recorder {
             }
         }
         if event.is_none() && id.is_none() && retry.is_none() && data.is_none() {
-            return; // a comment only
+            return false; // a comment only
         }
         let mut line = Map::new();
         line.insert("kind".into(), json!("event"));
@@ -491,10 +510,8 @@ impl Recorder {
             text.push_str(",\"data\":");
             text.push_str(d);
             text.push('}');
-            if let Err(e) = self.write_text(text) {
-                log::warn!("writing the cassette failed: {e}");
-            }
-            return;
+            out.push_str(&self.scrubbed(text));
+            return true;
         }
         match data
             .as_deref()
@@ -511,7 +528,8 @@ impl Recorder {
                 line.insert("data".into(), Value::Null);
             }
         }
-        self.write_logged(Value::Object(line));
+        out.push_str(&self.scrubbed(Value::Object(line).to_string()));
+        true
     }
 }
 
@@ -564,14 +582,19 @@ struct Tee {
 }
 
 impl Tee {
-    /// Where the first complete frame in `pending` ends (past its blank line).
-    fn frame_end(&self) -> Option<usize> {
-        let lf = memchr::memmem::find(&self.pending, b"\n\n").map(|i| i + 2);
-        let crlf = memchr::memmem::find(&self.pending, b"\n\r\n").map(|i| i + 3);
-        match (lf, crlf) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+    /// Where the first complete frame in `pending` from `from` on ends (past its blank line).
+    /// Each byte is looked at about once: the CRLF form is only searched for before the first
+    /// LF blank line.
+    fn frame_end(&self, from: usize) -> Option<usize> {
+        let rest = &self.pending[from..];
+        let lf = memchr::memmem::find(rest, b"\n\n").map(|i| i + 2);
+        let before_lf = lf.map_or(rest, |e| &rest[..e]);
+        let crlf = memchr::memmem::find(before_lf, b"\n\r\n").map(|i| i + 3);
+        let end = match (lf, crlf) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(from + end)
     }
 
     fn end(&mut self, reason: &str) {
@@ -606,11 +629,27 @@ impl Read for Tee {
         let now = Instant::now();
         if self.events {
             self.pending.extend_from_slice(&buf[..n]);
-            while let Some(end) = self.frame_end() {
-                let frame: Vec<u8> = self.pending.drain(..end).collect();
-                self.recorder.event_line(self, &frame, now - self.last);
-                self.seq += 1;
-                self.last = now;
+            // every complete frame of what came, written in one go (whole lines only), then
+            // what is left moved down once
+            let mut start = 0;
+            let mut lines = String::new();
+            while let Some(end) = self.frame_end(start) {
+                let frame = &self.pending[start..end];
+                // a comment-only frame is not recorded and takes no number
+                if self
+                    .recorder
+                    .event_line(self, frame, now - self.last, &mut lines)
+                {
+                    self.seq += 1;
+                    self.last = now;
+                }
+                start = end;
+            }
+            self.pending.drain(..start);
+            if !lines.is_empty() {
+                if let Err(e) = self.recorder.write_lines(&lines) {
+                    log::warn!("writing the cassette failed: {e}");
+                }
             }
         } else {
             let line = json!({

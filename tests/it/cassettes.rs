@@ -712,3 +712,74 @@ fn a_writer_records_raw_exchanges_as_a_client_would() {
     assert_eq!(failed["status"], Value::Null);
     assert_eq!(failed["error"], "connection refused");
 }
+
+#[test]
+fn frames_split_across_reads_or_sharing_one_are_each_one_event_line() {
+    use crate::support::{respond_list, sse_head, TestServer};
+    use managed_agents::StreamOptions;
+    use std::io::Write;
+    let event = |n: u32| {
+        json!({"type": "agent.message", "id": format!("sevt_{n:03}"),
+               "processed_at": "2026-04-01T12:00:00Z",
+               "content": [{"type": "text", "text": format!("part {n}")}]})
+    };
+    let idle = json!({"type": "session.status_idle", "id": "sevt_999",
+                      "processed_at": "2026-04-01T12:00:01Z",
+                      "stop_reason": {"type": "end_turn"}});
+    // LF and CRLF frames: three in one write, one trickled a few bytes a write, a comment
+    let mut frames: Vec<String> = (1..=3)
+        .map(|n| format!("event: message\ndata: {}\n\n", event(n)))
+        .collect();
+    frames.push(format!("event: message\r\ndata: {}\r\n\r\n", event(4)));
+    frames.push(": a comment\n\n".into());
+    frames.push(format!("data: {}\r\n\r\n", event(5)));
+    frames.push(format!("data: {idle}\n\n"));
+    let frames = std::sync::Arc::new(frames);
+    let server = TestServer::start({
+        let frames = frames.clone();
+        move |_, req, conn| {
+            if !req.target.contains("/stream") {
+                return respond_list(conn, &req.target, &[]);
+            }
+            sse_head(conn);
+            let together: String = frames[..3].concat();
+            let _ = conn.write_all(together.as_bytes());
+            let _ = conn.flush();
+            for frame in &frames[3..] {
+                for piece in frame.as_bytes().chunks(7) {
+                    let _ = conn.write_all(piece);
+                    let _ = conn.flush();
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+        }
+    });
+    let scratch = Scratch::new("frames");
+    let client = scratch.recording_client("frames-key-0123456789", &server.url);
+    let got: Vec<Value> = client
+        .sessions()
+        .events()
+        .stream("sesn_1", StreamOptions::new())
+        .unwrap()
+        .take(6)
+        .map(|e| serde_json::to_value(e.unwrap()).unwrap())
+        .collect();
+    let recorded = lines(&scratch.file());
+    let events: Vec<&Value> = recorded.iter().filter(|l| l["kind"] == "event").collect();
+    let ids: Vec<&str> = events
+        .iter()
+        .filter_map(|l| l["data"]["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["sevt_001", "sevt_002", "sevt_003", "sevt_004", "sevt_005", "sevt_999"],
+        "{recorded:#?}"
+    );
+    let seqs: Vec<u64> = events.iter().filter_map(|l| l["seq"].as_u64()).collect();
+    assert_eq!(seqs, [0, 1, 2, 3, 4, 5]);
+    for (line, ev) in events.iter().zip(&got) {
+        assert_eq!(&line["data"], ev);
+    }
+    assert_eq!(events[3]["event"], "message");
+    assert_eq!(events[4]["event"], Value::Null);
+}
