@@ -134,7 +134,7 @@ pub struct SummaryArgs {
     /// The results files.
     #[arg(value_name = "RESULTS.jsonl", required = true)]
     pub files: Vec<PathBuf>,
-    /// Print the account as JSON: {\"tasks\", \"done\", \"failed\", \"usage\", \"failures\", ..}.
+    /// Print the account as JSON: {"tasks", "done", "failed", "usage", "failures", ..}.
     #[arg(long)]
     pub json: bool,
 }

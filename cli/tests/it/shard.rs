@@ -145,6 +145,26 @@ fn the_index_comes_from_job_completion_index() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(ids(&out), set(&["t3", "t5"]));
+
+    // a shard no task hashes to has nothing to do, and says so
+    let two = dir.join("two.jsonl");
+    std::fs::write(
+        &two,
+        "{\"id\": \"t1\", \"message\": \"one\"}\n{\"id\": \"t2\", \"message\": \"two\"}\n",
+    )
+    .unwrap();
+    let empty = dir.join("empty.jsonl");
+    let o = cli(
+        &emu,
+        &batch_args(&two, &empty, &agent, &env, &["--shard", "0/3"]),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("shard 0/3: 0 of 2 tasks"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(results(&empty).is_empty());
 }
 
 #[test]
