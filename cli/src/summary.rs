@@ -1,10 +1,12 @@
 //! `batch summary`: the results files of a batch's shards (or of any runs) merged into one
 //! account: each task counted once (done when any of its lines ended its turn, else failed
 //! with its last error), the usage of every line summed, field by field, and the failures
-//! listed; for a person or, with `--json`, for a program.
+//! listed, and with the tasks file, the tasks no file names (a shard that never ran); for a
+//! person or, with `--json`, for a program.
 
 use crate::exit::{Exit, Failure};
 use crate::output::{escape_controls, out, print_json};
+use crate::parse::parse_task_line;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -42,9 +44,26 @@ fn add_usage(sum: &mut Map<String, Value>, usage: &Map<String, Value>) {
     }
 }
 
-/// Runs `batch summary` over `files`; prints the account (as JSON with `json`). Exits 0 when
-/// no task failed, 1 when some did, 2 when a file cannot be read.
-pub fn exec(files: &[PathBuf], json_out: bool) -> Result<Exit, Failure> {
+/// Reads the ids of a tasks file, in its order.
+fn task_ids(path: &str) -> Result<Vec<String>, Failure> {
+    let src = crate::input::read(path)?;
+    let mut ids = Vec::new();
+    for (i, line) in src.text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let t = parse_task_line(line)
+            .map_err(|e| Failure(Exit::Usage, format!("{}:{}: {e}", src.name, i + 1)))?;
+        ids.push(t.id);
+    }
+    Ok(ids)
+}
+
+/// Runs `batch summary` over `files` (and the tasks file `tasks`, when given); prints the
+/// account (as JSON with `json`). Exits 0 when every task is done, 1 when some failed or did
+/// not run, 2 when a file cannot be read.
+pub fn exec(files: &[PathBuf], tasks_file: Option<&str>, json_out: bool) -> Result<Exit, Failure> {
+    let all = tasks_file.map(task_ids).transpose()?;
     let mut tasks: BTreeMap<String, Seen> = BTreeMap::new();
     let mut usage = Map::new();
     let mut lines = 0usize;
@@ -101,7 +120,12 @@ pub fn exec(files: &[PathBuf], json_out: bool) -> Result<Exit, Failure> {
         .filter(|(_, s)| s.files.len() > 1)
         .map(|(id, _)| id)
         .collect();
-    let exit = if failures.is_empty() {
+    let not_run: Vec<&String> = all
+        .iter()
+        .flatten()
+        .filter(|id| !tasks.contains_key(id.as_str()))
+        .collect();
+    let exit = if failures.is_empty() && not_run.is_empty() {
         Exit::Ok
     } else {
         Exit::Api
@@ -116,6 +140,7 @@ pub fn exec(files: &[PathBuf], json_out: bool) -> Result<Exit, Failure> {
             "usage": usage,
             "failures": failures,
             "in_several_files": several,
+            "not_run": all.as_ref().map(|_| &not_run),
         }))?;
         return Ok(exit);
     }
@@ -151,6 +176,18 @@ pub fn exec(files: &[PathBuf], json_out: bool) -> Result<Exit, Failure> {
                     .unwrap_or_default()
             ));
         }
+    }
+    if !not_run.is_empty() {
+        out(&format!(
+            "not run ({} of the tasks file's {}; no results file names them): {}",
+            not_run.len(),
+            all.as_ref().map_or(0, Vec::len),
+            not_run
+                .iter()
+                .map(|s| escape_controls(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if !several.is_empty() {
         out(&format!(

@@ -124,16 +124,20 @@ pub enum BatchCmd {
 Reads results files (one per shard of a batch run with --shard, or any batch's) and counts each
 task once: done when one of its lines ended its turn, else failed with its last error. Usage is
 summed over every line (every attempt paid), field by field. A task in more than one file is
-named: the shards overlapped, or one tasks file was run twice. Exits 0 when no task failed, 1
-when some did, 2 when a file cannot be read.
+named: the shards overlapped, or one tasks file was run twice. With --tasks, the tasks no file
+names are counted (and listed) as not run: a shard that never ran. Exits 0 when every task is
+done, 1 when some failed or did not run, 2 when a file cannot be read.
 
 Examples:
   managed-agents batch summary results-*.jsonl
-  managed-agents batch summary results-*.jsonl --json")]
+  managed-agents batch summary results-*.jsonl --tasks tasks.jsonl --json")]
 pub struct SummaryArgs {
     /// The results files.
     #[arg(value_name = "RESULTS.jsonl", required = true)]
     pub files: Vec<PathBuf>,
+    /// The batch's tasks file: its tasks no results file names are counted as not run.
+    #[arg(long, value_name = "TASKS.jsonl")]
+    pub tasks: Option<String>,
     /// Print the account as JSON: {"tasks", "done", "failed", "usage", "failures", ..}.
     #[arg(long)]
     pub json: bool,
@@ -199,7 +203,9 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
     });
     match &a.command {
         Some(BatchCmd::Cleanup(c)) => return cleanup(&c.out, quiet),
-        Some(BatchCmd::Summary(s)) => return crate::summary::exec(&s.files, s.json),
+        Some(BatchCmd::Summary(s)) => {
+            return crate::summary::exec(&s.files, s.tasks.as_deref(), s.json)
+        }
         None => {}
     }
     let shard = match a.shard {

@@ -116,6 +116,21 @@ fn three_shards_at_once_run_every_task_exactly_once() {
     assert_eq!(v["failed"], 0, "{v}");
     assert_eq!(v["failures"], serde_json::json!([]), "{v}");
     assert_eq!(v["in_several_files"], serde_json::json!([]), "{v}");
+    let o = cli(
+        &emu,
+        &[
+            "batch",
+            "summary",
+            outs[0].to_str().unwrap(),
+            "--tasks",
+            tasks.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["done"], 2, "{v}");
+    assert_eq!(v["not_run"].as_array().unwrap().len(), 10, "{v}");
 
     // run again: every shard has nothing left
     let o = cli(
@@ -256,6 +271,19 @@ fn the_summary_counts_failures_and_sums_usage() {
     );
     assert!(said.contains("input_tokens 111"), "{said}");
     assert!(said.contains("  t4: stopped: retries_exhausted"), "{said}");
+    // with the tasks file: the tasks no file names did not run
+    let tasks = tasks(dir.as_ref(), 6);
+    let t = tasks.to_str().unwrap();
+    let o = cli(&emu, &["batch", "summary", a, b, "--tasks", t, "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["not_run"], serde_json::json!(["t5", "t6"]), "{v}");
+    let o = cli(&emu, &["batch", "summary", a, b, "--tasks", t]);
+    let said = text(&o.stdout);
+    assert!(
+        said.contains("not run (2 of the tasks file's 6; no results file names them): t5, t6"),
+        "{said}"
+    );
     // a file that is not there
     let o = cli(&emu, &["batch", "summary", a, "/nonexistent/results.jsonl"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
