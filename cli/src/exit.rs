@@ -5,14 +5,19 @@ use managed_agents::Error;
 use std::process::ExitCode;
 
 /// Names the ways a command can end, each with its documented exit status.
+///
+/// For a Kubernetes Job's `podFailurePolicy` (docs/kubernetes/): [`Exit::Usage`] (2) means "do
+/// not retry" (the same arguments and input fail the same way again: `FailIndex`); every other
+/// failure is retryable (an API or connection error, a signal; a batch run again resumes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Exit {
     /// The turn ended (or the command did what it was asked).
     Ok = 0,
-    /// The API refused, or the connection failed.
+    /// The API refused, or the connection failed; for a batch, failures remain. Retryable.
     Api = 1,
-    /// Bad arguments, input files or local paths.
+    /// Bad arguments, input files or local paths (a batch's tasks file, --shard, --out): not
+    /// retryable, the one code a Kubernetes podFailurePolicy fails the index on.
     Usage = 2,
     /// The session terminated (or was deleted).
     Terminated = 3,

@@ -20,7 +20,9 @@ mod progress;
 mod results;
 mod sandbox;
 mod secrets;
+mod shard;
 mod signals;
+mod summary;
 mod task;
 mod tools;
 

@@ -1,7 +1,8 @@
 //! `batch`: its arguments, help and `exec`: one session per task line, N at a time on one
 //! client, each result appended to a locked results file; a second run with the same file does
 //! only what is left, carrying on in the sessions its journal names. `batch cleanup` archives
-//! the batch's sessions no task claims.
+//! the batch's sessions no task claims. With `--shard I/N` it runs only its shard's tasks (one
+//! machine of N); `batch summary` merges the shards' results files.
 
 use crate::client::client;
 use crate::exit::{Exit, Failure};
@@ -11,6 +12,7 @@ use crate::parse::duration;
 use crate::plan::{failed_before, prior, read_tasks, Prior};
 use crate::progress::Progress;
 use crate::results::Results;
+use crate::shard::{self, ShardArg};
 use crate::signals;
 use crate::task::{give_up, run_task_with, Ends, OnDeadline, Task};
 use crate::tools::{self, ToolArgs};
@@ -45,8 +47,19 @@ them with --retry-failed, and exits 1 while failures remain.
 A task line: {\"id\": \"t1\", \"message\": \"...\"} with optional \"agent\" (ID or ID@VERSION),
 \"environment\", \"title\", \"vault_ids\", \"resources\" (as the API takes them).
 
-Example:
-  managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --parallel 8 --out results.jsonl")]
+Many machines: --shard I/N runs only the tasks of shard I (from 0) of N, each task in exactly one
+shard by a stable hash of its id (64-bit FNV-1a), the same on every machine and release; each
+shard writes its own --out, and `batch summary results-*.jsonl` merges them. --shard N takes I
+from JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job sets it (docs/kubernetes/).
+
+Exit codes: 0 every task done, 1 failures remain or the API or connection failed (retryable), 2
+bad arguments, tasks file, --shard or --out (do not retry: a Kubernetes podFailurePolicy
+FailIndex on exit code 2), 129, 130, 143 a signal ended it (retryable: a run again resumes).
+
+Examples:
+  managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --parallel 8 --out results.jsonl
+  managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --shard 0/3 --out results-0.jsonl
+  managed-agents batch summary results-*.jsonl")]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct BatchArgs {
     #[command(subcommand)]
@@ -90,6 +103,10 @@ pub struct BatchArgs {
     /// A --tool name a task's agent has no custom tool of is an error (exit 2), not a warning.
     #[arg(long)]
     pub strict_tools: bool,
+    /// Run only shard I (from 0) of N: the tasks whose id hashes to it. `N` alone takes I
+    /// from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's). Give each shard its own --out.
+    #[arg(long, value_name = "I/N", value_parser = shard::parse_arg)]
+    pub shard: Option<ShardArg>,
 }
 
 /// Names `batch`'s subcommands.
@@ -97,6 +114,33 @@ pub struct BatchArgs {
 pub enum BatchCmd {
     /// Archive the sessions of a batch (by their metadata) that no task of it claims.
     Cleanup(CleanupArgs),
+    /// Merge results files (a batch's shards) into one account: done, failed, usage.
+    Summary(SummaryArgs),
+}
+
+/// Holds the arguments of `batch summary`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Reads results files (one per shard of a batch run with --shard, or any batch's) and counts each
+task once: done when one of its lines ended its turn, else failed with its last error. Usage is
+summed over every line (every attempt paid), field by field. A task in more than one file is
+named: the shards overlapped, or one tasks file was run twice. With --tasks, the tasks no file
+names are counted (and listed) as not run: a shard that never ran. Exits 0 when every task is
+done, 1 when some failed or did not run, 2 when a file cannot be read.
+
+Examples:
+  managed-agents batch summary results-*.jsonl
+  managed-agents batch summary results-*.jsonl --tasks tasks.jsonl --json")]
+pub struct SummaryArgs {
+    /// The results files.
+    #[arg(value_name = "RESULTS.jsonl", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The batch's tasks file: its tasks no results file names are counted as not run.
+    #[arg(long, value_name = "TASKS.jsonl")]
+    pub tasks: Option<String>,
+    /// Print the account as JSON: {"tasks", "done", "failed", "usage", "failures", ..}.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Holds the arguments of `batch cleanup`.
@@ -157,9 +201,17 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
         give_up_running();
         stop.code().exit();
     });
-    if let Some(BatchCmd::Cleanup(c)) = &a.command {
-        return cleanup(&c.out, quiet);
+    match &a.command {
+        Some(BatchCmd::Cleanup(c)) => return cleanup(&c.out, quiet),
+        Some(BatchCmd::Summary(s)) => {
+            return crate::summary::exec(&s.files, s.tasks.as_deref(), s.json)
+        }
+        None => {}
     }
+    let shard = match a.shard {
+        Some(s) => Some(s.resolve(std::env::var(shard::INDEX_VAR).ok().as_deref())?),
+        None => None,
+    };
     let (Some(tasks_file), Some(out)) = (a.tasks.clone(), a.out.clone()) else {
         return Err(Failure(Exit::Usage, "give TASKS.jsonl and --out".into()));
     };
@@ -173,7 +225,14 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
             ));
         }
     }
-    let tasks = read_tasks(&tasks_file, a.agent.as_deref(), a.environment.as_deref())?;
+    let mut tasks = read_tasks(&tasks_file, a.agent.as_deref(), a.environment.as_deref())?;
+    let all = tasks.len();
+    if let Some(s) = shard {
+        tasks.retain(|t| s.owns(&t.id));
+        if !quiet {
+            note(&format!("shard {s}: {} of {all} tasks", tasks.len()));
+        }
+    }
     let c = client()?;
     let tools = a.tools.commands();
     tools::check_unique(&tools)?;

@@ -28,12 +28,15 @@ Reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL. Resource commands print JSON.
 
 Exit codes: 0 end_turn or done, 1 API or connection error, 2 bad arguments, input or local path,
 3 session terminated or deleted, 4 deadline, 5 stopped otherwise (retries exhausted, budget,
-refusal), 130 interrupted (Ctrl-C), 141 output closed (as `| head`).
+refusal), 130 interrupted (Ctrl-C), 141 output closed (as `| head`). Of these only 2 is not worth
+retrying (a Kubernetes podFailurePolicy's FailIndex; see `batch --help`).
 
 Examples:
   managed-agents run --agent agent_011CZx --environment env_011CZx --message 'Review the auth module' \\
       --tool run_tests='pytest -q' --deadline 10m --download-outputs out/
   managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --parallel 8 --out results.jsonl
+  managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --shard 1/3 --out results-1.jsonl
+  managed-agents batch summary results-*.jsonl
   managed-agents agents create reviewer.yaml
   managed-agents sessions events sesn_011CZx --follow
   managed-agents completions bash > /etc/bash_completion.d/managed-agents";

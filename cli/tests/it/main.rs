@@ -16,6 +16,7 @@ mod retry;
 mod safety;
 mod sandbox;
 mod secrets;
+mod shard;
 mod signals;
 mod support;
 mod tool_names;
