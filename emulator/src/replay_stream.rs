@@ -1,5 +1,8 @@
 //! Playing a recorded event stream or download onto a connection: each frame or chunk after
-//! its recorded delay (scaled by the replay's speed), then the recorded end (`eof` closes,
+//! its recorded delay (scaled by the replay's speed), a frame not before the requests that
+//! changed its session before it arrived in the recording have been served (the message it
+//! answers, the tool result it echoes: so a client sees nothing early, at any speed), then
+//! the recorded end (`eof` closes,
 //! `cut` sends the partial frame and closes, `closed` holds the connection open until the
 //! client goes). The stream faults apply on top (drops after a number of events, mid-line
 //! cuts, trickle); a fault's cut tells the replay, which plays the rest on the next
@@ -7,7 +10,7 @@
 
 use super::faults::Faults;
 use super::replay::cassette::End;
-use super::replay::Playback;
+use super::replay::{Playback, Replay};
 use super::shared::Shared;
 use super::wire::{request_id, write_out};
 use std::io::ErrorKind;
@@ -35,6 +38,14 @@ pub(crate) fn events(shared: &Shared, conn: &mut TcpStream, play: &Playback, fau
     for (i, frame) in x.frames.iter().enumerate().skip(play.from) {
         if !pause(shared, frame.delay_ms) {
             return;
+        }
+        match wait_until(shared, conn, |r| r.ready(play.exchange, i)) {
+            Wait::Ready => {}
+            Wait::Stopped => return,
+            Wait::Gone => {
+                settle(shared, play);
+                return;
+            }
         }
         if !frame.ping && faults.drop_stream_after.is_some_and(|n| sent + 1 >= n) {
             if faults.drop_mid_line {
@@ -166,6 +177,53 @@ pub(crate) fn scaled(delay_ms: f64, speed: f64) -> Duration {
         return Duration::ZERO;
     }
     Duration::try_from_secs_f64(delay_ms / speed / 1000.0).unwrap_or(Duration::ZERO)
+}
+
+/// How a wait for a recorded answer's causes ended.
+pub(crate) enum Wait {
+    /// The answer may be written.
+    Ready,
+    /// The emulator stopped.
+    Stopped,
+    /// The client closed the connection.
+    Gone,
+}
+
+/// Waits until the replay says an answer or frame may be written (the requests it followed
+/// in the recording have been served), the client goes, or the emulator stops.
+pub(crate) fn wait_until(
+    shared: &Shared,
+    conn: &TcpStream,
+    ready: impl Fn(&Replay) -> bool,
+) -> Wait {
+    loop {
+        if shared.stopped() {
+            return Wait::Stopped;
+        }
+        let ready = shared.lock().replay.as_ref().is_none_or(&ready);
+        if ready {
+            return Wait::Ready;
+        }
+        if gone(conn) {
+            return Wait::Gone;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Returns whether the client closed the connection (looked at without waiting).
+fn gone(conn: &TcpStream) -> bool {
+    if conn.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 1];
+    let gone = match conn.peek(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted),
+    };
+    let _ = conn.set_nonblocking(false);
+    gone
 }
 
 /// Holds a connection open until the client closes it or the emulator stops.

@@ -183,11 +183,20 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
     match replayed {
         None | Some(Served::Emulate) => {}
         Some(Served::Whole {
+            exchange,
             status,
             content_type,
             headers,
             body,
         }) => {
+            // the recorded answer once what it may show has happened
+            match replay_stream::wait_until(shared, conn, |r| r.answerable(exchange)) {
+                replay_stream::Wait::Ready => {}
+                replay_stream::Wait::Stopped | replay_stream::Wait::Gone => return false,
+            }
+            if let Some(r) = shared.lock().replay.as_mut() {
+                r.release(exchange);
+            }
             let headers: Vec<(&str, String)> = headers
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.clone()))

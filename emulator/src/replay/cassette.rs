@@ -100,6 +100,10 @@ pub(crate) struct Exchange {
     pub(crate) chunks: Vec<Chunk>,
     /// How the stream or download ended; `None` when the cassette ends first.
     pub(crate) end: Option<End>,
+    /// When the request was sent, in ms since the cassette began, when recorded.
+    pub(crate) at_ms: Option<f64>,
+    /// From sending to the answer's head, when recorded.
+    pub(crate) elapsed_ms: Option<f64>,
 }
 
 /// What an answer read as it came carried.
@@ -286,6 +290,17 @@ fn whole(line: &Map<String, Value>, field: &str) -> Result<u64, String> {
     }
 }
 
+/// A time in milliseconds, if there is one; never negative nor endless.
+fn ms(line: &Map<String, Value>, field: &str) -> Result<Option<f64>, String> {
+    match line.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(Some(ms)),
+            _ => Err(format!("\"{field}\" is not a number of milliseconds: {v}")),
+        },
+    }
+}
+
 /// A delay in milliseconds, 0 when absent; never negative nor endless.
 fn delay(line: &Map<String, Value>) -> Result<f64, String> {
     match line.get("delay_ms") {
@@ -404,6 +419,8 @@ impl Reader {
             frames: Vec::new(),
             chunks: Vec::new(),
             end: None,
+            at_ms: ms(line, "at_ms")?,
+            elapsed_ms: ms(line, "elapsed_ms")?,
         });
         Ok(())
     }

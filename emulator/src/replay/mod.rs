@@ -6,7 +6,9 @@
 //!
 //! A request takes the earliest recorded exchange not yet served that fits it (method, path,
 //! query and body, ids and times as placeholders), so exchanges are served in order for each
-//! resource while requests to different resources may come in any order. When a fault cut a
+//! resource while requests to different resources may come in any order. A stream's frame is
+//! played once the requests that changed its session before it arrived in the recording
+//! have been served ([`Replay::ready`]). When a fault cut a
 //! replayed stream, its session is *disturbed* until the rest of that stream has been played:
 //! its next stream connection plays the rest, and its listings are answered from the events
 //! shown so far, not from the recording (a reconnect's requests were never recorded).
@@ -21,7 +23,7 @@ use cassette::{Cassette, StreamKind};
 use log::{LogRequest, Logs};
 use matching::{Fit, Incoming};
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A recorded exchange the replay has not served yet (see
@@ -51,8 +53,11 @@ impl std::fmt::Display for Unplayed {
 
 /// What the replay answers a request with.
 pub(crate) enum Served {
-    /// A whole answer: status, content type, other headers, body.
+    /// A whole answer: the recorded exchange it comes from, status, content type, other
+    /// headers, body. A recorded answer is written once [`Replay::answerable`] says so,
+    /// after [`Replay::release`].
     Whole {
+        exchange: usize,
         status: u16,
         content_type: String,
         headers: Vec<(String, String)>,
@@ -101,8 +106,15 @@ pub(crate) struct Replay {
     logs: Logs,
     /// Sources whose stream a fault cut: the stream's exchange and the frame to go on from.
     owed: HashMap<String, (usize, usize)>,
-    /// Sources answered from their logs until the rest of a cut stream has been played.
-    disturbed: HashSet<String>,
+    /// Sources answered from their logs until the rest of a cut stream has been played, with
+    /// when the cut frame arrived in the recording: a recorded request sent before that
+    /// still gets its recorded answer.
+    disturbed: HashMap<String, f64>,
+    /// For each session (`/v1/sessions/{id}`), the requests that change it (all but GETs),
+    /// by when they were sent: (`at_ms`, exchange).
+    causes: HashMap<String, Vec<(f64, usize)>>,
+    /// For each event stream, when each of its frames arrived, in ms since the cassette began.
+    frame_at: HashMap<usize, Vec<f64>>,
     /// The pace of streams: 1.0 as recorded, 2.0 twice as fast, 0 at once.
     pub(crate) speed: f64,
     /// Whether a request nothing fits is refused (or left to the emulator).
@@ -113,13 +125,40 @@ impl Replay {
     /// Prepares the replay of a cassette: strict, at the recorded pace.
     pub(crate) fn new(cassette: Cassette) -> Replay {
         let logs = Logs::gather(&cassette.exchanges);
+        let mut causes: HashMap<String, Vec<(f64, usize)>> = HashMap::new();
+        let mut frame_at = HashMap::new();
+        for (i, x) in cassette.exchanges.iter().enumerate() {
+            let (Some(session), Some(at)) = (session_of(&x.path), x.at_ms) else {
+                continue;
+            };
+            if x.method != "GET" {
+                causes.entry(session.to_string()).or_default().push((at, i));
+            }
+            if x.stream == Some(StreamKind::Events) {
+                let mut t = at + x.elapsed_ms.unwrap_or(0.0);
+                let times = x
+                    .frames
+                    .iter()
+                    .map(|f| {
+                        t += f.delay_ms;
+                        t
+                    })
+                    .collect();
+                frame_at.insert(i, times);
+            }
+        }
+        for c in causes.values_mut() {
+            c.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
         Replay {
+            causes,
+            frame_at,
             served: vec![false; cassette.exchanges.len()],
             cassette: Arc::new(cassette),
             last: HashMap::new(),
             logs,
             owed: HashMap::new(),
-            disturbed: HashSet::new(),
+            disturbed: HashMap::new(),
             speed: 1.0,
             strict: true,
         }
@@ -166,11 +205,17 @@ impl Replay {
         };
         let about = LogRequest::of(&req.method, &req.path)
             .filter(|r| self.logs.knows(r.source()) || matches!(r, LogRequest::Stream(_)));
-        let disturbed = about.as_ref().is_some_and(|r| {
-            !matches!(r, LogRequest::Send(_)) && self.disturbed.contains(r.source())
-        });
-        if !disturbed {
-            if let Some(i) = self.find(&req) {
+        // a disturbed session's reads get recorded answers only from before the cut, or
+        // else the newest recorded answer its served requests allow
+        let before = match req.method.as_str() {
+            "GET" => self.cut_time(&req.path),
+            _ => None,
+        };
+        if let Some(i) = self.find(&req, before) {
+            return self.serve(i, &req);
+        }
+        if before.is_some() && about.is_none() {
+            if let Some(i) = self.newest_answerable(&req) {
                 return self.serve(i, &req);
             }
         }
@@ -202,12 +247,18 @@ impl Replay {
         }
     }
 
-    /// The earliest exchange not served yet that fits the request (with its own ids first).
-    fn find(&self, req: &Incoming) -> Option<usize> {
+    /// The earliest exchange not served yet that fits the request (with its own ids first),
+    /// among those sent `before` a time, if given.
+    fn find(&self, req: &Incoming, before: Option<f64>) -> Option<usize> {
         let mut best: Option<(Fit, usize)> = None;
         for (i, x) in self.cassette.exchanges.iter().enumerate() {
             if self.served[i] {
                 continue;
+            }
+            if let Some(t) = before {
+                if x.at_ms.is_none_or(|at| at > t) {
+                    continue;
+                }
             }
             if let Some(fit) = matching::fits(x, req) {
                 if best.is_none_or(|(f, _)| fit < f) {
@@ -219,6 +270,29 @@ impl Replay {
             }
         }
         best.map(|(_, i)| i)
+    }
+
+    /// When the recording reached the cut of a stream of the session a path is about, while
+    /// that session is disturbed.
+    fn cut_time(&self, path: &str) -> Option<f64> {
+        let session = session_of(path)?;
+        self.disturbed
+            .iter()
+            .filter(|(source, _)| session_of(source) == Some(session))
+            .map(|(_, at)| *at)
+            .min_by(f64::total_cmp)
+    }
+
+    /// The newest recorded exchange that fits the request and may be answered now (served
+    /// already or not): the session's state as far as the replay has come.
+    fn newest_answerable(&self, req: &Incoming) -> Option<usize> {
+        self.cassette
+            .exchanges
+            .iter()
+            .enumerate()
+            .filter(|(i, x)| matching::fits(x, req).is_some() && self.answerable(*i))
+            .max_by(|(_, a), (_, b)| a.at_ms.unwrap_or(0.0).total_cmp(&b.at_ms.unwrap_or(0.0)))
+            .map(|(i, _)| i)
     }
 
     /// Serves exchange `i`, marking it served and showing the events its answer holds.
@@ -249,10 +323,6 @@ impl Replay {
             }
             None => {}
         }
-        if let Some(about) = &about {
-            let events: Vec<Value> = log::events_of(x).into_iter().cloned().collect();
-            self.logs.show(about.source(), &events);
-        }
         let recorded_type = x
             .response_headers
             .iter()
@@ -281,6 +351,7 @@ impl Replay {
             .cloned()
             .collect();
         Served::Whole {
+            exchange: i,
             status,
             content_type: recorded_type.unwrap_or_else(|| default_type.to_string()),
             headers,
@@ -328,6 +399,54 @@ impl Replay {
         Served::Refused(ApiError(400, "invalid_request_error", message))
     }
 
+    /// Returns whether the recorded answer of exchange `i` may be written: every request that
+    /// changed its session and was sent before the answer came back in the recording has
+    /// been served (the answer may show it: a listing read while a message was posted holds
+    /// the message). The client sent those without waiting for this answer, so waiting for
+    /// them never waits for the client to read it.
+    pub(crate) fn answerable(&self, i: usize) -> bool {
+        let x = &self.cassette.exchanges[i];
+        let (Some(at), Some(causes)) = (
+            x.at_ms,
+            session_of(&x.path).and_then(|s| self.causes.get(s)),
+        ) else {
+            return true;
+        };
+        let t = at + x.elapsed_ms.unwrap_or(0.0);
+        causes
+            .iter()
+            .take_while(|(at, _)| *at < t)
+            .all(|(_, j)| *j == i || self.served[*j])
+    }
+
+    /// Notes that the recorded answer of exchange `i` is being written: the events it holds
+    /// are shown to the client.
+    pub(crate) fn release(&mut self, i: usize) {
+        let x = &self.cassette.exchanges[i];
+        if let Some(about) = LogRequest::of(&x.method, &x.path) {
+            let events: Vec<Value> = log::events_of(x).into_iter().cloned().collect();
+            self.logs.show(about.source(), &events);
+        }
+    }
+
+    /// Returns whether frame `frame` of stream `exchange` may be played: every request that
+    /// changed its session before the frame arrived in the recording (the message, the tool
+    /// result it may echo or follow) has been served. A frame of a cassette without times
+    /// is always ready.
+    pub(crate) fn ready(&self, exchange: usize, frame: usize) -> bool {
+        let Some(t) = self.frame_at.get(&exchange).and_then(|f| f.get(frame)) else {
+            return true;
+        };
+        let x = &self.cassette.exchanges[exchange];
+        let Some(causes) = session_of(&x.path).and_then(|s| self.causes.get(s)) else {
+            return true;
+        };
+        causes
+            .iter()
+            .take_while(|(at, _)| at < t)
+            .all(|(_, i)| self.served[*i])
+    }
+
     /// Notes that a stream showed a frame of its source's log to the client.
     pub(crate) fn shown(&mut self, source: &str, data: &Value) {
         self.logs.show(source, [data]);
@@ -337,7 +456,13 @@ impl Replay {
     /// next stream connection plays the rest.
     pub(crate) fn cut(&mut self, source: &str, exchange: usize, next: usize) {
         self.owed.insert(source.to_string(), (exchange, next));
-        self.disturbed.insert(source.to_string());
+        let at = self
+            .frame_at
+            .get(&exchange)
+            .and_then(|f| f.get(next.saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0);
+        self.disturbed.entry(source.to_string()).or_insert(at);
     }
 
     /// Notes that a stream of a source ended without a fault: its recording lines up again.
@@ -355,6 +480,13 @@ const HOP_BY_HOP: &[&str] = &[
     "connection",
     "keep-alive",
 ];
+
+/// The session a path is about (`/v1/sessions/{id}`), if any.
+fn session_of(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/v1/sessions/")?;
+    let id_len = rest.find('/').unwrap_or(rest.len());
+    (id_len > 0).then(|| &path[.."/v1/sessions/".len() + id_len])
+}
 
 /// The decoded pairs of a query string.
 fn pairs(q: &str) -> Vec<(String, String)> {
