@@ -600,6 +600,32 @@ mod tests {
     }
 
     #[test]
+    fn no_prefix_of_a_cassette_panics_the_reader_or_the_replay() {
+        let chunk_x = r#"{"kind":"exchange","id":3,"method":"GET","path":"/v1/files/file_1/content","query":[["a","b"]],"request_body":null,"status":200,"response_headers":{"content-type":"application/octet-stream"},"body":null,"stream":"bytes","at_ms":3,"elapsed_ms":1}"#;
+        let chunk = r#"{"kind":"chunk","exchange":3,"seq":0,"delay_ms":0.5,"base64":"aGk="}"#;
+        let cut = r#"{"kind":"end","exchange":1,"reason":"cut","partial":"event: mess"}"#;
+        let text = [HEADER, STREAM, EVENT0, PLAIN, chunk_x, chunk, cut].join("\n") + "\n";
+        for n in 0..=text.len() {
+            match Cassette::parse(&text[..n]) {
+                Ok(c) => {
+                    let mut r = crate::replay::Replay::new(c);
+                    for (m, target) in [
+                        ("GET", "/v1/agents/agent_1"),
+                        ("GET", "/v1/sessions/sesn_1/events?order=desc&limit=2"),
+                        ("GET", "/v1/sessions/sesn_1/events/stream"),
+                        ("POST", "/v1/sessions/sesn_1/events"),
+                        ("GET", "/v1/files/file_1/content?a=b"),
+                    ] {
+                        let _ = r.answer(m, target, "application/json", b"{\"x\":[1]}");
+                    }
+                    let _ = r.unplayed();
+                }
+                Err(e) => assert!(e.line() >= 1, "{e}"),
+            }
+        }
+    }
+
+    #[test]
     fn each_bad_cassette_names_its_line() {
         // a line cut off (the file ends inside it)
         let text = [HEADER, STREAM, &EVENT0[..40]].join("\n");
