@@ -1,9 +1,9 @@
 //! Replaying a recorded session offline: a run recorded against the strict emulator
 //! (`ClientBuilder::record_to`), replayed alone by `Emulator::replay`, gives the same program
 //! the same outcome, serves every recorded exchange, refuses a changed request naming the
-//! closest recorded one (or lets the emulator answer it), goes through faults (529s, streams dropped mid-way), keeps the
-//! recorded pace at speed 1, and reads no bad cassette.
-
+//! closest recorded one (or lets the emulator answer it), goes through faults (529s, streams
+//! dropped mid-way), keeps the recorded pace at speed 1, plays a download back as its bytes,
+//! and reads no bad cassette.
 use managed_agents::types::*;
 use managed_agents::{Client, StreamOptions};
 use managed_agents_emulator::{Cassette, Emulator, Faults, Script};
@@ -365,4 +365,49 @@ fn a_cut_off_cassette_names_its_line() {
     assert!(err.message().contains("not a stream"), "{err}");
     // the whole cassette reads
     assert!(Cassette::parse(&text[..text.len() - stray.to_string().len() - 1]).is_ok());
+}
+
+#[test]
+fn a_recorded_download_replays_as_its_bytes() {
+    let content = b"a,b\n1,2\n".repeat(1000);
+    let mut server = mockito::Server::new();
+    let _m = server
+        .mock("GET", "/v1/files/file_011AAAAAAAAAA1/content")
+        .with_header("content-type", "text/csv")
+        .with_chunked_body({
+            let content = content.clone();
+            move |w| {
+                for piece in content.chunks(3000) {
+                    w.write_all(piece)?;
+                    w.flush()?;
+                }
+                Ok(())
+            }
+        })
+        .create();
+    let scratch = Scratch::new("download");
+    let recording = Client::builder()
+        .api_key("recording-key")
+        .base_url(server.url())
+        .record_to(scratch.file())
+        .build()
+        .unwrap();
+    let got = recording
+        .files()
+        .download("file_011AAAAAAAAAA1")
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert_eq!(got, content);
+    drop(recording);
+
+    let emu = replay(&scratch.file(), 1.0);
+    let replayed = client(emu.base_url())
+        .files()
+        .download("file_011AAAAAAAAAA1")
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert_eq!(replayed, content);
+    assert_eq!(emu.unplayed(), vec![]);
 }
