@@ -4,6 +4,7 @@
 //! closest recorded one (or lets the emulator answer it), goes through faults (529s, streams
 //! dropped mid-way), keeps the recorded pace at speed 1, plays a download back as its bytes,
 //! and reads no bad cassette.
+
 use managed_agents::types::*;
 use managed_agents::{Client, StreamOptions};
 use managed_agents_emulator::{Cassette, Emulator, Faults, Script};
