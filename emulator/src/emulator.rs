@@ -6,6 +6,8 @@ use crate::agent;
 use crate::contract::RecordedRequest;
 use crate::faults::Faults;
 use crate::http;
+use crate::replay::cassette::Cassette;
+use crate::replay::{Replay, Unplayed};
 use crate::script::Script;
 use crate::shared::Shared;
 use crate::state::{work::WorkHolder, State};
@@ -80,6 +82,73 @@ impl Emulator {
             base_url: format!("http://{host}:{}", local.port()),
             thread: Some(thread),
         })
+    }
+
+    /// Starts on a free port of 127.0.0.1, answering with a recorded session: each request
+    /// gets the answer the cassette recorded for it, an event stream its recorded frames
+    /// with their recorded gaps (see [`set_replay_speed`](Self::set_replay_speed)).
+    ///
+    /// A request is matched by its method, path, query and JSON body (ids, UUIDs and
+    /// timestamps in the body compared as placeholders, a secret the recording took out
+    /// matching anything), taking the earliest recorded exchange not served yet, so the
+    /// exchanges of one resource are served in their recorded order. One that nothing fits is
+    /// refused with `400 invalid_request_error`, whose message names the closest recorded
+    /// request and how it differs (see [`set_replay_strict`](Self::set_replay_strict)).
+    /// Faults still apply: a retried request gets the recorded answer, and a stream cut by a
+    /// fault goes on where it was cut on the client's next connection, while the listings a
+    /// reconnect makes are answered from the events shown so far.
+    ///
+    /// ```
+    /// use managed_agents_emulator::{Cassette, Emulator};
+    ///
+    /// let cassette = Cassette::parse(concat!(
+    ///     r#"{"kind":"header","format":"managed-agents-cassette","version":1,"client":"x","base_url":"http://x"}"#, "\n",
+    ///     r#"{"kind":"exchange","id":1,"method":"GET","path":"/v1/agents/agent_011AAAAAAAA1","query":[],"request_body":null,"status":200,"response_headers":{},"body":{"id":"agent_011AAAAAAAA1","type":"agent"}}"#, "\n",
+    /// ))?;
+    /// let emu = Emulator::replay(cassette)?;
+    /// assert_eq!(emu.unplayed().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replay(cassette: Cassette) -> Result<Emulator, StartError> {
+        Emulator::replay_on("127.0.0.1:0", cassette)
+    }
+
+    /// Starts on an address (`127.0.0.1:8080`), answering with a recorded session (see
+    /// [`replay`](Self::replay)).
+    pub fn replay_on(addr: &str, cassette: Cassette) -> Result<Emulator, StartError> {
+        let emu = Emulator::start_on(addr)?;
+        emu.lock().replay = Some(Replay::new(cassette));
+        Ok(emu)
+    }
+
+    /// Sets the pace of a replay's streams and downloads: 1.0 keeps the recorded gaps (the
+    /// default), 2.0 halves them, 0 (or infinity) plays them at once. Does nothing when the
+    /// emulator replays no cassette.
+    pub fn set_replay_speed(&self, speed: f64) {
+        if let Some(r) = self.lock().replay.as_mut() {
+            r.speed = speed;
+        }
+    }
+
+    /// Sets what a replay does with a request that no recorded exchange fits: refuse it with
+    /// `400 invalid_request_error` naming the closest recorded request (`true`, the default),
+    /// or let the emulator answer it as it answers without a cassette (`false`). Does nothing
+    /// when the emulator replays no cassette.
+    pub fn set_replay_strict(&self, strict: bool) {
+        if let Some(r) = self.lock().replay.as_mut() {
+            r.strict = strict;
+        }
+    }
+
+    /// Returns the recorded exchanges the replay has not served yet, in the cassette's order
+    /// (empty when the emulator replays no cassette): a program that replays to the end
+    /// leaves none.
+    pub fn unplayed(&self) -> Vec<Unplayed> {
+        self.lock()
+            .replay
+            .as_ref()
+            .map(Replay::unplayed)
+            .unwrap_or_default()
     }
 
     /// Returns the URL to give a client (`http://127.0.0.1:PORT`).

@@ -13,11 +13,19 @@
 //! (see [`Faults`]). The emulator checks no credential: any API key, environment key or
 //! sessions token is accepted.
 //!
+//! It also replays a session recorded by the `managed-agents` client into a [`Cassette`]
+//! ([`Emulator::replay`]): each request gets its recorded answer, an event stream its recorded
+//! frames at the recorded pace (or faster), faults still on top, and a request the recording
+//! does not have is refused naming the closest one it has.
+//!
 //! Layout, from the top down (no module imports one above it): `emulator` holds the running
 //! [`Emulator`]; `http` (the HTTP/1.1 server, keep-alive and the request faults; its request
 //! reader is `http::request`) hands each request to `router`, which calls `sessions`, `events`,
 //! `deployments` or one file per API group in `resources`, and then `route_webhooks`, which
 //! posts the webhook events of the answered request; `stream` serves the live event stream.
+//! When a cassette is replayed, `http` asks `replay` first (it reads the cassette in
+//! `replay::cassette`, matches requests in `replay::matching` and keeps the recorded event
+//! logs in `replay::log`), and `replay_stream` plays its recorded streams and downloads.
 //! `agent` plays the [`Script`] with the `acts` it shares with `delegate`, which plays a child
 //! thread of a multi-agent session (`multiagent` reads the roster, `threads` serves the session
 //! threads, `interrupt` stops a turn). All of them reach `state` (everything kept in memory;
@@ -55,6 +63,8 @@ mod http;
 mod interrupt;
 mod multiagent;
 mod multipart;
+mod replay;
+mod replay_stream;
 mod reply;
 mod resources;
 mod route_webhooks;
@@ -72,6 +82,8 @@ mod wire;
 pub use contract::{RecordedRequest, API_VERSION};
 pub use emulator::{Emulator, StartError};
 pub use faults::Faults;
+pub use replay::cassette::{Cassette, CassetteError};
+pub use replay::Unplayed;
 pub use script::{Script, Step};
 pub use state::work::WorkHolder;
 pub use webhooks::{__webhook_samples, WebhookEndpoint};

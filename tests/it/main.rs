@@ -19,6 +19,7 @@ mod lease_rules;
 mod misread;
 mod poller;
 mod reliability;
+mod replay;
 mod roundtrip;
 mod runner;
 mod runner_sessions;

@@ -1,14 +1,15 @@
 //! `emulator`: its arguments, help and `exec`: the embedded emulator on a port, with the
 //! agent's script and the faults read from files (YAML or JSON) or flags, so a program in any
 //! language can test how it copes with terminations, stops, dropped streams and 529s; and,
-//! given an endpoint, the webhook events it sends.
+//! given an endpoint, the webhook events it sends. Or, given a cassette the client recorded,
+//! that session replayed offline at a speed, with the same faults on top.
 
 use crate::exit::{Exit, Failure};
 use crate::output::out;
 use crate::parse::duration;
 use clap::Args;
 use managed_agents::webhooks::SIGNING_KEY_ENV;
-use managed_agents_emulator::{Emulator, Faults, Script, WebhookEndpoint};
+use managed_agents_emulator::{Cassette, Emulator, Faults, Script, WebhookEndpoint};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ Examples:
   ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ANTHROPIC_API_KEY=test managed-agents agents list
   managed-agents emulator --script script.yaml --fail-next 3 --fail-status 529
   managed-agents emulator --webhook-url http://127.0.0.1:9000/hooks --webhook-secret whsec_...
+  managed-agents emulator --cassette session.cassette.jsonl --speed 0 --drop-stream-after 3
 A receiver verifies each delivery with the secret: client.beta.webhooks.unwrap(body,
 headers=headers, key=SECRET) with the official Python SDK, managed_agents::webhooks::unwrap in Rust.")]
 pub struct EmulatorArgs {
@@ -45,6 +47,14 @@ pub struct EmulatorArgs {
     /// The agent's script, from a YAML or JSON file.
     #[arg(long, value_name = "FILE")]
     pub script: Option<String>,
+    /// Replay a cassette the client recorded (ClientBuilder::record_to): each request gets its
+    /// recorded answer; one the cassette lacks is refused naming the closest recorded one.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["script", "say"])]
+    pub cassette: Option<String>,
+    /// The pace of a replay's streams: 1 keeps the recorded gaps, 2 halves them, 0 plays them
+    /// at once.
+    #[arg(long, value_name = "X", default_value_t = 1.0, requires = "cassette")]
+    pub speed: f64,
     /// A script of one message (instead of --script).
     #[arg(long, value_name = "TEXT", conflicts_with = "script")]
     pub say: Option<String>,
@@ -112,6 +122,12 @@ pub fn faults(path: &str) -> Result<Faults, Failure> {
     Faults::from_json(&v).map_err(|e| Failure(Exit::Usage, format!("{name}: {e}")))
 }
 
+/// Reads a cassette from a file, the file named in its errors (with the line).
+pub fn cassette(path: &str) -> Result<Cassette, Failure> {
+    let src = crate::input::read(path)?;
+    Cassette::parse(&src.text).map_err(|e| Failure(Exit::Usage, format!("{}: {e}", src.name)))
+}
+
 /// Makes the webhook endpoint of `--webhook-url`, its secret from `--webhook-secret` or the
 /// environment.
 fn webhook(url: &str, secret: Option<&str>) -> Result<WebhookEndpoint, Failure> {
@@ -155,8 +171,24 @@ pub fn exec(a: EmulatorArgs) -> Result<Exit, Failure> {
         Some(url) => Some(webhook(url, a.webhook_secret.as_deref())?),
         None => None,
     };
-    let emu = Emulator::start_on(&format!("127.0.0.1:{}", a.port))
-        .map_err(|e| Failure(Exit::Api, e.to_string()))?;
+    let recorded = match &a.cassette {
+        Some(p) => Some(cassette(p)?),
+        None => None,
+    };
+    if a.speed.is_nan() || a.speed < 0.0 {
+        return Err(Failure(
+            Exit::Usage,
+            format!("--speed {}: a speed is 0 or more", a.speed),
+        ));
+    }
+    let addr = format!("127.0.0.1:{}", a.port);
+    let replayed = recorded.as_ref().map(Cassette::len);
+    let emu = match recorded {
+        Some(c) => Emulator::replay_on(&addr, c),
+        None => Emulator::start_on(&addr),
+    }
+    .map_err(|e| Failure(Exit::Api, e.to_string()))?;
+    emu.set_replay_speed(a.speed);
     if let Some(s) = script {
         emu.set_script(s);
     }
@@ -169,6 +201,12 @@ pub fn exec(a: EmulatorArgs) -> Result<Exit, Failure> {
     out(&format!("emulator listening on {}", emu.base_url()));
     if let Some(url) = webhook_url {
         out(&format!("sending webhook events to {url}"));
+    }
+    if let Some(n) = replayed {
+        out(&format!(
+            "replaying {n} recorded exchanges at speed {}",
+            a.speed
+        ));
     }
     loop {
         std::thread::park();

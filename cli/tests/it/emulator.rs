@@ -1,6 +1,7 @@
 //! `managed-agents emulator` with `--webhook-url` and `--webhook-secret` (or the secret from
 //! the environment): it sends signed events to the endpoint, refuses a bad one, and its help
-//! says how.
+//! says how. With `--cassette FILE --speed X`: it replays the recorded session, and refuses a
+//! bad cassette naming its line.
 
 use crate::support::BIN;
 use crate::support::{self, TestServer};
@@ -128,4 +129,70 @@ fn the_emulator_command_refuses_a_bad_endpoint_and_says_how_in_its_help() {
             out.status
         );
     }
+}
+
+/// A cassette of one recorded `agents.retrieve`, of an agent made by the library's emulator.
+fn cassette() -> (String, String) {
+    let emu = managed_agents_emulator::Emulator::start().unwrap();
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let agent = client
+        .agents()
+        .create(&AgentCreateParams::new("Recorded", "claude-opus-4-5"))
+        .unwrap();
+    let header = serde_json::json!({"kind": "header", "format": "managed-agents-cassette",
+        "version": 1, "client": "t", "base_url": emu.base_url()});
+    let exchange = serde_json::json!({"kind": "exchange", "id": 1,
+        "operation": "agents.retrieve", "method": "GET", "path_template": "/v1/agents/{agent_id}",
+        "path": format!("/v1/agents/{}", agent.id), "query": [], "request_body": null,
+        "status": 200, "response_headers": {"content-type": "application/json"},
+        "body": agent, "at_ms": 1.0, "elapsed_ms": 0.5});
+    (format!("{header}\n{exchange}\n"), agent.id)
+}
+
+#[test]
+fn the_emulator_command_replays_a_cassette_and_names_the_line_of_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("session.cassette.jsonl");
+    let (text, id) = cassette();
+    std::fs::write(&file, &text).unwrap();
+    let mut cmd = cli();
+    cmd.args(["--cassette", file.to_str().unwrap(), "--speed", "0"]);
+    let (mut child, url) = standalone(cmd);
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(&url)
+        .build()
+        .unwrap();
+    let agent = client.agents().retrieve(&id, &Default::default());
+    // a request the cassette does not have
+    let other = client
+        .agents()
+        .retrieve("agent_011BBBBBBBBBB2", &Default::default());
+    let _ = child.kill();
+    let _ = child.wait();
+    let agent = agent.unwrap();
+    assert_eq!(agent.name, "Recorded");
+    let other = other.unwrap_err();
+    assert_eq!(other.status(), Some(400), "{other}");
+    assert!(
+        other.to_string().contains("the closest is exchange 1"),
+        "{other}"
+    );
+
+    // a cassette cut off in its second line
+    std::fs::write(&file, &text[..text.len() - 20]).unwrap();
+    let out = cli()
+        .args(["--cassette", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cassette line 2"), "{err}");
+    // --speed needs a cassette
+    let out = cli().args(["--speed", "2"]).output().unwrap();
+    assert!(!out.status.success());
 }

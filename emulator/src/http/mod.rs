@@ -8,10 +8,11 @@
 pub(crate) mod request;
 
 use super::faults::Faults;
+use super::replay::Served;
 use super::reply::{ApiError, Reply};
 use super::shared::Shared;
 use super::wire::request_id;
-use super::{contract, router, stream};
+use super::{contract, replay_stream, router, stream};
 use request::{read_request_then, Limits, Request, RequestError};
 use serde_json::json;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
@@ -171,6 +172,57 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
         }
     }
     let content_type = request.header("content-type").unwrap_or("");
+    let replayed = shared.lock().replay.as_mut().map(|r| {
+        r.answer(
+            &request.method,
+            &request.target,
+            content_type,
+            &request.body,
+        )
+    });
+    match replayed {
+        None | Some(Served::Emulate) => {}
+        Some(Served::Whole {
+            exchange,
+            status,
+            content_type,
+            headers,
+            body,
+        }) => {
+            // the recorded answer once what it may show has happened
+            match replay_stream::wait_until(shared, conn, |r| r.answerable(exchange)) {
+                replay_stream::Wait::Ready => {}
+                replay_stream::Wait::Stopped | replay_stream::Wait::Gone => return false,
+            }
+            if let Some(r) = shared.lock().replay.as_mut() {
+                r.release(exchange);
+            }
+            let headers: Vec<(&str, String)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect();
+            respond(conn, status, &content_type, &body, &headers, keep);
+            return keep;
+        }
+        Some(Served::Own(reply)) => return reply_with(shared, conn, Ok(reply), keep, &faults),
+        Some(Served::Refused(e)) => {
+            respond_error(conn, e, &[], keep);
+            return keep;
+        }
+        Some(Served::NoAnswer) => return false,
+        Some(Served::Events(play)) => {
+            replay_stream::events(shared, conn, &play, &faults);
+            return false;
+        }
+        Some(Served::Bytes(play)) => {
+            replay_stream::bytes(shared, conn, &play, &faults);
+            return false;
+        }
+        Some(Served::Quiet) => {
+            replay_stream::quiet(shared, conn);
+            return false;
+        }
+    }
     let routed = router::route(
         shared,
         &request.method,
@@ -179,6 +231,17 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
         request.header("anthropic-worker-id"),
         &request.body,
     );
+    reply_with(shared, conn, routed, keep, &faults)
+}
+
+/// Writes a route's answer; `true` when the connection may carry another request.
+fn reply_with(
+    shared: &Arc<Shared>,
+    conn: &mut TcpStream,
+    routed: Result<Reply, ApiError>,
+    keep: bool,
+    faults: &Faults,
+) -> bool {
     match routed {
         Ok(Reply::Json(v)) => {
             let body = v.to_string();
@@ -189,7 +252,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
         Ok(Reply::NoContent) => respond(conn, 204, "", &[], &[], keep),
         Ok(Reply::Stream { session, previews }) => {
             // a stream's body ends with the connection
-            stream::stream(shared, conn, &session, previews, &faults);
+            stream::stream(shared, conn, &session, previews, faults);
             return false;
         }
         Err(e) => respond_error(conn, e, &[], keep),

@@ -1,14 +1,15 @@
 //! Everything the emulator keeps in memory: one table per kind of object, each session's event
 //! log, the file bytes, skill folders, the script the agent plays and the faults switched on.
 //! Its parts that are more than a table live below it and never see the whole: the work queues
-//! (`work`), the threads of multi-agent sessions (`threads`), the request log (`contract`) and
-//! the webhook outbox (`webhooks`).
+//! (`work`), the threads of multi-agent sessions (`threads`), the request log (`contract`), the
+//! webhook outbox (`webhooks`) and the replay of a cassette (`replay`).
 
 pub(crate) mod threads;
 pub(crate) mod work;
 
 use super::contract::RequestLog;
 use super::faults::Faults;
+use super::replay::Replay;
 use super::script::Script;
 use super::store::{Clock, Table};
 use super::webhooks::Outbox;
@@ -61,6 +62,8 @@ pub(crate) struct State {
     pub(crate) request_log: RequestLog,
     /// Where webhook events go, if anywhere.
     pub(crate) webhooks: Outbox,
+    /// The cassette being replayed, if any: it answers before the emulator does.
+    pub(crate) replay: Option<Replay>,
 }
 
 /// A session's event log.
@@ -123,6 +126,7 @@ impl Default for State {
             strict: false,
             request_log: Default::default(),
             webhooks: Default::default(),
+            replay: None,
         }
     }
 }
