@@ -74,6 +74,7 @@ pub use emulator::{Emulator, StartError};
 pub use faults::Faults;
 pub use script::{Script, Step};
 pub use state::work::WorkHolder;
+pub use state::LIST_COST_PER_MODEL_CALL;
 pub use webhooks::{__webhook_samples, WebhookEndpoint};
 
 /// The request reader, for the fuzz target; not a stable API.
