@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 /// Names the ways a command can end, each with its documented exit status.
 ///
-/// For a Kubernetes Job's `podFailurePolicy` (docs/kubernetes/): [`Exit::Usage`] (2) means "do
-/// not retry" (the same arguments and input fail the same way again: `FailIndex`); every other
-/// failure is retryable (an API or connection error, a signal; a batch run again resumes).
+/// For a Kubernetes Job's `podFailurePolicy` (docs/kubernetes/): [`Exit::Usage`] (2) and
+/// [`Exit::Budget`] (6) mean "do not retry" (the same arguments and input fail the same way
+/// again, a spent budget stays spent: `FailIndex`); every other failure is retryable (an API or connection error, a signal; a batch run again resumes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Exit {
@@ -25,6 +25,10 @@ pub enum Exit {
     Deadline = 4,
     /// The session stopped otherwise (retries exhausted, budget, refusal).
     Stopped = 5,
+    /// A batch's budget is spent (`--max-cost`: tasks were left not run), or its sessions
+    /// ended on their budgets and nothing else failed. Not retryable: a run again has no more
+    /// money to spend; a Kubernetes podFailurePolicy fails the index on it.
+    Budget = 6,
     /// SIGHUP (128 + 1, as a shell reports a process the signal ended).
     Hangup = 129,
     /// Interrupted (Ctrl-C, SIGINT: 128 + 2).
@@ -38,13 +42,14 @@ pub enum Exit {
 impl Exit {
     /// Lists every exit code, in order.
     #[cfg(test)]
-    pub const ALL: [Exit; 10] = [
+    pub const ALL: [Exit; 11] = [
         Exit::Ok,
         Exit::Api,
         Exit::Usage,
         Exit::Terminated,
         Exit::Deadline,
         Exit::Stopped,
+        Exit::Budget,
         Exit::Hangup,
         Exit::Interrupted,
         Exit::BrokenPipe,

@@ -6,6 +6,7 @@
 
 mod client;
 mod commands;
+mod cost;
 mod download;
 mod exit;
 mod groups;

@@ -31,6 +31,7 @@ fn task(line: &str, agent: Option<&str>, environment: Option<&str>) -> Result<Ta
         session: None,
         resumable: true,
         journaled: false,
+        max_cost: None,
         metadata: BTreeMap::new(),
     })
 }

@@ -1,13 +1,15 @@
 //! `batch summary`: the results files of a batch's shards (or of any runs) merged into one
 //! account: each task counted once (done when any of its lines ended its turn, else failed
-//! with its last error), the usage of every line summed, field by field, and the failures
+//! with its last error), the usage summed field by field, each session's once (its last line:
+//! a session's usage is its whole), its list cost too, and the failures
 //! listed, and with the tasks file, the tasks no file names (a shard that never ran); for a
 //! person or, with `--json`, for a program.
 
+use crate::cost::Totals;
 use crate::exit::{Exit, Failure};
 use crate::output::{escape_controls, out, print_json};
 use crate::parse::parse_task_line;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -20,28 +22,6 @@ struct Seen {
     /// The last failed line's reason.
     error: Option<String>,
     attempts: usize,
-}
-
-/// Adds the numbers of `usage` into `sum`, field by field (nested objects too).
-fn add_usage(sum: &mut Map<String, Value>, usage: &Map<String, Value>) {
-    for (k, v) in usage {
-        match v {
-            Value::Number(n) => {
-                let entry = sum.entry(k.clone()).or_insert(json!(0));
-                *entry = match (entry.as_u64(), n.as_u64()) {
-                    (Some(a), Some(b)) => json!(a.saturating_add(b)),
-                    _ => json!(entry.as_f64().unwrap_or(0.0) + n.as_f64().unwrap_or(0.0)),
-                };
-            }
-            Value::Object(o) => {
-                let entry = sum.entry(k.clone()).or_insert_with(|| json!({}));
-                if let Some(inner) = entry.as_object_mut() {
-                    add_usage(inner, o);
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 /// Reads the ids of a tasks file, in its order.
@@ -65,7 +45,7 @@ fn task_ids(path: &str) -> Result<Vec<String>, Failure> {
 pub fn exec(files: &[PathBuf], tasks_file: Option<&str>, json_out: bool) -> Result<Exit, Failure> {
     let all = tasks_file.map(task_ids).transpose()?;
     let mut tasks: BTreeMap<String, Seen> = BTreeMap::new();
-    let mut usage = Map::new();
+    let mut totals = Totals::default();
     let mut lines = 0usize;
     for path in files {
         let name = path.display().to_string();
@@ -87,9 +67,7 @@ pub fn exec(files: &[PathBuf], tasks_file: Option<&str>, json_out: bool) -> Resu
                 continue;
             };
             lines += 1;
-            if let Some(u) = v["usage"].as_object() {
-                add_usage(&mut usage, u);
-            }
+            totals.add_line(&v);
             let seen = tasks.entry(id.to_string()).or_default();
             seen.attempts += 1;
             if !seen.files.contains(&name) {
@@ -130,6 +108,7 @@ pub fn exec(files: &[PathBuf], tasks_file: Option<&str>, json_out: bool) -> Resu
     } else {
         Exit::Api
     };
+    let usage = totals.sum();
     if json_out {
         print_json(&json!({
             "files": files.len(),
@@ -151,12 +130,7 @@ pub fn exec(files: &[PathBuf], tasks_file: Option<&str>, json_out: bool) -> Resu
         failures.len()
     ));
     if !usage.is_empty() {
-        let parts: Vec<String> = usage
-            .iter()
-            .filter(|(_, v)| v.is_number())
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
-        out(&format!("usage: {}", parts.join(", ")));
+        out(&format!("usage: {}", totals.line()));
     }
     if !failures.is_empty() {
         out("failed:");

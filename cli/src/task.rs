@@ -35,6 +35,8 @@ pub struct Task {
     pub journaled: bool,
     /// The metadata the session is created with.
     pub metadata: std::collections::BTreeMap<String, String>,
+    /// The budget a new session is created with, in US cents (its `max_list_cost`).
+    pub max_cost: Option<u64>,
 }
 
 /// How a task's run ended.
@@ -373,6 +375,11 @@ fn create_session(c: &Client, t: &Task, deadline: Deadline) -> Result<String, Er
     }
     if !t.resources.is_empty() {
         params = params.resources(t.resources.clone());
+    }
+    if let Some(cents) = t.max_cost {
+        params = params.budget(BudgetLimitParam::new(MonetaryAmountParam::new(
+            cents.to_string(),
+        )));
     }
     c.sessions()
         .create_with(&params, &RequestOptions::new().deadline(deadline))

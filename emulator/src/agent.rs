@@ -1,5 +1,7 @@
 //! The emulator's scripted agent: plays its [`Script`] for each user message, as events on
-//! the session (messages, tool calls and the waits for their answers, files, failures).
+//! the session (messages, tool calls and the waits for their answers, files, failures). Each
+//! message is one model call with its list cost; a session whose cost has reached its budget
+//! stops before its next step and goes idle with `budget_reached`.
 
 use super::acts::{idle, input_for, push, running, text_of, write_file};
 use super::interrupt;
@@ -57,6 +59,11 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
         }
         if interrupt::is_set(&shared.lock(), session) {
             break;
+        }
+        if shared.lock().budget_reached(session) {
+            usage_snapshot(shared, session);
+            idle(shared, session, json!({"type": "budget_reached"}));
+            return;
         }
         match step {
             Step::Say(text) => say(shared, session, &text),
@@ -154,7 +161,24 @@ pub(crate) fn run_turn(shared: &Shared, session: &str, user_text: &str) {
     if shared.stopped() || ended {
         return;
     }
+    usage_snapshot(shared, session);
     idle(shared, session, json!({"type": "end_turn"}));
+}
+
+/// Posts a `session.usage` snapshot (the usage so far and the budget) when the session has a
+/// budget.
+fn usage_snapshot(shared: &Shared, session: &str) {
+    let event = {
+        let store = shared.lock();
+        let Some(s) = store.session(session) else {
+            return;
+        };
+        if s["budget"].is_null() {
+            return;
+        }
+        json!({"type": "session.usage", "usage": s["usage"], "budget": s["budget"]})
+    };
+    push(shared, session, event);
 }
 
 /// Posts an `agent.message` with `text`, and its usage.

@@ -86,6 +86,7 @@ pub use replay::cassette::{Cassette, CassetteError};
 pub use replay::Unplayed;
 pub use script::{Script, Step};
 pub use state::work::WorkHolder;
+pub use state::LIST_COST_PER_MODEL_CALL;
 pub use webhooks::{__webhook_samples, WebhookEndpoint};
 
 /// The request reader, for the fuzz target; not a stable API.

@@ -5,6 +5,7 @@
 //! machine of N); `batch summary` merges the shards' results files.
 
 use crate::client::client;
+use crate::cost::{self, Budget};
 use crate::exit::{Exit, Failure};
 use crate::journal::Journal;
 use crate::output::note;
@@ -22,7 +23,7 @@ use managed_agents::{Client, Deadline};
 use serde_json::json;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -52,9 +53,21 @@ shard by a stable hash of its id (64-bit FNV-1a), the same on every machine and 
 shard writes its own --out, and `batch summary results-*.jsonl` merges them. --shard N takes I
 from JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job sets it (docs/kubernetes/).
 
+Budgets: --max-cost USD caps the whole batch, --session-max-cost USD each session. Each new
+session is created with the API's budget ({\"type\": \"limit\", \"max_list_cost\": ..}) of the smaller
+of --session-max-cost and what is left of --max-cost; what is spent is the sum of the list_cost
+the API reports in the usage of the batch's sessions (each session once, prior runs' results
+included). Once it reaches --max-cost no new session starts and the tasks left are not run.
+Sessions running at once each start with what was left when they started, so together they can
+spend past --max-cost by at most that; --session-max-cost bounds each. A session that reaches its
+budget ends with stop_reason \"budget_reached\" (a failed task). The closing line totals the
+sessions' tokens, cache tokens, list_cost and active_seconds. No price is known locally.
+
 Exit codes: 0 every task done, 1 failures remain or the API or connection failed (retryable), 2
-bad arguments, tasks file, --shard or --out (do not retry: a Kubernetes podFailurePolicy
-FailIndex on exit code 2), 129, 130, 143 a signal ended it (retryable: a run again resumes).
+bad arguments, tasks file, --shard or --out, 6 the budget is spent (--max-cost: tasks left not
+run) or sessions ended on their budgets and nothing else failed (2 and 6: do not retry, a
+Kubernetes podFailurePolicy FailIndex), 129, 130, 143 a signal ended it (retryable: a run again
+resumes).
 
 Examples:
   managed-agents batch tasks.jsonl --agent agent_011CZx --environment env_011CZx --parallel 8 --out results.jsonl
@@ -107,6 +120,14 @@ pub struct BatchArgs {
     /// from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's). Give each shard its own --out.
     #[arg(long, value_name = "I/N", value_parser = shard::parse_arg)]
     pub shard: Option<ShardArg>,
+    /// The whole batch's budget in US dollars (e.g. 25 or 2.50): the list cost the API reports
+    /// for its sessions, prior runs' included; once spent, no new session starts (exit 6).
+    #[arg(long, value_name = "USD", value_parser = cost::parse_usd)]
+    pub max_cost: Option<u64>,
+    /// Each session's budget in US dollars, sent as its API budget on create (capped by what
+    /// is left of --max-cost).
+    #[arg(long, value_name = "USD", value_parser = cost::parse_usd)]
+    pub session_max_cost: Option<u64>,
 }
 
 /// Names `batch`'s subcommands.
@@ -123,7 +144,8 @@ pub enum BatchCmd {
 #[command(after_help = "\
 Reads results files (one per shard of a batch run with --shard, or any batch's) and counts each
 task once: done when one of its lines ended its turn, else failed with its last error. Usage is
-summed over every line (every attempt paid), field by field. A task in more than one file is
+summed field by field, each session once (its last line: a session's usage is its whole, over
+attempts), list_cost included. A task in more than one file is
 named: the shards overlapped, or one tasks file was run twice. With --tasks, the tasks no file
 names are counted (and listed) as not run: a shard that never ran. Exits 0 when every task is
 done, 1 when some failed or did not run, 2 when a file cannot be read.
@@ -261,6 +283,7 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
         }
     }
     let batch_id = journal.batch.clone();
+    let budget = Budget::new(a.max_cost, a.session_max_cost, &prior_results);
     let max_attempts = usize::from(a.max_attempts);
     let before = prior(&prior_results, a.retry_failed, max_attempts);
     let (mut done, mut failed) = (0, 0);
@@ -313,6 +336,18 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
             note("\ninterrupted: no new sessions; waiting for the running ones (Ctrl-C again to quit now)");
         });
     }
+    if !quiet {
+        if let Some(m) = budget.max {
+            note(&format!(
+                "budget: {} of {} spent",
+                cost::usd(budget.spent()),
+                cost::usd(m)
+            ));
+        }
+    }
+    // set when the batch's budget left a task not run
+    let budget_stop = AtomicBool::new(false);
+    let budget_ended = AtomicUsize::new(0);
     let queue = Mutex::new(todo);
     let results = Mutex::new(results);
     let journal = Mutex::new(journal);
@@ -324,9 +359,21 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
                 if stop.load(Ordering::SeqCst) {
                     return;
                 }
-                let Some(task) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
+                let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
+                if q.is_empty() {
+                    return;
+                }
+                // the budget spent: no new session (nor a carried-on one) starts
+                let cap = budget.session_cap();
+                if cap == Some(0) || budget.is_spent() {
+                    budget_stop.store(true, Ordering::SeqCst);
+                    return;
+                }
+                let Some(mut task) = q.pop_front() else {
                     return;
                 };
+                drop(q);
+                task.max_cost = cap;
                 progress.started();
                 let deadline = Deadline::after(a.deadline);
                 if let (Some(s), Some(r)) = (&task.session, running().as_mut()) {
@@ -377,6 +424,10 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
                     line["tool_killed"] = json!(true);
                 }
                 let ok = error.is_none() && ran.stop_name() == "end_turn";
+                if error.is_none() && ran.stop_name() == "budget_reached" {
+                    budget_ended.fetch_add(1, Ordering::SeqCst);
+                }
+                budget.record(&line);
                 let written = results
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -421,10 +472,26 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
             "{n} tasks finished, {bad} failed{earlier}; results in {}",
             out.display()
         ));
+        note(&format!("usage: {}", budget.line()));
     }
+    if budget_stop.load(Ordering::SeqCst) && n < total {
+        return Err(Failure(
+            Exit::Budget,
+            format!(
+                "budget spent: {} of --max-cost {}; {} tasks not run",
+                cost::usd(budget.spent()),
+                cost::usd(budget.max.unwrap_or(0)),
+                total - n
+            ),
+        ));
+    }
+    let ended_on_budget = budget_ended.load(Ordering::SeqCst);
     // failures remain, from this run or an earlier one
     Ok(if bad + failed == 0 {
         Exit::Ok
+    } else if failed == 0 && bad == ended_on_budget {
+        // every failure is a session that reached its budget: running it again spends no more
+        Exit::Budget
     } else {
         Exit::Api
     })

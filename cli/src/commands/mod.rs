@@ -28,8 +28,9 @@ Reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL. Resource commands print JSON.
 
 Exit codes: 0 end_turn or done, 1 API or connection error, 2 bad arguments, input or local path,
 3 session terminated or deleted, 4 deadline, 5 stopped otherwise (retries exhausted, budget,
-refusal), 130 interrupted (Ctrl-C), 141 output closed (as `| head`). Of these only 2 is not worth
-retrying (a Kubernetes podFailurePolicy's FailIndex; see `batch --help`).
+refusal), 6 a batch's budget spent (--max-cost), 130 interrupted (Ctrl-C), 141 output closed (as
+`| head`). Of these only 2 and 6 are not worth retrying (a Kubernetes podFailurePolicy's
+FailIndex; see `batch --help`).
 
 Examples:
   managed-agents run --agent agent_011CZx --environment env_011CZx --message 'Review the auth module' \\

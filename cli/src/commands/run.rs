@@ -134,6 +134,7 @@ pub fn exec(a: RunArgs, quiet: bool) -> Result<Exit, Failure> {
         session: None,
         resumable: false,
         journaled: false,
+        max_cost: None,
         metadata: Default::default(),
     };
     let c = client()?;

@@ -3,6 +3,7 @@
 
 mod basics;
 mod batch;
+mod budget;
 mod definitions;
 mod downloads;
 mod emulator;

@@ -171,7 +171,8 @@ impl State {
         }
     }
 
-    /// Adds tokens to a session's usage.
+    /// Adds one model call to a session's usage: its tokens, and its list cost of
+    /// [`LIST_COST_PER_MODEL_CALL`] US cents.
     pub(crate) fn add_usage(&mut self, session_id: &str, input: i64, output: i64) {
         if let Ok(s) = self.sessions.get_mut(session_id) {
             let u = &mut s["usage"];
@@ -182,7 +183,26 @@ impl State {
             add(u, "input_tokens", input);
             add(u, "output_tokens", output);
             add(u, "cache_read_input_tokens", 0);
+            u["cache_creation"] =
+                json!({"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0});
+            let cents = list_cost_cents(u) + LIST_COST_PER_MODEL_CALL;
+            u["list_cost"] = json!({"amount": cents.to_string(), "currency": "USD"});
         }
+    }
+
+    /// Tells whether a session's list cost has reached its budget's `max_list_cost` (never
+    /// when it has no budget).
+    pub(crate) fn budget_reached(&self, session_id: &str) -> bool {
+        let Some(s) = self.session(session_id) else {
+            return false;
+        };
+        let Some(cap) = s["budget"]["max_list_cost"]["amount"]
+            .as_str()
+            .and_then(|a| a.parse::<u64>().ok())
+        else {
+            return false;
+        };
+        list_cost_cents(&s["usage"]) >= cap
     }
 
     /// Posts a webhook event of `kind` about the object `id` (at `at`, or now), with the
@@ -196,4 +216,16 @@ impl State {
     ) {
         self.webhooks.emit(&mut self.clock, kind, id, at, extra);
     }
+}
+
+/// What one model call of the scripted agent costs at list price, in US cents: each message the
+/// agent says is one model call.
+pub const LIST_COST_PER_MODEL_CALL: u64 = 10;
+
+/// Reads the cents of a usage's `list_cost` (0 when it has none).
+fn list_cost_cents(usage: &Value) -> u64 {
+    usage["list_cost"]["amount"]
+        .as_str()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0)
 }

@@ -12,6 +12,7 @@ use serde_json::json;
 use std::io::{Read, Write};
 use std::time::Duration;
 
+mod budget;
 mod deployments;
 mod http;
 mod interrupt;
