@@ -5,6 +5,7 @@
 //! dropped mid-way), keeps the recorded pace at speed 1, plays a download back as its bytes,
 //! and reads no bad cassette.
 
+use crate::support::emulated::cloud_session;
 use managed_agents::types::*;
 use managed_agents::{Client, StreamOptions};
 use managed_agents_emulator::{Cassette, Emulator, Faults, Script};
@@ -73,24 +74,14 @@ fn quickstart(client: &Client, agent_name: &str) -> Result<Value, managed_agents
 
 /// A run of the runner that answers a custom tool. Returns what the program saw.
 fn custom_tool(client: &Client) -> Value {
-    let env = client
-        .environments()
-        .create(&EnvironmentCreateParams::cloud("tools"))
-        .unwrap();
-    let agent = client
-        .agents()
-        .create(
-            &AgentCreateParams::new("Tester", "claude-opus-4-5").tool(CustomToolParams::new(
-                "run_tests",
-                "Run the test suite",
-                json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
-            )),
-        )
-        .unwrap();
-    let session = client
-        .sessions()
-        .create(&SessionCreateParams::new(&agent, env.id.as_str()))
-        .unwrap();
+    let session = cloud_session(
+        client,
+        Some(CustomToolParams::new(
+            "run_tests",
+            "Run the test suite",
+            json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
+        )),
+    );
     let outcome = client
         .run(&session.id)
         .message("Run the tests")
