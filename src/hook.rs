@@ -173,7 +173,10 @@ pub trait AttemptHook: Send + Sync {
     }
 
     /// Runs after each attempt, with how it ended, and says what to do after a failure
-    /// (ignored after a success, and after a failure no retry mends). By default,
+    /// (ignored after a success, and after a failure no retry mends). Every
+    /// [`before_attempt`](Self::before_attempt) has its `after_attempt`, on the same thread,
+    /// before the next attempt: one that ends before it is sent (the deadline passed while the
+    /// hook held it) ends [`Failed`](AttemptOutcome::Failed) and not retryable. By default,
     /// [`RetryChoice::AsPlanned`].
     fn after_attempt(&self, attempt: &Attempt<'_>, outcome: &AttemptOutcome) -> RetryChoice {
         let _ = (attempt, outcome);

@@ -140,7 +140,15 @@ impl Client {
             if let Some(hook) = &inner.hook {
                 hook.before_attempt(&attempt);
             }
-            let remaining = deadline.check(what)?;
+            // an attempt that ends before it is sent is told to the hook too: every
+            // `before_attempt` has its `after_attempt`
+            let unsent = |e: Error| {
+                if let Some(hook) = &inner.hook {
+                    hook.after_attempt(&attempt, &AttemptOutcome::Failed { retryable: false });
+                }
+                e
+            };
+            let remaining = deadline.check(what).map_err(unsent)?;
             let mut headers: Vec<(&str, String)> = vec![
                 inner.credential.header(),
                 ("anthropic-version", ANTHROPIC_VERSION.to_string()),
@@ -178,7 +186,7 @@ impl Client {
                         headers.push(("content-length", len.to_string()));
                     }
                     // a form of files on disk and bytes can be sent again; one with a reader only once
-                    match form.reopen()? {
+                    match form.reopen().map_err(unsent)? {
                         Some(copy) => (ureq::SendBody::from_owned_reader(copy.into_reader()), true),
                         None => match body.take() {
                             Some(Body::Multipart(form)) => {
@@ -199,7 +207,8 @@ impl Client {
             }
             let req = req
                 .body(send)
-                .map_err(|e| Error::invalid_input("request", format!("could not be built: {e}")))?;
+                .map_err(|e| Error::invalid_input("request", format!("could not be built: {e}")))
+                .map_err(unsent)?;
             let req = agent.configure_request(req);
             let req = if op.streams_body() && options.deadline.is_none() {
                 // a download still arriving is not cut by the call's timeout: that bounds the

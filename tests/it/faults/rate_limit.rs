@@ -168,3 +168,43 @@ fn a_hook_sees_a_network_failure_as_failed_and_retryable() {
         ]
     );
 }
+
+/// Holds every attempt 300 ms, recording what it saw.
+#[derive(Default)]
+struct Slow(Recorder);
+
+impl AttemptHook for Slow {
+    fn before_attempt(&self, a: &Attempt<'_>) {
+        self.0.before_attempt(a);
+        a.deadline.sleep(Duration::from_millis(300));
+    }
+
+    fn after_attempt(&self, a: &Attempt<'_>, outcome: &AttemptOutcome) -> RetryChoice {
+        self.0.after_attempt(a, outcome)
+    }
+}
+
+#[test]
+fn an_attempt_held_past_its_deadline_is_told_after_too() {
+    let emu = Emulator::start().unwrap();
+    let hook = Arc::new(Slow::default());
+    let c = Client::builder()
+        .api_key("k")
+        .base_url(emu.base_url())
+        .timeout(Duration::from_millis(100))
+        .attempt_hook(hook.clone())
+        .build()
+        .unwrap();
+    let e = c.agents().list(&Default::default()).unwrap_err();
+    assert!(matches!(e, managed_agents::Error::Timeout { .. }), "{e}");
+    let seen = hook.0.seen.lock().unwrap().clone();
+    let op = "agents.list".to_string();
+    assert_eq!(
+        seen,
+        [
+            (op.clone(), 0, None),
+            (op, 0, Some(AttemptOutcome::Failed { retryable: false }))
+        ]
+    );
+    assert_eq!(emu.requests(), 0, "nothing was sent");
+}
