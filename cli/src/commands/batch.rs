@@ -1,6 +1,6 @@
 //! `batch`: its arguments, help and `exec`: one session per task line, at most N at a time on
-//! one client (fewer while the API rate-limits it: `throttle`), each result appended to a locked results file; a second run with the same file does
-//! only what is left, carrying on in the sessions its journal names. `batch cleanup` archives
+//! one client (fewer while the API rate-limits it: `throttle`), each result appended to a
+//! locked results file; a second run with the same file does only what is left, carrying on in the sessions its journal names. `batch cleanup` archives
 //! the batch's sessions no task claims. With `--shard I/N` it runs only its shard's tasks (one
 //! machine of N); `batch summary` merges the shards' results files.
 
@@ -64,14 +64,16 @@ spend past --max-cost by at most that; --session-max-cost bounds each. A session
 budget ends with stop_reason \"budget_reached\" (a failed task). The closing line totals the
 sessions' tokens, cache tokens, list_cost and active_seconds. No price is known locally.
 
-Rate limits: the batch slows down as a whole when the API answers 429. --parallel is the most
-sessions at once: a 429 halves how many may run (not below 1) and holds every request of the
-batch until its retry-after has passed, and the refused request is sent again then (the API
-acted on none it refused), for as long as the session's --deadline allows; after as many
-successful requests in a row as sessions are allowed, one more is (additive increase,
-multiplicative decrease). No task fails on a 429 unless its deadline passes. --fixed-parallel
-keeps --parallel sessions at once, each request retrying its own 429s as the official SDKs do
-(twice). The closing line counts the 429s.
+Rate limits: the batch slows down as a whole when the API answers 429, instead of each session
+retrying on its own. --parallel is the most sessions at once; the batch starts with 4 and allows
+one more after each successful request until the first 429. A 429 halves how many sessions may
+run and how many requests may be in flight at once (not below 1), holds every request of the
+batch until its retry-after has passed, and sends the refused request again then (the API acted
+on none it refused), for as long as the session's --deadline allows; after as many successful
+requests in a row as sessions are allowed, one more is (additive increase, multiplicative
+decrease). No task fails on a 429 unless its deadline passes. --fixed-parallel keeps --parallel
+sessions at once from the start, each request retrying its own 429s as the official SDKs do
+(twice), so a task can fail on one. The closing line counts the 429s.
 
 Exit codes: 0 every task done, 1 failures remain or the API or connection failed (retryable), 2
 bad arguments, tasks file, --shard or --out, 6 the budget is spent (--max-cost: tasks left not
