@@ -1,6 +1,7 @@
 //! The client: configuration, and the entry point to every resource.
 
 use crate::error::{Error, Result};
+use crate::hook::AttemptHook;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +48,8 @@ pub(crate) struct Inner {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) user_agent: String,
     pub(crate) max_body_size: u64,
+    /// What sees every attempt of every call, if anything.
+    pub(crate) hook: Option<Arc<dyn AttemptHook>>,
     /// Where this client's traffic is recorded, if anywhere.
     #[cfg(feature = "cassettes")]
     pub(crate) recorder: Option<Arc<crate::cassette::Recorder>>,
@@ -152,6 +155,7 @@ impl Client {
                 headers: without_credentials(&inner.headers),
                 user_agent: inner.user_agent.clone(),
                 max_body_size: inner.max_body_size,
+                hook: inner.hook.clone(),
                 #[cfg(feature = "cassettes")]
                 recorder: inner.recorder.clone(),
             }),
@@ -175,6 +179,7 @@ impl Client {
                 headers: inner.headers.clone(),
                 user_agent: inner.user_agent.clone(),
                 max_body_size: inner.max_body_size,
+                hook: inner.hook.clone(),
                 #[cfg(feature = "cassettes")]
                 recorder: inner.recorder.clone(),
             }),
@@ -208,6 +213,7 @@ impl Client {
                 headers: all,
                 user_agent: inner.user_agent.clone(),
                 max_body_size: inner.max_body_size,
+                hook: inner.hook.clone(),
                 #[cfg(feature = "cassettes")]
                 recorder: inner.recorder.clone(),
             }),
@@ -241,6 +247,7 @@ pub struct ClientBuilder {
     max_body_size: Option<u64>,
     max_idle_connections: Option<usize>,
     proxy: ProxyChoice,
+    hook: Option<Arc<dyn AttemptHook>>,
     #[cfg(feature = "cassettes")]
     record_to: Option<std::path::PathBuf>,
     #[cfg(feature = "cassettes")]
@@ -273,6 +280,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("max_body_size", &self.max_body_size)
             .field("max_idle_connections", &self.max_idle_connections)
+            .field("attempt_hook", &self.hook.is_some())
             // a proxy URL may hold a password: only whether there is one is shown
             .field(
                 "proxy",
@@ -397,6 +405,17 @@ impl ClientBuilder {
     /// ```
     pub fn max_idle_connections(mut self, n: usize) -> Self {
         self.max_idle_connections = Some(n);
+        self
+    }
+
+    /// Sets what sees every attempt of every call of the client, and of the clients made from
+    /// it (see [`AttemptHook`]): before each attempt goes out (it may hold it back) and after
+    /// it, with how it ended (it may have a failed one tried again). One hook, shared by every
+    /// thread: the place for a rate limiter that slows the whole program down on 429s instead
+    /// of each call retrying on its own, for metrics or for logs. The default is none: each
+    /// call retries as the official SDKs do.
+    pub fn attempt_hook(mut self, hook: Arc<dyn AttemptHook>) -> Self {
+        self.hook = Some(hook);
         self
     }
 
@@ -575,6 +594,7 @@ impl ClientBuilder {
                 headers,
                 user_agent,
                 max_body_size: self.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
+                hook: self.hook,
                 #[cfg(feature = "cassettes")]
                 recorder,
             }),

@@ -43,6 +43,7 @@ mod client;
 mod deadline;
 pub mod environments;
 mod error;
+mod hook;
 mod multipart;
 mod op;
 mod operations;
@@ -76,6 +77,7 @@ pub use client::{
 };
 pub use deadline::Deadline;
 pub use error::{ConnectionKind, Error, ErrorCode, ErrorType, Result};
+pub use hook::{Attempt, AttemptHook, AttemptOutcome, RetryChoice};
 pub use multipart::{Multipart, UploadFile};
 pub use operations::{
     Agents, AgentsVersions, DeploymentRuns, Deployments, Environments, EnvironmentsWork, Files,

@@ -1,4 +1,5 @@
-//! Sending one operation: URL, headers, body, deadline and retries, on one `ureq::Agent`.
+//! Sending one operation: URL, headers, body, deadline and retries, on one `ureq::Agent`,
+//! the client's attempt hook told of each attempt.
 //! Each attempt sends the request and, for a JSON answer, reads its body (under the size
 //! limit) too, so a connection that breaks in the middle of a body is retried like one that
 //! breaks before it; downloads and event streams are handed over unread.
@@ -7,6 +8,7 @@ use crate::body::Body;
 use crate::client::Client;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
+use crate::hook::{Attempt, AttemptOutcome, RetryChoice};
 use crate::op::Operation;
 use crate::request_options::RequestOptions;
 use crate::response::Response;
@@ -30,6 +32,22 @@ enum Failure {
     Network(Error),
     /// Not retried.
     Final(Error),
+}
+
+/// How an attempt ended, as an [`AttemptHook`](crate::AttemptHook) sees it.
+fn seen(outcome: &Result<Response, Failure>) -> AttemptOutcome {
+    match outcome {
+        Ok(response) => AttemptOutcome::Success {
+            status: response.status(),
+        },
+        Err(Failure::Status { error, retry, wait }) => AttemptOutcome::Status {
+            status: error.status().unwrap_or(0),
+            retryable: *retry,
+            server_wait: *wait,
+        },
+        Err(Failure::Network(_)) => AttemptOutcome::Failed { retryable: true },
+        Err(Failure::Final(_)) => AttemptOutcome::Failed { retryable: false },
+    }
 }
 
 /// Whether a transport error is the network's (retried) rather than the request's own. The
@@ -112,7 +130,25 @@ impl Client {
         let mut body = Some(body);
         let mut retry: u32 = 0;
         loop {
-            let remaining = deadline.check(what)?;
+            let attempt = Attempt {
+                operation: op.id,
+                method: op.method,
+                path: &path,
+                retry,
+                deadline,
+            };
+            if let Some(hook) = &inner.hook {
+                hook.before_attempt(&attempt);
+            }
+            // an attempt that ends before it is sent is told to the hook too: every
+            // `before_attempt` has its `after_attempt`
+            let unsent = |e: Error| {
+                if let Some(hook) = &inner.hook {
+                    hook.after_attempt(&attempt, &AttemptOutcome::Failed { retryable: false });
+                }
+                e
+            };
+            let remaining = deadline.check(what).map_err(unsent)?;
             let mut headers: Vec<(&str, String)> = vec![
                 inner.credential.header(),
                 ("anthropic-version", ANTHROPIC_VERSION.to_string()),
@@ -150,7 +186,7 @@ impl Client {
                         headers.push(("content-length", len.to_string()));
                     }
                     // a form of files on disk and bytes can be sent again; one with a reader only once
-                    match form.reopen()? {
+                    match form.reopen().map_err(unsent)? {
                         Some(copy) => (ureq::SendBody::from_owned_reader(copy.into_reader()), true),
                         None => match body.take() {
                             Some(Body::Multipart(form)) => {
@@ -171,7 +207,8 @@ impl Client {
             }
             let req = req
                 .body(send)
-                .map_err(|e| Error::invalid_input("request", format!("could not be built: {e}")))?;
+                .map_err(|e| Error::invalid_input("request", format!("could not be built: {e}")))
+                .map_err(unsent)?;
             let req = agent.configure_request(req);
             let req = if op.streams_body() && options.deadline.is_none() {
                 // a download still arriving is not cut by the call's timeout: that bounds the
@@ -215,15 +252,20 @@ impl Client {
                 Some(exchange) => self.record(exchange, op, outcome),
                 None => outcome,
             };
+            // a hook may have a failed attempt tried again whatever the retries left say
+            let again = match &inner.hook {
+                Some(hook) => hook.after_attempt(&attempt, &seen(&outcome)) == RetryChoice::Again,
+                None => false,
+            };
             let delay = match outcome {
                 Ok(response) => return Ok(response),
                 Err(Failure::Final(e)) => return Err(e),
                 Err(Failure::Status {
                     error,
-                    retry: again,
+                    retry: retryable,
                     wait,
                 }) => {
-                    if !(can_retry && again) {
+                    if !((can_retry && retryable) || (replayable && again)) {
                         return Err(error);
                     }
                     let delay = wait.unwrap_or_else(|| backoff(retry));
@@ -234,7 +276,7 @@ impl Client {
                     if deadline.is_expired() {
                         return Err(Error::Timeout { message: what() });
                     }
-                    if !can_retry {
+                    if !(can_retry || (replayable && again)) {
                         return Err(e);
                     }
                     let delay = backoff(retry);
@@ -248,7 +290,7 @@ impl Client {
                 });
             }
             std::thread::sleep(delay);
-            retry += 1;
+            retry = retry.saturating_add(1);
         }
     }
 

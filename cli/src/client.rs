@@ -3,12 +3,22 @@
 
 use crate::exit::{Exit, Failure};
 use crate::secrets;
-use managed_agents::Error;
+use managed_agents::{AttemptHook, Error};
+use std::sync::Arc;
 
 /// Makes a client from the API key taken at start and `ANTHROPIC_BASE_URL`; a missing key is a
 /// usage error.
 pub fn client() -> Result<managed_agents::Client, Failure> {
+    client_with(None)
+}
+
+/// Makes a client as [`client`] does, with an attempt hook that sees all of its requests (the
+/// batch's rate-limit controller).
+pub fn client_with(hook: Option<Arc<dyn AttemptHook>>) -> Result<managed_agents::Client, Failure> {
     let mut builder = managed_agents::Client::builder();
+    if let Some(hook) = hook {
+        builder = builder.attempt_hook(hook);
+    }
     if let Some(key) = secrets::var(secrets::API_KEY_VAR) {
         builder = builder.api_key(key);
     }

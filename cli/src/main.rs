@@ -25,6 +25,7 @@ mod shard;
 mod signals;
 mod summary;
 mod task;
+mod throttle;
 mod tools;
 
 use clap::Parser;

@@ -100,6 +100,9 @@ pub struct RecordedRequest {
     pub query: String,
     /// The headers, names in lower case, in the order they came.
     pub headers: Vec<(String, String)>,
+    /// Whether the rate-limit fault answered it `429 rate_limit_error` (see
+    /// [`Faults::rate_limit`](crate::Faults::rate_limit)).
+    pub rate_limited: bool,
 }
 
 impl RecordedRequest {
@@ -117,8 +120,15 @@ impl RecordedRequest {
 pub(crate) struct RequestLog(VecDeque<RecordedRequest>);
 
 impl RequestLog {
-    /// Records a request: its method, target and headers, the secret ones redacted.
-    pub(crate) fn record(&mut self, method: &str, target: &str, headers: &[(String, String)]) {
+    /// Records a request: its method, target and headers, the secret ones redacted, and
+    /// whether the rate limit refused it.
+    pub(crate) fn record(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(String, String)],
+        rate_limited: bool,
+    ) {
         if self.0.len() == LOG_CAPACITY {
             self.0.pop_front();
         }
@@ -140,6 +150,7 @@ impl RequestLog {
             path: path.to_string(),
             query: query.to_string(),
             headers,
+            rate_limited,
         });
     }
 
@@ -214,6 +225,7 @@ mod tests {
                 "GET",
                 &format!("/v1/agents?n={i}"),
                 &[("X-Api-Key".into(), "sk-secret".into())],
+                false,
             );
         }
         let all = log.all();

@@ -208,6 +208,12 @@ impl Emulator {
         self.lock().request_log.clear();
     }
 
+    /// Returns how many requests the rate-limit fault has answered `429 rate_limit_error`
+    /// (see [`Faults::rate_limit`]); each is also marked in the [`request_log`](Self::request_log).
+    pub fn rate_limited(&self) -> usize {
+        self.lock().rate_limited
+    }
+
     /// Returns how many requests the emulator has answered.
     pub fn requests(&self) -> usize {
         self.lock().requests

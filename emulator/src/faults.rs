@@ -67,13 +67,23 @@ pub struct Faults {
     pub refuse_results: usize,
     /// The status of those refusals: 413 (`request_too_large`, the default) or 400.
     pub refuse_status: u16,
+    /// Let at most this many requests through a [`rate_limit_window`](Self::rate_limit_window)
+    /// (0: no limit), as the API's requests-per-minute limits do: a token bucket that starts
+    /// full and refills continuously; a request over the limit is answered
+    /// `429 rate_limit_error` with `retry-after` in whole seconds (rounded up), the time until
+    /// the next one may go, and takes no token. Every request counts, event streams included;
+    /// [`Emulator::rate_limited`](crate::Emulator::rate_limited) counts the 429s.
+    pub rate_limit: usize,
+    /// The window of [`rate_limit`](Self::rate_limit) (default: a minute); a shorter one
+    /// scales a limit down for tests (60 a minute is 1 a second).
+    pub rate_limit_window: Option<Duration>,
 }
 
 impl Faults {
     /// Reads faults from a JSON object (or YAML read into a [`Value`]) whose keys are the field
-    /// names; a duration (`trickle`, `stall`, `slow`, `lease_ttl`) in milliseconds or as a
-    /// string such as `"2s"`, or in milliseconds under the name with an `_ms` suffix
-    /// (`trickle_ms`); bytes in standard base64 with a `_base64` suffix
+    /// names; a duration (`trickle`, `stall`, `slow`, `lease_ttl`, `rate_limit_window`) in
+    /// milliseconds or as a string such as `"2s"`, or in milliseconds under the name with an
+    /// `_ms` suffix (`trickle_ms`); bytes in standard base64 with a `_base64` suffix
     /// (`skill_content_base64`); an unknown key is an error.
     ///
     /// ```
@@ -115,6 +125,9 @@ impl Faults {
                 "stop_heartbeats" => f.stop_heartbeats = size()?,
                 "lease_ttl_ms" => f.lease_ttl = ms()?,
                 "refuse_results" => f.refuse_results = size()?,
+                "rate_limit" => f.rate_limit = size()?,
+                "rate_limit_window" => f.rate_limit_window = time()?,
+                "rate_limit_window_ms" => f.rate_limit_window = ms()?,
                 "refuse_status" => {
                     f.refuse_status = u16::try_from(n()?).map_err(|e| format!("{k}: {e}"))?
                 }
@@ -183,6 +196,13 @@ mod tests {
             (f.unextended_heartbeats, f.slow_ack),
             (1, Some(Duration::from_secs(1)))
         );
+        let f = Faults::from_json(&json!({"rate_limit": 60, "rate_limit_window": "6s"})).unwrap();
+        assert_eq!(
+            (f.rate_limit, f.rate_limit_window),
+            (60, Some(Duration::from_secs(6)))
+        );
+        let f = Faults::from_json(&json!({"rate_limit_window_ms": 500})).unwrap();
+        assert_eq!(f.rate_limit_window, Some(Duration::from_millis(500)));
         let f = Faults::from_json(&json!({"skill_content_base64": "UEsFBg=="})).unwrap();
         assert_eq!(f.skill_content.as_deref(), Some(&b"PK\x05\x06"[..]));
         assert!(Faults::from_json(&json!({"skill_content_base64": "%"})).is_err());

@@ -31,8 +31,8 @@
 //! threads, `interrupt` stops a turn). All of them reach `state` (everything kept in memory;
 //! its parts `state::work` and `state::threads` never see the whole) through `shared`; below it
 //! lie the generic CRUD of `store`, the request log of `contract`, the `webhooks` outbox and
-//! its sender, the [`Faults`], the [`Script`], what a route reads and answers (`reply`) and the
-//! bytes on the wire (`wire`).
+//! its sender, the [`Faults`] (the rate limit's token bucket in `rate_limit`), the
+//! [`Script`], what a route reads and answers (`reply`) and the bytes on the wire (`wire`).
 //!
 //! ```
 //! use managed_agents_emulator::{Emulator, Script};
@@ -63,6 +63,7 @@ mod http;
 mod interrupt;
 mod multiagent;
 mod multipart;
+mod rate_limit;
 mod replay;
 mod replay_stream;
 mod reply;

@@ -1,10 +1,10 @@
-//! `batch`: its arguments, help and `exec`: one session per task line, N at a time on one
-//! client, each result appended to a locked results file; a second run with the same file does
-//! only what is left, carrying on in the sessions its journal names. `batch cleanup` archives
+//! `batch`: its arguments, help and `exec`: one session per task line, at most N at a time on
+//! one client (fewer while the API rate-limits it: `throttle`), each result appended to a
+//! locked results file; a second run with the same file does only what is left, carrying on in the sessions its journal names. `batch cleanup` archives
 //! the batch's sessions no task claims. With `--shard I/N` it runs only its shard's tasks (one
 //! machine of N); `batch summary` merges the shards' results files.
 
-use crate::client::client;
+use crate::client::{client, client_with};
 use crate::cost::{self, Budget};
 use crate::exit::{Exit, Failure};
 use crate::journal::Journal;
@@ -16,6 +16,7 @@ use crate::results::Results;
 use crate::shard::{self, ShardArg};
 use crate::signals;
 use crate::task::{give_up, run_task_with, Ends, OnDeadline, Task};
+use crate::throttle::Throttle;
 use crate::tools::{self, ToolArgs};
 use clap::{Args, Subcommand};
 use managed_agents::types::SessionListParams;
@@ -63,6 +64,17 @@ spend past --max-cost by at most that; --session-max-cost bounds each. A session
 budget ends with stop_reason \"budget_reached\" (a failed task). The closing line totals the
 sessions' tokens, cache tokens, list_cost and active_seconds. No price is known locally.
 
+Rate limits: the batch slows down as a whole when the API answers 429, instead of each session
+retrying on its own. --parallel is the most sessions at once; the batch starts with 4 and allows
+one more after each successful request until the first 429. A 429 halves how many sessions may
+run and how many requests may be in flight at once (not below 1), holds every request of the
+batch until its retry-after has passed, and sends the refused request again then (the API acted
+on none it refused), for as long as the session's --deadline allows; after as many successful
+requests in a row as sessions are allowed, one more is (additive increase, multiplicative
+decrease). No task fails on a 429 unless its deadline passes. --fixed-parallel keeps --parallel
+sessions at once from the start, each request retrying its own 429s as the official SDKs do
+(twice), so a task can fail on one. The closing line counts the 429s.
+
 Exit codes: 0 every task done, 1 failures remain or the API or connection failed (retryable), 2
 bad arguments, tasks file, --shard or --out, 6 the budget is spent (--max-cost: tasks left not
 run) or sessions ended on their budgets and nothing else failed (2 and 6: do not retry, a
@@ -92,9 +104,13 @@ pub struct BatchArgs {
     /// interrupt and archive it, or leave it running.
     #[arg(long, value_name = "WHAT", value_enum, default_value = "interrupt")]
     pub on_deadline: OnDeadline,
-    /// Sessions at once.
+    /// The most sessions at once; fewer while the API rate-limits the batch (see below).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub parallel: u16,
+    /// Keep --parallel sessions at once whatever the API's rate limits: each request retries
+    /// its 429s on its own, as the official SDKs do (2 retries), and a task can fail on one.
+    #[arg(long)]
+    pub fixed_parallel: bool,
     /// The agent of tasks that name none.
     #[arg(long, value_name = "ID[@VERSION]")]
     pub agent: Option<String>,
@@ -182,7 +198,7 @@ pub struct CleanupArgs {
 
 /// The sessions running now, and what to do with them if the batch quits.
 static RUNNING: Mutex<Option<HashSet<String>>> = Mutex::new(None);
-static GIVE_UP: OnceLock<(Client, OnDeadline)> = OnceLock::new();
+static GIVE_UP: OnceLock<(Client, OnDeadline, Arc<Throttle>)> = OnceLock::new();
 /// Set once the batch quits: a session that ends from here on ended on the batch's own
 /// interrupt, so its task gets no result and a run again asks it again.
 static QUITTING: AtomicBool = AtomicBool::new(false);
@@ -195,9 +211,11 @@ fn running() -> std::sync::MutexGuard<'static, Option<HashSet<String>>> {
 /// leave them), all at once, before the batch quits.
 fn give_up_running() {
     QUITTING.store(true, Ordering::SeqCst);
-    let Some((c, how)) = GIVE_UP.get() else {
+    let Some((c, how, throttle)) = GIVE_UP.get() else {
         return;
     };
+    // no request waits out a rate limit's hold any more: the interrupts go now
+    throttle.release();
     let ids: Vec<String> = running().take().unwrap_or_default().into_iter().collect();
     std::thread::scope(|s| {
         for id in &ids {
@@ -255,7 +273,9 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
             note(&format!("shard {s}: {} of {all} tasks", tasks.len()));
         }
     }
-    let c = client()?;
+    // every request of the batch goes through its rate-limit controller
+    let throttle = Arc::new(Throttle::new(usize::from(a.parallel), !a.fixed_parallel));
+    let c = client_with(Some(throttle.clone()))?;
     let tools = a.tools.commands();
     tools::check_unique(&tools)?;
     let agents: std::collections::BTreeSet<&str> = tasks.iter().map(|t| t.agent.as_str()).collect();
@@ -314,6 +334,7 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
         .collect();
     let total = todo.len();
     let parallel = usize::from(a.parallel).min(total.max(1));
+    throttle.cap(parallel);
     if !quiet {
         note(&format!(
             "{total} tasks to run ({done} already done{}), {parallel} at a time",
@@ -321,7 +342,7 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
         ));
     }
     *running() = Some(HashSet::new());
-    let _ = GIVE_UP.set((c.clone(), a.on_deadline));
+    let _ = GIVE_UP.set((c.clone(), a.on_deadline, throttle.clone()));
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -359,6 +380,13 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
                 if stop.load(Ordering::SeqCst) {
                     return;
                 }
+                // a slot of the sessions allowed at once (fewer while rate-limited), held
+                // until the task ends
+                let queue_empty = || queue.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+                let Some(_slot) = throttle.acquire(|| stop.load(Ordering::SeqCst) || queue_empty())
+                else {
+                    return;
+                };
                 let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
                 if q.is_empty() {
                     return;
@@ -473,6 +501,21 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
             out.display()
         ));
         note(&format!("usage: {}", budget.line()));
+        let r = throttle.account();
+        if r.rate_limited > 0 {
+            let how = if a.fixed_parallel {
+                format!("{} sessions at once throughout (--fixed-parallel)", r.max)
+            } else {
+                format!(
+                    "sessions at once went down to {} and are at {} of {}",
+                    r.lowest, r.limit, r.max
+                )
+            };
+            note(&format!(
+                "rate limited: {} requests answered 429; {how}",
+                r.rate_limited
+            ));
+        }
     }
     if budget_stop.load(Ordering::SeqCst) && n < total {
         return Err(Failure(

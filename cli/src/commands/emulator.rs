@@ -1,8 +1,8 @@
 //! `emulator`: its arguments, help and `exec`: the embedded emulator on a port, with the
 //! agent's script and the faults read from files (YAML or JSON) or flags, so a program in any
-//! language can test how it copes with terminations, stops, dropped streams and 529s; and,
-//! given an endpoint, the webhook events it sends. Or, given a cassette the client recorded,
-//! that session replayed offline at a speed, with the same faults on top.
+//! language can test how it copes with terminations, stops, dropped streams, 529s and rate
+//! limits; and, given an endpoint, the webhook events it sends. Or, given a cassette the
+//! client recorded, that session replayed offline at a speed, with the same faults on top.
 
 use crate::exit::{Exit, Failure};
 use crate::output::out;
@@ -24,14 +24,17 @@ A script file is YAML or JSON: a list of steps, each one of
   {delegate: {agent: NAME, message: TEXT, script: [STEPS]}}  (a multi-agent session: a child
   thread runs the callable agent NAME, plays its own steps and reports back)
 A faults file: {drop_stream_after, drop_mid_line, trickle, stall, slow, fail_next, fail_status,
-retry_after_ms, fail_every} (the flags of the same names; durations as 2s or milliseconds),
-and close_next, close_every, no_keep_alive, fail_polls, fail_heartbeats, stop_heartbeats,
-lease_ttl, skill_content_base64 (the library's Faults fields).
+retry_after_ms, fail_every, rate_limit, rate_limit_window} (the flags of the same names;
+durations as 2s or milliseconds), and close_next, close_every, no_keep_alive, fail_polls,
+fail_heartbeats, stop_heartbeats, lease_ttl, skill_content_base64 (the library's Faults fields).
+The rate limit is a token bucket, full at start and refilled continuously, as the API's: every
+request counts (event streams too); a refused one takes nothing.
 
 Examples:
   managed-agents emulator --port 8080 --say 'Hello' &
   ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ANTHROPIC_API_KEY=test managed-agents agents list
   managed-agents emulator --script script.yaml --fail-next 3 --fail-status 529
+  managed-agents emulator --say 'Done.' --rate-limit 60 --rate-limit-window 6s
   managed-agents emulator --webhook-url http://127.0.0.1:9000/hooks --webhook-secret whsec_...
   managed-agents emulator --cassette session.cassette.jsonl --speed 0 --drop-stream-after 3
 A receiver verifies each delivery with the secret: client.beta.webhooks.unwrap(body,
@@ -88,6 +91,14 @@ pub struct EmulatorArgs {
     /// Fail every N-th request.
     #[arg(long, value_name = "N")]
     pub fail_every: Option<usize>,
+    /// Let at most N requests through a --rate-limit-window (a minute), as the API's
+    /// requests-per-minute limits: one over it is answered 429 rate_limit_error with
+    /// retry-after (whole seconds until the next may go).
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<usize>,
+    /// The window of --rate-limit (default 1m; shorter scales a limit down for tests).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub rate_limit_window: Option<Duration>,
     /// POST the API's webhook events (session status changes; objects created, updated,
     /// archived, deleted) to URL, signed, each tried up to 5 times until a 2xx answer.
     #[arg(long, value_name = "URL")]
@@ -167,6 +178,8 @@ pub fn exec(a: EmulatorArgs) -> Result<Exit, Failure> {
     f.fail_status = a.fail_status.unwrap_or(f.fail_status);
     f.retry_after_ms = a.retry_after_ms.unwrap_or(f.retry_after_ms);
     f.fail_every = a.fail_every.unwrap_or(f.fail_every);
+    f.rate_limit = a.rate_limit.unwrap_or(f.rate_limit);
+    f.rate_limit_window = a.rate_limit_window.or(f.rate_limit_window);
     let webhook = match &a.webhook_url {
         Some(url) => Some(webhook(url, a.webhook_secret.as_deref())?),
         None => None,

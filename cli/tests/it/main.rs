@@ -11,6 +11,7 @@ mod front;
 mod journal;
 mod output;
 mod proxy;
+mod rate_limit;
 mod record;
 mod resources;
 mod retry;

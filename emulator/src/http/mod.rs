@@ -1,7 +1,7 @@
 //! The emulator's HTTP/1.1 server: a thread per connection carrying many requests
 //! (keep-alive), each read by `request` and answered through the router, and the faults
-//! injected on the way (a close before the status line, stalls, overloads; the stream faults
-//! are in `stream`). A connection is closed when the client asks, after a stream, after a
+//! injected on the way (the rate limit, a close before the status line, stalls, overloads;
+//! the stream faults are in `stream`). A connection is closed when the client asks, after a stream, after a
 //! malformed request, when a fault drops it, when it has been idle too long, or when the
 //! emulator stops.
 
@@ -12,7 +12,7 @@ use super::replay::Served;
 use super::reply::{ApiError, Reply};
 use super::shared::Shared;
 use super::wire::request_id;
-use super::{contract, replay_stream, router, stream};
+use super::{contract, rate_limit, replay_stream, router, stream};
 use request::{read_request_then, Limits, Request, RequestError};
 use serde_json::json;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
@@ -109,11 +109,18 @@ const SESSIONS_TOKEN_PREFIX: &str = "sk-ant-emu-sessions-";
 
 /// Answers one request, faults first; `true` when the connection may carry another.
 fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool {
-    let (faults, fail, close, strict) = {
-        let mut s = shared.lock();
+    let (faults, fail, close, strict, limited) = {
+        let mut guard = shared.lock();
+        let s = &mut *guard;
         s.requests += 1;
-        s.request_log
-            .record(&request.method, &request.target, &request.headers);
+        let limited = rate_limit::admit(&mut s.rate_bucket, &s.faults, Instant::now()).err();
+        s.rate_limited += usize::from(limited.is_some());
+        s.request_log.record(
+            &request.method,
+            &request.target,
+            &request.headers,
+            limited.is_some(),
+        );
         let n = s.requests;
         let close = s.faults.close_next > 0
             || (s.faults.close_every > 0 && n.is_multiple_of(s.faults.close_every));
@@ -127,8 +134,28 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
         if close && s.faults.close_next > 0 {
             s.faults.close_next -= 1;
         }
-        (s.faults.clone(), fail, close, s.strict)
+        (s.faults.clone(), fail, close, s.strict, limited)
     };
+    let keep = request.keep_alive() && !faults.no_keep_alive;
+    if let Some(wait) = limited {
+        // over the limit: refused before anything else, as the API refuses it
+        let secs = rate_limit::retry_after_secs(wait);
+        let message = format!(
+            "This request would exceed the rate limit of {} requests per {:?}; retry after {secs} s",
+            faults.rate_limit,
+            faults
+                .rate_limit_window
+                .filter(|w| !w.is_zero())
+                .unwrap_or(rate_limit::DEFAULT_WINDOW)
+        );
+        respond_error(
+            conn,
+            ApiError(429, "rate_limit_error", message),
+            &[("retry-after", secs.to_string())],
+            keep,
+        );
+        return keep;
+    }
     if close {
         // the request was read; the connection closes before the status line
         return false;
@@ -136,7 +163,6 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
     if let Some(d) = faults.stall.or(faults.slow) {
         std::thread::sleep(d);
     }
-    let keep = request.keep_alive() && !faults.no_keep_alive;
     if fail {
         let (status, kind, retry) = injected(&faults);
         respond_error(

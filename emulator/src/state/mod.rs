@@ -9,6 +9,7 @@ pub(crate) mod work;
 
 use super::contract::RequestLog;
 use super::faults::Faults;
+use super::rate_limit::Bucket;
 use super::replay::Replay;
 use super::script::Script;
 use super::store::{Clock, Table};
@@ -64,6 +65,10 @@ pub(crate) struct State {
     pub(crate) webhooks: Outbox,
     /// The cassette being replayed, if any: it answers before the emulator does.
     pub(crate) replay: Option<Replay>,
+    /// The token bucket of the rate-limit fault, once a request met it.
+    pub(crate) rate_bucket: Option<Bucket>,
+    /// Requests answered 429 by the rate-limit fault.
+    pub(crate) rate_limited: usize,
 }
 
 /// A session's event log.
@@ -127,6 +132,8 @@ impl Default for State {
             request_log: Default::default(),
             webhooks: Default::default(),
             replay: None,
+            rate_bucket: None,
+            rate_limited: 0,
         }
     }
 }

@@ -264,3 +264,51 @@ fn the_version_and_beta_headers_are_held_to_the_contract() {
     );
     assert_eq!(last.header("anthropic-version"), Some("2023-06-01"));
 }
+
+#[test]
+fn the_rate_limit_answers_429_with_retry_after_in_whole_seconds_and_counts_them() {
+    let (emu, _) = setup();
+    // 3 requests a 3 s window: one more every second
+    emu.set_faults(Faults {
+        rate_limit: 3,
+        rate_limit_window: Some(Duration::from_secs(3)),
+        ..Faults::default()
+    });
+    emu.clear_request_log();
+    let mut conn = connect(&emu);
+    let get = "GET /v1/environments HTTP/1.1\r\nanthropic-version: 2026-10-21\r\nanthropic-beta: managed-agents-2026-04-01\r\nhost: x\r\n\r\n";
+    conn.write_all(get.repeat(5).as_bytes()).unwrap();
+    let mut r = BufReader::new(conn);
+    let answers: Vec<_> = (0..5).map(|_| read_answer(&mut r)).collect();
+    let statuses: Vec<u16> = answers.iter().map(|a| a.0).collect();
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    let (_, headers, body) = &answers[3];
+    // as the API: whole seconds until the next request may go, the connection kept
+    assert_eq!(header(headers, "retry-after"), Some("1"));
+    assert_eq!(header(headers, "retry-after-ms"), None);
+    assert_eq!(header(headers, "connection"), Some("keep-alive"));
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(v["type"], "error");
+    assert_eq!(v["error"]["type"], "rate_limit_error");
+    assert!(v["request_id"].is_string(), "{v}");
+    assert_eq!(emu.rate_limited(), 2);
+    let log = emu.request_log();
+    let marked: Vec<bool> = log.iter().map(|q| q.rate_limited).collect();
+    assert_eq!(marked, [false, false, false, true, true]);
+    // a refused request took nothing: one second on, one more goes
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut conn = connect(&emu);
+    conn.write_all(get.repeat(2).as_bytes()).unwrap();
+    let mut r = BufReader::new(conn);
+    assert_eq!(read_answer(&mut r).0, 200);
+    assert_eq!(read_answer(&mut r).0, 429);
+    assert_eq!(emu.rate_limited(), 3);
+    // switched off: no limit
+    emu.set_faults(Faults::default());
+    let mut conn = connect(&emu);
+    conn.write_all(get.repeat(4).as_bytes()).unwrap();
+    let mut r = BufReader::new(conn);
+    for _ in 0..4 {
+        assert_eq!(read_answer(&mut r).0, 200);
+    }
+}

@@ -1,6 +1,8 @@
 //! The fault-injection suite: one test per class of fault, each checking that nothing is lost
-//! and nothing is duplicated; and a soak of 20 sessions at once on one client with faults on.
+//! and nothing is duplicated; a soak of 20 sessions at once on one client with faults on; and
+//! rate limits with the attempt hook (`rate_limit`).
 
+mod rate_limit;
 mod soak;
 
 use crate::support::emulated::cloud_session;

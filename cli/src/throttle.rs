@@ -1,0 +1,502 @@
+//! The batch's shared concurrency controller ([`Throttle`]): how many sessions may run at once,
+//! halved when the API rate-limits a request (a 429) and raised by one after a stretch of
+//! successes, up to `--parallel` (additive increase, multiplicative decrease, as TCP's
+//! congestion control, and as TCP it starts small and doubles until the first 429: a batch of
+//! 256 sessions does not open with 256 requests at once), the same bound on the batch's
+//! requests in flight at once (sessions started before a 429 keep running, but no more of
+//! their requests go out together than the limit), and the hold every request of the batch
+//! waits out after a 429 until its `retry-after` has passed. It is the batch client's attempt hook, so it sees every
+//! request of every session, and it has a 429 tried again after the hold (the API acted on
+//! none it refused) instead of each call spending its own few retries. With `--fixed-parallel`
+//! it only counts: `--parallel` sessions at once, and each call retries its 429s on its own
+//! as the official SDKs do.
+
+use managed_agents::{Attempt, AttemptHook, AttemptOutcome, Deadline, RetryChoice};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The hold after a 429 that names no wait.
+const DEFAULT_HOLD: Duration = Duration::from_secs(1);
+/// The sessions allowed at once when the batch starts (fewer when `--parallel` is fewer).
+pub const INITIAL: usize = 4;
+/// How often a thread waiting for a slot looks whether it should give up.
+const POLL: Duration = Duration::from_millis(100);
+
+/// What the batch's rate limiting did, for its closing line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Account {
+    /// The 429 answers seen (rate limits, every retry counted).
+    pub rate_limited: usize,
+    /// The sessions allowed at once now.
+    pub limit: usize,
+    /// The fewest sessions allowed at once at any time.
+    pub lowest: usize,
+    /// The most: `--parallel`.
+    pub max: usize,
+}
+
+/// The sessions allowed at once, the ones running, and the hold after a 429.
+#[derive(Debug)]
+struct State {
+    limit: usize,
+    max: usize,
+    running: usize,
+    /// Requests sent and not yet answered (their heads).
+    in_flight: usize,
+    /// No request goes out before this, when set (a 429's `retry-after` from when it came).
+    hold_until: Option<Instant>,
+    /// Successful requests since the limit last changed.
+    successes: usize,
+    /// No 429 yet: each successful request allows one more session (the limit doubles with
+    /// each stretch), not one a stretch.
+    slow_start: bool,
+    rate_limited: usize,
+    lowest: usize,
+    /// Set when the batch quits: nothing waits any more.
+    released: bool,
+}
+
+/// The batch's shared concurrency controller (see the module's description).
+#[derive(Debug)]
+pub struct Throttle {
+    adaptive: bool,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+/// A running session's slot; dropping it frees the slot.
+#[derive(Debug)]
+pub struct Permit<'a>(&'a Throttle);
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.0.lock().running -= 1;
+        self.0.changed.notify_all();
+    }
+}
+
+impl Throttle {
+    /// Makes a controller of at most `max` sessions at once (at least 1), starting at
+    /// [`INITIAL`] (or `max` when fewer); `adaptive: false` keeps it at `max` and only counts
+    /// the 429s.
+    pub fn new(max: usize, adaptive: bool) -> Throttle {
+        let max = max.max(1);
+        let limit = if adaptive { max.min(INITIAL) } else { max };
+        Throttle {
+            adaptive,
+            state: Mutex::new(State {
+                limit,
+                max,
+                running: 0,
+                in_flight: 0,
+                hold_until: None,
+                successes: 0,
+                slow_start: true,
+                rate_limited: 0,
+                lowest: max,
+                released: false,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// Lowers the most sessions at once to `max` (at least 1): a batch of fewer tasks than
+    /// `--parallel` never runs more.
+    pub fn cap(&self, max: usize) {
+        let mut s = self.lock();
+        s.max = s.max.min(max.max(1));
+        s.limit = s.limit.min(s.max);
+        s.lowest = s.lowest.min(s.max);
+    }
+
+    /// Waits for a session's slot: until fewer sessions run than the limit allows and no hold
+    /// is on. `None` once `give_up` says so (asked at least every 100 ms) or the controller
+    /// was released.
+    pub fn acquire(&self, give_up: impl Fn() -> bool) -> Option<Permit<'_>> {
+        let mut s = self.lock();
+        loop {
+            if s.released || give_up() {
+                return None;
+            }
+            let now = Instant::now();
+            let held = s.hold_until.and_then(|t| t.checked_duration_since(now));
+            match held {
+                None if s.running < s.limit => {
+                    s.running += 1;
+                    return Some(Permit(self));
+                }
+                _ => {
+                    let wait = held.unwrap_or(POLL).min(POLL);
+                    s = self.wait(s, wait);
+                }
+            }
+        }
+    }
+
+    /// Takes in a 429 whose server asked for `wait` (else 1 s): the sessions allowed at once
+    /// are halved (not below 1), unless a hold from an earlier 429 is still on (the same
+    /// burst of refusals), and no request goes out until the wait has passed.
+    pub fn rate_limited(&self, wait: Option<Duration>) {
+        let now = Instant::now();
+        let until = now + wait.unwrap_or(DEFAULT_HOLD);
+        let mut s = self.lock();
+        s.rate_limited += 1;
+        if !self.adaptive {
+            return;
+        }
+        let on_hold = s.hold_until.is_some_and(|t| t > now);
+        s.slow_start = false;
+        if !on_hold {
+            s.limit = (s.limit / 2).max(1);
+            s.lowest = s.lowest.min(s.limit);
+            s.successes = 0;
+        }
+        s.hold_until = Some(s.hold_until.map_or(until, |t| t.max(until)));
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// Takes in a successful request: after as many in a row as sessions are allowed at once
+    /// (about one each), one more is allowed, up to the most; before the first 429, one more
+    /// after each.
+    pub fn succeeded(&self) {
+        if !self.adaptive {
+            return;
+        }
+        let mut s = self.lock();
+        s.successes += 1;
+        let stretch = if s.slow_start { 1 } else { s.limit };
+        if s.successes >= stretch && s.limit < s.max {
+            s.limit += 1;
+            s.successes = 0;
+            drop(s);
+            self.changed.notify_all();
+        }
+    }
+
+    /// Waits until the hold after a 429 has passed and fewer requests are in flight than
+    /// sessions are allowed at once (or until `deadline`, or the release), then counts one
+    /// more request in flight, until [`answered`](Self::answered).
+    pub fn send(&self, deadline: Deadline) {
+        let mut s = self.lock();
+        loop {
+            if s.released || deadline.is_expired() {
+                break;
+            }
+            let held = s
+                .hold_until
+                .and_then(|t| t.checked_duration_since(Instant::now()));
+            let wait = match held {
+                Some(left) => left,
+                None if s.in_flight < s.limit => break,
+                None => POLL,
+            };
+            let wait = deadline.remaining().map_or(wait, |r| r.min(wait));
+            s = self.wait(s, wait);
+        }
+        s.in_flight += 1;
+    }
+
+    /// Counts a request of [`send`](Self::send) answered (or failed): no longer in flight.
+    pub fn answered(&self) {
+        let mut s = self.lock();
+        s.in_flight = s.in_flight.saturating_sub(1);
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// Lets every waiting thread and request go, now and from now on: the batch is quitting.
+    pub fn release(&self) {
+        self.lock().released = true;
+        self.changed.notify_all();
+    }
+
+    /// Returns what the controller did so far.
+    pub fn account(&self) -> Account {
+        let s = self.lock();
+        Account {
+            rate_limited: s.rate_limited,
+            limit: s.limit,
+            lowest: s.lowest,
+            max: s.max,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wait<'a>(&self, s: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
+        match self.changed.wait_timeout(s, d) {
+            Ok((s, _)) => s,
+            Err(p) => p.into_inner().0,
+        }
+    }
+}
+
+impl AttemptHook for Throttle {
+    fn before_attempt(&self, attempt: &Attempt<'_>) {
+        if self.adaptive {
+            self.send(attempt.deadline);
+        }
+    }
+
+    fn after_attempt(&self, _: &Attempt<'_>, outcome: &AttemptOutcome) -> RetryChoice {
+        if self.adaptive {
+            // every attempt told before is told after: the counts stay true
+            self.answered();
+        }
+        match outcome {
+            AttemptOutcome::Status { server_wait, .. } if outcome.is_rate_limited() => {
+                self.rate_limited(*server_wait);
+                if self.adaptive {
+                    // refused, so not acted on: sent again after the hold, within its deadline
+                    RetryChoice::Again
+                } else {
+                    RetryChoice::AsPlanned
+                }
+            }
+            AttemptOutcome::Success { .. } => {
+                self.succeeded();
+                RetryChoice::AsPlanned
+            }
+            _ => RetryChoice::AsPlanned,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit(t: &Throttle) -> usize {
+        t.account().limit
+    }
+
+    /// A controller of `max` sessions grown to `max` by successes.
+    fn grown(max: usize) -> Throttle {
+        let t = Throttle::new(max, true);
+        while limit(&t) < max {
+            t.succeeded();
+        }
+        t
+    }
+
+    fn attempt() -> Attempt<'static> {
+        Attempt::new(
+            "sessions.create",
+            "POST",
+            "/v1/sessions",
+            0,
+            Deadline::never(),
+        )
+    }
+
+    fn limited(wait: Duration) -> AttemptOutcome {
+        AttemptOutcome::Status {
+            status: 429,
+            retryable: true,
+            server_wait: Some(wait),
+        }
+    }
+
+    #[test]
+    fn it_starts_small_and_doubles_until_the_first_429() {
+        let t = Throttle::new(256, true);
+        assert_eq!(limit(&t), INITIAL);
+        // one more a success: the limit doubles with each stretch
+        for _ in 0..4 {
+            t.succeeded();
+        }
+        assert_eq!(limit(&t), 8);
+        for _ in 0..8 {
+            t.succeeded();
+        }
+        assert_eq!(limit(&t), 16);
+        t.rate_limited(Some(Duration::from_millis(1)));
+        assert_eq!(limit(&t), 8);
+        // then one more a stretch of as many successes as the limit
+        for _ in 0..7 {
+            t.succeeded();
+        }
+        assert_eq!(limit(&t), 8);
+        t.succeeded();
+        assert_eq!(limit(&t), 9);
+        // fewer sessions than the start: all of them at once
+        assert_eq!(limit(&Throttle::new(2, true)), 2);
+        assert_eq!(limit(&Throttle::new(256, false)), 256);
+    }
+
+    #[test]
+    fn a_429_halves_the_limit_once_per_hold_and_never_below_one() {
+        let t = grown(16);
+        t.rate_limited(Some(Duration::from_millis(50)));
+        assert_eq!(limit(&t), 8);
+        // the same burst: held already, not halved again
+        t.rate_limited(Some(Duration::from_millis(50)));
+        assert_eq!(limit(&t), 8);
+        std::thread::sleep(Duration::from_millis(60));
+        for want in [4, 2, 1, 1] {
+            t.rate_limited(Some(Duration::from_millis(1)));
+            assert_eq!(limit(&t), want);
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        let a = t.account();
+        assert_eq!((a.rate_limited, a.lowest, a.max), (6, 1, 16));
+    }
+
+    #[test]
+    fn successes_raise_the_limit_by_one_per_stretch_up_to_the_most() {
+        let t = grown(4);
+        t.rate_limited(Some(Duration::from_millis(1)));
+        assert_eq!(limit(&t), 2);
+        t.succeeded();
+        assert_eq!(limit(&t), 2, "a stretch is as many successes as the limit");
+        t.succeeded();
+        assert_eq!(limit(&t), 3);
+        for _ in 0..3 {
+            t.succeeded();
+        }
+        assert_eq!(limit(&t), 4);
+        for _ in 0..100 {
+            t.succeeded();
+        }
+        assert_eq!(limit(&t), 4, "never past the most");
+        assert_eq!(t.account().lowest, 2);
+    }
+
+    #[test]
+    fn slots_follow_the_limit_and_the_hold() {
+        let t = grown(4);
+        let mut permits: Vec<_> = (0..4).filter_map(|_| t.acquire(|| false)).collect();
+        assert_eq!(permits.len(), 4);
+        // all four taken: a fifth waits, until it gives up
+        let started = Instant::now();
+        assert!(t
+            .acquire(|| started.elapsed() > Duration::from_millis(150))
+            .is_none());
+        // a 429: two at once from now on, and none before the hold has passed
+        assert_eq!(
+            t.after_attempt(&attempt(), &limited(Duration::from_millis(300))),
+            RetryChoice::Again
+        );
+        permits.truncate(1);
+        let started = Instant::now();
+        let p = t.acquire(|| false).expect("a slot after the hold");
+        assert!(started.elapsed() >= Duration::from_millis(250), "held");
+        assert!(t
+            .acquire(|| started.elapsed() > Duration::from_millis(500))
+            .is_none());
+        drop((p, permits));
+        assert!(t.acquire(|| false).is_some());
+    }
+
+    #[test]
+    fn requests_wait_out_the_hold_within_their_deadline_or_the_release() {
+        let t = Throttle::new(4, true);
+        t.after_attempt(&attempt(), &limited(Duration::from_millis(200)));
+        let started = Instant::now();
+        t.before_attempt(&attempt());
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        t.after_attempt(&attempt(), &limited(Duration::from_secs(30)));
+        let started = Instant::now();
+        let short = Attempt::new(
+            "x",
+            "GET",
+            "/",
+            0,
+            Deadline::after(Duration::from_millis(100)),
+        );
+        t.before_attempt(&short);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "bounded by the deadline"
+        );
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(50));
+                t.release();
+            });
+            let started = Instant::now();
+            t.before_attempt(&attempt());
+            assert!(started.elapsed() < Duration::from_secs(5), "released");
+        });
+        assert!(t.acquire(|| false).is_none(), "released: no new session");
+        // a 429 the server says not to retry is no rate limit to pace
+        let t = Throttle::new(4, true);
+        let refused = AttemptOutcome::Status {
+            status: 429,
+            retryable: false,
+            server_wait: None,
+        };
+        assert_eq!(
+            t.after_attempt(&attempt(), &refused),
+            RetryChoice::AsPlanned
+        );
+        assert_eq!(t.account().rate_limited, 0);
+    }
+
+    #[test]
+    fn no_more_requests_are_in_flight_than_sessions_are_allowed() {
+        let t = grown(2);
+        t.before_attempt(&attempt());
+        t.before_attempt(&attempt());
+        // a third waits for an answer to one of them
+        std::thread::scope(|s| {
+            let answered = s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(200));
+                t.after_attempt(&attempt(), &AttemptOutcome::Success { status: 200 });
+            });
+            let started = Instant::now();
+            t.before_attempt(&attempt());
+            assert!(started.elapsed() >= Duration::from_millis(150), "waited");
+            answered.join().unwrap();
+        });
+        // an attempt that ends unsent still frees its place
+        t.after_attempt(&attempt(), &AttemptOutcome::Failed { retryable: false });
+        let started = Instant::now();
+        t.before_attempt(&attempt());
+        assert!(started.elapsed() < Duration::from_millis(100));
+        // a deadline bounds the wait
+        let short = Attempt::new(
+            "x",
+            "GET",
+            "/",
+            0,
+            Deadline::after(Duration::from_millis(100)),
+        );
+        let started = Instant::now();
+        t.before_attempt(&short);
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_fixed_throttle_only_counts() {
+        let t = Throttle::new(4, false);
+        let outcome = limited(Duration::from_secs(30));
+        assert_eq!(
+            t.after_attempt(&attempt(), &outcome),
+            RetryChoice::AsPlanned
+        );
+        let started = Instant::now();
+        t.before_attempt(&attempt());
+        assert!(started.elapsed() < Duration::from_secs(1), "no hold");
+        let a = t.account();
+        assert_eq!((a.rate_limited, a.limit, a.lowest), (1, 4, 4));
+        let permits: Vec<_> = (0..4).filter_map(|_| t.acquire(|| false)).collect();
+        assert_eq!(permits.len(), 4);
+        assert!(t.acquire(|| true).is_none());
+    }
+
+    #[test]
+    fn a_cap_lowers_the_most() {
+        let t = Throttle::new(256, true);
+        t.cap(10);
+        let a = t.account();
+        assert_eq!((a.limit, a.max), (INITIAL, 10));
+        t.cap(2);
+        assert_eq!((limit(&t), t.account().max), (2, 2));
+        t.cap(0);
+        assert_eq!(t.account().max, 1);
+    }
+}
