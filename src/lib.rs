@@ -54,11 +54,15 @@ mod retry;
 pub mod runner;
 pub mod sse;
 mod stream;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod telemetry;
 // the toolset needs a newer Rust than the default features (globset, std::io::pipe)
 #[cfg(feature = "toolset")]
 #[cfg_attr(docsrs, doc(cfg(feature = "toolset")))]
 #[clippy::msrv = "1.88"]
 pub mod toolset;
+mod trace;
 mod transport;
 pub mod types;
 mod version;
