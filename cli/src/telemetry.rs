@@ -13,6 +13,8 @@ use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use serde_json::{json, Value as Json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -25,14 +27,24 @@ const SERVICE_NAME: &str = "managed-agents";
 /// How long one export may take.
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the end of the program waits for spans still open (a session's stream reader
+/// lets go of its connection, and so of its task's spans, a moment after the run returns).
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// The spans' exporter while the program runs; [`Telemetry::shutdown`] sends what is left.
 pub struct Telemetry {
     provider: SdkTracerProvider,
+    open: Arc<AtomicUsize>,
 }
 
 impl Telemetry {
-    /// Sends the spans not sent yet and stops the exporter's thread.
+    /// Waits (a little) for the spans still open to end, sends the spans not sent yet and
+    /// stops the exporter's thread.
     pub fn shutdown(self) {
+        let until = std::time::Instant::now() + CLOSE_WAIT;
+        while self.open.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         if let Err(e) = self.provider.shutdown() {
             log::warn!("exporting the last spans failed: {e}");
         }
@@ -132,11 +144,31 @@ pub fn init(
         .with_batch_exporter(exporter)
         .build();
     let tracer = provider.tracer("managed-agents-cli");
-    let subscriber =
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(tracer));
+    let open = Arc::new(AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(OpenSpans(open.clone()));
     tracing::subscriber::set_global_default(subscriber)
         .map_err(|e| format!("could not start the span exporter: {e}"))?;
-    Ok(Some(Telemetry { provider }))
+    Ok(Some(Telemetry { provider, open }))
+}
+
+/// Counts the spans open, so that the end of the program can wait for them.
+struct OpenSpans(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for OpenSpans {
+    fn on_new_span(
+        &self,
+        _: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn on_close(&self, _: tracing::span::Id, _: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Posts spans to an OTLP/HTTP collector in the OTLP JSON encoding.
