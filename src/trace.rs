@@ -320,8 +320,11 @@ mod on {
             Ok(mut response) => {
                 span.record("http.response.status_code", i64::from(response.status()));
                 record_headers(&span, &response);
+                // the body is parsed again only for the operations that read it
+                let reads_body = created_id(op).is_some() || body_attributes(op).is_some();
                 if let Some(json) = response
                     .read_body()
+                    .filter(|_| reads_body)
                     .and_then(|b| serde_json::from_slice::<Value>(b).ok())
                 {
                     if let Some(attribute) = created_id(op) {
