@@ -321,3 +321,39 @@ fn an_event_stream_that_reconnects_has_a_span_per_connection() {
         assert!(int(s, "anthropic.stream.events") <= 2);
     }
 }
+
+#[test]
+fn a_work_item_is_a_span_around_its_session_s_turn() {
+    use crate::support::emulated::{drain, self_hosted_session};
+    let (emu, client) = setup();
+    emu.set_thinking(Duration::ZERO);
+    emu.set_script(Script::new().say("done"));
+    let dir = crate::support::tempdir();
+    let mut ids = (String::new(), String::new());
+    let spans = traced(|| {
+        ids = self_hosted_session(&client);
+        let stats = drain(&client, &ids.0, dir.path());
+        assert_eq!(stats.ran, 1, "{stats:?}");
+    });
+    let (env, session) = ids;
+    let root = one(&spans, "test root");
+    let work = one(&spans, "anthropic.environment.work");
+    assert!(is_child(work, root));
+    assert_eq!(work.span_kind, SpanKind::Internal);
+    assert_eq!(work.status, Status::Ok);
+    assert_eq!(text(work, "anthropic.environment.id"), env);
+    assert_eq!(text(work, "anthropic.session.id"), session);
+    assert!(text(work, "anthropic.environment.work.id").starts_with("work_"));
+    // the session's turn runs inside it
+    let turn = one(&spans, "invoke_agent");
+    assert!(is_child(turn, work));
+    assert_eq!(text(turn, "gen_ai.conversation.id"), session);
+    // the work queue's calls are named as the Python SDK names them
+    assert!(!named(&spans, "anthropic.environments.work.poll").is_empty());
+    let ack = one(&spans, "anthropic.environments.work.ack");
+    assert_eq!(text(ack, "anthropic.environment.id"), env);
+    assert_eq!(
+        text(ack, "http.route"),
+        "/v1/environments/{environment_id}/work/{work_id}/ack"
+    );
+}
