@@ -11,6 +11,7 @@ pub(crate) mod model;
 pub(crate) mod names;
 pub(crate) mod operations;
 pub(crate) mod schema;
+pub(crate) mod spans;
 pub(crate) mod template;
 pub(crate) mod types;
 pub(crate) mod unions;

@@ -56,7 +56,7 @@ const METHODS: &str = r#"    pub fn {method}(&self{args}) -> Result<{ret}> {
 
     /// [`Self::{method}`] with per-call options (deadline, retries, extra headers and query).
     pub fn {method}_with(&self{args}, options: &RequestOptions) -> Result<{ret}> {
-{path}        let response = self.client.execute(&OPERATIONS[{index}], path, {query}, {body}, options)?;
+{path}{span}        let response = self.client.execute(&OPERATIONS[{index}], span, path, {query}, {body}, options)?;
         {finish}
     }
 
@@ -303,6 +303,7 @@ impl Gen<'_> {
                     ("ret", &ret),
                     ("call_args", &call_args),
                     ("path", &path_expr(&op.path)),
+                    ("span", &super::spans::span_statement(op)),
                     ("index", &index),
                     ("query", query),
                     ("body", body),
@@ -455,6 +456,10 @@ mod tests {
         let code = g.operation(&api.operations[0], 0);
         assert!(code.contains("-> Result<Thing>"), "{code}");
         assert!(code.contains("response.json()"), "{code}");
-        assert!(code.contains("&OPERATIONS[0]"), "{code}");
+        assert!(code.contains("&OPERATIONS[0], span,"), "{code}");
+        assert!(
+            code.contains("let span = crate::trace::call_span!(\"anthropic.things.stop\");"),
+            "{code}"
+        );
     }
 }

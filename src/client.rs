@@ -53,6 +53,9 @@ pub(crate) struct Inner {
     /// Where this client's traffic is recorded, if anywhere.
     #[cfg(feature = "cassettes")]
     pub(crate) recorder: Option<Arc<crate::cassette::Recorder>>,
+    /// What this client's spans record.
+    #[cfg(feature = "tracing")]
+    pub(crate) traces: crate::trace::TraceConfig,
 }
 
 impl fmt::Debug for Client {
@@ -158,6 +161,8 @@ impl Client {
                 hook: inner.hook.clone(),
                 #[cfg(feature = "cassettes")]
                 recorder: inner.recorder.clone(),
+                #[cfg(feature = "tracing")]
+                traces: inner.traces,
             }),
         })
     }
@@ -182,6 +187,8 @@ impl Client {
                 hook: inner.hook.clone(),
                 #[cfg(feature = "cassettes")]
                 recorder: inner.recorder.clone(),
+                #[cfg(feature = "tracing")]
+                traces: inner.traces,
             }),
         }
     }
@@ -216,6 +223,8 @@ impl Client {
                 hook: inner.hook.clone(),
                 #[cfg(feature = "cassettes")]
                 recorder: inner.recorder.clone(),
+                #[cfg(feature = "tracing")]
+                traces: inner.traces,
             }),
         }
     }
@@ -252,6 +261,8 @@ pub struct ClientBuilder {
     record_to: Option<std::path::PathBuf>,
     #[cfg(feature = "cassettes")]
     record_redact: Vec<String>,
+    #[cfg(feature = "tracing")]
+    trace_content: Option<bool>,
 }
 
 /// Which proxy a client goes through.
@@ -477,6 +488,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Makes the client's spans carry content (messages, tool arguments and results) or not,
+    /// whatever `ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE` says: the Python SDK's
+    /// `open_telemetry={"traces": {"content_mode": "content"}}`. Without this the variable
+    /// decides (`content` records content); by default spans carry none. See
+    /// [`telemetry`](crate::telemetry).
+    #[cfg(feature = "tracing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+    pub fn trace_content(mut self, on: bool) -> Self {
+        self.trace_content = Some(on);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
         let credential = match (self.environment_key, self.api_key) {
@@ -597,6 +620,8 @@ impl ClientBuilder {
                 hook: self.hook,
                 #[cfg(feature = "cassettes")]
                 recorder,
+                #[cfg(feature = "tracing")]
+                traces: crate::trace::TraceConfig::from_env(self.trace_content),
             }),
         })
     }

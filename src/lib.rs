@@ -31,6 +31,15 @@
 //! reading `RUST_LOG`, or a `log::Log` wrapper that drops their trace records. At `debug` the
 //! HTTP library redacts every header but a few harmless ones and the URL's path. The
 //! `managed-agents` command-line tool drops those trace records whatever `RUST_LOG` says.
+//!
+//! # Spans
+//!
+//! With the `tracing` feature the client emits spans through the
+//! [`tracing`](https://docs.rs/tracing) crate, named and attributed as the official Python
+//! SDK's OpenTelemetry spans: one per API call (`anthropic.sessions.create`, ...), per event
+//! stream connection, per runner turn (`invoke_agent`), per tool call (`execute_tool`) and per
+//! work item (`anthropic.environment.work`), with no content unless asked. The module
+//! `managed_agents::telemetry` lists them; without the feature none of it is compiled.
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -55,11 +64,15 @@ mod retry;
 pub mod runner;
 pub mod sse;
 mod stream;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod telemetry;
 // the toolset needs a newer Rust than the default features (globset, std::io::pipe)
 #[cfg(feature = "toolset")]
 #[cfg_attr(docsrs, doc(cfg(feature = "toolset")))]
 #[clippy::msrv = "1.88"]
 pub mod toolset;
+mod trace;
 mod transport;
 pub mod types;
 mod version;

@@ -24,6 +24,9 @@ pub struct Response {
     body: Payload,
     /// The size limit of [`Response::json`] on a body not yet read.
     limit: u64,
+    /// The span of the call, kept while a streamed body is read.
+    #[cfg(feature = "tracing")]
+    span: Option<tracing::Span>,
 }
 
 enum Payload {
@@ -65,7 +68,30 @@ impl Response {
             headers: parts.headers,
             body,
             limit,
+            #[cfg(feature = "tracing")]
+            span: None,
         }
+    }
+
+    /// The body, if it was read whole.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn read_body(&self) -> Option<&[u8]> {
+        match &self.body {
+            Payload::Read(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// Keeps the span of the call until the body has been read or dropped.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn keep_span(&mut self, span: tracing::Span) {
+        self.span = Some(span);
+    }
+
+    /// Takes the span of the call, for a reader that records more on it (an event stream).
+    #[cfg(feature = "tracing")]
+    pub(crate) fn take_span(&mut self) -> Option<tracing::Span> {
+        self.span.take()
     }
 
     /// The headers, and the body if it was read whole.
@@ -108,12 +134,20 @@ impl Response {
 
     /// Returns the body as a reader.
     pub fn into_reader(self) -> impl Read + Send + 'static {
-        match self.body {
+        #[cfg(feature = "tracing")]
+        let span = self.span;
+        let reader = match self.body {
             Payload::Read(bytes) => Box::new(std::io::Cursor::new(bytes)) as Box<dyn Read + Send>,
             Payload::Unread(body) => Box::new(body.into_reader()),
             #[cfg(feature = "cassettes")]
             Payload::Tapped(reader) => reader,
-        }
+        };
+        #[cfg(feature = "tracing")]
+        let reader = match span {
+            Some(span) => Box::new(SpanReader { reader, span }) as Box<dyn Read + Send>,
+            None => reader,
+        };
+        reader
     }
 
     /// Returns the whole body (a download too, however large).
@@ -247,4 +281,30 @@ fn temporary_file(dir: &Path) -> std::io::Result<(std::path::PathBuf, std::fs::F
         std::io::ErrorKind::AlreadyExists,
         "no free temporary name",
     ))
+}
+
+/// A body that holds its call's span until it is dropped, and sets the span's status when it
+/// is read to its end (`ok`) or fails, as the Python SDK's span of a download.
+#[cfg(feature = "tracing")]
+struct SpanReader {
+    reader: Box<dyn Read + Send>,
+    span: tracing::Span,
+}
+
+#[cfg(feature = "tracing")]
+impl Read for SpanReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.reader.read(buf) {
+            Ok(0) if !buf.is_empty() => {
+                self.span.record("otel.status_code", "ok");
+                Ok(0)
+            }
+            Ok(n) => Ok(n),
+            Err(e) => {
+                self.span.record("otel.status_code", "error");
+                self.span.record("error.type", "connection_error");
+                Err(e)
+            }
+        }
+    }
 }

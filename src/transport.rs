@@ -13,6 +13,7 @@ use crate::op::Operation;
 use crate::request_options::RequestOptions;
 use crate::response::Response;
 use crate::retry::{backoff, server_delay_of, should_retry_answer};
+use crate::trace::CallSpan;
 use crate::version::ANTHROPIC_VERSION;
 use std::time::Duration;
 
@@ -109,13 +110,42 @@ impl Client {
 
     /// Sends an operation and returns its 2xx response, retrying as the official SDKs do, all
     /// within the call's deadline: connecting, sending, reading the body, and every backoff sleep.
+    /// `span` is the call's span (see `trace.rs`), which this records the call on and ends.
     pub(crate) fn execute(
+        &self,
+        op: &Operation,
+        span: CallSpan,
+        path: String,
+        query: Vec<(&'static str, String)>,
+        body: Body,
+        options: &RequestOptions,
+    ) -> Result<Response> {
+        #[cfg(feature = "tracing")]
+        {
+            crate::trace::start_call(&span, self, op, &path, &query, &body);
+            let mut resends = 0;
+            let result = {
+                let _entered = span.span.as_ref().map(|s| s.enter());
+                self.send(op, path, query, body, options, &mut resends)
+            };
+            crate::trace::end_call(span, op, resends, result)
+        }
+        #[cfg(not(feature = "tracing"))]
+        {
+            let CallSpan {} = span;
+            self.send(op, path, query, body, options, &mut 0)
+        }
+    }
+
+    /// [`Client::execute`] without the span; `resends` counts the attempts after the first.
+    fn send(
         &self,
         op: &Operation,
         path: String,
         query: Vec<(&'static str, String)>,
         body: Body,
         options: &RequestOptions,
+        resends: &mut u32,
     ) -> Result<Response> {
         let inner = &self.inner;
         let timeout = options.timeout.unwrap_or(inner.timeout);
@@ -291,6 +321,7 @@ impl Client {
             }
             std::thread::sleep(delay);
             retry = retry.saturating_add(1);
+            *resends = retry;
         }
     }
 
@@ -436,7 +467,14 @@ mod tests {
             } else {
                 Vec::new()
             };
-            let result = client.execute(op, path, query, body, &RequestOptions::new());
+            let result = client.execute(
+                op,
+                crate::trace::CallSpan::default(),
+                path,
+                query,
+                body,
+                &RequestOptions::new(),
+            );
             if let Err(e) = result {
                 let text = e.to_string();
                 assert!(

@@ -25,6 +25,7 @@ mod shard;
 mod signals;
 mod summary;
 mod task;
+mod telemetry;
 mod throttle;
 mod tools;
 
@@ -65,8 +66,23 @@ fn main() -> ExitCode {
         Command::Record(_) => {}
         _ => secrets::take(None, &[]),
     }
+    // its values may be secrets: out of the environment with the keys
+    let otlp_headers = telemetry::take_headers();
     logging::init(cli.verbose);
-    match commands::exec(cli.command, cli.quiet) {
+    let spans = match otlp_headers
+        .and_then(|headers| telemetry::init(cli.otlp_endpoint.as_deref(), headers))
+    {
+        Ok(spans) => spans,
+        Err(message) => {
+            note(&format!("error: {}", escape_controls(&message)));
+            return Exit::Usage.into();
+        }
+    };
+    let result = commands::exec(cli.command, cli.quiet);
+    if let Some(spans) = spans {
+        spans.shutdown();
+    }
+    match result {
         Ok(code) => code.into(),
         Err(Failure(code, message)) => {
             note(&format!("error: {}", escape_controls(&message)));

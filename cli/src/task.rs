@@ -176,7 +176,36 @@ pub struct Ends<'a> {
 
 /// Creates the task's session (or carries on in its own) and runs its turn, all before
 /// `deadline`, doing what `ends` says when the session is created and when the run gives up.
+/// The task is a trace of its own (`--otlp-endpoint`): a root span `managed_agents.task`
+/// with the task's and the session's ids, the library's spans under it.
 pub fn run_task_with(
+    c: &Client,
+    t: &Task,
+    tools: &[ToolCommand],
+    tool_timeout: Duration,
+    deadline: Deadline,
+    on_event: &mut dyn FnMut(&SessionEvent),
+    ends: Ends<'_>,
+) -> Ran {
+    let span = tracing::info_span!(
+        parent: None,
+        "managed_agents.task",
+        "managed_agents.task.id" = t.id.as_str(),
+        "anthropic.session.id" = tracing::field::Empty,
+        "otel.status_code" = tracing::field::Empty,
+    );
+    let ran = span.in_scope(|| run_task(c, t, tools, tool_timeout, deadline, on_event, ends));
+    if let Some(id) = &ran.session_id {
+        span.record("anthropic.session.id", id.as_str());
+    }
+    span.record(
+        "otel.status_code",
+        if ran.error.is_some() { "error" } else { "ok" },
+    );
+    ran
+}
+
+fn run_task(
     c: &Client,
     t: &Task,
     tools: &[ToolCommand],

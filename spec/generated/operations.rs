@@ -122,7 +122,8 @@ impl<'c> Agents<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, params: &AgentListParams, options: &RequestOptions) -> Result<Page<Agent>> {
         let path = "/v1/agents".to_string();
-        let response = self.client.execute(&OPERATIONS[0], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!("anthropic.agents.list");
+        let response = self.client.execute(&OPERATIONS[0], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<Agent> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -145,7 +146,11 @@ impl<'c> Agents<'c> {
     /// [`Self::create`] with per-call options (deadline, retries, extra headers and query).
     pub fn create_with(&self, body: &AgentCreateParams, options: &RequestOptions) -> Result<Agent> {
         let path = "/v1/agents".to_string();
-        let response = self.client.execute(&OPERATIONS[1], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.agents.create",
+            "gen_ai.agent.id" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[1], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -159,7 +164,11 @@ impl<'c> Agents<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, agent_id: &str, params: &AgentRetrieveParams, options: &RequestOptions) -> Result<Agent> {
         let path = format!("/v1/agents/{}", path_segment("agent_id", agent_id)?);
-        let response = self.client.execute(&OPERATIONS[2], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.agents.retrieve",
+            "gen_ai.agent.id" = agent_id,
+        );
+        let response = self.client.execute(&OPERATIONS[2], span, path, params.to_query(), Body::Empty, options)?;
         response.json()
     }
 
@@ -173,7 +182,11 @@ impl<'c> Agents<'c> {
     /// [`Self::update`] with per-call options (deadline, retries, extra headers and query).
     pub fn update_with(&self, agent_id: &str, body: &AgentUpdateParams, options: &RequestOptions) -> Result<Agent> {
         let path = format!("/v1/agents/{}", path_segment("agent_id", agent_id)?);
-        let response = self.client.execute(&OPERATIONS[3], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.agents.update",
+            "gen_ai.agent.id" = agent_id,
+        );
+        let response = self.client.execute(&OPERATIONS[3], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -187,7 +200,11 @@ impl<'c> Agents<'c> {
     /// [`Self::archive`] with per-call options (deadline, retries, extra headers and query).
     pub fn archive_with(&self, agent_id: &str, options: &RequestOptions) -> Result<Agent> {
         let path = format!("/v1/agents/{}/archive", path_segment("agent_id", agent_id)?);
-        let response = self.client.execute(&OPERATIONS[4], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.agents.archive",
+            "gen_ai.agent.id" = agent_id,
+        );
+        let response = self.client.execute(&OPERATIONS[4], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -215,7 +232,11 @@ impl<'c> AgentsVersions<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, agent_id: &str, params: &AgentsVersionListParams, options: &RequestOptions) -> Result<Page<Agent>> {
         let path = format!("/v1/agents/{}/versions", path_segment("agent_id", agent_id)?);
-        let response = self.client.execute(&OPERATIONS[5], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.agents.versions.list",
+            "gen_ai.agent.id" = agent_id,
+        );
+        let response = self.client.execute(&OPERATIONS[5], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<Agent> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -252,7 +273,8 @@ impl<'c> DeploymentRuns<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, params: &DeploymentRunListParams, options: &RequestOptions) -> Result<Page<DeploymentRun>> {
         let path = "/v1/deployment_runs".to_string();
-        let response = self.client.execute(&OPERATIONS[6], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!("anthropic.deployment_runs.list");
+        let response = self.client.execute(&OPERATIONS[6], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<DeploymentRun> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -275,7 +297,11 @@ impl<'c> DeploymentRuns<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, deployment_run_id: &str, options: &RequestOptions) -> Result<DeploymentRun> {
         let path = format!("/v1/deployment_runs/{}", path_segment("deployment_run_id", deployment_run_id)?);
-        let response = self.client.execute(&OPERATIONS[7], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.deployment_runs.retrieve",
+            "anthropic.deployment_run.id" = deployment_run_id,
+        );
+        let response = self.client.execute(&OPERATIONS[7], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -303,7 +329,8 @@ impl<'c> Deployments<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, params: &DeploymentListParams, options: &RequestOptions) -> Result<Page<Deployment>> {
         let path = "/v1/deployments".to_string();
-        let response = self.client.execute(&OPERATIONS[8], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!("anthropic.deployments.list");
+        let response = self.client.execute(&OPERATIONS[8], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<Deployment> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -326,7 +353,11 @@ impl<'c> Deployments<'c> {
     /// [`Self::create`] with per-call options (deadline, retries, extra headers and query).
     pub fn create_with(&self, body: &DeploymentCreateParams, options: &RequestOptions) -> Result<Deployment> {
         let path = "/v1/deployments".to_string();
-        let response = self.client.execute(&OPERATIONS[9], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.deployments.create",
+            "anthropic.deployment.id" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[9], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -340,7 +371,11 @@ impl<'c> Deployments<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, deployment_id: &str, options: &RequestOptions) -> Result<Deployment> {
         let path = format!("/v1/deployments/{}", path_segment("deployment_id", deployment_id)?);
-        let response = self.client.execute(&OPERATIONS[10], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.deployments.retrieve",
+            "anthropic.deployment.id" = deployment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[10], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -354,7 +389,11 @@ impl<'c> Deployments<'c> {
     /// [`Self::update`] with per-call options (deadline, retries, extra headers and query).
     pub fn update_with(&self, deployment_id: &str, body: &DeploymentUpdateParams, options: &RequestOptions) -> Result<Deployment> {
         let path = format!("/v1/deployments/{}", path_segment("deployment_id", deployment_id)?);
-        let response = self.client.execute(&OPERATIONS[11], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.deployments.update",
+            "anthropic.deployment.id" = deployment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[11], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -368,7 +407,11 @@ impl<'c> Deployments<'c> {
     /// [`Self::archive`] with per-call options (deadline, retries, extra headers and query).
     pub fn archive_with(&self, deployment_id: &str, options: &RequestOptions) -> Result<Deployment> {
         let path = format!("/v1/deployments/{}/archive", path_segment("deployment_id", deployment_id)?);
-        let response = self.client.execute(&OPERATIONS[12], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.deployments.archive",
+            "anthropic.deployment.id" = deployment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[12], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -382,7 +425,11 @@ impl<'c> Deployments<'c> {
     /// [`Self::pause`] with per-call options (deadline, retries, extra headers and query).
     pub fn pause_with(&self, deployment_id: &str, options: &RequestOptions) -> Result<Deployment> {
         let path = format!("/v1/deployments/{}/pause", path_segment("deployment_id", deployment_id)?);
-        let response = self.client.execute(&OPERATIONS[13], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.deployments.pause",
+            "anthropic.deployment.id" = deployment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[13], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -396,7 +443,11 @@ impl<'c> Deployments<'c> {
     /// [`Self::run`] with per-call options (deadline, retries, extra headers and query).
     pub fn run_with(&self, deployment_id: &str, options: &RequestOptions) -> Result<DeploymentRun> {
         let path = format!("/v1/deployments/{}/run", path_segment("deployment_id", deployment_id)?);
-        let response = self.client.execute(&OPERATIONS[14], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.deployments.run",
+            "anthropic.deployment.id" = deployment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[14], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -410,7 +461,11 @@ impl<'c> Deployments<'c> {
     /// [`Self::unpause`] with per-call options (deadline, retries, extra headers and query).
     pub fn unpause_with(&self, deployment_id: &str, options: &RequestOptions) -> Result<Deployment> {
         let path = format!("/v1/deployments/{}/unpause", path_segment("deployment_id", deployment_id)?);
-        let response = self.client.execute(&OPERATIONS[15], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.deployments.unpause",
+            "anthropic.deployment.id" = deployment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[15], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -443,7 +498,8 @@ impl<'c> Environments<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, params: &EnvironmentListParams, options: &RequestOptions) -> Result<Page<Environment>> {
         let path = "/v1/environments".to_string();
-        let response = self.client.execute(&OPERATIONS[16], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!("anthropic.environments.list");
+        let response = self.client.execute(&OPERATIONS[16], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<Environment> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -466,7 +522,11 @@ impl<'c> Environments<'c> {
     /// [`Self::create`] with per-call options (deadline, retries, extra headers and query).
     pub fn create_with(&self, body: &EnvironmentCreateParams, options: &RequestOptions) -> Result<Environment> {
         let path = "/v1/environments".to_string();
-        let response = self.client.execute(&OPERATIONS[17], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.create",
+            "anthropic.environment.id" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[17], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -484,7 +544,11 @@ impl<'c> Environments<'c> {
     /// [`Self::delete`] with per-call options (deadline, retries, extra headers and query).
     pub fn delete_with(&self, environment_id: &str, options: &RequestOptions) -> Result<EnvironmentDeleteResponse> {
         let path = format!("/v1/environments/{}", path_segment("environment_id", environment_id)?);
-        let response = self.client.execute(&OPERATIONS[18], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.delete",
+            "anthropic.environment.id" = environment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[18], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -498,7 +562,11 @@ impl<'c> Environments<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, environment_id: &str, options: &RequestOptions) -> Result<Environment> {
         let path = format!("/v1/environments/{}", path_segment("environment_id", environment_id)?);
-        let response = self.client.execute(&OPERATIONS[19], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.retrieve",
+            "anthropic.environment.id" = environment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[19], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -512,7 +580,11 @@ impl<'c> Environments<'c> {
     /// [`Self::update`] with per-call options (deadline, retries, extra headers and query).
     pub fn update_with(&self, environment_id: &str, body: &EnvironmentUpdateParams, options: &RequestOptions) -> Result<Environment> {
         let path = format!("/v1/environments/{}", path_segment("environment_id", environment_id)?);
-        let response = self.client.execute(&OPERATIONS[20], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.update",
+            "anthropic.environment.id" = environment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[20], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -531,7 +603,11 @@ impl<'c> Environments<'c> {
     /// [`Self::archive`] with per-call options (deadline, retries, extra headers and query).
     pub fn archive_with(&self, environment_id: &str, options: &RequestOptions) -> Result<Environment> {
         let path = format!("/v1/environments/{}/archive", path_segment("environment_id", environment_id)?);
-        let response = self.client.execute(&OPERATIONS[21], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.archive",
+            "anthropic.environment.id" = environment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[21], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -568,7 +644,11 @@ impl<'c> EnvironmentsWork<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, environment_id: &str, params: &WorkListParams, options: &RequestOptions) -> Result<Page<SelfHostedWork>> {
         let path = format!("/v1/environments/{}/work", path_segment("environment_id", environment_id)?);
-        let response = self.client.execute(&OPERATIONS[22], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.work.list",
+            "anthropic.environment.id" = environment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[22], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<SelfHostedWork> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -598,7 +678,11 @@ impl<'c> EnvironmentsWork<'c> {
     /// [`Self::poll`] with per-call options (deadline, retries, extra headers and query).
     pub fn poll_with(&self, environment_id: &str, params: &WorkPollParams, options: &RequestOptions) -> Result<Option<SelfHostedWork>> {
         let path = format!("/v1/environments/{}/work/poll", path_segment("environment_id", environment_id)?);
-        let response = self.client.execute(&OPERATIONS[23], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.work.poll",
+            "anthropic.environment.id" = environment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[23], span, path, params.to_query(), Body::Empty, options)?;
         response.json()
     }
 
@@ -612,7 +696,11 @@ impl<'c> EnvironmentsWork<'c> {
     /// [`Self::stats`] with per-call options (deadline, retries, extra headers and query).
     pub fn stats_with(&self, environment_id: &str, options: &RequestOptions) -> Result<SelfHostedWorkQueueStats> {
         let path = format!("/v1/environments/{}/work/stats", path_segment("environment_id", environment_id)?);
-        let response = self.client.execute(&OPERATIONS[24], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.work.stats",
+            "anthropic.environment.id" = environment_id,
+        );
+        let response = self.client.execute(&OPERATIONS[24], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -635,7 +723,12 @@ impl<'c> EnvironmentsWork<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, environment_id: &str, work_id: &str, options: &RequestOptions) -> Result<SelfHostedWork> {
         let path = format!("/v1/environments/{}/work/{}", path_segment("environment_id", environment_id)?, path_segment("work_id", work_id)?);
-        let response = self.client.execute(&OPERATIONS[25], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.work.retrieve",
+            "anthropic.environment.id" = environment_id,
+            "anthropic.environment.work.id" = work_id,
+        );
+        let response = self.client.execute(&OPERATIONS[25], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -658,7 +751,12 @@ impl<'c> EnvironmentsWork<'c> {
     /// [`Self::update`] with per-call options (deadline, retries, extra headers and query).
     pub fn update_with(&self, environment_id: &str, work_id: &str, body: &WorkUpdateParams, options: &RequestOptions) -> Result<SelfHostedWork> {
         let path = format!("/v1/environments/{}/work/{}", path_segment("environment_id", environment_id)?, path_segment("work_id", work_id)?);
-        let response = self.client.execute(&OPERATIONS[26], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.work.update",
+            "anthropic.environment.id" = environment_id,
+            "anthropic.environment.work.id" = work_id,
+        );
+        let response = self.client.execute(&OPERATIONS[26], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -680,7 +778,12 @@ impl<'c> EnvironmentsWork<'c> {
     /// [`Self::ack`] with per-call options (deadline, retries, extra headers and query).
     pub fn ack_with(&self, environment_id: &str, work_id: &str, options: &RequestOptions) -> Result<SelfHostedWork> {
         let path = format!("/v1/environments/{}/work/{}/ack", path_segment("environment_id", environment_id)?, path_segment("work_id", work_id)?);
-        let response = self.client.execute(&OPERATIONS[27], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.work.ack",
+            "anthropic.environment.id" = environment_id,
+            "anthropic.environment.work.id" = work_id,
+        );
+        let response = self.client.execute(&OPERATIONS[27], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -701,7 +804,12 @@ impl<'c> EnvironmentsWork<'c> {
     /// [`Self::heartbeat`] with per-call options (deadline, retries, extra headers and query).
     pub fn heartbeat_with(&self, environment_id: &str, work_id: &str, params: &WorkHeartbeatParams, options: &RequestOptions) -> Result<SelfHostedWorkHeartbeatResponse> {
         let path = format!("/v1/environments/{}/work/{}/heartbeat", path_segment("environment_id", environment_id)?, path_segment("work_id", work_id)?);
-        let response = self.client.execute(&OPERATIONS[28], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.work.heartbeat",
+            "anthropic.environment.id" = environment_id,
+            "anthropic.environment.work.id" = work_id,
+        );
+        let response = self.client.execute(&OPERATIONS[28], span, path, params.to_query(), Body::Empty, options)?;
         response.json()
     }
 
@@ -715,7 +823,12 @@ impl<'c> EnvironmentsWork<'c> {
     /// [`Self::stop`] with per-call options (deadline, retries, extra headers and query).
     pub fn stop_with(&self, environment_id: &str, work_id: &str, body: &WorkStopParams, options: &RequestOptions) -> Result<()> {
         let path = format!("/v1/environments/{}/work/{}/stop", path_segment("environment_id", environment_id)?, path_segment("work_id", work_id)?);
-        let response = self.client.execute(&OPERATIONS[29], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.environments.work.stop",
+            "anthropic.environment.id" = environment_id,
+            "anthropic.environment.work.id" = work_id,
+        );
+        let response = self.client.execute(&OPERATIONS[29], span, path, Vec::new(), Body::json(body)?, options)?;
         response.finish()
     }
 
@@ -743,7 +856,8 @@ impl<'c> Files<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, params: &FileListParams, options: &RequestOptions) -> Result<Page<FileMetadata>> {
         let path = "/v1/files".to_string();
-        let response = self.client.execute(&OPERATIONS[30], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!("anthropic.files.list");
+        let response = self.client.execute(&OPERATIONS[30], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<FileMetadata> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -768,7 +882,11 @@ impl<'c> Files<'c> {
     /// [`Self::upload`] with per-call options (deadline, retries, extra headers and query).
     pub fn upload_with(&self, form: impl Into<Multipart>, options: &RequestOptions) -> Result<FileMetadata> {
         let path = "/v1/files".to_string();
-        let response = self.client.execute(&OPERATIONS[31], path, Vec::new(), Body::Multipart(form.into()), options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.files.upload",
+            "anthropic.file.id" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[31], span, path, Vec::new(), Body::Multipart(form.into()), options)?;
         response.json()
     }
 
@@ -782,7 +900,11 @@ impl<'c> Files<'c> {
     /// [`Self::delete`] with per-call options (deadline, retries, extra headers and query).
     pub fn delete_with(&self, file_id: &str, options: &RequestOptions) -> Result<DeletedFile> {
         let path = format!("/v1/files/{}", path_segment("file_id", file_id)?);
-        let response = self.client.execute(&OPERATIONS[32], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.files.delete",
+            "anthropic.file.id" = file_id,
+        );
+        let response = self.client.execute(&OPERATIONS[32], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -796,7 +918,11 @@ impl<'c> Files<'c> {
     /// [`Self::retrieve_metadata`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_metadata_with(&self, file_id: &str, options: &RequestOptions) -> Result<FileMetadata> {
         let path = format!("/v1/files/{}", path_segment("file_id", file_id)?);
-        let response = self.client.execute(&OPERATIONS[33], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.files.retrieve_metadata",
+            "anthropic.file.id" = file_id,
+        );
+        let response = self.client.execute(&OPERATIONS[33], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -810,7 +936,11 @@ impl<'c> Files<'c> {
     /// [`Self::download`] with per-call options (deadline, retries, extra headers and query).
     pub fn download_with(&self, file_id: &str, options: &RequestOptions) -> Result<Response> {
         let path = format!("/v1/files/{}/content", path_segment("file_id", file_id)?);
-        let response = self.client.execute(&OPERATIONS[34], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.files.download",
+            "anthropic.file.id" = file_id,
+        );
+        let response = self.client.execute(&OPERATIONS[34], span, path, Vec::new(), Body::Empty, options)?;
         Ok(response)
     }
 
@@ -848,7 +978,8 @@ impl<'c> MemoryStores<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, params: &MemoryStoreListParams, options: &RequestOptions) -> Result<Page<MemoryStore>> {
         let path = "/v1/memory_stores".to_string();
-        let response = self.client.execute(&OPERATIONS[35], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!("anthropic.memory_stores.list");
+        let response = self.client.execute(&OPERATIONS[35], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<MemoryStore> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -871,7 +1002,11 @@ impl<'c> MemoryStores<'c> {
     /// [`Self::create`] with per-call options (deadline, retries, extra headers and query).
     pub fn create_with(&self, body: &MemoryStoreCreateParams, options: &RequestOptions) -> Result<MemoryStore> {
         let path = "/v1/memory_stores".to_string();
-        let response = self.client.execute(&OPERATIONS[36], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.create",
+            "gen_ai.memory.store.id" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[36], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -885,7 +1020,11 @@ impl<'c> MemoryStores<'c> {
     /// [`Self::delete`] with per-call options (deadline, retries, extra headers and query).
     pub fn delete_with(&self, memory_store_id: &str, options: &RequestOptions) -> Result<DeletedMemoryStore> {
         let path = format!("/v1/memory_stores/{}", path_segment("memory_store_id", memory_store_id)?);
-        let response = self.client.execute(&OPERATIONS[37], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.delete",
+            "gen_ai.memory.store.id" = memory_store_id,
+        );
+        let response = self.client.execute(&OPERATIONS[37], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -899,7 +1038,11 @@ impl<'c> MemoryStores<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, memory_store_id: &str, options: &RequestOptions) -> Result<MemoryStore> {
         let path = format!("/v1/memory_stores/{}", path_segment("memory_store_id", memory_store_id)?);
-        let response = self.client.execute(&OPERATIONS[38], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.retrieve",
+            "gen_ai.memory.store.id" = memory_store_id,
+        );
+        let response = self.client.execute(&OPERATIONS[38], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -913,7 +1056,11 @@ impl<'c> MemoryStores<'c> {
     /// [`Self::update`] with per-call options (deadline, retries, extra headers and query).
     pub fn update_with(&self, memory_store_id: &str, body: &MemoryStoreUpdateParams, options: &RequestOptions) -> Result<MemoryStore> {
         let path = format!("/v1/memory_stores/{}", path_segment("memory_store_id", memory_store_id)?);
-        let response = self.client.execute(&OPERATIONS[39], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.update",
+            "gen_ai.memory.store.id" = memory_store_id,
+        );
+        let response = self.client.execute(&OPERATIONS[39], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -927,7 +1074,11 @@ impl<'c> MemoryStores<'c> {
     /// [`Self::archive`] with per-call options (deadline, retries, extra headers and query).
     pub fn archive_with(&self, memory_store_id: &str, options: &RequestOptions) -> Result<MemoryStore> {
         let path = format!("/v1/memory_stores/{}/archive", path_segment("memory_store_id", memory_store_id)?);
-        let response = self.client.execute(&OPERATIONS[40], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.archive",
+            "gen_ai.memory.store.id" = memory_store_id,
+        );
+        let response = self.client.execute(&OPERATIONS[40], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -955,7 +1106,11 @@ impl<'c> MemoryStoresMemories<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, memory_store_id: &str, params: &MemoryListParams, options: &RequestOptions) -> Result<Page<MemoryListItem>> {
         let path = format!("/v1/memory_stores/{}/memories", path_segment("memory_store_id", memory_store_id)?);
-        let response = self.client.execute(&OPERATIONS[41], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.memories.list",
+            "gen_ai.memory.store.id" = memory_store_id,
+        );
+        let response = self.client.execute(&OPERATIONS[41], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<MemoryListItem> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -978,7 +1133,12 @@ impl<'c> MemoryStoresMemories<'c> {
     /// [`Self::create`] with per-call options (deadline, retries, extra headers and query).
     pub fn create_with(&self, memory_store_id: &str, params: &MemoryCreateQuery, body: &MemoryCreateParams, options: &RequestOptions) -> Result<Memory> {
         let path = format!("/v1/memory_stores/{}/memories", path_segment("memory_store_id", memory_store_id)?);
-        let response = self.client.execute(&OPERATIONS[42], path, params.to_query(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.memories.create",
+            "gen_ai.memory.store.id" = memory_store_id,
+            "gen_ai.memory.record.id" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[42], span, path, params.to_query(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -992,7 +1152,12 @@ impl<'c> MemoryStoresMemories<'c> {
     /// [`Self::delete`] with per-call options (deadline, retries, extra headers and query).
     pub fn delete_with(&self, memory_store_id: &str, memory_id: &str, params: &MemoryDeleteParams, options: &RequestOptions) -> Result<DeletedMemory> {
         let path = format!("/v1/memory_stores/{}/memories/{}", path_segment("memory_store_id", memory_store_id)?, path_segment("memory_id", memory_id)?);
-        let response = self.client.execute(&OPERATIONS[43], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.memories.delete",
+            "gen_ai.memory.store.id" = memory_store_id,
+            "gen_ai.memory.record.id" = memory_id,
+        );
+        let response = self.client.execute(&OPERATIONS[43], span, path, params.to_query(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1006,7 +1171,12 @@ impl<'c> MemoryStoresMemories<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, memory_store_id: &str, memory_id: &str, params: &MemoryRetrieveParams, options: &RequestOptions) -> Result<Memory> {
         let path = format!("/v1/memory_stores/{}/memories/{}", path_segment("memory_store_id", memory_store_id)?, path_segment("memory_id", memory_id)?);
-        let response = self.client.execute(&OPERATIONS[44], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.memories.retrieve",
+            "gen_ai.memory.store.id" = memory_store_id,
+            "gen_ai.memory.record.id" = memory_id,
+        );
+        let response = self.client.execute(&OPERATIONS[44], span, path, params.to_query(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1020,7 +1190,12 @@ impl<'c> MemoryStoresMemories<'c> {
     /// [`Self::update`] with per-call options (deadline, retries, extra headers and query).
     pub fn update_with(&self, memory_store_id: &str, memory_id: &str, params: &MemoryUpdateQuery, body: &MemoryUpdateParams, options: &RequestOptions) -> Result<Memory> {
         let path = format!("/v1/memory_stores/{}/memories/{}", path_segment("memory_store_id", memory_store_id)?, path_segment("memory_id", memory_id)?);
-        let response = self.client.execute(&OPERATIONS[45], path, params.to_query(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.memories.update",
+            "gen_ai.memory.store.id" = memory_store_id,
+            "gen_ai.memory.record.id" = memory_id,
+        );
+        let response = self.client.execute(&OPERATIONS[45], span, path, params.to_query(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -1048,7 +1223,11 @@ impl<'c> MemoryStoresMemoryVersions<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, memory_store_id: &str, params: &MemoryVersionListParams, options: &RequestOptions) -> Result<Page<MemoryVersion>> {
         let path = format!("/v1/memory_stores/{}/memory_versions", path_segment("memory_store_id", memory_store_id)?);
-        let response = self.client.execute(&OPERATIONS[46], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.memory_versions.list",
+            "gen_ai.memory.store.id" = memory_store_id,
+        );
+        let response = self.client.execute(&OPERATIONS[46], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<MemoryVersion> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -1071,7 +1250,12 @@ impl<'c> MemoryStoresMemoryVersions<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, memory_store_id: &str, memory_version_id: &str, params: &MemoryVersionRetrieveParams, options: &RequestOptions) -> Result<MemoryVersion> {
         let path = format!("/v1/memory_stores/{}/memory_versions/{}", path_segment("memory_store_id", memory_store_id)?, path_segment("memory_version_id", memory_version_id)?);
-        let response = self.client.execute(&OPERATIONS[47], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.memory_versions.retrieve",
+            "gen_ai.memory.store.id" = memory_store_id,
+            "anthropic.memory_store.memory_version.id" = memory_version_id,
+        );
+        let response = self.client.execute(&OPERATIONS[47], span, path, params.to_query(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1085,7 +1269,12 @@ impl<'c> MemoryStoresMemoryVersions<'c> {
     /// [`Self::redact`] with per-call options (deadline, retries, extra headers and query).
     pub fn redact_with(&self, memory_store_id: &str, memory_version_id: &str, options: &RequestOptions) -> Result<MemoryVersion> {
         let path = format!("/v1/memory_stores/{}/memory_versions/{}/redact", path_segment("memory_store_id", memory_store_id)?, path_segment("memory_version_id", memory_version_id)?);
-        let response = self.client.execute(&OPERATIONS[48], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.memory_stores.memory_versions.redact",
+            "gen_ai.memory.store.id" = memory_store_id,
+            "anthropic.memory_store.memory_version.id" = memory_version_id,
+        );
+        let response = self.client.execute(&OPERATIONS[48], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1128,7 +1317,8 @@ impl<'c> Sessions<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, params: &SessionListParams, options: &RequestOptions) -> Result<Page<Session>> {
         let path = "/v1/sessions".to_string();
-        let response = self.client.execute(&OPERATIONS[49], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!("anthropic.sessions.list");
+        let response = self.client.execute(&OPERATIONS[49], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<Session> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -1151,7 +1341,15 @@ impl<'c> Sessions<'c> {
     /// [`Self::create`] with per-call options (deadline, retries, extra headers and query).
     pub fn create_with(&self, body: &SessionCreateParams, options: &RequestOptions) -> Result<Session> {
         let path = "/v1/sessions".to_string();
-        let response = self.client.execute(&OPERATIONS[50], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.create",
+            "anthropic.session.id" = crate::trace::LATER,
+            "anthropic.session.environment.id" = crate::trace::LATER,
+            "gen_ai.agent.id" = crate::trace::LATER,
+            "gen_ai.agent.name" = crate::trace::LATER,
+            "gen_ai.request.model" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[50], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -1165,7 +1363,11 @@ impl<'c> Sessions<'c> {
     /// [`Self::delete`] with per-call options (deadline, retries, extra headers and query).
     pub fn delete_with(&self, session_id: &str, options: &RequestOptions) -> Result<DeletedSession> {
         let path = format!("/v1/sessions/{}", path_segment("session_id", session_id)?);
-        let response = self.client.execute(&OPERATIONS[51], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.delete",
+            "anthropic.session.id" = session_id,
+        );
+        let response = self.client.execute(&OPERATIONS[51], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1179,7 +1381,11 @@ impl<'c> Sessions<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, session_id: &str, options: &RequestOptions) -> Result<Session> {
         let path = format!("/v1/sessions/{}", path_segment("session_id", session_id)?);
-        let response = self.client.execute(&OPERATIONS[52], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.retrieve",
+            "anthropic.session.id" = session_id,
+        );
+        let response = self.client.execute(&OPERATIONS[52], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1193,7 +1399,11 @@ impl<'c> Sessions<'c> {
     /// [`Self::update`] with per-call options (deadline, retries, extra headers and query).
     pub fn update_with(&self, session_id: &str, body: &SessionUpdateParams, options: &RequestOptions) -> Result<Session> {
         let path = format!("/v1/sessions/{}", path_segment("session_id", session_id)?);
-        let response = self.client.execute(&OPERATIONS[53], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.update",
+            "anthropic.session.id" = session_id,
+        );
+        let response = self.client.execute(&OPERATIONS[53], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -1207,7 +1417,11 @@ impl<'c> Sessions<'c> {
     /// [`Self::archive`] with per-call options (deadline, retries, extra headers and query).
     pub fn archive_with(&self, session_id: &str, options: &RequestOptions) -> Result<Session> {
         let path = format!("/v1/sessions/{}/archive", path_segment("session_id", session_id)?);
-        let response = self.client.execute(&OPERATIONS[54], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.archive",
+            "anthropic.session.id" = session_id,
+        );
+        let response = self.client.execute(&OPERATIONS[54], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1235,7 +1449,11 @@ impl<'c> SessionsEvents<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, session_id: &str, params: &SessionsEventListParams, options: &RequestOptions) -> Result<Page<SessionEvent>> {
         let path = format!("/v1/sessions/{}/events", path_segment("session_id", session_id)?);
-        let response = self.client.execute(&OPERATIONS[55], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.events.list",
+            "anthropic.session.id" = session_id,
+        );
+        let response = self.client.execute(&OPERATIONS[55], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<SessionEvent> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -1258,7 +1476,11 @@ impl<'c> SessionsEvents<'c> {
     /// [`Self::send`] with per-call options (deadline, retries, extra headers and query).
     pub fn send_with(&self, session_id: &str, body: &EventSendParams, options: &RequestOptions) -> Result<SendSessionEvents> {
         let path = format!("/v1/sessions/{}/events", path_segment("session_id", session_id)?);
-        let response = self.client.execute(&OPERATIONS[56], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.events.send",
+            "anthropic.session.id" = session_id,
+        );
+        let response = self.client.execute(&OPERATIONS[56], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -1272,7 +1494,14 @@ impl<'c> SessionsEvents<'c> {
     /// [`Self::stream_response`] with per-call options (deadline, retries, extra headers and query).
     pub fn stream_response_with(&self, session_id: &str, params: &SessionsEventStreamParams, options: &RequestOptions) -> Result<Response> {
         let path = format!("/v1/sessions/{}/events/stream", path_segment("session_id", session_id)?);
-        let response = self.client.execute(&OPERATIONS[57], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.events.stream",
+            "anthropic.session.id" = session_id,
+            "gen_ai.response.time_to_first_chunk" = crate::trace::LATER,
+            "anthropic.stream.events" = crate::trace::LATER,
+            "anthropic.stream.reconnects" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[57], span, path, params.to_query(), Body::Empty, options)?;
         Ok(response)
     }
 
@@ -1300,7 +1529,11 @@ impl<'c> SessionsResources<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, session_id: &str, params: &ResourceListParams, options: &RequestOptions) -> Result<Page<SessionResource>> {
         let path = format!("/v1/sessions/{}/resources", path_segment("session_id", session_id)?);
-        let response = self.client.execute(&OPERATIONS[58], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.resources.list",
+            "anthropic.session.id" = session_id,
+        );
+        let response = self.client.execute(&OPERATIONS[58], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<SessionResource> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -1323,7 +1556,12 @@ impl<'c> SessionsResources<'c> {
     /// [`Self::add`] with per-call options (deadline, retries, extra headers and query).
     pub fn add_with(&self, session_id: &str, body: &ResourceAddParams, options: &RequestOptions) -> Result<FileResource> {
         let path = format!("/v1/sessions/{}/resources", path_segment("session_id", session_id)?);
-        let response = self.client.execute(&OPERATIONS[59], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.resources.add",
+            "anthropic.session.id" = session_id,
+            "anthropic.session.resource.id" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[59], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -1337,7 +1575,12 @@ impl<'c> SessionsResources<'c> {
     /// [`Self::delete`] with per-call options (deadline, retries, extra headers and query).
     pub fn delete_with(&self, session_id: &str, resource_id: &str, options: &RequestOptions) -> Result<DeleteSessionResource> {
         let path = format!("/v1/sessions/{}/resources/{}", path_segment("session_id", session_id)?, path_segment("resource_id", resource_id)?);
-        let response = self.client.execute(&OPERATIONS[60], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.resources.delete",
+            "anthropic.session.id" = session_id,
+            "anthropic.session.resource.id" = resource_id,
+        );
+        let response = self.client.execute(&OPERATIONS[60], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1351,7 +1594,12 @@ impl<'c> SessionsResources<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, session_id: &str, resource_id: &str, options: &RequestOptions) -> Result<ResourceRetrieveResponse> {
         let path = format!("/v1/sessions/{}/resources/{}", path_segment("session_id", session_id)?, path_segment("resource_id", resource_id)?);
-        let response = self.client.execute(&OPERATIONS[61], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.resources.retrieve",
+            "anthropic.session.id" = session_id,
+            "anthropic.session.resource.id" = resource_id,
+        );
+        let response = self.client.execute(&OPERATIONS[61], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1365,7 +1613,12 @@ impl<'c> SessionsResources<'c> {
     /// [`Self::update`] with per-call options (deadline, retries, extra headers and query).
     pub fn update_with(&self, session_id: &str, resource_id: &str, body: &ResourceUpdateParams, options: &RequestOptions) -> Result<ResourceUpdateResponse> {
         let path = format!("/v1/sessions/{}/resources/{}", path_segment("session_id", session_id)?, path_segment("resource_id", resource_id)?);
-        let response = self.client.execute(&OPERATIONS[62], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.resources.update",
+            "anthropic.session.id" = session_id,
+            "anthropic.session.resource.id" = resource_id,
+        );
+        let response = self.client.execute(&OPERATIONS[62], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -1398,7 +1651,11 @@ impl<'c> SessionsThreads<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, session_id: &str, params: &ThreadListParams, options: &RequestOptions) -> Result<Page<SessionThread>> {
         let path = format!("/v1/sessions/{}/threads", path_segment("session_id", session_id)?);
-        let response = self.client.execute(&OPERATIONS[63], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.threads.list",
+            "anthropic.session.id" = session_id,
+        );
+        let response = self.client.execute(&OPERATIONS[63], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<SessionThread> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -1421,7 +1678,13 @@ impl<'c> SessionsThreads<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, session_id: &str, thread_id: &str, options: &RequestOptions) -> Result<SessionThread> {
         let path = format!("/v1/sessions/{}/threads/{}", path_segment("session_id", session_id)?, path_segment("thread_id", thread_id)?);
-        let response = self.client.execute(&OPERATIONS[64], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.threads.retrieve",
+            "anthropic.session.id" = session_id,
+            "anthropic.session.thread.id" = thread_id,
+            "gen_ai.conversation.id" = thread_id,
+        );
+        let response = self.client.execute(&OPERATIONS[64], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1435,7 +1698,13 @@ impl<'c> SessionsThreads<'c> {
     /// [`Self::archive`] with per-call options (deadline, retries, extra headers and query).
     pub fn archive_with(&self, session_id: &str, thread_id: &str, options: &RequestOptions) -> Result<SessionThread> {
         let path = format!("/v1/sessions/{}/threads/{}/archive", path_segment("session_id", session_id)?, path_segment("thread_id", thread_id)?);
-        let response = self.client.execute(&OPERATIONS[65], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.threads.archive",
+            "anthropic.session.id" = session_id,
+            "anthropic.session.thread.id" = thread_id,
+            "gen_ai.conversation.id" = thread_id,
+        );
+        let response = self.client.execute(&OPERATIONS[65], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1463,7 +1732,13 @@ impl<'c> SessionsThreadsEvents<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, session_id: &str, thread_id: &str, params: &ThreadsEventListParams, options: &RequestOptions) -> Result<Page<SessionEvent>> {
         let path = format!("/v1/sessions/{}/threads/{}/events", path_segment("session_id", session_id)?, path_segment("thread_id", thread_id)?);
-        let response = self.client.execute(&OPERATIONS[66], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.threads.events.list",
+            "anthropic.session.id" = session_id,
+            "anthropic.session.thread.id" = thread_id,
+            "gen_ai.conversation.id" = thread_id,
+        );
+        let response = self.client.execute(&OPERATIONS[66], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<SessionEvent> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -1487,7 +1762,16 @@ impl<'c> SessionsThreadsEvents<'c> {
     /// [`Self::stream_response`] with per-call options (deadline, retries, extra headers and query).
     pub fn stream_response_with(&self, session_id: &str, thread_id: &str, params: &ThreadsEventStreamParams, options: &RequestOptions) -> Result<Response> {
         let path = format!("/v1/sessions/{}/threads/{}/stream", path_segment("session_id", session_id)?, path_segment("thread_id", thread_id)?);
-        let response = self.client.execute(&OPERATIONS[67], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.sessions.threads.events.stream",
+            "anthropic.session.id" = session_id,
+            "anthropic.session.thread.id" = thread_id,
+            "gen_ai.conversation.id" = thread_id,
+            "gen_ai.response.time_to_first_chunk" = crate::trace::LATER,
+            "anthropic.stream.events" = crate::trace::LATER,
+            "anthropic.stream.reconnects" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[67], span, path, params.to_query(), Body::Empty, options)?;
         Ok(response)
     }
 
@@ -1520,7 +1804,8 @@ impl<'c> Skills<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, params: &SkillListParams, options: &RequestOptions) -> Result<Page<Skill>> {
         let path = "/v1/skills".to_string();
-        let response = self.client.execute(&OPERATIONS[68], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!("anthropic.skills.list");
+        let response = self.client.execute(&OPERATIONS[68], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<Skill> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -1545,7 +1830,11 @@ impl<'c> Skills<'c> {
     /// [`Self::create`] with per-call options (deadline, retries, extra headers and query).
     pub fn create_with(&self, form: impl Into<Multipart>, options: &RequestOptions) -> Result<Skill> {
         let path = "/v1/skills".to_string();
-        let response = self.client.execute(&OPERATIONS[69], path, Vec::new(), Body::Multipart(form.into()), options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.skills.create",
+            "anthropic.skill.id" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[69], span, path, Vec::new(), Body::Multipart(form.into()), options)?;
         response.json()
     }
 
@@ -1559,7 +1848,11 @@ impl<'c> Skills<'c> {
     /// [`Self::delete`] with per-call options (deadline, retries, extra headers and query).
     pub fn delete_with(&self, skill_id: &str, options: &RequestOptions) -> Result<DeletedSkill> {
         let path = format!("/v1/skills/{}", path_segment("skill_id", skill_id)?);
-        let response = self.client.execute(&OPERATIONS[70], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.skills.delete",
+            "anthropic.skill.id" = skill_id,
+        );
+        let response = self.client.execute(&OPERATIONS[70], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1573,7 +1866,11 @@ impl<'c> Skills<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, skill_id: &str, options: &RequestOptions) -> Result<Skill> {
         let path = format!("/v1/skills/{}", path_segment("skill_id", skill_id)?);
-        let response = self.client.execute(&OPERATIONS[71], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.skills.retrieve",
+            "anthropic.skill.id" = skill_id,
+        );
+        let response = self.client.execute(&OPERATIONS[71], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1601,7 +1898,11 @@ impl<'c> SkillsVersions<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, skill_id: &str, params: &SkillsVersionListParams, options: &RequestOptions) -> Result<Page<SkillVersion>> {
         let path = format!("/v1/skills/{}/versions", path_segment("skill_id", skill_id)?);
-        let response = self.client.execute(&OPERATIONS[72], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.skills.versions.list",
+            "anthropic.skill.id" = skill_id,
+        );
+        let response = self.client.execute(&OPERATIONS[72], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<SkillVersion> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -1626,7 +1927,12 @@ impl<'c> SkillsVersions<'c> {
     /// [`Self::create`] with per-call options (deadline, retries, extra headers and query).
     pub fn create_with(&self, skill_id: &str, form: impl Into<Multipart>, options: &RequestOptions) -> Result<SkillVersion> {
         let path = format!("/v1/skills/{}/versions", path_segment("skill_id", skill_id)?);
-        let response = self.client.execute(&OPERATIONS[73], path, Vec::new(), Body::Multipart(form.into()), options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.skills.versions.create",
+            "anthropic.skill.id" = skill_id,
+            "anthropic.skill.version.id" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[73], span, path, Vec::new(), Body::Multipart(form.into()), options)?;
         response.json()
     }
 
@@ -1640,7 +1946,12 @@ impl<'c> SkillsVersions<'c> {
     /// [`Self::delete`] with per-call options (deadline, retries, extra headers and query).
     pub fn delete_with(&self, skill_id: &str, version: &str, options: &RequestOptions) -> Result<DeletedSkillVersion> {
         let path = format!("/v1/skills/{}/versions/{}", path_segment("skill_id", skill_id)?, path_segment("version", version)?);
-        let response = self.client.execute(&OPERATIONS[74], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.skills.versions.delete",
+            "anthropic.skill.id" = skill_id,
+            "anthropic.skill.version.id" = version,
+        );
+        let response = self.client.execute(&OPERATIONS[74], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1654,7 +1965,12 @@ impl<'c> SkillsVersions<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, skill_id: &str, version: &str, options: &RequestOptions) -> Result<SkillVersion> {
         let path = format!("/v1/skills/{}/versions/{}", path_segment("skill_id", skill_id)?, path_segment("version", version)?);
-        let response = self.client.execute(&OPERATIONS[75], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.skills.versions.retrieve",
+            "anthropic.skill.id" = skill_id,
+            "anthropic.skill.version.id" = version,
+        );
+        let response = self.client.execute(&OPERATIONS[75], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1668,7 +1984,12 @@ impl<'c> SkillsVersions<'c> {
     /// [`Self::download`] with per-call options (deadline, retries, extra headers and query).
     pub fn download_with(&self, skill_id: &str, version: &str, options: &RequestOptions) -> Result<Response> {
         let path = format!("/v1/skills/{}/versions/{}/content", path_segment("skill_id", skill_id)?, path_segment("version", version)?);
-        let response = self.client.execute(&OPERATIONS[76], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.skills.versions.download",
+            "anthropic.skill.id" = skill_id,
+            "anthropic.skill.version.id" = version,
+        );
+        let response = self.client.execute(&OPERATIONS[76], span, path, Vec::new(), Body::Empty, options)?;
         Ok(response)
     }
 
@@ -1701,7 +2022,8 @@ impl<'c> Vaults<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, params: &VaultListParams, options: &RequestOptions) -> Result<Page<Vault>> {
         let path = "/v1/vaults".to_string();
-        let response = self.client.execute(&OPERATIONS[77], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!("anthropic.vaults.list");
+        let response = self.client.execute(&OPERATIONS[77], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<Vault> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -1724,7 +2046,11 @@ impl<'c> Vaults<'c> {
     /// [`Self::create`] with per-call options (deadline, retries, extra headers and query).
     pub fn create_with(&self, body: &VaultCreateParams, options: &RequestOptions) -> Result<Vault> {
         let path = "/v1/vaults".to_string();
-        let response = self.client.execute(&OPERATIONS[78], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.create",
+            "anthropic.vault.id" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[78], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -1738,7 +2064,11 @@ impl<'c> Vaults<'c> {
     /// [`Self::delete`] with per-call options (deadline, retries, extra headers and query).
     pub fn delete_with(&self, vault_id: &str, options: &RequestOptions) -> Result<DeletedVault> {
         let path = format!("/v1/vaults/{}", path_segment("vault_id", vault_id)?);
-        let response = self.client.execute(&OPERATIONS[79], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.delete",
+            "anthropic.vault.id" = vault_id,
+        );
+        let response = self.client.execute(&OPERATIONS[79], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1752,7 +2082,11 @@ impl<'c> Vaults<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, vault_id: &str, options: &RequestOptions) -> Result<Vault> {
         let path = format!("/v1/vaults/{}", path_segment("vault_id", vault_id)?);
-        let response = self.client.execute(&OPERATIONS[80], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.retrieve",
+            "anthropic.vault.id" = vault_id,
+        );
+        let response = self.client.execute(&OPERATIONS[80], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1766,7 +2100,11 @@ impl<'c> Vaults<'c> {
     /// [`Self::update`] with per-call options (deadline, retries, extra headers and query).
     pub fn update_with(&self, vault_id: &str, body: &VaultUpdateParams, options: &RequestOptions) -> Result<Vault> {
         let path = format!("/v1/vaults/{}", path_segment("vault_id", vault_id)?);
-        let response = self.client.execute(&OPERATIONS[81], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.update",
+            "anthropic.vault.id" = vault_id,
+        );
+        let response = self.client.execute(&OPERATIONS[81], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -1780,7 +2118,11 @@ impl<'c> Vaults<'c> {
     /// [`Self::archive`] with per-call options (deadline, retries, extra headers and query).
     pub fn archive_with(&self, vault_id: &str, options: &RequestOptions) -> Result<Vault> {
         let path = format!("/v1/vaults/{}/archive", path_segment("vault_id", vault_id)?);
-        let response = self.client.execute(&OPERATIONS[82], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.archive",
+            "anthropic.vault.id" = vault_id,
+        );
+        let response = self.client.execute(&OPERATIONS[82], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1808,7 +2150,11 @@ impl<'c> VaultsCredentials<'c> {
     /// [`Self::list`] with per-call options (deadline, retries, extra headers and query).
     pub fn list_with(&self, vault_id: &str, params: &CredentialListParams, options: &RequestOptions) -> Result<Page<Credential>> {
         let path = format!("/v1/vaults/{}/credentials", path_segment("vault_id", vault_id)?);
-        let response = self.client.execute(&OPERATIONS[83], path, params.to_query(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.credentials.list",
+            "anthropic.vault.id" = vault_id,
+        );
+        let response = self.client.execute(&OPERATIONS[83], span, path, params.to_query(), Body::Empty, options)?;
         let page: Page<Credential> = response.json()?;
         let client = self.client.clone();
         let params = params.clone();
@@ -1831,7 +2177,12 @@ impl<'c> VaultsCredentials<'c> {
     /// [`Self::create`] with per-call options (deadline, retries, extra headers and query).
     pub fn create_with(&self, vault_id: &str, body: &CredentialCreateParams, options: &RequestOptions) -> Result<Credential> {
         let path = format!("/v1/vaults/{}/credentials", path_segment("vault_id", vault_id)?);
-        let response = self.client.execute(&OPERATIONS[84], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.credentials.create",
+            "anthropic.vault.id" = vault_id,
+            "anthropic.vault.credential.id" = crate::trace::LATER,
+        );
+        let response = self.client.execute(&OPERATIONS[84], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -1845,7 +2196,12 @@ impl<'c> VaultsCredentials<'c> {
     /// [`Self::delete`] with per-call options (deadline, retries, extra headers and query).
     pub fn delete_with(&self, vault_id: &str, credential_id: &str, options: &RequestOptions) -> Result<DeletedCredential> {
         let path = format!("/v1/vaults/{}/credentials/{}", path_segment("vault_id", vault_id)?, path_segment("credential_id", credential_id)?);
-        let response = self.client.execute(&OPERATIONS[85], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.credentials.delete",
+            "anthropic.vault.id" = vault_id,
+            "anthropic.vault.credential.id" = credential_id,
+        );
+        let response = self.client.execute(&OPERATIONS[85], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1859,7 +2215,12 @@ impl<'c> VaultsCredentials<'c> {
     /// [`Self::retrieve`] with per-call options (deadline, retries, extra headers and query).
     pub fn retrieve_with(&self, vault_id: &str, credential_id: &str, options: &RequestOptions) -> Result<Credential> {
         let path = format!("/v1/vaults/{}/credentials/{}", path_segment("vault_id", vault_id)?, path_segment("credential_id", credential_id)?);
-        let response = self.client.execute(&OPERATIONS[86], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.credentials.retrieve",
+            "anthropic.vault.id" = vault_id,
+            "anthropic.vault.credential.id" = credential_id,
+        );
+        let response = self.client.execute(&OPERATIONS[86], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1873,7 +2234,12 @@ impl<'c> VaultsCredentials<'c> {
     /// [`Self::update`] with per-call options (deadline, retries, extra headers and query).
     pub fn update_with(&self, vault_id: &str, credential_id: &str, body: &CredentialUpdateParams, options: &RequestOptions) -> Result<Credential> {
         let path = format!("/v1/vaults/{}/credentials/{}", path_segment("vault_id", vault_id)?, path_segment("credential_id", credential_id)?);
-        let response = self.client.execute(&OPERATIONS[87], path, Vec::new(), Body::json(body)?, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.credentials.update",
+            "anthropic.vault.id" = vault_id,
+            "anthropic.vault.credential.id" = credential_id,
+        );
+        let response = self.client.execute(&OPERATIONS[87], span, path, Vec::new(), Body::json(body)?, options)?;
         response.json()
     }
 
@@ -1887,7 +2253,12 @@ impl<'c> VaultsCredentials<'c> {
     /// [`Self::archive`] with per-call options (deadline, retries, extra headers and query).
     pub fn archive_with(&self, vault_id: &str, credential_id: &str, options: &RequestOptions) -> Result<Credential> {
         let path = format!("/v1/vaults/{}/credentials/{}/archive", path_segment("vault_id", vault_id)?, path_segment("credential_id", credential_id)?);
-        let response = self.client.execute(&OPERATIONS[88], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.credentials.archive",
+            "anthropic.vault.id" = vault_id,
+            "anthropic.vault.credential.id" = credential_id,
+        );
+        let response = self.client.execute(&OPERATIONS[88], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 
@@ -1901,7 +2272,12 @@ impl<'c> VaultsCredentials<'c> {
     /// [`Self::mcp_oauth_validate`] with per-call options (deadline, retries, extra headers and query).
     pub fn mcp_oauth_validate_with(&self, vault_id: &str, credential_id: &str, options: &RequestOptions) -> Result<CredentialValidation> {
         let path = format!("/v1/vaults/{}/credentials/{}/mcp_oauth_validate", path_segment("vault_id", vault_id)?, path_segment("credential_id", credential_id)?);
-        let response = self.client.execute(&OPERATIONS[89], path, Vec::new(), Body::Empty, options)?;
+        let span = crate::trace::call_span!(
+            "anthropic.vaults.credentials.mcp_oauth_validate",
+            "anthropic.vault.id" = vault_id,
+            "anthropic.vault.credential.id" = credential_id,
+        );
+        let response = self.client.execute(&OPERATIONS[89], span, path, Vec::new(), Body::Empty, options)?;
         response.json()
     }
 

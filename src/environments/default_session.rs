@@ -100,6 +100,8 @@ pub(super) fn run_session(
     let ts = toolset.clone();
     let runner_cancel = cancel.clone();
     let (tx, rx) = mpsc::channel();
+    // the run is a child of the item's span
+    let parent = crate::trace::Parent::current();
     let thread = std::thread::Builder::new()
         .name(format!("runner {session_id}"))
         .spawn(move || {
@@ -111,7 +113,7 @@ pub(super) fn run_session(
             for (name, h) in tools {
                 runner = runner.tool(name, move |c: &ToolCall| h(c));
             }
-            let _ = tx.send(runner.until_idle());
+            let _ = tx.send(parent.run(|| runner.until_idle()));
         })
         .map_err(|e| Error::io("starting the session runner", e))?;
     let lease_stop = ctx.stop_signal();

@@ -275,7 +275,8 @@ pub(crate) fn call(
             &crate::path::path_segment(name, value)?,
         );
     }
-    client.execute(op, path, query, body, options)
+    let span = crate::trace::dynamic_call_span(op, params);
+    client.execute(op, span, path, query, body, options)
 }
 
 /// The time limit of a work-queue call whose lateness would cost the lease (an ack, a

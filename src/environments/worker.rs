@@ -306,45 +306,52 @@ impl EnvironmentWorker {
         let poller = Mutex::new(Poller::new(&client, environment_id, options)?);
         let stats = Mutex::new(WorkerStats::default());
         let fatal: Mutex<Option<Error>> = Mutex::new(None);
+        // the items' spans are children of the caller's, if it has one
+        let parent = crate::trace::Parent::current();
         std::thread::scope(|scope| {
             for _ in 0..self.concurrency {
-                scope.spawn(|| loop {
-                    let next = poller.lock().unwrap_or_else(PoisonError::into_inner).next();
-                    let item = match next {
-                        None => return,
-                        Some(Err(e)) => {
-                            *fatal.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
-                            self.stop.set();
-                            return;
-                        }
-                        Some(Ok(item)) => item,
-                    };
-                    let report = self.serve(&item, self.environment_key.as_deref());
-                    if let Some(f) = &self.on_report {
-                        f(&item, &report);
-                    }
-                    let mut s = stats.lock().unwrap_or_else(PoisonError::into_inner);
-                    s.claimed += 1;
-                    match &report {
-                        Ok(r) => {
-                            if r.lease_end.as_ref().is_some_and(LeaseEnd::is_lost) {
-                                s.lost += 1;
+                scope.spawn(|| {
+                    parent.run(|| loop {
+                        let next = poller.lock().unwrap_or_else(PoisonError::into_inner).next();
+                        let item = match next {
+                            None => return,
+                            Some(Err(e)) => {
+                                *fatal.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
+                                self.stop.set();
+                                return;
                             }
-                            match &r.disposition {
-                                Disposition::Ran => s.ran += 1,
-                                Disposition::NotClaimed => {}
-                                Disposition::Failed(e) => {
-                                    log::error!("work item failed work_id={} error={e}", item.id);
-                                    s.failed += 1
+                            Some(Ok(item)) => item,
+                        };
+                        let report = self.serve(&item, self.environment_key.as_deref());
+                        if let Some(f) = &self.on_report {
+                            f(&item, &report);
+                        }
+                        let mut s = stats.lock().unwrap_or_else(PoisonError::into_inner);
+                        s.claimed += 1;
+                        match &report {
+                            Ok(r) => {
+                                if r.lease_end.as_ref().is_some_and(LeaseEnd::is_lost) {
+                                    s.lost += 1;
                                 }
-                                _ => s.skipped += 1,
+                                match &r.disposition {
+                                    Disposition::Ran => s.ran += 1,
+                                    Disposition::NotClaimed => {}
+                                    Disposition::Failed(e) => {
+                                        log::error!(
+                                            "work item failed work_id={} error={e}",
+                                            item.id
+                                        );
+                                        s.failed += 1
+                                    }
+                                    _ => s.skipped += 1,
+                                }
+                            }
+                            Err(e) => {
+                                log::error!("work item failed work_id={} error={e}", item.id);
+                                s.failed += 1;
                             }
                         }
-                        Err(e) => {
-                            log::error!("work item failed work_id={} error={e}", item.id);
-                            s.failed += 1;
-                        }
-                    }
+                    })
                 });
             }
         });
@@ -380,7 +387,42 @@ impl EnvironmentWorker {
         }
     }
 
+    /// [`Self::serve_item`] in the item's `anthropic.environment.work` span (feature
+    /// `tracing`): status `ok` when the item was handled, `error` when that failed, unset when
+    /// the lease was lost or the item not claimed (the worker stopped before it finished).
     fn serve(&self, item: &WorkItem, environment_key: Option<&str>) -> Result<ItemReport> {
+        #[cfg(feature = "tracing")]
+        {
+            let span = tracing::info_span!(
+                target: "managed_agents",
+                "anthropic.environment.work",
+                "otel.kind" = "internal",
+                "otel.status_code" = crate::trace::LATER,
+                "gen_ai.provider.name" = "anthropic",
+                "anthropic.environment.id" = item.environment_id.as_str(),
+                "anthropic.environment.work.id" = item.id.as_str(),
+                "anthropic.session.id" = (item.kind == "session").then_some(item.data_id.as_str()),
+                "error.type" = crate::trace::LATER,
+            );
+            let report = span.in_scope(|| self.serve_item(item, environment_key));
+            match &report {
+                Ok(r) => match &r.disposition {
+                    Disposition::Failed(e) => crate::trace::fail(&span, e),
+                    Disposition::NotClaimed => {}
+                    _ if r.lease_end.as_ref().is_some_and(LeaseEnd::is_lost) => {}
+                    _ => {
+                        span.record("otel.status_code", "ok");
+                    }
+                },
+                Err(e) => crate::trace::fail(&span, e),
+            }
+            report
+        }
+        #[cfg(not(feature = "tracing"))]
+        self.serve_item(item, environment_key)
+    }
+
+    fn serve_item(&self, item: &WorkItem, environment_key: Option<&str>) -> Result<ItemReport> {
         let handler = self.handler();
         let token = sessions_token(item.secret.as_deref());
         if item.secret.is_some() && token.is_none() {

@@ -173,13 +173,26 @@ impl SessionRunner<'_> {
         log::info!("running tool {} tool_use_id={}", call.name, call.id);
         state.handled.insert(&call.id);
         let id = call.id.clone();
-        let started = handler::start(h, &call, tx.clone());
+        #[cfg(feature = "tracing")]
+        let span = state
+            .turn
+            .as_ref()
+            .map(|turn| crate::trace::ToolSpan::start(turn, &self.session_id, &call, builtin));
+        #[cfg(feature = "tracing")]
+        let parent = span
+            .as_ref()
+            .map_or_else(Default::default, |s| crate::trace::Parent::of(&s.span));
+        #[cfg(not(feature = "tracing"))]
+        let parent = crate::trace::Parent::default();
+        let started = handler::start(h, &call, parent, tx.clone());
         state.running.insert(
             call.session_thread_id.clone(),
             Running {
                 call,
                 builtin,
                 stopped: false,
+                #[cfg(feature = "tracing")]
+                span,
             },
         );
         if let Err(e) = started {
@@ -234,6 +247,10 @@ impl SessionRunner<'_> {
             ),
             End::Ran(ran) => ran,
         };
+        #[cfg(feature = "tracing")]
+        if let Some(span) = r.span {
+            span.finish(&output.text_of(), is_error);
+        }
         let records = if r.builtin {
             &mut state.agent_tool_calls
         } else {

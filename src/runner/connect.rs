@@ -106,7 +106,10 @@ impl SessionRunner<'_> {
         );
         std::thread::Builder::new()
             .name(format!("runner stream {session}"))
-            .spawn(move || read_stream(client, session, options, id, tx))
+            .spawn({
+                let parent = crate::trace::Parent::current();
+                move || parent.run(|| read_stream(client, session, options, id, tx))
+            })
             .map_err(|e| Error::io("starting the runner's stream reader", e))?;
         // 1. the stream: wait for it to open, keeping what else comes meanwhile
         let opened = Deadline::after(timeout).min(self.deadline);
@@ -140,6 +143,10 @@ impl SessionRunner<'_> {
             .client
             .sessions()
             .retrieve_with(&self.session_id, &opts)?;
+        #[cfg(feature = "tracing")]
+        if let Some(turn) = state.turn.as_mut() {
+            turn.session_read(&session);
+        }
         // 3. its history, read whole before the view is replaced
         let params = SessionsEventListParams::default()
             .order(EventsListOrder::Asc)

@@ -14,12 +14,19 @@ pub(super) type Ran = (ToolOutput, bool);
 
 /// Starts the handler on a thread of its own; its result (or the panic it raised) is sent to
 /// the run's loop as [`Msg::Done`]. Err: the thread could not be started.
-pub(super) fn start(handler: Handler, call: &ToolCall, done: Sender<Msg>) -> std::io::Result<()> {
+/// The handler runs with `parent` current, so that its own spans are the call's children.
+pub(super) fn start(
+    handler: Handler,
+    call: &ToolCall,
+    parent: crate::trace::Parent,
+    done: Sender<Msg>,
+) -> std::io::Result<()> {
     let c = call.clone();
     std::thread::Builder::new()
         .name(format!("tool {}", call.name))
         .spawn(move || {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&c)));
+            let result = parent
+                .run(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&c))));
             let ran = match result {
                 Ok(Ok(out)) => (out, false),
                 Ok(Err(msg)) => (ToolOutput::from(msg), true),

@@ -274,6 +274,19 @@ impl<'a> SessionRunner<'a> {
     /// Runs until the turn ends, the session terminates, or the deadline passes.
     pub fn until_idle(mut self) -> std::result::Result<Outcome, RunError> {
         let mut state = State::new(self.keep);
+        #[cfg(feature = "tracing")]
+        let turn = {
+            let turn = crate::trace::TurnSpan::start(
+                self.client,
+                &self.session_id,
+                self.message.as_deref(),
+            );
+            let span = turn.span.clone();
+            state.turn = Some(turn);
+            span
+        };
+        #[cfg(feature = "tracing")]
+        let _entered = turn.enter();
         let result = self.drive(&mut state);
         let reason = match &result {
             Ok(r) => Some(r.clone()),
@@ -285,13 +298,23 @@ impl<'a> SessionRunner<'a> {
                 if reason != StopReason::Cancelled {
                     state.outcome.usage = self.settle();
                 }
+                #[cfg(feature = "tracing")]
+                if let Some(turn) = state.turn.take() {
+                    turn.finish(state.outcome.usage.as_ref(), None);
+                }
                 state.outcome.stop_reason = Some(reason);
                 Ok(state.finish())
             }
-            Err(error) => Err(RunError {
-                error,
-                outcome: Box::new(state.finish()),
-            }),
+            Err(error) => {
+                #[cfg(feature = "tracing")]
+                if let Some(turn) = state.turn.take() {
+                    turn.finish(None, Some(&error));
+                }
+                Err(RunError {
+                    error,
+                    outcome: Box::new(state.finish()),
+                })
+            }
         }
     }
 

@@ -57,6 +57,9 @@ impl<T> Records<T> {
 
 pub(super) struct State {
     pub(super) outcome: Outcome,
+    /// The span of the turn, with the usage it started from.
+    #[cfg(feature = "tracing")]
+    pub(super) turn: Option<crate::trace::TurnSpan>,
     /// The transcript: the last `keep` events (all of them with `None`).
     events: Records<SessionEvent>,
     pub(super) tool_calls: Records<ToolCallRecord>,
@@ -89,6 +92,8 @@ impl State {
         let records = keep.map(|_| RECORDS_KEPT);
         State {
             outcome: Outcome::default(),
+            #[cfg(feature = "tracing")]
+            turn: None,
             events: Records::new(keep),
             tool_calls: Records::new(records),
             agent_tool_calls: Records::new(records),
@@ -132,6 +137,9 @@ pub(super) struct Running {
     pub(super) builtin: bool,
     /// Its handler was asked to stop: the session no longer takes its result.
     pub(super) stopped: bool,
+    /// The call's span, ended when its result is known.
+    #[cfg(feature = "tracing")]
+    pub(super) span: Option<crate::trace::ToolSpan>,
 }
 
 #[cfg(test)]

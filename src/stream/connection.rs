@@ -36,7 +36,10 @@ impl EventStream {
         let mut opts = self.request_options();
         opts.agent = Some(agent.clone());
         let deltas = &self.options.event_deltas;
-        let response = match &self.source {
+        #[cfg(feature = "tracing")]
+        let started = std::time::Instant::now();
+        #[allow(unused_mut)]
+        let mut response = match &self.source {
             Source::Session(s) => {
                 let mut params = SessionsEventStreamParams::default();
                 if !deltas.is_empty() {
@@ -59,6 +62,13 @@ impl EventStream {
                     .stream_response_with(s, t, &params, &opts)?
             }
         };
+        #[cfg(feature = "tracing")]
+        let span = crate::trace::ConnectionSpan::new(
+            response.take_span(),
+            started,
+            self.connections
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        );
         let body: Box<dyn std::io::Read + Send> = match &self.options.cancel {
             Some(cancel) => Box::new(watch::Watched {
                 inner: response.into_reader(),
@@ -69,10 +79,16 @@ impl EventStream {
             }),
             None => Box::new(response.into_reader()),
         };
-        ReadAhead::start(body, agent).map_err(|e| Error::Io {
+        #[allow(unused_mut)]
+        let mut reader = ReadAhead::start(body, agent).map_err(|e| Error::Io {
             message: "starting the event stream's reading thread".into(),
             source: e,
-        })
+        })?;
+        #[cfg(feature = "tracing")]
+        {
+            reader.span = span;
+        }
+        Ok(reader)
     }
 
     /// Lets go of the connection, keeping the reconnection time it set.

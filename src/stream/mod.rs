@@ -126,6 +126,9 @@ pub struct EventStream {
     session_over: bool,
     /// A clean end of the connection after a turn ended ends the stream.
     end_with_turn: bool,
+    /// How many connections the stream has opened, for their spans.
+    #[cfg(feature = "tracing")]
+    connections: std::sync::atomic::AtomicU32,
 }
 
 impl std::fmt::Debug for EventStream {
@@ -160,6 +163,8 @@ impl EventStream {
             turn_ended: false,
             session_over: false,
             end_with_turn: false,
+            #[cfg(feature = "tracing")]
+            connections: std::sync::atomic::AtomicU32::new(0),
         };
         if stream.options.from_beginning {
             // connected first: whatever comes after the log listed next is on the wire
@@ -196,10 +201,13 @@ impl EventStream {
     /// started, one after the other.
     fn connect_and_find_the_end(&self) -> Result<(ReadAhead, Position)> {
         let (client, source, deadline) = (&self.client, &self.source, self.options.deadline);
+        let parent = crate::trace::Parent::current();
         std::thread::scope(|scope| {
             let listing = std::thread::Builder::new()
                 .name("managed-agents-log-end".into())
-                .spawn_scoped(scope, || reconcile::end_of_log(client, source, deadline));
+                .spawn_scoped(scope, || {
+                    parent.run(|| reconcile::end_of_log(client, source, deadline))
+                });
             let reader = self.connect();
             let floor = match listing {
                 Ok(listing) => listing.join().unwrap_or_else(|_| {
@@ -417,6 +425,10 @@ impl EventStream {
                     continue;
                 }
                 Some(Err(e)) => {
+                    #[cfg(feature = "tracing")]
+                    if let Some(span) = self.reader.as_ref().and_then(|r| r.span.as_ref()) {
+                        span.dropped();
+                    }
                     if let Err(e) = self.reconnect(&e.to_string(), false) {
                         return self.fail(e);
                     }
@@ -440,6 +452,10 @@ impl EventStream {
                 if !self.deliver(ev, false) {
                     continue;
                 }
+                #[cfg(feature = "tracing")]
+                if let Some(span) = self.reader.as_mut().and_then(|r| r.span.as_mut()) {
+                    span.event();
+                }
             }
             match frame {
                 Frame::Skip => continue,
@@ -452,12 +468,22 @@ impl EventStream {
                 }
                 Frame::Error(e) if e.is_retryable() => {
                     log::warn!("the event stream reported {e}; reconnecting");
+                    #[cfg(feature = "tracing")]
+                    if let Some(span) = self.reader.as_ref().and_then(|r| r.span.as_ref()) {
+                        span.failed(&e);
+                    }
                     if let Err(e) = self.reconnect(&e.to_string(), false) {
                         return self.fail(e);
                     }
                     continue;
                 }
-                Frame::Error(e) => return self.fail(e),
+                Frame::Error(e) => {
+                    #[cfg(feature = "tracing")]
+                    if let Some(span) = self.reader.as_ref().and_then(|r| r.span.as_ref()) {
+                        span.failed(&e);
+                    }
+                    return self.fail(e);
+                }
             }
         }
     }

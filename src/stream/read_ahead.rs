@@ -31,6 +31,9 @@ pub(crate) struct ReadAhead {
     /// The connection's own agent: shutting it down wakes a read blocked on the socket.
     agent: Option<ureq::Agent>,
     thread: Option<JoinHandle<()>>,
+    /// The span of the call that opened the connection, ended when the connection is let go.
+    #[cfg(feature = "tracing")]
+    pub(crate) span: Option<crate::trace::ConnectionSpan>,
 }
 
 impl ReadAhead {
@@ -51,6 +54,8 @@ impl ReadAhead {
             spent: Some(spent),
             agent: Some(agent),
             thread: Some(thread),
+            #[cfg(feature = "tracing")]
+            span: None,
         })
     }
 

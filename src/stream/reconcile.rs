@@ -117,10 +117,11 @@ pub(crate) fn catch_up_behind(
 ) -> Pending {
     let (tx, rx) = std::sync::mpsc::channel();
     let (c, s, f) = (client.clone(), source.clone(), from.clone());
+    let parent = crate::trace::Parent::current();
     let started = std::thread::Builder::new()
         .name("managed-agents-catch-up".into())
         .spawn(move || {
-            let _ = tx.send(catch_up(&c, &s, &f, deadline));
+            let _ = tx.send(parent.run(|| catch_up(&c, &s, &f, deadline)));
         });
     match started {
         Ok(_) => Pending(PendingInner::Reading(rx)),

@@ -25,6 +25,7 @@ mod runner;
 mod runner_sessions;
 mod sse;
 mod stream;
+mod telemetry;
 mod toolset;
 mod unknown;
 mod webhooks;

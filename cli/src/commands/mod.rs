@@ -52,6 +52,11 @@ pub struct Cli {
     /// No progress or summaries on stderr (errors still).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Export the spans of every API call, stream, turn and tool call over OTLP/HTTP to this
+    /// collector (`/v1/traces` is added); default: `OTEL_EXPORTER_OTLP_ENDPOINT`. Headers
+    /// come from `OTEL_EXPORTER_OTLP_HEADERS`. A batch is one trace per task.
+    #[arg(long, global = true, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -21,6 +21,7 @@ mod secrets;
 mod shard;
 mod signals;
 mod support;
+mod telemetry;
 mod tool_names;
 mod tool_output;
 mod worker;

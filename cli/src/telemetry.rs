@@ -1,0 +1,346 @@
+//! `--otlp-endpoint` (or `OTEL_EXPORTER_OTLP_ENDPOINT`): the library's spans (its `tracing`
+//! feature) exported over OTLP/HTTP, so that a batch shows up in Jaeger, Tempo or Honeycomb as
+//! one trace per task. The OpenTelemetry SDK's batch span processor runs on a thread of its
+//! own and hands each batch to [`OtlpJson`], which writes the OTLP JSON encoding with
+//! serde_json and posts it with ureq: no async runtime (opentelemetry-otlp's encoders come
+//! with tonic, and so with tokio). `OTEL_EXPORTER_OTLP_HEADERS` (`key=value,...`, values
+//! percent-encoded) is sent with every export; its values may be secrets, so nothing here
+//! logs or prints them, and the variable is taken out of the environment of what the
+//! program runs.
+
+use opentelemetry::trace::{SpanKind, Status, TracerProvider as _};
+use opentelemetry::{KeyValue, Value};
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use serde_json::{json, Value as Json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tracing_subscriber::layer::SubscriberExt;
+
+/// The variable that names the collector, when `--otlp-endpoint` does not.
+pub const ENDPOINT_VAR: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+/// The variable of the headers sent with every export.
+pub const HEADERS_VAR: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+/// The service the spans come from.
+const SERVICE_NAME: &str = "managed-agents";
+/// How long one export may take.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the end of the program waits for spans still open (a session's stream reader
+/// lets go of its connection, and so of its task's spans, a moment after the run returns).
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// The spans' exporter while the program runs; [`Telemetry::shutdown`] sends what is left.
+pub struct Telemetry {
+    provider: SdkTracerProvider,
+    open: Arc<AtomicUsize>,
+}
+
+impl Telemetry {
+    /// Waits (a little) for the spans still open to end, sends the spans not sent yet and
+    /// stops the exporter's thread.
+    pub fn shutdown(self) {
+        let until = std::time::Instant::now() + CLOSE_WAIT;
+        while self.open.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if let Err(e) = self.provider.shutdown() {
+            log::warn!("exporting the last spans failed: {e}");
+        }
+    }
+}
+
+/// The headers of `OTEL_EXPORTER_OTLP_HEADERS`, read (and taken out of the environment) while
+/// the program has one thread. Called before anything else reads the environment.
+pub fn take_headers() -> Result<Vec<(String, String)>, String> {
+    let Some(raw) = std::env::var_os(HEADERS_VAR) else {
+        return Ok(Vec::new());
+    };
+    // no child or thread sees it: the program has one thread here (see main)
+    std::env::remove_var(HEADERS_VAR);
+    let raw = raw
+        .into_string()
+        .map_err(|_| format!("{HEADERS_VAR} is not UTF-8"))?;
+    parse_headers(&raw)
+}
+
+/// `key=value` pairs between commas, each value percent-decoded (the W3C baggage format the
+/// OpenTelemetry variables use). An error names the pair's position, never its value.
+pub fn parse_headers(raw: &str) -> Result<Vec<(String, String)>, String> {
+    let mut headers = Vec::new();
+    for (i, pair) in raw.split(',').enumerate() {
+        if pair.trim().is_empty() {
+            continue;
+        }
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(format!("{HEADERS_VAR}: entry {} has no `=`", i + 1));
+        };
+        let key = percent_decode(key.trim())
+            .ok_or_else(|| format!("{HEADERS_VAR}: entry {} is not valid", i + 1))?;
+        let value = percent_decode(value.trim())
+            .ok_or_else(|| format!("{HEADERS_VAR}: the value of {key:?} is not valid"))?;
+        if key.is_empty() {
+            return Err(format!("{HEADERS_VAR}: entry {} has no name", i + 1));
+        }
+        headers.push((key, value));
+    }
+    Ok(headers)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The URL the spans are posted to: the endpoint with `/v1/traces` after it, as the
+/// OpenTelemetry variable means it (unless it already ends so).
+pub fn traces_url(endpoint: &str) -> String {
+    let base = endpoint.trim_end_matches('/');
+    if base.ends_with("/v1/traces") {
+        base.to_string()
+    } else {
+        format!("{base}/v1/traces")
+    }
+}
+
+/// Starts exporting the spans to `endpoint` (the flag's, else `OTEL_EXPORTER_OTLP_ENDPOINT`'s);
+/// `None` when neither names one.
+pub fn init(
+    endpoint: Option<&str>,
+    headers: Vec<(String, String)>,
+) -> Result<Option<Telemetry>, String> {
+    let from_env = std::env::var(ENDPOINT_VAR).ok().filter(|v| !v.is_empty());
+    let Some(endpoint) = endpoint.map(String::from).or(from_env) else {
+        return Ok(None);
+    };
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        return Err(format!(
+            "--otlp-endpoint {endpoint:?} is not an http:// or https:// URL"
+        ));
+    }
+    let exporter = OtlpJson {
+        agent: ureq::Agent::config_builder()
+            .timeout_global(Some(EXPORT_TIMEOUT))
+            .http_status_as_error(false)
+            .build()
+            .new_agent(),
+        url: traces_url(&endpoint),
+        headers,
+    };
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .build();
+    let tracer = provider.tracer("managed-agents-cli");
+    let open = Arc::new(AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(OpenSpans(open.clone()));
+    tracing::subscriber::set_global_default(subscriber)
+        .map_err(|e| format!("could not start the span exporter: {e}"))?;
+    Ok(Some(Telemetry { provider, open }))
+}
+
+/// Counts the spans open, so that the end of the program can wait for them.
+struct OpenSpans(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for OpenSpans {
+    fn on_new_span(
+        &self,
+        _: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn on_close(&self, _: tracing::span::Id, _: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Posts spans to an OTLP/HTTP collector in the OTLP JSON encoding.
+struct OtlpJson {
+    agent: ureq::Agent,
+    url: String,
+    /// Sent with every export; never printed (see the `Debug` impl).
+    headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for OtlpJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("OtlpJson")
+            .field("url", &self.url)
+            .field("headers", &names)
+            .finish()
+    }
+}
+
+impl SpanExporter for OtlpJson {
+    fn export(
+        &self,
+        batch: Vec<SpanData>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        // the batch processor's thread waits for this: the post is made here, blocking
+        std::future::ready(self.post(&batch))
+    }
+}
+
+impl OtlpJson {
+    fn post(&self, batch: &[SpanData]) -> OTelSdkResult {
+        let body = encode(batch).to_string();
+        let mut req = self.agent.post(&self.url).content_type("application/json");
+        for (k, v) in &self.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        match req.send(body.as_bytes()) {
+            Ok(resp) if resp.status().is_success() => Ok(()),
+            // the status only: a collector's answer may echo the request's headers
+            Ok(resp) => Err(OTelSdkError::InternalFailure(format!(
+                "the collector answered {}",
+                resp.status().as_u16()
+            ))),
+            Err(e) => Err(OTelSdkError::InternalFailure(format!(
+                "the collector could not be reached: {}",
+                error_kind(&e)
+            ))),
+        }
+    }
+}
+
+/// What went wrong with an export's connection, without the request's details.
+fn error_kind(e: &ureq::Error) -> &'static str {
+    match e {
+        ureq::Error::Timeout(_) => "timeout",
+        ureq::Error::HostNotFound => "host not found",
+        ureq::Error::ConnectionFailed => "connection failed",
+        ureq::Error::Io(_) => "i/o error",
+        _ => "transport error",
+    }
+}
+
+/// The OTLP JSON body of `spans`: one resource (the service), one scope per instrumentation
+/// scope in order, ids in hex and times as strings of nanoseconds, as the OTLP JSON mapping has it.
+pub fn encode(spans: &[SpanData]) -> Json {
+    let mut scopes: Vec<(String, Vec<Json>)> = Vec::new();
+    for span in spans {
+        let scope = span.instrumentation_scope.name().to_string();
+        let encoded = encode_span(span);
+        match scopes.iter_mut().find(|(name, _)| *name == scope) {
+            Some((_, list)) => list.push(encoded),
+            None => scopes.push((scope, vec![encoded])),
+        }
+    }
+    let scope_spans: Vec<Json> = scopes
+        .into_iter()
+        .map(|(name, spans)| json!({"scope": {"name": name}, "spans": spans}))
+        .collect();
+    json!({"resourceSpans": [{
+        "resource": {"attributes": [attribute(&KeyValue::new("service.name", SERVICE_NAME))]},
+        "scopeSpans": scope_spans,
+    }]})
+}
+
+fn encode_span(span: &SpanData) -> Json {
+    let ctx = &span.span_context;
+    let mut out = json!({
+        "traceId": ctx.trace_id().to_string(),
+        "spanId": ctx.span_id().to_string(),
+        "name": span.name,
+        "kind": match span.span_kind {
+            SpanKind::Internal => 1,
+            SpanKind::Server => 2,
+            SpanKind::Client => 3,
+            SpanKind::Producer => 4,
+            SpanKind::Consumer => 5,
+        },
+        "startTimeUnixNano": nanos(span.start_time),
+        "endTimeUnixNano": nanos(span.end_time),
+        "attributes": span.attributes.iter().map(attribute).collect::<Vec<_>>(),
+        "status": match &span.status {
+            Status::Unset => json!({}),
+            Status::Ok => json!({"code": 1}),
+            Status::Error { description } => json!({"code": 2, "message": description}),
+        },
+    });
+    if span.parent_span_id != opentelemetry::trace::SpanId::INVALID {
+        out["parentSpanId"] = json!(span.parent_span_id.to_string());
+    }
+    out
+}
+
+fn nanos(t: SystemTime) -> String {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+        .to_string()
+}
+
+fn attribute(kv: &KeyValue) -> Json {
+    json!({"key": kv.key.as_str(), "value": any_value(&kv.value)})
+}
+
+fn any_value(v: &Value) -> Json {
+    match v {
+        Value::Bool(b) => json!({"boolValue": b}),
+        // a 64-bit integer is a string in OTLP JSON
+        Value::I64(n) => json!({"intValue": n.to_string()}),
+        Value::F64(f) => json!({"doubleValue": f}),
+        Value::String(s) => json!({"stringValue": s.as_str()}),
+        other => json!({"stringValue": other.to_string()}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_pairs_with_percent_decoded_values() {
+        assert_eq!(
+            parse_headers("x-honeycomb-team=abc%3D1, Authorization=Bearer%20t").unwrap(),
+            vec![
+                ("x-honeycomb-team".to_string(), "abc=1".to_string()),
+                ("Authorization".to_string(), "Bearer t".to_string())
+            ]
+        );
+        // an error never shows a value
+        let e = parse_headers("a=secret-one,b=%zz-secret").unwrap_err();
+        assert!(!e.contains("secret"), "{e}");
+        assert!(parse_headers("novalue").is_err());
+    }
+
+    #[test]
+    fn the_traces_path_is_added_once() {
+        assert_eq!(traces_url("http://h:4318"), "http://h:4318/v1/traces");
+        assert_eq!(traces_url("http://h:4318/"), "http://h:4318/v1/traces");
+        assert_eq!(traces_url("http://h/v1/traces"), "http://h/v1/traces");
+    }
+
+    #[test]
+    fn the_exporter_s_debug_names_headers_without_their_values() {
+        let e = OtlpJson {
+            agent: ureq::Agent::new_with_defaults(),
+            url: "http://h/v1/traces".into(),
+            headers: vec![("authorization".into(), "Bearer secret".into())],
+        };
+        let shown = format!("{e:?}");
+        assert!(
+            shown.contains("authorization") && !shown.contains("secret"),
+            "{shown}"
+        );
+    }
+}
