@@ -403,3 +403,111 @@ fn a_recorded_download_replays_as_its_bytes() {
     assert_eq!(replayed, content);
     assert_eq!(emu.unplayed(), vec![]);
 }
+
+/// Runs `program` on another thread; fails the test when it takes longer than `limit` (a
+/// replay that hangs fails instead of blocking the suite).
+fn within<T: Send + 'static>(
+    what: &str,
+    limit: Duration,
+    program: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(program());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(v) => v,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: the replay did not end within {limit:?}: it hangs")
+        }
+        Err(e) => panic!("the replayed program panicked: {e}"),
+    }
+}
+
+/// Two turns of the runner on one session, each answering a custom tool; `between` runs
+/// after the first. Returns what the program saw.
+fn two_turns(client: &Client, between: impl FnOnce()) -> Value {
+    let session = cloud_session(
+        client,
+        Some(CustomToolParams::new(
+            "run_tests",
+            "Run the test suite",
+            json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
+        )),
+    );
+    let mut turns = Vec::new();
+    let mut between = Some(between);
+    for message in ["Run the tests", "Run them again"] {
+        let outcome = client
+            .run(&session.id)
+            .message(message)
+            .tool("run_tests", |call| {
+                Ok::<_, String>(format!("All tests in {} passed.", call.input["test_path"]))
+            })
+            .until_idle()
+            .unwrap();
+        let events: Vec<Value> = outcome
+            .events
+            .iter()
+            .map(|e| {
+                let v = serde_json::to_value(e).unwrap();
+                json!([v["type"], v["id"]])
+            })
+            .collect();
+        let calls: Vec<Value> = outcome
+            .tool_calls
+            .iter()
+            .map(|c| json!([c.call.name, c.call.id, c.output]))
+            .collect();
+        turns.push(
+            json!({"text": outcome.text(), "events": events, "calls": calls,
+                          "stop": format!("{:?}", outcome.stop_reason)}),
+        );
+        if let Some(between) = between.take() {
+            between();
+        }
+    }
+    json!({"session": session.id, "turns": turns})
+}
+
+#[test]
+fn a_two_turn_session_replays_through_a_drop_on_its_second_turn() {
+    let scratch = Scratch::new("two-turns");
+    let recorded = record(
+        &scratch.file(),
+        tool_script(),
+        Duration::from_millis(20),
+        |c| two_turns(c, || {}),
+    );
+    assert_eq!(
+        recorded["turns"][1]["text"], "The tests pass.",
+        "{recorded}"
+    );
+    assert_eq!(recorded["turns"][1]["calls"][0][0], "run_tests");
+
+    // streams dropped after 1, 2 ... events (mid-line too), on both turns or on the second
+    for n in 1..=4 {
+        for (mid, both) in [(false, true), (true, true), (false, false), (true, false)] {
+            let faults = Faults {
+                drop_stream_after: Some(n),
+                drop_mid_line: mid,
+                ..Faults::default()
+            };
+            let emu = std::sync::Arc::new(replay(&scratch.file(), 0.0));
+            if both {
+                emu.set_faults(faults.clone());
+            }
+            let (url, faulty, set) = (emu.base_url().to_string(), emu.clone(), faults.clone());
+            let what = format!("{faults:?}, both turns: {both}");
+            let replayed = within(&what, Duration::from_secs(60), move || {
+                two_turns(&client(&url), move || faulty.set_faults(set))
+            });
+            assert_eq!(replayed, recorded, "{faults:?}, both turns: {both}");
+            assert!(
+                streams_opened(&emu) > 2,
+                "{faults:?}: the second turn reconnected"
+            );
+            assert_eq!(emu.unplayed(), vec![], "{faults:?}, both turns: {both}");
+        }
+    }
+}

@@ -211,7 +211,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
         }
         Some(Served::NoAnswer) => return false,
         Some(Served::Events(play)) => {
-            replay_stream::events(shared, conn, &play, &faults);
+            replay_stream::events(shared, conn, play, &faults);
             return false;
         }
         Some(Served::Bytes(play)) => {
