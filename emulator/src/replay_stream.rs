@@ -88,9 +88,26 @@ fn frames(
         if !pause(shared, frame.delay_ms) {
             return false;
         }
-        match wait_until(shared, conn, |r| r.ready(play.exchange, i)) {
+        let limit = hold_for(shared, play.exchange, Some(i));
+        match wait_until(shared, conn, limit, |r| r.ready(play.exchange, i)) {
             Wait::Ready => {}
             Wait::Stopped | Wait::Gone => return false,
+            Wait::Expired => {
+                let message = shared
+                    .lock()
+                    .replay
+                    .as_mut()
+                    .map(|r| r.unplayable(play.exchange, Some(i), limit))
+                    .unwrap_or_default();
+                let data = serde_json::json!({"type": "error",
+                    "error": {"type": "invalid_request_error", "message": message}});
+                let _ = write_out(
+                    conn,
+                    format!("event: error\ndata: {data}\n\n").as_bytes(),
+                    None,
+                );
+                return false;
+            }
         }
         // a stream that follows another on this connection repeats the events both carried
         let id = frame.data.as_ref().and_then(|d| d["id"].as_str());
@@ -225,10 +242,21 @@ pub(crate) fn scaled(delay_ms: f64, speed: f64) -> Duration {
     Duration::try_from_secs_f64(delay_ms / speed / 1000.0).unwrap_or(Duration::ZERO)
 }
 
+/// How long the replay holds an answer (or a stream's frame) for its causes.
+pub(crate) fn hold_for(shared: &Shared, exchange: usize, frame: Option<usize>) -> Duration {
+    shared
+        .lock()
+        .replay
+        .as_ref()
+        .map_or(Duration::ZERO, |r| r.hold_for(exchange, frame))
+}
+
 /// How a wait for a recorded answer's causes ended.
 pub(crate) enum Wait {
     /// The answer may be written.
     Ready,
+    /// The requests it follows did not come within the hold.
+    Expired,
     /// The emulator stopped.
     Stopped,
     /// The client closed the connection.
@@ -236,12 +264,15 @@ pub(crate) enum Wait {
 }
 
 /// Waits until the replay says an answer or frame may be written (the requests it followed
-/// in the recording have been served), the client goes, or the emulator stops.
+/// in the recording have been served), the client goes, the emulator stops, or `limit` has
+/// passed.
 pub(crate) fn wait_until(
     shared: &Shared,
     conn: &TcpStream,
+    limit: Duration,
     ready: impl Fn(&Replay) -> bool,
 ) -> Wait {
+    let until = Instant::now() + limit;
     loop {
         if shared.stopped() {
             return Wait::Stopped;
@@ -252,6 +283,9 @@ pub(crate) fn wait_until(
         }
         if gone(conn) {
             return Wait::Gone;
+        }
+        if Instant::now() >= until {
+            return Wait::Expired;
         }
         std::thread::sleep(Duration::from_millis(5));
     }

@@ -511,3 +511,69 @@ fn a_two_turn_session_replays_through_a_drop_on_its_second_turn() {
         }
     }
 }
+
+#[test]
+fn an_answer_held_for_a_request_never_sent_is_refused_naming_it() {
+    let scratch = Scratch::new("held");
+    let recorded = record(
+        &scratch.file(),
+        tool_script(),
+        Duration::from_millis(20),
+        |c| two_turns(c, || {}),
+    );
+    let session = recorded["session"].as_str().unwrap().to_string();
+    let emu = replay(&scratch.file(), 0.0);
+    emu.set_replay_hold(Duration::from_millis(300));
+    let url = emu.base_url().to_string();
+    let (listing, streamed) = within("held answers", Duration::from_secs(60), move || {
+        let client = client(&url);
+        cloud_session(
+            &client,
+            Some(CustomToolParams::new(
+                "run_tests",
+                "Run the test suite",
+                json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
+            )),
+        );
+        let events = client.sessions().events();
+        let newest = SessionsEventListParams::default()
+            .order(EventsListOrder::Desc)
+            .limit(20);
+        // the first listing was read before anything was sent; the next one of the recording
+        // after the message, which this program never sends
+        events.list(&session, &newest).unwrap();
+        let listing = events.list(&session, &newest).map(|_| ()).unwrap_err();
+        // the stream's first event follows the message too: the stream ends with an error
+        let mut conn = std::net::TcpStream::connect(url.trim_start_matches("http://")).unwrap();
+        let head = format!(
+            "GET /v1/sessions/{session}/events/stream HTTP/1.1\r\nhost: x\r\n\
+             anthropic-version: 2026-10-21\r\nanthropic-beta: managed-agents-2026-04-01\r\n\r\n"
+        );
+        std::io::Write::write_all(&mut conn, head.as_bytes()).unwrap();
+        let mut streamed = String::new();
+        std::io::Read::read_to_string(&mut conn, &mut streamed).unwrap();
+        (listing, streamed)
+    });
+    assert_eq!(listing.status(), Some(400), "{listing}");
+    let message = listing.to_string();
+    assert!(
+        message.contains("could not play exchange") && message.contains("(sessions.events.list)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("(sessions.events.send): POST") && message.contains("has not sent"),
+        "{message}"
+    );
+    assert!(streamed.contains("event: error\ndata: "), "{streamed}");
+    assert!(
+        streamed.contains("could not play frame 0 of exchange")
+            && streamed.contains("(sessions.events.send)")
+            && streamed.contains("invalid_request_error"),
+        "{streamed}"
+    );
+    // the listing was not played
+    assert!(emu
+        .unplayed()
+        .iter()
+        .any(|u| u.operation.as_deref() == Some("sessions.events.list")));
+}

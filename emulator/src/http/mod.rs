@@ -190,9 +190,25 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
             body,
         }) => {
             // the recorded answer once what it may show has happened
-            match replay_stream::wait_until(shared, conn, |r| r.answerable(exchange)) {
+            let limit = replay_stream::hold_for(shared, exchange, None);
+            match replay_stream::wait_until(shared, conn, limit, |r| r.answerable(exchange)) {
                 replay_stream::Wait::Ready => {}
                 replay_stream::Wait::Stopped | replay_stream::Wait::Gone => return false,
+                replay_stream::Wait::Expired => {
+                    let message = shared
+                        .lock()
+                        .replay
+                        .as_mut()
+                        .map(|r| r.unplayable(exchange, None, limit))
+                        .unwrap_or_default();
+                    respond_error(
+                        conn,
+                        ApiError(400, "invalid_request_error", message),
+                        &[],
+                        keep,
+                    );
+                    return keep;
+                }
             }
             if let Some(r) = shared.lock().replay.as_mut() {
                 r.release(exchange);

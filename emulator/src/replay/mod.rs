@@ -137,6 +137,8 @@ pub(crate) struct Replay {
     frame_at: HashMap<usize, Vec<f64>>,
     /// The pace of streams: 1.0 as recorded, 2.0 twice as fast, 0 at once.
     pub(crate) speed: f64,
+    /// How long an answer or frame is held for the requests it followed, at least.
+    pub(crate) hold: std::time::Duration,
     /// Whether a request nothing fits is refused (or left to the emulator).
     pub(crate) strict: bool,
 }
@@ -182,6 +184,7 @@ impl Replay {
             disturbed: HashMap::new(),
             ever_disturbed: HashSet::new(),
             speed: 1.0,
+            hold: HOLD,
             strict: true,
         }
     }
@@ -462,6 +465,69 @@ impl Replay {
             .all(|(_, j)| *j == i || self.served[*j])
     }
 
+    /// How long the recorded answer of exchange `i` (or its frame `frame`) may be held for the
+    /// requests it followed: the hold, or the time the recording took for it at the replay's
+    /// speed when that is longer.
+    pub(crate) fn hold_for(&self, i: usize, frame: Option<usize>) -> std::time::Duration {
+        let x = &self.cassette.exchanges[i];
+        let took = match frame {
+            Some(f) => x.frames.get(f).map_or(0.0, |f| f.delay_ms),
+            None => x.elapsed_ms.unwrap_or(0.0),
+        };
+        self.hold
+            .max(crate::replay_stream::scaled(took, self.speed))
+    }
+
+    /// Describes why the recorded answer of exchange `i` (or its frame `frame`) could not be
+    /// played: the request it followed in the recording, which was not sent.
+    pub(crate) fn unplayable(
+        &mut self,
+        i: usize,
+        frame: Option<usize>,
+        held: std::time::Duration,
+    ) -> String {
+        let x = &self.cassette.exchanges[i];
+        let t = match frame {
+            Some(f) => self.frame_at.get(&i).and_then(|t| t.get(f)).copied(),
+            None => x.at_ms.map(|at| at + x.elapsed_ms.unwrap_or(0.0)),
+        };
+        let blocker = session_of(&x.path)
+            .and_then(|s| self.causes.get(s))
+            .zip(t)
+            .and_then(|(causes, t)| {
+                causes
+                    .iter()
+                    .take_while(|(at, _)| *at < t)
+                    .find(|(_, j)| *j != i && !self.served[*j])
+                    .map(|(_, j)| *j)
+            });
+        let what = |x: &cassette::Exchange| {
+            let op = x
+                .operation
+                .as_deref()
+                .map(|o| format!(" ({o})"))
+                .unwrap_or_default();
+            format!("exchange {}{op}: {} {}", x.id, x.method, x.path)
+        };
+        let part = frame.map(|f| format!("frame {f} of ")).unwrap_or_default();
+        let mut message = format!(
+            "the cassette could not play {part}{}: in the recording it came after ",
+            what(x)
+        );
+        match blocker {
+            Some(j) => message.push_str(&format!(
+                "{}, which the client has not sent within {held:?}",
+                what(&self.cassette.exchanges[j])
+            )),
+            None => message.push_str(&format!("requests the client has not sent within {held:?}")),
+        }
+        if frame.is_none() {
+            // not played: `unplayed` still lists it
+            self.served[i] = false;
+        }
+        message
+    }
+
     /// Notes that the recorded answer of exchange `i` is being written: the events it holds
     /// are shown to the client.
     pub(crate) fn release(&mut self, i: usize) {
@@ -657,6 +723,9 @@ impl Replay {
         }
     }
 }
+
+/// How long a replay holds an answer or frame for the requests it followed, by default.
+const HOLD: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Headers the server writes itself.
 const HOP_BY_HOP: &[&str] = &[
