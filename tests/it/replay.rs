@@ -577,3 +577,58 @@ fn an_answer_held_for_a_request_never_sent_is_refused_naming_it() {
         .iter()
         .any(|u| u.operation.as_deref() == Some("sessions.events.list")));
 }
+
+/// A self-hosted session run by the environment worker: a session sent "go", a worker that
+/// drains the queue running the agent's built-in tools in `workdir`. Returns what it saw.
+fn worker_flow(client: &Client, workdir: &Path) -> Value {
+    use crate::emulator::worker_memories::{store, with_store};
+    use crate::support::emulated::{drain, events};
+    // a memory store attached: the worker reaches it with the item's sessions token only
+    let notes = store(client, "notes", &[("/a.md", "one")]);
+    let (env, session) = with_store(client, &notes);
+    let stats = drain(client, &env, workdir);
+    let log: Vec<Value> = events(client, &session)
+        .iter()
+        .map(|e| json!([e["type"], e["id"]]))
+        .collect();
+    let files: Vec<String> = std::fs::read_dir(workdir)
+        .unwrap()
+        .map(|d| std::fs::read_to_string(d.unwrap().path().join("notes.txt")).unwrap_or_default())
+        .collect();
+    json!({"claimed": stats.claimed, "ran": stats.ran, "failed": stats.failed,
+           "events": log, "files": files})
+}
+
+#[test]
+fn a_recorded_worker_flow_replays_with_its_redacted_secret() {
+    let scratch = Scratch::new("worker");
+    let workdir = scratch.0.path().join("work");
+    std::fs::create_dir_all(&workdir).unwrap();
+    let script = Script::new()
+        .agent_tool(
+            "write",
+            json!({"file_path": "notes.txt", "content": "from the agent\n"}),
+        )
+        .agent_tool("read", json!({"file_path": "notes.txt"}))
+        .say("done");
+    let recorded = record(&scratch.file(), script, Duration::from_millis(20), |c| {
+        worker_flow(c, &workdir)
+    });
+    assert_eq!(recorded["ran"], 1, "{recorded}");
+    assert_eq!(recorded["files"][0], "from the agent\n", "{recorded}");
+    let text = std::fs::read_to_string(scratch.file()).unwrap();
+    assert!(
+        text.contains(r#""secret":"[REDACTED]""#),
+        "the work item's secret is redacted"
+    );
+
+    std::fs::remove_dir_all(&workdir).unwrap();
+    std::fs::create_dir_all(&workdir).unwrap();
+    let emu = std::sync::Arc::new(replay(&scratch.file(), 0.0));
+    emu.set_replay_hold(Duration::from_secs(5));
+    let (url, dir) = (emu.base_url().to_string(), workdir.clone());
+    let replayed = within("worker flow", Duration::from_secs(60), move || {
+        worker_flow(&client(&url), &dir)
+    });
+    assert_eq!(replayed, recorded);
+}

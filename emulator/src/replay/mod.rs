@@ -388,7 +388,10 @@ impl Replay {
                     .unwrap_or_default(),
                 "application/octet-stream",
             ),
-            (v, None) => (v.to_string().into_bytes(), "application/json"),
+            (v, None) => (
+                with_work_secret(&x.path, v).to_string().into_bytes(),
+                "application/json",
+            ),
         };
         let headers = x
             .response_headers
@@ -726,6 +729,27 @@ impl Replay {
 
 /// How long a replay holds an answer or frame for the requests it followed, by default.
 const HOLD: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The sessions token inside the secret a replay gives a work item whose recorded secret was
+/// redacted: the recording kept the token out, and a replay checks no credential.
+pub(crate) const REPLAYED_SESSIONS_TOKEN: &str = "[REDACTED]";
+
+/// A recorded answer about a work item, with a secret the worker can read in place of the
+/// redacted one: base64url JSON whose `sessions_token` is [`REPLAYED_SESSIONS_TOKEN`], the
+/// same for every item, so the replayed worker takes the path it took when recorded (the
+/// item's own token; memory stores need it).
+fn with_work_secret<'a>(path: &str, body: &'a Value) -> std::borrow::Cow<'a, Value> {
+    let redacted = body.get("secret").and_then(Value::as_str) == Some(matching::REDACTED);
+    if !redacted || !path.contains("/work") {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let payload = json!({"version": 1, "sessions_token": REPLAYED_SESSIONS_TOKEN,
+        "session_id": body["data"]["id"], "work_id": body["id"]});
+    let mut body = body.clone();
+    body["secret"] =
+        json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload.to_string()));
+    std::borrow::Cow::Owned(body)
+}
 
 /// Headers the server writes itself.
 const HOP_BY_HOP: &[&str] = &[
