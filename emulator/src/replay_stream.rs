@@ -28,6 +28,10 @@ const TICK: Duration = Duration::from_millis(100);
 /// was not played yet (the client's next stream, which the cut took the place of).
 pub(crate) fn events(shared: &Shared, conn: &mut TcpStream, play: Playback, faults: &Faults) {
     let x = play.exchange();
+    // the answer's head as long after the request as it came in the recording
+    if play.from == 0 && !pause(shared, x.elapsed_ms.unwrap_or(0.0)) {
+        return;
+    }
     let head = head(
         x.status.unwrap_or(200),
         &x.response_headers,
@@ -163,6 +167,9 @@ pub(crate) fn quiet(shared: &Shared, conn: &mut TcpStream) {
 /// Plays a recorded download: its length first, then its chunks with their delays.
 pub(crate) fn bytes(shared: &Shared, conn: &mut TcpStream, play: &Playback, faults: &Faults) {
     let x = play.exchange();
+    if !pause(shared, x.elapsed_ms.unwrap_or(0.0)) {
+        return;
+    }
     let length: usize = x.chunks.iter().map(|c| c.bytes.len()).sum();
     let head = head(
         x.status.unwrap_or(200),
@@ -219,8 +226,23 @@ fn head(
 /// Waits a recorded delay at the replay's speed; `false` when the emulator stopped meanwhile.
 fn pause(shared: &Shared, delay_ms: f64) -> bool {
     let speed = shared.lock().replay.as_ref().map_or(1.0, |r| r.speed);
-    let wait = scaled(delay_ms, speed);
-    let until = Instant::now() + wait;
+    pause_until(shared, Instant::now() + scaled(delay_ms, speed))
+}
+
+/// Waits until a whole recorded answer is due: as long after the request `arrived` as the
+/// recording took from sending to the answer (`elapsed_ms`), at the replay's speed; `false`
+/// when the emulator stopped meanwhile.
+pub(crate) fn answer_delay(shared: &Shared, exchange: usize, arrived: Instant) -> bool {
+    let wait = shared
+        .lock()
+        .replay
+        .as_ref()
+        .map_or(Duration::ZERO, |r| r.answer_delay(exchange));
+    pause_until(shared, arrived + wait)
+}
+
+/// Waits until `until`; `false` when the emulator stopped meanwhile.
+fn pause_until(shared: &Shared, until: Instant) -> bool {
     loop {
         if shared.stopped() {
             return false;

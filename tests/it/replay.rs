@@ -632,3 +632,55 @@ fn a_recorded_worker_flow_replays_with_its_redacted_secret() {
     });
     assert_eq!(replayed, recorded);
 }
+
+#[test]
+fn an_answer_comes_as_long_after_its_request_as_recorded_scaled_by_the_speed() {
+    let scratch = Scratch::new("answer-pace");
+    let program = |c: &Client| {
+        for name in ["one", "two", "three"] {
+            c.agents()
+                .create(&AgentCreateParams::new(name, "claude-opus-4-5"))
+                .unwrap();
+        }
+    };
+    {
+        // each answer took at least 200 ms when recorded
+        let emu = Emulator::start().unwrap();
+        emu.set_strict(true);
+        emu.set_faults(Faults {
+            slow: Some(Duration::from_millis(200)),
+            ..Faults::default()
+        });
+        let client = Client::builder()
+            .api_key("recording-key")
+            .base_url(emu.base_url())
+            .record_to(scratch.file())
+            .build()
+            .unwrap();
+        program(&client);
+    }
+    let recorded: f64 = std::fs::read_to_string(scratch.file())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["kind"] == "exchange")
+        .map(|l| l["elapsed_ms"].as_f64().unwrap())
+        .sum();
+    let recorded = Duration::from_secs_f64(recorded / 1000.0);
+    assert!(recorded >= Duration::from_millis(600), "{recorded:?}");
+    for (speed, at_least, below) in [
+        (1.0, recorded, recorded * 3),
+        (2.0, recorded / 2, recorded),
+        (0.0, Duration::ZERO, recorded / 2),
+    ] {
+        let emu = replay(&scratch.file(), speed);
+        let began = Instant::now();
+        program(&client(emu.base_url()));
+        let took = began.elapsed();
+        assert!(
+            took >= at_least && took < below,
+            "speed {speed}: {took:?} for {recorded:?} recorded"
+        );
+        assert_eq!(emu.unplayed(), vec![]);
+    }
+}

@@ -172,6 +172,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
         }
     }
     let content_type = request.header("content-type").unwrap_or("");
+    let arrived = std::time::Instant::now();
     let replayed = shared.lock().replay.as_mut().map(|r| {
         r.answer(
             &request.method,
@@ -209,6 +210,10 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
                     );
                     return keep;
                 }
+            }
+            // as long after the request as the answer came in the recording, at the speed
+            if !replay_stream::answer_delay(shared, exchange, arrived) {
+                return false;
             }
             if let Some(r) = shared.lock().replay.as_mut() {
                 r.release(exchange);

@@ -468,6 +468,13 @@ impl Replay {
             .all(|(_, j)| *j == i || self.served[*j])
     }
 
+    /// How long after its request the recorded answer of exchange `i` is written: the time
+    /// the recording took from sending it to the answer, at the replay's speed.
+    pub(crate) fn answer_delay(&self, i: usize) -> std::time::Duration {
+        let took = self.cassette.exchanges[i].elapsed_ms.unwrap_or(0.0);
+        crate::replay_stream::scaled(took, self.speed)
+    }
+
     /// How long the recorded answer of exchange `i` (or its frame `frame`) may be held for the
     /// requests it followed: the hold, or the time the recording took for it at the replay's
     /// speed when that is longer.
