@@ -130,6 +130,18 @@ impl Emulator {
         }
     }
 
+    /// Sets how long a replay holds a recorded answer (or a stream's frame) for the requests it
+    /// followed in the recording, when the client does not send them: at most this long
+    /// (10 s by default), or the time the recording took for it at the replay's speed when
+    /// that is longer. Then the request is refused with `400 invalid_request_error` (a stream
+    /// gets an `error` event and ends) naming the exchange that could not be played and the
+    /// request it waits for. Does nothing when the emulator replays no cassette.
+    pub fn set_replay_hold(&self, hold: std::time::Duration) {
+        if let Some(r) = self.lock().replay.as_mut() {
+            r.hold = hold;
+        }
+    }
+
     /// Sets what a replay does with a request that no recorded exchange fits: refuse it with
     /// `400 invalid_request_error` naming the closest recorded request (`true`, the default),
     /// or let the emulator answer it as it answers without a cassette (`false`). Does nothing

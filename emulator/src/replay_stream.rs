@@ -5,14 +5,16 @@
 //! the recorded end (`eof` closes,
 //! `cut` sends the partial frame and closes, `closed` holds the connection open until the
 //! client goes). The stream faults apply on top (drops after a number of events, mid-line
-//! cuts, trickle); a fault's cut tells the replay, which plays the rest on the next
-//! connection.
+//! cuts, trickle); a fault's cut tells the replay, whose live stream the connections of the
+//! disturbed session then play (a connection that reaches a recorded `closed` end goes on
+//! with the session's next recorded stream).
 
 use super::faults::Faults;
 use super::replay::cassette::End;
 use super::replay::{Playback, Replay};
 use super::shared::Shared;
 use super::wire::{request_id, write_out};
+use std::collections::HashSet;
 use std::io::ErrorKind;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -21,9 +23,15 @@ use std::time::{Duration, Instant};
 const TICK: Duration = Duration::from_millis(100);
 
 /// Plays an event stream from its playback's frame on, until its recorded end, a fault cuts it,
-/// the client goes, or the emulator stops.
-pub(crate) fn events(shared: &Shared, conn: &mut TcpStream, play: &Playback, faults: &Faults) {
+/// the client goes, or the emulator stops. A stream played after a cut whose recording ends
+/// with the client letting go goes on with the next recorded stream of its session, if one
+/// was not played yet (the client's next stream, which the cut took the place of).
+pub(crate) fn events(shared: &Shared, conn: &mut TcpStream, play: Playback, faults: &Faults) {
     let x = play.exchange();
+    // the answer's head as long after the request as it came in the recording
+    if play.from == 0 && !pause(shared, x.elapsed_ms.unwrap_or(0.0)) {
+        return;
+    }
     let head = head(
         x.status.unwrap_or(200),
         &x.response_headers,
@@ -31,23 +39,86 @@ pub(crate) fn events(shared: &Shared, conn: &mut TcpStream, play: &Playback, fau
         None,
     );
     if write_out(conn, head.as_bytes(), None).is_err() {
-        settle(shared, play);
         return;
     }
+    let mut play = play;
+    // the events written on this connection, which a stream fault counts
     let mut sent = 0usize;
-    for (i, frame) in x.frames.iter().enumerate().skip(play.from) {
-        if !pause(shared, frame.delay_ms) {
+    // the ids of the events written on this connection
+    let mut played = HashSet::new();
+    loop {
+        if !frames(shared, conn, &play, faults, &mut sent, &mut played) {
             return;
         }
-        match wait_until(shared, conn, |r| r.ready(play.exchange, i)) {
-            Wait::Ready => {}
-            Wait::Stopped => return,
-            Wait::Gone => {
-                settle(shared, play);
+        match &play.exchange().end {
+            Some(End::Eof { delay_ms }) => {
+                let _ = pause(shared, *delay_ms);
+            }
+            Some(End::Cut { partial }) => {
+                let _ = write_out(conn, partial.as_bytes(), faults.trickle);
+            }
+            Some(End::Closed { .. }) | None => {
+                let next = play.source.as_ref().and_then(|source| {
+                    let mut s = shared.lock();
+                    s.replay.as_mut()?.chain(source, play.exchange)
+                });
+                if let Some(next) = next {
+                    play = next;
+                    continue;
+                }
+                // settled before the hold: another connection's stream may go on meanwhile
+                settle(shared, &play);
+                hold(shared, conn);
                 return;
             }
         }
-        if !frame.ping && faults.drop_stream_after.is_some_and(|n| sent + 1 >= n) {
+        settle(shared, &play);
+        return;
+    }
+}
+
+/// Plays a stream's frames from its playback's first on; `false` when the stream ended
+/// before its recorded end (a fault cut it, the client went, the emulator stopped).
+fn frames(
+    shared: &Shared,
+    conn: &mut TcpStream,
+    play: &Playback,
+    faults: &Faults,
+    sent: &mut usize,
+    played: &mut HashSet<String>,
+) -> bool {
+    let x = play.exchange();
+    for (i, frame) in x.frames.iter().enumerate().skip(play.from) {
+        if !pause(shared, frame.delay_ms) {
+            return false;
+        }
+        let limit = hold_for(shared, play.exchange, Some(i));
+        match wait_until(shared, conn, limit, |r| r.ready(play.exchange, i)) {
+            Wait::Ready => {}
+            Wait::Stopped | Wait::Gone => return false,
+            Wait::Expired => {
+                let message = shared
+                    .lock()
+                    .replay
+                    .as_mut()
+                    .map(|r| r.unplayable(play.exchange, Some(i), limit))
+                    .unwrap_or_default();
+                let data = serde_json::json!({"type": "error",
+                    "error": {"type": "invalid_request_error", "message": message}});
+                let _ = write_out(
+                    conn,
+                    format!("event: error\ndata: {data}\n\n").as_bytes(),
+                    None,
+                );
+                return false;
+            }
+        }
+        // a stream that follows another on this connection repeats the events both carried
+        let id = frame.data.as_ref().and_then(|d| d["id"].as_str());
+        if id.is_some_and(|id| played.contains(id)) {
+            continue;
+        }
+        if !frame.ping && faults.drop_stream_after.is_some_and(|n| *sent + 1 >= n) {
             if faults.drop_mid_line {
                 let _ = write_out(conn, &frame.wire[..frame.wire.len() / 2], faults.trickle);
             }
@@ -61,31 +132,27 @@ pub(crate) fn events(shared: &Shared, conn: &mut TcpStream, play: &Playback, fau
                     replay.cut(source, play.exchange, i + 1);
                 }
             }
-            return;
+            return false;
         }
         if write_out(conn, &frame.wire, faults.trickle).is_err() {
-            settle(shared, play);
-            return;
+            return false;
         }
-        if let (Some(source), Some(data)) = (&play.source, &frame.data) {
+        if let Some(source) = &play.source {
             if let Some(replay) = shared.lock().replay.as_mut() {
-                replay.shown(source, data);
+                if let Some(data) = &frame.data {
+                    replay.shown(source, data);
+                }
+                replay.played(source, play.exchange, i);
             }
         }
         if !frame.ping {
-            sent += 1;
+            *sent += 1;
+        }
+        if let Some(id) = id {
+            played.insert(id.to_string());
         }
     }
-    match &x.end {
-        Some(End::Eof { delay_ms }) => {
-            let _ = pause(shared, *delay_ms);
-        }
-        Some(End::Cut { partial }) => {
-            let _ = write_out(conn, partial.as_bytes(), faults.trickle);
-        }
-        Some(End::Closed { .. }) | None => hold(shared, conn),
-    }
-    settle(shared, play);
+    true
 }
 
 /// Holds a stream that has nothing more to send open, quiet, until the client goes or the
@@ -100,6 +167,9 @@ pub(crate) fn quiet(shared: &Shared, conn: &mut TcpStream) {
 /// Plays a recorded download: its length first, then its chunks with their delays.
 pub(crate) fn bytes(shared: &Shared, conn: &mut TcpStream, play: &Playback, faults: &Faults) {
     let x = play.exchange();
+    if !pause(shared, x.elapsed_ms.unwrap_or(0.0)) {
+        return;
+    }
     let length: usize = x.chunks.iter().map(|c| c.bytes.len()).sum();
     let head = head(
         x.status.unwrap_or(200),
@@ -156,8 +226,23 @@ fn head(
 /// Waits a recorded delay at the replay's speed; `false` when the emulator stopped meanwhile.
 fn pause(shared: &Shared, delay_ms: f64) -> bool {
     let speed = shared.lock().replay.as_ref().map_or(1.0, |r| r.speed);
-    let wait = scaled(delay_ms, speed);
-    let until = Instant::now() + wait;
+    pause_until(shared, Instant::now() + scaled(delay_ms, speed))
+}
+
+/// Waits until a whole recorded answer is due: as long after the request `arrived` as the
+/// recording took from sending to the answer (`elapsed_ms`), at the replay's speed; `false`
+/// when the emulator stopped meanwhile.
+pub(crate) fn answer_delay(shared: &Shared, exchange: usize, arrived: Instant) -> bool {
+    let wait = shared
+        .lock()
+        .replay
+        .as_ref()
+        .map_or(Duration::ZERO, |r| r.answer_delay(exchange));
+    pause_until(shared, arrived + wait)
+}
+
+/// Waits until `until`; `false` when the emulator stopped meanwhile.
+fn pause_until(shared: &Shared, until: Instant) -> bool {
     loop {
         if shared.stopped() {
             return false;
@@ -179,10 +264,21 @@ pub(crate) fn scaled(delay_ms: f64, speed: f64) -> Duration {
     Duration::try_from_secs_f64(delay_ms / speed / 1000.0).unwrap_or(Duration::ZERO)
 }
 
+/// How long the replay holds an answer (or a stream's frame) for its causes.
+pub(crate) fn hold_for(shared: &Shared, exchange: usize, frame: Option<usize>) -> Duration {
+    shared
+        .lock()
+        .replay
+        .as_ref()
+        .map_or(Duration::ZERO, |r| r.hold_for(exchange, frame))
+}
+
 /// How a wait for a recorded answer's causes ended.
 pub(crate) enum Wait {
     /// The answer may be written.
     Ready,
+    /// The requests it follows did not come within the hold.
+    Expired,
     /// The emulator stopped.
     Stopped,
     /// The client closed the connection.
@@ -190,12 +286,15 @@ pub(crate) enum Wait {
 }
 
 /// Waits until the replay says an answer or frame may be written (the requests it followed
-/// in the recording have been served), the client goes, or the emulator stops.
+/// in the recording have been served), the client goes, the emulator stops, or `limit` has
+/// passed.
 pub(crate) fn wait_until(
     shared: &Shared,
     conn: &TcpStream,
+    limit: Duration,
     ready: impl Fn(&Replay) -> bool,
 ) -> Wait {
+    let until = Instant::now() + limit;
     loop {
         if shared.stopped() {
             return Wait::Stopped;
@@ -206,6 +305,9 @@ pub(crate) fn wait_until(
         }
         if gone(conn) {
             return Wait::Gone;
+        }
+        if Instant::now() >= until {
+            return Wait::Expired;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -240,11 +342,11 @@ fn hold(shared: &Shared, conn: &TcpStream) {
     }
 }
 
-/// Tells the replay that a stream ended without a fault.
+/// Tells the replay that a stream was played to its recorded end without a fault.
 fn settle(shared: &Shared, play: &Playback) {
     if let Some(source) = &play.source {
         if let Some(replay) = shared.lock().replay.as_mut() {
-            replay.settled(source);
+            replay.settled(source, play.exchange);
         }
     }
 }

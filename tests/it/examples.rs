@@ -270,3 +270,47 @@ fn worker_runs_the_built_in_tools_of_a_self_hosted_session_on_the_emulator() {
     );
     assert!(!out.contains("(error)"), "{out}");
 }
+
+/// Runs the example with `vars`; its stdout without its first line (which names the emulator's
+/// address), after checking it exited with 0.
+fn run_recorded(name: &str, vars: &[(&str, &std::path::Path)], faults: Option<&str>) -> String {
+    let mut cmd = example(name);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    if let Some(f) = faults {
+        cmd.env("MANAGED_AGENTS_FAULTS", f);
+    }
+    let out = cmd.output().expect("running the example");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{name} {vars:?} {faults:?}: {}\nstdout:\n{stdout}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout.lines().skip(1).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn the_quickstart_and_custom_tools_replay_from_their_cassettes_alone() {
+    let dir = crate::support::tempdir();
+    for name in ["quickstart", "custom_tools"] {
+        let cassette = dir.path().join(format!("{name}.cassette.jsonl"));
+        let recorded = run_recorded(name, &[("MANAGED_AGENTS_RECORD_TO", &cassette)], None);
+        assert!(recorded.contains("EndTurn"), "{name}: {recorded}");
+        let replay = [("MANAGED_AGENTS_REPLAY", cassette.as_path())];
+        assert_eq!(run_recorded(name, &replay, None), recorded, "{name}");
+        // streams dropped mid-way (mid-line too) during the replay
+        for faults in [
+            r#"{"drop_stream_after": 2}"#,
+            r#"{"drop_stream_after": 3, "drop_mid_line": true}"#,
+        ] {
+            assert_eq!(
+                run_recorded(name, &replay, Some(faults)),
+                recorded,
+                "{name} {faults}"
+            );
+        }
+    }
+}

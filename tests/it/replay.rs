@@ -403,3 +403,284 @@ fn a_recorded_download_replays_as_its_bytes() {
     assert_eq!(replayed, content);
     assert_eq!(emu.unplayed(), vec![]);
 }
+
+/// Runs `program` on another thread; fails the test when it takes longer than `limit` (a
+/// replay that hangs fails instead of blocking the suite).
+fn within<T: Send + 'static>(
+    what: &str,
+    limit: Duration,
+    program: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(program());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(v) => v,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: the replay did not end within {limit:?}: it hangs")
+        }
+        Err(e) => panic!("the replayed program panicked: {e}"),
+    }
+}
+
+/// Two turns of the runner on one session, each answering a custom tool; `between` runs
+/// after the first. Returns what the program saw.
+fn two_turns(client: &Client, between: impl FnOnce()) -> Value {
+    let session = cloud_session(
+        client,
+        Some(CustomToolParams::new(
+            "run_tests",
+            "Run the test suite",
+            json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
+        )),
+    );
+    let mut turns = Vec::new();
+    let mut between = Some(between);
+    for message in ["Run the tests", "Run them again"] {
+        let outcome = client
+            .run(&session.id)
+            .message(message)
+            .tool("run_tests", |call| {
+                Ok::<_, String>(format!("All tests in {} passed.", call.input["test_path"]))
+            })
+            .until_idle()
+            .unwrap();
+        let events: Vec<Value> = outcome
+            .events
+            .iter()
+            .map(|e| {
+                let v = serde_json::to_value(e).unwrap();
+                json!([v["type"], v["id"]])
+            })
+            .collect();
+        let calls: Vec<Value> = outcome
+            .tool_calls
+            .iter()
+            .map(|c| json!([c.call.name, c.call.id, c.output]))
+            .collect();
+        turns.push(
+            json!({"text": outcome.text(), "events": events, "calls": calls,
+                          "stop": format!("{:?}", outcome.stop_reason)}),
+        );
+        if let Some(between) = between.take() {
+            between();
+        }
+    }
+    json!({"session": session.id, "turns": turns})
+}
+
+#[test]
+fn a_two_turn_session_replays_through_a_drop_on_its_second_turn() {
+    let scratch = Scratch::new("two-turns");
+    let recorded = record(
+        &scratch.file(),
+        tool_script(),
+        Duration::from_millis(20),
+        |c| two_turns(c, || {}),
+    );
+    assert_eq!(
+        recorded["turns"][1]["text"], "The tests pass.",
+        "{recorded}"
+    );
+    assert_eq!(recorded["turns"][1]["calls"][0][0], "run_tests");
+
+    // streams dropped after 1, 2 ... events (mid-line too), on both turns or on the second
+    for n in 1..=4 {
+        for (mid, both) in [(false, true), (true, true), (false, false), (true, false)] {
+            let faults = Faults {
+                drop_stream_after: Some(n),
+                drop_mid_line: mid,
+                ..Faults::default()
+            };
+            let emu = std::sync::Arc::new(replay(&scratch.file(), 0.0));
+            if both {
+                emu.set_faults(faults.clone());
+            }
+            let (url, faulty, set) = (emu.base_url().to_string(), emu.clone(), faults.clone());
+            let what = format!("{faults:?}, both turns: {both}");
+            let replayed = within(&what, Duration::from_secs(60), move || {
+                two_turns(&client(&url), move || faulty.set_faults(set))
+            });
+            assert_eq!(replayed, recorded, "{faults:?}, both turns: {both}");
+            assert!(
+                streams_opened(&emu) > 2,
+                "{faults:?}: the second turn reconnected"
+            );
+            assert_eq!(emu.unplayed(), vec![], "{faults:?}, both turns: {both}");
+        }
+    }
+}
+
+#[test]
+fn an_answer_held_for_a_request_never_sent_is_refused_naming_it() {
+    let scratch = Scratch::new("held");
+    let recorded = record(
+        &scratch.file(),
+        tool_script(),
+        Duration::from_millis(20),
+        |c| two_turns(c, || {}),
+    );
+    let session = recorded["session"].as_str().unwrap().to_string();
+    let emu = replay(&scratch.file(), 0.0);
+    emu.set_replay_hold(Duration::from_millis(300));
+    let url = emu.base_url().to_string();
+    let (listing, streamed) = within("held answers", Duration::from_secs(60), move || {
+        let client = client(&url);
+        cloud_session(
+            &client,
+            Some(CustomToolParams::new(
+                "run_tests",
+                "Run the test suite",
+                json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
+            )),
+        );
+        let events = client.sessions().events();
+        let newest = SessionsEventListParams::default()
+            .order(EventsListOrder::Desc)
+            .limit(20);
+        // the first listing was read before anything was sent; the next one of the recording
+        // after the message, which this program never sends
+        events.list(&session, &newest).unwrap();
+        let listing = events.list(&session, &newest).map(|_| ()).unwrap_err();
+        // the stream's first event follows the message too: the stream ends with an error
+        let mut conn = std::net::TcpStream::connect(url.trim_start_matches("http://")).unwrap();
+        let head = format!(
+            "GET /v1/sessions/{session}/events/stream HTTP/1.1\r\nhost: x\r\n\
+             anthropic-version: 2026-10-21\r\nanthropic-beta: managed-agents-2026-04-01\r\n\r\n"
+        );
+        std::io::Write::write_all(&mut conn, head.as_bytes()).unwrap();
+        let mut streamed = String::new();
+        std::io::Read::read_to_string(&mut conn, &mut streamed).unwrap();
+        (listing, streamed)
+    });
+    assert_eq!(listing.status(), Some(400), "{listing}");
+    let message = listing.to_string();
+    assert!(
+        message.contains("could not play exchange") && message.contains("(sessions.events.list)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("(sessions.events.send): POST") && message.contains("has not sent"),
+        "{message}"
+    );
+    assert!(streamed.contains("event: error\ndata: "), "{streamed}");
+    assert!(
+        streamed.contains("could not play frame 0 of exchange")
+            && streamed.contains("(sessions.events.send)")
+            && streamed.contains("invalid_request_error"),
+        "{streamed}"
+    );
+    // the listing was not played
+    assert!(emu
+        .unplayed()
+        .iter()
+        .any(|u| u.operation.as_deref() == Some("sessions.events.list")));
+}
+
+/// A self-hosted session run by the environment worker: a session sent "go", a worker that
+/// drains the queue running the agent's built-in tools in `workdir`. Returns what it saw.
+fn worker_flow(client: &Client, workdir: &Path) -> Value {
+    use crate::emulator::worker_memories::{store, with_store};
+    use crate::support::emulated::{drain, events};
+    // a memory store attached: the worker reaches it with the item's sessions token only
+    let notes = store(client, "notes", &[("/a.md", "one")]);
+    let (env, session) = with_store(client, &notes);
+    let stats = drain(client, &env, workdir);
+    let log: Vec<Value> = events(client, &session)
+        .iter()
+        .map(|e| json!([e["type"], e["id"]]))
+        .collect();
+    let files: Vec<String> = std::fs::read_dir(workdir)
+        .unwrap()
+        .map(|d| std::fs::read_to_string(d.unwrap().path().join("notes.txt")).unwrap_or_default())
+        .collect();
+    json!({"claimed": stats.claimed, "ran": stats.ran, "failed": stats.failed,
+           "events": log, "files": files})
+}
+
+#[test]
+fn a_recorded_worker_flow_replays_with_its_redacted_secret() {
+    let scratch = Scratch::new("worker");
+    let workdir = scratch.0.path().join("work");
+    std::fs::create_dir_all(&workdir).unwrap();
+    let script = Script::new()
+        .agent_tool(
+            "write",
+            json!({"file_path": "notes.txt", "content": "from the agent\n"}),
+        )
+        .agent_tool("read", json!({"file_path": "notes.txt"}))
+        .say("done");
+    let recorded = record(&scratch.file(), script, Duration::from_millis(20), |c| {
+        worker_flow(c, &workdir)
+    });
+    assert_eq!(recorded["ran"], 1, "{recorded}");
+    assert_eq!(recorded["files"][0], "from the agent\n", "{recorded}");
+    let text = std::fs::read_to_string(scratch.file()).unwrap();
+    assert!(
+        text.contains(r#""secret":"[REDACTED]""#),
+        "the work item's secret is redacted"
+    );
+
+    std::fs::remove_dir_all(&workdir).unwrap();
+    std::fs::create_dir_all(&workdir).unwrap();
+    let emu = std::sync::Arc::new(replay(&scratch.file(), 0.0));
+    emu.set_replay_hold(Duration::from_secs(5));
+    let (url, dir) = (emu.base_url().to_string(), workdir.clone());
+    let replayed = within("worker flow", Duration::from_secs(60), move || {
+        worker_flow(&client(&url), &dir)
+    });
+    assert_eq!(replayed, recorded);
+}
+
+#[test]
+fn an_answer_comes_as_long_after_its_request_as_recorded_scaled_by_the_speed() {
+    let scratch = Scratch::new("answer-pace");
+    let program = |c: &Client| {
+        for name in ["one", "two", "three"] {
+            c.agents()
+                .create(&AgentCreateParams::new(name, "claude-opus-4-5"))
+                .unwrap();
+        }
+    };
+    {
+        // each answer took at least 200 ms when recorded
+        let emu = Emulator::start().unwrap();
+        emu.set_strict(true);
+        emu.set_faults(Faults {
+            slow: Some(Duration::from_millis(200)),
+            ..Faults::default()
+        });
+        let client = Client::builder()
+            .api_key("recording-key")
+            .base_url(emu.base_url())
+            .record_to(scratch.file())
+            .build()
+            .unwrap();
+        program(&client);
+    }
+    let recorded: f64 = std::fs::read_to_string(scratch.file())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["kind"] == "exchange")
+        .map(|l| l["elapsed_ms"].as_f64().unwrap())
+        .sum();
+    let recorded = Duration::from_secs_f64(recorded / 1000.0);
+    assert!(recorded >= Duration::from_millis(600), "{recorded:?}");
+    for (speed, at_least, below) in [
+        (1.0, recorded, recorded * 3),
+        (2.0, recorded / 2, recorded),
+        (0.0, Duration::ZERO, recorded / 2),
+    ] {
+        let emu = replay(&scratch.file(), speed);
+        let began = Instant::now();
+        program(&client(emu.base_url()));
+        let took = began.elapsed();
+        assert!(
+            took >= at_least && took < below,
+            "speed {speed}: {took:?} for {recorded:?} recorded"
+        );
+        assert_eq!(emu.unplayed(), vec![]);
+    }
+}

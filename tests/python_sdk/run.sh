@@ -3,7 +3,8 @@
 # package registry into a throwaway virtual environment) against the emulator, after checking
 # webhook signatures both ways against the SDK's verifier (webhooks.py, offline) and that the SDK
 # accepts the webhook events the emulator sends to a receiver (webhooks_live.py), and then the
-# same flows recorded by `managed-agents record` (the cassette checked by check_cassette.py), the
+# same flows recorded by `managed-agents record` (the cassette checked by check_cassette.py), a
+# cassette recorded from Rust (the custom_tools example) replayed to the SDK (replay.py), the
 # SDK's self-hosted work poller and worker against the emulator's work queue (work.py), a
 # multi-agent session with its threads (threads.py), and last every operation of the spec, each
 # answer validated into the SDK's model (operations.py).
@@ -77,6 +78,24 @@ env ANTHROPIC_API_KEY="$recorded_key" "$build_dir/debug/managed-agents" record \
   timeout 300 "$work/venv/bin/python" "$root/tests/python_sdk/flows.py"
 stop_emulators
 "$work/venv/bin/python" "$root/tests/python_sdk/check_cassette.py" "$work/flows.cassette.jsonl" --retried "$recorded_key"
+
+# the SDK replaying a cassette recorded from Rust: the custom_tools example records its run on
+# the embedded emulator, `managed-agents emulator --cassette` serves that cassette alone, and
+# replay.py makes the same calls with the SDK, to the outcome the cassette holds
+cargo build --quiet --example custom_tools
+(cd "$work" && env -u ANTHROPIC_API_KEY -u ANTHROPIC_BASE_URL \
+  MANAGED_AGENTS_RECORD_TO="$work/rust.cassette.jsonl" "$build_dir/debug/examples/custom_tools" > /dev/null)
+"$build_dir/debug/managed-agents" emulator --strict --speed 0 \
+  --cassette "$work/rust.cassette.jsonl" > "$work/replay.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/replay.log" 2>/dev/null && break
+  sleep 0.1
+done
+url=$(sed -n 's/^emulator listening on //p' "$work/replay.log")
+[ -n "$url" ] || { echo "the replaying emulator did not start"; cat "$work/replay.log"; exit 1; }
+sdk replay.py CASSETTE="$work/rust.cassette.jsonl"
+stop_emulators
 
 # the work queue of a self-hosted environment: the SDK's poller and EnvironmentWorker, with an
 # agent that calls the built-in write tool, then read

@@ -198,6 +198,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
         }
     }
     let content_type = request.header("content-type").unwrap_or("");
+    let arrived = std::time::Instant::now();
     let replayed = shared.lock().replay.as_mut().map(|r| {
         r.answer(
             &request.method,
@@ -216,9 +217,29 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
             body,
         }) => {
             // the recorded answer once what it may show has happened
-            match replay_stream::wait_until(shared, conn, |r| r.answerable(exchange)) {
+            let limit = replay_stream::hold_for(shared, exchange, None);
+            match replay_stream::wait_until(shared, conn, limit, |r| r.answerable(exchange)) {
                 replay_stream::Wait::Ready => {}
                 replay_stream::Wait::Stopped | replay_stream::Wait::Gone => return false,
+                replay_stream::Wait::Expired => {
+                    let message = shared
+                        .lock()
+                        .replay
+                        .as_mut()
+                        .map(|r| r.unplayable(exchange, None, limit))
+                        .unwrap_or_default();
+                    respond_error(
+                        conn,
+                        ApiError(400, "invalid_request_error", message),
+                        &[],
+                        keep,
+                    );
+                    return keep;
+                }
+            }
+            // as long after the request as the answer came in the recording, at the speed
+            if !replay_stream::answer_delay(shared, exchange, arrived) {
+                return false;
             }
             if let Some(r) = shared.lock().replay.as_mut() {
                 r.release(exchange);
@@ -237,7 +258,7 @@ fn answer(shared: &Arc<Shared>, conn: &mut TcpStream, request: &Request) -> bool
         }
         Some(Served::NoAnswer) => return false,
         Some(Served::Events(play)) => {
-            replay_stream::events(shared, conn, &play, &faults);
+            replay_stream::events(shared, conn, play, &faults);
             return false;
         }
         Some(Served::Bytes(play)) => {

@@ -7,7 +7,7 @@ use super::cassette::Exchange;
 use serde_json::Value;
 
 /// What a cassette holds in place of a secret.
-const REDACTED: &str = "[REDACTED]";
+pub(crate) const REDACTED: &str = "[REDACTED]";
 
 /// A request as the replay compares it.
 pub(crate) struct Incoming {

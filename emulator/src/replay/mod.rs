@@ -8,10 +8,11 @@
 //! query and body, ids and times as placeholders), so exchanges are served in order for each
 //! resource while requests to different resources may come in any order. A stream's frame is
 //! played once the requests that changed its session before it arrived in the recording
-//! have been served ([`Replay::ready`]). When a fault cut a
-//! replayed stream, its session is *disturbed* until the rest of that stream has been played:
-//! its next stream connection plays the rest, and its listings are answered from the events
-//! shown so far, not from the recording (a reconnect's requests were never recorded).
+//! have been served ([`Replay::ready`]). When a fault cut a replayed stream, its session is
+//! *disturbed* until its live stream (the rest of the cut stream, then the session's next
+//! recorded streams) has been played to the end of a recorded stream: every stream connection
+//! plays the live stream from where it is, and its listings are answered from the events shown
+//! so far, not from the recording (a reconnect's requests were never recorded).
 
 pub(crate) mod cassette;
 pub(crate) mod log;
@@ -23,8 +24,9 @@ use cassette::{Cassette, StreamKind};
 use log::{LogRequest, Logs};
 use matching::{Fit, Incoming};
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// A recorded exchange the replay has not served yet (see
 /// [`Emulator::unplayed`](crate::Emulator::unplayed)).
@@ -96,20 +98,38 @@ impl Playback {
     }
 }
 
+/// Where a disturbed source's live stream is: the recorded stream and the frame it goes on
+/// from, and when the last cut came (in the recording, and now), for what happens while the
+/// client is away.
+#[derive(Debug, Clone, Copy)]
+struct Live {
+    exchange: usize,
+    from: usize,
+    /// When the cut frame arrived in the recording, in ms since the cassette began.
+    cut_at_ms: f64,
+    /// When the cut came in this replay.
+    since: Instant,
+}
+
 /// A replay's state: what has been served, the logs shown, the streams owed.
 pub(crate) struct Replay {
     cassette: Arc<Cassette>,
     served: Vec<bool>,
+    /// Recorded reads of a disturbed session that a read answered otherwise stood for.
+    stood_for: Vec<bool>,
     /// The last exchange served for each `METHOD path?query`: a GET asked again after its
     /// recorded answers ran out gets it again.
     last: HashMap<String, usize>,
     logs: Logs,
-    /// Sources whose stream a fault cut: the stream's exchange and the frame to go on from.
-    owed: HashMap<String, (usize, usize)>,
+    /// Disturbed sources (a fault cut one of their streams): where their live stream is,
+    /// which each of their stream connections plays on from.
+    live: HashMap<String, Live>,
     /// Sources answered from their logs until the rest of a cut stream has been played, with
     /// when the cut frame arrived in the recording: a recorded request sent before that
     /// still gets its recorded answer.
     disturbed: HashMap<String, f64>,
+    /// The sessions a fault has disturbed at some point.
+    ever_disturbed: HashSet<String>,
     /// For each session (`/v1/sessions/{id}`), the requests that change it (all but GETs),
     /// by when they were sent: (`at_ms`, exchange).
     causes: HashMap<String, Vec<(f64, usize)>>,
@@ -117,6 +137,8 @@ pub(crate) struct Replay {
     frame_at: HashMap<usize, Vec<f64>>,
     /// The pace of streams: 1.0 as recorded, 2.0 twice as fast, 0 at once.
     pub(crate) speed: f64,
+    /// How long an answer or frame is held for the requests it followed, at least.
+    pub(crate) hold: std::time::Duration,
     /// Whether a request nothing fits is refused (or left to the emulator).
     pub(crate) strict: bool,
 }
@@ -154,12 +176,15 @@ impl Replay {
             causes,
             frame_at,
             served: vec![false; cassette.exchanges.len()],
+            stood_for: vec![false; cassette.exchanges.len()],
             cassette: Arc::new(cassette),
             last: HashMap::new(),
             logs,
-            owed: HashMap::new(),
+            live: HashMap::new(),
             disturbed: HashMap::new(),
+            ever_disturbed: HashSet::new(),
             speed: 1.0,
+            hold: HOLD,
             strict: true,
         }
     }
@@ -169,9 +194,9 @@ impl Replay {
         self.cassette
             .exchanges
             .iter()
-            .zip(&self.served)
-            .filter(|(_, served)| !**served)
-            .map(|(x, _)| Unplayed {
+            .enumerate()
+            .filter(|(i, _)| !self.served[*i] && !self.stood_for[*i] && !self.obsolete(*i))
+            .map(|(_, x)| Unplayed {
                 id: x.id,
                 operation: x.operation.clone(),
                 method: x.method.clone(),
@@ -214,23 +239,26 @@ impl Replay {
         if let Some(i) = self.find(&req, before) {
             return self.serve(i, &req);
         }
+        // a read of a disturbed session answered otherwise stands for the recorded request
+        // it fits, which `unplayed` then leaves out (it may still be served later)
+        if before.is_some() && !matches!(about, Some(LogRequest::Stream(_))) {
+            if let Some(i) = self.find(&req, None) {
+                self.stood_for[i] = true;
+            }
+        }
         if before.is_some() && about.is_none() {
             if let Some(i) = self.newest_answerable(&req) {
                 return self.serve(i, &req);
             }
         }
         match about {
-            Some(LogRequest::Stream(source)) => match self.owed.remove(&source) {
-                Some((exchange, from)) => Served::Events(Playback {
-                    cassette: self.cassette.clone(),
-                    exchange,
-                    from,
-                    source: Some(source),
-                }),
+            Some(LogRequest::Stream(source)) => match self.resume(&source) {
+                Some(play) => Served::Events(play),
                 // nothing more was recorded
                 None => Served::Quiet,
             },
             Some(LogRequest::Listing(source)) => {
+                self.catch_up(&source);
                 match self.logs.list(&source, &Query::parse(query_text)) {
                     Ok(reply) => Served::Own(reply),
                     Err(e) => Served::Refused(e),
@@ -252,7 +280,7 @@ impl Replay {
     fn find(&self, req: &Incoming, before: Option<f64>) -> Option<usize> {
         let mut best: Option<(Fit, usize)> = None;
         for (i, x) in self.cassette.exchanges.iter().enumerate() {
-            if self.served[i] {
+            if self.served[i] || self.obsolete(i) {
                 continue;
             }
             if let Some(t) = before {
@@ -270,6 +298,24 @@ impl Replay {
             }
         }
         best.map(|(_, i)| i)
+    }
+
+    /// Returns whether recorded read `i` of a session a fault disturbed is past: a request
+    /// that changed the session and was sent after the read's answer came in the recording
+    /// has been served (the client moved on without it; after a reconnect it read the
+    /// session otherwise).
+    fn obsolete(&self, i: usize) -> bool {
+        let x = &self.cassette.exchanges[i];
+        let (Some(at), Some(session)) = (x.at_ms, session_of(&x.path)) else {
+            return false;
+        };
+        if x.method != "GET" || !self.ever_disturbed.contains(session) {
+            return false;
+        }
+        let answered = at + x.elapsed_ms.unwrap_or(0.0);
+        self.causes
+            .get(session)
+            .is_some_and(|c| c.iter().any(|(t, j)| *t > answered && self.served[*j]))
     }
 
     /// When the recording reached the cut of a stream of the session a path is about, while
@@ -342,7 +388,10 @@ impl Replay {
                     .unwrap_or_default(),
                 "application/octet-stream",
             ),
-            (v, None) => (v.to_string().into_bytes(), "application/json"),
+            (v, None) => (
+                with_work_secret(&x.path, v).to_string().into_bytes(),
+                "application/json",
+            ),
         };
         let headers = x
             .response_headers
@@ -419,6 +468,76 @@ impl Replay {
             .all(|(_, j)| *j == i || self.served[*j])
     }
 
+    /// How long after its request the recorded answer of exchange `i` is written: the time
+    /// the recording took from sending it to the answer, at the replay's speed.
+    pub(crate) fn answer_delay(&self, i: usize) -> std::time::Duration {
+        let took = self.cassette.exchanges[i].elapsed_ms.unwrap_or(0.0);
+        crate::replay_stream::scaled(took, self.speed)
+    }
+
+    /// How long the recorded answer of exchange `i` (or its frame `frame`) may be held for the
+    /// requests it followed: the hold, or the time the recording took for it at the replay's
+    /// speed when that is longer.
+    pub(crate) fn hold_for(&self, i: usize, frame: Option<usize>) -> std::time::Duration {
+        let x = &self.cassette.exchanges[i];
+        let took = match frame {
+            Some(f) => x.frames.get(f).map_or(0.0, |f| f.delay_ms),
+            None => x.elapsed_ms.unwrap_or(0.0),
+        };
+        self.hold
+            .max(crate::replay_stream::scaled(took, self.speed))
+    }
+
+    /// Describes why the recorded answer of exchange `i` (or its frame `frame`) could not be
+    /// played: the request it followed in the recording, which was not sent.
+    pub(crate) fn unplayable(
+        &mut self,
+        i: usize,
+        frame: Option<usize>,
+        held: std::time::Duration,
+    ) -> String {
+        let x = &self.cassette.exchanges[i];
+        let t = match frame {
+            Some(f) => self.frame_at.get(&i).and_then(|t| t.get(f)).copied(),
+            None => x.at_ms.map(|at| at + x.elapsed_ms.unwrap_or(0.0)),
+        };
+        let blocker = session_of(&x.path)
+            .and_then(|s| self.causes.get(s))
+            .zip(t)
+            .and_then(|(causes, t)| {
+                causes
+                    .iter()
+                    .take_while(|(at, _)| *at < t)
+                    .find(|(_, j)| *j != i && !self.served[*j])
+                    .map(|(_, j)| *j)
+            });
+        let what = |x: &cassette::Exchange| {
+            let op = x
+                .operation
+                .as_deref()
+                .map(|o| format!(" ({o})"))
+                .unwrap_or_default();
+            format!("exchange {}{op}: {} {}", x.id, x.method, x.path)
+        };
+        let part = frame.map(|f| format!("frame {f} of ")).unwrap_or_default();
+        let mut message = format!(
+            "the cassette could not play {part}{}: in the recording it came after ",
+            what(x)
+        );
+        match blocker {
+            Some(j) => message.push_str(&format!(
+                "{}, which the client has not sent within {held:?}",
+                what(&self.cassette.exchanges[j])
+            )),
+            None => message.push_str(&format!("requests the client has not sent within {held:?}")),
+        }
+        if frame.is_none() {
+            // not played: `unplayed` still lists it
+            self.served[i] = false;
+        }
+        message
+    }
+
     /// Notes that the recorded answer of exchange `i` is being written: the events it holds
     /// are shown to the client.
     pub(crate) fn release(&mut self, i: usize) {
@@ -452,25 +571,191 @@ impl Replay {
         self.logs.show(source, [data]);
     }
 
-    /// Notes that a fault cut a stream before frame `next`: the source is disturbed, and its
-    /// next stream connection plays the rest.
+    /// Notes that a fault cut a stream before frame `next`: the source is disturbed, and where
+    /// its live stream is goes on after the cut frame.
     pub(crate) fn cut(&mut self, source: &str, exchange: usize, next: usize) {
-        self.owed.insert(source.to_string(), (exchange, next));
         let at = self
             .frame_at
             .get(&exchange)
             .and_then(|f| f.get(next.saturating_sub(1)))
             .copied()
             .unwrap_or(0.0);
+        let (exchange, from) = self.onward(source, exchange, next);
+        let live = match self.live.get(source) {
+            Some(l) if (l.exchange, l.from) > (exchange, from) => (l.exchange, l.from),
+            _ => (exchange, from),
+        };
+        let live = Live {
+            exchange: live.0,
+            from: live.1,
+            cut_at_ms: at,
+            since: Instant::now(),
+        };
+        self.live.insert(source.to_string(), live);
         self.disturbed.entry(source.to_string()).or_insert(at);
+        if let Some(session) = session_of(source) {
+            self.ever_disturbed.insert(session.to_string());
+        }
     }
 
-    /// Notes that a stream of a source ended without a fault: its recording lines up again.
-    pub(crate) fn settled(&mut self, source: &str) {
-        if !self.owed.contains_key(source) {
+    /// Notes that a stream played frame `frame` of exchange `exchange` (or a fault cut it
+    /// there): a disturbed source's live stream is past it.
+    pub(crate) fn played(&mut self, source: &str, exchange: usize, frame: usize) {
+        if let Some(live) = self.live.get_mut(source) {
+            if (live.exchange, live.from) < (exchange, frame + 1) {
+                (live.exchange, live.from) = (exchange, frame + 1);
+            }
+        }
+    }
+
+    /// Where a stream goes on from frame `from` of exchange `exchange`: there, or, at the end
+    /// of a recorded stream, the start of the source's next recorded stream (the client's
+    /// next connection, which the cut took the place of; it is played from now on).
+    fn onward(&mut self, source: &str, mut exchange: usize, mut from: usize) -> (usize, usize) {
+        loop {
+            if from < self.cassette.exchanges[exchange].frames.len() {
+                return (exchange, from);
+            }
+            let next = self.streams_of(source).find(|i| *i > exchange);
+            match next {
+                Some(next) => {
+                    self.served[next] = true;
+                    (exchange, from) = (next, 0);
+                }
+                None => return (exchange, from),
+            }
+        }
+    }
+
+    /// Shows what happened to a disturbed source while its stream was away: the frames of its
+    /// live stream that may be played (their requests served, their recorded time since the
+    /// cut come, at the replay's speed), which its stream connections then do not repeat, as
+    /// the API's stream does not repeat what happened before it opened. Once the recorded
+    /// streams have been shown to their end, the recording lines up again.
+    fn catch_up(&mut self, source: &str) {
+        let Some(mut live) = self.live.get(source).copied() else {
+            return;
+        };
+        loop {
+            let frames = &self.cassette.exchanges[live.exchange].frames;
+            while live.from < frames.len() && self.happened(&live) {
+                if let Some(data) = &frames[live.from].data {
+                    self.logs.show(source, [data]);
+                }
+                live.from += 1;
+            }
+            let at = (live.exchange, live.from);
+            (live.exchange, live.from) = self.onward(source, live.exchange, live.from);
+            if (live.exchange, live.from) == at {
+                break;
+            }
+        }
+        if live.from < self.cassette.exchanges[live.exchange].frames.len() {
+            self.live.insert(source.to_string(), live);
+        } else {
+            self.live.remove(source);
             self.disturbed.remove(source);
         }
     }
+
+    /// Whether the live stream's next frame has happened: it may be played, and as long after
+    /// the cut as it came in the recording (at the replay's speed) has passed.
+    fn happened(&self, live: &Live) -> bool {
+        if !self.ready(live.exchange, live.from) {
+            return false;
+        }
+        let Some(at) = self
+            .frame_at
+            .get(&live.exchange)
+            .and_then(|f| f.get(live.from))
+        else {
+            return true;
+        };
+        live.since.elapsed() >= crate::replay_stream::scaled(at - live.cut_at_ms, self.speed)
+    }
+
+    /// The stream a connection of a disturbed source plays (the recording has none for it:
+    /// the client reconnected after a cut): the source's live stream from where it is now.
+    fn resume(&mut self, source: &str) -> Option<Playback> {
+        let live = self.live.get(source)?;
+        Some(Playback {
+            cassette: self.cassette.clone(),
+            exchange: live.exchange,
+            from: live.from,
+            source: Some(source.to_string()),
+        })
+    }
+
+    /// The stream a connection of a disturbed source goes on with once it has played the
+    /// recorded stream `exchange` to an end where its client let go: the source's next
+    /// recorded stream, from its start.
+    pub(crate) fn chain(&mut self, source: &str, exchange: usize) -> Option<Playback> {
+        if !self.disturbed.contains_key(source) {
+            return None;
+        }
+        let next = self.streams_of(source).find(|i| *i > exchange)?;
+        self.served[next] = true;
+        Some(Playback {
+            cassette: self.cassette.clone(),
+            exchange: next,
+            from: 0,
+            source: Some(source.to_string()),
+        })
+    }
+
+    /// The recorded event streams of a source that got an answer, in the cassette's order.
+    fn streams_of<'a>(&'a self, source: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.cassette
+            .exchanges
+            .iter()
+            .enumerate()
+            .filter(move |(_, x)| {
+                x.stream == Some(StreamKind::Events)
+                    && x.status.is_some()
+                    && LogRequest::of(&x.method, &x.path)
+                        .is_some_and(|r| matches!(&r, LogRequest::Stream(s) if s == source))
+            })
+            .map(|(i, _)| i)
+    }
+
+    /// Notes that a connection played the recorded stream `exchange` of a source to its end
+    /// without a fault: unless the source's live stream is further on, the recording lines
+    /// up again.
+    pub(crate) fn settled(&mut self, source: &str, exchange: usize) {
+        let end = (exchange, self.cassette.exchanges[exchange].frames.len());
+        if self
+            .live
+            .get(source)
+            .is_none_or(|l| (l.exchange, l.from) <= end)
+        {
+            self.live.remove(source);
+            self.disturbed.remove(source);
+        }
+    }
+}
+
+/// How long a replay holds an answer or frame for the requests it followed, by default.
+const HOLD: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The sessions token inside the secret a replay gives a work item whose recorded secret was
+/// redacted: the recording kept the token out, and a replay checks no credential.
+pub(crate) const REPLAYED_SESSIONS_TOKEN: &str = "[REDACTED]";
+
+/// A recorded answer about a work item, with a secret the worker can read in place of the
+/// redacted one: base64url JSON whose `sessions_token` is [`REPLAYED_SESSIONS_TOKEN`], the
+/// same for every item, so the replayed worker takes the path it took when recorded (the
+/// item's own token; memory stores need it).
+fn with_work_secret<'a>(path: &str, body: &'a Value) -> std::borrow::Cow<'a, Value> {
+    let redacted = body.get("secret").and_then(Value::as_str) == Some(matching::REDACTED);
+    if !redacted || !path.contains("/work") {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let payload = json!({"version": 1, "sessions_token": REPLAYED_SESSIONS_TOKEN,
+        "session_id": body["data"]["id"], "work_id": body["id"]});
+    let mut body = body.clone();
+    body["secret"] =
+        json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload.to_string()));
+    std::borrow::Cow::Owned(body)
 }
 
 /// Headers the server writes itself.

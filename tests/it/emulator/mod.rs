@@ -30,7 +30,7 @@ mod work;
 mod work_stats;
 mod worker;
 mod worker_faults;
-mod worker_memories;
+pub(crate) mod worker_memories;
 mod worker_memory_download;
 mod worker_memory_writes;
 mod worker_skill_limits;
