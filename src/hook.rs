@@ -68,7 +68,7 @@ pub enum AttemptOutcome {
         /// else 408, 409, 429 and 5xx.
         retryable: bool,
         /// The wait the server asked for (`retry-after-ms`, then `retry-after` in seconds or
-        /// as an HTTP date), when more than 0 and at most 60 s.
+        /// as an HTTP date), when more than 0 (cut to about 49.7 days, as the official SDKs cut it).
         server_wait: Option<Duration>,
     },
     /// No answer the client could take: the network failed (`retryable`: connecting,

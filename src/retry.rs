@@ -5,8 +5,10 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-/// The longest wait a server can ask for; a longer one falls back to the backoff.
-const MAX_SERVER_DELAY: f64 = 60.0;
+/// The longest wait a server can ask for; a longer one is cut to it, as the official SDKs cut
+/// it (about 49.7 days: the longest sleep some platforms take). The call's deadline still
+/// bounds it: a wait that would end past it fails the call at once.
+const MAX_SERVER_DELAY: f64 = 4_294_967.0;
 
 /// The official SDKs' backoff: 0.5 s doubling up to 8 s, less up to a quarter of jitter.
 pub(crate) fn backoff(retry: u32) -> Duration {
@@ -33,7 +35,8 @@ pub fn should_retry(status: u16, x_should_retry: Option<&str>) -> bool {
 }
 
 /// Returns the wait a server asks for: `retry-after-ms`, then `retry-after` in seconds or as an HTTP
-/// date (counted from `now`); taken when more than 0 and at most 60 s, else `None`.
+/// date (counted from `now`); taken when more than 0 (cut to about 49.7 days, as the official
+/// SDKs cut it), else `None`.
 pub fn server_delay(
     retry_after_ms: Option<&str>,
     retry_after: Option<&str>,
@@ -51,8 +54,8 @@ pub fn server_delay(
             })
         })?;
     // a wait too small for a nanosecond is no wait the server asked for: the backoff decides
-    (secs.is_finite() && secs > 0.0 && secs <= MAX_SERVER_DELAY)
-        .then(|| Duration::from_secs_f64(secs))
+    (secs > 0.0)
+        .then(|| Duration::from_secs_f64(secs.min(MAX_SERVER_DELAY)))
         .filter(|d| !d.is_zero())
 }
 
@@ -165,11 +168,23 @@ mod tests {
             server_delay(Some("150"), Some("2"), now),
             Some(Duration::from_millis(150))
         );
+        // any wait the server asks for is taken, as anthropic 2.17 takes it (2.12 fell back
+        // to the backoff over 60 s), cut where a sleep would fail
         assert_eq!(
-            server_delay(Some("61000"), Some("61"), now),
-            None,
-            "over 60 s falls back to backoff"
+            server_delay(Some("61000"), Some("1"), now),
+            Some(Duration::from_secs(61))
         );
+        assert_eq!(
+            server_delay(None, Some("86400"), now),
+            Some(Duration::from_secs(86400))
+        );
+        for huge in ["inf", "1e400", "1e12"] {
+            assert_eq!(
+                server_delay(None, Some(huge), now),
+                Some(Duration::from_secs(4_294_967)),
+                "{huge}"
+            );
+        }
         assert_eq!(
             server_delay(None, Some("Thu, 01 Jan 1970 00:00:00 GMT"), now),
             None,
@@ -180,7 +195,7 @@ mod tests {
             server_delay(None, Some("Sun, 06 Nov 1994 08:49:37 GMT"), at),
             Some(Duration::from_secs(30))
         );
-        for odd in ["NaN", "inf", "-1", "1e400", ""] {
+        for odd in ["NaN", "-1", "0", ""] {
             assert_eq!(server_delay(Some(odd), Some(odd), now), None, "{odd}");
         }
     }

@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         SystemTime::UNIX_EPOCH + Duration::from_secs(1_780_000_000),
     ] {
         if let Some(d) = server_delay(ms, after, now) {
-            assert!(d > Duration::ZERO && d <= Duration::from_secs(60), "{d:?}");
+            assert!(d > Duration::ZERO && d <= Duration::from_secs(4_294_967), "{d:?}");
         }
     }
     let retry = should_retry(status, should);
