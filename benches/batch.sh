@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A batch of N tasks (default 1000), P at a time (default 64), against one emulator: the
 # `managed-agents batch` command beside the same work done with the official Python SDK's
-# async client (anthropic==2.12.0, asyncio, P at a time). Prints wall time and peak RSS of each.
+# async client (anthropic==2.17.0, asyncio, P at a time). Prints wall time and peak RSS of each.
 # Usage: bash benches/batch.sh [N] [P]   (from anywhere; needs python3, cargo and /usr/bin/time)
 set -euo pipefail
 n=${1:-1000}
@@ -22,7 +22,7 @@ case $build_dir in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 
 echo "== setting up the Python side"
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic==2.12.0"
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic==2.17.0"
 
 cargo build --quiet --release -p managed-agents-cli
 bin="$build_dir/release/managed-agents"

@@ -18,6 +18,17 @@ pub const DEFAULT_MAX_BODY_SIZE: u64 = 64 * 1024 * 1024;
 /// Python SDK's `max_keepalive_connections`.
 pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 100;
 
+/// The input buffer of each connection: what one read of the socket may bring. Allocated
+/// whole with the connection and kept while it is pooled, so it is most of what a connection
+/// costs; a response head longer than it is refused (the transport's default is 128 KiB).
+pub(crate) const INPUT_BUFFER: usize = 32 * 1024;
+/// The input buffer of an event stream's connection: larger, so that a stream read as fast
+/// as it comes takes as few reads as one on the transport's default.
+pub(crate) const STREAM_INPUT_BUFFER: usize = 64 * 1024;
+/// The output buffer of each connection: a request's head, and its body in pieces of at most
+/// this size (the transport's default is 128 KiB).
+pub(crate) const OUTPUT_BUFFER: usize = 16 * 1024;
+
 /// A blocking client for the Managed Agents API.
 ///
 /// Cheap to clone (an `Arc` inside) and `Send + Sync`: share one across threads and they share
@@ -43,6 +54,9 @@ pub(crate) struct Inner {
     pub(crate) credential: Credential,
     pub(crate) base_url: String,
     pub(crate) agent: ureq::Agent,
+    /// The configuration of an event stream's own connection: the agent's, with a larger
+    /// input buffer.
+    pub(crate) stream_config: ureq::config::Config,
     pub(crate) max_retries: u32,
     pub(crate) timeout: Duration,
     pub(crate) headers: Vec<(String, String)>,
@@ -153,6 +167,7 @@ impl Client {
                 credential: Credential::EnvironmentKey(key),
                 base_url: inner.base_url.clone(),
                 agent: inner.agent.clone(),
+                stream_config: inner.stream_config.clone(),
                 max_retries: inner.max_retries,
                 timeout: inner.timeout,
                 headers: without_credentials(&inner.headers),
@@ -179,6 +194,7 @@ impl Client {
                 credential: inner.credential.clone(),
                 base_url: inner.base_url.clone(),
                 agent: ureq::Agent::new_with_config(inner.agent.config().clone()),
+                stream_config: inner.stream_config.clone(),
                 max_retries: inner.max_retries,
                 timeout: inner.timeout,
                 headers: inner.headers.clone(),
@@ -215,6 +231,7 @@ impl Client {
                 credential: inner.credential.clone(),
                 base_url: inner.base_url.clone(),
                 agent: inner.agent.clone(),
+                stream_config: inner.stream_config.clone(),
                 max_retries: inner.max_retries,
                 timeout: inner.timeout,
                 headers: all,
@@ -555,13 +572,6 @@ impl ClientBuilder {
                 ));
             }
         }
-        let config = ureq::Agent::config_builder();
-        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
-        let config = config.tls_config(
-            ureq::tls::TlsConfig::builder()
-                .provider(ureq::tls::TlsProvider::NativeTls)
-                .build(),
-        );
         let idle = self
             .max_idle_connections
             .unwrap_or(DEFAULT_MAX_IDLE_CONNECTIONS);
@@ -580,15 +590,29 @@ impl ClientBuilder {
                 }
             }
         };
-        let agent = config
-            .proxy(proxy)
-            .http_status_as_error(false)
-            .max_idle_connections(idle)
-            .max_idle_connections_per_host(idle)
-            .timeout_connect(self.connect_timeout)
-            .max_redirects(0)
-            .build()
-            .new_agent();
+        let config = |input: usize| {
+            let config = ureq::Agent::config_builder();
+            #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+            let config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .provider(ureq::tls::TlsProvider::NativeTls)
+                    .build(),
+            );
+            config
+                .proxy(proxy.clone())
+                .http_status_as_error(false)
+                .max_idle_connections(idle)
+                .max_idle_connections_per_host(idle)
+                .timeout_connect(self.connect_timeout)
+                .max_redirects(0)
+                .input_buffer_size(input)
+                .output_buffer_size(OUTPUT_BUFFER)
+                // a head that fills the input buffer is refused as too large, not as a stall
+                .max_response_header_size(INPUT_BUFFER - 1)
+                .build()
+        };
+        let agent = config(INPUT_BUFFER).new_agent();
+        let stream_config = config(STREAM_INPUT_BUFFER);
         let user_agent = self
             .user_agent
             .unwrap_or_else(|| format!("managed-agents-rust/{}", env!("CARGO_PKG_VERSION")));
@@ -612,6 +636,7 @@ impl ClientBuilder {
                 credential,
                 base_url,
                 agent,
+                stream_config,
                 max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
                 timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
                 headers,

@@ -32,7 +32,7 @@ impl EventStream {
     /// Opens the SSE connection, on an agent of its own (shut down when the stream lets go of
     /// it, which wakes the thread reading its body at once), and starts reading its body.
     pub(super) fn connect(&self) -> Result<ReadAhead> {
-        let agent = ureq::Agent::new_with_config(self.client.inner.agent.config().clone());
+        let agent = ureq::Agent::new_with_config(self.client.inner.stream_config.clone());
         let mut opts = self.request_options();
         opts.agent = Some(agent.clone());
         let deltas = &self.options.event_deltas;

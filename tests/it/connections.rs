@@ -213,3 +213,34 @@ fn a_client_shared_by_many_threads_reuses_their_connections() {
         "{opened} connections for {threads} threads"
     );
 }
+
+#[test]
+fn a_long_response_head_is_read_and_one_past_the_input_buffer_refused_once() {
+    // a connection's input buffer holds the whole response head: 20 KB of headers are read,
+    // 40 KB are refused as too large, at once and without a retry (not as a stalled read)
+    for (size, ok) in [(20_000, true), (40_000, false)] {
+        let server = TestServer::start(move |_, _, conn| {
+            let big = "a".repeat(size);
+            crate::support::respond(
+                conn,
+                200,
+                &[("content-type", "application/json"), ("x-big", &big)],
+                br#"{"data": [], "has_more": false, "first_id": null, "last_id": null}"#,
+            );
+        });
+        let c = managed_agents::Client::builder()
+            .api_key("k")
+            .base_url(&server.url)
+            .build()
+            .unwrap();
+        let got = c.agents().list(&Default::default());
+        match (ok, got) {
+            (true, Ok(page)) => assert!(page.data.is_empty()),
+            (false, Err(Error::Connection { message, .. })) => {
+                assert!(message.contains("too big"), "{message}")
+            }
+            (_, other) => panic!("{size} bytes of headers: {other:?}"),
+        }
+        assert_eq!(server.count(), 1, "{size} bytes of headers");
+    }
+}
