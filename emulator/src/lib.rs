@@ -33,6 +33,7 @@
 //! lie the generic CRUD of `store`, the request log of `contract`, the `webhooks` outbox and
 //! its sender, the [`Faults`] (the rate limit's token bucket in `rate_limit`), the
 //! [`Script`], what a route reads and answers (`reply`) and the bytes on the wire (`wire`).
+//! `fuzz` drives a replay without a server, for the fuzz targets.
 //!
 //! ```
 //! use managed_agents_emulator::{Emulator, Script};
@@ -59,6 +60,7 @@ mod deployments;
 mod emulator;
 mod events;
 mod faults;
+mod fuzz;
 mod http;
 mod interrupt;
 mod multiagent;
@@ -90,9 +92,11 @@ pub use state::work::WorkHolder;
 pub use state::LIST_COST_PER_MODEL_CALL;
 pub use webhooks::{__webhook_samples, WebhookEndpoint};
 
-/// The request reader, for the fuzz target; not a stable API.
+/// The request reader and a cassette's replay without a server, for the fuzz targets; not a
+/// stable API.
 #[doc(hidden)]
 pub mod __fuzz {
+    pub use crate::fuzz::{replay_requests, Replayed};
     pub use crate::http::request::{
         read_request, read_request_then, Limits, Request, RequestError,
     };

@@ -299,13 +299,13 @@ impl Recorder {
     }
 
     fn write_text(&self, text: String) -> std::io::Result<()> {
-        self.write_lines(&self.scrubbed(text))
+        self.write_lines(self.scrubbed(text).as_bytes())
     }
 
     /// Writes whole lines, already scrubbed, in one write: the file holds whole lines only.
-    fn write_lines(&self, lines: &str) -> std::io::Result<()> {
+    fn write_lines(&self, lines: &[u8]) -> std::io::Result<()> {
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        file.write_all(lines.as_bytes())
+        file.write_all(lines)
     }
 }
 

@@ -121,25 +121,51 @@ impl Recorder {
         text
     }
 
+    /// Replaces every known secret in `text[from..]` (one line, or several) and ends it with
+    /// a newline: [`scrubbed`](Self::scrubbed) in place, on bytes.
+    pub(super) fn scrub_from(&self, text: &mut Vec<u8>, from: usize) {
+        let known = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
+        for escaped in known.iter() {
+            let finder = memchr::memmem::Finder::new(escaped.as_bytes());
+            if finder.find(&text[from..]).is_none() {
+                continue;
+            }
+            let mut replaced = Vec::with_capacity(text.len() - from);
+            let mut rest = &text[from..];
+            while let Some(i) = finder.find(rest) {
+                replaced.extend_from_slice(&rest[..i]);
+                replaced.extend_from_slice(REDACTED.as_bytes());
+                rest = &rest[i + escaped.len()..];
+            }
+            replaced.extend_from_slice(rest);
+            text.truncate(from);
+            text.extend_from_slice(&replaced);
+        }
+        text.push(b'\n');
+    }
+
     /// Whether an event's data can be written as it came: one line of valid JSON, with no
     /// user pointer to apply, no `\u` escape (that could spell a key), and no key that could
     /// be a secret (every key of [`SECRET_KEYS`] ends in one of these).
     pub(super) fn needs_no_redaction(&self, data: &str, vault: bool) -> bool {
-        const KEY_ENDS: &[&[u8]] = &[
-            b"token\"",
-            b"secret\"",
-            b"secret_value\"",
-            b"api_key\"",
-            b"password\"",
-        ];
+        use memchr::memmem::Finder;
+        use std::sync::LazyLock;
+        // built once: a finder's set-up costs about as much as a search of a short line
+        static KEY_ENDS: LazyLock<[Finder<'static>; 6]> = LazyLock::new(|| {
+            [
+                Finder::new(b"\\u"),
+                Finder::new(b"token\""),
+                Finder::new(b"secret\""),
+                Finder::new(b"secret_value\""),
+                Finder::new(b"api_key\""),
+                Finder::new(b"password\""),
+            ]
+        });
         let bytes = data.as_bytes();
         self.pointers.is_empty()
             && !vault
             && memchr::memchr2(b'\n', b'\r', bytes).is_none()
-            && memchr::memmem::find(bytes, b"\\u").is_none()
-            && KEY_ENDS
-                .iter()
-                .all(|k| memchr::memmem::find(bytes, k).is_none())
+            && KEY_ENDS.iter().all(|k| k.find(bytes).is_none())
             && serde_json::from_str::<serde::de::IgnoredAny>(data).is_ok()
     }
 }

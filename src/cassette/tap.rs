@@ -48,7 +48,7 @@ impl Recorder {
         tee: &Tee,
         frame: &[u8],
         delay: std::time::Duration,
-        out: &mut String,
+        out: &mut Vec<u8>,
     ) -> bool {
         let text = match std::str::from_utf8(frame) {
             Ok(text) => std::borrow::Cow::Borrowed(text),
@@ -57,7 +57,8 @@ impl Recorder {
         let mut event = None;
         let mut id = None;
         let mut retry = None;
-        let mut data: Option<String> = None;
+        // the data's lines, borrowed while there is one
+        let mut data: Option<std::borrow::Cow<'_, str>> = None;
         for line in text.lines() {
             if line.starts_with(':') {
                 continue;
@@ -67,21 +68,55 @@ impl Recorder {
                 None => (line, ""),
             };
             match field {
-                "event" => event = Some(value.to_string()),
-                "id" => id = Some(value.to_string()),
+                "event" => event = Some(value),
+                "id" => id = Some(value),
                 "retry" => retry = value.parse::<u64>().ok(),
                 "data" => match &mut data {
                     Some(d) => {
+                        let d = d.to_mut();
                         d.push('\n');
                         d.push_str(value);
                     }
-                    None => data = Some(value.to_string()),
+                    None => data = Some(std::borrow::Cow::Borrowed(value)),
                 },
                 _ => {}
             }
         }
         if event.is_none() && id.is_none() && retry.is_none() && data.is_none() {
             return false; // a comment only
+        }
+        if let Some(d) = data
+            .as_deref()
+            .filter(|d| self.needs_no_redaction(d, tee.vault))
+        {
+            // the common case, written without reading the data into a tree: the fields as
+            // `serde_json` writes them (the same bytes, the keys in the sorted order of its
+            // `Map`, as in the other lines), then the data as it came (one line of valid JSON
+            // holding no key that could be a secret)
+            let start = out.len();
+            let line = out;
+            line.extend_from_slice(b"{\"delay_ms\":");
+            let _ = serde_json::to_writer(&mut *line, &ms(delay));
+            line.extend_from_slice(b",\"event\":");
+            let _ = serde_json::to_writer(&mut *line, &event);
+            line.extend_from_slice(b",\"exchange\":");
+            line.extend_from_slice(tee.exchange.to_string().as_bytes());
+            if let Some(id) = id {
+                line.extend_from_slice(b",\"id\":");
+                let _ = serde_json::to_writer(&mut *line, id);
+            }
+            line.extend_from_slice(b",\"kind\":\"event\"");
+            if let Some(retry) = retry {
+                line.extend_from_slice(b",\"retry\":");
+                line.extend_from_slice(retry.to_string().as_bytes());
+            }
+            line.extend_from_slice(b",\"seq\":");
+            line.extend_from_slice(tee.seq.to_string().as_bytes());
+            line.extend_from_slice(b",\"data\":");
+            line.extend_from_slice(d.as_bytes());
+            line.push(b'}');
+            self.scrub_from(line, start);
+            return true;
         }
         let mut line = Map::new();
         line.insert("kind".into(), json!("event"));
@@ -94,20 +129,6 @@ impl Recorder {
         }
         if let Some(retry) = retry {
             line.insert("retry".into(), json!(retry));
-        }
-        if let Some(d) = data
-            .as_deref()
-            .filter(|d| self.needs_no_redaction(d, tee.vault))
-        {
-            // the common case, written without reading the data into a tree: the data as it
-            // came (one line of valid JSON holding no key that could be a secret)
-            let mut text = Value::Object(line).to_string();
-            text.pop();
-            text.push_str(",\"data\":");
-            text.push_str(d);
-            text.push('}');
-            out.push_str(&self.scrubbed(text));
-            return true;
         }
         match data
             .as_deref()
@@ -124,7 +145,7 @@ impl Recorder {
                 line.insert("data".into(), Value::Null);
             }
         }
-        out.push_str(&self.scrubbed(Value::Object(line).to_string()));
+        out.extend_from_slice(self.scrubbed(Value::Object(line).to_string()).as_bytes());
         true
     }
 }
@@ -194,7 +215,7 @@ impl Read for Tee {
             // every complete frame of what came, written in one go (whole lines only), then
             // what is left moved down once
             let mut start = 0;
-            let mut lines = String::new();
+            let mut lines = Vec::new();
             while let Some(end) = self.frame_end(start) {
                 let frame = &self.pending[start..end];
                 // a comment-only frame is not recorded and takes no number

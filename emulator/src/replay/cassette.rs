@@ -539,10 +539,20 @@ impl Reader {
         let end = match reason.as_str() {
             "eof" => End::Eof { delay_ms },
             "closed" => End::Closed { delay_ms },
-            "cut" => End::Cut {
-                partial: text(line, "partial")
-                    .map_err(|e| format!("a stream cut inside a frame: {e}"))?,
-            },
+            "cut" => {
+                let partial = text(line, "partial")
+                    .map_err(|e| format!("a stream cut inside a frame: {e}"))?;
+                // what came of the frame the body ended in: a whole frame (its blank line)
+                // would be played as one more event, which the stream never delivered
+                if partial.contains("\n\n") || partial.contains("\n\r\n") {
+                    return Err(
+                        "a stream cut inside a frame whose \"partial\" holds a whole frame \
+                         (a blank line): its events belong in event lines"
+                            .into(),
+                    );
+                }
+                End::Cut { partial }
+            }
             other => {
                 return Err(format!(
                     "the end's reason is {other:?}, not \"eof\", \"closed\" or \"cut\""
@@ -679,6 +689,44 @@ mod tests {
         let e = error_of(&[HEADER, STREAM, EVENT0, cut]);
         assert_eq!(e.line(), 4);
         assert!(e.message().contains("partial"), "{e}");
+        // a stream cut inside a frame whose partial is a whole frame, or more
+        let cut = r#"{"kind":"end","exchange":1,"reason":"cut","partial":"event: message\ndata: {}\n\nevent: mess"}"#;
+        let e = error_of(&[HEADER, STREAM, EVENT0, cut]);
+        assert_eq!(e.line(), 4, "{e}");
+        assert!(e.message().contains("whole frame"), "{e}");
+        let cut = r#"{"kind":"end","exchange":1,"reason":"cut","partial":"data: {}\r\n\r\n"}"#;
+        assert_eq!(error_of(&[HEADER, STREAM, cut]).line(), 3);
+        // the stream cut inside a frame as the recording writes it reads, and plays its partial
+        let cut =
+            r#"{"kind":"end","exchange":1,"reason":"cut","partial":"event: message\ndata: {\"ty"}"#;
+        let c = Cassette::parse(&([HEADER, STREAM, EVENT0, cut].join("\n") + "\n")).unwrap();
+        assert!(
+            matches!(&c.exchanges[0].end, Some(End::Cut { partial }) if partial.ends_with("{\"ty"))
+        );
+        // the stream's line cut off in the middle of a character
+        let text = format!(
+            "{HEADER}\n{STREAM}\n{}",
+            &EVENT0.replace("idle", "idlé")[..106]
+        );
+        let e = Cassette::parse_bytes(&text.as_bytes()[..text.len() - 1]).unwrap_err();
+        assert_eq!(e.line(), 3, "{e}");
+        assert!(e.message().contains("cut off"), "{e}");
+        // a line cut off with more lines after it (a file written over): not JSON, named
+        let e = error_of(&[HEADER, STREAM, &EVENT0[..60], PLAIN]);
+        assert_eq!(e.line(), 3, "{e}");
+        assert!(e.message().starts_with("not a JSON line"), "{e}");
+        // the version missing, or not a number
+        let e = error_of(&[&HEADER.replace(",\"version\":1", ""), PLAIN]);
+        assert_eq!(e.line(), 1);
+        assert!(e.message().contains("\"version\" is missing"), "{e}");
+        let e = error_of(&[&HEADER.replace("\"version\":1", "\"version\":\"1\""), PLAIN]);
+        assert_eq!(e.line(), 1);
+        assert!(e.message().contains("version"), "{e}");
+        let e = error_of(&[&HEADER.replace("\"version\":1", "\"version\":1.5"), PLAIN]);
+        assert_eq!(e.line(), 1);
+        // a header after blank lines is still line-numbered from the file's top
+        let e = error_of(&["", "  ", &HEADER.replace("\"version\":1", "\"version\":0")]);
+        assert_eq!(e.line(), 3, "{e}");
         // fields of the wrong kind
         let e = error_of(&[
             HEADER,
