@@ -116,7 +116,7 @@ pub fn replay_requests(cassette: Cassette, cut_at: Option<usize>) -> Replayed {
                 }
                 if !cut {
                     if let Some(source) = &play.source {
-                        replay.settled(source);
+                        replay.settled(source, play.exchange);
                     }
                 }
             }

@@ -5,6 +5,7 @@
 //! wrong; nothing in a cassette makes the reader panic.
 
 use base64::Engine;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::io::Read;
@@ -93,6 +94,9 @@ pub(crate) struct Exchange {
     pub(crate) status: Option<u16>,
     pub(crate) response_headers: Vec<(String, String)>,
     pub(crate) body: Value,
+    /// The answer's JSON body as the file holds it (the server's key order), when it can be
+    /// sent as it is.
+    pub(crate) body_text: Option<String>,
     pub(crate) stream: Option<StreamKind>,
     /// An event stream's frames, in order.
     pub(crate) frames: Vec<Frame>,
@@ -224,8 +228,8 @@ impl Cassette {
             }
             let read = match kind {
                 "header" => Err("a second header line".to_string()),
-                "exchange" => reader.exchange(&line),
-                "event" => reader.event(&line),
+                "exchange" => reader.exchange(&line, raw),
+                "event" => reader.event(&line, raw),
                 "chunk" => reader.chunk(&line),
                 "end" => reader.end(&line),
                 // a kind added later, which this reader may pass over (see the format's rules)
@@ -245,6 +249,16 @@ impl Cassette {
             exchanges: reader.exchanges,
         })
     }
+}
+
+/// The text of a line's JSON `field` (an event's `data`, an answer's `body`) as the file holds
+/// it (its keys in the server's order, its numbers as they were written), so what a replay
+/// sends is what was recorded byte for byte; `None` when it cannot be sent on one line as it
+/// is (then the parsed value is written out).
+fn as_recorded(raw: &[u8], field: &str) -> Option<String> {
+    let fields: HashMap<String, Box<RawValue>> = serde_json::from_slice(raw).ok()?;
+    let text = fields.get(field)?.get();
+    (!text.contains(['\r', '\n'])).then(|| text.to_owned())
 }
 
 fn describe_kind(line: &Map<String, Value>) -> String {
@@ -330,7 +344,7 @@ impl Reader {
         Ok(())
     }
 
-    fn exchange(&mut self, line: &Map<String, Value>) -> Read1 {
+    fn exchange(&mut self, line: &Map<String, Value>, raw: &[u8]) -> Read1 {
         let id = whole(line, "id")?;
         if self.by_id.contains_key(&id) {
             return Err(format!("a second exchange {id}"));
@@ -414,6 +428,7 @@ impl Reader {
             request_body: line.get("request_body").cloned().unwrap_or(Value::Null),
             status,
             response_headers,
+            body_text: as_recorded(raw, "body"),
             body,
             stream,
             frames: Vec::new(),
@@ -457,7 +472,7 @@ impl Reader {
         Ok(x)
     }
 
-    fn event(&mut self, line: &Map<String, Value>) -> Read1 {
+    fn event(&mut self, line: &Map<String, Value>, raw: &[u8]) -> Read1 {
         let delay_ms = delay(line)?;
         let seq = whole(line, "seq")?;
         let event = opt_text(line, "event")?;
@@ -487,7 +502,10 @@ impl Reader {
             wire.push_str(&format!("retry: {r}\n"));
         }
         match (&data, &data_text) {
-            (Some(d), _) => wire.push_str(&format!("data: {d}\n")),
+            (Some(d), _) => match as_recorded(raw, "data") {
+                Some(text) => wire.push_str(&format!("data: {text}\n")),
+                None => wire.push_str(&format!("data: {d}\n")),
+            },
             (None, Some(t)) => {
                 for l in t.split('\n') {
                     wire.push_str(&format!("data: {}\n", l.trim_end_matches('\r')));
@@ -601,7 +619,8 @@ mod tests {
         assert_eq!(x.frames.len(), 1);
         assert_eq!(
             String::from_utf8_lossy(&x.frames[0].wire),
-            "event: message\ndata: {\"id\":\"sevt_1\",\"type\":\"session.status_idle\"}\n\n"
+            // as the file holds it: the server's key order, not a sorted one
+            "event: message\ndata: {\"type\":\"session.status_idle\",\"id\":\"sevt_1\"}\n\n"
         );
         assert_eq!(x.end, Some(End::Closed { delay_ms: 3.0 }));
         // a line of a kind added later is passed over; so are blank lines

@@ -388,10 +388,13 @@ impl Replay {
                     .unwrap_or_default(),
                 "application/octet-stream",
             ),
-            (v, None) => (
-                with_work_secret(&x.path, v).to_string().into_bytes(),
-                "application/json",
-            ),
+            (v, None) => match (with_work_secret(&x.path, v), &x.body_text) {
+                // as recorded, byte for byte, unless a redacted secret had to be filled in
+                (std::borrow::Cow::Borrowed(_), Some(text)) => {
+                    (text.clone().into_bytes(), "application/json")
+                }
+                (v, _) => (v.to_string().into_bytes(), "application/json"),
+            },
         };
         let headers = x
             .response_headers
