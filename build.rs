@@ -7,7 +7,7 @@
 //!   method per operation (and a `_with` form taking `RequestOptions`), the query structs, and
 //!   the operation table.
 //!
-//! The generator is deliberately plain: `build/model.rs` reads the spec once into a typed model
+//! The generator is deliberately plain: `build/model/` reads the spec once into a typed model
 //! with serde_json, and the other modules write Rust source from it with templates, already
 //! laid out as rustfmt would, so the build needs no syn, quote or prettyplease. A copy of the
 //! output is checked in under `spec/generated/` (`cargo test --test generator` compares).
