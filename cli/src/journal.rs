@@ -17,7 +17,8 @@ pub struct Journal {
     name: String,
     /// The batch's id: the metadata `batch` of its sessions.
     pub batch: String,
-    /// Every `(task, session)` recorded, oldest first.
+    /// Every `(task, session)` recorded before this run opened it, oldest first (what this
+    /// run records is on disk only: a batch's memory does not grow with its tasks).
     pub sessions: Vec<(String, String)>,
 }
 
@@ -121,9 +122,7 @@ impl Journal {
 
     /// Records that `task` has the session `session`, synced to disk before it returns.
     pub fn record(&mut self, task: &str, session: &str) -> Result<(), Failure> {
-        self.append(&json!({ "task": task, "session_id": session }))?;
-        self.sessions.push((task.to_string(), session.to_string()));
-        Ok(())
+        self.append(&json!({ "task": task, "session_id": session }))
     }
 
     fn append(&mut self, v: &Value) -> Result<(), Failure> {
