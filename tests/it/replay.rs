@@ -72,19 +72,24 @@ fn quickstart(client: &Client, agent_name: &str) -> Result<Value, managed_agents
     )
 }
 
-/// A run of the runner that answers a custom tool. Returns what the program saw.
-fn custom_tool(client: &Client) -> Value {
-    let session = cloud_session(
+/// A cloud session whose agent has the `run_tests` custom tool.
+fn run_tests_session(client: &Client) -> Session {
+    cloud_session(
         client,
         Some(CustomToolParams::new(
             "run_tests",
             "Run the test suite",
             json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
         )),
-    );
+    )
+}
+
+/// One turn of the runner on `session`, answering `run_tests`. Returns what the program saw
+/// and the turn's usage.
+fn run_tests_turn(client: &Client, session: &str, message: &str) -> (Value, Value) {
     let outcome = client
-        .run(&session.id)
-        .message("Run the tests")
+        .run(session)
+        .message(message)
         .tool("run_tests", |call| {
             Ok::<_, String>(format!("All tests in {} passed.", call.input["test_path"]))
         })
@@ -103,9 +108,18 @@ fn custom_tool(client: &Client) -> Value {
         .iter()
         .map(|c| json!([c.call.name, c.call.id, c.output]))
         .collect();
-    json!({"session": session.id, "text": outcome.text(), "events": events, "calls": calls,
-           "stop": format!("{:?}", outcome.stop_reason),
-           "usage": serde_json::to_value(&outcome.usage).unwrap()})
+    let seen = json!({"text": outcome.text(), "events": events, "calls": calls,
+                      "stop": format!("{:?}", outcome.stop_reason)});
+    (seen, serde_json::to_value(&outcome.usage).unwrap())
+}
+
+/// A run of the runner that answers a custom tool. Returns what the program saw.
+fn custom_tool(client: &Client) -> Value {
+    let session = run_tests_session(client);
+    let (mut seen, usage) = run_tests_turn(client, &session.id, "Run the tests");
+    seen["session"] = json!(session.id);
+    seen["usage"] = usage;
+    seen
 }
 
 /// Records `program` against the strict scripted emulator; returns what it saw.
@@ -427,42 +441,11 @@ fn within<T: Send + 'static>(
 /// Two turns of the runner on one session, each answering a custom tool; `between` runs
 /// after the first. Returns what the program saw.
 fn two_turns(client: &Client, between: impl FnOnce()) -> Value {
-    let session = cloud_session(
-        client,
-        Some(CustomToolParams::new(
-            "run_tests",
-            "Run the test suite",
-            json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
-        )),
-    );
+    let session = run_tests_session(client);
     let mut turns = Vec::new();
     let mut between = Some(between);
     for message in ["Run the tests", "Run them again"] {
-        let outcome = client
-            .run(&session.id)
-            .message(message)
-            .tool("run_tests", |call| {
-                Ok::<_, String>(format!("All tests in {} passed.", call.input["test_path"]))
-            })
-            .until_idle()
-            .unwrap();
-        let events: Vec<Value> = outcome
-            .events
-            .iter()
-            .map(|e| {
-                let v = serde_json::to_value(e).unwrap();
-                json!([v["type"], v["id"]])
-            })
-            .collect();
-        let calls: Vec<Value> = outcome
-            .tool_calls
-            .iter()
-            .map(|c| json!([c.call.name, c.call.id, c.output]))
-            .collect();
-        turns.push(
-            json!({"text": outcome.text(), "events": events, "calls": calls,
-                          "stop": format!("{:?}", outcome.stop_reason)}),
-        );
+        turns.push(run_tests_turn(client, &session.id, message).0);
         if let Some(between) = between.take() {
             between();
         }
@@ -527,14 +510,7 @@ fn an_answer_held_for_a_request_never_sent_is_refused_naming_it() {
     let url = emu.base_url().to_string();
     let (listing, streamed) = within("held answers", Duration::from_secs(60), move || {
         let client = client(&url);
-        cloud_session(
-            &client,
-            Some(CustomToolParams::new(
-                "run_tests",
-                "Run the test suite",
-                json!({"type": "object", "properties": {"test_path": {"type": "string"}}}),
-            )),
-        );
+        run_tests_session(&client);
         let events = client.sessions().events();
         let newest = SessionsEventListParams::default()
             .order(EventsListOrder::Desc)

@@ -184,6 +184,21 @@ fn idle(reason: Value) -> Value {
     json!({"type": "session.status_idle", "stop_reason": reason})
 }
 
+/// A turn with one call of custom tool `name` (`sevt_t1`), ended once its result comes.
+fn one_call(name: &'static str) -> Arc<Script> {
+    Script::new(vec![], move |ev, out| {
+        if ev["type"] == "user.message" {
+            out.push(custom("sevt_t1", name, json!({})));
+            out.push(idle(
+                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
+            ));
+        }
+        if ev["custom_tool_use_id"] == "sevt_t1" {
+            out.push(idle(json!({"type": "end_turn"})));
+        }
+    })
+}
+
 #[test]
 fn two_tool_rounds_confirmations_an_unknown_tool_and_a_panic() {
     let script = Script::new(vec![], |ev, out| {
@@ -570,17 +585,7 @@ fn a_message_that_did_not_arrive_is_sent_again() {
 
 #[test]
 fn a_result_whose_answer_was_lost_is_reported_posted() {
-    let script = Script::new(vec![], |ev, out| {
-        if ev["type"] == "user.message" {
-            out.push(custom("sevt_t1", "run_tests", json!({})));
-            out.push(idle(
-                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
-            ));
-        }
-        if ev["custom_tool_use_id"] == "sevt_t1" {
-            out.push(idle(json!({"type": "end_turn"})));
-        }
-    });
+    let script = one_call("run_tests");
     let server = script.serve();
     let s = script.clone();
     let outcome = client(&server.url)
@@ -602,17 +607,7 @@ fn a_result_whose_answer_was_lost_is_reported_posted() {
 
 #[test]
 fn a_handler_sees_when_its_time_is_up() {
-    let script = Script::new(vec![], |ev, out| {
-        if ev["type"] == "user.message" {
-            out.push(custom("sevt_t1", "patient", json!({})));
-            out.push(idle(
-                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
-            ));
-        }
-        if ev["custom_tool_use_id"] == "sevt_t1" {
-            out.push(idle(json!({"type": "end_turn"})));
-        }
-    });
+    let script = one_call("patient");
     let server = script.serve();
     let outcome = client(&server.url)
         .run("sesn_1")
@@ -1171,17 +1166,7 @@ fn a_long_run_keeps_the_last_thousand_records_and_counts_them_all() {
 
 #[test]
 fn a_tools_default_time_limit_is_325_s() {
-    let script = Script::new(vec![], |ev, out| {
-        if ev["type"] == "user.message" {
-            out.push(custom("sevt_t1", "t", json!({})));
-            out.push(idle(
-                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
-            ));
-        }
-        if ev["custom_tool_use_id"] == "sevt_t1" {
-            out.push(idle(json!({"type": "end_turn"})));
-        }
-    });
+    let script = one_call("t");
     let server = script.serve();
     let outcome = client(&server.url)
         .run("sesn_1")
@@ -1304,17 +1289,7 @@ fn a_call_asking_for_confirmation_waits_for_the_first_and_only_allow_runs_it() {
 
 #[test]
 fn a_result_post_that_gets_no_answer_is_tried_again_after_its_timeout() {
-    let script = Script::new(vec![], |ev, out| {
-        if ev["type"] == "user.message" {
-            out.push(custom("sevt_t1", "t", json!({})));
-            out.push(idle(
-                json!({"type": "requires_action", "event_ids": ["sevt_t1"]}),
-            ));
-        }
-        if ev["custom_tool_use_id"] == "sevt_t1" {
-            out.push(idle(json!({"type": "end_turn"})));
-        }
-    });
+    let script = one_call("t");
     script.stall_results.store(1, Ordering::SeqCst);
     let server = script.serve();
     // the first attempt gets 15 s, well inside the run's deadline; a post that waited for
