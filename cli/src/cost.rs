@@ -51,8 +51,8 @@ pub fn list_cost_cents(usage: &Value) -> Option<u64> {
 pub struct Totals {
     /// The usage of the sessions a later line may name again (their last line so far).
     by_session: HashMap<String, Value>,
-    /// Their list cost, in cents.
-    by_session_cost: u64,
+    /// Their list cost, in cents (wide enough that no sum of `u64` amounts overflows it).
+    by_session_cost: u128,
     /// The usage of the lines no later line replaces, summed field by field.
     settled: Map<String, Value>,
     /// Their list cost, in cents (`None`: none of them had one).
@@ -69,9 +69,9 @@ impl Totals {
         }
         match line["session_id"].as_str() {
             Some(s) => {
-                self.by_session_cost += list_cost_cents(usage).unwrap_or(0);
+                self.by_session_cost += u128::from(list_cost_cents(usage).unwrap_or(0));
                 if let Some(old) = self.by_session.insert(s.to_string(), usage.clone()) {
-                    self.by_session_cost -= list_cost_cents(&old).unwrap_or(0);
+                    self.by_session_cost -= u128::from(list_cost_cents(&old).unwrap_or(0));
                 }
             }
             None => self.settle(usage),
@@ -89,7 +89,7 @@ impl Totals {
             .as_str()
             .and_then(|s| self.by_session.remove(s))
         {
-            self.by_session_cost -= list_cost_cents(&old).unwrap_or(0);
+            self.by_session_cost -= u128::from(list_cost_cents(&old).unwrap_or(0));
         }
         self.settle(usage);
     }
@@ -106,7 +106,8 @@ impl Totals {
 
     /// Returns the list cost of every session, in cents.
     pub fn list_cost(&self) -> u64 {
-        self.by_session_cost
+        u64::try_from(self.by_session_cost)
+            .unwrap_or(u64::MAX)
             .saturating_add(self.settled_cost.unwrap_or(0))
     }
 
@@ -119,7 +120,7 @@ impl Totals {
                 add_numbers(&mut sum, o);
             }
             if let Some(c) = list_cost_cents(u) {
-                cost = Some(cost.unwrap_or(0) + c);
+                cost = Some(cost.unwrap_or(0).saturating_add(c));
             }
         }
         if let Some(c) = cost {
@@ -323,5 +324,19 @@ mod tests {
         assert_eq!(t.list_cost(), 8);
         assert_eq!(t.sum()["output_tokens"], 9);
         assert!(Totals::default().sum().is_empty());
+    }
+
+    #[test]
+    fn huge_list_costs_neither_panic_nor_wrap() {
+        let max = u64::MAX.to_string();
+        let line = |s: &str| json!({"session_id": s, "usage": {"list_cost": {"amount": max, "currency": "USD"}}});
+        let mut t = Totals::default();
+        t.add_line(&line("a"));
+        t.add_line(&line("b"));
+        t.add_line(&line("a"));
+        t.add_last(&line("c"));
+        t.add_last(&line("d"));
+        assert_eq!(t.list_cost(), u64::MAX);
+        assert_eq!(t.sum()["list_cost"]["amount"], max);
     }
 }
