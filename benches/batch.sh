@@ -6,46 +6,20 @@
 set -euo pipefail
 n=${1:-1000}
 p=${2:-64}
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
-emu_pid=
-cleanup() {
-  [ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cd "$root"
-# cargo puts its output in CARGO_TARGET_DIR when set (relative to the package root)
-build_dir=${CARGO_TARGET_DIR:-target}
-case $build_dir in /*) ;; *) build_dir="$root/$build_dir" ;; esac
+source "$(dirname "$0")/lib/emulator.sh"
 
 echo "== setting up the Python side"
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic==2.17.0"
 
-cargo build --quiet --release -p managed-agents-cli
-bin="$build_dir/release/managed-agents"
+build_cli
+bin=$BIN
 
 # one emulator for both sides, its agent saying one line per task
-"$bin" emulator --say "Done." > "$work/emulator.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$work/emulator.log" 2>/dev/null && break
-  sleep 0.1
-done
-url=$(sed -n 's/^emulator listening on //p' "$work/emulator.log")
-[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator.log"; exit 1; }
-export ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url"
+start_emulator
 
-printf 'name: bench\n' > "$work/env.yaml"
-printf 'name: bench\nmodel: claude-opus-4-5\n' > "$work/agent.yaml"
-id() { python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
-env_id=$("$bin" environments create "$work/env.yaml" | id)
-agent_id=$("$bin" agents create "$work/agent.yaml" | id)
-for i in $(seq 1 "$n"); do
-  printf '{"id": "t%d", "message": "task %d"}\n' "$i" "$i"
-done > "$work/tasks.jsonl"
+create_agent
+write_tasks "$n" "$work/tasks.jsonl"
 
 echo "== $n tasks, $p at a time"
 /usr/bin/time -f "%e %M" -o "$work/rust.time" \

@@ -11,41 +11,13 @@ runs=${2:-3}
 shift 2 2>/dev/null || shift $#
 ps=("$@")
 [ ${#ps[@]} -gt 0 ] || ps=(1 16 64 128 256)
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
-emu_pid=
-cleanup() {
-  [ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/lib/emulator.sh"
+cli
 
-cd "$root"
-if [ -z "${BIN:-}" ]; then
-  build_dir=${CARGO_TARGET_DIR:-target}
-  case $build_dir in /*) ;; *) build_dir="$root/$build_dir" ;; esac
-  cargo build --quiet --release -p managed-agents-cli
-  BIN="$build_dir/release/managed-agents"
-fi
+start_emulator
 
-"$BIN" emulator --say "Done." > "$work/emulator.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$work/emulator.log" 2>/dev/null && break
-  sleep 0.1
-done
-url=$(sed -n 's/^emulator listening on //p' "$work/emulator.log")
-[ -n "$url" ] || { echo "the emulator did not start"; cat "$work/emulator.log"; exit 1; }
-export ANTHROPIC_API_KEY=test ANTHROPIC_BASE_URL="$url"
-
-printf 'name: bench\n' > "$work/env.yaml"
-printf 'name: bench\nmodel: claude-opus-4-5\n' > "$work/agent.yaml"
-id() { python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
-env_id=$("$BIN" environments create "$work/env.yaml" | id)
-agent_id=$("$BIN" agents create "$work/agent.yaml" | id)
-for i in $(seq 1 "$n"); do
-  printf '{"id": "t%d", "message": "task %d"}\n' "$i" "$i"
-done > "$work/tasks.jsonl"
+create_agent
+write_tasks "$n" "$work/tasks.jsonl"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 range() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {print lo "-" hi}'; }

@@ -45,15 +45,23 @@ pub fn list_cost_cents(usage: &Value) -> Option<u64> {
 
 /// Totals the usage of results lines, each session once: a session's usage is cumulative, so
 /// its last line counts (a task run again in the same session pays once for it); a line with
-/// no session counts alone.
+/// no session counts alone. A line known to be its session's last ([`add_last`](Self::add_last))
+/// is summed as it comes and not kept, so a batch's totals do not grow with its tasks.
 #[derive(Default)]
 pub struct Totals {
+    /// The usage of the sessions a later line may name again (their last line so far).
     by_session: HashMap<String, Value>,
-    unnamed: Vec<Value>,
+    /// Their list cost, in cents (wide enough that no sum of `u64` amounts overflows it).
+    by_session_cost: u128,
+    /// The usage of the lines no later line replaces, summed field by field.
+    settled: Map<String, Value>,
+    /// Their list cost, in cents (`None`: none of them had one).
+    settled_cost: Option<u64>,
 }
 
 impl Totals {
-    /// Takes in one results line (its `session_id` and `usage`).
+    /// Takes in one results line (its `session_id` and `usage`); a later line of the same
+    /// session replaces it.
     pub fn add_line(&mut self, line: &Value) {
         let usage = &line["usage"];
         if !usage.is_object() {
@@ -61,31 +69,58 @@ impl Totals {
         }
         match line["session_id"].as_str() {
             Some(s) => {
-                self.by_session.insert(s.to_string(), usage.clone());
+                self.by_session_cost += u128::from(list_cost_cents(usage).unwrap_or(0));
+                if let Some(old) = self.by_session.insert(s.to_string(), usage.clone()) {
+                    self.by_session_cost -= u128::from(list_cost_cents(&old).unwrap_or(0));
+                }
             }
-            None => self.unnamed.push(usage.clone()),
+            None => self.settle(usage),
+        }
+    }
+
+    /// Takes in the last line of its session: it replaces an earlier line of that session,
+    /// and no later one names the session again, so only its sum is kept.
+    pub fn add_last(&mut self, line: &Value) {
+        let usage = &line["usage"];
+        if !usage.is_object() {
+            return;
+        }
+        if let Some(old) = line["session_id"]
+            .as_str()
+            .and_then(|s| self.by_session.remove(s))
+        {
+            self.by_session_cost -= u128::from(list_cost_cents(&old).unwrap_or(0));
+        }
+        self.settle(usage);
+    }
+
+    /// Adds a usage no later line replaces into the settled sums.
+    fn settle(&mut self, usage: &Value) {
+        if let Some(o) = usage.as_object() {
+            add_numbers(&mut self.settled, o);
+        }
+        if let Some(c) = list_cost_cents(usage) {
+            self.settled_cost = Some(self.settled_cost.unwrap_or(0).saturating_add(c));
         }
     }
 
     /// Returns the list cost of every session, in cents.
     pub fn list_cost(&self) -> u64 {
-        self.all().filter_map(list_cost_cents).sum()
-    }
-
-    fn all(&self) -> impl Iterator<Item = &Value> {
-        self.by_session.values().chain(self.unnamed.iter())
+        u64::try_from(self.by_session_cost)
+            .unwrap_or(u64::MAX)
+            .saturating_add(self.settled_cost.unwrap_or(0))
     }
 
     /// Sums every numeric field (nested objects too) and the list cost (`{"amount", "currency"}`).
     pub fn sum(&self) -> Map<String, Value> {
-        let mut sum = Map::new();
-        let mut cost = None::<u64>;
-        for u in self.all() {
+        let mut sum = self.settled.clone();
+        let mut cost = self.settled_cost;
+        for u in self.by_session.values() {
             if let Some(o) = u.as_object() {
                 add_numbers(&mut sum, o);
             }
             if let Some(c) = list_cost_cents(u) {
-                cost = Some(cost.unwrap_or(0) + c);
+                cost = Some(cost.unwrap_or(0).saturating_add(c));
             }
         }
         if let Some(c) = cost {
@@ -171,9 +206,10 @@ impl Budget {
         self.totals.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Takes in a results line as it is written.
+    /// Takes in a results line as it is written: its session's last (a batch runs a task once,
+    /// in the session its task was given), so only the sums grow, not what is kept.
     pub fn record(&self, line: &Value) {
-        self.totals().add_line(line);
+        self.totals().add_last(line);
     }
 
     /// Returns what the batch's sessions cost so far, in cents.
@@ -240,5 +276,67 @@ mod tests {
         assert_eq!(sum["input_tokens"], 30);
         assert_eq!(sum["list_cost"]["amount"], "100");
         assert_eq!(Budget::new(None, None, &[]).session_cap(), None);
+    }
+
+    #[test]
+    fn keeps_nothing_per_recorded_session() {
+        let line = |s: &str, cents: u64, secs: f64| {
+            json!({"session_id": s, "usage": {"input_tokens": 10, "active_seconds": secs,
+                "cache_creation": {"ephemeral_5m_input_tokens": 1},
+                "list_cost": {"amount": cents.to_string(), "currency": "USD"}}})
+        };
+        // an earlier run's two lines of session a, and one of b
+        let b = Budget::new(
+            Some(100_000),
+            None,
+            &[line("a", 20, 1.0), line("a", 40, 2.0), line("b", 5, 0.5)],
+        );
+        assert_eq!(b.spent(), 45);
+        // this run carries on in a (its last line replaces the earlier one) and runs many more
+        b.record(&line("a", 50, 3.0));
+        for i in 0..1000 {
+            b.record(&line(&format!("s{i}"), 1, 0.25));
+        }
+        b.record(&json!({"session_id": null, "usage": {"input_tokens": 7}}));
+        assert_eq!(b.spent(), 5 + 50 + 1000);
+        let t = b.totals();
+        // what is kept per session: the earlier run's b only (a was replaced by its last line)
+        assert_eq!(t.by_session.len(), 1);
+        let sum = t.sum();
+        assert_eq!(sum["input_tokens"], 10 * 1002 + 7);
+        assert_eq!(sum["active_seconds"], 0.5 + 3.0 + 250.0);
+        assert_eq!(sum["cache_creation"]["ephemeral_5m_input_tokens"], 1002);
+        assert_eq!(sum["list_cost"]["amount"], "1055");
+        assert!(t.line().contains("list_cost $10.55"), "{}", t.line());
+    }
+
+    #[test]
+    fn counts_a_later_line_of_a_session_instead_of_its_earlier_one() {
+        let mut t = Totals::default();
+        let line = |s: &str, cents: u64| {
+            json!({"session_id": s, "usage": {"output_tokens": cents,
+                "list_cost": {"amount": cents.to_string(), "currency": "USD"}}})
+        };
+        t.add_line(&line("a", 3));
+        t.add_line(&line("a", 8));
+        t.add_line(&json!({"session_id": null, "usage": {"output_tokens": 1}}));
+        t.add_line(&json!({"session_id": "x", "usage": null}));
+        assert_eq!(t.list_cost(), 8);
+        assert_eq!(t.sum()["output_tokens"], 9);
+        assert!(Totals::default().sum().is_empty());
+    }
+
+    #[test]
+    fn huge_list_costs_neither_panic_nor_wrap() {
+        let max = u64::MAX.to_string();
+        let line = |s: &str| json!({"session_id": s, "usage": {"list_cost": {"amount": max, "currency": "USD"}}});
+        let mut t = Totals::default();
+        t.add_line(&line("a"));
+        t.add_line(&line("b"));
+        t.add_line(&line("a"));
+        t.add_last(&line("c"));
+        t.add_last(&line("d"));
+        assert_eq!(t.list_cost(), u64::MAX);
+        assert_eq!(t.sum()["list_cost"]["amount"], max);
     }
 }

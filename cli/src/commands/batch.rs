@@ -307,31 +307,26 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
     let max_attempts = usize::from(a.max_attempts);
     let before = prior(&prior_results, a.retry_failed, max_attempts);
     let (mut done, mut failed) = (0, 0);
-    let todo: VecDeque<Task> = tasks
-        .into_iter()
-        .filter(|t| {
-            let ran = before.done.contains(&t.id);
-            let run_again = before.again.contains(&t.id) || pending.contains_key(&t.id);
-            done += usize::from(ran);
-            // a task that failed before and is not run again
-            failed += usize::from(!ran && !run_again && prior_ids.contains(t.id.as_str()));
-            !ran && (run_again || !prior_ids.contains(t.id.as_str()))
-        })
-        .map(|mut t| {
-            match pending.get(&t.id) {
-                Some(s) => {
-                    t.session = Some(s.clone());
-                    t.journaled = true;
-                }
-                None => t.session = before.sessions.get(&t.id).cloned(),
+    tasks.retain(|t| {
+        let ran = before.done.contains(&t.id);
+        let run_again = before.again.contains(&t.id) || pending.contains_key(&t.id);
+        done += usize::from(ran);
+        // a task that failed before and is not run again
+        failed += usize::from(!ran && !run_again && prior_ids.contains(t.id.as_str()));
+        !ran && (run_again || !prior_ids.contains(t.id.as_str()))
+    });
+    for t in &mut tasks {
+        match pending.get(&t.id) {
+            Some(s) => {
+                t.session = Some(s.clone());
+                t.journaled = true;
             }
-            t.metadata.insert("batch".into(), batch_id.clone());
-            if t.id.chars().count() <= METADATA_VALUE_MAX {
-                t.metadata.insert("task".into(), t.id.clone());
-            }
-            t
-        })
-        .collect();
+            None => t.session = before.sessions.get(&t.id).cloned(),
+        }
+    }
+    // the same buffer, read from the front; a task's metadata is made when it starts, so
+    // the tasks waiting hold no more than their lines said
+    let todo: VecDeque<Task> = VecDeque::from(tasks);
     let total = todo.len();
     let parallel = usize::from(a.parallel).min(total.max(1));
     throttle.cap(parallel);
@@ -402,6 +397,10 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
                 };
                 drop(q);
                 task.max_cost = cap;
+                task.metadata.insert("batch".into(), batch_id.clone());
+                if task.id.chars().count() <= METADATA_VALUE_MAX {
+                    task.metadata.insert("task".into(), task.id.clone());
+                }
                 progress.started();
                 let deadline = Deadline::after(a.deadline);
                 if let (Some(s), Some(r)) = (&task.session, running().as_mut()) {
