@@ -5,7 +5,12 @@
 //! 256 sessions does not open with 256 requests at once), the same bound on the batch's
 //! requests in flight at once (sessions started before a 429 keep running, but no more of
 //! their requests go out together than the limit), and the hold every request of the batch
-//! waits out after a 429 until its `retry-after` has passed. It is the batch client's attempt hook, so it sees every
+//! waits out after a 429 until its `retry-after` has passed. From the first 429 on it also
+//! paces the batch's requests, one every so often: a limit of requests a minute is not kept
+//! by fewer at once when each takes milliseconds. The pace is halved at each 429 (from the
+//! pace the requests went at, measured) and quickened by a 32nd at each success, and a new
+//! session starts only when no request waits for its turn, so no more sessions run than the
+//! pace keeps busy. It is the batch client's attempt hook, so it sees every
 //! request of every session, and it has a 429 tried again after the hold (the API acted on
 //! none it refused) instead of each call spending its own few retries. With `--fixed-parallel`
 //! it only counts: `--parallel` sessions at once, and each call retries its 429s on its own
@@ -21,9 +26,14 @@ const DEFAULT_HOLD: Duration = Duration::from_secs(1);
 pub const INITIAL: usize = 4;
 /// How often a thread waiting for a slot looks whether it should give up.
 const POLL: Duration = Duration::from_millis(100);
+/// The requests whose send times measure the pace the batch went at when a 429 came.
+const MEASURED: usize = 16;
+/// The shortest and longest time between two requests once paced.
+const MIN_GAP: Duration = Duration::from_micros(50);
+const MAX_GAP: Duration = Duration::from_secs(60);
 
 /// What the batch's rate limiting did, for its closing line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Account {
     /// The 429 answers seen (rate limits, every retry counted).
     pub rate_limited: usize,
@@ -33,6 +43,8 @@ pub struct Account {
     pub lowest: usize,
     /// The most: `--parallel`.
     pub max: usize,
+    /// The pace of requests now, a second (none before the first 429).
+    pub pace: Option<f64>,
 }
 
 /// The sessions allowed at once, the ones running, and the hold after a 429.
@@ -54,6 +66,37 @@ struct State {
     lowest: usize,
     /// Set when the batch quits: nothing waits any more.
     released: bool,
+    /// The time between two requests, from the first 429 on (none before).
+    gap: Option<Duration>,
+    /// When the next request may go, once paced.
+    next_send: Option<Instant>,
+    /// Requests waiting in [`Throttle::send`] for their turn.
+    waiting: usize,
+    /// When the last [`MEASURED`] requests went.
+    sent: std::collections::VecDeque<Instant>,
+}
+
+impl State {
+    /// Halves the pace, from the pace the last requests went at when that was slower (the
+    /// time between them doubled), within [`MIN_GAP`] and [`MAX_GAP`].
+    fn slow_down(&mut self) {
+        let measured = match (self.sent.front(), self.sent.back()) {
+            (Some(first), Some(last)) if self.sent.len() > 1 => {
+                let n = u32::try_from(self.sent.len() - 1).unwrap_or(u32::MAX);
+                last.duration_since(*first) / n
+            }
+            _ => Duration::ZERO,
+        };
+        let gap = self.gap.unwrap_or(Duration::ZERO).max(measured);
+        self.gap = Some((gap * 2).clamp(MIN_GAP, MAX_GAP));
+    }
+
+    /// Quickens the pace by a 32nd (the time between requests 32/33 of what it was).
+    fn speed_up(&mut self) {
+        if let Some(gap) = self.gap {
+            self.gap = Some((gap * 32 / 33).max(MIN_GAP));
+        }
+    }
 }
 
 /// The batch's shared concurrency controller (see the module's description).
@@ -95,6 +138,10 @@ impl Throttle {
                 rate_limited: 0,
                 lowest: max,
                 released: false,
+                gap: None,
+                next_send: None,
+                waiting: 0,
+                sent: std::collections::VecDeque::with_capacity(MEASURED),
             }),
             changed: Condvar::new(),
         }
@@ -109,9 +156,9 @@ impl Throttle {
         s.lowest = s.lowest.min(s.max);
     }
 
-    /// Waits for a session's slot: until fewer sessions run than the limit allows and no hold
-    /// is on. `None` once `give_up` says so (asked at least every 100 ms) or the controller
-    /// was released.
+    /// Waits for a session's slot: until fewer sessions run than the limit allows, no hold
+    /// is on and, once paced, no request waits for its turn. `None` once `give_up` says so
+    /// (asked at least every 100 ms) or the controller was released.
     pub fn acquire(&self, give_up: impl Fn() -> bool) -> Option<Permit<'_>> {
         let mut s = self.lock();
         loop {
@@ -120,8 +167,10 @@ impl Throttle {
             }
             let now = Instant::now();
             let held = s.hold_until.and_then(|t| t.checked_duration_since(now));
+            // paced: a session more would only make the waiting longer
+            let busy = s.gap.is_some() && s.waiting > 0;
             match held {
-                None if s.running < s.limit => {
+                None if s.running < s.limit && !busy => {
                     s.running += 1;
                     return Some(Permit(self));
                 }
@@ -134,8 +183,9 @@ impl Throttle {
     }
 
     /// Takes in a 429 whose server asked for `wait` (else 1 s): the sessions allowed at once
-    /// are halved (not below 1), unless a hold from an earlier 429 is still on (the same
-    /// burst of refusals), and no request goes out until the wait has passed.
+    /// and the pace are halved (not below 1 session), unless a hold from an earlier 429 is
+    /// still on (the same burst of refusals), and no request goes out until the wait has
+    /// passed.
     pub fn rate_limited(&self, wait: Option<Duration>) {
         let now = Instant::now();
         let until = now + wait.unwrap_or(DEFAULT_HOLD);
@@ -150,6 +200,7 @@ impl Throttle {
             s.limit = (s.limit / 2).max(1);
             s.lowest = s.lowest.min(s.limit);
             s.successes = 0;
+            s.slow_down();
         }
         s.hold_until = Some(s.hold_until.map_or(until, |t| t.max(until)));
         drop(s);
@@ -158,12 +209,13 @@ impl Throttle {
 
     /// Takes in a successful request: after as many in a row as sessions are allowed at once
     /// (about one each), one more is allowed, up to the most; before the first 429, one more
-    /// after each.
+    /// after each. Once paced, the pace quickens by a 32nd.
     pub fn succeeded(&self) {
         if !self.adaptive {
             return;
         }
         let mut s = self.lock();
+        s.speed_up();
         s.successes += 1;
         let stretch = if s.slow_start { 1 } else { s.limit };
         if s.successes >= stretch && s.limit < s.max {
@@ -174,19 +226,24 @@ impl Throttle {
         }
     }
 
-    /// Waits until the hold after a 429 has passed and fewer requests are in flight than
-    /// sessions are allowed at once (or until `deadline`, or the release), then counts one
-    /// more request in flight, until [`answered`](Self::answered).
+    /// Waits until the hold after a 429 has passed, fewer requests are in flight than
+    /// sessions are allowed at once and, once paced, its turn has come (or until `deadline`,
+    /// or the release), then counts one more request in flight, until
+    /// [`answered`](Self::answered).
     pub fn send(&self, deadline: Deadline) {
         let mut s = self.lock();
+        s.waiting += 1;
         loop {
             if s.released || deadline.is_expired() {
                 break;
             }
-            let held = s
-                .hold_until
-                .and_then(|t| t.checked_duration_since(Instant::now()));
-            let wait = match held {
+            let now = Instant::now();
+            // the later of the hold's end and this request's turn
+            let until = match (s.hold_until, s.next_send) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            let wait = match until.and_then(|t| t.checked_duration_since(now)) {
                 Some(left) => left,
                 None if s.in_flight < s.limit => break,
                 None => POLL,
@@ -194,7 +251,17 @@ impl Throttle {
             let wait = deadline.remaining().map_or(wait, |r| r.min(wait));
             s = self.wait(s, wait);
         }
+        s.waiting -= 1;
         s.in_flight += 1;
+        let now = Instant::now();
+        if let Some(gap) = s.gap {
+            // a turn not taken is not saved up: after a quiet spell the next goes a gap later
+            s.next_send = Some(now + gap);
+        }
+        if s.sent.len() == MEASURED {
+            s.sent.pop_front();
+        }
+        s.sent.push_back(now);
     }
 
     /// Counts a request of [`send`](Self::send) answered (or failed): no longer in flight.
@@ -219,6 +286,7 @@ impl Throttle {
             limit: s.limit,
             lowest: s.lowest,
             max: s.max,
+            pace: s.gap.map(|g| 1.0 / g.as_secs_f64()),
         }
     }
 
@@ -468,6 +536,72 @@ mod tests {
         let started = Instant::now();
         t.before_attempt(&short);
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn from_the_first_429_requests_are_paced_at_half_the_pace_they_went() {
+        let t = grown(64);
+        assert_eq!(t.account().pace, None, "not paced before a 429");
+        // 9 requests 20 ms apart, then a 429: paced at one every 40 ms (25 a second)
+        for _ in 0..9 {
+            t.before_attempt(&attempt());
+            t.after_attempt(&attempt(), &AttemptOutcome::Success { status: 200 });
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        t.after_attempt(&attempt(), &limited(Duration::from_millis(1)));
+        let pace = t.account().pace.expect("paced");
+        assert!((10.0..=26.0).contains(&pace), "{pace} a second");
+        std::thread::sleep(Duration::from_millis(5));
+        let started = Instant::now();
+        for _ in 0..4 {
+            t.before_attempt(&attempt());
+            t.answered();
+        }
+        // the first at once, each of the others a gap after the one before
+        assert!(
+            started.elapsed() >= Duration::from_millis(110),
+            "{:?}",
+            started.elapsed()
+        );
+        // a success quickens the pace by a 32nd
+        t.succeeded();
+        let quicker = t.account().pace.unwrap();
+        assert!(
+            (quicker / pace - 33.0 / 32.0).abs() < 0.01,
+            "{pace} then {quicker}"
+        );
+        // a second 429 halves it
+        t.after_attempt(&attempt(), &limited(Duration::from_millis(1)));
+        let halved = t.account().pace.unwrap();
+        assert!(halved <= quicker / 2.0 + 0.01, "{quicker} then {halved}");
+    }
+
+    #[test]
+    fn once_paced_no_session_starts_while_a_request_waits_its_turn() {
+        let t = grown(8);
+        t.after_attempt(&attempt(), &limited(Duration::from_millis(1)));
+        // a slow pace: one request every 400 ms or so
+        t.lock().gap = Some(Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(5));
+        t.before_attempt(&attempt());
+        t.answered();
+        std::thread::scope(|s| {
+            // the next request waits for its turn; meanwhile no session starts
+            let waiting = s.spawn(|| {
+                t.before_attempt(&attempt());
+                t.answered();
+            });
+            std::thread::sleep(Duration::from_millis(100));
+            let started = Instant::now();
+            assert!(t
+                .acquire(|| started.elapsed() > Duration::from_millis(100))
+                .is_none());
+            waiting.join().unwrap();
+        });
+        assert!(
+            t.acquire(|| false).is_some(),
+            "nothing waits: a session starts"
+        );
     }
 
     #[test]

@@ -71,9 +71,12 @@ run and how many requests may be in flight at once (not below 1), holds every re
 batch until its retry-after has passed, and sends the refused request again then (the API acted
 on none it refused), for as long as the session's --deadline allows; after as many successful
 requests in a row as sessions are allowed, one more is (additive increase, multiplicative
-decrease). No task fails on a 429 unless its deadline passes. --fixed-parallel keeps --parallel
+decrease). From the first 429 on, the batch's requests are also paced: a 429 halves the pace
+the requests went at, each success quickens it by a 32nd, and a new session starts only when no
+request waits for its turn (a limit of requests a minute is not kept by fewer requests at once
+when each takes milliseconds). No task fails on a 429 unless its deadline passes. --fixed-parallel keeps --parallel
 sessions at once from the start, each request retrying its own 429s as the official SDKs do
-(twice), so a task can fail on one. The closing line counts the 429s.
+(twice), so a task can fail on one. The closing line counts the 429s and gives the pace.
 
 Exit codes: 0 every task done, 1 failures remain or the API or connection failed (retryable), 2
 bad arguments, tasks file, --shard or --out, 6 the budget is spent (--max-cost: tasks left not
@@ -505,8 +508,12 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
             let how = if a.fixed_parallel {
                 format!("{} sessions at once throughout (--fixed-parallel)", r.max)
             } else {
+                let pace = r
+                    .pace
+                    .map(|p| format!("; requests paced at {p:.2} a second"))
+                    .unwrap_or_default();
                 format!(
-                    "sessions at once went down to {} and are at {} of {}",
+                    "sessions at once went down to {} and are at {} of {}{pace}",
                     r.lowest, r.limit, r.max
                 )
             };

@@ -9,12 +9,33 @@ use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Tasks of the batch, and the sessions it allows at once.
-const TASKS: usize = 24;
-/// The limit: 20 requests a second (1,200 a minute), its window scaled down from a minute to
-/// keep the test short; a task takes 8 requests, so the batch needs about 10 s.
-const LIMIT: usize = 20;
-const WINDOW: Duration = Duration::from_secs(1);
+/// A batch against a limit: its tasks (and the sessions it allows at once), and the limit of
+/// requests a window.
+#[derive(Clone, Copy)]
+struct Case {
+    tasks: usize,
+    limit: usize,
+    window: Duration,
+}
+
+/// 20 requests a second (1,200 a minute), its window scaled down from a minute to keep the
+/// test short; a task takes 8 requests, so the batch needs about 10 s. A 429's whole-second
+/// `retry-after` is a full window here: after it, the bucket is full again.
+const FAST: Case = Case {
+    tasks: 24,
+    limit: 20,
+    window: Duration::from_secs(1),
+};
+
+/// The API's refill rate, one request a second (60 a minute), with a smaller burst: after a
+/// 429's `retry-after` of 1 s one request may go, not a window's worth. Holding and halving
+/// the sessions alone do not slow a batch down here (requests take milliseconds); the
+/// requests themselves must be paced. 5 tasks take about 40 requests, so about 36 s.
+const SLOW: Case = Case {
+    tasks: 5,
+    limit: 4,
+    window: Duration::from_secs(4),
+};
 
 /// What one batch did: its exit code, stderr, results, the 429s the emulator sent, the time.
 struct Ran {
@@ -26,22 +47,22 @@ struct Ran {
     took: Duration,
 }
 
-/// Runs the batch of [`TASKS`] tasks at `--parallel TASKS` (with `extra`) against a new
-/// emulator limited to [`LIMIT`] requests a [`WINDOW`].
-fn batch(extra: &[&str]) -> Ran {
+/// Runs the batch of `case.tasks` tasks at `--parallel` as many (with `extra`) against a new
+/// emulator limited to `case.limit` requests a `case.window`.
+fn batch(case: Case, extra: &[&str]) -> Ran {
     let (emu, _c, agent, env) = setup(false);
     emu.set_script(Script::new().say("done"));
     let dir = temp("ratelimit");
     let tasks = dir.join("tasks.jsonl");
-    let lines: String = (0..TASKS)
+    let lines: String = (0..case.tasks)
         .map(|i| format!("{{\"id\": \"t{i}\", \"message\": \"go\"}}\n"))
         .collect();
     std::fs::write(&tasks, lines).unwrap();
     let out = dir.join("results.jsonl");
-    let parallel = TASKS.to_string();
+    let parallel = case.tasks.to_string();
     let mut more = vec!["--parallel", parallel.as_str()];
     more.extend_from_slice(extra);
-    limit(&emu);
+    limit(&emu, case);
     emu.clear_request_log();
     let before = emu.requests();
     let started = Instant::now();
@@ -56,10 +77,10 @@ fn batch(extra: &[&str]) -> Ran {
     }
 }
 
-fn limit(emu: &Emulator) {
+fn limit(emu: &Emulator, case: Case) {
     emu.set_faults(Faults {
-        rate_limit: LIMIT,
-        rate_limit_window: Some(WINDOW),
+        rate_limit: case.limit,
+        rate_limit_window: Some(case.window),
         ..Faults::default()
     });
 }
@@ -74,8 +95,22 @@ fn read(path: &Path) -> Vec<Value> {
 
 #[test]
 fn a_rate_limited_batch_slows_down_as_a_whole_fails_no_task_and_meets_fewer_429s() {
-    let adaptive = batch(&[]);
-    let fixed = batch(&["--fixed-parallel"]);
+    adaptive_beats_fixed(FAST);
+}
+
+#[test]
+fn at_the_apis_refill_rate_a_batch_paces_its_requests() {
+    // failed before requests were paced: each hold let every waiting request go at once, so
+    // all but one met a 429 again (about one 429 a request, more than the fixed pool's)
+    adaptive_beats_fixed(SLOW);
+}
+
+/// Runs `case` adaptive and with a fixed pool: the adaptive batch fails no task and meets
+/// fewer 429s.
+fn adaptive_beats_fixed(case: Case) {
+    let tasks = case.tasks;
+    let adaptive = batch(case, &[]);
+    let fixed = batch(case, &["--fixed-parallel"]);
     for (name, r) in [("adaptive", &adaptive), ("fixed", &fixed)] {
         let failed = r
             .results
@@ -83,13 +118,13 @@ fn a_rate_limited_batch_slows_down_as_a_whole_fails_no_task_and_meets_fewer_429s
             .filter(|l| l["stop_reason"] != "end_turn")
             .count();
         eprintln!(
-            "{name}: {} 429s in {} requests, {failed} of {TASKS} tasks failed, {:?}",
+            "{name}: {} 429s in {} requests, {failed} of {tasks} tasks failed, {:?}",
             r.rate_limited, r.requests, r.took
         );
     }
     let a = &adaptive;
     assert_eq!(a.code, Some(0), "{}", a.err);
-    assert_eq!(a.results.len(), TASKS);
+    assert_eq!(a.results.len(), tasks);
     for l in &a.results {
         assert_eq!(l["stop_reason"], "end_turn", "{l}");
         assert_eq!(l["error"], Value::Null, "{l}");
@@ -112,4 +147,11 @@ fn a_rate_limited_batch_slows_down_as_a_whole_fails_no_task_and_meets_fewer_429s
         fixed.rate_limited
     );
     assert!(fixed.err.contains("(--fixed-parallel)"), "{}", fixed.err);
+    // paced: a 429 now and then, at most one for every 4 requests that went through
+    let through = a.requests - a.rate_limited;
+    assert!(
+        a.rate_limited * 4 <= through,
+        "{} 429s for {through} requests through",
+        a.rate_limited
+    );
 }
