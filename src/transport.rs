@@ -110,7 +110,7 @@ impl Client {
 
     /// Sends an operation and returns its 2xx response, retrying as the official SDKs do, all
     /// within the call's deadline: connecting, sending, reading the body, and every backoff sleep.
-    /// `span` is the call's span (see `trace.rs`), which this records the call on and ends.
+    /// `span` is the call's span (see `trace/call.rs`), which this records the call on and ends.
     pub(crate) fn execute(
         &self,
         op: &Operation,
