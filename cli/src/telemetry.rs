@@ -7,15 +7,25 @@
 //! percent-encoded) is sent with every export; its values may be secrets, so nothing here
 //! logs or prints them, and the variable is taken out of the environment of what the
 //! program runs.
+//!
+//! While spans are exported, the library's requests carry the trace context of their call's
+//! span (W3C `traceparent` and `tracestate`, as the official SDKs send it; see
+//! [`managed_agents::telemetry`]), and a task's root span is the child of the trace the
+//! caller's environment names in `TRACEPARENT` and `TRACESTATE` (the OpenTelemetry
+//! specification's environment variables as context propagation carriers), so that a batch
+//! a CI job or a scheduler starts joins that job's trace.
 
-use opentelemetry::trace::{SpanKind, Status, TracerProvider as _};
-use opentelemetry::{KeyValue, Value};
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, TracerProvider as _};
+use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use serde_json::{json, Value as Json};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::layer::SubscriberExt;
 
 /// The variable that names the collector, when `--otlp-endpoint` does not.
@@ -150,7 +160,80 @@ pub fn init(
         .with(OpenSpans(open.clone()));
     tracing::subscriber::set_global_default(subscriber)
         .map_err(|e| format!("could not start the span exporter: {e}"))?;
+    managed_agents::telemetry::set_trace_context_injector(|span| {
+        let mut headers = Headers(Vec::new());
+        TraceContextPropagator::new().inject_context(&span.context(), &mut headers);
+        headers.0
+    });
+    if let Some(parent) = parent_from(&EnvCarrier) {
+        let _ = PARENT.set(parent);
+    }
     Ok(Some(Telemetry { provider, open }))
+}
+
+/// The trace the caller's environment names, parent of every task's root span.
+static PARENT: OnceLock<Context> = OnceLock::new();
+
+/// Makes `root`, a span just started with no parent, the child of the trace the caller's
+/// `TRACEPARENT` names, if it names one and spans are exported. Call it before the span is
+/// entered: a span's parent cannot change once it has started.
+pub fn adopt_parent(root: &tracing::Span) {
+    if let Some(parent) = PARENT.get() {
+        if let Err(e) = root.set_parent(parent.clone()) {
+            log::debug!("the root span keeps no parent: {e}");
+        }
+    }
+}
+
+/// The context a carrier's `traceparent` and `tracestate` give, when the first is valid.
+/// A `traceparent` that is not valid is ignored (with a warning): the task is a trace of its
+/// own, as without one.
+pub fn parent_from(carrier: &dyn Extractor) -> Option<Context> {
+    let raw = carrier.get("traceparent")?;
+    let cx = TraceContextPropagator::new().extract(carrier);
+    if cx.span().span_context().is_valid() {
+        Some(cx)
+    } else {
+        log::warn!(
+            "TRACEPARENT is not a W3C traceparent ({} characters); the tasks start traces of their own",
+            raw.len()
+        );
+        None
+    }
+}
+
+/// The environment as a carrier of trace context: a key's variable is its name in upper
+/// case (`traceparent` is `TRACEPARENT`), as the OpenTelemetry specification has it.
+struct EnvCarrier;
+
+impl Extractor for EnvCarrier {
+    fn get(&self, key: &str) -> Option<&str> {
+        static VALUES: OnceLock<Vec<(String, String)>> = OnceLock::new();
+        let values = VALUES.get_or_init(|| {
+            ["TRACEPARENT", "TRACESTATE"]
+                .into_iter()
+                .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)))
+                .collect()
+        });
+        let name = key.to_ascii_uppercase();
+        values
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        vec!["traceparent", "tracestate"]
+    }
+}
+
+/// The headers a propagator writes, in the order it writes them.
+struct Headers(Vec<(String, String)>);
+
+impl opentelemetry::propagation::Injector for Headers {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.push((key.to_string(), value));
+    }
 }
 
 /// Counts the spans open, so that the end of the program can wait for them.

@@ -1,6 +1,7 @@
 //! The spans of the `tracing` feature, one concept per file: [`call`] starts the span of one
 //! API call (ended by `Client::execute` or, for a body read later, by the body), [`request`]
-//! records what its request and response give it, [`stream`] keeps it as the span of an
+//! records what its request and response give it, [`propagate`] writes its trace context
+//! into the request's headers, [`stream`] keeps it as the span of an
 //! event-stream connection, [`turn`] is a turn of the runner, [`tool`] a tool call and
 //! `work` a work item of the environment worker. This file owns what they share: the
 //! content mode ([`TraceConfig`]), the content and error attributes, and carrying the current
@@ -11,6 +12,8 @@
 //! callers need no `cfg` of their own and the compiler removes it all.
 
 mod call;
+#[cfg(feature = "tracing")]
+pub(crate) mod propagate;
 #[cfg(feature = "tracing")]
 mod request;
 #[cfg(feature = "tracing")]
@@ -81,8 +84,9 @@ pub(crate) const LATER: tracing::field::Empty = tracing::field::Empty;
 #[cfg(feature = "tracing")]
 pub(crate) const DEFAULT_MAX_CONTENT_BYTES: usize = 750_000;
 
-/// What a client's spans record: content only when asked, as the Python SDK's
-/// `traces.content_mode`.
+/// What a client's spans record and send: content only when asked, as the Python SDK's
+/// `traces.content_mode`, and the trace context with every request unless told not to, as its
+/// `propagation`.
 #[cfg(feature = "tracing")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TraceConfig {
@@ -90,14 +94,18 @@ pub(crate) struct TraceConfig {
     pub(crate) content: bool,
     /// The largest content attribute, in bytes; longer values are cut.
     pub(crate) max_content_bytes: usize,
+    /// Whether requests carry the trace context of their call's span.
+    pub(crate) propagation: bool,
 }
 
 #[cfg(feature = "tracing")]
 impl TraceConfig {
     /// The configuration the environment gives, as the Python SDK reads it for a client
-    /// given no option: `ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content` and
-    /// `ANTHROPIC_OPEN_TELEMETRY_TRACES_MAX_CONTENT_BYTES` (at least 1; else ignored).
-    pub(crate) fn from_env(content: Option<bool>) -> TraceConfig {
+    /// given no option: `ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content`,
+    /// `ANTHROPIC_OPEN_TELEMETRY_TRACES_MAX_CONTENT_BYTES` (at least 1; else ignored) and
+    /// `ANTHROPIC_OPEN_TELEMETRY_PROPAGATION=false`; `content` and `propagation`, when given,
+    /// are the builder's and win.
+    pub(crate) fn from_env(content: Option<bool>, propagation: Option<bool>) -> TraceConfig {
         let content = content.unwrap_or_else(|| {
             std::env::var(crate::telemetry::CONTENT_MODE_ENV)
                 .is_ok_and(|v| v.eq_ignore_ascii_case("content"))
@@ -107,9 +115,14 @@ impl TraceConfig {
             .and_then(|v| v.trim().parse::<usize>().ok())
             .filter(|n| *n >= 1)
             .unwrap_or(DEFAULT_MAX_CONTENT_BYTES);
+        let propagation = propagation.unwrap_or_else(|| {
+            !std::env::var(crate::telemetry::PROPAGATION_ENV)
+                .is_ok_and(|v| v.eq_ignore_ascii_case("false"))
+        });
         TraceConfig {
             content,
             max_content_bytes,
+            propagation,
         }
     }
 }
