@@ -100,15 +100,16 @@ pub const PROPAGATION_ENV: &str = "ANTHROPIC_OPEN_TELEMETRY_PROPAGATION";
 /// value that is not valid, leaves the header out and never fails the call. With
 /// `tracing-opentelemetry`:
 ///
-/// ```ignore
+/// ```
 /// use opentelemetry::propagation::TextMapPropagator;
 /// use tracing_opentelemetry::OpenTelemetrySpanExt;
 /// let propagator = opentelemetry_sdk::propagation::TraceContextPropagator::new();
-/// managed_agents::telemetry::set_trace_context_injector(move |span| {
+/// let installed = managed_agents::telemetry::set_trace_context_injector(move |span| {
 ///     let mut headers = std::collections::HashMap::new();
 ///     propagator.inject_context(&span.context(), &mut headers);
 ///     headers.into_iter().collect()
 /// });
+/// assert!(installed);
 /// ```
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
