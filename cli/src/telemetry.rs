@@ -13,7 +13,8 @@
 //! [`managed_agents::telemetry`]), and a task's root span is the child of the trace the
 //! caller's environment names in `TRACEPARENT` and `TRACESTATE` (the OpenTelemetry
 //! specification's environment variables as context propagation carriers), so that a batch
-//! a CI job or a scheduler starts joins that job's trace.
+//! a CI job or a scheduler starts joins that job's trace; a tool command is given its tool
+//! call's span there in turn.
 
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, TracerProvider as _};
@@ -224,6 +225,26 @@ impl Extractor for EnvCarrier {
 
     fn keys(&self) -> Vec<&str> {
         vec!["traceparent", "tracestate"]
+    }
+}
+
+/// Gives a command the program runs for the span current here (a tool call's) that span's
+/// trace context in its environment, `TRACEPARENT` and `TRACESTATE` in place of the ones the
+/// program was given, so that the command's own spans join the trace: the environment
+/// carriers' other side. Nothing changes when spans are not exported.
+pub fn pass_context(cmd: &mut std::process::Command) {
+    let span = tracing::Span::current();
+    if span.is_disabled() {
+        return;
+    }
+    let mut headers = Headers(Vec::new());
+    TraceContextPropagator::new().inject_context(&span.context(), &mut headers);
+    if headers.0.is_empty() {
+        return;
+    }
+    cmd.env_remove("TRACEPARENT").env_remove("TRACESTATE");
+    for (key, value) in headers.0 {
+        cmd.env(key.to_ascii_uppercase(), value);
     }
 }
 

@@ -2,7 +2,7 @@
 //! the OTLP JSON encoding: one trace per task, with the library's spans in it, the headers of
 //! `OTEL_EXPORTER_OTLP_HEADERS` sent and never printed.
 
-use crate::support::{batch_args, command, respond, setup, stderr, temp, TestServer};
+use crate::support::{batch_args, command, respond, run, setup, stderr, temp, TestServer};
 use managed_agents_emulator::{Script, Step};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -268,4 +268,39 @@ fn a_bad_endpoint_is_a_usage_error() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("not an http:// or https:// URL"));
+}
+
+#[test]
+fn a_tool_command_is_given_its_tool_call_s_span_as_traceparent() {
+    let receiver = TestServer::start(|_, _, conn| {
+        respond(conn, 200, &[("content-type", "application/json")], b"{}");
+    });
+    let (emu, c, agent, env) = setup(true);
+    emu.set_script(
+        Script::new()
+            .call_tool("shout", serde_json::json!({}))
+            .say("ok"),
+    );
+    let o = run(
+        &emu,
+        &agent,
+        &env,
+        &[
+            "--tool",
+            "shout=printf '%s %s' \"$TRACEPARENT\" \"${TRACESTATE:-none}\"",
+            "--otlp-endpoint",
+            &receiver.url,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let result = crate::support::custom_tool_results(&c).remove(0);
+    let text = result["content"][0]["text"].as_str().unwrap().to_string();
+    let (value, state) = text.split_once(' ').unwrap();
+    let (trace, span) = traceparent(value);
+    let tool = spans(&receiver)
+        .into_iter()
+        .find(|s| s.3 == "anthropic.custom_tool_use shout")
+        .expect("the tool call's span");
+    assert_eq!((trace, span), (tool.0, tool.1), "{text}");
+    assert_eq!(state, "none");
 }
