@@ -304,3 +304,35 @@ fn a_tool_command_is_given_its_tool_call_s_span_as_traceparent() {
     assert_eq!((trace, span), (tool.0, tool.1), "{text}");
     assert_eq!(state, "none");
 }
+
+#[test]
+fn anthropic_open_telemetry_propagation_false_keeps_the_spans_and_sends_no_context() {
+    let receiver = TestServer::start(|_, _, conn| {
+        respond(conn, 200, &[("content-type", "application/json")], b"{}");
+    });
+    let (emu, _c, agent, env) = setup(false);
+    emu.clear_request_log();
+    run_batch(
+        &emu,
+        &agent,
+        &env,
+        1,
+        &["--otlp-endpoint", &receiver.url],
+        &[("ANTHROPIC_OPEN_TELEMETRY_PROPAGATION", "false")],
+    );
+    let sent = emu.request_log();
+    assert!(!sent.is_empty());
+    for req in &sent {
+        assert_eq!(
+            req.header("traceparent"),
+            None,
+            "{} {}",
+            req.method,
+            req.path
+        );
+    }
+    // the spans are the same
+    assert!(spans(&receiver)
+        .iter()
+        .any(|s| s.3 == "anthropic.sessions.create"));
+}
