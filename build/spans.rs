@@ -52,7 +52,7 @@ fn created(op: &Operation) -> Option<&'static str> {
     made.then(|| attribute_of(param)).flatten()
 }
 
-/// The attributes recorded later from the bodies (`src/trace.rs` has the table), and those of
+/// The attributes recorded later from the bodies (`src/trace/request.rs` has the table), and those of
 /// a connection's reading for an event stream.
 fn later(op: &Operation) -> Vec<&'static str> {
     let mut fields = Vec::new();

@@ -63,7 +63,21 @@
 //! bytes ([`MAX_CONTENT_BYTES_ENV`], 750,000 by default); a longer one is cut and the span
 //! gets `anthropic.content.truncated` = `true`.
 //!
+//! # Trace context
+//!
+//! As the official SDKs do, every request of a call (each retry too) carries the trace
+//! context of the call's span, so that the API's side of a request can be joined to the
+//! caller's trace: the headers the program's propagator writes (W3C `traceparent` and
+//! `tracestate` with OpenTelemetry's default), in place of any already set. This crate
+//! depends on `tracing` alone, so it cannot read a span's OpenTelemetry context itself: the
+//! program installs a function that does with [`set_trace_context_injector`] (with
+//! `tracing-opentelemetry`, `OpenTelemetrySpanExt::context` and a propagator's
+//! `inject_context`). Without one, requests carry no trace context. It is on unless
+//! [`ClientBuilder::trace_propagation`] turns it off, or else
+//! `ANTHROPIC_OPEN_TELEMETRY_PROPAGATION=false` ([`PROPAGATION_ENV`]), as for the Python SDK.
+//!
 //! [`SessionRunner::until_idle`]: crate::runner::SessionRunner::until_idle
+//! [`ClientBuilder::trace_propagation`]: crate::ClientBuilder::trace_propagation
 //! [`ClientBuilder::trace_content`]: crate::ClientBuilder::trace_content
 
 /// The variable that turns content on for a client not told otherwise: `content` does, as
@@ -73,3 +87,34 @@ pub const CONTENT_MODE_ENV: &str = "ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE
 /// The variable that sets the largest content attribute, in bytes (at least 1; 750,000 by
 /// default), as for the Python SDK.
 pub const MAX_CONTENT_BYTES_ENV: &str = "ANTHROPIC_OPEN_TELEMETRY_TRACES_MAX_CONTENT_BYTES";
+
+/// The variable that turns the trace context of requests off for a client not told
+/// otherwise: `false` does, as for the Python SDK.
+pub const PROPAGATION_ENV: &str = "ANTHROPIC_OPEN_TELEMETRY_PROPAGATION";
+
+/// Installs, for the whole process, the function that writes the trace context of a span as
+/// request headers (name, value): a request of an API call carries what it returns for the
+/// call's span. Returns `false`, and changes nothing, when one was installed before.
+///
+/// The function is called once per call with its span; a panic in it, or a header name or
+/// value that is not valid, leaves the header out and never fails the call. With
+/// `tracing-opentelemetry`:
+///
+/// ```
+/// use opentelemetry::propagation::TextMapPropagator;
+/// use tracing_opentelemetry::OpenTelemetrySpanExt;
+/// let propagator = opentelemetry_sdk::propagation::TraceContextPropagator::new();
+/// let installed = managed_agents::telemetry::set_trace_context_injector(move |span| {
+///     let mut headers = std::collections::HashMap::new();
+///     propagator.inject_context(&span.context(), &mut headers);
+///     headers.into_iter().collect()
+/// });
+/// assert!(installed);
+/// ```
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub fn set_trace_context_injector(
+    injector: impl Fn(&tracing::Span) -> Vec<(String, String)> + Send + Sync + 'static,
+) -> bool {
+    crate::trace::propagate::install(Box::new(injector))
+}

@@ -110,7 +110,7 @@ impl Client {
 
     /// Sends an operation and returns its 2xx response, retrying as the official SDKs do, all
     /// within the call's deadline: connecting, sending, reading the body, and every backoff sleep.
-    /// `span` is the call's span (see `trace.rs`), which this records the call on and ends.
+    /// `span` is the call's span (see `trace/call.rs`), which this records the call on and ends.
     pub(crate) fn execute(
         &self,
         op: &Operation,
@@ -123,21 +123,26 @@ impl Client {
         #[cfg(feature = "tracing")]
         {
             crate::trace::start_call(&span, self, op, &path, &query, &body);
+            let trace_headers =
+                crate::trace::propagate::trace_headers(&span, self.inner.traces.propagation);
             let mut resends = 0;
             let result = {
                 let _entered = span.span.as_ref().map(|s| s.enter());
-                self.send(op, path, query, body, options, &mut resends)
+                self.send(op, path, query, body, options, &trace_headers, &mut resends)
             };
             crate::trace::end_call(span, op, resends, result)
         }
         #[cfg(not(feature = "tracing"))]
         {
             let CallSpan {} = span;
-            self.send(op, path, query, body, options, &mut 0)
+            self.send(op, path, query, body, options, &[], &mut 0)
         }
     }
 
-    /// [`Client::execute`] without the span; `resends` counts the attempts after the first.
+    /// [`Client::execute`] without the span; `trace_headers` (the call span's trace context)
+    /// go with every attempt, in place of any the client or the options set; `resends` counts
+    /// the attempts after the first.
+    #[allow(clippy::too_many_arguments)]
     fn send(
         &self,
         op: &Operation,
@@ -145,6 +150,7 @@ impl Client {
         query: Vec<(&'static str, String)>,
         body: Body,
         options: &RequestOptions,
+        trace_headers: &[(String, String)],
         resends: &mut u32,
     ) -> Result<Response> {
         let inner = &self.inner;
@@ -227,7 +233,13 @@ impl Client {
                     }
                 }
             };
-            for (k, v) in inner.headers.iter().chain(options.headers.iter()) {
+            // the trace context last, in place of any already there, as the official SDKs
+            for (k, v) in inner
+                .headers
+                .iter()
+                .chain(options.headers.iter())
+                .chain(trace_headers)
+            {
                 headers.retain(|(name, _)| !name.eq_ignore_ascii_case(k));
                 headers.push((k.as_str(), v.clone()));
             }

@@ -177,7 +177,8 @@ pub struct Ends<'a> {
 /// Creates the task's session (or carries on in its own) and runs its turn, all before
 /// `deadline`, doing what `ends` says when the session is created and when the run gives up.
 /// The task is a trace of its own (`--otlp-endpoint`): a root span `managed_agents.task`
-/// with the task's and the session's ids, the library's spans under it.
+/// with the task's and the session's ids, the library's spans under it; with `TRACEPARENT`
+/// set, the root is a child of the trace it names instead.
 pub fn run_task_with(
     c: &Client,
     t: &Task,
@@ -194,6 +195,8 @@ pub fn run_task_with(
         "anthropic.session.id" = tracing::field::Empty,
         "otel.status_code" = tracing::field::Empty,
     );
+    // a child of the caller's trace when its environment names one (`TRACEPARENT`)
+    crate::telemetry::adopt_parent(&span);
     let ran = span.in_scope(|| run_task(c, t, tools, tool_timeout, deadline, on_event, ends));
     if let Some(id) = &ran.session_id {
         span.record("anthropic.session.id", id.as_str());

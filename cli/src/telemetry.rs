@@ -7,15 +7,26 @@
 //! percent-encoded) is sent with every export; its values may be secrets, so nothing here
 //! logs or prints them, and the variable is taken out of the environment of what the
 //! program runs.
+//!
+//! While spans are exported, the library's requests carry the trace context of their call's
+//! span (W3C `traceparent` and `tracestate`, as the official SDKs send it; see
+//! [`managed_agents::telemetry`]), and a task's root span is the child of the trace the
+//! caller's environment names in `TRACEPARENT` and `TRACESTATE` (the OpenTelemetry
+//! specification's environment variables as context propagation carriers), so that a batch
+//! a CI job or a scheduler starts joins that job's trace; a tool command is given its tool
+//! call's span there in turn.
 
-use opentelemetry::trace::{SpanKind, Status, TracerProvider as _};
-use opentelemetry::{KeyValue, Value};
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, TracerProvider as _};
+use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use serde_json::{json, Value as Json};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::layer::SubscriberExt;
 
 /// The variable that names the collector, when `--otlp-endpoint` does not.
@@ -150,7 +161,100 @@ pub fn init(
         .with(OpenSpans(open.clone()));
     tracing::subscriber::set_global_default(subscriber)
         .map_err(|e| format!("could not start the span exporter: {e}"))?;
+    managed_agents::telemetry::set_trace_context_injector(|span| {
+        let mut headers = Headers(Vec::new());
+        TraceContextPropagator::new().inject_context(&span.context(), &mut headers);
+        headers.0
+    });
+    if let Some(parent) = parent_from(&EnvCarrier) {
+        let _ = PARENT.set(parent);
+    }
     Ok(Some(Telemetry { provider, open }))
+}
+
+/// The trace the caller's environment names, parent of every task's root span.
+static PARENT: OnceLock<Context> = OnceLock::new();
+
+/// Makes `root`, a span just started with no parent, the child of the trace the caller's
+/// `TRACEPARENT` names, if it names one and spans are exported. Call it before the span is
+/// entered: a span's parent cannot change once it has started.
+pub fn adopt_parent(root: &tracing::Span) {
+    if let Some(parent) = PARENT.get() {
+        if let Err(e) = root.set_parent(parent.clone()) {
+            log::debug!("the root span keeps no parent: {e}");
+        }
+    }
+}
+
+/// The context a carrier's `traceparent` and `tracestate` give, when the first is valid.
+/// A `traceparent` that is not valid is ignored (with a warning): the task is a trace of its
+/// own, as without one.
+pub fn parent_from(carrier: &dyn Extractor) -> Option<Context> {
+    let raw = carrier.get("traceparent")?;
+    let cx = TraceContextPropagator::new().extract(carrier);
+    if cx.span().span_context().is_valid() {
+        Some(cx)
+    } else {
+        log::warn!(
+            "TRACEPARENT is not a W3C traceparent ({} characters); the tasks start traces of their own",
+            raw.len()
+        );
+        None
+    }
+}
+
+/// The environment as a carrier of trace context: a key's variable is its name in upper
+/// case (`traceparent` is `TRACEPARENT`), as the OpenTelemetry specification has it.
+struct EnvCarrier;
+
+impl Extractor for EnvCarrier {
+    fn get(&self, key: &str) -> Option<&str> {
+        static VALUES: OnceLock<Vec<(String, String)>> = OnceLock::new();
+        let values = VALUES.get_or_init(|| {
+            ["TRACEPARENT", "TRACESTATE"]
+                .into_iter()
+                .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)))
+                .collect()
+        });
+        let name = key.to_ascii_uppercase();
+        values
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        vec!["traceparent", "tracestate"]
+    }
+}
+
+/// Gives a command the program runs for the span current here (a tool call's) that span's
+/// trace context in its environment, `TRACEPARENT` and `TRACESTATE` in place of the ones the
+/// program was given, so that the command's own spans join the trace: the environment
+/// carriers' other side. Nothing changes when spans are not exported.
+pub fn pass_context(cmd: &mut std::process::Command) {
+    let span = tracing::Span::current();
+    if span.is_disabled() {
+        return;
+    }
+    let mut headers = Headers(Vec::new());
+    TraceContextPropagator::new().inject_context(&span.context(), &mut headers);
+    if headers.0.is_empty() {
+        return;
+    }
+    cmd.env_remove("TRACEPARENT").env_remove("TRACESTATE");
+    for (key, value) in headers.0 {
+        cmd.env(key.to_ascii_uppercase(), value);
+    }
+}
+
+/// The headers a propagator writes, in the order it writes them.
+struct Headers(Vec<(String, String)>);
+
+impl opentelemetry::propagation::Injector for Headers {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.push((key.to_string(), value));
+    }
 }
 
 /// Counts the spans open, so that the end of the program can wait for them.
@@ -233,7 +337,9 @@ fn error_kind(e: &ureq::Error) -> &'static str {
 }
 
 /// The OTLP JSON body of `spans`: one resource (the service), one scope per instrumentation
-/// scope in order, ids in hex and times as strings of nanoseconds, as the OTLP JSON mapping has it.
+/// scope in order, ids in hex and times as strings of nanoseconds, as the OTLP JSON mapping has it;
+/// each span with its trace state, flags, events and links (`tests/python_sdk/otlp.py` parses
+/// what this sends with the protocol's own schema).
 pub fn encode(spans: &[SpanData]) -> Json {
     let mut scopes: Vec<(String, Vec<Json>)> = Vec::new();
     for span in spans {
@@ -259,6 +365,7 @@ fn encode_span(span: &SpanData) -> Json {
     let mut out = json!({
         "traceId": ctx.trace_id().to_string(),
         "spanId": ctx.span_id().to_string(),
+        "flags": flags(ctx, span.parent_span_is_remote),
         "name": span.name,
         "kind": match span.span_kind {
             SpanKind::Internal => 1,
@@ -276,10 +383,73 @@ fn encode_span(span: &SpanData) -> Json {
             Status::Error { description } => json!({"code": 2, "message": description}),
         },
     });
+    let state = ctx.trace_state().header();
+    if !state.is_empty() {
+        out["traceState"] = json!(state);
+    }
     if span.parent_span_id != opentelemetry::trace::SpanId::INVALID {
         out["parentSpanId"] = json!(span.parent_span_id.to_string());
     }
+    if span.dropped_attributes_count > 0 {
+        out["droppedAttributesCount"] = json!(span.dropped_attributes_count);
+    }
+    if !span.events.is_empty() {
+        out["events"] = span
+            .events
+            .iter()
+            .map(|e| {
+                let mut event = json!({
+                    "timeUnixNano": nanos(e.timestamp),
+                    "name": e.name,
+                    "attributes": e.attributes.iter().map(attribute).collect::<Vec<_>>(),
+                });
+                if e.dropped_attributes_count > 0 {
+                    event["droppedAttributesCount"] = json!(e.dropped_attributes_count);
+                }
+                event
+            })
+            .collect();
+    }
+    if span.events.dropped_count > 0 {
+        out["droppedEventsCount"] = json!(span.events.dropped_count);
+    }
+    if !span.links.is_empty() {
+        out["links"] = span
+            .links
+            .iter()
+            .map(|l| {
+                let c = &l.span_context;
+                let mut link = json!({
+                    "traceId": c.trace_id().to_string(),
+                    "spanId": c.span_id().to_string(),
+                    "attributes": l.attributes.iter().map(attribute).collect::<Vec<_>>(),
+                    "flags": flags(c, c.is_remote()),
+                });
+                let state = c.trace_state().header();
+                if !state.is_empty() {
+                    link["traceState"] = json!(state);
+                }
+                if l.dropped_attributes_count > 0 {
+                    link["droppedAttributesCount"] = json!(l.dropped_attributes_count);
+                }
+                link
+            })
+            .collect();
+    }
+    if span.links.dropped_count > 0 {
+        out["droppedLinksCount"] = json!(span.links.dropped_count);
+    }
     out
+}
+
+/// A span's or a link's `flags`: the W3C trace flags in the low byte, then whether the parent
+/// (or the linked span) is known to be remote, as OTLP's `SpanFlags` has them.
+fn flags(ctx: &opentelemetry::trace::SpanContext, remote: bool) -> u32 {
+    /// `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK`: the next bit says whether it is remote.
+    const HAS_IS_REMOTE: u32 = 0x100;
+    /// `SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK`.
+    const IS_REMOTE: u32 = 0x200;
+    u32::from(ctx.trace_flags().to_u8()) | HAS_IS_REMOTE | if remote { IS_REMOTE } else { 0 }
 }
 
 fn nanos(t: SystemTime) -> String {
@@ -293,13 +463,44 @@ fn attribute(kv: &KeyValue) -> Json {
     json!({"key": kv.key.as_str(), "value": any_value(&kv.value)})
 }
 
+/// An attribute's value as OTLP's `AnyValue` in JSON: a 64-bit integer as a string, a double
+/// that is not finite by its name (`NaN`, `Infinity`, `-Infinity`: a JSON number cannot hold
+/// it), an array as an `arrayValue` of values.
 fn any_value(v: &Value) -> Json {
+    use opentelemetry::Array;
+    fn double(f: f64) -> Json {
+        if f.is_nan() {
+            json!({"doubleValue": "NaN"})
+        } else if f.is_infinite() {
+            json!({"doubleValue": if f > 0.0 { "Infinity" } else { "-Infinity" }})
+        } else {
+            json!({"doubleValue": f})
+        }
+    }
+    fn array(values: Vec<Json>) -> Json {
+        json!({"arrayValue": {"values": values}})
+    }
     match v {
         Value::Bool(b) => json!({"boolValue": b}),
         // a 64-bit integer is a string in OTLP JSON
         Value::I64(n) => json!({"intValue": n.to_string()}),
-        Value::F64(f) => json!({"doubleValue": f}),
+        Value::F64(f) => double(*f),
         Value::String(s) => json!({"stringValue": s.as_str()}),
+        Value::Array(Array::Bool(list)) => {
+            array(list.iter().map(|b| json!({"boolValue": b})).collect())
+        }
+        Value::Array(Array::I64(list)) => array(
+            list.iter()
+                .map(|n| json!({"intValue": n.to_string()}))
+                .collect(),
+        ),
+        Value::Array(Array::F64(list)) => array(list.iter().map(|f| double(*f)).collect()),
+        Value::Array(Array::String(list)) => array(
+            list.iter()
+                .map(|s| json!({"stringValue": s.as_str()}))
+                .collect(),
+        ),
+        // a kind of value newer than this encoder: its text, rather than nothing
         other => json!({"stringValue": other.to_string()}),
     }
 }
@@ -341,6 +542,120 @@ mod tests {
         assert!(
             shown.contains("authorization") && !shown.contains("secret"),
             "{shown}"
+        );
+    }
+
+    fn span_data() -> SpanData {
+        use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+        use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+        let trace = TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap();
+        let state = TraceState::from_key_value([("vendor", "opaque")]).unwrap();
+        let at = UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789);
+        let mut events = SpanEvents::default();
+        events.events.push(opentelemetry::trace::Event::new(
+            "retry",
+            at,
+            vec![KeyValue::new("attempt", 1)],
+            0,
+        ));
+        let mut links = SpanLinks::default();
+        links.links.push(opentelemetry::trace::Link::new(
+            SpanContext::new(
+                trace,
+                SpanId::from_hex("1111111111111111").unwrap(),
+                TraceFlags::SAMPLED,
+                true,
+                state.clone(),
+            ),
+            vec![KeyValue::new("why", "follows")],
+            0,
+        ));
+        SpanData {
+            span_context: SpanContext::new(
+                trace,
+                SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+                TraceFlags::SAMPLED,
+                false,
+                state.clone(),
+            ),
+            parent_span_id: SpanId::from_hex("b7ad6b7169203331").unwrap(),
+            parent_span_is_remote: true,
+            span_kind: SpanKind::Client,
+            name: "anthropic.sessions.create".into(),
+            start_time: at,
+            end_time: at + Duration::from_millis(5),
+            attributes: vec![KeyValue::new("http.response.status_code", 200)],
+            dropped_attributes_count: 2,
+            events,
+            links,
+            status: Status::Unset,
+            instrumentation_scope: opentelemetry::InstrumentationScope::builder("test").build(),
+        }
+    }
+
+    #[test]
+    fn an_array_attribute_is_an_array_value() {
+        use opentelemetry::{Array, StringValue};
+        assert_eq!(
+            any_value(&Value::Array(Array::I64(vec![1, 2]))),
+            json!({"arrayValue": {"values": [{"intValue": "1"}, {"intValue": "2"}]}})
+        );
+        assert_eq!(
+            any_value(&Value::Array(Array::String(vec![StringValue::from("a")]))),
+            json!({"arrayValue": {"values": [{"stringValue": "a"}]}})
+        );
+        assert_eq!(
+            any_value(&Value::Array(Array::Bool(vec![true]))),
+            json!({"arrayValue": {"values": [{"boolValue": true}]}})
+        );
+        assert_eq!(
+            any_value(&Value::Array(Array::F64(vec![0.5]))),
+            json!({"arrayValue": {"values": [{"doubleValue": 0.5}]}})
+        );
+    }
+
+    #[test]
+    fn a_double_that_is_not_finite_is_its_json_name() {
+        // protobuf's JSON mapping: a JSON number cannot hold these; `null` would unset the value
+        assert_eq!(
+            any_value(&Value::F64(f64::NAN)),
+            json!({"doubleValue": "NaN"})
+        );
+        assert_eq!(
+            any_value(&Value::F64(f64::INFINITY)),
+            json!({"doubleValue": "Infinity"})
+        );
+        assert_eq!(
+            any_value(&Value::F64(f64::NEG_INFINITY)),
+            json!({"doubleValue": "-Infinity"})
+        );
+        assert_eq!(any_value(&Value::F64(1.5)), json!({"doubleValue": 1.5}));
+    }
+
+    #[test]
+    fn a_span_keeps_its_trace_state_flags_events_and_links() {
+        let span = encode_span(&span_data());
+        assert_eq!(span["traceState"], "vendor=opaque");
+        // sampled, and the parent is known to be remote (the caller's TRACEPARENT)
+        assert_eq!(span["flags"], 0x301);
+        assert_eq!(span["droppedAttributesCount"], 2);
+        assert_eq!(
+            span["events"],
+            json!([{
+                "timeUnixNano": "1700000000123456789",
+                "name": "retry",
+                "attributes": [{"key": "attempt", "value": {"intValue": "1"}}],
+            }])
+        );
+        assert_eq!(
+            span["links"],
+            json!([{
+                "traceId": "0af7651916cd43dd8448eb211c80319c",
+                "spanId": "1111111111111111",
+                "traceState": "vendor=opaque",
+                "attributes": [{"key": "why", "value": {"stringValue": "follows"}}],
+                "flags": 0x301,
+            }])
         );
     }
 }

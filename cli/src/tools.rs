@@ -307,6 +307,8 @@ fn spawn(command: &str) -> std::io::Result<Child> {
             cmd.env_remove(key);
         }
     }
+    // its own spans (if it makes any) are children of the tool call's
+    crate::telemetry::pass_context(&mut cmd);
     // registered before it can start children, so Ctrl-C right now still reaches it
     groups::spawn(&mut cmd)
 }

@@ -26,6 +26,8 @@ pub struct ClientBuilder {
     record_redact: Vec<String>,
     #[cfg(feature = "tracing")]
     trace_content: Option<bool>,
+    #[cfg(feature = "tracing")]
+    trace_propagation: Option<bool>,
 }
 
 /// Which proxy a client goes through.
@@ -263,6 +265,20 @@ impl ClientBuilder {
         self
     }
 
+    /// Makes the client's requests carry the trace context of their call's span (W3C
+    /// `traceparent` and `tracestate`, from the injector the program installed with
+    /// [`telemetry::set_trace_context_injector`](crate::telemetry::set_trace_context_injector))
+    /// or not, whatever `ANTHROPIC_OPEN_TELEMETRY_PROPAGATION` says: the Python SDK's
+    /// `open_telemetry={"propagation": False}`. Without this the variable decides (`false`
+    /// turns it off); by default requests carry it. Turn it off when an HTTP instrumentation
+    /// already sends it, so that a request does not carry it twice; the spans are the same.
+    #[cfg(feature = "tracing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+    pub fn trace_propagation(mut self, on: bool) -> Self {
+        self.trace_propagation = Some(on);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
         let credential = match (self.environment_key, self.api_key) {
@@ -392,7 +408,10 @@ impl ClientBuilder {
                 #[cfg(feature = "cassettes")]
                 recorder,
                 #[cfg(feature = "tracing")]
-                traces: crate::trace::TraceConfig::from_env(self.trace_content),
+                traces: crate::trace::TraceConfig::from_env(
+                    self.trace_content,
+                    self.trace_propagation,
+                ),
             }),
         })
     }

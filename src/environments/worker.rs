@@ -388,38 +388,9 @@ impl EnvironmentWorker {
     }
 
     /// [`Self::serve_item`] in the item's `anthropic.environment.work` span (feature
-    /// `tracing`): status `ok` when the item was handled, `error` when that failed, unset when
-    /// the lease was lost or the item not claimed (the worker stopped before it finished).
+    /// `tracing`).
     fn serve(&self, item: &WorkItem, environment_key: Option<&str>) -> Result<ItemReport> {
-        #[cfg(feature = "tracing")]
-        {
-            let span = tracing::info_span!(
-                target: "managed_agents",
-                "anthropic.environment.work",
-                "otel.kind" = "internal",
-                "otel.status_code" = crate::trace::LATER,
-                "gen_ai.provider.name" = "anthropic",
-                "anthropic.environment.id" = item.environment_id.as_str(),
-                "anthropic.environment.work.id" = item.id.as_str(),
-                "anthropic.session.id" = (item.kind == "session").then_some(item.data_id.as_str()),
-                "error.type" = crate::trace::LATER,
-            );
-            let report = span.in_scope(|| self.serve_item(item, environment_key));
-            match &report {
-                Ok(r) => match &r.disposition {
-                    Disposition::Failed(e) => crate::trace::fail(&span, e),
-                    Disposition::NotClaimed => {}
-                    _ if r.lease_end.as_ref().is_some_and(LeaseEnd::is_lost) => {}
-                    _ => {
-                        span.record("otel.status_code", "ok");
-                    }
-                },
-                Err(e) => crate::trace::fail(&span, e),
-            }
-            report
-        }
-        #[cfg(not(feature = "tracing"))]
-        self.serve_item(item, environment_key)
+        crate::trace::in_work_span(item, || self.serve_item(item, environment_key))
     }
 
     fn serve_item(&self, item: &WorkItem, environment_key: Option<&str>) -> Result<ItemReport> {

@@ -44,8 +44,30 @@ fn collected() -> &'static InMemory {
         let subscriber =
             tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(tracer));
         tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
+        // the requests of the traces a test opted in carry their call span's trace context
+        let propagator = opentelemetry_sdk::propagation::TraceContextPropagator::new();
+        managed_agents::telemetry::set_trace_context_injector(move |span| {
+            use opentelemetry::propagation::TextMapPropagator;
+            use opentelemetry::trace::TraceContextExt;
+            use tracing_opentelemetry::OpenTelemetrySpanExt;
+            let context = span.context();
+            let trace = context.span().span_context().trace_id();
+            if !propagating().lock().unwrap().contains(&trace) {
+                return Vec::new();
+            }
+            let mut headers = std::collections::HashMap::new();
+            propagator.inject_context(&context, &mut headers);
+            headers.into_iter().collect()
+        });
         spans
     })
+}
+
+/// The traces whose requests carry their trace context: only a test that asks has it, so
+/// that the requests of the others stay as they are.
+fn propagating() -> &'static Mutex<std::collections::HashSet<TraceId>> {
+    static TRACES: OnceLock<Mutex<std::collections::HashSet<TraceId>>> = OnceLock::new();
+    TRACES.get_or_init(Default::default)
 }
 
 /// Runs `f` in a root span of its own; returns the spans of its trace, once all have ended.
@@ -356,4 +378,98 @@ fn a_work_item_is_a_span_around_its_session_s_turn() {
         text(ack, "http.route"),
         "/v1/environments/{environment_id}/work/{work_id}/ack"
     );
+}
+
+/// Runs `f` in a root span whose requests carry their trace context; returns its trace id
+/// and the spans of its trace.
+fn propagated(f: impl FnOnce()) -> (TraceId, Vec<SpanData>) {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let mut trace = None;
+    let spans = traced(|| {
+        let id = tracing::Span::current()
+            .context()
+            .span()
+            .span_context()
+            .trace_id();
+        propagating().lock().unwrap().insert(id);
+        trace = Some(id);
+        f();
+    });
+    (trace.expect("the root's trace"), spans)
+}
+
+/// The `traceparent` of each request the emulator logged: (path, value).
+fn traceparents(emu: &managed_agents_emulator::Emulator) -> Vec<(String, Option<String>)> {
+    emu.request_log()
+        .iter()
+        .map(|r| (r.path.clone(), r.header("traceparent").map(String::from)))
+        .collect()
+}
+
+#[test]
+fn every_attempt_carries_its_call_span_s_trace_context() {
+    let (emu, client) = setup();
+    let (trace, spans) = propagated(|| {
+        client.agents().list(&Default::default()).unwrap();
+        // the next answer fails: the call is sent again, with the same context
+        emu.set_faults(Faults {
+            fail_next: 1,
+            fail_status: 500,
+            retry_after_ms: 1,
+            ..Faults::default()
+        });
+        client
+            .agents()
+            .create(&AgentCreateParams::new("A", "claude-opus-4-5"))
+            .unwrap();
+    });
+    let sent = traceparents(&emu);
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    let want = |name: &str| {
+        let span = one(&spans, name);
+        assert_eq!(span.span_context.trace_id(), trace);
+        // W3C Trace Context: version, trace id, the call span's id, sampled
+        format!("00-{}-{}-01", trace, span.span_context.span_id())
+    };
+    assert_eq!(
+        sent[0].1.as_deref(),
+        Some(want("anthropic.agents.list").as_str())
+    );
+    let create = want("anthropic.agents.create");
+    assert_eq!(
+        sent[1].1.as_deref(),
+        Some(create.as_str()),
+        "the first attempt"
+    );
+    assert_eq!(sent[2].1.as_deref(), Some(create.as_str()), "the retry");
+}
+
+#[test]
+fn the_trace_context_replaces_a_header_of_that_name_and_can_be_turned_off() {
+    let (emu, _) = setup();
+    let own = managed_agents::Client::builder()
+        .api_key("k")
+        .base_url(emu.base_url())
+        .header(
+            "traceparent",
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        )
+        .build()
+        .unwrap();
+    let off = managed_agents::Client::builder()
+        .api_key("k")
+        .base_url(emu.base_url())
+        .trace_propagation(false)
+        .build()
+        .unwrap();
+    let (trace, _) = propagated(|| {
+        own.agents().list(&Default::default()).unwrap();
+        off.agents().list(&Default::default()).unwrap();
+    });
+    let sent = traceparents(&emu);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let replaced = sent[0].1.as_deref().unwrap_or("");
+    assert!(replaced.starts_with(&format!("00-{trace}-")), "{replaced}");
+    assert_eq!(sent[1].1, None, "propagation off");
 }

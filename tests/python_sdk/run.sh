@@ -6,8 +6,10 @@
 # same flows recorded by `managed-agents record` (the cassette checked by check_cassette.py), a
 # cassette recorded from Rust (the custom_tools example) replayed to the SDK (replay.py), the
 # SDK's self-hosted work poller and worker against the emulator's work queue (work.py), a
-# multi-agent session with its threads (threads.py), and last every operation of the spec, each
-# answer validated into the SDK's model (operations.py).
+# multi-agent session with its threads (threads.py), the command-line tool's OTLP/JSON span export
+# parsed strictly into the OpenTelemetry protocol's ExportTraceServiceRequest (otlp.py, with
+# opentelemetry-proto), and last every operation of the spec, each answer validated into the SDK's
+# model (operations.py).
 # Usage: bash tests/python_sdk/run.sh   (from anywhere; needs python3 and cargo)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,7 +27,8 @@ cleanup() {
 trap cleanup EXIT
 
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic[webhooks]==2.17.0"
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check "anthropic[webhooks]==2.17.0" \
+  "opentelemetry-proto==1.45.2"
 
 cd "$root"
 # cargo puts its output in CARGO_TARGET_DIR when set (relative to the package root)
@@ -117,6 +120,14 @@ cat > "$work/threads.json" <<'JSON'
 JSON
 emulator threads --script "$work/threads.json"
 sdk threads.py
+stop_emulators
+
+# the spans of a batch, as `managed-agents --otlp-endpoint` exports them, received in Python and
+# parsed strictly with the OpenTelemetry protocol's schema: one trace per task, and under a
+# caller's TRACEPARENT one trace with every task in it
+echo '["echo"]' > "$work/echo.json"
+emulator otlp --script "$work/echo.json"
+sdk otlp.py MANAGED_AGENTS_BIN="$build_dir/debug/managed-agents"
 stop_emulators
 
 # every operation of the spec, each answer validated into the SDK's model (operations.py), with

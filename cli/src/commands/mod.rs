@@ -54,7 +54,9 @@ pub struct Cli {
     pub quiet: bool,
     /// Export the spans of every API call, stream, turn and tool call over OTLP/HTTP to this
     /// collector (`/v1/traces` is added); default: `OTEL_EXPORTER_OTLP_ENDPOINT`. Headers
-    /// come from `OTEL_EXPORTER_OTLP_HEADERS`. A batch is one trace per task.
+    /// come from `OTEL_EXPORTER_OTLP_HEADERS`. A batch is one trace per task, or one trace
+    /// with each task under the span `TRACEPARENT` names when it is set. Requests then carry
+    /// their span's `traceparent`.
     #[arg(long, global = true, value_name = "URL")]
     pub otlp_endpoint: Option<String>,
     #[command(subcommand)]
