@@ -10,7 +10,9 @@
 //! by fewer at once when each takes milliseconds. The pace is halved at each 429 (from the
 //! pace the requests went at, measured) and quickened by a 32nd at each success, and a new
 //! session starts only when no request waits for its turn, so no more sessions run than the
-//! pace keeps busy. It is the batch client's attempt hook, so it sees every
+//! pace keeps busy. Waiting requests go in the order of their deadlines (the nearest first,
+//! which is the oldest session's first): sessions begun before the first 429 end one after
+//! the other, not all of them late together. It is the batch client's attempt hook, so it sees every
 //! request of every session, and it has a 429 tried again after the hold (the API acted on
 //! none it refused) instead of each call spending its own few retries. With `--fixed-parallel`
 //! it only counts: `--parallel` sessions at once, and each call retries its 429s on its own
@@ -70,8 +72,11 @@ struct State {
     gap: Option<Duration>,
     /// When the next request may go, once paced.
     next_send: Option<Instant>,
-    /// Requests waiting in [`Throttle::send`] for their turn.
-    waiting: usize,
+    /// Requests waiting in [`Throttle::send`] for their turn, by deadline (none last), then
+    /// by arrival.
+    waiting: std::collections::BTreeSet<(Instant, u64)>,
+    /// The arrival number of the next request to wait.
+    arrivals: u64,
     /// When the last [`MEASURED`] requests went.
     sent: std::collections::VecDeque<Instant>,
 }
@@ -140,7 +145,8 @@ impl Throttle {
                 released: false,
                 gap: None,
                 next_send: None,
-                waiting: 0,
+                waiting: std::collections::BTreeSet::new(),
+                arrivals: 0,
                 sent: std::collections::VecDeque::with_capacity(MEASURED),
             }),
             changed: Condvar::new(),
@@ -168,7 +174,7 @@ impl Throttle {
             let now = Instant::now();
             let held = s.hold_until.and_then(|t| t.checked_duration_since(now));
             // paced: a session more would only make the waiting longer
-            let busy = s.gap.is_some() && s.waiting > 0;
+            let busy = s.gap.is_some() && !s.waiting.is_empty();
             match held {
                 None if s.running < s.limit && !busy => {
                     s.running += 1;
@@ -227,12 +233,14 @@ impl Throttle {
     }
 
     /// Waits until the hold after a 429 has passed, fewer requests are in flight than
-    /// sessions are allowed at once and, once paced, its turn has come (or until `deadline`,
-    /// or the release), then counts one more request in flight, until
-    /// [`answered`](Self::answered).
+    /// sessions are allowed at once, no waiting request has a nearer deadline and, once paced,
+    /// its turn has come (or until `deadline`, or the release), then counts one more request
+    /// in flight, until [`answered`](Self::answered).
     pub fn send(&self, deadline: Deadline) {
         let mut s = self.lock();
-        s.waiting += 1;
+        let key = (deadline.instant().unwrap_or_else(far_future), s.arrivals);
+        s.arrivals += 1;
+        s.waiting.insert(key);
         loop {
             if s.released || deadline.is_expired() {
                 break;
@@ -243,15 +251,16 @@ impl Throttle {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
             };
+            let first = s.waiting.first() == Some(&key);
             let wait = match until.and_then(|t| t.checked_duration_since(now)) {
                 Some(left) => left,
-                None if s.in_flight < s.limit => break,
+                None if first && s.in_flight < s.limit => break,
                 None => POLL,
             };
             let wait = deadline.remaining().map_or(wait, |r| r.min(wait));
             s = self.wait(s, wait);
         }
-        s.waiting -= 1;
+        s.waiting.remove(&key);
         s.in_flight += 1;
         let now = Instant::now();
         if let Some(gap) = s.gap {
@@ -262,6 +271,9 @@ impl Throttle {
             s.sent.pop_front();
         }
         s.sent.push_back(now);
+        drop(s);
+        // the next in line recounts its wait
+        self.changed.notify_all();
     }
 
     /// Counts a request of [`send`](Self::send) answered (or failed): no longer in flight.
@@ -300,6 +312,18 @@ impl Throttle {
             Err(p) => p.into_inner().0,
         }
     }
+}
+
+/// A time later than any deadline: the place in line of a request that has none.
+fn far_future() -> Instant {
+    static FAR: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *FAR.get_or_init(|| {
+        let now = Instant::now();
+        [100 * 365 * 24 * 3600, 365 * 24 * 3600]
+            .into_iter()
+            .find_map(|s| now.checked_add(Duration::from_secs(s)))
+            .unwrap_or(now)
+    })
 }
 
 impl AttemptHook for Throttle {
@@ -602,6 +626,35 @@ mod tests {
             t.acquire(|| false).is_some(),
             "nothing waits: a session starts"
         );
+    }
+
+    #[test]
+    fn waiting_requests_go_nearest_deadline_first() {
+        let t = grown(8);
+        t.after_attempt(&attempt(), &limited(Duration::from_millis(1)));
+        t.lock().gap = Some(Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(5));
+        t.before_attempt(&attempt());
+        t.answered();
+        let order = Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            // arriving in the order late, none, soon: going soon, late, none
+            for (name, deadline) in [
+                ("late", Deadline::after(Duration::from_secs(600))),
+                ("none", Deadline::never()),
+                ("soon", Deadline::after(Duration::from_secs(60))),
+            ] {
+                let (t, order) = (&t, &order);
+                s.spawn(move || {
+                    let a = Attempt::new("x", "GET", "/", 0, deadline);
+                    t.before_attempt(&a);
+                    order.lock().unwrap().push(name);
+                    t.answered();
+                });
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        assert_eq!(*order.lock().unwrap(), ["soon", "late", "none"]);
     }
 
     #[test]
