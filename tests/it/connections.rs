@@ -337,48 +337,80 @@ fn a_stream_dropped_midway_is_never_reused_and_its_reader_ends_at_once() {
     }
 }
 
-/// Prints the connections a client opens for 10 runner turns on one session, with a custom
-/// tool call in each, and for 10 streams each opened after a call (`BENCHMARKS.md`).
+/// Median (min-max) of `xs` in milliseconds.
+fn spread(mut xs: Vec<f64>) -> String {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    let median = if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    };
+    format!("{median:.1} ({:.1}-{:.1}) ms", xs[0], xs[n - 1])
+}
+
+/// Prints, for 10 runner turns on one session (a custom tool call in each) and for 10 streams
+/// each opened after a call: the connections the emulator accepted and the requests it
+/// answered; then the same with every new connection costing `HANDSHAKE_MS` (default 50) of
+/// handshake, the time of each turn and of each stream's open (`BENCHMARKS.md`).
 #[test]
 #[ignore]
 fn connection_figures() {
-    let (emu, _) = emulated();
-    let client = crate::support::emulated::client(emu.base_url());
-    emu.set_script(
-        Script::new()
-            .call_tool("t", serde_json::json!({}))
-            .say("done"),
-    );
-    let session = cloud_session(&client, None).id;
-    let (calls, accepted) = (emu.requests(), emu.connections());
-    for _ in 0..10 {
-        let outcome = client
-            .run(&session)
-            .message("go")
-            .tool("t", |_| Ok::<_, String>("ok"))
-            .deadline(Duration::from_secs(30))
-            .until_idle()
-            .unwrap();
-        assert_eq!(outcome.tool_calls.len(), 1);
+    let handshake: u64 = std::env::var("HANDSHAKE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    for hs in [0, handshake] {
+        let (emu, _) = emulated();
+        let client = crate::support::emulated::client(emu.base_url());
+        emu.set_script(
+            Script::new()
+                .call_tool("t", serde_json::json!({}))
+                .say("done"),
+        );
+        let session = cloud_session(&client, None).id;
+        emu.set_faults(Faults {
+            handshake: Some(Duration::from_millis(hs)),
+            ..Faults::default()
+        });
+        let (calls, accepted) = (emu.requests(), emu.connections());
+        let mut turns = Vec::new();
+        for _ in 0..10 {
+            let started = Instant::now();
+            let outcome = client
+                .run(&session)
+                .message("go")
+                .tool("t", |_| Ok::<_, String>("ok"))
+                .deadline(Duration::from_secs(30))
+                .until_idle()
+                .unwrap();
+            turns.push(started.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(outcome.tool_calls.len(), 1);
+        }
+        println!(
+            "handshake {hs} ms: 10 runner turns: {} connections accepted, {} requests; a turn {}",
+            emu.connections() - accepted,
+            emu.requests() - calls,
+            spread(turns)
+        );
+        let (calls, accepted) = (emu.requests(), emu.connections());
+        let mut opens = Vec::new();
+        for _ in 0..10 {
+            client.sessions().retrieve(&session).unwrap();
+            let started = Instant::now();
+            let stream = client
+                .sessions()
+                .events()
+                .stream(&session, StreamOptions::new())
+                .unwrap();
+            opens.push(started.elapsed().as_secs_f64() * 1000.0);
+            drop(stream);
+        }
+        println!(
+            "handshake {hs} ms: 10 streams opened after a call: {} connections accepted, {} requests; an open {}",
+            emu.connections() - accepted,
+            emu.requests() - calls,
+            spread(opens)
+        );
     }
-    println!(
-        "10 runner turns: {} connections accepted, {} requests",
-        emu.connections() - accepted,
-        emu.requests() - calls
-    );
-    let (calls, accepted) = (emu.requests(), emu.connections());
-    for _ in 0..10 {
-        client.sessions().retrieve(&session).unwrap();
-        let stream = client
-            .sessions()
-            .events()
-            .stream(&session, StreamOptions::new())
-            .unwrap();
-        drop(stream);
-    }
-    println!(
-        "10 streams opened after a call: {} connections accepted, {} requests",
-        emu.connections() - accepted,
-        emu.requests() - calls
-    );
 }
