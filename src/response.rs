@@ -78,7 +78,7 @@ impl Response {
         }
     }
 
-    /// The response, holding the connection its body comes on.
+    /// Returns the response, holding the connection its body comes on.
     pub(crate) fn holding(mut self, held: Option<Held>) -> Self {
         self.held = held;
         self

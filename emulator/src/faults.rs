@@ -85,10 +85,10 @@ pub struct Faults {
 
 impl Faults {
     /// Reads faults from a JSON object (or YAML read into a [`Value`]) whose keys are the field
-    /// names; a duration (`trickle`, `stall`, `slow`, `handshake`, `lease_ttl`, `rate_limit_window`) in
-    /// milliseconds or as a string such as `"2s"`, or in milliseconds under the name with an
-    /// `_ms` suffix (`trickle_ms`); bytes in standard base64 with a `_base64` suffix
-    /// (`skill_content_base64`); an unknown key is an error.
+    /// names; a duration (`trickle`, `stall`, `slow`, `handshake`, `lease_ttl`,
+    /// `rate_limit_window`) in milliseconds or as a string such as `"2s"`, or in milliseconds
+    /// under the name with an `_ms` suffix (`trickle_ms`); bytes in standard base64 with a
+    /// `_base64` suffix (`skill_content_base64`); an unknown key is an error.
     ///
     /// ```
     /// use managed_agents_emulator::Faults;

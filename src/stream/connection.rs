@@ -1,7 +1,7 @@
 //! An event stream's connection: the request that opens it (its headers, deadline and read
-//! timeout), the connection (from the client's pool, held) with its body read ahead, letting go of it,
-//! and reconnecting (at once or after the backoff the server or the options set), after which
-//! the stream catches up from a listing.
+//! timeout), the connection (from the client's pool, held) with its body read ahead, letting
+//! go of it, and reconnecting (at once or after the backoff the server or the options set),
+//! after which the stream catches up from a listing.
 
 use super::read_ahead::ReadAhead;
 use super::{reconcile, watch, EventStream};
