@@ -4,6 +4,8 @@
 # answering every request 0, 50 and 100 ms late (its `slow_ms` fault). Prints the median and
 # the range of RUNS runs per side and latency, and the machine's load.
 # Usage: bash benches/stream_open.sh [RUNS]   (default 7; about a minute after the builds)
+# With HANDSHAKE_MS set, every new connection also waits that long before its first answer
+# (the emulator's `handshake_ms` fault: a TCP and TLS handshake's round trips).
 # With TS_SDK_DIR set to a folder holding node_modules/@anthropic-ai/sdk, nothing is installed.
 set -euo pipefail
 runs=${1:-7}
@@ -30,7 +32,7 @@ cargo bench --quiet --bench stream_open --no-run 2> /dev/null
 
 echo "load before: $(uptime)"
 for slow in 0 50 100; do
-  echo "{\"slow_ms\": $slow}" > "$work/faults.json"
+  echo "{\"slow_ms\": $slow, \"handshake_ms\": ${HANDSHAKE_MS:-0}}" > "$work/faults.json"
   : > "$work/emulator.log"
   "$build_dir/release/examples/emulator" --strict --faults "$work/faults.json" > "$work/emulator.log" 2>&1 &
   emu_pid=$!

@@ -62,6 +62,7 @@ mod request_options;
 mod response;
 mod retry;
 pub mod runner;
+mod sockets;
 pub mod sse;
 mod stream;
 #[cfg(feature = "tracing")]

@@ -26,9 +26,6 @@ pub struct RequestOptions {
     pub(crate) query: Vec<(String, String)>,
     /// The longest wait for a byte of the body (streams' idle timeout).
     pub(crate) read_timeout: Option<Duration>,
-    /// The agent to send with instead of the client's (an event stream's own, which it shuts
-    /// down to let go of the connection at once).
-    pub(crate) agent: Option<ureq::Agent>,
 }
 
 /// Headers whose values never appear in `Debug` output.

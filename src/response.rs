@@ -1,7 +1,9 @@
 //! A 2xx answer of the API: a JSON body already read (within the call's retries and size
-//! limit), or a stream (a download, an event stream) read on demand.
+//! limit), or a stream (a download, an event stream) read on demand, with the connection it
+//! comes on.
 
 use crate::error::{Error, Result};
+use crate::sockets::Held;
 use serde::de::DeserializeOwned;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -27,6 +29,8 @@ pub struct Response {
     /// The span of the call, kept while a streamed body is read.
     #[cfg(feature = "tracing")]
     span: Option<tracing::Span>,
+    /// The connection a body not yet read comes on, for a reader that lets go of it early.
+    held: Option<Held>,
 }
 
 enum Payload {
@@ -70,7 +74,20 @@ impl Response {
             limit,
             #[cfg(feature = "tracing")]
             span: None,
+            held: None,
         }
+    }
+
+    /// Returns the response, holding the connection its body comes on.
+    pub(crate) fn holding(mut self, held: Option<Held>) -> Self {
+        self.held = held;
+        self
+    }
+
+    /// Takes the connection the body comes on, for a reader that cuts it when it lets go of
+    /// the body early (an event stream).
+    pub(crate) fn take_held(&mut self) -> Option<Held> {
+        self.held.take()
     }
 
     /// The body, if it was read whole.

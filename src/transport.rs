@@ -159,7 +159,7 @@ impl Client {
             Deadline::after(timeout).min(options.deadline.unwrap_or_else(Deadline::never));
         let max_retries = options.max_retries.unwrap_or(inner.max_retries);
         let url = self.url(&path, &query, &options.query);
-        let agent = options.agent.as_ref().unwrap_or(&inner.agent);
+        let agent = &inner.agent;
         let what = || format!("{} {} (deadline {:?})", op.method, path, timeout);
         #[cfg(feature = "cassettes")]
         let recorded_body = inner.recorder.as_ref().map(|r| r.request_body(op, &body));
@@ -388,7 +388,13 @@ impl Client {
             };
             failure(Error::transport(format_args!("{} {path}", op.method), e))
         };
-        let resp = match agent.run(req) {
+        // an answer read on demand holds its connection (an event stream cuts it when let go)
+        let (run, held) = if op.streams_body() {
+            crate::sockets::watch(|| agent.run(req))
+        } else {
+            (agent.run(req), None)
+        };
+        let resp = match run {
             Ok(resp) => resp,
             Err(ureq::Error::Io(e)) if crate::multipart::is_local_read_error(&e) => {
                 // a file of the body could not be read: not the network's fault, not retried
@@ -413,7 +419,7 @@ impl Client {
         let (parts, body) = resp.into_parts();
         let limit = self.inner.max_body_size;
         let response = if op.streams_body() {
-            Response::streaming(parts, body, limit)
+            Response::streaming(parts, body, limit).holding(held)
         } else {
             let mut body = body;
             match body.with_config().limit(limit).read_to_vec() {

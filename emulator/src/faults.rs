@@ -18,6 +18,10 @@ pub struct Faults {
     pub stall: Option<Duration>,
     /// Wait this long before answering each request.
     pub slow: Option<Duration>,
+    /// Wait this long before reading the first request of each new connection: the round
+    /// trips a TCP and TLS handshake costs over a network, which a request sent on a reused
+    /// (keep-alive) connection does not pay.
+    pub handshake: Option<Duration>,
     /// Answer this many of the next requests with `status` and `retry-after-ms`.
     pub fail_next: usize,
     /// The status of those answers (429 or 529; default 529).
@@ -81,10 +85,10 @@ pub struct Faults {
 
 impl Faults {
     /// Reads faults from a JSON object (or YAML read into a [`Value`]) whose keys are the field
-    /// names; a duration (`trickle`, `stall`, `slow`, `lease_ttl`, `rate_limit_window`) in
-    /// milliseconds or as a string such as `"2s"`, or in milliseconds under the name with an
-    /// `_ms` suffix (`trickle_ms`); bytes in standard base64 with a `_base64` suffix
-    /// (`skill_content_base64`); an unknown key is an error.
+    /// names; a duration (`trickle`, `stall`, `slow`, `handshake`, `lease_ttl`,
+    /// `rate_limit_window`) in milliseconds or as a string such as `"2s"`, or in milliseconds
+    /// under the name with an `_ms` suffix (`trickle_ms`); bytes in standard base64 with a
+    /// `_base64` suffix (`skill_content_base64`); an unknown key is an error.
     ///
     /// ```
     /// use managed_agents_emulator::Faults;
@@ -110,6 +114,8 @@ impl Faults {
                 "trickle" => f.trickle = time()?,
                 "stall" => f.stall = time()?,
                 "slow" => f.slow = time()?,
+                "handshake" => f.handshake = time()?,
+                "handshake_ms" => f.handshake = ms()?,
                 "lease_ttl" => f.lease_ttl = time()?,
                 "fail_next" => f.fail_next = size()?,
                 "fail_status" => {
@@ -166,9 +172,11 @@ mod tests {
     fn faults_read_from_json_and_unknown_keys_are_errors() {
         let f = Faults::from_json(&json!({"drop_stream_after": 3, "drop_mid_line": true,
             "stall_ms": 10, "fail_status": 429, "close_every": 7, "no_keep_alive": true,
-            "fail_polls": 2, "fail_heartbeats": 1, "lease_ttl_ms": 300, "stop_heartbeats": 4}))
+            "fail_polls": 2, "fail_heartbeats": 1, "lease_ttl_ms": 300, "stop_heartbeats": 4,
+            "handshake_ms": 20}))
         .unwrap();
         assert_eq!(f.drop_stream_after, Some(3));
+        assert_eq!(f.handshake, Some(Duration::from_millis(20)));
         assert_eq!(
             (f.stall, f.fail_status, f.close_every),
             (Some(Duration::from_millis(10)), 429, 7)

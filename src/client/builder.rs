@@ -352,7 +352,7 @@ impl ClientBuilder {
                 }
             }
         };
-        let config = |input: usize| {
+        let config = {
             let config = ureq::Agent::config_builder();
             #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
             let config = config.tls_config(
@@ -367,14 +367,14 @@ impl ClientBuilder {
                 .max_idle_connections_per_host(idle)
                 .timeout_connect(self.connect_timeout)
                 .max_redirects(0)
-                .input_buffer_size(input)
+                .input_buffer_size(INPUT_BUFFER)
                 .output_buffer_size(OUTPUT_BUFFER)
                 // a head that fills the input buffer is refused as too large, not as a stall
                 .max_response_header_size(INPUT_BUFFER - 1)
                 .build()
         };
-        let agent = config(INPUT_BUFFER).new_agent();
-        let stream_config = config(STREAM_INPUT_BUFFER);
+        // event streams too: on an idle connection of the pool when there is one (see sockets.rs)
+        let agent = crate::sockets::agent(config);
         let user_agent = self
             .user_agent
             .unwrap_or_else(|| format!("managed-agents-rust/{}", env!("CARGO_PKG_VERSION")));
@@ -398,7 +398,6 @@ impl ClientBuilder {
                 credential,
                 base_url,
                 agent,
-                stream_config,
                 max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
                 timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
                 headers,

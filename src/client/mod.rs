@@ -26,9 +26,6 @@ pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 100;
 /// whole with the connection and kept while it is pooled, so it is most of what a connection
 /// costs; a response head longer than it is refused (the transport's default is 128 KiB).
 pub(crate) const INPUT_BUFFER: usize = 32 * 1024;
-/// The input buffer of an event stream's connection: larger, so that a stream read as fast
-/// as it comes takes as few reads as one on the transport's default.
-pub(crate) const STREAM_INPUT_BUFFER: usize = 64 * 1024;
 /// The output buffer of each connection: a request's head, and its body in pieces of at most
 /// this size (the transport's default is 128 KiB).
 pub(crate) const OUTPUT_BUFFER: usize = 16 * 1024;
@@ -57,10 +54,8 @@ pub struct Client {
 pub(crate) struct Inner {
     pub(crate) credential: Credential,
     pub(crate) base_url: String,
+    /// The connection pool, event streams' connections included (see `sockets.rs`).
     pub(crate) agent: ureq::Agent,
-    /// The configuration of an event stream's own connection: the agent's, with a larger
-    /// input buffer.
-    pub(crate) stream_config: ureq::config::Config,
     pub(crate) max_retries: u32,
     pub(crate) timeout: Duration,
     pub(crate) headers: Vec<(String, String)>,
@@ -171,7 +166,6 @@ impl Client {
                 credential: Credential::EnvironmentKey(key),
                 base_url: inner.base_url.clone(),
                 agent: inner.agent.clone(),
-                stream_config: inner.stream_config.clone(),
                 max_retries: inner.max_retries,
                 timeout: inner.timeout,
                 headers: without_credentials(&inner.headers),
@@ -197,8 +191,7 @@ impl Client {
             inner: Arc::new(Inner {
                 credential: inner.credential.clone(),
                 base_url: inner.base_url.clone(),
-                agent: ureq::Agent::new_with_config(inner.agent.config().clone()),
-                stream_config: inner.stream_config.clone(),
+                agent: crate::sockets::agent(inner.agent.config().clone()),
                 max_retries: inner.max_retries,
                 timeout: inner.timeout,
                 headers: inner.headers.clone(),
@@ -235,7 +228,6 @@ impl Client {
                 credential: inner.credential.clone(),
                 base_url: inner.base_url.clone(),
                 agent: inner.agent.clone(),
-                stream_config: inner.stream_config.clone(),
                 max_retries: inner.max_retries,
                 timeout: inner.timeout,
                 headers: all,

@@ -1,7 +1,7 @@
 //! An event stream's connection: the request that opens it (its headers, deadline and read
-//! timeout), the connection on an agent of its own with its body read ahead, letting go of it,
-//! and reconnecting (at once or after the backoff the server or the options set), after which
-//! the stream catches up from a listing.
+//! timeout), the connection (from the client's pool, held) with its body read ahead, letting
+//! go of it, and reconnecting (at once or after the backoff the server or the options set),
+//! after which the stream catches up from a listing.
 
 use super::read_ahead::ReadAhead;
 use super::{reconcile, watch, EventStream};
@@ -29,16 +29,14 @@ impl EventStream {
         o
     }
 
-    /// Opens the SSE connection, on an agent of its own (shut down when the stream lets go of
-    /// it, which wakes the thread reading its body at once), and starts reading its body.
+    /// Opens the SSE connection (an idle one of the client's pool when there is one), holding
+    /// it so that letting go of the stream cuts it (which wakes the thread reading its body at
+    /// once, and keeps a half-read connection out of the pool), and starts reading its body.
     pub(super) fn connect(&self) -> Result<ReadAhead> {
-        let agent = ureq::Agent::new_with_config(self.client.inner.stream_config.clone());
-        let mut opts = self.request_options();
-        opts.agent = Some(agent.clone());
+        let opts = self.request_options();
         let deltas = &self.options.event_deltas;
         #[cfg(feature = "tracing")]
         let started = std::time::Instant::now();
-        #[allow(unused_mut)]
         let mut response = match &self.source {
             Source::Session(s) => {
                 let mut params = SessionsEventStreamParams::default();
@@ -69,6 +67,13 @@ impl EventStream {
             self.connections
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         );
+        let held = response.take_held();
+        if held.as_ref().is_none_or(|h| !h.can_cut()) {
+            // the pool's connector tracks every socket it opens: this is not expected
+            log::warn!(
+                "an event stream's connection cannot be cut; letting go of it waits for its body"
+            );
+        }
         let body: Box<dyn std::io::Read + Send> = match &self.options.cancel {
             Some(cancel) => Box::new(watch::Watched {
                 inner: response.into_reader(),
@@ -80,7 +85,7 @@ impl EventStream {
             None => Box::new(response.into_reader()),
         };
         #[allow(unused_mut)]
-        let mut reader = ReadAhead::start(body, agent).map_err(|e| Error::Io {
+        let mut reader = ReadAhead::start(body, held).map_err(|e| Error::Io {
             message: "starting the event stream's reading thread".into(),
             source: e,
         })?;

@@ -1,7 +1,7 @@
 //! An event stream's body read ahead on a thread of its own: the socket is read while the
 //! caller decodes what came before, in buffers that go round between the two, bounded by the
-//! bytes they hold (not by their number), and the connection is shut down and the thread
-//! joined when the stream lets go of it.
+//! bytes they hold (not by their number), and the connection is cut (its socket shut down,
+//! unless the body was read to its end) and the thread joined when the stream lets go of it.
 //!
 //! What a read brings is handed over in the buffer it was read into when it filled most of it
 //! (a fast body: nothing is copied), and otherwise as a copy of its own size, the buffer kept
@@ -9,6 +9,7 @@
 //! size). The buffer a read goes into starts small and doubles each time a read fills most of
 //! it, up to [`CHUNK`]; a stream whose reads stay small goes back down.
 
+use crate::sockets::Held;
 use crate::sse::{Chunks, Decoder, EventRef, SseError};
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,9 +17,9 @@ use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// The largest buffer a read goes into: the client's input buffer (one read of the body
+/// The largest buffer a read goes into: a connection's input buffer (one read of the body
 /// brings at most what that holds).
-pub(crate) const CHUNK: usize = crate::client::STREAM_INPUT_BUFFER;
+pub(crate) const CHUNK: usize = crate::client::INPUT_BUFFER;
 
 /// The smallest buffer a read goes into, where a stream starts.
 const MIN_CHUNK: usize = 4 * 1024;
@@ -49,8 +50,8 @@ pub(crate) struct ReadAhead {
     /// (the caller's included) or kept for its next read.
     #[cfg_attr(not(test), allow(dead_code))]
     held: Arc<AtomicUsize>,
-    /// The connection's own agent: shutting it down wakes a read blocked on the socket.
-    agent: Option<ureq::Agent>,
+    /// The connection the body comes on: cutting it wakes a read blocked on its socket.
+    connection: Option<Held>,
     thread: Option<JoinHandle<()>>,
     /// The span of the call that opened the connection, ended when the connection is let go.
     #[cfg(feature = "tracing")]
@@ -58,11 +59,10 @@ pub(crate) struct ReadAhead {
 }
 
 impl ReadAhead {
-    /// Starts reading `body` (from a connection of `agent`, which is used for nothing else)
-    /// on a new thread.
+    /// Starts reading `body` (which comes on `connection`, if known) on a new thread.
     pub(crate) fn start(
         body: impl Read + Send + 'static,
-        agent: ureq::Agent,
+        connection: Option<Held>,
     ) -> io::Result<ReadAhead> {
         let (filled_tx, filled) = channel::<Filled>();
         let (spent, spent_rx) = channel::<Vec<u8>>();
@@ -84,7 +84,7 @@ impl ReadAhead {
             filled: Some(filled),
             spent: Some(spent),
             held,
-            agent: Some(agent),
+            connection,
             thread: Some(thread),
             #[cfg(feature = "tracing")]
             span: None,
@@ -225,8 +225,8 @@ impl Drop for ReadAhead {
         // channels ends the first, shutting the connection down the second
         self.filled = None;
         self.spent = None;
-        if let Some(agent) = self.agent.take() {
-            agent.shutdown();
+        if let Some(connection) = self.connection.take() {
+            connection.cut();
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -293,16 +293,12 @@ mod tests {
         }
     }
 
-    fn agent() -> ureq::Agent {
-        ureq::Agent::new_with_defaults()
-    }
-
     #[test]
     fn small_reads_are_held_in_about_their_size() {
         // a live session: one small event a read, nobody decoding yet. Each read is held in
         // a buffer of its own size, not in a buffer a read could fill
         let (b, given) = body(10_000, 80, &[100]);
-        let ahead = ReadAhead::start(b, agent()).unwrap();
+        let ahead = ReadAhead::start(b, None).unwrap();
         wait_for(&given, 200 * 100);
         let held = ahead.held();
         let read = given.load(Ordering::SeqCst);
@@ -319,7 +315,7 @@ mod tests {
         let (b, given) = body(40_000, 120, &[0, 37, 0, 0, 5000, 3, 0]);
         let total = b.text.len();
         assert!(total > 4 * AHEAD);
-        let mut ahead = ReadAhead::start(b, agent()).unwrap();
+        let mut ahead = ReadAhead::start(b, None).unwrap();
         wait_for(&given, AHEAD / 2);
         let (mut next, mut decoded) = (0usize, 0usize);
         while let Some(ev) = ahead.next_ref() {

@@ -1,13 +1,16 @@
 //! What a client does with its connections. A client shared by many threads reuses them (it
-//! keeps up to 100 idle, as the official Python SDK does). An event stream lets go of its
-//! connection: dropped early, past its deadline, or after an error, the connection is closed
-//! (the server sees it) and the thread that reads its body ends (dropping the stream waits for
+//! keeps up to 100 idle, as the official Python SDK does). An event stream opens on an idle
+//! connection of the pool when there is one (no new handshake), and lets go of it: dropped
+//! early, past its deadline, or after an error, the connection is closed (the server sees it),
+//! never pooled again, and the thread that reads its body ends (dropping the stream waits for
 //! it), even when the server sends nothing more and no idle timeout would ever cut the read.
 
+use crate::support::emulated::cloud_session;
 use crate::support::no_retry_client as client;
 use crate::support::{respond_json, TestServer};
 use managed_agents::Error;
-use managed_agents::StreamOptions;
+use managed_agents::{Client, StreamOptions};
+use managed_agents_emulator::{Emulator, Faults, Script};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -242,5 +245,172 @@ fn a_long_response_head_is_read_and_one_past_the_input_buffer_refused_once() {
             (_, other) => panic!("{size} bytes of headers: {other:?}"),
         }
         assert_eq!(server.count(), 1, "{size} bytes of headers");
+    }
+}
+
+/// Leaves two idle connections in `client`'s pool: two calls at once, each answered 200 ms late.
+fn two_idle_connections(emu: &Emulator, client: &Client, session: &str) {
+    emu.set_faults(Faults {
+        slow: Some(Duration::from_millis(200)),
+        ..Faults::default()
+    });
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let other = {
+        let (client, session, barrier) = (client.clone(), session.to_string(), barrier.clone());
+        std::thread::spawn(move || {
+            barrier.wait();
+            client.sessions().retrieve(&session).unwrap();
+        })
+    };
+    barrier.wait();
+    client.sessions().retrieve(session).unwrap();
+    other.join().unwrap();
+    emu.set_faults(Faults::default());
+}
+
+/// The strict emulator and a client of it that tries each request once (a call sent on a
+/// broken pooled connection fails instead of being sent again).
+fn emulated() -> (Emulator, Client) {
+    let emu = Emulator::start().unwrap();
+    emu.set_strict(true);
+    emu.set_thinking(Duration::ZERO);
+    let client = client(emu.base_url());
+    (emu, client)
+}
+
+#[test]
+fn a_stream_opens_on_idle_connections_of_the_pool() {
+    // failed before: each stream opened a connection of its own, a TCP (and TLS) handshake
+    // more per open, with two idle ones in the pool
+    let (emu, client) = emulated();
+    let session = cloud_session(&client, None).id;
+    for turn in 0..3 {
+        two_idle_connections(&emu, &client, &session);
+        let before = emu.connections();
+        let stream = client
+            .sessions()
+            .events()
+            .stream(&session, StreamOptions::new())
+            .unwrap();
+        // the stream and the listing that finds where the log ends, at once, each on an idle
+        // connection: the server accepted no new one
+        assert_eq!(
+            emu.connections(),
+            before,
+            "turn {turn}: the stream opened a connection of its own"
+        );
+        within("dropping the stream", move || drop(stream));
+    }
+}
+
+#[test]
+fn a_stream_dropped_midway_is_never_reused_and_its_reader_ends_at_once() {
+    let (emu, client) = emulated();
+    emu.set_script(Script::new().say("one").say("two"));
+    let session = cloud_session(&client, None).id;
+    for turn in 0..3 {
+        two_idle_connections(&emu, &client, &session);
+        let mut stream = client
+            .sessions()
+            .events()
+            .stream(&session, StreamOptions::new().idle(None))
+            .unwrap();
+        crate::support::emulated::send_message(&client, &session, "go");
+        // an event of the turn, then the stream is let go of in the middle of its body, its
+        // reader blocked on a socket the server keeps open and silent
+        let first = stream.next().unwrap().unwrap();
+        assert!(first.id().is_some(), "turn {turn}");
+        std::thread::sleep(Duration::from_millis(50));
+        let started = Instant::now();
+        within("dropping the stream midway", move || drop(stream));
+        assert!(started.elapsed() < HANG, "turn {turn}");
+        // the stream's connection is not in the pool: a call that took it would fail (this
+        // client does not retry); every call goes through
+        for _ in 0..4 {
+            client.sessions().retrieve(&session).unwrap();
+            client
+                .sessions()
+                .events()
+                .list(&session, &Default::default())
+                .unwrap();
+        }
+    }
+}
+
+/// Median (min-max) of `xs` in milliseconds.
+fn spread(mut xs: Vec<f64>) -> String {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    let median = if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    };
+    format!("{median:.1} ({:.1}-{:.1}) ms", xs[0], xs[n - 1])
+}
+
+/// Prints, for 10 runner turns on one session (a custom tool call in each) and for 10 streams
+/// each opened after a call: the connections the emulator accepted and the requests it
+/// answered; then the same with every new connection costing `HANDSHAKE_MS` (default 50) of
+/// handshake, the time of each turn and of each stream's open (`BENCHMARKS.md`).
+#[test]
+#[ignore]
+fn connection_figures() {
+    let handshake: u64 = std::env::var("HANDSHAKE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    for hs in [0, handshake] {
+        let (emu, _) = emulated();
+        let client = crate::support::emulated::client(emu.base_url());
+        emu.set_script(
+            Script::new()
+                .call_tool("t", serde_json::json!({}))
+                .say("done"),
+        );
+        let session = cloud_session(&client, None).id;
+        emu.set_faults(Faults {
+            handshake: Some(Duration::from_millis(hs)),
+            ..Faults::default()
+        });
+        let (calls, accepted) = (emu.requests(), emu.connections());
+        let mut turns = Vec::new();
+        for _ in 0..10 {
+            let started = Instant::now();
+            let outcome = client
+                .run(&session)
+                .message("go")
+                .tool("t", |_| Ok::<_, String>("ok"))
+                .deadline(Duration::from_secs(30))
+                .until_idle()
+                .unwrap();
+            turns.push(started.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(outcome.tool_calls.len(), 1);
+        }
+        println!(
+            "handshake {hs} ms: 10 runner turns: {} connections accepted, {} requests; a turn {}",
+            emu.connections() - accepted,
+            emu.requests() - calls,
+            spread(turns)
+        );
+        let (calls, accepted) = (emu.requests(), emu.connections());
+        let mut opens = Vec::new();
+        for _ in 0..10 {
+            client.sessions().retrieve(&session).unwrap();
+            let started = Instant::now();
+            let stream = client
+                .sessions()
+                .events()
+                .stream(&session, StreamOptions::new())
+                .unwrap();
+            opens.push(started.elapsed().as_secs_f64() * 1000.0);
+            drop(stream);
+        }
+        println!(
+            "handshake {hs} ms: 10 streams opened after a call: {} connections accepted, {} requests; an open {}",
+            emu.connections() - accepted,
+            emu.requests() - calls,
+            spread(opens)
+        );
     }
 }

@@ -1,9 +1,9 @@
 //! The emulator's HTTP/1.1 server: a thread per connection carrying many requests
 //! (keep-alive), each read by `request` and answered through the router, and the faults
-//! injected on the way (the rate limit, a close before the status line, stalls, overloads;
-//! the stream faults are in `stream`). A connection is closed when the client asks, after a stream, after a
-//! malformed request, when a fault drops it, when it has been idle too long, or when the
-//! emulator stops.
+//! injected on the way (the rate limit, a new connection's handshake, a close before the
+//! status line, stalls, overloads; the stream faults are in `stream`). A connection is closed
+//! when the client asks, after a stream, after a malformed request, when a fault drops it,
+//! when it has been idle too long, or when the emulator stops.
 
 pub(crate) mod request;
 
@@ -47,6 +47,11 @@ fn connection(shared: &Arc<Shared>, mut conn: TcpStream) {
     let Ok(read_half) = conn.try_clone() else {
         return;
     };
+    // a new connection's handshake, as a network would make the client wait for it
+    let handshake = shared.lock().faults.handshake;
+    if let Some(d) = handshake {
+        std::thread::sleep(d);
+    }
     let _ = conn.set_nodelay(true);
     let mut reader = BufReader::new(read_half);
     let limits = Limits::default();
