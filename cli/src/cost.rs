@@ -94,6 +94,17 @@ impl Totals {
         self.settle(usage);
     }
 
+    /// Takes in a results line of an earlier run, in the file's order: only a line whose tool
+    /// was killed can be followed by another of its session (its task carried on in it), so
+    /// only those are kept until then; the others are summed and not kept.
+    pub fn add_prior(&mut self, line: &Value) {
+        if line["tool_killed"] == json!(true) {
+            self.add_line(line);
+        } else {
+            self.add_last(line);
+        }
+    }
+
     /// Adds a usage no later line replaces into the settled sums.
     fn settle(&mut self, usage: &Value) {
         if let Some(o) = usage.as_object() {
@@ -200,6 +211,12 @@ impl Budget {
             session_max,
             totals: Mutex::new(totals),
         }
+    }
+
+    /// Takes in a results line of an earlier run, in the file's order (see
+    /// [`Totals::add_prior`]): what is kept does not grow with the tasks done.
+    pub fn prior(&self, line: &Value) {
+        self.totals().add_prior(line);
     }
 
     fn totals(&self) -> std::sync::MutexGuard<'_, Totals> {
