@@ -274,6 +274,22 @@ mod tests {
     }
 
     #[test]
+    fn an_earlier_run_keeps_only_the_sessions_a_later_line_may_name() {
+        let cost = |s: &str, c: u64, killed: bool| {
+            json!({"session_id": s, "tool_killed": killed,
+                "usage": {"output_tokens": 1, "list_cost": {"amount": c.to_string(), "currency": "USD"}}})
+        };
+        let mut t = Totals::default();
+        t.add_prior(&cost("a", 20, true));
+        t.add_prior(&cost("b", 5, false));
+        // the killed one's session carried on: its later line replaces it
+        t.add_prior(&cost("a", 40, false));
+        assert_eq!(t.list_cost(), 45);
+        assert!(t.by_session.is_empty());
+        assert_eq!(t.sum()["output_tokens"], json!(2));
+    }
+
+    #[test]
     fn counts_each_session_once_and_caps_by_what_is_left() {
         let line = |s: &str, cents: u64| {
             json!({"session_id": s, "usage": {"input_tokens": 10,

@@ -491,3 +491,72 @@ pub fn failed_before(c: &Counts, max_attempts: usize) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(id: &str, session: Option<&str>, stop: &str, killed: bool) -> Value {
+        let mut v = json!({"id": id, "session_id": session, "stop_reason": stop,
+            "error": if stop == "end_turn" { Value::Null } else { json!("failed") }});
+        if killed {
+            v["tool_killed"] = json!(true);
+        }
+        v
+    }
+
+    #[test]
+    fn sorts_earlier_runs_into_done_again_carried_on_and_failed() {
+        let mut p = Prior::new(false, 3);
+        p.result(&line("done", Some("s1"), "end_turn", false));
+        p.result(&line("killed", Some("s2"), "error", true));
+        p.result(&line("failed", Some("s3"), "error", false));
+        p.result(&line("spent", Some("s4"), "error", true));
+        p.result(&line("spent", Some("s4"), "error", true));
+        p.result(&line("spent", Some("s4"), "error", true));
+        // journaled: one with its result, one never resulted, one whose later session was not
+        for (t, s) in [
+            ("done", "s1"),
+            ("lost", "s5"),
+            ("failed", "s3"),
+            ("failed", "s6"),
+        ] {
+            p.journaled(t, s);
+        }
+        let h = |id: &str| id_hash(id);
+        assert!(!p.runs(h("done")));
+        assert!(p.runs(h("killed")));
+        assert_eq!(p.sessions.get(&h("killed")).map(String::as_str), Some("s2"));
+        assert!(p.runs(h("lost")));
+        assert_eq!(p.pending.get(&h("lost")).map(String::as_str), Some("s5"));
+        // failed, not retried, but its last journaled session has no result: carried on
+        assert!(p.runs(h("failed")));
+        assert_eq!(p.pending.get(&h("failed")).map(String::as_str), Some("s6"));
+        assert!(!p.pending.contains_key(&h("done")));
+        assert!(!p.runs(h("spent")));
+        assert!(p.runs(h("new")));
+        let all: Vec<u64> = ["done", "killed", "failed", "spent", "lost", "new"]
+            .iter()
+            .map(|id| h(id))
+            .collect();
+        let c = p.count(&all);
+        assert_eq!((c.todo, c.done, c.failed, c.spent), (4, 1, 1, 1));
+        assert_eq!(
+            failed_before(&c, 3),
+            ", 1 failed before (1 after 3 attempts; --max-attempts allows more)"
+        );
+    }
+
+    #[test]
+    fn retry_failed_runs_a_failure_again_while_it_has_attempts() {
+        let mut p = Prior::new(true, 2);
+        p.result(&line("once", Some("s1"), "error", false));
+        p.result(&line("twice", Some("s2"), "error", false));
+        p.result(&line("twice", None, "error", false));
+        assert!(p.runs(id_hash("once")));
+        assert!(!p.runs(id_hash("twice")));
+        // its last line named no session: the session of the line before is its last one
+        p.journaled("twice", "s2");
+        assert!(!p.runs(id_hash("twice")));
+    }
+}

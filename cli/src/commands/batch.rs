@@ -89,7 +89,9 @@ Examples:
 pub struct BatchArgs {
     #[command(subcommand)]
     pub command: Option<BatchCmd>,
-    /// The tasks, one JSON object a line (`-`: stdin).
+    /// The tasks, one JSON object a line (`-`: stdin, first copied to a file in --out's folder
+    /// that is removed at once). Every line is checked before anything starts; a task is read
+    /// again when it starts, so a batch holds no task that waits.
     #[arg(value_name = "TASKS.jsonl", required = true)]
     pub tasks: Option<String>,
     /// Where results go (appended; locked while the batch runs); its journal is FILE.journal.
