@@ -3,9 +3,8 @@
 # one line per task), batches of each N given at one --parallel P, each run R times; prints the
 # median peak RSS (`/usr/bin/time -f %M`), its range and the median wall time per N, and the slope
 # of peak RSS against N (least squares over the medians): what a batch keeps per task it ran. A
-# batch that keeps nothing per finished task has a slope near 0, beyond what its waiting tasks
-# hold (the tasks file is read whole at the start: about 0.6 KiB a task) and the allocator's
-# drift. Small N (a few hundred) measure the start-up, not the growth: compare thousands.
+# batch that keeps nothing per finished task has a slope near 0, beyond the allocator's drift
+# (its waiting tasks hold 8 bytes each: `benches/batch_start.sh` measures them apart). Small N (a few hundred) measure the start-up, not the growth: compare thousands.
 # Usage: bash benches/batch_growth.sh [P] [R] [N ...]   (defaults: 128 3 2000 10000)
 # BIN=path/to/managed-agents measures that build instead of building this tree's release CLI;
 # VS=path/to/another also measures that one, run for run in turn with BIN on the same emulator.

@@ -94,6 +94,17 @@ impl Totals {
         self.settle(usage);
     }
 
+    /// Takes in a results line of an earlier run, in the file's order: only a line whose tool
+    /// was killed can be followed by another of its session (its task carried on in it), so
+    /// only those are kept until then; the others are summed and not kept.
+    pub fn add_prior(&mut self, line: &Value) {
+        if line["tool_killed"] == json!(true) {
+            self.add_line(line);
+        } else {
+            self.add_last(line);
+        }
+    }
+
     /// Adds a usage no later line replaces into the settled sums.
     fn settle(&mut self, usage: &Value) {
         if let Some(o) = usage.as_object() {
@@ -202,6 +213,12 @@ impl Budget {
         }
     }
 
+    /// Takes in a results line of an earlier run, in the file's order (see
+    /// [`Totals::add_prior`]): what is kept does not grow with the tasks done.
+    pub fn prior(&self, line: &Value) {
+        self.totals().add_prior(line);
+    }
+
     fn totals(&self) -> std::sync::MutexGuard<'_, Totals> {
         self.totals.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -254,6 +271,22 @@ mod tests {
         }
         assert_eq!(usd(1234), "$12.34");
         assert_eq!(usd(5), "$0.05");
+    }
+
+    #[test]
+    fn an_earlier_run_keeps_only_the_sessions_a_later_line_may_name() {
+        let cost = |s: &str, c: u64, killed: bool| {
+            json!({"session_id": s, "tool_killed": killed,
+                "usage": {"output_tokens": 1, "list_cost": {"amount": c.to_string(), "currency": "USD"}}})
+        };
+        let mut t = Totals::default();
+        t.add_prior(&cost("a", 20, true));
+        t.add_prior(&cost("b", 5, false));
+        // the killed one's session carried on: its later line replaces it
+        t.add_prior(&cost("a", 40, false));
+        assert_eq!(t.list_cost(), 45);
+        assert!(t.by_session.is_empty());
+        assert_eq!(t.sum()["output_tokens"], json!(2));
     }
 
     #[test]

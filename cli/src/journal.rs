@@ -8,7 +8,7 @@
 use crate::exit::{Exit, Failure};
 use serde_json::{json, Value};
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// An open journal (the results file's lock covers it).
@@ -17,9 +17,6 @@ pub struct Journal {
     name: String,
     /// The batch's id: the metadata `batch` of its sessions.
     pub batch: String,
-    /// Every `(task, session)` recorded before this run opened it, oldest first (what this
-    /// run records is on disk only: a batch's memory does not grow with its tasks).
-    pub sessions: Vec<(String, String)>,
 }
 
 fn failure(name: &str, e: impl std::fmt::Display) -> Failure {
@@ -54,8 +51,14 @@ fn new_batch_id(out: &Path) -> String {
 
 impl Journal {
     /// Opens (or starts) the journal of `out`. `batch` is the id asked for (`--batch-id`):
-    /// a new journal takes it (else a new id), an existing one must name the same.
-    pub fn open(out: &Path, batch: Option<&str>) -> Result<Journal, Failure> {
+    /// a new journal takes it (else a new id), an existing one must name the same. `each` is
+    /// given every `(task, session)` recorded before, oldest first, one at a time (none is
+    /// kept: a batch's memory does not grow with its tasks).
+    pub fn open(
+        out: &Path,
+        batch: Option<&str>,
+        each: impl FnMut(&str, &str),
+    ) -> Result<Journal, Failure> {
         let p = path(out);
         let name = p.display().to_string();
         let mut file = File::options()
@@ -64,25 +67,14 @@ impl Journal {
             .create(true)
             .open(&p)
             .map_err(|e| failure(&name, e))?;
-        let mut text = Vec::new();
-        file.seek(SeekFrom::Start(0))
-            .and_then(|_| file.read_to_end(&mut text))
-            .map_err(|e| failure(&name, e))?;
         // a line torn by a crash: its session was never messaged (the message waits for
         // the sync), so it is dropped
-        if !text.is_empty() && !text.ends_with(b"\n") {
-            let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            file.set_len(keep as u64)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| failure(&name, e))?;
-            text.truncate(keep);
-        }
-        let (recorded, sessions) = parse(&name, &text)?;
+        crate::results::cut_torn_line(&mut file).map_err(|e| failure(&name, e))?;
+        let recorded = parse(&name, &file, each)?;
         let mut j = Journal {
             file,
             name,
             batch: String::new(),
-            sessions,
         };
         match (recorded, batch) {
             (Some(r), Some(b)) if r != b => {
@@ -110,10 +102,12 @@ impl Journal {
     pub fn read(out: &Path) -> Result<(String, Vec<(String, String)>), Failure> {
         let p = path(out);
         let name = p.display().to_string();
-        let text = std::fs::read(&p).map_err(|e| failure(&name, e))?;
-        match parse(&name, &text)? {
-            (Some(batch), sessions) => Ok((batch, sessions)),
-            (None, _) => Err(Failure(
+        let file = File::open(&p).map_err(|e| failure(&name, e))?;
+        let mut sessions = Vec::new();
+        let batch = parse(&name, &file, |t, s| sessions.push((t.into(), s.into())))?;
+        match batch {
+            Some(batch) => Ok((batch, sessions)),
+            None => Err(Failure(
                 Exit::Usage,
                 format!("{name}: names no batch (its first line is not {{\"batch\": ID}})"),
             )),
@@ -135,23 +129,34 @@ impl Journal {
     }
 }
 
-/// The batch id and the sessions of a journal's text (whole lines only).
-type Parsed = (Option<String>, Vec<(String, String)>);
-
-fn parse(name: &str, text: &[u8]) -> Result<Parsed, Failure> {
+/// Reads a journal's lines: returns the batch's id, and gives `each` its sessions in order.
+fn parse(
+    name: &str,
+    file: &File,
+    mut each: impl FnMut(&str, &str),
+) -> Result<Option<String>, Failure> {
     let mut batch = None;
-    let mut sessions = Vec::new();
-    for (i, line) in String::from_utf8_lossy(text).lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    let mut bad = None;
+    crate::results::each_line(file, |i, line| {
+        if bad.is_some() || line.trim().is_empty() {
+            return;
         }
-        let v: Value =
-            serde_json::from_str(line).map_err(|e| failure(&format!("{name}:{}", i + 1), e))?;
+        let v: Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                bad = Some(failure(&format!("{name}:{i}"), e));
+                return;
+            }
+        };
         if let Some(b) = v["batch"].as_str() {
             batch.get_or_insert_with(|| b.to_string());
         } else if let (Some(t), Some(s)) = (v["task"].as_str(), v["session_id"].as_str()) {
-            sessions.push((t.to_string(), s.to_string()));
+            each(t, s);
         }
+    })
+    .map_err(|e| failure(name, e))?;
+    match bad {
+        Some(f) => Err(f),
+        None => Ok(batch),
     }
-    Ok((batch, sessions))
 }

@@ -6,7 +6,7 @@
 use crate::exit::{Exit, Failure};
 use serde_json::Value;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -33,10 +33,60 @@ fn same_file(a: &File, b: &File) -> bool {
     }
 }
 
+/// Cuts off a last line with no line break (torn by a crash), synced to disk; returns how many
+/// bytes it had. Reads only the file's end.
+pub fn cut_torn_line(file: &mut File) -> std::io::Result<u64> {
+    let len = file.seek(SeekFrom::End(0))?;
+    let mut keep = len;
+    let mut chunk = [0u8; 4096];
+    while keep > 0 {
+        let n = chunk.len().min(keep as usize);
+        let start = keep - n as u64;
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut chunk[..n])?;
+        match chunk[..n].iter().rposition(|b| *b == b'\n') {
+            Some(i) => {
+                keep = start + i as u64 + 1;
+                break;
+            }
+            None => keep = start,
+        }
+    }
+    if keep < len {
+        file.set_len(keep)?;
+        file.sync_all()?;
+    }
+    Ok(len - keep)
+}
+
+/// Gives `each` every line of `file` from its start (without its line break) with its number
+/// (from 1), one at a time: a file of any length in a buffer of a line.
+pub fn each_line(file: &File, mut each: impl FnMut(usize, &str)) -> std::io::Result<()> {
+    let mut f = file;
+    f.seek(SeekFrom::Start(0))?;
+    let mut r = BufReader::with_capacity(64 * 1024, f);
+    let mut buf = Vec::new();
+    let mut i = 0;
+    loop {
+        buf.clear();
+        if r.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        i += 1;
+        let line = String::from_utf8_lossy(&buf);
+        each(i, line.trim_end_matches(['\n', '\r']));
+    }
+}
+
 impl Results {
-    /// Opens (or creates) `path`, takes its lock, repairs a torn last line and returns the
-    /// results already there. `tasks` is the tasks file, which must not be the same file.
-    pub fn open(path: &Path, tasks: Option<&Path>) -> Result<(Results, Vec<Value>), Failure> {
+    /// Opens (or creates) `path`, takes its lock, repairs a torn last line and gives `each`
+    /// the results already there, one at a time in the file's order (none is kept). `tasks`
+    /// is the tasks file, which must not be the same file.
+    pub fn open(
+        path: &Path,
+        tasks: Option<&Path>,
+        mut each: impl FnMut(Value),
+    ) -> Result<Results, Failure> {
         let name = path.display().to_string();
         let mut file = File::options()
             .read(true)
@@ -64,38 +114,29 @@ impl Results {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(failure(&name, e)),
         }
-        let mut text = Vec::new();
-        file.seek(SeekFrom::Start(0))
-            .and_then(|_| file.read_to_end(&mut text))
-            .map_err(|e| failure(&name, e))?;
-        if !text.is_empty() && !text.ends_with(b"\n") {
-            let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let cut = cut_torn_line(&mut file).map_err(|e| failure(&name, e))?;
+        if cut > 0 {
             log::warn!(
-                "{name}: cutting off a last line left incomplete by an earlier run ({} bytes)",
-                text.len() - keep
+                "{name}: cutting off a last line left incomplete by an earlier run ({cut} bytes)"
             );
-            file.set_len(keep as u64)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| failure(&name, e))?;
-            text.truncate(keep);
         }
-        let mut done = Vec::new();
-        for (i, line) in String::from_utf8_lossy(&text).lines().enumerate() {
+        each_line(&file, |i, line| {
             if line.trim().is_empty() {
-                continue;
+                return;
             }
             match serde_json::from_str::<Value>(line) {
-                Ok(v) => done.push(v),
-                Err(e) => log::warn!("{name}:{}: not a result, ignored: {e}", i + 1),
+                Ok(v) => each(v),
+                Err(e) => log::warn!("{name}:{i}: not a result, ignored: {e}"),
             }
-        }
+        })
+        .map_err(|e| failure(&name, e))?;
         let results = Results {
             file,
             name,
             last_sync: Instant::now(),
             unsynced: false,
         };
-        Ok((results, done))
+        Ok(results)
     }
 
     /// Appends one result as one line, in one write.

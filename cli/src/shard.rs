@@ -113,6 +113,11 @@ impl Shard {
     pub fn owns(&self, id: &str) -> bool {
         of(id, self.count) == self.index
     }
+
+    /// Tells whether the task whose id hashes to `hash` ([`fnv1a64`]) belongs to this shard.
+    pub fn owns_hash(&self, hash: u64) -> bool {
+        (hash % u64::from(self.count.max(1))) as u32 == self.index
+    }
 }
 
 impl std::fmt::Display for Shard {
@@ -140,6 +145,11 @@ mod tests {
         assert_eq!(of("t3", 3), 0);
         assert_eq!(of("t2", 3), 1);
         assert_eq!(of("anything", 1), 0);
+        // by the id or by its hash alike
+        let s = Shard { index: 2, count: 3 };
+        for id in ["t1", "t2", "t3", "anything"] {
+            assert_eq!(s.owns(id), s.owns_hash(fnv1a64(id.as_bytes())), "{id}");
+        }
     }
 
     #[test]

@@ -10,19 +10,19 @@ use crate::exit::{Exit, Failure};
 use crate::journal::Journal;
 use crate::output::note;
 use crate::parse::duration;
-use crate::plan::{failed_before, prior, read_tasks, Prior};
+use crate::plan::{failed_before, Prior, Queue, TaskFile};
 use crate::progress::Progress;
 use crate::results::Results;
 use crate::shard::{self, ShardArg};
 use crate::signals;
-use crate::task::{give_up, run_task_with, Ends, OnDeadline, Task};
+use crate::task::{give_up, run_task_with, Ends, OnDeadline};
 use crate::throttle::Throttle;
 use crate::tools::{self, ToolArgs};
 use clap::{Args, Subcommand};
 use managed_agents::types::SessionListParams;
 use managed_agents::{Client, Deadline};
 use serde_json::json;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -92,7 +92,9 @@ Examples:
 pub struct BatchArgs {
     #[command(subcommand)]
     pub command: Option<BatchCmd>,
-    /// The tasks, one JSON object a line (`-`: stdin).
+    /// The tasks, one JSON object a line (`-`: stdin, first copied to a file in --out's folder
+    /// that is removed at once). Every line is checked before anything starts; a task is read
+    /// again when it starts, so a batch holds no task that waits.
     #[arg(value_name = "TASKS.jsonl", required = true)]
     pub tasks: Option<String>,
     /// Where results go (appended; locked while the batch runs); its journal is FILE.journal.
@@ -268,12 +270,25 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
             ));
         }
     }
-    let mut tasks = read_tasks(&tasks_file, a.agent.as_deref(), a.environment.as_deref())?;
-    let all = tasks.len();
+    // the first pass: every line checked, 8 bytes kept a task; stdin is spooled beside --out
+    let spool_dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let task_file = TaskFile::open(
+        &tasks_file,
+        spool_dir,
+        a.agent.as_deref(),
+        a.environment.as_deref(),
+    )?;
+    let checked = task_file.check(shard)?;
     if let Some(s) = shard {
-        tasks.retain(|t| s.owns(&t.id));
         if !quiet {
-            note(&format!("shard {s}: {} of {all} tasks", tasks.len()));
+            note(&format!(
+                "shard {s}: {} of {} tasks",
+                checked.hashes.len(),
+                checked.all
+            ));
         }
     }
     // every request of the batch goes through its rate-limit controller
@@ -281,62 +296,33 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
     let c = client_with(Some(throttle.clone()))?;
     let tools = a.tools.commands();
     tools::check_unique(&tools)?;
-    let agents: std::collections::BTreeSet<&str> = tasks.iter().map(|t| t.agent.as_str()).collect();
-    for agent in agents {
+    for agent in &checked.agents {
         tools::check_names(&c, agent, &tools, a.strict_tools)?;
     }
     let tasks_path = (tasks_file != "-").then(|| Path::new(&tasks_file));
-    let (results, prior_results) = Results::open(&out, tasks_path)?;
-    let journal = Journal::open(&out, a.batch_id.as_deref())?;
-    let prior_ids: HashSet<&str> = prior_results
-        .iter()
-        .filter_map(|v| v["id"].as_str())
-        .collect();
-    // the last session journaled for a task, when no result names it: carried on
-    let resulted: HashSet<&str> = prior_results
-        .iter()
-        .filter_map(|v| v["session_id"].as_str())
-        .collect();
-    let mut pending: HashMap<String, String> = HashMap::new();
-    for (task, session) in &journal.sessions {
-        if resulted.contains(session.as_str()) {
-            pending.remove(task);
-        } else {
-            pending.insert(task.clone(), session.clone());
-        }
-    }
-    let batch_id = journal.batch.clone();
-    let budget = Budget::new(a.max_cost, a.session_max_cost, &prior_results);
     let max_attempts = usize::from(a.max_attempts);
-    let before = prior(&prior_results, a.retry_failed, max_attempts);
-    let (mut done, mut failed) = (0, 0);
-    tasks.retain(|t| {
-        let ran = before.done.contains(&t.id);
-        let run_again = before.again.contains(&t.id) || pending.contains_key(&t.id);
-        done += usize::from(ran);
-        // a task that failed before and is not run again
-        failed += usize::from(!ran && !run_again && prior_ids.contains(t.id.as_str()));
-        !ran && (run_again || !prior_ids.contains(t.id.as_str()))
-    });
-    for t in &mut tasks {
-        match pending.get(&t.id) {
-            Some(s) => {
-                t.session = Some(s.clone());
-                t.journaled = true;
-            }
-            None => t.session = before.sessions.get(&t.id).cloned(),
-        }
-    }
-    // the same buffer, read from the front; a task's metadata is made when it starts, so
-    // the tasks waiting hold no more than their lines said
-    let todo: VecDeque<Task> = VecDeque::from(tasks);
-    let total = todo.len();
+    let budget = Budget::new(a.max_cost, a.session_max_cost, &[]);
+    // what earlier runs left: a few bytes a task, no line kept
+    let mut before = Prior::new(a.retry_failed, max_attempts);
+    let results = Results::open(&out, tasks_path, |v| {
+        before.result(&v);
+        budget.prior(&v);
+    })?;
+    // the last session journaled for a task, when no result names it: carried on
+    let journal = Journal::open(&out, a.batch_id.as_deref(), |t, s| before.journaled(t, s))?;
+    let batch_id = journal.batch.clone();
+    let counts = before.count(&checked.hashes);
+    let (done, failed) = (counts.done, counts.failed);
+    drop(checked);
+    // the second pass: tasks read from the file as workers take them
+    let todo = Queue::new(&task_file, shard, before, counts.todo)?;
+    let total = counts.todo;
     let parallel = usize::from(a.parallel).min(total.max(1));
     throttle.cap(parallel);
     if !quiet {
         note(&format!(
             "{total} tasks to run ({done} already done{}), {parallel} at a time",
-            failed_before(&Prior { failed, ..before }, max_attempts)
+            failed_before(&counts, max_attempts)
         ));
     }
     *running() = Some(HashSet::new());
@@ -395,8 +381,15 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
                     budget_stop.store(true, Ordering::SeqCst);
                     return;
                 }
-                let Some(mut task) = q.pop_front() else {
-                    return;
+                let mut task = match q.pop() {
+                    Some(Ok(t)) => t,
+                    Some(Err(e)) => {
+                        // the tasks file changed under the batch: start nothing more
+                        stop.store(true, Ordering::SeqCst);
+                        *write_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                        return;
+                    }
+                    None => return,
                 };
                 drop(q);
                 task.max_cost = cap;
@@ -552,14 +545,13 @@ pub fn exec(a: BatchArgs, quiet: bool) -> Result<Exit, Failure> {
 fn cleanup(out: &Path, quiet: bool) -> Result<Exit, Failure> {
     let (batch, journaled) = Journal::read(out)?;
     // the results file's lock: never while the batch runs
-    let (_lock, results) = Results::open(out, None)?;
-    let c = client()?;
     let mut claimed: HashSet<String> = journaled.into_iter().map(|(_, s)| s).collect();
-    claimed.extend(
-        results
-            .iter()
-            .filter_map(|v| v["session_id"].as_str().map(String::from)),
-    );
+    let _lock = Results::open(out, None, |v| {
+        if let Some(s) = v["session_id"].as_str() {
+            claimed.insert(s.to_string());
+        }
+    })?;
+    let c = client()?;
     let mut orphans = Vec::new();
     for s in c
         .sessions()

@@ -227,3 +227,88 @@ fn retry_failed_runs_again_the_tasks_that_did_not_end_their_turn() {
     assert_eq!(lines[0]["stop_reason"], "retries_exhausted");
     assert_eq!(lines[1]["stop_reason"], "end_turn");
 }
+
+#[test]
+fn a_bad_line_or_an_id_used_again_far_down_is_refused_before_any_session() {
+    let (emu, _c, agent, env) = setup(false);
+    let dir = temp("far-down");
+    let tasks = dir.join("tasks.jsonl");
+    let out = dir.join("results.jsonl");
+    let good: String = (1..=5000)
+        .map(|i| format!("{{\"id\": \"t{i}\", \"message\": \"task {i}\"}}\n"))
+        .collect();
+    for (last, want) in [
+        (
+            r#"{"id": "t5001", "message": "m", "agnet": "a"}"#,
+            "tasks.jsonl:5001: ",
+        ),
+        (
+            r#"{"id": "t17", "message": "again"}"#,
+            "tasks.jsonl:5001: the id \"t17\" is used twice",
+        ),
+    ] {
+        write(&tasks, &format!("{good}{last}\n"));
+        emu.clear_request_log();
+        let o = cli(
+            &emu,
+            &crate::support::batch_args(&tasks, &out, &agent, &env, &[]),
+        );
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(want), "{want:?} missing from:\n{err}");
+        // no request at all: the whole file is checked before the client is used
+        let sent: Vec<String> = emu
+            .request_log()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert!(sent.is_empty(), "{sent:?}");
+        assert_eq!(std::fs::read_to_string(&out).unwrap_or_default(), "");
+    }
+}
+
+#[test]
+fn tasks_from_stdin_run_and_leave_no_file_beside_the_results() {
+    use std::io::Write;
+    let (emu, _c, agent, env) = setup(false);
+    emu.set_script(Script::new().step(managed_agents_emulator::Step::Echo));
+    let dir = temp("stdin-tasks");
+    let out = dir.join("results.jsonl");
+    let mut child = crate::support::command(&emu)
+        .args([
+            "batch",
+            "-",
+            "--agent",
+            &agent,
+            "--environment",
+            &env,
+            "--out",
+            out.to_str().unwrap(),
+            "--parallel",
+            "2",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for i in 1..=5 {
+        writeln!(stdin, "{{\"id\": \"t{i}\", \"message\": \"task {i}\"}}").unwrap();
+    }
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut texts: Vec<String> = crate::support::results(&out)
+        .iter()
+        .map(|v| v["text"].as_str().unwrap().to_string())
+        .collect();
+    texts.sort();
+    let want: Vec<String> = (1..=5).map(|i| format!("You said: task {i}")).collect();
+    assert_eq!(texts, want);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["results.jsonl", "results.jsonl.journal"]);
+}
