@@ -5,6 +5,7 @@
 //! SDK's middleware runs. Shared by every thread of the client, it is the place for what
 //! spans calls: a rate limiter that slows a whole program down on 429s, metrics, logs.
 
+use crate::cancel::StopSignal;
 use crate::deadline::Deadline;
 use std::time::Duration;
 
@@ -23,6 +24,8 @@ pub struct Attempt<'a> {
     pub retry: u32,
     /// The call's deadline, retries included: a hook that waits should wait no longer.
     pub deadline: Deadline,
+    /// The caller's signal that it no longer wants the answer, if it gave one.
+    pub(crate) cancel: Option<&'a StopSignal>,
 }
 
 impl<'a> Attempt<'a> {
@@ -47,7 +50,15 @@ impl<'a> Attempt<'a> {
             path,
             retry,
             deadline,
+            cancel: None,
         }
+    }
+
+    /// Returns whether the caller no longer wants the answer (an event stream let go of
+    /// before it opened): a hook that waits should stop waiting, and the client will not
+    /// send the attempt.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_some_and(StopSignal::is_set)
     }
 }
 

@@ -26,6 +26,9 @@ pub struct RequestOptions {
     pub(crate) query: Vec<(String, String)>,
     /// The longest wait for a byte of the body (streams' idle timeout).
     pub(crate) read_timeout: Option<Duration>,
+    /// Set when the caller no longer wants the answer: an attempt not yet sent is not sent
+    /// (a stream's cancel signal, for its opening request).
+    pub(crate) cancel: Option<crate::cancel::StopSignal>,
 }
 
 /// Headers whose values never appear in `Debug` output.

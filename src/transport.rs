@@ -172,6 +172,7 @@ impl Client {
                 path: &path,
                 retry,
                 deadline,
+                cancel: options.cancel.as_ref(),
             };
             if let Some(hook) = &inner.hook {
                 hook.before_attempt(&attempt);
@@ -185,6 +186,12 @@ impl Client {
                 e
             };
             let remaining = deadline.check(what).map_err(unsent)?;
+            if attempt.is_cancelled() {
+                // let go of before it went out (a hook held it): not sent at all
+                return Err(unsent(Error::Timeout {
+                    message: format!("{} {}: cancelled before it was sent", op.method, path),
+                }));
+            }
             let mut headers: Vec<(&str, String)> = vec![
                 inner.credential.header(),
                 ("anthropic-version", ANTHROPIC_VERSION.to_string()),

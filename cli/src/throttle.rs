@@ -235,14 +235,21 @@ impl Throttle {
     /// Waits until the hold after a 429 has passed, fewer requests are in flight than
     /// sessions are allowed at once, no waiting request has a nearer deadline and, once paced,
     /// its turn has come (or until `deadline`, or the release), then counts one more request
-    /// in flight, until [`answered`](Self::answered).
-    pub fn send(&self, deadline: Deadline) {
+    /// in flight, until [`answered`](Self::answered). A request whose deadline passes or whose
+    /// caller lets go of it (`cancelled`, asked at least every 100 ms) stops waiting, takes no
+    /// turn and is not sent.
+    pub fn send(&self, deadline: Deadline, cancelled: impl Fn() -> bool) {
         let mut s = self.lock();
         let key = (deadline.instant().unwrap_or_else(far_future), s.arrivals);
         s.arrivals += 1;
         s.waiting.insert(key);
+        let mut unsent = false;
         loop {
-            if s.released || deadline.is_expired() {
+            if s.released {
+                break;
+            }
+            if deadline.is_expired() || cancelled() {
+                unsent = true;
                 break;
             }
             let now = Instant::now();
@@ -257,11 +264,16 @@ impl Throttle {
                 None if first && s.in_flight < s.limit => break,
                 None => POLL,
             };
-            let wait = deadline.remaining().map_or(wait, |r| r.min(wait));
+            let wait = deadline.remaining().map_or(wait, |r| r.min(wait)).min(POLL);
             s = self.wait(s, wait);
         }
         s.waiting.remove(&key);
         s.in_flight += 1;
+        if unsent {
+            drop(s);
+            self.changed.notify_all();
+            return;
+        }
         let now = Instant::now();
         if let Some(gap) = s.gap {
             // a turn not taken is not saved up: after a quiet spell the next goes a gap later
@@ -329,7 +341,7 @@ fn far_future() -> Instant {
 impl AttemptHook for Throttle {
     fn before_attempt(&self, attempt: &Attempt<'_>) {
         if self.adaptive {
-            self.send(attempt.deadline);
+            self.send(attempt.deadline, || attempt.is_cancelled());
         }
     }
 
@@ -655,6 +667,25 @@ mod tests {
             }
         });
         assert_eq!(*order.lock().unwrap(), ["soon", "late", "none"]);
+    }
+
+    #[test]
+    fn a_request_let_go_of_stops_waiting_and_takes_no_turn() {
+        let t = grown(8);
+        t.after_attempt(&attempt(), &limited(Duration::from_secs(30)));
+        // held for 30 s; let go of after 100 ms
+        let started = Instant::now();
+        t.send(Deadline::never(), || {
+            started.elapsed() > Duration::from_millis(100)
+        });
+        t.answered();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "stopped waiting"
+        );
+        let s = t.lock();
+        assert!(s.waiting.is_empty() && s.in_flight == 0, "{s:?}");
+        assert!(s.sent.is_empty(), "no turn taken: {:?}", s.sent);
     }
 
     #[test]

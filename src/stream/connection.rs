@@ -26,6 +26,7 @@ impl EventStream {
             ),
             None => self.options.idle_timeout,
         };
+        o.cancel = self.options.cancel.clone();
         o
     }
 

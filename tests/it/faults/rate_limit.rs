@@ -208,3 +208,48 @@ fn an_attempt_held_past_its_deadline_is_told_after_too() {
     );
     assert_eq!(emu.requests(), 0, "nothing was sent");
 }
+
+#[test]
+fn a_stream_let_go_of_while_its_opening_is_held_is_not_opened() {
+    // failed before: the opening went out once the hook let it go, though the stream's
+    // caller had given up on it (a rate limiter's held request spent for nothing)
+    let emu = Emulator::start().unwrap();
+    let c = Client::builder()
+        .api_key("k")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let session = crate::support::emulated::cloud_session(&c, None);
+    let hook = Arc::new(Slow::default());
+    let c = Client::builder()
+        .api_key("k")
+        .base_url(emu.base_url())
+        .attempt_hook(hook.clone())
+        .build()
+        .unwrap();
+    let before = emu.requests();
+    let cancel = managed_agents::StopSignal::new();
+    let opts = managed_agents::StreamOptions::new()
+        .cancel(cancel.clone())
+        .from_beginning();
+    let setter = {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            cancel.set();
+        })
+    };
+    let e = c.sessions().events().stream(&session.id, opts).unwrap_err();
+    setter.join().unwrap();
+    assert!(
+        e.to_string().contains("cancelled before it was sent"),
+        "{e}"
+    );
+    assert_eq!(emu.requests(), before, "nothing was sent");
+    // the hook was told how the held attempt ended
+    let seen = hook.0.seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.last().map(|s| s.2),
+        Some(Some(AttemptOutcome::Failed { retryable: false }))
+    );
+}
