@@ -83,8 +83,10 @@ struct State {
 
 impl State {
     /// Halves the pace, from the pace the last requests went at when that was slower (the
-    /// time between them doubled), within [`MIN_GAP`] and [`MAX_GAP`].
-    fn slow_down(&mut self) {
+    /// time between them doubled), and to at most 16 requests in the `hold` the server asked
+    /// for (a first 429 after a burst would otherwise start from a pace thousands of times
+    /// too quick, and take a dozen more to come down), within [`MIN_GAP`] and [`MAX_GAP`].
+    fn slow_down(&mut self, hold: Duration) {
         let measured = match (self.sent.front(), self.sent.back()) {
             (Some(first), Some(last)) if self.sent.len() > 1 => {
                 let n = u32::try_from(self.sent.len() - 1).unwrap_or(u32::MAX);
@@ -93,7 +95,7 @@ impl State {
             _ => Duration::ZERO,
         };
         let gap = self.gap.unwrap_or(Duration::ZERO).max(measured);
-        self.gap = Some((gap * 2).clamp(MIN_GAP, MAX_GAP));
+        self.gap = Some((gap * 2).max(hold / 16).clamp(MIN_GAP, MAX_GAP));
     }
 
     /// Quickens the pace by a 32nd (the time between requests 32/33 of what it was).
@@ -206,7 +208,7 @@ impl Throttle {
             s.limit = (s.limit / 2).max(1);
             s.lowest = s.lowest.min(s.limit);
             s.successes = 0;
-            s.slow_down();
+            s.slow_down(until - now);
         }
         s.hold_until = Some(s.hold_until.map_or(until, |t| t.max(until)));
         drop(s);
@@ -686,6 +688,19 @@ mod tests {
         let s = t.lock();
         assert!(s.waiting.is_empty() && s.in_flight == 0, "{s:?}");
         assert!(s.sent.is_empty(), "no turn taken: {:?}", s.sent);
+    }
+
+    #[test]
+    fn a_first_429_after_a_burst_paces_at_most_16_requests_a_hold() {
+        let t = grown(64);
+        for _ in 0..16 {
+            t.before_attempt(&attempt());
+            t.answered();
+        }
+        // 16 requests in a few microseconds, then a 429 asking for 1 s
+        t.after_attempt(&attempt(), &limited(Duration::from_secs(1)));
+        let pace = t.account().pace.expect("paced");
+        assert!(pace <= 16.0 + 1e-9, "{pace} a second");
     }
 
     #[test]
