@@ -51,6 +51,7 @@ pub struct Client {
     pub(crate) inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 pub(crate) struct Inner {
     pub(crate) credential: Credential,
     pub(crate) base_url: String,
@@ -156,28 +157,14 @@ impl Client {
         if key.trim().is_empty() {
             return Err(Error::invalid_input("environment_key", "must not be empty"));
         }
-        let inner = &self.inner;
         #[cfg(feature = "cassettes")]
-        if let Some(recorder) = &inner.recorder {
+        if let Some(recorder) = &self.inner.recorder {
             recorder.learn(&key);
         }
-        Ok(Client {
-            inner: Arc::new(Inner {
-                credential: Credential::EnvironmentKey(key),
-                base_url: inner.base_url.clone(),
-                agent: inner.agent.clone(),
-                max_retries: inner.max_retries,
-                timeout: inner.timeout,
-                headers: without_credentials(&inner.headers),
-                user_agent: inner.user_agent.clone(),
-                max_body_size: inner.max_body_size,
-                hook: inner.hook.clone(),
-                #[cfg(feature = "cassettes")]
-                recorder: inner.recorder.clone(),
-                #[cfg(feature = "tracing")]
-                traces: inner.traces,
-            }),
-        })
+        Ok(self.derived(|inner| {
+            inner.headers = without_credentials(&inner.headers);
+            inner.credential = Credential::EnvironmentKey(key);
+        }))
     }
 }
 
@@ -186,24 +173,7 @@ impl Client {
     /// fails its calls under way at once and every later one, and touches no other client.
     #[cfg(feature = "worker")]
     pub(crate) fn with_own_connections(&self) -> Client {
-        let inner = &self.inner;
-        Client {
-            inner: Arc::new(Inner {
-                credential: inner.credential.clone(),
-                base_url: inner.base_url.clone(),
-                agent: crate::sockets::agent(inner.agent.config().clone()),
-                max_retries: inner.max_retries,
-                timeout: inner.timeout,
-                headers: inner.headers.clone(),
-                user_agent: inner.user_agent.clone(),
-                max_body_size: inner.max_body_size,
-                hook: inner.hook.clone(),
-                #[cfg(feature = "cassettes")]
-                recorder: inner.recorder.clone(),
-                #[cfg(feature = "tracing")]
-                traces: inner.traces,
-            }),
-        }
+        self.derived(|inner| inner.agent = crate::sockets::agent(inner.agent.config().clone()))
     }
 
     /// Shuts this client's connections down: a call under way fails at once, and no
@@ -220,25 +190,15 @@ impl Client {
         if headers.is_empty() {
             return self.clone();
         }
-        let inner = &self.inner;
-        let mut all = inner.headers.clone();
-        all.extend(without_credentials(headers));
+        self.derived(|inner| inner.headers.extend(without_credentials(headers)))
+    }
+
+    /// Returns a client like this one with `change` made to its settings.
+    fn derived(&self, change: impl FnOnce(&mut Inner)) -> Client {
+        let mut inner = Inner::clone(&self.inner);
+        change(&mut inner);
         Client {
-            inner: Arc::new(Inner {
-                credential: inner.credential.clone(),
-                base_url: inner.base_url.clone(),
-                agent: inner.agent.clone(),
-                max_retries: inner.max_retries,
-                timeout: inner.timeout,
-                headers: all,
-                user_agent: inner.user_agent.clone(),
-                max_body_size: inner.max_body_size,
-                hook: inner.hook.clone(),
-                #[cfg(feature = "cassettes")]
-                recorder: inner.recorder.clone(),
-                #[cfg(feature = "tracing")]
-                traces: inner.traces,
-            }),
+            inner: Arc::new(inner),
         }
     }
 }
