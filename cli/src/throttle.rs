@@ -388,6 +388,18 @@ mod tests {
         t
     }
 
+    /// A controller of 8 sessions paced at one request every 400 ms, one just gone: the next
+    /// waits for its turn.
+    fn paced_slowly() -> Throttle {
+        let t = grown(8);
+        t.after_attempt(&attempt(), &limited(Duration::from_millis(1)));
+        t.lock().gap = Some(Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(5));
+        t.before_attempt(&attempt());
+        t.answered();
+        t
+    }
+
     fn attempt() -> Attempt<'static> {
         Attempt::new(
             "sessions.create",
@@ -616,13 +628,7 @@ mod tests {
 
     #[test]
     fn once_paced_no_session_starts_while_a_request_waits_its_turn() {
-        let t = grown(8);
-        t.after_attempt(&attempt(), &limited(Duration::from_millis(1)));
-        // a slow pace: one request every 400 ms or so
-        t.lock().gap = Some(Duration::from_millis(400));
-        std::thread::sleep(Duration::from_millis(5));
-        t.before_attempt(&attempt());
-        t.answered();
+        let t = paced_slowly();
         std::thread::scope(|s| {
             // the next request waits for its turn; meanwhile no session starts
             let waiting = s.spawn(|| {
@@ -644,12 +650,7 @@ mod tests {
 
     #[test]
     fn waiting_requests_go_nearest_deadline_first() {
-        let t = grown(8);
-        t.after_attempt(&attempt(), &limited(Duration::from_millis(1)));
-        t.lock().gap = Some(Duration::from_millis(400));
-        std::thread::sleep(Duration::from_millis(5));
-        t.before_attempt(&attempt());
-        t.answered();
+        let t = paced_slowly();
         let order = Mutex::new(Vec::new());
         std::thread::scope(|s| {
             // arriving in the order late, none, soon: going soon, late, none
