@@ -24,8 +24,6 @@ done
 builds=("$BIN")
 [ -z "${VS:-}" ] || builds+=("$VS")
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-range() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {print lo "-" hi}'; }
 
 echo "== --parallel $p, $runs runs per N; load: $(uptime | sed 's/.*load average: //')"
 for n in "${ns[@]}"; do

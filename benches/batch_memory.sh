@@ -19,8 +19,6 @@ start_emulator
 create_agent
 write_tasks "$n" "$work/tasks.jsonl"
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-range() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {print lo "-" hi}'; }
 
 echo "== $n tasks a run, $runs runs per --parallel; load: $(uptime | sed 's/.*load average: //')"
 printf '%8s %14s %16s %12s %10s\n' "parallel" "peak RSS MiB" "range MiB" "wall s" "end_turn"

@@ -38,8 +38,6 @@ PY
 done
 builds=("$BIN")
 [ -z "${VS:-}" ] || builds+=("$VS")
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-range() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {print lo "-" hi}'; }
 echo "== $runs runs per N; load: $(uptime | sed 's/.*load average: //')"
 for n in "${ns[@]}"; do
   for r in $(seq 1 "$runs"); do

@@ -8,6 +8,7 @@
 #                        ANTHROPIC_BASE_URL (the emulator's URL, also in `url`)
 #   create_agent         creates an environment and an agent on it: env_id, agent_id
 #   write_tasks N FILE   writes N task lines {"id": "tI", "message": "task I"} to FILE
+#   median, range        the median and the lowest-highest of numbers on stdin, one a line
 # Needs bash, cargo and python3.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -59,3 +60,6 @@ write_tasks() {
     printf '{"id": "t%d", "message": "task %d"}\n' "$i" "$i"
   done > "$2"
 }
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+range() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {print lo "-" hi}'; }
