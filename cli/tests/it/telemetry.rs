@@ -165,6 +165,21 @@ fn run_batch(
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+/// Checks that the emulator got requests and none of them carried a `traceparent`.
+fn assert_no_trace_context(emu: &managed_agents_emulator::Emulator) {
+    let sent = emu.request_log();
+    assert!(!sent.is_empty());
+    for req in &sent {
+        assert_eq!(
+            req.header("traceparent"),
+            None,
+            "{} {}",
+            req.method,
+            req.path
+        );
+    }
+}
+
 #[test]
 fn without_an_exporter_requests_carry_no_trace_context() {
     let (emu, _c, agent, env) = setup(false);
@@ -180,17 +195,7 @@ fn without_an_exporter_requests_carry_no_trace_context() {
             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
         )],
     );
-    let sent = emu.request_log();
-    assert!(!sent.is_empty());
-    for req in &sent {
-        assert_eq!(
-            req.header("traceparent"),
-            None,
-            "{} {}",
-            req.method,
-            req.path
-        );
-    }
+    assert_no_trace_context(&emu);
 }
 
 #[test]
@@ -320,17 +325,7 @@ fn anthropic_open_telemetry_propagation_false_keeps_the_spans_and_sends_no_conte
         &["--otlp-endpoint", &receiver.url],
         &[("ANTHROPIC_OPEN_TELEMETRY_PROPAGATION", "false")],
     );
-    let sent = emu.request_log();
-    assert!(!sent.is_empty());
-    for req in &sent {
-        assert_eq!(
-            req.header("traceparent"),
-            None,
-            "{} {}",
-            req.method,
-            req.path
-        );
-    }
+    assert_no_trace_context(&emu);
     // the spans are the same
     assert!(spans(&receiver)
         .iter()
